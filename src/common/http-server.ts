@@ -1,0 +1,203 @@
+// The thin HTTP shell shared by master and worker: a small router over node:http,
+// bearer-token checks in constant time, JSON bodies with a size limit, and
+// errors as {"error":{"code","message"}}. Handlers return a JSON value (200), a
+// Reply (another status) or take over the response themselves (streams).
+import { createHash, timingSafeEqual } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MinisparkError, errorMessage } from "./errors.js";
+import type { Logger } from "./log.js";
+import { PROTOCOL_VERSION } from "./protocol.js";
+
+export interface Request {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  raw: IncomingMessage;
+  res: ServerResponse;
+  /** Parses the JSON body (once), enforcing the route's size limit. */
+  json(): Promise<unknown>;
+}
+
+export class Reply {
+  constructor(readonly status: number, readonly body: unknown) {}
+}
+
+/** Returned by a handler that wrote the response itself. */
+export const HANDLED = Symbol("handled");
+
+export type Handler = (req: Request) => Promise<unknown> | unknown;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+  public: boolean;
+  maxBodyBytes: number;
+}
+
+export interface RouteOptions {
+  /** Answer without the token (only /healthz). */
+  public?: boolean;
+  maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler, opts: RouteOptions = {}): this {
+    this.routes.push({
+      method,
+      parts: pattern.split("/").filter(Boolean),
+      handler,
+      public: opts.public ?? false,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    });
+    return this;
+  }
+
+  match(method: string, path: string): { route: Route; params: Record<string, string> } | "method" | null {
+    const parts = path.split("/").filter(Boolean);
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = matchParts(route.parts, parts);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method === method) return { route, params };
+    }
+    return pathMatched ? "method" : null;
+  }
+}
+
+function matchParts(pattern: string[], parts: string[]): Record<string, string> | null {
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p.startsWith(":")) params[p.slice(1)] = decodeURIComponent(parts[i]!);
+    else if (p !== parts[i]) return null;
+  }
+  return params;
+}
+
+export interface ServerOptions {
+  token: string | null;
+  log: Logger;
+}
+
+export function createHttpServer(router: Router, opts: ServerOptions): http.Server {
+  const tokenDigest = opts.token ? digest(opts.token) : null;
+  const server = http.createServer((raw, res) => {
+    void handle(router, raw, res, tokenDigest, opts.log);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+  return server;
+}
+
+async function handle(router: Router, raw: IncomingMessage, res: ServerResponse, tokenDigest: Buffer | null, log: Logger) {
+  const url = new URL(raw.url ?? "/", "http://x");
+  try {
+    const m = router.match(raw.method ?? "GET", url.pathname);
+    if (m === null) throw new MinisparkError("NOT_FOUND", `no such endpoint: ${raw.method} ${url.pathname}`);
+    if (m === "method") throw new MinisparkError("NOT_FOUND", `${raw.method} is not supported on ${url.pathname}`);
+    if (!m.route.public && tokenDigest && !authorized(raw, tokenDigest)) {
+      throw new MinisparkError("UNAUTHORIZED", "missing or wrong bearer token (Authorization: Bearer <token>)");
+    }
+    checkProtocolHeader(raw);
+    let body: Promise<unknown> | null = null;
+    const req: Request = {
+      method: raw.method ?? "GET",
+      path: url.pathname,
+      params: m.params,
+      query: url.searchParams,
+      raw,
+      res,
+      json: () => (body ??= readJson(raw, m.route.maxBodyBytes)),
+    };
+    const out = await m.route.handler(req);
+    if (out === HANDLED) return;
+    if (out instanceof Reply) sendJson(res, out.status, out.body);
+    else sendJson(res, 200, out);
+  } catch (e) {
+    const err = e instanceof MinisparkError ? e : null;
+    if (!err) log.error("request failed", { method: raw.method, path: url.pathname, error: errorMessage(e) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, err?.status ?? 500, { error: { code: err?.code ?? "INTERNAL", message: errorMessage(e) } });
+  }
+}
+
+function checkProtocolHeader(raw: IncomingMessage): void {
+  const v = raw.headers["x-minispark-protocol"];
+  if (v !== undefined && Number(v) !== PROTOCOL_VERSION) {
+    throw new MinisparkError("PROTOCOL_MISMATCH", `this server speaks minispark protocol ${PROTOCOL_VERSION}, the request was made with ${v}`);
+  }
+}
+
+/** Refuses a control message from a peer of another protocol version. */
+export function checkProtocol(body: unknown): void {
+  const v = (body as { protocol?: unknown } | null)?.protocol;
+  if (v !== PROTOCOL_VERSION) {
+    throw new MinisparkError(
+      "PROTOCOL_MISMATCH",
+      `this process speaks minispark protocol ${PROTOCOL_VERSION}, the message says ${JSON.stringify(v ?? null)}; run the same minispark version everywhere`,
+    );
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+function authorized(raw: IncomingMessage, tokenDigest: Buffer): boolean {
+  const h = raw.headers.authorization;
+  if (!h || !h.startsWith("Bearer ")) return false;
+  return timingSafeEqual(digest(h.slice(7).trim()), tokenDigest);
+}
+
+async function readJson(raw: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new MinisparkError("PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") throw new MinisparkError("BAD_REQUEST", "the request needs a JSON body");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new MinisparkError("BAD_REQUEST", `the body is not valid JSON: ${errorMessage(e)}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function listen(server: http.Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,121 @@
+// The control-plane messages between master and workers. Every message carries
+// PROTOCOL_VERSION; a peer that speaks another version is refused with a clear
+// error rather than misread. Shared by master/ and worker/, which never import
+// each other.
+import type { AttemptId, JobId, ShuffleId, StageId, WorkerId } from "./ids.js";
+import type { Json } from "../plan/keys.js";
+import type { KeySample } from "../plan/partitioner.js";
+import type { InputSplit, ShuffleDep, Stage } from "../plan/physical.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export type WorkerStatus = "IDLE" | "BUSY";
+
+/** POST /heartbeat (worker → master). The first one registers the worker. */
+export interface Heartbeat {
+  protocol: number;
+  worker_id: WorkerId;
+  /** host:port where the master and other workers reach this worker. */
+  address: string;
+  status: WorkerStatus;
+  active_tasks: number;
+  mem_usage_mb: number;
+  /** Unix seconds. */
+  last_heartbeat: number;
+  slots: number;
+  cpu_percent: number;
+  avg_task_ms: number;
+  tasks_completed: number;
+  tasks_failed: number;
+  /** Attempts the worker is running, so the master can reconcile after restarts. */
+  running_attempts: AttemptId[];
+}
+
+export interface HeartbeatReply {
+  protocol: number;
+  /** Attempts the master no longer wants: the worker kills them. */
+  kill: AttemptId[];
+}
+
+/** Where one map task's output for one reduce partition lives. */
+export interface BlockLocation {
+  mapId: number;
+  workerId: WorkerId;
+  address: string;
+  bytes: number;
+}
+
+/** POST /tasks (master → worker). */
+export interface TaskLaunch {
+  protocol: number;
+  jobId: JobId;
+  stageId: StageId;
+  partition: number;
+  attemptId: AttemptId;
+  attempt: number;
+  stage: Stage;
+  /** The shuffle this stage writes, with its bounds when range-partitioned. */
+  outputShuffle: ShuffleDep | null;
+  /** For each shuffle this stage reads: where this partition's blocks are. */
+  inputs: Record<number, BlockLocation[]>;
+}
+
+export interface TaskMetrics {
+  durationMs: number;
+  recordsIn: number;
+  recordsOut: number;
+  bytesRead: number;
+  shuffleBytesWritten: number;
+  shuffleBytesRead: number;
+  shuffleBytesFetchedRemote: number;
+}
+
+/** What a finished task hands back, by the kind of stage it ran. */
+export type TaskResult =
+  | { type: "mapStatus"; sizes: number[]; records: number }
+  | { type: "sample"; sample: KeySample }
+  | { type: "collect"; records: Json[] }
+  | { type: "count"; count: number }
+  | { type: "saved"; file: string; records: number };
+
+export interface FetchFailure {
+  shuffleId: ShuffleId;
+  mapId: number;
+  workerId: WorkerId;
+  address: string;
+  message: string;
+}
+
+/** POST /task-report (worker → master). */
+export type TaskReport = {
+  protocol: number;
+  worker_id: WorkerId;
+  attemptId: AttemptId;
+  metrics: TaskMetrics | null;
+} & (
+  | { state: "FINISHED"; result: TaskResult }
+  | { state: "FAILED"; error: string }
+  | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
+  | { state: "KILLED"; error: string }
+);
+
+/** POST /splits (master → worker): list the splits of file sources. */
+export interface SplitRequest {
+  protocol: number;
+  sources: { node: string; path: string | string[]; minPartitions: number; maxPartitionBytes: number; splittable: boolean }[];
+}
+
+export interface SplitReply {
+  protocol: number;
+  splits: Record<string, InputSplit[]>;
+}
+
+/** POST /outputs/prepare and /outputs/commit (master → worker). */
+export interface OutputRequest {
+  protocol: number;
+  jobId: JobId;
+  path: string;
+  mode: "error" | "overwrite";
+  /** For commit: the part files that must all be present before _SUCCESS is written. */
+  files?: string[];
+}

@@ -1,0 +1,48 @@
+// The JobSpec as users write it (DESIGN.md section 3) and the validated form the
+// planner consumes. Raw specs are untrusted JSON; a ValidJob has canonical op
+// names, explicit inputs, checked parameters and a topological order.
+import type { Json } from "./keys.js";
+
+export interface RawNode {
+  id?: unknown;
+  op?: unknown;
+  input?: unknown;
+  inputs?: unknown;
+  env?: unknown;
+  [param: string]: unknown;
+}
+
+export interface RawJobSpec {
+  name?: unknown;
+  nodes?: unknown;
+  edges?: unknown;
+  action?: unknown;
+  parallelism?: unknown;
+  maxTaskRetries?: unknown;
+  [other: string]: unknown;
+}
+
+/** A node after validation: canonical op, its inputs, and its checked parameters. */
+export interface NodeSpec {
+  id: string;
+  op: string;
+  inputs: string[];
+  params: Record<string, Json>;
+  env: Record<string, Json>;
+}
+
+export interface ActionSpec {
+  op: string;
+  input: string;
+  params: Record<string, Json>;
+  env: Record<string, Json>;
+}
+
+export interface ValidJob {
+  name: string;
+  /** In topological order: every node comes after its inputs. */
+  nodes: NodeSpec[];
+  action: ActionSpec;
+  parallelism: number | null;
+  maxTaskRetries: number;
+}

@@ -1,0 +1,42 @@
+// A map keyed by value rather than by identity: primitive keys go straight into a
+// JS Map (which already distinguishes 1 from "1" and equates NaN with NaN);
+// arrays and objects are keyed by their canonical JSON in a second map, so a
+// string key can never collide with a composite one. Used by every aggregation
+// (map-side combine, reduce-side merge, grouping, joins, distinct).
+import { canonicalJson } from "./keys.js";
+
+export class KeyMap<V> {
+  private readonly prims = new Map<unknown, V>();
+  private readonly composites = new Map<string, { key: unknown; value: V }>();
+
+  get size(): number {
+    return this.prims.size + this.composites.size;
+  }
+
+  get(key: unknown): V | undefined {
+    if (key === null || typeof key !== "object") return this.prims.get(key);
+    return this.composites.get(canonicalJson(key))?.value;
+  }
+
+  set(key: unknown, value: V): void {
+    if (key === null || typeof key !== "object") {
+      this.prims.set(key, value);
+      return;
+    }
+    const id = canonicalJson(key);
+    const slot = this.composites.get(id);
+    if (slot) slot.value = value;
+    else this.composites.set(id, { key, value });
+  }
+
+  /** Insertion order within primitives, then within composites. */
+  *entries(): IterableIterator<[unknown, V]> {
+    yield* this.prims.entries();
+    for (const { key, value } of this.composites.values()) yield [key, value];
+  }
+
+  clear(): void {
+    this.prims.clear();
+    this.composites.clear();
+  }
+}

@@ -1,0 +1,121 @@
+// The registry of operations a JobSpec may name: what kind each is (source,
+// narrow, wide, action), how many inputs it takes and which parameters it
+// accepts, with their types. Validation and planning are driven by this table,
+// so adding an op starts here. Parameter names follow PySpark.
+
+export type ParamType =
+  | "fn" // JavaScript source of a function expression
+  | "int" // any integer
+  | "count" // integer >= 0
+  | "positive" // integer >= 1
+  | "string"
+  | "boolean"
+  | "array"
+  | "json" // any JSON value
+  | "inputPath" // relative path, glob or array of them, inside the data directory
+  | "outputPath" // relative path inside the outputs directory
+  | { enum: readonly string[] };
+
+export type OpKind = "source" | "narrow" | "wide" | "action";
+
+export interface OpDef {
+  kind: OpKind;
+  /** Number of inputs: exact, or at least `min` when `many`. */
+  inputs: number | { many: true; min: number };
+  required: Record<string, ParamType>;
+  optional: Record<string, ParamType>;
+}
+
+const fileSource = (extra: Record<string, ParamType>): OpDef => ({
+  kind: "source",
+  inputs: 0,
+  required: { path: "inputPath" },
+  optional: { minPartitions: "positive", maxPartitionBytes: "positive", ...extra },
+});
+
+const narrowFn: OpDef = { kind: "narrow", inputs: 1, required: { fn: "fn" }, optional: {} };
+const numPartitions = { numPartitions: "positive" } as const;
+
+export const OPS: Record<string, OpDef> = {
+  textFile: fileSource({}),
+  csv: fileSource({
+    header: "boolean",
+    delimiter: "string",
+    quote: "string",
+    inferSchema: "boolean",
+    multiLine: "boolean",
+  }),
+  jsonl: fileSource({}),
+  parallelize: { kind: "source", inputs: 0, required: { data: "array" }, optional: { numSlices: "positive" } },
+  range: {
+    kind: "source",
+    inputs: 0,
+    required: { start: "int" },
+    optional: { end: "int", step: "int", numSlices: "positive" },
+  },
+
+  map: narrowFn,
+  filter: narrowFn,
+  flatMap: narrowFn,
+  mapPartitions: narrowFn,
+  mapValues: narrowFn,
+  keyBy: narrowFn,
+  union: { kind: "narrow", inputs: { many: true, min: 2 }, required: {}, optional: {} },
+
+  reduceByKey: { kind: "wide", inputs: 1, required: { fn: "fn" }, optional: numPartitions },
+  groupByKey: { kind: "wide", inputs: 1, required: {}, optional: numPartitions },
+  distinct: { kind: "wide", inputs: 1, required: {}, optional: numPartitions },
+  join: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  leftOuterJoin: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  sortBy: {
+    kind: "wide",
+    inputs: 1,
+    required: { fn: "fn" },
+    optional: { ascending: "boolean", ...numPartitions },
+  },
+  sortByKey: {
+    kind: "wide",
+    inputs: 1,
+    required: {},
+    optional: { ascending: "boolean", fn: "fn", ...numPartitions },
+  },
+
+  collect: { kind: "action", inputs: 1, required: {}, optional: {} },
+  count: { kind: "action", inputs: 1, required: {}, optional: {} },
+  first: { kind: "action", inputs: 1, required: {}, optional: {} },
+  take: { kind: "action", inputs: 1, required: { num: "count" }, optional: {} },
+  reduce: { kind: "action", inputs: 1, required: { fn: "fn" }, optional: {} },
+  countByValue: { kind: "action", inputs: 1, required: {}, optional: {} },
+  save: {
+    kind: "action",
+    inputs: 1,
+    required: { path: "outputPath" },
+    optional: {
+      format: { enum: ["text", "jsonl", "csv"] },
+      mode: { enum: ["error", "overwrite"] },
+      header: "boolean",
+    },
+  },
+};
+
+/** Names from the older JobSpec style that are not plain snake_case of ours. */
+const LEGACY_OP_NAMES: Record<string, string> = {
+  read_text: "textFile",
+  read_textfile: "textFile",
+  text_file: "textFile",
+  read_csv: "csv",
+  read_jsonl: "jsonl",
+  read_json: "jsonl",
+};
+
+export function canonicalOpName(op: string): string {
+  if (op in OPS) return op;
+  const legacy = LEGACY_OP_NAMES[op];
+  if (legacy) return legacy;
+  const camel = snakeToCamel(op);
+  return camel in OPS ? camel : op;
+}
+
+export function snakeToCamel(s: string): string {
+  return s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}

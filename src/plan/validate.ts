@@ -1,0 +1,272 @@
+// Turns an untrusted JobSpec (either style of DESIGN.md 3.1) into a ValidJob, or
+// a list of problems each naming the node and what is wrong. Pure: the path
+// checks are textual (the master never touches the file system) and functions
+// are parsed, never run. Called by the master at submit time and by the library.
+import { checkRelativePath } from "./paths.js";
+import { checkFunctionSource } from "./function-source.js";
+import { topoSort } from "./dag.js";
+import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "./job-spec.js";
+import type { Json } from "./keys.js";
+import { OPS, canonicalOpName, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
+
+export const DEFAULT_MAX_TASK_RETRIES = 3;
+const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
+
+export class JobSpecError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join("; "));
+    this.name = "JobSpecError";
+    this.problems = problems;
+  }
+}
+
+export function validateJobSpec(raw: unknown): ValidJob {
+  const problems: string[] = [];
+  if (!isObject(raw)) throw new JobSpecError(["the job spec must be a JSON object"]);
+  const spec = raw as RawJobSpec;
+  const rawNodes = spec.nodes;
+  if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
+    throw new JobSpecError(['"nodes" must be a non-empty array']);
+  }
+  const edges = parseEdges(spec.edges, problems);
+  const nodes: NodeSpec[] = [];
+  const ids = new Set<string>();
+  rawNodes.forEach((rn, i) => {
+    const node = parseNode(rn, i, edges, problems);
+    if (!node) return;
+    if (ids.has(node.id)) problems.push(`node "${node.id}": duplicate id`);
+    ids.add(node.id);
+    nodes.push(node);
+  });
+  for (const n of nodes) {
+    for (const input of n.inputs) {
+      if (!ids.has(input)) problems.push(`node "${n.id}" (${n.op}): input "${input}" is not a node of this job`);
+    }
+  }
+  for (const [from, to] of edges) {
+    if (!ids.has(to)) problems.push(`edge ["${from}", "${to}"]: "${to}" is not a node of this job`);
+  }
+  const action = parseAction(spec.action, nodes, problems);
+  const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
+  const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
+  const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
+  if (typeof name !== "string" || name.length > 200) problems.push('"name" must be a string of at most 200 characters');
+  if (problems.length > 0) throw new JobSpecError(problems);
+
+  const sorted = topoSort(nodes);
+  if (!sorted.ok) throw new JobSpecError([`the nodes form a cycle: ${sorted.cycle.join(" → ")}`]);
+  return {
+    name: name as string,
+    nodes: sorted.order,
+    action: action!,
+    parallelism,
+    maxTaskRetries: retries ?? DEFAULT_MAX_TASK_RETRIES,
+  };
+}
+
+function parseEdges(raw: unknown, problems: string[]): [string, string][] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    problems.push('"edges" must be an array of [from, to] pairs');
+    return [];
+  }
+  const edges: [string, string][] = [];
+  for (const e of raw) {
+    if (Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string") {
+      edges.push([e[0], e[1]]);
+    } else {
+      problems.push(`edge ${JSON.stringify(e)} must be a pair of node ids ["from", "to"]`);
+    }
+  }
+  return edges;
+}
+
+function parseNode(raw: unknown, index: number, edges: [string, string][], problems: string[]): NodeSpec | null {
+  if (!isObject(raw)) {
+    problems.push(`nodes[${index}] must be an object`);
+    return null;
+  }
+  const rn = raw as RawNode;
+  if (typeof rn.id !== "string" || rn.id === "") {
+    problems.push(`nodes[${index}]: "id" must be a non-empty string`);
+    return null;
+  }
+  const id = rn.id;
+  if (typeof rn.op !== "string") {
+    problems.push(`node "${id}": "op" must be a string`);
+    return null;
+  }
+  const op = canonicalOpName(rn.op);
+  const def = OPS[op];
+  if (!def || def.kind === "action") {
+    problems.push(`node "${id}": unknown op "${rn.op}"`);
+    return null;
+  }
+  const where = `node "${id}" (${op})`;
+  const inputs = parseInputs(rn, id, edges, where, problems);
+  checkArity(def, inputs, where, problems);
+  const params = parseParams(rn, def, op, where, problems);
+  const env = parseEnv(rn.env, where, problems);
+  return { id, op, inputs, params, env };
+}
+
+function parseInputs(rn: RawNode, id: string, edges: [string, string][], where: string, problems: string[]): string[] {
+  const fromEdges = edges.filter(([, to]) => to === id).map(([from]) => from);
+  if (rn.input !== undefined && rn.inputs !== undefined) {
+    problems.push(`${where}: give either "input" or "inputs", not both`);
+  }
+  let inputs: string[] = [];
+  if (rn.input !== undefined) {
+    if (typeof rn.input !== "string") problems.push(`${where}: "input" must be a node id`);
+    else inputs = [rn.input];
+  } else if (rn.inputs !== undefined) {
+    if (!Array.isArray(rn.inputs) || !rn.inputs.every((x) => typeof x === "string")) {
+      problems.push(`${where}: "inputs" must be an array of node ids`);
+    } else inputs = rn.inputs as string[];
+  }
+  if (fromEdges.length > 0 && inputs.length > 0) {
+    problems.push(`${where}: inputs are given both by "edges" and by "input"/"inputs"`);
+  }
+  return inputs.length > 0 ? inputs : fromEdges;
+}
+
+function checkArity(def: OpDef, inputs: string[], where: string, problems: string[]): void {
+  if (typeof def.inputs === "number") {
+    if (inputs.length !== def.inputs) {
+      const want = def.inputs === 0 ? "no input" : def.inputs === 1 ? "exactly one input" : `exactly ${def.inputs} inputs`;
+      problems.push(`${where}: takes ${want}, got ${inputs.length}`);
+    }
+  } else if (inputs.length < def.inputs.min) {
+    problems.push(`${where}: takes at least ${def.inputs.min} inputs, got ${inputs.length}`);
+  }
+}
+
+/** Older-style parameter names, per kind of op. */
+function legacyParamName(name: string, op: string): string {
+  if (name === "partitions") {
+    if (op === "parallelize" || op === "range") return "numSlices";
+    return OPS[op]?.kind === "source" ? "minPartitions" : "numPartitions";
+  }
+  if (op === "csv" && name === "sep") return "delimiter";
+  return snakeToCamel(name);
+}
+
+function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where: string, problems: string[]) {
+  const params: Record<string, Json> = {};
+  for (const [rawName, value] of Object.entries(rn)) {
+    if (RESERVED.has(rawName)) continue;
+    const name = legacyParamName(rawName, op);
+    const type = def.required[name] ?? def.optional[name];
+    if (type === undefined) {
+      problems.push(`${where}: unknown parameter "${rawName}"`);
+      continue;
+    }
+    const problem = checkParam(value, type);
+    if (problem) problems.push(`${where}: parameter "${rawName}" ${problem}`);
+    else params[name] = value as Json;
+  }
+  for (const name of Object.keys(def.required)) {
+    if (!(name in params) && !problems.some((p) => p.startsWith(`${where}: parameter "${name}"`))) {
+      problems.push(`${where}: missing parameter "${name}"`);
+    }
+  }
+  return params;
+}
+
+function checkParam(v: unknown, type: ParamType): string | null {
+  if (typeof type === "object") {
+    return typeof v === "string" && type.enum.includes(v) ? null : `must be one of ${type.enum.map((e) => `"${e}"`).join(", ")}`;
+  }
+  switch (type) {
+    case "fn":
+      if (typeof v !== "string") return "must be the source of a function, e.g. \"x => x * 2\"";
+      return checkFunctionSource(v);
+    case "int":
+      return Number.isSafeInteger(v) ? null : "must be an integer";
+    case "count":
+      return Number.isSafeInteger(v) && (v as number) >= 0 ? null : "must be an integer >= 0";
+    case "positive":
+      return Number.isSafeInteger(v) && (v as number) >= 1 ? null : "must be an integer >= 1";
+    case "string":
+      return typeof v === "string" ? null : "must be a string";
+    case "boolean":
+      return typeof v === "boolean" ? null : "must be true or false";
+    case "array":
+      return Array.isArray(v) ? null : "must be an array";
+    case "json":
+      return null;
+    case "inputPath": {
+      const paths = Array.isArray(v) ? v : [v];
+      if (paths.length === 0) return "must name at least one path";
+      for (const p of paths) {
+        if (typeof p !== "string") return "must be a path or an array of paths";
+        const bad = checkRelativePath(p);
+        if (bad) return bad;
+      }
+      return null;
+    }
+    case "outputPath":
+      return typeof v === "string" ? checkRelativePath(v) : "must be a path";
+  }
+}
+
+function parseEnv(raw: unknown, where: string, problems: string[]): Record<string, Json> {
+  if (raw === undefined) return {};
+  if (!isObject(raw)) {
+    problems.push(`${where}: "env" must be an object of the values its functions need`);
+    return {};
+  }
+  return raw as Record<string, Json>;
+}
+
+function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[]): ActionSpec | null {
+  const rawAction = typeof raw === "string" ? { op: raw } : raw;
+  if (!isObject(rawAction)) {
+    problems.push('"action" is missing: give e.g. {"op": "collect", "input": "<node id>"}');
+    return null;
+  }
+  const ra = rawAction as RawNode;
+  if (typeof ra.op !== "string") {
+    problems.push('action: "op" must be a string');
+    return null;
+  }
+  const op = canonicalOpName(ra.op);
+  const def = OPS[op];
+  if (!def || def.kind !== "action") {
+    problems.push(`action: unknown action "${ra.op}"`);
+    return null;
+  }
+  const where = `action (${op})`;
+  let input = ra.input;
+  if (input === undefined) {
+    // Older specs leave the action's input implicit: the one node nobody reads.
+    const consumed = new Set(nodes.flatMap((n) => n.inputs));
+    const sinks = nodes.filter((n) => !consumed.has(n.id));
+    if (sinks.length === 1) input = sinks[0]!.id;
+    else {
+      problems.push(`${where}: "input" is missing and the job has ${sinks.length} final nodes`);
+      return null;
+    }
+  }
+  if (typeof input !== "string" || !nodes.some((n) => n.id === input)) {
+    problems.push(`${where}: input ${JSON.stringify(input)} is not a node of this job`);
+    return null;
+  }
+  const params = parseParams(ra, def, op, where, problems);
+  const env = parseEnv(ra.env, where, problems);
+  return { op, input, params, env };
+}
+
+function optionalInt(v: unknown, min: number, name: string, problems: string[]): number | null {
+  if (v === undefined || v === null) return null;
+  if (!Number.isSafeInteger(v) || (v as number) < min) {
+    problems.push(`"${name}" must be an integer >= ${min}`);
+    return null;
+  }
+  return v as number;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,53 @@
+// Owns cutting a job's input files into byte-range splits, one per partition,
+// using the Hadoop FileInputFormat sizing rule that Spark's textFile inherits.
+// Called on workers when planning a file-sourced stage; line-reader.ts then reads
+// each split so that no line is lost or duplicated across split boundaries.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expandPaths } from './glob.js';
+
+/** Path is relative to dataDir; [start, end) is the byte range whose lines this split owns. */
+export interface FileSplit { path: string; start: number; end: number; fileSize: number }
+
+export interface SplitOptions { minPartitions: number; maxPartitionBytes: number; splittable: boolean }
+
+/** Stops minPartitions from shredding input into splits whose per-task overhead dominates. */
+const MIN_SPLIT_BYTES = 1 << 20;
+/** Hadoop's SPLIT_SLOP: a tail under 10% of a split is merged into the previous split. */
+const SPLIT_SLOP = 1.1;
+
+export function listSplits(dataDir: string, patterns: string | string[], opts: SplitOptions): FileSplit[] {
+  const files = expandPaths(dataDir, patterns).map((p) => ({
+    path: p,
+    size: fs.statSync(path.join(dataDir, p)).size,
+  }));
+  // Unsplittable inputs (e.g. whole-file reads) keep empty files: an empty file is still a record.
+  if (!opts.splittable) return files.map((f) => ({ path: f.path, start: 0, end: f.size, fileSize: f.size }));
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  const splitSize = chooseSplitSize(total, opts);
+  const splits = files.flatMap((f) => cutFile(f.path, f.size, splitSize));
+  // expandPaths never returns an empty list, so files[0] exists; one empty partition beats zero.
+  return splits.length > 0 ? splits : [{ path: files[0].path, start: 0, end: 0, fileSize: 0 }];
+}
+
+/**
+ * Hadoop's max(minSize, min(goalSize, blockSize)), except that maxPartitionBytes is a hard cap:
+ * the 1 MiB floor only limits how small minPartitions may push splits, so a caller that
+ * explicitly asks for tiny partitions (tests, skew experiments) still gets them.
+ */
+function chooseSplitSize(totalBytes: number, opts: SplitOptions): number {
+  const maxBytes = Math.max(1, Math.floor(opts.maxPartitionBytes));
+  const goal = Math.floor(totalBytes / Math.max(1, Math.floor(opts.minPartitions)));
+  return Math.min(maxBytes, Math.max(MIN_SPLIT_BYTES, goal));
+}
+
+function cutFile(filePath: string, size: number, splitSize: number): FileSplit[] {
+  const splits: FileSplit[] = [];
+  let start = 0;
+  while ((size - start) / splitSize > SPLIT_SLOP) {
+    splits.push({ path: filePath, start, end: start + splitSize, fileSize: size });
+    start += splitSize;
+  }
+  if (start < size) splits.push({ path: filePath, start, end: size, fileSize: size });
+  return splits;
+}

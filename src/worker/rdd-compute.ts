@@ -1,0 +1,194 @@
+// Computes one partition of a stage's RDD tree, as a lazy, synchronous stream of
+// record batches: sources read their split, narrow ops run fused, unions pick
+// the parent that owns the partition, and shuffled RDDs fetch and aggregate
+// their blocks. Everything is pull-based and synchronous (the task thread owns
+// its core), so a consumer that stops early (take) stops the reading too.
+// Called by task-runner.ts.
+import { join } from "node:path";
+import type { BlockLocation } from "../common/protocol.js";
+import type { Json } from "../plan/keys.js";
+import { checkRelativePath } from "../plan/paths.js";
+import type { InputSplit, Rdd } from "../plan/physical.js";
+import { makeCsvRecordParser, splitStartsWithHeader } from "./input/csv.js";
+import { readFirstLine, readLineBatches } from "./input/line-reader.js";
+import { PER_RECORD_OPS, fuse, mapPartitions, type NarrowStep } from "./narrow-ops.js";
+import { aggregateShuffle, type BlockSource } from "./shuffle-reader.js";
+import { UserCodeError } from "./user-function.js";
+
+export type Batches = Iterable<unknown[]>;
+
+export interface ComputeContext {
+  dataDir: string;
+  blocks: BlockSource;
+  inputs: Record<number, BlockLocation[]>;
+  metrics: { recordsIn: number; bytesRead: number };
+}
+
+const BATCH = 1024;
+
+export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
+  switch (rdd.kind) {
+    case "file":
+      return readSplit(rdd, rdd.splits[partition]!, ctx);
+    case "parallelize":
+      return sliceBatches(rdd.data, partition, rdd.numPartitions);
+    case "range":
+      return rangeBatches(rdd.start, rdd.end, rdd.step, partition, rdd.numPartitions);
+    case "union":
+      return unionPartition(rdd.parents, partition, ctx);
+    case "shuffled":
+      return aggregateShuffle(rdd, partition, ctx);
+    case "narrow":
+      return narrowPartition(rdd, partition, ctx);
+  }
+}
+
+function where(node: string, op: string): string {
+  return node ? `node "${node}" (${op})` : op;
+}
+
+function narrowPartition(rdd: Rdd & { kind: "narrow" }, partition: number, ctx: ComputeContext): Batches {
+  const step = (r: Rdd & { kind: "narrow" }): NarrowStep => ({ op: r.op, fn: r.fn, env: r.env, where: where(r.node, r.op) });
+  if (rdd.op === "mapPartitions") {
+    return rebatch(mapPartitions(step(rdd), flatten(computePartition(rdd.parent, partition, ctx))), step(rdd).where);
+  }
+  // Gather the run of per-record ops that ends here and run them as one chain.
+  const steps: NarrowStep[] = [];
+  let cur: Rdd = rdd;
+  while (cur.kind === "narrow" && PER_RECORD_OPS.has(cur.op)) {
+    steps.unshift(step(cur));
+    cur = cur.parent;
+  }
+  return fused(computePartition(cur, partition, ctx), steps);
+}
+
+function* fused(input: Batches, steps: NarrowStep[]): Batches {
+  let out: unknown[] = [];
+  const f = fuse(steps, (x) => {
+    out.push(x);
+  });
+  for (const batch of input) {
+    for (let i = 0; i < batch.length; i++) f(batch[i]);
+    if (out.length > 0) {
+      const b = out;
+      out = [];
+      yield b;
+    }
+  }
+}
+
+function* flatten(batches: Batches): Iterable<unknown> {
+  for (const b of batches) yield* b;
+}
+
+function* rebatch(records: Iterable<unknown>, whereText: string): Batches {
+  let out: unknown[] = [];
+  const it = records[Symbol.iterator]();
+  for (;;) {
+    let r: IteratorResult<unknown>;
+    try {
+      r = it.next();
+    } catch (e) {
+      if (e instanceof UserCodeError) throw e;
+      throw new UserCodeError(`${whereText} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+    if (r.done) break;
+    out.push(r.value);
+    if (out.length >= BATCH) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
+function* unionPartition(parents: Rdd[], partition: number, ctx: ComputeContext): Batches {
+  let p = partition;
+  for (const parent of parents) {
+    if (p < parent.numPartitions) {
+      yield* computePartition(parent, p, ctx);
+      return;
+    }
+    p -= parent.numPartitions;
+  }
+  throw new Error(`union has no partition ${partition}`);
+}
+
+/** Spark's ParallelCollectionRDD slicing: element i goes to slice floor(i * n / len). */
+function* sliceBatches(data: Json[], p: number, n: number): Batches {
+  const start = Math.floor((p * data.length) / n);
+  const end = Math.floor(((p + 1) * data.length) / n);
+  for (let i = start; i < end; i += BATCH) yield data.slice(i, Math.min(end, i + BATCH));
+}
+
+function* rangeBatches(start: number, end: number, step: number, p: number, n: number): Batches {
+  if (step === 0) throw new UserCodeError("range: step must not be 0");
+  const count = Math.max(0, Math.ceil((end - start) / step));
+  const from = Math.floor((p * count) / n);
+  const to = Math.floor(((p + 1) * count) / n);
+  for (let i = from; i < to; i += BATCH) {
+    const batch: number[] = [];
+    for (let j = i; j < Math.min(to, i + BATCH); j++) batch.push(start + j * step);
+    yield batch;
+  }
+}
+
+function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: ComputeContext): Batches {
+  const bad = checkRelativePath(split.path);
+  if (bad) throw new Error(`input path ${bad}`);
+  const abs = join(ctx.dataDir, split.path);
+  ctx.metrics.bytesRead += split.end - split.start;
+  const lines = readLineBatches(abs, split.start, split.end);
+  if (rdd.format === "text") {
+    for (const batch of lines) {
+      ctx.metrics.recordsIn += batch.length;
+      yield batch;
+    }
+    return;
+  }
+  if (rdd.format === "jsonl") {
+    yield* parseJsonLines(lines, split, ctx);
+    return;
+  }
+  const csv = rdd.csv!;
+  const parse = makeCsvRecordParser(csv, csv.header ? readFirstLine(abs) : null);
+  let skipHeader = splitStartsWithHeader(csv, split);
+  for (const batch of lines) {
+    const out: unknown[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      if (skipHeader) {
+        skipHeader = false;
+        continue;
+      }
+      let rec: unknown;
+      try {
+        rec = parse(batch[i]!);
+      } catch (e) {
+        throw new UserCodeError(`${where(rdd.node, "csv")}: ${split.path}: ${(e as Error).message}`);
+      }
+      if (rec !== undefined) out.push(rec);
+    }
+    ctx.metrics.recordsIn += out.length;
+    if (out.length > 0) yield out;
+  }
+}
+
+function* parseJsonLines(lines: Iterable<string[]>, split: InputSplit, ctx: ComputeContext): Batches {
+  let lineNo = 0;
+  for (const batch of lines) {
+    const out: unknown[] = [];
+    for (const line of batch) {
+      lineNo++;
+      if (line.trim() === "") continue;
+      try {
+        out.push(JSON.parse(line));
+      } catch (e) {
+        throw new UserCodeError(
+          `${split.path}: line ${lineNo} of the split starting at byte ${split.start} is not JSON (${(e as Error).message})`,
+        );
+      }
+    }
+    ctx.metrics.recordsIn += out.length;
+    if (out.length > 0) yield out;
+  }
+}

@@ -1,0 +1,154 @@
+// The reduce side of a shuffle: fetches this partition's blocks from every map
+// output (local files directly, remote ones through the worker's HTTP client)
+// and turns them into records by the read rule of the wide op: merge by key,
+// group, distinct, join, sort. Called by rdd-compute.ts in a task thread.
+import { decodeFrames } from "../common/codec.js";
+import type { BlockLocation } from "../common/protocol.js";
+import { KeyMap } from "../plan/key-map.js";
+import { compareKeys } from "../plan/keys.js";
+import type { Rdd } from "../plan/physical.js";
+import type { Batches, ComputeContext } from "./rdd-compute.js";
+import { asPair } from "./narrow-ops.js";
+import { compileFunction, userError, type UserFn } from "./user-function.js";
+
+export interface BlockSource {
+  /** The bytes of each map output's block for `reduceId`; throws FetchFailedError. */
+  blocks(shuffleId: number, reduceId: number, locations: BlockLocation[]): Iterable<Uint8Array>;
+}
+
+const BATCH = 1024;
+
+function* records(shuffleId: number, partition: number, ctx: ComputeContext): Iterable<unknown[]> {
+  const locations = (ctx.inputs[shuffleId] ?? []).filter((l) => l.bytes > 0);
+  for (const block of ctx.blocks.blocks(shuffleId, partition, locations)) yield* decodeFrames(block);
+}
+
+export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: number, ctx: ComputeContext): Batches {
+  const read = rdd.read;
+  const where = rdd.node ? `node "${rdd.node}" (${read.type})` : read.type;
+  const input = (i = 0) => records(rdd.shuffles[i]!, partition, ctx);
+  switch (read.type) {
+    case "reduceByKey":
+      return mergeByKey(input(), mergeWith(compileFunction(read.fn, where), read.env, where));
+    case "sum":
+      return mergeByKey(input(), (a, b) => (a as number) + (b as number));
+    case "reduceValues":
+      return reduceValues(input(), mergeWith(compileFunction(read.fn, where), read.env, where));
+    case "groupByKey":
+      return groupByKey(input());
+    case "distinct":
+      return distinctKeys(input());
+    case "join":
+      return join(input(0), input(1), read.outer, where);
+    case "sort":
+      return sortByKey(input(), read.ascending);
+  }
+}
+
+export function mergeWith(fn: UserFn, env: unknown, where: string): (a: unknown, b: unknown) => unknown {
+  let n = 0;
+  return (a, b) => {
+    n++;
+    try {
+      return fn(a, b, env);
+    } catch (e) {
+      throw userError(where, e, n, [a, b]);
+    }
+  };
+}
+
+function* emitEntries<V>(map: KeyMap<V>, toRecord: (k: unknown, v: V) => unknown): Batches {
+  let out: unknown[] = [];
+  for (const [k, v] of map.entries()) {
+    out.push(toRecord(k, v));
+    if (out.length >= BATCH) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
+function* mergeByKey(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown): Batches {
+  const map = new KeyMap<unknown>();
+  for (const batch of input) {
+    for (const rec of batch) {
+      const [k, v] = rec as [unknown, unknown];
+      const cur = map.get(k);
+      // Decoded records are JSON, so a present value is never undefined.
+      map.set(k, cur === undefined ? v : merge(cur, v));
+    }
+  }
+  yield* emitEntries(map, (k, v) => [k, v]);
+}
+
+function* reduceValues(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown): Batches {
+  let acc: unknown;
+  let seen = false;
+  for (const batch of input) {
+    for (const rec of batch) {
+      const v = (rec as [unknown, unknown])[1];
+      acc = seen ? merge(acc, v) : v;
+      seen = true;
+    }
+  }
+  if (seen) yield [acc];
+}
+
+function* groupByKey(input: Iterable<unknown[]>): Batches {
+  const map = new KeyMap<unknown[]>();
+  for (const batch of input) {
+    for (const rec of batch) {
+      const [k, v] = rec as [unknown, unknown];
+      const group = map.get(k);
+      if (group) group.push(v);
+      else map.set(k, [v]);
+    }
+  }
+  yield* emitEntries(map, (k, vs) => [k, vs]);
+}
+
+function* distinctKeys(input: Iterable<unknown[]>): Batches {
+  const map = new KeyMap<true>();
+  for (const batch of input) for (const rec of batch) map.set((rec as [unknown])[0], true);
+  yield* emitEntries(map, (k) => k);
+}
+
+function* join(left: Iterable<unknown[]>, right: Iterable<unknown[]>, outer: "inner" | "left", where: string): Batches {
+  const map = new KeyMap<[unknown[], unknown[]]>();
+  const add = (input: Iterable<unknown[]>, side: 0 | 1) => {
+    for (const batch of input) {
+      for (const rec of batch) {
+        const [k, v] = asPair(rec, where);
+        let slot = map.get(k);
+        if (!slot) map.set(k, (slot = [[], []]));
+        slot[side].push(v);
+      }
+    }
+  };
+  add(left, 0);
+  add(right, 1);
+  let out: unknown[] = [];
+  for (const [k, [vs, ws]] of map.entries()) {
+    for (const v of vs) {
+      if (ws.length === 0) {
+        if (outer === "left") out.push([k, [v, null]]);
+        continue;
+      }
+      for (const w of ws) out.push([k, [v, w]]);
+    }
+    if (out.length >= BATCH) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
+function* sortByKey(input: Iterable<unknown[]>, ascending: boolean): Batches {
+  const all: [unknown, unknown][] = [];
+  for (const batch of input) for (const rec of batch) all.push(rec as [unknown, unknown]);
+  // Array.prototype.sort is stable, so equal keys keep their fetch order.
+  all.sort(ascending ? (a, b) => compareKeys(a[0], b[0]) : (a, b) => compareKeys(b[0], a[0]));
+  for (let i = 0; i < all.length; i += BATCH) yield all.slice(i, i + BATCH).map((r) => r[1]);
+}
