@@ -1,0 +1,113 @@
+// Getting shuffle blocks into a task thread. Blocks this worker holds are read
+// straight from its files; blocks on other workers are fetched by the worker's
+// main thread over HTTP (the thread blocks until they arrive: see
+// sync-bridge.ts), a batch per worker at a time so memory stays bounded. A block
+// that cannot be had raises FetchFailedError, which the master treats as lost map
+// output rather than as the task's fault.
+import type { WorkerId } from "../common/ids.js";
+import type { BlockLocation, FetchFailure } from "../common/protocol.js";
+import type { BlockSource } from "./shuffle-reader.js";
+import { mapOutputPath, readBlockSync } from "./shuffle-files.js";
+
+export class FetchFailedError extends Error {
+  constructor(readonly failure: FetchFailure) {
+    super(failure.message);
+    this.name = "FetchFailedError";
+  }
+}
+
+export interface RemoteFetchRequest {
+  address: string;
+  jobId: string;
+  shuffleId: number;
+  reduceId: number;
+  mapIds: number[];
+}
+
+export type RemoteFetchReply =
+  | { ok: true; buffer: ArrayBuffer; entries: { mapId: number; offset: number; length: number }[] }
+  | { ok: false; mapId: number; message: string };
+
+/** Remote batches are cut at this many bytes (sizes are known from the map statuses). */
+const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+
+export class TaskBlockSource implements BlockSource {
+  bytesRead = 0;
+  bytesFetchedRemote = 0;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly self: WorkerId,
+    private readonly shuffleRoot: string,
+    private readonly fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply,
+  ) {}
+
+  *blocks(shuffleId: number, reduceId: number, locations: BlockLocation[]): Iterable<Uint8Array> {
+    const remote = new Map<string, BlockLocation[]>();
+    for (const loc of locations) {
+      if (loc.workerId === this.self) {
+        yield this.local(shuffleId, reduceId, loc);
+      } else {
+        remote.set(loc.address, [...(remote.get(loc.address) ?? []), loc]);
+      }
+    }
+    for (const locs of remote.values()) {
+      for (const batch of batchesBySize(locs)) yield* this.remote(shuffleId, reduceId, batch);
+    }
+  }
+
+  private local(shuffleId: number, reduceId: number, loc: BlockLocation): Uint8Array {
+    try {
+      const buf = readBlockSync(mapOutputPath(this.shuffleRoot, this.jobId, shuffleId, loc.mapId), reduceId);
+      this.bytesRead += buf.length;
+      return buf;
+    } catch (e) {
+      throw this.failure(shuffleId, loc, `local map output is unreadable: ${(e as Error).message}`);
+    }
+  }
+
+  private *remote(shuffleId: number, reduceId: number, locs: BlockLocation[]): Iterable<Uint8Array> {
+    const first = locs[0]!;
+    const reply = this.fetchRemote({
+      address: first.address,
+      jobId: this.jobId,
+      shuffleId,
+      reduceId,
+      mapIds: locs.map((l) => l.mapId),
+    });
+    if (!reply.ok) {
+      const loc = locs.find((l) => l.mapId === reply.mapId) ?? first;
+      throw this.failure(shuffleId, loc, reply.message);
+    }
+    for (const e of reply.entries) {
+      this.bytesRead += e.length;
+      this.bytesFetchedRemote += e.length;
+      yield new Uint8Array(reply.buffer, e.offset, e.length);
+    }
+  }
+
+  private failure(shuffleId: number, loc: BlockLocation, message: string): FetchFailedError {
+    return new FetchFailedError({
+      shuffleId: shuffleId as FetchFailure["shuffleId"],
+      mapId: loc.mapId,
+      workerId: loc.workerId,
+      address: loc.address,
+      message: `fetching shuffle ${shuffleId} map ${loc.mapId} from ${loc.address}: ${message}`,
+    });
+  }
+}
+
+function* batchesBySize(locs: BlockLocation[]): Iterable<BlockLocation[]> {
+  let batch: BlockLocation[] = [];
+  let bytes = 0;
+  for (const l of locs) {
+    if (batch.length > 0 && bytes + l.bytes > MAX_BATCH_BYTES) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(l);
+    bytes += l.bytes;
+  }
+  if (batch.length > 0) yield batch;
+}

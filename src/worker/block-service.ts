@@ -1,0 +1,92 @@
+// Shuffle blocks over HTTP, worker to worker: serving this worker's blocks
+// (GET /data/shuffle/<job>/<shuffle>/<reduce>?maps=1,2,3, many map outputs in
+// one response) and fetching other workers' blocks for the task threads. The
+// response is a sequence of [u32 mapId][f64 length][bytes] entries. Runs on the
+// worker's main thread.
+import fs from "node:fs/promises";
+import { MinisparkError, errorMessage } from "../common/errors.js";
+import { HANDLED, type Request } from "../common/http-server.js";
+import { authHeaders } from "../common/http-client.js";
+import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
+import { blockRange, jobShuffleDir, mapOutputPath } from "./shuffle-files.js";
+import fsSync from "node:fs";
+
+const ENTRY_HEADER = 12;
+const SAFE_ID = /^[A-Za-z0-9._-]+$/;
+
+function intParam(s: string | undefined, what: string): number {
+  if (s === undefined || !/^\d{1,9}$/.test(s)) throw new MinisparkError("BAD_REQUEST", `${what} must be a non-negative integer`);
+  return Number(s);
+}
+
+export async function serveBlocks(req: Request, shuffleRoot: string): Promise<typeof HANDLED> {
+  const jobId = req.params.job!;
+  if (!SAFE_ID.test(jobId)) throw new MinisparkError("BAD_REQUEST", "bad job id");
+  const shuffleId = intParam(req.params.shuffle, "shuffle id");
+  const reduceId = intParam(req.params.reduce, "reduce partition");
+  const maps = (req.query.get("maps") ?? "").split(",").filter(Boolean).map((m) => intParam(m, "map id"));
+  // Open every block before answering so that a missing one is a clean 404 naming it.
+  const opened: { mapId: number; fd: fs.FileHandle; start: number; end: number }[] = [];
+  try {
+    for (const mapId of maps) {
+      const path = mapOutputPath(shuffleRoot, jobId, shuffleId, mapId);
+      let fd: fs.FileHandle;
+      try {
+        fd = await fs.open(path, "r");
+      } catch {
+        req.res.setHeader("x-missing-map", String(mapId));
+        throw new MinisparkError("NOT_FOUND", `no output of map ${mapId} for shuffle ${shuffleId} of ${jobId} here`);
+      }
+      const [start, end] = blockRange(fd.fd, reduceId);
+      opened.push({ mapId, fd, start, end });
+    }
+    const total = opened.reduce((s, o) => s + ENTRY_HEADER + (o.end - o.start), 0);
+    req.res.writeHead(200, { "content-type": "application/octet-stream", "content-length": total });
+    for (const o of opened) {
+      const buf = Buffer.allocUnsafe(ENTRY_HEADER + (o.end - o.start));
+      buf.writeUInt32LE(o.mapId, 0);
+      buf.writeDoubleLE(o.end - o.start, 4);
+      await o.fd.read(buf, ENTRY_HEADER, o.end - o.start, o.start);
+      if (!req.res.write(buf)) await new Promise((r) => req.res.once("drain", r));
+    }
+    req.res.end();
+    return HANDLED;
+  } finally {
+    await Promise.all(opened.map((o) => o.fd.close()));
+  }
+}
+
+/** The main thread's side of a task thread's remote fetch. */
+export async function fetchBlocks(req: RemoteFetchRequest, token: string | null, timeoutMs: number): Promise<RemoteFetchReply> {
+  const url = `http://${req.address}/data/shuffle/${encodeURIComponent(req.jobId)}/${req.shuffleId}/${req.reduceId}?maps=${req.mapIds.join(",")}`;
+  try {
+    const res = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) {
+      const missing = Number(res.headers.get("x-missing-map") ?? req.mapIds[0]);
+      const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+      return { ok: false, mapId: missing, message: body?.error?.message ?? `HTTP ${res.status}` };
+    }
+    const buffer = await res.arrayBuffer();
+    const view = Buffer.from(buffer);
+    const entries: { mapId: number; offset: number; length: number }[] = [];
+    let off = 0;
+    while (off < view.length) {
+      const mapId = view.readUInt32LE(off);
+      const length = view.readDoubleLE(off + 4);
+      entries.push({ mapId, offset: off + ENTRY_HEADER, length });
+      off += ENTRY_HEADER + length;
+    }
+    if (off !== view.length || entries.length !== req.mapIds.length) {
+      return { ok: false, mapId: req.mapIds[entries.length] ?? req.mapIds[0]!, message: "truncated block response" };
+    }
+    return { ok: true, buffer, entries };
+  } catch (e) {
+    const cause = (e as { cause?: unknown }).cause;
+    return { ok: false, mapId: req.mapIds[0]!, message: errorMessage(cause ?? e) };
+  }
+}
+
+export function removeJobShuffle(shuffleRoot: string, jobId: string): void {
+  if (!SAFE_ID.test(jobId)) throw new MinisparkError("BAD_REQUEST", "bad job id");
+  fsSync.rmSync(jobShuffleDir(shuffleRoot, jobId), { recursive: true, force: true });
+}

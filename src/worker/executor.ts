@@ -1,0 +1,141 @@
+// The worker's pool of task threads, one per slot, so tasks really run in
+// parallel on separate cores. Hands a task to an idle thread, answers the
+// threads' remote block fetches, and stops a task by terminating its thread
+// (then starts a fresh one), which is the only way to stop synchronous user code.
+// Owned by worker-process.ts.
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import type { AttemptId, WorkerId } from "../common/ids.js";
+import type { FetchFailure, TaskLaunch } from "../common/protocol.js";
+import type { Logger } from "../common/log.js";
+import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
+import type { TaskOutcome } from "./task-runner.js";
+
+export interface ThreadRequest {
+  task: TaskLaunch;
+  workerId: WorkerId;
+}
+
+export type ThreadReply = { attemptId: AttemptId } & (
+  | { state: "FINISHED"; outcome: TaskOutcome }
+  | { state: "FAILED"; error: string }
+  | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
+  | { state: "KILLED"; error: string }
+);
+
+export interface ExecutorOptions {
+  slots: number;
+  dataDir: string;
+  shuffleRoot: string;
+  /** Heap limit per thread, so one task cannot take the whole process down. */
+  threadHeapMb: number | null;
+  fetchRemote: (req: RemoteFetchRequest) => Promise<RemoteFetchReply>;
+  log: Logger;
+}
+
+interface Slot {
+  thread: Worker;
+  port: MessagePort;
+  signal: Int32Array;
+  running: { attemptId: AttemptId; resolve: (r: ThreadReply) => void; killReason: string | null } | null;
+}
+
+const THREAD_URL = new URL("./task-thread.js", import.meta.url);
+
+export class Executor {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: ExecutorOptions) {
+    for (let i = 0; i < opts.slots; i++) this.slots.push(this.spawn());
+  }
+
+  get active(): number {
+    return this.slots.filter((s) => s.running).length;
+  }
+
+  get capacity(): number {
+    return this.slots.length;
+  }
+
+  runningAttempts(): AttemptId[] {
+    return this.slots.flatMap((s) => (s.running ? [s.running.attemptId] : []));
+  }
+
+  /** Runs the task on an idle thread; null when every slot is busy. */
+  run(task: TaskLaunch, workerId: WorkerId): Promise<ThreadReply> | null {
+    const slot = this.slots.find((s) => !s.running);
+    if (!slot || this.closed) return null;
+    return new Promise((resolve) => {
+      slot.running = { attemptId: task.attemptId, resolve, killReason: null };
+      slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
+    });
+  }
+
+  kill(attemptId: AttemptId, reason: string): boolean {
+    const i = this.slots.findIndex((s) => s.running?.attemptId === attemptId);
+    if (i < 0) return false;
+    const slot = this.slots[i]!;
+    slot.running!.killReason = reason;
+    void slot.thread.terminate();
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.thread.terminate()));
+  }
+
+  private spawn(): Slot {
+    const { port1, port2 } = new MessageChannel();
+    const signalBuffer = new SharedArrayBuffer(4);
+    const env = { ...process.env };
+    // User code runs in these threads: it gets no cluster secret.
+    delete env.MINISPARK_TOKEN;
+    const thread = new Worker(THREAD_URL, {
+      workerData: { dataDir: this.opts.dataDir, shuffleRoot: this.opts.shuffleRoot, fetchPort: port2, fetchSignal: signalBuffer },
+      transferList: [port2],
+      env,
+      resourceLimits: this.opts.threadHeapMb ? { maxOldGenerationSizeMb: this.opts.threadHeapMb } : undefined,
+    });
+    const slot: Slot = { thread, port: port1, signal: new Int32Array(signalBuffer), running: null };
+    thread.on("message", (reply: ThreadReply) => this.finish(slot, reply));
+    thread.on("error", (e) => {
+      this.opts.log.warn("task thread crashed", { attemptId: slot.running?.attemptId, error: e.message });
+      this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` });
+    });
+    thread.on("exit", () => this.replace(slot));
+    port1.on("message", (req: RemoteFetchRequest) => void this.answerFetch(slot, req));
+    return slot;
+  }
+
+  private async answerFetch(slot: Slot, req: RemoteFetchRequest): Promise<void> {
+    const reply = await this.opts.fetchRemote(req);
+    slot.port.postMessage(reply, reply.ok ? [reply.buffer] : []);
+    Atomics.store(slot.signal, 0, 1);
+    Atomics.notify(slot.signal, 0);
+  }
+
+  private finish(slot: Slot, reply: ThreadReply): void {
+    const running = slot.running;
+    if (!running) return;
+    slot.running = null;
+    running.resolve(reply);
+  }
+
+  /** A thread exited (killed, crashed or out of memory): fail its task and start a fresh thread. */
+  private replace(slot: Slot): void {
+    const running = slot.running;
+    if (running) {
+      slot.running = null;
+      running.resolve({
+        attemptId: running.attemptId,
+        state: running.killReason ? "KILLED" : "FAILED",
+        error: running.killReason ?? "task thread exited unexpectedly (out of memory?)",
+      });
+    }
+    slot.port.close();
+    if (this.closed) return;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots[i] = this.spawn();
+  }
+}

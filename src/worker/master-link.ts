@@ -1,0 +1,131 @@
+// The worker's side of its lease with the master: a heartbeat every 3 ± 1 s
+// (jittered so that many workers do not beat in step) carrying the worker's load
+// and metrics, and the delivery of task reports, retried until the master has
+// them. A master that says this worker was declared dead (410) makes the worker
+// drop its state and join again under a new id.
+import os from "node:os";
+import { MinisparkError, errorMessage } from "../common/errors.js";
+import { requestJson } from "../common/http-client.js";
+import type { WorkerId } from "../common/ids.js";
+import type { Logger } from "../common/log.js";
+import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport } from "../common/protocol.js";
+
+export interface WorkerStats {
+  id(): WorkerId;
+  address: string;
+  slots: number;
+  active(): number;
+  runningAttempts(): Heartbeat["running_attempts"];
+  avgTaskMs(): number;
+  tasksCompleted(): number;
+  tasksFailed(): number;
+}
+
+export interface MasterLinkOptions {
+  masterUrl: string;
+  token: string | null;
+  heartbeatMs: number;
+  log: Logger;
+  onKill(attempts: Heartbeat["running_attempts"]): void;
+  /** The master declared this worker dead: start over under a new id. */
+  onForgotten(): void;
+}
+
+export class MasterLink {
+  private timer: NodeJS.Timeout | null = null;
+  private lastCpu = process.cpuUsage();
+  private lastCpuAt = performance.now();
+  private stopped = false;
+  private connected = false;
+
+  constructor(private readonly stats: WorkerStats, private readonly opts: MasterLinkOptions) {}
+
+  start(): void {
+    void this.beat();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const jitter = (Math.random() * 2 - 1) * (this.opts.heartbeatMs / 3);
+    this.timer = setTimeout(() => void this.beat(), this.opts.heartbeatMs + jitter);
+  }
+
+  /** Sends a heartbeat now (also used to register right after start). */
+  async beat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const reply = await requestJson<HeartbeatReply>(`${this.opts.masterUrl}/heartbeat`, {
+        body: this.heartbeat(),
+        token: this.opts.token,
+        timeoutMs: this.opts.heartbeatMs,
+      });
+      if (!this.connected) this.opts.log.info("registered with master", { master: this.opts.masterUrl, worker_id: this.stats.id() });
+      this.connected = true;
+      if (reply.kill.length > 0) this.opts.onKill(reply.kill);
+    } catch (e) {
+      if (e instanceof MinisparkError && e.code === "GONE") {
+        this.opts.log.warn("master declared this worker dead; rejoining under a new id", { worker_id: this.stats.id() });
+        this.opts.onForgotten();
+        this.connected = false;
+        setImmediate(() => void this.beat());
+        return;
+      }
+      if (e instanceof MinisparkError && (e.code === "PROTOCOL_MISMATCH" || e.code === "UNAUTHORIZED")) {
+        this.opts.log.error("master refused the heartbeat", { error: e.message });
+      } else if (this.connected) {
+        this.opts.log.warn("heartbeat failed", { error: errorMessage(e) });
+        this.connected = false;
+      }
+    }
+    this.schedule();
+  }
+
+  private heartbeat(): Heartbeat {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    const usedMicros = cpu.user - this.lastCpu.user + (cpu.system - this.lastCpu.system);
+    const cpuPercent = (usedMicros / 1000 / Math.max(1, now - this.lastCpuAt) / os.availableParallelism()) * 100;
+    this.lastCpu = cpu;
+    this.lastCpuAt = now;
+    const active = this.stats.active();
+    return {
+      protocol: PROTOCOL_VERSION,
+      worker_id: this.stats.id(),
+      address: this.stats.address,
+      status: active > 0 ? "BUSY" : "IDLE",
+      active_tasks: active,
+      mem_usage_mb: Math.round(process.memoryUsage.rss() / (1024 * 1024)),
+      last_heartbeat: Math.floor(Date.now() / 1000),
+      slots: this.stats.slots,
+      cpu_percent: Math.round(cpuPercent * 10) / 10,
+      avg_task_ms: Math.round(this.stats.avgTaskMs()),
+      tasks_completed: this.stats.tasksCompleted(),
+      tasks_failed: this.stats.tasksFailed(),
+      running_attempts: this.stats.runningAttempts(),
+    };
+  }
+
+  /** Delivers a task report, retrying while the master is unreachable (it may be restarting). */
+  async report(r: TaskReport): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await requestJson(`${this.opts.masterUrl}/task-report`, { body: r, token: this.opts.token, timeoutMs: 30_000 });
+        return;
+      } catch (e) {
+        if (e instanceof MinisparkError) {
+          // The master understood and refused (e.g. the attempt is stale): nothing to retry.
+          this.opts.log.debug("task report refused", { attemptId: r.attemptId, error: e.message });
+          return;
+        }
+        const delay = Math.min(10_000, 200 * 2 ** attempt);
+        this.opts.log.warn("task report failed; retrying", { attemptId: r.attemptId, error: errorMessage(e), delay_ms: delay });
+        await new Promise((res) => setTimeout(res, delay));
+      }
+    }
+  }
+}

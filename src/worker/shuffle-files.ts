@@ -1,0 +1,77 @@
+// Where a map task's shuffle output lives on the worker and how it is laid out:
+// one file per map task holding every reduce partition's block back to back,
+// followed by an index of block offsets, so a reduce partition's block is one
+// contiguous range. The file is written under a temporary name and renamed, so
+// a reader sees a whole output or none, and a retried attempt replaces it
+// atomically. Used by the shuffle writer (task thread), the local block reader
+// (task thread) and the block server (worker main thread).
+import fs from "node:fs";
+import { join } from "node:path";
+
+const MAGIC = 0x4d53484c; // "MSHL"
+const TRAILER = 8; // u32 partition count, u32 magic
+
+export function jobShuffleDir(shuffleRoot: string, jobId: string): string {
+  return join(shuffleRoot, jobId);
+}
+
+export function mapOutputPath(shuffleRoot: string, jobId: string, shuffleId: number, mapId: number): string {
+  return join(shuffleRoot, jobId, `s${shuffleId}`, `m${mapId}.data`);
+}
+
+/** Writes the blocks (chunks per reduce partition) and returns each block's size. */
+export function writeMapOutput(path: string, blocks: Buffer[][], tmpSuffix: string): number[] {
+  fs.mkdirSync(join(path, ".."), { recursive: true });
+  const tmp = `${path}.${tmpSuffix}.tmp`;
+  const fd = fs.openSync(tmp, "w");
+  const sizes: number[] = [];
+  const offsets = Buffer.alloc(8 * (blocks.length + 1) + TRAILER);
+  let pos = 0;
+  try {
+    blocks.forEach((chunks, p) => {
+      offsets.writeDoubleLE(pos, 8 * p);
+      let size = 0;
+      for (const c of chunks) {
+        fs.writeSync(fd, c);
+        size += c.length;
+      }
+      sizes.push(size);
+      pos += size;
+    });
+    offsets.writeDoubleLE(pos, 8 * blocks.length);
+    offsets.writeUInt32LE(blocks.length, offsets.length - TRAILER);
+    offsets.writeUInt32LE(MAGIC, offsets.length - 4);
+    fs.writeSync(fd, offsets);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  return sizes;
+}
+
+/** The [start, end) byte range of reduce partition `reduceId` in an open map output. */
+export function blockRange(fd: number, reduceId: number): [number, number] {
+  const size = fs.fstatSync(fd).size;
+  const trailer = Buffer.alloc(TRAILER);
+  fs.readSync(fd, trailer, 0, TRAILER, size - TRAILER);
+  if (trailer.readUInt32LE(4) !== MAGIC) throw new Error("not a minispark map output file");
+  const n = trailer.readUInt32LE(0);
+  if (reduceId < 0 || reduceId >= n) throw new Error(`map output has no reduce partition ${reduceId}`);
+  const indexStart = size - TRAILER - 8 * (n + 1);
+  const pair = Buffer.alloc(16);
+  fs.readSync(fd, pair, 0, 16, indexStart + 8 * reduceId);
+  return [pair.readDoubleLE(0), pair.readDoubleLE(8)];
+}
+
+export function readBlockSync(path: string, reduceId: number): Buffer {
+  const fd = fs.openSync(path, "r");
+  try {
+    const [start, end] = blockRange(fd, reduceId);
+    const buf = Buffer.allocUnsafe(end - start);
+    let off = 0;
+    while (off < buf.length) off += fs.readSync(fd, buf, off, buf.length - off, start + off);
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

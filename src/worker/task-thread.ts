@@ -1,0 +1,54 @@
+// The entry point of a task thread (one per slot). Runs one task at a time,
+// synchronously; when a task needs shuffle blocks held by another worker it asks
+// the worker's main thread over a MessagePort and sleeps on a shared flag until
+// the reply is there, so that the whole task is plain synchronous code (and a
+// mapPartitions function can be handed an ordinary iterable).
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import type { TaskLaunch } from "../common/protocol.js";
+import { FetchFailedError, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
+import { runTask } from "./task-runner.js";
+import { UserCodeError } from "./user-function.js";
+import type { ThreadReply, ThreadRequest } from "./executor.js";
+
+interface ThreadData {
+  dataDir: string;
+  shuffleRoot: string;
+  fetchPort: MessagePort;
+  fetchSignal: SharedArrayBuffer;
+}
+
+const data = workerData as ThreadData;
+const signal = new Int32Array(data.fetchSignal);
+const FETCH_TIMEOUT_MS = 10 * 60_000;
+
+function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
+  Atomics.store(signal, 0, 0);
+  data.fetchPort.postMessage(req);
+  const deadline = Date.now() + FETCH_TIMEOUT_MS;
+  while (Atomics.load(signal, 0) === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) return { ok: false, mapId: req.mapIds[0]!, message: "timed out waiting for the block fetch" };
+    Atomics.wait(signal, 0, 0, left);
+  }
+  const msg = receiveMessageOnPort(data.fetchPort);
+  if (!msg) return { ok: false, mapId: req.mapIds[0]!, message: "block fetch reply went missing" };
+  return msg.message as RemoteFetchReply;
+}
+
+parentPort!.on("message", (req: ThreadRequest) => {
+  const task: TaskLaunch = req.task;
+  let reply: ThreadReply;
+  try {
+    const outcome = runTask(task, { workerId: req.workerId, dataDir: data.dataDir, shuffleRoot: data.shuffleRoot, fetchRemote });
+    reply = { attemptId: task.attemptId, state: "FINISHED", outcome };
+  } catch (e) {
+    if (e instanceof FetchFailedError) {
+      reply = { attemptId: task.attemptId, state: "FETCH_FAILED", error: e.message, fetchFailure: e.failure };
+    } else {
+      // A user's error is reported as its message; anything else is ours, so keep the stack.
+      const error = e instanceof UserCodeError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+      reply = { attemptId: task.attemptId, state: "FAILED", error };
+    }
+  }
+  parentPort!.postMessage(reply);
+});

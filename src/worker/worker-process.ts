@@ -1,0 +1,223 @@
+// A worker process: its HTTP endpoints (task launch and kill, split listing,
+// output prepare/commit, shuffle blocks, health, metrics), its task thread pool
+// and its lease with the master. Decides nothing about what runs where: it runs
+// what the master sends and reports back. Started by `minispark worker`.
+import fs from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import type { Server } from "node:http";
+import { MinisparkError, errorMessage } from "../common/errors.js";
+import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
+import { asAttemptId, newWorkerId, type WorkerId } from "../common/ids.js";
+import { logger } from "../common/log.js";
+import {
+  PROTOCOL_VERSION,
+  type OutputRequest,
+  type SplitReply,
+  type SplitRequest,
+  type TaskLaunch,
+  type TaskReport,
+} from "../common/protocol.js";
+import { fetchBlocks, removeJobShuffle, serveBlocks } from "./block-service.js";
+import { Executor, type ThreadReply } from "./executor.js";
+import { listSplits } from "./input/splits.js";
+import { MasterLink } from "./master-link.js";
+import { commitOutput, prepareOutput } from "./output-files.js";
+
+export interface WorkerConfig {
+  masterUrl: string;
+  host: string;
+  port: number;
+  /** host:port others use to reach this worker; defaults to host and the bound port. */
+  advertise: string | null;
+  slots: number;
+  memoryBytes: number;
+  dataDir: string;
+  token: string | null;
+  heartbeatMs: number;
+}
+
+const log = logger("worker");
+
+export class WorkerProcess {
+  private id: WorkerId = newWorkerId();
+  private server: Server | null = null;
+  private executor: Executor | null = null;
+  private link: MasterLink | null = null;
+  private readonly workDir: string;
+  private readonly shuffleRoot: string;
+  private readonly dataDir: string;
+  address = "";
+  private completed = 0;
+  private failed = 0;
+  private taskMsTotal = 0;
+  private readonly recentTaskMs: number[] = [];
+
+  constructor(private readonly config: WorkerConfig) {
+    this.dataDir = resolve(config.dataDir);
+    this.workDir = join(this.dataDir, ".minispark", `${this.id}-${process.pid}`);
+    this.shuffleRoot = join(this.workDir, "shuffle");
+  }
+
+  get workerId(): WorkerId {
+    return this.id;
+  }
+
+  async start(): Promise<void> {
+    fs.mkdirSync(this.shuffleRoot, { recursive: true });
+    const c = this.config;
+    this.server = createHttpServer(this.routes(), { token: c.token, log });
+    const addr = await listen(this.server, c.host, c.port);
+    const host = c.host === "0.0.0.0" || c.host === "::" ? os.hostname() : c.host;
+    this.address = c.advertise ?? `${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+    this.executor = new Executor({
+      slots: c.slots,
+      dataDir: this.dataDir,
+      shuffleRoot: this.shuffleRoot,
+      threadHeapMb: Math.max(64, Math.floor(c.memoryBytes / (1024 * 1024) / c.slots)),
+      fetchRemote: (req) => fetchBlocks(req, c.token, 120_000),
+      log,
+    });
+    this.link = new MasterLink(
+      {
+        id: () => this.id,
+        address: this.address,
+        slots: c.slots,
+        active: () => this.executor?.active ?? 0,
+        runningAttempts: () => this.executor?.runningAttempts() ?? [],
+        avgTaskMs: () => (this.recentTaskMs.length ? this.recentTaskMs.reduce((a, b) => a + b, 0) / this.recentTaskMs.length : 0),
+        tasksCompleted: () => this.completed,
+        tasksFailed: () => this.failed,
+      },
+      {
+        masterUrl: c.masterUrl,
+        token: c.token,
+        heartbeatMs: c.heartbeatMs,
+        log,
+        onKill: (attempts) => attempts.forEach((a) => this.executor?.kill(a, "cancelled by the master")),
+        onForgotten: () => this.forget(),
+      },
+    );
+    log.info("worker started", { worker_id: this.id, address: this.address, slots: c.slots, data_dir: this.dataDir });
+    this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    this.link?.stop();
+    await this.executor?.close();
+    if (this.server) await closeServer(this.server);
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /** After the master declared us dead: our running tasks and shuffle output no longer count. */
+  private forget(): void {
+    for (const a of this.executor?.runningAttempts() ?? []) this.executor?.kill(a, "worker was declared dead");
+    fs.rmSync(this.shuffleRoot, { recursive: true, force: true });
+    fs.mkdirSync(this.shuffleRoot, { recursive: true });
+    this.id = newWorkerId();
+  }
+
+  private routes(): Router {
+    const r = new Router();
+    r.add("GET", "/healthz", () => ({ ok: true }), { public: true });
+    r.add("POST", "/tasks", (req) => this.launch(req), { maxBodyBytes: 256 * 1024 * 1024 });
+    r.add("POST", "/tasks/:attempt/kill", (req) => ({ killed: this.executor!.kill(asAttemptId(req.params.attempt!), "killed by the master") }));
+    r.add("POST", "/splits", (req) => this.splits(req));
+    r.add("POST", "/outputs/prepare", (req) => this.output(req, "prepare"));
+    r.add("POST", "/outputs/commit", (req) => this.output(req, "commit"));
+    r.add("GET", "/data/shuffle/:job/:shuffle/:reduce", (req) => serveBlocks(req, this.shuffleRoot));
+    r.add("DELETE", "/data/shuffle/:job", (req) => {
+      removeJobShuffle(this.shuffleRoot, req.params.job!);
+      return { ok: true };
+    });
+    r.add("GET", "/metrics", (req) => {
+      req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      req.res.end(this.metricsText());
+      return HANDLED;
+    });
+    return r;
+  }
+
+  private async launch(req: Request): Promise<Reply> {
+    const task = (await req.json()) as TaskLaunch;
+    checkProtocol(task);
+    const run = this.executor!.run(task, this.id);
+    if (!run) throw new MinisparkError("BUSY", `all ${this.config.slots} slots are busy`);
+    log.debug("task started", { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attemptId: task.attemptId });
+    const reportAs = this.id;
+    void run.then((reply) => this.finished(reply, reportAs));
+    return new Reply(202, { accepted: true });
+  }
+
+  private async finished(reply: ThreadReply, workerId: WorkerId): Promise<void> {
+    const metrics = reply.state === "FINISHED" ? reply.outcome.metrics : null;
+    if (reply.state === "FINISHED") {
+      this.completed++;
+      this.recentTaskMs.push(metrics!.durationMs);
+      if (this.recentTaskMs.length > 50) this.recentTaskMs.shift();
+      this.taskMsTotal += metrics!.durationMs;
+    } else {
+      this.failed++;
+      log.info("task did not finish", { attemptId: reply.attemptId, state: reply.state, error: reply.error.split("\n")[0] });
+    }
+    const base = { protocol: PROTOCOL_VERSION, worker_id: workerId, attemptId: reply.attemptId, metrics };
+    let report: TaskReport;
+    switch (reply.state) {
+      case "FINISHED":
+        report = { ...base, state: "FINISHED", result: reply.outcome.result };
+        break;
+      case "FETCH_FAILED":
+        report = { ...base, state: "FETCH_FAILED", error: reply.error, fetchFailure: reply.fetchFailure };
+        break;
+      default:
+        report = { ...base, state: reply.state, error: reply.error };
+    }
+    await this.link!.report(report);
+  }
+
+  private async splits(req: Request): Promise<SplitReply> {
+    const body = (await req.json()) as SplitRequest;
+    checkProtocol(body);
+    const splits: SplitReply["splits"] = {};
+    for (const s of body.sources) {
+      try {
+        splits[s.node] = listSplits(this.dataDir, s.path, s);
+      } catch (e) {
+        throw new MinisparkError("BAD_REQUEST", `node "${s.node}": ${errorMessage(e)}`);
+      }
+    }
+    return { protocol: PROTOCOL_VERSION, splits };
+  }
+
+  private async output(req: Request, what: "prepare" | "commit"): Promise<unknown> {
+    const body = (await req.json()) as OutputRequest;
+    checkProtocol(body);
+    if (what === "prepare") prepareOutput(this.dataDir, body.path, body.mode);
+    else commitOutput(this.dataDir, body.path, body.files ?? []);
+    return { ok: true };
+  }
+
+  private metricsText(): string {
+    const lines = [
+      "# HELP minispark_worker_tasks_completed_total Tasks this worker finished.",
+      "# TYPE minispark_worker_tasks_completed_total counter",
+      `minispark_worker_tasks_completed_total ${this.completed}`,
+      "# HELP minispark_worker_tasks_failed_total Tasks this worker failed or lost.",
+      "# TYPE minispark_worker_tasks_failed_total counter",
+      `minispark_worker_tasks_failed_total ${this.failed}`,
+      "# HELP minispark_worker_task_seconds_total Time spent in finished tasks.",
+      "# TYPE minispark_worker_task_seconds_total counter",
+      `minispark_worker_task_seconds_total ${this.taskMsTotal / 1000}`,
+      "# HELP minispark_worker_active_tasks Tasks running now.",
+      "# TYPE minispark_worker_active_tasks gauge",
+      `minispark_worker_active_tasks ${this.executor?.active ?? 0}`,
+      "# HELP minispark_worker_slots Task slots of this worker.",
+      "# TYPE minispark_worker_slots gauge",
+      `minispark_worker_slots ${this.config.slots}`,
+      "# HELP minispark_worker_resident_memory_bytes Resident set size.",
+      "# TYPE minispark_worker_resident_memory_bytes gauge",
+      `minispark_worker_resident_memory_bytes ${process.memoryUsage.rss()}`,
+    ];
+    return lines.join("\n") + "\n";
+  }
+}
