@@ -1,0 +1,59 @@
+// Flag parsing shared by the CLI commands: node's parseArgs with the flags every
+// client command takes (--master, --token, --json), environment fallbacks
+// (MINISPARK_MASTER, MINISPARK_TOKEN, MINISPARK_DATA_DIR), and errors that say
+// which flag is wrong.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { configureLogging, parseLogLevel } from "../common/log.js";
+
+export class UsageError extends Error {}
+
+export type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export const CLIENT_OPTIONS = {
+  master: { type: "string" },
+  token: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+export const LOG_OPTIONS = {
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+} as const satisfies Options;
+
+export function parse<O extends Options>(argv: string[], options: O, usage: string): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+  }
+}
+
+export function masterUrl(flag: string | undefined): string {
+  return (flag ?? process.env.MINISPARK_MASTER ?? "http://127.0.0.1:7077").replace(/\/+$/, "");
+}
+
+export function token(flag: string | undefined): string | null {
+  return flag ?? process.env.MINISPARK_TOKEN ?? null;
+}
+
+export function setupLogging(values: { "log-level"?: string; "log-format"?: string }): void {
+  const format = values["log-format"] ?? (process.stderr.isTTY ? "pretty" : "json");
+  if (format !== "json" && format !== "pretty") throw new UsageError(`--log-format must be json or pretty, got "${format}"`);
+  configureLogging({ level: parseLogLevel(values["log-level"] ?? "info"), pretty: format === "pretty" });
+}
+
+/** "10s", "500ms", "2m" or plain milliseconds. */
+export function parseDuration(s: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 10s or 500ms, got "${s}"`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n);
+}
+
+export function positiveInt(s: string | undefined, flag: string, fallback: number): number {
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${s}"`);
+  return n;
+}

@@ -1,0 +1,112 @@
+// `minispark master` and `minispark worker`: start a long-running process with
+// the DESIGN.md section 4 flags and stop it cleanly on SIGTERM/SIGINT.
+import os from "node:os";
+import { MasterProcess } from "../master/master-process.js";
+import { parseSize } from "../common/size.js";
+import { WorkerProcess } from "../worker/worker-process.js";
+import { LOG_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, setupLogging, token } from "./args.js";
+
+const MASTER_USAGE = `usage: minispark master [options]
+
+  --host <addr>            address to listen on (default 127.0.0.1)
+  --port <n>               port (default 7077; 0 = any free port)
+  --db <file>              SQLite job database (default ./data/minispark.db)
+  --token <secret>         require this bearer token (or MINISPARK_TOKEN)
+  --worker-timeout <dur>   a worker unheard this long is DEAD (default 10s)
+  --log-level <level>      debug | info | warn | error (default info)
+  --log-format <fmt>       json | pretty (default: pretty on a terminal)`;
+
+const WORKER_USAGE = `usage: minispark worker --master <url> [options]
+
+  --master <url>           the master (or MINISPARK_MASTER; default http://127.0.0.1:7077)
+  --host <addr>            address to listen on (default 127.0.0.1)
+  --port <n>               port (default 0 = any free port)
+  --advertise <host:port>  address others use to reach this worker
+  --slots <n>              tasks run in parallel (default: the number of cores, ${os.availableParallelism()})
+  --memory <size>          memory budget of this worker, e.g. 512mb (default 1gb)
+  --data-dir <dir>         inputs are read from here, outputs go to <dir>/outputs
+                           (or MINISPARK_DATA_DIR; default ./data)
+  --token <secret>         cluster token (or MINISPARK_TOKEN)
+  --heartbeat <dur>        heartbeat interval (default 3s, jittered ±1/3)
+  --log-level, --log-format as for master`;
+
+function runUntilSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`error while stopping on ${sig}: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+}
+
+export async function masterCommand(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "worker-timeout": { type: "string" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
+    MASTER_USAGE,
+  );
+  if (values.help) return void console.log(MASTER_USAGE);
+  setupLogging(values);
+  const port = Number(values.port ?? 7077);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
+  const master = new MasterProcess({
+    host: values.host ?? "127.0.0.1",
+    port,
+    dbPath: values.db ?? "./data/minispark.db",
+    token: token(values.token),
+    workerTimeoutMs: values["worker-timeout"] ? parseDuration(values["worker-timeout"], "--worker-timeout") : 10_000,
+  });
+  await master.start();
+  runUntilSignal(() => master.stop());
+}
+
+export async function workerCommand(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    {
+      master: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      advertise: { type: "string" },
+      slots: { type: "string" },
+      memory: { type: "string" },
+      "data-dir": { type: "string" },
+      token: { type: "string" },
+      heartbeat: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      ...LOG_OPTIONS,
+    },
+    WORKER_USAGE,
+  );
+  if (values.help) return void console.log(WORKER_USAGE);
+  setupLogging(values);
+  const port = Number(values.port ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
+  let memoryBytes: number;
+  try {
+    memoryBytes = parseSize(values.memory ?? "1gb");
+  } catch (e) {
+    throw new UsageError(`--memory: ${(e as Error).message}`);
+  }
+  const worker = new WorkerProcess({
+    masterUrl: masterUrl(values.master),
+    host: values.host ?? "127.0.0.1",
+    port,
+    advertise: values.advertise ?? null,
+    slots: positiveInt(values.slots, "--slots", os.availableParallelism()),
+    memoryBytes,
+    dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
+    token: token(values.token),
+    heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
+  });
+  await worker.start();
+  runUntilSignal(() => worker.stop());
+}

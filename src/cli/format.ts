@@ -1,0 +1,56 @@
+// How the CLI shows things to a person: aligned tables, durations, a one-line
+// job progress with per-stage bars on a terminal (plain lines otherwise), and
+// action values.
+import type { JobInfo } from "../client/rest-client.js";
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "-";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function bar(fraction: number, width = 20): string {
+  const full = Math.round(fraction * width);
+  return "█".repeat(full) + "░".repeat(width - full);
+}
+
+export function progressLines(job: JobInfo): string[] {
+  const head = `${job.id} ${job.name} ${job.status} ${job.progress.toFixed(1)}%`;
+  const stages = job.stages.map((s) => {
+    const done = s.tasks.succeeded / Math.max(1, s.numTasks);
+    return `  stage ${s.id} ${bar(done)} ${s.tasks.succeeded}/${s.numTasks} ${s.status.padEnd(9)} ${s.name}`;
+  });
+  return [head, ...stages];
+}
+
+/** Follows a job on stderr: redrawn bars on a terminal, a line per change otherwise. */
+export class ProgressPrinter {
+  private drawn = 0;
+  private last = "";
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+
+  update(job: JobInfo): void {
+    const lines = progressLines(job);
+    if (this.out.isTTY) {
+      if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
+      this.out.write(lines.join("\n") + "\n");
+      this.drawn = lines.length;
+      return;
+    }
+    const summary = `${job.status} ${job.progress.toFixed(1)}%`;
+    if (summary !== this.last) this.out.write(`${job.id} ${summary}\n`);
+    this.last = summary;
+  }
+}
+
+export function showValue(value: unknown): string {
+  return JSON.stringify(value, null, Array.isArray(value) && value.length > 20 ? undefined : 2);
+}

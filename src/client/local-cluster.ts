@@ -1,0 +1,137 @@
+// An embedded cluster on loopback: one master and N worker processes started as
+// real child processes of this one (the same processes `minispark master` and
+// `minispark worker` start), with a fresh random token and a temporary job
+// database, torn down by stop(). Used by `minispark local`, `minispark demo`,
+// the library's connect("local[N]") and the integration tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { MinisparkClient } from "./rest-client.js";
+
+const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+export interface LocalClusterOptions {
+  workers: number;
+  /** Slots per worker (default: the cores shared out among the workers). */
+  slots?: number;
+  dataDir: string;
+  /** Extra flags for every worker, e.g. ["--memory", "256mb"]. */
+  workerArgs?: string[];
+  /** Where the processes' logs go (default: a file in the cluster's temp dir, removed with it). */
+  logFile?: string;
+  workerTimeoutMs?: number;
+}
+
+interface Proc {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+export class LocalCluster {
+  readonly token = randomBytes(24).toString("hex");
+  readonly tmpDir: string;
+  readonly logFile: string;
+  masterUrl = "";
+  client!: MinisparkClient;
+  private master: Proc | null = null;
+  private readonly workers: Proc[] = [];
+  private readonly log: fs.WriteStream;
+
+  constructor(private readonly opts: LocalClusterOptions) {
+    this.tmpDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-local-"));
+    this.logFile = opts.logFile ?? join(this.tmpDir, "cluster.log");
+    this.log = fs.createWriteStream(this.logFile, { flags: "a" });
+  }
+
+  static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    const c = new LocalCluster(opts);
+    try {
+      await c.startMaster();
+      for (let i = 0; i < opts.workers; i++) c.startWorker();
+      await c.waitForWorkers(opts.workers);
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    return c;
+  }
+
+  get workerProcesses(): ChildProcess[] {
+    return this.workers.map((w) => w.child);
+  }
+
+  get masterProcess(): ChildProcess | null {
+    return this.master?.child ?? null;
+  }
+
+  private spawn(args: string[], name: string): Proc {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, MINISPARK_TOKEN: this.token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const prefix = (line: string) => this.log.write(`${name} ${line}\n`);
+    createInterface({ input: child.stdout! }).on("line", prefix);
+    createInterface({ input: child.stderr! }).on("line", prefix);
+    const exited = new Promise<void>((res) => child.once("exit", () => res()));
+    return { child, exited };
+  }
+
+  private async startMaster(): Promise<void> {
+    const args = ["master", "--host", "127.0.0.1", "--port", "0", "--db", join(this.tmpDir, "minispark.db")];
+    if (this.opts.workerTimeoutMs) args.push("--worker-timeout", `${this.opts.workerTimeoutMs}ms`);
+    this.master = this.spawn(args, "master");
+    const child = this.master.child;
+    this.masterUrl = await new Promise<string>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`master did not start; see ${this.logFile}`)), 30_000);
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        if (!line.includes('"master listening"')) return;
+        clearTimeout(timer);
+        res((JSON.parse(line) as { url: string }).url);
+      });
+      child.once("exit", (code) => rej(new Error(`master exited with code ${code}; see ${this.logFile}`)));
+    });
+    this.client = new MinisparkClient(this.masterUrl, this.token);
+  }
+
+  /** Starts one more worker process; returns it. */
+  startWorker(extraArgs: string[] = []): ChildProcess {
+    const slots = this.opts.slots ?? Math.max(1, Math.floor(os.availableParallelism() / this.opts.workers));
+    const args = [
+      "worker",
+      "--master", this.masterUrl,
+      "--host", "127.0.0.1",
+      "--port", "0",
+      "--slots", String(slots),
+      "--data-dir", resolve(this.opts.dataDir),
+      ...(this.opts.workerArgs ?? []),
+      ...extraArgs,
+    ];
+    const proc = this.spawn(args, `worker-${this.workers.length}`);
+    this.workers.push(proc);
+    return proc.child;
+  }
+
+  async waitForWorkers(n: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const alive = (await this.client.workers()).filter((w) => w.status === "ALIVE").length;
+      if (alive >= n) return;
+      if (Date.now() > deadline) throw new Error(`only ${alive} of ${n} workers registered; see ${this.logFile}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const procs = [...this.workers, ...(this.master ? [this.master] : [])];
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGTERM");
+    const timeout = new Promise<void>((res) => setTimeout(res, 5000).unref());
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), timeout]);
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await new Promise<void>((res) => this.log.end(() => res()));
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+}

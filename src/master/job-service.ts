@@ -1,0 +1,217 @@
+// A job's life on the master around the scheduler: accept and validate the
+// spec, wait for workers, have a worker list the input splits, plan the stages,
+// prepare a save's output, hand the plan to the scheduler, and when it ends,
+// compute the action's value, commit the output, persist, and tell workers to
+// drop the job's shuffle files.
+import { MinisparkError, errorMessage } from "../common/errors.js";
+import { newJobId, type JobId } from "../common/ids.js";
+import type { Logger } from "../common/log.js";
+import type { ValidJob } from "../plan/job-spec.js";
+import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
+import { JobSpecError, validateJobSpec } from "../plan/validate.js";
+import { EmptyDatasetError, actionValue } from "./action-value.js";
+import type { JobRun } from "./job-run.js";
+import type { JobRow, JobStore } from "./job-store.js";
+import { jobView, type JobView } from "./job-view.js";
+import type { MapOutputTracker } from "./map-output-tracker.js";
+import type { Scheduler } from "./scheduler.js";
+import type { WorkerClient } from "./worker-client.js";
+import type { WorkerRegistry } from "./worker-registry.js";
+
+/** Spark's default for textFile-style sources: at most this many max-size splits per file. */
+const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
+const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+
+export class JobService {
+  private readonly pending: { id: JobId; job: ValidJob }[] = [];
+  private starting = false;
+  private scheduler!: Scheduler;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly registry: WorkerRegistry,
+    private readonly tracker: MapOutputTracker,
+    private readonly workers: WorkerClient,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  attach(scheduler: Scheduler): void {
+    this.scheduler = scheduler;
+  }
+
+  /** Re-queues jobs a previous master process left unfinished. */
+  recover(): void {
+    for (const row of this.store.unfinishedJobs()) {
+      try {
+        this.pending.push({ id: row.id, job: validateJobSpec(row.spec) });
+        this.log.info("job recovered after restart", { jobId: row.id, status: row.status });
+      } catch (e) {
+        this.store.endJob(row.id, "FAILED", this.now(), `cannot be resumed: ${errorMessage(e)}`, null, null);
+      }
+    }
+  }
+
+  submit(spec: unknown): JobId {
+    let job: ValidJob;
+    try {
+      job = validateJobSpec(spec);
+    } catch (e) {
+      if (e instanceof JobSpecError) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${e.message}`);
+      throw e;
+    }
+    const id = newJobId(this.now());
+    this.store.insertJob(id, job.name, spec, this.now());
+    this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
+    this.pending.push({ id, job });
+    void this.startPending();
+    return id;
+  }
+
+  view(id: JobId): JobView {
+    const row = this.row(id);
+    const view = jobView(row, this.scheduler.job(id), this.now());
+    // The row is authoritative for the end: a job whose output is still being committed is not done yet.
+    if (!TERMINAL.has(row.status)) view.status = this.scheduler.job(id) ? "RUNNING" : "PENDING";
+    return view;
+  }
+
+  list(limit: number): JobView[] {
+    return this.store.listJobs(limit).map((row) => {
+      const v = this.view(row.id);
+      return { ...v, stages: [] };
+    });
+  }
+
+  results(id: JobId): { id: JobId; action: string; value: unknown } {
+    const row = this.row(id);
+    if (row.status === "COMPLETED" && row.result) return { id, action: row.result.action, value: row.result.value };
+    if (row.status === "FAILED" || row.status === "CANCELLED") {
+      throw new MinisparkError("CONFLICT", `job ${id} is ${row.status}${row.error ? `: ${row.error}` : ""}; it has no results`);
+    }
+    throw new MinisparkError("NOT_READY", `job ${id} is ${this.view(id).status}; results are available once it is COMPLETED`);
+  }
+
+  cancel(id: JobId): JobView {
+    const row = this.row(id);
+    if (TERMINAL.has(row.status)) throw new MinisparkError("CONFLICT", `job ${id} is already ${row.status}`);
+    const i = this.pending.findIndex((p) => p.id === id);
+    if (i >= 0) {
+      this.pending.splice(i, 1);
+      this.store.endJob(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
+    } else {
+      this.scheduler.cancel(id);
+    }
+    this.log.info("job cancelled", { jobId: id });
+    return this.view(id);
+  }
+
+  private row(id: JobId): JobRow {
+    const row = this.store.getJob(id);
+    if (!row) throw new MinisparkError("NOT_FOUND", `no job with id ${id}`);
+    return row;
+  }
+
+  /** Starts queued jobs, in order, once there are workers to list their inputs. */
+  async startPending(): Promise<void> {
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      while (this.pending.length > 0 && this.registry.alive().length > 0) {
+        const next = this.pending[0]!;
+        const ok = await this.start(next.id, next.job);
+        if (!ok) break;
+        this.pending.shift();
+      }
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** false when the job must wait (no worker answered); a job that cannot run is failed. */
+  private async start(id: JobId, job: ValidJob): Promise<boolean> {
+    const workers = this.registry.alive();
+    const worker = workers[Math.floor(Math.random() * workers.length)]!;
+    try {
+      const sources = fileSourceNodes(job).map((n) => ({
+        node: n.id,
+        path: n.params.path as string | string[],
+        minPartitions: (n.params.minPartitions as number | undefined) ?? Math.min(2, this.defaultParallelism()),
+        maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? MAX_PARTITION_BYTES,
+        splittable: !(n.op === "csv" && n.params.multiLine === true),
+      }));
+      const splits = sources.length > 0 ? await this.workers.listSplits(worker.address, sources) : {};
+      const plan = planJob(job, { splits, defaultParallelism: this.defaultParallelism() });
+      if (job.action.op === "save") {
+        const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
+        await Promise.all(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, job.action.params.path as string, mode)));
+      }
+      this.store.startJob(id, this.now());
+      this.log.info("job started", { jobId: id, stages: plan.stages.length, tasks: plan.stages.reduce((n, s) => n + s.numTasks, 0) });
+      this.scheduler.submit(id, job.name, plan, job.maxTaskRetries);
+      return true;
+    } catch (e) {
+      if (e instanceof MinisparkError && e.status < 500) {
+        this.store.endJob(id, "FAILED", this.now(), errorMessage(e), null, null);
+        this.log.warn("job failed to start", { jobId: id, error: errorMessage(e) });
+        return true;
+      }
+      this.log.warn("could not start job yet; will retry", { jobId: id, worker: worker.id, error: errorMessage(e) });
+      return false;
+    }
+  }
+
+  private defaultParallelism(): number {
+    return Math.max(2, this.registry.alive().reduce((n, w) => n + w.slots, 0));
+  }
+
+  /** Scheduler listener: the job ended; settle it. */
+  jobEnded(run: JobRun): void {
+    void this.settle(run);
+  }
+
+  private async settle(run: JobRun): Promise<void> {
+    let status = run.status;
+    let error = run.error;
+    let result: JobRow["result"] = null;
+    if (status === "COMPLETED") {
+      try {
+        const resultStage = run.stages[run.plan.resultStage]!;
+        const value = actionValue(run.plan.action, resultStage.tasks.map((t) => t.result!));
+        if (run.plan.action.op === "save") await this.commit(run, (value as { files: string[] }).files);
+        result = { action: run.plan.action.op, value };
+      } catch (e) {
+        status = "FAILED";
+        error = e instanceof EmptyDatasetError ? e.message : `finishing the job failed: ${errorMessage(e)}`;
+      }
+    }
+    const view = jobView(this.row(run.id), run, this.now());
+    view.status = status;
+    view.error = error;
+    this.store.endJob(run.id, status, this.now(), error, result, view);
+    this.log.info("job ended", { jobId: run.id, status, duration_ms: this.now() - run.startedAt, error });
+    this.dropShuffle(run.id);
+    this.scheduler.forget(run.id);
+  }
+
+  private async commit(run: JobRun, files: string[]): Promise<void> {
+    let lastError: unknown = null;
+    for (const w of this.registry.alive()) {
+      try {
+        await this.workers.commitOutput(w.address, run.id, run.plan.action.params.path as string, files);
+        return;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw new Error(`no worker could commit the output: ${errorMessage(lastError)}`);
+  }
+
+  /** Every live worker, not only the registered holders: failed or superseded attempts leave files too. */
+  private dropShuffle(id: JobId): void {
+    for (const { address } of this.registry.alive()) {
+      this.workers.dropShuffle(address, id).catch((e) => this.log.debug("dropping shuffle files failed", { jobId: id, error: errorMessage(e) }));
+    }
+    this.tracker.removeJob(id);
+  }
+}

@@ -1,0 +1,190 @@
+// The master's durable state in SQLite (better-sqlite3; synchronous, so a write
+// is done when the call returns): jobs with their spec, status, result and final
+// view; every task attempt; the workers it has seen. A master restarted on the
+// same database still lists every job it knew.
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import { dirname } from "node:path";
+import type { JobId, WorkerId } from "../common/ids.js";
+import type { Attempt, JobStatus } from "./job-run.js";
+
+export interface JobRow {
+  id: JobId;
+  name: string;
+  status: JobStatus;
+  spec: unknown;
+  submittedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+  /** The action's value once COMPLETED. */
+  result: { action: string; value: unknown } | null;
+  /** The job's last view (stages, metrics), kept when it ends. */
+  view: unknown;
+}
+
+interface JobRecord {
+  id: string;
+  name: string;
+  status: string;
+  spec_json: string;
+  submitted_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  result_json: string | null;
+  view_json: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  error TEXT,
+  result_json TEXT,
+  view_json TEXT
+);
+CREATE TABLE IF NOT EXISTS attempts (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  stage_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  worker_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  error TEXT,
+  metrics_json TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_by_job ON attempts (job_id);
+CREATE TABLE IF NOT EXISTS workers (
+  id TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  state TEXT NOT NULL,
+  slots INTEGER NOT NULL,
+  registered_at INTEGER NOT NULL,
+  last_heartbeat_at INTEGER NOT NULL
+);
+`;
+
+export class JobStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(path: string) {
+    if (path !== ":memory:") fs.mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      insertJob: this.db.prepare(
+        "INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)",
+      ),
+      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ? WHERE id = ?"),
+      endJob: this.db.prepare(
+        "UPDATE jobs SET status = @status, finished_at = @finished_at, error = @error, result_json = @result_json, view_json = @view_json WHERE id = @id",
+      ),
+      getJob: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
+      listJobs: this.db.prepare("SELECT * FROM jobs ORDER BY submitted_at DESC, id DESC LIMIT ?"),
+      upsertAttempt: this.db.prepare(
+        `INSERT INTO attempts (id, job_id, stage_id, partition, n, worker_id, state, started_at, finished_at, error, metrics_json)
+         VALUES (@id, @job_id, @stage_id, @partition, @n, @worker_id, @state, @started_at, @finished_at, @error, @metrics_json)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, finished_at = excluded.finished_at,
+           error = excluded.error, metrics_json = excluded.metrics_json`,
+      ),
+      upsertWorker: this.db.prepare(
+        `INSERT INTO workers (id, address, state, slots, registered_at, last_heartbeat_at)
+         VALUES (@id, @address, @state, @slots, @registered_at, @last_heartbeat_at)
+         ON CONFLICT (id) DO UPDATE SET address = excluded.address, state = excluded.state, slots = excluded.slots,
+           last_heartbeat_at = excluded.last_heartbeat_at`,
+      ),
+    };
+  }
+
+  insertJob(id: JobId, name: string, spec: unknown, now: number): void {
+    this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: JSON.stringify(spec), submitted_at: now });
+  }
+
+  startJob(id: JobId, now: number): void {
+    this.stmts.startJob.run(now, id);
+  }
+
+  endJob(id: JobId, status: JobStatus, now: number, error: string | null, result: JobRow["result"], view: unknown): void {
+    this.stmts.endJob.run({
+      id,
+      status,
+      finished_at: now,
+      error,
+      result_json: result === null ? null : JSON.stringify(result),
+      view_json: view === null ? null : JSON.stringify(view),
+    });
+  }
+
+  getJob(id: JobId): JobRow | null {
+    const r = this.stmts.getJob.get(id) as JobRecord | undefined;
+    return r ? toRow(r) : null;
+  }
+
+  listJobs(limit: number): JobRow[] {
+    return (this.stmts.listJobs.all(limit) as JobRecord[]).map(toRow);
+  }
+
+  /** Jobs a previous master process left unfinished. */
+  unfinishedJobs(): JobRow[] {
+    const rows = this.db.prepare("SELECT * FROM jobs WHERE status IN ('PENDING', 'RUNNING') ORDER BY submitted_at").all() as JobRecord[];
+    return rows.map(toRow);
+  }
+
+  saveAttempt(jobId: JobId, stageId: number, partition: number, a: Attempt): void {
+    this.stmts.upsertAttempt.run({
+      id: a.id,
+      job_id: jobId,
+      stage_id: stageId,
+      partition,
+      n: a.n,
+      worker_id: a.workerId,
+      state: a.state,
+      started_at: a.startedAt,
+      finished_at: a.finishedAt,
+      error: a.error,
+      metrics_json: a.metrics ? JSON.stringify(a.metrics) : null,
+    });
+  }
+
+  saveWorker(w: { id: WorkerId; address: string; state: string; slots: number; registeredAt: number; lastHeartbeatAt: number }): void {
+    this.stmts.upsertWorker.run({
+      id: w.id,
+      address: w.address,
+      state: w.state,
+      slots: w.slots,
+      registered_at: w.registeredAt,
+      last_heartbeat_at: w.lastHeartbeatAt,
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toRow(r: JobRecord): JobRow {
+  return {
+    id: r.id as JobId,
+    name: r.name,
+    status: r.status as JobStatus,
+    spec: JSON.parse(r.spec_json),
+    submittedAt: r.submitted_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+    result: r.result_json ? JSON.parse(r.result_json) : null,
+    view: r.view_json ? JSON.parse(r.view_json) : null,
+  };
+}

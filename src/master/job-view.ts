@@ -1,0 +1,129 @@
+// The JSON a client sees for a job (GET /api/v1/jobs/{id}): status, progress,
+// stages with their task counts and timing, and metrics summed over the
+// successful attempts. Built from the live JobRun while the job runs, and
+// stored with the job when it ends. Pure.
+import type { TaskMetrics } from "../common/protocol.js";
+import type { JobRow } from "./job-store.js";
+import type { JobRun, StageRun } from "./job-run.js";
+
+export interface StageView {
+  id: number;
+  name: string;
+  status: string;
+  kind: string;
+  parents: number[];
+  numTasks: number;
+  tasks: { pending: number; running: number; succeeded: number; failed: number };
+  attempts: number;
+  failedAttempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  metrics: TaskMetrics;
+}
+
+export interface JobView {
+  id: string;
+  name: string;
+  status: string;
+  progress: number;
+  submittedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  action: string | null;
+  stages: StageView[];
+  metrics: Record<string, number | null>;
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+function emptyMetrics(): TaskMetrics {
+  return { durationMs: 0, recordsIn: 0, recordsOut: 0, bytesRead: 0, shuffleBytesWritten: 0, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0 };
+}
+
+function stageView(s: StageRun, now: number): StageView {
+  const counts = { pending: 0, running: 0, succeeded: 0, failed: 0 };
+  const metrics = emptyMetrics();
+  let attempts = 0;
+  let failedAttempts = 0;
+  for (const t of s.tasks) {
+    counts[t.status === "PENDING" ? "pending" : t.status === "RUNNING" ? "running" : t.status === "SUCCEEDED" ? "succeeded" : "failed"]++;
+    attempts += t.attempts.length;
+    for (const a of t.attempts) {
+      if (a.state === "FAILED" || a.state === "FETCH_FAILED") failedAttempts++;
+      if (a.state === "FINISHED" && a.metrics) {
+        for (const k of Object.keys(metrics) as (keyof TaskMetrics)[]) metrics[k] += a.metrics[k];
+      }
+    }
+  }
+  const end = s.finishedAt ?? (s.startedAt === null ? null : now);
+  return {
+    id: s.stage.id,
+    name: s.stage.name,
+    status: s.status,
+    kind: s.stage.output.type === "shuffle" ? "shuffleMap" : s.stage.output.type,
+    parents: s.stage.parents,
+    numTasks: s.stage.numTasks,
+    tasks: counts,
+    attempts,
+    failedAttempts,
+    startedAt: iso(s.startedAt),
+    finishedAt: iso(s.finishedAt),
+    durationMs: s.startedAt === null || end === null ? null : end - s.startedAt,
+    metrics,
+  };
+}
+
+export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobView {
+  if (!run) {
+    const stored = row.view as JobView | null;
+    return {
+      id: row.id,
+      name: row.name,
+      status: row.status,
+      progress: stored?.progress ?? (row.status === "COMPLETED" ? 100 : 0),
+      submittedAt: iso(row.submittedAt)!,
+      startedAt: iso(row.startedAt),
+      finishedAt: iso(row.finishedAt),
+      error: row.error,
+      action: stored?.action ?? null,
+      stages: stored?.stages ?? [],
+      metrics: stored?.metrics ?? { durationMs: row.finishedAt && row.startedAt ? row.finishedAt - row.startedAt : null },
+    };
+  }
+  const stages = run.stages.map((s) => stageView(s, now));
+  const total = stages.reduce((n, s) => n + s.numTasks, 0);
+  const done = stages.reduce((n, s) => n + s.tasks.succeeded, 0);
+  const sum = (k: keyof TaskMetrics) => stages.reduce((n, s) => n + s.metrics[k], 0);
+  const attempts = stages.reduce((n, s) => n + s.attempts, 0);
+  return {
+    id: row.id,
+    name: row.name,
+    status: run.status,
+    progress: total === 0 ? 0 : Math.floor((done / total) * 1000) / 10,
+    submittedAt: iso(row.submittedAt)!,
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    error: run.error,
+    action: run.plan.action.op,
+    stages,
+    metrics: {
+      durationMs: (run.finishedAt ?? now) - run.startedAt,
+      stages: stages.length,
+      stagesCompleted: stages.filter((s) => s.status === "COMPLETED").length,
+      tasks: total,
+      tasksSucceeded: done,
+      attempts,
+      failedAttempts: stages.reduce((n, s) => n + s.failedAttempts, 0),
+      retries: attempts - total > 0 ? attempts - total : 0,
+      recordsIn: sum("recordsIn"),
+      recordsOut: stages.filter((s) => s.kind === "result").reduce((n, s) => n + s.metrics.recordsOut, 0),
+      bytesRead: sum("bytesRead"),
+      shuffleBytesWritten: sum("shuffleBytesWritten"),
+      shuffleBytesRead: sum("shuffleBytesRead"),
+      shuffleBytesFetchedRemote: sum("shuffleBytesFetchedRemote"),
+      taskTimeMs: sum("durationMs"),
+    },
+  };
+}

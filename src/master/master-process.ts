@@ -1,0 +1,179 @@
+// The master process: the client API (/api/v1/...), the worker-facing endpoints
+// (/heartbeat, /task-report), the heartbeat lease, and the wiring of registry,
+// scheduler, map output tracker, job service and SQLite store. Started by
+// `minispark master`. It never opens input or output data and never relays
+// shuffle data: workers do both.
+import type { Server } from "node:http";
+import { MinisparkError, errorMessage } from "../common/errors.js";
+import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
+import { asJobId, type AttemptId } from "../common/ids.js";
+import { logger } from "../common/log.js";
+import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport } from "../common/protocol.js";
+import { JobService } from "./job-service.js";
+import { JobStore } from "./job-store.js";
+import { MapOutputTracker } from "./map-output-tracker.js";
+import { Scheduler } from "./scheduler.js";
+import { WorkerClient } from "./worker-client.js";
+import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
+
+export interface MasterConfig {
+  host: string;
+  port: number;
+  dbPath: string;
+  token: string | null;
+  /** A worker unheard for this long is DEAD. */
+  workerTimeoutMs: number;
+}
+
+const log = logger("master");
+
+export class MasterProcess {
+  private server: Server | null = null;
+  private readonly store: JobStore;
+  private readonly registry: WorkerRegistry;
+  private readonly scheduler: Scheduler;
+  private readonly jobs: JobService;
+  private readonly workers: WorkerClient;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now = () => Date.now();
+  url = "";
+
+  constructor(private readonly config: MasterConfig) {
+    this.store = new JobStore(config.dbPath);
+    this.registry = new WorkerRegistry(config.workerTimeoutMs);
+    const tracker = new MapOutputTracker();
+    this.workers = new WorkerClient(config.token);
+    this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now);
+    const schedLog = logger("scheduler");
+    this.scheduler = new Scheduler(
+      this.registry,
+      tracker,
+      {
+        launch: (w, task) => {
+          this.workers.launch(w.address, task).catch((e) => {
+            schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error: errorMessage(e) });
+            this.scheduler.onLaunchFailed(task.attemptId, errorMessage(e));
+          });
+        },
+        kill: (w, attemptId) => {
+          this.workers.kill(w.address, attemptId).catch((e) => schedLog.debug("kill failed", { attemptId, error: errorMessage(e) }));
+        },
+      },
+      {
+        jobEnded: (run) => this.jobs.jobEnded(run),
+        attemptStarted: (job, stage, task, a) => this.store.saveAttempt(job.id, stage.stage.id, task.partition, a),
+        attemptEnded: (job, stage, task, a) => {
+          this.store.saveAttempt(job.id, stage.stage.id, task.partition, a);
+          if (a.state === "FAILED" || a.state === "FETCH_FAILED") {
+            schedLog.warn("task attempt failed", { jobId: job.id, stageId: stage.stage.id, partition: task.partition, attemptId: a.id, state: a.state, error: a.error?.split("\n")[0] });
+          }
+        },
+      },
+      this.now,
+    );
+    this.jobs.attach(this.scheduler);
+  }
+
+  async start(): Promise<void> {
+    this.jobs.recover();
+    this.server = createHttpServer(this.routes(), { token: this.config.token, log });
+    const addr = await listen(this.server, this.config.host, this.config.port);
+    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+    this.url = `http://${host}:${addr.port}`;
+    this.timer = setInterval(() => this.tick(), 1000);
+    log.info("master listening", { url: this.url, db: this.config.dbPath, port: addr.port });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.server) await closeServer(this.server);
+    this.store.close();
+  }
+
+  /** The lease check, and a retry of anything that could not be placed before. */
+  private tick(): void {
+    const registryLog = logger("registry");
+    for (const w of this.registry.expire(this.now())) {
+      registryLog.warn("worker lost: no heartbeat within the lease", { worker_id: w.id, address: w.address, lease_ms: this.config.workerTimeoutMs });
+      this.store.saveWorker(w);
+      this.scheduler.onWorkerLost(w.id);
+    }
+    this.scheduler.schedule();
+    void this.jobs.startPending();
+  }
+
+  private routes(): Router {
+    const r = new Router();
+    r.add("GET", "/healthz", () => ({ ok: true }), { public: true });
+    r.add("POST", "/api/v1/jobs", async (req) => new Reply(201, { id: this.jobs.submit(await req.json()) }), { maxBodyBytes: 64 * 1024 * 1024 });
+    r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(Number(req.query.get("limit") ?? 100)) }));
+    r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
+    r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
+    r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
+    r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
+    r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
+    r.add("POST", "/task-report", (req) => this.taskReport(req), { maxBodyBytes: 512 * 1024 * 1024 });
+    r.add("GET", "/metrics", (req) => {
+      req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      req.res.end(this.metricsText());
+      return HANDLED;
+    });
+    return r;
+  }
+
+  private async heartbeat(req: Request): Promise<HeartbeatReply> {
+    const hb = (await req.json()) as Heartbeat;
+    checkProtocol(hb);
+    if (typeof hb.worker_id !== "string" || typeof hb.address !== "string" || !Number.isInteger(hb.slots) || hb.slots < 1) {
+      throw new MinisparkError("BAD_REQUEST", "heartbeat needs worker_id, address and slots");
+    }
+    const outcome = this.registry.heartbeat(hb, this.now());
+    if (outcome === "dead") throw new MinisparkError("GONE", `worker ${hb.worker_id} was declared dead; register again under a new id`);
+    const w = this.registry.get(hb.worker_id)!;
+    if (outcome === "registered") {
+      logger("registry").info("worker registered", { worker_id: w.id, address: w.address, slots: w.slots });
+      this.store.saveWorker(w);
+      this.scheduler.schedule();
+      void this.jobs.startPending();
+    }
+    const kill = (hb.running_attempts ?? []).filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
+    return { protocol: PROTOCOL_VERSION, kill };
+  }
+
+  private async taskReport(req: Request): Promise<unknown> {
+    const report = (await req.json()) as TaskReport;
+    checkProtocol(report);
+    if (!this.registry.isAlive(report.worker_id)) {
+      throw new MinisparkError("GONE", `worker ${report.worker_id} is not a live worker of this master`);
+    }
+    return { accepted: this.scheduler.onReport(report) };
+  }
+
+  private metricsText(): string {
+    const alive = this.registry.alive().length;
+    return [
+      "# HELP minispark_master_workers Workers by state.",
+      "# TYPE minispark_master_workers gauge",
+      `minispark_master_workers{state="alive"} ${alive}`,
+      `minispark_master_workers{state="dead"} ${this.registry.all().length - alive}`,
+    ].join("\n") + "\n";
+  }
+}
+
+function workerView(w: WorkerInfo) {
+  const hb = w.heartbeat;
+  return {
+    id: w.id,
+    address: w.address,
+    status: w.state,
+    slots: w.slots,
+    active_tasks: hb.active_tasks,
+    mem_usage_mb: hb.mem_usage_mb,
+    cpu_percent: hb.cpu_percent,
+    avg_task_ms: hb.avg_task_ms,
+    tasks_completed: hb.tasks_completed,
+    tasks_failed: hb.tasks_failed,
+    registeredAt: new Date(w.registeredAt).toISOString(),
+    lastHeartbeatAt: new Date(w.lastHeartbeatAt).toISOString(),
+  };
+}

@@ -1,0 +1,345 @@
+// The scheduler: one decision loop over a closed set of events — job submitted,
+// task reported, launch failed, worker lost, job cancelled — that starts stages
+// when their parents are done, hands pending tasks round-robin to live workers
+// with free slots, retries failed tasks, and re-runs lost map output by lineage.
+// It does no I/O: launches and kills go through a SchedulerBackend, and job ends
+// through a listener, so it is tested with fakes and a fake clock.
+import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
+import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.js";
+import { PROTOCOL_VERSION } from "../common/protocol.js";
+import { rangeBounds, type KeySample } from "../plan/partitioner.js";
+import type { Rdd, Stage } from "../plan/physical.js";
+import { newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
+import type { MapOutputTracker } from "./map-output-tracker.js";
+import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
+
+export interface SchedulerBackend {
+  launch(worker: WorkerInfo, task: TaskLaunch): void;
+  kill(worker: WorkerInfo, attemptId: AttemptId): void;
+}
+
+export interface SchedulerListener {
+  /** The job reached COMPLETED, FAILED or CANCELLED. */
+  jobEnded(job: JobRun): void;
+  attemptStarted?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
+  attemptEnded?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
+}
+
+/** A task whose attempts keep dying with their workers is itself suspect past this many. */
+export const MAX_LOST_ATTEMPTS = 4;
+/** Fetch failures one stage may cause before the job is failed instead of retried again. */
+export const MAX_STAGE_FETCH_FAILURES = 8;
+
+interface AttemptRef {
+  job: JobRun;
+  stage: StageRun;
+  task: TaskRun;
+  attempt: Attempt;
+}
+
+export class Scheduler {
+  private readonly jobs = new Map<JobId, JobRun>();
+  private readonly attempts = new Map<AttemptId, AttemptRef>();
+  private readonly busySlots = new Map<WorkerId, number>();
+  private nextWorker = 0;
+
+  constructor(
+    private readonly registry: WorkerRegistry,
+    private readonly tracker: MapOutputTracker,
+    private readonly backend: SchedulerBackend,
+    private readonly listener: SchedulerListener,
+    private readonly now: () => number,
+  ) {}
+
+  job(id: JobId): JobRun | undefined {
+    return this.jobs.get(id);
+  }
+
+  isRunning(attemptId: AttemptId, worker: WorkerId): boolean {
+    const a = this.attempts.get(attemptId)?.attempt;
+    return a?.state === "RUNNING" && a.workerId === worker;
+  }
+
+  submit(id: JobId, name: string, plan: JobRun["plan"], maxTaskRetries: number): JobRun {
+    const job = newJobRun(id, name, plan, maxTaskRetries, this.now());
+    this.jobs.set(id, job);
+    this.refresh(job);
+    this.schedule();
+    return job;
+  }
+
+  /** Drops a finished job's state (its view has been persisted). */
+  forget(id: JobId): void {
+    const job = this.jobs.get(id);
+    if (!job || job.status === "RUNNING") return;
+    for (const s of job.stages) for (const t of s.tasks) for (const a of t.attempts) this.attempts.delete(a.id);
+    this.jobs.delete(id);
+  }
+
+  cancel(id: JobId): void {
+    const job = this.jobs.get(id);
+    if (job?.status !== "RUNNING") return;
+    this.end(job, "CANCELLED", null);
+  }
+
+  /** A task report from a worker: false when stale (unknown attempt, or no longer running). */
+  onReport(r: TaskReport): boolean {
+    const ref = this.attempts.get(r.attemptId);
+    if (!ref || ref.attempt.state !== "RUNNING" || ref.attempt.workerId !== r.worker_id) return false;
+    const { job, stage, task, attempt } = ref;
+    this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
+    attempt.metrics = r.metrics;
+    if (job.status === "RUNNING") {
+      switch (r.state) {
+        case "FINISHED":
+          this.succeeded(job, stage, task, attempt, r.result);
+          break;
+        case "FETCH_FAILED":
+          this.fetchFailed(job, stage, task, r);
+          break;
+        default:
+          this.failed(job, stage, task, r.error);
+      }
+    }
+    this.listener.attemptEnded?.(job, stage, task, attempt);
+    this.schedule();
+    return true;
+  }
+
+  /** The worker could not be reached or refused the launch: the task goes back in line. */
+  onLaunchFailed(attemptId: AttemptId, error: string): void {
+    const ref = this.attempts.get(attemptId);
+    if (!ref || ref.attempt.state !== "RUNNING") return;
+    this.close(ref.attempt, "LAUNCH_FAILED", error);
+    if (ref.job.status === "RUNNING") this.requeue(ref.stage, ref.task);
+    this.listener.attemptEnded?.(ref.job, ref.stage, ref.task, ref.attempt);
+  }
+
+  onWorkerLost(workerId: WorkerId): void {
+    for (const ref of this.attempts.values()) {
+      const { job, stage, task, attempt } = ref;
+      if (attempt.workerId !== workerId || attempt.state !== "RUNNING") continue;
+      this.close(attempt, "LOST", `worker ${workerId} was lost`);
+      if (job.status === "RUNNING") {
+        task.lost++;
+        if (task.lost > MAX_LOST_ATTEMPTS) this.failed(job, stage, task, `lost with its worker ${task.lost} times`);
+        else this.requeue(stage, task);
+      }
+      this.listener.attemptEnded?.(job, stage, task, attempt);
+    }
+    this.busySlots.delete(workerId);
+    const lost = this.tracker.removeWorker(workerId);
+    for (const jobId of new Set(lost.map((l) => l.job))) {
+      const job = this.jobs.get(jobId);
+      if (job?.status === "RUNNING") this.refresh(job);
+    }
+    this.schedule();
+  }
+
+  /** Hands pending tasks of running stages to live workers with free slots, oldest job first. */
+  schedule(): void {
+    const workers = this.registry.alive();
+    if (workers.length === 0) return;
+    for (const job of this.jobs.values()) {
+      if (job.status !== "RUNNING") continue;
+      for (const stage of job.stages) {
+        if (stage.status !== "RUNNING") continue;
+        while (stage.pending.length > 0) {
+          const worker = this.pickWorker(workers);
+          if (!worker) return;
+          this.launch(job, stage, stage.pending.shift()!, worker);
+        }
+      }
+    }
+  }
+
+  private pickWorker(workers: WorkerInfo[]): WorkerInfo | null {
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[(this.nextWorker + i) % workers.length]!;
+      if ((this.busySlots.get(w.id) ?? 0) < w.slots) {
+        this.nextWorker = (this.nextWorker + i + 1) % workers.length;
+        return w;
+      }
+    }
+    return null;
+  }
+
+  private launch(job: JobRun, stage: StageRun, partition: number, worker: WorkerInfo): void {
+    const task = stage.tasks[partition]!;
+    const n = task.attempts.length;
+    const attempt: Attempt = {
+      id: attemptIdOf(job.id, stage.stage.id, partition, n),
+      n,
+      workerId: worker.id,
+      startedAt: this.now(),
+      finishedAt: null,
+      state: "RUNNING",
+      error: null,
+      metrics: null,
+    };
+    task.attempts.push(attempt);
+    task.status = "RUNNING";
+    this.attempts.set(attempt.id, { job, stage, task, attempt });
+    this.busySlots.set(worker.id, (this.busySlots.get(worker.id) ?? 0) + 1);
+    const output = stage.stage.output;
+    const outputShuffle = output.type === "shuffle" ? job.plan.shuffles[output.shuffle]! : null;
+    this.listener.attemptStarted?.(job, stage, task, attempt);
+    this.backend.launch(worker, {
+      protocol: PROTOCOL_VERSION,
+      jobId: job.id,
+      stageId: stage.stage.id,
+      partition,
+      attemptId: attempt.id,
+      attempt: n,
+      stage: stage.stage,
+      outputShuffle,
+      inputs: this.inputsOf(job, stage.stage, partition),
+    });
+  }
+
+  private inputsOf(job: JobRun, stage: Stage, partition: number): Record<number, BlockLocation[]> {
+    const inputs: Record<number, BlockLocation[]> = {};
+    for (const s of shufflesRead(stage.rdd)) {
+      const numMaps = job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
+      inputs[s] = this.tracker.locations(job.id, s, numMaps, partition);
+    }
+    return inputs;
+  }
+
+  private close(attempt: Attempt, state: Attempt["state"], error: string | null): void {
+    attempt.state = state;
+    attempt.error = error;
+    attempt.finishedAt = this.now();
+    const busy = this.busySlots.get(attempt.workerId) ?? 0;
+    if (busy > 0) this.busySlots.set(attempt.workerId, busy - 1);
+  }
+
+  private requeue(stage: StageRun, task: TaskRun): void {
+    if (task.status === "SUCCEEDED") stage.succeeded--;
+    task.status = "PENDING";
+    stage.pending.push(task.partition);
+  }
+
+  private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"]): void {
+    if (task.status === "SUCCEEDED") return;
+    task.status = "SUCCEEDED";
+    stage.succeeded++;
+    task.result = result;
+    if (result?.type === "mapStatus") {
+      const out = stage.stage.output as { shuffle: ShuffleId };
+      const worker = this.registry.get(attempt.workerId)!;
+      this.tracker.register(job.id, out.shuffle, task.partition, { workerId: worker.id, address: worker.address, sizes: result.sizes });
+    }
+    if (stage.succeeded < stage.tasks.length) return;
+    const output = stage.stage.output;
+    if (output.type === "sample") {
+      const dep = job.plan.shuffles[output.shuffle]!;
+      const samples = stage.tasks.map((t) => (t.result as { sample: KeySample }).sample);
+      if (dep.partitioner.type === "range") dep.partitioner.bounds = rangeBounds(samples, dep.numPartitions);
+    }
+    if (output.type === "result") {
+      stage.status = "COMPLETED";
+      stage.finishedAt = this.now();
+      this.end(job, "COMPLETED", null);
+      return;
+    }
+    this.refresh(job);
+  }
+
+  private failed(job: JobRun, stage: StageRun, task: TaskRun, error: string): void {
+    task.failures++;
+    if (task.failures < job.maxTaskRetries) {
+      this.requeue(stage, task);
+      return;
+    }
+    task.status = "FAILED";
+    stage.status = "FAILED";
+    stage.finishedAt = this.now();
+    const history = task.attempts.map((a) => `#${a.n} on ${a.workerId}: ${a.state}`).join(", ");
+    this.end(
+      job,
+      "FAILED",
+      `task ${task.partition} of stage ${stage.stage.id} (${stage.stage.name}) failed ${task.failures} times (attempts: ${history}); last error: ${error}`,
+    );
+  }
+
+  private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
+    this.requeue(stage, task);
+    stage.fetchFailures++;
+    if (stage.fetchFailures > MAX_STAGE_FETCH_FAILURES) {
+      this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${r.error}`);
+      return;
+    }
+    const f = r.fetchFailure;
+    this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId);
+    this.refresh(job);
+  }
+
+  /**
+   * Brings stage states in line with what exists: reopens map stages whose output
+   * was lost while a consumer still needs it, and runs exactly the stages whose
+   * parents are all complete. Parents have lower ids, so one pass in id order works.
+   */
+  private refresh(job: JobRun): void {
+    for (const stage of job.stages) {
+      if (stage.status === "FAILED" || stage.status === "CANCELLED") continue;
+      const output = stage.stage.output;
+      const allDone = stage.succeeded === stage.tasks.length;
+      if (allDone && output.type === "shuffle") {
+        const missing = this.tracker.missing(job.id, output.shuffle, stage.stage.numTasks);
+        const needed = job.stages.some((s) => s.status !== "COMPLETED" && shufflesRead(s.stage.rdd).includes(output.shuffle));
+        if (missing.length > 0 && needed) {
+          for (const m of missing) this.requeue(stage, stage.tasks[m]!);
+          stage.status = "WAITING";
+          stage.finishedAt = null;
+        }
+      }
+      if (stage.status === "COMPLETED") continue;
+      if (stage.status === "RUNNING" && stage.succeeded === stage.tasks.length) {
+        stage.status = "COMPLETED";
+        stage.finishedAt = this.now();
+        continue;
+      }
+      const ready = stage.stage.parents.every((p) => job.stages[p]!.status === "COMPLETED");
+      if (ready && stage.status === "WAITING") {
+        stage.status = "RUNNING";
+        stage.startedAt ??= this.now();
+      } else if (!ready) {
+        stage.status = "WAITING";
+      }
+    }
+  }
+
+  private end(job: JobRun, status: "COMPLETED" | "FAILED" | "CANCELLED", error: string | null): void {
+    job.status = status;
+    job.error = error;
+    job.finishedAt = this.now();
+    for (const stage of job.stages) {
+      if (stage.status === "WAITING" || stage.status === "RUNNING") stage.status = status === "COMPLETED" ? "COMPLETED" : "CANCELLED";
+      stage.pending = [];
+      for (const task of stage.tasks) {
+        for (const a of task.attempts) {
+          if (a.state !== "RUNNING") continue;
+          this.close(a, "KILLED", `job ${status.toLowerCase()}`);
+          const w = this.registry.get(a.workerId);
+          if (w?.state === "ALIVE") this.backend.kill(w, a.id);
+        }
+      }
+    }
+    this.listener.jobEnded(job);
+  }
+}
+
+/** The shuffles a stage's RDD tree reads. */
+export function shufflesRead(rdd: Rdd): ShuffleId[] {
+  switch (rdd.kind) {
+    case "shuffled":
+      return rdd.shuffles;
+    case "narrow":
+      return shufflesRead(rdd.parent);
+    case "union":
+      return rdd.parents.flatMap(shufflesRead);
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,78 @@
+// The master's view of its workers, kept by heartbeat lease: a worker is ALIVE
+// while it beats, and DEAD once unheard for the lease timeout (10 s by default).
+// A dead id stays dead; a worker that comes back joins under a new id, so late
+// messages from a lost incarnation can always be told apart. Time is passed in,
+// so the lease is tested with a fake clock.
+import type { WorkerId } from "../common/ids.js";
+import type { Heartbeat } from "../common/protocol.js";
+
+export type WorkerState = "ALIVE" | "DEAD";
+
+export interface WorkerInfo {
+  id: WorkerId;
+  address: string;
+  state: WorkerState;
+  slots: number;
+  registeredAt: number;
+  lastHeartbeatAt: number;
+  /** The latest heartbeat as the worker sent it (metrics for the API and UI). */
+  heartbeat: Heartbeat;
+}
+
+export type HeartbeatOutcome = "registered" | "renewed" | "dead";
+
+export class WorkerRegistry {
+  private readonly workers = new Map<WorkerId, WorkerInfo>();
+
+  constructor(private readonly leaseMs: number) {}
+
+  heartbeat(hb: Heartbeat, now: number): HeartbeatOutcome {
+    const known = this.workers.get(hb.worker_id);
+    if (known?.state === "DEAD") return "dead";
+    if (known) {
+      known.lastHeartbeatAt = now;
+      known.heartbeat = hb;
+      known.address = hb.address;
+      known.slots = hb.slots;
+      return "renewed";
+    }
+    this.workers.set(hb.worker_id, {
+      id: hb.worker_id,
+      address: hb.address,
+      state: "ALIVE",
+      slots: hb.slots,
+      registeredAt: now,
+      lastHeartbeatAt: now,
+      heartbeat: hb,
+    });
+    return "registered";
+  }
+
+  /** Marks workers unheard for the lease as DEAD; returns them. */
+  expire(now: number): WorkerInfo[] {
+    const dead: WorkerInfo[] = [];
+    for (const w of this.workers.values()) {
+      if (w.state === "ALIVE" && now - w.lastHeartbeatAt > this.leaseMs) {
+        w.state = "DEAD";
+        dead.push(w);
+      }
+    }
+    return dead;
+  }
+
+  get(id: WorkerId): WorkerInfo | undefined {
+    return this.workers.get(id);
+  }
+
+  isAlive(id: WorkerId): boolean {
+    return this.workers.get(id)?.state === "ALIVE";
+  }
+
+  alive(): WorkerInfo[] {
+    return [...this.workers.values()].filter((w) => w.state === "ALIVE");
+  }
+
+  all(): WorkerInfo[] {
+    return [...this.workers.values()];
+  }
+}
