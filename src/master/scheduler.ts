@@ -278,20 +278,27 @@ export class Scheduler {
   /**
    * Brings stage states in line with what exists: reopens map stages whose output
    * was lost while a consumer still needs it, and runs exactly the stages whose
-   * parents are all complete. Parents have lower ids, so one pass in id order works.
+   * parents are complete and whose input is all there. Reopening a stage can make
+   * an earlier stage's lost output needed again, so it repeats until stable.
    */
   private refresh(job: JobRun): void {
+    while (this.refreshOnce(job));
+  }
+
+  /** One pass in id order (parents have lower ids); true if it reopened a stage. */
+  private refreshOnce(job: JobRun): boolean {
+    let reopened = false;
     for (const stage of job.stages) {
       if (stage.status === "FAILED" || stage.status === "CANCELLED") continue;
       const output = stage.stage.output;
-      const allDone = stage.succeeded === stage.tasks.length;
-      if (allDone && output.type === "shuffle") {
+      if (stage.succeeded === stage.tasks.length && output.type === "shuffle") {
         const missing = this.tracker.missing(job.id, output.shuffle, stage.stage.numTasks);
         const needed = job.stages.some((s) => s.status !== "COMPLETED" && shufflesRead(s.stage.rdd).includes(output.shuffle));
         if (missing.length > 0 && needed) {
           for (const m of missing) this.requeue(stage, stage.tasks[m]!);
           stage.status = "WAITING";
           stage.finishedAt = null;
+          reopened = true;
         }
       }
       if (stage.status === "COMPLETED") continue;
@@ -300,7 +307,7 @@ export class Scheduler {
         stage.finishedAt = this.now();
         continue;
       }
-      const ready = stage.stage.parents.every((p) => job.stages[p]!.status === "COMPLETED");
+      const ready = stage.stage.parents.every((p) => job.stages[p]!.status === "COMPLETED") && this.inputsPresent(job, stage.stage);
       if (ready && stage.status === "WAITING") {
         stage.status = "RUNNING";
         stage.startedAt ??= this.now();
@@ -308,6 +315,14 @@ export class Scheduler {
         stage.status = "WAITING";
       }
     }
+    return reopened;
+  }
+
+  private inputsPresent(job: JobRun, stage: Stage): boolean {
+    return shufflesRead(stage.rdd).every((s) => {
+      const numMaps = job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
+      return this.tracker.missing(job.id, s, numMaps).length === 0;
+    });
   }
 
   private end(job: JobRun, status: "COMPLETED" | "FAILED" | "CANCELLED", error: string | null): void {

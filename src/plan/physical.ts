@@ -53,7 +53,8 @@ export type Rdd =
   | (RddBase & { kind: "range"; start: number; end: number; step: number })
   | (RddBase & { kind: "narrow"; op: NarrowOpKind; fn: string | null; env: Env; parent: Rdd })
   | (RddBase & { kind: "union"; parents: Rdd[] })
-  | (RddBase & { kind: "shuffled"; shuffles: ShuffleId[]; read: ShuffleRead });
+  /** `op` is the wide op (or action) it computes, for names in logs and the UI. */
+  | (RddBase & { kind: "shuffled"; op: string; shuffles: ShuffleId[]; read: ShuffleRead });
 
 /** How a reduce partition turns the blocks it fetched into records. */
 export type ShuffleRead =

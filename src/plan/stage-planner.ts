@@ -47,6 +47,7 @@ class Planner {
   private readonly stages: Stage[] = [];
   private readonly shuffles: ShuffleDep[] = [];
   private readonly byId: Map<string, NodeSpec>;
+  private readonly wideMemo = new Map<string, { rdd: Rdd; parents: Set<StageId> }>();
 
   constructor(private readonly job: ValidJob, private readonly ctx: PlanContext) {
     this.byId = new Map(job.nodes.map((n) => [n.id, n]));
@@ -79,7 +80,9 @@ class Planner {
         const fn = action.params.fn as string;
         const keyed = this.narrow(rdd, "pairUnderNull", null, {});
         const combine: Combine = { type: "fn", fn, env: action.env };
-        rdd = this.shuffleRead("", [this.shuffle(keyed, parents, 1, { type: "hash" }, combine)], 1, {
+        const shuffle = this.shuffle(keyed, parents, 1, { type: "hash" }, combine);
+        parents.clear();
+        rdd = this.shuffleRead("", "reduce", [shuffle], 1, {
           type: "reduceValues",
           fn,
           env: action.env,
@@ -91,7 +94,8 @@ class Planner {
         const keyed = this.narrow(rdd, "pairWithOne", null, {});
         const n = this.defaultShufflePartitions(null, [rdd]);
         const shuffle = this.shuffle(keyed, parents, n, { type: "hash" }, { type: "sum" });
-        rdd = this.shuffleRead("", [shuffle], n, { type: "sum" }, parents);
+        parents.clear();
+        rdd = this.shuffleRead("", "countByValue", [shuffle], n, { type: "sum" }, parents);
         resultAction = { type: "collect" };
         break;
       }
@@ -139,7 +143,22 @@ class Planner {
     }
   }
 
+  /**
+   * A wide node read by several branches is one shuffle, as in Spark: its map
+   * side runs once and every reader fetches the same blocks.
+   */
   private wide(node: NodeSpec, parents: Set<StageId>): Rdd {
+    let memo = this.wideMemo.get(node.id);
+    if (!memo) {
+      const own = new Set<StageId>();
+      memo = { rdd: this.planWide(node, own), parents: own };
+      this.wideMemo.set(node.id, memo);
+    }
+    for (const s of memo.parents) parents.add(s);
+    return memo.rdd;
+  }
+
+  private planWide(node: NodeSpec, parents: Set<StageId>): Rdd {
     const p = node.params;
     // Each input's own stages are the map stages' parents, not ours: plan them per input.
     const inputParents = node.inputs.map((i) => {
@@ -152,25 +171,25 @@ class Planner {
         const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
         const fn = p.fn as string;
         const shuffle = this.shuffle(inputParents[0]!.rdd, inputParents[0]!.parents, n, hash, { type: "fn", fn, env: node.env });
-        return this.shuffleRead(node.id, [shuffle], n, { type: "reduceByKey", fn, env: node.env }, parents);
+        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "reduceByKey", fn, env: node.env }, parents);
       }
       case "groupByKey": {
         const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
         const shuffle = this.shuffle(inputParents[0]!.rdd, inputParents[0]!.parents, n, hash, null);
-        return this.shuffleRead(node.id, [shuffle], n, { type: "groupByKey" }, parents);
+        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "groupByKey" }, parents);
       }
       case "distinct": {
         const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
         const keyed = this.narrow(inputParents[0]!.rdd, "pairWithNull", null, {});
         const shuffle = this.shuffle(keyed, inputParents[0]!.parents, n, hash, { type: "first" });
-        return this.shuffleRead(node.id, [shuffle], n, { type: "distinct" }, parents);
+        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "distinct" }, parents);
       }
       case "join":
       case "leftOuterJoin": {
         const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
         const shuffles = inputParents.map((x) => this.shuffle(x.rdd, x.parents, n, hash, null));
         const read: ShuffleRead = { type: "join", outer: node.op === "join" ? "inner" : "left" };
-        return this.shuffleRead(node.id, shuffles, n, read, parents);
+        return this.shuffleRead(node.id, node.op, shuffles, n, read, parents);
       }
       case "sortBy":
       case "sortByKey": {
@@ -183,7 +202,7 @@ class Planner {
             ? this.narrow(input.rdd, "keyBy", fn, node.env)
             : this.narrow(input.rdd, "sortKeyOfPair", fn, node.env);
         const shuffle = this.shuffle(keyed, input.parents, n, { type: "range", ascending, bounds: null }, null);
-        return this.shuffleRead(node.id, [shuffle], n, { type: "sort", ascending }, parents);
+        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "sort", ascending }, parents);
       }
       default:
         throw new Error(`planner has no rule for op "${node.op}"`);
@@ -221,9 +240,9 @@ class Planner {
     return { kind: "narrow", node: "", op, fn, env, parent, numPartitions: parent.numPartitions };
   }
 
-  private shuffleRead(node: string, shuffles: ShuffleId[], n: number, read: ShuffleRead, parents: Set<StageId>): Rdd {
+  private shuffleRead(node: string, op: string, shuffles: ShuffleId[], n: number, read: ShuffleRead, parents: Set<StageId>): Rdd {
     for (const s of shuffles) parents.add(this.shuffles[s]!.mapStage);
-    return { kind: "shuffled", node, shuffles, read, numPartitions: n };
+    return { kind: "shuffled", node, op, shuffles, read, numPartitions: n };
   }
 
   /** Adds the map stage (and, for a range partitioner, the sample stage before it). */
@@ -271,7 +290,7 @@ function opLabel(r: Rdd): string {
   switch (r.kind) {
     case "file": return r.format === "text" ? "textFile" : r.format;
     case "narrow": return r.op;
-    case "shuffled": return r.read.type === "join" && r.read.outer === "left" ? "leftOuterJoin" : r.read.type;
+    case "shuffled": return r.op;
     default: return r.kind;
   }
 }

@@ -107,6 +107,7 @@ function parseNode(raw: unknown, index: number, edges: [string, string][], probl
   const inputs = parseInputs(rn, id, edges, where, problems);
   checkArity(def, inputs, where, problems);
   const params = parseParams(rn, def, op, where, problems);
+  if (op === "range" && params.step === 0) problems.push(`${where}: parameter "step" must not be 0`);
   const env = parseEnv(rn.env, where, problems);
   return { id, op, inputs, params, env };
 }

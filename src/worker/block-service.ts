@@ -19,7 +19,7 @@ function intParam(s: string | undefined, what: string): number {
   return Number(s);
 }
 
-export async function serveBlocks(req: Request, shuffleRoot: string): Promise<typeof HANDLED> {
+export async function serveBlocks(req: Request, shuffleRoot: string, onServed: (bytes: number) => void): Promise<typeof HANDLED> {
   const jobId = req.params.job!;
   if (!SAFE_ID.test(jobId)) throw new MinisparkError("BAD_REQUEST", "bad job id");
   const shuffleId = intParam(req.params.shuffle, "shuffle id");
@@ -50,6 +50,7 @@ export async function serveBlocks(req: Request, shuffleRoot: string): Promise<ty
       if (!req.res.write(buf)) await new Promise((r) => req.res.once("drain", r));
     }
     req.res.end();
+    onServed(total - ENTRY_HEADER * opened.length);
     return HANDLED;
   } finally {
     await Promise.all(opened.map((o) => o.fd.close()));

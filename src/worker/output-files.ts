@@ -102,16 +102,18 @@ function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Before a save job runs: refuse an existing output (mode "error") or clear it ("overwrite"). */
+/**
+ * Before a save job runs: refuse an existing output (mode "error") or clear it
+ * ("overwrite"). Creates nothing, so that every worker of a cluster sharing one
+ * volume can be asked at once; the tasks create the directory as they write.
+ */
 export function prepareOutput(dataDir: string, path: string, mode: "error" | "overwrite"): void {
   const dir = outputDir(dataDir, path);
-  if (fs.existsSync(dir)) {
-    if (mode === "error") {
-      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" already exists; remove it or save with "mode": "overwrite"`);
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+  if (!fs.existsSync(dir)) return;
+  if (mode === "error") {
+    throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" already exists; remove it or save with "mode": "overwrite"`);
   }
-  fs.mkdirSync(dir, { recursive: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** After every partition is committed: check the parts, drop temporaries, write _SUCCESS. */

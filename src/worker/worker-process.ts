@@ -51,6 +51,7 @@ export class WorkerProcess {
   private completed = 0;
   private failed = 0;
   private taskMsTotal = 0;
+  private shuffleBytesServed = 0;
   private readonly recentTaskMs: number[] = [];
 
   constructor(private readonly config: WorkerConfig) {
@@ -125,7 +126,7 @@ export class WorkerProcess {
     r.add("POST", "/splits", (req) => this.splits(req));
     r.add("POST", "/outputs/prepare", (req) => this.output(req, "prepare"));
     r.add("POST", "/outputs/commit", (req) => this.output(req, "commit"));
-    r.add("GET", "/data/shuffle/:job/:shuffle/:reduce", (req) => serveBlocks(req, this.shuffleRoot));
+    r.add("GET", "/data/shuffle/:job/:shuffle/:reduce", (req) => serveBlocks(req, this.shuffleRoot, (n) => (this.shuffleBytesServed += n)));
     r.add("DELETE", "/data/shuffle/:job", (req) => {
       removeJobShuffle(this.shuffleRoot, req.params.job!);
       return { ok: true };
@@ -208,6 +209,9 @@ export class WorkerProcess {
       "# HELP minispark_worker_task_seconds_total Time spent in finished tasks.",
       "# TYPE minispark_worker_task_seconds_total counter",
       `minispark_worker_task_seconds_total ${this.taskMsTotal / 1000}`,
+      "# HELP minispark_worker_shuffle_served_bytes_total Shuffle block bytes sent to other workers.",
+      "# TYPE minispark_worker_shuffle_served_bytes_total counter",
+      `minispark_worker_shuffle_served_bytes_total ${this.shuffleBytesServed}`,
       "# HELP minispark_worker_active_tasks Tasks running now.",
       "# TYPE minispark_worker_active_tasks gauge",
       `minispark_worker_active_tasks ${this.executor?.active ?? 0}`,

@@ -1,0 +1,664 @@
+// Unit tests for the master's scheduler (src/master/scheduler.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
+import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
+import { MapOutputTracker } from '../src/master/map-output-tracker.js';
+import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
+import type { JobRun } from '../src/master/job-run.js';
+import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';
+import { PROTOCOL_VERSION, type Heartbeat, type TaskLaunch, type TaskResult } from '../src/common/protocol.js';
+import { planJob } from '../src/plan/stage-planner.js';
+import { validateJobSpec } from '../src/plan/validate.js';
+import type { ActionSpec } from '../src/plan/job-spec.js';
+
+const LEASE_MS = 10_000;
+
+function heartbeat(id: string, slots: number): Heartbeat {
+  return {
+    protocol: PROTOCOL_VERSION,
+    worker_id: asWorkerId(id),
+    address: `${id}:7000`,
+    status: 'IDLE',
+    active_tasks: 0,
+    mem_usage_mb: 0,
+    last_heartbeat: 0,
+    slots,
+    cpu_percent: 0,
+    avg_task_ms: 0,
+    tasks_completed: 0,
+    tasks_failed: 0,
+    running_attempts: [],
+  };
+}
+
+interface Launch {
+  worker: string;
+  task: TaskLaunch;
+}
+
+/** A scheduler wired to a fake backend, a recording listener, a real registry and tracker, and a fake clock. */
+class Harness {
+  clock = 1_000;
+  readonly registry = new WorkerRegistry(LEASE_MS);
+  readonly tracker = new MapOutputTracker();
+  readonly launches: Launch[] = [];
+  readonly kills: string[] = [];
+  readonly ended: JobRun[] = [];
+  readonly attemptEvents: string[] = [];
+  readonly scheduler: Scheduler;
+  private readonly slots = new Map<string, number>();
+  private readonly seenAttempts = new Set<string>();
+  private taken = 0;
+
+  constructor(workers: [string, number][]) {
+    for (const [id, slots] of workers) this.addWorker(id, slots);
+    const backend: SchedulerBackend = {
+      launch: (w: WorkerInfo, task: TaskLaunch) => {
+        assert.ok(!this.seenAttempts.has(task.attemptId), `attempt id ${task.attemptId} was reused`);
+        this.seenAttempts.add(task.attemptId);
+        this.launches.push({ worker: w.id, task });
+      },
+      kill: (w: WorkerInfo, attemptId: AttemptId) => {
+        this.kills.push(`${attemptId}@${w.id}`);
+      },
+    };
+    this.scheduler = new Scheduler(
+      this.registry,
+      this.tracker,
+      backend,
+      {
+        jobEnded: (job) => this.ended.push(job),
+        attemptStarted: (_j, _s, _t, a) => this.attemptEvents.push(`start ${a.id}`),
+        attemptEnded: (_j, _s, _t, a) => this.attemptEvents.push(`end ${a.id} ${a.state}`),
+      },
+      () => this.clock,
+    );
+  }
+
+  addWorker(id: string, slots: number): void {
+    this.slots.set(id, slots);
+    assert.equal(this.registry.heartbeat(heartbeat(id, slots), this.clock), 'registered');
+  }
+
+  submit(spec: unknown, id = 'job-1', defaultParallelism = 2): JobRun {
+    const job = validateJobSpec(spec);
+    const plan = planJob(job, { splits: {}, defaultParallelism });
+    const run = this.scheduler.submit(asJobId(id), job.name, plan, job.maxTaskRetries);
+    this.checkSlots();
+    return run;
+  }
+
+  /** New launches since the last call, as "stage.partition@worker". */
+  take(): string[] {
+    const out = this.launches.slice(this.taken).map((l) => `${l.task.stageId}.${l.task.partition}@${l.worker}`);
+    this.taken = this.launches.length;
+    return out;
+  }
+
+  /** The latest launch of a stage's partition. */
+  launch(stage: number, partition: number): Launch {
+    const l = this.launches.filter((x) => x.task.stageId === stage && x.task.partition === partition).at(-1);
+    assert.ok(l, `stage ${stage} partition ${partition} was never launched`);
+    return l;
+  }
+
+  running(): Launch[] {
+    return this.launches.filter((l) => this.scheduler.isRunning(l.task.attemptId, asWorkerId(l.worker)));
+  }
+
+  /** Reports success with a result that fits the stage's output. */
+  finish(l: Launch, result?: TaskResult): boolean {
+    const out = l.task.stage.output;
+    const r: TaskResult =
+      result ??
+      (out.type === 'shuffle'
+        ? { type: 'mapStatus', sizes: Array.from({ length: l.task.outputShuffle!.numPartitions }, (_, i) => sizeOf(l, i)), records: 1 }
+        : out.type === 'sample'
+          ? { type: 'sample', sample: { keys: [], total: 0 } }
+          : { type: 'collect', records: [l.task.partition] });
+    return this.report(l, { state: 'FINISHED', result: r });
+  }
+
+  fail(l: Launch, error: string, worker = l.worker): boolean {
+    return this.report(l, { state: 'FAILED', error }, worker);
+  }
+
+  fetchFail(l: Launch, mapId: number, from: string, shuffle = 0): boolean {
+    return this.report(l, {
+      state: 'FETCH_FAILED',
+      error: `could not fetch map ${mapId}`,
+      fetchFailure: { shuffleId: asShuffleId(shuffle), mapId, workerId: asWorkerId(from), address: `${from}:7000`, message: 'connection refused' },
+    });
+  }
+
+  report(l: Launch, body: Record<string, unknown>, worker = l.worker): boolean {
+    const ok = this.scheduler.onReport({ protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: l.task.attemptId, metrics: null, ...body } as never);
+    this.checkSlots();
+    return ok;
+  }
+
+  /** Lets `id`'s lease run out while the others keep beating, then tells the scheduler. */
+  loseWorker(id: string): void {
+    this.clock += LEASE_MS + 1;
+    for (const w of this.registry.alive()) if (w.id !== id) this.registry.heartbeat(heartbeat(w.id, w.slots), this.clock);
+    const dead = this.registry.expire(this.clock);
+    assert.deepEqual(dead.map((w) => w.id), [id]);
+    this.scheduler.onWorkerLost(asWorkerId(id));
+    this.checkSlots();
+  }
+
+  statuses(id = 'job-1'): string[] {
+    return this.scheduler.job(asJobId(id))!.stages.map((s) => s.status);
+  }
+
+  /** Never more running attempts on a worker than its slots. */
+  checkSlots(): void {
+    const perWorker = new Map<string, number>();
+    for (const l of this.running()) perWorker.set(l.worker, (perWorker.get(l.worker) ?? 0) + 1);
+    for (const [w, n] of perWorker) assert.ok(n <= this.slots.get(w)!, `${w} runs ${n} tasks with ${this.slots.get(w)} slots`);
+  }
+}
+
+/** Distinct, recognisable block sizes: map partition p, attempt a, reduce r. */
+function sizeOf(l: Launch, reduce: number): number {
+  return 1000 * (l.task.attempt + 1) + 100 * l.task.partition + reduce;
+}
+
+const nums = (numSlices: number) => ({ id: 'nums', op: 'parallelize', data: [1, 2, 3, 4, 5, 6], numSlices });
+const pairs = { id: 'pairs', op: 'map', input: 'nums', fn: 'x => [x % 2, x]' };
+const oneStage = (numSlices: number, extra: Record<string, unknown> = {}) => ({ ...extra, nodes: [nums(numSlices)], action: { op: 'collect', input: 'nums' } });
+/** Two stages: a map stage of `maps` tasks writing shuffle 0, and a result stage of `reduces` tasks. */
+const twoStages = (maps: number, reduces: number) => ({
+  nodes: [nums(maps), pairs, { id: 'sums', op: 'reduceByKey', input: 'pairs', fn: '(a, b) => a + b', numPartitions: reduces }],
+  action: { op: 'collect', input: 'sums' },
+});
+/** Three stages: map (shuffle 0) → map (shuffle 1) → result. */
+const threeStages = (maps: number) => ({
+  nodes: [
+    nums(maps),
+    pairs,
+    { id: 'sums', op: 'reduceByKey', input: 'pairs', fn: '(a, b) => a + b', numPartitions: maps },
+    { id: 'swapped', op: 'map', input: 'sums', fn: '([k, v]) => [v, k]' },
+    { id: 'groups', op: 'groupByKey', input: 'swapped', numPartitions: 1 },
+  ],
+  action: { op: 'collect', input: 'groups' },
+});
+
+describe('Scheduler: placement', () => {
+  it('hands tasks round-robin to workers, never past their slots', () => {
+    const h = new Harness([['w1', 2], ['w2', 1]]);
+    h.submit(oneStage(5));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.2@w1']);
+    assert.equal(h.finish(h.launch(0, 1)), true);
+    assert.deepEqual(h.take(), ['0.3@w2']);
+    h.finish(h.launch(0, 0));
+    assert.deepEqual(h.take(), ['0.4@w1']);
+    h.finish(h.launch(0, 3));
+    assert.deepEqual(h.take(), [], 'nothing is left to launch');
+    assert.deepEqual(h.running().map((l) => `${l.task.partition}@${l.worker}`), ['2@w1', '4@w1']);
+  });
+
+  it('spreads evenly over equal workers and picks up a worker that joins later', () => {
+    const h = new Harness([['w1', 1], ['w2', 1], ['w3', 1]]);
+    h.submit(oneStage(6));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.2@w3']);
+    h.addWorker('w4', 2);
+    h.scheduler.schedule();
+    assert.deepEqual(h.take(), ['0.3@w4', '0.4@w4']);
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.take(), ['0.5@w2']);
+  });
+
+  it('launches nothing while no worker is alive, then everything it can', () => {
+    const h = new Harness([]);
+    h.submit(oneStage(3));
+    assert.deepEqual(h.take(), []);
+    h.addWorker('w1', 4);
+    h.scheduler.schedule();
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w1', '0.2@w1']);
+  });
+
+  it('sends the full task description with each launch', () => {
+    const h = new Harness([['w1', 4]]);
+    const job = h.submit(twoStages(2, 3));
+    const l = h.launch(0, 1);
+    assert.deepEqual(
+      { ...l.task, stage: l.task.stage.id },
+      {
+        protocol: PROTOCOL_VERSION,
+        jobId: 'job-1',
+        stageId: 0,
+        partition: 1,
+        attemptId: 'job-1.0.1.0',
+        attempt: 0,
+        stage: 0,
+        outputShuffle: job.plan.shuffles[0],
+        inputs: {},
+      },
+    );
+    assert.equal(l.task.stage, job.plan.stages[0]);
+    assert.deepEqual(job.plan.shuffles[0], { id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: 'hash' }, combine: { type: 'fn', fn: '(a, b) => a + b', env: {} } });
+  });
+});
+
+describe('Scheduler: stages and map outputs', () => {
+  it('starts a stage only after all its parents completed, and gives reducers every map block', () => {
+    const h = new Harness([['w1', 2], ['w2', 2]]);
+    const job = h.submit(twoStages(2, 3));
+    assert.deepEqual(h.statuses(), ['RUNNING', 'WAITING']);
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2']);
+    h.finish(h.launch(0, 0));
+    assert.deepEqual(h.take(), [], 'the reduce stage waits for the last map task');
+    assert.deepEqual(h.statuses(), ['RUNNING', 'WAITING']);
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.statuses(), ['COMPLETED', 'RUNNING']);
+    assert.deepEqual(h.take(), ['1.0@w1', '1.1@w2', '1.2@w1']);
+    assert.deepEqual(h.tracker.missing(job.id, 0, 2), []);
+    for (let r = 0; r < 3; r++) {
+      const l = h.launch(1, r);
+      assert.equal(l.task.outputShuffle, null);
+      assert.deepEqual(l.task.inputs, {
+        0: [
+          { mapId: 0, workerId: 'w1', address: 'w1:7000', bytes: 1000 + r },
+          { mapId: 1, workerId: 'w2', address: 'w2:7000', bytes: 1100 + r },
+        ],
+      });
+    }
+  });
+
+  it('runs independent map stages together and the join stage after both', () => {
+    const h = new Harness([['w1', 8]]);
+    h.submit({
+      nodes: [nums(2), { id: 'other', op: 'parallelize', data: [[1, 'a']], numSlices: 1 }, pairs, { id: 'j', op: 'join', inputs: ['pairs', 'other'] }],
+      action: { op: 'count', input: 'j' },
+    });
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w1', '1.0@w1']);
+    h.finish(h.launch(1, 0));
+    h.finish(h.launch(0, 0));
+    assert.deepEqual(h.take(), []);
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.take(), ['2.0@w1', '2.1@w1']);
+    assert.deepEqual(Object.keys(h.launch(2, 1).task.inputs), ['0', '1']);
+    assert.equal(h.launch(2, 1).task.inputs[1]!.length, 1);
+  });
+
+  it('completes a job when its result stage completes, calling jobEnded once', () => {
+    const h = new Harness([['w1', 2]]);
+    const job = h.submit(oneStage(3));
+    h.finish(h.launch(0, 1), { type: 'collect', records: [3, 4] });
+    h.finish(h.launch(0, 0), { type: 'collect', records: [1, 2] });
+    assert.equal(job.status, 'RUNNING');
+    assert.equal(h.ended.length, 0);
+    h.clock = 5_000;
+    h.finish(h.launch(0, 2), { type: 'collect', records: [5, 6] });
+    assert.equal(job.status, 'COMPLETED');
+    assert.equal(job.finishedAt, 5_000);
+    assert.equal(job.error, null);
+    assert.deepEqual(h.statuses(), ['COMPLETED']);
+    assert.deepEqual(h.ended, [job]);
+    assert.deepEqual(actionValue(job.plan.action, job.stages[0]!.tasks.map((t) => t.result!)), [1, 2, 3, 4, 5, 6]);
+    assert.equal(h.finish(h.launch(0, 2)), false, 'a second report of a finished attempt is stale');
+    assert.equal(h.ended.length, 1);
+    assert.deepEqual(h.attemptEvents, [
+      'start job-1.0.0.0',
+      'start job-1.0.1.0',
+      'end job-1.0.1.0 FINISHED',
+      'start job-1.0.2.0',
+      'end job-1.0.0.0 FINISHED',
+      'end job-1.0.2.0 FINISHED',
+    ]);
+  });
+
+  it('sets the range bounds of a sort shuffle from its sample stage', () => {
+    const h = new Harness([['w1', 4]]);
+    const job = h.submit({ nodes: [nums(2), { id: 's', op: 'sortBy', input: 'nums', fn: 'x => x', numPartitions: 2 }], action: 'collect' });
+    assert.deepEqual(job.plan.stages.map((s) => s.output.type), ['sample', 'shuffle', 'result']);
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w1']);
+    assert.equal(h.launch(0, 0).task.outputShuffle, null);
+    h.finish(h.launch(0, 0), { type: 'sample', sample: { keys: [5, 1, 3], total: 3 } });
+    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: 'range', ascending: true, bounds: null });
+    assert.deepEqual(h.take(), []);
+    h.finish(h.launch(0, 1), { type: 'sample', sample: { keys: [2, 6, 4], total: 3 } });
+    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: 'range', ascending: true, bounds: [3] });
+    assert.deepEqual(h.take(), ['1.0@w1', '1.1@w1']);
+    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: 'range', ascending: true, bounds: [3] });
+    h.finish(h.launch(1, 0));
+    h.finish(h.launch(1, 1));
+    assert.deepEqual(h.take(), ['2.0@w1', '2.1@w1']);
+  });
+});
+
+describe('Scheduler: failures and retries', () => {
+  it('retries a failed task until maxTaskRetries failed attempts, then fails the job naming task, attempts and error', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(oneStage(1));
+    assert.equal(job.maxTaskRetries, 3);
+    assert.equal(h.fail(h.launch(0, 0), 'boom 1'), true);
+    assert.equal(job.status, 'RUNNING');
+    assert.equal(h.fail(h.launch(0, 0), 'boom 2'), true);
+    assert.equal(job.status, 'RUNNING');
+    assert.deepEqual(h.take(), ['0.0@w1', '0.0@w2', '0.0@w1']);
+    h.clock = 9_000;
+    assert.equal(h.fail(h.launch(0, 0), 'boom 3'), true);
+    assert.equal(job.status, 'FAILED');
+    assert.equal(
+      job.error,
+      'task 0 of stage 0 (nums:parallelize → result) failed 3 times (attempts: #0 on w1: FAILED, #1 on w2: FAILED, #2 on w1: FAILED); last error: boom 3',
+    );
+    assert.equal(job.finishedAt, 9_000);
+    assert.deepEqual(h.statuses(), ['FAILED']);
+    assert.equal(job.stages[0]!.tasks[0]!.status, 'FAILED');
+    assert.deepEqual(job.stages[0]!.tasks[0]!.attempts.map((a) => [a.id, a.state, a.error]), [
+      ['job-1.0.0.0', 'FAILED', 'boom 1'],
+      ['job-1.0.0.1', 'FAILED', 'boom 2'],
+      ['job-1.0.0.2', 'FAILED', 'boom 3'],
+    ]);
+    assert.deepEqual(h.ended, [job]);
+    h.scheduler.schedule();
+    assert.deepEqual(h.take(), []);
+  });
+
+  it('honours the job maxTaskRetries and kills the other running attempts when the job fails', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(oneStage(3, { maxTaskRetries: 1 }));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2']);
+    h.fail(h.launch(0, 1), 'bad record');
+    assert.equal(job.status, 'FAILED');
+    assert.match(job.error!, /^task 1 of stage 0 \(.*\) failed 1 times \(attempts: #0 on w2: FAILED\); last error: bad record$/);
+    assert.deepEqual(h.kills, ['job-1.0.0.0@w1']);
+    assert.equal(job.stages[0]!.tasks[0]!.attempts[0]!.state, 'KILLED');
+    assert.deepEqual(h.take(), [], 'the pending task is dropped');
+    assert.equal(h.finish(h.launch(0, 0)), false);
+  });
+
+  it('counts failures per task, not per stage', () => {
+    const h = new Harness([['w1', 2]]);
+    const job = h.submit(oneStage(2));
+    h.fail(h.launch(0, 0), 'a');
+    h.fail(h.launch(0, 1), 'b');
+    h.fail(h.launch(0, 0), 'c');
+    h.fail(h.launch(0, 1), 'd');
+    assert.equal(job.status, 'RUNNING');
+    assert.deepEqual(job.stages[0]!.tasks.map((t) => t.failures), [2, 2]);
+    h.finish(h.launch(0, 0));
+    h.finish(h.launch(0, 1));
+    assert.equal(job.status, 'COMPLETED');
+  });
+
+  it('ignores stale reports: unknown attempt, wrong worker, already finished, superseded attempt', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(oneStage(2));
+    const first = h.launch(0, 0);
+    const unknown = { worker: 'w1', task: { ...first.task, attemptId: asAttemptId('job-1.0.0.9') } };
+    assert.equal(h.finish(unknown), false);
+    assert.equal(h.fail(first, 'not mine', 'w2'), false);
+    assert.equal(h.scheduler.isRunning(first.task.attemptId, asWorkerId('w1')), true);
+    assert.equal(h.finish(first), true);
+    assert.equal(h.finish(first), false);
+    assert.equal(h.fail(first, 'late'), false);
+    assert.equal(job.stages[0]!.tasks[0]!.status, 'SUCCEEDED');
+    assert.equal(job.stages[0]!.tasks[0]!.failures, 0);
+    assert.equal(job.stages[0]!.succeeded, 1);
+
+    const old = h.launch(0, 1);
+    h.fail(old, 'flaky');
+    const retry = h.launch(0, 1);
+    assert.notEqual(retry.task.attemptId, old.task.attemptId);
+    assert.equal(h.finish(old), false, 'the first attempt of the task is over');
+    assert.equal(job.status, 'RUNNING');
+    assert.equal(h.finish(retry), true);
+    assert.equal(job.status, 'COMPLETED');
+    assert.equal(h.fail(retry, 'after the end'), false);
+    assert.equal(h.ended.length, 1);
+  });
+
+  it('requeues a task whose launch failed without counting a failure', () => {
+    const h = new Harness([['w1', 1]]);
+    const job = h.submit(oneStage(1));
+    const l = h.launch(0, 0);
+    h.scheduler.onLaunchFailed(l.task.attemptId, 'connection refused');
+    const task = job.stages[0]!.tasks[0]!;
+    assert.deepEqual([task.status, task.failures, task.attempts[0]!.state, task.attempts[0]!.error], ['PENDING', 0, 'LAUNCH_FAILED', 'connection refused']);
+    h.scheduler.schedule();
+    assert.deepEqual(h.take(), ['0.0@w1', '0.0@w1']);
+    assert.equal(h.launch(0, 0).task.attemptId, 'job-1.0.0.1');
+  });
+});
+
+describe('Scheduler: lost map output', () => {
+  it('FETCH_FAILED requeues the reducer without a failure and re-runs exactly the lost map task first', () => {
+    const h = new Harness([['w1', 2], ['w2', 2]]);
+    const job = h.submit(twoStages(2, 2));
+    h.finish(h.launch(0, 0));
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '1.0@w1', '1.1@w2']);
+
+    assert.equal(h.fetchFail(h.launch(1, 0), 1, 'w2'), true);
+    const reducer = job.stages[1]!.tasks[0]!;
+    assert.deepEqual([reducer.status, reducer.failures, reducer.attempts[0]!.state], ['PENDING', 0, 'FETCH_FAILED']);
+    assert.equal(job.stages[1]!.fetchFailures, 1);
+    assert.deepEqual(h.tracker.missing(job.id, 0, 2), [1]);
+    assert.deepEqual(h.statuses(), ['RUNNING', 'WAITING']);
+    assert.deepEqual(h.take(), ['0.1@w1'], 'only the lost map task runs; the reducer waits');
+
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.statuses(), ['COMPLETED', 'RUNNING']);
+    assert.deepEqual(h.take(), ['1.0@w2']);
+    assert.deepEqual(h.launch(1, 0).task.inputs, {
+      0: [
+        { mapId: 0, workerId: 'w1', address: 'w1:7000', bytes: 1000 },
+        { mapId: 1, workerId: 'w1', address: 'w1:7000', bytes: 2100 },
+      ],
+    });
+
+    // The other reducer was launched with the old location; its fetch failure finds the output already re-made.
+    assert.equal(h.fetchFail(h.launch(1, 1), 1, 'w2'), true);
+    assert.deepEqual(h.take(), ['1.1@w1'], 'no map task re-runs for an output that moved');
+    assert.equal(h.launch(1, 1).task.inputs[0]![1]!.workerId, 'w1');
+    assert.deepEqual(h.statuses(), ['COMPLETED', 'RUNNING']);
+
+    h.finish(h.launch(1, 0));
+    h.finish(h.launch(1, 1));
+    assert.equal(job.status, 'COMPLETED');
+    assert.deepEqual(h.ended, [job]);
+    assert.deepEqual(job.stages.flatMap((s) => s.tasks.map((t) => t.failures)), [0, 0, 0, 0]);
+  });
+
+  it('fails the job after too many fetch failures in one stage', () => {
+    const h = new Harness([['w1', 2]]);
+    const job = h.submit(twoStages(1, 1));
+    h.finish(h.launch(0, 0));
+    for (let i = 0; i < 9 && job.status === 'RUNNING'; i++) {
+      h.fetchFail(h.launch(1, 0), 0, 'w1');
+      if (job.status === 'RUNNING') h.finish(h.launch(0, 0));
+    }
+    assert.equal(job.status, 'FAILED');
+    assert.equal(job.stages[1]!.fetchFailures, 9);
+    assert.equal(job.error, 'stage 1 (sums:reduceByKey → result) could not fetch its input 9 times; last: could not fetch map 0');
+  });
+
+  it('onWorkerLost requeues its running attempts and re-runs the map tasks whose output it held', () => {
+    const h = new Harness([['w1', 2], ['w2', 2]]);
+    const job = h.submit(twoStages(2, 2));
+    h.finish(h.launch(0, 0));
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '1.0@w1', '1.1@w2']);
+    h.attemptEvents.length = 0;
+
+    h.loseWorker('w2');
+    const lostReducer = job.stages[1]!.tasks[1]!;
+    assert.deepEqual([lostReducer.status, lostReducer.lost, lostReducer.failures], ['PENDING', 1, 0]);
+    assert.deepEqual(lostReducer.attempts.map((a) => [a.state, a.error]), [['LOST', 'worker w2 was lost']]);
+    assert.deepEqual(h.attemptEvents, ['end job-1.1.1.0 LOST', 'start job-1.0.1.1']);
+    assert.deepEqual(h.tracker.missing(job.id, 0, 2), [1]);
+    assert.deepEqual(h.statuses(), ['RUNNING', 'WAITING']);
+    assert.deepEqual(h.take(), ['0.1@w1'], 'the lost map output is re-made before the reducer runs again');
+    assert.equal(h.scheduler.isRunning(h.launch(1, 0).task.attemptId, asWorkerId('w1')), true, 'the reducer on w1 keeps running');
+
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.take(), ['1.1@w1']);
+    assert.deepEqual(h.launch(1, 1).task.inputs[0]!.map((b) => b.workerId), ['w1', 'w1']);
+    h.finish(h.launch(1, 0));
+    h.finish(h.launch(1, 1));
+    assert.equal(job.status, 'COMPLETED');
+    assert.deepEqual(h.ended, [job]);
+  });
+
+  it('a late report from an attempt lost with its worker is ignored', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(oneStage(2));
+    const onW2 = h.launch(0, 1);
+    h.loseWorker('w2');
+    assert.equal(h.finish(onW2), false);
+    assert.equal(job.stages[0]!.tasks[1]!.status, 'PENDING');
+    h.finish(h.launch(0, 0));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.1@w1']);
+  });
+
+  it('does not re-run lost map output that no unfinished stage needs', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(threeStages(1));
+    h.finish(h.launch(0, 0));
+    h.finish(h.launch(1, 0));
+    assert.deepEqual(h.take(), ['0.0@w1', '1.0@w2', '2.0@w1']);
+    h.loseWorker('w1');
+    assert.deepEqual(h.tracker.missing(job.id, 0, 1), [0], 'shuffle 0 was on w1');
+    assert.deepEqual(h.statuses(), ['COMPLETED', 'COMPLETED', 'RUNNING']);
+    assert.deepEqual(h.take(), ['2.0@w2']);
+    assert.deepEqual(h.launch(2, 0).task.inputs, { 1: [{ mapId: 0, workerId: 'w2', address: 'w2:7000', bytes: 1000 }] });
+    h.finish(h.launch(2, 0));
+    assert.equal(job.status, 'COMPLETED');
+  });
+
+  it(
+    'when a re-run map task reads output lost with the same worker, that output is re-made first',
+    () => {
+      const h = new Harness([['w1', 2], ['w2', 1]]);
+      const job = h.submit(threeStages(2));
+      h.finish(h.launch(0, 0));
+      h.finish(h.launch(0, 1));
+      h.finish(h.launch(1, 0));
+      h.finish(h.launch(1, 1));
+      assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '1.0@w1', '1.1@w2', '2.0@w1']);
+      // w2 held map 1 of shuffle 0 and map 1 of shuffle 1; re-running the latter needs the former.
+      assert.doesNotThrow(() => h.loseWorker('w2'));
+      assert.deepEqual(h.statuses(), ['RUNNING', 'WAITING', 'WAITING']);
+      assert.deepEqual(h.take(), ['0.1@w1']);
+      h.finish(h.launch(0, 1));
+      assert.deepEqual(h.take(), ['1.1@w1']);
+      h.finish(h.launch(1, 1));
+      assert.equal(job.status, 'RUNNING');
+    },
+  );
+});
+
+describe('Scheduler: cancel', () => {
+  it('kills running attempts, drops pending ones and ends the job CANCELLED once', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(twoStages(3, 2));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2']);
+    h.clock = 7_000;
+    h.scheduler.cancel(job.id);
+    assert.equal(job.status, 'CANCELLED');
+    assert.equal(job.error, null);
+    assert.equal(job.finishedAt, 7_000);
+    assert.deepEqual(h.kills, ['job-1.0.0.0@w1', 'job-1.0.1.0@w2']);
+    assert.deepEqual(h.statuses(), ['CANCELLED', 'CANCELLED']);
+    assert.deepEqual(job.stages.map((s) => s.pending), [[], []]);
+    assert.deepEqual(job.stages[0]!.tasks.flatMap((t) => t.attempts.map((a) => [a.state, a.error])), [
+      ['KILLED', 'job cancelled'],
+      ['KILLED', 'job cancelled'],
+    ]);
+    assert.deepEqual(h.ended, [job]);
+
+    assert.equal(h.finish(h.launch(0, 0)), false, 'a report from a killed attempt is stale');
+    h.scheduler.cancel(job.id);
+    h.scheduler.schedule();
+    assert.deepEqual(h.take(), []);
+    assert.equal(h.ended.length, 1);
+    assert.deepEqual(h.kills.length, 2);
+
+    // The killed attempts gave their slots back.
+    h.submit(oneStage(2), 'job-2');
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2']);
+    assert.equal(h.launch(0, 0).task.jobId, 'job-2');
+  });
+
+  it('does not kill on a dead worker and ignores cancelling an unknown or finished job', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit(oneStage(3));
+    h.scheduler.cancel(asJobId('nope'));
+    h.loseWorker('w2');
+    h.scheduler.cancel(job.id);
+    assert.deepEqual(h.kills, ['job-1.0.0.0@w1']);
+    h.scheduler.cancel(job.id);
+    assert.equal(h.ended.length, 1);
+  });
+});
+
+describe('Scheduler: attempt ids', () => {
+  it('gives every attempt its own id: <job>.<stage>.<partition>.<n>', () => {
+    const h = new Harness([['w1', 2], ['w2', 2]]);
+    h.submit(twoStages(2, 2));
+    h.fail(h.launch(0, 0), 'x');
+    h.finish(h.launch(0, 0));
+    h.finish(h.launch(0, 1));
+    h.fetchFail(h.launch(1, 1), 0, 'w1');
+    h.finish(h.launch(0, 0));
+    h.submit(oneStage(1), 'job-2');
+    const ids = h.launches.map((l) => l.task.attemptId as string);
+    assert.deepEqual(ids, ['job-1.0.0.0', 'job-1.0.1.0', 'job-1.0.0.1', 'job-1.1.0.0', 'job-1.1.1.0', 'job-1.0.0.2', 'job-1.1.1.1', 'job-2.0.0.0']);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual(h.launches.map((l) => l.task.attempt), [0, 0, 1, 0, 0, 2, 1, 0]);
+  });
+});
+
+describe('actionValue', () => {
+  const action = (op: string, params: Record<string, unknown> = {}): ActionSpec => ({ op, input: 'x', params: params as ActionSpec['params'], env: {} });
+  const collect = (...records: unknown[]): TaskResult => ({ type: 'collect', records: records as never });
+
+  it('count sums the per-partition counts', () => {
+    assert.equal(actionValue(action('count'), [{ type: 'count', count: 3 }, { type: 'count', count: 0 }, { type: 'count', count: 4 }]), 7);
+    assert.equal(actionValue(action('count'), []), 0);
+  });
+
+  it('collect and countByValue concatenate records in partition order', () => {
+    assert.deepEqual(actionValue(action('collect'), [collect(1, 2), collect(), collect('a', [1])]), [1, 2, 'a', [1]]);
+    assert.deepEqual(actionValue(action('countByValue'), [collect([1, 2]), collect(['a', 1])]), [[1, 2], ['a', 1]]);
+  });
+
+  it('take keeps the first num records across partitions', () => {
+    assert.deepEqual(actionValue(action('take', { num: 3 }), [collect(1, 2), collect(3, 4), collect(5)]), [1, 2, 3]);
+    assert.deepEqual(actionValue(action('take', { num: 10 }), [collect(1), collect()]), [1]);
+    assert.deepEqual(actionValue(action('take', { num: 0 }), [collect(1)]), []);
+  });
+
+  it('first and reduce return the first record, even a null one', () => {
+    assert.equal(actionValue(action('first'), [collect(), collect(7, 8)]), 7);
+    assert.equal(actionValue(action('first'), [collect(null)]), null);
+    assert.equal(actionValue(action('reduce', { fn: '(a, b) => a + b' }), [collect(21)]), 21);
+  });
+
+  it('first and reduce on an empty dataset throw EmptyDatasetError', () => {
+    assert.throws(() => actionValue(action('first'), [collect(), collect()]), (e: unknown) => {
+      assert.ok(e instanceof EmptyDatasetError);
+      assert.equal((e as Error).message, 'first() has no value on an empty dataset');
+      return true;
+    });
+    assert.throws(() => actionValue(action('reduce', { fn: 'x => x' }), []), (e: unknown) => {
+      assert.ok(e instanceof EmptyDatasetError);
+      assert.equal((e as Error).message, 'reduce() has no value on an empty dataset');
+      return true;
+    });
+  });
+
+  it('save reports the path, the part files and the record count', () => {
+    const results: TaskResult[] = [
+      { type: 'saved', file: 'part-00000', records: 3 },
+      { type: 'saved', file: 'part-00001', records: 0 },
+      { type: 'saved', file: 'part-00002', records: 5 },
+    ];
+    assert.deepEqual(actionValue(action('save', { path: 'out/wc' }), results), { path: 'out/wc', files: ['part-00000', 'part-00001', 'part-00002'], records: 8 });
+  });
+});
