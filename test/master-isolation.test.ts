@@ -14,10 +14,13 @@ import { MinisparkClient } from "../src/client/rest-client.js";
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 const procs: ChildProcess[] = [];
+/** The master runs under strace, so its pid comes from its own log. */
+let masterPid = 0;
 const tmp = fs.mkdtempSync(join(os.tmpdir(), "minispark-isolation-"));
 
 after(() => {
   for (const p of procs) p.kill("SIGKILL");
+  if (masterPid) process.kill(masterPid, "SIGKILL");
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -35,7 +38,10 @@ it("the master opens no data file while a job reads and writes them", { skip: !h
   const master = start("strace", ["-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace, process.execPath, CLI, "master", "--port", "0", "--db", join(tmp, "master.db"), "--log-format", "json"]);
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: master.stderr! }).on("line", (l) => {
-      if (l.includes('"master listening"')) resolve((JSON.parse(l) as { url: string }).url);
+      if (!l.includes('"master listening"')) return;
+      const entry = JSON.parse(l) as { url: string; pid: number };
+      masterPid = entry.pid;
+      resolve(entry.url);
     });
     master.once("exit", (code) => reject(new Error(`master exited ${code}`)));
   });

@@ -51,6 +51,8 @@ export class ProgressPrinter {
   }
 }
 
+/** Arrays one compact record per line (the usual collect output); other values indented. */
 export function showValue(value: unknown): string {
-  return JSON.stringify(value, null, Array.isArray(value) && value.length > 20 ? undefined : 2);
+  if (Array.isArray(value)) return value.length === 0 ? "[]" : `[\n  ${value.map((v) => JSON.stringify(v)).join(",\n  ")}\n]`;
+  return JSON.stringify(value, null, 2);
 }

@@ -81,7 +81,7 @@ export class MasterProcess {
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `http://${host}:${addr.port}`;
     this.timer = setInterval(() => this.tick(), 1000);
-    log.info("master listening", { url: this.url, db: this.config.dbPath, port: addr.port });
+    log.info("master listening", { url: this.url, db: this.config.dbPath, port: addr.port, pid: process.pid });
   }
 
   async stop(): Promise<void> {

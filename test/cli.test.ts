@@ -1,0 +1,93 @@
+// The CLI as a user runs it: the examples on `minispark local`, the demo, and
+// usage errors, each as a real `minispark` process.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(ROOT, "bin", "minispark.js");
+const tmp = fs.mkdtempSync(join(os.tmpdir(), "minispark-cli-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function minispark(args: string[], cwd = tmp) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function exampleData(): string {
+  const dir = join(tmp, `data-${Math.random().toString(36).slice(2)}`);
+  fs.cpSync(join(ROOT, "examples", "data"), dir, { recursive: true, filter: (src) => !/outputs|\.minispark/.test(src) });
+  return dir;
+}
+
+describe("minispark local runs the examples", () => {
+  it("revenue by country equals a plain computation", () => {
+    const data = exampleData();
+    const r = minispark(["local", join(ROOT, "examples/revenue-by-country.json"), "--data-dir", data, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const { results } = JSON.parse(r.stdout) as { results: { value: [string, number][] } };
+    const parse = (f: string) => fs.readFileSync(join(data, "shop", f), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const country = new Map(parse("customers.csv").map(([id, , c]) => [id!, c!]));
+    const totals = new Map<string, number>();
+    for (const [, cust, , q, p] of parse("orders.csv")) totals.set(country.get(cust!)!, (totals.get(country.get(cust!)!) ?? 0) + Number(q) * Number(p));
+    const expected = [...totals].map(([c, v]) => [c, Math.round(v * 100) / 100]).sort((a, b) => (b[1] as number) - (a[1] as number));
+    assert.deepEqual(results.value, expected);
+  });
+
+  it("word count and sort save complete, globally ordered outputs", () => {
+    const data = exampleData();
+    assert.equal(minispark(["local", join(ROOT, "examples/wordcount.json"), "--data-dir", data]).code, 0);
+    const dir = join(data, "outputs", "wordcount");
+    const lines = fs.readdirSync(dir).sort().filter((f) => f.startsWith("part-")).flatMap((f) => fs.readFileSync(join(dir, f), "utf8").trim().split("\n"));
+    assert.ok(fs.existsSync(join(dir, "_SUCCESS")));
+    const counts = lines.map((l) => Number(l.split(",")[1]));
+    assert.deepEqual(counts, [...counts].sort((a, b) => b - a), "sorted by count across part files");
+    assert.equal(lines[0], "that,13");
+    const text = fs.readFileSync(join(data, "text", "gettysburg.txt"), "utf8").toLowerCase().split(/[^a-z']+/).filter(Boolean);
+    assert.equal(counts.reduce((a, b) => a + b, 0), text.length);
+
+    assert.equal(minispark(["local", join(ROOT, "examples/sort-orders.json"), "--data-dir", data]).code, 0);
+    const sortedDir = join(data, "outputs", "orders-sorted");
+    const parts = fs.readdirSync(sortedDir).filter((f) => f.startsWith("part-")).sort();
+    const rows = parts.flatMap((f) => fs.readFileSync(join(sortedDir, f), "utf8").trim().split("\n").slice(1));
+    assert.equal(rows.length, 40);
+    const keys = rows.map((r) => r.split(",")).map(([id, , product, q]) => [product!, -Number(q), Number(id)] as const);
+    const sorted = [...keys].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1] || a[2] - b[2]));
+    assert.deepEqual(keys, sorted);
+  });
+
+  it("the older JobSpec style runs", () => {
+    const r = minispark(["local", join(ROOT, "examples/older-style.json"), "--data-dir", exampleData(), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const value = new Map(JSON.parse(r.stdout).results.value as [string, number][]);
+    assert.equal(value.get("that"), 13);
+    assert.equal(value.get("nation"), 5);
+  });
+});
+
+describe("minispark demo and usage", () => {
+  it("demo counts a generated corpus and checks itself", () => {
+    const r = minispark(["demo", "--size-mb", "2"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Top 10 words of \d+ distinct:\n\s+1\. the\s+\d+/);
+    assert.match(r.stdout, /check: matches a plain single-process count/);
+    assert.ok(fs.existsSync(join(tmp, "data", "outputs", "demo-wordcount", "_SUCCESS")));
+  });
+
+  it("explains usage errors with exit code 2", () => {
+    const unknown = minispark(["frobnicate"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const badFlag = minispark(["worker", "--slots", "zero"]);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /--slots must be a positive integer/);
+    assert.match(minispark(["submit", "--help"]).stdout, /usage: minispark submit <job.json>/);
+    const noMaster = minispark(["jobs", "--master", "http://127.0.0.1:1"]);
+    assert.equal(noMaster.code, 1);
+    assert.match(noMaster.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+});
