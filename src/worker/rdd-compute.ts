@@ -62,19 +62,27 @@ function narrowPartition(rdd: Rdd & { kind: "narrow" }, partition: number, ctx: 
   return fused(computePartition(cur, partition, ctx), steps);
 }
 
+/**
+ * Yields every BATCH outputs rather than once per input batch: a flatMap can
+ * turn one input batch into hundreds of thousands of records, and small output
+ * batches die young instead of being promoted and collected the slow way.
+ */
 function* fused(input: Batches, steps: NarrowStep[]): Batches {
   let out: unknown[] = [];
   const f = fuse(steps, (x) => {
     out.push(x);
   });
   for (const batch of input) {
-    for (let i = 0; i < batch.length; i++) f(batch[i]);
-    if (out.length > 0) {
-      const b = out;
-      out = [];
-      yield b;
+    for (let i = 0; i < batch.length; i++) {
+      f(batch[i]);
+      if (out.length >= BATCH) {
+        const b = out;
+        out = [];
+        yield b;
+      }
     }
   }
+  if (out.length > 0) yield out;
 }
 
 function* flatten(batches: Batches): Iterable<unknown> {
