@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expandPaths, InputPathError } from '../src/worker/input/glob.js';
 import { checkRelativePath } from '../src/plan/paths.js';
+import { mulberry32 } from '../src/common/random.js';
 import { listSplits, type FileSplit } from '../src/worker/input/splits.js';
 import { readFirstLine, readLineBatches } from '../src/worker/input/line-reader.js';
 import {
@@ -32,17 +33,8 @@ function writeFiles(root: string, files: Record<string, string | Buffer>): void 
   }
 }
 
-/** Deterministic PRNG (mulberry32) so a failing case can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failing case can be reproduced. */
+const prng = mulberry32;
 
 /** The reference definition of a file's lines. */
 function expectedLines(content: string): string[] {

@@ -4,6 +4,7 @@
 // punctuation so that tokenizing is real work. Same seed, same bytes.
 import fs from "node:fs";
 import { join } from "node:path";
+import { mulberry32 } from "../common/random.js";
 
 const COMMON = `the of and to a in is it you that he was for on are with as his they be at one have this from or had
 by not word but what some we can out other were all there when up use your how said an each she which do their time if
@@ -23,17 +24,6 @@ usual young ready above ever red list though feel talk bird soon body dog family
   .filter(Boolean);
 
 const SYLLABLES = ["an", "ber", "cor", "dal", "el", "fen", "gar", "hol", "is", "jun", "kel", "lor", "mon", "nar", "or", "pel", "quin", "ros", "sul", "tor", "ul", "ven", "wil", "yar", "zen"];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function vocabulary(size: number): string[] {
   const words = [...new Set(COMMON)];

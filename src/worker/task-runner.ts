@@ -11,6 +11,7 @@ import { PartFileWriter, outputDir } from "./output-files.js";
 import { computePartition, type Batches, type ComputeContext } from "./rdd-compute.js";
 import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
+import { mulberry32 } from "../common/random.js";
 
 export interface RunnerEnv {
   workerId: WorkerId;
@@ -130,15 +131,4 @@ function sampleKeys(batches: Batches, size: number, seed: number): { keys: Json[
     }
   }
   return { keys, total };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
