@@ -11,6 +11,7 @@ import { PROTOCOL_VERSION, type Heartbeat, type TaskLaunch, type TaskResult } fr
 import { planJob } from '../src/plan/stage-planner.js';
 import { validateJobSpec } from '../src/plan/validate.js';
 import type { ActionSpec } from '../src/plan/job-spec.js';
+import { taskRdd } from '../src/plan/task-rdd.js';
 
 const LEASE_MS = 10_000;
 
@@ -219,7 +220,7 @@ describe('Scheduler: placement', () => {
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w1', '0.2@w1']);
   });
 
-  it('sends the full task description with each launch', () => {
+  it('sends the task description, cut down to its own partition, with each launch', () => {
     const h = new Harness([['w1', 4]]);
     const job = h.submit(twoStages(2, 3));
     const l = h.launch(0, 1);
@@ -237,7 +238,7 @@ describe('Scheduler: placement', () => {
         inputs: {},
       },
     );
-    assert.equal(l.task.stage, job.plan.stages[0]);
+    assert.deepEqual(l.task.stage, { ...job.plan.stages[0]!, rdd: taskRdd(job.plan.stages[0]!.rdd, 1) }, "the stage, cut down to the task's own partition");
     assert.deepEqual(job.plan.shuffles[0], { id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: 'hash' }, combine: { type: 'fn', fn: '(a, b) => a + b', env: {} } });
   });
 });

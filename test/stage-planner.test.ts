@@ -57,7 +57,7 @@ describe('planJob: wordcount', () => {
   });
 
   it('fuses the narrow ops over the file source into one RDD tree', () => {
-    const file: Rdd = { kind: 'file', node: 'lines', format: 'text', splits, csv: null, numPartitions: 3 };
+    const file: Rdd = { kind: 'file', node: 'lines', format: 'text', splits, firstSplit: 0, csv: null, numPartitions: 3 };
     const words: Rdd = { kind: 'narrow', node: 'words', op: 'flatMap', fn: 'line => line.split(/\\s+/)', env: {}, parent: file, numPartitions: 3 };
     assert.deepEqual(p.stages[0]!.rdd, { kind: 'narrow', node: 'pairs', op: 'map', fn: 'w => [w, 1]', env: {}, parent: words, numPartitions: 3 });
     assert.deepEqual(p.stages[1]!.rdd, { kind: 'shuffled', node: 'counts', op: 'reduceByKey', shuffles: [0], read: { type: 'reduceByKey', fn: sum, env: {} }, numPartitions: 4 });
@@ -255,7 +255,7 @@ describe('planJob: sorts', () => {
     assert.deepEqual(shuffles(p), [
       { id: 0, mapStage: 1, numPartitions: 3, partitioner: { type: 'range', ascending: false, bounds: null }, combine: null },
     ]);
-    const keyed: Rdd = { kind: 'narrow', node: '', op: 'keyBy', fn: 'x => -x', env: {}, parent: { kind: 'parallelize', node: 'a', data: [1, 2, 3, 4, 5, 6], numPartitions: 4 }, numPartitions: 4 };
+    const keyed: Rdd = { kind: 'narrow', node: '', op: 'keyBy', fn: 'x => -x', env: {}, parent: { kind: 'parallelize', node: 'a', data: [1, 2, 3, 4, 5, 6], dataOffset: 0, dataLength: 6, numPartitions: 4 }, numPartitions: 4 };
     assert.deepEqual(p.stages[0]!.rdd, keyed);
     assert.deepEqual(p.stages[1]!.rdd, keyed);
     assert.deepEqual(p.stages[2]!.rdd, { kind: 'shuffled', node: 's', op: 'sortBy', shuffles: [0], read: { type: 'sort', ascending: false }, numPartitions: 3 });

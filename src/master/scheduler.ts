@@ -9,6 +9,7 @@ import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.j
 import { PROTOCOL_VERSION } from "../common/protocol.js";
 import { rangeBounds, type KeySample } from "../plan/partitioner.js";
 import type { Rdd, Stage } from "../plan/physical.js";
+import { taskRdd } from "../plan/task-rdd.js";
 import { newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
@@ -191,7 +192,7 @@ export class Scheduler {
       partition,
       attemptId: attempt.id,
       attempt: n,
-      stage: stage.stage,
+      stage: { ...stage.stage, rdd: taskRdd(stage.stage.rdd, partition) },
       outputShuffle,
       inputs: this.inputsOf(job, stage.stage, partition),
     });

@@ -48,8 +48,10 @@ interface RddBase {
 }
 
 export type Rdd =
-  | (RddBase & { kind: "file"; format: "text" | "csv" | "jsonl"; splits: InputSplit[]; csv: CsvOptions | null })
-  | (RddBase & { kind: "parallelize"; data: Json[] })
+  /** `splits` holds partitions firstSplit.. (a task is sent only its own split). */
+  | (RddBase & { kind: "file"; format: "text" | "csv" | "jsonl"; splits: InputSplit[]; firstSplit: number; csv: CsvOptions | null })
+  /** `data` holds elements dataOffset.. of a collection of dataLength (a task is sent only its slice). */
+  | (RddBase & { kind: "parallelize"; data: Json[]; dataOffset: number; dataLength: number })
   | (RddBase & { kind: "range"; start: number; end: number; step: number })
   | (RddBase & { kind: "narrow"; op: NarrowOpKind; fn: string | null; env: Env; parent: Rdd })
   | (RddBase & { kind: "union"; parents: Rdd[] })

@@ -117,7 +117,7 @@ class Planner {
         return this.fileRdd(node);
       case "parallelize": {
         const data = p.data as Json[];
-        return { kind: "parallelize", node: node.id, data, numPartitions: this.slices(node) };
+        return { kind: "parallelize", node: node.id, data, dataOffset: 0, dataLength: data.length, numPartitions: this.slices(node) };
       }
       case "range": {
         const hasEnd = p.end !== undefined;
@@ -223,7 +223,7 @@ class Planner {
             inferSchema: (p.inferSchema as boolean | undefined) ?? false,
           }
         : null;
-    return { kind: "file", node: node.id, format, splits, csv, numPartitions: splits.length };
+    return { kind: "file", node: node.id, format, splits, firstSplit: 0, csv, numPartitions: splits.length };
   }
 
   private slices(node: NodeSpec): number {

@@ -6,9 +6,9 @@
 // Called by task-runner.ts.
 import { join } from "node:path";
 import type { BlockLocation } from "../common/protocol.js";
-import type { Json } from "../plan/keys.js";
 import { checkRelativePath } from "../plan/paths.js";
 import type { InputSplit, Rdd } from "../plan/physical.js";
+import { sliceBounds } from "../plan/task-rdd.js";
 import { makeCsvRecordParser, splitStartsWithHeader } from "./input/csv.js";
 import { readFirstLine, readLineBatches } from "./input/line-reader.js";
 import { PER_RECORD_OPS, fuse, mapPartitions, type NarrowStep } from "./narrow-ops.js";
@@ -29,9 +29,9 @@ const BATCH = 1024;
 export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
   switch (rdd.kind) {
     case "file":
-      return readSplit(rdd, rdd.splits[partition]!, ctx);
+      return readSplit(rdd, splitOf(rdd, partition), ctx);
     case "parallelize":
-      return sliceBatches(rdd.data, partition, rdd.numPartitions);
+      return sliceBatches(rdd, partition);
     case "range":
       return rangeBatches(rdd.start, rdd.end, rdd.step, partition, rdd.numPartitions);
     case "union":
@@ -122,11 +122,20 @@ function* unionPartition(parents: Rdd[], partition: number, ctx: ComputeContext)
   throw new Error(`union has no partition ${partition}`);
 }
 
-/** Spark's ParallelCollectionRDD slicing: element i goes to slice floor(i * n / len). */
-function* sliceBatches(data: Json[], p: number, n: number): Batches {
-  const start = Math.floor((p * data.length) / n);
-  const end = Math.floor(((p + 1) * data.length) / n);
-  for (let i = start; i < end; i += BATCH) yield data.slice(i, Math.min(end, i + BATCH));
+function splitOf(rdd: Rdd & { kind: "file" }, partition: number): InputSplit {
+  const split = rdd.splits[partition - rdd.firstSplit];
+  if (!split) throw new Error(`task was not sent the split of partition ${partition} of node "${rdd.node}"`);
+  return split;
+}
+
+function* sliceBatches(rdd: Rdd & { kind: "parallelize" }, p: number): Batches {
+  const [start, end] = sliceBounds(p, rdd.numPartitions, rdd.dataLength);
+  if (start < rdd.dataOffset || end - rdd.dataOffset > rdd.data.length) {
+    throw new Error(`task was not sent the slice of partition ${p} of node "${rdd.node}"`);
+  }
+  for (let i = start; i < end; i += BATCH) {
+    yield rdd.data.slice(i - rdd.dataOffset, Math.min(end, i + BATCH) - rdd.dataOffset);
+  }
 }
 
 function* rangeBatches(start: number, end: number, step: number, p: number, n: number): Batches {

@@ -1,0 +1,52 @@
+// What one task needs of its stage's RDD tree: the same tree with each file
+// source cut down to the task's own split and each parallelized collection to
+// its own slice (and sources of union branches the task does not read emptied),
+// so that launch messages stay small however many partitions a stage has.
+// Partition numbering is kept, so the worker computes exactly as on the full
+// tree. Pure; used by the scheduler when it launches a task.
+import type { Rdd } from "./physical.js";
+
+/** Spark's ParallelCollectionRDD slicing: slice p is [floor(p * len / n), floor((p + 1) * len / n)). */
+export function sliceBounds(p: number, n: number, length: number): [number, number] {
+  return [Math.floor((p * length) / n), Math.floor(((p + 1) * length) / n)];
+}
+
+export function taskRdd(rdd: Rdd, partition: number): Rdd {
+  switch (rdd.kind) {
+    case "file":
+      return { ...rdd, splits: [rdd.splits[partition - rdd.firstSplit]!], firstSplit: partition };
+    case "parallelize": {
+      const [start, end] = sliceBounds(partition, rdd.numPartitions, rdd.dataLength);
+      return { ...rdd, data: rdd.data.slice(start - rdd.dataOffset, end - rdd.dataOffset), dataOffset: start };
+    }
+    case "narrow":
+      return { ...rdd, parent: taskRdd(rdd.parent, partition) };
+    case "union": {
+      let p = partition;
+      const parents = rdd.parents.map((parent) => {
+        const mine = p >= 0 && p < parent.numPartitions;
+        const out = mine ? taskRdd(parent, p) : emptied(parent);
+        p -= parent.numPartitions;
+        return out;
+      });
+      return { ...rdd, parents };
+    }
+    default:
+      return rdd;
+  }
+}
+
+function emptied(rdd: Rdd): Rdd {
+  switch (rdd.kind) {
+    case "file":
+      return { ...rdd, splits: [] };
+    case "parallelize":
+      return { ...rdd, data: [] };
+    case "narrow":
+      return { ...rdd, parent: emptied(rdd.parent) };
+    case "union":
+      return { ...rdd, parents: rdd.parents.map(emptied) };
+    default:
+      return rdd;
+  }
+}
