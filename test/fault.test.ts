@@ -2,6 +2,8 @@
 // in line, the map output it held is recomputed by lineage, and the job's output
 // equals a plain computation.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { startTestCluster, wordCounts, writeFile, type TestCluster } from "./helpers/cluster.js";
 
@@ -49,4 +51,14 @@ it("a worker killed during the map stage: the job completes with exact counts", 
   const workers = await t.cluster.client.workers();
   assert.equal(workers.filter((w) => w.status === "DEAD").length, 1);
   assert.ok(job.metrics.attempts! > job.metrics.tasks!, "some tasks ran again");
+});
+
+it("a worker starting on the host removes the work directory a killed one left", async () => {
+  const root = join(t.dataDir, ".minispark");
+  const orphan = fs.readdirSync(root).find((d) => d.split(".")[1] === String(t.cluster.workerProcesses[0]!.pid));
+  assert.ok(orphan, "the killed worker left its directory");
+  t.cluster.startWorker();
+  await t.cluster.waitForWorkers(3);
+  assert.ok(!fs.existsSync(join(root, orphan)), "the new worker removed it");
+  assert.equal(fs.readdirSync(root).length, 3, "the live workers' directories stay");
 });

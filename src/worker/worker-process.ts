@@ -23,6 +23,7 @@ import { Executor, type ThreadReply } from "./executor.js";
 import { listSplits } from "./input/splits.js";
 import { MasterLink } from "./master-link.js";
 import { commitOutput, prepareOutput } from "./output-files.js";
+import { removeOrphanedWorkDirs, workDirFor } from "./work-dirs.js";
 
 export interface WorkerConfig {
   masterUrl: string;
@@ -56,7 +57,7 @@ export class WorkerProcess {
 
   constructor(private readonly config: WorkerConfig) {
     this.dataDir = resolve(config.dataDir);
-    this.workDir = join(this.dataDir, ".minispark", `${this.id}-${process.pid}`);
+    this.workDir = workDirFor(this.dataDir, this.id);
     this.shuffleRoot = join(this.workDir, "shuffle");
   }
 
@@ -65,6 +66,7 @@ export class WorkerProcess {
   }
 
   async start(): Promise<void> {
+    removeOrphanedWorkDirs(this.dataDir, log);
     fs.mkdirSync(this.shuffleRoot, { recursive: true });
     const c = this.config;
     this.server = createHttpServer(this.routes(), { token: c.token, log });

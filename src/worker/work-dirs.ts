@@ -1,0 +1,46 @@
+// Each worker process keeps its shuffle files in a directory of its own under
+// <data-dir>/.minispark, named after the host and process, so that a worker
+// starting on the same host can remove what a crashed one left behind without
+// touching the directories of live workers — on this host or, when the data
+// directory is a shared volume, on others.
+import fs from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import type { Logger } from "../common/log.js";
+
+const ROOT = ".minispark";
+
+export function workDirFor(dataDir: string, workerId: string): string {
+  return join(dataDir, ROOT, `${safe(os.hostname())}.${process.pid}.${workerId}`);
+}
+
+/** Removes work directories of this host whose process is gone. */
+export function removeOrphanedWorkDirs(dataDir: string, log: Logger): void {
+  const root = join(dataDir, ROOT);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(root);
+  } catch {
+    return;
+  }
+  const host = safe(os.hostname());
+  for (const name of entries) {
+    const [h, pid] = name.split(".");
+    if (h !== host || !pid || Number(pid) === process.pid || alive(Number(pid))) continue;
+    fs.rmSync(join(root, name), { recursive: true, force: true });
+    log.info("removed the work directory of a worker that is gone", { dir: name });
+  }
+}
+
+function safe(s: string): string {
+  return s.replace(/[^A-Za-z0-9-]/g, "_");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
