@@ -201,13 +201,13 @@ describe('planJob: wide ops', () => {
       { id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: 'hash' }, combine: null },
       { id: 1, mapStage: 1, numPartitions: 3, partitioner: { type: 'hash' }, combine: null },
     ]);
-    assert.deepEqual(p.stages[2]!.rdd, { kind: 'shuffled', node: 'j', op: 'join', shuffles: [0, 1], read: { type: 'join', outer: 'inner' }, numPartitions: 3 });
+    assert.deepEqual(p.stages[2]!.rdd, { kind: 'shuffled', node: 'j', op: 'join', shuffles: [0, 1], read: { type: 'cogroup', emit: 'inner' }, numPartitions: 3 });
   });
 
   it('leftOuterJoin: a left join read, labelled as such', () => {
     const p = plan({ nodes: [nums('a'), nums('b'), { id: 'j', op: 'leftOuterJoin', inputs: ['a', 'b'] }], action: 'collect' });
     assert.equal(p.stages[2]!.name, 'j:leftOuterJoin → result');
-    assert.deepEqual((p.stages[2]!.rdd as Rdd & { kind: 'shuffled' }).read, { type: 'join', outer: 'left' });
+    assert.deepEqual((p.stages[2]!.rdd as Rdd & { kind: 'shuffled' }).read, { type: 'cogroup', emit: 'left' });
   });
 
   it('distinct: keys records with null and combines by keeping the first', () => {

@@ -76,7 +76,12 @@ export type TaskResult =
   | { type: "sample"; sample: KeySample }
   | { type: "collect"; records: Json[] }
   | { type: "count"; count: number }
-  | { type: "saved"; file: string; records: number };
+  | { type: "saved"; file: string; records: number }
+  /** takeOrdered/top/min/max: the partition's best records with the keys they were ordered by. */
+  | { type: "keyed"; entries: [Json, Json][] }
+  /** Numbers: count, sum, min, max and m2 (the sum of squared deviations from the mean). */
+  | { type: "stats"; count: number; sum: number; min: number; max: number; m2: number }
+  | { type: "histogram"; edges: number[]; counts: number[] };
 
 export interface FetchFailure {
   shuffleId: ShuffleId;

@@ -7,7 +7,7 @@
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
 import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.js";
 import { PROTOCOL_VERSION } from "../common/protocol.js";
-import { rangeBounds, type KeySample } from "../plan/partitioner.js";
+import { applyProbe } from "../plan/probes.js";
 import type { Rdd, Stage } from "../plan/physical.js";
 import { taskRdd } from "../plan/task-rdd.js";
 import { newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
@@ -233,11 +233,7 @@ export class Scheduler {
     }
     if (stage.succeeded < stage.tasks.length) return;
     const output = stage.stage.output;
-    if (output.type === "sample") {
-      const dep = job.plan.shuffles[output.shuffle]!;
-      const samples = stage.tasks.map((t) => (t.result as { sample: KeySample }).sample);
-      if (dep.partitioner.type === "range") dep.partitioner.bounds = rangeBounds(samples, dep.numPartitions);
-    }
+    applyProbe(job.plan, stage.stage, stage.tasks.map((t) => t.result!));
     if (output.type === "result") {
       stage.status = "COMPLETED";
       stage.finishedAt = this.now();

@@ -6,6 +6,7 @@
 export type ParamType =
   | "fn" // JavaScript source of a function expression
   | "int" // any integer
+  | "number" // any finite number
   | "count" // integer >= 0
   | "positive" // integer >= 1
   | "string"
@@ -61,12 +62,50 @@ export const OPS: Record<string, OpDef> = {
   mapValues: narrowFn,
   keyBy: narrowFn,
   union: { kind: "narrow", inputs: { many: true, min: 2 }, required: {}, optional: {} },
+  mapPartitionsWithIndex: narrowFn,
+  flatMapValues: narrowFn,
+  keys: { kind: "narrow", inputs: 1, required: {}, optional: {} },
+  values: { kind: "narrow", inputs: 1, required: {}, optional: {} },
+  glom: { kind: "narrow", inputs: 1, required: {}, optional: {} },
+  zipWithIndex: { kind: "narrow", inputs: 1, required: {}, optional: {} },
+  sample: {
+    kind: "narrow",
+    inputs: 1,
+    required: { withReplacement: "boolean", fraction: "number" },
+    optional: { seed: "int" },
+  },
+  cartesian: { kind: "narrow", inputs: 2, required: {}, optional: {} },
+  /** Narrow unless `shuffle` is true (then it is repartition). */
+  coalesce: { kind: "narrow", inputs: 1, required: { numPartitions: "positive" }, optional: { shuffle: "boolean" } },
 
   reduceByKey: { kind: "wide", inputs: 1, required: { fn: "fn" }, optional: numPartitions },
+  foldByKey: { kind: "wide", inputs: 1, required: { zeroValue: "json", fn: "fn" }, optional: numPartitions },
+  aggregateByKey: {
+    kind: "wide",
+    inputs: 1,
+    required: { zeroValue: "json", seqFunc: "fn", combFunc: "fn" },
+    optional: numPartitions,
+  },
+  combineByKey: {
+    kind: "wide",
+    inputs: 1,
+    required: { createCombiner: "fn", mergeValue: "fn", mergeCombiners: "fn" },
+    optional: numPartitions,
+  },
   groupByKey: { kind: "wide", inputs: 1, required: {}, optional: numPartitions },
+  groupBy: { kind: "wide", inputs: 1, required: { fn: "fn" }, optional: numPartitions },
   distinct: { kind: "wide", inputs: 1, required: {}, optional: numPartitions },
   join: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
   leftOuterJoin: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  rightOuterJoin: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  fullOuterJoin: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  cogroup: { kind: "wide", inputs: { many: true, min: 2 }, required: {}, optional: numPartitions },
+  subtract: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  subtractByKey: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  intersection: { kind: "wide", inputs: 2, required: {}, optional: numPartitions },
+  repartition: { kind: "wide", inputs: 1, required: { numPartitions: "positive" }, optional: {} },
+  /** `fn` is Spark's partitionFunc: key → integer; the partition is its value modulo numPartitions. */
+  partitionBy: { kind: "wide", inputs: 1, required: { numPartitions: "positive" }, optional: { fn: "fn" } },
   sortBy: {
     kind: "wide",
     inputs: 1,
@@ -84,8 +123,23 @@ export const OPS: Record<string, OpDef> = {
   count: { kind: "action", inputs: 1, required: {}, optional: {} },
   first: { kind: "action", inputs: 1, required: {}, optional: {} },
   take: { kind: "action", inputs: 1, required: { num: "count" }, optional: {} },
+  takeOrdered: { kind: "action", inputs: 1, required: { num: "count" }, optional: { fn: "fn" } },
+  top: { kind: "action", inputs: 1, required: { num: "count" }, optional: { fn: "fn" } },
   reduce: { kind: "action", inputs: 1, required: { fn: "fn" }, optional: {} },
+  fold: { kind: "action", inputs: 1, required: { zeroValue: "json", fn: "fn" }, optional: {} },
+  aggregate: { kind: "action", inputs: 1, required: { zeroValue: "json", seqOp: "fn", combOp: "fn" }, optional: {} },
+  sum: { kind: "action", inputs: 1, required: {}, optional: {} },
+  min: { kind: "action", inputs: 1, required: {}, optional: { fn: "fn" } },
+  max: { kind: "action", inputs: 1, required: {}, optional: { fn: "fn" } },
+  mean: { kind: "action", inputs: 1, required: {}, optional: {} },
+  stats: { kind: "action", inputs: 1, required: {}, optional: {} },
+  histogram: { kind: "action", inputs: 1, required: { buckets: "json" }, optional: {} },
+  countByKey: { kind: "action", inputs: 1, required: {}, optional: {} },
   countByValue: { kind: "action", inputs: 1, required: {}, optional: {} },
+  collectAsMap: { kind: "action", inputs: 1, required: {}, optional: {} },
+  lookup: { kind: "action", inputs: 1, required: { key: "json" }, optional: {} },
+  isEmpty: { kind: "action", inputs: 1, required: {}, optional: {} },
+  getNumPartitions: { kind: "action", inputs: 1, required: {}, optional: {} },
   save: {
     kind: "action",
     inputs: 1,
@@ -106,6 +160,8 @@ const LEGACY_OP_NAMES: Record<string, string> = {
   read_csv: "csv",
   read_jsonl: "jsonl",
   read_json: "jsonl",
+  save_as_text_file: "save",
+  saveAsTextFile: "save",
 };
 
 export function canonicalOpName(op: string): string {

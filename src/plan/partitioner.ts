@@ -24,6 +24,7 @@ export function rangePartition(key: unknown, bounds: readonly Json[], ascending:
 
 export function partitionFunction(p: Partitioner, numPartitions: number): (key: unknown) => number {
   if (p.type === "hash") return (k) => hashPartition(k, numPartitions);
+  if (p.type === "direct") return (k) => k as number;
   if (numPartitions === 1) return () => 0;
   if (!p.bounds) throw new Error("range partitioner used before its bounds were computed");
   const bounds = p.bounds;

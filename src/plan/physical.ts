@@ -9,6 +9,10 @@ import type { Json } from "./keys.js";
 
 export type Env = Record<string, Json>;
 
+/** Env entries the planner adds for its own steps; user functions ignore them. */
+export const PLANNER_ZERO = "__minispark_zero";
+export const PLANNER_PARTITIONS = "__minispark_partitions";
+
 export interface InputSplit {
   /** Relative to the worker's data directory. */
   path: string;
@@ -29,7 +33,6 @@ export type NarrowOpKind =
   | "map"
   | "filter"
   | "flatMap"
-  | "mapPartitions"
   | "mapValues"
   | "keyBy"
   /** x → [x, null], for distinct. */
@@ -39,7 +42,27 @@ export type NarrowOpKind =
   /** x → [null, x], for reduce: one key gathers the partial results. */
   | "pairUnderNull"
   /** [k, v] → [fn ? fn(k) : k, [k, v]], for sortByKey's key function. */
-  | "sortKeyOfPair";
+  | "sortKeyOfPair"
+  | "flatMapValues"
+  | "keys"
+  | "values"
+  /** x → [x[0], 1], for countByKey. */
+  | "keyWithOne"
+  /** Keeps pairs whose key equals env.key, for lookup. */
+  | "lookupKey"
+  /** [k, v] → [fn(k) mod n, [k, v]] with n = env.numPartitions, for partitionBy's partitionFunc. */
+  | "partitionKeyOfPair";
+
+/** Ops that see a whole partition at once. */
+export type PartitionOpKind =
+  | "mapPartitions"
+  | "mapPartitionsWithIndex"
+  | "glom"
+  | "sample"
+  /** x → [i, x] with i cycling through the reduce partitions from a per-partition start, for repartition. */
+  | "roundRobinKey"
+  /** Folds the partition from a copy of env.zero with fn into one [null, acc], for fold and aggregate. */
+  | "foldPartition";
 
 interface RddBase {
   /** The JobSpec node this RDD computes ("" for planner-made steps). */
@@ -53,27 +76,52 @@ export type Rdd =
   /** `data` holds elements dataOffset.. of a collection of dataLength (a task is sent only its slice). */
   | (RddBase & { kind: "parallelize"; data: Json[]; dataOffset: number; dataLength: number })
   | (RddBase & { kind: "range"; start: number; end: number; step: number })
-  | (RddBase & { kind: "narrow"; op: NarrowOpKind; fn: string | null; env: Env; parent: Rdd })
+  | (RddBase & { kind: "narrow"; op: NarrowOpKind | PartitionOpKind; fn: string | null; env: Env; parent: Rdd })
   | (RddBase & { kind: "union"; parents: Rdd[] })
+  /** Partition p pairs parent 0's partition p / n1 with parent 1's partition p % n1 (n1 = parent 1's count). */
+  | (RddBase & { kind: "cartesian"; parents: [Rdd, Rdd] })
+  /** Partition i reads parent partitions [floor(i * m / n), floor((i + 1) * m / n)). */
+  | (RddBase & { kind: "coalesce"; parent: Rdd })
+  /** `offsets` (each parent partition's first index) are set by the master from a count probe. */
+  | (RddBase & { kind: "zipWithIndex"; parent: Rdd; offsets: number[] | null })
   /** `op` is the wide op (or action) it computes, for names in logs and the UI. */
   | (RddBase & { kind: "shuffled"; op: string; shuffles: ShuffleId[]; read: ShuffleRead });
 
 /** How a reduce partition turns the blocks it fetched into records. */
 export type ShuffleRead =
+  /** Merges values (combiners) of equal keys with fn: reduceByKey and the other *ByKey aggregations. */
   | { type: "reduceByKey"; fn: string; env: Env }
   | { type: "groupByKey" }
   | { type: "distinct" }
-  | { type: "join"; outer: "inner" | "left" }
+  /** Reads one shuffle per input and groups each key's values by input. */
+  | { type: "cogroup"; emit: "cogroup" | "inner" | "left" | "right" | "full" | "subtract" | "subtractByKey" | "intersection" }
+  /** Emits each record's value (rec[1]): repartition, and partitionBy with a partitionFunc. */
+  | { type: "values" }
+  /** Emits records as they come: partitionBy. */
+  | { type: "passthrough" }
+  /** Folds every value, from a copy of zero, with fn into one value: fold and aggregate. */
+  | { type: "foldValues"; zero: Json; fn: string; env: Env }
   | { type: "sort"; ascending: boolean }
   | { type: "sum" }
   /** Merges all values (one key) and emits just the merged value: reduce's last step. */
   | { type: "reduceValues"; fn: string; env: Env };
 
 /** Map-side combining of [k, v] records before they are written. */
-export type Combine = { type: "fn"; fn: string; env: Env } | { type: "sum" } | { type: "first" };
+export type Combine =
+  | { type: "fn"; fn: string; env: Env }
+  | { type: "sum" }
+  | { type: "first" }
+  /**
+   * combineByKey / foldByKey / aggregateByKey: a key's first value becomes
+   * createCombiner(v), or mergeValue(copy of zero, v); later ones are merged
+   * with mergeValue. The zero is copied per key and partition, as Spark does.
+   */
+  | { type: "combiner"; createCombiner: string | null; zero: Json; mergeValue: string; env: Env };
 
 export type Partitioner =
   | { type: "hash" }
+  /** The key is the reduce partition's number. */
+  | { type: "direct" }
   /** `bounds` are filled in by the master from the sample stage's output. */
   | { type: "range"; ascending: boolean; bounds: Json[] | null };
 
@@ -89,11 +137,23 @@ export type ResultAction =
   | { type: "collect" }
   | { type: "count" }
   | { type: "take"; num: number }
+  /** Each partition's `num` smallest (or largest) records by fn (or themselves), with their keys. */
+  | { type: "takeOrdered"; num: number; fn: string | null; env: Env; descending: boolean }
+  /** count, sum, min, max and the sum of squared deviations of numbers. */
+  | { type: "stats" }
+  /** Counts per bucket; `edges` set by the master from a min/max probe when only a count was given. */
+  | { type: "histogram"; edges: number[] | null; buckets: number }
+  /** Runs nothing: the value is the number of partitions. */
+  | { type: "numPartitions" }
   | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean };
 
 export type StageOutput =
   | { type: "shuffle"; shuffle: ShuffleId }
   | { type: "sample"; shuffle: ShuffleId; perPartition: number }
+  /** Counts each partition's records, for the zipWithIndex node `node`. */
+  | { type: "countProbe"; node: string }
+  /** Finds min and max, for a histogram with a bucket count. */
+  | { type: "rangeProbe" }
   | { type: "result"; action: ResultAction };
 
 export interface Stage {

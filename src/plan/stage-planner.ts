@@ -1,27 +1,29 @@
 // JobSpec → stages. Walks back from the action through the validated DAG,
 // fusing narrow ops into the current stage and cutting a new stage at every wide
 // dependency, as Spark's DAGScheduler does ("a shuffle writer is created
-// whenever the partitioning changes"). Actions that must combine values with a
-// user function (reduce) or by key (countByValue) get one more shuffle so that
-// the master never runs user code. Pure: the caller supplies the input splits,
-// which a worker listed, and the cluster's default parallelism.
+// whenever the partitioning changes"). How each wide op and each action is
+// planned lives in wide-rules.ts and action-rules.ts; this file owns the walk
+// and the stage bookkeeping. Pure: the caller supplies the input splits, which a
+// worker listed, and the cluster's default parallelism.
 import { asShuffleId, asStageId, type ShuffleId, type StageId } from "../common/ids.js";
 import type { NodeSpec, ValidJob } from "./job-spec.js";
 import type { Json } from "./keys.js";
+import { planAction } from "./action-rules.js";
 import type {
   Combine,
   CsvOptions,
   InputSplit,
   JobPlan,
   NarrowOpKind,
+  PartitionOpKind,
   Partitioner,
   Rdd,
-  ResultAction,
   ShuffleDep,
   ShuffleRead,
   Stage,
   StageOutput,
 } from "./physical.js";
+import { planWideOp } from "./wide-rules.js";
 
 export interface PlanContext {
   /** The splits of every file source node, by node id. */
@@ -43,67 +45,22 @@ export function planJob(job: ValidJob, ctx: PlanContext): JobPlan {
   return new Planner(job, ctx).plan();
 }
 
-class Planner {
+export class Planner {
   private readonly stages: Stage[] = [];
   private readonly shuffles: ShuffleDep[] = [];
   private readonly byId: Map<string, NodeSpec>;
   private readonly wideMemo = new Map<string, { rdd: Rdd; parents: Set<StageId> }>();
 
-  constructor(private readonly job: ValidJob, private readonly ctx: PlanContext) {
+  constructor(readonly job: ValidJob, private readonly ctx: PlanContext) {
     this.byId = new Map(job.nodes.map((n) => [n.id, n]));
   }
 
   plan(): JobPlan {
     const { action } = this.job;
     const parents = new Set<StageId>();
-    let rdd = this.rdd(action.input, parents);
-    let resultAction: ResultAction;
-    switch (action.op) {
-      case "count":
-        resultAction = { type: "count" };
-        break;
-      case "take":
-        resultAction = { type: "take", num: action.params.num as number };
-        break;
-      case "first":
-        resultAction = { type: "take", num: 1 };
-        break;
-      case "save":
-        resultAction = {
-          type: "save",
-          path: action.params.path as string,
-          format: (action.params.format as "text" | "jsonl" | "csv" | undefined) ?? "text",
-          header: (action.params.header as boolean | undefined) ?? false,
-        };
-        break;
-      case "reduce": {
-        const fn = action.params.fn as string;
-        const keyed = this.narrow(rdd, "pairUnderNull", null, {});
-        const combine: Combine = { type: "fn", fn, env: action.env };
-        const shuffle = this.shuffle(keyed, parents, 1, { type: "hash" }, combine);
-        parents.clear();
-        rdd = this.shuffleRead("", "reduce", [shuffle], 1, {
-          type: "reduceValues",
-          fn,
-          env: action.env,
-        }, parents);
-        resultAction = { type: "collect" };
-        break;
-      }
-      case "countByValue": {
-        const keyed = this.narrow(rdd, "pairWithOne", null, {});
-        const n = this.defaultShufflePartitions(null, [rdd]);
-        const shuffle = this.shuffle(keyed, parents, n, { type: "hash" }, { type: "sum" });
-        parents.clear();
-        rdd = this.shuffleRead("", "countByValue", [shuffle], n, { type: "sum" }, parents);
-        resultAction = { type: "collect" };
-        break;
-      }
-      default:
-        resultAction = { type: "collect" };
-    }
-    const result = this.addStage(rdd, parents, { type: "result", action: resultAction });
-    return { stages: this.stages, shuffles: this.shuffles, resultStage: result, action };
+    const { rdd, result } = planAction(this, action, this.rdd(action.input, parents), parents);
+    const resultStage = this.addStage(rdd, parents, { type: "result", action: result });
+    return { stages: this.stages, shuffles: this.shuffles, resultStage, action };
   }
 
   /** The RDD of `nodeId` as seen from the stage being built; `parents` gathers the stages it reads. */
@@ -135,9 +92,33 @@ class Planner {
       case "filter":
       case "flatMap":
       case "mapPartitions":
+      case "mapPartitionsWithIndex":
       case "mapValues":
+      case "flatMapValues":
       case "keyBy":
-        return { ...this.narrow(this.rdd(node.inputs[0]!, parents), node.op, p.fn as string, node.env), node: node.id };
+      case "keys":
+      case "values":
+      case "glom":
+        return this.named(node, this.narrow(this.rdd(node.inputs[0]!, parents), node.op, (p.fn as string | undefined) ?? null, node.env));
+      case "sample": {
+        const env = { withReplacement: p.withReplacement!, fraction: p.fraction!, seed: (p.seed as number | undefined) ?? 0 };
+        return this.named(node, this.narrow(this.rdd(node.inputs[0]!, parents), "sample", null, env));
+      }
+      case "cartesian": {
+        const [a, b] = node.inputs.map((i) => this.rdd(i, parents)) as [Rdd, Rdd];
+        return { kind: "cartesian", node: node.id, parents: [a, b], numPartitions: a.numPartitions * b.numPartitions };
+      }
+      case "coalesce": {
+        if (p.shuffle === true) return this.wide(node, parents);
+        const parent = this.rdd(node.inputs[0]!, parents);
+        return { kind: "coalesce", node: node.id, parent, numPartitions: Math.min(p.numPartitions as number, parent.numPartitions) };
+      }
+      case "zipWithIndex": {
+        const parent = this.rdd(node.inputs[0]!, parents);
+        if (parent.numPartitions > 1) parents.add(this.addStage(parent, new Set(parents), { type: "countProbe", node: node.id }));
+        const offsets = parent.numPartitions > 1 ? null : [0];
+        return { kind: "zipWithIndex", node: node.id, parent, offsets, numPartitions: parent.numPartitions };
+      }
       default:
         return this.wide(node, parents);
     }
@@ -159,54 +140,12 @@ class Planner {
   }
 
   private planWide(node: NodeSpec, parents: Set<StageId>): Rdd {
-    const p = node.params;
     // Each input's own stages are the map stages' parents, not ours: plan them per input.
-    const inputParents = node.inputs.map((i) => {
-      const s = new Set<StageId>();
-      return { rdd: this.rdd(i, s), parents: s };
+    const inputs = node.inputs.map((i) => {
+      const own = new Set<StageId>();
+      return { rdd: this.rdd(i, own), parents: own };
     });
-    const hash: Partitioner = { type: "hash" };
-    switch (node.op) {
-      case "reduceByKey": {
-        const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
-        const fn = p.fn as string;
-        const shuffle = this.shuffle(inputParents[0]!.rdd, inputParents[0]!.parents, n, hash, { type: "fn", fn, env: node.env });
-        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "reduceByKey", fn, env: node.env }, parents);
-      }
-      case "groupByKey": {
-        const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
-        const shuffle = this.shuffle(inputParents[0]!.rdd, inputParents[0]!.parents, n, hash, null);
-        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "groupByKey" }, parents);
-      }
-      case "distinct": {
-        const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
-        const keyed = this.narrow(inputParents[0]!.rdd, "pairWithNull", null, {});
-        const shuffle = this.shuffle(keyed, inputParents[0]!.parents, n, hash, { type: "first" });
-        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "distinct" }, parents);
-      }
-      case "join":
-      case "leftOuterJoin": {
-        const n = this.defaultShufflePartitions(node, inputParents.map((x) => x.rdd));
-        const shuffles = inputParents.map((x) => this.shuffle(x.rdd, x.parents, n, hash, null));
-        const read: ShuffleRead = { type: "join", outer: node.op === "join" ? "inner" : "left" };
-        return this.shuffleRead(node.id, node.op, shuffles, n, read, parents);
-      }
-      case "sortBy":
-      case "sortByKey": {
-        const input = inputParents[0]!;
-        const n = (p.numPartitions as number | undefined) ?? input.rdd.numPartitions;
-        const ascending = (p.ascending as boolean | undefined) ?? true;
-        const fn = (p.fn as string | undefined) ?? null;
-        const keyed =
-          node.op === "sortBy"
-            ? this.narrow(input.rdd, "keyBy", fn, node.env)
-            : this.narrow(input.rdd, "sortKeyOfPair", fn, node.env);
-        const shuffle = this.shuffle(keyed, input.parents, n, { type: "range", ascending, bounds: null }, null);
-        return this.shuffleRead(node.id, node.op, [shuffle], n, { type: "sort", ascending }, parents);
-      }
-      default:
-        throw new Error(`planner has no rule for op "${node.op}"`);
-    }
+    return planWideOp(this, node, inputs, parents);
   }
 
   private fileRdd(node: NodeSpec): Rdd {
@@ -231,22 +170,26 @@ class Planner {
   }
 
   /** Spark's default partitioner: the job's parallelism if set, else the largest input's. */
-  private defaultShufflePartitions(node: NodeSpec | null, inputs: Rdd[]): number {
+  defaultShufflePartitions(node: NodeSpec | null, inputs: Rdd[]): number {
     const explicit = node?.params.numPartitions as number | undefined;
     return explicit ?? this.job.parallelism ?? Math.max(...inputs.map((r) => r.numPartitions));
   }
 
-  private narrow(parent: Rdd, op: NarrowOpKind, fn: string | null, env: Record<string, Json>): Rdd {
+  named(node: NodeSpec, rdd: Rdd): Rdd {
+    return { ...rdd, node: node.id };
+  }
+
+  narrow(parent: Rdd, op: NarrowOpKind | PartitionOpKind, fn: string | null, env: Record<string, Json>): Rdd {
     return { kind: "narrow", node: "", op, fn, env, parent, numPartitions: parent.numPartitions };
   }
 
-  private shuffleRead(node: string, op: string, shuffles: ShuffleId[], n: number, read: ShuffleRead, parents: Set<StageId>): Rdd {
+  shuffleRead(node: string, op: string, shuffles: ShuffleId[], n: number, read: ShuffleRead, parents: Set<StageId>): Rdd {
     for (const s of shuffles) parents.add(this.shuffles[s]!.mapStage);
     return { kind: "shuffled", node, op, shuffles, read, numPartitions: n };
   }
 
   /** Adds the map stage (and, for a range partitioner, the sample stage before it). */
-  private shuffle(rdd: Rdd, parents: Set<StageId>, n: number, partitioner: Partitioner, combine: Combine | null): ShuffleId {
+  shuffle(rdd: Rdd, parents: Set<StageId>, n: number, partitioner: Partitioner, combine: Combine | null): ShuffleId {
     const id = asShuffleId(this.shuffles.length);
     const mapParents = new Set(parents);
     if (partitioner.type === "range" && n > 1) {
@@ -260,7 +203,7 @@ class Planner {
     return id;
   }
 
-  private addStage(rdd: Rdd, parents: Set<StageId>, output: StageOutput): StageId {
+  addStage(rdd: Rdd, parents: Set<StageId>, output: StageOutput): StageId {
     const id = asStageId(this.stages.length);
     this.stages.push({
       id,
@@ -277,12 +220,12 @@ class Planner {
 function stageName(rdd: Rdd, output: StageOutput): string {
   const steps: string[] = [];
   const walk = (r: Rdd): void => {
-    if (r.kind === "narrow") walk(r.parent);
-    if (r.kind === "union") r.parents.forEach(walk);
+    if (r.kind === "narrow" || r.kind === "coalesce" || r.kind === "zipWithIndex") walk(r.parent);
+    if (r.kind === "union" || r.kind === "cartesian") r.parents.forEach(walk);
     if (r.node) steps.push(`${r.node}:${opLabel(r)}`);
   };
   walk(rdd);
-  const tail = output.type === "shuffle" ? "shuffle write" : output.type === "sample" ? "sample keys" : "result";
+  const tail = { shuffle: "shuffle write", sample: "sample keys", countProbe: "count partitions", rangeProbe: "min and max", result: "result" }[output.type];
   return [...new Set(steps), tail].join(" → ");
 }
 

@@ -20,7 +20,12 @@ export function taskRdd(rdd: Rdd, partition: number): Rdd {
       return { ...rdd, data: rdd.data.slice(start - rdd.dataOffset, end - rdd.dataOffset), dataOffset: start };
     }
     case "narrow":
+    case "zipWithIndex":
       return { ...rdd, parent: taskRdd(rdd.parent, partition) };
+    case "cartesian": {
+      const [left, right] = rdd.parents;
+      return { ...rdd, parents: [taskRdd(left, Math.floor(partition / right.numPartitions)), taskRdd(right, partition % right.numPartitions)] };
+    }
     case "union": {
       let p = partition;
       const parents = rdd.parents.map((parent) => {
@@ -32,6 +37,7 @@ export function taskRdd(rdd: Rdd, partition: number): Rdd {
       return { ...rdd, parents };
     }
     default:
+      // A coalesced partition reads several parent partitions: it is sent them all.
       return rdd;
   }
 }

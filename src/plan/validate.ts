@@ -107,7 +107,7 @@ function parseNode(raw: unknown, index: number, edges: [string, string][], probl
   const inputs = parseInputs(rn, id, edges, where, problems);
   checkArity(def, inputs, where, problems);
   const params = parseParams(rn, def, op, where, problems);
-  if (op === "range" && params.step === 0) problems.push(`${where}: parameter "step" must not be 0`);
+  problems.push(...opRules(op, params).map((p) => `${where}: ${p}`));
   const env = parseEnv(rn.env, where, problems);
   return { id, op, inputs, params, env };
 }
@@ -185,6 +185,8 @@ function checkParam(v: unknown, type: ParamType): string | null {
       return checkFunctionSource(v);
     case "int":
       return Number.isSafeInteger(v) ? null : "must be an integer";
+    case "number":
+      return typeof v === "number" && Number.isFinite(v) ? null : "must be a number";
     case "count":
       return Number.isSafeInteger(v) && (v as number) >= 0 ? null : "must be an integer >= 0";
     case "positive":
@@ -210,6 +212,30 @@ function checkParam(v: unknown, type: ParamType): string | null {
     case "outputPath":
       return typeof v === "string" ? checkRelativePath(v) : "must be a path";
   }
+}
+
+/** Rules about one op's parameters that their types alone do not say. */
+function opRules(op: string, p: Record<string, Json>): string[] {
+  switch (op) {
+    case "range":
+      return p.step === 0 ? ['parameter "step" must not be 0'] : [];
+    case "sample":
+      if ((p.fraction as number) < 0) return ['parameter "fraction" must be >= 0'];
+      return p.withReplacement === false && (p.fraction as number) > 1 ? ['parameter "fraction" must be <= 1 without replacement'] : [];
+    case "histogram":
+      return histogramRule(p.buckets);
+    default:
+      return [];
+  }
+}
+
+function histogramRule(b: Json | undefined): string[] {
+  if (Number.isSafeInteger(b) && (b as number) >= 1) return [];
+  if (Array.isArray(b) && b.length >= 2 && b.every((x) => typeof x === "number" && Number.isFinite(x))) {
+    const edges = b as number[];
+    return edges.every((x, i) => i === 0 || x > edges[i - 1]!) ? [] : ['parameter "buckets" must be strictly increasing edges'];
+  }
+  return ['parameter "buckets" must be a bucket count >= 1 or an array of at least two bucket edges'];
 }
 
 function parseEnv(raw: unknown, where: string, problems: string[]): Record<string, Json> {
@@ -255,6 +281,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[]): Actio
     return null;
   }
   const params = parseParams(ra, def, op, where, problems);
+  problems.push(...opRules(op, params).map((p) => `${where}: ${p}`));
   const env = parseEnv(ra.env, where, problems);
   return { op, input, params, env };
 }

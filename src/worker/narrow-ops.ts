@@ -1,9 +1,10 @@
 // Narrow ops as push functions, so that a run of per-record ops (map, filter,
 // flatMap, mapValues, keyBy and the planner's keying steps) fuses into one call
 // chain per record with no intermediate arrays or generators. Ops that see the
-// whole partition (mapPartitions) take and return iterables instead.
+// whole partition live in partition-ops.ts.
 // Called by rdd-compute.ts inside a task thread.
-import type { NarrowOpKind, Env } from "../plan/physical.js";
+import { canonicalJson } from "../plan/keys.js";
+import { PLANNER_PARTITIONS, type NarrowOpKind, type Env } from "../plan/physical.js";
 import { compileFunction, userError, UserCodeError, describeRecord, type UserFn } from "./user-function.js";
 
 export type Emit = (record: unknown) => void;
@@ -26,6 +27,12 @@ export const PER_RECORD_OPS: ReadonlySet<NarrowOpKind> = new Set<NarrowOpKind>([
   "pairWithOne",
   "pairUnderNull",
   "sortKeyOfPair",
+  "flatMapValues",
+  "keys",
+  "values",
+  "keyWithOne",
+  "lookupKey",
+  "partitionKeyOfPair",
 ]);
 
 /** Composes per-record steps (in pipeline order) in front of `sink`. */
@@ -63,10 +70,8 @@ function pushOp(step: NarrowStep, next: Emit): Emit {
         const out = call(fn!, x, x);
         if (Array.isArray(out)) {
           for (let i = 0; i < out.length; i++) next(out[i]);
-        } else if (out != null && typeof (out as Iterable<unknown>)[Symbol.iterator] === "function") {
-          for (const y of out as Iterable<unknown>) next(y);
         } else {
-          throw new UserCodeError(`${where} must return an iterable (e.g. an array), got ${describeRecord(out)} for record #${n}`);
+          for (const y of iterableOf(out, where, n)) next(y);
         }
       };
     case "mapValues":
@@ -92,27 +97,50 @@ function pushOp(step: NarrowStep, next: Emit): Emit {
         const [k] = asPair(x, where);
         next([fn ? call(fn, x, k) : k, x]);
       };
-    case "mapPartitions":
-      throw new Error("mapPartitions is not a per-record op");
+    case "flatMapValues":
+      return (x) => {
+        n++;
+        const [k, v] = asPair(x, where);
+        const out = call(fn!, x, v);
+        for (const w of iterableOf(out, where, n)) next([k, w]);
+      };
+    case "keys":
+      return (x) => next(asPair(x, where)[0]);
+    case "values":
+      return (x) => next(asPair(x, where)[1]);
+    case "keyWithOne":
+      return (x) => next([asPair(x, where)[0], 1]);
+    case "lookupKey": {
+      const same = sameKeyAs(env.key);
+      return (x) => {
+        if (same(asPair(x, where)[0])) next(x);
+      };
+    }
+    case "partitionKeyOfPair": {
+      const partitions = env[PLANNER_PARTITIONS] as number;
+      return (x) => {
+        n++;
+        const p = call(fn!, x, asPair(x, where)[0]);
+        if (!Number.isInteger(p)) throw new UserCodeError(`${where}: partitionFunc must return an integer, got ${describeRecord(p)} for record #${n}`);
+        next([(((p as number) % partitions) + partitions) % partitions, x]);
+      };
+    }
   }
+}
+
+/** Keys compare by value: composite keys by their canonical JSON. */
+function sameKeyAs(wanted: unknown): (k: unknown) => boolean {
+  if (wanted === null || typeof wanted !== "object") return (k) => k === wanted;
+  const id = canonicalJson(wanted);
+  return (k) => k !== null && typeof k === "object" && canonicalJson(k) === id;
+}
+
+export function iterableOf(out: unknown, where: string, n: number): Iterable<unknown> {
+  if (out != null && typeof (out as Iterable<unknown>)[Symbol.iterator] === "function") return out as Iterable<unknown>;
+  throw new UserCodeError(`${where} must return an iterable (e.g. an array), got ${describeRecord(out)} for record #${n}`);
 }
 
 export function asPair(x: unknown, where: string): [unknown, unknown] {
   if (Array.isArray(x) && x.length === 2) return x as [unknown, unknown];
   throw new UserCodeError(`${where} expects [key, value] pairs, got ${describeRecord(x)}`);
-}
-
-/** mapPartitions: the user's function gets the partition as an iterable and returns one. */
-export function mapPartitions(step: NarrowStep, input: Iterable<unknown>): Iterable<unknown> {
-  const fn = compileFunction(step.fn!, step.where);
-  let out: unknown;
-  try {
-    out = fn(input, step.env);
-  } catch (e) {
-    throw userError(step.where, e, 0);
-  }
-  if (out == null || typeof (out as Iterable<unknown>)[Symbol.iterator] !== "function") {
-    throw new UserCodeError(`${step.where} must return an iterable (an array or a generator), got ${describeRecord(out)}`);
-  }
-  return out as Iterable<unknown>;
 }

@@ -7,11 +7,12 @@
 import { join } from "node:path";
 import type { BlockLocation } from "../common/protocol.js";
 import { checkRelativePath } from "../plan/paths.js";
-import type { InputSplit, Rdd } from "../plan/physical.js";
+import type { InputSplit, NarrowOpKind, PartitionOpKind, Rdd } from "../plan/physical.js";
 import { sliceBounds } from "../plan/task-rdd.js";
 import { makeCsvRecordParser, splitStartsWithHeader } from "./input/csv.js";
 import { readFirstLine, readLineBatches } from "./input/line-reader.js";
-import { PER_RECORD_OPS, fuse, mapPartitions, type NarrowStep } from "./narrow-ops.js";
+import { PER_RECORD_OPS, fuse, type NarrowStep } from "./narrow-ops.js";
+import { runPartitionOp, type PartitionStep } from "./partition-ops.js";
 import { aggregateShuffle, type BlockSource } from "./shuffle-reader.js";
 import { UserCodeError } from "./user-function.js";
 
@@ -40,6 +41,12 @@ export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContex
       return aggregateShuffle(rdd, partition, ctx);
     case "narrow":
       return narrowPartition(rdd, partition, ctx);
+    case "cartesian":
+      return cartesian(rdd, partition, ctx);
+    case "coalesce":
+      return coalesced(rdd, partition, ctx);
+    case "zipWithIndex":
+      return zipWithIndex(rdd, partition, ctx);
   }
 }
 
@@ -48,18 +55,48 @@ function where(node: string, op: string): string {
 }
 
 function narrowPartition(rdd: Rdd & { kind: "narrow" }, partition: number, ctx: ComputeContext): Batches {
-  const step = (r: Rdd & { kind: "narrow" }): NarrowStep => ({ op: r.op, fn: r.fn, env: r.env, where: where(r.node, r.op) });
-  if (rdd.op === "mapPartitions") {
-    return rebatch(mapPartitions(step(rdd), flatten(computePartition(rdd.parent, partition, ctx))), step(rdd).where);
+  const whereOf = (r: Rdd & { kind: "narrow" }) => where(r.node, r.op);
+  if (!PER_RECORD_OPS.has(rdd.op as NarrowOpKind)) {
+    const step: PartitionStep = { op: rdd.op as PartitionOpKind, fn: rdd.fn, env: rdd.env, where: whereOf(rdd) };
+    return rebatch(runPartitionOp(step, partition, flatten(computePartition(rdd.parent, partition, ctx))), step.where);
   }
   // Gather the run of per-record ops that ends here and run them as one chain.
   const steps: NarrowStep[] = [];
   let cur: Rdd = rdd;
-  while (cur.kind === "narrow" && PER_RECORD_OPS.has(cur.op)) {
-    steps.unshift(step(cur));
+  while (cur.kind === "narrow" && PER_RECORD_OPS.has(cur.op as NarrowOpKind)) {
+    steps.unshift({ op: cur.op as NarrowOpKind, fn: cur.fn, env: cur.env, where: whereOf(cur) });
     cur = cur.parent;
   }
   return fused(computePartition(cur, partition, ctx), steps);
+}
+
+/** Partition p pairs the left parent's partition p / n with the right's p % n; the right side is held in memory. */
+function* cartesian(rdd: Rdd & { kind: "cartesian" }, partition: number, ctx: ComputeContext): Batches {
+  const [left, right] = rdd.parents;
+  const rightRecords = [...flatten(computePartition(right, partition % right.numPartitions, ctx))];
+  if (rightRecords.length === 0) return;
+  let out: unknown[] = [];
+  for (const batch of computePartition(left, Math.floor(partition / right.numPartitions), ctx)) {
+    for (const x of batch) {
+      for (const y of rightRecords) out.push([x, y]);
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
+function* coalesced(rdd: Rdd & { kind: "coalesce" }, partition: number, ctx: ComputeContext): Batches {
+  const [from, to] = sliceBounds(partition, rdd.numPartitions, rdd.parent.numPartitions);
+  for (let p = from; p < to; p++) yield* computePartition(rdd.parent, p, ctx);
+}
+
+function* zipWithIndex(rdd: Rdd & { kind: "zipWithIndex" }, partition: number, ctx: ComputeContext): Batches {
+  if (!rdd.offsets) throw new Error(`zipWithIndex node "${rdd.node}" ran before its partition sizes were known`);
+  let i = rdd.offsets[partition]!;
+  for (const batch of computePartition(rdd.parent, partition, ctx)) yield batch.map((x) => [x, i++]);
 }
 
 /**

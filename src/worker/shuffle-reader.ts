@@ -6,7 +6,8 @@ import { decodeFrames } from "../common/codec.js";
 import type { BlockLocation } from "../common/protocol.js";
 import { KeyMap } from "../plan/key-map.js";
 import { compareKeys } from "../plan/keys.js";
-import type { Rdd } from "../plan/physical.js";
+import type { Json } from "../plan/keys.js";
+import type { Rdd, ShuffleRead } from "../plan/physical.js";
 import type { Batches, ComputeContext } from "./rdd-compute.js";
 import { asPair } from "./narrow-ops.js";
 import { compileFunction, userError, type UserFn } from "./user-function.js";
@@ -38,11 +39,28 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
       return groupByKey(input());
     case "distinct":
       return distinctKeys(input());
-    case "join":
-      return join(input(0), input(1), read.outer, where);
+    case "cogroup":
+      return cogroup(rdd.shuffles.map((_, i) => input(i)), read.emit, where);
+    case "values":
+      return mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]);
+    case "passthrough":
+      return input();
+    case "foldValues":
+      return foldValues(input(), read.zero, mergeWith(compileFunction(read.fn, where), read.env, where));
     case "sort":
       return sortByKey(input(), read.ascending);
   }
+}
+
+function* mapRecords(input: Iterable<unknown[]>, f: (rec: unknown) => unknown): Batches {
+  for (const batch of input) yield batch.map(f);
+}
+
+/** fold/aggregate's second half: the partitions' results folded from another copy of the zero. */
+function* foldValues(input: Iterable<unknown[]>, zero: Json, merge: (a: unknown, b: unknown) => unknown): Batches {
+  let acc: unknown = structuredClone(zero);
+  for (const batch of input) for (const rec of batch) acc = merge(acc, (rec as [unknown, unknown])[1]);
+  yield [acc];
 }
 
 export function mergeWith(fn: UserFn, env: unknown, where: string): (a: unknown, b: unknown) => unknown {
@@ -114,35 +132,56 @@ function* distinctKeys(input: Iterable<unknown[]>): Batches {
   yield* emitEntries(map, (k) => k);
 }
 
-function* join(left: Iterable<unknown[]>, right: Iterable<unknown[]>, outer: "inner" | "left", where: string): Batches {
-  const map = new KeyMap<[unknown[], unknown[]]>();
-  const add = (input: Iterable<unknown[]>, side: 0 | 1) => {
+/**
+ * Groups each key's values by input, then emits per the op: cogroup itself,
+ * the four joins, subtract/subtractByKey (keys only the first input has) and
+ * intersection (keys every input has).
+ */
+function* cogroup(inputs: Iterable<unknown[]>[], emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"], where: string): Batches {
+  const map = new KeyMap<unknown[][]>();
+  inputs.forEach((input, side) => {
     for (const batch of input) {
       for (const rec of batch) {
         const [k, v] = asPair(rec, where);
-        let slot = map.get(k);
-        if (!slot) map.set(k, (slot = [[], []]));
-        slot[side].push(v);
+        let groups = map.get(k);
+        if (!groups) map.set(k, (groups = inputs.map(() => [])));
+        groups[side]!.push(v);
       }
     }
-  };
-  add(left, 0);
-  add(right, 1);
+  });
   let out: unknown[] = [];
-  for (const [k, [vs, ws]] of map.entries()) {
-    for (const v of vs) {
-      if (ws.length === 0) {
-        if (outer === "left") out.push([k, [v, null]]);
-        continue;
-      }
-      for (const w of ws) out.push([k, [v, w]]);
-    }
+  for (const [k, groups] of map.entries()) {
+    emitGroup(k, groups, emit, out);
     if (out.length >= BATCH) {
       yield out;
       out = [];
     }
   }
   if (out.length > 0) yield out;
+}
+
+function emitGroup(k: unknown, groups: unknown[][], emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"], out: unknown[]): void {
+  const [vs, ws] = groups as [unknown[], unknown[]];
+  switch (emit) {
+    case "cogroup":
+      out.push([k, groups]);
+      return;
+    case "subtract":
+      // Records were keyed [x, null]; each occurrence on the left survives.
+      if (ws.length === 0) for (let i = 0; i < vs.length; i++) out.push(k);
+      return;
+    case "subtractByKey":
+      if (ws.length === 0) for (const v of vs) out.push([k, v]);
+      return;
+    case "intersection":
+      if (vs.length > 0 && ws.length > 0) out.push(k);
+      return;
+    default: {
+      const left = vs.length === 0 && (emit === "right" || emit === "full") ? [null] : vs;
+      const right = ws.length === 0 && (emit === "left" || emit === "full") ? [null] : ws;
+      for (const v of left) for (const w of right) out.push([k, [v, w]]);
+    }
+  }
 }
 
 function* sortByKey(input: Iterable<unknown[]>, ascending: boolean): Batches {

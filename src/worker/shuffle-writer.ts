@@ -9,7 +9,7 @@ import type { Combine, ShuffleDep } from "../plan/physical.js";
 import { asPair } from "./narrow-ops.js";
 import { mergeWith } from "./shuffle-reader.js";
 import { writeMapOutput } from "./shuffle-files.js";
-import { compileFunction } from "./user-function.js";
+import { compileFunction, userError } from "./user-function.js";
 
 const FRAME_RECORDS = 2048;
 
@@ -18,14 +18,14 @@ export class ShuffleWriter {
   private readonly buffers: unknown[][];
   private readonly blocks: Buffer[][];
   private readonly combined: KeyMap<unknown> | null;
-  private readonly merge: ((a: unknown, b: unknown) => unknown) | null;
+  private readonly combine: Combiner | null;
   records = 0;
 
   constructor(dep: ShuffleDep, private readonly where: string) {
     this.partitionOf = partitionFunction(dep.partitioner, dep.numPartitions);
     this.buffers = Array.from({ length: dep.numPartitions }, () => []);
     this.blocks = Array.from({ length: dep.numPartitions }, () => []);
-    this.merge = dep.combine ? combiner(dep.combine, where) : null;
+    this.combine = dep.combine ? combiner(dep.combine, where) : null;
     this.combined = dep.combine ? new KeyMap() : null;
   }
 
@@ -34,7 +34,7 @@ export class ShuffleWriter {
     const [k, v] = asPair(rec, this.where);
     if (this.combined) {
       const cur = this.combined.get(k);
-      this.combined.set(k, cur === undefined ? v : this.merge!(cur, v));
+      this.combined.set(k, cur === undefined ? this.combine!.create(v) : this.combine!.merge(cur, v));
     } else {
       this.route(k, rec);
     }
@@ -63,13 +63,39 @@ export class ShuffleWriter {
   }
 }
 
-function combiner(c: Combine, where: string): (a: unknown, b: unknown) => unknown {
+interface Combiner {
+  /** A key's first value in this map task → its combiner. */
+  create(v: unknown): unknown;
+  merge(c: unknown, v: unknown): unknown;
+}
+
+function combiner(c: Combine, where: string): Combiner {
+  const same = (v: unknown) => v;
   switch (c.type) {
     case "sum":
-      return (a, b) => (a as number) + (b as number);
+      return { create: same, merge: (a, b) => (a as number) + (b as number) };
     case "first":
-      return (a) => a;
+      return { create: same, merge: (a) => a };
     case "fn":
-      return mergeWith(compileFunction(c.fn, where), c.env, where);
+      return { create: same, merge: mergeWith(compileFunction(c.fn, where), c.env, where) };
+    case "combiner": {
+      const merge = mergeWith(compileFunction(c.mergeValue, where), c.env, where);
+      if (c.createCombiner) {
+        const create = compileFunction(c.createCombiner, where);
+        return { create: (v) => callUser(where, () => create(v, c.env), v), merge };
+      }
+      // Every key gets its own copy of the zero, so a combiner that mutates it is safe.
+      const zero = c.zero;
+      const fresh = zero === null || typeof zero !== "object" ? () => zero : () => structuredClone(zero);
+      return { create: (v) => merge(fresh(), v), merge };
+    }
+  }
+}
+
+function callUser(where: string, f: () => unknown, record: unknown): unknown {
+  try {
+    return f();
+  } catch (e) {
+    throw userError(where, e, 0, record);
   }
 }

@@ -1,0 +1,91 @@
+// Runs a job entirely inside this process — the same validation, planning and
+// task code as the cluster, with tasks run one after another and shuffle files
+// in a temporary directory — like Beam's direct runner. Used to test op
+// semantics without processes, and by the end-to-end suite that runs the same
+// pipelines both here and on a real cluster.
+import fs from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { asJobId, asWorkerId, attemptIdOf } from "../common/ids.js";
+import { PROTOCOL_VERSION, type BlockLocation, type TaskResult } from "../common/protocol.js";
+import { actionValue } from "../master/action-value.js";
+import type { Json } from "../plan/keys.js";
+import { applyProbe } from "../plan/probes.js";
+import type { JobPlan } from "../plan/physical.js";
+import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
+import { taskRdd } from "../plan/task-rdd.js";
+import { validateJobSpec } from "../plan/validate.js";
+import { shufflesRead } from "../master/scheduler.js";
+import { listSplits } from "../worker/input/splits.js";
+import { commitOutput, prepareOutput } from "../worker/output-files.js";
+import { runTask } from "../worker/task-runner.js";
+
+export interface InlineOptions {
+  dataDir: string;
+  defaultParallelism?: number;
+}
+
+const SELF = asWorkerId("inline");
+
+export function runInline(spec: unknown, opts: InlineOptions): Json {
+  const job = validateJobSpec(spec);
+  const dataDir = resolve(opts.dataDir);
+  const defaultParallelism = opts.defaultParallelism ?? 2;
+  const splits = Object.fromEntries(
+    fileSourceNodes(job).map((n) => [
+      n.id,
+      listSplits(dataDir, n.params.path as string | string[], {
+        minPartitions: (n.params.minPartitions as number | undefined) ?? Math.min(2, defaultParallelism),
+        maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? 32 * 1024 * 1024,
+        splittable: !(n.op === "csv" && n.params.multiLine === true),
+      }),
+    ]),
+  );
+  const plan = planJob(job, { splits, defaultParallelism });
+  const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));
+  try {
+    if (job.action.op === "save") prepareOutput(dataDir, job.action.params.path as string, (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error");
+    const results = runStages(plan, dataDir, shuffleRoot);
+    const value = actionValue(plan.action, results);
+    if (job.action.op === "save") commitOutput(dataDir, job.action.params.path as string, (value as { files: string[] }).files);
+    return value;
+  } finally {
+    fs.rmSync(shuffleRoot, { recursive: true, force: true });
+  }
+}
+
+function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string): TaskResult[] {
+  const jobId = asJobId("inline");
+  const sizes = new Map<number, number[][]>();
+  let results: TaskResult[] = [];
+  for (const stage of plan.stages) {
+    const outputs: TaskResult[] = [];
+    for (let p = 0; p < stage.numTasks; p++) {
+      const inputs: Record<number, BlockLocation[]> = {};
+      for (const s of shufflesRead(stage.rdd)) {
+        inputs[s] = sizes.get(s)!.map((perReduce, mapId) => ({ mapId, workerId: SELF, address: "inline", bytes: perReduce[p] ?? 0 }));
+      }
+      const outputShuffle = stage.output.type === "shuffle" ? plan.shuffles[stage.output.shuffle]! : null;
+      const { result } = runTask(
+        {
+          protocol: PROTOCOL_VERSION,
+          jobId,
+          stageId: stage.id,
+          partition: p,
+          attemptId: attemptIdOf(jobId, stage.id, p, 0),
+          attempt: 0,
+          stage: { ...stage, rdd: taskRdd(stage.rdd, p) },
+          outputShuffle,
+          inputs,
+        },
+        { workerId: SELF, dataDir, shuffleRoot, fetchRemote: () => ({ ok: false, mapId: 0, message: "inline jobs fetch nothing remotely" }) },
+      );
+      outputs.push(result);
+    }
+    const out = stage.output;
+    if (out.type === "shuffle") sizes.set(out.shuffle, outputs.map((r) => (r as { sizes: number[] }).sizes));
+    applyProbe(plan, stage, outputs);
+    if (out.type === "result") results = outputs;
+  }
+  return results;
+}

@@ -1,0 +1,65 @@
+// Some steps need a fact about data before they can run, and Spark gets it with
+// a job of its own: range partitioning needs a key sample (for bounds),
+// zipWithIndex needs each partition's size (for offsets), a histogram with a
+// bucket count needs the min and max (for edges). Here such a probe stage's
+// results are turned into the parameter the later stage reads. Pure; called by
+// the scheduler and the inline runner when a probe stage completes.
+import type { TaskResult } from "../common/protocol.js";
+import { rangeBounds, type KeySample } from "./partitioner.js";
+import type { JobPlan, Rdd, Stage } from "./physical.js";
+
+export function applyProbe(plan: JobPlan, stage: Stage, results: TaskResult[]): void {
+  const out = stage.output;
+  switch (out.type) {
+    case "sample": {
+      const dep = plan.shuffles[out.shuffle]!;
+      const samples = results.map((r) => (r as { sample: KeySample }).sample);
+      if (dep.partitioner.type === "range") dep.partitioner.bounds = rangeBounds(samples, dep.numPartitions);
+      return;
+    }
+    case "countProbe": {
+      const offsets: number[] = [];
+      let next = 0;
+      for (const r of results) {
+        offsets.push(next);
+        next += (r as { count: number }).count;
+      }
+      for (const s of plan.stages) for (const z of zipNodes(s.rdd, out.node)) z.offsets = offsets;
+      return;
+    }
+    case "rangeProbe": {
+      const result = plan.stages[plan.resultStage]!.output;
+      if (result.type !== "result" || result.action.type !== "histogram") return;
+      const stats = results.filter((r): r is Extract<TaskResult, { type: "stats" }> => r.type === "stats" && r.count > 0);
+      if (stats.length === 0) {
+        result.action.edges = [];
+        return;
+      }
+      const min = Math.min(...stats.map((s) => s.min));
+      const max = Math.max(...stats.map((s) => s.max));
+      result.action.edges = evenEdges(min, max, result.action.buckets);
+      return;
+    }
+    default:
+  }
+}
+
+/** PySpark's evenly spaced buckets: one bucket when every value is equal. */
+export function evenEdges(min: number, max: number, buckets: number): number[] {
+  if (min === max || buckets === 1) return [min, max];
+  const inc = (max - min) / buckets;
+  const edges = Array.from({ length: buckets }, (_, i) => min + i * inc);
+  edges.push(max);
+  return edges;
+}
+
+function zipNodes(rdd: Rdd, node: string): (Rdd & { kind: "zipWithIndex" })[] {
+  const found: (Rdd & { kind: "zipWithIndex" })[] = [];
+  const walk = (r: Rdd): void => {
+    if (r.kind === "zipWithIndex" && r.node === node) found.push(r);
+    if (r.kind === "narrow" || r.kind === "coalesce" || r.kind === "zipWithIndex") walk(r.parent);
+    if (r.kind === "union" || r.kind === "cartesian") r.parents.forEach(walk);
+  };
+  walk(rdd);
+  return found;
+}
