@@ -1,7 +1,7 @@
 // Unit tests for the master's scheduler (src/master/scheduler.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
+import { LAUNCH_GRACE_MS, Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
@@ -418,11 +418,41 @@ describe('Scheduler: failures and retries', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     const l = h.launch(0, 0);
-    h.scheduler.onLaunchFailed(l.task.attemptId, 'connection refused');
+    h.scheduler.onLaunchFailed(l.task.attemptId, 'connection refused', false);
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.status, task.failures, task.attempts[0]!.state, task.attempts[0]!.error], ['PENDING', 0, 'LAUNCH_FAILED', 'connection refused']);
     h.scheduler.schedule();
     assert.deepEqual(h.take(), ['0.0@w1', '0.0@w1']);
+    assert.equal(h.launch(0, 0).task.attemptId, 'job-1.0.0.1');
+  });
+
+  it('a launch the worker refuses counts as a failed attempt', () => {
+    const h = new Harness([['w1', 1]]);
+    const job = h.submit(oneStage(1));
+    for (let i = 0; i < 3; i++) {
+      h.scheduler.schedule();
+      h.scheduler.onLaunchFailed(h.launch(0, 0).task.attemptId, 'PAYLOAD_TOO_LARGE', true);
+    }
+    assert.equal(job.status, 'FAILED');
+    assert.match(job.error!, /failed 3 times .* last error: the worker refused the task: PAYLOAD_TOO_LARGE/);
+  });
+});
+
+describe('Scheduler: reconciling with heartbeats', () => {
+  it('an attempt two heartbeats do not list, past the launch grace, is lost and runs again', () => {
+    const h = new Harness([['w1', 1]]);
+    const job = h.submit(oneStage(1));
+    const l = h.launch(0, 0);
+    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING', 'within the grace period a launch may still be on its way');
+    h.clock += LAUNCH_GRACE_MS;
+    h.scheduler.onHeartbeat(asWorkerId('w1'), [l.task.attemptId]);
+    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING', 'one missed heartbeat is not enough');
+    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    const task = job.stages[0]!.tasks[0]!;
+    assert.deepEqual([task.attempts[0]!.state, task.failures, task.lost], ['LOST', 0, 1]);
+    assert.equal(h.finish(l), false, 'its late report is ignored');
     assert.equal(h.launch(0, 0).task.attemptId, 'job-1.0.0.1');
   });
 });

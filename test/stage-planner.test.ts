@@ -88,7 +88,7 @@ describe('planJob: file sources', () => {
     ]);
     const u = p.stages[0]!.rdd as Rdd & { kind: 'union' };
     assert.deepEqual(u.parents.map((r) => [r.kind, r.numPartitions, r.kind === 'file' ? r.csv : 'x']), [
-      ['file', 2, { delimiter: ';', quote: '"', header: true, inferSchema: false }],
+      ['file', 2, { delimiter: ';', quote: '"', header: true, inferSchema: false, multiLine: false }],
       ['file', 1, null],
       ['file', 4, null],
     ]);

@@ -244,7 +244,7 @@ describe('validateJobSpec: rejected specs', () => {
         'node "e" (range): parameter "start" must be an integer',
         'node "f" (csv): parameter "delimiter" must be a string',
         'node "f" (csv): parameter "header" must be true or false',
-        'node "g" (map): parameter "fn" must be the source of a function, e.g. "x => x * 2"',
+        'node "g" (map): parameter "fn" must be the source of a function, e.g. "x => x * 2", or a built-in\'s name',
         'node "h" (map): "env" must be an object of the values its functions need',
       ],
     );
@@ -255,7 +255,7 @@ describe('validateJobSpec: rejected specs', () => {
     assert.match(fnProblem('x =>')[0]!, /^node "b" \(map\): parameter "fn" does not compile: /);
     assert.deepEqual(fnProblem('x => x; y'), ['node "b" (map): parameter "fn" does not compile: Unexpected token']);
     assert.deepEqual(fnProblem('1 + 2'), ['node "b" (map): parameter "fn" is not a function expression (found BinaryExpression); write e.g. "x => x * 2"']);
-    assert.deepEqual(fnProblem('sum'), ['node "b" (map): parameter "fn" is not a function expression (found Identifier); write e.g. "x => x * 2"']);
+    assert.deepEqual(fnProblem('summ'), ['node "b" (map): parameter "fn" is not a function expression (found Identifier); write e.g. "x => x * 2"']);
   });
 
   it('rejects paths that are absolute or leave the data directory, for inputs and outputs', () => {
@@ -436,5 +436,21 @@ describe('paths', () => {
     assert.equal(pathProblem('{x,..}/y'), 'leaves the data directory');
     assert.equal(checkRelativePath('../x'), '"../x" leaves the data directory');
     assert.equal(checkRelativePath('ok'), null);
+  });
+});
+
+describe('validateJobSpec: built-in functions and --no-user-code', () => {
+  const spec = (fn: string) => ({ nodes: [{ id: 'a', op: 'parallelize', data: ['x'] }, { id: 'b', op: 'flatMap', input: 'a', fn }], action: { op: 'reduce', input: 'b', fn: 'concat' } });
+
+  it('accepts a built-in by name anywhere a function goes', () => {
+    assert.equal(validateJobSpec(spec('tokenize')).nodes[1]!.params.fn, 'tokenize');
+    assert.equal(validateJobSpec(spec('tokenize'), { userCode: false }).action.params.fn, 'concat');
+  });
+
+  it('with user code disabled, refuses any function source and names the built-ins', () => {
+    assert.throws(
+      () => validateJobSpec(spec('x => [x]'), { userCode: false }),
+      (e: JobSpecError) => /node "b" \(flatMap\): parameter "fn" names no built-in function, and this cluster runs built-ins only .*built-ins: identity, sum, count/.test(e.message),
+    );
   });
 });

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import { MinisparkClient, TERMINAL, type JobInfo } from "../client/rest-client.js";
 import { CLIENT_OPTIONS, UsageError, masterUrl, parse, token } from "./args.js";
 import { ProgressPrinter, duration, showValue, table } from "./format.js";
+import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
 
 const COMMON = `  --master <url>   the master (or MINISPARK_MASTER; default http://127.0.0.1:7077)
   --token <secret> cluster token (or MINISPARK_TOKEN)
@@ -66,7 +67,9 @@ export async function finish(c: MinisparkClient, job: JobInfo, json: boolean): P
 export async function submitCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...CLIENT_OPTIONS, wait: { type: "boolean" } }, USAGE.submit);
   if (values.help) return help(USAGE.submit);
-  const spec = readJobFile(one(positionals, USAGE.submit));
+  const file = one(positionals, USAGE.submit);
+  if (SCRIPT_EXTENSIONS.test(file)) return runScript(file, values);
+  const spec = readJobFile(file);
   const c = client(values);
   const id = await c.submit(spec);
   if (!values.wait) {

@@ -13,6 +13,7 @@ const MASTER_USAGE = `usage: minispark master [options]
   --db <file>              SQLite job database (default ./data/minispark.db)
   --token <secret>         require this bearer token (or MINISPARK_TOKEN)
   --worker-timeout <dur>   a worker unheard this long is DEAD (default 10s)
+  --no-user-code           accept only jobs whose functions are built-ins
   --log-level <level>      debug | info | warn | error (default info)
   --log-format <fmt>       json | pretty (default: pretty on a terminal)`;
 
@@ -28,6 +29,7 @@ const WORKER_USAGE = `usage: minispark worker --master <url> [options]
                            (or MINISPARK_DATA_DIR; default ./data)
   --token <secret>         cluster token (or MINISPARK_TOKEN)
   --heartbeat <dur>        heartbeat interval (default 3s, jittered ±1/3)
+  --no-user-code           run built-in functions only, never submitted code
   --log-level, --log-format as for master`;
 
 function runUntilSignal(stop: () => Promise<void>): void {
@@ -50,7 +52,7 @@ function runUntilSignal(stop: () => Promise<void>): void {
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "worker-timeout": { type: "string" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
     MASTER_USAGE,
   );
   if (values.help) return void console.log(MASTER_USAGE);
@@ -63,6 +65,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
     dbPath: values.db ?? "./data/minispark.db",
     token: token(values.token),
     workerTimeoutMs: values["worker-timeout"] ? parseDuration(values["worker-timeout"], "--worker-timeout") : 10_000,
+    userCode: !values["no-user-code"],
   });
   await master.start();
   runUntilSignal(() => master.stop());
@@ -81,6 +84,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       "data-dir": { type: "string" },
       token: { type: "string" },
       heartbeat: { type: "string" },
+      "no-user-code": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...LOG_OPTIONS,
     },
@@ -106,6 +110,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
     token: token(values.token),
     heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
+    userCode: !values["no-user-code"],
   });
   await worker.start();
   runUntilSignal(() => worker.stop());

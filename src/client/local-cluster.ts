@@ -21,6 +21,8 @@ export interface LocalClusterOptions {
   dataDir: string;
   /** Extra flags for every worker, e.g. ["--memory", "256mb"]. */
   workerArgs?: string[];
+  /** Extra flags for the master, e.g. ["--no-user-code"]. */
+  masterArgs?: string[];
   /** Where the processes' logs go (default: a file in the cluster's temp dir, removed with it). */
   logFile?: string;
   workerTimeoutMs?: number;
@@ -83,6 +85,7 @@ export class LocalCluster {
   private async startMaster(): Promise<void> {
     const args = ["master", "--host", "127.0.0.1", "--port", "0", "--db", join(this.tmpDir, "minispark.db")];
     if (this.opts.workerTimeoutMs) args.push("--worker-timeout", `${this.opts.workerTimeoutMs}ms`);
+    args.push(...(this.opts.masterArgs ?? []));
     this.master = this.spawn(args, "master");
     const child = this.master.child;
     this.masterUrl = await new Promise<string>((res, rej) => {
@@ -92,7 +95,10 @@ export class LocalCluster {
         clearTimeout(timer);
         res((JSON.parse(line) as { url: string }).url);
       });
-      child.once("exit", (code) => rej(new Error(`master exited with code ${code}; see ${this.logFile}`)));
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        rej(new Error(`master exited with code ${code}; see ${this.logFile}`));
+      });
     });
     this.client = new MinisparkClient(this.masterUrl, this.token);
   }

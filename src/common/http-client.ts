@@ -28,12 +28,14 @@ export function authHeaders(token: string | null | undefined): Record<string, st
 export async function requestJson<T>(url: string, opts: RequestOptions = {}): Promise<T> {
   const headers = authHeaders(opts.token);
   if (opts.body !== undefined) headers["content-type"] = "application/json";
+  // Outside the try: a body too big to serialise is the caller's problem, not an unreachable peer.
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   let res: Response;
   try {
     res = await fetch(url, {
       method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: payload,
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (e) {

@@ -59,16 +59,17 @@ export class Router {
     return this;
   }
 
-  match(method: string, path: string): { route: Route; params: Record<string, string> } | "method" | null {
+  /** The route for method and path; else the methods the path allows (empty: no such path). */
+  match(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } {
     const parts = path.split("/").filter(Boolean);
-    let pathMatched = false;
+    const allowed: string[] = [];
     for (const route of this.routes) {
       const params = matchParts(route.parts, parts);
       if (!params) continue;
-      pathMatched = true;
       if (route.method === method) return { route, params };
+      allowed.push(route.method);
     }
-    return pathMatched ? "method" : null;
+    return { allowed };
   }
 }
 
@@ -77,10 +78,18 @@ function matchParts(pattern: string[], parts: string[]): Record<string, string> 
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
-    if (p.startsWith(":")) params[p.slice(1)] = decodeURIComponent(parts[i]!);
+    if (p.startsWith(":")) params[p.slice(1)] = decodeSegment(parts[i]!);
     else if (p !== parts[i]) return null;
   }
   return params;
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new MinisparkError("BAD_REQUEST", `bad percent-encoding in the path: ${s}`);
+  }
 }
 
 export interface ServerOptions {
@@ -103,10 +112,16 @@ async function handle(router: Router, raw: IncomingMessage, res: ServerResponse,
   const url = new URL(raw.url ?? "/", "http://x");
   try {
     const m = router.match(raw.method ?? "GET", url.pathname);
-    if (m === null) throw new MinisparkError("NOT_FOUND", `no such endpoint: ${raw.method} ${url.pathname}`);
-    if (m === "method") throw new MinisparkError("NOT_FOUND", `${raw.method} is not supported on ${url.pathname}`);
-    if (!m.route.public && tokenDigest && !authorized(raw, tokenDigest)) {
+    const isPublic = "route" in m && m.route.public;
+    // Authenticate before saying whether a path exists, so that the API cannot be probed without the token.
+    if (!isPublic && tokenDigest && !authorized(raw, tokenDigest)) {
+      res.setHeader("www-authenticate", 'Bearer realm="minispark"');
       throw new MinisparkError("UNAUTHORIZED", "missing or wrong bearer token (Authorization: Bearer <token>)");
+    }
+    if (!("route" in m)) {
+      if (m.allowed.length === 0) throw new MinisparkError("NOT_FOUND", `no such endpoint: ${raw.method} ${url.pathname}`);
+      res.setHeader("allow", m.allowed.join(", "));
+      throw new MinisparkError("METHOD_NOT_ALLOWED", `${raw.method} is not supported on ${url.pathname}; use ${m.allowed.join(" or ")}`);
     }
     checkProtocolHeader(raw);
     let body: Promise<unknown> | null = null;
@@ -157,9 +172,8 @@ function digest(s: string): Buffer {
 }
 
 function authorized(raw: IncomingMessage, tokenDigest: Buffer): boolean {
-  const h = raw.headers.authorization;
-  if (!h || !h.startsWith("Bearer ")) return false;
-  return timingSafeEqual(digest(h.slice(7).trim()), tokenDigest);
+  const m = /^bearer\s+(.+)$/i.exec(raw.headers.authorization ?? "");
+  return m !== null && timingSafeEqual(digest(m[1]!.trim()), tokenDigest);
 }
 
 async function readJson(raw: IncomingMessage, limit: number): Promise<unknown> {

@@ -14,7 +14,11 @@ export type WorkerId = Brand<string, "WorkerId">;
 export type StageId = Brand<number, "StageId">;
 /** A shuffle's index within its job's plan. */
 export type ShuffleId = Brand<number, "ShuffleId">;
-/** Unique across the master's lifetime: "<job>.<stage>.<partition>.<n>". */
+/**
+ * "<job>.<stage>.<partition>.<n>", plus "@<incarnation>" of the master that made
+ * it, so a report about an attempt of an earlier master process (which may have
+ * planned the job differently) can never pass for one of ours.
+ */
 export type AttemptId = Brand<string, "AttemptId">;
 
 export const asJobId = (s: string) => s as JobId;
@@ -32,6 +36,11 @@ export function newWorkerId(): WorkerId {
   return `worker-${randomBytes(4).toString("hex")}` as WorkerId;
 }
 
-export function attemptIdOf(job: JobId, stage: StageId, partition: number, attempt: number): AttemptId {
-  return `${job}.${stage}.${partition}.${attempt}` as AttemptId;
+export function attemptIdOf(job: JobId, stage: StageId, partition: number, attempt: number, incarnation = ""): AttemptId {
+  return `${job}.${stage}.${partition}.${attempt}${incarnation ? `@${incarnation}` : ""}` as AttemptId;
+}
+
+/** A fresh id for one run of the master process. */
+export function newIncarnation(): string {
+  return randomBytes(3).toString("hex");
 }

@@ -26,6 +26,7 @@ export interface InlineOptions {
 }
 
 const SELF = asWorkerId("inline");
+const INLINE_JOB = asJobId("inline");
 
 export function runInline(spec: unknown, opts: InlineOptions): Json {
   const job = validateJobSpec(spec);
@@ -44,10 +45,10 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   const plan = planJob(job, { splits, defaultParallelism });
   const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));
   try {
-    if (job.action.op === "save") prepareOutput(dataDir, job.action.params.path as string, (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error");
+    if (job.action.op === "save") prepareOutput(dataDir, job.action.params.path as string, (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error", INLINE_JOB);
     const results = runStages(plan, dataDir, shuffleRoot);
     const value = actionValue(plan.action, results);
-    if (job.action.op === "save") commitOutput(dataDir, job.action.params.path as string, (value as { files: string[] }).files);
+    if (job.action.op === "save") commitOutput(dataDir, job.action.params.path as string, (value as { files: string[] }).files, INLINE_JOB);
     return value;
   } finally {
     fs.rmSync(shuffleRoot, { recursive: true, force: true });
@@ -55,7 +56,7 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
 }
 
 function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string): TaskResult[] {
-  const jobId = asJobId("inline");
+  const jobId = INLINE_JOB;
   const sizes = new Map<number, number[][]>();
   let results: TaskResult[] = [];
   for (const stage of plan.stages) {

@@ -26,6 +26,8 @@ export interface Attempt {
   state: AttemptState;
   error: string | null;
   metrics: TaskMetrics | null;
+  /** Consecutive heartbeats of its worker that did not list it. */
+  missedHeartbeats?: number;
 }
 
 export interface TaskRun {

@@ -8,7 +8,7 @@ import { newJobId, type JobId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { ValidJob } from "../plan/job-spec.js";
 import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
-import { JobSpecError, validateJobSpec } from "../plan/validate.js";
+import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
 import type { JobRun } from "./job-run.js";
 import type { JobRow, JobStore } from "./job-store.js";
@@ -21,9 +21,13 @@ import type { WorkerRegistry } from "./worker-registry.js";
 /** Spark's default for textFile-style sources: at most this many max-size splits per file. */
 const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+/** A job whose start keeps failing on our side (not a refusal of the job) is failed after this many tries over this long. */
+const MAX_START_TRIES = 5;
+const START_GIVE_UP_MS = 60_000;
 
 export class JobService {
-  private readonly pending: { id: JobId; job: ValidJob }[] = [];
+  /** Accepted jobs waiting to start, oldest first; `tries` counts starts that failed on our side. */
+  private readonly pending: { id: JobId; job: ValidJob; tries: number; firstError: number | null }[] = [];
   private starting = false;
   private scheduler!: Scheduler;
 
@@ -34,6 +38,7 @@ export class JobService {
     private readonly workers: WorkerClient,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly validation: ValidateOptions,
   ) {}
 
   attach(scheduler: Scheduler): void {
@@ -44,7 +49,7 @@ export class JobService {
   recover(): void {
     for (const row of this.store.unfinishedJobs()) {
       try {
-        this.pending.push({ id: row.id, job: validateJobSpec(row.spec) });
+        this.pending.push({ id: row.id, job: validateJobSpec(row.spec, this.validation), tries: 0, firstError: null });
         this.log.info("job recovered after restart", { jobId: row.id, status: row.status });
       } catch (e) {
         this.store.endJob(row.id, "FAILED", this.now(), `cannot be resumed: ${errorMessage(e)}`, null, null);
@@ -55,7 +60,7 @@ export class JobService {
   submit(spec: unknown): JobId {
     let job: ValidJob;
     try {
-      job = validateJobSpec(spec);
+      job = validateJobSpec(spec, this.validation);
     } catch (e) {
       if (e instanceof JobSpecError) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${e.message}`);
       throw e;
@@ -63,7 +68,7 @@ export class JobService {
     const id = newJobId(this.now());
     this.store.insertJob(id, job.name, spec, this.now());
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
-    this.pending.push({ id, job });
+    this.pending.push({ id, job, tries: 0, firstError: null });
     void this.startPending();
     return id;
   }
@@ -100,6 +105,8 @@ export class JobService {
       this.pending.splice(i, 1);
       this.store.endJob(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
     } else {
+      const run = this.scheduler.job(id);
+      if (run && run.status !== "RUNNING") throw new MinisparkError("CONFLICT", `job ${id} is finishing (${run.status}); it can no longer be cancelled`);
       this.scheduler.cancel(id);
     }
     this.log.info("job cancelled", { jobId: id });
@@ -119,17 +126,19 @@ export class JobService {
     try {
       while (this.pending.length > 0 && this.registry.alive().length > 0) {
         const next = this.pending[0]!;
-        const ok = await this.start(next.id, next.job);
-        if (!ok) break;
-        this.pending.shift();
+        if (!(await this.start(next))) break;
+        // By id: the job may have been cancelled (and removed) while it was starting.
+        const i = this.pending.indexOf(next);
+        if (i >= 0) this.pending.splice(i, 1);
       }
     } finally {
       this.starting = false;
     }
   }
 
-  /** false when the job must wait (no worker answered); a job that cannot run is failed. */
-  private async start(id: JobId, job: ValidJob): Promise<boolean> {
+  /** false when the job must wait and be tried again; true when it started, failed or was cancelled meanwhile. */
+  private async start(entry: JobService["pending"][number]): Promise<boolean> {
+    const { id, job } = entry;
     const workers = this.registry.alive();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
@@ -146,17 +155,24 @@ export class JobService {
         const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
         await Promise.all(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, job.action.params.path as string, mode)));
       }
+      if (!this.pending.includes(entry)) return true;
       this.store.startJob(id, this.now());
       this.log.info("job started", { jobId: id, stages: plan.stages.length, tasks: plan.stages.reduce((n, s) => n + s.numTasks, 0) });
       this.scheduler.submit(id, job.name, plan, job.maxTaskRetries);
       return true;
     } catch (e) {
-      if (e instanceof MinisparkError && e.status < 500) {
-        this.store.endJob(id, "FAILED", this.now(), errorMessage(e), null, null);
+      const refused = e instanceof MinisparkError && e.status < 500;
+      entry.tries++;
+      entry.firstError ??= this.now();
+      // A job that keeps failing to start on our side must not hold up the queue behind it forever.
+      if (refused || (entry.tries >= MAX_START_TRIES && this.now() - entry.firstError >= START_GIVE_UP_MS)) {
+        if (this.pending.includes(entry)) {
+          this.store.endJob(id, "FAILED", this.now(), refused ? errorMessage(e) : `could not start after ${entry.tries} tries: ${errorMessage(e)}`, null, null);
+        }
         this.log.warn("job failed to start", { jobId: id, error: errorMessage(e) });
         return true;
       }
-      this.log.warn("could not start job yet; will retry", { jobId: id, worker: worker.id, error: errorMessage(e) });
+      this.log.warn("could not start job yet; will retry", { jobId: id, worker: worker.id, error: errorMessage(e), tries: entry.tries });
       return false;
     }
   }

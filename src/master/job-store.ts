@@ -87,7 +87,7 @@ export class JobStore {
       insertJob: this.db.prepare(
         "INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)",
       ),
-      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ? WHERE id = ?"),
+      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
       endJob: this.db.prepare(
         "UPDATE jobs SET status = @status, finished_at = @finished_at, error = @error, result_json = @result_json, view_json = @view_json WHERE id = @id",
       ),

@@ -6,7 +6,7 @@
 import type { Server } from "node:http";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
-import { asJobId, type AttemptId } from "../common/ids.js";
+import { asJobId, newIncarnation, type AttemptId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
@@ -23,6 +23,8 @@ export interface MasterConfig {
   token: string | null;
   /** A worker unheard for this long is DEAD. */
   workerTimeoutMs: number;
+  /** false (--no-user-code): accept jobs whose functions are all built-ins. */
+  userCode: boolean;
 }
 
 const log = logger("master");
@@ -43,7 +45,7 @@ export class MasterProcess {
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
     const tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now);
+    this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode });
     const schedLog = logger("scheduler");
     this.scheduler = new Scheduler(
       this.registry,
@@ -52,7 +54,8 @@ export class MasterProcess {
         launch: (w, task) => {
           this.workers.launch(w.address, task).catch((e) => {
             schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error: errorMessage(e) });
-            this.scheduler.onLaunchFailed(task.attemptId, errorMessage(e));
+            const refused = e instanceof MinisparkError && e.status < 500 && e.code !== "BUSY";
+            this.scheduler.onLaunchFailed(task.attemptId, errorMessage(e), refused);
           });
         },
         kill: (w, attemptId) => {
@@ -70,6 +73,7 @@ export class MasterProcess {
         },
       },
       this.now,
+      newIncarnation(),
     );
     this.jobs.attach(this.scheduler);
   }
@@ -106,7 +110,7 @@ export class MasterProcess {
     const r = new Router();
     r.add("GET", "/healthz", () => ({ ok: true }), { public: true });
     r.add("POST", "/api/v1/jobs", async (req) => new Reply(201, { id: this.jobs.submit(await req.json()) }), { maxBodyBytes: 64 * 1024 * 1024 });
-    r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(Number(req.query.get("limit") ?? 100)) }));
+    r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
     r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
@@ -136,7 +140,9 @@ export class MasterProcess {
       this.scheduler.schedule();
       void this.jobs.startPending();
     }
-    const kill = (hb.running_attempts ?? []).filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
+    const running = Array.isArray(hb.running_attempts) ? hb.running_attempts : [];
+    this.scheduler.onHeartbeat(w.id, running);
+    const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     return { protocol: PROTOCOL_VERSION, kill };
   }
 
@@ -158,6 +164,13 @@ export class MasterProcess {
       `minispark_master_workers{state="dead"} ${this.registry.all().length - alive}`,
     ].join("\n") + "\n";
   }
+}
+
+function limitParam(s: string | null): number {
+  if (s === null) return 100;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new MinisparkError("BAD_REQUEST", `limit must be an integer from 1 to 10000, got "${s}"`);
+  return n;
 }
 
 function workerView(w: WorkerInfo) {

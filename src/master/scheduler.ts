@@ -28,6 +28,8 @@ export interface SchedulerListener {
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
 export const MAX_LOST_ATTEMPTS = 4;
+/** Heartbeats may not list an attempt launched this recently: the launch may still be on its way. */
+export const LAUNCH_GRACE_MS = 5000;
 /** Fetch failures one stage may cause before the job is failed instead of retried again. */
 export const MAX_STAGE_FETCH_FAILURES = 8;
 
@@ -42,6 +44,8 @@ export class Scheduler {
   private readonly jobs = new Map<JobId, JobRun>();
   private readonly attempts = new Map<AttemptId, AttemptRef>();
   private readonly busySlots = new Map<WorkerId, number>();
+  /** Attempts running on each worker, for reconciling with the worker's heartbeats. */
+  private readonly runningOn = new Map<WorkerId, Set<AttemptRef>>();
   private nextWorker = 0;
 
   constructor(
@@ -50,6 +54,7 @@ export class Scheduler {
     private readonly backend: SchedulerBackend,
     private readonly listener: SchedulerListener,
     private readonly now: () => number,
+    private readonly incarnation = "",
   ) {}
 
   job(id: JobId): JobRun | undefined {
@@ -107,28 +112,57 @@ export class Scheduler {
     return true;
   }
 
-  /** The worker could not be reached or refused the launch: the task goes back in line. */
-  onLaunchFailed(attemptId: AttemptId, error: string): void {
+  /**
+   * The worker could not be reached or was busy: the task goes back in line. If
+   * the worker understood and refused the task itself (`refused`), that counts
+   * as a failed attempt, or a task no worker accepts would be relaunched forever.
+   */
+  onLaunchFailed(attemptId: AttemptId, error: string, refused: boolean): void {
     const ref = this.attempts.get(attemptId);
     if (!ref || ref.attempt.state !== "RUNNING") return;
     this.close(ref.attempt, "LAUNCH_FAILED", error);
-    if (ref.job.status === "RUNNING") this.requeue(ref.stage, ref.task);
+    if (ref.job.status === "RUNNING") {
+      if (refused) this.failed(ref.job, ref.stage, ref.task, `the worker refused the task: ${error}`);
+      else this.requeue(ref.stage, ref.task);
+    }
     this.listener.attemptEnded?.(ref.job, ref.stage, ref.task, ref.attempt);
   }
 
-  onWorkerLost(workerId: WorkerId): void {
-    for (const ref of this.attempts.values()) {
-      const { job, stage, task, attempt } = ref;
-      if (attempt.workerId !== workerId || attempt.state !== "RUNNING") continue;
-      this.close(attempt, "LOST", `worker ${workerId} was lost`);
-      if (job.status === "RUNNING") {
-        task.lost++;
-        if (task.lost > MAX_LOST_ATTEMPTS) this.failed(job, stage, task, `lost with its worker ${task.lost} times`);
-        else this.requeue(stage, task);
+  /**
+   * A heartbeat lists the attempts a worker runs. One we think runs there but
+   * that two heartbeats in a row do not list (past a grace period for launches
+   * in flight) has ended without a report reaching us: it is lost and runs again.
+   */
+  onHeartbeat(workerId: WorkerId, running: readonly AttemptId[]): void {
+    const listed = new Set(running);
+    const lost: AttemptRef[] = [];
+    for (const ref of this.runningOn.get(workerId) ?? []) {
+      const a = ref.attempt;
+      if (listed.has(a.id) || this.now() - a.startedAt < LAUNCH_GRACE_MS) {
+        a.missedHeartbeats = 0;
+        continue;
       }
-      this.listener.attemptEnded?.(job, stage, task, attempt);
+      a.missedHeartbeats = (a.missedHeartbeats ?? 0) + 1;
+      if (a.missedHeartbeats >= 2) lost.push(ref);
     }
+    for (const ref of lost) this.lose(ref, `worker ${workerId} no longer runs it and its report never arrived`);
+    if (lost.length > 0) this.schedule();
+  }
+
+  private lose({ job, stage, task, attempt }: AttemptRef, why: string): void {
+    this.close(attempt, "LOST", why);
+    if (job.status === "RUNNING") {
+      task.lost++;
+      if (task.lost > MAX_LOST_ATTEMPTS) this.failed(job, stage, task, `lost ${task.lost} times; last: ${why}`);
+      else this.requeue(stage, task);
+    }
+    this.listener.attemptEnded?.(job, stage, task, attempt);
+  }
+
+  onWorkerLost(workerId: WorkerId): void {
+    for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, `worker ${workerId} was lost`);
     this.busySlots.delete(workerId);
+    this.runningOn.delete(workerId);
     const lost = this.tracker.removeWorker(workerId);
     for (const jobId of new Set(lost.map((l) => l.job))) {
       const job = this.jobs.get(jobId);
@@ -169,7 +203,7 @@ export class Scheduler {
     const task = stage.tasks[partition]!;
     const n = task.attempts.length;
     const attempt: Attempt = {
-      id: attemptIdOf(job.id, stage.stage.id, partition, n),
+      id: attemptIdOf(job.id, stage.stage.id, partition, n, this.incarnation),
       n,
       workerId: worker.id,
       startedAt: this.now(),
@@ -180,8 +214,12 @@ export class Scheduler {
     };
     task.attempts.push(attempt);
     task.status = "RUNNING";
-    this.attempts.set(attempt.id, { job, stage, task, attempt });
+    const ref = { job, stage, task, attempt };
+    this.attempts.set(attempt.id, ref);
     this.busySlots.set(worker.id, (this.busySlots.get(worker.id) ?? 0) + 1);
+    let set = this.runningOn.get(worker.id);
+    if (!set) this.runningOn.set(worker.id, (set = new Set()));
+    set.add(ref);
     const output = stage.stage.output;
     const outputShuffle = output.type === "shuffle" ? job.plan.shuffles[output.shuffle]! : null;
     this.listener.attemptStarted?.(job, stage, task, attempt);
@@ -208,6 +246,8 @@ export class Scheduler {
   }
 
   private close(attempt: Attempt, state: Attempt["state"], error: string | null): void {
+    const ref = this.attempts.get(attempt.id);
+    if (ref) this.runningOn.get(attempt.workerId)?.delete(ref);
     attempt.state = state;
     attempt.error = error;
     attempt.finishedAt = this.now();

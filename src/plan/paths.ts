@@ -18,3 +18,13 @@ export function checkRelativePath(p: string): string | null {
   const problem = pathProblem(p);
   return problem === null ? null : `"${p}" ${problem}`;
 }
+
+/** Output paths also may not name the outputs directory itself or a hidden or underscored entry (_temporary, _SUCCESS). */
+export function checkOutputPath(p: string): string | null {
+  const bad = checkRelativePath(p);
+  if (bad) return bad;
+  const parts = p.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
+  if (parts.length === 0) return `"${p}" names the outputs directory itself; give a subdirectory`;
+  if (parts.some((s) => s.startsWith("_") || s.startsWith("."))) return `"${p}" has a part starting with "_" or ".", which minispark keeps for itself`;
+  return null;
+}

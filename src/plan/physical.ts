@@ -26,6 +26,8 @@ export interface CsvOptions {
   quote: string;
   header: boolean;
   inferSchema: boolean;
+  /** Quoted fields may span lines; each file is then read whole by one task. */
+  multiLine: boolean;
 }
 
 /** Narrow ops, including ones the planner inserts to key records for a shuffle. */

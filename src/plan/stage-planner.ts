@@ -160,6 +160,7 @@ export class Planner {
             quote: (p.quote as string | undefined) ?? '"',
             header: (p.header as boolean | undefined) ?? false,
             inferSchema: (p.inferSchema as boolean | undefined) ?? false,
+            multiLine: (p.multiLine as boolean | undefined) ?? false,
           }
         : null;
     return { kind: "file", node: node.id, format, splits, firstSplit: 0, csv, numPartitions: splits.length };

@@ -2,7 +2,8 @@
 // a list of problems each naming the node and what is wrong. Pure: the path
 // checks are textual (the master never touches the file system) and functions
 // are parsed, never run. Called by the master at submit time and by the library.
-import { checkRelativePath } from "./paths.js";
+import { checkOutputPath, checkRelativePath } from "./paths.js";
+import { BUILTINS, isBuiltin } from "./builtin-names.js";
 import { checkFunctionSource } from "./function-source.js";
 import { topoSort } from "./dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "./job-spec.js";
@@ -21,7 +22,13 @@ export class JobSpecError extends Error {
   }
 }
 
-export function validateJobSpec(raw: unknown): ValidJob {
+export interface ValidateOptions {
+  /** false on a cluster started with --no-user-code: only built-in functions are accepted. */
+  userCode?: boolean;
+}
+
+export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): ValidJob {
+  const userCode = opts.userCode ?? true;
   const problems: string[] = [];
   if (!isObject(raw)) throw new JobSpecError(["the job spec must be a JSON object"]);
   const spec = raw as RawJobSpec;
@@ -33,7 +40,7 @@ export function validateJobSpec(raw: unknown): ValidJob {
   const nodes: NodeSpec[] = [];
   const ids = new Set<string>();
   rawNodes.forEach((rn, i) => {
-    const node = parseNode(rn, i, edges, problems);
+    const node = parseNode(rn, i, edges, problems, userCode);
     if (!node) return;
     if (ids.has(node.id)) problems.push(`node "${node.id}": duplicate id`);
     ids.add(node.id);
@@ -47,7 +54,7 @@ export function validateJobSpec(raw: unknown): ValidJob {
   for (const [from, to] of edges) {
     if (!ids.has(to)) problems.push(`edge ["${from}", "${to}"]: "${to}" is not a node of this job`);
   }
-  const action = parseAction(spec.action, nodes, problems);
+  const action = parseAction(spec.action, nodes, problems, userCode);
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
@@ -82,7 +89,7 @@ function parseEdges(raw: unknown, problems: string[]): [string, string][] {
   return edges;
 }
 
-function parseNode(raw: unknown, index: number, edges: [string, string][], problems: string[]): NodeSpec | null {
+function parseNode(raw: unknown, index: number, edges: [string, string][], problems: string[], userCode: boolean): NodeSpec | null {
   if (!isObject(raw)) {
     problems.push(`nodes[${index}] must be an object`);
     return null;
@@ -106,7 +113,7 @@ function parseNode(raw: unknown, index: number, edges: [string, string][], probl
   const where = `node "${id}" (${op})`;
   const inputs = parseInputs(rn, id, edges, where, problems);
   checkArity(def, inputs, where, problems);
-  const params = parseParams(rn, def, op, where, problems);
+  const params = parseParams(rn, def, op, where, problems, userCode);
   problems.push(...opRules(op, params).map((p) => `${where}: ${p}`));
   const env = parseEnv(rn.env, where, problems);
   return { id, op, inputs, params, env };
@@ -153,7 +160,7 @@ function legacyParamName(name: string, op: string): string {
   return snakeToCamel(name);
 }
 
-function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where: string, problems: string[]) {
+function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where: string, problems: string[], userCode: boolean) {
   const params: Record<string, Json> = {};
   for (const [rawName, value] of Object.entries(rn)) {
     if (RESERVED.has(rawName)) continue;
@@ -163,7 +170,7 @@ function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where:
       problems.push(`${where}: unknown parameter "${rawName}"`);
       continue;
     }
-    const problem = checkParam(value, type);
+    const problem = checkParam(value, type, userCode);
     if (problem) problems.push(`${where}: parameter "${rawName}" ${problem}`);
     else params[name] = value as Json;
   }
@@ -175,13 +182,15 @@ function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where:
   return params;
 }
 
-function checkParam(v: unknown, type: ParamType): string | null {
+function checkParam(v: unknown, type: ParamType, userCode: boolean): string | null {
   if (typeof type === "object") {
     return typeof v === "string" && type.enum.includes(v) ? null : `must be one of ${type.enum.map((e) => `"${e}"`).join(", ")}`;
   }
   switch (type) {
     case "fn":
-      if (typeof v !== "string") return "must be the source of a function, e.g. \"x => x * 2\"";
+      if (typeof v !== "string") return "must be the source of a function, e.g. \"x => x * 2\", or a built-in's name";
+      if (isBuiltin(v)) return null;
+      if (!userCode) return `names no built-in function, and this cluster runs built-ins only (user code is disabled); built-ins: ${Object.keys(BUILTINS).join(", ")}`;
       return checkFunctionSource(v);
     case "int":
       return Number.isSafeInteger(v) ? null : "must be an integer";
@@ -210,7 +219,7 @@ function checkParam(v: unknown, type: ParamType): string | null {
       return null;
     }
     case "outputPath":
-      return typeof v === "string" ? checkRelativePath(v) : "must be a path";
+      return typeof v === "string" ? checkOutputPath(v) : "must be a path";
   }
 }
 
@@ -247,7 +256,7 @@ function parseEnv(raw: unknown, where: string, problems: string[]): Record<strin
   return raw as Record<string, Json>;
 }
 
-function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[]): ActionSpec | null {
+function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCode: boolean): ActionSpec | null {
   const rawAction = typeof raw === "string" ? { op: raw } : raw;
   if (!isObject(rawAction)) {
     problems.push('"action" is missing: give e.g. {"op": "collect", "input": "<node id>"}');
@@ -280,7 +289,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[]): Actio
     problems.push(`${where}: input ${JSON.stringify(input)} is not a node of this job`);
     return null;
   }
-  const params = parseParams(ra, def, op, where, problems);
+  const params = parseParams(ra, def, op, where, problems, userCode);
   problems.push(...opRules(op, params).map((p) => `${where}: ${p}`));
   const env = parseEnv(ra.env, where, problems);
   return { op, input, params, env };

@@ -34,6 +34,8 @@ const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 export class TaskBlockSource implements BlockSource {
   bytesRead = 0;
   bytesFetchedRemote = 0;
+  /** Kept even if user code catches it: a lost block must re-run its map task, not fail this one. */
+  fetchFailure: FetchFailedError | null = null;
 
   constructor(
     private readonly jobId: string,
@@ -87,13 +89,13 @@ export class TaskBlockSource implements BlockSource {
   }
 
   private failure(shuffleId: number, loc: BlockLocation, message: string): FetchFailedError {
-    return new FetchFailedError({
+    return (this.fetchFailure ??= new FetchFailedError({
       shuffleId: shuffleId as FetchFailure["shuffleId"],
       mapId: loc.mapId,
       workerId: loc.workerId,
       address: loc.address,
       message: `fetching shuffle ${shuffleId} map ${loc.mapId} from ${loc.address}: ${message}`,
-    });
+    }));
   }
 }
 

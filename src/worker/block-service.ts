@@ -47,7 +47,8 @@ export async function serveBlocks(req: Request, shuffleRoot: string, onServed: (
       buf.writeUInt32LE(o.mapId, 0);
       buf.writeDoubleLE(o.end - o.start, 4);
       await o.fd.read(buf, ENTRY_HEADER, o.end - o.start, o.start);
-      if (!req.res.write(buf)) await new Promise((r) => req.res.once("drain", r));
+      if (req.res.destroyed) return HANDLED;
+      if (!req.res.write(buf)) await drainOrClose(req.res);
     }
     req.res.end();
     onServed(total - ENTRY_HEADER * opened.length);
@@ -55,6 +56,19 @@ export async function serveBlocks(req: Request, shuffleRoot: string, onServed: (
   } finally {
     await Promise.all(opened.map((o) => o.fd.close()));
   }
+}
+
+/** A reader that went away never drains: stop waiting when the socket closes too. */
+function drainOrClose(res: Request["res"]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /** The main thread's side of a task thread's remote fetch. */

@@ -28,6 +28,8 @@ export interface ExecutorOptions {
   shuffleRoot: string;
   /** Heap limit per thread, so one task cannot take the whole process down. */
   threadHeapMb: number | null;
+  /** false: threads run built-in functions only. */
+  userCode: boolean;
   fetchRemote: (req: RemoteFetchRequest) => Promise<RemoteFetchReply>;
   log: Logger;
 }
@@ -92,7 +94,7 @@ export class Executor {
     // User code runs in these threads: it gets no cluster secret.
     delete env.MINISPARK_TOKEN;
     const thread = new Worker(THREAD_URL, {
-      workerData: { dataDir: this.opts.dataDir, shuffleRoot: this.opts.shuffleRoot, fetchPort: port2, fetchSignal: signalBuffer },
+      workerData: { dataDir: this.opts.dataDir, shuffleRoot: this.opts.shuffleRoot, fetchPort: port2, fetchSignal: signalBuffer, userCode: this.opts.userCode },
       transferList: [port2],
       env,
       resourceLimits: this.opts.threadHeapMb ? { maxOldGenerationSizeMb: this.opts.threadHeapMb } : undefined,

@@ -117,6 +117,12 @@ export class MasterLink {
         await requestJson(`${this.opts.masterUrl}/task-report`, { body: r, token: this.opts.token, timeoutMs: 30_000 });
         return;
       } catch (e) {
+        const tooLarge = e instanceof RangeError || (e instanceof MinisparkError && e.code === "PAYLOAD_TOO_LARGE");
+        if (tooLarge && r.state === "FINISHED") {
+          // The result cannot reach the master; a small failure report can, so the task does not hang.
+          r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `the task's result is too large to send to the master (${errorMessage(e)}); write large results with save instead of collecting them` };
+          continue;
+        }
         if (e instanceof MinisparkError) {
           // The master understood and refused (e.g. the attempt is stale): nothing to retry.
           this.opts.log.debug("task report refused", { attemptId: r.attemptId, error: e.message });

@@ -7,11 +7,11 @@
 import fs from "node:fs";
 import { join } from "node:path";
 import { MinisparkError } from "../common/errors.js";
-import { checkRelativePath } from "../plan/paths.js";
+import { checkOutputPath } from "../plan/paths.js";
 import type { ResultAction } from "../plan/physical.js";
 
 export function outputDir(dataDir: string, path: string): string {
-  const bad = checkRelativePath(path);
+  const bad = checkOutputPath(path);
   if (bad) throw new MinisparkError("BAD_REQUEST", `output path ${bad}`);
   return join(dataDir, "outputs", path);
 }
@@ -102,27 +102,67 @@ function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+const MARKER = "_JOB";
+
 /**
- * Before a save job runs: refuse an existing output (mode "error") or clear it
- * ("overwrite"). Creates nothing, so that every worker of a cluster sharing one
- * volume can be asked at once; the tasks create the directory as they write.
+ * Before a save job runs: reserve the output directory for the job with a
+ * marker holding its id, refusing an output that exists (mode "error") or
+ * clearing it (mode "overwrite"). Every worker is asked; on a shared volume the
+ * first reserves and the others find the job's own marker. A job that finds its
+ * own marker (a restarted master resuming it) clears its earlier partial output.
  */
-export function prepareOutput(dataDir: string, path: string, mode: "error" | "overwrite"): void {
+export function prepareOutput(dataDir: string, path: string, mode: "error" | "overwrite", jobId: string): void {
   const dir = outputDir(dataDir, path);
-  if (!fs.existsSync(dir)) return;
-  if (mode === "error") {
-    throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" already exists; remove it or save with "mode": "overwrite"`);
+  if (fs.existsSync(dir)) {
+    const owner = readMarker(dir);
+    if (owner === jobId) {
+      for (const f of fs.readdirSync(dir)) if (f !== MARKER) fs.rmSync(join(dir, f), { recursive: true, force: true });
+      return;
+    }
+    if (mode === "error") {
+      const by = owner ? ` (job ${owner} is writing it)` : "";
+      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" already exists${by}; remove it or save with "mode": "overwrite"`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.writeFileSync(join(dir, MARKER), jobId, { flag: "wx" });
+  } catch (e) {
+    const owner = readMarker(dir);
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST" || owner !== jobId) {
+      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" was just taken by job ${owner}`);
+    }
+  }
 }
 
-/** After every partition is committed: check the parts, drop temporaries, write _SUCCESS. */
-export function commitOutput(dataDir: string, path: string, files: string[]): void {
+function readMarker(dir: string): string | null {
+  try {
+    return fs.readFileSync(join(dir, MARKER), "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * After every partition is committed: check the job still owns the output and
+ * every part is there, drop temporaries and the marker, write _SUCCESS. The
+ * parts must be visible here, so outputs need a volume every worker shares.
+ */
+export function commitOutput(dataDir: string, path: string, files: string[], jobId: string): void {
   const dir = outputDir(dataDir, path);
+  const owner = readMarker(dir);
+  if (owner !== jobId) {
+    throw new MinisparkError("CONFLICT", `output "${path}" no longer belongs to job ${jobId}${owner ? ` (job ${owner} took it over)` : ""}`);
+  }
   const missing = files.filter((f) => !fs.existsSync(join(dir, f)));
   if (missing.length > 0) {
-    throw new MinisparkError("CONFLICT", `output "${path}" is missing ${missing.length} part file(s), e.g. ${missing[0]}`);
+    throw new MinisparkError(
+      "CONFLICT",
+      `output "${path}" is missing ${missing.length} part file(s) here, e.g. ${missing[0]}; save needs an outputs directory that all workers share`,
+    );
   }
   fs.rmSync(join(dir, "_temporary"), { recursive: true, force: true });
   fs.writeFileSync(join(dir, "_SUCCESS"), "");
+  fs.rmSync(join(dir, MARKER), { force: true });
 }

@@ -9,7 +9,8 @@ import type { BlockLocation } from "../common/protocol.js";
 import { checkRelativePath } from "../plan/paths.js";
 import type { InputSplit, NarrowOpKind, PartitionOpKind, Rdd } from "../plan/physical.js";
 import { sliceBounds } from "../plan/task-rdd.js";
-import { makeCsvRecordParser, splitStartsWithHeader } from "./input/csv.js";
+import fs from "node:fs";
+import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "./input/csv.js";
 import { readFirstLine, readLineBatches } from "./input/line-reader.js";
 import { PER_RECORD_OPS, fuse, type NarrowStep } from "./narrow-ops.js";
 import { runPartitionOp, type PartitionStep } from "./partition-ops.js";
@@ -205,9 +206,10 @@ function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: Compute
     return;
   }
   const csv = rdd.csv!;
-  const parse = makeCsvRecordParser(csv, csv.header ? readFirstLine(abs) : null);
+  const records: Iterable<string[]> = csv.multiLine ? [splitCsvRecords(fs.readFileSync(abs, "utf8"), csv.quote)] : lines;
+  const parse = makeCsvRecordParser(csv, csv.header ? (csv.multiLine ? firstRecordOf(records) : readFirstLine(abs)) : null);
   let skipHeader = splitStartsWithHeader(csv, split);
-  for (const batch of lines) {
+  for (const batch of records) {
     const out: unknown[] = [];
     for (let i = 0; i < batch.length; i++) {
       if (skipHeader) {
@@ -225,6 +227,11 @@ function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: Compute
     ctx.metrics.recordsIn += out.length;
     if (out.length > 0) yield out;
   }
+}
+
+function firstRecordOf(records: Iterable<string[]>): string | null {
+  for (const batch of records) return batch[0] ?? null;
+  return null;
 }
 
 function* parseJsonLines(lines: Iterable<string[]>, split: InputSplit, ctx: ComputeContext): Batches {

@@ -33,7 +33,13 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 } };
   const batches = computePartition(t.stage.rdd, t.partition, ctx);
   const out = { records: 0, shuffleBytes: 0 };
-  const result = consume(t, t.stage, batches, env, out);
+  let result: TaskResult;
+  try {
+    result = consume(t, t.stage, batches, env, out);
+  } catch (e) {
+    throw blocks.fetchFailure ?? e;
+  }
+  if (blocks.fetchFailure) throw blocks.fetchFailure;
   return {
     result,
     metrics: {

@@ -7,7 +7,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "
 import type { TaskLaunch } from "../common/protocol.js";
 import { FetchFailedError, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
 import { runTask } from "./task-runner.js";
-import { UserCodeError } from "./user-function.js";
+import { UserCodeError, setUserCodeAllowed } from "./user-function.js";
 import type { ThreadReply, ThreadRequest } from "./executor.js";
 
 interface ThreadData {
@@ -15,10 +15,12 @@ interface ThreadData {
   shuffleRoot: string;
   fetchPort: MessagePort;
   fetchSignal: SharedArrayBuffer;
+  userCode: boolean;
 }
 
 const data = workerData as ThreadData;
 const signal = new Int32Array(data.fetchSignal);
+setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
 function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {

@@ -1,7 +1,9 @@
 // Compiles user functions shipped as source (the master checked that each is one
-// function expression) and wraps failures so that the job's error names the
-// node, the op, the message and the record that broke it. Compiled once per
-// task, inside the task's worker thread.
+// function expression), resolves built-in names to our own code, and wraps
+// failures so that the job's error names the node, the op, the message and the
+// record that broke it. Compiled once per task, inside the task's worker thread.
+import { isBuiltin } from "../plan/builtin-names.js";
+import { BUILTIN_CODE } from "./builtins.js";
 
 export type UserFn = (...args: unknown[]) => unknown;
 
@@ -12,7 +14,18 @@ export class UserCodeError extends Error {
   }
 }
 
+/** Whether this thread may compile user code (set once at thread start from the worker's flag). */
+let userCodeAllowed = true;
+
+export function setUserCodeAllowed(allowed: boolean): void {
+  userCodeAllowed = allowed;
+}
+
 export function compileFunction(src: string, where: string): UserFn {
+  if (isBuiltin(src)) return BUILTIN_CODE[src];
+  if (!userCodeAllowed) {
+    throw new UserCodeError(`${where}: this worker runs built-in functions only (it was started with --no-user-code)`);
+  }
   let f: unknown;
   try {
     f = new Function(`"use strict"; return (${src}\n);`)();

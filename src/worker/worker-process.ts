@@ -36,6 +36,8 @@ export interface WorkerConfig {
   dataDir: string;
   token: string | null;
   heartbeatMs: number;
+  /** false (--no-user-code): run built-in functions only. */
+  userCode: boolean;
 }
 
 const log = logger("worker");
@@ -78,6 +80,7 @@ export class WorkerProcess {
       dataDir: this.dataDir,
       shuffleRoot: this.shuffleRoot,
       threadHeapMb: Math.max(64, Math.floor(c.memoryBytes / (1024 * 1024) / c.slots)),
+      userCode: c.userCode,
       fetchRemote: (req) => fetchBlocks(req, c.token, 120_000),
       log,
     });
@@ -195,8 +198,8 @@ export class WorkerProcess {
   private async output(req: Request, what: "prepare" | "commit"): Promise<unknown> {
     const body = (await req.json()) as OutputRequest;
     checkProtocol(body);
-    if (what === "prepare") prepareOutput(this.dataDir, body.path, body.mode);
-    else commitOutput(this.dataDir, body.path, body.files ?? []);
+    if (what === "prepare") prepareOutput(this.dataDir, body.path, body.mode, body.jobId);
+    else commitOutput(this.dataDir, body.path, body.files ?? [], body.jobId);
     return { ok: true };
   }
 

@@ -132,3 +132,24 @@ function safeColumnNames(raw: string[]): string[] {
     return (counts.get(name) ?? 0) > 1 ? `${name}${k}` : name;
   });
 }
+
+/**
+ * For multiLine sources: cuts a whole file's text into records at line breaks
+ * outside quoted fields (a quoted field may hold newlines). A trailing \r of
+ * each record is dropped, as the line reader does for lines.
+ */
+export function splitCsvRecords(text: string, quote: string): string[] {
+  const records: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote !== '' && c === quote) quoted = !quoted;
+    else if (c === '\n' && !quoted) {
+      records.push(text.slice(start, text[i - 1] === '\r' ? i - 1 : i));
+      start = i + 1;
+    }
+  }
+  if (start < text.length) records.push(text.slice(start));
+  return records;
+}

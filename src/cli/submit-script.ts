@@ -1,0 +1,69 @@
+// `minispark submit job.ts` (or .mts, .js, .mjs): runs a program that uses the
+// library, as spark-submit runs an application. TypeScript is transpiled
+// (types are not checked) to a hidden ESM file next to the original, so that
+// its imports — `minispark` itself and relative ones — resolve as they would
+// from the original; the file is removed afterwards. The program runs in a
+// child node process with this terminal, and --master/--token reach it as
+// MINISPARK_MASTER/MINISPARK_TOKEN, which connect() reads. Called by
+// client-commands.ts.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { UsageError } from "./args.js";
+
+export const SCRIPT_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
+
+export interface ScriptOptions {
+  master?: string;
+  token?: string;
+}
+
+/** Runs the program at `path`; resolves to its exit code. */
+export async function runScript(path: string, opts: ScriptOptions): Promise<number> {
+  const abs = resolve(path);
+  if (!fs.existsSync(abs)) throw new UsageError(`cannot read job program ${path}: no such file`);
+  const env = { ...process.env };
+  if (opts.master) env.MINISPARK_MASTER = opts.master;
+  if (opts.token) env.MINISPARK_TOKEN = opts.token;
+  const typescript = /\.m?ts$/.test(abs);
+  const file = typescript ? await transpile(abs) : abs;
+  try {
+    return await runNode(file, env);
+  } finally {
+    if (typescript) fs.rmSync(file, { force: true });
+  }
+}
+
+async function transpile(abs: string): Promise<string> {
+  // Loaded here, not at the top, so that other commands do not pay for the compiler.
+  const { default: ts } = await import("typescript");
+  const out = ts.transpileModule(fs.readFileSync(abs, "utf8"), {
+    fileName: abs,
+    reportDiagnostics: true,
+    // ES2022 keeps arrow functions and classes as written, so the functions shipped to the workers are the user's source.
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true, inlineSources: true },
+  });
+  const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    throw new UsageError(`${abs} does not compile: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);
+  }
+  const file = join(dirname(abs), `.${basename(abs).replace(SCRIPT_EXTENSIONS, "")}.${randomBytes(4).toString("hex")}.mjs`);
+  fs.writeFileSync(file, out.outputText);
+  return file;
+}
+
+function runNode(file: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(process.execPath, ["--enable-source-maps", file], { stdio: "inherit", env });
+  // Outlive the program so the temporary file is removed: Ctrl-C reaches it from the terminal
+  // (it decides how to stop, e.g. closing its local cluster), a SIGTERM sent to us is passed on.
+  const ignoreInt = () => {};
+  const forwardTerm = () => child.kill("SIGTERM");
+  process.on("SIGINT", ignoreInt).on("SIGTERM", forwardTerm);
+  return new Promise<number>((res, rej) => {
+    child.once("error", rej);
+    // A program killed by a signal exits the way a shell reports it: 128 + the signal's number.
+    child.once("exit", (code, signal) => res(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+  }).finally(() => process.off("SIGINT", ignoreInt).off("SIGTERM", forwardTerm));
+}

@@ -1,0 +1,139 @@
+// The library's entry point (DESIGN.md section 5): connect() returns a Context
+// (Spark's `sc`) bound to a cluster — an embedded local one it starts and owns,
+// or a running master — whose sources make Datasets and which runs their
+// actions as jobs. The Context is the only part of the library that does I/O.
+// Called by user programs through src/index.ts.
+import { Dataset, type ActionRunner } from "./dataset.js";
+import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
+import { LocalCluster } from "./local-cluster.js";
+import { MinisparkClient, type JobInfo } from "./rest-client.js";
+
+export interface ConnectOptions {
+  /** The cluster's token (default: MINISPARK_TOKEN); ignored for local clusters, which make their own. */
+  token?: string;
+  /** Where a local cluster's workers read inputs and write outputs (default: MINISPARK_DATA_DIR, else ./data). */
+  dataDir?: string;
+  /** Names the jobs: "<appName>: <action>" (default "minispark"). */
+  appName?: string;
+  /** Sees every state of each running job, e.g. to show progress. */
+  onProgress?: (job: JobInfo) => void;
+}
+
+/** Runs JobSpecs somewhere: a cluster, or anything else that returns an action's value (tests, an inline runner). */
+export interface JobRunner {
+  run(spec: JobSpec): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface CsvOptions {
+  /** The first line names the columns; records are then objects instead of arrays. */
+  header?: boolean;
+  delimiter?: string;
+  quote?: string;
+  /** Fields that look like numbers or booleans become numbers and booleans; empty fields become null. */
+  inferSchema?: boolean;
+  /** Quoted fields may contain line breaks (each file is then read whole, by one task). */
+  multiLine?: boolean;
+  minPartitions?: number;
+  maxPartitionBytes?: number;
+}
+
+export interface FileOptions {
+  minPartitions?: number;
+  /** Largest split of a file read by one task (default 32 MiB). */
+  maxPartitionBytes?: number;
+}
+
+/** A CSV field: a string, or with inferSchema a number, a boolean or null. */
+export type CsvValue = string | number | boolean | null;
+
+const LOCAL = /^local(?:\[(\d+)\])?$/;
+
+/**
+ * Connects to a cluster. `master` is "local" or "local[N]" (start an embedded
+ * cluster of N worker processes, default 2, stopped by close()) or a master URL.
+ * Without one it is MINISPARK_MASTER, else "local[2]" — so a program run by
+ * `minispark submit --master <url>` goes to that master.
+ */
+export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]", opts: ConnectOptions = {}): Promise<Context> {
+  const local = LOCAL.exec(master);
+  if (local) {
+    const workers = local[1] === undefined ? 2 : Number(local[1]);
+    if (workers < 1) throw new Error(`connect("${master}"): a local cluster needs at least one worker`);
+    const cluster = await LocalCluster.start({ workers, dataDir: opts.dataDir ?? process.env.MINISPARK_DATA_DIR ?? "./data" });
+    return new Context(clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()), opts);
+  }
+  if (!/^https?:\/\//.test(master)) throw new Error(`connect(): master must be "local", "local[N]" or an http(s) URL, got "${master}"`);
+  const client = new MinisparkClient(master, opts.token ?? process.env.MINISPARK_TOKEN ?? null);
+  return new Context(clusterRunner(client, opts.onProgress, async () => {}), opts);
+}
+
+function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onProgress"], stop: () => Promise<void>): JobRunner {
+  return {
+    run: async (spec) => (await client.run(spec, onProgress)).value,
+    close: stop,
+  };
+}
+
+export class Context implements ActionRunner {
+  private readonly appName: string;
+  private closed = false;
+
+  constructor(
+    private readonly runner: JobRunner,
+    opts: { appName?: string } = {},
+  ) {
+    this.appName = opts.appName ?? "minispark";
+  }
+
+  /** One record per line. `path`: a file, a glob or an array of them, relative to the workers' data directory. */
+  textFile(path: string | string[], opts: FileOptions = {}): Dataset<string> {
+    return Dataset.source(this, "textFile", { path, ...opts });
+  }
+
+  /** With `header: true` each record is an object keyed by column name; without, an array of fields. */
+  csv<R extends object = Record<string, CsvValue>>(path: string | string[], opts: CsvOptions & { header: true }): Dataset<R>;
+  csv(path: string | string[], opts?: CsvOptions & { header?: false }): Dataset<CsvValue[]>;
+  csv(path: string | string[], opts: CsvOptions): Dataset<Record<string, CsvValue> | CsvValue[]>;
+  csv(path: string | string[], opts: CsvOptions = {}): Dataset<unknown> {
+    return Dataset.source(this, "csv", { path, ...opts });
+  }
+
+  /** One JSON value per line; say its type with `jsonl<Order>(…)`. */
+  jsonl<T = unknown>(path: string | string[], opts: FileOptions = {}): Dataset<T> {
+    return Dataset.source(this, "jsonl", { path, ...opts });
+  }
+
+  /** The records of `data` (which must be JSON), in `numSlices` partitions. */
+  parallelize<K, V>(data: [K, V][], numSlices?: number): Dataset<[K, V]>;
+  parallelize<T>(data: T[], numSlices?: number): Dataset<T>;
+  parallelize<T>(data: T[], numSlices?: number): Dataset<T> {
+    return Dataset.source(this, "parallelize", { data: data as never, numSlices });
+  }
+
+  /** Integers from `start` (inclusive) to `end` (exclusive) by `step`; with one argument, 0 to `start`, as in Python. */
+  range(start: number, end?: number, step?: number, numSlices?: number): Dataset<number> {
+    return Dataset.source(this, "range", { start, end, step, numSlices });
+  }
+
+  /** The union of several datasets (PySpark's sc.union). */
+  union<T>(datasets: Dataset<T>[]): Dataset<T> {
+    const [first, ...rest] = datasets;
+    if (!first) throw new Error("union needs at least one dataset");
+    return rest.length === 0 ? first : first.union(...rest);
+  }
+
+  /** Stops the local cluster this context started, if any. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.runner.close();
+  }
+
+  /** @internal Called by Dataset's actions. */
+  async runAction<R>(input: LineageNode, action: ActionRequest): Promise<R> {
+    if (this.closed) throw new Error(`cannot run ${action.op}: the context is closed`);
+    const spec = buildJobSpec(`${this.appName}: ${action.op}`, input, action);
+    return (await this.runner.run(spec)) as R;
+  }
+}

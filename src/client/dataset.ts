@@ -1,0 +1,441 @@
+// Dataset<T>: the library's lazy, typed RDD (DESIGN.md sections 3 and 5). Each
+// transformation returns a new Dataset holding one more lineage node; each
+// action ships the lineage as a JobSpec through the Context that made it and
+// resolves to the typed value. Pair operations take `this: Dataset<[K, V]>`, so
+// calling one on a dataset that is not of pairs is a compile-time error.
+// Methods keep PySpark's names and positional parameters; every op that takes
+// user functions also takes a last `{ env }` argument whose values reach the
+// functions as their last parameter (the only way values reach the workers).
+// Created by context.ts (sources) and by Dataset's own methods.
+import { shipFunction } from "./closure.js";
+import { checkJson, type ActionRequest, type Json, type LineageNode } from "./job-builder.js";
+
+/** The values a node's functions receive as their last argument. */
+export type Env = Record<string, unknown>;
+export type NoEnv = Record<never, never>;
+/** The last argument of every op that takes functions. */
+export interface EnvOption<E extends Env> {
+  env?: E;
+}
+
+/** What a Dataset needs from its Context: running an action over a lineage. */
+export interface ActionRunner {
+  runAction<R>(input: LineageNode, action: ActionRequest): Promise<R>;
+}
+
+export interface SaveOptions {
+  format?: "text" | "jsonl" | "csv";
+  mode?: "error" | "overwrite";
+  /** csv only: write the keys of the first record as a header line. */
+  header?: boolean;
+}
+
+export interface SaveResult {
+  path: string;
+  files: string[];
+  records: number;
+}
+
+export interface StatCounter {
+  count: number;
+  mean: number;
+  sum: number;
+  min: number;
+  max: number;
+  variance: number;
+  stdev: number;
+  sampleVariance: number;
+  sampleStdev: number;
+}
+
+/** A user function to ship, and how many arguments it takes before env (for error messages). */
+class UserFn {
+  constructor(readonly fn: unknown, readonly arity: number) {}
+}
+type Param = Json | UserFn | undefined;
+
+const fn = (f: unknown, arity = 1): UserFn | undefined => (f === undefined ? undefined : new UserFn(f, arity));
+
+export class Dataset<T> {
+  /** @internal Use the Context's sources and the Dataset's methods to make datasets. */
+  constructor(
+    private readonly context: ActionRunner,
+    /** @internal */ readonly lineage: LineageNode,
+  ) {}
+
+  /** @internal A source: a dataset with no parents. */
+  static source<T>(context: ActionRunner, op: string, params: Record<string, Param>): Dataset<T> {
+    return new Dataset<T>(context, { op, parents: [], params: shipParams(op, params, null), env: null, name: null });
+  }
+
+  /** Names this dataset; the name becomes its node's id in the JobSpec (and in the job's stages). */
+  setName(name: string): this {
+    this.lineage.name = name;
+    return this;
+  }
+
+  name(): string | null {
+    return this.lineage.name;
+  }
+
+  // ---- narrow transformations -------------------------------------------
+
+  map<K, V, E extends Env = NoEnv>(fn: (x: T, env: E) => [K, V], opts?: EnvOption<E>): Dataset<[K, V]>;
+  map<U, E extends Env = NoEnv>(fn: (x: T, env: E) => U, opts?: EnvOption<E>): Dataset<U>;
+  map<U, E extends Env>(f: (x: T, env: E) => U, opts?: EnvOption<E>): Dataset<U> {
+    return this.derive("map", { fn: fn(f) }, opts);
+  }
+
+  filter<S extends T, E extends Env = NoEnv>(fn: (x: T, env: E) => x is S, opts?: EnvOption<E>): Dataset<S>;
+  filter<E extends Env = NoEnv>(fn: (x: T, env: E) => unknown, opts?: EnvOption<E>): Dataset<T>;
+  filter<E extends Env>(f: (x: T, env: E) => unknown, opts?: EnvOption<E>): Dataset<T> {
+    return this.derive("filter", { fn: fn(f) }, opts);
+  }
+
+  flatMap<K, V, E extends Env = NoEnv>(fn: (x: T, env: E) => Iterable<[K, V]>, opts?: EnvOption<E>): Dataset<[K, V]>;
+  flatMap<U, E extends Env = NoEnv>(fn: (x: T, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<U>;
+  flatMap<U, E extends Env>(f: (x: T, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<U> {
+    return this.derive("flatMap", { fn: fn(f) }, opts);
+  }
+
+  /** `fn` gets the partition's records as an iterable and returns an iterable (an array or a generator). */
+  mapPartitions<U, E extends Env = NoEnv>(f: (records: Iterable<T>, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<U> {
+    return this.derive("mapPartitions", { fn: fn(f) }, opts);
+  }
+
+  mapPartitionsWithIndex<U, E extends Env = NoEnv>(
+    f: (index: number, records: Iterable<T>, env: E) => Iterable<U>,
+    opts?: EnvOption<E>,
+  ): Dataset<U> {
+    return this.derive("mapPartitionsWithIndex", { fn: fn(f, 2) }, opts);
+  }
+
+  keyBy<K, E extends Env = NoEnv>(f: (x: T, env: E) => K, opts?: EnvOption<E>): Dataset<[K, T]> {
+    return this.derive("keyBy", { fn: fn(f) }, opts);
+  }
+
+  /** Each partition as one array. */
+  glom(): Dataset<T[]> {
+    return this.derive("glom", {});
+  }
+
+  union<U = T>(...others: Dataset<U>[]): Dataset<T | U> {
+    return this.derive("union", {}, undefined, others);
+  }
+
+  coalesce(numPartitions: number): Dataset<T> {
+    return this.derive("coalesce", { numPartitions });
+  }
+
+  /** Pairs each record with its position in the dataset: `[record, index]`. */
+  zipWithIndex(): Dataset<[T, number]> {
+    return this.derive("zipWithIndex", {});
+  }
+
+  sample(withReplacement: boolean, fraction: number, seed?: number): Dataset<T> {
+    return this.derive("sample", { withReplacement, fraction, seed });
+  }
+
+  // ---- wide transformations ---------------------------------------------
+
+  repartition(numPartitions: number): Dataset<T> {
+    return this.derive("repartition", { numPartitions });
+  }
+
+  distinct(numPartitions?: number): Dataset<T> {
+    return this.derive("distinct", { numPartitions });
+  }
+
+  groupBy<K, E extends Env = NoEnv>(f: (x: T, env: E) => K, numPartitions?: number, opts?: EnvOption<E>): Dataset<[K, T[]]> {
+    return this.derive("groupBy", { fn: fn(f), numPartitions }, opts);
+  }
+
+  sortBy<E extends Env = NoEnv>(
+    keyfunc: (x: T, env: E) => unknown,
+    ascending?: boolean,
+    numPartitions?: number,
+    opts?: EnvOption<E>,
+  ): Dataset<T> {
+    return this.derive("sortBy", { fn: fn(keyfunc), ascending, numPartitions }, opts);
+  }
+
+  intersection(other: Dataset<T>, numPartitions?: number): Dataset<T> {
+    return this.derive("intersection", { numPartitions }, undefined, [other]);
+  }
+
+  subtract(other: Dataset<T>, numPartitions?: number): Dataset<T> {
+    return this.derive("subtract", { numPartitions }, undefined, [other]);
+  }
+
+  cartesian<U>(other: Dataset<U>): Dataset<[T, U]> {
+    return this.derive("cartesian", {}, undefined, [other]);
+  }
+
+  // ---- pair transformations ([K, V] records only) ------------------------
+
+  mapValues<K, V, U, E extends Env = NoEnv>(this: Dataset<[K, V]>, f: (v: V, env: E) => U, opts?: EnvOption<E>): Dataset<[K, U]> {
+    return this.derive("mapValues", { fn: fn(f) }, opts);
+  }
+
+  flatMapValues<K, V, U, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    f: (v: V, env: E) => Iterable<U>,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, U]> {
+    return this.derive("flatMapValues", { fn: fn(f) }, opts);
+  }
+
+  keys<K, V>(this: Dataset<[K, V]>): Dataset<K> {
+    return this.derive("keys", {});
+  }
+
+  values<K, V>(this: Dataset<[K, V]>): Dataset<V> {
+    return this.derive("values", {});
+  }
+
+  reduceByKey<K, V, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    f: (a: V, b: V, env: E) => V,
+    numPartitions?: number,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, V]> {
+    return this.derive("reduceByKey", { fn: fn(f, 2), numPartitions }, opts);
+  }
+
+  foldByKey<K, V, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    zeroValue: V,
+    f: (a: V, b: V, env: E) => V,
+    numPartitions?: number,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, V]> {
+    return this.derive("foldByKey", { zeroValue: zeroValue as Json, fn: fn(f, 2), numPartitions }, opts);
+  }
+
+  aggregateByKey<K, V, U, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    zeroValue: U,
+    seqFunc: (acc: U, v: V, env: E) => U,
+    combFunc: (a: U, b: U, env: E) => U,
+    numPartitions?: number,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, U]> {
+    return this.derive("aggregateByKey", { zeroValue: zeroValue as Json, seqFunc: fn(seqFunc, 2), combFunc: fn(combFunc, 2), numPartitions }, opts);
+  }
+
+  combineByKey<K, V, C, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    createCombiner: (v: V, env: E) => C,
+    mergeValue: (c: C, v: V, env: E) => C,
+    mergeCombiners: (a: C, b: C, env: E) => C,
+    numPartitions?: number,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, C]> {
+    const params = { createCombiner: fn(createCombiner), mergeValue: fn(mergeValue, 2), mergeCombiners: fn(mergeCombiners, 2), numPartitions };
+    return this.derive("combineByKey", params, opts);
+  }
+
+  groupByKey<K, V>(this: Dataset<[K, V]>, numPartitions?: number): Dataset<[K, V[]]> {
+    return this.derive("groupByKey", { numPartitions });
+  }
+
+  sortByKey<K, V, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    ascending?: boolean,
+    numPartitions?: number,
+    keyfunc?: (k: K, env: E) => unknown,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, V]> {
+    return this.derive("sortByKey", { ascending, numPartitions, fn: fn(keyfunc) }, opts);
+  }
+
+  /** Hash-partitions by key, or by `partitionFunc(key)` modulo numPartitions. */
+  partitionBy<K, V, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    numPartitions: number,
+    partitionFunc?: (k: K, env: E) => number,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, V]> {
+    return this.derive("partitionBy", { numPartitions, fn: fn(partitionFunc) }, opts);
+  }
+
+  join<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V, W]]> {
+    return this.derive("join", { numPartitions }, undefined, [other]);
+  }
+
+  leftOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V, W | null]]> {
+    return this.derive("leftOuterJoin", { numPartitions }, undefined, [other]);
+  }
+
+  rightOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V | null, W]]> {
+    return this.derive("rightOuterJoin", { numPartitions }, undefined, [other]);
+  }
+
+  fullOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V | null, W | null]]> {
+    return this.derive("fullOuterJoin", { numPartitions }, undefined, [other]);
+  }
+
+  cogroup<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V[], W[]]]> {
+    return this.derive("cogroup", { numPartitions }, undefined, [other]);
+  }
+
+  /** cogroup of this and any number of others: `[k, [vs, ws, xs, …]]`. */
+  groupWith<K, V, Ws extends unknown[]>(
+    this: Dataset<[K, V]>,
+    ...others: { [I in keyof Ws]: Dataset<[K, Ws[I]]> }
+  ): Dataset<[K, [V[], ...{ [I in keyof Ws]: Ws[I][] }]]> {
+    return this.derive("cogroup", {}, undefined, others as Dataset<unknown>[]);
+  }
+
+  subtractByKey<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, V]> {
+    return this.derive("subtractByKey", { numPartitions }, undefined, [other]);
+  }
+
+  // ---- actions -----------------------------------------------------------
+
+  collect(): Promise<T[]> {
+    return this.run("collect", {});
+  }
+
+  count(): Promise<number> {
+    return this.run("count", {});
+  }
+
+  /** The first record; the job fails if the dataset is empty. */
+  first(): Promise<T> {
+    return this.run("first", {});
+  }
+
+  take(num: number): Promise<T[]> {
+    return this.run("take", { num });
+  }
+
+  /** The `num` smallest records (by `key(record)` if given). */
+  takeOrdered<E extends Env = NoEnv>(num: number, key?: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<T[]> {
+    return this.run("takeOrdered", { num, fn: fn(key) }, opts);
+  }
+
+  /** The `num` largest records, largest first (by `key(record)` if given). */
+  top<E extends Env = NoEnv>(num: number, key?: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<T[]> {
+    return this.run("top", { num, fn: fn(key) }, opts);
+  }
+
+  reduce<E extends Env = NoEnv>(f: (a: T, b: T, env: E) => T, opts?: EnvOption<E>): Promise<T> {
+    return this.run("reduce", { fn: fn(f, 2) }, opts);
+  }
+
+  fold<E extends Env = NoEnv>(zeroValue: T, f: (a: T, b: T, env: E) => T, opts?: EnvOption<E>): Promise<T> {
+    return this.run("fold", { zeroValue: zeroValue as Json, fn: fn(f, 2) }, opts);
+  }
+
+  aggregate<U, E extends Env = NoEnv>(
+    zeroValue: U,
+    seqOp: (acc: U, x: T, env: E) => U,
+    combOp: (a: U, b: U, env: E) => U,
+    opts?: EnvOption<E>,
+  ): Promise<U> {
+    return this.run("aggregate", { zeroValue: zeroValue as Json, seqOp: fn(seqOp, 2), combOp: fn(combOp, 2) }, opts);
+  }
+
+  sum(this: Dataset<number>): Promise<number> {
+    return this.run("sum", {});
+  }
+
+  min<E extends Env = NoEnv>(key?: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<T> {
+    return this.run("min", { fn: fn(key) }, opts);
+  }
+
+  max<E extends Env = NoEnv>(key?: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<T> {
+    return this.run("max", { fn: fn(key) }, opts);
+  }
+
+  mean(this: Dataset<number>): Promise<number> {
+    return this.run("mean", {});
+  }
+
+  stats(this: Dataset<number>): Promise<StatCounter> {
+    return this.run("stats", {});
+  }
+
+  /** `buckets`: a number of even buckets between min and max, or the sorted bucket edges. Resolves to `[edges, counts]`. */
+  histogram(this: Dataset<number>, buckets: number | number[]): Promise<[number[], number[]]> {
+    return this.run("histogram", { buckets });
+  }
+
+  /** Each distinct record with its count, as `[record, count]` pairs. */
+  countByValue(): Promise<[T, number][]> {
+    return this.run("countByValue", {});
+  }
+
+  isEmpty(): Promise<boolean> {
+    return this.run("isEmpty", {});
+  }
+
+  /** Asks the cluster: file sources are split by the workers' view of the files. */
+  getNumPartitions(): Promise<number> {
+    return this.run("getNumPartitions", {});
+  }
+
+  /** Each key with its number of records, as `[key, count]` pairs. */
+  countByKey<K, V>(this: Dataset<[K, V]>): Promise<[K, number][]> {
+    return this.run("countByKey", {});
+  }
+
+  /** One `[key, value]` pair per key, as an array rather than a Map: keys compare by value, which a JS Map cannot do. */
+  collectAsMap<K, V>(this: Dataset<[K, V]>): Promise<[K, V][]> {
+    return this.run("collectAsMap", {});
+  }
+
+  /** Every value of `key`. */
+  lookup<K, V>(this: Dataset<[K, V]>, key: K): Promise<V[]> {
+    return this.run("lookup", { key: key as Json });
+  }
+
+  /** Writes one part file per partition under the outputs directory, then `_SUCCESS`. */
+  save(path: string, opts: SaveOptions = {}): Promise<SaveResult> {
+    return this.run("save", { path, format: opts.format, mode: opts.mode, header: opts.header });
+  }
+
+  saveAsTextFile(path: string): Promise<SaveResult> {
+    return this.save(path, { format: "text" });
+  }
+
+  // ---- plumbing ----------------------------------------------------------
+
+  private derive<U>(op: string, params: Record<string, Param>, opts?: EnvOption<Env>, others: readonly Dataset<unknown>[] = []): Dataset<U> {
+    const env = envOf(op, opts);
+    const parents = [this.lineage, ...others.map((o) => this.sameContext(o, op).lineage)];
+    return new Dataset<U>(this.context, { op, parents, params: shipParams(op, params, env), env, name: null });
+  }
+
+  /** Async so that a function that cannot be shipped rejects the action's promise rather than throwing. */
+  private async run<R>(op: string, params: Record<string, Param>, opts?: EnvOption<Env>): Promise<R> {
+    const env = envOf(op, opts);
+    return this.context.runAction<R>(this.lineage, { op, params: shipParams(op, params, env), env });
+  }
+
+  private sameContext<U>(other: Dataset<U>, op: string): Dataset<U> {
+    if (!(other instanceof Dataset)) throw new TypeError(`${op} takes datasets, got ${typeof other}`);
+    if (other.context !== this.context) throw new Error(`${op}: the datasets come from different contexts (connect() calls)`);
+    return other;
+  }
+}
+
+function envOf(op: string, opts: EnvOption<Env> | undefined): Record<string, Json> | null {
+  if (opts?.env === undefined) return null;
+  const env = opts.env;
+  if (typeof env !== "object" || env === null || Array.isArray(env)) throw new TypeError(`the env of ${op} must be an object`);
+  return checkJson(env, `the env of ${op}`) as Record<string, Json>;
+}
+
+function shipParams(op: string, params: Record<string, Param>, env: Record<string, Json> | null): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  const envKeys = Object.keys(env ?? {});
+  for (const [param, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    out[param] = value instanceof UserFn
+      ? shipFunction(value.fn, { op, param, arity: value.arity, envKeys })
+      : checkJson(value, `the ${param} of ${op}`);
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+// Assembles the JobSpec JSON (DESIGN.md section 3) from a Dataset's lineage:
+// every node reachable from the action's input once (a Dataset read by two
+// others is one node), in topological order, with readable unique ids. Pure;
+// called by dataset.ts when an action runs, and by tests to see the JSON.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** What a Dataset remembers of how it is computed: one JobSpec node, not yet named. */
+export interface LineageNode {
+  readonly op: string;
+  readonly parents: readonly LineageNode[];
+  /** The op's parameters, functions already shipped as source. */
+  readonly params: Readonly<Record<string, Json>>;
+  readonly env: Readonly<Record<string, Json>> | null;
+  /** Set by Dataset.setName; becomes the node's id. */
+  name: string | null;
+}
+
+export interface JobSpecNode {
+  id: string;
+  op: string;
+  input?: string;
+  inputs?: string[];
+  env?: Record<string, Json>;
+  [param: string]: Json | undefined;
+}
+
+export interface JobSpecAction {
+  op: string;
+  input: string;
+  env?: Record<string, Json>;
+  [param: string]: Json | undefined;
+}
+
+export interface JobSpec {
+  name: string;
+  nodes: JobSpecNode[];
+  action: JobSpecAction;
+}
+
+export interface ActionRequest {
+  op: string;
+  params: Record<string, Json>;
+  env: Record<string, Json> | null;
+}
+
+/** Ops whose inputs are a list (`inputs`), even when the list has one entry. */
+const MULTI_INPUT = new Set(["union", "join", "leftOuterJoin", "rightOuterJoin", "fullOuterJoin", "cogroup", "subtract", "subtractByKey", "intersection", "cartesian"]);
+
+export function buildJobSpec(name: string, input: LineageNode, action: ActionRequest): JobSpec {
+  const order = topologicalOrder(input);
+  const ids = assignIds(order);
+  const nodes = order.map((n) => specNode(n, ids));
+  const act: JobSpecAction = { op: action.op, input: ids.get(input)!, ...action.params };
+  if (action.env) act.env = action.env;
+  return { name, nodes, action: act };
+}
+
+function specNode(n: LineageNode, ids: Map<LineageNode, string>): JobSpecNode {
+  const node: JobSpecNode = { id: ids.get(n)!, op: n.op };
+  const parents = n.parents.map((p) => ids.get(p)!);
+  if (MULTI_INPUT.has(n.op) || parents.length > 1) node.inputs = parents;
+  else if (parents.length === 1) node.input = parents[0]!;
+  Object.assign(node, n.params);
+  if (n.env) node.env = n.env;
+  return node;
+}
+
+/** Parents before children; each node once, however many paths lead to it. */
+function topologicalOrder(root: LineageNode): LineageNode[] {
+  const order: LineageNode[] = [];
+  const seen = new Set<LineageNode>();
+  // Iterative, so a lineage thousands of ops long does not overflow the stack.
+  const stack: { node: LineageNode; next: number }[] = [{ node: root, next: 0 }];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack.at(-1)!;
+    const parent = top.node.parents[top.next++];
+    if (parent === undefined) {
+      order.push(top.node);
+      stack.pop();
+    } else if (!seen.has(parent)) {
+      seen.add(parent);
+      stack.push({ node: parent, next: 0 });
+    }
+  }
+  return order;
+}
+
+/** Ids are the names given with setName, else the op; repeats get "-2", "-3", …. Given names are served first. */
+function assignIds(order: LineageNode[]): Map<LineageNode, string> {
+  const ids = new Map<LineageNode, string>();
+  const taken = new Set<string>();
+  const claim = (n: LineageNode, base: string) => {
+    let id = base;
+    for (let i = 2; taken.has(id); i++) id = `${base}-${i}`;
+    taken.add(id);
+    ids.set(n, id);
+  };
+  for (const n of order) if (n.name) claim(n, n.name);
+  for (const n of order) if (!n.name) claim(n, n.op);
+  return ids;
+}
+
+/** Throws unless `value` survives JSON unchanged (what env, data and zero values travel as). */
+export function checkJson(value: unknown, what: string): Json {
+  const problem = jsonProblem(value, "", new Set());
+  if (problem) throw new TypeError(`${what} must be JSON data: ${problem}`);
+  return value as Json;
+}
+
+function jsonProblem(v: unknown, path: string, seen: Set<object>): string | null {
+  const at = path ? ` at ${path}` : "";
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return null;
+    case "number":
+      return Number.isFinite(v) ? null : `${v}${at} is not a JSON number`;
+    case "object": {
+      if (v === null) return null;
+      if (seen.has(v)) return `a cycle${at}`;
+      seen.add(v);
+      const proto = Object.getPrototypeOf(v);
+      if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) {
+        return `a ${v.constructor?.name ?? "class instance"}${at} is not a plain object or array`;
+      }
+      for (const [k, item] of Object.entries(v)) {
+        const p = jsonProblem(item, Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`, seen);
+        if (p) return p;
+      }
+      seen.delete(v);
+      return null;
+    }
+    default:
+      return `${v === undefined ? "undefined" : `a ${typeof v}`}${at} cannot be sent to the workers`;
+  }
+}

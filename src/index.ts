@@ -1,0 +1,9 @@
+// The public API of the `minispark` package (package.json "exports"): the
+// TypeScript library of DESIGN.md section 5 — connect() and the Context, typed
+// Datasets, the JobSpec types it builds — and the REST client for tools that
+// follow jobs themselves. Everything else in src/ is internal.
+export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, type FileOptions, type JobRunner } from "./client/context.js";
+export { Dataset, type Env, type EnvOption, type NoEnv, type SaveOptions, type SaveResult, type StatCounter } from "./client/dataset.js";
+export { ClosureError } from "./client/closure.js";
+export { type Json, type JobSpec, type JobSpecAction, type JobSpecNode } from "./client/job-builder.js";
+export { JobFailedError, MinisparkClient, type JobInfo, type JobStatus } from "./client/rest-client.js";
