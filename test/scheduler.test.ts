@@ -260,7 +260,7 @@ describe('Scheduler: stages and map outputs', () => {
       const l = h.launch(1, r);
       assert.equal(l.task.outputShuffle, null);
       assert.deepEqual(l.task.inputs, {
-        0: [
+        [`0/${r}`]: [
           { mapId: 0, workerId: 'w1', address: 'w1:7000', bytes: 1000 + r },
           { mapId: 1, workerId: 'w2', address: 'w2:7000', bytes: 1100 + r },
         ],
@@ -280,8 +280,8 @@ describe('Scheduler: stages and map outputs', () => {
     assert.deepEqual(h.take(), []);
     h.finish(h.launch(0, 1));
     assert.deepEqual(h.take(), ['2.0@w1', '2.1@w1']);
-    assert.deepEqual(Object.keys(h.launch(2, 1).task.inputs), ['0', '1']);
-    assert.equal(h.launch(2, 1).task.inputs[1]!.length, 1);
+    assert.deepEqual(Object.keys(h.launch(2, 1).task.inputs), ['0/1', '1/1']);
+    assert.equal(h.launch(2, 1).task.inputs['1/1']!.length, 1);
   });
 
   it('completes a job when its result stage completes, calling jobEnded once', () => {
@@ -477,7 +477,7 @@ describe('Scheduler: lost map output', () => {
     assert.deepEqual(h.statuses(), ['COMPLETED', 'RUNNING']);
     assert.deepEqual(h.take(), ['1.0@w2']);
     assert.deepEqual(h.launch(1, 0).task.inputs, {
-      0: [
+      '0/0': [
         { mapId: 0, workerId: 'w1', address: 'w1:7000', bytes: 1000 },
         { mapId: 1, workerId: 'w1', address: 'w1:7000', bytes: 2100 },
       ],
@@ -486,7 +486,7 @@ describe('Scheduler: lost map output', () => {
     // The other reducer was launched with the old location; its fetch failure finds the output already re-made.
     assert.equal(h.fetchFail(h.launch(1, 1), 1, 'w2'), true);
     assert.deepEqual(h.take(), ['1.1@w1'], 'no map task re-runs for an output that moved');
-    assert.equal(h.launch(1, 1).task.inputs[0]![1]!.workerId, 'w1');
+    assert.equal(h.launch(1, 1).task.inputs['0/1']![1]!.workerId, 'w1');
     assert.deepEqual(h.statuses(), ['COMPLETED', 'RUNNING']);
 
     h.finish(h.launch(1, 0));
@@ -529,7 +529,7 @@ describe('Scheduler: lost map output', () => {
 
     h.finish(h.launch(0, 1));
     assert.deepEqual(h.take(), ['1.1@w1']);
-    assert.deepEqual(h.launch(1, 1).task.inputs[0]!.map((b) => b.workerId), ['w1', 'w1']);
+    assert.deepEqual(h.launch(1, 1).task.inputs['0/1']!.map((b) => b.workerId), ['w1', 'w1']);
     h.finish(h.launch(1, 0));
     h.finish(h.launch(1, 1));
     assert.equal(job.status, 'COMPLETED');
@@ -557,7 +557,7 @@ describe('Scheduler: lost map output', () => {
     assert.deepEqual(h.tracker.missing(job.id, 0, 1), [0], 'shuffle 0 was on w1');
     assert.deepEqual(h.statuses(), ['COMPLETED', 'COMPLETED', 'RUNNING']);
     assert.deepEqual(h.take(), ['2.0@w2']);
-    assert.deepEqual(h.launch(2, 0).task.inputs, { 1: [{ mapId: 0, workerId: 'w2', address: 'w2:7000', bytes: 1000 }] });
+    assert.deepEqual(h.launch(2, 0).task.inputs, { '1/0': [{ mapId: 0, workerId: 'w2', address: 'w2:7000', bytes: 1000 }] });
     h.finish(h.launch(2, 0));
     assert.equal(job.status, 'COMPLETED');
   });

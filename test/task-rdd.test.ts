@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { InputSplit, Rdd } from "../src/plan/physical.js";
-import { sliceBounds, taskRdd } from "../src/plan/task-rdd.js";
+import { shuffleBlocksRead, sliceBounds, taskRdd } from "../src/plan/task-rdd.js";
+import { asShuffleId } from "../src/common/ids.js";
 import { computePartition, type ComputeContext } from "../src/worker/rdd-compute.js";
 
 const ctx = (): ComputeContext => ({
@@ -48,5 +49,18 @@ describe("taskRdd", () => {
   it("a pruned tree refuses a partition it was not sent", () => {
     const pruned = taskRdd(par("a", [1, 2, 3, 4], 2), 0);
     assert.throws(() => all(pruned, 1), /was not sent the slice of partition 1 of node "a"/);
+  });
+});
+
+describe("shuffleBlocksRead", () => {
+  const shuffled = (s: number, n: number): Rdd => ({ kind: "shuffled", node: `s${s}`, op: "reduceByKey", shuffles: [asShuffleId(s)], read: { type: "groupByKey" }, numPartitions: n });
+
+  it("maps a task's partition through unions, cartesians and coalesces to the reduce partitions it reads", () => {
+    const u: Rdd = { kind: "union", node: "u", parents: [shuffled(0, 2), shuffled(1, 3)], numPartitions: 5 };
+    assert.deepEqual([0, 1, 2, 3, 4].map((p) => shuffleBlocksRead(u, p)), [[[0, 0]], [[0, 1]], [[1, 0]], [[1, 1]], [[1, 2]]]);
+    const c: Rdd = { kind: "cartesian", node: "c", parents: [shuffled(0, 2), shuffled(1, 3)], numPartitions: 6 };
+    assert.deepEqual(shuffleBlocksRead(c, 4), [[0, 1], [1, 1]]);
+    const co: Rdd = { kind: "coalesce", node: "co", parent: shuffled(2, 4), numPartitions: 2 };
+    assert.deepEqual(shuffleBlocksRead(co, 1), [[2, 2], [2, 3]]);
   });
 });

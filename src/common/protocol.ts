@@ -56,8 +56,8 @@ export interface TaskLaunch {
   stage: Stage;
   /** The shuffle this stage writes, with its bounds when range-partitioned. */
   outputShuffle: ShuffleDep | null;
-  /** For each shuffle this stage reads: where this partition's blocks are. */
-  inputs: Record<number, BlockLocation[]>;
+  /** Where the blocks this task reads are, by "<shuffle>/<reduce partition>" (see plan/task-rdd.ts blockKey). */
+  inputs: Record<string, BlockLocation[]>;
 }
 
 export interface TaskMetrics {

@@ -13,9 +13,8 @@ import type { Json } from "../plan/keys.js";
 import { applyProbe } from "../plan/probes.js";
 import type { JobPlan } from "../plan/physical.js";
 import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
-import { taskRdd } from "../plan/task-rdd.js";
+import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
 import { validateJobSpec } from "../plan/validate.js";
-import { shufflesRead } from "../master/scheduler.js";
 import { listSplits } from "../worker/input/splits.js";
 import { commitOutput, prepareOutput } from "../worker/output-files.js";
 import { runTask } from "../worker/task-runner.js";
@@ -62,9 +61,9 @@ function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string): TaskRes
   for (const stage of plan.stages) {
     const outputs: TaskResult[] = [];
     for (let p = 0; p < stage.numTasks; p++) {
-      const inputs: Record<number, BlockLocation[]> = {};
-      for (const s of shufflesRead(stage.rdd)) {
-        inputs[s] = sizes.get(s)!.map((perReduce, mapId) => ({ mapId, workerId: SELF, address: "inline", bytes: perReduce[p] ?? 0 }));
+      const inputs: Record<string, BlockLocation[]> = {};
+      for (const [s, reduce] of shuffleBlocksRead(stage.rdd, p)) {
+        inputs[blockKey(s, reduce)] = sizes.get(s)!.map((perReduce, mapId) => ({ mapId, workerId: SELF, address: "inline", bytes: perReduce[reduce] ?? 0 }));
       }
       const outputShuffle = stage.output.type === "shuffle" ? plan.shuffles[stage.output.shuffle]! : null;
       const { result } = runTask(

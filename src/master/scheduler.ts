@@ -8,8 +8,8 @@ import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId 
 import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.js";
 import { PROTOCOL_VERSION } from "../common/protocol.js";
 import { applyProbe } from "../plan/probes.js";
-import type { Rdd, Stage } from "../plan/physical.js";
-import { taskRdd } from "../plan/task-rdd.js";
+import type { Stage } from "../plan/physical.js";
+import { blockKey, shuffleBlocksRead, shufflesRead, taskRdd } from "../plan/task-rdd.js";
 import { newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
@@ -236,11 +236,11 @@ export class Scheduler {
     });
   }
 
-  private inputsOf(job: JobRun, stage: Stage, partition: number): Record<number, BlockLocation[]> {
-    const inputs: Record<number, BlockLocation[]> = {};
-    for (const s of shufflesRead(stage.rdd)) {
+  private inputsOf(job: JobRun, stage: Stage, partition: number): Record<string, BlockLocation[]> {
+    const inputs: Record<string, BlockLocation[]> = {};
+    for (const [s, reduce] of shuffleBlocksRead(stage.rdd, partition)) {
       const numMaps = job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
-      inputs[s] = this.tracker.locations(job.id, s, numMaps, partition);
+      inputs[blockKey(s, reduce)] = this.tracker.locations(job.id, s, numMaps, reduce);
     }
     return inputs;
   }
@@ -379,19 +379,5 @@ export class Scheduler {
       }
     }
     this.listener.jobEnded(job);
-  }
-}
-
-/** The shuffles a stage's RDD tree reads. */
-export function shufflesRead(rdd: Rdd): ShuffleId[] {
-  switch (rdd.kind) {
-    case "shuffled":
-      return rdd.shuffles;
-    case "narrow":
-      return shufflesRead(rdd.parent);
-    case "union":
-      return rdd.parents.flatMap(shufflesRead);
-    default:
-      return [];
   }
 }

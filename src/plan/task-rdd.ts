@@ -4,6 +4,7 @@
 // so that launch messages stay small however many partitions a stage has.
 // Partition numbering is kept, so the worker computes exactly as on the full
 // tree. Pure; used by the scheduler when it launches a task.
+import type { ShuffleId } from "../common/ids.js";
 import type { Rdd } from "./physical.js";
 
 /** Spark's ParallelCollectionRDD slicing: slice p is [floor(p * len / n), floor((p + 1) * len / n)). */
@@ -54,5 +55,62 @@ function emptied(rdd: Rdd): Rdd {
       return { ...rdd, parents: rdd.parents.map(emptied) };
     default:
       return rdd;
+  }
+}
+
+/** Every shuffle a stage's RDD tree reads. */
+export function shufflesRead(rdd: Rdd): ShuffleId[] {
+  switch (rdd.kind) {
+    case "shuffled":
+      return rdd.shuffles;
+    case "narrow":
+    case "coalesce":
+    case "zipWithIndex":
+      return shufflesRead(rdd.parent);
+    case "union":
+    case "cartesian":
+      return rdd.parents.flatMap(shufflesRead);
+    default:
+      return [];
+  }
+}
+
+/** Names one reduce partition of one shuffle, as a key of a task's block locations. */
+export function blockKey(shuffle: number, reducePartition: number): string {
+  return `${shuffle}/${reducePartition}`;
+}
+
+/**
+ * The [shuffle, reduce partition] pairs task `partition` reads: not simply its
+ * own number once a union, cartesian or coalesce maps it onto other partitions
+ * of a shuffled input.
+ */
+export function shuffleBlocksRead(rdd: Rdd, partition: number): [ShuffleId, number][] {
+  switch (rdd.kind) {
+    case "shuffled":
+      return rdd.shuffles.map((s) => [s, partition]);
+    case "narrow":
+    case "zipWithIndex":
+      return shuffleBlocksRead(rdd.parent, partition);
+    case "coalesce": {
+      const [from, to] = sliceBounds(partition, rdd.numPartitions, rdd.parent.numPartitions);
+      const out: [ShuffleId, number][] = [];
+      for (let p = from; p < to; p++) out.push(...shuffleBlocksRead(rdd.parent, p));
+      return out;
+    }
+    case "cartesian": {
+      const [left, right] = rdd.parents;
+      return [...shuffleBlocksRead(left, Math.floor(partition / right.numPartitions)), ...shuffleBlocksRead(right, partition % right.numPartitions)];
+    }
+    case "union": {
+      let p = partition;
+      for (const parent of rdd.parents) {
+        if (p < parent.numPartitions) return shuffleBlocksRead(parent, p);
+        p -= parent.numPartitions;
+      }
+      return [];
+    }
+    default:
+      return [];
   }
 }

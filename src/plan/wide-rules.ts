@@ -39,7 +39,9 @@ export function planWideOp(pl: Planner, node: NodeSpec, inputs: PlannedInput[], 
 
   if (node.op in COGROUPS) {
     const { emit, keyed } = COGROUPS[node.op]!;
-    const shuffles = inputs.map((x) => pl.shuffle(keyed ? pl.narrow(x.rdd, "pairWithNull", null, {}) : x.rdd, x.parents, n, HASH, keyed ? { type: "first" } : null));
+    // subtract keeps every occurrence on its left, so only intersection and subtract's right side may drop duplicates early.
+    const dedupe = (i: number) => keyed && !(node.op === "subtract" && i === 0);
+    const shuffles = inputs.map((x, i) => pl.shuffle(keyed ? pl.narrow(x.rdd, "pairWithNull", null, {}) : x.rdd, x.parents, n, HASH, dedupe(i) ? { type: "first" } : null));
     return pl.shuffleRead(node.id, node.op, shuffles, n, { type: "cogroup", emit }, parents);
   }
   switch (node.op) {

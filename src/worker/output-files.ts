@@ -125,13 +125,27 @@ export function prepareOutput(dataDir: string, path: string, mode: "error" | "ov
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.mkdirSync(dir, { recursive: true });
+  reserve(dir, path, jobId);
+}
+
+/**
+ * Makes the directory appear with its marker already inside (built under a
+ * temporary name, then renamed), so a worker racing on a shared volume never
+ * sees it without its owner.
+ */
+function reserve(dir: string, path: string, jobId: string): void {
+  fs.mkdirSync(join(dir, ".."), { recursive: true });
+  const tmp = `${dir}.${jobId}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.mkdirSync(tmp);
+  fs.writeFileSync(join(tmp, MARKER), jobId);
   try {
-    fs.writeFileSync(join(dir, MARKER), jobId, { flag: "wx" });
+    fs.renameSync(tmp, dir);
   } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
     const owner = readMarker(dir);
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST" || owner !== jobId) {
-      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" was just taken by job ${owner}`);
+    if ((code !== "ENOTEMPTY" && code !== "EEXIST") || owner !== jobId) {
+      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" was just taken${owner ? ` by job ${owner}` : ""}`);
     }
   }
 }

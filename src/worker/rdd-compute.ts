@@ -22,7 +22,7 @@ export type Batches = Iterable<unknown[]>;
 export interface ComputeContext {
   dataDir: string;
   blocks: BlockSource;
-  inputs: Record<number, BlockLocation[]>;
+  inputs: Record<string, BlockLocation[]>;
   metrics: { recordsIn: number; bytesRead: number };
 }
 

@@ -8,6 +8,7 @@ import { KeyMap } from "../plan/key-map.js";
 import { compareKeys } from "../plan/keys.js";
 import type { Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
+import { blockKey } from "../plan/task-rdd.js";
 import type { Batches, ComputeContext } from "./rdd-compute.js";
 import { asPair } from "./narrow-ops.js";
 import { compileFunction, userError, type UserFn } from "./user-function.js";
@@ -20,8 +21,10 @@ export interface BlockSource {
 const BATCH = 1024;
 
 function* records(shuffleId: number, partition: number, ctx: ComputeContext): Iterable<unknown[]> {
-  const locations = (ctx.inputs[shuffleId] ?? []).filter((l) => l.bytes > 0);
-  for (const block of ctx.blocks.blocks(shuffleId, partition, locations)) yield* decodeFrames(block);
+  const locations = ctx.inputs[blockKey(shuffleId, partition)];
+  if (!locations) throw new Error(`task was not told where the blocks of shuffle ${shuffleId}, partition ${partition} are`);
+  const nonEmpty = locations.filter((l) => l.bytes > 0);
+  for (const block of ctx.blocks.blocks(shuffleId, partition, nonEmpty)) yield* decodeFrames(block);
 }
 
 export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: number, ctx: ComputeContext): Batches {
