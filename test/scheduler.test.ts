@@ -85,7 +85,7 @@ class Harness {
   submit(spec: unknown, id = 'job-1', defaultParallelism = 2): JobRun {
     const job = validateJobSpec(spec);
     const plan = planJob(job, { splits: {}, defaultParallelism });
-    const run = this.scheduler.submit(asJobId(id), job.name, plan, job.maxTaskRetries);
+    const run = this.scheduler.submit(asJobId(id), job.name, plan, { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 });
     this.checkSlots();
     return run;
   }
@@ -438,6 +438,24 @@ describe('Scheduler: failures and retries', () => {
   });
 });
 
+describe('Scheduler: task timeouts', () => {
+  it('stops an attempt past its timeout, counts it as failed and retries it on another worker', () => {
+    const h = new Harness([['w1', 1], ['w2', 1]]);
+    const job = h.submit({ taskTimeoutMs: 1000, nodes: [nums(1)], action: { op: 'count', input: 'nums' } });
+    const first = h.launch(0, 0);
+    assert.equal(first.worker, 'w1');
+    h.clock += 999;
+    h.scheduler.checkTimeouts();
+    assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING');
+    h.clock += 2;
+    h.scheduler.checkTimeouts();
+    const task = job.stages[0]!.tasks[0]!;
+    assert.deepEqual([task.attempts[0]!.state, task.attempts[0]!.error, task.failures], ['TIMED_OUT', 'timed out after 1000 ms', 1]);
+    assert.deepEqual(h.kills, [`${first.task.attemptId}@w1`]);
+    assert.equal(h.launch(0, 0).worker, 'w2', 'the retry goes to another worker');
+  });
+});
+
 describe('Scheduler: reconciling with heartbeats', () => {
   it('an attempt two heartbeats do not list, past the launch grace, is lost and runs again', () => {
     const h = new Harness([['w1', 1]]);
@@ -633,15 +651,16 @@ describe('Scheduler: attempt ids', () => {
     const h = new Harness([['w1', 2], ['w2', 2]]);
     h.submit(twoStages(2, 2));
     h.fail(h.launch(0, 0), 'x');
-    h.finish(h.launch(0, 0));
+    const retried = h.launch(0, 0);
+    h.finish(retried);
     h.finish(h.launch(0, 1));
-    h.fetchFail(h.launch(1, 1), 0, 'w1');
+    h.fetchFail(h.launch(1, 1), 0, retried.worker);
     h.finish(h.launch(0, 0));
     h.submit(oneStage(1), 'job-2');
     const ids = h.launches.map((l) => l.task.attemptId as string);
-    assert.deepEqual(ids, ['job-1.0.0.0', 'job-1.0.1.0', 'job-1.0.0.1', 'job-1.1.0.0', 'job-1.1.1.0', 'job-1.0.0.2', 'job-1.1.1.1', 'job-2.0.0.0']);
+    assert.deepEqual([...ids].sort(), ['job-1.0.0.0', 'job-1.0.0.1', 'job-1.0.0.2', 'job-1.0.1.0', 'job-1.1.0.0', 'job-1.1.1.0', 'job-1.1.1.1', 'job-2.0.0.0']);
     assert.equal(new Set(ids).size, ids.length);
-    assert.deepEqual(h.launches.map((l) => l.task.attempt), [0, 0, 1, 0, 0, 2, 1, 0]);
+    assert.deepEqual(h.launches.map((l) => l.task.attempt), ids.map((id) => Number(id.split('.').pop())));
   });
 });
 

@@ -46,6 +46,7 @@ describe('validateJobSpec: accepted specs', () => {
       action: { op: 'save', input: 'counts', params: { path: 'wordcount', format: 'text' }, env: {} },
       parallelism: null,
       maxTaskRetries: DEFAULT_MAX_TASK_RETRIES,
+      taskTimeoutMs: null,
     });
     assert.equal(DEFAULT_MAX_TASK_RETRIES, 3);
   });

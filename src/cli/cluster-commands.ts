@@ -14,6 +14,8 @@ const MASTER_USAGE = `usage: minispark master [options]
   --token <secret>         require this bearer token (or MINISPARK_TOKEN)
   --worker-timeout <dur>   a worker unheard this long is DEAD (default 10s)
   --no-user-code           accept only jobs whose functions are built-ins
+  --task-timeout <dur>     stop a task attempt running longer (default 1h; 0 = never);
+                           a job may set its own "taskTimeoutMs"
   --log-level <level>      debug | info | warn | error (default info)
   --log-format <fmt>       json | pretty (default: pretty on a terminal)`;
 
@@ -52,7 +54,7 @@ function runUntilSignal(stop: () => Promise<void>): void {
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
     MASTER_USAGE,
   );
   if (values.help) return void console.log(MASTER_USAGE);
@@ -66,6 +68,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
     token: token(values.token),
     workerTimeoutMs: values["worker-timeout"] ? parseDuration(values["worker-timeout"], "--worker-timeout") : 10_000,
     userCode: !values["no-user-code"],
+    taskTimeoutMs: values["task-timeout"] ? parseDuration(values["task-timeout"], "--task-timeout") : 3_600_000,
   });
   await master.start();
   runUntilSignal(() => master.stop());

@@ -48,6 +48,8 @@ const GLOBALS: ReadonlySet<string> = new Set([
   "parseInt", "parseFloat", "isNaN", "isFinite",
   "encodeURIComponent", "decodeURIComponent", "encodeURI", "decodeURI", "escape", "unescape",
   "console", "structuredClone", "queueMicrotask", "atob", "btoa",
+  // minispark's own: TaskContext.get().attemptNumber() and friends, as in Spark.
+  "TaskContext",
   "TextEncoder", "TextDecoder", "URL", "URLSearchParams", "Buffer",
 ]);
 

@@ -82,8 +82,9 @@ export class LocalCluster {
     return { child, exited };
   }
 
-  private async startMaster(): Promise<void> {
-    const args = ["master", "--host", "127.0.0.1", "--port", "0", "--db", join(this.tmpDir, "minispark.db")];
+  /** Starts the master on `port` (0: any free one) over the cluster's job database. */
+  private async startMaster(port = 0): Promise<void> {
+    const args = ["master", "--host", "127.0.0.1", "--port", String(port), "--db", join(this.tmpDir, "minispark.db")];
     if (this.opts.workerTimeoutMs) args.push("--worker-timeout", `${this.opts.workerTimeoutMs}ms`);
     args.push(...(this.opts.masterArgs ?? []));
     this.master = this.spawn(args, "master");
@@ -101,6 +102,20 @@ export class LocalCluster {
       });
     });
     this.client = new MinisparkClient(this.masterUrl, this.token);
+  }
+
+  /** Kills the master (SIGKILL unless told otherwise) and waits for it to be gone. */
+  async killMaster(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const m = this.master;
+    if (!m) return;
+    m.child.kill(signal);
+    await m.exited;
+    this.master = null;
+  }
+
+  /** Starts a master again on the same address and database, as an operator restarting it would. */
+  async restartMaster(): Promise<void> {
+    await this.startMaster(Number(new URL(this.masterUrl).port));
   }
 
   /** Starts one more worker process; returns it. */

@@ -15,7 +15,7 @@ import type { JobPlan, Stage } from "../plan/physical.js";
 export type JobStatus = "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
 export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
 export type TaskStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED";
-export type AttemptState = "RUNNING" | "FINISHED" | "FAILED" | "FETCH_FAILED" | "KILLED" | "LOST" | "LAUNCH_FAILED";
+export type AttemptState = "RUNNING" | "FINISHED" | "FAILED" | "FETCH_FAILED" | "KILLED" | "LOST" | "LAUNCH_FAILED" | "TIMED_OUT";
 
 export interface Attempt {
   id: AttemptId;
@@ -54,6 +54,12 @@ export interface StageRun {
   fetchFailures: number;
 }
 
+export interface JobLimits {
+  maxTaskRetries: number;
+  /** 0: no limit. */
+  taskTimeoutMs: number;
+}
+
 export interface JobRun {
   id: JobId;
   name: string;
@@ -61,18 +67,21 @@ export interface JobRun {
   status: JobStatus;
   stages: StageRun[];
   maxTaskRetries: number;
+  /** 0: no limit. */
+  taskTimeoutMs: number;
   startedAt: number;
   finishedAt: number | null;
   error: string | null;
 }
 
-export function newJobRun(id: JobId, name: string, plan: JobPlan, maxTaskRetries: number, now: number): JobRun {
+export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLimits, now: number): JobRun {
   return {
     id,
     name,
     plan,
     status: "RUNNING",
-    maxTaskRetries,
+    maxTaskRetries: limits.maxTaskRetries,
+    taskTimeoutMs: limits.taskTimeoutMs,
     startedAt: now,
     finishedAt: null,
     error: null,

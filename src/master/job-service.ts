@@ -11,7 +11,8 @@ import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
 import type { JobRun } from "./job-run.js";
-import type { JobRow, JobStore } from "./job-store.js";
+import type { JobRow, JobStore, StoredMapOutput } from "./job-store.js";
+import type { JobPlan } from "../plan/physical.js";
 import { jobView, type JobView } from "./job-view.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { Scheduler } from "./scheduler.js";
@@ -21,13 +22,22 @@ import type { WorkerRegistry } from "./worker-registry.js";
 /** Spark's default for textFile-style sources: at most this many max-size splits per file. */
 const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+
+interface PendingJob {
+  id: JobId;
+  job: ValidJob;
+  tries: number;
+  firstError: number | null;
+  /** For a job that was running when an earlier master stopped. */
+  resume: { plan: JobPlan; outputs: StoredMapOutput[]; notBefore: number } | null;
+}
 /** A job whose start keeps failing on our side (not a refusal of the job) is failed after this many tries over this long. */
 const MAX_START_TRIES = 5;
 const START_GIVE_UP_MS = 60_000;
 
 export class JobService {
   /** Accepted jobs waiting to start, oldest first; `tries` counts starts that failed on our side. */
-  private readonly pending: { id: JobId; job: ValidJob; tries: number; firstError: number | null }[] = [];
+  private readonly pending: PendingJob[] = [];
   private starting = false;
   private scheduler!: Scheduler;
 
@@ -39,18 +49,26 @@ export class JobService {
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly validation: ValidateOptions,
+    private readonly limits: { taskTimeoutMs: number },
   ) {}
 
   attach(scheduler: Scheduler): void {
     this.scheduler = scheduler;
   }
 
-  /** Re-queues jobs a previous master process left unfinished. */
-  recover(): void {
+  /**
+   * Re-queues jobs a previous master process left unfinished. A job that was
+   * running resumes with its stored plan and the map outputs its workers still
+   * hold, once the workers have had a lease's time to register again.
+   */
+  recover(leaseMs: number): void {
     for (const row of this.store.unfinishedJobs()) {
       try {
-        this.pending.push({ id: row.id, job: validateJobSpec(row.spec, this.validation), tries: 0, firstError: null });
-        this.log.info("job recovered after restart", { jobId: row.id, status: row.status });
+        const job = validateJobSpec(row.spec, this.validation);
+        const resume = row.status === "RUNNING" && row.plan ? { plan: row.plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
+        this.pending.push({ id: row.id, job, tries: 0, firstError: null, resume });
+        this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
+        this.log.info("job recovered after restart", { jobId: row.id, status: row.status, map_outputs: resume?.outputs.length ?? 0 });
       } catch (e) {
         this.store.endJob(row.id, "FAILED", this.now(), `cannot be resumed: ${errorMessage(e)}`, null, null);
       }
@@ -68,7 +86,8 @@ export class JobService {
     const id = newJobId(this.now());
     this.store.insertJob(id, job.name, spec, this.now());
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
-    this.pending.push({ id, job, tries: 0, firstError: null });
+    this.pending.push({ id, job, tries: 0, firstError: null, resume: null });
+    this.store.event(this.now(), id, "job submitted", { name: job.name });
     void this.startPending();
     return id;
   }
@@ -78,13 +97,13 @@ export class JobService {
     const view = jobView(row, this.scheduler.job(id), this.now());
     // The row is authoritative for the end: a job whose output is still being committed is not done yet.
     if (!TERMINAL.has(row.status)) view.status = this.scheduler.job(id) ? "RUNNING" : "PENDING";
-    return view;
+    return { ...view, events: this.store.events(id).slice(-200) };
   }
 
   list(limit: number): JobView[] {
     return this.store.listJobs(limit).map((row) => {
       const v = this.view(row.id);
-      return { ...v, stages: [] };
+      return { ...v, stages: [], failedTasks: [], events: [] };
     });
   }
 
@@ -126,6 +145,7 @@ export class JobService {
     try {
       while (this.pending.length > 0 && this.registry.alive().length > 0) {
         const next = this.pending[0]!;
+        if (next.resume && this.now() < next.resume.notBefore) break;
         if (!(await this.start(next))) break;
         // By id: the job may have been cancelled (and removed) while it was starting.
         const i = this.pending.indexOf(next);
@@ -137,7 +157,7 @@ export class JobService {
   }
 
   /** false when the job must wait and be tried again; true when it started, failed or was cancelled meanwhile. */
-  private async start(entry: JobService["pending"][number]): Promise<boolean> {
+  private async start(entry: PendingJob): Promise<boolean> {
     const { id, job } = entry;
     const workers = this.registry.alive();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
@@ -149,16 +169,18 @@ export class JobService {
         maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? MAX_PARTITION_BYTES,
         splittable: !(n.op === "csv" && n.params.multiLine === true),
       }));
-      const splits = sources.length > 0 ? await this.workers.listSplits(worker.address, sources) : {};
-      const plan = planJob(job, { splits, defaultParallelism: this.defaultParallelism() });
+      const plan = entry.resume?.plan ?? planJob(job, { splits: sources.length > 0 ? await this.workers.listSplits(worker.address, sources) : {}, defaultParallelism: this.defaultParallelism() });
       if (job.action.op === "save") {
         const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
         await Promise.all(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, job.action.params.path as string, mode)));
       }
       if (!this.pending.includes(entry)) return true;
-      this.store.startJob(id, this.now());
-      this.log.info("job started", { jobId: id, stages: plan.stages.length, tasks: plan.stages.reduce((n, s) => n + s.numTasks, 0) });
-      this.scheduler.submit(id, job.name, plan, job.maxTaskRetries);
+      this.store.startJob(id, this.now(), plan);
+      const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
+      this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
+      this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
+      const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
+      this.scheduler.submit(id, job.name, plan, limits, entry.resume?.outputs ?? []);
       return true;
     } catch (e) {
       const refused = e instanceof MinisparkError && e.status < 500;
@@ -205,6 +227,7 @@ export class JobService {
     view.status = status;
     view.error = error;
     this.store.endJob(run.id, status, this.now(), error, result, view);
+    this.store.event(this.now(), run.id, "job ended", { status, error });
     this.log.info("job ended", { jobId: run.id, status, duration_ms: this.now() - run.startedAt, error });
     this.dropShuffle(run.id);
     this.scheduler.forget(run.id);

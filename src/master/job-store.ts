@@ -6,7 +6,9 @@ import Database from "better-sqlite3";
 import fs from "node:fs";
 import { dirname } from "node:path";
 import type { JobId, WorkerId } from "../common/ids.js";
+import type { JobPlan } from "../plan/physical.js";
 import type { Attempt, JobStatus } from "./job-run.js";
+import type { MapStatus } from "./map-output-tracker.js";
 
 export interface JobRow {
   id: JobId;
@@ -21,6 +23,14 @@ export interface JobRow {
   result: { action: string; value: unknown } | null;
   /** The job's last view (stages, metrics), kept when it ends. */
   view: unknown;
+  /** The plan it runs (with probe results as they come), so a restarted master resumes it unchanged. */
+  plan: JobPlan | null;
+}
+
+export interface StoredMapOutput {
+  shuffle: number;
+  mapId: number;
+  status: MapStatus;
 }
 
 interface JobRecord {
@@ -34,6 +44,7 @@ interface JobRecord {
   error: string | null;
   result_json: string | null;
   view_json: string | null;
+  plan_json: string | null;
 }
 
 const SCHEMA = `
@@ -47,8 +58,26 @@ CREATE TABLE IF NOT EXISTS jobs (
   finished_at INTEGER,
   error TEXT,
   result_json TEXT,
-  view_json TEXT
+  view_json TEXT,
+  plan_json TEXT
 );
+CREATE TABLE IF NOT EXISTS map_outputs (
+  job_id TEXT NOT NULL,
+  shuffle INTEGER NOT NULL,
+  map_id INTEGER NOT NULL,
+  worker_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  sizes_json TEXT NOT NULL,
+  PRIMARY KEY (job_id, shuffle, map_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,
+  job_id TEXT,
+  kind TEXT NOT NULL,
+  detail_json TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_job ON events (job_id);
 CREATE TABLE IF NOT EXISTS attempts (
   id TEXT PRIMARY KEY,
   job_id TEXT NOT NULL,
@@ -83,11 +112,22 @@ export class JobStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(SCHEMA);
+    const columns = this.db.prepare("PRAGMA table_info(jobs)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "plan_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN plan_json TEXT");
     this.stmts = {
       insertJob: this.db.prepare(
         "INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)",
       ),
-      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
+      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ?, plan_json = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
+      savePlan: this.db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?"),
+      putMapOutput: this.db.prepare(
+        `INSERT INTO map_outputs (job_id, shuffle, map_id, worker_id, address, sizes_json) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (job_id, shuffle, map_id) DO UPDATE SET worker_id = excluded.worker_id, address = excluded.address, sizes_json = excluded.sizes_json`,
+      ),
+      dropMapOutput: this.db.prepare("DELETE FROM map_outputs WHERE job_id = ? AND shuffle = ? AND map_id = ?"),
+      mapOutputs: this.db.prepare("SELECT * FROM map_outputs WHERE job_id = ?"),
+      dropJobOutputs: this.db.prepare("DELETE FROM map_outputs WHERE job_id = ?"),
+      event: this.db.prepare("INSERT INTO events (time, job_id, kind, detail_json) VALUES (?, ?, ?, ?)"),
       endJob: this.db.prepare(
         "UPDATE jobs SET status = @status, finished_at = @finished_at, error = @error, result_json = @result_json, view_json = @view_json WHERE id = @id",
       ),
@@ -112,11 +152,43 @@ export class JobStore {
     this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: JSON.stringify(spec), submitted_at: now });
   }
 
-  startJob(id: JobId, now: number): void {
-    this.stmts.startJob.run(now, id);
+  startJob(id: JobId, now: number, plan: JobPlan): void {
+    this.stmts.startJob.run(now, JSON.stringify(plan), id);
+  }
+
+  savePlan(id: JobId, plan: JobPlan): void {
+    this.stmts.savePlan.run(JSON.stringify(plan), id);
+  }
+
+  putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void {
+    this.stmts.putMapOutput.run(id, shuffle, mapId, s.workerId, s.address, JSON.stringify(s.sizes));
+  }
+
+  dropMapOutput(id: JobId, shuffle: number, mapId: number): void {
+    this.stmts.dropMapOutput.run(id, shuffle, mapId);
+  }
+
+  mapOutputs(id: JobId): StoredMapOutput[] {
+    const rows = this.stmts.mapOutputs.all(id) as { shuffle: number; map_id: number; worker_id: string; address: string; sizes_json: string }[];
+    return rows.map((r) => ({
+      shuffle: r.shuffle,
+      mapId: r.map_id,
+      status: { workerId: r.worker_id as WorkerId, address: r.address, sizes: JSON.parse(r.sizes_json) as number[] },
+    }));
+  }
+
+  /** Something that happened, for the record (job started/ended, worker registered/lost, task failed). */
+  event(now: number, jobId: JobId | null, kind: string, detail: Record<string, unknown> = {}): void {
+    this.stmts.event.run(now, jobId, kind, JSON.stringify(detail));
+  }
+
+  events(jobId: JobId): { time: number; kind: string; detail: unknown }[] {
+    const rows = this.db.prepare("SELECT time, kind, detail_json FROM events WHERE job_id = ? ORDER BY id").all(jobId) as { time: number; kind: string; detail_json: string }[];
+    return rows.map((r) => ({ time: r.time, kind: r.kind, detail: JSON.parse(r.detail_json) }));
   }
 
   endJob(id: JobId, status: JobStatus, now: number, error: string | null, result: JobRow["result"], view: unknown): void {
+    this.stmts.dropJobOutputs.run(id);
     this.stmts.endJob.run({
       id,
       status,
@@ -186,5 +258,6 @@ function toRow(r: JobRecord): JobRow {
     error: r.error,
     result: r.result_json ? JSON.parse(r.result_json) : null,
     view: r.view_json ? JSON.parse(r.view_json) : null,
+    plan: r.plan_json ? (JSON.parse(r.plan_json) as JobPlan) : null,
   };
 }

@@ -33,7 +33,43 @@ export interface JobView {
   error: string | null;
   action: string | null;
   stages: StageView[];
+  /** Tasks with failed attempts, each with its attempt history (at most 100). */
+  failedTasks: FailedTaskView[];
+  /** The job's recorded events, oldest first (the last 200). */
+  events?: { time: number; kind: string; detail: unknown }[];
   metrics: Record<string, number | null>;
+}
+
+export interface FailedTaskView {
+  stage: number;
+  partition: number;
+  status: string;
+  attempts: { id: string; worker: string; state: string; error: string | null; durationMs: number | null }[];
+}
+
+const FAILED_STATES = new Set(["FAILED", "FETCH_FAILED", "TIMED_OUT", "LOST", "LAUNCH_FAILED"]);
+
+function failedTasks(run: JobRun): FailedTaskView[] {
+  const out: FailedTaskView[] = [];
+  for (const s of run.stages) {
+    for (const t of s.tasks) {
+      if (!t.attempts.some((a) => FAILED_STATES.has(a.state))) continue;
+      out.push({
+        stage: s.stage.id,
+        partition: t.partition,
+        status: t.status,
+        attempts: t.attempts.map((a) => ({
+          id: a.id,
+          worker: a.workerId,
+          state: a.state,
+          error: a.error,
+          durationMs: a.finishedAt === null ? null : a.finishedAt - a.startedAt,
+        })),
+      });
+      if (out.length >= 100) return out;
+    }
+  }
+  return out;
 }
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
@@ -89,6 +125,7 @@ export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobV
       error: row.error,
       action: stored?.action ?? null,
       stages: stored?.stages ?? [],
+      failedTasks: stored?.failedTasks ?? [],
       metrics: stored?.metrics ?? { durationMs: row.finishedAt && row.startedAt ? row.finishedAt - row.startedAt : null },
     };
   }
@@ -108,6 +145,7 @@ export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobV
     error: run.error,
     action: run.plan.action.op,
     stages,
+    failedTasks: failedTasks(run),
     metrics: {
       durationMs: (run.finishedAt ?? now) - run.startedAt,
       stages: stages.length,

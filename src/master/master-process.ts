@@ -25,6 +25,8 @@ export interface MasterConfig {
   workerTimeoutMs: number;
   /** false (--no-user-code): accept jobs whose functions are all built-ins. */
   userCode: boolean;
+  /** Default limit on one task attempt's run time (0: none); a job may set its own. */
+  taskTimeoutMs: number;
 }
 
 const log = logger("master");
@@ -45,7 +47,7 @@ export class MasterProcess {
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
     const tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode });
+    this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
     const schedLog = logger("scheduler");
     this.scheduler = new Scheduler(
       this.registry,
@@ -64,10 +66,14 @@ export class MasterProcess {
       },
       {
         jobEnded: (run) => this.jobs.jobEnded(run),
+        mapOutputAdded: (job, shuffle, mapId, status) => this.store.putMapOutput(job.id, shuffle, mapId, status),
+        mapOutputLost: (job, shuffle, mapId) => this.store.dropMapOutput(job, shuffle, mapId),
+        planChanged: (job) => this.store.savePlan(job.id, job.plan),
         attemptStarted: (job, stage, task, a) => this.store.saveAttempt(job.id, stage.stage.id, task.partition, a),
         attemptEnded: (job, stage, task, a) => {
           this.store.saveAttempt(job.id, stage.stage.id, task.partition, a);
-          if (a.state === "FAILED" || a.state === "FETCH_FAILED") {
+          if (a.state !== "FINISHED" && a.state !== "KILLED") {
+            this.store.event(this.now(), job.id, "task attempt failed", { stage: stage.stage.id, partition: task.partition, attempt: a.id, state: a.state, error: a.error });
             schedLog.warn("task attempt failed", { jobId: job.id, stageId: stage.stage.id, partition: task.partition, attemptId: a.id, state: a.state, error: a.error?.split("\n")[0] });
           }
         },
@@ -79,7 +85,7 @@ export class MasterProcess {
   }
 
   async start(): Promise<void> {
-    this.jobs.recover();
+    this.jobs.recover(this.config.workerTimeoutMs);
     this.server = createHttpServer(this.routes(), { token: this.config.token, log });
     const addr = await listen(this.server, this.config.host, this.config.port);
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
@@ -100,8 +106,10 @@ export class MasterProcess {
     for (const w of this.registry.expire(this.now())) {
       registryLog.warn("worker lost: no heartbeat within the lease", { worker_id: w.id, address: w.address, lease_ms: this.config.workerTimeoutMs });
       this.store.saveWorker(w);
+      this.store.event(this.now(), null, "worker lost", { worker: w.id, address: w.address });
       this.scheduler.onWorkerLost(w.id);
     }
+    this.scheduler.checkTimeouts();
     this.scheduler.schedule();
     void this.jobs.startPending();
   }
@@ -137,6 +145,7 @@ export class MasterProcess {
     if (outcome === "registered") {
       logger("registry").info("worker registered", { worker_id: w.id, address: w.address, slots: w.slots });
       this.store.saveWorker(w);
+      this.store.event(this.now(), null, "worker registered", { worker: w.id, address: w.address, slots: w.slots });
       this.scheduler.schedule();
       void this.jobs.startPending();
     }

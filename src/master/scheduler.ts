@@ -7,11 +7,11 @@
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
 import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.js";
 import { PROTOCOL_VERSION } from "../common/protocol.js";
-import { applyProbe } from "../plan/probes.js";
 import type { Stage } from "../plan/physical.js";
 import { blockKey, shuffleBlocksRead, shufflesRead, taskRdd } from "../plan/task-rdd.js";
-import { newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
-import type { MapOutputTracker } from "./map-output-tracker.js";
+import { newJobRun, type Attempt, type JobLimits, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
+import type { MapOutputTracker, MapStatus } from "./map-output-tracker.js";
+import { applyProbe, probeDone } from "../plan/probes.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 
 export interface SchedulerBackend {
@@ -22,6 +22,10 @@ export interface SchedulerBackend {
 export interface SchedulerListener {
   /** The job reached COMPLETED, FAILED or CANCELLED. */
   jobEnded(job: JobRun): void;
+  /** For durability: map output registered or forgotten, and probe results written into the plan. */
+  mapOutputAdded?(job: JobRun, shuffle: number, mapId: number, status: MapStatus): void;
+  mapOutputLost?(job: JobId, shuffle: number, mapId: number): void;
+  planChanged?(job: JobRun): void;
   attemptStarted?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
   attemptEnded?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
 }
@@ -66,12 +70,33 @@ export class Scheduler {
     return a?.state === "RUNNING" && a.workerId === worker;
   }
 
-  submit(id: JobId, name: string, plan: JobRun["plan"], maxTaskRetries: number): JobRun {
-    const job = newJobRun(id, name, plan, maxTaskRetries, this.now());
+  /**
+   * Starts a job. A job resumed after a master restart passes the map outputs
+   * its earlier run registered: those still held by live workers count as done,
+   * as do probe stages whose results the stored plan already has.
+   */
+  submit(id: JobId, name: string, plan: JobRun["plan"], limits: JobLimits, recovered: { shuffle: number; mapId: number; status: MapStatus }[] = []): JobRun {
+    const job = newJobRun(id, name, plan, limits, this.now());
     this.jobs.set(id, job);
+    for (const r of recovered) {
+      if (!this.registry.isAlive(r.status.workerId)) continue;
+      this.tracker.register(id, r.shuffle, r.mapId, r.status);
+      this.markDone(job.stages[plan.shuffles[r.shuffle]!.mapStage]!, r.mapId);
+    }
+    for (const stage of job.stages) {
+      if (probeDone(plan, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
+    }
     this.refresh(job);
     this.schedule();
     return job;
+  }
+
+  private markDone(stage: StageRun, partition: number): void {
+    const task = stage.tasks[partition]!;
+    if (task.status === "SUCCEEDED") return;
+    task.status = "SUCCEEDED";
+    stage.succeeded++;
+    stage.pending = stage.pending.filter((p) => p !== partition);
   }
 
   /** Drops a finished job's state (its view has been persisted). */
@@ -164,6 +189,7 @@ export class Scheduler {
     this.busySlots.delete(workerId);
     this.runningOn.delete(workerId);
     const lost = this.tracker.removeWorker(workerId);
+    for (const l of lost) this.listener.mapOutputLost?.(l.job, l.shuffle, l.mapId);
     for (const jobId of new Set(lost.map((l) => l.job))) {
       const job = this.jobs.get(jobId);
       if (job?.status === "RUNNING") this.refresh(job);
@@ -180,7 +206,7 @@ export class Scheduler {
       for (const stage of job.stages) {
         if (stage.status !== "RUNNING") continue;
         while (stage.pending.length > 0) {
-          const worker = this.pickWorker(workers);
+          const worker = this.pickWorker(workers, lastFailedOn(stage.tasks[stage.pending[0]!]!));
           if (!worker) return;
           this.launch(job, stage, stage.pending.shift()!, worker);
         }
@@ -188,15 +214,41 @@ export class Scheduler {
     }
   }
 
-  private pickWorker(workers: WorkerInfo[]): WorkerInfo | null {
+  /** The next worker round-robin with a free slot, preferring one other than `avoid` (where the task last failed). */
+  private pickWorker(workers: WorkerInfo[], avoid: WorkerId | null): WorkerInfo | null {
+    let fallback: WorkerInfo | null = null;
     for (let i = 0; i < workers.length; i++) {
       const w = workers[(this.nextWorker + i) % workers.length]!;
-      if ((this.busySlots.get(w.id) ?? 0) < w.slots) {
-        this.nextWorker = (this.nextWorker + i + 1) % workers.length;
-        return w;
+      if ((this.busySlots.get(w.id) ?? 0) >= w.slots) continue;
+      if (w.id === avoid) {
+        fallback ??= w;
+        continue;
+      }
+      this.nextWorker = (this.nextWorker + i + 1) % workers.length;
+      return w;
+    }
+    return fallback;
+  }
+
+  /** Stops attempts that ran past their job's task timeout; they count as failed and run again elsewhere. */
+  checkTimeouts(): void {
+    const now = this.now();
+    const late: AttemptRef[] = [];
+    for (const refs of this.runningOn.values()) {
+      for (const ref of refs) {
+        const limit = ref.job.taskTimeoutMs;
+        if (limit > 0 && now - ref.attempt.startedAt > limit) late.push(ref);
       }
     }
-    return null;
+    for (const { job, stage, task, attempt } of late) {
+      const worker = this.registry.get(attempt.workerId);
+      if (worker?.state === "ALIVE") this.backend.kill(worker, attempt.id);
+      const error = `timed out after ${job.taskTimeoutMs} ms`;
+      this.close(attempt, "TIMED_OUT", error);
+      if (job.status === "RUNNING") this.failed(job, stage, task, error);
+      this.listener.attemptEnded?.(job, stage, task, attempt);
+    }
+    if (late.length > 0) this.schedule();
   }
 
   private launch(job: JobRun, stage: StageRun, partition: number, worker: WorkerInfo): void {
@@ -269,11 +321,16 @@ export class Scheduler {
     if (result?.type === "mapStatus") {
       const out = stage.stage.output as { shuffle: ShuffleId };
       const worker = this.registry.get(attempt.workerId)!;
-      this.tracker.register(job.id, out.shuffle, task.partition, { workerId: worker.id, address: worker.address, sizes: result.sizes });
+      const status = { workerId: worker.id, address: worker.address, sizes: result.sizes };
+      this.tracker.register(job.id, out.shuffle, task.partition, status);
+      this.listener.mapOutputAdded?.(job, out.shuffle, task.partition, status);
     }
     if (stage.succeeded < stage.tasks.length) return;
     const output = stage.stage.output;
-    applyProbe(job.plan, stage.stage, stage.tasks.map((t) => t.result!));
+    if (output.type !== "shuffle" && output.type !== "result") {
+      applyProbe(job.plan, stage.stage, stage.tasks.map((t) => t.result!));
+      this.listener.planChanged?.(job);
+    }
     if (output.type === "result") {
       stage.status = "COMPLETED";
       stage.finishedAt = this.now();
@@ -308,7 +365,7 @@ export class Scheduler {
       return;
     }
     const f = r.fetchFailure;
-    this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId);
+    if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.listener.mapOutputLost?.(job.id, f.shuffleId, f.mapId);
     this.refresh(job);
   }
 
@@ -339,17 +396,17 @@ export class Scheduler {
         }
       }
       if (stage.status === "COMPLETED") continue;
-      if (stage.status === "RUNNING" && stage.succeeded === stage.tasks.length) {
-        stage.status = "COMPLETED";
-        stage.finishedAt = this.now();
-        continue;
-      }
       const ready = stage.stage.parents.every((p) => job.stages[p]!.status === "COMPLETED") && this.inputsPresent(job, stage.stage);
       if (ready && stage.status === "WAITING") {
         stage.status = "RUNNING";
         stage.startedAt ??= this.now();
       } else if (!ready) {
         stage.status = "WAITING";
+      }
+      // A stage can start complete: map outputs recovered after a master restart.
+      if (stage.status === "RUNNING" && stage.succeeded === stage.tasks.length && stage.stage.output.type !== "result") {
+        stage.status = "COMPLETED";
+        stage.finishedAt = this.now();
       }
     }
     return reopened;
@@ -380,4 +437,10 @@ export class Scheduler {
     }
     this.listener.jobEnded(job);
   }
+}
+
+/** The worker of the task's last attempt if it failed there, so its retry can go elsewhere. */
+function lastFailedOn(task: TaskRun): WorkerId | null {
+  const last = task.attempts[task.attempts.length - 1];
+  return last && last.state !== "FINISHED" && last.state !== "LOST" ? last.workerId : null;
 }

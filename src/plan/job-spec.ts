@@ -19,6 +19,7 @@ export interface RawJobSpec {
   action?: unknown;
   parallelism?: unknown;
   maxTaskRetries?: unknown;
+  taskTimeoutMs?: unknown;
   [other: string]: unknown;
 }
 
@@ -45,4 +46,6 @@ export interface ValidJob {
   action: ActionSpec;
   parallelism: number | null;
   maxTaskRetries: number;
+  /** A task attempt running longer is stopped and counts as failed; null: the cluster's default. */
+  taskTimeoutMs: number | null;
 }

@@ -44,6 +44,25 @@ export function applyProbe(plan: JobPlan, stage: Stage, results: TaskResult[]): 
   }
 }
 
+/** Whether a probe stage's result is already in the plan (a resumed job need not run it again). */
+export function probeDone(plan: JobPlan, stage: Stage): boolean {
+  const out = stage.output;
+  switch (out.type) {
+    case "sample": {
+      const p = plan.shuffles[out.shuffle]!.partitioner;
+      return p.type === "range" && p.bounds !== null;
+    }
+    case "countProbe":
+      return plan.stages.every((s) => zipNodes(s.rdd, out.node).every((z) => z.offsets !== null));
+    case "rangeProbe": {
+      const result = plan.stages[plan.resultStage]!.output;
+      return result.type === "result" && result.action.type === "histogram" && result.action.edges !== null;
+    }
+    default:
+      return false;
+  }
+}
+
 /** PySpark's evenly spaced buckets: one bucket when every value is equal. */
 export function evenEdges(min: number, max: number, buckets: number): number[] {
   if (min === max || buckets === 1) return [min, max];

@@ -57,6 +57,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const action = parseAction(spec.action, nodes, problems, userCode);
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
+  const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
   if (typeof name !== "string" || name.length > 200) problems.push('"name" must be a string of at most 200 characters');
   if (problems.length > 0) throw new JobSpecError(problems);
@@ -69,6 +70,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     action: action!,
     parallelism,
     maxTaskRetries: retries ?? DEFAULT_MAX_TASK_RETRIES,
+    taskTimeoutMs,
   };
 }
 

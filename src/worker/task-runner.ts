@@ -13,6 +13,7 @@ import { PartFileWriter, outputDir } from "./output-files.js";
 import { computePartition, type Batches, type ComputeContext } from "./rdd-compute.js";
 import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
+import { enterTask } from "./task-context.js";
 import { mulberry32 } from "../common/random.js";
 
 export interface RunnerEnv {
@@ -29,6 +30,7 @@ export interface TaskOutcome {
 
 export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const started = performance.now();
+  enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
   const blocks = new TaskBlockSource(t.jobId, env.workerId, env.shuffleRoot, env.fetchRemote);
   const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 } };
   const batches = computePartition(t.stage.rdd, t.partition, ctx);
