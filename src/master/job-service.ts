@@ -4,7 +4,7 @@
 // compute the action's value, commit the output, persist, and tell workers to
 // drop the job's shuffle files.
 import { MinisparkError, errorMessage } from "../common/errors.js";
-import { newJobId, type JobId } from "../common/ids.js";
+import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { ValidJob } from "../plan/job-spec.js";
 import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
@@ -216,7 +216,7 @@ export class JobService {
       try {
         const resultStage = run.stages[run.plan.resultStage]!;
         const value = actionValue(run.plan.action, resultStage.tasks.map((t) => t.result!));
-        if (run.plan.action.op === "save") await this.commit(run, (value as { files: string[] }).files);
+        if (run.plan.action.op === "save") await this.commit(run);
         result = { action: run.plan.action.op, value };
       } catch (e) {
         status = "FAILED";
@@ -233,17 +233,36 @@ export class JobService {
     this.scheduler.forget(run.id);
   }
 
-  private async commit(run: JobRun, files: string[]): Promise<void> {
-    let lastError: unknown = null;
-    for (const w of this.registry.alive()) {
-      try {
-        await this.workers.commitOutput(w.address, run.id, run.plan.action.params.path as string, files);
-        return;
-      } catch (e) {
-        lastError = e;
-      }
+  /**
+   * Commits a save on every worker that wrote parts, each checking its own
+   * files: outputs on one shared volume and outputs on each worker's own disk
+   * (inputs copied to every host) both work. Parts written by a worker that is
+   * gone are checked on any live worker, which finds them only on a shared volume.
+   */
+  private async commit(run: JobRun): Promise<void> {
+    const path = run.plan.action.params.path as string;
+    const byWorker = new Map<WorkerId, string[]>();
+    for (const t of run.stages[run.plan.resultStage]!.tasks) {
+      const winner = t.attempts.find((a) => a.state === "FINISHED");
+      if (t.result?.type !== "saved" || !winner) continue;
+      byWorker.set(winner.workerId, [...(byWorker.get(winner.workerId) ?? []), t.result.file]);
     }
-    throw new Error(`no worker could commit the output: ${errorMessage(lastError)}`);
+    for (const [workerId, files] of byWorker) {
+      const own = this.registry.get(workerId);
+      const candidates = own?.state === "ALIVE" ? [own] : this.registry.alive();
+      let lastError: unknown = new Error("no live worker");
+      let done = false;
+      for (const w of candidates) {
+        try {
+          await this.workers.commitOutput(w.address, run.id, path, files);
+          done = true;
+          break;
+        } catch (e) {
+          lastError = e;
+        }
+      }
+      if (!done) throw new Error(`the part files written by ${workerId} could not be committed: ${errorMessage(lastError)}`);
+    }
   }
 
   /** Every live worker, not only the registered holders: failed or superseded attempts leave files too. */

@@ -160,21 +160,21 @@ function readMarker(dir: string): string | null {
 
 /**
  * After every partition is committed: check the job still owns the output and
- * every part is there, drop temporaries and the marker, write _SUCCESS. The
- * parts must be visible here, so outputs need a volume every worker shares.
+ * that the parts this worker wrote are there, drop temporaries, write _SUCCESS,
+ * then drop the marker. The master calls it on every worker that wrote parts;
+ * on a shared volume a later call finds the marker gone and _SUCCESS written
+ * by an earlier one, which is fine.
  */
 export function commitOutput(dataDir: string, path: string, files: string[], jobId: string): void {
   const dir = outputDir(dataDir, path);
   const owner = readMarker(dir);
-  if (owner !== jobId) {
+  const committedByPeer = owner === null && fs.existsSync(join(dir, "_SUCCESS"));
+  if (owner !== jobId && !committedByPeer) {
     throw new MinisparkError("CONFLICT", `output "${path}" no longer belongs to job ${jobId}${owner ? ` (job ${owner} took it over)` : ""}`);
   }
   const missing = files.filter((f) => !fs.existsSync(join(dir, f)));
   if (missing.length > 0) {
-    throw new MinisparkError(
-      "CONFLICT",
-      `output "${path}" is missing ${missing.length} part file(s) here, e.g. ${missing[0]}; save needs an outputs directory that all workers share`,
-    );
+    throw new MinisparkError("CONFLICT", `output "${path}" is missing ${missing.length} part file(s) here, e.g. ${missing[0]}`);
   }
   fs.rmSync(join(dir, "_temporary"), { recursive: true, force: true });
   fs.writeFileSync(join(dir, "_SUCCESS"), "");
