@@ -13,8 +13,8 @@ const BIN = join(ROOT, "bin", "minispark.js");
 const tmp = fs.mkdtempSync(join(os.tmpdir(), "minispark-cli-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function minispark(args: string[], cwd = tmp) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
+function minispark(args: string[], cwd = tmp, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -86,6 +86,14 @@ describe("minispark demo and usage", () => {
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /--slots must be a positive integer/);
     assert.match(minispark(["submit", "--help"]).stdout, /usage: minispark submit <job.json>/);
+    const open = minispark(["master", "--host", "0.0.0.0", "--port", "0", "--db", join(tmp, "open.db")], tmp, { MINISPARK_TOKEN: "" });
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+    const openWorker = minispark(["worker", "--host", "0.0.0.0"], tmp, { MINISPARK_TOKEN: "" });
+    assert.equal(openWorker.code, 2);
+    assert.match(openWorker.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+    fs.writeFileSync(join(tmp, "empty-token"), "\n");
+    assert.match(minispark(["master", "--token-file", join(tmp, "empty-token")]).stderr, /--token-file .* is empty/);
     const noMaster = minispark(["jobs", "--master", "http://127.0.0.1:1"]);
     assert.equal(noMaster.code, 1);
     assert.match(noMaster.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);

@@ -2,6 +2,7 @@
 // client command takes (--master, --token, --json), environment fallbacks
 // (MINISPARK_MASTER, MINISPARK_TOKEN, MINISPARK_DATA_DIR), and errors that say
 // which flag is wrong.
+import fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { configureLogging, parseLogLevel } from "../common/log.js";
 
@@ -35,6 +36,34 @@ export function masterUrl(flag: string | undefined): string {
 
 export function token(flag: string | undefined): string | null {
   return flag ?? process.env.MINISPARK_TOKEN ?? null;
+}
+
+/** A server's token: --token, --token-file (first line), or MINISPARK_TOKEN. */
+export function serverToken(values: { token?: string; "token-file"?: string }): string | null {
+  if (values.token && values["token-file"]) throw new UsageError("give --token or --token-file, not both");
+  if (values["token-file"]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(values["token-file"], "utf8");
+    } catch (e) {
+      throw new UsageError(`cannot read --token-file: ${(e as Error).message}`);
+    }
+    const t = text.split(/\r?\n/)[0]!.trim();
+    if (!t) throw new UsageError(`--token-file ${values["token-file"]} is empty`);
+    return t;
+  }
+  return token(values.token);
+}
+
+/**
+ * Whoever reaches a minispark server can run code on the workers, so one that
+ * listens beyond loopback must have a token.
+ */
+export function requireTokenOffLoopback(host: string, tok: string | null): void {
+  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
+  if (!loopback && !tok) {
+    throw new UsageError(`refusing to listen on ${host} without a token: anyone who can reach it could run code on the cluster; give --token, --token-file or MINISPARK_TOKEN`);
+  }
 }
 
 export function setupLogging(values: { "log-level"?: string; "log-format"?: string }): void {

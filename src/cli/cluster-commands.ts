@@ -4,7 +4,7 @@ import os from "node:os";
 import { MasterProcess } from "../master/master-process.js";
 import { parseSize } from "../common/size.js";
 import { WorkerProcess } from "../worker/worker-process.js";
-import { LOG_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, setupLogging, token } from "./args.js";
+import { LOG_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverToken, setupLogging } from "./args.js";
 
 const MASTER_USAGE = `usage: minispark master [options]
 
@@ -12,8 +12,11 @@ const MASTER_USAGE = `usage: minispark master [options]
   --port <n>               port (default 7077; 0 = any free port)
   --db <file>              SQLite job database (default ./data/minispark.db)
   --token <secret>         require this bearer token (or MINISPARK_TOKEN)
+  --token-file <file>      read the token from a file instead
+                           (a token is required to listen beyond loopback)
   --worker-timeout <dur>   a worker unheard this long is DEAD (default 10s)
   --no-user-code           accept only jobs whose functions are built-ins
+  --max-result-size <size> the most a job's collected results may total (default 256mb)
   --task-timeout <dur>     stop a task attempt running longer (default 1h; 0 = never);
                            a job may set its own "taskTimeoutMs"
   --log-level <level>      debug | info | warn | error (default info)
@@ -30,9 +33,19 @@ const WORKER_USAGE = `usage: minispark worker --master <url> [options]
   --data-dir <dir>         inputs are read from here, outputs go to <dir>/outputs
                            (or MINISPARK_DATA_DIR; default ./data)
   --token <secret>         cluster token (or MINISPARK_TOKEN)
+  --token-file <file>      read the token from a file instead
+                           (a token is required to listen beyond loopback)
   --heartbeat <dur>        heartbeat interval (default 3s, jittered ±1/3)
   --no-user-code           run built-in functions only, never submitted code
   --log-level, --log-format as for master`;
+
+function sizeFlag(value: string, flag: string): number {
+  try {
+    return parseSize(value);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+}
 
 function runUntilSignal(stop: () => Promise<void>): void {
   let stopping = false;
@@ -54,21 +67,25 @@ function runUntilSignal(stop: () => Promise<void>): void {
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
     MASTER_USAGE,
   );
   if (values.help) return void console.log(MASTER_USAGE);
   setupLogging(values);
   const port = Number(values.port ?? 7077);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
+  const host = values.host ?? "127.0.0.1";
+  const secret = serverToken(values);
+  requireTokenOffLoopback(host, secret);
   const master = new MasterProcess({
-    host: values.host ?? "127.0.0.1",
+    host,
     port,
     dbPath: values.db ?? "./data/minispark.db",
-    token: token(values.token),
+    token: secret,
     workerTimeoutMs: values["worker-timeout"] ? parseDuration(values["worker-timeout"], "--worker-timeout") : 10_000,
     userCode: !values["no-user-code"],
     taskTimeoutMs: values["task-timeout"] ? parseDuration(values["task-timeout"], "--task-timeout") : 3_600_000,
+    maxResultBytes: sizeFlag(values["max-result-size"] ?? "256mb", "--max-result-size"),
   });
   await master.start();
   runUntilSignal(() => master.stop());
@@ -86,6 +103,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       memory: { type: "string" },
       "data-dir": { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
       heartbeat: { type: "string" },
       "no-user-code": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -97,21 +115,19 @@ export async function workerCommand(argv: string[]): Promise<void> {
   setupLogging(values);
   const port = Number(values.port ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
-  let memoryBytes: number;
-  try {
-    memoryBytes = parseSize(values.memory ?? "1gb");
-  } catch (e) {
-    throw new UsageError(`--memory: ${(e as Error).message}`);
-  }
+  const memoryBytes = sizeFlag(values.memory ?? "1gb", "--memory");
+  const host = values.host ?? "127.0.0.1";
+  const secret = serverToken(values);
+  requireTokenOffLoopback(host, secret);
   const worker = new WorkerProcess({
     masterUrl: masterUrl(values.master),
-    host: values.host ?? "127.0.0.1",
+    host,
     port,
     advertise: values.advertise ?? null,
     slots: positiveInt(values.slots, "--slots", os.availableParallelism()),
     memoryBytes,
     dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
-    token: token(values.token),
+    token: secret,
     heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
     userCode: !values["no-user-code"],
   });

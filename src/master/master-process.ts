@@ -27,6 +27,8 @@ export interface MasterConfig {
   userCode: boolean;
   /** Default limit on one task attempt's run time (0: none); a job may set its own. */
   taskTimeoutMs: number;
+  /** The most a job's collected results may add up to (like Spark's maxResultSize). */
+  maxResultBytes: number;
 }
 
 const log = logger("master");
@@ -39,6 +41,8 @@ export class MasterProcess {
   private readonly jobs: JobService;
   private readonly workers: WorkerClient;
   private timer: NodeJS.Timeout | null = null;
+  /** Bytes of collected results reported so far, by job. */
+  private readonly resultBytes = new Map<string, number>();
   private readonly now = () => Date.now();
   url = "";
 
@@ -65,7 +69,10 @@ export class MasterProcess {
         },
       },
       {
-        jobEnded: (run) => this.jobs.jobEnded(run),
+        jobEnded: (run) => {
+          this.resultBytes.delete(run.id);
+          this.jobs.jobEnded(run);
+        },
         mapOutputAdded: (job, shuffle, mapId, status) => this.store.putMapOutput(job.id, shuffle, mapId, status),
         mapOutputLost: (job, shuffle, mapId) => this.store.dropMapOutput(job, shuffle, mapId),
         planChanged: (job) => this.store.savePlan(job.id, job.plan),
@@ -161,7 +168,24 @@ export class MasterProcess {
     if (!this.registry.isAlive(report.worker_id)) {
       throw new MinisparkError("GONE", `worker ${report.worker_id} is not a live worker of this master`);
     }
+    if (report.state === "FINISHED" && (report.result.type === "collect" || report.result.type === "keyed")) {
+      if (!this.withinResultLimit(report, Number(req.raw.headers["content-length"] ?? 0))) return { accepted: false };
+    }
     return { accepted: this.scheduler.onReport(report) };
+  }
+
+  /** Adds a result's size to its job's total; past the limit the job fails with advice, as Spark's maxResultSize. */
+  private withinResultLimit(report: TaskReport, bytes: number): boolean {
+    const job = this.scheduler.jobOf(report.attemptId);
+    if (!job) return true;
+    const total = (this.resultBytes.get(job.id) ?? 0) + bytes;
+    this.resultBytes.set(job.id, total);
+    if (total <= this.config.maxResultBytes) return true;
+    this.scheduler.abort(
+      job.id,
+      `the results of ${job.plan.action.op}() are larger than the master's limit (--max-result-size ${this.config.maxResultBytes} bytes); write them with save instead, or raise the limit`,
+    );
+    return false;
   }
 
   private metricsText(): string {

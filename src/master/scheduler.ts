@@ -65,6 +65,11 @@ export class Scheduler {
     return this.jobs.get(id);
   }
 
+  /** The job of a running attempt, if any. */
+  jobOf(attemptId: AttemptId): JobRun | undefined {
+    return this.attempts.get(attemptId)?.job;
+  }
+
   isRunning(attemptId: AttemptId, worker: WorkerId): boolean {
     const a = this.attempts.get(attemptId)?.attempt;
     return a?.state === "RUNNING" && a.workerId === worker;
@@ -105,6 +110,12 @@ export class Scheduler {
     if (!job || job.status === "RUNNING") return;
     for (const s of job.stages) for (const t of s.tasks) for (const a of t.attempts) this.attempts.delete(a.id);
     this.jobs.delete(id);
+  }
+
+  /** Fails a running job from outside the task flow (e.g. its results grew too large). */
+  abort(id: JobId, error: string): void {
+    const job = this.jobs.get(id);
+    if (job?.status === "RUNNING") this.end(job, "FAILED", error);
   }
 
   cancel(id: JobId): void {

@@ -11,6 +11,10 @@ import type { Json } from "./keys.js";
 import { OPS, canonicalOpName, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
 
 export const DEFAULT_MAX_TASK_RETRIES = 3;
+/** Limits that keep one job spec from swamping the master's planner and scheduler. */
+export const MAX_NODES = 10_000;
+export const MAX_PARTITIONS = 100_000;
+const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
 const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
 
 export class JobSpecError extends Error {
@@ -36,6 +40,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
     throw new JobSpecError(['"nodes" must be a non-empty array']);
   }
+  if (rawNodes.length > MAX_NODES) throw new JobSpecError([`a job may have at most ${MAX_NODES} nodes, this one has ${rawNodes.length}`]);
   const edges = parseEdges(spec.edges, problems);
   const nodes: NodeSpec[] = [];
   const ids = new Set<string>();
@@ -56,6 +61,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   }
   const action = parseAction(spec.action, nodes, problems, userCode);
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
+  if (parallelism !== null && parallelism > MAX_PARTITIONS) problems.push(`"parallelism" must be at most ${MAX_PARTITIONS}`);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
   const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
@@ -172,7 +178,7 @@ function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where:
       problems.push(`${where}: unknown parameter "${rawName}"`);
       continue;
     }
-    const problem = checkParam(value, type, userCode);
+    const problem = checkParam(value, type, userCode) ?? (PARTITION_COUNTS.has(name) && (value as number) > MAX_PARTITIONS ? `must be at most ${MAX_PARTITIONS}` : null);
     if (problem) problems.push(`${where}: parameter "${rawName}" ${problem}`);
     else params[name] = value as Json;
   }
