@@ -29,6 +29,8 @@ function heartbeat(id: string, slots: number): Heartbeat {
     avg_task_ms: 0,
     tasks_completed: 0,
     tasks_failed: 0,
+    heap_used_mb: 0,
+    shuffle_bytes_served: 0,
     running_attempts: [],
   };
 }
@@ -710,5 +712,16 @@ describe('actionValue', () => {
       { type: 'saved', file: 'part-00002', records: 5 },
     ];
     assert.deepEqual(actionValue(action('save', { path: 'out/wc' }), results), { path: 'out/wc', files: ['part-00000', 'part-00001', 'part-00002'], records: 8 });
+  });
+});
+
+describe('WorkerRegistry: load history', () => {
+  it('keeps the last 60 heartbeats of load per worker', () => {
+    const r = new WorkerRegistry(LEASE_MS);
+    for (let i = 0; i < 70; i++) r.heartbeat({ ...heartbeat('w1', 2), cpu_percent: i, active_tasks: i % 3 }, 1000 + i);
+    const h = r.get(asWorkerId('w1'))!.history;
+    assert.equal(h.length, 60);
+    assert.deepEqual(h[0], { at: 1010, cpu_percent: 10, mem_usage_mb: 0, active_tasks: 1 });
+    assert.equal(h.at(-1)!.cpu_percent, 69);
   });
 });

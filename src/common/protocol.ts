@@ -27,6 +27,8 @@ export interface Heartbeat {
   avg_task_ms: number;
   tasks_completed: number;
   tasks_failed: number;
+  heap_used_mb: number;
+  shuffle_bytes_served: number;
   /** Attempts the worker is running, so the master can reconcile after restarts. */
   running_attempts: AttemptId[];
 }

@@ -1,5 +1,5 @@
 // Parses human sizes such as "256mb", "1.5g" or "1048576" into bytes, for flags
-// like --memory.
+// like --memory and --max-result-size.
 
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
 
@@ -8,16 +8,4 @@ export function parseSize(s: string): number {
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new Error(`cannot read "${s}" as a size; write e.g. 256mb or 2gb`);
   return Math.floor(Number(m[1]) * unit);
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }

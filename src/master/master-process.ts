@@ -219,6 +219,9 @@ function workerView(w: WorkerInfo) {
     avg_task_ms: hb.avg_task_ms,
     tasks_completed: hb.tasks_completed,
     tasks_failed: hb.tasks_failed,
+    heap_used_mb: hb.heap_used_mb,
+    shuffle_bytes_served: hb.shuffle_bytes_served,
+    history: w.history,
     registeredAt: new Date(w.registeredAt).toISOString(),
     lastHeartbeatAt: new Date(w.lastHeartbeatAt).toISOString(),
   };

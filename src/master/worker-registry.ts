@@ -17,6 +17,21 @@ export interface WorkerInfo {
   lastHeartbeatAt: number;
   /** The latest heartbeat as the worker sent it (metrics for the API and UI). */
   heartbeat: Heartbeat;
+  /** Recent load, oldest first: one sample per heartbeat, the last HISTORY of them. */
+  history: LoadSample[];
+}
+
+export interface LoadSample {
+  at: number;
+  cpu_percent: number;
+  mem_usage_mb: number;
+  active_tasks: number;
+}
+
+const HISTORY = 60;
+
+function sample(hb: Heartbeat, now: number): LoadSample {
+  return { at: now, cpu_percent: hb.cpu_percent, mem_usage_mb: hb.mem_usage_mb, active_tasks: hb.active_tasks };
 }
 
 export type HeartbeatOutcome = "registered" | "renewed" | "dead";
@@ -34,6 +49,8 @@ export class WorkerRegistry {
       known.heartbeat = hb;
       known.address = hb.address;
       known.slots = hb.slots;
+      known.history.push(sample(hb, now));
+      if (known.history.length > HISTORY) known.history.shift();
       return "renewed";
     }
     this.workers.set(hb.worker_id, {
@@ -44,6 +61,7 @@ export class WorkerRegistry {
       registeredAt: now,
       lastHeartbeatAt: now,
       heartbeat: hb,
+      history: [sample(hb, now)],
     });
     return "registered";
   }

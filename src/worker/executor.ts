@@ -55,10 +55,6 @@ export class Executor {
     return this.slots.filter((s) => s.running).length;
   }
 
-  get capacity(): number {
-    return this.slots.length;
-  }
-
   runningAttempts(): AttemptId[] {
     return this.slots.flatMap((s) => (s.running ? [s.running.attemptId] : []));
   }

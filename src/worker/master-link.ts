@@ -19,6 +19,7 @@ export interface WorkerStats {
   avgTaskMs(): number;
   tasksCompleted(): number;
   tasksFailed(): number;
+  shuffleBytesServed(): number;
 }
 
 export interface MasterLinkOptions {
@@ -106,6 +107,8 @@ export class MasterLink {
       avg_task_ms: Math.round(this.stats.avgTaskMs()),
       tasks_completed: this.stats.tasksCompleted(),
       tasks_failed: this.stats.tasksFailed(),
+      heap_used_mb: Math.round(process.memoryUsage().heapUsed / (1024 * 1024)),
+      shuffle_bytes_served: this.stats.shuffleBytesServed(),
       running_attempts: this.stats.runningAttempts(),
     };
   }

@@ -94,6 +94,7 @@ export class WorkerProcess {
         avgTaskMs: () => (this.recentTaskMs.length ? this.recentTaskMs.reduce((a, b) => a + b, 0) / this.recentTaskMs.length : 0),
         tasksCompleted: () => this.completed,
         tasksFailed: () => this.failed,
+        shuffleBytesServed: () => this.shuffleBytesServed,
       },
       {
         masterUrl: c.masterUrl,
