@@ -316,3 +316,33 @@ async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 20_000): P
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe("metrics", () => {
+  const scrape = async (url: string) => {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${t.cluster.token}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
+    return res.text();
+  };
+  const value = (text: string, series: string) => {
+    const line = text.split("\n").find((l) => l.startsWith(series + " "));
+    return line ? Number(line.slice(series.length + 1)) : 0;
+  };
+
+  it("/metrics on master and workers is Prometheus text whose counters move with a job", async () => {
+    const workers = await t.cluster.client.workers();
+    const before = { master: await scrape(t.cluster.masterUrl), workers: await Promise.all(workers.map((w) => scrape(`http://${w.address}`))) };
+    await t.run(wordcount({ action: { op: "count", input: "counts" } }));
+    const after = { master: await scrape(t.cluster.masterUrl), workers: await Promise.all(workers.map((w) => scrape(`http://${w.address}`))) };
+    assert.match(after.master, /# TYPE minispark_task_attempts_launched_total counter/);
+    assert.match(after.master, /^minispark_workers\{state="alive"\} 2$/m);
+    assert.ok(value(after.master, "minispark_jobs_submitted_total") > value(before.master, "minispark_jobs_submitted_total"));
+    assert.ok(value(after.master, 'minispark_jobs_ended_total{status="completed"}') > value(before.master, 'minispark_jobs_ended_total{status="completed"}'));
+    assert.ok(value(after.master, "minispark_task_attempts_launched_total") > value(before.master, "minispark_task_attempts_launched_total"));
+    const finished = (texts: string[]) => texts.reduce((n, x) => n + value(x, 'minispark_worker_tasks_total{state="finished"}'), 0);
+    assert.ok(finished(after.workers) > finished(before.workers));
+    const written = (texts: string[]) => texts.reduce((n, x) => n + value(x, "minispark_worker_shuffle_written_bytes_total"), 0);
+    assert.ok(written(after.workers) > written(before.workers));
+    assert.match(after.workers[0]!, /^minispark_worker_task_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
+  });
+});

@@ -12,7 +12,9 @@ import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport 
 import { JobService } from "./job-service.js";
 import { JobStore } from "./job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
+import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
+import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
 
@@ -43,6 +45,7 @@ export class MasterProcess {
   private timer: NodeJS.Timeout | null = null;
   /** Bytes of collected results reported so far, by job. */
   private readonly resultBytes = new Map<string, number>();
+  private readonly metrics: MasterMetrics;
   private readonly now = () => Date.now();
   url = "";
 
@@ -70,14 +73,21 @@ export class MasterProcess {
       },
       {
         jobEnded: (run) => {
+          this.metrics.jobsEnded.inc(1, { status: run.status.toLowerCase() });
+          this.metrics.jobDuration.observe((this.now() - run.startedAt) / 1000);
           this.resultBytes.delete(run.id);
           this.jobs.jobEnded(run);
         },
         mapOutputAdded: (job, shuffle, mapId, status) => this.store.putMapOutput(job.id, shuffle, mapId, status),
         mapOutputLost: (job, shuffle, mapId) => this.store.dropMapOutput(job, shuffle, mapId),
         planChanged: (job) => this.store.savePlan(job.id, job.plan),
-        attemptStarted: (job, stage, task, a) => this.store.saveAttempt(job.id, stage.stage.id, task.partition, a),
+        attemptStarted: (job, stage, task, a) => {
+          this.metrics.attemptsLaunched.inc();
+          this.store.saveAttempt(job.id, stage.stage.id, task.partition, a);
+        },
         attemptEnded: (job, stage, task, a) => {
+          this.metrics.attemptsEnded.inc(1, { state: a.state.toLowerCase() });
+          if (a.finishedAt !== null) this.metrics.attemptDuration.observe((a.finishedAt - a.startedAt) / 1000);
           this.store.saveAttempt(job.id, stage.stage.id, task.partition, a);
           if (a.state !== "FINISHED" && a.state !== "KILLED") {
             this.store.event(this.now(), job.id, "task attempt failed", { stage: stage.stage.id, partition: task.partition, attempt: a.id, state: a.state, error: a.error });
@@ -89,6 +99,7 @@ export class MasterProcess {
       newIncarnation(),
     );
     this.jobs.attach(this.scheduler);
+    this.metrics = new MasterMetrics(this.registry, () => this.scheduler.pendingTasks());
   }
 
   async start(): Promise<void> {
@@ -124,7 +135,16 @@ export class MasterProcess {
   private routes(): Router {
     const r = new Router();
     r.add("GET", "/healthz", () => ({ ok: true }), { public: true });
-    r.add("POST", "/api/v1/jobs", async (req) => new Reply(201, { id: this.jobs.submit(await req.json()) }), { maxBodyBytes: 64 * 1024 * 1024 });
+    r.add(
+      "POST",
+      "/api/v1/jobs",
+      async (req) => {
+        const id = this.jobs.submit(await req.json());
+        this.metrics.jobsSubmitted.inc();
+        return new Reply(201, { id });
+      },
+      { maxBodyBytes: 64 * 1024 * 1024 },
+    );
     r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
@@ -134,9 +154,10 @@ export class MasterProcess {
     r.add("POST", "/task-report", (req) => this.taskReport(req), { maxBodyBytes: 512 * 1024 * 1024 });
     r.add("GET", "/metrics", (req) => {
       req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      req.res.end(this.metricsText());
+      req.res.end(this.metrics.render());
       return HANDLED;
     });
+    registerUi(r);
     return r;
   }
 
@@ -188,15 +209,6 @@ export class MasterProcess {
     return false;
   }
 
-  private metricsText(): string {
-    const alive = this.registry.alive().length;
-    return [
-      "# HELP minispark_master_workers Workers by state.",
-      "# TYPE minispark_master_workers gauge",
-      `minispark_master_workers{state="alive"} ${alive}`,
-      `minispark_master_workers{state="dead"} ${this.registry.all().length - alive}`,
-    ].join("\n") + "\n";
-  }
 }
 
 function limitParam(s: string | null): number {

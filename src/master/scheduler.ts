@@ -65,6 +65,13 @@ export class Scheduler {
     return this.jobs.get(id);
   }
 
+  /** Tasks of running stages waiting for a slot. */
+  pendingTasks(): number {
+    let n = 0;
+    for (const job of this.jobs.values()) for (const s of job.stages) if (s.status === "RUNNING") n += s.pending.length;
+    return n;
+  }
+
   /** The job of a running attempt, if any. */
   jobOf(attemptId: AttemptId): JobRun | undefined {
     return this.attempts.get(attemptId)?.job;

@@ -24,6 +24,7 @@ import { listSplits } from "./input/splits.js";
 import { MasterLink } from "./master-link.js";
 import { commitOutput, prepareOutput } from "./output-files.js";
 import { removeOrphanedWorkDirs, workDirFor } from "./work-dirs.js";
+import { WorkerMetrics } from "./worker-metrics.js";
 
 export interface WorkerConfig {
   masterUrl: string;
@@ -53,14 +54,15 @@ export class WorkerProcess {
   address = "";
   private completed = 0;
   private failed = 0;
-  private taskMsTotal = 0;
   private shuffleBytesServed = 0;
+  private readonly metrics: WorkerMetrics;
   private readonly recentTaskMs: number[] = [];
 
   constructor(private readonly config: WorkerConfig) {
     this.dataDir = resolve(config.dataDir);
     this.workDir = workDirFor(this.dataDir, this.id);
     this.shuffleRoot = join(this.workDir, "shuffle");
+    this.metrics = new WorkerMetrics({ slots: config.slots, active: () => this.executor?.active ?? 0 });
   }
 
   get workerId(): WorkerId {
@@ -132,14 +134,19 @@ export class WorkerProcess {
     r.add("POST", "/splits", (req) => this.splits(req));
     r.add("POST", "/outputs/prepare", (req) => this.output(req, "prepare"));
     r.add("POST", "/outputs/commit", (req) => this.output(req, "commit"));
-    r.add("GET", "/data/shuffle/:job/:shuffle/:reduce", (req) => serveBlocks(req, this.shuffleRoot, (n) => (this.shuffleBytesServed += n)));
+    r.add("GET", "/data/shuffle/:job/:shuffle/:reduce", (req) =>
+      serveBlocks(req, this.shuffleRoot, (n) => {
+        this.shuffleBytesServed += n;
+        this.metrics.served.inc(n);
+      }),
+    );
     r.add("DELETE", "/data/shuffle/:job", (req) => {
       removeJobShuffle(this.shuffleRoot, req.params.job!);
       return { ok: true };
     });
     r.add("GET", "/metrics", (req) => {
       req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      req.res.end(this.metricsText());
+      req.res.end(this.metrics.render());
       return HANDLED;
     });
     return r;
@@ -162,11 +169,11 @@ export class WorkerProcess {
       this.completed++;
       this.recentTaskMs.push(metrics!.durationMs);
       if (this.recentTaskMs.length > 50) this.recentTaskMs.shift();
-      this.taskMsTotal += metrics!.durationMs;
     } else {
       this.failed++;
       log.info("task did not finish", { attemptId: reply.attemptId, state: reply.state, error: reply.error.split("\n")[0] });
     }
+    this.metrics.taskEnded(reply.state, metrics);
     const base = { protocol: PROTOCOL_VERSION, worker_id: workerId, attemptId: reply.attemptId, metrics };
     let report: TaskReport;
     switch (reply.state) {
@@ -204,30 +211,4 @@ export class WorkerProcess {
     return { ok: true };
   }
 
-  private metricsText(): string {
-    const lines = [
-      "# HELP minispark_worker_tasks_completed_total Tasks this worker finished.",
-      "# TYPE minispark_worker_tasks_completed_total counter",
-      `minispark_worker_tasks_completed_total ${this.completed}`,
-      "# HELP minispark_worker_tasks_failed_total Tasks this worker failed or lost.",
-      "# TYPE minispark_worker_tasks_failed_total counter",
-      `minispark_worker_tasks_failed_total ${this.failed}`,
-      "# HELP minispark_worker_task_seconds_total Time spent in finished tasks.",
-      "# TYPE minispark_worker_task_seconds_total counter",
-      `minispark_worker_task_seconds_total ${this.taskMsTotal / 1000}`,
-      "# HELP minispark_worker_shuffle_served_bytes_total Shuffle block bytes sent to other workers.",
-      "# TYPE minispark_worker_shuffle_served_bytes_total counter",
-      `minispark_worker_shuffle_served_bytes_total ${this.shuffleBytesServed}`,
-      "# HELP minispark_worker_active_tasks Tasks running now.",
-      "# TYPE minispark_worker_active_tasks gauge",
-      `minispark_worker_active_tasks ${this.executor?.active ?? 0}`,
-      "# HELP minispark_worker_slots Task slots of this worker.",
-      "# TYPE minispark_worker_slots gauge",
-      `minispark_worker_slots ${this.config.slots}`,
-      "# HELP minispark_worker_resident_memory_bytes Resident set size.",
-      "# TYPE minispark_worker_resident_memory_bytes gauge",
-      `minispark_worker_resident_memory_bytes ${process.memoryUsage.rss()}`,
-    ];
-    return lines.join("\n") + "\n";
-  }
 }
