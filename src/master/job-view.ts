@@ -154,7 +154,7 @@ export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobV
       tasksSucceeded: done,
       attempts,
       failedAttempts: stages.reduce((n, s) => n + s.failedAttempts, 0),
-      retries: attempts - total > 0 ? attempts - total : 0,
+      retries: run.stages.reduce((n, s) => n + s.tasks.reduce((m, t) => m + Math.max(0, t.attempts.length - 1), 0), 0),
       recordsIn: sum("recordsIn"),
       recordsOut: stages.filter((s) => s.kind === "result").reduce((n, s) => n + s.metrics.recordsOut, 0),
       bytesRead: sum("bytesRead"),

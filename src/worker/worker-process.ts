@@ -84,7 +84,7 @@ export class WorkerProcess {
       threadHeapMb: Math.max(64, Math.floor(c.memoryBytes / (1024 * 1024) / c.slots)),
       userCode: c.userCode,
       fetchRemote: (req) => fetchBlocks(req, c.token, 120_000),
-      log,
+      log: logger("executor"),
     });
     this.link = new MasterLink(
       {
