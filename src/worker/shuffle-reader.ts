@@ -24,7 +24,12 @@ function* records(shuffleId: number, partition: number, ctx: ComputeContext): It
   const locations = ctx.inputs[blockKey(shuffleId, partition)];
   if (!locations) throw new Error(`task was not told where the blocks of shuffle ${shuffleId}, partition ${partition} are`);
   const nonEmpty = locations.filter((l) => l.bytes > 0);
-  for (const block of ctx.blocks.blocks(shuffleId, partition, nonEmpty)) yield* decodeFrames(block);
+  for (const block of ctx.blocks.blocks(shuffleId, partition, nonEmpty)) {
+    for (const frame of decodeFrames(block)) {
+      ctx.metrics.recordsIn += frame.length;
+      yield frame;
+    }
+  }
 }
 
 export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: number, ctx: ComputeContext): Batches {
