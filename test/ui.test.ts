@@ -126,6 +126,11 @@ describe("web UI", { timeout: 120_000 }, () => {
     assert.ok(attempts.every((s) => s === "FAILED"));
     assert.match((await page.textContent("#failed-tasks")) ?? "", /bad record 3/);
     assert.equal(await page.$$eval("g.stage-node.status-FAILED", (gs) => gs.length), 1, "a one-stage graph");
+    await page.click('tr[data-stage="0"] a');
+    await page.waitForSelector("#stage-tasks");
+    const rows = await page.$$eval("tr[data-attempt]", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+    assert.ok(rows.some((r) => r[3] === "FAILED" && /bad record 3/.test(r[5]!) && /^worker-/.test(r[2]!)), "the stage's tasks with worker, attempt, state and error");
+    assert.ok(rows.some((r) => r[3] === "FINISHED"), "the partition that succeeded is listed too");
     assert.match((await page.textContent("#live")) ?? "", /^live · updated/);
   });
 

@@ -100,6 +100,18 @@ export class JobService {
     return { ...view, events: this.store.events(id).slice(-200) };
   }
 
+  /** One stage's tasks that have run or run now, each with its attempts (worker, state, duration, error). */
+  stageTasks(id: JobId, stage: number): { stage: number; tasks: { partition: number; attempts: unknown[] }[] } {
+    this.row(id);
+    const byPartition = new Map<number, unknown[]>();
+    for (const a of this.store.stageAttempts(id, stage, 5000)) {
+      const list = byPartition.get(a.partition) ?? [];
+      list.push({ ...a, durationMs: a.finishedAt === null ? null : a.finishedAt - a.startedAt });
+      byPartition.set(a.partition, list);
+    }
+    return { stage, tasks: [...byPartition].map(([partition, attempts]) => ({ partition, attempts })) };
+  }
+
   list(limit: number): JobView[] {
     return this.store.listJobs(limit).map((row) => {
       const v = this.view(row.id);

@@ -27,6 +27,17 @@ export interface JobRow {
   plan: JobPlan | null;
 }
 
+export interface StoredAttempt {
+  id: string;
+  partition: number;
+  n: number;
+  worker: string;
+  state: string;
+  startedAt: number;
+  finishedAt: number | null;
+  error: string | null;
+}
+
 export interface StoredMapOutput {
   shuffle: number;
   mapId: number;
@@ -175,6 +186,14 @@ export class JobStore {
       mapId: r.map_id,
       status: { workerId: r.worker_id as WorkerId, address: r.address, sizes: JSON.parse(r.sizes_json) as number[] },
     }));
+  }
+
+  /** Every attempt of one stage's tasks, by partition then attempt number (at most `limit`). */
+  stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[] {
+    const rows = this.db
+      .prepare("SELECT * FROM attempts WHERE job_id = ? AND stage_id = ? ORDER BY partition, n LIMIT ?")
+      .all(jobId, stageId, limit) as { id: string; partition: number; n: number; worker_id: string; state: string; started_at: number; finished_at: number | null; error: string | null }[];
+    return rows.map((r) => ({ id: r.id, partition: r.partition, n: r.n, worker: r.worker_id, state: r.state, startedAt: r.started_at, finishedAt: r.finished_at, error: r.error }));
   }
 
   /** Something that happened, for the record (job started/ended, worker registered/lost, task failed). */

@@ -148,6 +148,11 @@ export class MasterProcess {
     r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
+    r.add("GET", "/api/v1/jobs/:id/stages/:stage/tasks", (req) => {
+      const stage = Number(req.params.stage);
+      if (!Number.isInteger(stage) || stage < 0) throw new MinisparkError("BAD_REQUEST", "the stage must be a number");
+      return this.jobs.stageTasks(asJobId(req.params.id!), stage);
+    });
     r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));

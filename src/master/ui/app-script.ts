@@ -188,8 +188,9 @@ export const APP_JS = String.raw`"use strict";
     shuffleBytesWritten: ["Shuffle written", fmtBytes], shuffleBytesRead: ["Shuffle read", fmtBytes], shuffleBytesFetchedRemote: ["Shuffle fetched remotely", fmtBytes],
   };
 
-  async function jobView(id) {
+  async function jobView(id, stage) {
     const j = await api("/api/v1/jobs/" + encodeURIComponent(id));
+    const stageTasks = stage === null ? null : await api("/api/v1/jobs/" + encodeURIComponent(id) + "/stages/" + stage + "/tasks");
     const active = j.status === "RUNNING" || j.status === "PENDING";
     const cancel = active ? h("button", { class: "danger", id: "cancel", type: "button" }, "Cancel job") : null;
     if (cancel) cancel.addEventListener("click", async () => {
@@ -198,7 +199,7 @@ export const APP_JS = String.raw`"use strict";
       refresh();
     });
     const stageRows = j.stages.map((s) => h("tr", { "data-stage": s.id },
-      num(s.id), h("td", { class: "wrap" }, s.name), h("td", {}, s.kind), h("td", {}, badge(s.status)),
+      num(s.id), h("td", { class: "wrap" }, h("a", { href: "#/jobs/" + encodeURIComponent(id) + "/stages/" + s.id }, s.name)), h("td", {}, s.kind), h("td", {}, badge(s.status)),
       h("td", {}, bar(s.numTasks ? (100 * s.tasks.succeeded) / s.numTasks : 0, s.status)),
       h("td", {}, s.tasks.succeeded + "/" + s.numTasks + (s.tasks.running ? " · " + s.tasks.running + " running" : "") + (s.tasks.failed ? " · " + s.tasks.failed + " failed" : "")),
       num(s.attempts + (s.failedAttempts ? " (" + s.failedAttempts + " failed)" : "")), num(fmtMs(s.durationMs)),
@@ -227,11 +228,23 @@ export const APP_JS = String.raw`"use strict";
       j.stages.length ? dagView(j.stages) : null,
       table(["#", "Name", "Kind", "Status", "Progress", "Tasks", "Attempts", "Duration", "Records in / out", "Shuffle write / read"],
         stageRows, "No stages yet (the job has not been planned)."),
+      stageTasks ? tasksView(id, stageTasks) : null,
       h("h2", {}, "Metrics"),
       facts(metrics),
       failed.length ? [h("h2", {}, "Failed tasks"), h("div", { id: "failed-tasks" }, failed)] : null,
       h("h2", {}, "Events"),
       h("div", { class: "events" }, table(["Time", "Event", "Detail"], events, "No events recorded.")),
+    ];
+  }
+
+  /** A stage's tasks with every attempt: worker, attempt, state, duration, error. */
+  function tasksView(id, st) {
+    const rows = st.tasks.flatMap((t) => t.attempts.map((a, i) => h("tr", { "data-attempt": a.id },
+      num(i === 0 ? t.partition : ""), num(a.n), h("td", { class: "mono" }, a.worker), h("td", {}, badge(a.state)),
+      num(fmtMs(a.durationMs)), h("td", { class: "wrap mono" }, a.error || "–"))));
+    return [
+      h("h2", { id: "stage-tasks" }, "Tasks of stage " + st.stage + " ", h("a", { class: "muted", href: "#/jobs/" + encodeURIComponent(id) }, "(close)")),
+      table(["Partition", "Attempt", "Worker", "State", "Duration", "Error"], rows, "No task of this stage has run yet."),
     ];
   }
 
@@ -253,8 +266,8 @@ export const APP_JS = String.raw`"use strict";
 
   // ---- routing and polling -------------------------------------------------
   function route() {
-    const m = /^#\/jobs\/(.+)$/.exec(location.hash);
-    if (m) return { tab: "jobs", render: () => jobView(decodeURIComponent(m[1])) };
+    const m = /^#\/jobs\/([^/]+)(?:\/stages\/(\d+))?$/.exec(location.hash);
+    if (m) return { tab: "jobs", render: () => jobView(decodeURIComponent(m[1]), m[2] === undefined ? null : Number(m[2])) };
     if (location.hash === "#/jobs") return { tab: "jobs", render: jobsView };
     return { tab: "cluster", render: clusterView };
   }
