@@ -15,13 +15,8 @@ import { runInline } from "../src/inline/inline-runner.js";
 import { BUILTINS } from "../src/plan/builtin-names.js";
 import { canonicalJson } from "../src/plan/keys.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
+import { pipe as pipeAs, type Node, type Spec } from "./helpers/pipe.js";
 
-type Node = Record<string, unknown>;
-interface Spec {
-  name: string;
-  nodes: Node[];
-  action: Node;
-}
 interface Case {
   name: string;
   spec: Spec;
@@ -30,21 +25,7 @@ interface Case {
   compare?: "exact" | "unordered" | "groups";
 }
 
-const SOURCES = new Set(["parallelize", "range", "textFile", "csv", "jsonl"]);
-
-/** Nodes in a chain: ids n0, n1, … unless given; each reads the one before; the action reads the last. */
-function pipe(nodes: Node[], action: Node): Spec {
-  const out: Node[] = [];
-  let prev: string | undefined;
-  nodes.forEach((n, i) => {
-    const id = (n.id as string | undefined) ?? `n${i}`;
-    const node: Node = { id, ...n };
-    if (!("input" in n) && !("inputs" in n) && !SOURCES.has(n.op as string) && prev !== undefined) node.input = prev;
-    out.push(node);
-    prev = id;
-  });
-  return { name: "builtins", nodes: out, action: { input: prev, ...action } };
-}
+const pipe = (nodes: Node[], action: Node): Spec => pipeAs("builtins", nodes, action);
 
 const par = (data: unknown[], numSlices = 2): Node => ({ op: "parallelize", data, numSlices });
 const map = (fn: string): Node => ({ op: "map", fn });

@@ -17,15 +17,10 @@ import { JobFailedError } from "../src/client/rest-client.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { canonicalJson } from "../src/plan/keys.js";
 import { readParts, startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
+import { pipe as pipeAs, type Node, type Spec } from "./helpers/pipe.js";
 
 // ---- the table's shape and helpers ---------------------------------------------
 
-type Node = Record<string, unknown>;
-interface Spec {
-  name: string;
-  nodes: Node[];
-  action: Node;
-}
 
 interface Ctx {
   runner: "inline" | "cluster";
@@ -48,24 +43,7 @@ interface Case {
   error?: RegExp;
 }
 
-const SOURCES = new Set(["parallelize", "range", "textFile", "csv", "jsonl"]);
-
-/**
- * A spec from a list of nodes: ids default to n0, n1, …; a non-source node with
- * no input/inputs reads the node before it; the action reads the last node.
- */
-function pipe(nodes: Node[], action: Node): Spec {
-  const out: Node[] = [];
-  let prev: string | undefined;
-  nodes.forEach((n, i) => {
-    const id = (n.id as string | undefined) ?? `n${i}`;
-    const node: Node = { id, ...n };
-    if (!("input" in n) && !("inputs" in n) && !SOURCES.has(n.op as string) && prev !== undefined) node.input = prev;
-    out.push(node);
-    prev = id;
-  });
-  return { name: "ops-table", nodes: out, action: { input: prev, ...action } };
-}
+const pipe = (nodes: Node[], action: Node): Spec => pipeAs("ops-table", nodes, action);
 
 const par = (data: unknown[], numSlices?: number, id?: string): Node => ({
   ...(id ? { id } : {}),
