@@ -6,12 +6,14 @@
 import fs from "node:fs/promises";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, type Request } from "../common/http-server.js";
+import { logger } from "../common/log.js";
 import { authHeaders } from "../common/http-client.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import { blockRange, jobShuffleDir, mapOutputPath } from "./shuffle-files.js";
 import fsSync from "node:fs";
 
 const ENTRY_HEADER = 12;
+const log = logger("shuffle");
 const SAFE_ID = /^[A-Za-z0-9._-]+$/;
 
 function intParam(s: string | undefined, what: string): number {
@@ -73,6 +75,14 @@ function drainOrClose(res: Request["res"]): Promise<void> {
 
 /** The main thread's side of a task thread's remote fetch. */
 export async function fetchBlocks(req: RemoteFetchRequest, token: string | null, timeoutMs: number): Promise<RemoteFetchReply> {
+  const reply = await fetchFrom(req, token, timeoutMs);
+  const ids = { jobId: req.jobId, shuffle: req.shuffleId, reduce: req.reduceId, from: req.address };
+  if (reply.ok) log.debug("fetched shuffle blocks", { ...ids, maps: req.mapIds.length, bytes: reply.buffer.byteLength });
+  else log.warn("shuffle fetch failed", { ...ids, map: reply.mapId, error: reply.message });
+  return reply;
+}
+
+async function fetchFrom(req: RemoteFetchRequest, token: string | null, timeoutMs: number): Promise<RemoteFetchReply> {
   const url = `http://${req.address}/data/shuffle/${encodeURIComponent(req.jobId)}/${req.shuffleId}/${req.reduceId}?maps=${req.mapIds.join(",")}`;
   try {
     const res = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(timeoutMs) });
