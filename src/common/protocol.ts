@@ -6,6 +6,7 @@ import type { AttemptId, JobId, ShuffleId, StageId, WorkerId } from "./ids.js";
 import type { Json } from "../plan/keys.js";
 import type { KeySample } from "../plan/partitioner.js";
 import type { InputSplit, ShuffleDep, Stage } from "../plan/physical.js";
+import type { SplitSource } from "../plan/stage-planner.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -109,7 +110,7 @@ export type TaskReport = {
 /** POST /splits (master → worker): list the splits of file sources. */
 export interface SplitRequest {
   protocol: number;
-  sources: { node: string; path: string | string[]; minPartitions: number; maxPartitionBytes: number; splittable: boolean }[];
+  sources: SplitSource[];
 }
 
 export interface SplitReply {

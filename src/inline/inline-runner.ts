@@ -12,7 +12,7 @@ import { actionValue } from "../master/action-value.js";
 import type { Json } from "../plan/keys.js";
 import { applyProbe } from "../plan/probes.js";
 import type { JobPlan } from "../plan/physical.js";
-import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
+import { planJob, splitSources } from "../plan/stage-planner.js";
 import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
 import { validateJobSpec } from "../plan/validate.js";
 import { listSplits } from "../worker/input/splits.js";
@@ -31,16 +31,7 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   const job = validateJobSpec(spec);
   const dataDir = resolve(opts.dataDir);
   const defaultParallelism = opts.defaultParallelism ?? 2;
-  const splits = Object.fromEntries(
-    fileSourceNodes(job).map((n) => [
-      n.id,
-      listSplits(dataDir, n.params.path as string | string[], {
-        minPartitions: (n.params.minPartitions as number | undefined) ?? Math.min(2, defaultParallelism),
-        maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? 32 * 1024 * 1024,
-        splittable: !(n.op === "csv" && n.params.multiLine === true),
-      }),
-    ]),
-  );
+  const splits = Object.fromEntries(splitSources(job, defaultParallelism).map((s) => [s.node, listSplits(dataDir, s.path, s)]));
   const plan = planJob(job, { splits, defaultParallelism });
   const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));
   try {

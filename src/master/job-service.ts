@@ -7,7 +7,7 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { ValidJob } from "../plan/job-spec.js";
-import { fileSourceNodes, planJob } from "../plan/stage-planner.js";
+import { planJob, splitSources } from "../plan/stage-planner.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
 import type { JobRun } from "./job-run.js";
@@ -19,8 +19,6 @@ import type { Scheduler } from "./scheduler.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
-/** Spark's default for textFile-style sources: at most this many max-size splits per file. */
-const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
 interface PendingJob {
@@ -174,14 +172,7 @@ export class JobService {
     const workers = this.registry.alive();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
-      const sources = fileSourceNodes(job).map((n) => ({
-        node: n.id,
-        path: n.params.path as string | string[],
-        minPartitions: (n.params.minPartitions as number | undefined) ?? Math.min(2, this.defaultParallelism()),
-        maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? MAX_PARTITION_BYTES,
-        splittable: !(n.op === "csv" && n.params.multiLine === true),
-      }));
-      const plan = entry.resume?.plan ?? planJob(job, { splits: sources.length > 0 ? await this.workers.listSplits(worker.address, sources) : {}, defaultParallelism: this.defaultParallelism() });
+      const plan = entry.resume?.plan ?? (await this.plan(job, worker.address));
       if (job.action.op === "save") {
         const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
         await Promise.all(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, job.action.params.path as string, mode)));
@@ -209,6 +200,14 @@ export class JobService {
       this.log.warn("could not start job yet; will retry", { jobId: id, worker: worker.id, error: errorMessage(e), tries: entry.tries });
       return false;
     }
+  }
+
+  /** Plans a new job after a worker has listed its input splits (the master never looks at files). */
+  private async plan(job: ValidJob, workerAddress: string): Promise<JobPlan> {
+    const defaultParallelism = this.defaultParallelism();
+    const sources = splitSources(job, defaultParallelism);
+    const splits = sources.length > 0 ? await this.workers.listSplits(workerAddress, sources) : {};
+    return planJob(job, { splits, defaultParallelism });
   }
 
   private defaultParallelism(): number {

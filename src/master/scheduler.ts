@@ -309,8 +309,7 @@ export class Scheduler {
   private inputsOf(job: JobRun, stage: Stage, partition: number): Record<string, BlockLocation[]> {
     const inputs: Record<string, BlockLocation[]> = {};
     for (const [s, reduce] of shuffleBlocksRead(stage.rdd, partition)) {
-      const numMaps = job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
-      inputs[blockKey(s, reduce)] = this.tracker.locations(job.id, s, numMaps, reduce);
+      inputs[blockKey(s, reduce)] = this.tracker.locations(job.id, s, mapCount(job, s), reduce);
     }
     return inputs;
   }
@@ -432,8 +431,7 @@ export class Scheduler {
 
   private inputsPresent(job: JobRun, stage: Stage): boolean {
     return shufflesRead(stage.rdd).every((s) => {
-      const numMaps = job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
-      return this.tracker.missing(job.id, s, numMaps).length === 0;
+      return this.tracker.missing(job.id, s, mapCount(job, s)).length === 0;
     });
   }
 
@@ -455,6 +453,11 @@ export class Scheduler {
     }
     this.listener.jobEnded(job);
   }
+}
+
+/** How many map tasks write shuffle `s`. */
+function mapCount(job: JobRun, s: number): number {
+  return job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
 }
 
 /** The worker of the task's last attempt if it failed there, so its retry can go elsewhere. */

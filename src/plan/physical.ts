@@ -89,6 +89,21 @@ export type Rdd =
   /** `op` is the wide op (or action) it computes, for names in logs and the UI. */
   | (RddBase & { kind: "shuffled"; op: string; shuffles: ShuffleId[]; read: ShuffleRead });
 
+/** The RDDs an RDD reads within its stage (a shuffled RDD's inputs are other stages). */
+export function childrenOf(rdd: Rdd): Rdd[] {
+  switch (rdd.kind) {
+    case "narrow":
+    case "coalesce":
+    case "zipWithIndex":
+      return [rdd.parent];
+    case "union":
+    case "cartesian":
+      return rdd.parents;
+    default:
+      return [];
+  }
+}
+
 /** How a reduce partition turns the blocks it fetched into records. */
 export type ShuffleRead =
   /** Merges values (combiners) of equal keys with fn: reduceByKey and the other *ByKey aggregations. */

@@ -6,7 +6,7 @@
 // the scheduler and the inline runner when a probe stage completes.
 import type { TaskResult } from "../common/protocol.js";
 import { rangeBounds, type KeySample } from "./partitioner.js";
-import type { JobPlan, Rdd, Stage } from "./physical.js";
+import { childrenOf, type JobPlan, type Rdd, type Stage } from "./physical.js";
 
 export function applyProbe(plan: JobPlan, stage: Stage, results: TaskResult[]): void {
   const out = stage.output;
@@ -76,8 +76,7 @@ function zipNodes(rdd: Rdd, node: string): (Rdd & { kind: "zipWithIndex" })[] {
   const found: (Rdd & { kind: "zipWithIndex" })[] = [];
   const walk = (r: Rdd): void => {
     if (r.kind === "zipWithIndex" && r.node === node) found.push(r);
-    if (r.kind === "narrow" || r.kind === "coalesce" || r.kind === "zipWithIndex") walk(r.parent);
-    if (r.kind === "union" || r.kind === "cartesian") r.parents.forEach(walk);
+    childrenOf(r).forEach(walk);
   };
   walk(rdd);
   return found;

@@ -9,19 +9,20 @@ import { asShuffleId, asStageId, type ShuffleId, type StageId } from "../common/
 import type { NodeSpec, ValidJob } from "./job-spec.js";
 import type { Json } from "./keys.js";
 import { planAction } from "./action-rules.js";
-import type {
-  Combine,
-  CsvOptions,
-  InputSplit,
-  JobPlan,
-  NarrowOpKind,
-  PartitionOpKind,
-  Partitioner,
-  Rdd,
-  ShuffleDep,
-  ShuffleRead,
-  Stage,
-  StageOutput,
+import {
+  childrenOf,
+  type Combine,
+  type CsvOptions,
+  type InputSplit,
+  type JobPlan,
+  type NarrowOpKind,
+  type PartitionOpKind,
+  type Partitioner,
+  type Rdd,
+  type ShuffleDep,
+  type ShuffleRead,
+  type Stage,
+  type StageOutput,
 } from "./physical.js";
 import { planWideOp } from "./wide-rules.js";
 
@@ -39,6 +40,32 @@ const FILE_SOURCES = { textFile: "text", csv: "csv", jsonl: "jsonl" } as const;
 /** The source nodes whose splits a worker must list before the job can be planned. */
 export function fileSourceNodes(job: ValidJob): NodeSpec[] {
   return job.nodes.filter((n) => n.op in FILE_SOURCES);
+}
+
+/** Spark's default split size for file sources (its maxPartitionBytes is 128 MiB; ours suits 2-core machines). */
+export const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
+
+export interface SplitSource {
+  node: string;
+  path: string | string[];
+  minPartitions: number;
+  maxPartitionBytes: number;
+  splittable: boolean;
+}
+
+/**
+ * What a worker is asked to list for each file source: Spark's defaults
+ * (minPartitions = min(2, default parallelism)), and whole files for CSV whose
+ * quoted fields may span lines.
+ */
+export function splitSources(job: ValidJob, defaultParallelism: number): SplitSource[] {
+  return fileSourceNodes(job).map((n) => ({
+    node: n.id,
+    path: n.params.path as string | string[],
+    minPartitions: (n.params.minPartitions as number | undefined) ?? Math.min(2, defaultParallelism),
+    maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? MAX_PARTITION_BYTES,
+    splittable: !(n.op === "csv" && n.params.multiLine === true),
+  }));
 }
 
 export function planJob(job: ValidJob, ctx: PlanContext): JobPlan {
@@ -221,8 +248,7 @@ export class Planner {
 function stageName(rdd: Rdd, output: StageOutput): string {
   const steps: string[] = [];
   const walk = (r: Rdd): void => {
-    if (r.kind === "narrow" || r.kind === "coalesce" || r.kind === "zipWithIndex") walk(r.parent);
-    if (r.kind === "union" || r.kind === "cartesian") r.parents.forEach(walk);
+    childrenOf(r).forEach(walk);
     if (r.node) steps.push(`${r.node}:${opLabel(r)}`);
   };
   walk(rdd);

@@ -5,7 +5,7 @@
 // Partition numbering is kept, so the worker computes exactly as on the full
 // tree. Pure; used by the scheduler when it launches a task.
 import type { ShuffleId } from "../common/ids.js";
-import type { Rdd } from "./physical.js";
+import { childrenOf, type Rdd } from "./physical.js";
 
 /** Spark's ParallelCollectionRDD slicing: slice p is [floor(p * len / n), floor((p + 1) * len / n)). */
 export function sliceBounds(p: number, n: number, length: number): [number, number] {
@@ -60,19 +60,7 @@ function emptied(rdd: Rdd): Rdd {
 
 /** Every shuffle a stage's RDD tree reads. */
 export function shufflesRead(rdd: Rdd): ShuffleId[] {
-  switch (rdd.kind) {
-    case "shuffled":
-      return rdd.shuffles;
-    case "narrow":
-    case "coalesce":
-    case "zipWithIndex":
-      return shufflesRead(rdd.parent);
-    case "union":
-    case "cartesian":
-      return rdd.parents.flatMap(shufflesRead);
-    default:
-      return [];
-  }
+  return rdd.kind === "shuffled" ? rdd.shuffles : childrenOf(rdd).flatMap(shufflesRead);
 }
 
 /** Names one reduce partition of one shuffle, as a key of a task's block locations. */

@@ -178,9 +178,7 @@ function* sliceBatches(rdd: Rdd & { kind: "parallelize" }, p: number): Batches {
 
 function* rangeBatches(start: number, end: number, step: number, p: number, n: number): Batches {
   if (step === 0) throw new UserCodeError("range: step must not be 0");
-  const count = Math.max(0, Math.ceil((end - start) / step));
-  const from = Math.floor((p * count) / n);
-  const to = Math.floor(((p + 1) * count) / n);
+  const [from, to] = sliceBounds(p, n, Math.max(0, Math.ceil((end - start) / step)));
   for (let i = from; i < to; i += BATCH) {
     const batch: number[] = [];
     for (let j = i; j < Math.min(to, i + BATCH); j++) batch.push(start + j * step);
