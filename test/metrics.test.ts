@@ -56,7 +56,7 @@ describe("job view metrics", () => {
     });
     const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
     const run = newJobRun(asJobId("j"), "j", plan, { maxTaskRetries: 3, taskTimeoutMs: 0 }, 1000);
-    const m = (recordsOut: number, shuffleBytesWritten: number): TaskMetrics => ({ durationMs: 10, recordsIn: 2, recordsOut, bytesRead: 0, shuffleBytesWritten, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0 });
+    const m = (recordsOut: number, shuffleBytesWritten: number): TaskMetrics => ({ durationMs: 10, recordsIn: 2, recordsOut, bytesRead: 0, shuffleBytesWritten, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0, spillCount: 1, spillBytes: 100 });
     const attempt = (n: number, state: "FINISHED" | "FAILED", metrics: TaskMetrics | null) => ({ id: asAttemptId(`a${n}`), n, workerId: asWorkerId("w"), startedAt: 1000, finishedAt: 1010, state, error: state === "FAILED" ? "x" : null, metrics });
     const map = run.stages[0]!;
     map.status = "COMPLETED";
@@ -74,6 +74,8 @@ describe("job view metrics", () => {
     assert.equal(view.stages[0]!.failedAttempts, 1);
     assert.equal(view.metrics.retries, 1);
     assert.equal(view.metrics.failedAttempts, 1);
+    assert.equal(view.metrics.spillCount, 2, "only finished attempts' spills count");
+    assert.equal(view.metrics.spillBytes, 200);
     assert.equal(view.metrics.stagesCompleted, 1);
     assert.equal(view.metrics.durationMs, 1000);
     assert.deepEqual(view.failedTasks.map((f) => [f.stage, f.partition, f.attempts.map((a) => a.state)]), [[0, 0, ["FAILED", "FINISHED"]]]);

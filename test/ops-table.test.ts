@@ -23,7 +23,7 @@ import { pipe as pipeAs, type Node, type Spec } from "./helpers/pipe.js";
 
 
 interface Ctx {
-  runner: "inline" | "cluster";
+  runner: "inline" | "inline-spill" | "cluster";
   dataDir: string;
   spec: Spec;
   /** The same spec (or another) run in-process, for determinism checks across runners. */
@@ -418,6 +418,8 @@ function writeInputs(dataDir: string): void {
 const inlineDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-ops-table-"));
 writeInputs(inlineDir);
 const inline = (spec: Spec): unknown => runInline(spec, { dataDir: inlineDir });
+const spillDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-ops-table-spill-"));
+writeInputs(spillDir);
 
 describe("the table", () => {
   it("covers every op and action of DESIGN 3.2–3.4", () => {
@@ -428,7 +430,7 @@ describe("the table", () => {
 });
 
 interface Runner {
-  name: "inline" | "cluster";
+  name: "inline" | "inline-spill" | "cluster";
   dataDir(): string;
   run(spec: Spec): Promise<unknown>;
   start?(): Promise<void>;
@@ -446,6 +448,8 @@ async function runOnCluster(t: TestCluster, spec: Spec): Promise<unknown> {
 }
 const RUNNERS: Runner[] = [
   { name: "inline", dataDir: () => inlineDir, run: async (spec) => inline(spec) },
+  // A 4 KiB budget: every aggregation, sort and shuffle write spills every few records.
+  { name: "inline-spill", dataDir: () => spillDir, run: async (spec) => runInline(spec, { dataDir: spillDir, memoryBytes: 4096 }) },
   {
     name: "cluster",
     dataDir: () => cluster!.dataDir,
@@ -461,13 +465,17 @@ const RUNNERS: Runner[] = [
 ];
 
 // The cluster cases compare samples with in-process runs: the inline data directory goes last.
-after(() => fs.rmSync(inlineDir, { recursive: true, force: true }));
+after(() => {
+  fs.rmSync(inlineDir, { recursive: true, force: true });
+  fs.rmSync(spillDir, { recursive: true, force: true });
+});
 
 const byOp = new Map<string, Case[]>();
 for (const c of CASES) byOp.set(c.op, [...(byOp.get(c.op) ?? []), c]);
 
 for (const runner of RUNNERS) {
-  describe(`ops table on ${runner.name === "inline" ? "runInline" : "a real cluster (2 workers × 1 slot)"}`, () => {
+  const title = { inline: "runInline", "inline-spill": "runInline with 4 KiB of memory (spilling)", cluster: "a real cluster (2 workers × 1 slot)" };
+  describe(`ops table on ${title[runner.name]}`, () => {
     if (runner.start) before(runner.start, { timeout: 60_000 });
     if (runner.stop) after(runner.stop);
     for (const [op, cases] of byOp) {

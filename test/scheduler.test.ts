@@ -31,6 +31,10 @@ function heartbeat(id: string, slots: number): Heartbeat {
     tasks_failed: 0,
     heap_used_mb: 0,
     shuffle_bytes_served: 0,
+    memory_budget_mb: 1024,
+    execution_memory_mb: 0,
+    spill_count: 0,
+    spill_bytes: 0,
     running_attempts: [],
   };
 }

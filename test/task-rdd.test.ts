@@ -6,12 +6,16 @@ import type { InputSplit, Rdd } from "../src/plan/physical.js";
 import { shuffleBlocksRead, sliceBounds, taskRdd } from "../src/plan/task-rdd.js";
 import { asShuffleId } from "../src/common/ids.js";
 import { computePartition, type ComputeContext } from "../src/worker/rdd-compute.js";
+import { MemoryPool, memoryLayout } from "../src/worker/memory/memory-pool.js";
+import { TaskSpills } from "../src/worker/memory/spill-files.js";
 
 const ctx = (): ComputeContext => ({
   dataDir: "/nonexistent",
   blocks: { blocks: () => [] },
   inputs: {},
   metrics: { recordsIn: 0, bytesRead: 0 },
+  memory: new MemoryPool(memoryLayout(64 * 1024 * 1024, 1, 0.5).pool).task(0),
+  spills: new TaskSpills("/nonexistent", "spill_test_"),
 });
 const all = (rdd: Rdd, p: number) => [...computePartition(rdd, p, ctx())].flat();
 const par = (node: string, data: number[], n: number): Rdd => ({ kind: "parallelize", node, data, dataOffset: 0, dataLength: data.length, numPartitions: n });

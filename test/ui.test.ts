@@ -54,7 +54,9 @@ describe("web UI", { timeout: 120_000 }, () => {
       assert.equal(r[2], "ALIVE");
       assert.match(r[5]!, /^\d+%$/, "CPU");
       assert.match(r[6]!, /^[\d,]+ MB$/, "memory");
-      assert.match(r[10]!, /ago$/, "heartbeat age");
+      assert.match(r[8]!, /^0 \/ [\d,]+ MB$/, "buffers / budget (idle)");
+      assert.equal(r[9], "0", "spills");
+      assert.match(r[12]!, /ago$/, "heartbeat age");
     }
   });
 

@@ -6,6 +6,17 @@ import { parseSize } from "../common/size.js";
 import { WorkerProcess } from "../worker/worker-process.js";
 import { LOG_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverToken, setupLogging } from "./args.js";
 
+const MB = 1024 * 1024;
+
+/** A quarter of the machine, leaving room for the master, other workers and the page cache; within sane bounds. */
+function defaultMemoryBytes(): number {
+  return Math.min(4096 * MB, Math.max(256 * MB, Math.floor(os.totalmem() / 4 / MB) * MB));
+}
+
+function fmtMb(bytes: number): string {
+  return `${Math.round(bytes / MB)}mb`;
+}
+
 const MASTER_USAGE = `usage: minispark master [options]
 
   --host <addr>            address to listen on (default 127.0.0.1)
@@ -29,9 +40,14 @@ const WORKER_USAGE = `usage: minispark worker --master <url> [options]
   --port <n>               port (default 0 = any free port)
   --advertise <host:port>  address others use to reach this worker
   --slots <n>              tasks run in parallel (default: the number of cores, ${os.availableParallelism()})
-  --memory <size>          memory budget of this worker, e.g. 512mb (default 1gb)
+  --memory <size>          memory budget of this worker, e.g. 512mb (default: a
+                           quarter of this machine's memory, 256mb..4gb: ${fmtMb(defaultMemoryBytes())});
+                           split evenly into the task threads' heap limits
+  --memory-fraction <f>    share of --memory that aggregation, sort and shuffle
+                           buffers may hold before they spill to disk (default 0.5)
   --data-dir <dir>         inputs are read from here, outputs go to <dir>/outputs
                            (or MINISPARK_DATA_DIR; default ./data)
+  --spill-dir <dir>        where spill files go (default <data-dir>/.minispark/<worker>/spill)
   --token <secret>         cluster token (or MINISPARK_TOKEN)
   --token-file <file>      read the token from a file instead
                            (a token is required to listen beyond loopback)
@@ -101,7 +117,9 @@ export async function workerCommand(argv: string[]): Promise<void> {
       advertise: { type: "string" },
       slots: { type: "string" },
       memory: { type: "string" },
+      "memory-fraction": { type: "string" },
       "data-dir": { type: "string" },
+      "spill-dir": { type: "string" },
       token: { type: "string" },
       "token-file": { type: "string" },
       heartbeat: { type: "string" },
@@ -115,7 +133,12 @@ export async function workerCommand(argv: string[]): Promise<void> {
   setupLogging(values);
   const port = Number(values.port ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
-  const memoryBytes = sizeFlag(values.memory ?? "1gb", "--memory");
+  const memoryBytes = values.memory === undefined ? defaultMemoryBytes() : sizeFlag(values.memory, "--memory");
+  if (memoryBytes < 4 * 1024 * 1024) throw new UsageError(`--memory must be at least 4mb, got "${values.memory}"`);
+  const memoryFraction = Number(values["memory-fraction"] ?? 0.5);
+  if (!(memoryFraction > 0 && memoryFraction <= 0.9)) {
+    throw new UsageError(`--memory-fraction must be a number above 0 and at most 0.9, got "${values["memory-fraction"]}"`);
+  }
   const host = values.host ?? "127.0.0.1";
   const secret = serverToken(values);
   requireTokenOffLoopback(host, secret);
@@ -126,7 +149,9 @@ export async function workerCommand(argv: string[]): Promise<void> {
     advertise: values.advertise ?? null,
     slots: positiveInt(values.slots, "--slots", os.availableParallelism()),
     memoryBytes,
+    memoryFraction,
     dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
+    spillDir: values["spill-dir"] ?? null,
     token: secret,
     heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
     userCode: !values["no-user-code"],

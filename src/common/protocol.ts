@@ -30,6 +30,13 @@ export interface Heartbeat {
   tasks_failed: number;
   heap_used_mb: number;
   shuffle_bytes_served: number;
+  /** The worker's --memory. */
+  memory_budget_mb: number;
+  /** Memory granted now to running tasks' aggregation, sort and shuffle buffers. */
+  execution_memory_mb: number;
+  /** Spills (runs written to disk) and their bytes, by the tasks this worker finished. */
+  spill_count: number;
+  spill_bytes: number;
   /** Attempts the worker is running, so the master can reconcile after restarts. */
   running_attempts: AttemptId[];
 }
@@ -71,6 +78,9 @@ export interface TaskMetrics {
   shuffleBytesWritten: number;
   shuffleBytesRead: number;
   shuffleBytesFetchedRemote: number;
+  /** Runs written to disk when the task's share of memory ran out, and their bytes. */
+  spillCount: number;
+  spillBytes: number;
 }
 
 /** What a finished task hands back, by the kind of stage it ran. */

@@ -18,10 +18,13 @@ import { validateJobSpec } from "../plan/validate.js";
 import { listSplits } from "../worker/input/splits.js";
 import { commitOutput, prepareOutput } from "../worker/output-files.js";
 import { runTask } from "../worker/task-runner.js";
+import { MemoryPool, memoryLayout } from "../worker/memory/memory-pool.js";
 
 export interface InlineOptions {
   dataDir: string;
   defaultParallelism?: number;
+  /** The budget of the one task that runs at a time (default 1gb); smaller makes tasks spill. */
+  memoryBytes?: number;
 }
 
 const SELF = asWorkerId("inline");
@@ -36,7 +39,8 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));
   try {
     if (job.action.op === "save") prepareOutput(dataDir, job.action.params.path as string, (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error", INLINE_JOB);
-    const results = runStages(plan, dataDir, shuffleRoot);
+    const memory = new MemoryPool(memoryLayout(opts.memoryBytes ?? 1024 * 1024 * 1024, 1, 0.5).pool);
+    const results = runStages(plan, dataDir, shuffleRoot, memory);
     const value = actionValue(plan.action, results);
     if (job.action.op === "save") commitOutput(dataDir, job.action.params.path as string, (value as { files: string[] }).files, INLINE_JOB);
     return value;
@@ -45,7 +49,7 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   }
 }
 
-function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string): TaskResult[] {
+function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string, memory: MemoryPool): TaskResult[] {
   const jobId = INLINE_JOB;
   const sizes = new Map<number, number[][]>();
   let results: TaskResult[] = [];
@@ -69,7 +73,15 @@ function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string): TaskRes
           outputShuffle,
           inputs,
         },
-        { workerId: SELF, dataDir, shuffleRoot, fetchRemote: () => ({ ok: false, mapId: 0, message: "inline jobs fetch nothing remotely" }) },
+        {
+          workerId: SELF,
+          dataDir,
+          shuffleRoot,
+          spillDir: join(shuffleRoot, "spill"),
+          memory,
+          slot: 0,
+          fetchRemote: () => ({ ok: false, mapId: 0, message: "inline jobs fetch nothing remotely" }),
+        },
       );
       outputs.push(result);
     }

@@ -75,7 +75,7 @@ function failedTasks(run: JobRun): FailedTaskView[] {
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
 function emptyMetrics(): TaskMetrics {
-  return { durationMs: 0, recordsIn: 0, recordsOut: 0, bytesRead: 0, shuffleBytesWritten: 0, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0 };
+  return { durationMs: 0, recordsIn: 0, recordsOut: 0, bytesRead: 0, shuffleBytesWritten: 0, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0, spillCount: 0, spillBytes: 0 };
 }
 
 function stageView(s: StageRun, now: number): StageView {
@@ -89,7 +89,7 @@ function stageView(s: StageRun, now: number): StageView {
     for (const a of t.attempts) {
       if (a.state === "FAILED" || a.state === "FETCH_FAILED") failedAttempts++;
       if (a.state === "FINISHED" && a.metrics) {
-        for (const k of Object.keys(metrics) as (keyof TaskMetrics)[]) metrics[k] += a.metrics[k];
+        for (const k of Object.keys(metrics) as (keyof TaskMetrics)[]) metrics[k] += a.metrics[k] ?? 0; // jobs stored before a metric existed lack it
       }
     }
   }
@@ -161,6 +161,8 @@ export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobV
       shuffleBytesWritten: sum("shuffleBytesWritten"),
       shuffleBytesRead: sum("shuffleBytesRead"),
       shuffleBytesFetchedRemote: sum("shuffleBytesFetchedRemote"),
+      spillCount: sum("spillCount"),
+      spillBytes: sum("spillBytes"),
       taskTimeMs: sum("durationMs"),
     },
   };

@@ -35,6 +35,19 @@ export class KeyMap<V> {
     for (const { key, value } of this.composites.values()) yield [key, value];
   }
 
+  /**
+   * Every entry in key order. Only the keys are sorted (an array of references),
+   * so a table can be written out in order without doubling it. `cmp` must rank
+   * primitive keys below arrays and objects, as compareKeys does, so that the
+   * two maps sort apart.
+   */
+  *sortedEntries(cmp: (a: unknown, b: unknown) => number): IterableIterator<[unknown, V]> {
+    const prims = Array.from(this.prims.keys()).sort(cmp);
+    for (const k of prims) yield [k, this.prims.get(k) as V];
+    const slots = Array.from(this.composites.values()).sort((a, b) => cmp(a.key, b.key));
+    for (const { key, value } of slots) yield [key, value];
+  }
+
   clear(): void {
     this.prims.clear();
     this.composites.clear();

@@ -28,7 +28,7 @@ export type RemoteFetchReply =
   | { ok: true; buffer: ArrayBuffer; entries: { mapId: number; offset: number; length: number }[] }
   | { ok: false; mapId: number; message: string };
 
-/** Remote batches are cut at this many bytes (sizes are known from the map statuses). */
+/** Remote batches are cut at most at this many bytes (sizes are known from the map statuses). */
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 export class TaskBlockSource implements BlockSource {
@@ -42,6 +42,7 @@ export class TaskBlockSource implements BlockSource {
     private readonly self: WorkerId,
     private readonly shuffleRoot: string,
     private readonly fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply,
+    private readonly batchBytes = MAX_BATCH_BYTES,
   ) {}
 
   *blocks(shuffleId: number, reduceId: number, locations: BlockLocation[]): Iterable<Uint8Array> {
@@ -54,7 +55,7 @@ export class TaskBlockSource implements BlockSource {
       }
     }
     for (const locs of remote.values()) {
-      for (const batch of batchesBySize(locs)) yield* this.remote(shuffleId, reduceId, batch);
+      for (const batch of batchesBySize(locs, Math.min(this.batchBytes, MAX_BATCH_BYTES))) yield* this.remote(shuffleId, reduceId, batch);
     }
   }
 
@@ -99,11 +100,11 @@ export class TaskBlockSource implements BlockSource {
   }
 }
 
-function* batchesBySize(locs: BlockLocation[]): Iterable<BlockLocation[]> {
+function* batchesBySize(locs: BlockLocation[], maxBytes: number): Iterable<BlockLocation[]> {
   let batch: BlockLocation[] = [];
   let bytes = 0;
   for (const l of locs) {
-    if (batch.length > 0 && bytes + l.bytes > MAX_BATCH_BYTES) {
+    if (batch.length > 0 && bytes + l.bytes > maxBytes) {
       yield batch;
       batch = [];
       bytes = 0;

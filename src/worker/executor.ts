@@ -1,14 +1,17 @@
 // The worker's pool of task threads, one per slot, so tasks really run in
 // parallel on separate cores. Hands a task to an idle thread, answers the
 // threads' remote block fetches, and stops a task by terminating its thread
-// (then starts a fresh one), which is the only way to stop synchronous user code.
-// Owned by worker-process.ts.
+// (then starts a fresh one), which is the only way to stop synchronous user code;
+// a task stopped that way cannot clean up, so its memory grant and spill files
+// are released here. Owned by worker-process.ts.
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
 import type { FetchFailure, TaskLaunch } from "../common/protocol.js";
 import type { Logger } from "../common/log.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import type { TaskOutcome } from "./task-runner.js";
+import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
+import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 
 export interface ThreadRequest {
   task: TaskLaunch;
@@ -26,8 +29,11 @@ export interface ExecutorOptions {
   slots: number;
   dataDir: string;
   shuffleRoot: string;
-  /** Heap limit per thread, so one task cannot take the whole process down. */
-  threadHeapMb: number | null;
+  spillDir: string;
+  /** The worker's budget; each thread's heap limit and the spill pool follow from it. */
+  memoryBytes: number;
+  /** Share of the budget that aggregation, sort and shuffle buffers may hold before spilling. */
+  memoryFraction: number;
   /** false: threads run built-in functions only. */
   userCode: boolean;
   fetchRemote: (req: RemoteFetchRequest) => Promise<RemoteFetchReply>;
@@ -38,7 +44,8 @@ interface Slot {
   thread: Worker;
   port: MessagePort;
   signal: Int32Array;
-  running: { attemptId: AttemptId; resolve: (r: ThreadReply) => void; killReason: string | null } | null;
+  index: number;
+  running: { attemptId: AttemptId; jobId: string; resolve: (r: ThreadReply) => void; killReason: string | null } | null;
 }
 
 const THREAD_URL = new URL("./task-thread.js", import.meta.url);
@@ -46,9 +53,14 @@ const THREAD_URL = new URL("./task-thread.js", import.meta.url);
 export class Executor {
   private readonly slots: Slot[] = [];
   private closed = false;
+  private readonly threadHeapMb: number;
+  readonly memory: MemoryPool;
 
   constructor(private readonly opts: ExecutorOptions) {
-    for (let i = 0; i < opts.slots; i++) this.slots.push(this.spawn());
+    const layout = memoryLayout(opts.memoryBytes, opts.slots, opts.memoryFraction);
+    this.threadHeapMb = layout.threadHeapMb;
+    this.memory = new MemoryPool(layout.pool);
+    for (let i = 0; i < opts.slots; i++) this.slots.push(this.spawn(i));
   }
 
   get active(): number {
@@ -64,7 +76,7 @@ export class Executor {
     const slot = this.slots.find((s) => !s.running);
     if (!slot || this.closed) return null;
     return new Promise((resolve) => {
-      slot.running = { attemptId: task.attemptId, resolve, killReason: null };
+      slot.running = { attemptId: task.attemptId, jobId: task.jobId, resolve, killReason: null };
       slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
     });
   }
@@ -83,22 +95,32 @@ export class Executor {
     await Promise.all(this.slots.map((s) => s.thread.terminate()));
   }
 
-  private spawn(): Slot {
+  private spawn(index: number): Slot {
     const { port1, port2 } = new MessageChannel();
     const signalBuffer = new SharedArrayBuffer(4);
     const env = { ...process.env };
     // User code runs in these threads: it gets no cluster secret.
     delete env.MINISPARK_TOKEN;
     const thread = new Worker(THREAD_URL, {
-      workerData: { dataDir: this.opts.dataDir, shuffleRoot: this.opts.shuffleRoot, fetchPort: port2, fetchSignal: signalBuffer, userCode: this.opts.userCode },
+      workerData: {
+        dataDir: this.opts.dataDir,
+        shuffleRoot: this.opts.shuffleRoot,
+        spillDir: this.opts.spillDir,
+        memory: this.memory.shape,
+        slot: index,
+        fetchPort: port2,
+        fetchSignal: signalBuffer,
+        userCode: this.opts.userCode,
+      },
       transferList: [port2],
       env,
-      resourceLimits: this.opts.threadHeapMb ? { maxOldGenerationSizeMb: this.opts.threadHeapMb } : undefined,
+      resourceLimits: { maxOldGenerationSizeMb: this.threadHeapMb },
     });
-    const slot: Slot = { thread, port: port1, signal: new Int32Array(signalBuffer), running: null };
+    const slot: Slot = { thread, port: port1, signal: new Int32Array(signalBuffer), index, running: null };
     thread.on("message", (reply: ThreadReply) => this.finish(slot, reply));
     thread.on("error", (e) => {
       this.opts.log.warn("task thread crashed", { attemptId: slot.running?.attemptId, error: e.message });
+      this.releaseTask(slot);
       this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` });
     });
     thread.on("exit", () => this.replace(slot));
@@ -120,9 +142,16 @@ export class Executor {
     running.resolve(reply);
   }
 
+  /** What a task's thread can no longer give back itself: its memory grant and spill files. */
+  private releaseTask(slot: Slot): void {
+    this.memory.resetSlot(slot.index);
+    if (slot.running) removeSpillFiles(this.opts.spillDir, spillPrefix(slot.running.jobId, slot.running.attemptId));
+  }
+
   /** A thread exited (killed, crashed or out of memory): fail its task and start a fresh thread. */
   private replace(slot: Slot): void {
     const running = slot.running;
+    this.releaseTask(slot);
     if (running) {
       slot.running = null;
       running.resolve({
@@ -134,6 +163,6 @@ export class Executor {
     slot.port.close();
     if (this.closed) return;
     const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots[i] = this.spawn();
+    if (i >= 0) this.slots[i] = this.spawn(slot.index);
   }
 }

@@ -10,6 +10,8 @@ import type { WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport } from "../common/protocol.js";
 
+const MB = 1024 * 1024;
+
 export interface WorkerStats {
   id(): WorkerId;
   address: string;
@@ -20,6 +22,11 @@ export interface WorkerStats {
   tasksCompleted(): number;
   tasksFailed(): number;
   shuffleBytesServed(): number;
+  memoryBudgetBytes: number;
+  /** Bytes the memory pool has granted to running tasks. */
+  executionMemoryBytes(): number;
+  spillCount(): number;
+  spillBytes(): number;
 }
 
 export interface MasterLinkOptions {
@@ -100,15 +107,19 @@ export class MasterLink {
       address: this.stats.address,
       status: active > 0 ? "BUSY" : "IDLE",
       active_tasks: active,
-      mem_usage_mb: Math.round(process.memoryUsage.rss() / (1024 * 1024)),
+      mem_usage_mb: Math.round(process.memoryUsage.rss() / MB),
       last_heartbeat: Math.floor(Date.now() / 1000),
       slots: this.stats.slots,
       cpu_percent: Math.round(cpuPercent * 10) / 10,
       avg_task_ms: Math.round(this.stats.avgTaskMs()),
       tasks_completed: this.stats.tasksCompleted(),
       tasks_failed: this.stats.tasksFailed(),
-      heap_used_mb: Math.round(process.memoryUsage().heapUsed / (1024 * 1024)),
+      heap_used_mb: Math.round(process.memoryUsage().heapUsed / MB),
       shuffle_bytes_served: this.stats.shuffleBytesServed(),
+      memory_budget_mb: Math.round(this.stats.memoryBudgetBytes / MB),
+      execution_memory_mb: Math.round(this.stats.executionMemoryBytes() / MB),
+      spill_count: this.stats.spillCount(),
+      spill_bytes: this.stats.spillBytes(),
       running_attempts: this.stats.runningAttempts(),
     };
   }

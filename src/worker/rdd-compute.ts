@@ -16,6 +16,8 @@ import { PER_RECORD_OPS, fuse, type NarrowStep } from "./narrow-ops.js";
 import { runPartitionOp, type PartitionStep } from "./partition-ops.js";
 import { aggregateShuffle, type BlockSource } from "./shuffle-reader.js";
 import { UserCodeError } from "./user-function.js";
+import type { TaskMemory } from "./memory/memory-pool.js";
+import type { TaskSpills } from "./memory/spill-files.js";
 
 export type Batches = Iterable<unknown[]>;
 
@@ -24,6 +26,9 @@ export interface ComputeContext {
   blocks: BlockSource;
   inputs: Record<string, BlockLocation[]>;
   metrics: { recordsIn: number; bytesRead: number };
+  /** The task's share of the worker's memory, and where its structures spill past it. */
+  memory: TaskMemory;
+  spills: TaskSpills;
 }
 
 const BATCH = 1024;

@@ -21,25 +21,67 @@ export function mapOutputPath(shuffleRoot: string, jobId: string, shuffleId: num
 
 /** Writes the blocks (chunks per reduce partition) and returns each block's size. */
 export function writeMapOutput(path: string, blocks: Buffer[][], tmpSuffix: string): number[] {
+  return writeBlocks(path, blocks.length, tmpSuffix, (fd, p) => {
+    let size = 0;
+    for (const c of blocks[p]!) {
+      fs.writeSync(fd, c);
+      size += c.length;
+    }
+    return size;
+  });
+}
+
+const COPY_BYTES = 1024 * 1024;
+
+/**
+ * Writes a map output whose every block is the same partition's blocks of
+ * `parts` (earlier outputs, e.g. spills), in order, followed by its chunks in
+ * `blocks`; the bytes are copied, never decoded.
+ */
+export function concatMapOutputs(path: string, parts: string[], blocks: Buffer[][], tmpSuffix: string): number[] {
+  const fds = parts.map((f) => fs.openSync(f, "r"));
+  const copy = Buffer.allocUnsafe(COPY_BYTES);
+  try {
+    return writeBlocks(path, blocks.length, tmpSuffix, (out, p) => {
+      let size = 0;
+      for (const fd of fds) {
+        const [start, end] = blockRange(fd, p);
+        for (let pos = start; pos < end; ) {
+          const n = fs.readSync(fd, copy, 0, Math.min(COPY_BYTES, end - pos), pos);
+          if (n === 0) throw new Error(`map output part ended early at byte ${pos}`);
+          fs.writeSync(out, copy, 0, n);
+          pos += n;
+          size += n;
+        }
+      }
+      for (const c of blocks[p]!) {
+        fs.writeSync(out, c);
+        size += c.length;
+      }
+      return size;
+    });
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+/** Writes `partitions` blocks through `writeBlock` (which returns the block's size), then the index. */
+function writeBlocks(path: string, partitions: number, tmpSuffix: string, writeBlock: (fd: number, p: number) => number): number[] {
   fs.mkdirSync(join(path, ".."), { recursive: true });
   const tmp = `${path}.${tmpSuffix}.tmp`;
   const fd = fs.openSync(tmp, "w");
   const sizes: number[] = [];
-  const offsets = Buffer.alloc(8 * (blocks.length + 1) + TRAILER);
+  const offsets = Buffer.alloc(8 * (partitions + 1) + TRAILER);
   let pos = 0;
   try {
-    blocks.forEach((chunks, p) => {
+    for (let p = 0; p < partitions; p++) {
       offsets.writeDoubleLE(pos, 8 * p);
-      let size = 0;
-      for (const c of chunks) {
-        fs.writeSync(fd, c);
-        size += c.length;
-      }
+      const size = writeBlock(fd, p);
       sizes.push(size);
       pos += size;
-    });
-    offsets.writeDoubleLE(pos, 8 * blocks.length);
-    offsets.writeUInt32LE(blocks.length, offsets.length - TRAILER);
+    }
+    offsets.writeDoubleLE(pos, 8 * partitions);
+    offsets.writeUInt32LE(partitions, offsets.length - TRAILER);
     offsets.writeUInt32LE(MAGIC, offsets.length - 4);
     fs.writeSync(fd, offsets);
   } finally {

@@ -1,17 +1,21 @@
 // The reduce side of a shuffle: fetches this partition's blocks from every map
 // output (local files directly, remote ones through the worker's HTTP client)
 // and turns them into records by the read rule of the wide op: merge by key,
-// group, distinct, join, sort. Called by rdd-compute.ts in a task thread.
+// group, distinct, join, sort — in tables and buffers that spill to disk when
+// the task's share of memory runs out (see memory/). Called by rdd-compute.ts
+// in a task thread.
 import { decodeFrames } from "../common/codec.js";
 import type { BlockLocation } from "../common/protocol.js";
-import { KeyMap } from "../plan/key-map.js";
-import { compareKeys } from "../plan/keys.js";
 import type { Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
 import { blockKey } from "../plan/task-rdd.js";
 import type { Batches, ComputeContext } from "./rdd-compute.js";
 import { asPair } from "./narrow-ops.js";
 import { compileFunction, userError, type UserFn } from "./user-function.js";
+import { ExternalSorter } from "./memory/external-sorter.js";
+import { Reservation } from "./memory/memory-pool.js";
+import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
+import { SpillableMap } from "./memory/spillable-map.js";
 
 export interface BlockSource {
   /** The bytes of each map output's block for `reduceId`; throws FetchFailedError. */
@@ -38,17 +42,17 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
   const input = (i = 0) => records(rdd.shuffles[i]!, partition, ctx);
   switch (read.type) {
     case "reduceByKey":
-      return mergeByKey(input(), mergeWith(compileFunction(read.fn, where), read.env, where));
+      return mergeByKey(input(), mergeWith(compileFunction(read.fn, where), read.env, where), ctx);
     case "sum":
-      return mergeByKey(input(), (a, b) => (a as number) + (b as number));
+      return mergeByKey(input(), (a, b) => (a as number) + (b as number), ctx);
     case "reduceValues":
       return reduceValues(input(), mergeWith(compileFunction(read.fn, where), read.env, where));
     case "groupByKey":
-      return groupByKey(input());
+      return groupByKey(input(), ctx);
     case "distinct":
-      return distinctKeys(input());
+      return distinctKeys(input(), ctx);
     case "cogroup":
-      return cogroup(rdd.shuffles.map((_, i) => input(i)), read.emit, where);
+      return cogroup(rdd.shuffles.map((_, i) => input(i)), read.emit, where, ctx);
     case "values":
       return mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]);
     case "passthrough":
@@ -56,7 +60,7 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
     case "foldValues":
       return foldValues(input(), read.zero, mergeWith(compileFunction(read.fn, where), read.env, where));
     case "sort":
-      return sortByKey(input(), read.ascending);
+      return sortByKey(input(), read.ascending, ctx);
   }
 }
 
@@ -83,9 +87,13 @@ export function mergeWith(fn: UserFn, env: unknown, where: string): (a: unknown,
   };
 }
 
-function* emitEntries<V>(map: KeyMap<V>, toRecord: (k: unknown, v: V) => unknown): Batches {
+function spillableMap<V>(ctx: ComputeContext, mergeCombined: (a: V, b: V) => V): SpillableMap<V> {
+  return new SpillableMap<V>(new Reservation(ctx.memory), ctx.spills, mergeCombined);
+}
+
+function* emitEntries<V>(entries: Iterable<[unknown, V]>, toRecord: (k: unknown, v: V) => unknown): Batches {
   let out: unknown[] = [];
-  for (const [k, v] of map.entries()) {
+  for (const [k, v] of entries) {
     out.push(toRecord(k, v));
     if (out.length >= BATCH) {
       yield out;
@@ -95,17 +103,27 @@ function* emitEntries<V>(map: KeyMap<V>, toRecord: (k: unknown, v: V) => unknown
   if (out.length > 0) yield out;
 }
 
-function* mergeByKey(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown): Batches {
-  const map = new KeyMap<unknown>();
+/** How much a value's replacement grew the table: numbers stay put, anything else is estimated. */
+function growth(before: unknown, after: unknown): number {
+  if (typeof before === "number" && typeof after === "number") return 0;
+  return estimateSize(after) - estimateSize(before);
+}
+
+function* mergeByKey(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown, ctx: ComputeContext): Batches {
+  const map = spillableMap(ctx, merge);
   for (const batch of input) {
     for (const rec of batch) {
       const [k, v] = rec as [unknown, unknown];
       const cur = map.get(k);
       // Decoded records are JSON, so a present value is never undefined.
-      map.set(k, cur === undefined ? v : merge(cur, v));
+      if (cur === undefined) map.set(k, v, ENTRY_BYTES + estimateSize(k) + estimateSize(v));
+      else {
+        const merged = merge(cur, v);
+        map.set(k, merged, growth(cur, merged));
+      }
     }
   }
-  yield* emitEntries(map, (k, v) => [k, v]);
+  yield* emitEntries(map.entries(), (k, v) => [k, v]);
 }
 
 function* reduceValues(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown): Batches {
@@ -121,23 +139,36 @@ function* reduceValues(input: Iterable<unknown[]>, merge: (a: unknown, b: unknow
   if (seen) yield [acc];
 }
 
-function* groupByKey(input: Iterable<unknown[]>): Batches {
-  const map = new KeyMap<unknown[]>();
+/** Appends without spreading: a group can be longer than the call stack allows arguments. */
+function concatInto(a: unknown[], b: unknown[]): unknown[] {
+  for (let i = 0; i < b.length; i++) a.push(b[i]);
+  return a;
+}
+
+function* groupByKey(input: Iterable<unknown[]>, ctx: ComputeContext): Batches {
+  const map = spillableMap<unknown[]>(ctx, concatInto);
   for (const batch of input) {
     for (const rec of batch) {
       const [k, v] = rec as [unknown, unknown];
       const group = map.get(k);
-      if (group) group.push(v);
-      else map.set(k, [v]);
+      if (group) {
+        group.push(v);
+        map.grew(8 + estimateSize(v));
+      } else map.set(k, [v], ENTRY_BYTES + estimateSize(k) + 56 + estimateSize(v));
     }
   }
-  yield* emitEntries(map, (k, vs) => [k, vs]);
+  yield* emitEntries(map.entries(), (k, vs) => [k, vs]);
 }
 
-function* distinctKeys(input: Iterable<unknown[]>): Batches {
-  const map = new KeyMap<true>();
-  for (const batch of input) for (const rec of batch) map.set((rec as [unknown])[0], true);
-  yield* emitEntries(map, (k) => k);
+function* distinctKeys(input: Iterable<unknown[]>, ctx: ComputeContext): Batches {
+  const map = spillableMap<true>(ctx, (a) => a);
+  for (const batch of input) {
+    for (const rec of batch) {
+      const k = (rec as [unknown])[0];
+      if (map.get(k) === undefined) map.set(k, true, ENTRY_BYTES + estimateSize(k));
+    }
+  }
+  yield* emitEntries(map.entries(), (k) => k);
 }
 
 /**
@@ -145,15 +176,27 @@ function* distinctKeys(input: Iterable<unknown[]>): Batches {
  * the four joins, subtract/subtractByKey (keys only the first input has) and
  * intersection (keys every input has).
  */
-function* cogroup(inputs: Iterable<unknown[]>[], emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"], where: string): Batches {
-  const map = new KeyMap<unknown[][]>();
+function* cogroup(
+  inputs: Iterable<unknown[]>[],
+  emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"],
+  where: string,
+  ctx: ComputeContext,
+): Batches {
+  const map = spillableMap<unknown[][]>(ctx, (a, b) => a.map((g, i) => concatInto(g, b[i]!)));
+  const emptyGroups = ENTRY_BYTES + 48 + inputs.length * 56;
   inputs.forEach((input, side) => {
     for (const batch of input) {
       for (const rec of batch) {
         const [k, v] = asPair(rec, where);
-        let groups = map.get(k);
-        if (!groups) map.set(k, (groups = inputs.map(() => [])));
-        groups[side]!.push(v);
+        const groups = map.get(k);
+        if (groups) {
+          groups[side]!.push(v);
+          map.grew(8 + estimateSize(v));
+        } else {
+          const fresh: unknown[][] = inputs.map(() => []);
+          fresh[side]!.push(v);
+          map.set(k, fresh, emptyGroups + estimateSize(k) + estimateSize(v));
+        }
       }
     }
   });
@@ -192,10 +235,8 @@ function emitGroup(k: unknown, groups: unknown[][], emit: Extract<ShuffleRead, {
   }
 }
 
-function* sortByKey(input: Iterable<unknown[]>, ascending: boolean): Batches {
-  const all: [unknown, unknown][] = [];
-  for (const batch of input) for (const rec of batch) all.push(rec as [unknown, unknown]);
-  // Array.prototype.sort is stable, so equal keys keep their fetch order.
-  all.sort(ascending ? (a, b) => compareKeys(a[0], b[0]) : (a, b) => compareKeys(b[0], a[0]));
-  for (let i = 0; i < all.length; i += BATCH) yield all.slice(i, i + BATCH).map((r) => r[1]);
+function* sortByKey(input: Iterable<unknown[]>, ascending: boolean, ctx: ComputeContext): Batches {
+  const sorter = new ExternalSorter(new Reservation(ctx.memory), ctx.spills, ascending);
+  for (const batch of input) for (const rec of batch) sorter.add(rec as [unknown, unknown]);
+  yield* emitEntries(sorter.sorted(), (_, v) => v);
 }

@@ -15,11 +15,17 @@ import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
 import { mulberry32 } from "../common/random.js";
+import { Reservation, type MemoryPool } from "./memory/memory-pool.js";
+import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
 
 export interface RunnerEnv {
   workerId: WorkerId;
   dataDir: string;
   shuffleRoot: string;
+  spillDir: string;
+  memory: MemoryPool;
+  /** This thread's slot in the memory pool. */
+  slot: number;
   fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply;
 }
 
@@ -31,15 +37,22 @@ export interface TaskOutcome {
 export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const started = performance.now();
   enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
-  const blocks = new TaskBlockSource(t.jobId, env.workerId, env.shuffleRoot, env.fetchRemote);
-  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 } };
-  const batches = computePartition(t.stage.rdd, t.partition, ctx);
+  const memory = env.memory.task(env.slot);
+  const spills = new TaskSpills(env.spillDir, spillPrefix(t.jobId, t.attemptId));
+  // A remote fetch is held whole until decoded, so it is cut to a fraction of what the task may hold.
+  const fetchBatchBytes = Math.max(1 << 20, Math.floor(env.memory.shape.taskCapBytes / 4));
+  const blocks = new TaskBlockSource(t.jobId, env.workerId, env.shuffleRoot, env.fetchRemote, fetchBatchBytes);
+  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills };
   const out = { records: 0, shuffleBytes: 0 };
   let result: TaskResult;
+  memory.begin();
   try {
-    result = consume(t, t.stage, batches, env, out);
+    result = consume(t, t.stage, computePartition(t.stage.rdd, t.partition, ctx), env, ctx, out);
   } catch (e) {
     throw blocks.fetchFailure ?? e;
+  } finally {
+    spills.removeAll();
+    memory.end();
   }
   if (blocks.fetchFailure) throw blocks.fetchFailure;
   return {
@@ -52,16 +65,25 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
       shuffleBytesWritten: out.shuffleBytes,
       shuffleBytesRead: blocks.bytesRead,
       shuffleBytesFetchedRemote: blocks.bytesFetchedRemote,
+      spillCount: spills.count,
+      spillBytes: spills.bytes,
     },
   };
 }
 
-function consume(t: TaskLaunch, stage: Stage, batches: Batches, env: RunnerEnv, out: { records: number; shuffleBytes: number }): TaskResult {
+function consume(
+  t: TaskLaunch,
+  stage: Stage,
+  batches: Batches,
+  env: RunnerEnv,
+  ctx: ComputeContext,
+  out: { records: number; shuffleBytes: number },
+): TaskResult {
   const output = stage.output;
   switch (output.type) {
     case "shuffle": {
       const dep = t.outputShuffle!;
-      const writer = new ShuffleWriter(dep, `shuffle write of stage ${stage.id}`);
+      const writer = new ShuffleWriter(dep, `shuffle write of stage ${stage.id}`, new Reservation(ctx.memory), ctx.spills);
       for (const batch of batches) for (let i = 0; i < batch.length; i++) writer.add(batch[i]);
       const path = mapOutputPath(env.shuffleRoot, t.jobId, dep.id, t.partition);
       const sizes = writer.finish(path, t.attemptId);

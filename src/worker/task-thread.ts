@@ -9,10 +9,14 @@ import { FetchFailedError, type RemoteFetchReply, type RemoteFetchRequest } from
 import { runTask } from "./task-runner.js";
 import { UserCodeError, setUserCodeAllowed } from "./user-function.js";
 import type { ThreadReply, ThreadRequest } from "./executor.js";
+import { MemoryPool, type MemoryPoolShape } from "./memory/memory-pool.js";
 
 interface ThreadData {
   dataDir: string;
   shuffleRoot: string;
+  spillDir: string;
+  memory: MemoryPoolShape;
+  slot: number;
   fetchPort: MessagePort;
   fetchSignal: SharedArrayBuffer;
   userCode: boolean;
@@ -20,6 +24,7 @@ interface ThreadData {
 
 const data = workerData as ThreadData;
 const signal = new Int32Array(data.fetchSignal);
+const memory = new MemoryPool(data.memory);
 setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
@@ -41,7 +46,15 @@ parentPort!.on("message", (req: ThreadRequest) => {
   const task: TaskLaunch = req.task;
   let reply: ThreadReply;
   try {
-    const outcome = runTask(task, { workerId: req.workerId, dataDir: data.dataDir, shuffleRoot: data.shuffleRoot, fetchRemote });
+    const outcome = runTask(task, {
+      workerId: req.workerId,
+      dataDir: data.dataDir,
+      shuffleRoot: data.shuffleRoot,
+      spillDir: data.spillDir,
+      memory,
+      slot: data.slot,
+      fetchRemote,
+    });
     reply = { attemptId: task.attemptId, state: "FINISHED", outcome };
   } catch (e) {
     if (e instanceof FetchFailedError) {

@@ -1,8 +1,9 @@
-// Each worker process keeps its shuffle files in a directory of its own under
-// <data-dir>/.minispark, named after the host and process, so that a worker
-// starting on the same host can remove what a crashed one left behind without
-// touching the directories of live workers — on this host or, when the data
-// directory is a shared volume, on others.
+// Each worker process keeps its shuffle and spill files in a directory of its own
+// under <data-dir>/.minispark (and, given --spill-dir, its spill files in one
+// under that), named after the host and process, so that a worker starting on
+// the same host can remove what a crashed one left behind without touching the
+// directories of live workers — on this host or, when the directory is a shared
+// volume, on others.
 import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -10,13 +11,16 @@ import type { Logger } from "../common/log.js";
 
 const ROOT = ".minispark";
 
-export function workDirFor(dataDir: string, workerId: string): string {
-  return join(dataDir, ROOT, `${safe(os.hostname())}.${process.pid}.${workerId}`);
+export function workDirRoot(dataDir: string): string {
+  return join(dataDir, ROOT);
 }
 
-/** Removes work directories of this host whose process is gone. */
-export function removeOrphanedWorkDirs(dataDir: string, log: Logger): void {
-  const root = join(dataDir, ROOT);
+export function workDirName(workerId: string): string {
+  return `${safe(os.hostname())}.${process.pid}.${workerId}`;
+}
+
+/** Removes the directories under `root` of workers of this host whose process is gone. */
+export function removeOrphanedWorkDirs(root: string, log: Logger): void {
   let entries: string[];
   try {
     entries = fs.readdirSync(root);

@@ -13,12 +13,16 @@ export class WorkerMetrics {
   private readonly recordsOut = this.registry.add(new Counter("minispark_worker_records_out_total", "Records finished tasks wrote out."));
   private readonly shuffleWritten = this.registry.add(new Counter("minispark_worker_shuffle_written_bytes_total", "Shuffle bytes written by finished tasks."));
   private readonly shuffleFetched = this.registry.add(new Counter("minispark_worker_shuffle_fetched_bytes_total", "Shuffle bytes finished tasks fetched from other workers."));
+  private readonly spills = this.registry.add(new Counter("minispark_worker_spills_total", "Runs finished tasks spilled to disk when their memory share ran out."));
+  private readonly spilled = this.registry.add(new Counter("minispark_worker_spilled_bytes_total", "Bytes finished tasks spilled to disk."));
   readonly served = this.registry.add(new Counter("minispark_worker_shuffle_served_bytes_total", "Shuffle block bytes sent to other workers."));
 
-  constructor(stats: { slots: number; active: () => number }) {
+  constructor(stats: { slots: number; active: () => number; executionMemory: () => number; memoryBudget: number }) {
     this.registry.add(new Gauge("minispark_worker_slots", "Task slots of this worker.", () => [{ value: stats.slots }]));
     this.registry.add(new Gauge("minispark_worker_active_tasks", "Tasks running now.", () => [{ value: stats.active() }]));
     this.registry.add(new Gauge("minispark_worker_resident_memory_bytes", "Resident set size.", () => [{ value: process.memoryUsage.rss() }]));
+    this.registry.add(new Gauge("minispark_worker_memory_budget_bytes", "The worker's --memory.", () => [{ value: stats.memoryBudget }]));
+    this.registry.add(new Gauge("minispark_worker_execution_memory_bytes", "Memory granted to running tasks' aggregation, sort and shuffle buffers.", () => [{ value: stats.executionMemory() }]));
     this.registry.add(new Gauge("minispark_worker_heap_used_bytes", "V8 heap in use on the main thread.", () => [{ value: process.memoryUsage().heapUsed }]));
   }
 
@@ -31,6 +35,8 @@ export class WorkerMetrics {
     this.recordsOut.inc(m.recordsOut);
     this.shuffleWritten.inc(m.shuffleBytesWritten);
     this.shuffleFetched.inc(m.shuffleBytesFetchedRemote);
+    this.spills.inc(m.spillCount);
+    this.spilled.inc(m.spillBytes);
   }
 
   render(): string {

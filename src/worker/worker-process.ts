@@ -23,7 +23,8 @@ import { Executor, type ThreadReply } from "./executor.js";
 import { listSplits } from "./input/splits.js";
 import { MasterLink } from "./master-link.js";
 import { commitOutput, prepareOutput } from "./output-files.js";
-import { removeOrphanedWorkDirs, workDirFor } from "./work-dirs.js";
+import { removeOrphanedWorkDirs, workDirName, workDirRoot } from "./work-dirs.js";
+import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import { WorkerMetrics } from "./worker-metrics.js";
 
 export interface WorkerConfig {
@@ -34,7 +35,11 @@ export interface WorkerConfig {
   advertise: string | null;
   slots: number;
   memoryBytes: number;
+  /** Share of the budget that aggregation, sort and shuffle buffers may hold before spilling. */
+  memoryFraction: number;
   dataDir: string;
+  /** Where spill files go (in a directory of this worker's own); default under the data directory. */
+  spillDir: string | null;
   token: string | null;
   heartbeatMs: number;
   /** false (--no-user-code): run built-in functions only. */
@@ -50,19 +55,28 @@ export class WorkerProcess {
   private link: MasterLink | null = null;
   private readonly workDir: string;
   private readonly shuffleRoot: string;
+  private readonly spillDir: string;
   private readonly dataDir: string;
   address = "";
   private completed = 0;
   private failed = 0;
   private shuffleBytesServed = 0;
+  private spillCount = 0;
+  private spillBytes = 0;
   private readonly metrics: WorkerMetrics;
   private readonly recentTaskMs: number[] = [];
 
   constructor(private readonly config: WorkerConfig) {
     this.dataDir = resolve(config.dataDir);
-    this.workDir = workDirFor(this.dataDir, this.id);
+    this.workDir = join(workDirRoot(this.dataDir), workDirName(this.id));
     this.shuffleRoot = join(this.workDir, "shuffle");
-    this.metrics = new WorkerMetrics({ slots: config.slots, active: () => this.executor?.active ?? 0 });
+    this.spillDir = config.spillDir ? join(resolve(config.spillDir), workDirName(this.id)) : join(this.workDir, "spill");
+    this.metrics = new WorkerMetrics({
+      slots: config.slots,
+      active: () => this.executor?.active ?? 0,
+      executionMemory: () => this.executor?.memory.usedBytes() ?? 0,
+      memoryBudget: config.memoryBytes,
+    });
   }
 
   get workerId(): WorkerId {
@@ -70,9 +84,11 @@ export class WorkerProcess {
   }
 
   async start(): Promise<void> {
-    removeOrphanedWorkDirs(this.dataDir, log);
-    fs.mkdirSync(this.shuffleRoot, { recursive: true });
     const c = this.config;
+    removeOrphanedWorkDirs(workDirRoot(this.dataDir), log);
+    if (c.spillDir) removeOrphanedWorkDirs(resolve(c.spillDir), log);
+    fs.mkdirSync(this.shuffleRoot, { recursive: true });
+    fs.mkdirSync(this.spillDir, { recursive: true });
     this.server = createHttpServer(this.routes(), { token: c.token, log });
     const addr = await listen(this.server, c.host, c.port);
     const host = c.host === "0.0.0.0" || c.host === "::" ? os.hostname() : c.host;
@@ -81,7 +97,9 @@ export class WorkerProcess {
       slots: c.slots,
       dataDir: this.dataDir,
       shuffleRoot: this.shuffleRoot,
-      threadHeapMb: Math.max(64, Math.floor(c.memoryBytes / (1024 * 1024) / c.slots)),
+      spillDir: this.spillDir,
+      memoryBytes: c.memoryBytes,
+      memoryFraction: c.memoryFraction,
       userCode: c.userCode,
       fetchRemote: (req) => fetchBlocks(req, c.token, 120_000),
       log: logger("executor"),
@@ -97,6 +115,10 @@ export class WorkerProcess {
         tasksCompleted: () => this.completed,
         tasksFailed: () => this.failed,
         shuffleBytesServed: () => this.shuffleBytesServed,
+        memoryBudgetBytes: c.memoryBytes,
+        executionMemoryBytes: () => this.executor?.memory.usedBytes() ?? 0,
+        spillCount: () => this.spillCount,
+        spillBytes: () => this.spillBytes,
       },
       {
         masterUrl: c.masterUrl,
@@ -107,7 +129,7 @@ export class WorkerProcess {
         onForgotten: () => this.forget(),
       },
     );
-    log.info("worker started", { worker_id: this.id, address: this.address, slots: c.slots, data_dir: this.dataDir });
+    log.info("worker started", { worker_id: this.id, address: this.address, slots: c.slots, data_dir: this.dataDir, memory_mb: Math.round(c.memoryBytes / 2 ** 20), spill_dir: this.spillDir });
     this.link.start();
   }
 
@@ -116,6 +138,7 @@ export class WorkerProcess {
     await this.executor?.close();
     if (this.server) await closeServer(this.server);
     fs.rmSync(this.workDir, { recursive: true, force: true });
+    fs.rmSync(this.spillDir, { recursive: true, force: true });
   }
 
   /** After the master declared us dead: our running tasks and shuffle output no longer count. */
@@ -142,6 +165,7 @@ export class WorkerProcess {
     );
     r.add("DELETE", "/data/shuffle/:job", (req) => {
       removeJobShuffle(this.shuffleRoot, req.params.job!);
+      removeSpillFiles(this.spillDir, spillPrefix(req.params.job!));
       return { ok: true };
     });
     r.add("GET", "/metrics", (req) => {
@@ -168,6 +192,8 @@ export class WorkerProcess {
     if (reply.state === "FINISHED") {
       this.completed++;
       this.recentTaskMs.push(metrics!.durationMs);
+      this.spillCount += metrics!.spillCount;
+      this.spillBytes += metrics!.spillBytes;
       if (this.recentTaskMs.length > 50) this.recentTaskMs.shift();
     } else {
       this.failed++;

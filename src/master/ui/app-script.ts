@@ -107,7 +107,9 @@ export const APP_JS = String.raw`"use strict";
     const rows = workers.map((w) => h("tr", { "data-worker": w.id },
       h("td", { class: "mono" }, w.id), h("td", { class: "mono" }, w.address), h("td", {}, badge(w.status)),
       num(w.slots), num(w.active_tasks), num(Math.round(w.cpu_percent) + "%"), num(fmtNum(Math.round(w.mem_usage_mb)) + " MB"),
-      num(fmtNum(Math.round(w.heap_used_mb)) + " MB"), h("td", {}, fmtNum(w.tasks_completed) + " / " + fmtNum(w.tasks_failed)),
+      num(fmtNum(Math.round(w.heap_used_mb)) + " MB"),
+      num(fmtNum(Math.round(w.execution_memory_mb)) + " / " + fmtNum(Math.round(w.memory_budget_mb)) + " MB"),
+      num(fmtNum(w.spill_count) + (w.spill_count ? " · " + fmtBytes(w.spill_bytes) : "")), h("td", {}, fmtNum(w.tasks_completed) + " / " + fmtNum(w.tasks_failed)),
       num(fmtMs(w.avg_task_ms)), h("td", {}, fmtAge(w.lastHeartbeatAt)), h("td", {}, w.history.length ? sparkline(w.history) : "–")));
     return [
       h("h1", {}, "Cluster"),
@@ -115,7 +117,7 @@ export const APP_JS = String.raw`"use strict";
         h("span", {}, h("b", {}, alive.length), " alive"), h("span", {}, h("b", {}, workers.length - alive.length), " dead"),
         h("span", {}, h("b", {}, alive.reduce((n, w) => n + w.slots, 0)), " slots"),
         h("span", {}, h("b", {}, alive.reduce((n, w) => n + w.active_tasks, 0)), " active tasks")),
-      table(["Worker", "Address", "Status", "Slots", "Active", "CPU", "Memory", "Heap", "Tasks done / failed", "Avg task", "Last heartbeat", "CPU load"],
+      table(["Worker", "Address", "Status", "Slots", "Active", "CPU", "Memory", "Heap", "Buffers / budget", "Spills", "Tasks done / failed", "Avg task", "Last heartbeat", "CPU load"],
         rows, "No workers have registered yet."),
     ];
   }
@@ -186,6 +188,7 @@ export const APP_JS = String.raw`"use strict";
     tasks: ["Tasks", fmtNum], tasksSucceeded: ["Tasks done", fmtNum], attempts: ["Attempts", fmtNum], failedAttempts: ["Failed attempts", fmtNum],
     retries: ["Retries", fmtNum], recordsIn: ["Records in", fmtNum], recordsOut: ["Records out", fmtNum], bytesRead: ["Bytes read", fmtBytes],
     shuffleBytesWritten: ["Shuffle written", fmtBytes], shuffleBytesRead: ["Shuffle read", fmtBytes], shuffleBytesFetchedRemote: ["Shuffle fetched remotely", fmtBytes],
+    spillCount: ["Spills", fmtNum], spillBytes: ["Spilled", fmtBytes],
   };
 
   async function jobView(id, stage) {

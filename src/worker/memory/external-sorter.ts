@@ -1,0 +1,58 @@
+// The reduce side of sortBy/sortByKey in bounded memory: records are buffered
+// until the task's share of memory is used, then sorted (stably) and written as
+// a run; at the end the runs and the in-memory rest are merged. Equal keys keep
+// their arrival order across runs because the merge breaks ties by run order.
+import { compareKeys } from "../../plan/keys.js";
+import type { Reservation } from "./memory-pool.js";
+import { MERGE_WIDTH } from "./spillable-map.js";
+import { estimateSize } from "./size-estimate.js";
+import { mergeSorted } from "./sorted-merge.js";
+import { runRecords, type TaskSpills } from "./spill-files.js";
+
+type Pair = [unknown, unknown];
+
+export class ExternalSorter {
+  private buffer: Pair[] = [];
+  private bytes = 0;
+  private runs: string[] = [];
+  private readonly cmp: (a: Pair, b: Pair) => number;
+
+  constructor(
+    private readonly reservation: Reservation,
+    private readonly spills: TaskSpills,
+    ascending: boolean,
+  ) {
+    this.cmp = ascending ? (a, b) => compareKeys(a[0], b[0]) : (a, b) => compareKeys(b[0], a[0]);
+  }
+
+  add(rec: Pair): void {
+    this.buffer.push(rec);
+    this.bytes += 8 + estimateSize(rec);
+    if (!this.reservation.fits(this.bytes)) this.spill();
+  }
+
+  /** Every record in key order. */
+  *sorted(): Generator<Pair> {
+    try {
+      // Array.prototype.sort is stable, so equal keys keep their fetch order.
+      const rest = this.buffer.sort(this.cmp);
+      this.buffer = [];
+      if (this.runs.length === 0) {
+        yield* rest;
+        return;
+      }
+      const merge = (runs: Iterable<unknown>[]) => mergeSorted(runs as Iterable<Pair>[], this.cmp);
+      const runs = this.spills.mergeDown(this.runs, MERGE_WIDTH - 1, merge);
+      yield* merge([...runs.map(runRecords), rest]);
+    } finally {
+      this.reservation.release();
+    }
+  }
+
+  private spill(): void {
+    this.runs.push(this.spills.writeRun(this.buffer.sort(this.cmp)));
+    this.buffer = [];
+    this.bytes = 0;
+    this.reservation.release();
+  }
+}

@@ -1,0 +1,88 @@
+// An aggregation table that spills: the reduce side of reduceByKey, groupByKey,
+// distinct and the cogroup family (joins, subtract, intersection) build one per
+// task. While the task's share of memory lasts it is a plain KeyMap; past it the
+// table is written out as a run sorted by key and emptied. At the end the runs
+// and what is left in memory are merged by key, and a key's partial values
+// (at most one per run) are combined. This is Spark's ExternalAppendOnlyMap;
+// joins take the same road (Spark's sort-merge join) rather than a grace hash,
+// because one merge serves every op and skew needs no recursive re-partitioning.
+import { KeyMap } from "../../plan/key-map.js";
+import { compareKeys } from "../../plan/keys.js";
+import type { Reservation } from "./memory-pool.js";
+import { combineAdjacent, mergeSorted } from "./sorted-merge.js";
+import { runRecords, type TaskSpills } from "./spill-files.js";
+
+export const MERGE_WIDTH = 64;
+
+type Entry<V> = [unknown, V];
+
+/**
+ * The order of runs. Merging needs only some total order that agrees with key
+ * equality, not the user-visible sort order, so strings compare natively (by
+ * UTF-16 unit) instead of by code point; everything else as compareKeys does.
+ */
+function runOrder(a: unknown, b: unknown): number {
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  return compareKeys(a, b);
+}
+const byKey = (a: Entry<unknown>, b: Entry<unknown>) => runOrder(a[0], b[0]);
+
+export class SpillableMap<V> {
+  private readonly map = new KeyMap<V>();
+  private bytes = 0;
+  private runs: string[] = [];
+
+  constructor(
+    private readonly reservation: Reservation,
+    private readonly spills: TaskSpills,
+    /** Combines two partial values of one key (from different runs). */
+    private readonly mergeCombined: (a: V, b: V) => V,
+  ) {}
+
+  get(key: unknown): V | undefined {
+    return this.map.get(key);
+  }
+
+  /** Sets a key's value; `grownBy` is how many bytes the table grew by (an estimate). */
+  set(key: unknown, value: V, grownBy: number): void {
+    this.map.set(key, value);
+    this.grew(grownBy);
+  }
+
+  /** For values changed in place (a group that got another member). */
+  grew(bytes: number): void {
+    this.bytes += bytes;
+    if (!this.reservation.fits(this.bytes)) this.spill();
+  }
+
+  /** Every key once with its combined value: insertion order if nothing spilled, run order otherwise. */
+  *entries(): Generator<Entry<V>> {
+    try {
+      if (this.runs.length === 0) {
+        yield* this.map.entries();
+        return;
+      }
+      const inMemory = this.map.sortedEntries(runOrder);
+      const runs = this.spills.mergeDown(this.runs, MERGE_WIDTH - 1, (rs) => this.merge(rs as Iterable<Entry<V>>[]));
+      yield* this.merge([...runs.map((r) => runRecords(r) as Iterable<Entry<V>>), inMemory]);
+    } finally {
+      this.map.clear();
+      this.reservation.release();
+    }
+  }
+
+  private merge(runs: Iterable<Entry<V>>[]): Iterable<Entry<V>> {
+    return combineAdjacent(
+      mergeSorted(runs, byKey),
+      (a, b) => runOrder(a[0], b[0]) === 0,
+      (a, b) => [a[0], this.mergeCombined(a[1], b[1])],
+    );
+  }
+
+  private spill(): void {
+    this.runs.push(this.spills.writeRun(this.map.sortedEntries(runOrder)));
+    this.map.clear();
+    this.bytes = 0;
+    this.reservation.release();
+  }
+}

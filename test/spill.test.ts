@@ -1,0 +1,253 @@
+// The pieces of bounded-memory execution: the size estimate, the memory pool's
+// sharing rule, spill runs on disk, the k-way merge, and the spilling
+// aggregation table and sorter compared with plain in-memory answers.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { compareKeys, canonicalJson } from "../src/plan/keys.js";
+import { ExternalSorter } from "../src/worker/memory/external-sorter.js";
+import { MemoryPool, Reservation, memoryLayout, type TaskMemory } from "../src/worker/memory/memory-pool.js";
+import { estimateSize } from "../src/worker/memory/size-estimate.js";
+import { combineAdjacent, mergeSorted } from "../src/worker/memory/sorted-merge.js";
+import { TaskSpills, readRun, removeSpillFiles, runRecords, spillPrefix } from "../src/worker/memory/spill-files.js";
+import { SpillableMap } from "../src/worker/memory/spillable-map.js";
+
+const dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-spill-test-"));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const KB = 1024;
+const MB = 1024 * KB;
+let taskN = 0;
+
+/** A task with `bytes` of memory and its own spill files. */
+function task(bytes: number): { memory: TaskMemory; spills: TaskSpills } {
+  const pool = new MemoryPool(memoryLayout(bytes * 2, 1, 0.5).pool);
+  const memory = pool.task(0);
+  memory.begin();
+  return { memory, spills: new TaskSpills(dir, spillPrefix("job", `t${taskN++}`)) };
+}
+
+/** Keys of every JSON type, in the order compareKeys puts them (code points; objects by canonical text). */
+const EVERY_TYPE: unknown[] = [
+  null, false, true, -1.5, 0, 2, 1e21, "", "a", "b\u00e9", "\uFFFF", "\u{1F600}", [], [1], [1, "x"], [2], { a: 1, b: [null] }, { a: 1 }, { b: 0 }, {},
+];
+
+describe("estimateSize", () => {
+  it("grows with the data and samples long arrays instead of walking them", () => {
+    assert.ok(estimateSize("x".repeat(100)) > estimateSize("x"));
+    assert.ok(estimateSize([1, 2, 3]) < estimateSize(["a long string", 2, 3]));
+    assert.ok(estimateSize({ a: "xxxxxxxxxxxxxxxx" }) > estimateSize({ a: 1 }));
+    const long = Array.from({ length: 100_000 }, (_, i) => `value-${i}`);
+    const est = estimateSize(long);
+    const exact = 48 + 8 * long.length + long.reduce((n, s) => n + estimateSize(s), 0);
+    assert.ok(Math.abs(est - exact) / exact < 0.05, `sampled ${est} vs walked ${exact}`);
+  });
+});
+
+describe("MemoryPool", () => {
+  it("caps a task at its thread's share and at 1/N of the pool while N tasks run", () => {
+    const layout = memoryLayout(512 * MB, 2, 0.5); // pool 256 MiB, each thread 256 MiB of heap, cap 128 MiB
+    assert.equal(layout.threadHeapMb, 256);
+    const pool = new MemoryPool(layout.pool);
+    const a = pool.task(0);
+    a.begin();
+    assert.equal(a.tryAcquire(129 * MB), false, "a task alone is still capped by its thread's heap");
+    assert.equal(a.tryAcquire(128 * MB), true);
+    assert.equal(pool.usedBytes(), 128 * MB);
+    a.end();
+    assert.equal(pool.usedBytes(), 0);
+  });
+
+  it("always grants 1/(2N) of the pool, and more only while the pool has it", () => {
+    // 16 MiB over 2 slots: the threads get V8's minimum heap, so the pool (8 MiB) is what binds.
+    const pool = new MemoryPool(memoryLayout(16 * MB, 2, 0.5).pool);
+    const a = pool.task(0);
+    const b = pool.task(1);
+    a.begin();
+    assert.equal(a.tryAcquire(6 * MB), true, "alone, a may take most of the pool");
+    b.begin();
+    assert.equal(pool.activeTasks(), 2);
+    assert.equal(a.tryAcquire(1 * MB), false, "two tasks: at most half the pool each");
+    assert.equal(b.tryAcquire(2 * MB), true, "a quarter of the pool is guaranteed, though a holds 6 of 8 MiB");
+    assert.equal(b.tryAcquire(1 * MB), false, "past the guarantee, only what the pool has");
+    a.release(6 * MB);
+    assert.equal(b.tryAcquire(1 * MB), true);
+    b.end();
+    a.end();
+    assert.equal(pool.usedBytes(), 0);
+    assert.equal(pool.activeTasks(), 0);
+  });
+
+  it("a Reservation grows in steps and says no past the share", () => {
+    const { memory } = task(4 * MB);
+    const r = new Reservation(memory);
+    assert.equal(r.fits(10), true);
+    assert.equal(memory.grantedBytes, MB, "the first step is a whole MiB");
+    assert.equal(r.fits(3 * MB), true);
+    assert.equal(r.fits(5 * MB), false);
+    r.release();
+    assert.equal(memory.grantedBytes, 0);
+  });
+});
+
+describe("spill runs", () => {
+  it("round-trip keys of every JSON type, empty runs and records larger than the read buffer", () => {
+    const { spills } = task(MB);
+    const big = "x".repeat(700 * KB);
+    const records = [...EVERY_TYPE.map((k) => [k, k]), ["big", big], ["after", 1]];
+    const path = spills.writeRun(records);
+    assert.deepStrictEqual([...runRecords(path)], records);
+    const empty = spills.writeRun([]);
+    assert.deepStrictEqual([...readRun(empty)], []);
+    assert.equal(spills.count, 2);
+    assert.ok(spills.bytes > 700 * KB);
+    assert.ok(fs.readdirSync(dir).some((f) => f.startsWith(spillPrefix("job"))));
+    spills.removeAll();
+    assert.ok(!fs.existsSync(path) && !fs.existsSync(empty));
+  });
+
+  it("a truncated run is an error, not a short read", () => {
+    const { spills } = task(MB);
+    const path = spills.writeRun([[1, 2], [3, 4]]);
+    fs.truncateSync(path, fs.statSync(path).size - 2);
+    assert.throws(() => [...runRecords(path)], /truncated spill file/);
+    spills.removeAll();
+  });
+
+  it("removeSpillFiles deletes one attempt's files, or a whole job's", () => {
+    for (const name of ["spill_j1_a1_0", "spill_j1_a1_1", "spill_j1_a2_0", "spill_j2_a1_0"]) fs.writeFileSync(join(dir, name), "");
+    removeSpillFiles(dir, spillPrefix("j1", "a1"));
+    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => /^spill_j\d/.test(f)).sort(), ["spill_j1_a2_0", "spill_j2_a1_0"]);
+    removeSpillFiles(dir, spillPrefix("j1"));
+    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => /^spill_j\d/.test(f)), ["spill_j2_a1_0"]);
+    removeSpillFiles(dir, spillPrefix("j2"));
+  });
+});
+
+describe("mergeSorted", () => {
+  const cmp = (a: [number, string], b: [number, string]) => a[0] - b[0];
+
+  it("merges runs, including empty ones, and keeps run order for equal items", () => {
+    const runs: [number, string][][] = [[], [[1, "a"], [3, "a"], [3, "a2"]], [], [[1, "b"], [2, "b"], [3, "b"]], [[0, "c"]]];
+    assert.deepStrictEqual(
+      [...mergeSorted(runs, cmp)],
+      [[0, "c"], [1, "a"], [1, "b"], [2, "b"], [3, "a"], [3, "a2"], [3, "b"]],
+    );
+    assert.deepStrictEqual([...mergeSorted([], cmp)], []);
+    assert.deepStrictEqual([...mergeSorted([[], []], cmp)], []);
+  });
+
+  it("closes every run when the merge stops early", () => {
+    let closed = 0;
+    function* run(xs: number[]) {
+      try {
+        yield* xs;
+      } finally {
+        closed++;
+      }
+    }
+    for (const x of mergeSorted([run([1, 4]), run([2, 3]), run([5])], (a, b) => a - b)) if (x === 2) break;
+    assert.equal(closed, 3);
+  });
+
+  it("orders keys of every JSON type by compareKeys and combines equal neighbours", () => {
+    const shuffled = [...EVERY_TYPE].reverse();
+    const runs = [shuffled.filter((_, i) => i % 2 === 0), shuffled.filter((_, i) => i % 2 === 1), EVERY_TYPE.slice(3, 8)].map((r) =>
+      [...r].sort(compareKeys).map((k) => [k, 1] as [unknown, number]),
+    );
+    const merged = [...combineAdjacent(mergeSorted(runs, (a, b) => compareKeys(a[0], b[0])), (a, b) => compareKeys(a[0], b[0]) === 0, (a, b) => [a[0], a[1] + b[1]] as [unknown, number])];
+    assert.deepStrictEqual(merged.map((e) => e[0]), EVERY_TYPE);
+    assert.deepStrictEqual(merged.map((e) => e[1]), EVERY_TYPE.map((_, i) => (i >= 3 && i < 8 ? 2 : 1)));
+  });
+});
+
+/** Sorted canonical text of a [key, value] list: the order-free way to compare aggregation results. */
+const canon = (entries: Iterable<[unknown, unknown]>) => [...entries].map((e) => canonicalJson(e)).sort();
+
+describe("SpillableMap", () => {
+  const words = Array.from({ length: 60_000 }, (_, i) => `w${(i * 7919) % 20_000}`);
+
+  it("reduces by key over many spills to the in-memory answer", () => {
+    const { memory, spills } = task(256 * KB);
+    const map = new SpillableMap<number>(new Reservation(memory), spills, (a, b) => a + b);
+    const plain = new Map<string, number>();
+    for (const w of words) {
+      plain.set(w, (plain.get(w) ?? 0) + 1);
+      const cur = map.get(w);
+      map.set(w, cur === undefined ? 1 : cur + 1, cur === undefined ? 80 : 0);
+    }
+    assert.ok(spills.count >= 3, `expected spills, got ${spills.count}`);
+    assert.deepStrictEqual(canon(map.entries()), canon(plain));
+    assert.equal(memory.grantedBytes, 0, "the table gives its memory back when drained");
+    spills.removeAll();
+  });
+
+  it("merges more runs than one merge may open, in passes", () => {
+    const { memory, spills } = task(16 * KB); // a run every 80 keys
+    const map = new SpillableMap<number>(new Reservation(memory), spills, (a, b) => a + b);
+    for (let i = 0; i < 10_000; i++) {
+      const cur = map.get(i % 5000);
+      map.set(i % 5000, (cur ?? 0) + 1, cur === undefined ? 200 : 0);
+    }
+    assert.ok(spills.count > 64, `expected > 64 runs, got ${spills.count}`);
+    const out = [...map.entries()];
+    assert.deepStrictEqual(out, Array.from({ length: 5000 }, (_, i) => [i, 2]), "key order after a spill");
+    spills.removeAll();
+  });
+
+  it("groups keys of every JSON type, with one huge group spread over the runs", () => {
+    const { memory, spills } = task(256 * KB);
+    const map = new SpillableMap<unknown[]>(new Reservation(memory), spills, (a, b) => a.concat(b));
+    const expected = new Map<string, unknown[]>();
+    for (let i = 0; i < 200_000; i++) {
+      const k = i % 10 === 0 ? EVERY_TYPE[(i / 10) % EVERY_TYPE.length] : "hot";
+      const id = canonicalJson(k);
+      const e = expected.get(id);
+      if (e) e.push(i);
+      else expected.set(id, [i]);
+      const g = map.get(k);
+      if (g) {
+        g.push(i);
+        map.grew(16);
+      } else map.set(k, [i], 120);
+    }
+    assert.ok(spills.count >= 2);
+    const got = [...map.entries()];
+    assert.deepStrictEqual(got.map((e) => canonicalJson(e[0])).sort(), EVERY_TYPE.concat(["hot"]).map((k) => canonicalJson(k)).sort(), "every key once");
+    for (const [k, vs] of got) assert.deepStrictEqual([...vs].sort((a, b) => (a as number) - (b as number)), expected.get(canonicalJson(k)));
+    assert.equal(got.find((e) => e[0] === "hot")![1].length, 180_000);
+    spills.removeAll();
+  });
+
+  it("an empty table yields nothing", () => {
+    const { memory, spills } = task(256 * KB);
+    assert.deepStrictEqual([...new SpillableMap<number>(new Reservation(memory), spills, (a, b) => a + b).entries()], []);
+  });
+});
+
+describe("ExternalSorter", () => {
+  const records = Array.from({ length: 50_000 }, (_, i): [unknown, unknown] => [(i * 7919) % 997, i]);
+
+  for (const ascending of [true, false]) {
+    it(`sorts ${ascending ? "ascending" : "descending"} across spills, stably`, () => {
+      const { memory, spills } = task(128 * KB);
+      const sorter = new ExternalSorter(new Reservation(memory), spills, ascending);
+      for (const r of records) sorter.add(r);
+      assert.ok(spills.count >= 3, `expected spills, got ${spills.count}`);
+      const expected = [...records].sort((a, b) => (ascending ? 1 : -1) * compareKeys(a[0], b[0]));
+      assert.deepStrictEqual([...sorter.sorted()], expected);
+      spills.removeAll();
+    });
+  }
+
+  it("sorts keys of every JSON type", () => {
+    const { memory, spills } = task(16 * KB);
+    const sorter = new ExternalSorter(new Reservation(memory), spills, true);
+    const shuffled = [...EVERY_TYPE, ...EVERY_TYPE].reverse();
+    for (const [i, k] of shuffled.entries()) sorter.add([k, i]);
+    assert.deepStrictEqual([...sorter.sorted()].map((r) => r[0]), [...shuffled].sort(compareKeys));
+    spills.removeAll();
+  });
+});
