@@ -1,5 +1,5 @@
-// The pieces of bounded-memory execution: the size estimate, the memory pool's
-// sharing rule, spill runs on disk, the k-way merge, and the spilling
+// The pieces of bounded-memory execution: the size estimate, how --memory is
+// divided, spill runs on disk, the k-way merge, and the spilling
 // aggregation table and sorter compared with plain in-memory answers.
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -25,7 +25,7 @@ let taskN = 0;
 function task(bytes: number): { memory: TaskMemory; spills: TaskSpills } {
   const pool = new MemoryPool(memoryLayout(bytes * 2, 1, 0.5).pool);
   const memory = pool.task(0);
-  memory.begin();
+  memory.reset();
   return { memory, spills: new TaskSpills(dir, spillPrefix("job", `t${taskN++}`)) };
 }
 
@@ -47,37 +47,25 @@ describe("estimateSize", () => {
 });
 
 describe("MemoryPool", () => {
-  it("caps a task at its thread's share and at 1/N of the pool while N tasks run", () => {
-    const layout = memoryLayout(512 * MB, 2, 0.5); // pool 256 MiB, each thread 256 MiB of heap, cap 128 MiB
-    assert.equal(layout.threadHeapMb, 256);
+  it("splits --memory into thread heaps and equal per-slot shares", () => {
+    const layout = memoryLayout(512 * MB, 2, 0.5); // 256 MiB per slot
+    assert.equal(layout.threadHeapMb, 192, "three quarters of a slot's share for V8's old generation");
+    assert.equal(layout.threadYoungMb, 32);
+    assert.equal(layout.pool.taskCapBytes, 128 * MB);
+    assert.equal(memoryLayout(512 * MB, 2, 0.9).pool.taskCapBytes, 128 * MB, "never past two thirds of the thread's heap");
     const pool = new MemoryPool(layout.pool);
     const a = pool.task(0);
-    a.begin();
-    assert.equal(a.tryAcquire(129 * MB), false, "a task alone is still capped by its thread's heap");
-    assert.equal(a.tryAcquire(128 * MB), true);
-    assert.equal(pool.usedBytes(), 128 * MB);
-    a.end();
-    assert.equal(pool.usedBytes(), 0);
-  });
-
-  it("always grants 1/(2N) of the pool, and more only while the pool has it", () => {
-    // 16 MiB over 2 slots: the threads get V8's minimum heap, so the pool (8 MiB) is what binds.
-    const pool = new MemoryPool(memoryLayout(16 * MB, 2, 0.5).pool);
-    const a = pool.task(0);
     const b = pool.task(1);
-    a.begin();
-    assert.equal(a.tryAcquire(6 * MB), true, "alone, a may take most of the pool");
-    b.begin();
-    assert.equal(pool.activeTasks(), 2);
-    assert.equal(a.tryAcquire(1 * MB), false, "two tasks: at most half the pool each");
-    assert.equal(b.tryAcquire(2 * MB), true, "a quarter of the pool is guaranteed, though a holds 6 of 8 MiB");
-    assert.equal(b.tryAcquire(1 * MB), false, "past the guarantee, only what the pool has");
-    a.release(6 * MB);
-    assert.equal(b.tryAcquire(1 * MB), true);
-    b.end();
-    a.end();
+    assert.equal(a.tryAcquire(129 * MB), false, "a task is capped at its slot's share");
+    assert.equal(a.tryAcquire(100 * MB), true);
+    assert.equal(b.tryAcquire(128 * MB), true, "one slot's grant does not shrink another's");
+    assert.equal(pool.usedBytes(), 228 * MB);
+    a.release(40 * MB);
+    assert.equal(a.grantedBytes, 60 * MB);
+    pool.resetSlot(1);
+    b.reset();
+    a.reset();
     assert.equal(pool.usedBytes(), 0);
-    assert.equal(pool.activeTasks(), 0);
   });
 
   it("a Reservation grows in steps and says no past the share", () => {

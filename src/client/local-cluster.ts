@@ -72,7 +72,10 @@ export class LocalCluster {
 
   private spawn(args: string[], name: string): Proc {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, MINISPARK_TOKEN: this.token },
+      // glibc gives every thread its own malloc arena, and freed Buffer memory
+      // lingers in them; two arenas keep a worker's resident size near its
+      // --memory (the setting Hadoop and Spark on YARN recommend for the JVM).
+      env: { MALLOC_ARENA_MAX: "2", ...process.env, MINISPARK_TOKEN: this.token },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const prefix = (line: string) => this.log.write(`${name} ${line}\n`);

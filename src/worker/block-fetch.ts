@@ -7,7 +7,7 @@
 import type { WorkerId } from "../common/ids.js";
 import type { BlockLocation, FetchFailure } from "../common/protocol.js";
 import type { BlockSource } from "./shuffle-reader.js";
-import { mapOutputPath, readBlockSync } from "./shuffle-files.js";
+import { mapOutputPath, readBlockChunks } from "./shuffle-files.js";
 
 export class FetchFailedError extends Error {
   constructor(readonly failure: FetchFailure) {
@@ -49,7 +49,7 @@ export class TaskBlockSource implements BlockSource {
     const remote = new Map<string, BlockLocation[]>();
     for (const loc of locations) {
       if (loc.workerId === this.self) {
-        yield this.local(shuffleId, reduceId, loc);
+        yield* this.local(shuffleId, reduceId, loc);
       } else {
         remote.set(loc.address, [...(remote.get(loc.address) ?? []), loc]);
       }
@@ -59,13 +59,23 @@ export class TaskBlockSource implements BlockSource {
     }
   }
 
-  private local(shuffleId: number, reduceId: number, loc: BlockLocation): Uint8Array {
+  /** A local block, a chunk at a time. */
+  private *local(shuffleId: number, reduceId: number, loc: BlockLocation): Iterable<Uint8Array> {
+    const chunks = readBlockChunks(mapOutputPath(this.shuffleRoot, this.jobId, shuffleId, loc.mapId), reduceId);
     try {
-      const buf = readBlockSync(mapOutputPath(this.shuffleRoot, this.jobId, shuffleId, loc.mapId), reduceId);
-      this.bytesRead += buf.length;
-      return buf;
-    } catch (e) {
-      throw this.failure(shuffleId, loc, `local map output is unreadable: ${(e as Error).message}`);
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = chunks.next();
+        } catch (e) {
+          throw this.failure(shuffleId, loc, `local map output is unreadable: ${(e as Error).message}`);
+        }
+        if (next.done) return;
+        this.bytesRead += next.value.length;
+        yield next.value;
+      }
+    } finally {
+      chunks.return(undefined);
     }
   }
 

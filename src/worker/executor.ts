@@ -53,12 +53,12 @@ const THREAD_URL = new URL("./task-thread.js", import.meta.url);
 export class Executor {
   private readonly slots: Slot[] = [];
   private closed = false;
-  private readonly threadHeapMb: number;
+  private readonly heap: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
   readonly memory: MemoryPool;
 
   constructor(private readonly opts: ExecutorOptions) {
     const layout = memoryLayout(opts.memoryBytes, opts.slots, opts.memoryFraction);
-    this.threadHeapMb = layout.threadHeapMb;
+    this.heap = { maxOldGenerationSizeMb: layout.threadHeapMb, maxYoungGenerationSizeMb: layout.threadYoungMb };
     this.memory = new MemoryPool(layout.pool);
     for (let i = 0; i < opts.slots; i++) this.slots.push(this.spawn(i));
   }
@@ -114,7 +114,7 @@ export class Executor {
       },
       transferList: [port2],
       env,
-      resourceLimits: { maxOldGenerationSizeMb: this.threadHeapMb },
+      resourceLimits: this.heap,
     });
     const slot: Slot = { thread, port: port1, signal: new Int32Array(signalBuffer), index, running: null };
     thread.on("message", (reply: ThreadReply) => this.finish(slot, reply));

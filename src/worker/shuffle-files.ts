@@ -105,15 +105,44 @@ export function blockRange(fd: number, reduceId: number): [number, number] {
   return [pair.readDoubleLE(0), pair.readDoubleLE(8)];
 }
 
-export function readBlockSync(path: string, reduceId: number): Buffer {
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads reduce partition `reduceId`'s block of a map output in chunks of whole
+ * frames (about 1 MiB, or one frame if it is larger), so that a reader holds
+ * one chunk of a large block rather than all of it.
+ */
+export function* readBlockChunks(path: string, reduceId: number): Generator<Buffer> {
   const fd = fs.openSync(path, "r");
   try {
     const [start, end] = blockRange(fd, reduceId);
-    const buf = Buffer.allocUnsafe(end - start);
-    let off = 0;
-    while (off < buf.length) off += fs.readSync(fd, buf, off, buf.length - off, start + off);
-    return buf;
+    let pos = start;
+    let size = CHUNK_BYTES;
+    while (pos < end) {
+      const buf = readAt(fd, Math.min(size, end - pos), pos);
+      let whole = 0;
+      while (whole + 4 <= buf.length && whole + 4 + buf.readUInt32LE(whole) <= buf.length) whole += 4 + buf.readUInt32LE(whole);
+      if (whole === 0) {
+        if (buf.length < 4 || size >= end - pos) throw new Error(`truncated block in ${path} at byte ${pos}`);
+        size = 4 + buf.readUInt32LE(0);
+        continue;
+      }
+      size = CHUNK_BYTES;
+      pos += whole;
+      yield buf.subarray(0, whole);
+    }
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readAt(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    const n = fs.readSync(fd, buf, off, length - off, position + off);
+    if (n === 0) throw new Error(`map output ended early at byte ${position + off}`);
+    off += n;
+  }
+  return buf;
 }

@@ -45,14 +45,14 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills };
   const out = { records: 0, shuffleBytes: 0 };
   let result: TaskResult;
-  memory.begin();
+  memory.reset();
   try {
     result = consume(t, t.stage, computePartition(t.stage.rdd, t.partition, ctx), env, ctx, out);
   } catch (e) {
     throw blocks.fetchFailure ?? e;
   } finally {
     spills.removeAll();
-    memory.end();
+    memory.reset();
   }
   if (blocks.fetchFailure) throw blocks.fetchFailure;
   return {

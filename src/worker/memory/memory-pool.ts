@@ -1,47 +1,56 @@
-// The worker's execution memory, shared by its task threads: aggregation tables,
-// sort buffers and shuffle write buffers ask it for room before they grow, and
-// spill to disk when it says no. It lives in a SharedArrayBuffer (one grant
-// counter and one "running" flag per slot) so every thread sees the others'
-// use without a round trip through the main thread, which reads it for the
-// heartbeat. As in Spark's execution pool, each of the N running tasks may hold
-// up to 1/N of the pool and is always granted up to 1/(2N); a task alone is
-// still capped by its own thread's heap limit, which is the bound V8 enforces.
-// Grants are in KiB; only a slot's own thread changes its cells (and the main
-// thread, after that thread has died), so plain Atomics suffice.
+// The worker's execution memory: aggregation tables, sort buffers and shuffle
+// writers ask for room before they grow and spill to disk when told no. Each
+// task thread is a V8 isolate with a fixed heap limit, so a task cannot borrow
+// another slot's memory the way Spark's tasks share one JVM heap (1/N of the
+// pool each): the budget is split into equal per-slot shares up front, and
+// what is shared is the accounting. Grants live in a SharedArrayBuffer (KiB per
+// slot) so that the main thread reads the worker's total for heartbeats and
+// metrics without asking the threads; only a slot's own thread changes its
+// cell, and the main thread resets it after that thread died.
 
 const KIB = 1024;
+const MB = 1024 * KIB;
+/** V8 needs this much heap in a thread to start and run a task at all. */
+const MIN_THREAD_HEAP_MB = 48;
+const CHUNK_BYTES = MB;
 
 export interface MemoryPoolShape {
   buffer: SharedArrayBuffer;
   slots: number;
-  poolBytes: number;
-  /** The most one task may hold, whatever the others do. */
+  /** The most one task may hold. */
   taskCapBytes: number;
   /** Below this a structure keeps growing rather than write a run too small to be worth its file. */
   minSpillBytes: number;
 }
 
-/** V8 needs this much heap in a thread to start and run a task at all. */
-const MIN_THREAD_HEAP_MB = 64;
-
 export interface MemoryLayout {
-  /** Each task thread's V8 heap limit: the worker's budget split over its slots. */
+  /** Each task thread's V8 old-generation limit. */
   threadHeapMb: number;
+  /** Each task thread's young-generation limit. */
+  threadYoungMb: number;
   pool: MemoryPoolShape;
 }
 
 /**
- * How a worker's `--memory` is divided: every slot's thread gets an equal heap
- * (the bound V8 enforces), and `fraction` of the budget is the pool that
- * spillable structures draw on, at most `fraction` of its own heap per task so
- * that a task's other objects still fit beside them.
+ * How a worker's `--memory` is divided among its slots. Each thread's V8 heap
+ * gets three quarters of its slot's share for the old generation (V8 lets
+ * garbage pile up to that limit before collecting it) and an eighth, at most
+ * 32 MiB, for the young generation; the rest is for off-heap buffers and the
+ * process itself. A task's spillable structures may hold `fraction` of its
+ * slot's share, and never more than two thirds of its thread's heap, so that
+ * its other objects and the garbage of a spill still fit beside them.
  */
 export function memoryLayout(memoryBytes: number, slots: number, fraction: number): MemoryLayout {
-  const threadHeapMb = Math.max(MIN_THREAD_HEAP_MB, Math.floor(memoryBytes / (1024 * 1024) / slots));
-  const poolBytes = Math.floor(memoryBytes * fraction);
-  const taskCapBytes = Math.floor(threadHeapMb * 1024 * 1024 * fraction);
-  const minSpillBytes = Math.min(256 * KIB, Math.floor(poolBytes / 8));
-  return { threadHeapMb, pool: { buffer: new SharedArrayBuffer(4 * 2 * slots), slots, poolBytes, taskCapBytes, minSpillBytes } };
+  const slotMb = memoryBytes / MB / slots;
+  const threadHeapMb = Math.max(MIN_THREAD_HEAP_MB, Math.floor(0.75 * slotMb));
+  const threadYoungMb = Math.min(32, Math.max(4, Math.floor(slotMb / 8)));
+  const taskCapBytes = Math.floor(Math.min(fraction * slotMb, (2 / 3) * threadHeapMb) * MB);
+  const minSpillBytes = Math.min(256 * KIB, Math.floor(taskCapBytes / 8));
+  return {
+    threadHeapMb,
+    threadYoungMb,
+    pool: { buffer: new SharedArrayBuffer(4 * slots), slots, taskCapBytes, minSpillBytes },
+  };
 }
 
 export class MemoryPool {
@@ -58,42 +67,31 @@ export class MemoryPool {
     return kib * KIB;
   }
 
-  activeTasks(): number {
-    let n = 0;
-    for (let i = 0; i < this.shape.slots; i++) n += Atomics.load(this.cells, this.shape.slots + i);
-    return n;
-  }
-
-  /** After a slot's thread died mid-task: its grant and flag go with it. */
+  /** After a slot's thread died mid-task: its grant goes with it. */
   resetSlot(slot: number): void {
     Atomics.store(this.cells, slot, 0);
-    Atomics.store(this.cells, this.shape.slots + slot, 0);
   }
 
   task(slot: number): TaskMemory {
-    return new TaskMemory(this, this.cells, slot);
+    return new TaskMemory(this.shape, this.cells, slot);
   }
 }
 
-/** One task's view of the pool; the task's spillable structures all draw on it. */
+/** One task's share; the task's spillable structures all draw on it. */
 export class TaskMemory {
   constructor(
-    private readonly pool: MemoryPool,
+    private readonly shape: MemoryPoolShape,
     private readonly cells: Int32Array,
     private readonly slot: number,
   ) {}
 
-  begin(): void {
+  /** Starts and ends a task: whatever a structure forgot to release is released. */
+  reset(): void {
     Atomics.store(this.cells, this.slot, 0);
-    Atomics.store(this.cells, this.pool.shape.slots + this.slot, 1);
-  }
-
-  end(): void {
-    this.pool.resetSlot(this.slot);
   }
 
   get minSpillBytes(): number {
-    return this.pool.shape.minSpillBytes;
+    return this.shape.minSpillBytes;
   }
 
   get grantedBytes(): number {
@@ -103,13 +101,7 @@ export class TaskMemory {
   /** Grants all of `bytes` or nothing; nothing means: spill. */
   tryAcquire(bytes: number): boolean {
     const want = Math.ceil(bytes / KIB);
-    const mine = Atomics.load(this.cells, this.slot);
-    const { poolBytes, taskCapBytes } = this.pool.shape;
-    const active = Math.max(1, this.pool.activeTasks());
-    const after = (mine + want) * KIB;
-    if (after > Math.min(taskCapBytes, poolBytes / active)) return false;
-    const guaranteed = after <= poolBytes / (2 * active);
-    if (!guaranteed && this.pool.usedBytes() + want * KIB > poolBytes) return false;
+    if ((Atomics.load(this.cells, this.slot) + want) * KIB > this.shape.taskCapBytes) return false;
     Atomics.add(this.cells, this.slot, want);
     return true;
   }
@@ -120,12 +112,10 @@ export class TaskMemory {
   }
 }
 
-const CHUNK_BYTES = 1024 * 1024;
-
 /**
  * What one spillable structure (an aggregation table, a sort buffer, a shuffle
  * writer) holds of its task's memory. It grows its grant in doubling steps so
- * that asking the pool is rare, and gives everything back when it spills.
+ * that asking is rare, and gives everything back when it spills.
  */
 export class Reservation {
   private reserved = 0;
