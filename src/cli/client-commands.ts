@@ -96,6 +96,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   else {
     console.log(`${job.id}  ${job.name}  ${job.status}  ${job.progress.toFixed(1)}%  ${duration(job.metrics.durationMs)}`);
     if (job.error) console.log(`error: ${job.error}`);
+    if (job.metrics.spillCount) console.log(`spilled ${job.metrics.spillCount} runs, ${Math.round(Number(job.metrics.spillBytes) / 2 ** 20)} MiB`);
     if (job.stages.length > 0) {
       console.log(
         table(
@@ -143,8 +144,19 @@ export async function workersCommand(argv: string[]): Promise<number> {
   else {
     console.log(
       table(
-        ["ID", "ADDRESS", "STATUS", "SLOTS", "ACTIVE", "MEM MB", "CPU %", "LAST HEARTBEAT"],
-        workers.map((w) => [w.id, w.address, w.status, w.slots, w.active_tasks, w.mem_usage_mb, w.cpu_percent, w.lastHeartbeatAt]),
+        ["ID", "ADDRESS", "STATUS", "SLOTS", "ACTIVE", "MEM MB", "BUDGET MB", "CPU %", "SPILLS", "LAST HEARTBEAT"],
+        workers.map((w) => [
+          w.id,
+          w.address,
+          w.status,
+          w.slots,
+          w.active_tasks,
+          w.mem_usage_mb,
+          w.memory_budget_mb,
+          w.cpu_percent,
+          w.spill_count ? `${w.spill_count} (${Math.round(w.spill_bytes / 2 ** 20)} MiB)` : 0,
+          w.lastHeartbeatAt,
+        ]),
       ),
     );
   }

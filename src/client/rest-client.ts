@@ -33,6 +33,11 @@ export interface WorkerSummary {
   slots: number;
   active_tasks: number;
   mem_usage_mb: number;
+  /** The worker's --memory, and how much of it running tasks hold now. */
+  memory_budget_mb: number;
+  execution_memory_mb: number;
+  spill_count: number;
+  spill_bytes: number;
   cpu_percent: number;
   lastHeartbeatAt: string;
 }

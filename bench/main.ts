@@ -1,0 +1,45 @@
+// `npm run bench [name] [--flag value …]`: runs the named benchmark (all of
+// them without a name) and prints its table. Inputs are generated once into
+// MINISPARK_BENCH_DIR (default <tmp>/minispark-bench) and reused.
+import os from "node:os";
+import { join } from "node:path";
+import { memoryBench } from "./memory.js";
+import type { BenchOptions } from "./report.js";
+
+const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
+  memory: {
+    about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",
+    run: memoryBench,
+  },
+};
+
+function parseArgs(argv: string[]): { names: string[]; flags: Record<string, string> } {
+  const names: string[] = [];
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--")) {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${a} needs a value`);
+      flags[a.slice(2)] = value;
+    } else names.push(a);
+  }
+  return { names, flags };
+}
+
+async function main(): Promise<void> {
+  const { names, flags } = parseArgs(process.argv.slice(2));
+  if (names.includes("help")) {
+    for (const [name, b] of Object.entries(BENCHES)) console.log(`${name.padEnd(10)} ${b.about}`);
+    return;
+  }
+  const unknown = names.filter((n) => !BENCHES[n]);
+  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(", ")}; choose from ${Object.keys(BENCHES).join(", ")}`);
+  const dataDir = process.env.MINISPARK_BENCH_DIR ?? join(os.tmpdir(), "minispark-bench");
+  for (const name of names.length ? names : Object.keys(BENCHES)) await BENCHES[name]!.run({ dataDir, flags });
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
