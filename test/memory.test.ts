@@ -41,6 +41,15 @@ function makeOrders(): string {
   return rows.join("\n") + "\n";
 }
 
+/** Every spill file on every worker of the test cluster. */
+function spillFiles(): string[] {
+  const root = join(t.dataDir, ".minispark");
+  return fs.readdirSync(root).flatMap((w) => {
+    const dir = join(root, w, "spill");
+    return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  });
+}
+
 async function metricsOf(jobName: string): Promise<{ spillCount: number; spillBytes: number }> {
   const { jobs } = (await t.http("/api/v1/jobs")).body as { jobs: { id: string; name: string }[] };
   const id = jobs.find((j) => j.name === jobName)!.id;
@@ -62,7 +71,7 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
 
   const lines = { op: "textFile", path: "text/*.txt", minPartitions: 6 };
 
-  it("word count with 250,000 distinct keys", { timeout: 120_000 }, async () => {
+  it("word count with 250,000 distinct keys", { timeout: 300_000 }, async () => {
     const spec = pipe("spill-wordcount", [lines, { op: "flatMap", fn: "l => l.split(' ')" }, { op: "map", fn: "w => [w, 1]" }, { op: "reduceByKey", fn: "(a, b) => a + b" }], { op: "collect" });
     const got = await t.run<[string, number][]>(spec);
     const expected = wordCounts(text);
@@ -72,7 +81,7 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
     assert.ok(m.spillCount > 0 && m.spillBytes > 0, JSON.stringify(m));
   });
 
-  it("groupByKey: every line under its first word", { timeout: 120_000 }, async () => {
+  it("groupByKey: every line under its first word", { timeout: 300_000 }, async () => {
     const spec = pipe("spill-group", [lines, { op: "keyBy", fn: "l => l.slice(0, l.indexOf(' '))" }, { op: "groupByKey" }, { op: "mapValues", fn: "ls => [ls.length, ls.reduce((n, l) => n + l.length, 0)]" }], { op: "collect" });
     const got = new Map(await t.run<[string, [number, number]][]>(spec));
     const expected = new Map<string, [number, number]>();
@@ -86,7 +95,7 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
     assert.ok((await metricsOf("spill-group")).spillCount > 0);
   });
 
-  it("join: orders × products → revenue per product", { timeout: 120_000 }, async () => {
+  it("join: orders × products → revenue per product", { timeout: 300_000 }, async () => {
     const spec = {
       name: "spill-join",
       nodes: [
@@ -112,13 +121,13 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
     assert.ok((await metricsOf("spill-join")).spillCount > 0);
   });
 
-  it("distinct words", { timeout: 120_000 }, async () => {
+  it("distinct words", { timeout: 300_000 }, async () => {
     const spec = pipe("spill-distinct", [lines, { op: "flatMap", fn: "l => l.split(' ')" }, { op: "distinct" }], { op: "count" });
     assert.equal(await t.run(spec), wordCounts(text).size);
     assert.ok((await metricsOf("spill-distinct")).spillCount > 0);
   });
 
-  it("sortBy: every line, saved in global order", { timeout: 180_000 }, async () => {
+  it("sortBy: every line, saved in global order", { timeout: 300_000 }, async () => {
     const spec = pipe("spill-sort", [lines, { op: "sortBy", fn: "l => l", numPartitions: 4 }], { op: "save", path: "sorted", format: "text" });
     await t.run(spec);
     const { lines: got } = readParts(t.dataDir, "sorted");
@@ -140,11 +149,24 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
       assert.equal(w.memory_budget_mb, 4);
       assert.ok(w.spill_count > 0 && w.spill_bytes > 0, JSON.stringify(w));
     }
-    const root = join(t.dataDir, ".minispark");
-    const left = fs.readdirSync(root).flatMap((w) => {
-      const dir = join(root, w, "spill");
-      return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-    });
-    assert.deepStrictEqual(left, []);
+    assert.deepStrictEqual(spillFiles(), []);
+  });
+
+  it("a cancelled job's tasks take their spill files with them", { timeout: 300_000 }, async () => {
+    // The reduce side sorts (and spills) everything, then emits slowly: cancel it while its runs are on disk.
+    const slow = "l => { const end = Date.now() + 20; while (Date.now() < end); return l; }";
+    const id = await t.cluster.client.submit(pipe("spill-cancel", [lines, { op: "sortBy", fn: "l => l", numPartitions: 2 }, { op: "map", fn: slow }], { op: "count" }));
+    const deadline = Date.now() + 90_000;
+    while (spillFiles().length === 0) {
+      assert.ok(Date.now() < deadline, "the job never spilled");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await t.cluster.client.cancel(id);
+    const gone = Date.now() + 10_000;
+    while (spillFiles().length > 0) {
+      assert.ok(Date.now() < gone, `spill files left after the cancel: ${spillFiles().join(", ")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await t.cluster.client.job(id)).status, "CANCELLED");
   });
 });

@@ -11,8 +11,15 @@ import { ExternalSorter } from "../src/worker/memory/external-sorter.js";
 import { MemoryPool, Reservation, memoryLayout, type TaskMemory } from "../src/worker/memory/memory-pool.js";
 import { estimateSize } from "../src/worker/memory/size-estimate.js";
 import { combineAdjacent, mergeSorted } from "../src/worker/memory/sorted-merge.js";
-import { TaskSpills, readRun, removeSpillFiles, runRecords, spillPrefix } from "../src/worker/memory/spill-files.js";
+import { TaskSpills, removeSpillFiles, spillPrefix } from "../src/worker/memory/spill-files.js";
 import { SpillableMap } from "../src/worker/memory/spillable-map.js";
+import { decodeFrames } from "../src/common/codec.js";
+import { asShuffleId, asStageId } from "../src/common/ids.js";
+import type { Combine } from "../src/plan/physical.js";
+import { readBlockChunks } from "../src/worker/shuffle-files.js";
+import { ShuffleWriter } from "../src/worker/shuffle-writer.js";
+import { removeOrphanedWorkDirs } from "../src/worker/work-dirs.js";
+import { logger } from "../src/common/log.js";
 
 const dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-spill-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -22,11 +29,11 @@ const MB = 1024 * KB;
 let taskN = 0;
 
 /** A task with `bytes` of memory and its own spill files. */
-function task(bytes: number): { memory: TaskMemory; spills: TaskSpills } {
+function task(bytes: number): { memory: TaskMemory; spills: TaskSpills; pool: MemoryPool } {
   const pool = new MemoryPool(memoryLayout(bytes * 2, 1, 0.5).pool);
   const memory = pool.task(0);
   memory.reset();
-  return { memory, spills: new TaskSpills(dir, spillPrefix("job", `t${taskN++}`)) };
+  return { memory, spills: new TaskSpills(dir, spillPrefix("job", `t${taskN++}`)), pool };
 }
 
 /** Keys of every JSON type, in the order compareKeys puts them (code points; objects by canonical text). */
@@ -61,7 +68,7 @@ describe("MemoryPool", () => {
     assert.equal(b.tryAcquire(128 * MB), true, "one slot's grant does not shrink another's");
     assert.equal(pool.usedBytes(), 228 * MB);
     a.release(40 * MB);
-    assert.equal(a.grantedBytes, 60 * MB);
+    assert.equal(pool.usedBytes(), 188 * MB);
     pool.resetSlot(1);
     b.reset();
     a.reset();
@@ -69,14 +76,14 @@ describe("MemoryPool", () => {
   });
 
   it("a Reservation grows in steps and says no past the share", () => {
-    const { memory } = task(4 * MB);
+    const { memory, pool } = task(4 * MB);
     const r = new Reservation(memory);
     assert.equal(r.fits(10), true);
-    assert.equal(memory.grantedBytes, MB, "the first step is a whole MiB");
+    assert.equal(pool.usedBytes(), MB, "the first step is a whole MiB");
     assert.equal(r.fits(3 * MB), true);
     assert.equal(r.fits(5 * MB), false);
     r.release();
-    assert.equal(memory.grantedBytes, 0);
+    assert.equal(pool.usedBytes(), 0);
   });
 });
 
@@ -86,9 +93,9 @@ describe("spill runs", () => {
     const big = "x".repeat(700 * KB);
     const records = [...EVERY_TYPE.map((k) => [k, k]), ["big", big], ["after", 1]];
     const path = spills.writeRun(records);
-    assert.deepStrictEqual([...runRecords(path)], records);
+    assert.deepStrictEqual([...spills.records(path)], records);
     const empty = spills.writeRun([]);
-    assert.deepStrictEqual([...readRun(empty)], []);
+    assert.deepStrictEqual([...spills.records(empty)], []);
     assert.equal(spills.count, 2);
     assert.ok(spills.bytes > 700 * KB);
     assert.ok(fs.readdirSync(dir).some((f) => f.startsWith(spillPrefix("job"))));
@@ -100,8 +107,21 @@ describe("spill runs", () => {
     const { spills } = task(MB);
     const path = spills.writeRun([[1, 2], [3, 4]]);
     fs.truncateSync(path, fs.statSync(path).size - 2);
-    assert.throws(() => [...runRecords(path)], /truncated spill file/);
+    assert.throws(() => [...spills.records(path)], /truncated spill file/);
     spills.removeAll();
+  });
+
+  it("a reader abandoned mid-run has its file closed when the task's spills are removed", () => {
+    const { spills } = task(MB);
+    const path = spills.writeRun(Array.from({ length: 5000 }, (_, i) => [i, "x".repeat(100)]));
+    const fds = () => fs.readdirSync("/proc/self/fd").length;
+    const before = fds();
+    const reader = spills.records(path);
+    reader.next();
+    assert.equal(fds(), before + 1);
+    spills.removeAll();
+    assert.equal(fds(), before);
+    assert.ok(!fs.existsSync(path));
   });
 
   it("removeSpillFiles deletes one attempt's files, or a whole job's", () => {
@@ -111,6 +131,68 @@ describe("spill runs", () => {
     removeSpillFiles(dir, spillPrefix("j1"));
     assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => /^spill_j\d/.test(f)), ["spill_j2_a1_0"]);
     removeSpillFiles(dir, spillPrefix("j2"));
+  });
+
+  it("a worker removes only directories it recognises as a dead worker's", () => {
+    const root = join(dir, "orphans");
+    const host = os.hostname().replace(/[^A-Za-z0-9-]/g, "_");
+    for (const name of [`${host}.999999999.worker-0a1b2c3d`, `${host}.${process.pid}.worker-00000000`, "vm.backup", `${host}.notes`, "other.999999999.worker-0a1b2c3d"]) {
+      fs.mkdirSync(join(root, name), { recursive: true });
+    }
+    removeOrphanedWorkDirs(root, logger("worker"));
+    assert.deepStrictEqual(fs.readdirSync(root).sort(), [`${host}.${process.pid}.worker-00000000`, `${host}.notes`, "other.999999999.worker-0a1b2c3d", "vm.backup"].sort());
+  });
+});
+
+describe("ShuffleWriter under memory pressure", () => {
+  const dep = (combine: Combine | null) => ({ id: asShuffleId(0), mapStage: asStageId(0), numPartitions: 3, partitioner: { type: "hash" as const }, combine });
+
+  /** The map output's records, every partition, decoded. */
+  function output(path: string): [unknown, unknown][] {
+    const out: [unknown, unknown][] = [];
+    for (let p = 0; p < 3; p++) for (const chunk of readBlockChunks(path, p)) for (const frame of decodeFrames(chunk)) out.push(...(frame as [unknown, unknown][]));
+    return out;
+  }
+
+  it("merges a key's combiners from every spill into one record per map task", () => {
+    const { memory, spills } = task(64 * KB);
+    const fold: Combine = { type: "combiner", createCombiner: null, zero: 0, mergeValue: "(a, b) => a + b", mergeCombiners: "(a, b) => a + b", env: {} };
+    const w = new ShuffleWriter(dep(fold), "test", memory, spills);
+    for (let i = 0; i < 40_000; i++) w.add([`k${i % 4000}`, 1]);
+    const path = join(dir, "fold.data");
+    w.finish(path, "t");
+    assert.ok(spills.count > 0, "the combine table spilled");
+    const out = output(path);
+    assert.equal(out.length, 4000, "one record per key");
+    assert.ok(out.every(([, v]) => v === 10), "ten ones a key");
+    spills.removeAll();
+  });
+
+  it("counts a combiner that grows in place, and spills it", () => {
+    const { memory, spills } = task(256 * KB);
+    const lists: Combine = { type: "combiner", createCombiner: "v => [v]", zero: null, mergeValue: "(c, v) => { c.push(v); return c; }", mergeCombiners: "(a, b) => a.concat(b)", env: {} };
+    const w = new ShuffleWriter(dep(lists), "test", memory, spills);
+    for (let i = 0; i < 100_000; i++) w.add(["one", `value-${i}`]);
+    const path = join(dir, "lists.data");
+    w.finish(path, "t");
+    assert.ok(spills.count > 0, "in-place growth is seen");
+    const out = output(path);
+    assert.equal(out.length, 1);
+    assert.equal((out[0]![1] as unknown[]).length, 100_000);
+    spills.removeAll();
+  });
+
+  it("spills encoded blocks and concatenates them, with or without a combiner", () => {
+    const { memory, spills } = task(64 * KB);
+    const w = new ShuffleWriter(dep(null), "test", memory, spills);
+    const records = Array.from({ length: 30_000 }, (_, i): [unknown, unknown] => [i % 977, `record ${i}`]);
+    for (const r of records) w.add(r);
+    const path = join(dir, "plain.data");
+    w.finish(path, "t");
+    assert.ok(spills.count > 32, `more spills than parts kept open (${spills.count})`);
+    const canonOf = (xs: [unknown, unknown][]) => xs.map((x) => JSON.stringify(x)).sort();
+    assert.deepStrictEqual(canonOf(output(path)), canonOf(records));
+    spills.removeAll();
   });
 });
 
@@ -158,7 +240,7 @@ describe("SpillableMap", () => {
   const words = Array.from({ length: 60_000 }, (_, i) => `w${(i * 7919) % 20_000}`);
 
   it("reduces by key over many spills to the in-memory answer", () => {
-    const { memory, spills } = task(256 * KB);
+    const { memory, spills, pool } = task(256 * KB);
     const map = new SpillableMap<number>(new Reservation(memory), spills, (a, b) => a + b);
     const plain = new Map<string, number>();
     for (const w of words) {
@@ -168,7 +250,7 @@ describe("SpillableMap", () => {
     }
     assert.ok(spills.count >= 3, `expected spills, got ${spills.count}`);
     assert.deepStrictEqual(canon(map.entries()), canon(plain));
-    assert.equal(memory.grantedBytes, 0, "the table gives its memory back when drained");
+    assert.equal(pool.usedBytes(), 0, "the table gives its memory back when drained");
     spills.removeAll();
   });
 

@@ -47,7 +47,8 @@ const WORKER_USAGE = `usage: minispark worker --master <url> [options]
                            buffers may hold before they spill to disk (default 0.5)
   --data-dir <dir>         inputs are read from here, outputs go to <dir>/outputs
                            (or MINISPARK_DATA_DIR; default ./data)
-  --spill-dir <dir>        where spill files go (default <data-dir>/.minispark/<worker>/spill)
+  --spill-dir <dir>        where spill files go, in <dir>/.minispark/<worker>
+                           (default <data-dir>/.minispark/<worker>/spill)
   --token <secret>         cluster token (or MINISPARK_TOKEN)
   --token-file <file>      read the token from a file instead
                            (a token is required to listen beyond loopback)

@@ -131,9 +131,12 @@ export type Combine =
   /**
    * combineByKey / foldByKey / aggregateByKey: a key's first value becomes
    * createCombiner(v), or mergeValue(copy of zero, v); later ones are merged
-   * with mergeValue. The zero is copied per key and partition, as Spark does.
+   * with mergeValue, and the combiners of a map task's spills with
+   * mergeCombiners. The zero is copied per key and partition, and again after
+   * each spill; as in Spark, it must be neutral ("may be added to the result an
+   * arbitrary number of times").
    */
-  | { type: "combiner"; createCombiner: string | null; zero: Json; mergeValue: string; env: Env };
+  | { type: "combiner"; createCombiner: string | null; zero: Json; mergeValue: string; mergeCombiners: string; env: Env };
 
 export type Partitioner =
   | { type: "hash" }

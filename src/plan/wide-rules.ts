@@ -83,5 +83,5 @@ type ReadFn = (rdd: Rdd, partitioner: Partitioner, combine: Combine | null, how:
 
 /** The combiner shared by combineByKey, foldByKey and aggregateByKey: map side creates and merges values, reduce side merges combiners. */
 function aggregateByKey(read: ReadFn, rdd: Rdd, createCombiner: string | null, zero: Json, mergeValue: string, mergeCombiners: string, env: Record<string, Json>): Rdd {
-  return read(rdd, HASH, { type: "combiner", createCombiner, zero, mergeValue, env }, { type: "reduceByKey", fn: mergeCombiners, env });
+  return read(rdd, HASH, { type: "combiner", createCombiner, zero, mergeValue, mergeCombiners, env }, { type: "reduceByKey", fn: mergeCombiners, env });
 }

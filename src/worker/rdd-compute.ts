@@ -135,22 +135,27 @@ function* flatten(batches: Batches): Iterable<unknown> {
 function* rebatch(records: Iterable<unknown>, whereText: string): Batches {
   let out: unknown[] = [];
   const it = records[Symbol.iterator]();
-  for (;;) {
-    let r: IteratorResult<unknown>;
-    try {
-      r = it.next();
-    } catch (e) {
-      if (e instanceof UserCodeError) throw e;
-      throw new UserCodeError(`${whereText} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  try {
+    for (;;) {
+      let r: IteratorResult<unknown>;
+      try {
+        r = it.next();
+      } catch (e) {
+        if (e instanceof UserCodeError) throw e;
+        throw new UserCodeError(`${whereText} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      }
+      if (r.done) break;
+      out.push(r.value);
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
     }
-    if (r.done) break;
-    out.push(r.value);
-    if (out.length >= BATCH) {
-      yield out;
-      out = [];
-    }
+    if (out.length > 0) yield out;
+  } finally {
+    // A consumer that stops early (take) closes the chain down to the files it reads.
+    it.return?.();
   }
-  if (out.length > 0) yield out;
 }
 
 function* unionPartition(parents: Rdd[], partition: number, ctx: ComputeContext): Batches {

@@ -39,9 +39,10 @@ const COPY_BYTES = 1024 * 1024;
  * `blocks`; the bytes are copied, never decoded.
  */
 export function concatMapOutputs(path: string, parts: string[], blocks: Buffer[][], tmpSuffix: string): number[] {
-  const fds = parts.map((f) => fs.openSync(f, "r"));
+  const fds: number[] = [];
   const copy = Buffer.allocUnsafe(COPY_BYTES);
   try {
+    for (const f of parts) fds.push(fs.openSync(f, "r"));
     return writeBlocks(path, blocks.length, tmpSuffix, (out, p) => {
       let size = 0;
       for (const fd of fds) {
@@ -84,6 +85,9 @@ function writeBlocks(path: string, partitions: number, tmpSuffix: string, writeB
     offsets.writeUInt32LE(partitions, offsets.length - TRAILER);
     offsets.writeUInt32LE(MAGIC, offsets.length - 4);
     fs.writeSync(fd, offsets);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
   } finally {
     fs.closeSync(fd);
   }

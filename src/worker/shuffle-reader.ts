@@ -103,12 +103,6 @@ function* emitEntries<V>(entries: Iterable<[unknown, V]>, toRecord: (k: unknown,
   if (out.length > 0) yield out;
 }
 
-/** How much a value's replacement grew the table: numbers stay put, anything else is estimated. */
-function growth(before: unknown, after: unknown): number {
-  if (typeof before === "number" && typeof after === "number") return 0;
-  return estimateSize(after) - estimateSize(before);
-}
-
 function* mergeByKey(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown, ctx: ComputeContext): Batches {
   const map = spillableMap(ctx, merge);
   for (const batch of input) {
@@ -118,8 +112,10 @@ function* mergeByKey(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown)
       // Decoded records are JSON, so a present value is never undefined.
       if (cur === undefined) map.set(k, v, ENTRY_BYTES + estimateSize(k) + estimateSize(v));
       else {
+        // Measured before the merge: a function may grow its accumulator in place.
+        const before = estimateSize(cur);
         const merged = merge(cur, v);
-        map.set(k, merged, growth(cur, merged));
+        map.set(k, merged, estimateSize(merged) - before);
       }
     }
   }

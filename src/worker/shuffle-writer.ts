@@ -1,70 +1,73 @@
 // The map side of a shuffle: takes [key, value] records, combines them by key
 // when the wide op allows it (reduceByKey, distinct, countByValue, reduce), routes
 // each to its reduce partition (hash or range) and encodes them in frames, then
-// writes one map output file. When the task's share of memory runs out, the
-// combine table is flushed as partial results (the reduce side merges them
-// anyway) and the encoded blocks so far go to a spill file laid out like a map
-// output; the final file is then the per-partition concatenation of the spills
-// and what is left. Runs in a task thread.
+// writes one map output file. Both halves stay within the task's memory: the
+// combine table spills sorted runs and merges them at the end (one record per
+// key and map task, as Spark's ExternalAppendOnlyMap gives), and the
+// encoded blocks go to spill files laid out like a map output, which the final
+// file concatenates per partition, bytes only. Runs in a task thread.
 import { encodeFrame } from "../common/codec.js";
-import { KeyMap } from "../plan/key-map.js";
 import { partitionFunction } from "../plan/partitioner.js";
 import type { Combine, ShuffleDep } from "../plan/physical.js";
 import { asPair } from "./narrow-ops.js";
 import { mergeWith } from "./shuffle-reader.js";
 import { concatMapOutputs, writeMapOutput } from "./shuffle-files.js";
 import { compileFunction, userError } from "./user-function.js";
-import type { Reservation } from "./memory/memory-pool.js";
+import { Reservation, type TaskMemory } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
 import type { TaskSpills } from "./memory/spill-files.js";
+import { SpillableMap } from "./memory/spillable-map.js";
 
 const FRAME_RECORDS = 2048;
 const FRAME_BYTES = 256 * 1024;
+/** Spilled block files are concatenated into one when there are this many, to bound open files. */
+const MAX_SPILLED_PARTS = 32;
 
 export class ShuffleWriter {
   private readonly partitionOf: (key: unknown) => number;
   private buffers: unknown[][];
   private readonly bufferBytes: number[];
   private blocks: Buffer[][];
-  private readonly combined: KeyMap<unknown> | null;
+  private readonly combined: SpillableMap<unknown> | null;
   private readonly combine: Combiner | null;
-  /** Estimated bytes held: the combine table, unencoded frames and encoded blocks. */
+  private readonly reservation: Reservation;
+  /** Estimated bytes of the unencoded frames and encoded blocks held. */
   private bytes = 0;
-  private readonly spilled: string[] = [];
+  private spilled: string[] = [];
   records = 0;
 
   constructor(
     dep: ShuffleDep,
     private readonly where: string,
-    private readonly reservation: Reservation,
+    memory: TaskMemory,
     private readonly spills: TaskSpills,
   ) {
     this.partitionOf = partitionFunction(dep.partitioner, dep.numPartitions);
     this.buffers = Array.from({ length: dep.numPartitions }, () => []);
     this.bufferBytes = new Array<number>(dep.numPartitions).fill(0);
     this.blocks = Array.from({ length: dep.numPartitions }, () => []);
+    this.reservation = new Reservation(memory);
     this.combine = dep.combine ? combiner(dep.combine, where) : null;
-    this.combined = dep.combine ? new KeyMap() : null;
+    this.combined = this.combine ? new SpillableMap(new Reservation(memory), spills, this.combine.mergeCombiners) : null;
   }
 
   add(rec: unknown): void {
     this.records++;
     const [k, v] = asPair(rec, this.where);
-    if (this.combined) {
-      const cur = this.combined.get(k);
-      if (cur === undefined) {
-        const c = this.combine!.create(v);
-        this.combined.set(k, c);
-        this.bytes += ENTRY_BYTES + estimateSize(k) + estimateSize(c);
-      } else {
-        const merged = this.combine!.merge(cur, v);
-        this.combined.set(k, merged);
-        if (typeof merged !== "number" || typeof cur !== "number") this.bytes += estimateSize(merged) - estimateSize(cur);
-      }
-    } else {
+    if (!this.combined) {
       this.route(k, rec);
+      return;
     }
-    if (!this.reservation.fits(this.bytes)) this.spill();
+    const cur = this.combined.get(k);
+    if (cur === undefined) {
+      const c = this.combine!.create(v);
+      this.combined.set(k, c, ENTRY_BYTES + estimateSize(k) + estimateSize(c));
+    } else {
+      // Measured before the merge: a combiner may grow its accumulator in place.
+      const before = estimateSize(cur);
+      const merged = this.combine!.merge(cur, v);
+      this.combined.set(k, merged, estimateSize(merged) - before);
+    }
   }
 
   private route(k: unknown, rec: unknown): void {
@@ -75,6 +78,7 @@ export class ShuffleWriter {
     this.bufferBytes[p]! += size;
     this.bytes += size;
     if (buf.length >= FRAME_RECORDS || this.bufferBytes[p]! >= FRAME_BYTES) this.encode(p);
+    if (!this.reservation.fits(this.bytes)) this.spillBlocks();
   }
 
   private encode(p: number): void {
@@ -87,15 +91,7 @@ export class ShuffleWriter {
     this.bufferBytes[p] = 0;
   }
 
-  /** Drains the combine table into the partitions' frames. */
-  private flushCombined(): void {
-    if (!this.combined) return;
-    for (const [k, v] of this.combined.entries()) this.route(k, [k, v]);
-    this.combined.clear();
-  }
-
-  private spill(): void {
-    this.flushCombined();
+  private spillBlocks(): void {
     this.buffers.forEach((_, p) => this.encode(p));
     const path = this.spills.nextPath();
     const sizes = writeMapOutput(path, this.blocks, "spill");
@@ -104,11 +100,17 @@ export class ShuffleWriter {
     this.blocks = this.blocks.map(() => []);
     this.bytes = 0;
     this.reservation.release();
+    if (this.spilled.length >= MAX_SPILLED_PARTS) {
+      const merged = this.spills.nextPath();
+      concatMapOutputs(merged, this.spilled, this.blocks, "spill");
+      this.spills.remove(this.spilled);
+      this.spilled = [merged];
+    }
   }
 
   /** Writes the map output file; returns the byte size of each reduce partition's block. */
   finish(path: string, tmpSuffix: string): number[] {
-    this.flushCombined();
+    if (this.combined) for (const [k, v] of this.combined.entries()) this.route(k, [k, v]);
     this.buffers.forEach((_, p) => this.encode(p));
     const sizes = this.spilled.length === 0
       ? writeMapOutput(path, this.blocks, tmpSuffix)
@@ -123,27 +125,34 @@ interface Combiner {
   /** A key's first value in this map task → its combiner. */
   create(v: unknown): unknown;
   merge(c: unknown, v: unknown): unknown;
+  /** Two combiners of one key (from different spills of this map task) → one. */
+  mergeCombiners(a: unknown, b: unknown): unknown;
 }
 
 function combiner(c: Combine, where: string): Combiner {
   const same = (v: unknown) => v;
   switch (c.type) {
-    case "sum":
-      return { create: same, merge: (a, b) => (a as number) + (b as number) };
+    case "sum": {
+      const add = (a: unknown, b: unknown) => (a as number) + (b as number);
+      return { create: same, merge: add, mergeCombiners: add };
+    }
     case "first":
-      return { create: same, merge: (a) => a };
-    case "fn":
-      return { create: same, merge: mergeWith(compileFunction(c.fn, where), c.env, where) };
+      return { create: same, merge: (a) => a, mergeCombiners: (a) => a };
+    case "fn": {
+      const merge = mergeWith(compileFunction(c.fn, where), c.env, where);
+      return { create: same, merge, mergeCombiners: merge };
+    }
     case "combiner": {
       const merge = mergeWith(compileFunction(c.mergeValue, where), c.env, where);
+      const mergeCombiners = mergeWith(compileFunction(c.mergeCombiners, where), c.env, where);
       if (c.createCombiner) {
         const create = compileFunction(c.createCombiner, where);
-        return { create: (v) => callUser(where, () => create(v, c.env), v), merge };
+        return { create: (v) => callUser(where, () => create(v, c.env), v), merge, mergeCombiners };
       }
       // Every key gets its own copy of the zero, so a combiner that mutates it is safe.
       const zero = c.zero;
       const fresh = zero === null || typeof zero !== "object" ? () => zero : () => structuredClone(zero);
-      return { create: (v) => merge(fresh(), v), merge };
+      return { create: (v) => merge(fresh(), v), merge, mergeCombiners };
     }
   }
 }

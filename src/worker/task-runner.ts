@@ -15,7 +15,7 @@ import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
 import { mulberry32 } from "../common/random.js";
-import { Reservation, type MemoryPool } from "./memory/memory-pool.js";
+import type { MemoryPool } from "./memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
 
 export interface RunnerEnv {
@@ -83,7 +83,7 @@ function consume(
   switch (output.type) {
     case "shuffle": {
       const dep = t.outputShuffle!;
-      const writer = new ShuffleWriter(dep, `shuffle write of stage ${stage.id}`, new Reservation(ctx.memory), ctx.spills);
+      const writer = new ShuffleWriter(dep, `shuffle write of stage ${stage.id}`, ctx.memory, ctx.spills);
       for (const batch of batches) for (let i = 0; i < batch.length; i++) writer.add(batch[i]);
       const path = mapOutputPath(env.shuffleRoot, t.jobId, dep.id, t.partition);
       const sizes = writer.finish(path, t.attemptId);

@@ -1,6 +1,6 @@
 // Each worker process keeps its shuffle and spill files in a directory of its own
 // under <data-dir>/.minispark (and, given --spill-dir, its spill files in one
-// under that), named after the host and process, so that a worker starting on
+// under <spill-dir>/.minispark), named after the host and process, so that a worker starting on
 // the same host can remove what a crashed one left behind without touching the
 // directories of live workers — on this host or, when the directory is a shared
 // volume, on others.
@@ -27,10 +27,11 @@ export function removeOrphanedWorkDirs(root: string, log: Logger): void {
   } catch {
     return;
   }
-  const host = safe(os.hostname());
+  const ours = new RegExp(`^${safe(os.hostname())}\\.(\\d+)\\.worker-[0-9a-f]+$`);
   for (const name of entries) {
-    const [h, pid] = name.split(".");
-    if (h !== host || !pid || Number(pid) === process.pid || alive(Number(pid))) continue;
+    const pid = Number(ours.exec(name)?.[1]);
+    // Only names this rule made, of this host and of a process that is gone.
+    if (!pid || pid === process.pid || alive(pid)) continue;
     fs.rmSync(join(root, name), { recursive: true, force: true });
     log.info("removed the work directory of a worker that is gone", { dir: name });
   }

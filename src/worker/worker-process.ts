@@ -70,7 +70,7 @@ export class WorkerProcess {
     this.dataDir = resolve(config.dataDir);
     this.workDir = join(workDirRoot(this.dataDir), workDirName(this.id));
     this.shuffleRoot = join(this.workDir, "shuffle");
-    this.spillDir = config.spillDir ? join(resolve(config.spillDir), workDirName(this.id)) : join(this.workDir, "spill");
+    this.spillDir = config.spillDir ? join(workDirRoot(resolve(config.spillDir)), workDirName(this.id)) : join(this.workDir, "spill");
     this.metrics = new WorkerMetrics({
       slots: config.slots,
       active: () => this.executor?.active ?? 0,
@@ -86,7 +86,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const c = this.config;
     removeOrphanedWorkDirs(workDirRoot(this.dataDir), log);
-    if (c.spillDir) removeOrphanedWorkDirs(resolve(c.spillDir), log);
+    if (c.spillDir) removeOrphanedWorkDirs(workDirRoot(resolve(c.spillDir)), log);
     fs.mkdirSync(this.shuffleRoot, { recursive: true });
     fs.mkdirSync(this.spillDir, { recursive: true });
     this.server = createHttpServer(this.routes(), { token: c.token, log });

@@ -7,7 +7,7 @@ import type { Reservation } from "./memory-pool.js";
 import { MERGE_WIDTH } from "./spillable-map.js";
 import { estimateSize } from "./size-estimate.js";
 import { mergeSorted } from "./sorted-merge.js";
-import { runRecords, type TaskSpills } from "./spill-files.js";
+import type { TaskSpills } from "./spill-files.js";
 
 type Pair = [unknown, unknown];
 
@@ -33,6 +33,7 @@ export class ExternalSorter {
 
   /** Every record in key order. */
   *sorted(): Generator<Pair> {
+    this.reservation.shrinkTo(this.bytes);
     try {
       // Array.prototype.sort is stable, so equal keys keep their fetch order.
       const rest = this.buffer.sort(this.cmp);
@@ -43,7 +44,7 @@ export class ExternalSorter {
       }
       const merge = (runs: Iterable<unknown>[]) => mergeSorted(runs as Iterable<Pair>[], this.cmp);
       const runs = this.spills.mergeDown(this.runs, MERGE_WIDTH - 1, merge);
-      yield* merge([...runs.map(runRecords), rest]);
+      yield* merge([...runs.map((r) => this.spills.records(r)), rest]);
     } finally {
       this.reservation.release();
     }

@@ -19,7 +19,11 @@ export interface MemoryPoolShape {
   slots: number;
   /** The most one task may hold. */
   taskCapBytes: number;
-  /** Below this a structure keeps growing rather than write a run too small to be worth its file. */
+  /**
+   * Below this a structure refused memory keeps growing rather than write a run
+   * too small to be worth its file: when two structures of one task compete (a
+   * reduce table feeding a shuffle writer), the second spills in steps of this.
+   */
   minSpillBytes: number;
 }
 
@@ -45,7 +49,7 @@ export function memoryLayout(memoryBytes: number, slots: number, fraction: numbe
   const threadHeapMb = Math.max(MIN_THREAD_HEAP_MB, Math.floor(0.75 * slotMb));
   const threadYoungMb = Math.min(32, Math.max(4, Math.floor(slotMb / 8)));
   const taskCapBytes = Math.floor(Math.min(fraction * slotMb, (2 / 3) * threadHeapMb) * MB);
-  const minSpillBytes = Math.min(256 * KIB, Math.floor(taskCapBytes / 8));
+  const minSpillBytes = Math.min(4 * MB, Math.floor(taskCapBytes / 8));
   return {
     threadHeapMb,
     threadYoungMb,
@@ -94,10 +98,6 @@ export class TaskMemory {
     return this.shape.minSpillBytes;
   }
 
-  get grantedBytes(): number {
-    return Atomics.load(this.cells, this.slot) * KIB;
-  }
-
   /** Grants all of `bytes` or nothing; nothing means: spill. */
   tryAcquire(bytes: number): boolean {
     const want = Math.ceil(bytes / KIB);
@@ -136,6 +136,13 @@ export class Reservation {
       return true;
     }
     return bytes < this.memory.minSpillBytes;
+  }
+
+  /** Gives back what is held beyond `bytes`: a structure done growing keeps only what it uses. */
+  shrinkTo(bytes: number): void {
+    const keep = Math.min(this.reserved, Math.ceil(bytes / KIB) * KIB);
+    this.memory.release(this.reserved - keep);
+    this.reserved = keep;
   }
 
   release(): void {

@@ -31,7 +31,10 @@ export function removeSpillFiles(dir: string, prefix: string): void {
 }
 
 export class TaskSpills {
-  private readonly files: string[] = [];
+  private files: string[] = [];
+  /** Runs being read: closed by removeAll even if a reader was abandoned mid-way. */
+  private readonly open = new Set<number>();
+  private nextRun = 0;
   count = 0;
   bytes = 0;
 
@@ -43,12 +46,12 @@ export class TaskSpills {
   /** A fresh file name for a run; counted once written. */
   nextPath(): string {
     fs.mkdirSync(this.dir, { recursive: true });
-    const path = join(this.dir, `${this.prefix}${this.files.length}`);
+    const path = join(this.dir, `${this.prefix}${this.nextRun++}`);
     this.files.push(path);
     return path;
   }
 
-  /** Records the size of a spill just written to `path`. */
+  /** Counts a spill just written to a path from nextPath(). */
   written(bytes: number): void {
     this.count++;
     this.bytes += bytes;
@@ -102,64 +105,74 @@ export class TaskSpills {
     let out = runs;
     while (out.length > width) {
       const first = out.slice(0, width);
-      const merged = this.writeRun(merge(first.map(runRecords)));
-      for (const f of first) fs.rmSync(f, { force: true });
+      const merged = this.writeRun(merge(first.map((f) => this.records(f))));
+      this.remove(first);
       out = [merged, ...out.slice(width)];
     }
     return out;
   }
 
-  /** Deletes this task's files, whether or not it succeeded. */
+  /** A run's records in order, one frame in memory at a time. */
+  *records(path: string): Generator<unknown> {
+    const fd = fs.openSync(path, "r");
+    this.open.add(fd);
+    try {
+      for (const frame of readFrames(fd, path)) yield* frame;
+    } finally {
+      if (this.open.delete(fd)) fs.closeSync(fd);
+    }
+  }
+
+  /** Deletes runs that have been merged into another. */
+  remove(paths: string[]): void {
+    for (const f of paths) fs.rmSync(f, { force: true });
+    this.files = this.files.filter((f) => !paths.includes(f));
+  }
+
+  /** Deletes this task's files, whether or not it succeeded, and closes any still being read. */
   removeAll(): void {
+    for (const fd of this.open) fs.closeSync(fd);
+    this.open.clear();
     for (const f of this.files) fs.rmSync(f, { force: true });
-    this.files.length = 0;
+    this.files = [];
   }
 }
 
-export function* runRecords(path: string): Generator<unknown> {
-  for (const frame of readRun(path)) yield* frame;
-}
-
-/** Reads a run back frame by frame, holding at most one frame and one read buffer. */
-export function* readRun(path: string): Generator<unknown[]> {
-  const fd = fs.openSync(path, "r");
-  try {
-    let buf = Buffer.allocUnsafe(READ_BYTES);
-    let start = 0;
-    let end = 0;
-    let pos = 0;
-    const fill = (need: number): boolean => {
-      if (end - start >= need) return true;
-      if (start > 0) {
-        buf.copy(buf, 0, start, end);
-        end -= start;
-        start = 0;
-      }
-      if (need > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(need, 2 * buf.length));
-        buf.copy(bigger, 0, 0, end);
-        buf = bigger;
-      }
-      while (end < need) {
-        const n = fs.readSync(fd, buf, end, buf.length - end, pos);
-        if (n === 0) return false;
-        end += n;
-        pos += n;
-      }
-      return true;
-    };
-    for (;;) {
-      if (!fill(4)) {
-        if (end > start) throw new Error(`truncated spill file ${path}`);
-        return;
-      }
-      const len = buf.readUInt32LE(start);
-      if (!fill(4 + len)) throw new Error(`truncated spill file ${path}`);
-      const records = JSON.parse(buf.toString("utf8", start + 4, start + 4 + len)) as unknown[];
-      start += 4 + len;
-      yield records;
+/** Reads a run's frames from an open file, holding at most one frame and one read buffer. */
+export function* readFrames(fd: number, path: string): Generator<unknown[]> {
+  let buf = Buffer.allocUnsafe(READ_BYTES);
+  let start = 0;
+  let end = 0;
+  let pos = 0;
+  const fill = (need: number): boolean => {
+    if (end - start >= need) return true;
+    if (start > 0) {
+      buf.copy(buf, 0, start, end);
+      end -= start;
+      start = 0;
     }
-  } finally {
-    fs.closeSync(fd);
+    if (need > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, 2 * buf.length));
+      buf.copy(bigger, 0, 0, end);
+      buf = bigger;
+    }
+    while (end < need) {
+      const n = fs.readSync(fd, buf, end, buf.length - end, pos);
+      if (n === 0) return false;
+      end += n;
+      pos += n;
+    }
+    return true;
+  };
+  for (;;) {
+    if (!fill(4)) {
+      if (end > start) throw new Error(`truncated spill file ${path}`);
+      return;
+    }
+    const len = buf.readUInt32LE(start);
+    if (!fill(4 + len)) throw new Error(`truncated spill file ${path}`);
+    const records = JSON.parse(buf.toString("utf8", start + 4, start + 4 + len)) as unknown[];
+    start += 4 + len;
+    yield records;
   }
 }

@@ -10,7 +10,7 @@ import { KeyMap } from "../../plan/key-map.js";
 import { compareKeys } from "../../plan/keys.js";
 import type { Reservation } from "./memory-pool.js";
 import { combineAdjacent, mergeSorted } from "./sorted-merge.js";
-import { runRecords, type TaskSpills } from "./spill-files.js";
+import type { TaskSpills } from "./spill-files.js";
 
 export const MERGE_WIDTH = 64;
 
@@ -57,6 +57,7 @@ export class SpillableMap<V> {
 
   /** Every key once with its combined value: insertion order if nothing spilled, run order otherwise. */
   *entries(): Generator<Entry<V>> {
+    this.reservation.shrinkTo(this.bytes);
     try {
       if (this.runs.length === 0) {
         yield* this.map.entries();
@@ -64,7 +65,7 @@ export class SpillableMap<V> {
       }
       const inMemory = this.map.sortedEntries(runOrder);
       const runs = this.spills.mergeDown(this.runs, MERGE_WIDTH - 1, (rs) => this.merge(rs as Iterable<Entry<V>>[]));
-      yield* this.merge([...runs.map((r) => runRecords(r) as Iterable<Entry<V>>), inMemory]);
+      yield* this.merge([...runs.map((r) => this.spills.records(r) as Iterable<Entry<V>>), inMemory]);
     } finally {
       this.map.clear();
       this.reservation.release();
