@@ -4,9 +4,28 @@
 import os from "node:os";
 import { join } from "node:path";
 import { memoryBench } from "./memory.js";
+import { wordcountBench } from "./wordcount.js";
+import { latencyBench, schedulerBench } from "./latency.js";
+import { recordsBench } from "./records.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
+  wordcount: {
+    about: "word count, user functions and built-ins, against hand-written 1- and 2-thread Node programs (--size 1gb --runs 3)",
+    run: wordcountBench,
+  },
+  "records-1m": {
+    about: "1,000,000 CSV records through map → filter → reduceByKey: records per second (--records 1000000 --runs 3)",
+    run: recordsBench,
+  },
+  latency: {
+    about: "200 trivial jobs (parallelize 1,000 numbers + count) on a warm cluster: p50/p99 end to end (--jobs 200)",
+    run: latencyBench,
+  },
+  scheduler: {
+    about: "one job of 20,000 no-op tasks: tasks per second (--tasks 20000)",
+    run: schedulerBench,
+  },
   memory: {
     about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",
     run: memoryBench,
