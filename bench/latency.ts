@@ -1,17 +1,18 @@
 // Small-job overheads (issue 6) on a warm local cluster of 2 workers × 1 slot:
 // latency — `parallelize` 1,000 numbers and `count`, 200 times one after the
 // other, end to end (submit, wait, fetch the result) with the client polling
-// every 2 ms; scheduler — one job of 20,000 no-op tasks, in tasks per second.
+// every 2 ms; scheduler — one job of 20,000 no-op tasks, in tasks per second
+// (polled every 200 ms: each poll builds the job's view over all its tasks).
 import { LocalCluster } from "../src/client/local-cluster.js";
 import { fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
 
 const numbers = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-async function timeJob(cluster: LocalCluster, spec: unknown): Promise<{ ms: number; value: unknown; job: { metrics: Record<string, number | null> } }> {
+async function timeJob(cluster: LocalCluster, spec: unknown, pollMs: number): Promise<{ ms: number; value: unknown; job: { metrics: Record<string, number | null> } }> {
   const c = cluster.client;
   const t = performance.now();
   const id = await c.submit(spec);
-  const job = await c.wait(id, undefined, 2);
+  const job = await c.wait(id, undefined, pollMs);
   if (job.status !== "COMPLETED") throw new Error(`job ${id} ended ${job.status}: ${job.error}`);
   const { value } = await c.results(id);
   return { ms: performance.now() - t, value, job };
@@ -32,10 +33,10 @@ export async function latencyBench(opts: BenchOptions): Promise<void> {
   const jobs = Number(opts.flags.jobs ?? 200);
   const spec = { name: "bench-latency", nodes: [{ id: "n", op: "parallelize", data: numbers(1000) }], action: { op: "count", input: "n" } };
   const times = await withCluster(opts, async (cluster) => {
-    for (let i = 0; i < 10; i++) await timeJob(cluster, spec); // warm-up
+    for (let i = 0; i < 10; i++) await timeJob(cluster, spec, 2); // warm-up
     const out: number[] = [];
     for (let i = 0; i < jobs; i++) {
-      const { ms, value } = await timeJob(cluster, spec);
+      const { ms, value } = await timeJob(cluster, spec, 2);
       if (value !== 1000) throw new Error(`count gave ${value}`);
       out.push(ms);
     }
@@ -49,7 +50,7 @@ export async function latencyBench(opts: BenchOptions): Promise<void> {
 export async function schedulerBench(opts: BenchOptions): Promise<void> {
   const tasks = Number(opts.flags.tasks ?? 20_000);
   const spec = { name: "bench-scheduler", nodes: [{ id: "n", op: "parallelize", data: numbers(tasks), numSlices: tasks }], action: { op: "count", input: "n" } };
-  const { ms, value, job } = await withCluster(opts, (cluster) => timeJob(cluster, spec));
+  const { ms, value, job } = await withCluster(opts, (cluster) => timeJob(cluster, spec, 200));
   if (value !== tasks) throw new Error(`count gave ${value}`);
   const jobMs = Number(job.metrics.durationMs);
   const rate = (tasks / jobMs) * 1000;
