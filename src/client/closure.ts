@@ -252,52 +252,37 @@ class ScopeWalker {
 
   /** The expressions inside a binding pattern: defaults and computed keys. */
   private binding(p: Pattern | null, scope: Scope): void {
-    if (!p) return;
-    switch (p.type) {
-      case "ObjectPattern":
-        for (const prop of p.properties) {
-          if (prop.type === "RestElement") this.binding(prop.argument, scope);
-          else {
-            if (prop.computed) this.visit(prop.key, scope);
-            this.binding(prop.value, scope);
-          }
-        }
-        return;
-      case "ArrayPattern":
-        for (const el of p.elements) this.binding(el, scope);
-        return;
-      case "AssignmentPattern":
-        this.binding(p.left, scope);
-        return this.visit(p.right, scope);
-      case "RestElement":
-        return this.binding(p.argument, scope);
-      case "MemberExpression":
-        return this.visit(p, scope);
-    }
+    this.pattern(p, scope, () => {});
   }
 
   /** An assignment target: unlike a binding, its identifiers are variables that must exist. */
   private target(p: Pattern, scope: Scope): void {
+    this.pattern(p, scope, (id) => this.ref(id, scope));
+  }
+
+  /** Walks a pattern: visits its defaults and computed keys, and hands each identifier to `identifier`. */
+  private pattern(p: Pattern | null, scope: Scope, identifier: (id: Identifier) => void): void {
+    if (!p) return;
     switch (p.type) {
       case "Identifier":
-        return this.ref(p, scope);
+        return identifier(p);
       case "ObjectPattern":
         for (const prop of p.properties) {
-          if (prop.type === "RestElement") this.target(prop.argument, scope);
+          if (prop.type === "RestElement") this.pattern(prop.argument, scope, identifier);
           else {
             if (prop.computed) this.visit(prop.key, scope);
-            this.target(prop.value as Pattern, scope);
+            this.pattern(prop.value, scope, identifier);
           }
         }
         return;
       case "ArrayPattern":
-        for (const el of p.elements) if (el) this.target(el, scope);
+        for (const el of p.elements) this.pattern(el, scope, identifier);
         return;
       case "AssignmentPattern":
-        this.target(p.left, scope);
+        this.pattern(p.left, scope, identifier);
         return this.visit(p.right, scope);
       case "RestElement":
-        return this.target(p.argument, scope);
+        return this.pattern(p.argument, scope, identifier);
       case "MemberExpression":
         return this.visit(p, scope);
     }
