@@ -111,32 +111,37 @@ export function blockRange(fd: number, reduceId: number): [number, number] {
 
 const CHUNK_BYTES = 1024 * 1024;
 
-/**
- * Reads reduce partition `reduceId`'s block of a map output in chunks of whole
- * frames (about 1 MiB, or one frame if it is larger), so that a reader holds
- * one chunk of a large block rather than all of it.
- */
+/** Reads reduce partition `reduceId`'s block of a map output a chunk of whole frames at a time. */
 export function* readBlockChunks(path: string, reduceId: number): Generator<Buffer> {
   const fd = fs.openSync(path, "r");
   try {
     const [start, end] = blockRange(fd, reduceId);
-    let pos = start;
-    let size = CHUNK_BYTES;
-    while (pos < end) {
-      const buf = readAt(fd, Math.min(size, end - pos), pos);
-      let whole = 0;
-      while (whole + 4 <= buf.length && whole + 4 + buf.readUInt32LE(whole) <= buf.length) whole += 4 + buf.readUInt32LE(whole);
-      if (whole === 0) {
-        if (buf.length < 4 || size >= end - pos) throw new Error(`truncated block in ${path} at byte ${pos}`);
-        size = 4 + buf.readUInt32LE(0);
-        continue;
-      }
-      size = CHUNK_BYTES;
-      pos += whole;
-      yield buf.subarray(0, whole);
-    }
+    yield* readFrameChunks(fd, start, end, CHUNK_BYTES, `block in ${path}`);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads the frames in [start, end) of an open file in chunks of whole frames
+ * (about `chunkBytes`, or one frame if it is larger), so that a reader holds
+ * one chunk rather than the whole range. `what` names the file in errors.
+ */
+export function* readFrameChunks(fd: number, start: number, end: number, chunkBytes: number, what: string): Generator<Buffer> {
+  let pos = start;
+  let size = chunkBytes;
+  while (pos < end) {
+    const buf = readAt(fd, Math.min(size, end - pos), pos);
+    let whole = 0;
+    while (whole + 4 <= buf.length && whole + 4 + buf.readUInt32LE(whole) <= buf.length) whole += 4 + buf.readUInt32LE(whole);
+    if (whole === 0) {
+      if (buf.length < 4 || size >= end - pos) throw new Error(`truncated ${what} at byte ${pos}`);
+      size = 4 + buf.readUInt32LE(0);
+      continue;
+    }
+    size = chunkBytes;
+    pos += whole;
+    yield buf.subarray(0, whole);
   }
 }
 

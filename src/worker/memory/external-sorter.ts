@@ -4,7 +4,6 @@
 // their arrival order across runs because the merge breaks ties by run order.
 import { compareKeys } from "../../plan/keys.js";
 import type { Reservation } from "./memory-pool.js";
-import { MERGE_WIDTH } from "./spillable-map.js";
 import { estimateSize } from "./size-estimate.js";
 import { mergeSorted } from "./sorted-merge.js";
 import type { TaskSpills } from "./spill-files.js";
@@ -42,9 +41,7 @@ export class ExternalSorter {
         yield* rest;
         return;
       }
-      const merge = (runs: Iterable<unknown>[]) => mergeSorted(runs as Iterable<Pair>[], this.cmp);
-      const runs = this.spills.mergeDown(this.runs, MERGE_WIDTH - 1, merge);
-      yield* merge([...runs.map((r) => this.spills.records(r)), rest]);
+      yield* this.spills.mergeRuns(this.runs, rest, (runs) => mergeSorted(runs, this.cmp));
     } finally {
       this.reservation.release();
     }

@@ -1,12 +1,13 @@
 // A task's spill files: sorted runs written when its share of memory ran out,
-// read back one frame at a time for the final merge. They are named
+// read back a chunk of frames at a time for the final merge. They are named
 // spill_<job>_<attempt>_<n> in the worker's spill directory so that whoever
 // outlives the task can find and delete them: the task itself when it ends, the
 // executor when it had to kill the task's thread, the worker when the job ends.
 // The format is the shuffle's (u32-length JSON frames, see common/codec.ts).
 import fs from "node:fs";
 import { join } from "node:path";
-import { encodeFrame } from "../../common/codec.js";
+import { decodeFrames, encodeFrame } from "../../common/codec.js";
+import { readFrameChunks } from "../shuffle-files.js";
 import { estimateSize } from "./size-estimate.js";
 
 /** Frames are cut at this many records or bytes, whichever first, to bound what a merge holds per run. */
@@ -14,6 +15,8 @@ const FRAME_RECORDS = 512;
 const FRAME_BYTES = 64 * 1024;
 const WRITE_BYTES = 1024 * 1024;
 const READ_BYTES = 256 * 1024;
+/** How many runs one merge reads at once; more are merged in passes first. */
+const MERGE_WIDTH = 64;
 
 export function spillPrefix(jobId: string, attemptId?: string): string {
   return attemptId === undefined ? `spill_${jobId}_` : `spill_${jobId}_${attemptId}_`;
@@ -97,27 +100,30 @@ export class TaskSpills {
   }
 
   /**
-   * Merges runs down to at most `width` (the first `width` into one, in place,
-   * so run order and with it a merge's stability are kept): a merge holds one
-   * frame per run, and this bounds how many.
+   * Merges sorted runs and what is still in memory (the last run) with `merge`.
+   * A merge holds a chunk of frames per run, so runs past MERGE_WIDTH are first merged
+   * in passes, the first ones into one, in place, keeping run order and with
+   * it a merge's stability.
    */
-  mergeDown(runs: string[], width: number, merge: (runs: Iterable<unknown>[]) => Iterable<unknown>): string[] {
+  mergeRuns<T>(runs: string[], inMemory: Iterable<T>, merge: (runs: Iterable<T>[]) => Iterable<T>): Iterable<T> {
     let out = runs;
-    while (out.length > width) {
-      const first = out.slice(0, width);
-      const merged = this.writeRun(merge(first.map((f) => this.records(f))));
+    while (out.length > MERGE_WIDTH - 1) {
+      const first = out.slice(0, MERGE_WIDTH - 1);
+      const merged = this.writeRun(merge(first.map((f) => this.records<T>(f))));
       this.remove(first);
-      out = [merged, ...out.slice(width)];
+      out = [merged, ...out.slice(MERGE_WIDTH - 1)];
     }
-    return out;
+    return merge([...out.map((f) => this.records<T>(f)), inMemory]);
   }
 
-  /** A run's records in order, one frame in memory at a time. */
-  *records(path: string): Generator<unknown> {
+  /** A run's records in order, one chunk of frames in memory at a time. */
+  *records<T>(path: string): Generator<T> {
     const fd = fs.openSync(path, "r");
     this.open.add(fd);
     try {
-      for (const frame of readFrames(fd, path)) yield* frame;
+      for (const chunk of readFrameChunks(fd, 0, fs.fstatSync(fd).size, READ_BYTES, `spill file ${path}`)) {
+        for (const frame of decodeFrames(chunk)) yield* frame as T[];
+      }
     } finally {
       if (this.open.delete(fd)) fs.closeSync(fd);
     }
@@ -135,44 +141,5 @@ export class TaskSpills {
     this.open.clear();
     for (const f of this.files) fs.rmSync(f, { force: true });
     this.files = [];
-  }
-}
-
-/** Reads a run's frames from an open file, holding at most one frame and one read buffer. */
-export function* readFrames(fd: number, path: string): Generator<unknown[]> {
-  let buf = Buffer.allocUnsafe(READ_BYTES);
-  let start = 0;
-  let end = 0;
-  let pos = 0;
-  const fill = (need: number): boolean => {
-    if (end - start >= need) return true;
-    if (start > 0) {
-      buf.copy(buf, 0, start, end);
-      end -= start;
-      start = 0;
-    }
-    if (need > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, 2 * buf.length));
-      buf.copy(bigger, 0, 0, end);
-      buf = bigger;
-    }
-    while (end < need) {
-      const n = fs.readSync(fd, buf, end, buf.length - end, pos);
-      if (n === 0) return false;
-      end += n;
-      pos += n;
-    }
-    return true;
-  };
-  for (;;) {
-    if (!fill(4)) {
-      if (end > start) throw new Error(`truncated spill file ${path}`);
-      return;
-    }
-    const len = buf.readUInt32LE(start);
-    if (!fill(4 + len)) throw new Error(`truncated spill file ${path}`);
-    const records = JSON.parse(buf.toString("utf8", start + 4, start + 4 + len)) as unknown[];
-    start += 4 + len;
-    yield records;
   }
 }

@@ -12,8 +12,6 @@ import type { Reservation } from "./memory-pool.js";
 import { combineAdjacent, mergeSorted } from "./sorted-merge.js";
 import type { TaskSpills } from "./spill-files.js";
 
-export const MERGE_WIDTH = 64;
-
 type Entry<V> = [unknown, V];
 
 /**
@@ -63,9 +61,7 @@ export class SpillableMap<V> {
         yield* this.map.entries();
         return;
       }
-      const inMemory = this.map.sortedEntries(runOrder);
-      const runs = this.spills.mergeDown(this.runs, MERGE_WIDTH - 1, (rs) => this.merge(rs as Iterable<Entry<V>>[]));
-      yield* this.merge([...runs.map((r) => this.spills.records(r) as Iterable<Entry<V>>), inMemory]);
+      yield* this.spills.mergeRuns(this.runs, this.map.sortedEntries(runOrder), (runs) => this.merge(runs));
     } finally {
       this.map.clear();
       this.reservation.release();
