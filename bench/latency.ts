@@ -3,7 +3,8 @@
 // other, end to end (submit, wait, fetch the result) with the client polling
 // every 2 ms; scheduler — one job of 20,000 no-op tasks, in tasks per second
 // (polled every 200 ms: each poll builds the job's view over all its tasks).
-import { LocalCluster } from "../src/client/local-cluster.js";
+import type { LocalCluster } from "../src/client/local-cluster.js";
+import { withCluster } from "./cluster.js";
 import { fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
 
 const numbers = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -20,19 +21,10 @@ async function timeJob(cluster: LocalCluster, spec: unknown, pollMs: number): Pr
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-async function withCluster<T>(opts: BenchOptions, f: (c: LocalCluster) => Promise<T>): Promise<T> {
-  const cluster = await LocalCluster.start({ workers: 2, slots: 1, dataDir: opts.dataDir, workerArgs: ["--log-level", "warn"] });
-  try {
-    return await f(cluster);
-  } finally {
-    await cluster.stop();
-  }
-}
-
 export async function latencyBench(opts: BenchOptions): Promise<void> {
   const jobs = Number(opts.flags.jobs ?? 200);
   const spec = { name: "bench-latency", nodes: [{ id: "n", op: "parallelize", data: numbers(1000) }], action: { op: "count", input: "n" } };
-  const times = await withCluster(opts, async (cluster) => {
+  const times = await withCluster(opts.dataDir, [], async (cluster) => {
     for (let i = 0; i < 10; i++) await timeJob(cluster, spec, 2); // warm-up
     const out: number[] = [];
     for (let i = 0; i < jobs; i++) {
@@ -50,7 +42,7 @@ export async function latencyBench(opts: BenchOptions): Promise<void> {
 export async function schedulerBench(opts: BenchOptions): Promise<void> {
   const tasks = Number(opts.flags.tasks ?? 20_000);
   const spec = { name: "bench-scheduler", nodes: [{ id: "n", op: "parallelize", data: numbers(tasks), numSlices: tasks }], action: { op: "count", input: "n" } };
-  const { ms, value, job } = await withCluster(opts, (cluster) => timeJob(cluster, spec, 200));
+  const { ms, value, job } = await withCluster(opts.dataDir, [], (cluster) => timeJob(cluster, spec, 200));
   if (value !== tasks) throw new Error(`count gave ${value}`);
   const jobMs = Number(job.metrics.durationMs);
   const rate = (tasks / jobMs) * 1000;

@@ -7,8 +7,8 @@
 // time and its time per input MiB relative to the 1× run.
 import fs from "node:fs";
 import { join } from "node:path";
-import { LocalCluster } from "../src/client/local-cluster.js";
 import { parseSize } from "../src/common/size.js";
+import { withCluster } from "./cluster.js";
 import { textInput, type TextInput } from "./inputs.js";
 import { residentBytes } from "./proc-memory.js";
 import { fmtBytes, fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
@@ -112,8 +112,7 @@ export async function memoryBench(opts: BenchOptions): Promise<void> {
 }
 
 async function runOnce(job: string, factor: number, input: TextInput, memoryBytes: number, dataDir: string): Promise<Run> {
-  const cluster = await LocalCluster.start({ workers: 2, slots: 1, dataDir, logFile: process.env.BENCH_LOG, workerArgs: ["--memory", String(memoryBytes), "--log-level", "warn", ...(process.env.BENCH_WORKER_ARGS ?? "").split(" ").filter(Boolean)] });
-  try {
+  return withCluster(dataDir, ["--memory", String(memoryBytes)], async (cluster) => {
     // Let the freshly started threads settle before taking the idle reading.
     await new Promise((r) => setTimeout(r, 1000));
     const pids = cluster.workerProcesses.map((p) => p.pid!);
@@ -137,7 +136,5 @@ async function runOnce(job: string, factor: number, input: TextInput, memoryByte
       wallMs,
       msPerMiB: wallMs / (input.bytes / MB),
     };
-  } finally {
-    await cluster.stop();
-  }
+  });
 }

@@ -6,9 +6,9 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { LocalCluster } from "../src/client/local-cluster.js";
 import { mulberry32 } from "../src/common/random.js";
-import { fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
+import { withCluster } from "./cluster.js";
+import { fmtMs, median, printTable, writeResults, type BenchOptions } from "./report.js";
 
 const run = promisify(execFile);
 const COUNTRIES = ["DE", "FR", "US", "JP", "BR", "IN", "NG", "AU", "CA", "MX", "KR", "ES"];
@@ -81,9 +81,8 @@ export async function recordsBench(opts: BenchOptions): Promise<void> {
     expected = JSON.parse((await run(process.execPath, ["-e", BASELINE, join(opts.dataDir, rel)])).stdout) as [string, number][];
     plain.push(performance.now() - t);
   }
-  const cluster = await LocalCluster.start({ workers: 2, slots: 1, dataDir: opts.dataDir, workerArgs: ["--log-level", "warn"] });
   const engine: number[] = [];
-  try {
+  await withCluster(opts.dataDir, [], async (cluster) => {
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
       const got = new Map((await cluster.client.run<[string, number][]>(spec)).value);
@@ -92,10 +91,7 @@ export async function recordsBench(opts: BenchOptions): Promise<void> {
         if (Math.abs((got.get(c) ?? NaN) - total) > 1e-6 * total) throw new Error(`records: ${c} totals ${got.get(c)}, expected ${total}`);
       }
     }
-  } finally {
-    await cluster.stop();
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  });
   const rate = (ms: number) => `${((records / ms) * 1000 / 1e6).toFixed(2)} M`;
   printTable(
     ["program", "wall (median)", "runs", "records/s", "target"],

@@ -8,10 +8,11 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { writeCorpus } from "../src/cli/corpus.js";
-import { LocalCluster } from "../src/client/local-cluster.js";
+import type { LocalCluster } from "../src/client/local-cluster.js";
 import { parseSize } from "../src/common/size.js";
+import { withCluster } from "./cluster.js";
 import { residentBytes } from "./proc-memory.js";
-import { fmtBytes, fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
+import { fmtBytes, fmtMs, median, printTable, writeResults, type BenchOptions } from "./report.js";
 
 const run = promisify(execFile);
 const BASELINE = new URL("./baselines/wordcount.js", import.meta.url).pathname;
@@ -49,35 +50,32 @@ async function baseline(kind: string, mode: string, files: string[], runs: numbe
   return { name: `plain Node: ${kind === "single" ? "1 thread" : kind === "threads" ? "2 threads" : "2 threads, bytes"} (${mode})`, wallMs, peakRss: [peak], counts: new Map(out.counts) };
 }
 
-const SPECS = {
-  "user functions": (dir: string) => ({
-    name: "bench-wordcount",
-    nodes: [
-      { id: "lines", op: "textFile", path: `${dir}/*.txt` },
-      { id: "words", op: "flatMap", input: "lines", fn: "l => l.split(' ')" },
-      { id: "ones", op: "map", input: "words", fn: "w => [w, 1]" },
-      { id: "counts", op: "reduceByKey", input: "ones", fn: "(a, b) => a + b" },
-    ],
-    action: { op: "collect", input: "counts" },
-  }),
-  "built-ins": (dir: string) => ({
-    name: "bench-wordcount-builtins",
-    nodes: [
-      { id: "lines", op: "textFile", path: `${dir}/*.txt` },
-      { id: "words", op: "flatMap", input: "lines", fn: "tokenize" },
-      { id: "ones", op: "map", input: "words", fn: "pair_with_one" },
-      { id: "counts", op: "reduceByKey", input: "ones", fn: "sum" },
-    ],
-    action: { op: "collect", input: "counts" },
-  }),
+/** The functions of each variant: split into words, pair with one, add. */
+const VARIANTS = {
+  "user functions": ["l => l.split(' ')", "w => [w, 1]", "(a, b) => a + b"],
+  "built-ins": ["tokenize", "pair_with_one", "sum"],
 };
 
-async function minispark(cluster: LocalCluster, variant: keyof typeof SPECS, dir: string, runs: number): Promise<Result> {
+function spec(variant: keyof typeof VARIANTS, dir: string): unknown {
+  const [split, pair, add] = VARIANTS[variant];
+  return {
+    name: `bench-wordcount (${variant})`,
+    nodes: [
+      { id: "lines", op: "textFile", path: `${dir}/*.txt` },
+      { id: "words", op: "flatMap", input: "lines", fn: split },
+      { id: "ones", op: "map", input: "words", fn: pair },
+      { id: "counts", op: "reduceByKey", input: "ones", fn: add },
+    ],
+    action: { op: "collect", input: "counts" },
+  };
+}
+
+async function minispark(cluster: LocalCluster, variant: keyof typeof VARIANTS, dir: string, runs: number): Promise<Result> {
   const wallMs: number[] = [];
   let value: [string, number][] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    value = (await cluster.client.run<[string, number][]>(SPECS[variant](dir))).value;
+    value = (await cluster.client.run<[string, number][]>(spec(variant, dir))).value;
     wallMs.push(performance.now() - t);
   }
   const peakRss = cluster.workerProcesses.map((p) => residentBytes(p.pid!).peak);
@@ -88,8 +86,6 @@ function sameCounts(a: Map<string, number>, b: Map<string, number>, what: string
   if (a.size !== b.size) throw new Error(`${what}: ${a.size} distinct words, expected ${b.size}`);
   for (const [w, n] of b) if (a.get(w) !== n) throw new Error(`${what}: "${w}" counted ${a.get(w)}, expected ${n}`);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function wordcountBench(opts: BenchOptions): Promise<void> {
   const size = parseSize(opts.flags.size ?? "1gb");
@@ -104,15 +100,10 @@ export async function wordcountBench(opts: BenchOptions): Promise<void> {
   sameCounts(threads.counts, single.counts, threads.name);
   sameCounts(bytes.counts, single.counts, bytes.name);
   console.error("wordcount: minispark…");
-  const cluster = await LocalCluster.start({ workers: 2, slots: 1, dataDir: opts.dataDir, workerArgs: ["--log-level", "warn"] });
-  let user: Result;
-  let builtins: Result;
-  try {
-    user = await minispark(cluster, "user functions", rel, runs);
-    builtins = await minispark(cluster, "built-ins", rel, runs);
-  } finally {
-    await cluster.stop();
-  }
+  const [user, builtins] = await withCluster(opts.dataDir, [], async (cluster) => [
+    await minispark(cluster, "user functions", rel, runs),
+    await minispark(cluster, "built-ins", rel, runs),
+  ]);
   sameCounts(user.counts, single.counts, user.name);
   sameCounts(builtins.counts, tokenized.counts, builtins.name);
   const words = [...single.counts.values()].reduce((a, b) => a + b, 0);
