@@ -103,20 +103,14 @@ function* emitEntries<V>(entries: Iterable<[unknown, V]>, toRecord: (k: unknown,
   if (out.length > 0) yield out;
 }
 
+const same = (v: unknown) => v;
+
 function* mergeByKey(input: Iterable<unknown[]>, merge: (a: unknown, b: unknown) => unknown, ctx: ComputeContext): Batches {
   const map = spillableMap(ctx, merge);
   for (const batch of input) {
     for (const rec of batch) {
       const [k, v] = rec as [unknown, unknown];
-      const cur = map.get(k);
-      // Decoded records are JSON, so a present value is never undefined.
-      if (cur === undefined) map.set(k, v, ENTRY_BYTES + estimateSize(k) + estimateSize(v));
-      else {
-        // Measured before the merge: a function may grow its accumulator in place.
-        const before = estimateSize(cur);
-        const merged = merge(cur, v);
-        map.set(k, merged, estimateSize(merged) - before);
-      }
+      map.combine(k, v, same, merge);
     }
   }
   yield* emitEntries(map.entries(), (k, v) => [k, v]);

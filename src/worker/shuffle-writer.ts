@@ -14,7 +14,7 @@ import { mergeWith } from "./shuffle-reader.js";
 import { concatMapOutputs, writeMapOutput } from "./shuffle-files.js";
 import { compileFunction, userError } from "./user-function.js";
 import { Reservation, type TaskMemory } from "./memory/memory-pool.js";
-import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
+import { estimateSize } from "./memory/size-estimate.js";
 import type { TaskSpills } from "./memory/spill-files.js";
 import { SpillableMap } from "./memory/spillable-map.js";
 
@@ -58,16 +58,7 @@ export class ShuffleWriter {
       this.route(k, rec);
       return;
     }
-    const cur = this.combined.get(k);
-    if (cur === undefined) {
-      const c = this.combine!.create(v);
-      this.combined.set(k, c, ENTRY_BYTES + estimateSize(k) + estimateSize(c));
-    } else {
-      // Measured before the merge: a combiner may grow its accumulator in place.
-      const before = estimateSize(cur);
-      const merged = this.combine!.merge(cur, v);
-      this.combined.set(k, merged, estimateSize(merged) - before);
-    }
+    this.combined.combine(k, v, this.combine!.create, this.combine!.merge);
   }
 
   private route(k: unknown, rec: unknown): void {

@@ -9,6 +9,7 @@
 import { KeyMap } from "../../plan/key-map.js";
 import { compareKeys } from "../../plan/keys.js";
 import type { Reservation } from "./memory-pool.js";
+import { ENTRY_BYTES, estimateSize } from "./size-estimate.js";
 import { combineAdjacent, mergeSorted } from "./sorted-merge.js";
 import type { TaskSpills } from "./spill-files.js";
 
@@ -45,6 +46,24 @@ export class SpillableMap<V> {
   set(key: unknown, value: V, grownBy: number): void {
     this.map.set(key, value);
     this.grew(grownBy);
+  }
+
+  /**
+   * Folds `value` into its key's entry: `create(value)` for a new key, else
+   * `merge(current, value)`, with the growth measured before the merge runs,
+   * since a merge may grow its accumulator in place.
+   */
+  combine<T>(key: unknown, value: T, create: (v: T) => V, merge: (acc: V, v: T) => V): void {
+    const cur = this.map.get(key);
+    // Values are JSON or a merge's result, so a present value is never undefined.
+    if (cur === undefined) {
+      const c = create(value);
+      this.set(key, c, ENTRY_BYTES + estimateSize(key) + estimateSize(c));
+    } else {
+      const before = estimateSize(cur);
+      const merged = merge(cur, value);
+      this.set(key, merged, estimateSize(merged) - before);
+    }
   }
 
   /** For values changed in place (a group that got another member). */
