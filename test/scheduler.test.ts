@@ -1,13 +1,13 @@
 // Unit tests for the master's scheduler (src/master/scheduler.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LAUNCH_GRACE_MS, Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
+import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
 import type { JobRun } from '../src/master/job-run.js';
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';
-import { PROTOCOL_VERSION, type Heartbeat, type TaskLaunch, type TaskResult } from '../src/common/protocol.js';
+import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type Heartbeat, type TaskLaunch, type TaskMetrics, type TaskResult } from '../src/common/protocol.js';
 import { planJob } from '../src/plan/stage-planner.js';
 import { validateJobSpec } from '../src/plan/validate.js';
 import type { ActionSpec } from '../src/plan/job-spec.js';
@@ -159,11 +159,19 @@ class Harness {
     return this.scheduler.job(asJobId(id))!.stages.map((s) => s.status);
   }
 
-  /** Never more running attempts on a worker than its slots. */
-  checkSlots(): void {
+  /** Attempts running (or queued) on each worker. */
+  inFlight(): Map<string, number> {
     const perWorker = new Map<string, number>();
     for (const l of this.running()) perWorker.set(l.worker, (perWorker.get(l.worker) ?? 0) + 1);
-    for (const [w, n] of perWorker) assert.ok(n <= this.slots.get(w)!, `${w} runs ${n} tasks with ${this.slots.get(w)} slots`);
+    return perWorker;
+  }
+
+  /** Never more attempts on a worker than its slots and its queue hold. */
+  checkSlots(): void {
+    for (const [w, n] of this.inFlight()) {
+      const slots = this.slots.get(w)!;
+      assert.ok(n <= slots * (1 + QUEUED_TASKS_PER_SLOT), `${w} holds ${n} tasks with ${slots} slots`);
+    }
   }
 }
 
@@ -441,6 +449,48 @@ describe('Scheduler: failures and retries', () => {
     }
     assert.equal(job.status, 'FAILED');
     assert.match(job.error!, /failed 3 times .* last error: the worker refused the task: PAYLOAD_TOO_LARGE/);
+  });
+});
+
+/** What a worker reports for a task that ran `durationMs`. */
+function ranFor(durationMs: number): TaskMetrics {
+  return { durationMs, recordsIn: 0, recordsOut: 1, bytesRead: 0, shuffleBytesWritten: 0, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0, spillCount: 0, spillBytes: 0 };
+}
+
+describe('Scheduler: queueing ahead on workers', () => {
+  const finishIn = (h: Harness, l: Launch, ms: number) =>
+    h.report(l, { state: 'FINISHED', result: { type: 'collect', records: [l.task.partition] }, metrics: ranFor(ms) });
+
+  it('sends one task per slot until the stage has a measured task, then queues QUEUE_AHEAD_MS of work per slot', () => {
+    const h = new Harness([['w1', 1], ['w2', 2]]);
+    h.submit(oneStage(400));
+    assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.2@w2']);
+    const perSlot = 1 + Math.floor(QUEUE_AHEAD_MS / 5);
+    assert.ok(perSlot > 1 && perSlot <= 1 + QUEUED_TASKS_PER_SLOT);
+    finishIn(h, h.launch(0, 0), 5);
+    assert.deepEqual(Object.fromEntries(h.inFlight()), { w1: perSlot, w2: 2 * perSlot });
+    // Later tasks were queued behind earlier ones, in partition order.
+    assert.deepEqual(h.take().slice(0, 3), ['0.3@w1', '0.4@w2', '0.5@w1']);
+  });
+
+  it('stops queueing when the stage turns out to have long tasks', () => {
+    const h = new Harness([['w1', 1]]);
+    h.submit(oneStage(50));
+    assert.deepEqual(h.take(), ['0.0@w1']);
+    finishIn(h, h.launch(0, 0), 1);
+    const queued = h.take();
+    assert.equal(queued.length, 1 + Math.min(QUEUED_TASKS_PER_SLOT, QUEUE_AHEAD_MS));
+    // A long task brings the mean above QUEUE_AHEAD_MS: the slot gets one task at a time again.
+    finishIn(h, h.launch(0, 1), 100 * QUEUE_AHEAD_MS);
+    for (const l of h.running()) finishIn(h, l, 0);
+    assert.equal(h.inFlight().get('w1'), 1);
+  });
+
+  it('caps the queue at QUEUED_TASKS_PER_SLOT per slot however short the tasks', () => {
+    const h = new Harness([['w1', 2]]);
+    h.submit(oneStage(1000));
+    finishIn(h, h.launch(0, 0), 0);
+    assert.equal(h.inFlight().get('w1'), 2 * (1 + QUEUED_TASKS_PER_SLOT));
   });
 });
 

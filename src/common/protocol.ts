@@ -8,7 +8,14 @@ import type { KeySample } from "../plan/partitioner.js";
 import type { InputSplit, ShuffleDep, Stage } from "../plan/physical.js";
 import type { SplitSource } from "../plan/stage-planner.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * The most tasks a worker accepts beyond its free slots, per slot, to run as
+ * slots come free. The master sends tasks ahead only for stages of short tasks,
+ * where the launch and report round trip would otherwise leave threads idle.
+ */
+export const QUEUED_TASKS_PER_SLOT = 64;
 
 export type WorkerStatus = "IDLE" | "BUSY";
 
@@ -55,7 +62,18 @@ export interface BlockLocation {
   bytes: number;
 }
 
-/** POST /tasks (master → worker). */
+/** POST /tasks (master → worker): the tasks the master placed on this worker in one turn, in order. */
+export interface TaskLaunchBatch {
+  protocol: number;
+  tasks: TaskLaunch[];
+}
+
+/** The tasks of a batch the worker did not take, and why (BUSY: its slots and queue are full). */
+export interface TaskLaunchReply {
+  protocol: number;
+  refused: { attemptId: AttemptId; code: string; error: string }[];
+}
+
 export interface TaskLaunch {
   protocol: number;
   jobId: JobId;
@@ -104,7 +122,19 @@ export interface FetchFailure {
   message: string;
 }
 
-/** POST /task-report (worker → master). */
+/** POST /task-reports (worker → master): the reports that piled up while the previous batch was on its way. */
+export interface TaskReportBatch {
+  protocol: number;
+  worker_id: WorkerId;
+  reports: TaskReport[];
+}
+
+/** Per report: false when stale (the attempt is unknown or no longer runs there). */
+export interface TaskReportReply {
+  protocol: number;
+  accepted: boolean[];
+}
+
 export type TaskReport = {
   protocol: number;
   worker_id: WorkerId;

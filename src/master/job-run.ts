@@ -52,6 +52,9 @@ export interface StageRun {
   startedAt: number | null;
   finishedAt: number | null;
   fetchFailures: number;
+  /** Finished attempts and their summed run time on the workers: whether its tasks are short. */
+  timedTasks: number;
+  taskMsTotal: number;
 }
 
 export interface JobLimits {
@@ -101,6 +104,8 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
       startedAt: null,
       finishedAt: null,
       fetchFailures: 0,
+      timedTasks: 0,
+      taskMsTotal: 0,
     })),
   };
 }

@@ -11,7 +11,7 @@ import { planJob, splitSources } from "../plan/stage-planner.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
 import type { JobRun } from "./job-run.js";
-import type { JobRow, JobStore, StoredMapOutput } from "./job-store.js";
+import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-store.js";
 import type { JobPlan } from "../plan/physical.js";
 import { jobView, type JobView } from "./job-view.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
@@ -63,7 +63,8 @@ export class JobService {
     for (const row of this.store.unfinishedJobs()) {
       try {
         const job = validateJobSpec(row.spec, this.validation);
-        const resume = row.status === "RUNNING" && row.plan ? { plan: row.plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
+        const plan = row.status === "RUNNING" ? row.plan : null;
+        const resume = plan ? { plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
         this.pending.push({ id: row.id, job, tries: 0, firstError: null, resume });
         this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
         this.log.info("job recovered after restart", { jobId: row.id, status: row.status, map_outputs: resume?.outputs.length ?? 0 });
@@ -98,11 +99,17 @@ export class JobService {
     return { ...view, events: this.store.events(id).slice(-200) };
   }
 
-  /** One stage's tasks that have run or run now, each with its attempts (worker, state, duration, error). */
+  /**
+   * One stage's tasks that have run or run now, each with its attempts (worker,
+   * state, duration, error): from the scheduler while the job runs, from the
+   * store (which keeps only ended attempts) after.
+   */
   stageTasks(id: JobId, stage: number): { stage: number; tasks: { partition: number; attempts: unknown[] }[] } {
     this.row(id);
+    const run = this.scheduler.job(id);
+    const attempts = run ? liveAttempts(run, stage, STAGE_TASKS_LIMIT) : this.store.stageAttempts(id, stage, STAGE_TASKS_LIMIT);
     const byPartition = new Map<number, unknown[]>();
-    for (const a of this.store.stageAttempts(id, stage, 5000)) {
+    for (const a of attempts) {
       const list = byPartition.get(a.partition) ?? [];
       list.push({ ...a, durationMs: a.finishedAt === null ? null : a.finishedAt - a.startedAt });
       byPartition.set(a.partition, list);
@@ -119,7 +126,8 @@ export class JobService {
 
   results(id: JobId): { id: JobId; action: string; value: unknown } {
     const row = this.row(id);
-    if (row.status === "COMPLETED" && row.result) return { id, action: row.result.action, value: row.result.value };
+    const result = row.status === "COMPLETED" ? row.result : null;
+    if (result) return { id, action: result.action, value: result.value };
     if (row.status === "FAILED" || row.status === "CANCELLED") {
       throw new MinisparkError("CONFLICT", `job ${id} is ${row.status}${row.error ? `: ${row.error}` : ""}; it has no results`);
     }
@@ -283,4 +291,19 @@ export class JobService {
     }
     this.tracker.removeJob(id);
   }
+}
+
+/** Attempts listed per stage at most, so that a huge stage's page stays small. */
+const STAGE_TASKS_LIMIT = 5000;
+
+/** A running job's attempts of one stage, by partition then attempt number, in the store's shape. */
+function liveAttempts(run: JobRun, stage: number, limit: number): StoredAttempt[] {
+  const out: StoredAttempt[] = [];
+  for (const task of run.stages[stage]?.tasks ?? []) {
+    for (const a of task.attempts) {
+      if (out.length === limit) return out;
+      out.push({ id: a.id, partition: task.partition, n: a.n, worker: a.workerId, state: a.state, startedAt: a.startedAt, finishedAt: a.finishedAt, error: a.error });
+    }
+  }
+  return out;
 }

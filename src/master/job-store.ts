@@ -113,9 +113,19 @@ CREATE TABLE IF NOT EXISTS workers (
 );
 `;
 
+const FLUSH_MS = 50;
+
 export class JobStore {
   private readonly db: Database.Database;
   private readonly stmts;
+  /**
+   * Attempt and map output rows, written together in one transaction every
+   * FLUSH_MS: a busy master records thousands a second, and one commit each
+   * would cost more than scheduling the tasks. A master that crashes loses the
+   * last few; they are redone like any lost work. Reads flush first.
+   */
+  private readonly deferred: (() => void)[] = [];
+  private readonly writeDeferred: () => void;
 
   constructor(path: string) {
     if (path !== ":memory:") fs.mkdirSync(dirname(path), { recursive: true });
@@ -157,6 +167,23 @@ export class JobStore {
            last_heartbeat_at = excluded.last_heartbeat_at`,
       ),
     };
+    this.writeDeferred = this.db.transaction(() => {
+      for (const write of this.deferred) write();
+    });
+  }
+
+  private defer(write: () => void): void {
+    if (this.deferred.length === 0) setTimeout(() => this.flush(), FLUSH_MS).unref();
+    this.deferred.push(write);
+  }
+
+  private flush(): void {
+    if (this.deferred.length === 0 || !this.db.open) return;
+    try {
+      this.writeDeferred();
+    } finally {
+      this.deferred.length = 0;
+    }
   }
 
   insertJob(id: JobId, name: string, spec: unknown, now: number): void {
@@ -172,14 +199,16 @@ export class JobStore {
   }
 
   putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void {
-    this.stmts.putMapOutput.run(id, shuffle, mapId, s.workerId, s.address, JSON.stringify(s.sizes));
+    const sizes = JSON.stringify(s.sizes);
+    this.defer(() => this.stmts.putMapOutput.run(id, shuffle, mapId, s.workerId, s.address, sizes));
   }
 
   dropMapOutput(id: JobId, shuffle: number, mapId: number): void {
-    this.stmts.dropMapOutput.run(id, shuffle, mapId);
+    this.defer(() => this.stmts.dropMapOutput.run(id, shuffle, mapId));
   }
 
   mapOutputs(id: JobId): StoredMapOutput[] {
+    this.flush();
     const rows = this.stmts.mapOutputs.all(id) as { shuffle: number; map_id: number; worker_id: string; address: string; sizes_json: string }[];
     return rows.map((r) => ({
       shuffle: r.shuffle,
@@ -190,6 +219,7 @@ export class JobStore {
 
   /** Every attempt of one stage's tasks, by partition then attempt number (at most `limit`). */
   stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[] {
+    this.flush();
     const rows = this.db
       .prepare("SELECT * FROM attempts WHERE job_id = ? AND stage_id = ? ORDER BY partition, n LIMIT ?")
       .all(jobId, stageId, limit) as { id: string; partition: number; n: number; worker_id: string; state: string; started_at: number; finished_at: number | null; error: string | null }[];
@@ -207,6 +237,7 @@ export class JobStore {
   }
 
   endJob(id: JobId, status: JobStatus, now: number, error: string | null, result: JobRow["result"], view: unknown): void {
+    this.flush();
     this.stmts.dropJobOutputs.run(id);
     this.stmts.endJob.run({
       id,
@@ -234,7 +265,7 @@ export class JobStore {
   }
 
   saveAttempt(jobId: JobId, stageId: number, partition: number, a: Attempt): void {
-    this.stmts.upsertAttempt.run({
+    const row = {
       id: a.id,
       job_id: jobId,
       stage_id: stageId,
@@ -246,7 +277,8 @@ export class JobStore {
       finished_at: a.finishedAt,
       error: a.error,
       metrics_json: a.metrics ? JSON.stringify(a.metrics) : null,
-    });
+    };
+    this.defer(() => this.stmts.upsertAttempt.run(row));
   }
 
   saveWorker(w: { id: WorkerId; address: string; state: string; slots: number; registeredAt: number; lastHeartbeatAt: number }): void {
@@ -261,22 +293,32 @@ export class JobStore {
   }
 
   close(): void {
+    this.flush();
     this.db.close();
   }
 }
 
+/** The JSON columns are parsed when read: a job view polled many times a second needs none of them. */
 function toRow(r: JobRecord): JobRow {
   return {
     id: r.id as JobId,
     name: r.name,
     status: r.status as JobStatus,
-    spec: JSON.parse(r.spec_json),
+    get spec() {
+      return JSON.parse(r.spec_json) as unknown;
+    },
     submittedAt: r.submitted_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     error: r.error,
-    result: r.result_json ? JSON.parse(r.result_json) : null,
-    view: r.view_json ? JSON.parse(r.view_json) : null,
-    plan: r.plan_json ? (JSON.parse(r.plan_json) as JobPlan) : null,
+    get result() {
+      return r.result_json ? (JSON.parse(r.result_json) as JobRow["result"]) : null;
+    },
+    get view() {
+      return r.view_json ? (JSON.parse(r.view_json) as unknown) : null;
+    },
+    get plan() {
+      return r.plan_json ? (JSON.parse(r.plan_json) as JobPlan) : null;
+    },
   };
 }

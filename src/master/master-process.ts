@@ -1,5 +1,5 @@
 // The master process: the client API (/api/v1/...), the worker-facing endpoints
-// (/heartbeat, /task-report), the heartbeat lease, and the wiring of registry,
+// (/heartbeat, /task-reports), the heartbeat lease, and the wiring of registry,
 // scheduler, map output tracker, job service and SQLite store. Started by
 // `minispark master`. It never opens input or output data and never relays
 // shuffle data: workers do both.
@@ -8,12 +8,13 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
 import { asJobId, newIncarnation, type AttemptId } from "../common/ids.js";
 import { logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
 import { JobStore } from "./job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
+import { TaskLauncher } from "./task-launcher.js";
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
@@ -56,18 +57,17 @@ export class MasterProcess {
     this.workers = new WorkerClient(config.token);
     this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
     const schedLog = logger("scheduler");
+    const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
+      schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
+      this.scheduler.onLaunchFailed(task.attemptId, error, refused);
+    });
     this.scheduler = new Scheduler(
       this.registry,
       tracker,
       {
-        launch: (w, task) => {
-          this.workers.launch(w.address, task).catch((e) => {
-            schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error: errorMessage(e) });
-            const refused = e instanceof MinisparkError && e.status < 500 && e.code !== "BUSY";
-            this.scheduler.onLaunchFailed(task.attemptId, errorMessage(e), refused);
-          });
-        },
+        launch: (w, task) => launcher.launch(w, task),
         kill: (w, attemptId) => {
+          if (launcher.withdraw(attemptId)) return;
           this.workers.kill(w.address, attemptId).catch((e) => schedLog.debug("kill failed", { attemptId, error: errorMessage(e) }));
         },
       },
@@ -81,10 +81,8 @@ export class MasterProcess {
         mapOutputAdded: (job, shuffle, mapId, status) => this.store.putMapOutput(job.id, shuffle, mapId, status),
         mapOutputLost: (job, shuffle, mapId) => this.store.dropMapOutput(job, shuffle, mapId),
         planChanged: (job) => this.store.savePlan(job.id, job.plan),
-        attemptStarted: (job, stage, task, a) => {
-          this.metrics.attemptsLaunched.inc();
-          this.store.saveAttempt(job.id, stage.stage.id, task.partition, a);
-        },
+        // Running attempts are served from the scheduler; the store keeps those that ended.
+        attemptStarted: () => this.metrics.attemptsLaunched.inc(),
         attemptEnded: (job, stage, task, a) => {
           this.metrics.attemptsEnded.inc(1, { state: a.state.toLowerCase() });
           if (a.finishedAt !== null) this.metrics.attemptDuration.observe((a.finishedAt - a.startedAt) / 1000);
@@ -156,7 +154,7 @@ export class MasterProcess {
     r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
-    r.add("POST", "/task-report", (req) => this.taskReport(req), { maxBodyBytes: 512 * 1024 * 1024 });
+    r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: 512 * 1024 * 1024 });
     r.add("GET", "/metrics", (req) => {
       req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       req.res.end(this.metrics.render());
@@ -188,23 +186,28 @@ export class MasterProcess {
     return { protocol: PROTOCOL_VERSION, kill };
   }
 
-  private async taskReport(req: Request): Promise<unknown> {
-    const report = (await req.json()) as TaskReport;
-    checkProtocol(report);
-    if (!this.registry.isAlive(report.worker_id)) {
-      throw new MinisparkError("GONE", `worker ${report.worker_id} is not a live worker of this master`);
+  private async taskReports(req: Request): Promise<TaskReportReply> {
+    const batch = (await req.json()) as TaskReportBatch;
+    checkProtocol(batch);
+    if (!Array.isArray(batch.reports)) throw new MinisparkError("BAD_REQUEST", "a task report batch needs reports");
+    if (!this.registry.isAlive(batch.worker_id)) {
+      throw new MinisparkError("GONE", `worker ${batch.worker_id} is not a live worker of this master`);
     }
+    return { protocol: PROTOCOL_VERSION, accepted: batch.reports.map((r) => r.worker_id === batch.worker_id && this.taskReport(r)) };
+  }
+
+  private taskReport(report: TaskReport): boolean {
     if (report.state === "FINISHED" && (report.result.type === "collect" || report.result.type === "keyed")) {
-      if (!this.withinResultLimit(report, Number(req.raw.headers["content-length"] ?? 0))) return { accepted: false };
+      if (!this.withinResultLimit(report)) return false;
     }
-    return { accepted: this.scheduler.onReport(report) };
+    return this.scheduler.onReport(report);
   }
 
   /** Adds a result's size to its job's total; past the limit the job fails with advice, as Spark's maxResultSize. */
-  private withinResultLimit(report: TaskReport, bytes: number): boolean {
+  private withinResultLimit(report: TaskReport & { state: "FINISHED" }): boolean {
     const job = this.scheduler.jobOf(report.attemptId);
     if (!job) return true;
-    const total = (this.resultBytes.get(job.id) ?? 0) + bytes;
+    const total = (this.resultBytes.get(job.id) ?? 0) + Buffer.byteLength(JSON.stringify(report.result));
     this.resultBytes.set(job.id, total);
     if (total <= this.config.maxResultBytes) return true;
     this.scheduler.abort(

@@ -6,7 +6,7 @@
 // through a listener, so it is tested with fakes and a fake clock.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
 import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.js";
-import { PROTOCOL_VERSION } from "../common/protocol.js";
+import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT } from "../common/protocol.js";
 import type { Stage } from "../plan/physical.js";
 import { blockKey, shuffleBlocksRead, shufflesRead, taskRdd } from "../plan/task-rdd.js";
 import { newJobRun, type Attempt, type JobLimits, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
@@ -36,6 +36,13 @@ export const MAX_LOST_ATTEMPTS = 4;
 export const LAUNCH_GRACE_MS = 5000;
 /** Fetch failures one stage may cause before the job is failed instead of retried again. */
 export const MAX_STAGE_FETCH_FAILURES = 8;
+/**
+ * How much work (by its tasks' mean run time) a stage queues on a worker per
+ * slot beyond the task running there. Enough to hide the master's round trip
+ * behind short tasks; small, so that queued tasks cannot make a stage's tail
+ * uneven or eat into their task timeout (which counts from the launch).
+ */
+export const QUEUE_AHEAD_MS = 25;
 
 interface AttemptRef {
   job: JobRun;
@@ -223,8 +230,10 @@ export class Scheduler {
       if (job.status !== "RUNNING") continue;
       for (const stage of job.stages) {
         if (stage.status !== "RUNNING") continue;
+        const queued = queueAhead(stage);
         while (stage.pending.length > 0) {
-          const worker = this.pickWorker(workers, lastFailedOn(stage.tasks[stage.pending[0]!]!));
+          const avoid = lastFailedOn(stage.tasks[stage.pending[0]!]!);
+          const worker = this.pickWorker(workers, avoid, 1) ?? (queued > 0 ? this.pickWorker(workers, avoid, 1 + queued) : null);
           if (!worker) return;
           this.launch(job, stage, stage.pending.shift()!, worker);
         }
@@ -232,12 +241,15 @@ export class Scheduler {
     }
   }
 
-  /** The next worker round-robin with a free slot, preferring one other than `avoid` (where the task last failed). */
-  private pickWorker(workers: WorkerInfo[], avoid: WorkerId | null): WorkerInfo | null {
+  /**
+   * The next worker round-robin with fewer than `perSlot` tasks per slot on it,
+   * preferring one other than `avoid` (where the task last failed).
+   */
+  private pickWorker(workers: WorkerInfo[], avoid: WorkerId | null, perSlot: number): WorkerInfo | null {
     let fallback: WorkerInfo | null = null;
     for (let i = 0; i < workers.length; i++) {
       const w = workers[(this.nextWorker + i) % workers.length]!;
-      if ((this.busySlots.get(w.id) ?? 0) >= w.slots) continue;
+      if ((this.busySlots.get(w.id) ?? 0) >= w.slots * perSlot) continue;
       if (w.id === avoid) {
         fallback ??= w;
         continue;
@@ -335,6 +347,10 @@ export class Scheduler {
     task.status = "SUCCEEDED";
     stage.succeeded++;
     task.result = result;
+    if (attempt.metrics) {
+      stage.timedTasks++;
+      stage.taskMsTotal += attempt.metrics.durationMs;
+    }
     if (result?.type === "mapStatus") {
       const out = stage.stage.output as { shuffle: ShuffleId };
       const worker = this.registry.get(attempt.workerId)!;
@@ -458,6 +474,13 @@ export class Scheduler {
 /** How many map tasks write shuffle `s`. */
 function mapCount(job: JobRun, s: number): number {
   return job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
+}
+
+/** Tasks per slot to queue on workers for this stage: none until one of its tasks has finished. */
+function queueAhead(stage: StageRun): number {
+  if (stage.timedTasks === 0) return 0;
+  const meanMs = stage.taskMsTotal / stage.timedTasks;
+  return Math.min(QUEUED_TASKS_PER_SLOT, Math.floor(QUEUE_AHEAD_MS / Math.max(meanMs, 0.1)));
 }
 
 /** The worker of the task's last attempt if it failed there, so its retry can go elsewhere. */

@@ -3,7 +3,7 @@
 // files. Every call has a timeout; the master never reads data itself.
 import { requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
-import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunch } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
 
 export class WorkerClient {
   constructor(private readonly token: string | null) {}
@@ -12,8 +12,8 @@ export class WorkerClient {
     return `http://${address}${path}`;
   }
 
-  async launch(address: string, task: TaskLaunch): Promise<void> {
-    await requestJson(this.url(address, "/tasks"), { body: task, token: this.token, timeoutMs: 30_000 });
+  launch(address: string, tasks: TaskLaunch[]): Promise<TaskLaunchReply> {
+    return requestJson(this.url(address, "/tasks"), { body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch, token: this.token, timeoutMs: 30_000 });
   }
 
   async kill(address: string, attemptId: string): Promise<void> {

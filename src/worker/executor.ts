@@ -1,12 +1,14 @@
 // The worker's pool of task threads, one per slot, so tasks really run in
-// parallel on separate cores. Hands a task to an idle thread, answers the
+// parallel on separate cores. Hands a task to an idle thread, or queues it
+// (at most QUEUED_TASKS_PER_SLOT per slot) so that a thread finishing one short
+// task starts the next without waiting for the master's round trip; answers the
 // threads' remote block fetches, and stops a task by terminating its thread
 // (then starts a fresh one), which is the only way to stop synchronous user code;
 // a task stopped that way cannot clean up, so its memory grant and spill files
 // are released here. Owned by worker-process.ts.
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
-import type { FetchFailure, TaskLaunch } from "../common/protocol.js";
+import { QUEUED_TASKS_PER_SLOT, type FetchFailure, type TaskLaunch } from "../common/protocol.js";
 import type { Logger } from "../common/log.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import type { TaskOutcome } from "./task-runner.js";
@@ -40,6 +42,12 @@ export interface ExecutorOptions {
   log: Logger;
 }
 
+interface Queued {
+  task: TaskLaunch;
+  workerId: WorkerId;
+  resolve: (r: ThreadReply) => void;
+}
+
 interface Slot {
   thread: Worker;
   port: MessagePort;
@@ -52,6 +60,7 @@ const THREAD_URL = new URL("./task-thread.js", import.meta.url);
 
 export class Executor {
   private readonly slots: Slot[] = [];
+  private readonly queue: Queued[] = [];
   private closed = false;
   private readonly heap: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
   readonly memory: MemoryPool;
@@ -67,21 +76,40 @@ export class Executor {
     return this.slots.filter((s) => s.running).length;
   }
 
+  /** Attempts running or queued: the master counts both as on this worker. */
   runningAttempts(): AttemptId[] {
-    return this.slots.flatMap((s) => (s.running ? [s.running.attemptId] : []));
+    return [...this.slots.flatMap((s) => (s.running ? [s.running.attemptId] : [])), ...this.queue.map((q) => q.task.attemptId)];
   }
 
-  /** Runs the task on an idle thread; null when every slot is busy. */
+  /** Runs the task on an idle thread, or queues it behind the running ones; null when the queue is full too. */
   run(task: TaskLaunch, workerId: WorkerId): Promise<ThreadReply> | null {
+    if (this.closed) return null;
     const slot = this.slots.find((s) => !s.running);
-    if (!slot || this.closed) return null;
+    if (!slot && this.queue.length >= this.slots.length * QUEUED_TASKS_PER_SLOT) return null;
     return new Promise((resolve) => {
-      slot.running = { attemptId: task.attemptId, jobId: task.jobId, resolve, killReason: null };
-      slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
+      if (slot) this.start(slot, { task, workerId, resolve });
+      else this.queue.push({ task, workerId, resolve });
     });
   }
 
+  private start(slot: Slot, { task, workerId, resolve }: Queued): void {
+    slot.running = { attemptId: task.attemptId, jobId: task.jobId, resolve, killReason: null };
+    slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
+  }
+
+  /** A slot came free: its thread takes the oldest queued task. */
+  private startNext(slot: Slot): void {
+    const next = this.queue.shift();
+    if (next) this.start(slot, next);
+  }
+
   kill(attemptId: AttemptId, reason: string): boolean {
+    const q = this.queue.findIndex((t) => t.task.attemptId === attemptId);
+    if (q >= 0) {
+      const [queued] = this.queue.splice(q, 1);
+      queued!.resolve({ attemptId, state: "KILLED", error: reason });
+      return true;
+    }
     const i = this.slots.findIndex((s) => s.running?.attemptId === attemptId);
     if (i < 0) return false;
     const slot = this.slots[i]!;
@@ -92,6 +120,7 @@ export class Executor {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.queue.length = 0;
     await Promise.all(this.slots.map((s) => s.thread.terminate()));
   }
 
@@ -121,7 +150,8 @@ export class Executor {
     thread.on("error", (e) => {
       this.opts.log.warn("task thread crashed", { attemptId: slot.running?.attemptId, error: e.message });
       this.releaseTask(slot);
-      this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` });
+      // The thread is dying: the next queued task waits for its replacement (see replace).
+      this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` }, false);
     });
     thread.on("exit", () => this.replace(slot));
     port1.on("message", (req: RemoteFetchRequest) => void this.answerFetch(slot, req));
@@ -135,11 +165,12 @@ export class Executor {
     Atomics.notify(slot.signal, 0);
   }
 
-  private finish(slot: Slot, reply: ThreadReply): void {
+  private finish(slot: Slot, reply: ThreadReply, takeNext = true): void {
     const running = slot.running;
     if (!running) return;
     slot.running = null;
     running.resolve(reply);
+    if (takeNext) this.startNext(slot);
   }
 
   /** What a task's thread can no longer give back itself: its memory grant and spill files. */
@@ -163,6 +194,9 @@ export class Executor {
     slot.port.close();
     if (this.closed) return;
     const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots[i] = this.spawn(slot.index);
+    if (i < 0) return;
+    const fresh = this.spawn(slot.index);
+    this.slots[i] = fresh;
+    this.startNext(fresh);
   }
 }

@@ -8,7 +8,7 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { requestJson } from "../common/http-client.js";
 import type { WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch } from "../common/protocol.js";
 
 const MB = 1024 * 1024;
 
@@ -45,6 +45,8 @@ export class MasterLink {
   private lastCpuAt = performance.now();
   private stopped = false;
   private connected = false;
+  private readonly outbox: TaskReport[] = [];
+  private sending = false;
 
   constructor(private readonly stats: WorkerStats, private readonly opts: MasterLinkOptions) {}
 
@@ -124,26 +126,44 @@ export class MasterLink {
     };
   }
 
-  /** Delivers a task report, retrying while the master is unreachable (it may be restarting). */
-  async report(r: TaskReport): Promise<void> {
+  /** Queues a task report for delivery. */
+  report(r: TaskReport): void {
+    this.outbox.push(r);
+    if (!this.sending) void this.sendReports();
+  }
+
+  private async sendReports(): Promise<void> {
+    this.sending = true;
+    while (this.outbox.length > 0 && !this.stopped) await this.deliver(this.outbox.splice(0));
+    this.sending = false;
+  }
+
+  /** Delivers reports, retrying while the master is unreachable (it may be restarting). */
+  private async deliver(reports: TaskReport[]): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        await requestJson(`${this.opts.masterUrl}/task-report`, { body: r, token: this.opts.token, timeoutMs: 30_000 });
+        const body: TaskReportBatch = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id(), reports };
+        await requestJson(`${this.opts.masterUrl}/task-reports`, { body, token: this.opts.token, timeoutMs: 30_000 });
         return;
       } catch (e) {
         const tooLarge = e instanceof RangeError || (e instanceof MinisparkError && e.code === "PAYLOAD_TOO_LARGE");
+        if (tooLarge && reports.length > 1) {
+          for (const r of reports) await this.deliver([r]);
+          return;
+        }
+        const r = reports[0]!;
         if (tooLarge && r.state === "FINISHED") {
           // The result cannot reach the master; a small failure report can, so the task does not hang.
-          r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `the task's result is too large to send to the master (${errorMessage(e)}); write large results with save instead of collecting them` };
+          reports = [{ protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `the task's result is too large to send to the master (${errorMessage(e)}); write large results with save instead of collecting them` }];
           continue;
         }
         if (e instanceof MinisparkError) {
-          // The master understood and refused (e.g. the attempt is stale): nothing to retry.
-          this.opts.log.debug("task report refused", { attemptId: r.attemptId, error: e.message });
+          // The master understood and refused (e.g. this worker is no longer live): nothing to retry.
+          this.opts.log.debug("task reports refused", { attempts: reports.map((x) => x.attemptId), error: e.message });
           return;
         }
         const delay = Math.min(10_000, 200 * 2 ** attempt);
-        this.opts.log.warn("task report failed; retrying", { attemptId: r.attemptId, error: errorMessage(e), delay_ms: delay });
+        this.opts.log.warn("task reports failed; retrying", { attempts: reports.length, error: errorMessage(e), delay_ms: delay });
         await new Promise((res) => setTimeout(res, delay));
       }
     }

@@ -15,7 +15,8 @@ import {
   type OutputRequest,
   type SplitReply,
   type SplitRequest,
-  type TaskLaunch,
+  type TaskLaunchBatch,
+  type TaskLaunchReply,
   type TaskReport,
 } from "../common/protocol.js";
 import { fetchBlocks, removeJobShuffle, serveBlocks } from "./block-service.js";
@@ -177,17 +178,24 @@ export class WorkerProcess {
   }
 
   private async launch(req: Request): Promise<Reply> {
-    const task = (await req.json()) as TaskLaunch;
-    checkProtocol(task);
-    const run = this.executor!.run(task, this.id);
-    if (!run) throw new MinisparkError("BUSY", `all ${this.config.slots} slots are busy`);
-    log.debug("task started", { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attemptId: task.attemptId });
+    const batch = (await req.json()) as TaskLaunchBatch;
+    checkProtocol(batch);
+    if (!Array.isArray(batch.tasks)) throw new MinisparkError("BAD_REQUEST", "a task launch needs tasks");
+    const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
-    void run.then((reply) => this.finished(reply, reportAs));
-    return new Reply(202, { accepted: true });
+    for (const task of batch.tasks) {
+      const run = this.executor!.run(task, reportAs);
+      if (!run) {
+        refused.push({ attemptId: task.attemptId, code: "BUSY", error: `all ${this.config.slots} slots are busy and the task queue is full` });
+        continue;
+      }
+      log.debug("task accepted", { jobId: task.jobId, stageId: task.stageId, partition: task.partition, attemptId: task.attemptId });
+      void run.then((reply) => this.finished(reply, reportAs));
+    }
+    return new Reply(202, { protocol: PROTOCOL_VERSION, refused } satisfies TaskLaunchReply);
   }
 
-  private async finished(reply: ThreadReply, workerId: WorkerId): Promise<void> {
+  private finished(reply: ThreadReply, workerId: WorkerId): void {
     const metrics = reply.state === "FINISHED" ? reply.outcome.metrics : null;
     if (reply.state === "FINISHED") {
       this.completed++;
@@ -212,7 +220,7 @@ export class WorkerProcess {
       default:
         report = { ...base, state: reply.state, error: reply.error };
     }
-    await this.link!.report(report);
+    this.link!.report(report);
   }
 
   private async splits(req: Request): Promise<SplitReply> {
