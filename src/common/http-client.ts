@@ -2,6 +2,8 @@
 // on every call, turning error replies back into MinisparkErrors where the code
 // is known. Used by the client library, the worker's heartbeat and the master's
 // calls to workers.
+import http from "node:http";
+import https from "node:https";
 import { ErrorCodes, MinisparkError, errorMessage, type ErrorCode } from "./errors.js";
 import { PROTOCOL_VERSION } from "./protocol.js";
 
@@ -25,31 +27,46 @@ export function authHeaders(token: string | null | undefined): Record<string, st
   return h;
 }
 
+/**
+ * Connections are kept open and reused: the master and workers exchange many
+ * small messages, and a new connection (or fetch's heavier machinery) would
+ * cost more than the message. Idle ones close well before a server's 65 s.
+ */
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, timeout: 30_000 }),
+  "https:": new https.Agent({ keepAlive: true, timeout: 30_000 }),
+};
+
+interface RawReply {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
 export async function requestJson<T>(url: string, opts: RequestOptions = {}): Promise<T> {
   const headers = authHeaders(opts.token);
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
   // Outside the try: a body too big to serialise is the caller's problem, not an unreachable peer.
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
-      headers,
-      body: payload,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-    });
-  } catch (e) {
-    const cause = (e as { cause?: unknown }).cause;
-    throw new HttpError(0, "UNREACHABLE", `cannot reach ${url}: ${errorMessage(cause ?? e)}`);
+  if (payload !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(Buffer.byteLength(payload));
   }
-  const text = await res.text();
+  const method = opts.method ?? (payload === undefined ? "GET" : "POST");
+  let res: RawReply;
+  try {
+    res = await send(new URL(url), method, headers, payload, opts.timeoutMs ?? 30_000);
+  } catch (e) {
+    throw new HttpError(0, "UNREACHABLE", `cannot reach ${url}: ${errorMessage(e)}`);
+  }
+  const ok = res.status >= 200 && res.status < 300;
+  const text = res.text;
   let body: unknown = null;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
     body = null;
   }
-  if (!res.ok) {
+  if (!ok) {
     const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
     const code = err?.code ?? "HTTP_" + res.status;
     const message = err?.message ?? `${res.status} ${res.statusText} from ${url}`;
@@ -57,4 +74,33 @@ export async function requestJson<T>(url: string, opts: RequestOptions = {}): Pr
     throw new HttpError(res.status, code, message);
   }
   return body as T;
+}
+
+/**
+ * One exchange. A kept-open connection the server closed just as we reused it
+ * fails before the server saw the request, so that case is tried once more on
+ * a fresh connection, as Node's documentation advises.
+ */
+function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, retried = false): Promise<RawReply> {
+  const protocol = url.protocol === "https:" ? "https:" : "http:";
+  return new Promise((resolve, reject) => {
+    const req = (protocol === "https:" ? https : http).request(url, { method, headers, agent: agents[protocol] }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", fail);
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    function fail(e: Error): void {
+      clearTimeout(timer);
+      if (!retried && req.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET") {
+        resolve(send(url, method, headers, payload, timeoutMs, true));
+      } else reject(e);
+    }
+    req.on("error", fail);
+    req.end(payload);
+  });
 }

@@ -248,7 +248,7 @@ export class JobService {
     this.store.endJob(run.id, status, this.now(), error, result, view);
     this.store.event(this.now(), run.id, "job ended", { status, error });
     this.log.info("job ended", { jobId: run.id, status, duration_ms: this.now() - run.startedAt, error });
-    this.dropShuffle(run.id);
+    this.dropShuffle(run);
     this.scheduler.forget(run.id);
   }
 
@@ -284,12 +284,18 @@ export class JobService {
     }
   }
 
-  /** Every live worker, not only the registered holders: failed or superseded attempts leave files too. */
-  private dropShuffle(id: JobId): void {
+  /**
+   * Every live worker, not only the registered holders: failed or superseded
+   * attempts leave files too. A job without a shuffle has none to drop: every
+   * structure that spills sits on one side of a shuffle.
+   */
+  private dropShuffle(run: JobRun): void {
+    this.tracker.removeJob(run.id);
+    if (run.plan.shuffles.length === 0) return;
+    const id = run.id;
     for (const { address } of this.registry.alive()) {
       this.workers.dropShuffle(address, id).catch((e) => this.log.debug("dropping shuffle files failed", { jobId: id, error: errorMessage(e) }));
     }
-    this.tracker.removeJob(id);
   }
 }
 
