@@ -1,9 +1,10 @@
 // Flag parsing shared by the CLI commands: node's parseArgs with the flags every
-// client command takes (--master, --token, --json), environment fallbacks
-// (MINISPARK_MASTER, MINISPARK_TOKEN, MINISPARK_DATA_DIR), and errors that say
-// which flag is wrong.
+// client command takes (--master, --token, --tls-ca, --json), the servers' TLS
+// flags, environment fallbacks (MINISPARK_MASTER, MINISPARK_TOKEN,
+// MINISPARK_TLS_CA, MINISPARK_DATA_DIR), and errors that say which flag is wrong.
 import fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { configureTls } from "../common/http-client.js";
 import { configureLogging, parseLogLevel } from "../common/log.js";
 
 export class UsageError extends Error {}
@@ -13,8 +14,15 @@ export type Options = NonNullable<ParseArgsConfig["options"]>;
 export const CLIENT_OPTIONS = {
   master: { type: "string" },
   token: { type: "string" },
+  "tls-ca": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+export const TLS_OPTIONS = {
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
 } as const satisfies Options;
 
 export const LOG_OPTIONS = {
@@ -53,6 +61,39 @@ export function serverToken(values: { token?: string; "token-file"?: string }): 
     return t;
   }
   return token(values.token);
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`cannot read ${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** A client's trust: --tls-ca or MINISPARK_TLS_CA, the authority that signed the cluster's certificates. */
+export function clientTls(values: { "tls-ca"?: string }): void {
+  const ca = values["tls-ca"] ?? process.env.MINISPARK_TLS_CA;
+  if (ca) configureTls({ ca: readPem(ca, "--tls-ca"), peers: false });
+}
+
+/**
+ * A server's TLS: with --tls-cert and --tls-key it serves https and reaches its
+ * peers (master and workers) over https too; --tls-ca (or MINISPARK_TLS_CA)
+ * is then the authority their certificates must be signed by.
+ */
+export function serverTls(values: { "tls-cert"?: string; "tls-key"?: string; "tls-ca"?: string }): { cert: Buffer; key: Buffer } | null {
+  const certPath = values["tls-cert"];
+  const keyPath = values["tls-key"];
+  if (!certPath !== !keyPath) throw new UsageError("give --tls-cert and --tls-key together");
+  const caPath = values["tls-ca"] ?? process.env.MINISPARK_TLS_CA;
+  const ca = caPath ? readPem(caPath, "--tls-ca") : null;
+  if (!certPath || !keyPath) {
+    if (ca) configureTls({ ca, peers: false });
+    return null;
+  }
+  configureTls({ ca, peers: true });
+  return { cert: readPem(certPath, "--tls-cert"), key: readPem(keyPath, "--tls-key") };
 }
 
 /**

@@ -3,12 +3,13 @@
 // with --json.
 import fs from "node:fs";
 import { MinisparkClient, TERMINAL, type JobInfo } from "../client/rest-client.js";
-import { CLIENT_OPTIONS, UsageError, masterUrl, parse, token } from "./args.js";
+import { CLIENT_OPTIONS, UsageError, clientTls, masterUrl, parse, token } from "./args.js";
 import { ProgressPrinter, duration, showValue, table } from "./format.js";
 import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
 
 const COMMON = `  --master <url>   the master (or MINISPARK_MASTER; default http://127.0.0.1:7077)
   --token <secret> cluster token (or MINISPARK_TOKEN)
+  --tls-ca <file>  trust this PEM authority for an https master (or MINISPARK_TLS_CA)
   --json           machine-readable output`;
 
 const USAGE = {
@@ -25,7 +26,8 @@ function help(usage: string): number {
   return 0;
 }
 
-function client(values: { master?: string; token?: string }): MinisparkClient {
+function client(values: { master?: string; token?: string; "tls-ca"?: string }): MinisparkClient {
+  clientTls(values);
   return new MinisparkClient(masterUrl(values.master), token(values.token));
 }
 

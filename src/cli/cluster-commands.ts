@@ -4,7 +4,7 @@ import os from "node:os";
 import { MasterProcess } from "../master/master-process.js";
 import { parseSize } from "../common/size.js";
 import { WorkerProcess } from "../worker/worker-process.js";
-import { LOG_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverToken, setupLogging } from "./args.js";
+import { LOG_OPTIONS, TLS_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
 
 const MB = 1024 * 1024;
 
@@ -30,6 +30,11 @@ const MASTER_USAGE = `usage: minispark master [options]
   --max-result-size <size> the most a job's collected results may total (default 256mb)
   --task-timeout <dur>     stop a task attempt running longer (default 1h; 0 = never);
                            a job may set its own "taskTimeoutMs"
+  --tls-cert <file>        serve https with this PEM certificate (chain); peers are
+                           then reached over https too (all of a cluster or none)
+  --tls-key <file>         its PEM private key
+  --tls-ca <file>          trust only this PEM authority for peers' certificates
+                           (or MINISPARK_TLS_CA; default: the system's)
   --log-level <level>      debug | info | warn | error (default info)
   --log-format <fmt>       json | pretty (default: pretty on a terminal)`;
 
@@ -53,7 +58,12 @@ const WORKER_USAGE = `usage: minispark worker --master <url> [options]
   --token-file <file>      read the token from a file instead
                            (a token is required to listen beyond loopback)
   --heartbeat <dur>        heartbeat interval (default 3s, jittered ±1/3)
+  --shutdown-grace <dur>   on SIGTERM/SIGINT, how long running tasks may finish and
+                           shuffle output be served before the worker hands back
+                           what remains and leaves (default 30s; a second signal
+                           stops at once)
   --no-user-code           run built-in functions only, never submitted code
+  --tls-cert, --tls-key, --tls-ca as for master (give --master as https://…)
   --log-level, --log-format as for master`;
 
 function sizeFlag(value: string, flag: string): number {
@@ -64,12 +74,17 @@ function sizeFlag(value: string, flag: string): number {
   }
 }
 
-function runUntilSignal(stop: () => Promise<void>): void {
-  let stopping = false;
+/**
+ * Runs until SIGTERM or SIGINT, then `stop()`s; given `now`, a second signal
+ * while that is under way stops at once (e.g. a worker's drain takes too long).
+ */
+function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): void {
+  let signals = 0;
   const onSignal = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    void stop().then(
+    signals++;
+    const step = signals === 1 ? stop : signals === 2 ? now : undefined;
+    if (!step) return;
+    void step().then(
       () => process.exit(0),
       (e) => {
         process.stderr.write(`error while stopping on ${sig}: ${(e as Error).message}\n`);
@@ -84,7 +99,7 @@ function runUntilSignal(stop: () => Promise<void>): void {
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, help: { type: "boolean", short: "h" }, ...LOG_OPTIONS },
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, help: { type: "boolean", short: "h" }, ...TLS_OPTIONS, ...LOG_OPTIONS },
     MASTER_USAGE,
   );
   if (values.help) return void console.log(MASTER_USAGE);
@@ -103,6 +118,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
     userCode: !values["no-user-code"],
     taskTimeoutMs: values["task-timeout"] ? parseDuration(values["task-timeout"], "--task-timeout") : 3_600_000,
     maxResultBytes: sizeFlag(values["max-result-size"] ?? "256mb", "--max-result-size"),
+    tls: serverTls(values),
   });
   await master.start();
   runUntilSignal(() => master.stop());
@@ -124,8 +140,10 @@ export async function workerCommand(argv: string[]): Promise<void> {
       token: { type: "string" },
       "token-file": { type: "string" },
       heartbeat: { type: "string" },
+      "shutdown-grace": { type: "string" },
       "no-user-code": { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      ...TLS_OPTIONS,
       ...LOG_OPTIONS,
     },
     WORKER_USAGE,
@@ -156,7 +174,12 @@ export async function workerCommand(argv: string[]): Promise<void> {
     token: secret,
     heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
     userCode: !values["no-user-code"],
+    tls: serverTls(values),
   });
+  const graceMs = values["shutdown-grace"] ? parseDuration(values["shutdown-grace"], "--shutdown-grace") : 30_000;
   await worker.start();
-  runUntilSignal(() => worker.stop());
+  runUntilSignal(
+    () => worker.shutdown(graceMs),
+    () => worker.stop(),
+  );
 }

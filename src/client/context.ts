@@ -3,6 +3,8 @@
 // or a running master — whose sources make Datasets and which runs their
 // actions as jobs. The Context is the only part of the library that does I/O.
 // Called by user programs through src/index.ts.
+import fs from "node:fs";
+import { configureTls } from "../common/http-client.js";
 import { Dataset, type ActionRunner } from "./dataset.js";
 import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
@@ -11,6 +13,8 @@ import { MinisparkClient, type JobInfo } from "./rest-client.js";
 export interface ConnectOptions {
   /** The cluster's token (default: MINISPARK_TOKEN); ignored for local clusters, which make their own. */
   token?: string;
+  /** PEM of the authority that signed an https master's certificate (default: MINISPARK_TLS_CA's file, else the system's). */
+  tlsCa?: string | Buffer;
   /** Where a local cluster's workers read inputs and write outputs (default: MINISPARK_DATA_DIR, else ./data). */
   dataDir?: string;
   /** Names the jobs: "<appName>: <action>" (default "minispark"). */
@@ -64,6 +68,8 @@ export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]
     return new Context(clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()), opts);
   }
   if (!/^https?:\/\//.test(master)) throw new Error(`connect(): master must be "local", "local[N]" or an http(s) URL, got "${master}"`);
+  const ca = opts.tlsCa ?? (process.env.MINISPARK_TLS_CA ? fs.readFileSync(process.env.MINISPARK_TLS_CA) : undefined);
+  if (ca !== undefined) configureTls({ ca: Buffer.from(ca), peers: false });
   const client = new MinisparkClient(master, opts.token ?? process.env.MINISPARK_TOKEN ?? null);
   return new Context(clusterRunner(client, opts.onProgress, async () => {}), opts);
 }

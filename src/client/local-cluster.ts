@@ -149,13 +149,29 @@ export class LocalCluster {
     }
   }
 
+  /** Stops the workers first, so that they drain and deregister while the master still runs, then the master. */
   async stop(): Promise<void> {
-    const procs = [...this.workers, ...(this.master ? [this.master] : [])];
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGTERM");
-    const timeout = new Promise<void>((res) => setTimeout(res, 5000).unref());
-    await Promise.race([Promise.all(procs.map((p) => p.exited)), timeout]);
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await terminate(this.workers, 2000);
+    await terminate(this.master ? [this.master] : [], 5000);
     await new Promise<void>((res) => this.log.end(() => res()));
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
+}
+
+const running = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
+
+function exitedWithin(procs: Proc[], ms: number): Promise<boolean> {
+  const timeout = new Promise<boolean>((res) => setTimeout(() => res(false), ms).unref());
+  return Promise.race([Promise.all(procs.map((p) => p.exited)).then(() => true), timeout]);
+}
+
+/** SIGTERM; past `graceMs` a second SIGTERM (stop now); past 3 s more, SIGKILL. */
+async function terminate(procs: Proc[], graceMs: number): Promise<void> {
+  const live = procs.filter(running);
+  for (const p of live) p.child.kill("SIGTERM");
+  if (await exitedWithin(live, graceMs)) return;
+  for (const p of live.filter(running)) p.child.kill("SIGTERM");
+  if (await exitedWithin(live, 3000)) return;
+  for (const p of live.filter(running)) p.child.kill("SIGKILL");
+  await Promise.all(live.map((p) => p.exited));
 }

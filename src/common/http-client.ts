@@ -1,7 +1,8 @@
-// Outbound JSON requests with a bearer token, the protocol header and a timeout
-// on every call, turning error replies back into MinisparkErrors where the code
-// is known. Used by the client library, the worker's heartbeat and the master's
-// calls to workers.
+// Outbound requests with a bearer token, the protocol header and a timeout on
+// every call, over kept-open connections, with TLS when the cluster uses it;
+// JSON replies turn back into MinisparkErrors where the code is known. Used by
+// the client library, the worker's heartbeat, reports and shuffle fetches, and
+// the master's calls to workers.
 import http from "node:http";
 import https from "node:https";
 import { ErrorCodes, MinisparkError, errorMessage, type ErrorCode } from "./errors.js";
@@ -32,48 +33,76 @@ export function authHeaders(token: string | null | undefined): Record<string, st
  * small messages, and a new connection (or fetch's heavier machinery) would
  * cost more than the message. Idle ones close well before a server's 65 s.
  */
+const IDLE_MS = 30_000;
 const agents = {
-  "http:": new http.Agent({ keepAlive: true, timeout: 30_000 }),
-  "https:": new https.Agent({ keepAlive: true, timeout: 30_000 }),
+  "http:": new http.Agent({ keepAlive: true, timeout: IDLE_MS }),
+  "https:": new https.Agent({ keepAlive: true, timeout: IDLE_MS }),
 };
+let peerScheme: "http" | "https" = "http";
 
-interface RawReply {
+/**
+ * How this process reaches TLS peers: `ca` (PEM), the only authority trusted
+ * for their certificates instead of the system's; `peers`, whether the
+ * master and workers, known by host:port, are reached over https (a cluster
+ * uses TLS on every listener or on none).
+ */
+export function configureTls(opts: { ca: Buffer | null; peers: boolean }): void {
+  agents["https:"].destroy();
+  agents["https:"] = new https.Agent({ keepAlive: true, timeout: IDLE_MS, ...(opts.ca ? { ca: opts.ca } : {}) });
+  peerScheme = opts.peers ? "https" : "http";
+}
+
+/** The URL of `path` on a master or worker known by its host:port. */
+export function peerUrl(address: string, path: string): string {
+  return `${peerScheme}://${address}${path}`;
+}
+
+export interface RawReply {
   status: number;
   statusText: string;
-  text: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * One exchange whose reply is read whole, whatever its status; the body goes
+ * as given (JSON callers use requestJson). Throws only if the peer cannot be
+ * reached or does not answer in time.
+ */
+export function requestRaw(url: string, opts: { method?: string; body?: string; token?: string | null; timeoutMs?: number } = {}): Promise<RawReply> {
+  const headers = authHeaders(opts.token);
+  if (opts.body !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(Buffer.byteLength(opts.body));
+  }
+  return send(new URL(url), opts.method ?? (opts.body === undefined ? "GET" : "POST"), headers, opts.body, opts.timeoutMs ?? 30_000);
 }
 
 export async function requestJson<T>(url: string, opts: RequestOptions = {}): Promise<T> {
-  const headers = authHeaders(opts.token);
   // Outside the try: a body too big to serialise is the caller's problem, not an unreachable peer.
-  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  if (payload !== undefined) {
-    headers["content-type"] = "application/json";
-    headers["content-length"] = String(Buffer.byteLength(payload));
-  }
-  const method = opts.method ?? (payload === undefined ? "GET" : "POST");
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   let res: RawReply;
   try {
-    res = await send(new URL(url), method, headers, payload, opts.timeoutMs ?? 30_000);
+    res = await requestRaw(url, { method: opts.method, body, token: opts.token, timeoutMs: opts.timeoutMs });
   } catch (e) {
     throw new HttpError(0, "UNREACHABLE", `cannot reach ${url}: ${errorMessage(e)}`);
   }
   const ok = res.status >= 200 && res.status < 300;
-  const text = res.text;
-  let body: unknown = null;
+  const text = res.body.toString("utf8");
+  let reply: unknown = null;
   try {
-    body = text ? JSON.parse(text) : null;
+    reply = text ? JSON.parse(text) : null;
   } catch {
-    body = null;
+    reply = null;
   }
   if (!ok) {
-    const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const err = (reply as { error?: { code?: string; message?: string } } | null)?.error;
     const code = err?.code ?? "HTTP_" + res.status;
     const message = err?.message ?? `${res.status} ${res.statusText} from ${url}`;
     if (code in ErrorCodes) throw new MinisparkError(code as ErrorCode, message);
     throw new HttpError(res.status, code, message);
   }
-  return body as T;
+  return reply as T;
 }
 
 /**
@@ -90,7 +119,7 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
       res.on("error", fail);
       res.on("end", () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).toString("utf8") });
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: Buffer.concat(chunks) });
       });
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);

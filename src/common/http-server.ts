@@ -1,9 +1,10 @@
-// The thin HTTP shell shared by master and worker: a small router over node:http,
-// bearer-token checks in constant time, JSON bodies with a size limit, and
+// The thin HTTP shell shared by master and worker: a small router over node:http
+// (node:https when given a certificate), bearer-token checks in constant time, JSON bodies with a size limit, and
 // errors as {"error":{"code","message"}}. Handlers return a JSON value (200), a
 // Reply (another status) or take over the response themselves (streams).
 import { createHash, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { MinisparkError, errorMessage } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -95,13 +96,14 @@ function decodeSegment(s: string): string {
 export interface ServerOptions {
   token: string | null;
   log: Logger;
+  /** PEM certificate chain and key: serve https. */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 export function createHttpServer(router: Router, opts: ServerOptions): http.Server {
   const tokenDigest = opts.token ? digest(opts.token) : null;
-  const server = http.createServer((raw, res) => {
-    void handle(router, raw, res, tokenDigest, opts.log);
-  });
+  const onRequest = (raw: IncomingMessage, res: ServerResponse) => void handle(router, raw, res, tokenDigest, opts.log);
+  const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;

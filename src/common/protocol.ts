@@ -46,12 +46,22 @@ export interface Heartbeat {
   spill_bytes: number;
   /** Attempts the worker is running, so the master can reconcile after restarts. */
   running_attempts: AttemptId[];
+  /** Shutting down: finishing its tasks and serving its shuffle output, taking no new tasks. */
+  draining?: boolean;
 }
 
 export interface HeartbeatReply {
   protocol: number;
   /** Attempts the master no longer wants: the worker kills them. */
   kill: AttemptId[];
+  /** To a draining worker: nothing runs there and no running job needs its shuffle output, so it may leave. */
+  release: boolean;
+}
+
+/** POST /deregister (worker → master): a worker leaving the cluster on purpose. */
+export interface Deregister {
+  protocol: number;
+  worker_id: WorkerId;
 }
 
 /** Where one map task's output for one reduce partition lives. */

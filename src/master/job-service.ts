@@ -161,7 +161,7 @@ export class JobService {
     if (this.starting) return;
     this.starting = true;
     try {
-      while (this.pending.length > 0 && this.registry.alive().length > 0) {
+      while (this.pending.length > 0 && this.registry.schedulable().length > 0) {
         const next = this.pending[0]!;
         if (next.resume && this.now() < next.resume.notBefore) break;
         if (!(await this.start(next))) break;
@@ -177,7 +177,7 @@ export class JobService {
   /** false when the job must wait and be tried again; true when it started, failed or was cancelled meanwhile. */
   private async start(entry: PendingJob): Promise<boolean> {
     const { id, job } = entry;
-    const workers = this.registry.alive();
+    const workers = this.registry.schedulable();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
       const plan = entry.resume?.plan ?? (await this.plan(job, worker.address));
@@ -219,7 +219,7 @@ export class JobService {
   }
 
   private defaultParallelism(): number {
-    return Math.max(2, this.registry.alive().reduce((n, w) => n + w.slots, 0));
+    return Math.max(2, this.registry.schedulable().reduce((n, w) => n + w.slots, 0));
   }
 
   /** Scheduler listener: the job ended; settle it. */

@@ -41,6 +41,12 @@ export class MapOutputTracker {
     return locs;
   }
 
+  /** Whether `worker` holds any output a job still registered (running jobs only: ended ones are removed). */
+  holdsOutputs(worker: WorkerId): boolean {
+    for (const list of this.outputs.values()) if (list.some((s) => s?.workerId === worker)) return true;
+    return false;
+  }
+
   /** Forgets one output if `worker` still holds it; true when something was dropped. */
   unregister(job: JobId, shuffle: number, mapId: number, worker: WorkerId): boolean {
     const list = this.outputs.get(`${job}/${shuffle}`);

@@ -8,7 +8,7 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
 import { asJobId, newIncarnation, type AttemptId } from "../common/ids.js";
 import { logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type Deregister, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
 import { JobStore } from "./job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
@@ -32,6 +32,8 @@ export interface MasterConfig {
   taskTimeoutMs: number;
   /** The most a job's collected results may add up to (like Spark's maxResultSize). */
   maxResultBytes: number;
+  /** Serve https with this PEM certificate and key. */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 const log = logger("master");
@@ -40,6 +42,7 @@ export class MasterProcess {
   private server: Server | null = null;
   private readonly store: JobStore;
   private readonly registry: WorkerRegistry;
+  private readonly tracker: MapOutputTracker;
   private readonly scheduler: Scheduler;
   private readonly jobs: JobService;
   private readonly workers: WorkerClient;
@@ -53,7 +56,7 @@ export class MasterProcess {
   constructor(private readonly config: MasterConfig) {
     this.store = new JobStore(config.dbPath);
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
-    const tracker = new MapOutputTracker();
+    const tracker = (this.tracker = new MapOutputTracker());
     this.workers = new WorkerClient(config.token);
     this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
     const schedLog = logger("scheduler");
@@ -102,10 +105,10 @@ export class MasterProcess {
 
   async start(): Promise<void> {
     this.jobs.recover(this.config.workerTimeoutMs);
-    this.server = createHttpServer(this.routes(), { token: this.config.token, log });
+    this.server = createHttpServer(this.routes(), { token: this.config.token, log, tls: this.config.tls });
     const addr = await listen(this.server, this.config.host, this.config.port);
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-    this.url = `http://${host}:${addr.port}`;
+    this.url = `${this.config.tls ? "https" : "http"}://${host}:${addr.port}`;
     this.timer = setInterval(() => this.tick(), 1000);
     log.info("master listening", { url: this.url, db: this.config.dbPath, port: addr.port, pid: process.pid });
   }
@@ -154,6 +157,7 @@ export class MasterProcess {
     r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
+    r.add("POST", "/deregister", (req) => this.deregister(req));
     r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: 512 * 1024 * 1024 });
     r.add("GET", "/metrics", (req) => {
       req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
@@ -183,7 +187,21 @@ export class MasterProcess {
     const running = Array.isArray(hb.running_attempts) ? hb.running_attempts : [];
     this.scheduler.onHeartbeat(w.id, running);
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
-    return { protocol: PROTOCOL_VERSION, kill };
+    const release = w.draining && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
+    return { protocol: PROTOCOL_VERSION, kill, release };
+  }
+
+  /** A worker leaves on purpose; whatever it still held is handed on as for a lost worker. */
+  private async deregister(req: Request): Promise<{ ok: true }> {
+    const body = (await req.json()) as Deregister;
+    checkProtocol(body);
+    const w = this.registry.leave(body.worker_id);
+    if (!w) throw new MinisparkError("GONE", `worker ${body.worker_id} is not a live worker of this master`);
+    logger("registry").info("worker left", { worker_id: w.id, address: w.address, attempts_handed_back: this.scheduler.attemptsOn(w.id) });
+    this.store.saveWorker(w);
+    this.store.event(this.now(), null, "worker left", { worker: w.id, address: w.address });
+    this.scheduler.onWorkerLost(w.id, `worker ${w.id} left the cluster`);
+    return { ok: true };
   }
 
   private async taskReports(req: Request): Promise<TaskReportReply> {

@@ -79,6 +79,11 @@ export class Scheduler {
     return n;
   }
 
+  /** Attempts running or queued on a worker. */
+  attemptsOn(worker: WorkerId): number {
+    return this.runningOn.get(worker)?.size ?? 0;
+  }
+
   /** The job of a running attempt, if any. */
   jobOf(attemptId: AttemptId): JobRun | undefined {
     return this.attempts.get(attemptId)?.job;
@@ -209,8 +214,9 @@ export class Scheduler {
     this.listener.attemptEnded?.(job, stage, task, attempt);
   }
 
-  onWorkerLost(workerId: WorkerId): void {
-    for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, `worker ${workerId} was lost`);
+  /** The worker is gone (lease ran out, or it left): its attempts run again elsewhere and its map output is re-made. */
+  onWorkerLost(workerId: WorkerId, why = `worker ${workerId} was lost`): void {
+    for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, why);
     this.busySlots.delete(workerId);
     this.runningOn.delete(workerId);
     const lost = this.tracker.removeWorker(workerId);
@@ -224,7 +230,7 @@ export class Scheduler {
 
   /** Hands pending tasks of running stages to live workers with free slots, oldest job first. */
   schedule(): void {
-    const workers = this.registry.alive();
+    const workers = this.registry.schedulable();
     if (workers.length === 0) return;
     for (const job of this.jobs.values()) {
       if (job.status !== "RUNNING") continue;

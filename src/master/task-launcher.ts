@@ -8,8 +8,11 @@ import type { TaskLaunch } from "../common/protocol.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo } from "./worker-registry.js";
 
-/** `refused`: the worker understood the task and will not run it (not merely busy or unreachable). */
+/** `refused`: the worker understood the task and will not run it (not merely busy, shutting down or unreachable). */
 export type LaunchFailed = (task: TaskLaunch, worker: WorkerInfo, error: string, refused: boolean) => void;
+
+/** Refusals that say nothing about the task: it goes back in line. */
+const RETRYABLE = new Set(["BUSY", "DRAINING"]);
 
 export class TaskLauncher {
   private readonly batches = new Map<WorkerId, { worker: WorkerInfo; tasks: TaskLaunch[] }>();
@@ -48,10 +51,10 @@ export class TaskLauncher {
       const byId = new Map(tasks.map((t) => [t.attemptId, t]));
       for (const r of refused) {
         const task = byId.get(r.attemptId);
-        if (task) this.failed(task, worker, r.error, r.code !== "BUSY");
+        if (task) this.failed(task, worker, r.error, !RETRYABLE.has(r.code));
       }
     } catch (e) {
-      const refused = e instanceof MinisparkError && e.status < 500 && e.code !== "BUSY";
+      const refused = e instanceof MinisparkError && e.status < 500 && !RETRYABLE.has(e.code);
       for (const task of tasks) this.failed(task, worker, errorMessage(e), refused);
     }
   }

@@ -1,27 +1,23 @@
 // The master's outbound calls to workers: launch and kill tasks, list input
 // splits, prepare and commit save outputs, and drop a finished job's shuffle
 // files. Every call has a timeout; the master never reads data itself.
-import { requestJson } from "../common/http-client.js";
+import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
 import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
 
 export class WorkerClient {
   constructor(private readonly token: string | null) {}
 
-  private url(address: string, path: string): string {
-    return `http://${address}${path}`;
-  }
-
   launch(address: string, tasks: TaskLaunch[]): Promise<TaskLaunchReply> {
-    return requestJson(this.url(address, "/tasks"), { body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch, token: this.token, timeoutMs: 30_000 });
+    return requestJson(peerUrl(address, "/tasks"), { body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch, token: this.token, timeoutMs: 30_000 });
   }
 
   async kill(address: string, attemptId: string): Promise<void> {
-    await requestJson(this.url(address, `/tasks/${encodeURIComponent(attemptId)}/kill`), { method: "POST", token: this.token, timeoutMs: 10_000 });
+    await requestJson(peerUrl(address, `/tasks/${encodeURIComponent(attemptId)}/kill`), { method: "POST", token: this.token, timeoutMs: 10_000 });
   }
 
   async listSplits(address: string, sources: SplitRequest["sources"]): Promise<SplitReply["splits"]> {
-    const reply = await requestJson<SplitReply>(this.url(address, "/splits"), {
+    const reply = await requestJson<SplitReply>(peerUrl(address, "/splits"), {
       body: { protocol: PROTOCOL_VERSION, sources } satisfies SplitRequest,
       token: this.token,
       timeoutMs: 120_000,
@@ -30,7 +26,7 @@ export class WorkerClient {
   }
 
   async prepareOutput(address: string, jobId: JobId, path: string, mode: "error" | "overwrite"): Promise<void> {
-    await requestJson(this.url(address, "/outputs/prepare"), {
+    await requestJson(peerUrl(address, "/outputs/prepare"), {
       body: { protocol: PROTOCOL_VERSION, jobId, path, mode },
       token: this.token,
       timeoutMs: 60_000,
@@ -38,7 +34,7 @@ export class WorkerClient {
   }
 
   async commitOutput(address: string, jobId: JobId, path: string, files: string[]): Promise<void> {
-    await requestJson(this.url(address, "/outputs/commit"), {
+    await requestJson(peerUrl(address, "/outputs/commit"), {
       body: { protocol: PROTOCOL_VERSION, jobId, path, mode: "error", files },
       token: this.token,
       timeoutMs: 60_000,
@@ -46,6 +42,6 @@ export class WorkerClient {
   }
 
   async dropShuffle(address: string, jobId: JobId): Promise<void> {
-    await requestJson(this.url(address, `/data/shuffle/${encodeURIComponent(jobId)}`), { method: "DELETE", token: this.token, timeoutMs: 30_000 });
+    await requestJson(peerUrl(address, `/data/shuffle/${encodeURIComponent(jobId)}`), { method: "DELETE", token: this.token, timeoutMs: 30_000 });
   }
 }

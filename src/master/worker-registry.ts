@@ -1,18 +1,21 @@
 // The master's view of its workers, kept by heartbeat lease: a worker is ALIVE
-// while it beats, and DEAD once unheard for the lease timeout (10 s by default).
-// A dead id stays dead; a worker that comes back joins under a new id, so late
-// messages from a lost incarnation can always be told apart. Time is passed in,
+// while it beats (and takes tasks unless it says it is draining), DEAD once
+// unheard for the lease timeout (10 s by default), LEFT once it deregistered.
+// A dead or departed id stays so; a worker that comes back joins under a new
+// id, so late messages from a lost incarnation can always be told apart. Time is passed in,
 // so the lease is tested with a fake clock.
 import type { WorkerId } from "../common/ids.js";
 import type { Heartbeat } from "../common/protocol.js";
 
-export type WorkerState = "ALIVE" | "DEAD";
+export type WorkerState = "ALIVE" | "DEAD" | "LEFT";
 
 export interface WorkerInfo {
   id: WorkerId;
   address: string;
   state: WorkerState;
   slots: number;
+  /** Shutting down: it finishes what it runs and serves its shuffle output, but gets no new tasks. */
+  draining: boolean;
   registeredAt: number;
   lastHeartbeatAt: number;
   /** The latest heartbeat as the worker sent it (metrics for the API and UI). */
@@ -43,12 +46,13 @@ export class WorkerRegistry {
 
   heartbeat(hb: Heartbeat, now: number): HeartbeatOutcome {
     const known = this.workers.get(hb.worker_id);
-    if (known?.state === "DEAD") return "dead";
+    if (known && known.state !== "ALIVE") return "dead";
     if (known) {
       known.lastHeartbeatAt = now;
       known.heartbeat = hb;
       known.address = hb.address;
       known.slots = hb.slots;
+      known.draining = hb.draining === true;
       known.history.push(sample(hb, now));
       if (known.history.length > HISTORY) known.history.shift();
       return "renewed";
@@ -58,6 +62,7 @@ export class WorkerRegistry {
       address: hb.address,
       state: "ALIVE",
       slots: hb.slots,
+      draining: hb.draining === true,
       registeredAt: now,
       lastHeartbeatAt: now,
       heartbeat: hb,
@@ -78,6 +83,14 @@ export class WorkerRegistry {
     return dead;
   }
 
+  /** A worker deregistered: it is gone for good, like a dead one, but on purpose. */
+  leave(id: WorkerId): WorkerInfo | undefined {
+    const w = this.workers.get(id);
+    if (w?.state !== "ALIVE") return undefined;
+    w.state = "LEFT";
+    return w;
+  }
+
   get(id: WorkerId): WorkerInfo | undefined {
     return this.workers.get(id);
   }
@@ -88,6 +101,11 @@ export class WorkerRegistry {
 
   alive(): WorkerInfo[] {
     return [...this.workers.values()].filter((w) => w.state === "ALIVE");
+  }
+
+  /** Live workers that take new tasks (not draining). */
+  schedulable(): WorkerInfo[] {
+    return this.alive().filter((w) => !w.draining);
   }
 
   all(): WorkerInfo[] {

@@ -7,7 +7,7 @@ import fs from "node:fs/promises";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, type Request } from "../common/http-server.js";
 import { logger } from "../common/log.js";
-import { authHeaders } from "../common/http-client.js";
+import { peerUrl, requestRaw, type RawReply } from "../common/http-client.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import { blockRange, jobShuffleDir, mapOutputPath } from "./shuffle-files.js";
 import fsSync from "node:fs";
@@ -83,32 +83,38 @@ export async function fetchBlocks(req: RemoteFetchRequest, token: string | null,
 }
 
 async function fetchFrom(req: RemoteFetchRequest, token: string | null, timeoutMs: number): Promise<RemoteFetchReply> {
-  const url = `http://${req.address}/data/shuffle/${encodeURIComponent(req.jobId)}/${req.shuffleId}/${req.reduceId}?maps=${req.mapIds.join(",")}`;
+  const url = peerUrl(req.address, `/data/shuffle/${encodeURIComponent(req.jobId)}/${req.shuffleId}/${req.reduceId}?maps=${req.mapIds.join(",")}`);
+  let res: RawReply;
   try {
-    const res = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) {
-      const missing = Number(res.headers.get("x-missing-map") ?? req.mapIds[0]);
-      const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-      return { ok: false, mapId: missing, message: body?.error?.message ?? `HTTP ${res.status}` };
-    }
-    const buffer = await res.arrayBuffer();
-    const view = Buffer.from(buffer);
-    const entries: { mapId: number; offset: number; length: number }[] = [];
-    let off = 0;
-    while (off < view.length) {
-      const mapId = view.readUInt32LE(off);
-      const length = view.readDoubleLE(off + 4);
-      entries.push({ mapId, offset: off + ENTRY_HEADER, length });
-      off += ENTRY_HEADER + length;
-    }
-    if (off !== view.length || entries.length !== req.mapIds.length) {
-      return { ok: false, mapId: req.mapIds[entries.length] ?? req.mapIds[0]!, message: "truncated block response" };
-    }
-    return { ok: true, buffer, entries };
+    res = await requestRaw(url, { token, timeoutMs });
   } catch (e) {
-    const cause = (e as { cause?: unknown }).cause;
-    return { ok: false, mapId: req.mapIds[0]!, message: errorMessage(cause ?? e) };
+    return { ok: false, mapId: req.mapIds[0]!, message: errorMessage(e) };
   }
+  if (res.status !== 200) {
+    const missing = Number(res.headers["x-missing-map"] ?? req.mapIds[0]);
+    let message = `HTTP ${res.status}`;
+    try {
+      message = (JSON.parse(res.body.toString("utf8")) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      // Not our JSON error (e.g. a proxy's page): the status says enough.
+    }
+    return { ok: false, mapId: missing, message };
+  }
+  const view = res.body;
+  const entries: { mapId: number; offset: number; length: number }[] = [];
+  let off = 0;
+  while (off + ENTRY_HEADER <= view.length) {
+    const mapId = view.readUInt32LE(off);
+    const length = view.readDoubleLE(off + 4);
+    entries.push({ mapId, offset: off + ENTRY_HEADER, length });
+    off += ENTRY_HEADER + length;
+  }
+  if (off !== view.length || entries.length !== req.mapIds.length) {
+    return { ok: false, mapId: req.mapIds[entries.length] ?? req.mapIds[0]!, message: "truncated block response" };
+  }
+  // The thread gets the bytes as a transferable ArrayBuffer of their own.
+  const buffer = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view.buffer : view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+  return { ok: true, buffer: buffer as ArrayBuffer, entries };
 }
 
 export function removeJobShuffle(shuffleRoot: string, jobId: string): void {

@@ -2,15 +2,18 @@
 // (jittered so that many workers do not beat in step) carrying the worker's load
 // and metrics, and the delivery of task reports, retried until the master has
 // them. A master that says this worker was declared dead (410) makes the worker
-// drop its state and join again under a new id.
+// drop its state and join again under a new id. A worker shutting down beats
+// more often, as draining, until the master releases it, then deregisters.
 import os from "node:os";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { requestJson } from "../common/http-client.js";
 import type { WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type Deregister, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch } from "../common/protocol.js";
 
 const MB = 1024 * 1024;
+/** How often a draining worker asks whether it may leave. */
+const DRAIN_BEAT_MS = 250;
 
 export interface WorkerStats {
   id(): WorkerId;
@@ -47,6 +50,8 @@ export class MasterLink {
   private connected = false;
   private readonly outbox: TaskReport[] = [];
   private sending = false;
+  private draining = false;
+  private onRelease: (() => void) | null = null;
 
   constructor(private readonly stats: WorkerStats, private readonly opts: MasterLinkOptions) {}
 
@@ -62,7 +67,30 @@ export class MasterLink {
   private schedule(): void {
     if (this.stopped) return;
     const jitter = (Math.random() * 2 - 1) * (this.opts.heartbeatMs / 3);
-    this.timer = setTimeout(() => void this.beat(), this.opts.heartbeatMs + jitter);
+    this.timer = setTimeout(() => void this.beat(), this.draining ? DRAIN_BEAT_MS : this.opts.heartbeatMs + jitter);
+  }
+
+  /**
+   * Tells the master this worker takes no more tasks, and resolves once the
+   * master releases it: nothing runs here and no running job needs its
+   * shuffle output. The caller bounds the wait.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    const released = new Promise<void>((resolve) => (this.onRelease = resolve));
+    if (this.timer) clearTimeout(this.timer);
+    void this.beat();
+    return released;
+  }
+
+  /** Leaves the cluster: the master hands on whatever this worker still held. */
+  async deregister(): Promise<void> {
+    const body: Deregister = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id() };
+    try {
+      await requestJson(`${this.opts.masterUrl}/deregister`, { body, token: this.opts.token, timeoutMs: 5000 });
+    } catch (e) {
+      this.opts.log.warn("could not deregister; the master will find this worker gone when its lease runs out", { error: errorMessage(e) });
+    }
   }
 
   /** Sends a heartbeat now (also used to register right after start). */
@@ -77,6 +105,8 @@ export class MasterLink {
       if (!this.connected) this.opts.log.info("registered with master", { master: this.opts.masterUrl, worker_id: this.stats.id() });
       this.connected = true;
       if (reply.kill.length > 0) this.opts.onKill(reply.kill);
+      // Reports still on their way may end attempts the master counts here: release only when none are.
+      if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {
       if (e instanceof MinisparkError && e.code === "GONE") {
         this.opts.log.warn("master declared this worker dead; rejoining under a new id", { worker_id: this.stats.id() });
@@ -108,6 +138,7 @@ export class MasterLink {
       worker_id: this.stats.id(),
       address: this.stats.address,
       status: active > 0 ? "BUSY" : "IDLE",
+      draining: this.draining,
       active_tasks: active,
       mem_usage_mb: Math.round(process.memoryUsage.rss() / MB),
       last_heartbeat: Math.floor(Date.now() / 1000),

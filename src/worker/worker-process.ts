@@ -45,6 +45,8 @@ export interface WorkerConfig {
   heartbeatMs: number;
   /** false (--no-user-code): run built-in functions only. */
   userCode: boolean;
+  /** Serve https with this PEM certificate and key. */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 const log = logger("worker");
@@ -66,6 +68,9 @@ export class WorkerProcess {
   private spillBytes = 0;
   private readonly metrics: WorkerMetrics;
   private readonly recentTaskMs: number[] = [];
+  /** Shutting down: new tasks are refused; set once the grace period ran out, results are no longer reported. */
+  private draining = false;
+  private handingBack = false;
 
   constructor(private readonly config: WorkerConfig) {
     this.dataDir = resolve(config.dataDir);
@@ -90,7 +95,7 @@ export class WorkerProcess {
     if (c.spillDir) removeOrphanedWorkDirs(workDirRoot(resolve(c.spillDir)), log);
     fs.mkdirSync(this.shuffleRoot, { recursive: true });
     fs.mkdirSync(this.spillDir, { recursive: true });
-    this.server = createHttpServer(this.routes(), { token: c.token, log });
+    this.server = createHttpServer(this.routes(), { token: c.token, log, tls: c.tls });
     const addr = await listen(this.server, c.host, c.port);
     const host = c.host === "0.0.0.0" || c.host === "::" ? os.hostname() : c.host;
     this.address = c.advertise ?? `${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
@@ -132,6 +137,32 @@ export class WorkerProcess {
     );
     log.info("worker started", { worker_id: this.id, address: this.address, slots: c.slots, data_dir: this.dataDir, memory_mb: Math.round(c.memoryBytes / 2 ** 20), spill_dir: this.spillDir });
     this.link.start();
+  }
+
+  /**
+   * Leaves the cluster gracefully (SIGTERM): takes no new tasks, lets running
+   * and queued ones finish and serves its shuffle output until the master
+   * releases it, for at most `graceMs`; then hands back whatever still runs
+   * (the master reruns it elsewhere, not as a failure), deregisters and stops.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.draining = true;
+    log.info("draining: finishing tasks and serving shuffle output, taking no new tasks", { worker_id: this.id, grace_ms: graceMs });
+    let timer: NodeJS.Timeout | undefined;
+    const released = await Promise.race([
+      this.link!.drain().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    const unfinished = this.executor!.runningAttempts();
+    if (!released) {
+      log.warn("grace period over: handing back unfinished tasks", { worker_id: this.id, attempts: unfinished.length });
+      this.handingBack = true;
+      for (const a of unfinished) this.executor!.kill(a, "worker shutting down");
+    }
+    await this.link!.deregister();
+    log.info("left the cluster", { worker_id: this.id, released });
+    await this.stop();
   }
 
   async stop(): Promise<void> {
@@ -184,6 +215,10 @@ export class WorkerProcess {
     const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
     for (const task of batch.tasks) {
+      if (this.draining) {
+        refused.push({ attemptId: task.attemptId, code: "DRAINING", error: "the worker is shutting down" });
+        continue;
+      }
       const run = this.executor!.run(task, reportAs);
       if (!run) {
         refused.push({ attemptId: task.attemptId, code: "BUSY", error: `all ${this.config.slots} slots are busy and the task queue is full` });
@@ -196,6 +231,7 @@ export class WorkerProcess {
   }
 
   private finished(reply: ThreadReply, workerId: WorkerId): void {
+    if (this.handingBack) return;
     const metrics = reply.state === "FINISHED" ? reply.outcome.metrics : null;
     if (reply.state === "FINISHED") {
       this.completed++;

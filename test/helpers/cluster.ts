@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { LocalCluster, type LocalClusterOptions } from "../../src/client/local-cluster.js";
+import { requestRaw } from "../../src/common/http-client.js";
 
 export interface TestCluster {
   cluster: LocalCluster;
@@ -26,12 +27,9 @@ export async function startTestCluster(opts: Partial<LocalClusterOptions> = {}):
     run: async <T>(spec: unknown) => (await cluster.client.run<T>(spec)).value,
     http: async (path, init = {}) => {
       const token = init.token === undefined ? cluster.token : init.token;
-      const res = await fetch(cluster.masterUrl + path, {
-        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json" },
-        body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
-      });
-      const text = await res.text();
+      const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+      const res = await requestRaw(cluster.masterUrl + path, { method: init.method, body, token });
+      const text = res.body.toString("utf8");
       return { status: res.status, body: text ? JSON.parse(text) : null };
     },
     stop: async () => {
