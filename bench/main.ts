@@ -3,6 +3,7 @@
 // MINISPARK_BENCH_DIR (default <tmp>/minispark-bench) and reused.
 import os from "node:os";
 import { join } from "node:path";
+import { joinBench } from "./join.js";
 import { memoryBench } from "./memory.js";
 import { wordcountBench } from "./wordcount.js";
 import { latencyBench, schedulerBench } from "./latency.js";
@@ -25,6 +26,10 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   scheduler: {
     about: "one job of 20,000 no-op tasks: tasks per second (--tasks 20000)",
     run: schedulerBench,
+  },
+  join: {
+    about: "sales × catalogue → revenue per category, ranked, against a hand-written hash join (--rows 5000000 --products 100000 --runs 3)",
+    run: joinBench,
   },
   memory: {
     about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",
