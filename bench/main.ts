@@ -8,6 +8,7 @@ import { memoryBench } from "./memory.js";
 import { wordcountBench } from "./wordcount.js";
 import { latencyBench, schedulerBench } from "./latency.js";
 import { recordsBench } from "./records.js";
+import { sortBench } from "./sort.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
@@ -30,6 +31,10 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   join: {
     about: "sales × catalogue → revenue per category, ranked, against a hand-written hash join (--rows 5000000 --products 100000 --runs 3)",
     run: joinBench,
+  },
+  sort: {
+    about: "100-byte records sorted by a 10-byte key with sortBy → save, against LC_ALL=C sort with the same memory (--size 1gb --memory 1gb --runs 3)",
+    run: sortBench,
   },
   memory: {
     about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",
