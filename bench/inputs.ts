@@ -63,3 +63,27 @@ function word(rank: number): string {
   } while (rank > 0);
   return s;
 }
+
+/**
+ * `name` under dataDir, written from `chunks` unless it is already there: to
+ * `<name>.tmp` first and renamed once complete, so that an interrupted
+ * generation is never mistaken for an input. The name must say everything the
+ * bytes depend on (sizes, seed).
+ */
+export function generatedFile(dataDir: string, name: string, chunks: () => Iterable<string | Uint8Array>): string {
+  const path = join(dataDir, name);
+  if (fs.existsSync(path)) return path;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const fd = fs.openSync(`${path}.tmp`, "w");
+  try {
+    for (const chunk of chunks()) {
+      // Two calls because writeSync's overloads take a string or bytes, not either.
+      if (typeof chunk === "string") fs.writeSync(fd, chunk);
+      else fs.writeSync(fd, chunk);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(`${path}.tmp`, path);
+  return path;
+}

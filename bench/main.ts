@@ -3,10 +3,13 @@
 // MINISPARK_BENCH_DIR (default <tmp>/minispark-bench) and reused.
 import os from "node:os";
 import { join } from "node:path";
+import { joinBench } from "./join.js";
 import { memoryBench } from "./memory.js";
 import { wordcountBench } from "./wordcount.js";
 import { latencyBench, schedulerBench } from "./latency.js";
 import { recordsBench } from "./records.js";
+import { scalingBench } from "./scaling.js";
+import { sortBench } from "./sort.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
@@ -25,6 +28,18 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   scheduler: {
     about: "one job of 20,000 no-op tasks: tasks per second (--tasks 20000)",
     run: schedulerBench,
+  },
+  join: {
+    about: "sales × catalogue → revenue per category, ranked, against a hand-written hash join (--rows 5000000 --products 100000 --runs 3)",
+    run: joinBench,
+  },
+  sort: {
+    about: "100-byte records sorted by a 10-byte key with sortBy → save, against LC_ALL=C sort with the same memory (--size 1gb --memory 1gb --runs 3)",
+    run: sortBench,
+  },
+  scaling: {
+    about: "word count at 256 MiB and 1 GiB on 2 workers, and at 1 GiB on 1 worker: how wall time grows (--sizes 256mb,1gb --runs 3)",
+    run: scalingBench,
   },
   memory: {
     about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",

@@ -5,13 +5,12 @@
 // memory (VmHWM; a fresh cluster per run, so the peak is that run's) next to
 // its idle RSS and the target 1.5 × M + idle, the bytes spilled, the job's wall
 // time and its time per input MiB relative to the 1× run.
-import fs from "node:fs";
-import { join } from "node:path";
 import { parseSize } from "../src/common/size.js";
 import { withCluster } from "./cluster.js";
 import { textInput, type TextInput } from "./inputs.js";
 import { residentBytes } from "./proc-memory.js";
 import { fmtBytes, fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
+import { savedParts, summariseFiles } from "./sorted-output.js";
 
 const MB = 1024 * 1024;
 const VOCABULARY = 2_000_000;
@@ -54,25 +53,13 @@ const JOBS: Record<string, (input: TextInput) => { spec: unknown; check(value: u
       ],
       action: { op: "save", input: "sorted", path: "bench-sorted", format: "text", mode: "overwrite" },
     },
-    check: (_, dataDir) => checkSorted(join(dataDir, "outputs", "bench-sorted"), input.lines),
+    check: (_, dataDir) => {
+      // Every line once (as many lines as the input), globally ordered.
+      const { lines } = summariseFiles(savedParts(dataDir, "bench-sorted"), Infinity);
+      if (lines !== input.lines) throw new Error(`sorted output has ${lines} lines, the input ${input.lines}`);
+    },
   }),
 };
-
-/** The saved parts, read in order, hold every line once, in code point order. */
-function checkSorted(dir: string, lines: number): void {
-  let prev: string | null = null;
-  let n = 0;
-  for (const part of fs.readdirSync(dir).filter((f) => f.startsWith("part-")).sort()) {
-    const text = fs.readFileSync(join(dir, part), "utf8");
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      if (prev !== null && prev > line) throw new Error(`sorted output is out of order in ${part}: "${prev}" before "${line}"`);
-      prev = line;
-      n++;
-    }
-  }
-  if (n !== lines) throw new Error(`sorted output has ${n} lines, the input ${lines}`);
-}
 
 export async function memoryBench(opts: BenchOptions): Promise<void> {
   const memoryBytes = parseSize(opts.flags.memory ?? "128mb");

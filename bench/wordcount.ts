@@ -2,7 +2,8 @@
 // × 1 slot against hand-written Node programs on the same generated corpus
 // (English-like, Zipf over 20,000 words, in 8 files), all in one run. Each is
 // run --runs times (default 3) and reported by its median; every answer is
-// checked against the single-thread baseline's.
+// checked against the single-thread baseline's. The scaling benchmark reuses
+// the corpus, the programs and the checks.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
@@ -18,14 +19,14 @@ const run = promisify(execFile);
 const BASELINE = new URL("./baselines/wordcount.js", import.meta.url).pathname;
 const FILES = 8;
 
-interface Result {
+export interface Result {
   name: string;
   wallMs: number[];
   peakRss: number[];
   counts: Map<string, number>;
 }
 
-function corpus(dataDir: string, bytes: number): { dir: string; files: string[]; bytes: number } {
+export function corpus(dataDir: string, bytes: number): { dir: string; files: string[]; bytes: number } {
   const dir = join(dataDir, `wordcount-${bytes}`);
   if (!fs.existsSync(join(dir, "_READY"))) {
     console.error(`wordcount: generating a ${fmtBytes(bytes)} corpus in ${dir}…`);
@@ -36,7 +37,7 @@ function corpus(dataDir: string, bytes: number): { dir: string; files: string[];
   return { dir, files, bytes: files.reduce((n, f) => n + fs.statSync(f).size, 0) };
 }
 
-async function baseline(kind: string, mode: string, files: string[], runs: number): Promise<Result> {
+export async function baseline(kind: string, mode: string, files: string[], runs: number): Promise<Result> {
   const wallMs: number[] = [];
   let out = { counts: [] as [string, number][], maxRssKiB: 0 };
   let peak = 0;
@@ -70,7 +71,7 @@ function spec(variant: keyof typeof VARIANTS, dir: string): unknown {
   };
 }
 
-async function minispark(cluster: LocalCluster, variant: keyof typeof VARIANTS, dir: string, runs: number): Promise<Result> {
+export async function minispark(cluster: LocalCluster, variant: keyof typeof VARIANTS, dir: string, runs: number): Promise<Result> {
   const wallMs: number[] = [];
   let value: [string, number][] = [];
   for (let i = 0; i < runs; i++) {
@@ -79,10 +80,11 @@ async function minispark(cluster: LocalCluster, variant: keyof typeof VARIANTS, 
     wallMs.push(performance.now() - t);
   }
   const peakRss = cluster.workerProcesses.map((p) => residentBytes(p.pid!).peak);
-  return { name: `minispark, 2 workers × 1 slot (${variant})`, wallMs, peakRss, counts: new Map(value) };
+  const workers = cluster.workerProcesses.length;
+  return { name: `minispark, ${workers} worker${workers === 1 ? "" : "s"} × 1 slot (${variant})`, wallMs, peakRss, counts: new Map(value) };
 }
 
-function sameCounts(a: Map<string, number>, b: Map<string, number>, what: string): void {
+export function sameCounts(a: Map<string, number>, b: Map<string, number>, what: string): void {
   if (a.size !== b.size) throw new Error(`${what}: ${a.size} distinct words, expected ${b.size}`);
   for (const [w, n] of b) if (a.get(w) !== n) throw new Error(`${what}: "${w}" counted ${a.get(w)}, expected ${n}`);
 }
