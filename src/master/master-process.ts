@@ -8,13 +8,14 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
 import { asJobId, newIncarnation, type AttemptId } from "../common/ids.js";
 import { logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type Deregister, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type Deregister, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
 import { JobStore } from "./job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
 import { TaskLauncher } from "./task-launcher.js";
+import { checkHeartbeat, checkTaskReport } from "./worker-messages.js";
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
@@ -169,11 +170,9 @@ export class MasterProcess {
   }
 
   private async heartbeat(req: Request): Promise<HeartbeatReply> {
-    const hb = (await req.json()) as Heartbeat;
-    checkProtocol(hb);
-    if (typeof hb.worker_id !== "string" || typeof hb.address !== "string" || !Number.isInteger(hb.slots) || hb.slots < 1) {
-      throw new MinisparkError("BAD_REQUEST", "heartbeat needs worker_id, address and slots");
-    }
+    const body = await req.json();
+    checkProtocol(body);
+    const hb = checkHeartbeat(body);
     const outcome = this.registry.heartbeat(hb, this.now());
     if (outcome === "dead") throw new MinisparkError("GONE", `worker ${hb.worker_id} was declared dead; register again under a new id`);
     const w = this.registry.get(hb.worker_id)!;
@@ -184,7 +183,7 @@ export class MasterProcess {
       this.scheduler.schedule();
       void this.jobs.startPending();
     }
-    const running = Array.isArray(hb.running_attempts) ? hb.running_attempts : [];
+    const running = hb.running_attempts;
     this.scheduler.onHeartbeat(w.id, running);
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = w.draining && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
@@ -208,10 +207,11 @@ export class MasterProcess {
     const batch = (await req.json()) as TaskReportBatch;
     checkProtocol(batch);
     if (!Array.isArray(batch.reports)) throw new MinisparkError("BAD_REQUEST", "a task report batch needs reports");
+    const reports = batch.reports.map(checkTaskReport);
     if (!this.registry.isAlive(batch.worker_id)) {
       throw new MinisparkError("GONE", `worker ${batch.worker_id} is not a live worker of this master`);
     }
-    return { protocol: PROTOCOL_VERSION, accepted: batch.reports.map((r) => r.worker_id === batch.worker_id && this.taskReport(r)) };
+    return { protocol: PROTOCOL_VERSION, accepted: reports.map((r) => r.worker_id === batch.worker_id && this.taskReport(r)) };
   }
 
   private taskReport(report: TaskReport): boolean {

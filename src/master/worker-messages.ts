@@ -1,0 +1,104 @@
+// What the master accepts from workers: heartbeats and task reports, every
+// field with its type and range, so that a malformed or hostile message is
+// refused with the name of the field instead of reaching the registry, the
+// scheduler, the API or the metrics. A heartbeat's address must be host:port:
+// the master connects to it. Pure.
+import { MinisparkError } from "../common/errors.js";
+import type { Heartbeat, TaskReport } from "../common/protocol.js";
+
+const COUNTERS = [
+  "active_tasks",
+  "mem_usage_mb",
+  "last_heartbeat",
+  "cpu_percent",
+  "avg_task_ms",
+  "tasks_completed",
+  "tasks_failed",
+  "heap_used_mb",
+  "shuffle_bytes_served",
+  "memory_budget_mb",
+  "execution_memory_mb",
+  "spill_count",
+  "spill_bytes",
+] as const;
+
+const WORKER_ID = /^[\w.-]{1,128}$/;
+/** host:port, the host a name, IPv4 or bracketed IPv6 address. */
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/;
+const MAX_SLOTS = 1024;
+const MAX_LISTED_ATTEMPTS = 100_000;
+
+function bad(message: string, what = "heartbeat"): MinisparkError {
+  return new MinisparkError("BAD_REQUEST", `invalid ${what}: ${message}`);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isCount = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isNumber = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+const everyIs = (v: unknown, f: (x: unknown) => boolean): boolean => Array.isArray(v) && v.every(f);
+
+export function checkHeartbeat(body: unknown): Heartbeat {
+  if (!isObject(body)) throw bad("the body must be a JSON object");
+  const hb = body;
+  if (typeof hb.worker_id !== "string" || !WORKER_ID.test(hb.worker_id)) throw bad("worker_id must be 1 to 128 letters, digits, '.', '_' or '-'");
+  const address = typeof hb.address === "string" ? ADDRESS.exec(hb.address) : null;
+  if (!address || Number(address[2]) < 1 || Number(address[2]) > 65535) throw bad(`address must be host:port, got ${JSON.stringify(hb.address)}`);
+  if (!Number.isInteger(hb.slots) || (hb.slots as number) < 1 || (hb.slots as number) > MAX_SLOTS) throw bad(`slots must be an integer from 1 to ${MAX_SLOTS}`);
+  if (hb.status !== "IDLE" && hb.status !== "BUSY") throw bad('status must be "IDLE" or "BUSY"');
+  for (const field of COUNTERS) {
+    if (!isCount(hb[field])) throw bad(`${field} must be a number ≥ 0`);
+  }
+  const running = hb.running_attempts;
+  if (!Array.isArray(running) || running.length > MAX_LISTED_ATTEMPTS || !running.every((a) => typeof a === "string")) {
+    throw bad(`running_attempts must be a list of at most ${MAX_LISTED_ATTEMPTS} attempt ids`);
+  }
+  if (hb.draining !== undefined && typeof hb.draining !== "boolean") throw bad("draining must be true or false");
+  return hb as unknown as Heartbeat;
+}
+
+const METRICS = ["durationMs", "recordsIn", "recordsOut", "bytesRead", "shuffleBytesWritten", "shuffleBytesRead", "shuffleBytesFetchedRemote", "spillCount", "spillBytes"];
+
+/** Each kind of task result and the shape of its fields. */
+const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
+  mapStatus: (r) => everyIs(r.sizes, isCount) && isCount(r.records),
+  sample: (r) => isObject(r.sample) && Array.isArray(r.sample.keys) && isCount(r.sample.total),
+  collect: (r) => Array.isArray(r.records),
+  count: (r) => isCount(r.count),
+  saved: (r) => typeof r.file === "string" && isCount(r.records),
+  keyed: (r) => everyIs(r.entries, (e) => Array.isArray(e) && e.length === 2),
+  stats: (r) => isCount(r.count) && ["sum", "min", "max", "m2"].every((k) => r[k] === null || typeof r[k] === "number"),
+  histogram: (r) => everyIs(r.edges, isNumber) && everyIs(r.counts, isCount),
+};
+
+/** One report of a batch; `i` names it in the message. */
+export function checkTaskReport(body: unknown, i: number): TaskReport {
+  const what = `task report ${i}`;
+  if (!isObject(body)) throw bad("it must be a JSON object", what);
+  if (typeof body.worker_id !== "string" || typeof body.attemptId !== "string") throw bad("worker_id and attemptId must be strings", what);
+  if (body.metrics !== null && !(isObject(body.metrics) && METRICS.every((k) => isCount((body.metrics as Record<string, unknown>)[k])))) {
+    throw bad(`metrics must be null or hold ${METRICS.join(", ")} as numbers ≥ 0`, what);
+  }
+  switch (body.state) {
+    case "FINISHED": {
+      const r = body.result;
+      const check = isObject(r) && typeof r.type === "string" ? RESULTS[r.type] : undefined;
+      if (!check || !check(r as Record<string, unknown>)) throw bad(`result must be one of ${Object.keys(RESULTS).join(", ")} in its shape`, what);
+      break;
+    }
+    case "FETCH_FAILED": {
+      const f = body.fetchFailure;
+      if (!(isObject(f) && isCount(f.shuffleId) && isCount(f.mapId) && typeof f.workerId === "string" && typeof f.address === "string")) {
+        throw bad("fetchFailure must name shuffleId, mapId, workerId and address", what);
+      }
+      if (typeof body.error !== "string") throw bad("error must be a string", what);
+      break;
+    }
+    case "FAILED":
+    case "KILLED":
+      if (typeof body.error !== "string") throw bad("error must be a string", what);
+      break;
+    default:
+      throw bad('state must be "FINISHED", "FAILED", "FETCH_FAILED" or "KILLED"', what);
+  }
+  return body as unknown as TaskReport;
+}
