@@ -13,7 +13,6 @@ import type { Reservation } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
 
 const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 const INITIAL_SLOTS = 1 << 12;
@@ -100,9 +99,8 @@ export class TokenCounter {
    * `counted` tokens too.
    */
   private addDecodedLine(buf: Buffer, from: number, to: number, counted: number): void {
-    // As the line reader does; a '\r' is a separator that lower-casing does not look past anyway.
-    const stop = to > from && buf[to - 1] === CARRIAGE_RETURN ? to - 1 : to;
-    const words = tokenize(buf.toString("utf8", from, stop));
+    // The line reader would cut a last '\r', but it is a separator, and lower-casing a final sigma looks past none.
+    const words = tokenize(buf.toString("utf8", from, to));
     for (let k = counted; k < words.length; k++) this.addString(words[k]!);
   }
 
