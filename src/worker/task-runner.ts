@@ -1,7 +1,8 @@
 // Runs one task attempt to the end, synchronously, inside a task thread: computes
 // the stage's RDD for the task's partition and feeds it to the stage's output —
 // a shuffle write, a key sample, or the action's per-partition result — and
-// returns what the master needs to know plus the task's metrics.
+// returns what the master needs to know plus the task's metrics. A map stage
+// that is a built-in word count runs as one kernel (word-count-kernel.ts).
 import type { WorkerId } from "../common/ids.js";
 import type { TaskLaunch, TaskMetrics, TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
