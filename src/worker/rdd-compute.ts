@@ -170,7 +170,7 @@ function* unionPartition(parents: Rdd[], partition: number, ctx: ComputeContext)
   throw new Error(`union has no partition ${partition}`);
 }
 
-function splitOf(rdd: Rdd & { kind: "file" }, partition: number): InputSplit {
+export function splitOf(rdd: Rdd & { kind: "file" }, partition: number): InputSplit {
   const split = rdd.splits[partition - rdd.firstSplit];
   if (!split) throw new Error(`task was not sent the split of partition ${partition} of node "${rdd.node}"`);
   return split;
@@ -196,11 +196,16 @@ function* rangeBatches(start: number, end: number, step: number, p: number, n: n
   }
 }
 
-function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: ComputeContext): Batches {
+/** Where a split's file is, checked to stay inside the data directory; its bytes count as read. */
+export function splitFile(split: InputSplit, ctx: ComputeContext): string {
   const bad = checkRelativePath(split.path);
   if (bad) throw new Error(`input path ${bad}`);
-  const abs = join(ctx.dataDir, split.path);
   ctx.metrics.bytesRead += split.end - split.start;
+  return join(ctx.dataDir, split.path);
+}
+
+function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: ComputeContext): Batches {
+  const abs = splitFile(split, ctx);
   const lines = readLineBatches(abs, split.start, split.end);
   if (rdd.format === "text") {
     for (const batch of lines) {

@@ -1,7 +1,8 @@
 // Runs one task attempt to the end, synchronously, inside a task thread: computes
 // the stage's RDD for the task's partition and feeds it to the stage's output —
 // a shuffle write, a key sample, or the action's per-partition result — and
-// returns what the master needs to know plus the task's metrics.
+// returns what the master needs to know plus the task's metrics. A map stage
+// that is a built-in word count runs as one kernel (word-count-kernel.ts).
 import type { WorkerId } from "../common/ids.js";
 import type { TaskLaunch, TaskMetrics, TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
@@ -14,6 +15,7 @@ import { computePartition, type Batches, type ComputeContext } from "./rdd-compu
 import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
+import { countWords, wordCountSource } from "./word-count-kernel.js";
 import { mulberry32 } from "../common/random.js";
 import type { MemoryPool } from "./memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
@@ -84,7 +86,9 @@ function consume(
     case "shuffle": {
       const dep = t.outputShuffle!;
       const writer = new ShuffleWriter(dep, `shuffle write of stage ${stage.id}`, ctx.memory, ctx.spills);
-      for (const batch of batches) for (let i = 0; i < batch.length; i++) writer.add(batch[i]);
+      const words = wordCountSource(stage.rdd, dep.combine);
+      if (words) countWords(words, t.partition, ctx, writer);
+      else for (const batch of batches) for (let i = 0; i < batch.length; i++) writer.add(batch[i]);
       const path = mapOutputPath(env.shuffleRoot, t.jobId, dep.id, t.partition);
       const sizes = writer.finish(path, t.attemptId);
       out.records = writer.records;

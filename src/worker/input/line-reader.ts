@@ -1,6 +1,7 @@
 // Owns reading the text lines of one byte-range split of a file, synchronously,
 // in batches. Called inside worker threads by the text and CSV input stages
-// (and by csv callers for headers via readFirstLine).
+// (and by csv callers for headers via readFirstLine), and, as undecoded bytes,
+// by the word-count kernel.
 //
 // Ownership rule (Hadoop LineRecordReader): a line belongs to the split holding its
 // first byte, where lines start at byte 0 and right after each '\n'. So a split
@@ -16,6 +17,20 @@ export function* readLineBatches(
   end: number,
   chunkBytes = 1 << 20,
 ): Generator<string[]> {
+  for (const region of readLineRegions(absPath, start, end, chunkBytes)) yield decodeLines(region);
+}
+
+/**
+ * The split's lines as raw bytes, in regions of whole lines: each line ends
+ * with '\n' except a file's last line, which may lack one. A region is a view
+ * of a reused buffer, valid until the next one is asked for.
+ */
+export function* readLineRegions(
+  absPath: string,
+  start: number,
+  end: number,
+  chunkBytes = 1 << 20,
+): Generator<Buffer> {
   if (start >= end) return;
   const fd = fs.openSync(absPath, 'r');
   try {
@@ -27,7 +42,7 @@ export function* readLineBatches(
       const lastNewline = len > 0 ? buf.lastIndexOf(NEWLINE, len - 1) : -1;
       if (lastNewline >= 0) {
         const cut = ownedRegionEnd(buf, lastNewline, end - base);
-        yield decodeLines(buf, cut);
+        yield buf.subarray(0, cut);
         base += cut;
         len -= cut;
         buf.copy(buf, 0, cut, cut + len);
@@ -38,7 +53,7 @@ export function* readLineBatches(
       const n = fs.readSync(fd, buf, len, buf.length - len, base + len);
       if (n === 0) {
         // A last line without a trailing '\n' is still a line.
-        if (len > 0) yield [decodeLine(buf, len)];
+        if (len > 0) yield buf.subarray(0, len);
         return;
       }
       len += n;
@@ -84,18 +99,14 @@ function ownedRegionEnd(buf: Buffer, lastNewline: number, endRel: number): numbe
 }
 
 /** One decode for the whole region is far cheaper than decoding line by line. */
-function decodeLines(buf: Buffer, regionEnd: number): string[] {
-  const lines = buf.toString('utf8', 0, regionEnd - 1).split('\n');
+function decodeLines(region: Buffer): string[] {
+  const terminated = region[region.length - 1] === NEWLINE;
+  const lines = region.toString('utf8', 0, terminated ? region.length - 1 : region.length).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
   }
   return lines;
-}
-
-function decodeLine(buf: Buffer, length: number): string {
-  const line = buf.toString('utf8', 0, length);
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
 function grow(buf: Buffer): Buffer {
