@@ -13,7 +13,7 @@ import { mulberry32 } from "../src/common/random.js";
 import { withCluster } from "./cluster.js";
 import { generatedFile } from "./inputs.js";
 import { residentBytes } from "./proc-memory.js";
-import { fmtBytes, fmtMs, median, printTable, writeResults, type BenchOptions } from "./report.js";
+import { fmtBytes, median, printTable, timingHeader, timingRow, writeResults, type BenchOptions } from "./report.js";
 
 const run = promisify(execFile);
 const BASELINE = new URL("./baselines/join.js", import.meta.url).pathname;
@@ -149,19 +149,8 @@ export async function joinBench(opts: BenchOptions): Promise<void> {
   sameRanking(engine.revenue, plain.revenue);
   const records = rows + products;
   printTable(
-    ["program", "wall (median)", "runs", "records/s", "MB/s", "peak RSS", "ratio"],
-    [plain, engine].map((r) => {
-      const ms = median(r.wallMs);
-      return [
-        r.name,
-        fmtMs(ms),
-        r.wallMs.map((x) => (x / 1000).toFixed(1)).join(" "),
-        `${((records / ms) * 1000 / 1e6).toFixed(2)} M`,
-        ((bytes / 1e6 / ms) * 1000).toFixed(1),
-        r.peakRss.map(fmtBytes).join(", "),
-        r === engine ? `${(ms / median(plain.wallMs)).toFixed(2)}× (target ≤ 2×)` : "",
-      ];
-    }),
+    timingHeader("records"),
+    [plain, engine].map((r) => timingRow(r, records, bytes, r === engine ? `${(median(r.wallMs) / median(plain.wallMs)).toFixed(2)}× (target ≤ 2×)` : "")),
   );
   writeResults("join", {
     rows,

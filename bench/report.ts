@@ -40,3 +40,26 @@ export function fmtBytes(n: number): string {
 export function fmtMs(ms: number): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
+
+/** A program's runs: wall times and peak resident sizes (one per process). */
+export interface Timed {
+  name: string;
+  wallMs: number[];
+  peakRss: number[];
+}
+
+export const timingHeader = (unit: string): string[] => ["program", "wall (median)", "runs", `${unit}/s`, "MB/s", "peak RSS", "ratio"];
+
+/** One program's row under timingHeader: its median, every run, throughput in `units` and bytes, peak RSS, and `ratio`. */
+export function timingRow(r: Timed, units: number, bytes: number, ratio: string): string[] {
+  const ms = median(r.wallMs);
+  return [
+    r.name,
+    fmtMs(ms),
+    r.wallMs.map((x) => (x / 1000).toFixed(1)).join(" "),
+    `${((units / ms) * 1000 / 1e6).toFixed(2)} M`,
+    ((bytes / 1e6 / ms) * 1000).toFixed(1),
+    r.peakRss.map(fmtBytes).join(", "),
+    ratio,
+  ];
+}

@@ -15,7 +15,7 @@ import { parseSize } from "../src/common/size.js";
 import { withCluster } from "./cluster.js";
 import { generatedFile } from "./inputs.js";
 import { residentBytes } from "./proc-memory.js";
-import { fmtBytes, fmtMs, median, printTable, writeResults, type BenchOptions } from "./report.js";
+import { fmtBytes, median, printTable, timingHeader, timingRow, writeResults, type BenchOptions } from "./report.js";
 import { savedParts, summariseFiles, type LineSummary } from "./sorted-output.js";
 
 const run = promisify(execFile);
@@ -115,19 +115,8 @@ export async function sortBench(opts: BenchOptions): Promise<void> {
   console.error("sort: minispark…");
   const engine = await withCluster(opts.dataDir, ["--memory", String(workerMemory)], (cluster) => minispark(cluster, opts.dataDir, inputRel, runs, expected));
   printTable(
-    ["program", "wall (median)", "runs", "records/s", "MB/s", "peak RSS", "ratio"],
-    [plain, engine].map((r) => {
-      const ms = median(r.wallMs);
-      return [
-        r.name,
-        fmtMs(ms),
-        r.wallMs.map((x) => (x / 1000).toFixed(1)).join(" "),
-        `${((count / ms) * 1000 / 1e6).toFixed(2)} M`,
-        ((bytes / 1e6 / ms) * 1000).toFixed(1),
-        r.peakRss.map(fmtBytes).join(", "),
-        r === engine ? `${(ms / median(plain.wallMs)).toFixed(2)}× (target ≤ 2×)` : "",
-      ];
-    }),
+    timingHeader("records"),
+    [plain, engine].map((r) => timingRow(r, count, bytes, r === engine ? `${(median(r.wallMs) / median(plain.wallMs)).toFixed(2)}× (target ≤ 2×)` : "")),
   );
   writeResults("sort", {
     inputBytes: bytes,

@@ -13,7 +13,7 @@ import type { LocalCluster } from "../src/client/local-cluster.js";
 import { parseSize } from "../src/common/size.js";
 import { withCluster } from "./cluster.js";
 import { residentBytes } from "./proc-memory.js";
-import { fmtBytes, fmtMs, median, printTable, writeResults, type BenchOptions } from "./report.js";
+import { fmtBytes, median, printTable, timingHeader, timingRow, writeResults, type BenchOptions } from "./report.js";
 
 const run = promisify(execFile);
 const BASELINE = new URL("./baselines/wordcount.js", import.meta.url).pathname;
@@ -111,19 +111,10 @@ export async function wordcountBench(opts: BenchOptions): Promise<void> {
   const words = [...single.counts.values()].reduce((a, b) => a + b, 0);
   const rows: [Result, Result | null][] = [[single, null], [threads, null], [bytes, null], [tokenized, null], [user, threads], [builtins, bytes]];
   printTable(
-    ["program", "wall (median)", "runs", "words/s", "MB/s", "peak RSS", "ratio"],
-    rows.map(([r, against]) => {
-      const ms = median(r.wallMs);
-      return [
-        r.name,
-        fmtMs(ms),
-        r.wallMs.map((x) => (x / 1000).toFixed(1)).join(" "),
-        `${((words / ms) * 1000 / 1e6).toFixed(2)} M`,
-        ((input.bytes / 1e6 / ms) * 1000).toFixed(1),
-        r.peakRss.map(fmtBytes).join(", "),
-        against ? `${(ms / median(against.wallMs)).toFixed(2)}× ${against === threads ? "2-thread strings" : "2-thread bytes"}` : "",
-      ];
-    }),
+    timingHeader("words"),
+    rows.map(([r, against]) =>
+      timingRow(r, words, input.bytes, against ? `${(median(r.wallMs) / median(against.wallMs)).toFixed(2)}× ${against === threads ? "2-thread strings" : "2-thread bytes"}` : ""),
+    ),
   );
   writeResults("wordcount", {
     inputBytes: input.bytes,

@@ -93,6 +93,9 @@ function decodeSegment(s: string): string {
   }
 }
 
+/** Open connections a listener accepts at once; beyond it new ones are closed. */
+const MAX_CONNECTIONS = 1024;
+
 export interface ServerOptions {
   token: string | null;
   log: Logger;
@@ -104,6 +107,8 @@ export function createHttpServer(router: Router, opts: ServerOptions): http.Serv
   const tokenDigest = opts.token ? digest(opts.token) : null;
   const onRequest = (raw: IncomingMessage, res: ServerResponse) => void handle(router, raw, res, tokenDigest, opts.log);
   const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+  // A client that opens connections without end cannot exhaust the process's descriptors.
+  server.maxConnections = MAX_CONNECTIONS;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;

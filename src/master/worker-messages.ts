@@ -6,10 +6,10 @@
 import { MinisparkError } from "../common/errors.js";
 import type { Heartbeat, TaskReport } from "../common/protocol.js";
 
-const COUNTERS = [
-  "active_tasks",
-  "mem_usage_mb",
-  "last_heartbeat",
+/** The fields DESIGN.md requires of every heartbeat, besides worker_id, address and status. */
+const REQUIRED = ["active_tasks", "mem_usage_mb", "last_heartbeat"] as const;
+/** Metrics a heartbeat may carry; a missing one counts as 0. */
+const METRIC_FIELDS = [
   "cpu_percent",
   "avg_task_ms",
   "tasks_completed",
@@ -45,18 +45,24 @@ export function checkHeartbeat(body: unknown): Heartbeat {
   if (!address || Number(address[2]) < 1 || Number(address[2]) > 65535) throw bad(`address must be host:port, got ${JSON.stringify(hb.address)}`);
   if (!Number.isInteger(hb.slots) || (hb.slots as number) < 1 || (hb.slots as number) > MAX_SLOTS) throw bad(`slots must be an integer from 1 to ${MAX_SLOTS}`);
   if (hb.status !== "IDLE" && hb.status !== "BUSY") throw bad('status must be "IDLE" or "BUSY"');
-  for (const field of COUNTERS) {
+  for (const field of REQUIRED) {
     if (!isCount(hb[field])) throw bad(`${field} must be a number ≥ 0`);
   }
-  const running = hb.running_attempts;
+  const metrics: Record<string, number> = {};
+  for (const field of METRIC_FIELDS) {
+    const v = hb[field] ?? 0;
+    if (!isCount(v)) throw bad(`${field} must be a number ≥ 0`);
+    metrics[field] = v as number;
+  }
+  const running = hb.running_attempts ?? [];
   if (!Array.isArray(running) || running.length > MAX_LISTED_ATTEMPTS || !running.every((a) => typeof a === "string")) {
     throw bad(`running_attempts must be a list of at most ${MAX_LISTED_ATTEMPTS} attempt ids`);
   }
   if (hb.draining !== undefined && typeof hb.draining !== "boolean") throw bad("draining must be true or false");
-  return hb as unknown as Heartbeat;
+  return { ...hb, ...metrics, running_attempts: running } as unknown as Heartbeat;
 }
 
-const METRICS = ["durationMs", "recordsIn", "recordsOut", "bytesRead", "shuffleBytesWritten", "shuffleBytesRead", "shuffleBytesFetchedRemote", "spillCount", "spillBytes"];
+const TASK_METRICS = ["durationMs", "recordsIn", "recordsOut", "bytesRead", "shuffleBytesWritten", "shuffleBytesRead", "shuffleBytesFetchedRemote", "spillCount", "spillBytes"];
 
 /** Each kind of task result and the shape of its fields. */
 const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
@@ -75,8 +81,8 @@ export function checkTaskReport(body: unknown, i: number): TaskReport {
   const what = `task report ${i}`;
   if (!isObject(body)) throw bad("it must be a JSON object", what);
   if (typeof body.worker_id !== "string" || typeof body.attemptId !== "string") throw bad("worker_id and attemptId must be strings", what);
-  if (body.metrics !== null && !(isObject(body.metrics) && METRICS.every((k) => isCount((body.metrics as Record<string, unknown>)[k])))) {
-    throw bad(`metrics must be null or hold ${METRICS.join(", ")} as numbers ≥ 0`, what);
+  if (body.metrics !== null && !(isObject(body.metrics) && TASK_METRICS.every((k) => isCount((body.metrics as Record<string, unknown>)[k])))) {
+    throw bad(`metrics must be null or hold ${TASK_METRICS.join(", ")} as numbers ≥ 0`, what);
   }
   switch (body.state) {
     case "FINISHED": {

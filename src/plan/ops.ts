@@ -164,12 +164,16 @@ const LEGACY_OP_NAMES: Record<string, string> = {
   saveAsTextFile: "save",
 };
 
+/** The definition of an op or action by its canonical name; own entries only, so "__proto__" is no op. */
+export function opDef(op: string): OpDef | undefined {
+  return Object.hasOwn(OPS, op) ? OPS[op] : undefined;
+}
+
 export function canonicalOpName(op: string): string {
-  if (op in OPS) return op;
-  const legacy = LEGACY_OP_NAMES[op];
-  if (legacy) return legacy;
+  if (Object.hasOwn(OPS, op)) return op;
+  if (Object.hasOwn(LEGACY_OP_NAMES, op)) return LEGACY_OP_NAMES[op]!;
   const camel = snakeToCamel(op);
-  return camel in OPS ? camel : op;
+  return Object.hasOwn(OPS, camel) ? camel : op;
 }
 
 export function snakeToCamel(s: string): string {

@@ -8,7 +8,7 @@ import { checkFunctionSource } from "./function-source.js";
 import { topoSort } from "./dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "./job-spec.js";
 import type { Json } from "./keys.js";
-import { OPS, canonicalOpName, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
+import { canonicalOpName, opDef, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
 
 export const DEFAULT_MAX_TASK_RETRIES = 3;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
@@ -113,7 +113,7 @@ function parseNode(raw: unknown, index: number, edges: [string, string][], probl
     return null;
   }
   const op = canonicalOpName(rn.op);
-  const def = OPS[op];
+  const def = opDef(op);
   if (!def || def.kind === "action") {
     problems.push(`node "${id}": unknown op "${rn.op}"`);
     return null;
@@ -162,7 +162,7 @@ function checkArity(def: OpDef, inputs: string[], where: string, problems: strin
 function legacyParamName(name: string, op: string): string {
   if (name === "partitions") {
     if (op === "parallelize" || op === "range") return "numSlices";
-    return OPS[op]?.kind === "source" ? "minPartitions" : "numPartitions";
+    return opDef(op)?.kind === "source" ? "minPartitions" : "numPartitions";
   }
   if (op === "csv" && name === "sep") return "delimiter";
   return snakeToCamel(name);
@@ -173,7 +173,8 @@ function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where:
   for (const [rawName, value] of Object.entries(rn)) {
     if (RESERVED.has(rawName)) continue;
     const name = legacyParamName(rawName, op);
-    const type = def.required[name] ?? def.optional[name];
+    // Own entries only: "__proto__" or "constructor" is no parameter of any op.
+    const type = Object.hasOwn(def.required, name) ? def.required[name] : Object.hasOwn(def.optional, name) ? def.optional[name] : undefined;
     if (type === undefined) {
       problems.push(`${where}: unknown parameter "${rawName}"`);
       continue;
@@ -276,7 +277,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCo
     return null;
   }
   const op = canonicalOpName(ra.op);
-  const def = OPS[op];
+  const def = opDef(op);
   if (!def || def.kind !== "action") {
     problems.push(`action: unknown action "${ra.op}"`);
     return null;
