@@ -1,7 +1,9 @@
-// Limits that keep one job from swamping the master: collected results past
-// --max-result-size fail the job with advice to save, and specs with too many
-// nodes or partitions are refused at submit.
+// Limits that keep one job or one client from swamping the master: collected
+// results past --max-result-size fail the job with advice to save, specs with
+// too many nodes or partitions are refused at submit, request bodies have a
+// size limit, and clients that stall half-way hold nothing up.
 import assert from "node:assert/strict";
+import net from "node:net";
 import { after, before, it } from "node:test";
 import { JobFailedError } from "../src/client/rest-client.js";
 import { MAX_NODES, MAX_PARTITIONS } from "../src/plan/validate.js";
@@ -31,4 +33,31 @@ it("refuses specs with too many nodes or partitions", async () => {
   const wide = await t.http("/api/v1/jobs", { body: { nodes: [{ id: "n", op: "range", start: 1, numSlices: MAX_PARTITIONS + 1 }], action: { op: "count", input: "n" } } });
   assert.equal(wide.status, 400);
   assert.match(wide.body.error.message, /node "n" \(range\): parameter "numSlices" must be at most 100000/);
+});
+
+it("refuses bodies over an endpoint's limit with 413 and no harm done", async () => {
+  const huge = JSON.stringify({ worker_id: "w", padding: "x".repeat(2 * 1024 * 1024) });
+  const res = await t.http("/heartbeat", { body: huge });
+  assert.equal(res.status, 413);
+  assert.equal((await t.http("/api/v1/workers")).status, 200);
+});
+
+it("clients that open connections and stall mid-request hold up no one", async () => {
+  const { port } = new URL(t.cluster.masterUrl);
+  const stalled: net.Socket[] = [];
+  for (let i = 0; i < 200; i++) {
+    const s = net.connect(Number(port), "127.0.0.1");
+    s.on("error", () => {});
+    // Half a request line, or headers promising a body that never comes.
+    s.write(i % 2 ? "GET /api/v1/jo" : `POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.cluster.token}\r\nContent-Length: 100000\r\n\r\n{"nodes":`);
+    stalled.push(s);
+  }
+  try {
+    const started = Date.now();
+    assert.equal((await t.http("/api/v1/workers")).status, 200);
+    assert.equal(await t.run({ nodes: [{ id: "n", op: "range", start: 0, end: 1000, numSlices: 4 }], action: { op: "count", input: "n" } }), 1000);
+    assert.ok(Date.now() - started < 10_000, "answered while 200 clients stall");
+  } finally {
+    for (const s of stalled) s.destroy();
+  }
 });

@@ -139,7 +139,7 @@ async function handle(router: Router, raw: IncomingMessage, res: ServerResponse,
       query: url.searchParams,
       raw,
       res,
-      json: () => (body ??= readJson(raw, m.route.maxBodyBytes)),
+      json: () => (body ??= readJson(raw, res, m.route.maxBodyBytes)),
     };
     const out = await m.route.handler(req);
     if (out === HANDLED) return;
@@ -183,21 +183,38 @@ function authorized(raw: IncomingMessage, tokenDigest: Buffer): boolean {
   return m !== null && timingSafeEqual(digest(m[1]!.trim()), tokenDigest);
 }
 
-async function readJson(raw: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new MinisparkError("PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") throw new MinisparkError("BAD_REQUEST", "the request needs a JSON body");
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new MinisparkError("BAD_REQUEST", `the body is not valid JSON: ${errorMessage(e)}`);
-  }
+/**
+ * Reads a JSON body of at most `limit` bytes. Past the limit the rest is read
+ * and dropped rather than left unread, so that the 413 reaches a client still
+ * sending (an unread body would make the close look like a reset), and the
+ * connection closes after it.
+ */
+function readJson(raw: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    raw.on("data", (chunk: Buffer) => {
+      const wasWithin = size <= limit;
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (wasWithin) {
+        chunks.length = 0;
+        res.setHeader("connection", "close");
+        reject(new MinisparkError("PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`));
+      }
+    });
+    raw.on("error", reject);
+    raw.on("end", () => {
+      if (size > limit) return;
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text.trim() === "") return reject(new MinisparkError("BAD_REQUEST", "the request needs a JSON body"));
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new MinisparkError("BAD_REQUEST", `the body is not valid JSON: ${errorMessage(e)}`));
+      }
+    });
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -14,7 +14,8 @@ import fsSync from "node:fs";
 
 const ENTRY_HEADER = 12;
 const log = logger("shuffle");
-const SAFE_ID = /^[A-Za-z0-9._-]+$/;
+/** A job id as a directory name: no separators, and not "." or "..". */
+const SAFE_ID = /^(?!\.+$)[A-Za-z0-9._-]+$/;
 
 function intParam(s: string | undefined, what: string): number {
   if (s === undefined || !/^\d{1,9}$/.test(s)) throw new MinisparkError("BAD_REQUEST", `${what} must be a non-negative integer`);
