@@ -30,7 +30,7 @@ const SPECS: Json[] = [
     nodes: [
       { id: "a", op: "parallelize", data: [[1, "x"], [2, "y"]] },
       { id: "b", op: "parallelize", data: [[1, true]] },
-      { id: "j", op: "join", input: "a", other: "b" },
+      { id: "j", op: "join", inputs: ["a", "b"] },
       { id: "s", op: "sortBy", input: "j", fn: "p => p[0]", ascending: false },
     ],
     action: { op: "take", input: "s", n: 1 },

@@ -461,16 +461,36 @@ describe('Scheduler: queueing ahead on workers', () => {
   const finishIn = (h: Harness, l: Launch, ms: number) =>
     h.report(l, { state: 'FINISHED', result: { type: 'collect', records: [l.task.partition] }, metrics: ranFor(ms) });
 
-  it('sends one task per slot until the stage has a measured task, then queues QUEUE_AHEAD_MS of work per slot', () => {
+  it("sends one task per slot until two of the stage's tasks are measured, then queues QUEUE_AHEAD_MS of work per slot", () => {
     const h = new Harness([['w1', 1], ['w2', 2]]);
     h.submit(oneStage(400));
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.2@w2']);
+    finishIn(h, h.launch(0, 0), 5);
+    assert.deepEqual(h.take(), ['0.3@w1'], 'one measured task is not enough to queue on');
     const perSlot = 1 + Math.floor(QUEUE_AHEAD_MS / 5);
     assert.ok(perSlot > 1 && perSlot <= 1 + QUEUED_TASKS_PER_SLOT);
-    finishIn(h, h.launch(0, 0), 5);
+    finishIn(h, h.launch(0, 1), 5);
     assert.deepEqual(Object.fromEntries(h.inFlight()), { w1: perSlot, w2: 2 * perSlot });
     // Later tasks were queued behind earlier ones, in partition order.
-    assert.deepEqual(h.take().slice(0, 3), ['0.3@w1', '0.4@w2', '0.5@w1']);
+    assert.deepEqual(h.take().slice(0, 3), ['0.4@w2', '0.5@w1', '0.6@w2']);
+  });
+
+  it("counts a queued task's timeout from when it gets its slot, not from its launch", () => {
+    const h = new Harness([['w1', 1]]);
+    h.submit(oneStage(100, { taskTimeoutMs: 1000 }));
+    finishIn(h, h.launch(0, 0), 1);
+    finishIn(h, h.launch(0, 1), 1);
+    const queued = h.running().map((l) => l.task.partition);
+    assert.ok(queued.length > 2, 'tasks were queued');
+    h.clock += 900;
+    finishIn(h, h.launch(0, queued[0]!), 1); // the next in line gets the slot now
+    h.clock += 900;
+    h.scheduler.checkTimeouts();
+    assert.deepEqual(h.kills, [], 'the task that waited 900 ms in the queue has run only 900 ms');
+    h.clock += 200;
+    h.scheduler.checkTimeouts();
+    assert.equal(h.kills.length, 1, 'after 1,100 ms on its slot it is stopped');
+    assert.match(h.kills[0]!, new RegExp(`^${h.launch(0, queued[1]!).task.attemptId}@w1$`));
   });
 
   it('stops queueing when the stage turns out to have long tasks', () => {
@@ -478,10 +498,11 @@ describe('Scheduler: queueing ahead on workers', () => {
     h.submit(oneStage(50));
     assert.deepEqual(h.take(), ['0.0@w1']);
     finishIn(h, h.launch(0, 0), 1);
+    finishIn(h, h.launch(0, 1), 1);
     const queued = h.take();
-    assert.equal(queued.length, 1 + Math.min(QUEUED_TASKS_PER_SLOT, QUEUE_AHEAD_MS));
+    assert.equal(queued.length, 2 + Math.min(QUEUED_TASKS_PER_SLOT, QUEUE_AHEAD_MS));
     // A long task brings the mean above QUEUE_AHEAD_MS: the slot gets one task at a time again.
-    finishIn(h, h.launch(0, 1), 100 * QUEUE_AHEAD_MS);
+    finishIn(h, h.launch(0, 2), 100 * QUEUE_AHEAD_MS);
     for (const l of h.running()) finishIn(h, l, 0);
     assert.equal(h.inFlight().get('w1'), 1);
   });
@@ -490,6 +511,7 @@ describe('Scheduler: queueing ahead on workers', () => {
     const h = new Harness([['w1', 2]]);
     h.submit(oneStage(1000));
     finishIn(h, h.launch(0, 0), 0);
+    finishIn(h, h.launch(0, 1), 0);
     assert.equal(h.inFlight().get('w1'), 2 * (1 + QUEUED_TASKS_PER_SLOT));
   });
 });

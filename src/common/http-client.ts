@@ -34,9 +34,12 @@ export function authHeaders(token: string | null | undefined): Record<string, st
  * cost more than the message. Idle ones close well before a server's 65 s.
  */
 const IDLE_MS = 30_000;
+/** Connections to one peer at most: far above a worker's slots, far below a listener's cap. */
+const MAX_SOCKETS_PER_PEER = 64;
+const agentOptions = { keepAlive: true, timeout: IDLE_MS, maxSockets: MAX_SOCKETS_PER_PEER };
 const agents = {
-  "http:": new http.Agent({ keepAlive: true, timeout: IDLE_MS }),
-  "https:": new https.Agent({ keepAlive: true, timeout: IDLE_MS }),
+  "http:": new http.Agent(agentOptions),
+  "https:": new https.Agent(agentOptions),
 };
 let peerScheme: "http" | "https" = "http";
 
@@ -48,7 +51,7 @@ let peerScheme: "http" | "https" = "http";
  */
 export function configureTls(opts: { ca: Buffer | null; peers: boolean }): void {
   agents["https:"].destroy();
-  agents["https:"] = new https.Agent({ keepAlive: true, timeout: IDLE_MS, ...(opts.ca ? { ca: opts.ca } : {}) });
+  agents["https:"] = new https.Agent({ ...agentOptions, ...(opts.ca ? { ca: opts.ca } : {}) });
   peerScheme = opts.peers ? "https" : "http";
 }
 
@@ -107,9 +110,13 @@ export async function requestJson<T>(url: string, opts: RequestOptions = {}): Pr
 
 /**
  * One exchange. A kept-open connection the server closed just as we reused it
- * fails before the server saw the request, so that case is tried once more on
- * a fresh connection, as Node's documentation advises.
+ * usually fails before the server saw the request, so that case is tried once
+ * more on a fresh connection, as Node's documentation advises, but only for
+ * methods that may safely run twice: a POST's caller decides (launches go back
+ * in line, reports are retried and deduplicated by attempt id).
  */
+const IDEMPOTENT = new Set(["GET", "HEAD", "DELETE"]);
+
 function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, retried = false): Promise<RawReply> {
   const protocol = url.protocol === "https:" ? "https:" : "http:";
   return new Promise((resolve, reject) => {
@@ -125,7 +132,7 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     function fail(e: Error): void {
       clearTimeout(timer);
-      if (!retried && req.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET") {
+      if (!retried && IDEMPOTENT.has(method) && req.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET") {
         resolve(send(url, method, headers, payload, timeoutMs, true));
       } else reject(e);
     }

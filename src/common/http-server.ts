@@ -93,8 +93,12 @@ function decodeSegment(s: string): string {
   }
 }
 
-/** Open connections a listener accepts at once; beyond it new ones are closed. */
-const MAX_CONNECTIONS = 1024;
+/**
+ * Open connections a listener accepts at once; beyond it new ones are closed.
+ * Peers keep at most 64 each (the clients' agents), so this leaves room for
+ * a hundred-odd workers and their clients while bounding descriptors.
+ */
+const MAX_CONNECTIONS = 8192;
 
 export interface ServerOptions {
   token: string | null;

@@ -28,6 +28,8 @@ export interface Attempt {
   metrics: TaskMetrics | null;
   /** Consecutive heartbeats of its worker that did not list it. */
   missedHeartbeats?: number;
+  /** When it got a slot on its worker (null while queued there): task timeouts count from here. */
+  runningSince?: number | null;
 }
 
 export interface TaskRun {

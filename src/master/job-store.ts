@@ -5,7 +5,9 @@
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import { dirname } from "node:path";
+import { errorMessage } from "../common/errors.js";
 import type { JobId, WorkerId } from "../common/ids.js";
+import { logger } from "../common/log.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { Attempt, JobStatus } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
@@ -114,6 +116,7 @@ CREATE TABLE IF NOT EXISTS workers (
 `;
 
 const FLUSH_MS = 50;
+const log = logger("store");
 
 export class JobStore {
   private readonly db: Database.Database;
@@ -177,12 +180,19 @@ export class JobStore {
     this.deferred.push(write);
   }
 
+  /**
+   * Writes the deferred rows in one transaction. If it fails (e.g. a full
+   * disk) they stay, to be written with the next ones, and the master goes on:
+   * these rows matter only after a restart.
+   */
   private flush(): void {
     if (this.deferred.length === 0 || !this.db.open) return;
     try {
       this.writeDeferred();
-    } finally {
       this.deferred.length = 0;
+    } catch (e) {
+      log.error("could not write attempts and map outputs to the job database; will retry", { rows: this.deferred.length, error: errorMessage(e) });
+      setTimeout(() => this.flush(), FLUSH_MS * 20).unref();
     }
   }
 

@@ -6,7 +6,7 @@
 import type { Server } from "node:http";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
-import { asJobId, newIncarnation, type AttemptId } from "../common/ids.js";
+import { asJobId, newIncarnation, type AttemptId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import { PROTOCOL_VERSION, type Deregister, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
@@ -199,7 +199,7 @@ export class MasterProcess {
     logger("registry").info("worker left", { worker_id: w.id, address: w.address, attempts_handed_back: this.scheduler.attemptsOn(w.id) });
     this.store.saveWorker(w);
     this.store.event(this.now(), null, "worker left", { worker: w.id, address: w.address });
-    this.scheduler.onWorkerLost(w.id, `worker ${w.id} left the cluster`);
+    this.scheduler.onWorkerLost(w.id, true);
     return { ok: true };
   }
 
@@ -207,14 +207,29 @@ export class MasterProcess {
     const batch = (await req.json()) as TaskReportBatch;
     checkProtocol(batch);
     if (!Array.isArray(batch.reports)) throw new MinisparkError("BAD_REQUEST", "a task report batch needs reports");
-    const reports = batch.reports.map(checkTaskReport);
+
     if (!this.registry.isAlive(batch.worker_id)) {
       throw new MinisparkError("GONE", `worker ${batch.worker_id} is not a live worker of this master`);
     }
-    return { protocol: PROTOCOL_VERSION, accepted: reports.map((r) => r.worker_id === batch.worker_id && this.taskReport(r)) };
+    return { protocol: PROTOCOL_VERSION, accepted: batch.reports.map((r: unknown, i: number) => this.taskReport(r, i, batch.worker_id)) };
   }
 
-  private taskReport(report: TaskReport): boolean {
+  /**
+   * One report of a batch, checked on its own: a malformed one must not cost
+   * the others. If it names an attempt, that attempt fails with the reason,
+   * rather than waiting to be declared lost.
+   */
+  private taskReport(body: unknown, i: number, workerId: WorkerId): boolean {
+    let report: TaskReport;
+    try {
+      report = checkTaskReport(body, i);
+    } catch (e) {
+      const attemptId = (body as { attemptId?: unknown } | null)?.attemptId;
+      logger("scheduler").warn("invalid task report", { worker_id: workerId, attemptId, error: errorMessage(e) });
+      if (typeof attemptId !== "string") return false;
+      report = { protocol: PROTOCOL_VERSION, worker_id: workerId, attemptId: attemptId as AttemptId, metrics: null, state: "FAILED", error: errorMessage(e) };
+    }
+    if (report.worker_id !== workerId) return false;
     if (report.state === "FINISHED" && (report.result.type === "collect" || report.result.type === "keyed")) {
       if (!this.withinResultLimit(report)) return false;
     }

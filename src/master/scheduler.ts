@@ -40,7 +40,7 @@ export const MAX_STAGE_FETCH_FAILURES = 8;
  * How much work (by its tasks' mean run time) a stage queues on a worker per
  * slot beyond the task running there. Enough to hide the master's round trip
  * behind short tasks; small, so that queued tasks cannot make a stage's tail
- * uneven or eat into their task timeout (which counts from the launch).
+ * uneven. (A queued task's timeout starts when it gets its slot.)
  */
 export const QUEUE_AHEAD_MS = 25;
 
@@ -204,19 +204,25 @@ export class Scheduler {
     if (lost.length > 0) this.schedule();
   }
 
-  private lose({ job, stage, task, attempt }: AttemptRef, why: string): void {
+  /** `suspect`: whether the loss counts toward MAX_LOST_ATTEMPTS (not when a worker handed its tasks back on purpose). */
+  private lose({ job, stage, task, attempt }: AttemptRef, why: string, suspect = true): void {
     this.close(attempt, "LOST", why);
     if (job.status === "RUNNING") {
-      task.lost++;
+      if (suspect) task.lost++;
       if (task.lost > MAX_LOST_ATTEMPTS) this.failed(job, stage, task, `lost ${task.lost} times; last: ${why}`);
       else this.requeue(stage, task);
     }
     this.listener.attemptEnded?.(job, stage, task, attempt);
   }
 
-  /** The worker is gone (lease ran out, or it left): its attempts run again elsewhere and its map output is re-made. */
-  onWorkerLost(workerId: WorkerId, why = `worker ${workerId} was lost`): void {
-    for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, why);
+  /**
+   * The worker is gone: its attempts run again elsewhere and its map output is
+   * re-made. `left`: it deregistered, handing back what it ran, which says
+   * nothing against those tasks.
+   */
+  onWorkerLost(workerId: WorkerId, left = false): void {
+    const why = left ? `worker ${workerId} left the cluster` : `worker ${workerId} was lost`;
+    for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, why, !left);
     this.busySlots.delete(workerId);
     this.runningOn.delete(workerId);
     const lost = this.tracker.removeWorker(workerId);
@@ -273,7 +279,8 @@ export class Scheduler {
     for (const refs of this.runningOn.values()) {
       for (const ref of refs) {
         const limit = ref.job.taskTimeoutMs;
-        if (limit > 0 && now - ref.attempt.startedAt > limit) late.push(ref);
+        const since = ref.attempt.runningSince;
+        if (limit > 0 && since != null && now - since > limit) late.push(ref);
       }
     }
     for (const { job, stage, task, attempt } of late) {
@@ -308,6 +315,7 @@ export class Scheduler {
     let set = this.runningOn.get(worker.id);
     if (!set) this.runningOn.set(worker.id, (set = new Set()));
     set.add(ref);
+    attempt.runningSince = set.size <= worker.slots ? attempt.startedAt : null;
     const output = stage.stage.output;
     const outputShuffle = output.type === "shuffle" ? job.plan.shuffles[output.shuffle]! : null;
     this.listener.attemptStarted?.(job, stage, task, attempt);
@@ -334,12 +342,25 @@ export class Scheduler {
 
   private close(attempt: Attempt, state: Attempt["state"], error: string | null): void {
     const ref = this.attempts.get(attempt.id);
-    if (ref) this.runningOn.get(attempt.workerId)?.delete(ref);
+    const onWorker = this.runningOn.get(attempt.workerId);
+    if (ref && onWorker?.delete(ref)) this.startQueued(attempt.workerId, onWorker);
     attempt.state = state;
     attempt.error = error;
     attempt.finishedAt = this.now();
     const busy = this.busySlots.get(attempt.workerId) ?? 0;
     if (busy > 0) this.busySlots.set(attempt.workerId, busy - 1);
+  }
+
+  /**
+   * A worker runs its queue in launch order, so when one of its attempts ends
+   * the oldest queued one gets the slot: from then on its timeout runs.
+   */
+  private startQueued(workerId: WorkerId, onWorker: Set<AttemptRef>): void {
+    let slots = this.registry.get(workerId)?.slots ?? 0;
+    for (const { attempt } of onWorker) {
+      if (slots-- <= 0) return;
+      attempt.runningSince ??= this.now();
+    }
   }
 
   private requeue(stage: StageRun, task: TaskRun): void {
@@ -470,6 +491,7 @@ export class Scheduler {
           this.close(a, "KILLED", `job ${status.toLowerCase()}`);
           const w = this.registry.get(a.workerId);
           if (w?.state === "ALIVE") this.backend.kill(w, a.id);
+          this.listener.attemptEnded?.(job, stage, task, a);
         }
       }
     }
@@ -482,9 +504,9 @@ function mapCount(job: JobRun, s: number): number {
   return job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
 }
 
-/** Tasks per slot to queue on workers for this stage: none until one of its tasks has finished. */
+/** Tasks per slot to queue on workers for this stage: none until a few of its tasks have finished. */
 function queueAhead(stage: StageRun): number {
-  if (stage.timedTasks === 0) return 0;
+  if (stage.timedTasks < 2) return 0;
   const meanMs = stage.taskMsTotal / stage.timedTasks;
   return Math.min(QUEUED_TASKS_PER_SLOT, Math.floor(QUEUE_AHEAD_MS / Math.max(meanMs, 0.1)));
 }

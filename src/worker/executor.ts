@@ -54,6 +54,8 @@ interface Slot {
   signal: Int32Array;
   index: number;
   running: { attemptId: AttemptId; jobId: string; resolve: (r: ThreadReply) => void; killReason: string | null } | null;
+  /** Being terminated (killed or crashed): it takes no task; its replacement will. */
+  dying: boolean;
 }
 
 const THREAD_URL = new URL("./task-thread.js", import.meta.url);
@@ -84,7 +86,7 @@ export class Executor {
   /** Runs the task on an idle thread, or queues it behind the running ones; null when the queue is full too. */
   run(task: TaskLaunch, workerId: WorkerId): Promise<ThreadReply> | null {
     if (this.closed) return null;
-    const slot = this.slots.find((s) => !s.running);
+    const slot = this.slots.find((s) => !s.running && !s.dying);
     if (!slot && this.queue.length >= this.slots.length * QUEUED_TASKS_PER_SLOT) return null;
     return new Promise((resolve) => {
       if (slot) this.start(slot, { task, workerId, resolve });
@@ -97,8 +99,14 @@ export class Executor {
     slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
   }
 
+  /** Whether the attempt runs or waits here (a launch that arrives twice is taken once). */
+  holds(attemptId: AttemptId): boolean {
+    return this.slots.some((s) => s.running?.attemptId === attemptId) || this.queue.some((q) => q.task.attemptId === attemptId);
+  }
+
   /** A slot came free: its thread takes the oldest queued task. */
   private startNext(slot: Slot): void {
+    if (slot.dying) return;
     const next = this.queue.shift();
     if (next) this.start(slot, next);
   }
@@ -114,6 +122,7 @@ export class Executor {
     if (i < 0) return false;
     const slot = this.slots[i]!;
     slot.running!.killReason = reason;
+    slot.dying = true;
     void slot.thread.terminate();
     return true;
   }
@@ -145,13 +154,14 @@ export class Executor {
       env,
       resourceLimits: this.heap,
     });
-    const slot: Slot = { thread, port: port1, signal: new Int32Array(signalBuffer), index, running: null };
+    const slot: Slot = { thread, port: port1, signal: new Int32Array(signalBuffer), index, running: null, dying: false };
     thread.on("message", (reply: ThreadReply) => this.finish(slot, reply));
     thread.on("error", (e) => {
       this.opts.log.warn("task thread crashed", { attemptId: slot.running?.attemptId, error: e.message });
       this.releaseTask(slot);
       // The thread is dying: the next queued task waits for its replacement (see replace).
-      this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` }, false);
+      slot.dying = true;
+      this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` });
     });
     thread.on("exit", () => this.replace(slot));
     port1.on("message", (req: RemoteFetchRequest) => void this.answerFetch(slot, req));
@@ -165,12 +175,12 @@ export class Executor {
     Atomics.notify(slot.signal, 0);
   }
 
-  private finish(slot: Slot, reply: ThreadReply, takeNext = true): void {
+  private finish(slot: Slot, reply: ThreadReply): void {
     const running = slot.running;
     if (!running) return;
     slot.running = null;
     running.resolve(reply);
-    if (takeNext) this.startNext(slot);
+    this.startNext(slot);
   }
 
   /** What a task's thread can no longer give back itself: its memory grant and spill files. */

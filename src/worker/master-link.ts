@@ -51,6 +51,7 @@ export class MasterLink {
   private readonly outbox: TaskReport[] = [];
   private sending = false;
   private draining = false;
+  private beating = false;
   private onRelease: (() => void) | null = null;
 
   constructor(private readonly stats: WorkerStats, private readonly opts: MasterLinkOptions) {}
@@ -78,13 +79,22 @@ export class MasterLink {
   drain(): Promise<void> {
     this.draining = true;
     const released = new Promise<void>((resolve) => (this.onRelease = resolve));
-    if (this.timer) clearTimeout(this.timer);
-    void this.beat();
+    // A beat on its way reschedules at the draining pace itself; starting another would run two loops.
+    if (!this.beating) {
+      if (this.timer) clearTimeout(this.timer);
+      void this.beat();
+    }
     return released;
   }
 
-  /** Leaves the cluster: the master hands on whatever this worker still held. */
-  async deregister(): Promise<void> {
+  /**
+   * Leaves the cluster: the reports still waiting go first (within
+   * `reportsWithinMs`), so finished work is not redone; then the master hands
+   * on whatever this worker still held.
+   */
+  async deregister(reportsWithinMs: number): Promise<void> {
+    const deadline = Date.now() + reportsWithinMs;
+    while ((this.sending || this.outbox.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const body: Deregister = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id() };
     try {
       await requestJson(`${this.opts.masterUrl}/deregister`, { body, token: this.opts.token, timeoutMs: 5000 });
@@ -96,6 +106,7 @@ export class MasterLink {
   /** Sends a heartbeat now (also used to register right after start). */
   async beat(): Promise<void> {
     if (this.stopped) return;
+    this.beating = true;
     try {
       const reply = await requestJson<HeartbeatReply>(`${this.opts.masterUrl}/heartbeat`, {
         body: this.heartbeat(),
@@ -108,10 +119,12 @@ export class MasterLink {
       // Reports still on their way may end attempts the master counts here: release only when none are.
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {
+      if (this.stopped) return void (this.beating = false);
       if (e instanceof MinisparkError && e.code === "GONE") {
         this.opts.log.warn("master declared this worker dead; rejoining under a new id", { worker_id: this.stats.id() });
         this.opts.onForgotten();
         this.connected = false;
+        this.beating = false;
         setImmediate(() => void this.beat());
         return;
       }
@@ -122,6 +135,7 @@ export class MasterLink {
         this.connected = false;
       }
     }
+    this.beating = false;
     this.schedule();
   }
 
@@ -188,7 +202,7 @@ export class MasterLink {
           reports = [{ protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `the task's result is too large to send to the master (${errorMessage(e)}); write large results with save instead of collecting them` }];
           continue;
         }
-        if (e instanceof MinisparkError) {
+        if (e instanceof MinisparkError && e.status < 500) {
           // The master understood and refused (e.g. this worker is no longer live): nothing to retry.
           this.opts.log.debug("task reports refused", { attempts: reports.map((x) => x.attemptId), error: e.message });
           return;

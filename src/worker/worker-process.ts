@@ -160,7 +160,7 @@ export class WorkerProcess {
       this.handingBack = true;
       for (const a of unfinished) this.executor!.kill(a, "worker shutting down");
     }
-    await this.link!.deregister();
+    await this.link!.deregister(5000);
     log.info("left the cluster", { worker_id: this.id, released });
     await this.stop();
   }
@@ -215,6 +215,10 @@ export class WorkerProcess {
     const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
     for (const task of batch.tasks) {
+      if (task === null || typeof task !== "object" || typeof task.attemptId !== "string" || typeof task.jobId !== "string") {
+        throw new MinisparkError("BAD_REQUEST", "every task of a launch needs an attemptId and a jobId");
+      }
+      if (this.executor!.holds(task.attemptId)) continue;
       if (this.draining) {
         refused.push({ attemptId: task.attemptId, code: "DRAINING", error: "the worker is shutting down" });
         continue;
