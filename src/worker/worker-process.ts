@@ -154,8 +154,8 @@ export class WorkerProcess {
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
     ]);
     clearTimeout(timer);
-    const unfinished = this.executor!.runningAttempts();
     if (!released) {
+      const unfinished = this.executor!.runningAttempts();
       log.warn("grace period over: handing back unfinished tasks", { worker_id: this.id, attempts: unfinished.length });
       this.handingBack = true;
       for (const a of unfinished) this.executor!.kill(a, "worker shutting down");
@@ -211,13 +211,13 @@ export class WorkerProcess {
   private async launch(req: Request): Promise<Reply> {
     const batch = (await req.json()) as TaskLaunchBatch;
     checkProtocol(batch);
-    if (!Array.isArray(batch.tasks)) throw new MinisparkError("BAD_REQUEST", "a task launch needs tasks");
+    // All checked before any runs: a refused batch must not leave some of its tasks running.
+    if (!Array.isArray(batch.tasks) || !batch.tasks.every((t) => t !== null && typeof t === "object" && typeof t.attemptId === "string" && typeof t.jobId === "string")) {
+      throw new MinisparkError("BAD_REQUEST", "a task launch needs tasks, each with an attemptId and a jobId");
+    }
     const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
     for (const task of batch.tasks) {
-      if (task === null || typeof task !== "object" || typeof task.attemptId !== "string" || typeof task.jobId !== "string") {
-        throw new MinisparkError("BAD_REQUEST", "every task of a launch needs an attemptId and a jobId");
-      }
       if (this.executor!.holds(task.attemptId)) continue;
       if (this.draining) {
         refused.push({ attemptId: task.attemptId, code: "DRAINING", error: "the worker is shutting down" });
