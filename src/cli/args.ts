@@ -86,13 +86,12 @@ export function serverTls(values: { "tls-cert"?: string; "tls-key"?: string; "tl
   const certPath = values["tls-cert"];
   const keyPath = values["tls-key"];
   if (!certPath !== !keyPath) throw new UsageError("give --tls-cert and --tls-key together");
-  const caPath = values["tls-ca"] ?? process.env.MINISPARK_TLS_CA;
-  const ca = caPath ? readPem(caPath, "--tls-ca") : null;
   if (!certPath || !keyPath) {
-    if (ca) configureTls({ ca, peers: false });
+    clientTls(values);
     return null;
   }
-  configureTls({ ca, peers: true });
+  const caPath = values["tls-ca"] ?? process.env.MINISPARK_TLS_CA;
+  configureTls({ ca: caPath ? readPem(caPath, "--tls-ca") : null, peers: true });
   return { cert: readPem(certPath, "--tls-cert"), key: readPem(keyPath, "--tls-key") };
 }
 

@@ -108,15 +108,16 @@ export async function requestJson<T>(url: string, opts: RequestOptions = {}): Pr
   return reply as T;
 }
 
+/** Methods that may safely run twice, so a request of theirs may be sent again. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "DELETE"]);
+
 /**
  * One exchange. A kept-open connection the server closed just as we reused it
  * usually fails before the server saw the request, so that case is tried once
  * more on a fresh connection, as Node's documentation advises, but only for
- * methods that may safely run twice: a POST's caller decides (launches go back
- * in line, reports are retried and deduplicated by attempt id).
+ * idempotent methods: a POST's caller decides (launches go back in line,
+ * reports are retried and deduplicated by attempt id).
  */
-const IDEMPOTENT = new Set(["GET", "HEAD", "DELETE"]);
-
 function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, retried = false): Promise<RawReply> {
   const protocol = url.protocol === "https:" ? "https:" : "http:";
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 // The thin HTTP shell shared by master and worker: a small router over node:http
-// (node:https when given a certificate), bearer-token checks in constant time, JSON bodies with a size limit, and
-// errors as {"error":{"code","message"}}. Handlers return a JSON value (200), a
+// (node:https when given a certificate), bearer-token checks in constant time,
+// JSON bodies with a size limit, and errors as {"error":{"code","message"}}. Handlers return a JSON value (200), a
 // Reply (another status) or take over the response themselves (streams).
 import { createHash, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";

@@ -78,7 +78,7 @@ export interface TaskLaunchBatch {
   tasks: TaskLaunch[];
 }
 
-/** The tasks of a batch the worker did not take, and why (BUSY: its slots and queue are full). */
+/** The tasks of a batch the worker did not take, and why (BUSY: its slots and queue are full; DRAINING: it is shutting down). */
 export interface TaskLaunchReply {
   protocol: number;
   refused: { attemptId: AttemptId; code: string; error: string }[];

@@ -57,9 +57,9 @@ export class MasterProcess {
   constructor(private readonly config: MasterConfig) {
     this.store = new JobStore(config.dbPath);
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
-    const tracker = (this.tracker = new MapOutputTracker());
+    this.tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
+    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
     const schedLog = logger("scheduler");
     const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
       schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
@@ -67,7 +67,7 @@ export class MasterProcess {
     });
     this.scheduler = new Scheduler(
       this.registry,
-      tracker,
+      this.tracker,
       {
         launch: (w, task) => launcher.launch(w, task),
         kill: (w, attemptId) => {
@@ -186,7 +186,7 @@ export class MasterProcess {
     const running = hb.running_attempts;
     this.scheduler.onHeartbeat(w.id, running);
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
-    const release = w.draining && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
+    const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
     return { protocol: PROTOCOL_VERSION, kill, release };
   }
 
@@ -207,7 +207,6 @@ export class MasterProcess {
     const batch = (await req.json()) as TaskReportBatch;
     checkProtocol(batch);
     if (!Array.isArray(batch.reports)) throw new MinisparkError("BAD_REQUEST", "a task report batch needs reports");
-
     if (!this.registry.isAlive(batch.worker_id)) {
       throw new MinisparkError("GONE", `worker ${batch.worker_id} is not a live worker of this master`);
     }

@@ -2,8 +2,8 @@
 // while it beats (and takes tasks unless it says it is draining), DEAD once
 // unheard for the lease timeout (10 s by default), LEFT once it deregistered.
 // A dead or departed id stays so; a worker that comes back joins under a new
-// id, so late messages from a lost incarnation can always be told apart. Time is passed in,
-// so the lease is tested with a fake clock.
+// id, so late messages from a lost incarnation can always be told apart. Time
+// is passed in, so the lease is tested with a fake clock.
 import type { WorkerId } from "../common/ids.js";
 import type { Heartbeat } from "../common/protocol.js";
 
@@ -14,8 +14,6 @@ export interface WorkerInfo {
   address: string;
   state: WorkerState;
   slots: number;
-  /** Shutting down: it finishes what it runs and serves its shuffle output, but gets no new tasks. */
-  draining: boolean;
   registeredAt: number;
   lastHeartbeatAt: number;
   /** The latest heartbeat as the worker sent it (metrics for the API and UI). */
@@ -52,7 +50,6 @@ export class WorkerRegistry {
       known.heartbeat = hb;
       known.address = hb.address;
       known.slots = hb.slots;
-      known.draining = hb.draining === true;
       known.history.push(sample(hb, now));
       if (known.history.length > HISTORY) known.history.shift();
       return "renewed";
@@ -62,7 +59,6 @@ export class WorkerRegistry {
       address: hb.address,
       state: "ALIVE",
       slots: hb.slots,
-      draining: hb.draining === true,
       registeredAt: now,
       lastHeartbeatAt: now,
       heartbeat: hb,
@@ -103,9 +99,9 @@ export class WorkerRegistry {
     return [...this.workers.values()].filter((w) => w.state === "ALIVE");
   }
 
-  /** Live workers that take new tasks (not draining). */
+  /** Live workers that take new tasks: not those draining (shutting down, still serving their shuffle output). */
   schedulable(): WorkerInfo[] {
-    return this.alive().filter((w) => !w.draining);
+    return this.alive().filter((w) => !w.heartbeat.draining);
   }
 
   all(): WorkerInfo[] {

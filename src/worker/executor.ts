@@ -99,11 +99,6 @@ export class Executor {
     slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
   }
 
-  /** Whether the attempt runs or waits here (a launch that arrives twice is taken once). */
-  holds(attemptId: AttemptId): boolean {
-    return this.slots.some((s) => s.running?.attemptId === attemptId) || this.queue.some((q) => q.task.attemptId === attemptId);
-  }
-
   /** A slot came free: its thread takes the oldest queued task. */
   private startNext(slot: Slot): void {
     if (slot.dying) return;

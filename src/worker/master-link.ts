@@ -50,7 +50,9 @@ export class MasterLink {
   private connected = false;
   private readonly outbox: TaskReport[] = [];
   private sending = false;
-  private draining = false;
+  /** Settles once every report queued so far has been delivered (or given up on). */
+  private delivered: Promise<void> = Promise.resolve();
+  private shuttingDown = false;
   private beating = false;
   private onRelease: (() => void) | null = null;
 
@@ -68,7 +70,12 @@ export class MasterLink {
   private schedule(): void {
     if (this.stopped) return;
     const jitter = (Math.random() * 2 - 1) * (this.opts.heartbeatMs / 3);
-    this.timer = setTimeout(() => void this.beat(), this.draining ? DRAIN_BEAT_MS : this.opts.heartbeatMs + jitter);
+    this.timer = setTimeout(() => void this.beat(), this.shuttingDown ? DRAIN_BEAT_MS : this.opts.heartbeatMs + jitter);
+  }
+
+  /** Shutting down: heartbeats say so, and the worker takes no new tasks. */
+  get draining(): boolean {
+    return this.shuttingDown;
   }
 
   /**
@@ -77,7 +84,7 @@ export class MasterLink {
    * shuffle output. The caller bounds the wait.
    */
   drain(): Promise<void> {
-    this.draining = true;
+    this.shuttingDown = true;
     const released = new Promise<void>((resolve) => (this.onRelease = resolve));
     // A beat on its way reschedules at the draining pace itself; starting another would run two loops.
     if (!this.beating) {
@@ -93,8 +100,9 @@ export class MasterLink {
    * on whatever this worker still held.
    */
   async deregister(reportsWithinMs: number): Promise<void> {
-    const deadline = Date.now() + reportsWithinMs;
-    while ((this.sending || this.outbox.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.delivered, new Promise((resolve) => (timer = setTimeout(resolve, reportsWithinMs)))]);
+    clearTimeout(timer);
     const body: Deregister = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id() };
     try {
       await requestJson(`${this.opts.masterUrl}/deregister`, { body, token: this.opts.token, timeoutMs: 5000 });
@@ -103,10 +111,18 @@ export class MasterLink {
     }
   }
 
-  /** Sends a heartbeat now (also used to register right after start). */
+  /** Sends a heartbeat now (also used to register right after start), then sets up the next. */
   async beat(): Promise<void> {
     if (this.stopped) return;
     this.beating = true;
+    const next = await this.exchange();
+    this.beating = false;
+    if (next === "now") setImmediate(() => void this.beat());
+    else if (next === "later") this.schedule();
+  }
+
+  /** One heartbeat and what its reply asks for; when the next one is due. */
+  private async exchange(): Promise<"now" | "later" | "never"> {
     try {
       const reply = await requestJson<HeartbeatReply>(`${this.opts.masterUrl}/heartbeat`, {
         body: this.heartbeat(),
@@ -119,14 +135,12 @@ export class MasterLink {
       // Reports still on their way may end attempts the master counts here: release only when none are.
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {
-      if (this.stopped) return void (this.beating = false);
+      if (this.stopped) return "never";
       if (e instanceof MinisparkError && e.code === "GONE") {
         this.opts.log.warn("master declared this worker dead; rejoining under a new id", { worker_id: this.stats.id() });
         this.opts.onForgotten();
         this.connected = false;
-        this.beating = false;
-        setImmediate(() => void this.beat());
-        return;
+        return "now";
       }
       if (e instanceof MinisparkError && (e.code === "PROTOCOL_MISMATCH" || e.code === "UNAUTHORIZED")) {
         this.opts.log.error("master refused the heartbeat", { error: e.message });
@@ -135,8 +149,7 @@ export class MasterLink {
         this.connected = false;
       }
     }
-    this.beating = false;
-    this.schedule();
+    return "later";
   }
 
   private heartbeat(): Heartbeat {
@@ -152,7 +165,7 @@ export class MasterLink {
       worker_id: this.stats.id(),
       address: this.stats.address,
       status: active > 0 ? "BUSY" : "IDLE",
-      draining: this.draining,
+      draining: this.shuttingDown,
       active_tasks: active,
       mem_usage_mb: Math.round(process.memoryUsage.rss() / MB),
       last_heartbeat: Math.floor(Date.now() / 1000),
@@ -174,7 +187,7 @@ export class MasterLink {
   /** Queues a task report for delivery. */
   report(r: TaskReport): void {
     this.outbox.push(r);
-    if (!this.sending) void this.sendReports();
+    if (!this.sending) this.delivered = this.sendReports();
   }
 
   private async sendReports(): Promise<void> {

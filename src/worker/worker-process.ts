@@ -68,8 +68,7 @@ export class WorkerProcess {
   private spillBytes = 0;
   private readonly metrics: WorkerMetrics;
   private readonly recentTaskMs: number[] = [];
-  /** Shutting down: new tasks are refused; set once the grace period ran out, results are no longer reported. */
-  private draining = false;
+  /** Set once the shutdown grace period ran out: results are no longer reported, the master hands the tasks on. */
   private handingBack = false;
 
   constructor(private readonly config: WorkerConfig) {
@@ -146,7 +145,6 @@ export class WorkerProcess {
    * (the master reruns it elsewhere, not as a failure), deregisters and stops.
    */
   async shutdown(graceMs: number): Promise<void> {
-    this.draining = true;
     log.info("draining: finishing tasks and serving shuffle output, taking no new tasks", { worker_id: this.id, grace_ms: graceMs });
     let timer: NodeJS.Timeout | undefined;
     const released = await Promise.race([
@@ -217,9 +215,11 @@ export class WorkerProcess {
     }
     const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
+    // A launch sent twice (a resent request) is taken once.
+    const held = new Set(this.executor!.runningAttempts());
     for (const task of batch.tasks) {
-      if (this.executor!.holds(task.attemptId)) continue;
-      if (this.draining) {
+      if (held.has(task.attemptId)) continue;
+      if (this.link!.draining) {
         refused.push({ attemptId: task.attemptId, code: "DRAINING", error: "the worker is shutting down" });
         continue;
       }
