@@ -1,8 +1,10 @@
 // The textual rule for user-given data paths, checked without touching the file
-// system: relative, no "..", no NUL. The master applies it at submit time; the
-// worker applies it again (input/glob.ts) and also resolves symlinks before
-// opening anything.
+// system: relative, no "..", no NUL, and for inputs a glob within the shape
+// limits of glob-pattern.ts. The master applies it at submit time; the worker
+// applies it again (input/glob.ts) and confines every open to the data
+// directory (input/confined-open.ts).
 import { posix, win32 } from "node:path";
+import { globShapeProblem } from "./glob-pattern.js";
 
 /** What is wrong with a path or glob, as a phrase ("is absolute; …"), or null. */
 export function pathProblem(p: string): string | null {
@@ -14,15 +16,21 @@ export function pathProblem(p: string): string | null {
   return p.split(/[\\/{},]/).includes("..") ? "leaves the data directory" : null;
 }
 
+/** An input path or glob: the textual rule, then the glob's shape limits. */
 export function checkRelativePath(p: string): string | null {
-  const problem = pathProblem(p);
-  return problem === null ? null : `"${p}" ${problem}`;
+  const problem = pathProblem(p) ?? globShapeProblem(p);
+  return problem === null ? null : `"${shorten(p)}" ${problem}`;
+}
+
+/** A hostile path may be megabytes long; an error message quotes only its start. */
+function shorten(p: string): string {
+  return p.length > 200 ? `${p.slice(0, 200)}…` : p;
 }
 
 /** Output paths also may not name the outputs directory itself or a hidden or underscored entry (_temporary, _SUCCESS). */
 export function checkOutputPath(p: string): string | null {
-  const bad = checkRelativePath(p);
-  if (bad) return bad;
+  const problem = pathProblem(p);
+  if (problem) return `"${shorten(p)}" ${problem}`;
   const parts = p.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
   if (parts.length === 0) return `"${p}" names the outputs directory itself; give a subdirectory`;
   if (parts.some((s) => s.startsWith("_") || s.startsWith("."))) return `"${p}" has a part starting with "_" or ".", which minispark keeps for itself`;

@@ -21,7 +21,7 @@ import {
 } from "../common/protocol.js";
 import { fetchBlocks, removeJobShuffle, serveBlocks } from "./block-service.js";
 import { Executor, type ThreadReply } from "./executor.js";
-import { listSplits } from "./input/splits.js";
+import { ListingRefused, ListingRunner } from "./input/listing-runner.js";
 import { MasterLink } from "./master-link.js";
 import { commitOutput, prepareOutput } from "./output-files.js";
 import { removeOrphanedWorkDirs, workDirName, workDirRoot } from "./work-dirs.js";
@@ -60,6 +60,7 @@ export class WorkerProcess {
   private readonly shuffleRoot: string;
   private readonly spillDir: string;
   private readonly dataDir: string;
+  private readonly listings: ListingRunner;
   address = "";
   private completed = 0;
   private failed = 0;
@@ -73,6 +74,7 @@ export class WorkerProcess {
 
   constructor(private readonly config: WorkerConfig) {
     this.dataDir = resolve(config.dataDir);
+    this.listings = new ListingRunner(this.dataDir);
     this.workDir = join(workDirRoot(this.dataDir), workDirName(this.id));
     this.shuffleRoot = join(this.workDir, "shuffle");
     this.spillDir = config.spillDir ? join(workDirRoot(resolve(config.spillDir)), workDirName(this.id)) : join(this.workDir, "spill");
@@ -266,15 +268,12 @@ export class WorkerProcess {
   private async splits(req: Request): Promise<SplitReply> {
     const body = (await req.json()) as SplitRequest;
     checkProtocol(body);
-    const splits: SplitReply["splits"] = {};
-    for (const s of body.sources) {
-      try {
-        splits[s.node] = listSplits(this.dataDir, s.path, s);
-      } catch (e) {
-        throw new MinisparkError("BAD_REQUEST", `node "${s.node}": ${errorMessage(e)}`);
-      }
+    try {
+      return { protocol: PROTOCOL_VERSION, splits: await this.listings.list(body.sources) };
+    } catch (e) {
+      // A refusal is 4xx so the master fails the job rather than retrying it on every other worker.
+      throw new MinisparkError(e instanceof ListingRefused && e.busy ? "BUSY" : "BAD_REQUEST", errorMessage(e));
     }
-    return { protocol: PROTOCOL_VERSION, splits };
   }
 
   private async output(req: Request, what: "prepare" | "commit"): Promise<unknown> {
