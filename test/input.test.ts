@@ -10,6 +10,7 @@ import { checkRelativePath } from '../src/plan/paths.js';
 import { mulberry32 } from '../src/common/random.js';
 import { listSplits, type FileSplit } from '../src/worker/input/splits.js';
 import { readFirstLine, readLineBatches } from '../src/worker/input/line-reader.js';
+import { closeInput, openInput, type InputFile } from '../src/worker/input/confined-open.js';
 import {
   CsvError,
   inferValue,
@@ -44,9 +45,21 @@ function expectedLines(content: string): string[] {
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
+/** Runs f on the file opened as tasks open it (confined to its directory), and closes it. */
+function opened<T>(abs: string, f: (file: InputFile) => T): T {
+  const file = openInput(path.dirname(abs), path.basename(abs));
+  try {
+    return f(file);
+  } finally {
+    closeInput(file);
+  }
+}
+
 function readRange(abs: string, start: number, end: number, chunkBytes?: number): string[] {
   const out: string[] = [];
-  for (const batch of readLineBatches(abs, start, end, chunkBytes)) out.push(...batch);
+  opened(abs, (file) => {
+    for (const batch of readLineBatches(file, start, end, { chunkBytes })) out.push(...batch);
+  });
   return out;
 }
 
@@ -150,29 +163,28 @@ describe('readLineBatches split boundaries', () => {
     assert.deepEqual(readRange(abs, 6, 6), []);
   });
 
-  it('yields batches and closes the file when abandoned early', () => {
+  it('yields batches, and leaves the descriptor to its owner when abandoned early', () => {
     const abs = path.join(dir, 'many.txt');
     const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}`);
     fs.writeFileSync(abs, lines.join('\n'));
-    const batches = [...readLineBatches(abs, 0, Number.MAX_SAFE_INTEGER, 64)];
+    const batches = opened(abs, (file) => [...readLineBatches(file, 0, Number.MAX_SAFE_INTEGER, { chunkBytes: 64 })]);
     assert.ok(batches.length > 10, 'small chunks give many batches');
     assert.deepEqual(batches.flat(), lines);
 
-    const fdsBefore = fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : -1;
-    for (let i = 0; i < 50; i++) {
-      const gen = readLineBatches(abs, 0, 1 << 30, 64);
+    opened(abs, (file) => {
+      const gen = readLineBatches(file, 0, 1 << 30, { chunkBytes: 64 });
       gen.next();
       gen.return(undefined);
-    }
-    if (fdsBefore >= 0) assert.ok(fs.readdirSync('/proc/self/fd').length <= fdsBefore + 1);
+      assert.deepEqual([...readLineBatches(file, 0, 1 << 30)].flat(), lines, 'the same descriptor reads on');
+    });
   });
 
   it('readFirstLine returns the header or null', () => {
     writeFiles(dir, { 'h1.csv': 'id,name\r\n1,x\n', 'h2.csv': '', 'h3.csv': 'only', 'h4.csv': '\nx' });
-    assert.equal(readFirstLine(path.join(dir, 'h1.csv')), 'id,name');
-    assert.equal(readFirstLine(path.join(dir, 'h2.csv')), null);
-    assert.equal(readFirstLine(path.join(dir, 'h3.csv')), 'only');
-    assert.equal(readFirstLine(path.join(dir, 'h4.csv')), '');
+    assert.equal(opened(path.join(dir, 'h1.csv'), readFirstLine), 'id,name');
+    assert.equal(opened(path.join(dir, 'h2.csv'), readFirstLine), null);
+    assert.equal(opened(path.join(dir, 'h3.csv'), readFirstLine), 'only');
+    assert.equal(opened(path.join(dir, 'h4.csv'), readFirstLine), '');
   });
 });
 
@@ -550,7 +562,7 @@ describe('csv', () => {
       writeFiles(dir, { 'people.csv': `id,name,even\r\n${rows.join('\r\n')}\r\n` });
       const opts: CsvOptions = { ...base, header: true, inferSchema: true };
       const abs = path.join(dir, 'people.csv');
-      const parse = makeCsvRecordParser(opts, readFirstLine(abs));
+      const parse = makeCsvRecordParser(opts, opened(abs, readFirstLine));
       const records: unknown[] = [];
       for (const split of listSplits(dir, 'people.csv', { minPartitions: 1, maxPartitionBytes: 97, splittable: true })) {
         let lines = readRange(abs, split.start, split.end);

@@ -4,14 +4,12 @@
 // their blocks. Everything is pull-based and synchronous (the task thread owns
 // its core), so a consumer that stops early (take) stops the reading too.
 // Called by task-runner.ts.
-import { join } from "node:path";
 import type { BlockLocation } from "../common/protocol.js";
-import { checkRelativePath } from "../plan/paths.js";
 import type { InputSplit, NarrowOpKind, PartitionOpKind, Rdd } from "../plan/physical.js";
 import { sliceBounds } from "../plan/task-rdd.js";
-import fs from "node:fs";
 import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "./input/csv.js";
-import { readFirstLine, readLineBatches } from "./input/line-reader.js";
+import { closeInput, openInput, type InputFile } from "./input/confined-open.js";
+import { readFirstLine, readLineBatches, readWholeFile } from "./input/line-reader.js";
 import { PER_RECORD_OPS, fuse, type NarrowStep } from "./narrow-ops.js";
 import { runPartitionOp, type PartitionStep } from "./partition-ops.js";
 import { aggregateShuffle, type BlockSource } from "./shuffle-reader.js";
@@ -196,17 +194,24 @@ function* rangeBatches(start: number, end: number, step: number, p: number, n: n
   }
 }
 
-/** Where a split's file is, checked to stay inside the data directory; its bytes count as read. */
-export function splitFile(split: InputSplit, ctx: ComputeContext): string {
-  const bad = checkRelativePath(split.path);
-  if (bad) throw new Error(`input path ${bad}`);
+/** Opens a split's file confined to the data directory (confined-open.ts); its bytes count as read. The caller closes it. */
+export function openSplit(split: InputSplit, ctx: ComputeContext): InputFile {
+  const file = openInput(ctx.dataDir, split.path);
   ctx.metrics.bytesRead += split.end - split.start;
-  return join(ctx.dataDir, split.path);
+  return file;
 }
 
 function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: ComputeContext): Batches {
-  const abs = splitFile(split, ctx);
-  const lines = readLineBatches(abs, split.start, split.end);
+  const file = openSplit(split, ctx);
+  try {
+    yield* readOpenSplit(rdd, split, file, ctx);
+  } finally {
+    closeInput(file);
+  }
+}
+
+function* readOpenSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, file: InputFile, ctx: ComputeContext): Batches {
+  const lines = readLineBatches(file, split.start, split.end);
   if (rdd.format === "text") {
     for (const batch of lines) {
       ctx.metrics.recordsIn += batch.length;
@@ -219,8 +224,8 @@ function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: Compute
     return;
   }
   const csv = rdd.csv!;
-  const records: Iterable<string[]> = csv.multiLine ? [splitCsvRecords(fs.readFileSync(abs, "utf8"), csv.quote)] : lines;
-  const parse = makeCsvRecordParser(csv, csv.header ? (csv.multiLine ? firstRecordOf(records) : readFirstLine(abs)) : null);
+  const records: Iterable<string[]> = csv.multiLine ? [splitCsvRecords(readWholeFile(file), csv.quote)] : lines;
+  const parse = makeCsvRecordParser(csv, csv.header ? (csv.multiLine ? firstRecordOf(records) : readFirstLine(file)) : null);
   let skipHeader = splitStartsWithHeader(csv, split);
   for (const batch of records) {
     const out: unknown[] = [];

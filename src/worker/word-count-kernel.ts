@@ -12,9 +12,10 @@
 // the kernel needs only what the task already holds (its RDD chain and its
 // shuffle's combine). Called by task-runner.ts.
 import type { Combine, Rdd } from "../plan/physical.js";
+import { closeInput } from "./input/confined-open.js";
 import { readLineRegions } from "./input/line-reader.js";
 import { Reservation } from "./memory/memory-pool.js";
-import { splitFile, splitOf, type ComputeContext } from "./rdd-compute.js";
+import { openSplit, splitOf, type ComputeContext } from "./rdd-compute.js";
 import type { ShuffleWriter } from "./shuffle-writer.js";
 import { TokenCounter } from "./token-counter.js";
 
@@ -33,8 +34,12 @@ export function wordCountSource(rdd: Rdd, combine: Combine | null): TextFile | n
 /** Counts the words of the partition's split into the writer, as [word, 1] records would be. */
 export function countWords(source: TextFile, partition: number, ctx: ComputeContext, writer: ShuffleWriter): void {
   const split = splitOf(source, partition);
-  const abs = splitFile(split, ctx);
-  const counter = new TokenCounter(new Reservation(ctx.memory), (word, n) => writer.addOnes(word, n));
-  for (const region of readLineRegions(abs, split.start, split.end)) ctx.metrics.recordsIn += counter.addLines(region);
-  counter.flush();
+  const file = openSplit(split, ctx);
+  try {
+    const counter = new TokenCounter(new Reservation(ctx.memory), (word, n) => writer.addOnes(word, n));
+    for (const region of readLineRegions(file, split.start, split.end)) ctx.metrics.recordsIn += counter.addLines(region);
+    counter.flush();
+  } finally {
+    closeInput(file);
+  }
 }

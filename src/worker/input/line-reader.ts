@@ -7,17 +7,35 @@
 // first byte, where lines start at byte 0 and right after each '\n'. So a split
 // skips the partial line it begins inside and finishes the last line it begins even
 // past `end`; adjacent splits therefore never lose or duplicate a line.
+//
+// Files come opened and confined (confined-open.ts); this module reads through
+// the descriptor and never closes it. No line may be longer than maxLineBytes:
+// the buffer that holds one line grows up to that and no further, so a file
+// without newlines fails with an error naming it instead of growing one Buffer
+// (outside the heap limit) to the file's size.
 import fs from 'node:fs';
+import type { InputFile } from './confined-open.js';
+import { UserCodeError } from '../user-function.js';
 
 const NEWLINE = 0x0a;
 
-export function* readLineBatches(
-  absPath: string,
-  start: number,
-  end: number,
-  chunkBytes = 1 << 20,
-): Generator<string[]> {
-  for (const region of readLineRegions(absPath, start, end, chunkBytes)) yield decodeLines(region);
+/** Longest line (and whole-file read, see readWholeFile) a task holds in memory: far past real text, far below a worker's memory. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export class LineTooLongError extends UserCodeError {
+  constructor(file: InputFile, offset: number, limit: number) {
+    super(`input "${file.path}": the line starting at byte ${offset} is longer than ${limit} bytes, the maximum line length`);
+    this.name = 'LineTooLongError';
+  }
+}
+
+export interface LineReadOptions {
+  chunkBytes?: number;
+  maxLineBytes?: number;
+}
+
+export function* readLineBatches(file: InputFile, start: number, end: number, opts: LineReadOptions = {}): Generator<string[]> {
+  for (const region of readLineRegions(file, start, end, opts)) yield decodeLines(region);
 }
 
 /**
@@ -25,48 +43,62 @@ export function* readLineBatches(
  * with '\n' except a file's last line, which may lack one. A region is a view
  * of a reused buffer, valid until the next one is asked for.
  */
-export function* readLineRegions(
-  absPath: string,
-  start: number,
-  end: number,
-  chunkBytes = 1 << 20,
-): Generator<Buffer> {
+export function* readLineRegions(file: InputFile, start: number, end: number, opts: LineReadOptions = {}): Generator<Buffer> {
   if (start >= end) return;
-  const fd = fs.openSync(absPath, 'r');
-  try {
-    let buf: Buffer = Buffer.allocUnsafe(Math.max(1, chunkBytes));
-    const first = start === 0 ? { base: 0, len: 0 } : skipToLineStart(fd, buf, start);
-    if (first === null) return;
-    let { base, len } = first; // buf[0, len) holds file bytes [base, base + len); base is a line start
-    while (base < end) {
-      const lastNewline = len > 0 ? buf.lastIndexOf(NEWLINE, len - 1) : -1;
-      if (lastNewline >= 0) {
-        const cut = ownedRegionEnd(buf, lastNewline, end - base);
-        yield buf.subarray(0, cut);
-        base += cut;
-        len -= cut;
-        buf.copy(buf, 0, cut, cut + len);
-        continue;
-      }
-      // No complete line buffered: read more, growing when one line outgrows the buffer.
-      if (len === buf.length) buf = grow(buf);
-      const n = fs.readSync(fd, buf, len, buf.length - len, base + len);
-      if (n === 0) {
-        // A last line without a trailing '\n' is still a line.
-        if (len > 0) yield buf.subarray(0, len);
-        return;
-      }
-      len += n;
+  const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  // A line and its '\n' fit in maxLine + 1 bytes; starting no bigger means every buffered line is checked.
+  const cap = maxLine + 1;
+  let buf: Buffer = Buffer.allocUnsafe(Math.max(1, Math.min(opts.chunkBytes ?? 1 << 20, cap)));
+  const first = start === 0 ? { base: 0, len: 0 } : skipToLineStart(file, buf, start, maxLine);
+  if (first === null) return;
+  let { base, len } = first; // buf[0, len) holds file bytes [base, base + len); base is a line start
+  while (base < end) {
+    const lastNewline = len > 0 ? buf.lastIndexOf(NEWLINE, len - 1) : -1;
+    if (lastNewline >= 0) {
+      const cut = ownedRegionEnd(buf, lastNewline, end - base);
+      yield buf.subarray(0, cut);
+      base += cut;
+      len -= cut;
+      buf.copy(buf, 0, cut, cut + len);
+      continue;
     }
-  } finally {
-    fs.closeSync(fd);
+    // No complete line buffered: read more, growing when one line outgrows the buffer, up to the cap.
+    if (len === buf.length) {
+      if (len >= cap) throw new LineTooLongError(file, base, maxLine);
+      buf = grow(buf, cap);
+    }
+    const n = fs.readSync(file.fd, buf, len, buf.length - len, base + len);
+    if (n === 0) {
+      // A last line without a trailing '\n' is still a line.
+      if (len > 0) yield buf.subarray(0, len);
+      return;
+    }
+    len += n;
   }
 }
 
 /** First line of the file (for CSV headers), or null for an empty file. */
-export function readFirstLine(absPath: string): string | null {
-  for (const batch of readLineBatches(absPath, 0, 1, 64 * 1024)) return batch[0];
+export function readFirstLine(file: InputFile, opts: LineReadOptions = {}): string | null {
+  for (const batch of readLineBatches(file, 0, 1, { chunkBytes: 64 * 1024, ...opts })) return batch[0];
   return null;
+}
+
+/**
+ * The whole file as text (CSV multiLine, whose records may span lines), read
+ * through the descriptor and refused past `maxBytes`, however the file's size
+ * changed since it was listed or opened.
+ */
+export function readWholeFile(file: InputFile, maxBytes = MAX_LINE_BYTES): string {
+  const tooBig = () => new UserCodeError(`input "${file.path}" is larger than ${maxBytes} bytes, the most a multiLine CSV file may hold (it is read whole)`);
+  if (file.size > maxBytes) throw tooBig();
+  const buf = Buffer.allocUnsafe(Math.min(file.size, maxBytes) + 1);
+  let len = 0;
+  for (;;) {
+    const n = fs.readSync(file.fd, buf, len, buf.length - len, len);
+    if (n === 0) return buf.toString('utf8', 0, len);
+    len += n;
+    if (len === buf.length) throw tooBig();
+  }
 }
 
 /**
@@ -74,10 +106,12 @@ export function readFirstLine(absPath: string): string | null {
  * beginning exactly at `start` (previous byte '\n') is kept rather than skipped.
  * Returns the carried-over bytes after that point, or null if no line starts there.
  */
-function skipToLineStart(fd: number, buf: Buffer, start: number): { base: number; len: number } | null {
+function skipToLineStart(file: InputFile, buf: Buffer, start: number, maxLine: number): { base: number; len: number } | null {
   let pos = start - 1;
   for (;;) {
-    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    // The line running through `start` is already too long: the split owning it fails; so does this one, without reading it all.
+    if (pos - start > maxLine) throw new LineTooLongError(file, start, maxLine);
+    const n = fs.readSync(file.fd, buf, 0, buf.length, pos);
     if (n === 0) return null;
     const nl = buf.subarray(0, n).indexOf(NEWLINE);
     if (nl >= 0) {
@@ -109,8 +143,8 @@ function decodeLines(region: Buffer): string[] {
   return lines;
 }
 
-function grow(buf: Buffer): Buffer {
-  const bigger = Buffer.allocUnsafe(buf.length * 2);
+function grow(buf: Buffer, cap: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, cap));
   buf.copy(bigger);
   return bigger;
 }
