@@ -23,8 +23,9 @@ const NEWLINE = 0x0a;
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 export class LineTooLongError extends UserCodeError {
-  constructor(file: InputFile, offset: number, limit: number) {
-    super(`input "${file.path}": the line starting at byte ${offset} is longer than ${limit} bytes, the maximum line length`);
+  /** `line` says which line, e.g. "the line starting at byte 6". */
+  constructor(file: InputFile, line: string, limit: number) {
+    super(`input "${file.path}": ${line} is longer than ${limit} bytes, the maximum line length`);
     this.name = 'LineTooLongError';
   }
 }
@@ -64,7 +65,7 @@ export function* readLineRegions(file: InputFile, start: number, end: number, op
     }
     // No complete line buffered: read more, growing when one line outgrows the buffer, up to the cap.
     if (len === buf.length) {
-      if (len >= cap) throw new LineTooLongError(file, base, maxLine);
+      if (len >= cap) throw new LineTooLongError(file, `the line starting at byte ${base}`, maxLine);
       buf = grow(buf, cap);
     }
     const n = fs.readSync(file.fd, buf, len, buf.length - len, base + len);
@@ -109,11 +110,14 @@ export function readWholeFile(file: InputFile, maxBytes = MAX_LINE_BYTES): strin
 function skipToLineStart(file: InputFile, buf: Buffer, start: number, maxLine: number): { base: number; len: number } | null {
   let pos = start - 1;
   for (;;) {
-    // The line running through `start` is already too long: the split owning it fails; so does this one, without reading it all.
-    if (pos - start > maxLine) throw new LineTooLongError(file, start, maxLine);
     const n = fs.readSync(file.fd, buf, 0, buf.length, pos);
     if (n === 0) return null;
     const nl = buf.subarray(0, n).indexOf(NEWLINE);
+    // The line running through `start` began at start - 1 or before: past the limit, the split owning
+    // it fails, and so does this one, rather than scan the rest of an endless line for its end.
+    if ((nl >= 0 ? pos + nl : pos + n) - (start - 1) > maxLine) {
+      throw new LineTooLongError(file, `the line running through byte ${start}`, maxLine);
+    }
     if (nl >= 0) {
       buf.copy(buf, 0, nl + 1, n);
       return { base: pos + nl + 1, len: n - nl - 1 };
