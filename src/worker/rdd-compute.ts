@@ -196,6 +196,10 @@ function* rangeBatches(start: number, end: number, step: number, p: number, n: n
 
 /** Opens a split's file confined to the data directory (confined-open.ts); its bytes count as read. The caller closes it. */
 export function openSplit(split: InputSplit, ctx: ComputeContext): InputFile {
+  // A launch is a peer's message: a range the reader would misread (negative, fractional) is refused here.
+  if (!(Number.isSafeInteger(split.start) && Number.isSafeInteger(split.end) && 0 <= split.start && split.start <= split.end)) {
+    throw new Error(`task was sent an invalid byte range [${split.start}, ${split.end}) for "${split.path}"`);
+  }
   const file = openInput(ctx.dataDir, split.path);
   ctx.metrics.bytesRead += split.end - split.start;
   return file;
