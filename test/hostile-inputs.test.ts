@@ -161,12 +161,18 @@ describe("hostile inputs", { timeout: 90_000 }, () => {
     assert.match(job.error ?? "", pattern);
   }
 
-  it("a file swapped for a symlink to outside after listing is not read", async () => {
+  it("a file swapped for a symlink to outside (a file, /proc/self/environ) after listing is not read", async () => {
     const job = await swappedAfterListing("link", (abs) => {
       fs.rmSync(abs);
       fs.symlinkSync(join(outside, "secret.txt"), abs);
     });
     assertRefused(job, /outside the data directory/);
+    // The worker's own environment (which holds the cluster token) is a special file outside too.
+    const environ = await swappedAfterListing("environ", (abs) => {
+      fs.rmSync(abs);
+      fs.symlinkSync("/proc/self/environ", abs);
+    });
+    assertRefused(environ, /outside the data directory/);
     await stillServes();
   });
 

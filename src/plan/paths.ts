@@ -4,11 +4,13 @@
 // applies it again (input/glob.ts) and confines every open to the data
 // directory (input/confined-open.ts).
 import { posix, win32 } from "node:path";
-import { globShapeProblem } from "./glob-pattern.js";
+import { MAX_PATTERN_LENGTH, globShapeProblem } from "./glob-pattern.js";
 
 /** What is wrong with a path or glob, as a phrase ("is absolute; …"), or null. */
 export function pathProblem(p: string): string | null {
   if (p.length === 0) return "is empty";
+  // First, so that a megabyte-long path costs one comparison, not a split into a million parts.
+  if (p.length > MAX_PATTERN_LENGTH) return `is ${p.length} characters long; at most ${MAX_PATTERN_LENGTH} are allowed`;
   if (p.includes("\0")) return "contains a NUL byte";
   // Both flavours: a spec may be written on one OS and run on another.
   if (posix.isAbsolute(p) || win32.isAbsolute(p)) return "is absolute; paths are relative to the data directory";
