@@ -120,10 +120,11 @@ describe("each worker speaks only for itself", () => {
       assert.equal(noCred.status, 403, "a known worker must show its credential");
       const after = await realWorker();
       assert.equal(after.address, real.address, "the real worker was not moved");
+      const left = await fake.post("/deregister", { protocol: 2, worker_id: fake.id, ...fake.cred() });
+      assert.equal(left.status, 200, "a worker deregisters itself with its credential");
       assert.equal(await t.run({ nodes: [range(1000, 4)], action: { op: "count", input: "n" } }), 1000);
       await assertAllAlive();
     } finally {
-      await fake.post("/deregister", { protocol: 2, worker_id: fake.id, ...fake.cred() });
       await fake.stop();
     }
   });

@@ -15,7 +15,8 @@ import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
 import { TaskLauncher } from "./task-launcher.js";
-import { checkHeartbeat, checkTaskReport } from "./worker-messages.js";
+import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "./worker-messages.js";
+import { WorkerCredentials } from "./worker-credentials.js";
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
@@ -43,6 +44,7 @@ export class MasterProcess {
   private server: Server | null = null;
   private readonly store: JobStore;
   private readonly registry: WorkerRegistry;
+  private readonly credentials = new WorkerCredentials();
   private readonly tracker: MapOutputTracker;
   private readonly scheduler: Scheduler;
   private readonly jobs: JobService;
@@ -173,9 +175,12 @@ export class MasterProcess {
     const body = await req.json();
     checkProtocol(body);
     const hb = checkHeartbeat(body);
+    // Only a worker id this master does not know yet may beat without its credential: that registers it.
+    if (this.registry.get(hb.worker_id)) this.credentials.check(hb.worker_id, credentialOf(body));
     const outcome = this.registry.heartbeat(hb, this.now());
     if (outcome === "dead") throw new MinisparkError("GONE", `worker ${hb.worker_id} was declared dead; register again under a new id`);
     const w = this.registry.get(hb.worker_id)!;
+    const credential = outcome === "registered" ? this.credentials.issue(w.id) : undefined;
     if (outcome === "registered") {
       logger("registry").info("worker registered", { worker_id: w.id, address: w.address, slots: w.slots });
       this.store.saveWorker(w);
@@ -187,13 +192,14 @@ export class MasterProcess {
     this.scheduler.onHeartbeat(w.id, running);
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
-    return { protocol: PROTOCOL_VERSION, kill, release };
+    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }) };
   }
 
   /** A worker leaves on purpose; whatever it still held is handed on as for a lost worker. */
   private async deregister(req: Request): Promise<{ ok: true }> {
     const body = (await req.json()) as Deregister;
     checkProtocol(body);
+    this.credentials.check(workerIdOf(body), credentialOf(body));
     const w = this.registry.leave(body.worker_id);
     if (!w) throw new MinisparkError("GONE", `worker ${body.worker_id} is not a live worker of this master`);
     logger("registry").info("worker left", { worker_id: w.id, address: w.address, attempts_handed_back: this.scheduler.attemptsOn(w.id) });
@@ -207,6 +213,7 @@ export class MasterProcess {
     const batch = (await req.json()) as TaskReportBatch;
     checkProtocol(batch);
     if (!Array.isArray(batch.reports)) throw new MinisparkError("BAD_REQUEST", "a task report batch needs reports");
+    this.credentials.check(workerIdOf(batch), credentialOf(batch));
     if (!this.registry.isAlive(batch.worker_id)) {
       throw new MinisparkError("GONE", `worker ${batch.worker_id} is not a live worker of this master`);
     }

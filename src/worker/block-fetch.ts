@@ -8,6 +8,7 @@ import type { WorkerId } from "../common/ids.js";
 import type { BlockLocation, FetchFailure } from "../common/protocol.js";
 import type { BlockSource } from "./shuffle-reader.js";
 import { mapOutputPath, readBlockChunks } from "./shuffle-files.js";
+import { MAX_BLOCKS_PER_FETCH } from "./block-frames.js";
 
 export class FetchFailedError extends Error {
   constructor(readonly failure: FetchFailure) {
@@ -51,11 +52,13 @@ export class TaskBlockSource implements BlockSource {
       if (loc.workerId === this.self) {
         yield* this.local(shuffleId, reduceId, loc);
       } else {
-        remote.set(loc.address, [...(remote.get(loc.address) ?? []), loc]);
+        const list = remote.get(loc.address);
+        if (list) list.push(loc);
+        else remote.set(loc.address, [loc]);
       }
     }
     for (const locs of remote.values()) {
-      for (const batch of batchesBySize(locs, Math.min(this.batchBytes, MAX_BATCH_BYTES))) yield* this.remote(shuffleId, reduceId, batch);
+      for (const batch of batchesOf(locs, Math.min(this.batchBytes, MAX_BATCH_BYTES), MAX_BLOCKS_PER_FETCH)) yield* this.remote(shuffleId, reduceId, batch);
     }
   }
 
@@ -110,11 +113,12 @@ export class TaskBlockSource implements BlockSource {
   }
 }
 
-function* batchesBySize(locs: BlockLocation[], maxBytes: number): Iterable<BlockLocation[]> {
+/** Cuts a peer's blocks into requests of at most `maxBytes` (or one larger block) and at most `maxBlocks` blocks. */
+export function* batchesOf(locs: BlockLocation[], maxBytes: number, maxBlocks: number): Iterable<BlockLocation[]> {
   let batch: BlockLocation[] = [];
   let bytes = 0;
   for (const l of locs) {
-    if (batch.length > 0 && bytes + l.bytes > maxBytes) {
+    if (batch.length > 0 && (bytes + l.bytes > maxBytes || batch.length >= maxBlocks)) {
       yield batch;
       batch = [];
       bytes = 0;
