@@ -17,6 +17,7 @@ import { Scheduler } from "./scheduler.js";
 import { TaskLauncher } from "./task-launcher.js";
 import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "./worker-messages.js";
 import { WorkerCredentials } from "./worker-credentials.js";
+import { countsTowardBudget, encodedBytes, reportBodyLimit, resultBudget, tooLargeMessage } from "./result-budget.js";
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
@@ -61,7 +62,7 @@ export class MasterProcess {
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
     this.tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
+    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs, maxResultBytes: resultBudget(config.maxResultBytes) });
     const schedLog = logger("scheduler");
     const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
       schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
@@ -161,7 +162,7 @@ export class MasterProcess {
     r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
     r.add("POST", "/deregister", (req) => this.deregister(req));
-    r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: 512 * 1024 * 1024 });
+    r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: reportBodyLimit(resultBudget(this.config.maxResultBytes)) });
     r.add("GET", "/metrics", (req) => {
       req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       req.res.end(this.metrics.render());
@@ -236,7 +237,7 @@ export class MasterProcess {
       report = { protocol: PROTOCOL_VERSION, worker_id: workerId, attemptId: attemptId as AttemptId, metrics: null, state: "FAILED", error: errorMessage(e) };
     }
     if (report.worker_id !== workerId) return false;
-    if (report.state === "FINISHED" && (report.result.type === "collect" || report.result.type === "keyed")) {
+    if (report.state === "FINISHED" && countsTowardBudget(report.result) && this.scheduler.isRunning(report.attemptId, workerId)) {
       if (!this.withinResultLimit(report)) return false;
     }
     return this.scheduler.onReport(report);
@@ -246,13 +247,11 @@ export class MasterProcess {
   private withinResultLimit(report: TaskReport & { state: "FINISHED" }): boolean {
     const job = this.scheduler.jobOf(report.attemptId);
     if (!job) return true;
-    const total = (this.resultBytes.get(job.id) ?? 0) + Buffer.byteLength(JSON.stringify(report.result));
+    const budget = resultBudget(this.config.maxResultBytes);
+    const total = (this.resultBytes.get(job.id) ?? 0) + encodedBytes(report.result);
     this.resultBytes.set(job.id, total);
-    if (total <= this.config.maxResultBytes) return true;
-    this.scheduler.abort(
-      job.id,
-      `the results of ${job.plan.action.op}() are larger than the master's limit (--max-result-size ${this.config.maxResultBytes} bytes); write them with save instead, or raise the limit`,
-    );
+    if (total <= budget) return true;
+    this.scheduler.abort(job.id, tooLargeMessage(job.plan.action.op, budget));
     return false;
   }
 
