@@ -37,6 +37,8 @@ export class TaskBlockSource implements BlockSource {
   bytesFetchedRemote = 0;
   /** Kept even if user code catches it: a lost block must re-run its map task, not fail this one. */
   fetchFailure: FetchFailedError | null = null;
+  /** Where the block last yielded came from, so a block that does not decode names its map output. */
+  private current: BlockLocation | null = null;
 
   constructor(
     private readonly jobId: string,
@@ -75,6 +77,7 @@ export class TaskBlockSource implements BlockSource {
         }
         if (next.done) return;
         this.bytesRead += next.value.length;
+        this.current = loc;
         yield next.value;
       }
     } finally {
@@ -95,11 +98,17 @@ export class TaskBlockSource implements BlockSource {
       const loc = locs.find((l) => l.mapId === reply.mapId) ?? first;
       throw this.failure(shuffleId, loc, reply.message);
     }
-    for (const e of reply.entries) {
+    // Entries come in the order asked for (block-frames.ts checks it).
+    for (const [i, e] of reply.entries.entries()) {
       this.bytesRead += e.length;
       this.bytesFetchedRemote += e.length;
+      this.current = locs[i] ?? first;
       yield new Uint8Array(reply.buffer, e.offset, e.length);
     }
+  }
+
+  corrupt(shuffleId: number, message: string): Error {
+    return this.current ? this.failure(shuffleId, this.current, message) : new Error(message);
   }
 
   private failure(shuffleId: number, loc: BlockLocation, message: string): FetchFailedError {
