@@ -206,3 +206,41 @@ describe("heartbeat and report fuzzer", () => {
 function expectedType(output: string): string {
   return output === "shuffle" ? "mapStatus" : output === "sample" ? "sample" : output === "countProbe" ? "count" : output === "rangeProbe" ? "stats" : "collect";
 }
+
+describe("results past --max-result-size (256kb here)", () => {
+  it("fail the job with the message, never a process, including a job resumed after a master restart", async () => {
+    const big = { nodes: [range(100_000, 4)], action: { op: "collect", input: "n" } };
+    const limit = /collect\(\) are larger than the master's limit \(--max-result-size 262144 bytes\)/;
+    const first = await waitEnded([(await t.http("/api/v1/jobs", { body: big })).body.id], 40_000);
+    assert.equal(first[0].status, "FAILED");
+    assert.match(first[0].error, limit);
+
+    // One report past the budget by itself, from a fake worker.
+    const fake = new FakeWorker(t.cluster.masterUrl, t.cluster.token, "fuzz-big", 4);
+    await fake.start();
+    let oneReport: string;
+    try {
+      oneReport = (await t.http("/api/v1/jobs", { body: { nodes: [range(100, 4)], action: { op: "collect", input: "n" } } })).body.id;
+      const task = await fake.waitForTask((x) => x.jobId === oneReport);
+      const res = await fake.report(task.attemptId, { state: "FINISHED", result: { type: "collect", records: ["z".repeat(300 * 1024)] } });
+      assert.ok(res.status < 500, String(res.status));
+    } finally {
+      await fake.post("/deregister", { protocol: 2, worker_id: fake.id, credential: fake.credential });
+      await fake.stop();
+    }
+    const [second] = await waitEnded([oneReport], 30_000);
+    assert.equal(second.status, "FAILED");
+    assert.match(second.error, limit);
+
+    // Killed while a too-large job runs: the restarted master resumes it, and it fails the same way.
+    const resumed = (await t.http("/api/v1/jobs", { body: big })).body.id as string;
+    await t.cluster.killMaster();
+    await t.cluster.restartMaster();
+    await t.cluster.waitForWorkers(1);
+    const [third] = await waitEnded([resumed], 60_000);
+    assert.equal(third.status, "FAILED", third.error);
+    assert.match(third.error, limit);
+    assert.equal(((await t.run({ nodes: [range(1000, 4)], action: { op: "collect", input: "n" } })) as number[]).length, 1000);
+    await assertAlive("the restart");
+  });
+});
