@@ -7,7 +7,7 @@
 // worker's reduce tasks. Oracle: every answer is 2xx or 4xx, every process
 // answers /healthz after each input, every job ends (a failed one with its
 // reason), and a normal job afterwards is right.
-// MINISPARK_PEER_FUZZ_CASES sets the number of message cases (default 600).
+// MINISPARK_PEER_FUZZ_CASES sets the number of message cases (default 2000).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
@@ -15,7 +15,7 @@ import { mulberry32 } from "../src/common/random.js";
 import { FakeWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
-const CASES = Number(process.env.MINISPARK_PEER_FUZZ_CASES ?? 600);
+const CASES = Number(process.env.MINISPARK_PEER_FUZZ_CASES ?? 2000);
 const SEED = 20261201;
 /** The message phase stops here even if cases remain (this machine is shared). */
 const MESSAGE_BUDGET_MS = 25_000;
@@ -174,6 +174,7 @@ describe("heartbeat and report fuzzer", () => {
       ["NaN length", (m) => ({ status: 200, body: entry(m, Number.NaN, 0) })],
       ["frame inside with a huge length", (m) => { const inner = Buffer.alloc(8); inner.writeUInt32LE(0xffffffff, 0); return { status: 200, body: Buffer.concat([entry(m, 8, 0), inner]) }; }],
       ["frame inside that is not JSON", (m) => { const inner = Buffer.from("\u0004\u0000\u0000\u0000{{{{"); return { status: 200, body: Buffer.concat([entry(m, inner.length, 0), inner]) }; }],
+      ["a body far past the announced sizes", () => ({ status: 200, body: Buffer.alloc(8 * 1024 * 1024) })],
       ["404 naming another map", () => ({ status: 404, body: Buffer.from("not json") })],
       ["500 with a huge error", () => ({ status: 500, body: Buffer.from(JSON.stringify({ error: { message: "y".repeat(100_000) } })) })],
     ];

@@ -23,6 +23,8 @@ export interface RemoteFetchRequest {
   shuffleId: number;
   reduceId: number;
   mapIds: number[];
+  /** The blocks' bytes by their map statuses, which bounds the answer. */
+  expectedBytes: number;
 }
 
 export type RemoteFetchReply =
@@ -93,6 +95,7 @@ export class TaskBlockSource implements BlockSource {
       shuffleId,
       reduceId,
       mapIds: locs.map((l) => l.mapId),
+      expectedBytes: locs.reduce((n, l) => n + l.bytes, 0),
     });
     if (!reply.ok) {
       const loc = locs.find((l) => l.mapId === reply.mapId) ?? first;

@@ -97,6 +97,15 @@ function drainOrClose(res: Request["res"]): Promise<void> {
   });
 }
 
+/**
+ * A peer's answer may be at most twice the bytes its map statuses announced
+ * (plus headers and 1 MiB): a block rewritten by a late attempt may differ in
+ * size, and the parser then fails the fetch, but no answer grows without bound.
+ */
+function maxReplyBytes(expected: number, blocks: number): number {
+  return 2 * expected + ENTRY_HEADER * blocks + 1024 * 1024;
+}
+
 /** The main thread's side of a task thread's remote fetch. */
 export async function fetchBlocks(req: RemoteFetchRequest, token: string | null, timeoutMs: number): Promise<RemoteFetchReply> {
   const reply = await fetchFrom(req, token, timeoutMs);
@@ -110,7 +119,7 @@ async function fetchFrom(req: RemoteFetchRequest, token: string | null, timeoutM
   const url = peerUrl(req.address, `/data/shuffle/${encodeURIComponent(req.jobId)}/${req.shuffleId}/${req.reduceId}?maps=${req.mapIds.join(",")}`);
   let res: RawReply;
   try {
-    res = await requestRaw(url, { token, timeoutMs });
+    res = await requestRaw(url, { token, timeoutMs, maxReplyBytes: maxReplyBytes(req.expectedBytes, req.mapIds.length) });
   } catch (e) {
     return { ok: false, mapId: req.mapIds[0]!, message: errorMessage(e) };
   }
