@@ -12,6 +12,10 @@ import type { JobPlan, Stage } from "../src/plan/physical.js";
 import { batchesOf } from "../src/worker/block-fetch.js";
 import { ENTRY_HEADER, MAX_BLOCKS_PER_FETCH, missingMap, parseBlockResponse } from "../src/worker/block-frames.js";
 import { checkTaskLaunch } from "../src/worker/launch-check.js";
+import { blockRange, writeMapOutput } from "../src/worker/shuffle-files.js";
+import fs from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
 import type { WorkerId } from "../src/common/ids.js";
 
 const source = { kind: "range", start: 0, end: 10, numSlices: 2 };
@@ -171,6 +175,33 @@ describe("a shuffle block response's frames", () => {
     // A query of that many ids stays far below Node's 16 KiB header limit.
     assert.ok(batches[0]!.map((l) => l.mapId + 1e8).join(",").length < 8 * 1024);
     assert.deepEqual([...batchesOf(locs.slice(0, 3), 15, 100)].map((b) => b.length), [1, 1, 1]);
+  });
+});
+
+describe("a map output's index", () => {
+  it("is checked against the file's data before anyone reads a range from it", () => {
+    const dir = fs.mkdtempSync(join(os.tmpdir(), "peer-checks-"));
+    try {
+      const path = join(dir, "m0.data");
+      writeMapOutput(path, [[Buffer.from("abc")], [Buffer.from("defg")]], "t");
+      const fd = fs.openSync(path, "r+");
+      try {
+        assert.deepEqual(blockRange(fd, 1), [3, 7]);
+        const size = fs.fstatSync(fd).size;
+        // The index: 3 offsets of 8 bytes, then the trailer; make partition 1 end past the data.
+        const bad = Buffer.alloc(8);
+        bad.writeDoubleLE(1e12, 0);
+        fs.writeSync(fd, bad, 0, 8, size - 8 - 8);
+        assert.throws(() => blockRange(fd, 1), /outside its 7 data bytes/);
+        bad.writeDoubleLE(-5, 0);
+        fs.writeSync(fd, bad, 0, 8, size - 8 - 24);
+        assert.throws(() => blockRange(fd, 0), /outside/);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
