@@ -7,7 +7,7 @@ import type { TaskResult } from "../src/common/protocol.js";
 import { MAX_RESULT_CEILING, checkValueSize, encodedBytes, reportBodyLimit, resultBudget } from "../src/master/result-budget.js";
 import { fetchFailureMismatch, resultMismatch } from "../src/master/report-check.js";
 import { WorkerCredentials } from "../src/master/worker-credentials.js";
-import { checkTaskReport } from "../src/master/worker-messages.js";
+import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "../src/master/worker-messages.js";
 import type { JobPlan, Stage } from "../src/plan/physical.js";
 import { batchesOf } from "../src/worker/block-fetch.js";
 import { ENTRY_HEADER, MAX_BLOCKS_PER_FETCH, missingMap, parseBlockResponse } from "../src/worker/block-frames.js";
@@ -93,6 +93,16 @@ describe("worker credentials", () => {
     const again = c.issue(a);
     assert.throws(() => c.check(a, secret));
     c.check(a, again);
+  });
+
+  it("travel beside a heartbeat, never stored with it", () => {
+    const hb = { worker_id: "w-1", address: "10.0.0.7:7078", status: "IDLE", active_tasks: 0, mem_usage_mb: 80, last_heartbeat: 1795800000, slots: 2, credential: "s3cret" };
+    assert.equal("credential" in checkHeartbeat(hb), false);
+    assert.equal(credentialOf(hb), "s3cret");
+    assert.equal(credentialOf({ worker_id: "w" }), undefined);
+    assert.throws(() => credentialOf({ credential: 5 }), /credential must be a string/);
+    assert.throws(() => credentialOf({ credential: "x".repeat(300) }), /credential must be a string/);
+    assert.throws(() => workerIdOf({ worker_id: "../w" }), /worker_id/);
   });
 });
 
