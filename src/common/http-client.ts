@@ -72,13 +72,13 @@ export interface RawReply {
  * as given (JSON callers use requestJson). Throws only if the peer cannot be
  * reached or does not answer in time.
  */
-export function requestRaw(url: string, opts: { method?: string; body?: string; token?: string | null; timeoutMs?: number } = {}): Promise<RawReply> {
+export function requestRaw(url: string, opts: { method?: string; body?: string; token?: string | null; timeoutMs?: number; maxReplyBytes?: number } = {}): Promise<RawReply> {
   const headers = authHeaders(opts.token);
   if (opts.body !== undefined) {
     headers["content-type"] = "application/json";
     headers["content-length"] = String(Buffer.byteLength(opts.body));
   }
-  return send(new URL(url), opts.method ?? (opts.body === undefined ? "GET" : "POST"), headers, opts.body, opts.timeoutMs ?? 30_000);
+  return send(new URL(url), opts.method ?? (opts.body === undefined ? "GET" : "POST"), headers, opts.body, opts.timeoutMs ?? 30_000, false, opts.maxReplyBytes ?? Infinity);
 }
 
 export async function requestJson<T>(url: string, opts: RequestOptions = {}): Promise<T> {
@@ -118,12 +118,18 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "DELETE"]);
  * idempotent methods: a POST's caller decides (launches go back in line,
  * reports are retried and deduplicated by attempt id).
  */
-function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, retried = false): Promise<RawReply> {
+/** `maxReplyBytes`: a reply body past it fails the exchange (a peer's answer must not grow without bound). */
+function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, retried = false, maxReplyBytes = Infinity): Promise<RawReply> {
   const protocol = url.protocol === "https:" ? "https:" : "http:";
   return new Promise((resolve, reject) => {
     const req = (protocol === "https:" ? https : http).request(url, { method, headers, agent: agents[protocol] }, (res) => {
       const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
+      let received = 0;
+      res.on("data", (c: Buffer) => {
+        received += c.length;
+        if (received > maxReplyBytes) req.destroy(new Error(`the reply is larger than the ${maxReplyBytes} bytes expected`));
+        else chunks.push(c);
+      });
       res.on("error", fail);
       res.on("end", () => {
         clearTimeout(timer);
@@ -134,7 +140,7 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
     function fail(e: Error): void {
       clearTimeout(timer);
       if (!retried && IDEMPOTENT.has(method) && req.reusedSocket && (e as NodeJS.ErrnoException).code === "ECONNRESET") {
-        resolve(send(url, method, headers, payload, timeoutMs, true));
+        resolve(send(url, method, headers, payload, timeoutMs, true, maxReplyBytes));
       } else reject(e);
     }
     req.on("error", fail);

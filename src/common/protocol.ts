@@ -48,6 +48,8 @@ export interface Heartbeat {
   running_attempts: AttemptId[];
   /** Shutting down: finishing its tasks and serving its shuffle output, taking no new tasks. */
   draining?: boolean;
+  /** The worker's own credential (HeartbeatReply.credential); absent only on the registering heartbeat. */
+  credential?: string;
 }
 
 export interface HeartbeatReply {
@@ -56,12 +58,15 @@ export interface HeartbeatReply {
   kill: AttemptId[];
   /** To a draining worker: nothing runs there and no running job needs its shuffle output, so it may leave. */
   release: boolean;
+  /** In the reply that registered the worker: the credential its later messages must carry. */
+  credential?: string;
 }
 
 /** POST /deregister (worker → master): a worker leaving the cluster on purpose. */
 export interface Deregister {
   protocol: number;
   worker_id: WorkerId;
+  credential?: string;
 }
 
 /** Where one map task's output for one reduce partition lives. */
@@ -136,6 +141,7 @@ export interface FetchFailure {
 export interface TaskReportBatch {
   protocol: number;
   worker_id: WorkerId;
+  credential?: string;
   reports: TaskReport[];
 }
 

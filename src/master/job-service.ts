@@ -10,6 +10,7 @@ import type { ValidJob } from "../plan/job-spec.js";
 import { planJob, splitSources } from "../plan/stage-planner.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
+import { ResultTooLargeError, checkValueSize } from "./result-budget.js";
 import type { JobRun } from "./job-run.js";
 import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-store.js";
 import type { JobPlan } from "../plan/physical.js";
@@ -47,7 +48,7 @@ export class JobService {
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly validation: ValidateOptions,
-    private readonly limits: { taskTimeoutMs: number },
+    private readonly limits: { taskTimeoutMs: number; maxResultBytes: number },
   ) {}
 
   attach(scheduler: Scheduler): void {
@@ -235,11 +236,13 @@ export class JobService {
       try {
         const resultStage = run.stages[run.plan.resultStage]!;
         const value = actionValue(run.plan.action, resultStage.tasks.map((t) => t.result!));
+        // Measured as it will be stored: past the budget the job fails here, rather than the store or a resumed run failing the master.
+        checkValueSize(run.plan.action.op, value, this.limits.maxResultBytes);
         if (run.plan.action.op === "save") await this.commit(run);
         result = { action: run.plan.action.op, value };
       } catch (e) {
         status = "FAILED";
-        error = e instanceof EmptyDatasetError ? e.message : `finishing the job failed: ${errorMessage(e)}`;
+        error = e instanceof EmptyDatasetError || e instanceof ResultTooLargeError ? e.message : `finishing the job failed: ${errorMessage(e)}`;
       }
     }
     const view = jobView(this.row(run.id), run, this.now());

@@ -15,7 +15,9 @@ import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
 import { TaskLauncher } from "./task-launcher.js";
-import { checkHeartbeat, checkTaskReport } from "./worker-messages.js";
+import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "./worker-messages.js";
+import { WorkerCredentials } from "./worker-credentials.js";
+import { countsTowardBudget, encodedBytes, reportBodyLimit, resultBudget, tooLargeMessage } from "./result-budget.js";
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
@@ -43,6 +45,7 @@ export class MasterProcess {
   private server: Server | null = null;
   private readonly store: JobStore;
   private readonly registry: WorkerRegistry;
+  private readonly credentials = new WorkerCredentials();
   private readonly tracker: MapOutputTracker;
   private readonly scheduler: Scheduler;
   private readonly jobs: JobService;
@@ -59,7 +62,7 @@ export class MasterProcess {
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
     this.tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs });
+    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs, maxResultBytes: resultBudget(config.maxResultBytes) });
     const schedLog = logger("scheduler");
     const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
       schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
@@ -159,7 +162,7 @@ export class MasterProcess {
     r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
     r.add("POST", "/deregister", (req) => this.deregister(req));
-    r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: 512 * 1024 * 1024 });
+    r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: reportBodyLimit(resultBudget(this.config.maxResultBytes)) });
     r.add("GET", "/metrics", (req) => {
       req.res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       req.res.end(this.metrics.render());
@@ -173,9 +176,12 @@ export class MasterProcess {
     const body = await req.json();
     checkProtocol(body);
     const hb = checkHeartbeat(body);
+    // Only a worker id this master does not know yet may beat without its credential: that registers it.
+    if (this.registry.get(hb.worker_id)) this.credentials.check(hb.worker_id, credentialOf(body));
     const outcome = this.registry.heartbeat(hb, this.now());
     if (outcome === "dead") throw new MinisparkError("GONE", `worker ${hb.worker_id} was declared dead; register again under a new id`);
     const w = this.registry.get(hb.worker_id)!;
+    const credential = outcome === "registered" ? this.credentials.issue(w.id) : undefined;
     if (outcome === "registered") {
       logger("registry").info("worker registered", { worker_id: w.id, address: w.address, slots: w.slots });
       this.store.saveWorker(w);
@@ -187,13 +193,14 @@ export class MasterProcess {
     this.scheduler.onHeartbeat(w.id, running);
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
-    return { protocol: PROTOCOL_VERSION, kill, release };
+    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }) };
   }
 
   /** A worker leaves on purpose; whatever it still held is handed on as for a lost worker. */
   private async deregister(req: Request): Promise<{ ok: true }> {
     const body = (await req.json()) as Deregister;
     checkProtocol(body);
+    this.credentials.check(workerIdOf(body), credentialOf(body));
     const w = this.registry.leave(body.worker_id);
     if (!w) throw new MinisparkError("GONE", `worker ${body.worker_id} is not a live worker of this master`);
     logger("registry").info("worker left", { worker_id: w.id, address: w.address, attempts_handed_back: this.scheduler.attemptsOn(w.id) });
@@ -207,6 +214,7 @@ export class MasterProcess {
     const batch = (await req.json()) as TaskReportBatch;
     checkProtocol(batch);
     if (!Array.isArray(batch.reports)) throw new MinisparkError("BAD_REQUEST", "a task report batch needs reports");
+    this.credentials.check(workerIdOf(batch), credentialOf(batch));
     if (!this.registry.isAlive(batch.worker_id)) {
       throw new MinisparkError("GONE", `worker ${batch.worker_id} is not a live worker of this master`);
     }
@@ -229,7 +237,7 @@ export class MasterProcess {
       report = { protocol: PROTOCOL_VERSION, worker_id: workerId, attemptId: attemptId as AttemptId, metrics: null, state: "FAILED", error: errorMessage(e) };
     }
     if (report.worker_id !== workerId) return false;
-    if (report.state === "FINISHED" && (report.result.type === "collect" || report.result.type === "keyed")) {
+    if (report.state === "FINISHED" && countsTowardBudget(report.result) && this.scheduler.isRunning(report.attemptId, workerId)) {
       if (!this.withinResultLimit(report)) return false;
     }
     return this.scheduler.onReport(report);
@@ -239,13 +247,11 @@ export class MasterProcess {
   private withinResultLimit(report: TaskReport & { state: "FINISHED" }): boolean {
     const job = this.scheduler.jobOf(report.attemptId);
     if (!job) return true;
-    const total = (this.resultBytes.get(job.id) ?? 0) + Buffer.byteLength(JSON.stringify(report.result));
+    const budget = resultBudget(this.config.maxResultBytes);
+    const total = (this.resultBytes.get(job.id) ?? 0) + encodedBytes(report.result);
     this.resultBytes.set(job.id, total);
-    if (total <= this.config.maxResultBytes) return true;
-    this.scheduler.abort(
-      job.id,
-      `the results of ${job.plan.action.op}() are larger than the master's limit (--max-result-size ${this.config.maxResultBytes} bytes); write them with save instead, or raise the limit`,
-    );
+    if (total <= budget) return true;
+    this.scheduler.abort(job.id, tooLargeMessage(job.plan.action.op, budget));
     return false;
   }
 

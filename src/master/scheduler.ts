@@ -12,6 +12,7 @@ import { blockKey, shuffleBlocksRead, shufflesRead, taskRdd } from "../plan/task
 import { newJobRun, type Attempt, type JobLimits, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker, MapStatus } from "./map-output-tracker.js";
 import { applyProbe, probeDone } from "../plan/probes.js";
+import { reportMismatch } from "./report-check.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 
 export interface SchedulerBackend {
@@ -148,6 +149,9 @@ export class Scheduler {
     const ref = this.attempts.get(r.attemptId);
     if (!ref || ref.attempt.state !== "RUNNING" || ref.attempt.workerId !== r.worker_id) return false;
     const { job, stage, task, attempt } = ref;
+    const mismatch = reportMismatch(job.plan, stage.stage, task.partition, r);
+    // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
+    if (mismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch}` };
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
     if (job.status === "RUNNING") {

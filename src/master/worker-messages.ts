@@ -4,6 +4,7 @@
 // scheduler, the API or the metrics. A heartbeat's address must be host:port:
 // the master connects to it. Pure.
 import { MinisparkError } from "../common/errors.js";
+import type { WorkerId } from "../common/ids.js";
 import type { Heartbeat, TaskReport } from "../common/protocol.js";
 
 /** The fields DESIGN.md requires of every heartbeat, besides worker_id, address and status. */
@@ -59,7 +60,24 @@ export function checkHeartbeat(body: unknown): Heartbeat {
     throw bad(`running_attempts must be a list of at most ${MAX_LISTED_ATTEMPTS} attempt ids`);
   }
   if (hb.draining !== undefined && typeof hb.draining !== "boolean") throw bad("draining must be true or false");
-  return { ...hb, ...metrics, running_attempts: running } as unknown as Heartbeat;
+  // The credential is checked by the handler and never kept with the heartbeat.
+  const { credential: _credential, ...kept } = hb;
+  return { ...kept, ...metrics, running_attempts: running } as unknown as Heartbeat;
+}
+
+/** A message's worker credential, if it carries one; a credential is a short string. */
+export function credentialOf(body: unknown): string | undefined {
+  const c = isObject(body) ? body.credential : undefined;
+  if (c === undefined) return undefined;
+  if (typeof c !== "string" || c.length > 256) throw bad("credential must be a string of at most 256 characters", "message");
+  return c;
+}
+
+/** The worker_id of a deregistration or report batch. */
+export function workerIdOf(body: unknown): WorkerId {
+  const id = isObject(body) ? body.worker_id : undefined;
+  if (typeof id !== "string" || !WORKER_ID.test(id)) throw bad("worker_id must be 1 to 128 letters, digits, '.', '_' or '-'", "message");
+  return id as WorkerId;
 }
 
 const TASK_METRICS = ["durationMs", "recordsIn", "recordsOut", "bytesRead", "shuffleBytesWritten", "shuffleBytesRead", "shuffleBytesFetchedRemote", "spillCount", "spillBytes"];
@@ -88,7 +106,8 @@ export function checkTaskReport(body: unknown, i: number): TaskReport {
   switch (body.state) {
     case "FINISHED": {
       const r = body.result;
-      const check = isObject(r) && typeof r.type === "string" ? RESULTS[r.type] : undefined;
+      // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+      const check = isObject(r) && typeof r.type === "string" && Object.hasOwn(RESULTS, r.type) ? RESULTS[r.type] : undefined;
       if (!check || !check(r as Record<string, unknown>)) throw bad(`result must be one of ${Object.keys(RESULTS).join(", ")} in its shape`, what);
       break;
     }

@@ -8,6 +8,7 @@ import type { WorkerId } from "../common/ids.js";
 import type { BlockLocation, FetchFailure } from "../common/protocol.js";
 import type { BlockSource } from "./shuffle-reader.js";
 import { mapOutputPath, readBlockChunks } from "./shuffle-files.js";
+import { MAX_BLOCKS_PER_FETCH } from "./block-frames.js";
 
 export class FetchFailedError extends Error {
   constructor(readonly failure: FetchFailure) {
@@ -22,6 +23,8 @@ export interface RemoteFetchRequest {
   shuffleId: number;
   reduceId: number;
   mapIds: number[];
+  /** The blocks' bytes by their map statuses, which bounds the answer. */
+  expectedBytes: number;
 }
 
 export type RemoteFetchReply =
@@ -36,6 +39,8 @@ export class TaskBlockSource implements BlockSource {
   bytesFetchedRemote = 0;
   /** Kept even if user code catches it: a lost block must re-run its map task, not fail this one. */
   fetchFailure: FetchFailedError | null = null;
+  /** Where the block last yielded came from, so a block that does not decode names its map output. */
+  private current: BlockLocation | null = null;
 
   constructor(
     private readonly jobId: string,
@@ -51,11 +56,13 @@ export class TaskBlockSource implements BlockSource {
       if (loc.workerId === this.self) {
         yield* this.local(shuffleId, reduceId, loc);
       } else {
-        remote.set(loc.address, [...(remote.get(loc.address) ?? []), loc]);
+        const list = remote.get(loc.address);
+        if (list) list.push(loc);
+        else remote.set(loc.address, [loc]);
       }
     }
     for (const locs of remote.values()) {
-      for (const batch of batchesBySize(locs, Math.min(this.batchBytes, MAX_BATCH_BYTES))) yield* this.remote(shuffleId, reduceId, batch);
+      for (const batch of batchesOf(locs, Math.min(this.batchBytes, MAX_BATCH_BYTES), MAX_BLOCKS_PER_FETCH)) yield* this.remote(shuffleId, reduceId, batch);
     }
   }
 
@@ -72,6 +79,7 @@ export class TaskBlockSource implements BlockSource {
         }
         if (next.done) return;
         this.bytesRead += next.value.length;
+        this.current = loc;
         yield next.value;
       }
     } finally {
@@ -87,16 +95,23 @@ export class TaskBlockSource implements BlockSource {
       shuffleId,
       reduceId,
       mapIds: locs.map((l) => l.mapId),
+      expectedBytes: locs.reduce((n, l) => n + l.bytes, 0),
     });
     if (!reply.ok) {
       const loc = locs.find((l) => l.mapId === reply.mapId) ?? first;
       throw this.failure(shuffleId, loc, reply.message);
     }
-    for (const e of reply.entries) {
+    // Entries come in the order asked for (block-frames.ts checks it).
+    for (const [i, e] of reply.entries.entries()) {
       this.bytesRead += e.length;
       this.bytesFetchedRemote += e.length;
+      this.current = locs[i] ?? first;
       yield new Uint8Array(reply.buffer, e.offset, e.length);
     }
+  }
+
+  corrupt(shuffleId: number, message: string): Error {
+    return this.current ? this.failure(shuffleId, this.current, message) : new Error(message);
   }
 
   private failure(shuffleId: number, loc: BlockLocation, message: string): FetchFailedError {
@@ -110,11 +125,12 @@ export class TaskBlockSource implements BlockSource {
   }
 }
 
-function* batchesBySize(locs: BlockLocation[], maxBytes: number): Iterable<BlockLocation[]> {
+/** Cuts a peer's blocks into requests of at most `maxBytes` (or one larger block) and at most `maxBlocks` blocks. */
+export function* batchesOf(locs: BlockLocation[], maxBytes: number, maxBlocks: number): Iterable<BlockLocation[]> {
   let batch: BlockLocation[] = [];
   let bytes = 0;
   for (const l of locs) {
-    if (batch.length > 0 && bytes + l.bytes > maxBytes) {
+    if (batch.length > 0 && (bytes + l.bytes > maxBytes || batch.length >= maxBlocks)) {
       yield batch;
       batch = [];
       bytes = 0;

@@ -11,53 +11,76 @@ import { peerUrl, requestRaw, type RawReply } from "../common/http-client.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import { blockRange, jobShuffleDir, mapOutputPath } from "./shuffle-files.js";
 import fsSync from "node:fs";
+import { ENTRY_HEADER, MAX_BLOCKS_PER_FETCH, missingMap, parseBlockResponse } from "./block-frames.js";
+import { checkPathName, indexParam as intParam } from "./path-ids.js";
 
-const ENTRY_HEADER = 12;
 const log = logger("shuffle");
-/** A job id as a directory name: no separators, and not "." or "..". */
-const SAFE_ID = /^(?!\.+$)[A-Za-z0-9._-]+$/;
-
-function intParam(s: string | undefined, what: string): number {
-  if (s === undefined || !/^\d{1,9}$/.test(s)) throw new MinisparkError("BAD_REQUEST", `${what} must be a non-negative integer`);
-  return Number(s);
-}
 
 export async function serveBlocks(req: Request, shuffleRoot: string, onServed: (bytes: number) => void): Promise<typeof HANDLED> {
-  const jobId = req.params.job!;
-  if (!SAFE_ID.test(jobId)) throw new MinisparkError("BAD_REQUEST", "bad job id");
+  const jobId = checkPathName(req.params.job, "the job id");
   const shuffleId = intParam(req.params.shuffle, "shuffle id");
   const reduceId = intParam(req.params.reduce, "reduce partition");
-  const maps = (req.query.get("maps") ?? "").split(",").filter(Boolean).map((m) => intParam(m, "map id"));
-  // Open every block before answering so that a missing one is a clean 404 naming it.
-  const opened: { mapId: number; fd: fs.FileHandle; start: number; end: number }[] = [];
-  try {
-    for (const mapId of maps) {
-      const path = mapOutputPath(shuffleRoot, jobId, shuffleId, mapId);
-      let fd: fs.FileHandle;
-      try {
-        fd = await fs.open(path, "r");
-      } catch {
-        req.res.setHeader("x-missing-map", String(mapId));
-        throw new MinisparkError("NOT_FOUND", `no output of map ${mapId} for shuffle ${shuffleId} of ${jobId} here`);
-      }
-      const [start, end] = blockRange(fd.fd, reduceId);
-      opened.push({ mapId, fd, start, end });
+  const maps = (req.query.get("maps") ?? "").split(",", MAX_BLOCKS_PER_FETCH + 1).filter(Boolean).map((m) => intParam(m, "map id"));
+  if (maps.length > MAX_BLOCKS_PER_FETCH) throw new MinisparkError("BAD_REQUEST", `at most ${MAX_BLOCKS_PER_FETCH} map outputs per request`);
+  // Every block's size before answering, so that a missing one is a clean 404 naming it; one file open at a time.
+  const lengths: number[] = [];
+  for (const mapId of maps) {
+    const range = await withBlock(shuffleRoot, jobId, shuffleId, mapId, reduceId, async () => undefined);
+    if (!range) {
+      req.res.setHeader("x-missing-map", String(mapId));
+      throw new MinisparkError("NOT_FOUND", `no output of map ${mapId} for shuffle ${shuffleId} of ${jobId} here`);
     }
-    const total = opened.reduce((s, o) => s + ENTRY_HEADER + (o.end - o.start), 0);
-    req.res.writeHead(200, { "content-type": "application/octet-stream", "content-length": total });
-    for (const o of opened) {
-      const buf = Buffer.allocUnsafe(ENTRY_HEADER + (o.end - o.start));
-      buf.writeUInt32LE(o.mapId, 0);
-      buf.writeDoubleLE(o.end - o.start, 4);
-      await o.fd.read(buf, ENTRY_HEADER, o.end - o.start, o.start);
-      if (req.res.destroyed) return HANDLED;
+    lengths.push(range.end - range.start);
+  }
+  const total = lengths.reduce((s, n) => s + ENTRY_HEADER + n, 0);
+  req.res.writeHead(200, { "content-type": "application/octet-stream", "content-length": total });
+  for (let i = 0; i < maps.length; i++) {
+    const mapId = maps[i]!;
+    // The headers are out: a file that became unreadable ends the response short, which the reader sees as a failed fetch.
+    const served = await withBlock(shuffleRoot, jobId, shuffleId, mapId, reduceId, async (fd, start, end) => {
+      // A retried map attempt may have replaced the file since its size was announced: end the response short.
+      if (end - start !== lengths[i]) return false;
+      const buf = Buffer.allocUnsafe(ENTRY_HEADER + (end - start));
+      buf.writeUInt32LE(mapId, 0);
+      buf.writeDoubleLE(end - start, 4);
+      await fd.read(buf, ENTRY_HEADER, end - start, start);
+      if (req.res.destroyed) return false;
       if (!req.res.write(buf)) await drainOrClose(req.res);
+      return true;
+    }).catch((e: unknown) => {
+      log.warn("map output became unreadable while being served", { jobId, shuffle: shuffleId, map: mapId, error: errorMessage(e) });
+      return null;
+    });
+    if (!served?.result) {
+      req.res.destroy();
+      return HANDLED;
     }
-    req.res.end();
-    onServed(total - ENTRY_HEADER * opened.length);
-    return HANDLED;
+  }
+  req.res.end();
+  onServed(total - ENTRY_HEADER * maps.length);
+  return HANDLED;
+}
+
+/** Opens one map output, finds reduce partition `reduceId`'s range, runs `use`, closes it; null if there is no such output. */
+async function withBlock<T>(
+  shuffleRoot: string,
+  jobId: string,
+  shuffleId: number,
+  mapId: number,
+  reduceId: number,
+  use: (fd: fs.FileHandle, start: number, end: number) => Promise<T>,
+): Promise<{ start: number; end: number; result: T } | null> {
+  let fd: fs.FileHandle;
+  try {
+    fd = await fs.open(mapOutputPath(shuffleRoot, jobId, shuffleId, mapId), "r");
+  } catch {
+    return null;
+  }
+  try {
+    const [start, end] = blockRange(fd.fd, reduceId);
+    return { start, end, result: await use(fd, start, end) };
   } finally {
-    await Promise.all(opened.map((o) => o.fd.close()));
+    await fd.close();
   }
 }
 
@@ -74,6 +97,15 @@ function drainOrClose(res: Request["res"]): Promise<void> {
   });
 }
 
+/**
+ * A peer's answer may be at most twice the bytes its map statuses announced
+ * (plus headers and 1 MiB): a block rewritten by a late attempt may differ in
+ * size, and the parser then fails the fetch, but no answer grows without bound.
+ */
+function maxReplyBytes(expected: number, blocks: number): number {
+  return 2 * expected + ENTRY_HEADER * blocks + 1024 * 1024;
+}
+
 /** The main thread's side of a task thread's remote fetch. */
 export async function fetchBlocks(req: RemoteFetchRequest, token: string | null, timeoutMs: number): Promise<RemoteFetchReply> {
   const reply = await fetchFrom(req, token, timeoutMs);
@@ -87,12 +119,12 @@ async function fetchFrom(req: RemoteFetchRequest, token: string | null, timeoutM
   const url = peerUrl(req.address, `/data/shuffle/${encodeURIComponent(req.jobId)}/${req.shuffleId}/${req.reduceId}?maps=${req.mapIds.join(",")}`);
   let res: RawReply;
   try {
-    res = await requestRaw(url, { token, timeoutMs });
+    res = await requestRaw(url, { token, timeoutMs, maxReplyBytes: maxReplyBytes(req.expectedBytes, req.mapIds.length) });
   } catch (e) {
     return { ok: false, mapId: req.mapIds[0]!, message: errorMessage(e) };
   }
   if (res.status !== 200) {
-    const missing = Number(res.headers["x-missing-map"] ?? req.mapIds[0]);
+    const missing = missingMap(res.headers["x-missing-map"], req.mapIds);
     let message = `HTTP ${res.status}`;
     try {
       message = (JSON.parse(res.body.toString("utf8")) as { error?: { message?: string } }).error?.message ?? message;
@@ -102,23 +134,15 @@ async function fetchFrom(req: RemoteFetchRequest, token: string | null, timeoutM
     return { ok: false, mapId: missing, message };
   }
   const view = res.body;
-  const entries: { mapId: number; offset: number; length: number }[] = [];
-  let off = 0;
-  while (off + ENTRY_HEADER <= view.length) {
-    const mapId = view.readUInt32LE(off);
-    const length = view.readDoubleLE(off + 4);
-    entries.push({ mapId, offset: off + ENTRY_HEADER, length });
-    off += ENTRY_HEADER + length;
-  }
-  if (off !== view.length || entries.length !== req.mapIds.length) {
-    return { ok: false, mapId: req.mapIds[entries.length] ?? req.mapIds[0]!, message: "truncated block response" };
-  }
+  const parsed = parseBlockResponse(view, req.mapIds);
+  if (!parsed.ok) return parsed;
+  const entries = parsed.entries;
   // The thread gets the bytes as a transferable ArrayBuffer of their own.
   const buffer = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view.buffer : view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
   return { ok: true, buffer: buffer as ArrayBuffer, entries };
 }
 
 export function removeJobShuffle(shuffleRoot: string, jobId: string): void {
-  if (!SAFE_ID.test(jobId)) throw new MinisparkError("BAD_REQUEST", "bad job id");
+  checkPathName(jobId, "the job id");
   fsSync.rmSync(jobShuffleDir(shuffleRoot, jobId), { recursive: true, force: true });
 }

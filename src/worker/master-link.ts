@@ -55,6 +55,8 @@ export class MasterLink {
   private shuttingDown = false;
   private beating = false;
   private onRelease: (() => void) | null = null;
+  /** This worker's own credential from the master that registered it; none until registered. */
+  private credential: string | undefined;
 
   constructor(private readonly stats: WorkerStats, private readonly opts: MasterLinkOptions) {}
 
@@ -103,7 +105,7 @@ export class MasterLink {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.delivered, new Promise((resolve) => (timer = setTimeout(resolve, reportsWithinMs)))]);
     clearTimeout(timer);
-    const body: Deregister = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id() };
+    const body: Deregister = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id(), credential: this.credential };
     try {
       await requestJson(`${this.opts.masterUrl}/deregister`, { body, token: this.opts.token, timeoutMs: 5000 });
     } catch (e) {
@@ -129,6 +131,8 @@ export class MasterLink {
         token: this.opts.token,
         timeoutMs: this.opts.heartbeatMs,
       });
+      // A master that (re)registered us hands out a credential; a restarted master hands out a new one.
+      if (typeof reply.credential === "string") this.credential = reply.credential;
       if (!this.connected) this.opts.log.info("registered with master", { master: this.opts.masterUrl, worker_id: this.stats.id() });
       this.connected = true;
       if (reply.kill.length > 0) this.opts.onKill(reply.kill);
@@ -136,8 +140,10 @@ export class MasterLink {
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {
       if (this.stopped) return "never";
-      if (e instanceof MinisparkError && e.code === "GONE") {
-        this.opts.log.warn("master declared this worker dead; rejoining under a new id", { worker_id: this.stats.id() });
+      // FORBIDDEN: the master knows this id under another credential (a registration whose reply was lost, or the id taken meanwhile).
+      if (e instanceof MinisparkError && (e.code === "GONE" || e.code === "FORBIDDEN")) {
+        this.opts.log.warn("master declared this worker dead or does not know it by its credential; rejoining under a new id", { worker_id: this.stats.id(), code: e.code });
+        this.credential = undefined;
         this.opts.onForgotten();
         this.connected = false;
         return "now";
@@ -163,6 +169,7 @@ export class MasterLink {
     return {
       protocol: PROTOCOL_VERSION,
       worker_id: this.stats.id(),
+      credential: this.credential,
       address: this.stats.address,
       status: active > 0 ? "BUSY" : "IDLE",
       draining: this.shuttingDown,
@@ -200,7 +207,7 @@ export class MasterLink {
   private async deliver(reports: TaskReport[]): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        const body: TaskReportBatch = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id(), reports };
+        const body: TaskReportBatch = { protocol: PROTOCOL_VERSION, worker_id: this.stats.id(), credential: this.credential, reports };
         await requestJson(`${this.opts.masterUrl}/task-reports`, { body, token: this.opts.token, timeoutMs: 30_000 });
         return;
       } catch (e) {

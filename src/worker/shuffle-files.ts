@@ -104,9 +104,16 @@ export function blockRange(fd: number, reduceId: number): [number, number] {
   const n = trailer.readUInt32LE(0);
   if (reduceId < 0 || reduceId >= n) throw new Error(`map output has no reduce partition ${reduceId}`);
   const indexStart = size - TRAILER - 8 * (n + 1);
+  if (indexStart < 0) throw new Error(`map output index of ${n} partitions does not fit the file's ${size} bytes`);
   const pair = Buffer.alloc(16);
   fs.readSync(fd, pair, 0, 16, indexStart + 8 * reduceId);
-  return [pair.readDoubleLE(0), pair.readDoubleLE(8)];
+  const start = pair.readDoubleLE(0);
+  const end = pair.readDoubleLE(8);
+  // A damaged file must not send a reader or the block server past its data.
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > indexStart) {
+    throw new Error(`map output index gives reduce partition ${reduceId} the range [${start}, ${end}) outside its ${indexStart} data bytes`);
+  }
+  return [start, end];
 }
 
 const CHUNK_BYTES = 1024 * 1024;

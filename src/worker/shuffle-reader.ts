@@ -20,6 +20,12 @@ import { SpillableMap } from "./memory/spillable-map.js";
 export interface BlockSource {
   /** The bytes of each map output's block for `reduceId`; throws FetchFailedError. */
   blocks(shuffleId: number, reduceId: number, locations: BlockLocation[]): Iterable<Uint8Array>;
+  /**
+   * The error for a block last yielded that does not decode: the map output
+   * is bad (a peer's, or a damaged file), so it is re-made, rather than the
+   * reading task failing for it.
+   */
+  corrupt?(shuffleId: number, message: string): Error;
 }
 
 const BATCH = 1024;
@@ -29,9 +35,19 @@ function* records(shuffleId: number, partition: number, ctx: ComputeContext): It
   if (!locations) throw new Error(`task was not told where the blocks of shuffle ${shuffleId}, partition ${partition} are`);
   const nonEmpty = locations.filter((l) => l.bytes > 0);
   for (const block of ctx.blocks.blocks(shuffleId, partition, nonEmpty)) {
-    for (const frame of decodeFrames(block)) {
-      ctx.metrics.recordsIn += frame.length;
-      yield frame;
+    const frames = decodeFrames(block);
+    for (;;) {
+      let next: IteratorResult<unknown[]>;
+      try {
+        next = frames.next();
+      } catch (e) {
+        throw ctx.blocks.corrupt?.(shuffleId, `undecodable shuffle block: ${(e as Error).message}`) ?? e;
+      }
+      if (next.done) break;
+      // A frame must be a list of records; anything else is as undecodable as bad JSON.
+      if (!Array.isArray(next.value)) throw ctx.blocks.corrupt?.(shuffleId, "undecodable shuffle block: a frame is not a list of records") ?? new Error("a shuffle frame is not a list of records");
+      ctx.metrics.recordsIn += next.value.length;
+      yield next.value;
     }
   }
 }

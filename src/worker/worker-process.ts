@@ -24,6 +24,8 @@ import { Executor, type ThreadReply } from "./executor.js";
 import { ListingRefused, ListingRunner } from "./input/listing-runner.js";
 import { MasterLink } from "./master-link.js";
 import { commitOutput, prepareOutput } from "./output-files.js";
+import { checkTaskLaunch } from "./launch-check.js";
+import { checkPathName } from "./path-ids.js";
 import { removeOrphanedWorkDirs, workDirName, workDirRoot } from "./work-dirs.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import { WorkerMetrics } from "./worker-metrics.js";
@@ -185,7 +187,7 @@ export class WorkerProcess {
     const r = new Router();
     r.add("GET", "/healthz", () => ({ ok: true }), { public: true });
     r.add("POST", "/tasks", (req) => this.launch(req), { maxBodyBytes: 256 * 1024 * 1024 });
-    r.add("POST", "/tasks/:attempt/kill", (req) => ({ killed: this.executor!.kill(asAttemptId(req.params.attempt!), "killed by the master") }));
+    r.add("POST", "/tasks/:attempt/kill", (req) => ({ killed: this.executor!.kill(asAttemptId(checkPathName(req.params.attempt, "the attempt id")), "killed by the master") }));
     r.add("POST", "/splits", (req) => this.splits(req));
     r.add("POST", "/outputs/prepare", (req) => this.output(req, "prepare"));
     r.add("POST", "/outputs/commit", (req) => this.output(req, "commit"));
@@ -196,6 +198,7 @@ export class WorkerProcess {
       }),
     );
     r.add("DELETE", "/data/shuffle/:job", (req) => {
+      checkPathName(req.params.job, "the job id");
       removeJobShuffle(this.shuffleRoot, req.params.job!);
       removeSpillFiles(this.spillDir, spillPrefix(req.params.job!));
       return { ok: true };
@@ -212,9 +215,8 @@ export class WorkerProcess {
     const batch = (await req.json()) as TaskLaunchBatch;
     checkProtocol(batch);
     // All checked before any runs: a refused batch must not leave some of its tasks running.
-    if (!Array.isArray(batch.tasks) || !batch.tasks.every((t) => t !== null && typeof t === "object" && typeof t.attemptId === "string" && typeof t.jobId === "string")) {
-      throw new MinisparkError("BAD_REQUEST", "a task launch needs tasks, each with an attemptId and a jobId");
-    }
+    if (!Array.isArray(batch.tasks)) throw new MinisparkError("BAD_REQUEST", "a task launch needs tasks");
+    batch.tasks.forEach((t, i) => checkTaskLaunch(t, i));
     const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
     // A launch sent twice (a resent request) is taken once.
