@@ -374,6 +374,7 @@ export class Scheduler {
     task.status = "SUCCEEDED";
     stage.succeeded++;
     task.result = result;
+    task.resultAttempt = attempt.id;
     if (attempt.metrics) {
       stage.timedTasks++;
       stage.taskMsTotal += attempt.metrics.durationMs;
