@@ -9,8 +9,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import type { JobInfo } from "../src/client/rest-client.js";
+import { LocalCluster } from "../src/client/local-cluster.js";
+import { requestRaw } from "../src/common/http-client.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import { partFileName } from "../src/worker/output-files.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
@@ -48,10 +51,11 @@ function assertOutputOf(dataDir: string, path: string, id: string, tag: string, 
   assert.deepEqual(lines, expectedLines(tag, partitions));
 }
 
-async function waitEnd(t: TestCluster, id: string, timeoutMs = 30_000): Promise<JobInfo> {
+async function waitEnd(t: TestCluster | LocalCluster, id: string, timeoutMs = 30_000): Promise<JobInfo> {
+  const c = t instanceof LocalCluster ? t : t.cluster;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = await t.cluster.client.job(id).catch(() => null);
+    const job = await c.client.job(id).catch(() => null);
     if (job && TERMINAL.includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} did not end in ${timeoutMs} ms (${job?.status})`);
     await new Promise((r) => setTimeout(r, 25));
@@ -68,7 +72,48 @@ async function waitRunning(t: TestCluster, id: string): Promise<void> {
   throw new Error(`job ${id} never ran`);
 }
 
-describe("coordinated output commit", () => {
+
+/** Every file and directory under `dir` (relative), to show nothing outside the data directory was touched. */
+function tree(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+/** A part file's identity: a late rename over it would change it. */
+function stamps(dir: string): string[] {
+  return fs.readdirSync(dir).sort().map((f) => {
+    const st = fs.statSync(join(dir, f));
+    return `${f}:${st.ino}:${st.mtimeMs}`;
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Worker process index → the worker id it registered with, from the cluster log. */
+function workerIds(logFile: string): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
+    const m = /^worker-(\d+) (\{.*\})$/.exec(line);
+    if (!m || !m[2]!.includes('"worker started"')) continue;
+    ids.set((JSON.parse(m[2]!) as { worker_id: string }).worker_id, Number(m[1]));
+  }
+  return ids;
+}
+
+interface TaskAttempts {
+  tasks: { partition: number; attempts: { worker: string; state: string }[] }[];
+}
+
+async function attemptsOf(t: TestCluster, id: string): Promise<TaskAttempts["tasks"]> {
+  const r = await t.http(`/api/v1/jobs/${id}/stages/0/tasks`);
+  return r.status === 200 ? (r.body as TaskAttempts).tasks : [];
+}
+
+async function events(t: TestCluster, id: string): Promise<string[]> {
+  const r = await t.http(`/api/v1/jobs/${id}`);
+  return r.status === 200 ? (r.body.events as { kind: string }[]).map((e) => e.kind) : [];
+}
+
+describe("coordinated output commit on one shared data directory", () => {
   let t: TestCluster;
   const outside = fs.mkdtempSync(join(os.tmpdir(), "minispark-outside-"));
 
@@ -80,13 +125,210 @@ describe("coordinated output commit", () => {
     fs.rmSync(outside, { recursive: true, force: true });
   });
 
-  it("an overwrite while another job writes the path: the later job's whole output, nothing of the earlier", async () => {
+  it("an overwrite while another job writes the path waits for it: the later job's whole output, nothing of the earlier", async () => {
     const a = await t.cluster.client.submit(saveSpec("A", "race", 40, { msPerRecord: 8 }));
     await waitRunning(t, a);
     const b = await t.cluster.client.submit(saveSpec("B", "race", 10, { mode: "overwrite" }));
     const [ja, jb] = [await waitEnd(t, a), await waitEnd(t, b)];
     assert.equal(jb.status, "COMPLETED", jb.error ?? "");
     assert.equal(ja.status, "COMPLETED", ja.error ?? "");
+    assert.ok(ja.finishedAt! <= jb.finishedAt!, "the overwrite ended after the job it replaced");
+    assert.ok((await events(t, b)).includes("waiting for output path"));
     assertOutputOf(t.dataDir, "race", b, "B", 10);
+  });
+
+  it('mode "error" on a path a running job writes fails at once, naming the writer; the writer\'s output stands', async () => {
+    const a = await t.cluster.client.submit(saveSpec("A", "busy", 12, { msPerRecord: 20 }));
+    await waitRunning(t, a);
+    const b = await t.cluster.client.submit(saveSpec("B", "busy", 3));
+    const jb = await waitEnd(t, b);
+    assert.equal(jb.status, "FAILED");
+    assert.match(jb.error ?? "", new RegExp(`being written by job ${a}`));
+    const ja = await waitEnd(t, a);
+    assert.equal(ja.status, "COMPLETED", ja.error ?? "");
+    assertOutputOf(t.dataDir, "busy", a, "A", 12);
+  });
+
+  it("a save into a directory inside one being written waits too (paths that overlap are one path)", async () => {
+    const a = await t.cluster.client.submit(saveSpec("A", "outer", 8, { msPerRecord: 20 }));
+    await waitRunning(t, a);
+    const b = await t.cluster.client.submit(saveSpec("B", "outer/inner", 2, { mode: "overwrite" }));
+    const jb = await waitEnd(t, b);
+    assert.ok((await events(t, b)).includes("waiting for output path"), "the inner save waited for the outer one");
+    assert.equal(jb.status, "FAILED", "then it is refused: its directory would sit inside the outer job's output");
+    assert.match(jb.error ?? "", /inside the output "outer" of another job/);
+    assertOutputOf(t.dataDir, "outer", a, "A", 8);
+  });
+
+  it("several overwrites starting together: every one completes, the last to finish is the output, whole", async () => {
+    const tags = ["P", "Q", "R", "S"];
+    const ids = await Promise.all(tags.map((tag, i) => t.cluster.client.submit(saveSpec(tag, "many", 3 + i, { mode: "overwrite", msPerRecord: 5 }))));
+    const jobs = await Promise.all(ids.map((id) => waitEnd(t, id)));
+    for (const j of jobs) assert.equal(j.status, "COMPLETED", j.error ?? "");
+    const last = jobs.reduce((a, b) => (a.finishedAt! >= b.finishedAt! ? a : b));
+    const i = jobs.indexOf(last);
+    assertOutputOf(t.dataDir, "many", last.id, tags[i]!, 3 + i);
+  });
+
+  it("symlinks under outputs/ never redirect a write or an overwrite's delete", async () => {
+    const target = fs.mkdtempSync(join(outside, "target-"));
+    fs.writeFileSync(join(target, "keep"), "precious");
+    const before = tree(outside);
+    fs.mkdirSync(join(t.dataDir, "outputs"), { recursive: true });
+    fs.symlinkSync(target, join(t.dataDir, "outputs", "linked"));
+    const cases = [saveSpec("L", "linked/below", 2), saveSpec("L", "linked", 2, { mode: "overwrite" }), saveSpec("L", "linked", 2)];
+    for (const spec of cases) {
+      const j = await waitEnd(t, await t.cluster.client.submit(spec));
+      assert.equal(j.status, "FAILED", `${spec.action.path}: ${j.error}`);
+      assert.match(j.error ?? "", /symbolic link|already exists/);
+    }
+    // outputs/ itself a link
+    fs.renameSync(join(t.dataDir, "outputs"), join(t.dataDir, "outputs-real"));
+    fs.symlinkSync(target, join(t.dataDir, "outputs"));
+    try {
+      const j = await waitEnd(t, await t.cluster.client.submit(saveSpec("L", "fresh", 2)));
+      assert.equal(j.status, "FAILED");
+      assert.match(j.error ?? "", /"outputs" is a symbolic link/);
+    } finally {
+      fs.unlinkSync(join(t.dataDir, "outputs"));
+      fs.renameSync(join(t.dataDir, "outputs-real"), join(t.dataDir, "outputs"));
+      fs.unlinkSync(join(t.dataDir, "outputs", "linked"));
+    }
+    assert.deepEqual(tree(outside), before, "nothing outside the data directory was written or removed");
+    assert.equal(fs.readFileSync(join(target, "keep"), "utf8"), "precious");
+  });
+
+  it("the worker's /outputs endpoints refuse ids and paths that are not the master's", async () => {
+    const [w] = await t.cluster.client.workers();
+    const post = (what: string, body: unknown) => requestRaw(`http://${w!.address}/outputs/${what}`, { body: JSON.stringify(body), token: t.cluster.token });
+    const job = "job-000000000-abcdef";
+    const bad: [string, unknown][] = [
+      ["prepare", { protocol: PROTOCOL_VERSION, jobId: "../../../x", path: "p", mode: "overwrite" }],
+      ["prepare", { protocol: PROTOCOL_VERSION, jobId: job, path: "../escape", mode: "overwrite" }],
+      ["prepare", { protocol: PROTOCOL_VERSION, jobId: job, path: "p", mode: "append" }],
+      ["publish", { protocol: PROTOCOL_VERSION, jobId: job, path: "p", parts: [{ partition: 0, attemptId: `${job}/../../x` }] }],
+      ["publish", { protocol: PROTOCOL_VERSION, jobId: job, path: "p", parts: [{ partition: 1, attemptId: `${job}.0.0.0` }] }],
+      ["publish", { protocol: PROTOCOL_VERSION, jobId: job, path: "p", parts: [{ partition: -1, attemptId: `${job}.0.-1.0` }] }],
+      ["finalize", { protocol: PROTOCOL_VERSION, jobId: job, path: "p", partitions: 1e12 }],
+      ["abort", { protocol: PROTOCOL_VERSION, jobId: "job-000000000-abcdef/..", path: "p", committed: false }],
+      ["abort", { protocol: PROTOCOL_VERSION, jobId: job, path: "/etc", committed: false }],
+    ];
+    for (const [what, body] of bad) {
+      const r = await post(what, body);
+      assert.equal(r.status, 400, `${what} ${JSON.stringify(body)}: ${r.body.toString()}`);
+    }
+    assert.deepEqual(fs.readdirSync(join(t.dataDir, "outputs")).filter((f) => f === "p" || f.startsWith(".")), []);
+  });
+
+  it("an attempt declared lost that wakes up after its job committed publishes nothing", async () => {
+    const id = await t.cluster.client.submit(saveSpec("W", "late", 8, { msPerRecord: 150 }));
+    const byId = workerIds(t.cluster.logFile);
+    let victim = -1;
+    for (let i = 0; i < 300 && victim < 0; i++) {
+      for (const task of await attemptsOf(t, id)) {
+        const running = task.attempts.find((a) => a.state === "RUNNING");
+        if (running && byId.has(running.worker)) victim = byId.get(running.worker)!;
+      }
+      await sleep(10);
+    }
+    assert.ok(victim >= 0, "found a worker running one of the job's attempts");
+    const proc = t.cluster.workerProcesses[victim]!;
+    proc.kill("SIGSTOP");
+    let job: JobInfo;
+    try {
+      job = await waitEnd(t, id);
+    } finally {
+      proc.kill("SIGCONT");
+    }
+    assert.equal(job.status, "COMPLETED", job.error ?? "");
+    const dir = join(t.dataDir, "outputs", "late");
+    const stamped = stamps(dir);
+    await t.cluster.waitForWorkers(2);
+    await sleep(1500);
+    assertOutputOf(t.dataDir, "late", id, "W", 8);
+    assert.deepEqual(stamps(dir), stamped, "no part file was replaced by the late attempt");
+  });
+
+  it("the master killed before and during a commit, restarted on the same database: the job's whole output or none", async (c: TestContext) => {
+    // Before the decision: the job resumes, reruns its result stage and commits once.
+    const early = await t.cluster.client.submit(saveSpec("E", "killed-early", 10, { msPerRecord: 40 }));
+    for (let i = 0; i < 300 && (await attemptsOf(t, early)).filter((x) => x.attempts.some((a) => a.state === "FINISHED")).length < 3; i++) await sleep(10);
+    await t.cluster.killMaster();
+    await t.cluster.restartMaster();
+    const je = await waitEnd(t, early);
+    assert.equal(je.status, "COMPLETED", je.error ?? "");
+    assertOutputOf(t.dataDir, "killed-early", early, "E", 10);
+
+    // During: one worker frozen holds the commit up after the decision is stored; the kill lands there.
+    await t.cluster.waitForWorkers(2);
+    const spec = saveSpec("M", "killed-mid", 6);
+    spec.nodes[1]!.fn = 'x => { const end = Date.now() + (x >= 25 ? 300 : 0); while (Date.now() < end); return "M:" + x; }';
+    const mid = await t.cluster.client.submit(spec);
+    const byId = workerIds(t.cluster.logFile);
+    let other = -1;
+    for (let i = 0; i < 500 && other < 0; i++) {
+      const tasks = await attemptsOf(t, mid);
+      const slow = tasks.find((x) => x.partition === 5)?.attempts.find((a) => a.state === "RUNNING");
+      const done = tasks.filter((x) => x.partition !== 5 && x.attempts.some((a) => a.state === "FINISHED"));
+      if (slow && done.length === 5) {
+        const holders = new Set(done.flatMap((x) => x.attempts.filter((a) => a.state === "FINISHED").map((a) => a.worker)));
+        const elsewhere = [...holders].find((w) => w !== slow.worker);
+        if (elsewhere && byId.has(elsewhere)) other = byId.get(elsewhere)!;
+        else break;
+      }
+      await sleep(10);
+    }
+    const frozen = other >= 0 ? t.cluster.workerProcesses[other]! : null;
+    frozen?.kill("SIGSTOP");
+    try {
+      for (let i = 0; i < 300 && !(await events(t, mid)).includes("output commit decided"); i++) await sleep(5);
+      await t.cluster.killMaster();
+    } finally {
+      frozen?.kill("SIGCONT");
+    }
+    await t.cluster.restartMaster();
+    const jm = await waitEnd(t, mid);
+    if (jm.status === "COMPLETED") assertOutputOf(t.dataDir, "killed-mid", mid, "M", 6);
+    else assert.ok(!fs.existsSync(join(t.dataDir, "outputs", "killed-mid", "_SUCCESS")), "a failed commit leaves no _SUCCESS");
+    assert.equal(jm.status, "COMPLETED", jm.error ?? "");
+    c.diagnostic(frozen ? "the kill landed mid-commit (a worker frozen before publishing)" : "no worker to freeze: the kill landed wherever the job was");
+    if (frozen) assert.ok((await events(t, mid)).includes("output commit resumed"), "the restarted master finished the stored commit");
+  });
+});
+
+describe("coordinated output commit on per-worker disks", () => {
+  const root = fs.mkdtempSync(join(os.tmpdir(), "minispark-commit-disks-"));
+  const dirs = ["a", "b"].map((d) => join(root, d));
+  let cluster: LocalCluster | null = null;
+  after(async () => {
+    await cluster?.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("two overwrites at once: the disks together hold exactly the last job's parts, each _SUCCESS naming it", async () => {
+    for (const d of dirs) fs.mkdirSync(d, { recursive: true });
+    cluster = await LocalCluster.start({ workers: 0, slots: 1, dataDir: dirs[0]!, logFile: join(root, "cluster.log") });
+    for (const d of dirs) cluster.startWorker(["--data-dir", d]);
+    await cluster.waitForWorkers(2);
+    const specs = [saveSpec("X", "disks", 6, { mode: "overwrite", msPerRecord: 10 }), saveSpec("Y", "disks", 4, { mode: "overwrite", msPerRecord: 10 })];
+    const ids = await Promise.all(specs.map((s) => cluster!.client.submit(s)));
+    const jobs = await Promise.all(ids.map((id) => waitEnd(cluster!, id)));
+    for (const j of jobs) assert.equal(j.status, "COMPLETED", j.error ?? "");
+    const last = jobs[0]!.finishedAt! >= jobs[1]!.finishedAt! ? 0 : 1;
+    const [tag, n] = last === 0 ? ["X", 6] : ["Y", 4];
+    const here = dirs.map((d) => join(d, "outputs", "disks")).filter((d) => fs.existsSync(d));
+    const parts: string[] = [];
+    const lines: string[] = [];
+    for (const d of here) {
+      const names = fs.readdirSync(d).sort();
+      assert.equal(names[0], "_SUCCESS", `${d}: ${names}`);
+      const success = JSON.parse(fs.readFileSync(join(d, "_SUCCESS"), "utf8")) as { job: string; files: string[] };
+      assert.equal(success.job, ids[last]);
+      assert.deepEqual(success.files, names.slice(1));
+      parts.push(...names.slice(1));
+      for (const f of names.slice(1)) lines.push(...fs.readFileSync(join(d, f), "utf8").split("\n").filter(Boolean));
+    }
+    assert.deepEqual(parts.sort(), Array.from({ length: n }, (_, p) => partFileName(p)));
+    assert.deepEqual(lines.sort(), expectedLines(tag, n));
   });
 });

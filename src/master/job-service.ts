@@ -242,7 +242,11 @@ export class JobService {
       try {
         const resultStage = run.stages[run.plan.resultStage]!;
         const value = actionValue(run.plan.action, resultStage.tasks.map((t) => t.result!));
-        if (run.plan.action.op === "save") await this.commit(this.store.saveCommitDecision(decideCommit(run.id, savePath(run.plan.action), resultStage.tasks)));
+        if (run.plan.action.op === "save") {
+          const decision = this.store.saveCommitDecision(decideCommit(run.id, savePath(run.plan.action), resultStage.tasks));
+          this.store.event(this.now(), run.id, "output commit decided", { path: decision.path, partitions: decision.partitions.length });
+          await this.commit(decision);
+        }
         result = { action: run.plan.action.op, value };
       } catch (e) {
         status = "FAILED";
@@ -329,6 +333,7 @@ export class JobService {
    */
   private async finishStoredCommit(d: CommitDecision): Promise<void> {
     this.log.info("finishing a commit an earlier master started", { jobId: d.job, path: d.path, partitions: d.partitions.length });
+    this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
     let status: "COMPLETED" | "FAILED" = "COMPLETED";
     let error: string | null = null;
     try {
@@ -353,7 +358,6 @@ export class JobService {
    * it written), and the other workers drop their unused reservation.
    */
   private async commit(d: CommitDecision): Promise<void> {
-    this.store.event(this.now(), d.job, "output commit decided", { path: d.path, partitions: d.partitions.length });
     const publishers = new Map<WorkerId, WorkerInfo>();
     await Promise.all(
       [...partsByWorker(d)].map(async ([workerId, parts]) => {

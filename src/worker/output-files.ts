@@ -193,6 +193,13 @@ export function prepareOutput(dataDir: string, path: string, mode: "error" | "ov
   const parts = pathParts(path);
   const name = parts[parts.length - 1]!;
   const parent = walk(dataDir, parts.slice(0, -1), true)!;
+  for (let i = 1; i < parts.length; i++) {
+    // Another job's output (committed or being written) is that job's whole directory; nothing is saved inside it.
+    const above = join(dataDir, "outputs", ...parts.slice(0, i));
+    if (lstatOrNull(join(above, SUCCESS)) || lstatOrNull(join(above, MARKER))) {
+      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" is inside the output "${parts.slice(0, i).join("/")}" of another job; save elsewhere`);
+    }
+  }
   const dir = join(parent, name);
   if (isRealDir(dir, parts.join("/"))) {
     const by = owner(dir);
@@ -368,9 +375,14 @@ export function publishParts(dataDir: string, path: string, jobId: string, parts
     const src = join(attemptDir, name);
     const staged = staging && isRealDir(attemptDir, attemptId) ? lstatOrNull(src) : null;
     if (staged?.isFile()) {
-      fs.renameSync(src, join(dir, name));
-      published++;
-      continue;
+      try {
+        fs.renameSync(src, join(dir, name));
+        published++;
+        continue;
+      } catch (e) {
+        // A publish of the same decision sent by a master that has since died may have just moved it.
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
     }
     if (lstatOrNull(join(dir, name))?.isFile()) continue;
     throw new MinisparkError("CONFLICT", `output "${path}": the staged ${name} of attempt ${attemptId} is not on this worker`);
