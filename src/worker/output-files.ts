@@ -201,7 +201,7 @@ export function prepareOutput(dataDir: string, path: string, mode: "error" | "ov
     }
   }
   const dir = join(parent, name);
-  if (isRealDir(dir, parts.join("/"))) {
+  if (isRealDir(dir, `outputs/${parts.join("/")}`)) {
     const by = owner(dir);
     if (by === jobId) {
       for (const f of fs.readdirSync(dir)) if (f !== MARKER) remove(join(dir, f));
@@ -232,7 +232,7 @@ function reserve(parent: string, name: string, path: string, jobId: string): voi
   } catch (e) {
     remove(tmp);
     const code = (e as NodeJS.ErrnoException).code;
-    const by = isRealDir(join(parent, name), path) ? owner(join(parent, name)) : null;
+    const by = isRealDir(join(parent, name), `outputs/${path}`) ? owner(join(parent, name)) : null;
     if ((code !== "ENOTEMPTY" && code !== "EEXIST") || by !== jobId) {
       throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" was just taken${by ? ` by job ${by}` : ""}`);
     }
