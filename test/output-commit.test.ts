@@ -88,15 +88,17 @@ function stamps(dir: string): string[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Worker process index → the worker id it registered with, from the cluster log. */
-function workerIds(logFile: string): Map<string, number> {
-  const ids = new Map<string, number>();
-  for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
+/**
+ * The index of the worker process (in cluster.workerProcesses) that runs as
+ * `workerId`, by its address: a worker declared dead takes a new id, not a new address.
+ */
+async function workerIndex(t: TestCluster, workerId: string): Promise<number> {
+  const address = (await t.cluster.client.workers()).find((w) => w.id === workerId)?.address;
+  for (const line of fs.readFileSync(t.cluster.logFile, "utf8").split("\n")) {
     const m = /^worker-(\d+) (\{.*\})$/.exec(line);
-    if (!m || !m[2]!.includes('"worker started"')) continue;
-    ids.set((JSON.parse(m[2]!) as { worker_id: string }).worker_id, Number(m[1]));
+    if (m && m[2]!.includes('"worker started"') && (JSON.parse(m[2]!) as { address: string }).address === address) return Number(m[1]);
   }
-  return ids;
+  return -1;
 }
 
 interface TaskAttempts {
@@ -222,12 +224,11 @@ describe("coordinated output commit on one shared data directory", () => {
 
   it("an attempt declared lost that wakes up after its job committed publishes nothing", async () => {
     const id = await t.cluster.client.submit(saveSpec("W", "late", 8, { msPerRecord: 150 }));
-    const byId = workerIds(t.cluster.logFile);
     let victim = -1;
     for (let i = 0; i < 300 && victim < 0; i++) {
       for (const task of await attemptsOf(t, id)) {
         const running = task.attempts.find((a) => a.state === "RUNNING");
-        if (running && byId.has(running.worker)) victim = byId.get(running.worker)!;
+        if (running && victim < 0) victim = await workerIndex(t, running.worker);
       }
       await sleep(10);
     }
@@ -264,7 +265,6 @@ describe("coordinated output commit on one shared data directory", () => {
     const spec = saveSpec("M", "killed-mid", 6);
     spec.nodes[1]!.fn = 'x => { const end = Date.now() + (x >= 25 ? 300 : 0); while (Date.now() < end); return "M:" + x; }';
     const mid = await t.cluster.client.submit(spec);
-    const byId = workerIds(t.cluster.logFile);
     let other = -1;
     for (let i = 0; i < 500 && other < 0; i++) {
       const tasks = await attemptsOf(t, mid);
@@ -273,8 +273,8 @@ describe("coordinated output commit on one shared data directory", () => {
       if (slow && done.length === 5) {
         const holders = new Set(done.flatMap((x) => x.attempts.filter((a) => a.state === "FINISHED").map((a) => a.worker)));
         const elsewhere = [...holders].find((w) => w !== slow.worker);
-        if (elsewhere && byId.has(elsewhere)) other = byId.get(elsewhere)!;
-        else break;
+        if (elsewhere) other = await workerIndex(t, elsewhere);
+        break;
       }
       await sleep(10);
     }
@@ -293,6 +293,16 @@ describe("coordinated output commit on one shared data directory", () => {
     assert.equal(jm.status, "COMPLETED", jm.error ?? "");
     c.diagnostic(frozen ? "the kill landed mid-commit (a worker frozen before publishing)" : "no worker to freeze: the kill landed wherever the job was");
     if (frozen) assert.ok((await events(t, mid)).includes("output commit resumed"), "the restarted master finished the stored commit");
+
+    // Right when the decision is stored, with nothing held up: wherever in the commit the kill lands.
+    await t.cluster.waitForWorkers(2);
+    const now = await t.cluster.client.submit(saveSpec("N", "killed-at-decision", 8, { msPerRecord: 10 }));
+    for (let i = 0; i < 600 && !(await events(t, now)).includes("output commit decided"); i++) await sleep(2);
+    await t.cluster.killMaster();
+    await t.cluster.restartMaster();
+    const jn = await waitEnd(t, now);
+    assert.equal(jn.status, "COMPLETED", jn.error ?? "");
+    assertOutputOf(t.dataDir, "killed-at-decision", now, "N", 8);
   });
 });
 

@@ -399,14 +399,19 @@ export function publishParts(dataDir: string, path: string, jobId: string, parts
 export function finalizeOutput(dataDir: string, path: string, jobId: string, partitions: number): void {
   const dir = ownedDir(dataDir, path, jobId);
   if (!dir) return;
-  const files = fs.readdirSync(dir).filter((f) => /^part-\d{5,}$/.test(f) && lstatOrNull(join(dir, f))?.isFile()).sort();
-  if (!isRealDir(join(dir, TEMP), TEMP)) fs.mkdirSync(join(dir, TEMP));
-  const tmp = join(dir, TEMP, `${SUCCESS}.${jobId}`);
-  remove(tmp);
-  writeNew(tmp, JSON.stringify({ job: jobId, files, partitions } satisfies SuccessFile));
-  fs.renameSync(tmp, join(dir, SUCCESS));
-  fs.unlinkSync(join(dir, MARKER));
-  remove(join(dir, TEMP));
+  try {
+    const files = fs.readdirSync(dir).filter((f) => /^part-\d{5,}$/.test(f) && lstatOrNull(join(dir, f))?.isFile()).sort();
+    if (!isRealDir(join(dir, TEMP), TEMP)) fs.mkdirSync(join(dir, TEMP));
+    // A name of its own: a peer on a shared volume may be finalizing the same job right now.
+    const tmp = join(dir, TEMP, `${SUCCESS}.${jobId}.${randomBytes(4).toString("hex")}`);
+    writeNew(tmp, JSON.stringify({ job: jobId, files, partitions } satisfies SuccessFile));
+    fs.renameSync(tmp, join(dir, SUCCESS));
+    fs.rmSync(join(dir, MARKER), { force: true });
+    remove(join(dir, TEMP));
+  } catch (e) {
+    if (owner(dir) === null && committedBy(dir) === jobId) return; // that peer finished first
+    throw e;
+  }
 }
 
 /**
