@@ -2,7 +2,9 @@
 // spec, wait for workers, have a worker list the input splits, plan the stages,
 // prepare a save's output, hand the plan to the scheduler, and when it ends,
 // compute the action's value, commit the output, persist, and tell workers to
-// drop the job's shuffle files.
+// drop the job's shuffle files. A save owns its output path from start to end
+// (output-commit-coordinator.ts): an overwrite of a path being written waits
+// for the writer to end, and a commit runs from a decision stored first.
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";

@@ -1,7 +1,7 @@
 // The master's durable state in SQLite (better-sqlite3; synchronous, so a write
 // is done when the call returns): jobs with their spec, status, result and final
-// view; every task attempt; a save's commit decision; the workers it has seen. A master restarted on the
-// same database still lists every job it knew.
+// view; every task attempt; a save's commit decision; the workers it has seen.
+// A master restarted on the same database still lists every job it knew.
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import { dirname } from "node:path";

@@ -1,6 +1,7 @@
 // The master's outbound calls to workers: launch and kill tasks, list input
-// splits, prepare, publish, finalize and abort save outputs, and drop a finished job's shuffle
-// files. Every call has a timeout; the master never reads data itself.
+// splits, prepare, publish, finalize and abort save outputs, and drop a
+// finished job's shuffle files. Every call has a timeout; the master never
+// reads data itself.
 import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
 import type { OutputAbort, OutputFinalize, OutputPrepare, OutputPublish } from "../common/output-messages.js";
