@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AttemptId, JobId, WorkerId } from "../src/common/ids.js";
 import type { Attempt, TaskRun } from "../src/master/job-run.js";
+import { JobStore } from "../src/master/job-store.js";
 import { OutputCommitCoordinator, decideCommit, overlaps, partsByWorker, pathKey } from "../src/master/output-commit-coordinator.js";
 
 const A = "job-a" as JobId;
@@ -92,5 +93,18 @@ describe("the commit decision", () => {
     const by = partsByWorker(d);
     assert.deepEqual(by.get("w1" as WorkerId)!.map((p) => p.partition), [0, 2]);
     assert.deepEqual(by.get("w2" as WorkerId)!.map((p) => p.partition), [1]);
+  });
+
+  it("is stored once, read back by a restarted master, and dropped when the job ends", () => {
+    const store = new JobStore(":memory:");
+    store.insertJob(A, "save", {}, 0);
+    const d = decideCommit(A, "out", [task(0, [attempt("j.0.0.0", "w1", "FINISHED")], "j.0.0.0")]);
+    assert.deepEqual(store.saveCommitDecision(d), d);
+    const other = { ...d, partitions: [{ ...d.partitions[0]!, attemptId: "j.0.0.9" as AttemptId }] };
+    assert.deepEqual(store.saveCommitDecision(other), d, "the first decision stands");
+    assert.deepEqual(store.commitDecision(A), d);
+    store.endJob(A, "COMPLETED", 1, null, { action: "save", value: d.value }, null);
+    assert.equal(store.commitDecision(A), null);
+    store.close();
   });
 });

@@ -42,8 +42,10 @@ export interface OutputAbort {
 const JOB_ID = /^job-[0-9a-z]{9}-[0-9a-f]{6}$/;
 /** attemptIdOf()'s shape after the job id: ".<stage>.<partition>.<n>", then "@<incarnation>" or nothing. */
 const ATTEMPT_TAIL = /^\.\d{1,9}\.(\d{1,9})\.\d{1,9}(@[0-9a-f]{1,32})?$/;
-/** More parts than any job may have partitions is not a request we make. */
+/** More partitions than any job may have is not a count we send. */
 const MAX_PARTS = 1_000_000;
+/** Parts per publish request: about 300 KB of JSON, well inside a worker's default 1 MB body limit. */
+export const PUBLISH_BATCH = 4096;
 
 function object(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw new MinisparkError("BAD_REQUEST", "an output request is a JSON object");
@@ -75,7 +77,7 @@ export function parsePrepare(body: unknown): OutputPrepare {
 export function parsePublish(body: unknown): OutputPublish {
   const b = object(body);
   const id = jobId(b);
-  if (!Array.isArray(b.parts) || b.parts.length > MAX_PARTS) throw new MinisparkError("BAD_REQUEST", `parts must be an array of at most ${MAX_PARTS}`);
+  if (!Array.isArray(b.parts) || b.parts.length > PUBLISH_BATCH) throw new MinisparkError("BAD_REQUEST", `parts must be an array of at most ${PUBLISH_BATCH}`);
   const parts = b.parts.map((p: unknown) => {
     const o = object(p);
     const a = o.attemptId;

@@ -21,6 +21,7 @@ import type { Scheduler } from "./scheduler.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecision } from "./output-commit-coordinator.js";
+import { PUBLISH_BATCH } from "../common/output-messages.js";
 
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
@@ -368,7 +369,7 @@ export class JobService {
         let lastError: unknown = new Error("no live worker");
         for (const w of candidates) {
           try {
-            await this.workers.publishOutput(w.address, d.job, d.path, parts);
+            for (let i = 0; i < parts.length; i += PUBLISH_BATCH) await this.workers.publishOutput(w.address, d.job, d.path, parts.slice(i, i + PUBLISH_BATCH));
             publishers.set(w.id, w);
             return;
           } catch (e) {

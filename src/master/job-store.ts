@@ -163,6 +163,7 @@ export class JobStore {
       getJob: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
       putCommitDecision: this.db.prepare("INSERT INTO output_commits (job_id, decision_json) VALUES (?, ?) ON CONFLICT (job_id) DO NOTHING"),
       commitDecision: this.db.prepare("SELECT decision_json FROM output_commits WHERE job_id = ?"),
+      dropCommitDecision: this.db.prepare("DELETE FROM output_commits WHERE job_id = ?"),
       listJobs: this.db.prepare("SELECT * FROM jobs ORDER BY submitted_at DESC, id DESC LIMIT ?"),
       upsertAttempt: this.db.prepare(
         `INSERT INTO attempts (id, job_id, stage_id, partition, n, worker_id, state, started_at, finished_at, error, metrics_json)
@@ -264,6 +265,8 @@ export class JobStore {
       result_json: result === null ? null : JSON.stringify(result),
       view_json: view === null ? null : JSON.stringify(view),
     });
+    // Only once the job is terminal: a master that dies in between finds the decision again.
+    this.stmts.dropCommitDecision.run(id);
   }
 
   /**
