@@ -166,6 +166,15 @@ describe("confinement", () => {
     assert.deepEqual(fs.readdirSync(data), []);
   });
 
+  it("a plain file at the output path is refused in mode error and replaced in mode overwrite", () => {
+    const data = fresh();
+    fs.mkdirSync(join(data, "outputs"));
+    fs.writeFileSync(join(data, "outputs", "out"), "old");
+    assert.throws(() => prepareOutput(data, "out", "error", A), /already exists \(a file\)/);
+    prepareOutput(data, "out", "overwrite", A);
+    assert.deepEqual(fs.readdirSync(join(data, "outputs", "out")).sort(), ["_JOB", "_temporary"]);
+  });
+
   it("nothing is saved inside another job's output", () => {
     const data = fresh();
     prepareOutput(data, "out", "error", A);

@@ -201,7 +201,12 @@ export function prepareOutput(dataDir: string, path: string, mode: "error" | "ov
     }
   }
   const dir = join(parent, name);
-  if (isRealDir(dir, `outputs/${parts.join("/")}`)) {
+  const st = lstatOrNull(dir);
+  if (st?.isFile()) {
+    // A plain file where the directory goes: overwritten like an old output, refused like one.
+    if (mode === "error") throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" already exists (a file); remove it or save with "mode": "overwrite"`);
+    fs.unlinkSync(dir);
+  } else if (isRealDir(dir, `outputs/${parts.join("/")}`)) {
     const by = owner(dir);
     if (by === jobId) {
       for (const f of fs.readdirSync(dir)) if (f !== MARKER) remove(join(dir, f));
