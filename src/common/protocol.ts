@@ -173,13 +173,3 @@ export interface SplitReply {
   protocol: number;
   splits: Record<string, InputSplit[]>;
 }
-
-/** POST /outputs/prepare and /outputs/commit (master → worker). */
-export interface OutputRequest {
-  protocol: number;
-  jobId: JobId;
-  path: string;
-  mode: "error" | "overwrite";
-  /** For commit: the part files that must all be present before _SUCCESS is written. */
-  files?: string[];
-}

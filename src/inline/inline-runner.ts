@@ -16,7 +16,7 @@ import { planJob, splitSources } from "../plan/stage-planner.js";
 import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
 import { validateJobSpec } from "../plan/validate.js";
 import { listSplits } from "../worker/input/splits.js";
-import { commitOutput, prepareOutput } from "../worker/output-files.js";
+import { finalizeOutput, prepareOutput, publishParts } from "../worker/output-files.js";
 import { runTask } from "../worker/task-runner.js";
 import { MemoryPool, memoryLayout } from "../worker/memory/memory-pool.js";
 
@@ -42,7 +42,14 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
     const memory = new MemoryPool(memoryLayout(opts.memoryBytes ?? 1024 * 1024 * 1024, 1, 0.5).pool);
     const results = runStages(plan, dataDir, shuffleRoot, memory);
     const value = actionValue(plan.action, results);
-    if (job.action.op === "save") commitOutput(dataDir, job.action.params.path as string, (value as { files: string[] }).files, INLINE_JOB);
+    if (job.action.op === "save") {
+      // One attempt per partition ran: each is the authorised one.
+      const path = job.action.params.path as string;
+      const stage = plan.stages[plan.resultStage]!;
+      const parts = Array.from({ length: stage.numTasks }, (_, p) => ({ partition: p, attemptId: attemptIdOf(INLINE_JOB, stage.id, p, 0) }));
+      publishParts(dataDir, path, INLINE_JOB, parts);
+      finalizeOutput(dataDir, path, INLINE_JOB, stage.numTasks);
+    }
     return value;
   } finally {
     fs.rmSync(shuffleRoot, { recursive: true, force: true });

@@ -41,6 +41,8 @@ export interface TaskRun {
   /** Attempts lost with their worker (count as failures only past a cap). */
   lost: number;
   result: TaskResult | null;
+  /** The attempt whose result was taken (the first to finish): for a save, the one whose staged part is published. */
+  resultAttempt?: AttemptId;
 }
 
 export interface StageRun {

@@ -2,7 +2,9 @@
 // spec, wait for workers, have a worker list the input splits, plan the stages,
 // prepare a save's output, hand the plan to the scheduler, and when it ends,
 // compute the action's value, commit the output, persist, and tell workers to
-// drop the job's shuffle files.
+// drop the job's shuffle files. A save owns its output path from start to end
+// (output-commit-coordinator.ts): an overwrite of a path being written waits
+// for the writer to end, and a commit runs from a decision stored first.
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
@@ -18,7 +20,9 @@ import { jobView, type JobView } from "./job-view.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { Scheduler } from "./scheduler.js";
 import type { WorkerClient } from "./worker-client.js";
-import type { WorkerRegistry } from "./worker-registry.js";
+import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
+import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecision } from "./output-commit-coordinator.js";
+import { PUBLISH_BATCH } from "../common/output-messages.js";
 
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
@@ -39,6 +43,10 @@ export class JobService {
   private readonly pending: PendingJob[] = [];
   private starting = false;
   private scheduler!: Scheduler;
+  /** Who owns which output path; which attempt's part is published. */
+  private readonly outputs = new OutputCommitCoordinator();
+  /** Saves in mode overwrite waiting for the job writing their path to end, oldest first. */
+  private readonly parked: PendingJob[] = [];
 
   constructor(
     private readonly store: JobStore,
@@ -139,7 +147,11 @@ export class JobService {
     const row = this.row(id);
     if (TERMINAL.has(row.status)) throw new MinisparkError("CONFLICT", `job ${id} is already ${row.status}`);
     const i = this.pending.findIndex((p) => p.id === id);
-    if (i >= 0) {
+    const k = this.parked.findIndex((p) => p.id === id);
+    if (k >= 0) {
+      this.parked.splice(k, 1);
+      this.store.endJob(id, "CANCELLED", this.now(), "cancelled by the user while waiting for its output path", null, null);
+    } else if (i >= 0) {
       this.pending.splice(i, 1);
       this.store.endJob(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
     } else {
@@ -162,6 +174,7 @@ export class JobService {
     if (this.starting) return;
     this.starting = true;
     try {
+      this.unpark();
       while (this.pending.length > 0 && this.registry.schedulable().length > 0) {
         const next = this.pending[0]!;
         if (next.resume && this.now() < next.resume.notBefore) break;
@@ -182,10 +195,7 @@ export class JobService {
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
       const plan = entry.resume?.plan ?? (await this.plan(job, worker.address));
-      if (job.action.op === "save") {
-        const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
-        await Promise.all(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, job.action.params.path as string, mode)));
-      }
+      if (job.action.op === "save" && !(await this.prepareSave(entry))) return true;
       if (!this.pending.includes(entry)) return true;
       this.store.startJob(id, this.now(), plan);
       const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
@@ -238,13 +248,18 @@ export class JobService {
         const value = actionValue(run.plan.action, resultStage.tasks.map((t) => t.result!));
         // Measured as it will be stored: past the budget the job fails here, rather than the store or a resumed run failing the master.
         checkValueSize(run.plan.action.op, value, this.limits.maxResultBytes);
-        if (run.plan.action.op === "save") await this.commit(run);
+        if (run.plan.action.op === "save") {
+          const decision = this.store.saveCommitDecision(decideCommit(run.id, savePath(run.plan.action), resultStage.tasks));
+          this.store.event(this.now(), run.id, "output commit decided", { path: decision.path, partitions: decision.partitions.length });
+          await this.commit(decision);
+        }
         result = { action: run.plan.action.op, value };
       } catch (e) {
         status = "FAILED";
         error = e instanceof EmptyDatasetError || e instanceof ResultTooLargeError ? e.message : `finishing the job failed: ${errorMessage(e)}`;
       }
     }
+    if (run.plan.action.op === "save" && status !== "COMPLETED") await this.abortOutput(run.id, savePath(run.plan.action));
     const view = jobView(this.row(run.id), run, this.now());
     view.status = status;
     view.error = error;
@@ -253,38 +268,130 @@ export class JobService {
     this.log.info("job ended", { jobId: run.id, status, duration_ms: this.now() - run.startedAt, error });
     this.dropShuffle(run);
     this.scheduler.forget(run.id);
+    if (run.plan.action.op === "save") this.releaseOutput(run.id);
   }
 
   /**
-   * Commits a save on every worker that wrote parts, each checking its own
-   * files: outputs on one shared volume and outputs on each worker's own disk
-   * (inputs copied to every host) both work. Parts written by a worker that is
-   * gone are checked on any live worker, which finds them only on a shared volume.
+   * A save about to start: owns its output path (or waits for the job writing
+   * it, or fails naming it) and has every live worker reserve it. false when
+   * the job is not to be scheduled now: it waits for the path, or it is one a
+   * restarted master found with a stored commit decision, which is finished.
    */
-  private async commit(run: JobRun): Promise<void> {
-    const path = run.plan.action.params.path as string;
-    const byWorker = new Map<WorkerId, string[]>();
-    for (const t of run.stages[run.plan.resultStage]!.tasks) {
-      const winner = t.attempts.find((a) => a.state === "FINISHED");
-      if (t.result?.type !== "saved" || !winner) continue;
-      byWorker.set(winner.workerId, [...(byWorker.get(winner.workerId) ?? []), t.result.file]);
+  private async prepareSave(entry: PendingJob): Promise<boolean> {
+    const { id, job } = entry;
+    const path = savePath(job.action);
+    const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
+    const claim = this.outputs.claim(path, id, mode, (j) => this.isLive(j));
+    if (claim.kind === "refused") {
+      throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" is being written by job ${claim.holder}; save with "mode": "overwrite" to replace its output once that job has ended`);
     }
-    for (const [workerId, files] of byWorker) {
-      const own = this.registry.get(workerId);
-      const candidates = own?.state === "ALIVE" ? [own] : this.registry.alive();
-      let lastError: unknown = new Error("no live worker");
-      let done = false;
-      for (const w of candidates) {
-        try {
-          await this.workers.commitOutput(w.address, run.id, path, files);
-          done = true;
-          break;
-        } catch (e) {
-          lastError = e;
+    if (claim.kind === "wait") {
+      this.parked.push(entry);
+      this.store.event(this.now(), id, "waiting for output path", { path, writer: claim.holder });
+      this.log.info("save waits for the job writing its output path", { jobId: id, path, writer: claim.holder });
+      return false;
+    }
+    const decided = this.store.commitDecision(id);
+    if (decided) {
+      await this.finishStoredCommit(decided);
+      return false;
+    }
+    const prepared = await Promise.allSettled(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, path, mode)));
+    const refusal = prepared.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (refusal) {
+      // Some workers may have reserved the path already; a job that does not start leaves nothing.
+      await this.abortOutput(id, path);
+      throw refusal.reason;
+    }
+    if (!this.pending.includes(entry)) {
+      // Cancelled while its output was being reserved.
+      await this.abortOutput(id, path);
+      this.releaseOutput(id);
+    }
+    return true;
+  }
+
+  /** A job whose path is free again (its writer ended) goes back to the head of the queue. */
+  private unpark(): void {
+    const free = this.parked.filter((e) => {
+      const holder = this.outputs.holder(savePath(e.job.action));
+      return holder === null || !this.isLive(holder);
+    });
+    if (free.length === 0) return;
+    for (const e of free) this.parked.splice(this.parked.indexOf(e), 1);
+    this.pending.unshift(...free);
+  }
+
+  private isLive(id: JobId): boolean {
+    const row = this.store.getJob(id);
+    return row !== null && !TERMINAL.has(row.status);
+  }
+
+  private releaseOutput(id: JobId): void {
+    this.outputs.release(id);
+    if (this.parked.length > 0) void this.startPending();
+  }
+
+  /**
+   * A job that was committing when an earlier master stopped: its stored
+   * decision is carried out again (every step is idempotent on the workers),
+   * or, if that fails, its output is removed and it fails. Never mixed output.
+   */
+  private async finishStoredCommit(d: CommitDecision): Promise<void> {
+    this.log.info("finishing a commit an earlier master started", { jobId: d.job, path: d.path, partitions: d.partitions.length });
+    this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
+    let status: "COMPLETED" | "FAILED" = "COMPLETED";
+    let error: string | null = null;
+    try {
+      await this.commit(d);
+    } catch (e) {
+      status = "FAILED";
+      error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
+      await this.abortOutput(d.job, d.path);
+    }
+    this.store.endJob(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
+    this.store.event(this.now(), d.job, "job ended", { status, error });
+    this.log.info("job ended", { jobId: d.job, status, error });
+    this.releaseOutput(d.job);
+  }
+
+  /**
+   * Carries out a stored commit decision. Each worker publishes the parts its
+   * attempts staged (outputs on a shared volume and on each worker's own disk
+   * both work); parts staged by a worker that is gone are tried on any live
+   * worker, which finds them only on a shared volume. Then each publisher
+   * writes _SUCCESS (one after another: on a shared volume the later ones find
+   * it written), and the other workers drop their unused reservation.
+   */
+  private async commit(d: CommitDecision): Promise<void> {
+    const publishers = new Map<WorkerId, WorkerInfo>();
+    await Promise.all(
+      [...partsByWorker(d)].map(async ([workerId, parts]) => {
+        const own = this.registry.get(workerId);
+        const candidates = own?.state === "ALIVE" ? [own] : this.registry.alive();
+        let lastError: unknown = new Error("no live worker");
+        for (const w of candidates) {
+          try {
+            for (let i = 0; i < parts.length; i += PUBLISH_BATCH) await this.workers.publishOutput(w.address, d.job, d.path, parts.slice(i, i + PUBLISH_BATCH));
+            publishers.set(w.id, w);
+            return;
+          } catch (e) {
+            lastError = e;
+          }
         }
-      }
-      if (!done) throw new Error(`the part files written by ${workerId} could not be committed: ${errorMessage(lastError)}`);
-    }
+        throw new Error(`the part files staged by ${workerId} could not be published: ${errorMessage(lastError)}`);
+      }),
+    );
+    for (const w of publishers.values()) await this.workers.finalizeOutput(w.address, d.job, d.path, d.partitions.length);
+    const others = this.registry.alive().filter((w) => !publishers.has(w.id));
+    await Promise.allSettled(others.map((w) => this.workers.abortOutput(w.address, d.job, d.path, true)));
+  }
+
+  /** A save that did not commit leaves nothing (best effort: a worker that cannot be reached keeps an uncommitted directory, without _SUCCESS). */
+  private async abortOutput(id: JobId, path: string): Promise<void> {
+    const results = await Promise.allSettled(this.registry.alive().map((w) => this.workers.abortOutput(w.address, id, path, false)));
+    const failed = results.filter((r) => r.status === "rejected").length;
+    if (failed > 0) this.log.warn("could not remove a failed save's output on every worker", { jobId: id, path, workers: failed });
   }
 
   /**
@@ -315,4 +422,8 @@ function liveAttempts(run: JobRun, stage: number, limit: number): StoredAttempt[
     }
   }
   return out;
+}
+
+function savePath(action: { params: Record<string, unknown> }): string {
+  return action.params.path as string;
 }

@@ -1,7 +1,7 @@
 // The master's durable state in SQLite (better-sqlite3; synchronous, so a write
 // is done when the call returns): jobs with their spec, status, result and final
-// view; every task attempt; the workers it has seen. A master restarted on the
-// same database still lists every job it knew.
+// view; every task attempt; a save's commit decision; the workers it has seen.
+// A master restarted on the same database still lists every job it knew.
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import { dirname } from "node:path";
@@ -11,6 +11,7 @@ import { logger } from "../common/log.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { Attempt, JobStatus } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
+import type { CommitDecision } from "./output-commit-coordinator.js";
 
 export interface JobRow {
   id: JobId;
@@ -105,6 +106,10 @@ CREATE TABLE IF NOT EXISTS attempts (
   metrics_json TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_by_job ON attempts (job_id);
+CREATE TABLE IF NOT EXISTS output_commits (
+  job_id TEXT PRIMARY KEY,
+  decision_json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS workers (
   id TEXT PRIMARY KEY,
   address TEXT NOT NULL,
@@ -156,6 +161,9 @@ export class JobStore {
         "UPDATE jobs SET status = @status, finished_at = @finished_at, error = @error, result_json = @result_json, view_json = @view_json WHERE id = @id",
       ),
       getJob: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
+      putCommitDecision: this.db.prepare("INSERT INTO output_commits (job_id, decision_json) VALUES (?, ?) ON CONFLICT (job_id) DO NOTHING"),
+      commitDecision: this.db.prepare("SELECT decision_json FROM output_commits WHERE job_id = ?"),
+      dropCommitDecision: this.db.prepare("DELETE FROM output_commits WHERE job_id = ?"),
       listJobs: this.db.prepare("SELECT * FROM jobs ORDER BY submitted_at DESC, id DESC LIMIT ?"),
       upsertAttempt: this.db.prepare(
         `INSERT INTO attempts (id, job_id, stage_id, partition, n, worker_id, state, started_at, finished_at, error, metrics_json)
@@ -257,6 +265,23 @@ export class JobStore {
       result_json: result === null ? null : JSON.stringify(result),
       view_json: view === null ? null : JSON.stringify(view),
     });
+    // Only once the job is terminal: a master that dies in between finds the decision again.
+    this.stmts.dropCommitDecision.run(id);
+  }
+
+  /**
+   * A save's commit decision, written (synchronously, unlike attempts) before
+   * any worker publishes: a restarted master finishes that same commit. The
+   * first decision stands; a later one for the job is ignored.
+   */
+  saveCommitDecision(d: CommitDecision): CommitDecision {
+    this.stmts.putCommitDecision.run(d.job, JSON.stringify(d));
+    return this.commitDecision(d.job)!;
+  }
+
+  commitDecision(id: JobId): CommitDecision | null {
+    const r = this.stmts.commitDecision.get(id) as { decision_json: string } | undefined;
+    return r ? (JSON.parse(r.decision_json) as CommitDecision) : null;
   }
 
   getJob(id: JobId): JobRow | null {

@@ -378,6 +378,7 @@ export class Scheduler {
     task.status = "SUCCEEDED";
     stage.succeeded++;
     task.result = result;
+    task.resultAttempt = attempt.id;
     if (attempt.metrics) {
       stage.timedTasks++;
       stage.taskMsTotal += attempt.metrics.durationMs;

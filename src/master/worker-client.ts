@@ -1,8 +1,10 @@
 // The master's outbound calls to workers: launch and kill tasks, list input
-// splits, prepare and commit save outputs, and drop a finished job's shuffle
-// files. Every call has a timeout; the master never reads data itself.
+// splits, prepare, publish, finalize and abort save outputs, and drop a
+// finished job's shuffle files. Every call has a timeout; the master never
+// reads data itself.
 import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
+import type { OutputAbort, OutputFinalize, OutputPrepare, OutputPublish } from "../common/output-messages.js";
 import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
 
 export class WorkerClient {
@@ -27,17 +29,33 @@ export class WorkerClient {
 
   async prepareOutput(address: string, jobId: JobId, path: string, mode: "error" | "overwrite"): Promise<void> {
     await requestJson(peerUrl(address, "/outputs/prepare"), {
-      body: { protocol: PROTOCOL_VERSION, jobId, path, mode },
+      body: { protocol: PROTOCOL_VERSION, jobId, path, mode } satisfies OutputPrepare,
       token: this.token,
       timeoutMs: 60_000,
     });
   }
 
-  async commitOutput(address: string, jobId: JobId, path: string, files: string[]): Promise<void> {
-    await requestJson(peerUrl(address, "/outputs/commit"), {
-      body: { protocol: PROTOCOL_VERSION, jobId, path, mode: "error", files },
+  async publishOutput(address: string, jobId: JobId, path: string, parts: OutputPublish["parts"]): Promise<void> {
+    await requestJson(peerUrl(address, "/outputs/publish"), {
+      body: { protocol: PROTOCOL_VERSION, jobId, path, parts } satisfies OutputPublish,
       token: this.token,
       timeoutMs: 60_000,
+    });
+  }
+
+  async finalizeOutput(address: string, jobId: JobId, path: string, partitions: number): Promise<void> {
+    await requestJson(peerUrl(address, "/outputs/finalize"), {
+      body: { protocol: PROTOCOL_VERSION, jobId, path, partitions } satisfies OutputFinalize,
+      token: this.token,
+      timeoutMs: 60_000,
+    });
+  }
+
+  async abortOutput(address: string, jobId: JobId, path: string, committed: boolean): Promise<void> {
+    await requestJson(peerUrl(address, "/outputs/abort"), {
+      body: { protocol: PROTOCOL_VERSION, jobId, path, committed } satisfies OutputAbort,
+      token: this.token,
+      timeoutMs: 30_000,
     });
   }
 

@@ -10,7 +10,7 @@ import { compareKeys } from "../plan/keys.js";
 import type { ResultAction, Stage } from "../plan/physical.js";
 import { UserCodeError, compileFunction, describeRecord, userError } from "./user-function.js";
 import { TaskBlockSource, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
-import { PartFileWriter, outputDir } from "./output-files.js";
+import { PartFileWriter } from "./output-files.js";
 import { computePartition, type Batches, type ComputeContext } from "./rdd-compute.js";
 import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
@@ -148,7 +148,8 @@ function actionResult(
       return { type: "collect", records };
     }
     case "save": {
-      const writer = new PartFileWriter(outputDir(env.dataDir, action.path), t.partition, t.attemptId, action);
+      // Staged under the job's own area: the master publishes one authorised attempt's file per partition at job commit.
+      const writer = new PartFileWriter(env.dataDir, action.path, t.jobId, t.attemptId, t.partition, action);
       try {
         for (const batch of batches) for (const r of batch) writer.add(r);
       } catch (e) {
@@ -156,7 +157,7 @@ function actionResult(
         throw e;
       }
       out.records = writer.records;
-      return { type: "saved", file: writer.commit(), records: writer.records };
+      return { type: "saved", file: writer.finish(), records: writer.records };
     }
   }
 }

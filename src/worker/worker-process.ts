@@ -12,7 +12,6 @@ import { asAttemptId, newWorkerId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import {
   PROTOCOL_VERSION,
-  type OutputRequest,
   type SplitReply,
   type SplitRequest,
   type TaskLaunchBatch,
@@ -23,9 +22,10 @@ import { fetchBlocks, removeJobShuffle, serveBlocks } from "./block-service.js";
 import { Executor, type ThreadReply } from "./executor.js";
 import { ListingRefused, ListingRunner } from "./input/listing-runner.js";
 import { MasterLink } from "./master-link.js";
-import { commitOutput, prepareOutput } from "./output-files.js";
 import { checkTaskLaunch } from "./launch-check.js";
 import { checkPathName } from "./path-ids.js";
+import { abortOutput, finalizeOutput, prepareOutput, publishParts } from "./output-files.js";
+import { parseAbort, parseFinalize, parsePrepare, parsePublish } from "../common/output-messages.js";
 import { removeOrphanedWorkDirs, workDirName, workDirRoot } from "./work-dirs.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import { WorkerMetrics } from "./worker-metrics.js";
@@ -190,7 +190,9 @@ export class WorkerProcess {
     r.add("POST", "/tasks/:attempt/kill", (req) => ({ killed: this.executor!.kill(asAttemptId(checkPathName(req.params.attempt, "the attempt id")), "killed by the master") }));
     r.add("POST", "/splits", (req) => this.splits(req));
     r.add("POST", "/outputs/prepare", (req) => this.output(req, "prepare"));
-    r.add("POST", "/outputs/commit", (req) => this.output(req, "commit"));
+    r.add("POST", "/outputs/publish", (req) => this.output(req, "publish"));
+    r.add("POST", "/outputs/finalize", (req) => this.output(req, "finalize"));
+    r.add("POST", "/outputs/abort", (req) => this.output(req, "abort"));
     r.add("GET", "/data/shuffle/:job/:shuffle/:reduce", (req) =>
       serveBlocks(req, this.shuffleRoot, (n) => {
         this.shuffleBytesServed += n;
@@ -278,12 +280,31 @@ export class WorkerProcess {
     }
   }
 
-  private async output(req: Request, what: "prepare" | "commit"): Promise<unknown> {
-    const body = (await req.json()) as OutputRequest;
+  /** The output commit steps (output-files.ts), each request checked at this edge before any id reaches a path. */
+  private async output(req: Request, what: "prepare" | "publish" | "finalize" | "abort"): Promise<unknown> {
+    const body: unknown = await req.json();
     checkProtocol(body);
-    if (what === "prepare") prepareOutput(this.dataDir, body.path, body.mode, body.jobId);
-    else commitOutput(this.dataDir, body.path, body.files ?? [], body.jobId);
-    return { ok: true };
+    switch (what) {
+      case "prepare": {
+        const m = parsePrepare(body);
+        prepareOutput(this.dataDir, m.path, m.mode, m.jobId);
+        return { ok: true };
+      }
+      case "publish": {
+        const m = parsePublish(body);
+        return { ok: true, ...publishParts(this.dataDir, m.path, m.jobId, m.parts) };
+      }
+      case "finalize": {
+        const m = parseFinalize(body);
+        finalizeOutput(this.dataDir, m.path, m.jobId, m.partitions);
+        return { ok: true };
+      }
+      case "abort": {
+        const m = parseAbort(body);
+        abortOutput(this.dataDir, m.path, m.jobId, m.committed);
+        return { ok: true };
+      }
+    }
   }
 
 }
