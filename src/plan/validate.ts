@@ -14,15 +14,26 @@ export const DEFAULT_MAX_TASK_RETRIES = 3;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
 export const MAX_PARTITIONS = 100_000;
+/**
+ * The longest chain of nodes from a source to the action. Planning, the plan's
+ * JSON and a task's RDD tree all recurse along it; Spark's own lineage
+ * overflows its stack at a few thousand without checkpoints.
+ */
+export const MAX_DEPTH = 1000;
+/** Buckets of a histogram: the master holds one count per bucket and partition. */
+export const MAX_HISTOGRAM_BUCKETS = 100_000;
+/** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
+const MAX_PROBLEMS = 20;
 const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
 const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
 
 export class JobSpecError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(problems.join("; "));
+    const shown = problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`] : problems;
+    super(shown.join("; "));
     this.name = "JobSpecError";
-    this.problems = problems;
+    this.problems = shown;
   }
 }
 
@@ -41,7 +52,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     throw new JobSpecError(['"nodes" must be a non-empty array']);
   }
   if (rawNodes.length > MAX_NODES) throw new JobSpecError([`a job may have at most ${MAX_NODES} nodes, this one has ${rawNodes.length}`]);
-  const edges = parseEdges(spec.edges, problems);
+  const edges = inputsByEdges(parseEdges(spec.edges, problems));
   const nodes: NodeSpec[] = [];
   const ids = new Set<string>();
   rawNodes.forEach((rn, i) => {
@@ -56,8 +67,8 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
       if (!ids.has(input)) problems.push(`node "${n.id}" (${n.op}): input "${input}" is not a node of this job`);
     }
   }
-  for (const [from, to] of edges) {
-    if (!ids.has(to)) problems.push(`edge ["${from}", "${to}"]: "${to}" is not a node of this job`);
+  for (const [to, from] of edges) {
+    if (!ids.has(to)) problems.push(`edge ["${from[0]}", "${to}"]: "${to}" is not a node of this job`);
   }
   const action = parseAction(spec.action, nodes, problems, userCode);
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
@@ -70,6 +81,10 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
 
   const sorted = topoSort(nodes);
   if (!sorted.ok) throw new JobSpecError([`the nodes form a cycle: ${sorted.cycle.join(" → ")}`]);
+  const deepest = deepestNode(sorted.order);
+  if (deepest.depth > MAX_DEPTH) {
+    throw new JobSpecError([`node "${deepest.id}" is ${deepest.depth} nodes deep (the longest chain from a source to it); a job may be at most ${MAX_DEPTH} deep`]);
+  }
   return {
     name: name as string,
     nodes: sorted.order,
@@ -97,7 +112,31 @@ function parseEdges(raw: unknown, problems: string[]): [string, string][] {
   return edges;
 }
 
-function parseNode(raw: unknown, index: number, edges: [string, string][], problems: string[], userCode: boolean): NodeSpec | null {
+/** Each node's inputs as the edges give them, in edge order: one pass, whatever the number of edges. */
+function inputsByEdges(edges: [string, string][]): Map<string, string[]> {
+  const byTo = new Map<string, string[]>();
+  for (const [from, to] of edges) {
+    const list = byTo.get(to);
+    if (list) list.push(from);
+    else byTo.set(to, [from]);
+  }
+  return byTo;
+}
+
+/** The node at the end of the longest chain, with its length in nodes; `order` is topological. */
+function deepestNode(order: NodeSpec[]): { id: string; depth: number } {
+  const depth = new Map<string, number>();
+  let deepest = { id: "", depth: 0 };
+  for (const n of order) {
+    let d = 1;
+    for (const i of n.inputs) d = Math.max(d, depth.get(i)! + 1);
+    depth.set(n.id, d);
+    if (d > deepest.depth) deepest = { id: n.id, depth: d };
+  }
+  return deepest;
+}
+
+function parseNode(raw: unknown, index: number, edges: Map<string, string[]>, problems: string[], userCode: boolean): NodeSpec | null {
   if (!isObject(raw)) {
     problems.push(`nodes[${index}] must be an object`);
     return null;
@@ -127,8 +166,8 @@ function parseNode(raw: unknown, index: number, edges: [string, string][], probl
   return { id, op, inputs, params, env };
 }
 
-function parseInputs(rn: RawNode, id: string, edges: [string, string][], where: string, problems: string[]): string[] {
-  const fromEdges = edges.filter(([, to]) => to === id).map(([from]) => from);
+function parseInputs(rn: RawNode, id: string, edges: Map<string, string[]>, where: string, problems: string[]): string[] {
+  const fromEdges = edges.get(id) ?? [];
   if (rn.input !== undefined && rn.inputs !== undefined) {
     problems.push(`${where}: give either "input" or "inputs", not both`);
   }
@@ -170,6 +209,7 @@ function legacyParamName(name: string, op: string): string {
 
 function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where: string, problems: string[], userCode: boolean) {
   const params: Record<string, Json> = {};
+  const refused = new Set<string>();
   for (const [rawName, value] of Object.entries(rn)) {
     if (RESERVED.has(rawName)) continue;
     const name = legacyParamName(rawName, op);
@@ -180,11 +220,13 @@ function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where:
       continue;
     }
     const problem = checkParam(value, type, userCode) ?? (PARTITION_COUNTS.has(name) && (value as number) > MAX_PARTITIONS ? `must be at most ${MAX_PARTITIONS}` : null);
-    if (problem) problems.push(`${where}: parameter "${rawName}" ${problem}`);
-    else params[name] = value as Json;
+    if (problem) {
+      problems.push(`${where}: parameter "${rawName}" ${problem}`);
+      refused.add(rawName);
+    } else params[name] = value as Json;
   }
   for (const name of Object.keys(def.required)) {
-    if (!(name in params) && !problems.some((p) => p.startsWith(`${where}: parameter "${name}"`))) {
+    if (!Object.hasOwn(params, name) && !refused.has(name)) {
       problems.push(`${where}: missing parameter "${name}"`);
     }
   }
@@ -248,6 +290,8 @@ function opRules(op: string, p: Record<string, Json>): string[] {
 }
 
 function histogramRule(b: Json | undefined): string[] {
+  const count = Array.isArray(b) ? b.length - 1 : b;
+  if (typeof count === "number" && count > MAX_HISTOGRAM_BUCKETS) return [`parameter "buckets" asks for ${count} buckets, more than the limit of ${MAX_HISTOGRAM_BUCKETS}`];
   if (Number.isSafeInteger(b) && (b as number) >= 1) return [];
   if (Array.isArray(b) && b.length >= 2 && b.every((x) => typeof x === "number" && Number.isFinite(x))) {
     const edges = b as number[];
