@@ -22,6 +22,8 @@ export const MAX_PARTITIONS = 100_000;
 export const MAX_DEPTH = 1000;
 /** Buckets of a histogram: the master holds one count per bucket and partition. */
 export const MAX_HISTOGRAM_BUCKETS = 100_000;
+/** Inputs of all nodes together (edges or input lists): a union of a million inputs is no plan anyone needs. */
+export const MAX_EDGES = 1_000_000;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
 const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
@@ -52,7 +54,10 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     throw new JobSpecError(['"nodes" must be a non-empty array']);
   }
   if (rawNodes.length > MAX_NODES) throw new JobSpecError([`a job may have at most ${MAX_NODES} nodes, this one has ${rawNodes.length}`]);
-  const edges = inputsByEdges(parseEdges(spec.edges, problems));
+  const declared = new Set(rawNodes.map((n: unknown) => (isObject(n) && typeof n.id === "string" ? n.id : null)));
+  // Edges into no node are reported after the nodes' own problems, as the nodes are read first.
+  const danglingEdges: string[] = [];
+  const edges = inputsByEdges(parseEdges(spec.edges, declared, problems, danglingEdges));
   const nodes: NodeSpec[] = [];
   const ids = new Set<string>();
   rawNodes.forEach((rn, i) => {
@@ -67,9 +72,9 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
       if (!ids.has(input)) problems.push(`node "${n.id}" (${n.op}): input "${input}" is not a node of this job`);
     }
   }
-  for (const [to, from] of edges) {
-    if (!ids.has(to)) problems.push(`edge ["${from[0]}", "${to}"]: "${to}" is not a node of this job`);
-  }
+  problems.push(...danglingEdges);
+  const totalInputs = nodes.reduce((n, node) => n + node.inputs.length, 0);
+  if (totalInputs > MAX_EDGES) problems.push(`the nodes have ${totalInputs} inputs in all; a job may have at most ${MAX_EDGES}`);
   const action = parseAction(spec.action, nodes, problems, userCode);
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   if (parallelism !== null && parallelism > MAX_PARTITIONS) problems.push(`"parallelism" must be at most ${MAX_PARTITIONS}`);
@@ -95,21 +100,40 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   };
 }
 
-function parseEdges(raw: unknown, problems: string[]): [string, string][] {
+/** The edges into declared nodes; one into no node is a problem, reported and dropped at once. */
+function parseEdges(raw: unknown, declared: Set<string | null>, problems: string[], dangling: string[]): [string, string][] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     problems.push('"edges" must be an array of [from, to] pairs');
     return [];
   }
+  if (raw.length > MAX_EDGES) {
+    problems.push(`"edges" has ${raw.length} entries; a job may have at most ${MAX_EDGES}`);
+    return [];
+  }
   const edges: [string, string][] = [];
-  for (const e of raw) {
+  // Only the first few bad edges are described: a million messages would cost more than the edges.
+  let bad = 0;
+  for (const [i, e] of raw.entries()) {
     if (Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string") {
-      edges.push([e[0], e[1]]);
-    } else {
-      problems.push(`edge ${JSON.stringify(e)} must be a pair of node ids ["from", "to"]`);
+      if (declared.has(e[1])) edges.push([e[0], e[1]]);
+      else if (bad++ < MAX_PROBLEMS) dangling.push(`edge ["${e[0]}", "${e[1]}"]: "${e[1]}" is not a node of this job`);
+    } else if (bad++ < MAX_PROBLEMS) {
+      problems.push(`edge ${preview(e) ?? `#${i}`} must be a pair of node ids ["from", "to"]`);
     }
   }
+  if (bad > MAX_PROBLEMS) problems.push(`and ${bad - MAX_PROBLEMS} more bad edges`);
   return edges;
+}
+
+/** A short JSON form of a value for a message, or null if it has none (too long, or too deep to print). */
+function preview(v: unknown): string | null {
+  try {
+    const s = JSON.stringify(v);
+    return s.length <= 200 ? s : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Each node's inputs as the edges give them, in edge order: one pass, whatever the number of edges. */
