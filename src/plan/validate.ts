@@ -22,8 +22,8 @@ export const MAX_PARTITIONS = 100_000;
 export const MAX_DEPTH = 1000;
 /** Buckets of a histogram: the master holds one count per bucket and partition. */
 export const MAX_HISTOGRAM_BUCKETS = 100_000;
-/** Inputs of all nodes together (edges or input lists): a union of a million inputs is no plan anyone needs. */
-export const MAX_EDGES = 1_000_000;
+/** Inputs of all nodes together (edges or input lists): ten per node at the node limit. */
+export const MAX_EDGES = 100_000;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
 const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
@@ -107,10 +107,7 @@ function parseEdges(raw: unknown, declared: Set<string | null>, problems: string
     problems.push('"edges" must be an array of [from, to] pairs');
     return [];
   }
-  if (raw.length > MAX_EDGES) {
-    problems.push(`"edges" has ${raw.length} entries; a job may have at most ${MAX_EDGES}`);
-    return [];
-  }
+  if (raw.length > MAX_EDGES) throw new JobSpecError([`"edges" has ${raw.length} entries; a job may have at most ${MAX_EDGES}`]);
   const edges: [string, string][] = [];
   // Only the first few bad edges are described: a million messages would cost more than the edges.
   let bad = 0;
