@@ -11,6 +11,8 @@ import type { Json } from "./keys.js";
 import { canonicalOpName, opDef, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
 
 export const DEFAULT_MAX_TASK_RETRIES = 3;
+/** Spark's spark.task.maxFailures is 4; past 100 a failing task only keeps the cluster busy. */
+export const MAX_TASK_RETRIES = 100;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
 export const MAX_PARTITIONS = 100_000;
@@ -79,6 +81,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   if (parallelism !== null && parallelism > MAX_PARTITIONS) problems.push(`"parallelism" must be at most ${MAX_PARTITIONS}`);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
+  if (retries !== null && retries > MAX_TASK_RETRIES) problems.push(`"maxTaskRetries" must be at most ${MAX_TASK_RETRIES}`);
   const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
   if (typeof name !== "string" || name.length > 200) problems.push('"name" must be a string of at most 200 characters');
