@@ -26,6 +26,12 @@ export const MAX_DEPTH = 1000;
 export const MAX_HISTOGRAM_BUCKETS = 100_000;
 /** Inputs of all nodes together (edges or input lists): ten per node at the node limit. */
 export const MAX_EDGES = 100_000;
+/**
+ * How deep a spec's JSON may nest (data, env, zero values). The master stores
+ * the spec and its plan with JSON.stringify and workers compare and hash keys
+ * by recursion, all on the stack: JSON.parse takes 100,000 levels, they do not.
+ */
+export const MAX_JSON_DEPTH = 256;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
 const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
@@ -50,6 +56,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const userCode = opts.userCode ?? true;
   const problems: string[] = [];
   if (!isObject(raw)) throw new JobSpecError(["the job spec must be a JSON object"]);
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) throw new JobSpecError([`the job spec nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`]);
   const spec = raw as RawJobSpec;
   const rawNodes = spec.nodes;
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
@@ -379,6 +386,20 @@ function optionalInt(v: unknown, min: number, name: string, problems: string[]):
     return null;
   }
   return v as number;
+}
+
+/** Whether arrays and objects nest deeper than `max`: a walk with its own stack, as deep as the input. */
+function nestsDeeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
