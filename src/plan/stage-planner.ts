@@ -212,7 +212,7 @@ export class Planner {
   /** Spark's default partitioner: the job's parallelism if set, else the largest input's. */
   defaultShufflePartitions(node: NodeSpec | null, inputs: Rdd[]): number {
     const explicit = node?.params.numPartitions as number | undefined;
-    return explicit ?? this.job.parallelism ?? Math.max(...inputs.map((r) => r.numPartitions));
+    return explicit ?? this.job.parallelism ?? inputs.reduce((m, r) => Math.max(m, r.numPartitions), 0);
   }
 
   named(node: NodeSpec, rdd: Rdd): Rdd {
