@@ -12,7 +12,7 @@ import { WorkerRegistry } from "../src/master/worker-registry.js";
 import type { InputSplit, JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, PlanLimitError, type PlanLimits } from "../src/plan/plan-limits.js";
 import { planJob } from "../src/plan/stage-planner.js";
-import { JobSpecError, MAX_DEPTH, MAX_EDGES, MAX_HISTOGRAM_BUCKETS, validateJobSpec } from "../src/plan/validate.js";
+import { JobSpecError, MAX_DEPTH, MAX_EDGES, MAX_JSON_DEPTH, MAX_HISTOGRAM_BUCKETS, validateJobSpec } from "../src/plan/validate.js";
 
 function plan(spec: unknown, limits: Partial<PlanLimits> = {}, splits: Record<string, InputSplit[]> = {}): JobPlan {
   return planJob(validateJobSpec(spec), { splits, defaultParallelism: 2, limits: { ...DEFAULT_PLAN_LIMITS, ...limits } });
@@ -74,6 +74,15 @@ describe("planning is bounded by limits on the planned job", () => {
     assert.match(refusedWithin(200, () => plan(histogram)), /the histogram's partitions × buckets are 1000 × 100000/);
     const edges = Array.from({ length: 30_001 }, (_, i) => i);
     assert.match(refusedWithin(500, () => plan({ ...histogram, action: { ...histogram.action, buckets: edges } })), /1000 × 30000/);
+  });
+
+  it("a spec nesting deeper than the JSON depth limit, or asking for absurd retries, is refused when validated", () => {
+    const deep = JSON.parse(`{"nodes":[{"id":"p","op":"parallelize","data":${"[".repeat(100_000)}${"]".repeat(100_000)}}],"action":"count"}`);
+    assert.match(refusedWithin(500, () => validateJobSpec(deep)), new RegExp(`nests deeper than ${MAX_JSON_DEPTH} levels`));
+    const nested = (d: number) => JSON.parse(`{"nodes":[{"id":"p","op":"parallelize","data":${"[".repeat(d - 3)}${"]".repeat(d - 3)}}],"action":"count"}`);
+    assert.equal(validateJobSpec(nested(MAX_JSON_DEPTH)).nodes.length, 1);
+    assert.throws(() => validateJobSpec(nested(MAX_JSON_DEPTH + 1)), /nests deeper/);
+    assert.match(refusedWithin(50, () => validateJobSpec({ nodes: [range("a")], action: "count", maxTaskRetries: 1e9 })), /"maxTaskRetries" must be at most 100/);
   });
 
   it("a histogram bucket count of 10^9 is refused when the spec is validated", () => {

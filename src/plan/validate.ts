@@ -56,13 +56,15 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const userCode = opts.userCode ?? true;
   const problems: string[] = [];
   if (!isObject(raw)) throw new JobSpecError(["the job spec must be a JSON object"]);
-  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) throw new JobSpecError([`the job spec nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`]);
   const spec = raw as RawJobSpec;
   const rawNodes = spec.nodes;
   if (!Array.isArray(rawNodes) || rawNodes.length === 0) {
     throw new JobSpecError(['"nodes" must be a non-empty array']);
   }
   if (rawNodes.length > MAX_NODES) throw new JobSpecError([`a job may have at most ${MAX_NODES} nodes, this one has ${rawNodes.length}`]);
+  if (Array.isArray(spec.edges) && spec.edges.length > MAX_EDGES) throw new JobSpecError([`"edges" has ${spec.edges.length} entries; a job may have at most ${MAX_EDGES}`]);
+  // After the counts, which are cheap; before anything that recurses into the spec.
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) throw new JobSpecError([`the job spec nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`]);
   const declared = new Set(rawNodes.map((n: unknown) => (isObject(n) && typeof n.id === "string" ? n.id : null)));
   // Edges into no node are reported after the nodes' own problems, as the nodes are read first.
   const danglingEdges: string[] = [];
@@ -117,7 +119,6 @@ function parseEdges(raw: unknown, declared: Set<string | null>, problems: string
     problems.push('"edges" must be an array of [from, to] pairs');
     return [];
   }
-  if (raw.length > MAX_EDGES) throw new JobSpecError([`"edges" has ${raw.length} entries; a job may have at most ${MAX_EDGES}`]);
   const edges: [string, string][] = [];
   // Only the first few bad edges are described: a million messages would cost more than the edges.
   let bad = 0;
