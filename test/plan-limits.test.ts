@@ -192,7 +192,7 @@ describe("a late master does not expire leases it could not hear", () => {
 
   it("a tick late by more than the lease expires no one; silence after it still counts", () => {
     const reg = new WorkerRegistry(LEASE);
-    const late = new LoopLateness(1000, LEASE / 10);
+    const late = new LoopLateness(1000, LEASE / 10, 0);
     reg.heartbeat(heartbeat("a"), 0);
     reg.heartbeat(heartbeat("b"), 500);
     assert.deepEqual(tick(reg, late, 1000), []);
@@ -207,9 +207,16 @@ describe("a late master does not expire leases it could not hear", () => {
     assert.ok(reg.isAlive(asWorkerId("b")));
   });
 
+  it("a loop blocked before its first tick is late too", () => {
+    const reg = new WorkerRegistry(LEASE);
+    const late = new LoopLateness(1000, LEASE / 10, 0);
+    reg.heartbeat(heartbeat("a"), 100);
+    assert.deepEqual(tick(reg, late, 15_000), []);
+  });
+
   it("on-time ticks credit nothing: a silent worker is lost one lease after its last beat", () => {
     const reg = new WorkerRegistry(LEASE);
-    const late = new LoopLateness(1000, LEASE / 10);
+    const late = new LoopLateness(1000, LEASE / 10, 0);
     reg.heartbeat(heartbeat("a"), 0);
     let t = 0;
     const dead: string[] = [];
@@ -220,7 +227,7 @@ describe("a late master does not expire leases it could not hear", () => {
 
   it("a worker that beats after the block gets a whole lease from that beat", () => {
     const reg = new WorkerRegistry(LEASE);
-    const late = new LoopLateness(1000, LEASE / 10);
+    const late = new LoopLateness(1000, LEASE / 10, 0);
     reg.heartbeat(heartbeat("a"), 0);
     tick(reg, late, 1000);
     tick(reg, late, 30_000);

@@ -5,20 +5,20 @@
 // worker's lease. Pure: time is passed in. Used by the master's tick().
 
 export class LoopLateness {
-  private last: number | null = null;
-
   /**
    * @param intervalMs the tick's period
    * @param toleranceMs lateness up to this is timer jitter, not deafness
+   * @param last when the ticks start (a loop blocked before the first tick is late too)
    */
   constructor(
     private readonly intervalMs: number,
     private readonly toleranceMs: number,
+    private last: number,
   ) {}
 
   /** Called at each tick: how long the loop was blocked since the last one (0 when on time). */
   observe(now: number): number {
-    const late = this.last === null ? 0 : now - this.last - this.intervalMs;
+    const late = now - this.last - this.intervalMs;
     this.last = now;
     return late > this.toleranceMs ? late : 0;
   }

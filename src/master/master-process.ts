@@ -63,7 +63,7 @@ export class MasterProcess {
   constructor(private readonly config: MasterConfig) {
     this.store = new JobStore(config.dbPath);
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
-    this.lateness = new LoopLateness(TICK_MS, config.workerTimeoutMs / 10);
+    this.lateness = new LoopLateness(TICK_MS, config.workerTimeoutMs / 10, this.now());
     this.tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
     this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs, plan: { ...DEFAULT_PLAN_LIMITS, ...config.planLimits } });
