@@ -3,6 +3,7 @@
 import os from "node:os";
 import { MasterProcess } from "../master/master-process.js";
 import { parseSize } from "../common/size.js";
+import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
 import { WorkerProcess } from "../worker/worker-process.js";
 import { LOG_OPTIONS, TLS_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
 
@@ -30,6 +31,8 @@ const MASTER_USAGE = `usage: minispark master [options]
   --max-result-size <size> the most a job's collected results may total (default 256mb)
   --task-timeout <dur>     stop a task attempt running longer (default 1h; 0 = never);
                            a job may set its own "taskTimeoutMs"
+  --max-partitions <n>     refuse a job with a stage of more tasks (default 100000)
+  --max-tasks-per-job <n>  refuse a job of more tasks in all its stages (default 1000000)
   --tls-cert <file>        serve https with this PEM certificate (chain); peers are
                            then reached over https too (all of a cluster or none)
   --tls-key <file>         its PEM private key
@@ -99,7 +102,7 @@ function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): v
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, help: { type: "boolean", short: "h" }, ...TLS_OPTIONS, ...LOG_OPTIONS },
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, "max-partitions": { type: "string" }, "max-tasks-per-job": { type: "string" }, help: { type: "boolean", short: "h" }, ...TLS_OPTIONS, ...LOG_OPTIONS },
     MASTER_USAGE,
   );
   if (values.help) return void console.log(MASTER_USAGE);
@@ -119,6 +122,10 @@ export async function masterCommand(argv: string[]): Promise<void> {
     taskTimeoutMs: values["task-timeout"] ? parseDuration(values["task-timeout"], "--task-timeout") : 3_600_000,
     maxResultBytes: sizeFlag(values["max-result-size"] ?? "256mb", "--max-result-size"),
     tls: serverTls(values),
+    planLimits: {
+      maxPartitions: positiveInt(values["max-partitions"], "--max-partitions", DEFAULT_PLAN_LIMITS.maxPartitions),
+      maxTasksPerJob: positiveInt(values["max-tasks-per-job"], "--max-tasks-per-job", DEFAULT_PLAN_LIMITS.maxTasksPerJob),
+    },
   });
   await master.start();
   runUntilSignal(() => master.stop());

@@ -10,6 +10,7 @@ import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { ValidJob } from "../plan/job-spec.js";
 import { planJob, splitSources } from "../plan/stage-planner.js";
+import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
 import { ResultTooLargeError, checkValueSize } from "./result-budget.js";
@@ -56,7 +57,7 @@ export class JobService {
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly validation: ValidateOptions,
-    private readonly limits: { taskTimeoutMs: number; maxResultBytes: number },
+    private readonly limits: { taskTimeoutMs: number; maxResultBytes: number; plan?: PlanLimits },
   ) {}
 
   attach(scheduler: Scheduler): void {
@@ -70,6 +71,14 @@ export class JobService {
    */
   recover(leaseMs: number): void {
     for (const row of this.store.unfinishedJobs()) {
+      if (row.planningStartedAt !== null) {
+        // Planning is deterministic: the spec that killed the last master would kill this one.
+        const reason = `quarantined: planning this job crashed the previous master (planning began at ${new Date(row.planningStartedAt).toISOString()}); it is not planned again`;
+        this.store.endJob(row.id, "FAILED", this.now(), reason, null, null);
+        this.store.event(this.now(), row.id, "job quarantined", { planningStartedAt: row.planningStartedAt });
+        this.log.warn("job quarantined: planning it crashed the previous master", { jobId: row.id, planning_started_at: row.planningStartedAt });
+        continue;
+      }
       try {
         const job = validateJobSpec(row.spec, this.validation);
         const plan = row.status === "RUNNING" ? row.plan : null;
@@ -194,15 +203,18 @@ export class JobService {
     const workers = this.registry.schedulable();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
-      const plan = entry.resume?.plan ?? (await this.plan(job, worker.address));
+      const plan = entry.resume?.plan ?? (await this.plan(id, job, worker.address));
       if (job.action.op === "save" && !(await this.prepareSave(entry))) return true;
       if (!this.pending.includes(entry)) return true;
+      // A resumed plan is not planned again, but handing it to the scheduler is the same risk.
+      if (entry.resume) this.store.planningBegan(id, this.now());
       this.store.startJob(id, this.now(), plan);
       const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
       this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
       this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
       this.scheduler.submit(id, job.name, plan, limits, entry.resume?.outputs ?? []);
+      this.store.planningEnded(id);
       return true;
     } catch (e) {
       const refused = e instanceof MinisparkError && e.status < 500;
@@ -221,12 +233,22 @@ export class JobService {
     }
   }
 
-  /** Plans a new job after a worker has listed its input splits (the master never looks at files). */
-  private async plan(job: ValidJob, workerAddress: string): Promise<JobPlan> {
+  /**
+   * Plans a new job after a worker has listed its input splits (the master
+   * never looks at files). Planning is a pure function of the spec and the
+   * splits, so whatever it throws (a limit, a bug) would be thrown again: the
+   * job is refused with the reason rather than retried.
+   */
+  private async plan(id: JobId, job: ValidJob, workerAddress: string): Promise<JobPlan> {
     const defaultParallelism = this.defaultParallelism();
     const sources = splitSources(job, defaultParallelism);
     const splits = sources.length > 0 ? await this.workers.listSplits(workerAddress, sources) : {};
-    return planJob(job, { splits, defaultParallelism });
+    this.store.planningBegan(id, this.now());
+    try {
+      return planJob(job, { splits, defaultParallelism, limits: this.limits.plan ?? DEFAULT_PLAN_LIMITS });
+    } catch (e) {
+      throw new MinisparkError("INVALID_JOB_SPEC", `planning the job failed: ${errorMessage(e)}`);
+    }
   }
 
   private defaultParallelism(): number {

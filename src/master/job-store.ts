@@ -28,6 +28,8 @@ export interface JobRow {
   view: unknown;
   /** The plan it runs (with probe results as they come), so a restarted master resumes it unchanged. */
   plan: JobPlan | null;
+  /** Set while a master plans the job and hands it to its scheduler (see planningBegan). */
+  planningStartedAt: number | null;
 }
 
 export interface StoredAttempt {
@@ -59,6 +61,7 @@ interface JobRecord {
   result_json: string | null;
   view_json: string | null;
   plan_json: string | null;
+  planning_started_at: number | null;
 }
 
 const SCHEMA = `
@@ -143,12 +146,15 @@ export class JobStore {
     this.db.exec(SCHEMA);
     const columns = this.db.prepare("PRAGMA table_info(jobs)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "plan_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN plan_json TEXT");
+    if (!columns.some((c) => c.name === "planning_started_at")) this.db.exec("ALTER TABLE jobs ADD COLUMN planning_started_at INTEGER");
     this.stmts = {
       insertJob: this.db.prepare(
         "INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)",
       ),
       startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ?, plan_json = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
       savePlan: this.db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?"),
+      planningBegan: this.db.prepare("UPDATE jobs SET planning_started_at = ? WHERE id = ?"),
+      planningEnded: this.db.prepare("UPDATE jobs SET planning_started_at = NULL WHERE id = ?"),
       putMapOutput: this.db.prepare(
         `INSERT INTO map_outputs (job_id, shuffle, map_id, worker_id, address, sizes_json) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (job_id, shuffle, map_id) DO UPDATE SET worker_id = excluded.worker_id, address = excluded.address, sizes_json = excluded.sizes_json`,
@@ -210,6 +216,19 @@ export class JobStore {
 
   startJob(id: JobId, now: number, plan: JobPlan): void {
     this.stmts.startJob.run(now, JSON.stringify(plan), id);
+  }
+
+  /**
+   * The master is about to plan the job and hand it to its scheduler, work
+   * that runs on its event loop: if the process dies before planningEnded, the
+   * next master finds the mark and fails the job instead of dying on it again.
+   */
+  planningBegan(id: JobId, now: number): void {
+    this.stmts.planningBegan.run(now, id);
+  }
+
+  planningEnded(id: JobId): void {
+    this.stmts.planningEnded.run(id);
   }
 
   savePlan(id: JobId, plan: JobPlan): void {
@@ -355,5 +374,6 @@ function toRow(r: JobRecord): JobRow {
     get plan() {
       return r.plan_json ? (JSON.parse(r.plan_json) as JobPlan) : null;
     },
+    planningStartedAt: r.planning_started_at ?? null,
   };
 }

@@ -21,6 +21,8 @@ import { countsTowardBudget, encodedBytes, reportBodyLimit, resultBudget, tooLar
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
+import { LoopLateness } from "./loop-lateness.js";
+import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 
 export interface MasterConfig {
   host: string;
@@ -37,9 +39,12 @@ export interface MasterConfig {
   maxResultBytes: number;
   /** Serve https with this PEM certificate and key. */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** Limits on a planned job (default DEFAULT_PLAN_LIMITS, plan-limits.ts). */
+  planLimits?: Partial<PlanLimits>;
 }
 
 const log = logger("master");
+const TICK_MS = 1000;
 
 export class MasterProcess {
   private server: Server | null = null;
@@ -51,6 +56,7 @@ export class MasterProcess {
   private readonly jobs: JobService;
   private readonly workers: WorkerClient;
   private timer: NodeJS.Timeout | null = null;
+  private readonly lateness: LoopLateness;
   /** Bytes of collected results reported so far, by job. */
   private readonly resultBytes = new Map<string, number>();
   private readonly metrics: MasterMetrics;
@@ -60,9 +66,10 @@ export class MasterProcess {
   constructor(private readonly config: MasterConfig) {
     this.store = new JobStore(config.dbPath);
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
+    this.lateness = new LoopLateness(TICK_MS, config.workerTimeoutMs / 10, this.now());
     this.tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs, maxResultBytes: resultBudget(config.maxResultBytes) });
+    this.jobs = new JobService(this.store, this.registry, this.tracker, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs, maxResultBytes: resultBudget(config.maxResultBytes), plan: { ...DEFAULT_PLAN_LIMITS, ...config.planLimits } });
     const schedLog = logger("scheduler");
     const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
       schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
@@ -113,7 +120,7 @@ export class MasterProcess {
     const addr = await listen(this.server, this.config.host, this.config.port);
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `${this.config.tls ? "https" : "http"}://${host}:${addr.port}`;
-    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
     log.info("master listening", { url: this.url, db: this.config.dbPath, port: addr.port, pid: process.pid });
   }
 
@@ -126,6 +133,11 @@ export class MasterProcess {
   /** The lease check, and a retry of anything that could not be placed before. */
   private tick(): void {
     const registryLog = logger("registry");
+    const deafMs = this.lateness.observe(this.now());
+    if (deafMs > 0) {
+      registryLog.warn("the master's loop was blocked: not counting that time against worker leases", { blocked_ms: deafMs });
+      this.registry.creditDeafTime(deafMs);
+    }
     for (const w of this.registry.expire(this.now())) {
       registryLog.warn("worker lost: no heartbeat within the lease", { worker_id: w.id, address: w.address, lease_ms: this.config.workerTimeoutMs });
       this.store.saveWorker(w);

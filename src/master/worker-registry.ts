@@ -39,12 +39,20 @@ export type HeartbeatOutcome = "registered" | "renewed" | "dead";
 
 export class WorkerRegistry {
   private readonly workers = new Map<WorkerId, WorkerInfo>();
+  /**
+   * Time the master could not hear heartbeats (its loop was blocked), in total,
+   * and that total at each worker's last heartbeat: a worker's silence is the
+   * time since its last beat less the deaf time since then.
+   */
+  private deafMs = 0;
+  private readonly deafAtBeat = new Map<WorkerId, number>();
 
   constructor(private readonly leaseMs: number) {}
 
   heartbeat(hb: Heartbeat, now: number): HeartbeatOutcome {
     const known = this.workers.get(hb.worker_id);
     if (known && known.state !== "ALIVE") return "dead";
+    this.deafAtBeat.set(hb.worker_id, this.deafMs);
     if (known) {
       known.lastHeartbeatAt = now;
       known.heartbeat = hb;
@@ -67,12 +75,19 @@ export class WorkerRegistry {
     return "registered";
   }
 
+  /** The master was deaf for `ms` (see LoopLateness): no lease runs down for that time. */
+  creditDeafTime(ms: number): void {
+    this.deafMs += ms;
+  }
+
   /** Marks workers unheard for the lease as DEAD; returns them. */
   expire(now: number): WorkerInfo[] {
     const dead: WorkerInfo[] = [];
     for (const w of this.workers.values()) {
-      if (w.state === "ALIVE" && now - w.lastHeartbeatAt > this.leaseMs) {
+      const silent = now - w.lastHeartbeatAt - (this.deafMs - (this.deafAtBeat.get(w.id) ?? this.deafMs));
+      if (w.state === "ALIVE" && silent > this.leaseMs) {
         w.state = "DEAD";
+        this.deafAtBeat.delete(w.id);
         dead.push(w);
       }
     }

@@ -7,7 +7,7 @@
 import type { StageId } from "../common/ids.js";
 import type { ActionSpec } from "./job-spec.js";
 import type { Json } from "./keys.js";
-import { PLANNER_ZERO, type Rdd, type ResultAction } from "./physical.js";
+import { PLANNER_ZERO, namedNode, type Rdd, type ResultAction } from "./physical.js";
 import type { Planner } from "./stage-planner.js";
 
 export function planAction(pl: Planner, action: ActionSpec, input: Rdd, parents: Set<StageId>): { rdd: Rdd; result: ResultAction } {
@@ -82,8 +82,10 @@ export function planAction(pl: Planner, action: ActionSpec, input: Rdd, parents:
 function histogram(pl: Planner, input: Rdd, parents: Set<StageId>, buckets: Json): { rdd: Rdd; result: ResultAction } {
   if (Array.isArray(buckets)) {
     const edges = buckets as number[];
+    pl.budget.blocks(namedNode(input), "the histogram's partitions × buckets are", input.numPartitions, edges.length - 1);
     return { rdd: input, result: { type: "histogram", edges, buckets: edges.length - 1 } };
   }
+  pl.budget.blocks(namedNode(input), "the histogram's partitions × buckets are", input.numPartitions, buckets as number);
   parents.add(pl.addStage(input, new Set(parents), { type: "rangeProbe" }));
   return { rdd: input, result: { type: "histogram", edges: null, buckets: buckets as number } };
 }

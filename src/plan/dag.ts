@@ -14,12 +14,17 @@ export function topoSort<N extends DagNode>(nodes: N[]): TopoResult<N> {
   const consumers = new Map<string, string[]>();
   for (const n of nodes) {
     indegree.set(n.id, n.inputs.length);
-    for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n.id]);
+    for (const i of n.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(n.id);
+      else consumers.set(i, [n.id]);
+    }
   }
   const ready = nodes.filter((n) => n.inputs.length === 0).map((n) => n.id);
   const order: N[] = [];
-  while (ready.length > 0) {
-    const id = ready.shift()!;
+  // An index, not shift(): shifting a long queue is quadratic.
+  for (let next = 0; next < ready.length; next++) {
+    const id = ready[next]!;
     order.push(byId.get(id)!);
     for (const c of consumers.get(id) ?? []) {
       const d = indegree.get(c)! - 1;

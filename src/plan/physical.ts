@@ -104,6 +104,13 @@ export function childrenOf(rdd: Rdd): Rdd[] {
   }
 }
 
+/** The JobSpec node an RDD computes, or the nearest one below a planner-made step. */
+export function namedNode(rdd: Rdd): string {
+  let r: Rdd | undefined = rdd;
+  while (r && !r.node) r = childrenOf(r)[0];
+  return r?.node ?? "";
+}
+
 /** How a reduce partition turns the blocks it fetched into records. */
 export type ShuffleRead =
   /** Merges values (combiners) of equal keys with fn: reduceByKey and the other *ByKey aggregations. */

@@ -35,8 +35,9 @@ export function applyProbe(plan: JobPlan, stage: Stage, results: TaskResult[]): 
         result.action.edges = [];
         return;
       }
-      const min = Math.min(...stats.map((s) => s.min));
-      const max = Math.max(...stats.map((s) => s.max));
+      // A loop, not Math.min(...): spreading one argument per partition overflows the stack past ~100k.
+      const min = stats.reduce((m, s) => Math.min(m, s.min), Infinity);
+      const max = stats.reduce((m, s) => Math.max(m, s.max), -Infinity);
       result.action.edges = evenEdges(min, max, result.action.buckets);
       return;
     }

@@ -11,6 +11,7 @@ import type { Json } from "./keys.js";
 import { planAction } from "./action-rules.js";
 import {
   childrenOf,
+  namedNode,
   type Combine,
   type CsvOptions,
   type InputSplit,
@@ -25,12 +26,15 @@ import {
   type StageOutput,
 } from "./physical.js";
 import { planWideOp } from "./wide-rules.js";
+import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "./plan-limits.js";
 
 export interface PlanContext {
   /** The splits of every file source node, by node id. */
   splits: Record<string, InputSplit[]>;
   /** Partitions for sources and shuffles that name none (the cluster's slots). */
   defaultParallelism: number;
+  /** The master's limits on the planned job (default: DEFAULT_PLAN_LIMITS). */
+  limits?: PlanLimits;
 }
 
 /** Per-partition sample size for sorts, as in Spark: about 20 keys per output partition. */
@@ -76,10 +80,18 @@ export class Planner {
   private readonly stages: Stage[] = [];
   private readonly shuffles: ShuffleDep[] = [];
   private readonly byId: Map<string, NodeSpec>;
-  private readonly wideMemo = new Map<string, { rdd: Rdd; parents: Set<StageId> }>();
+  /**
+   * Every node is planned once, however many nodes read it: a DAG whose shared
+   * sub-DAGs double at each level plans in linear time. A wide node read by
+   * several branches is one shuffle, as in Spark: its map side runs once and
+   * every reader fetches the same blocks.
+   */
+  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId> }>();
+  readonly budget: PlanBudget;
 
   constructor(readonly job: ValidJob, private readonly ctx: PlanContext) {
     this.byId = new Map(job.nodes.map((n) => [n.id, n]));
+    this.budget = new PlanBudget(ctx.limits ?? DEFAULT_PLAN_LIMITS);
   }
 
   plan(): JobPlan {
@@ -92,7 +104,20 @@ export class Planner {
 
   /** The RDD of `nodeId` as seen from the stage being built; `parents` gathers the stages it reads. */
   private rdd(nodeId: string, parents: Set<StageId>): Rdd {
-    const node = this.byId.get(nodeId)!;
+    let memo = this.memo.get(nodeId);
+    if (!memo) {
+      const node = this.byId.get(nodeId)!;
+      const own = new Set<StageId>();
+      const rdd = this.planNode(node, own);
+      this.budget.partitions(node.id, node.op, rdd.numPartitions);
+      memo = { rdd, parents: own };
+      this.memo.set(nodeId, memo);
+    }
+    for (const s of memo.parents) parents.add(s);
+    return memo.rdd;
+  }
+
+  private planNode(node: NodeSpec, parents: Set<StageId>): Rdd {
     const p = node.params;
     switch (node.op) {
       case "textFile":
@@ -113,6 +138,7 @@ export class Planner {
       case "union": {
         const inputs = node.inputs.map((i) => this.rdd(i, parents));
         const numPartitions = inputs.reduce((s, r) => s + r.numPartitions, 0);
+        this.budget.partitions(node.id, node.op, numPartitions);
         return { kind: "union", node: node.id, parents: inputs, numPartitions };
       }
       case "map":
@@ -133,10 +159,10 @@ export class Planner {
       }
       case "cartesian": {
         const [a, b] = node.inputs.map((i) => this.rdd(i, parents)) as [Rdd, Rdd];
-        return { kind: "cartesian", node: node.id, parents: [a, b], numPartitions: a.numPartitions * b.numPartitions };
+        return { kind: "cartesian", node: node.id, parents: [a, b], numPartitions: this.budget.product(node.id, a.numPartitions, b.numPartitions) };
       }
       case "coalesce": {
-        if (p.shuffle === true) return this.wide(node, parents);
+        if (p.shuffle === true) return this.planWide(node, parents);
         const parent = this.rdd(node.inputs[0]!, parents);
         return { kind: "coalesce", node: node.id, parent, numPartitions: Math.min(p.numPartitions as number, parent.numPartitions) };
       }
@@ -147,23 +173,8 @@ export class Planner {
         return { kind: "zipWithIndex", node: node.id, parent, offsets, numPartitions: parent.numPartitions };
       }
       default:
-        return this.wide(node, parents);
+        return this.planWide(node, parents);
     }
-  }
-
-  /**
-   * A wide node read by several branches is one shuffle, as in Spark: its map
-   * side runs once and every reader fetches the same blocks.
-   */
-  private wide(node: NodeSpec, parents: Set<StageId>): Rdd {
-    let memo = this.wideMemo.get(node.id);
-    if (!memo) {
-      const own = new Set<StageId>();
-      memo = { rdd: this.planWide(node, own), parents: own };
-      this.wideMemo.set(node.id, memo);
-    }
-    for (const s of memo.parents) parents.add(s);
-    return memo.rdd;
   }
 
   private planWide(node: NodeSpec, parents: Set<StageId>): Rdd {
@@ -177,8 +188,9 @@ export class Planner {
 
   private fileRdd(node: NodeSpec): Rdd {
     const format = FILE_SOURCES[node.op as keyof typeof FILE_SOURCES];
-    const splits = this.ctx.splits[node.id];
-    if (!splits || splits.length === 0) throw new Error(`no input splits were listed for node "${node.id}"`);
+    // Own entries only: for a node named "__proto__" or "constructor" an inherited value is no listing.
+    const splits = Object.hasOwn(this.ctx.splits, node.id) ? this.ctx.splits[node.id] : undefined;
+    if (!Array.isArray(splits) || splits.length === 0) throw new PlanLimitError(`no input splits were listed for node "${node.id}"`);
     const p = node.params;
     const csv: CsvOptions | null =
       format === "csv"
@@ -200,7 +212,7 @@ export class Planner {
   /** Spark's default partitioner: the job's parallelism if set, else the largest input's. */
   defaultShufflePartitions(node: NodeSpec | null, inputs: Rdd[]): number {
     const explicit = node?.params.numPartitions as number | undefined;
-    return explicit ?? this.job.parallelism ?? Math.max(...inputs.map((r) => r.numPartitions));
+    return explicit ?? this.job.parallelism ?? inputs.reduce((m, r) => Math.max(m, r.numPartitions), 0);
   }
 
   named(node: NodeSpec, rdd: Rdd): Rdd {
@@ -218,6 +230,7 @@ export class Planner {
 
   /** Adds the map stage (and, for a range partitioner, the sample stage before it). */
   shuffle(rdd: Rdd, parents: Set<StageId>, n: number, partitioner: Partitioner, combine: Combine | null): ShuffleId {
+    this.budget.blocks(namedNode(rdd), "a shuffle's map tasks × reduce partitions are", rdd.numPartitions, n);
     const id = asShuffleId(this.shuffles.length);
     const mapParents = new Set(parents);
     if (partitioner.type === "range" && n > 1) {
@@ -233,6 +246,8 @@ export class Planner {
 
   addStage(rdd: Rdd, parents: Set<StageId>, output: StageOutput): StageId {
     const id = asStageId(this.stages.length);
+    // Before the name: naming walks the tree as written out, which the budget bounds.
+    this.budget.stage(namedNode(rdd), rdd);
     this.stages.push({
       id,
       name: stageName(rdd, output),

@@ -11,18 +11,39 @@ import type { Json } from "./keys.js";
 import { canonicalOpName, opDef, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
 
 export const DEFAULT_MAX_TASK_RETRIES = 3;
+/** Spark's spark.task.maxFailures is 4; past 100 a failing task only keeps the cluster busy. */
+export const MAX_TASK_RETRIES = 100;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
 export const MAX_PARTITIONS = 100_000;
+/**
+ * The longest chain of nodes from a source to the action. Planning, the plan's
+ * JSON and a task's RDD tree all recurse along it; Spark's own lineage
+ * overflows its stack at a few thousand without checkpoints.
+ */
+export const MAX_DEPTH = 1000;
+/** Buckets of a histogram: the master holds one count per bucket and partition. */
+export const MAX_HISTOGRAM_BUCKETS = 100_000;
+/** Inputs of all nodes together (edges or input lists): ten per node at the node limit. */
+export const MAX_EDGES = 100_000;
+/**
+ * How deep a spec's JSON may nest (data, env, zero values). The master stores
+ * the spec and its plan with JSON.stringify and workers compare and hash keys
+ * by recursion, all on the stack: JSON.parse takes 100,000 levels, they do not.
+ */
+export const MAX_JSON_DEPTH = 256;
+/** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
+const MAX_PROBLEMS = 20;
 const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
 const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
 
 export class JobSpecError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(problems.join("; "));
+    const shown = problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`] : problems;
+    super(shown.join("; "));
     this.name = "JobSpecError";
-    this.problems = problems;
+    this.problems = shown;
   }
 }
 
@@ -41,7 +62,13 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     throw new JobSpecError(['"nodes" must be a non-empty array']);
   }
   if (rawNodes.length > MAX_NODES) throw new JobSpecError([`a job may have at most ${MAX_NODES} nodes, this one has ${rawNodes.length}`]);
-  const edges = parseEdges(spec.edges, problems);
+  if (Array.isArray(spec.edges) && spec.edges.length > MAX_EDGES) throw new JobSpecError([`"edges" has ${spec.edges.length} entries; a job may have at most ${MAX_EDGES}`]);
+  // After the counts, which are cheap; before anything that recurses into the spec.
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) throw new JobSpecError([`the job spec nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`]);
+  const declared = new Set(rawNodes.map((n: unknown) => (isObject(n) && typeof n.id === "string" ? n.id : null)));
+  // Edges into no node are reported after the nodes' own problems, as the nodes are read first.
+  const danglingEdges: string[] = [];
+  const edges = inputsByEdges(parseEdges(spec.edges, declared, problems, danglingEdges));
   const nodes: NodeSpec[] = [];
   const ids = new Set<string>();
   rawNodes.forEach((rn, i) => {
@@ -56,13 +83,14 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
       if (!ids.has(input)) problems.push(`node "${n.id}" (${n.op}): input "${input}" is not a node of this job`);
     }
   }
-  for (const [from, to] of edges) {
-    if (!ids.has(to)) problems.push(`edge ["${from}", "${to}"]: "${to}" is not a node of this job`);
-  }
+  problems.push(...danglingEdges);
+  const totalInputs = nodes.reduce((n, node) => n + node.inputs.length, 0);
+  if (totalInputs > MAX_EDGES) problems.push(`the nodes have ${totalInputs} inputs in all; a job may have at most ${MAX_EDGES}`);
   const action = parseAction(spec.action, nodes, problems, userCode);
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   if (parallelism !== null && parallelism > MAX_PARTITIONS) problems.push(`"parallelism" must be at most ${MAX_PARTITIONS}`);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
+  if (retries !== null && retries > MAX_TASK_RETRIES) problems.push(`"maxTaskRetries" must be at most ${MAX_TASK_RETRIES}`);
   const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
   if (typeof name !== "string" || name.length > 200) problems.push('"name" must be a string of at most 200 characters');
@@ -70,6 +98,10 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
 
   const sorted = topoSort(nodes);
   if (!sorted.ok) throw new JobSpecError([`the nodes form a cycle: ${sorted.cycle.join(" → ")}`]);
+  const deepest = deepestNode(sorted.order);
+  if (deepest.depth > MAX_DEPTH) {
+    throw new JobSpecError([`node "${deepest.id}" is ${deepest.depth} nodes deep (the longest chain from a source to it); a job may be at most ${MAX_DEPTH} deep`]);
+  }
   return {
     name: name as string,
     nodes: sorted.order,
@@ -80,24 +112,63 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   };
 }
 
-function parseEdges(raw: unknown, problems: string[]): [string, string][] {
+/** The edges into declared nodes; one into no node is a problem, reported and dropped at once. */
+function parseEdges(raw: unknown, declared: Set<string | null>, problems: string[], dangling: string[]): [string, string][] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     problems.push('"edges" must be an array of [from, to] pairs');
     return [];
   }
   const edges: [string, string][] = [];
-  for (const e of raw) {
+  // Only the first few bad edges are described: a million messages would cost more than the edges.
+  let bad = 0;
+  for (const [i, e] of raw.entries()) {
     if (Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string") {
-      edges.push([e[0], e[1]]);
-    } else {
-      problems.push(`edge ${JSON.stringify(e)} must be a pair of node ids ["from", "to"]`);
+      if (declared.has(e[1])) edges.push([e[0], e[1]]);
+      else if (bad++ < MAX_PROBLEMS) dangling.push(`edge ["${e[0]}", "${e[1]}"]: "${e[1]}" is not a node of this job`);
+    } else if (bad++ < MAX_PROBLEMS) {
+      problems.push(`edge ${preview(e) ?? `#${i}`} must be a pair of node ids ["from", "to"]`);
     }
   }
+  if (bad > MAX_PROBLEMS) problems.push(`and ${bad - MAX_PROBLEMS} more bad edges`);
   return edges;
 }
 
-function parseNode(raw: unknown, index: number, edges: [string, string][], problems: string[], userCode: boolean): NodeSpec | null {
+/** A short JSON form of a value for a message, or null if it has none (too long, or too deep to print). */
+function preview(v: unknown): string | null {
+  try {
+    const s = JSON.stringify(v);
+    return s.length <= 200 ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Each node's inputs as the edges give them, in edge order: one pass, whatever the number of edges. */
+function inputsByEdges(edges: [string, string][]): Map<string, string[]> {
+  const byTo = new Map<string, string[]>();
+  for (const [from, to] of edges) {
+    const list = byTo.get(to);
+    if (list) list.push(from);
+    else byTo.set(to, [from]);
+  }
+  return byTo;
+}
+
+/** The node at the end of the longest chain, with its length in nodes; `order` is topological. */
+function deepestNode(order: NodeSpec[]): { id: string; depth: number } {
+  const depth = new Map<string, number>();
+  let deepest = { id: "", depth: 0 };
+  for (const n of order) {
+    let d = 1;
+    for (const i of n.inputs) d = Math.max(d, depth.get(i)! + 1);
+    depth.set(n.id, d);
+    if (d > deepest.depth) deepest = { id: n.id, depth: d };
+  }
+  return deepest;
+}
+
+function parseNode(raw: unknown, index: number, edges: Map<string, string[]>, problems: string[], userCode: boolean): NodeSpec | null {
   if (!isObject(raw)) {
     problems.push(`nodes[${index}] must be an object`);
     return null;
@@ -127,8 +198,8 @@ function parseNode(raw: unknown, index: number, edges: [string, string][], probl
   return { id, op, inputs, params, env };
 }
 
-function parseInputs(rn: RawNode, id: string, edges: [string, string][], where: string, problems: string[]): string[] {
-  const fromEdges = edges.filter(([, to]) => to === id).map(([from]) => from);
+function parseInputs(rn: RawNode, id: string, edges: Map<string, string[]>, where: string, problems: string[]): string[] {
+  const fromEdges = edges.get(id) ?? [];
   if (rn.input !== undefined && rn.inputs !== undefined) {
     problems.push(`${where}: give either "input" or "inputs", not both`);
   }
@@ -170,6 +241,7 @@ function legacyParamName(name: string, op: string): string {
 
 function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where: string, problems: string[], userCode: boolean) {
   const params: Record<string, Json> = {};
+  const refused = new Set<string>();
   for (const [rawName, value] of Object.entries(rn)) {
     if (RESERVED.has(rawName)) continue;
     const name = legacyParamName(rawName, op);
@@ -180,11 +252,13 @@ function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where:
       continue;
     }
     const problem = checkParam(value, type, userCode) ?? (PARTITION_COUNTS.has(name) && (value as number) > MAX_PARTITIONS ? `must be at most ${MAX_PARTITIONS}` : null);
-    if (problem) problems.push(`${where}: parameter "${rawName}" ${problem}`);
-    else params[name] = value as Json;
+    if (problem) {
+      problems.push(`${where}: parameter "${rawName}" ${problem}`);
+      refused.add(rawName);
+    } else params[name] = value as Json;
   }
   for (const name of Object.keys(def.required)) {
-    if (!(name in params) && !problems.some((p) => p.startsWith(`${where}: parameter "${name}"`))) {
+    if (!Object.hasOwn(params, name) && !refused.has(name)) {
       problems.push(`${where}: missing parameter "${name}"`);
     }
   }
@@ -248,6 +322,8 @@ function opRules(op: string, p: Record<string, Json>): string[] {
 }
 
 function histogramRule(b: Json | undefined): string[] {
+  const count = Array.isArray(b) ? b.length - 1 : b;
+  if (typeof count === "number" && count > MAX_HISTOGRAM_BUCKETS) return [`parameter "buckets" asks for ${count} buckets, more than the limit of ${MAX_HISTOGRAM_BUCKETS}`];
   if (Number.isSafeInteger(b) && (b as number) >= 1) return [];
   if (Array.isArray(b) && b.length >= 2 && b.every((x) => typeof x === "number" && Number.isFinite(x))) {
     const edges = b as number[];
@@ -311,6 +387,20 @@ function optionalInt(v: unknown, min: number, name: string, problems: string[]):
     return null;
   }
   return v as number;
+}
+
+/** Whether arrays and objects nest deeper than `max`: a walk with its own stack, as deep as the input. */
+function nestsDeeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
