@@ -438,6 +438,12 @@ describe('paths', () => {
     assert.equal(checkRelativePath('../x'), '"../x" leaves the data directory');
     assert.equal(checkRelativePath('ok'), null);
   });
+
+  it('rejects a path component longer than a file name can be, counted in bytes', () => {
+    assert.equal(pathProblem(`d/${'a'.repeat(255)}`), null);
+    assert.equal(pathProblem(`d/${'a'.repeat(256)}/x`), 'has a component of 256 bytes; file names are at most 255');
+    assert.equal(pathProblem(`${'é'.repeat(128)}`), 'has a component of 256 bytes; file names are at most 255');
+  });
 });
 
 describe('validateJobSpec: built-in functions and --no-user-code', () => {

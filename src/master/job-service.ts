@@ -257,7 +257,18 @@ export class JobService {
 
   /** Scheduler listener: the job ended; settle it. */
   jobEnded(run: JobRun): void {
-    void this.settle(run);
+    this.settle(run).catch((e) => this.settleFailed(run, e));
+  }
+
+  /** Settling threw where nothing expected it (the store, a view): the job still ends, FAILED with the reason, and frees what it held. */
+  private settleFailed(run: JobRun, e: unknown): void {
+    this.log.error("settling a job failed", { jobId: run.id, error: errorMessage(e) });
+    try {
+      this.store.endJob(run.id, "FAILED", this.now(), `finishing the job failed: ${errorMessage(e)}`, null, null);
+    } finally {
+      this.scheduler.forget(run.id);
+      if (run.plan.action.op === "save") this.releaseOutput(run.id);
+    }
   }
 
   private async settle(run: JobRun): Promise<void> {

@@ -6,6 +6,9 @@
 import { posix, win32 } from "node:path";
 import { MAX_PATTERN_LENGTH, globShapeProblem } from "./glob-pattern.js";
 
+/** NAME_MAX of Linux's and macOS's file systems. */
+const MAX_NAME_BYTES = 255;
+
 /** What is wrong with a path or glob, as a phrase ("is absolute; …"), or null. */
 export function pathProblem(p: string): string | null {
   if (p.length === 0) return "is empty";
@@ -15,7 +18,10 @@ export function pathProblem(p: string): string | null {
   // Both flavours: a spec may be written on one OS and run on another.
   if (posix.isAbsolute(p) || win32.isAbsolute(p)) return "is absolute; paths are relative to the data directory";
   // Splitting at braces and commas too catches "{..,x}/secret" in a glob.
-  return p.split(/[\\/{},]/).includes("..") ? "leaves the data directory" : null;
+  if (p.split(/[\\/{},]/).includes("..")) return "leaves the data directory";
+  // A longer name fails in the file system (ENAMETOOLONG) on the worker, later and less clearly.
+  const long = p.split(/[\\/]/).find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
+  return long === undefined ? null : `has a component of ${Buffer.byteLength(long)} bytes; file names are at most ${MAX_NAME_BYTES}`;
 }
 
 /** An input path or glob: the textual rule, then the glob's shape limits. */

@@ -5,6 +5,7 @@
 // the listing runner (listing-runner.ts) starts it and terminates it past its
 // time limit.
 import { parentPort, workerData } from "node:worker_threads";
+import type { InputSplit } from "../../plan/physical.js";
 import type { SplitSource } from "../../plan/stage-planner.js";
 import { errorMessage } from "../../common/errors.js";
 import { listSplits } from "./splits.js";
@@ -18,15 +19,16 @@ interface ListingData {
 const { dataDir, sources } = workerData as ListingData;
 
 function list(): ListingOutcome {
-  const splits: Extract<ListingOutcome, { ok: true }>["splits"] = {};
+  const entries: [string, InputSplit[]][] = [];
   for (const s of sources) {
     try {
-      splits[s.node] = listSplits(dataDir, s.path, s);
+      entries.push([s.node, listSplits(dataDir, s.path, s)]);
     } catch (e) {
       return { ok: false, node: s.node, message: errorMessage(e) };
     }
   }
-  return { ok: true, splits };
+  // fromEntries defines own properties: a node named "__proto__" keeps its listing.
+  return { ok: true, splits: Object.fromEntries(entries) };
 }
 
 parentPort!.postMessage(list());
