@@ -35,6 +35,8 @@ export interface MasterConfig {
   maxResultBytes: number;
   /** Serve https with this PEM certificate and key. */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** Host names served besides the bind address and loopback names (--allow-host). */
+  allowHosts: string[];
 }
 
 const log = logger("master");
@@ -106,7 +108,7 @@ export class MasterProcess {
 
   async start(): Promise<void> {
     this.jobs.recover(this.config.workerTimeoutMs);
-    this.server = createHttpServer(this.routes(), { token: this.config.token, log, tls: this.config.tls });
+    this.server = createHttpServer(this.routes(), { token: this.config.token, log, tls: this.config.tls, bind: this.config.host, advertise: null, allowHosts: this.config.allowHosts });
     const addr = await listen(this.server, this.config.host, this.config.port);
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `${this.config.tls ? "https" : "http"}://${host}:${addr.port}`;
