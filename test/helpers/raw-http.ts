@@ -95,14 +95,17 @@ export interface RawOutcome {
   text: string;
   /** answered: a response came; closed: the server closed without one; silent: neither within the time. */
   how: "answered" | "closed" | "silent";
+  /** With `keep`: the socket, still open (the caller closes it). */
+  socket?: net.Socket;
 }
 
 /**
  * Writes `parts` to host:port (pausing `gapMs` between them), then waits up to
  * `waitMs` for the server's answer or close. `reset`: destroy the socket after
- * the last part instead of waiting (a client that vanishes mid-request).
+ * the last part instead of waiting (a client that vanishes mid-request);
+ * `keep`: leave it open afterwards (a client that goes silent).
  */
-export function rawExchange(address: string, parts: (string | Buffer)[], opts: { gapMs?: number; waitMs?: number; reset?: boolean } = {}): Promise<RawOutcome> {
+export function rawExchange(address: string, parts: (string | Buffer)[], opts: { gapMs?: number; waitMs?: number; reset?: boolean; keep?: boolean } = {}): Promise<RawOutcome> {
   const i = address.lastIndexOf(":");
   const host = address.slice(0, i).replace(/^\[|\]$/g, "");
   const port = Number(address.slice(i + 1));
@@ -114,10 +117,10 @@ export function rawExchange(address: string, parts: (string | Buffer)[], opts: {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      socket.destroy();
+      if (!opts.keep) socket.destroy();
       const text = Buffer.concat(chunks).toString("latin1");
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: status ? Number(status[1]) : null, text, how: status ? "answered" : how });
+      resolve({ status: status ? Number(status[1]) : null, text, how: status ? "answered" : how, ...(opts.keep ? { socket } : {}) });
     };
     const timer = setTimeout(() => finish("silent"), opts.waitMs ?? 5000);
     socket.on("data", (d: Buffer) => {
