@@ -62,6 +62,34 @@ describe("hostile requests to a master and a worker with a token", () => {
     assert.equal(c.workerProc.exitCode, null);
   });
 
+  it("refuses a body V8 could not decode into one string (just under the old 512 MiB limit) with 413, and keeps the master", async () => {
+    const size = 536_870_900; // > buffer.constants.MAX_STRING_LENGTH (2^29 - 24), < 512 MiB
+    const [host, port] = [c.master.slice(0, c.master.lastIndexOf(":")), Number(c.master.slice(c.master.lastIndexOf(":") + 1))];
+    const reply = await new Promise<string>((resolve) => {
+      const s = net.connect(port, host);
+      let text = "";
+      let answered = false;
+      s.on("data", (d) => {
+        text += d.toString("latin1");
+        answered = true;
+      });
+      s.on("error", () => resolve(text));
+      s.on("close", () => resolve(text));
+      s.once("connect", async () => {
+        s.write(`POST /task-reports HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+        // Sent whole, as an attacker would, unless the server answers first.
+        const chunk = Buffer.alloc(1 << 20, 0x20);
+        for (let sent = 0; sent < size && !answered && !s.destroyed; sent += chunk.length) {
+          if (!s.write(sent + chunk.length > size ? chunk.subarray(0, size - sent) : chunk)) await new Promise((r) => s.once("drain", r));
+        }
+        setTimeout(() => s.destroy(), 2000);
+      });
+    });
+    assert.match(reply, /^HTTP\/1\.1 413/, reply.slice(0, 200));
+    assert.deepEqual(await healthy([c.master, c.worker]), []);
+    assert.equal(c.masterProc.exitCode, null);
+  });
+
   it("refuses a cross-site simple POST, a foreign Origin and a rebound Host, and takes a same-origin JSON one", async () => {
     const spec = JSON.stringify(COUNT_SPEC);
     const post = (headers: string, body = spec, to = c.master, path = "/api/v1/jobs") =>
