@@ -191,10 +191,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   const given = serverToken(values);
   requireTokenOffLoopback(host, given);
   const secret = given || token(undefined, master);
-  // Every master has a token, so a worker without one could never register.
-  if (!secret) throw new UsageError(`no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`);
-  installProcessGuard(logger("worker"));
-  const worker = new WorkerProcess({
+  const config = {
     masterUrl: master,
     host,
     port,
@@ -209,7 +206,11 @@ export async function workerCommand(argv: string[]): Promise<void> {
     heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
     userCode: !values["no-user-code"],
     tls: serverTls(values),
-  });
+  };
+  // Every master has a token, so a worker without one could never register.
+  if (!secret) throw new UsageError(`no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`);
+  installProcessGuard(logger("worker"));
+  const worker = new WorkerProcess(config);
   const graceMs = values["shutdown-grace"] ? parseDuration(values["shutdown-grace"], "--shutdown-grace") : 30_000;
   await worker.start();
   runUntilSignal(
