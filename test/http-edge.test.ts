@@ -80,12 +80,43 @@ describe("hostile requests to a master and a worker with a token", () => {
         // Sent whole, as an attacker would, unless the server answers first.
         const chunk = Buffer.alloc(1 << 20, 0x20);
         for (let sent = 0; sent < size && !answered && !s.destroyed; sent += chunk.length) {
-          if (!s.write(sent + chunk.length > size ? chunk.subarray(0, size - sent) : chunk)) await new Promise((r) => s.once("drain", r));
+          if (!s.write(sent + chunk.length > size ? chunk.subarray(0, size - sent) : chunk)) await new Promise((r) => (s.once("drain", r), s.once("close", r)));
         }
         setTimeout(() => s.destroy(), 2000);
       });
     });
     assert.match(reply, /^HTTP\/1\.1 413/, reply.slice(0, 200));
+    assert.deepEqual(await healthy([c.master, c.worker]), []);
+    assert.equal(c.masterProc.exitCode, null);
+  });
+
+  it("refuses bodies past the process's budget for bodies in flight with 503 and Retry-After, and keeps the master", async () => {
+    // Three bodies of 450 MB at once, each under /task-reports' own limit, together past the 1 GiB budget.
+    const size = 450 * 2 ** 20;
+    const [host, port] = [c.master.slice(0, c.master.lastIndexOf(":")), Number(c.master.slice(c.master.lastIndexOf(":") + 1))];
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    const sockets = [0, 1, 2].map(() => {
+      const s = net.connect(port, host);
+      s.on("error", () => {});
+      s.write(`POST /task-reports HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+      return { s, reply: "", sent: 0 };
+    });
+    for (const x of sockets) x.s.on("data", (d) => (x.reply += d.toString("latin1")));
+    // In step, a megabyte to each in turn, so that all three are in flight together.
+    while (sockets.some((x) => x.sent < size && !x.reply && !x.s.destroyed)) {
+      for (const x of sockets) {
+        if (x.sent >= size || x.reply || x.s.destroyed) continue;
+        // The server closes a refused connection: wait for drain or for that.
+        if (!x.s.write(chunk)) await new Promise((r) => (x.s.once("drain", r), x.s.once("close", r)));
+        x.sent += chunk.length;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const statuses = sockets.map((x) => x.reply.split("\r\n")[0]);
+    const busy = sockets.filter((x) => /^HTTP\/1\.1 503/.test(x.reply));
+    assert.ok(busy.length >= 1, statuses.join(" | "));
+    assert.match(busy[0]!.reply, /retry-after: 2/i);
+    for (const x of sockets) x.s.destroy();
     assert.deepEqual(await healthy([c.master, c.worker]), []);
     assert.equal(c.masterProc.exitCode, null);
   });

@@ -3,9 +3,11 @@
 // they are, the body budget, and that the oldest unauthenticated connection
 // of a client is the one closed when it holds too many.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { BodyBudget } from "../src/common/body-budget.js";
 import { clientKey, connectionLimits, parseFdSoftLimit } from "../src/common/connection-limits.js";
 import { hostPolicy, hostProblem, originProblem, splitHost } from "../src/common/host-policy.js";
@@ -116,5 +118,24 @@ describe("connection limits", () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe("process guard", () => {
+  it("logs an error a timer throws and a rejection nobody awaits, with the component, and the process lives on", () => {
+    const guard = fileURLToPath(new URL("../src/common/process-guard.js", import.meta.url));
+    const log = fileURLToPath(new URL("../src/common/log.js", import.meta.url));
+    const script = `
+      const { installProcessGuard } = await import(${JSON.stringify(guard)});
+      const { logger } = await import(${JSON.stringify(log)});
+      installProcessGuard(logger("worker"));
+      setTimeout(() => { throw new Error("boom in a timer"); }, 10);
+      Promise.reject(new Error("nobody awaits this"));
+      setTimeout(() => console.log("still alive"), 200);`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 10_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /still alive/);
+    const lines = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as { component: string; msg: string; error: string });
+    assert.deepEqual(lines.map((l) => [l.component, l.error]).sort(), [["worker", "boom in a timer"], ["worker", "nobody awaits this"]]);
   });
 });

@@ -151,7 +151,9 @@ export function createHttpServer(router: Router, opts: ServerOptions): http.Serv
       res.destroy();
     });
   };
-  const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+  // Timeouts are checked every second rather than node's default 30 s, so a 10 s limit means about 10 s.
+  const httpOpts = { connectionsCheckingInterval: 1000 };
+  const server: http.Server = opts.tls ? https.createServer({ ...httpOpts, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(httpOpts, onRequest);
   // Descriptors stay for the process's own files and its connections to peers.
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 65_000;
