@@ -75,9 +75,12 @@ const GENERATORS: Record<string, Gen> = {
     const h = `Host: ${host}\r\nContent-Type: application/json\r\n${AUTH}Connection: close\r\n`;
     const chunked = (chunks: string) => ({ parts: [request("POST", path, `${h}Transfer-Encoding: chunked\r\n`, chunks)], complete: true });
     const variants: (() => Case)[] = [
-      () => chunked(`${pick(r, ["zz", "-1", "-0", "ffffffffffffffffff", "7fffffffffffffff", " 2", "2;ext=1", "0x2", ""])}\r\n{}\r\n0\r\n\r\n`),
+      () => chunked(`${pick(r, ["zz", "-1", "-0", "ffffffffffffffffff", " 2", "2;ext=1", "0x2", ""])}\r\n{}\r\n0\r\n\r\n`),
+      // A chunk declared far longer than sent: the server waits for it (within its request timeout), so no answer is due.
+      () => ({ ...chunked(`${pick(r, ["7fffffffffffffff", "100000000", "3"])}\r\n{}\r\n0\r\n\r\n`), complete: false }),
       () => chunked(`2\r\n{}\r\n`.repeat(int(r, 1, 2000)) + "0\r\n\r\n"),
-      () => chunked(`5\r\n{}\r\n0\r\n\r\n`),
+      // A chunk longer than declared: the parser waits for the rest, as it should.
+      () => ({ ...chunked(`5\r\n{}\r\n0\r\n\r\n`), complete: false }),
       () => ({ parts: [request("POST", path, `${h}Transfer-Encoding: chunked\r\n`, `100\r\n{"a":`)], complete: false }),
       () => ({ parts: [request("POST", path, `${h}Content-Length: 1000000000000\r\n`, `{"nodes":[`)], complete: false }),
       () => ({ parts: [request("POST", path, `${h}Content-Encoding: gzip\r\nContent-Length: 10\r\n`, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]))], complete: true }),
@@ -138,7 +141,8 @@ it("master and worker survive every raw input, answer every complete request, an
       const address = target === "master" ? c.master : c.worker;
       const k = GENERATORS[cls]!(r, address, target);
       tried[cls]!++;
-      const what = `${target}: ${JSON.stringify(Buffer.concat(k.parts.map((p) => Buffer.from(p as string, typeof p === "string" ? "latin1" : undefined))).subarray(0, 120).toString("latin1"))}`;
+      const bytes = Buffer.concat(k.parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p)));
+      const what = `${target}: ${JSON.stringify(bytes.subarray(0, 100).toString("latin1"))} … ${JSON.stringify(bytes.subarray(Math.max(100, bytes.length - 60)).toString("latin1"))} (${bytes.length} bytes)`;
       const out = await rawExchange(address, k.parts, { gapMs: k.gapMs, reset: k.reset, keep: k.hold, waitMs: k.hold ? 200 : k.complete ? 5000 : 300 });
       if (out.socket) held.push(out.socket);
       if (k.complete && out.how === "silent") hung[cls]!.push(what);
