@@ -229,9 +229,31 @@ async function handle(ctx: Context, raw: IncomingMessage, res: ServerResponse) {
       return;
     }
     // A body left unread is not read to its end just to keep the connection open.
-    if (!raw.complete) res.setHeader("connection", "close");
+    if (!raw.complete) closeAfterReply(raw, res);
     sendJson(res, err?.status ?? 500, { error: { code: err?.code ?? "INTERNAL", message: errorMessage(e) } });
   }
+}
+
+/**
+ * How long a connection whose request body is refused stays open after the
+ * reply, reading and dropping what the client still sends: closed at once,
+ * with the client's bytes unread, the kernel would reset the connection and
+ * the client could lose the reply before reading it.
+ */
+const LINGER_MS = 2000;
+
+const closing = new WeakSet<ServerResponse>();
+
+/** Ends the connection after this reply (half-closing first, see LINGER_MS). */
+function closeAfterReply(raw: IncomingMessage, res: ServerResponse): void {
+  if (closing.has(res)) return;
+  closing.add(res);
+  res.once("finish", () => {
+    const socket = raw.socket;
+    socket.end();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
 }
 
 /** The request target as a URL; any form node passes on (origin, absolute, asterisk) that the URL parser refuses is a 400. */
@@ -277,9 +299,8 @@ const BUSY_RETRY_AFTER_S = 2;
  * Reads a JSON body of at most `limit` bytes. Only `application/json` bodies
  * are read, and only without a content-encoding: a browser can send a
  * cross-site text/plain or form POST without asking first, never a JSON one.
- * Past the limit the rest is read and dropped rather than left unread, so
- * that the 413 reaches a client still sending (an unread body would make the
- * close look like a reset), and the connection closes after it. Every byte
+ * Past the limit (or the budget) the rest is dropped and the connection
+ * closes after the reply (closeAfterReply). Every byte
  * held counts against the process's body budget until the promise settles.
  */
 function readJson(raw: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<unknown> {
@@ -303,7 +324,7 @@ function readJson(raw: IncomingMessage, res: ServerResponse, limit: number, budg
       fn();
     };
     const refuse = (e: MinisparkError) => {
-      res.setHeader("connection", "close");
+      closeAfterReply(raw, res);
       settle(() => reject(e));
     };
     const declared = Number(raw.headers["content-length"]);
