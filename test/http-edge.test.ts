@@ -38,6 +38,13 @@ describe("a master without a given token", () => {
     assert.ok(fs.existsSync(join(c.home, "minispark.db")), "the default job database is under MINISPARK_HOME");
     assert.equal(await c.client.run(COUNT_SPEC).then((r) => r.value), 1000);
   });
+
+  it("a worker that has no token and finds none refuses to start, saying where it looked", () => {
+    const empty = fs.mkdtempSync(join(c.home, "empty-"));
+    const r = spawnSync(process.execPath, [CLI, "worker", "--master", "http://127.0.0.1:1"], { env: { ...process.env, MINISPARK_HOME: empty, MINISPARK_TOKEN: "" }, encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no token for the master http:\/\/127\.0\.0\.1:1: give --token, --token-file or MINISPARK_TOKEN .*tokens\/localhost-<port>/);
+  });
 });
 
 describe("hostile requests to a master and a worker with a token", () => {
