@@ -6,10 +6,11 @@
 // sockets from one client starve neither a worker of descriptors nor the
 // master of heartbeats.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { CLI, healthy, rawExchange, startRawCluster, type RawCluster } from "./helpers/raw-http.js";
 
@@ -37,6 +38,33 @@ describe("a master without a given token", () => {
     assert.equal(cli.status, 0, cli.stderr);
     assert.ok(fs.existsSync(join(c.home, "minispark.db")), "the default job database is under MINISPARK_HOME");
     assert.equal(await c.client.run(COUNT_SPEC).then((r) => r.value), 1000);
+  });
+
+  it("a master restarted on the same port keeps the token it generated, so its workers and clients keep working", async () => {
+    const home = fs.mkdtempSync(join(c.home, "restart-"));
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const tokenAfterStart = async (): Promise<string> => {
+      const child = spawn(process.execPath, [CLI, "master", "--port", String(port), "--log-format", "json"], { env: { ...process.env, MINISPARK_HOME: home, MINISPARK_TOKEN: "" }, stdio: ["ignore", "ignore", "pipe"] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          createInterface({ input: child.stderr! }).on("line", (l) => l.includes("no token was given") && resolve());
+          child.once("exit", (code) => reject(new Error(`master exited ${code}`)));
+        });
+        return fs.readFileSync(join(home, "tokens", `localhost-${port}`), "utf8").trim();
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill("SIGKILL");
+          await new Promise((r) => child.once("exit", r));
+        }
+      }
+    };
+    const first = await tokenAfterStart();
+    assert.equal(await tokenAfterStart(), first);
   });
 
   it("a worker that has no token and finds none refuses to start, saying where it looked", () => {
