@@ -244,16 +244,22 @@ const LINGER_MS = 2000;
 
 const closing = new WeakSet<ServerResponse>();
 
-/** Ends the connection after this reply (half-closing first, see LINGER_MS). */
+/**
+ * Ends the connection after this reply: `connection: close` tells the client
+ * not to send more on it, and node, which then ends the socket with
+ * destroySoon() once the reply is out, half-closes it instead and destroys it
+ * LINGER_MS later, reading and dropping meanwhile.
+ */
 function closeAfterReply(raw: IncomingMessage, res: ServerResponse): void {
   if (closing.has(res)) return;
   closing.add(res);
-  res.once("finish", () => {
-    const socket = raw.socket;
+  res.setHeader("connection", "close");
+  const socket = raw.socket as Socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
     socket.end();
     socket.resume();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
-  });
+  };
 }
 
 /** The request target as a URL; any form node passes on (origin, absolute, asterisk) that the URL parser refuses is a 400. */
