@@ -39,7 +39,7 @@ const WORKER: [string, string, string?][] = [
 function rawGet(address: string, path: string, token: string): Promise<number> {
   const [host, port] = address.split(":");
   return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), host, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`));
+    const socket = net.connect(Number(port), host, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${address}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`));
     let reply = "";
     socket.on("data", (d) => (reply += d.toString()));
     socket.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(reply)?.[1])));

@@ -1,11 +1,14 @@
 // Flag parsing shared by the CLI commands: node's parseArgs with the flags every
 // client command takes (--master, --token, --tls-ca, --json), the servers' TLS
 // flags, environment fallbacks (MINISPARK_MASTER, MINISPARK_TOKEN,
-// MINISPARK_TLS_CA, MINISPARK_DATA_DIR), and errors that say which flag is wrong.
+// MINISPARK_TLS_CA, MINISPARK_DATA_DIR, then a local master's token file), and
+// errors that say which flag is wrong.
 import fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isLoopbackHost } from "../common/host-policy.js";
 import { configureTls } from "../common/http-client.js";
 import { configureLogging, parseLogLevel } from "../common/log.js";
+import { readLocalToken } from "./token-file.js";
 
 export class UsageError extends Error {}
 
@@ -25,6 +28,17 @@ export const TLS_OPTIONS = {
   "tls-ca": { type: "string" },
 } as const satisfies Options;
 
+/** Host names a server answers besides its own addresses (repeatable, or comma-separated). */
+export const HOST_OPTIONS = {
+  "allow-host": { type: "string", multiple: true },
+} as const satisfies Options;
+
+export function allowHosts(values: { "allow-host"?: string[] }): string[] {
+  const names = (values["allow-host"] ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  for (const n of names) if (n !== "*" && !/^[A-Za-z0-9._:[\]-]+$/.test(n)) throw new UsageError(`--allow-host takes host names, IP addresses or '*', got "${n}"`);
+  return names;
+}
+
 export const LOG_OPTIONS = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -42,8 +56,9 @@ export function masterUrl(flag: string | undefined): string {
   return (flag ?? process.env.MINISPARK_MASTER ?? "http://127.0.0.1:7077").replace(/\/+$/, "");
 }
 
-export function token(flag: string | undefined): string | null {
-  return flag ?? process.env.MINISPARK_TOKEN ?? null;
+/** A client's token: --token, MINISPARK_TOKEN, else the one a master on this machine at `master` generated. */
+export function token(flag: string | undefined, master: string): string | null {
+  return flag ?? (process.env.MINISPARK_TOKEN || null) ?? readLocalToken(master);
 }
 
 /** A server's token: --token, --token-file (first line), or MINISPARK_TOKEN. */
@@ -60,7 +75,7 @@ export function serverToken(values: { token?: string; "token-file"?: string }): 
     if (!t) throw new UsageError(`--token-file ${values["token-file"]} is empty`);
     return t;
   }
-  return token(values.token);
+  return values.token ?? (process.env.MINISPARK_TOKEN || null);
 }
 
 function readPem(path: string, flag: string): Buffer {
@@ -100,8 +115,7 @@ export function serverTls(values: { "tls-cert"?: string; "tls-key"?: string; "tl
  * listens beyond loopback must have a token.
  */
 export function requireTokenOffLoopback(host: string, tok: string | null): void {
-  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
-  if (!loopback && !tok) {
+  if (!isLoopbackHost(host) && !tok) {
     throw new UsageError(`refusing to listen on ${host} without a token: anyone who can reach it could run code on the cluster; give --token, --token-file or MINISPARK_TOKEN`);
   }
 }

@@ -8,7 +8,9 @@ import { ProgressPrinter, duration, showValue, table } from "./format.js";
 import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
 
 const COMMON = `  --master <url>   the master (or MINISPARK_MASTER; default http://127.0.0.1:7077)
-  --token <secret> cluster token (or MINISPARK_TOKEN)
+  --token <secret> cluster token (or MINISPARK_TOKEN; for a master on this
+                   machine started without one: the token it wrote to
+                   ~/.minispark/tokens/localhost-<port>, or under MINISPARK_HOME)
   --tls-ca <file>  trust this PEM authority for an https master (or MINISPARK_TLS_CA)
   --json           machine-readable output`;
 
@@ -28,7 +30,8 @@ function help(usage: string): number {
 
 function client(values: { master?: string; token?: string; "tls-ca"?: string }): MinisparkClient {
   clientTls(values);
-  return new MinisparkClient(masterUrl(values.master), token(values.token));
+  const url = masterUrl(values.master);
+  return new MinisparkClient(url, token(values.token, url));
 }
 
 export function readJobFile(path: string): unknown {
@@ -70,7 +73,7 @@ export async function submitCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...CLIENT_OPTIONS, wait: { type: "boolean" } }, USAGE.submit);
   if (values.help) return help(USAGE.submit);
   const file = one(positionals, USAGE.submit);
-  if (SCRIPT_EXTENSIONS.test(file)) return runScript(file, values);
+  if (SCRIPT_EXTENSIONS.test(file)) return runScript(file, { master: values.master, token: token(values.token, masterUrl(values.master)) ?? undefined });
   const spec = readJobFile(file);
   const c = client(values);
   const id = await c.submit(spec);

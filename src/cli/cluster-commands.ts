@@ -1,11 +1,17 @@
 // `minispark master` and `minispark worker`: start a long-running process with
-// the DESIGN.md section 4 flags and stop it cleanly on SIGTERM/SIGINT.
+// the DESIGN.md section 4 flags, guard it against errors nothing caught, and
+// stop it cleanly on SIGTERM/SIGINT. A master given no token makes one and
+// leaves it where local workers and clients look (token-file.ts).
 import os from "node:os";
+import { join } from "node:path";
+import { logger } from "../common/log.js";
+import { installProcessGuard } from "../common/process-guard.js";
 import { MasterProcess } from "../master/master-process.js";
 import { parseSize } from "../common/size.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
 import { WorkerProcess } from "../worker/worker-process.js";
-import { LOG_OPTIONS, TLS_OPTIONS, UsageError, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
+import { HOST_OPTIONS, LOG_OPTIONS, TLS_OPTIONS, UsageError, allowHosts, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging, token } from "./args.js";
+import { generateToken, minisparkHome, readLocalToken, tokenFilePath, writeLocalToken } from "./token-file.js";
 
 const MB = 1024 * 1024;
 
@@ -22,10 +28,19 @@ const MASTER_USAGE = `usage: minispark master [options]
 
   --host <addr>            address to listen on (default 127.0.0.1)
   --port <n>               port (default 7077; 0 = any free port)
-  --db <file>              SQLite job database (default ./data/minispark.db)
+  --db <file>              SQLite job database (default ~/.minispark/minispark.db,
+                           or $MINISPARK_HOME/minispark.db; keep it out of every
+                           worker's --data-dir: jobs can read what is there)
   --token <secret>         require this bearer token (or MINISPARK_TOKEN)
   --token-file <file>      read the token from a file instead
-                           (a token is required to listen beyond loopback)
+                           (a token is required to listen beyond loopback; on
+                           loopback without one the master generates one and
+                           writes it, mode 0600, to ~/.minispark/tokens/localhost-<port>,
+                           where local workers and client commands find it)
+  --allow-host <names>     also answer requests for these Host names (comma-separated,
+                           repeatable; '*': any). Served anyway: the --host address,
+                           loopback names on a loopback or wildcard --host, this
+                           machine's name and IP addresses on a wildcard --host
   --worker-timeout <dur>   a worker unheard this long is DEAD (default 10s)
   --no-user-code           accept only jobs whose functions are built-ins
   --max-result-size <size> the most a job's collected results may total (default 256mb)
@@ -57,9 +72,12 @@ const WORKER_USAGE = `usage: minispark worker --master <url> [options]
                            (or MINISPARK_DATA_DIR; default ./data)
   --spill-dir <dir>        where spill files go, in <dir>/.minispark/<worker>
                            (default <data-dir>/.minispark/<worker>/spill)
-  --token <secret>         cluster token (or MINISPARK_TOKEN)
+  --token <secret>         cluster token (or MINISPARK_TOKEN; with neither, the token
+                           a master on this machine generated, from
+                           ~/.minispark/tokens/localhost-<port>)
   --token-file <file>      read the token from a file instead
                            (a token is required to listen beyond loopback)
+  --allow-host <names>     as for master; --advertise's host is served too
   --heartbeat <dur>        heartbeat interval (default 3s, jittered ±1/3)
   --shutdown-grace <dur>   on SIGTERM/SIGINT, how long running tasks may finish and
                            shuffle output be served before the worker hands back
@@ -102,7 +120,7 @@ function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): v
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(
     argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, "max-partitions": { type: "string" }, "max-tasks-per-job": { type: "string" }, help: { type: "boolean", short: "h" }, ...TLS_OPTIONS, ...LOG_OPTIONS },
+    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, "max-partitions": { type: "string" }, "max-tasks-per-job": { type: "string" }, help: { type: "boolean", short: "h" }, ...TLS_OPTIONS, ...LOG_OPTIONS, ...HOST_OPTIONS },
     MASTER_USAGE,
   );
   if (values.help) return void console.log(MASTER_USAGE);
@@ -110,13 +128,17 @@ export async function masterCommand(argv: string[]): Promise<void> {
   const port = Number(values.port ?? 7077);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
   const host = values.host ?? "127.0.0.1";
-  const secret = serverToken(values);
-  requireTokenOffLoopback(host, secret);
+  const given = serverToken(values);
+  requireTokenOffLoopback(host, given);
+  installProcessGuard(logger("master"));
+  // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
+  const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
   const master = new MasterProcess({
     host,
     port,
-    dbPath: values.db ?? "./data/minispark.db",
+    dbPath: values.db ?? join(minisparkHome(), "minispark.db"),
     token: secret,
+    allowHosts: allowHosts(values),
     workerTimeoutMs: values["worker-timeout"] ? parseDuration(values["worker-timeout"], "--worker-timeout") : 10_000,
     userCode: !values["no-user-code"],
     taskTimeoutMs: values["task-timeout"] ? parseDuration(values["task-timeout"], "--task-timeout") : 3_600_000,
@@ -128,6 +150,11 @@ export async function masterCommand(argv: string[]): Promise<void> {
     },
   });
   await master.start();
+  if (!given) {
+    const boundPort = Number(new URL(master.url).port);
+    if (readLocalToken(`http://127.0.0.1:${boundPort}`) !== secret) writeLocalToken(boundPort, secret);
+    logger("master").info("no token was given: generated one for this master", { token_file: tokenFilePath(boundPort) });
+  }
   runUntilSignal(() => master.stop());
 }
 
@@ -152,6 +179,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       help: { type: "boolean", short: "h" },
       ...TLS_OPTIONS,
       ...LOG_OPTIONS,
+      ...HOST_OPTIONS,
     },
     WORKER_USAGE,
   );
@@ -166,10 +194,12 @@ export async function workerCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--memory-fraction must be a number above 0 and at most 0.9, got "${values["memory-fraction"]}"`);
   }
   const host = values.host ?? "127.0.0.1";
-  const secret = serverToken(values);
-  requireTokenOffLoopback(host, secret);
-  const worker = new WorkerProcess({
-    masterUrl: masterUrl(values.master),
+  const master = masterUrl(values.master);
+  const given = serverToken(values);
+  requireTokenOffLoopback(host, given);
+  const secret = given || token(undefined, master);
+  const config = {
+    masterUrl: master,
     host,
     port,
     advertise: values.advertise ?? null,
@@ -179,10 +209,15 @@ export async function workerCommand(argv: string[]): Promise<void> {
     dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
     spillDir: values["spill-dir"] ?? null,
     token: secret,
+    allowHosts: allowHosts(values),
     heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
     userCode: !values["no-user-code"],
     tls: serverTls(values),
-  });
+  };
+  // Every master has a token, so a worker without one could never register.
+  if (!secret) throw new UsageError(`no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`);
+  installProcessGuard(logger("worker"));
+  const worker = new WorkerProcess(config);
   const graceMs = values["shutdown-grace"] ? parseDuration(values["shutdown-grace"], "--shutdown-grace") : 30_000;
   await worker.start();
   runUntilSignal(

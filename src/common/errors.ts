@@ -16,6 +16,8 @@ export const ErrorCodes = {
   OUTPUT_EXISTS: 409,
   GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  MISDIRECTED: 421,
   BUSY: 503,
   INTERNAL: 500,
 } as const;

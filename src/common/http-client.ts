@@ -102,7 +102,7 @@ export async function requestJson<T>(url: string, opts: RequestOptions = {}): Pr
     const err = (reply as { error?: { code?: string; message?: string } } | null)?.error;
     const code = err?.code ?? "HTTP_" + res.status;
     const message = err?.message ?? `${res.status} ${res.statusText} from ${url}`;
-    if (code in ErrorCodes) throw new MinisparkError(code as ErrorCode, message);
+    if (Object.hasOwn(ErrorCodes, code)) throw new MinisparkError(code as ErrorCode, message);
     throw new HttpError(res.status, code, message);
   }
   return reply as T;

@@ -2,12 +2,24 @@
 // (node:https when given a certificate), bearer-token checks in constant time,
 // JSON bodies with a size limit, and errors as {"error":{"code","message"}}. Handlers return a JSON value (200), a
 // Reply (another status) or take over the response themselves (streams).
+// No request can end the process: every step of a request runs inside one
+// try, the handler's promise is always caught, and requests the parser
+// rejects get a 400. Before any route: the Host must be one this process
+// serves and the Origin (if any) its own (host-policy.ts); connections are
+// capped by the descriptor limit and, until they authenticate, per client
+// (preauth-sockets.ts); bodies in flight share one budget (body-budget.ts).
 import { createHash, timingSafeEqual } from "node:crypto";
+import { constants as bufferConstants } from "node:buffer";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import os from "node:os";
+import type { AddressInfo, Socket } from "node:net";
+import { BodyBudget, defaultBodyBudget } from "./body-budget.js";
+import { connectionLimits, fdSoftLimit } from "./connection-limits.js";
 import { MinisparkError, errorMessage } from "./errors.js";
+import { hostPolicy, hostProblem, originProblem, type HostPolicy } from "./host-policy.js";
 import type { Logger } from "./log.js";
+import { PreAuthSockets } from "./preauth-sockets.js";
 import { PROTOCOL_VERSION } from "./protocol.js";
 
 export interface Request {
@@ -45,6 +57,12 @@ export interface RouteOptions {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+/**
+ * A body is decoded into one string, and V8 cannot make a string longer than
+ * this (~512 MiB; one UTF-8 byte decodes to at most one UTF-16 unit): a larger
+ * limit would let a body pass it and then fail to decode.
+ */
+const MAX_DECODABLE_BODY = bufferConstants.MAX_STRING_LENGTH;
 
 export class Router {
   private readonly routes: Route[] = [];
@@ -55,7 +73,7 @@ export class Router {
       parts: pattern.split("/").filter(Boolean),
       handler,
       public: opts.public ?? false,
-      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY,
+      maxBodyBytes: Math.min(opts.maxBodyBytes ?? DEFAULT_MAX_BODY, MAX_DECODABLE_BODY),
     });
     return this;
   }
@@ -93,35 +111,88 @@ function decodeSegment(s: string): string {
   }
 }
 
-/**
- * Open connections a listener accepts at once; beyond it new ones are closed.
- * Peers keep at most 64 each (the clients' agents), so this leaves room for
- * a hundred-odd workers and their clients while bounding descriptors.
- */
-const MAX_CONNECTIONS = 8192;
-
 export interface ServerOptions {
   token: string | null;
   log: Logger;
   /** PEM certificate chain and key: serve https. */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** The address listened on and the host:port peers use (null: that address): the Hosts served. */
+  bind: string;
+  advertise: string | null;
+  /** More Host names to serve (--allow-host; '*': any). */
+  allowHosts: readonly string[];
+}
+
+interface Context {
+  router: Router;
+  tokenDigest: Buffer | null;
+  log: Logger;
+  hosts: HostPolicy;
+  scheme: "http" | "https";
+  preAuth: PreAuthSockets;
+  budget: BodyBudget;
 }
 
 export function createHttpServer(router: Router, opts: ServerOptions): http.Server {
-  const tokenDigest = opts.token ? digest(opts.token) : null;
-  const onRequest = (raw: IncomingMessage, res: ServerResponse) => void handle(router, raw, res, tokenDigest, opts.log);
-  const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
-  // A client that opens connections without end cannot exhaust the process's descriptors.
-  server.maxConnections = MAX_CONNECTIONS;
+  const limits = connectionLimits(fdSoftLimit());
+  const ctx: Context = {
+    router,
+    tokenDigest: opts.token ? digest(opts.token) : null,
+    log: opts.log,
+    hosts: hostPolicy({ bind: opts.bind, advertise: opts.advertise, allowHosts: opts.allowHosts, machineNames: [os.hostname()] }),
+    scheme: opts.tls ? "https" : "http",
+    preAuth: new PreAuthSockets(limits),
+    budget: new BodyBudget(defaultBodyBudget()),
+  };
+  const onRequest = (raw: IncomingMessage, res: ServerResponse) => {
+    handle(ctx, raw, res).catch((e) => {
+      // Only a failure to write the error reply itself gets here.
+      opts.log.error("request failed while answering", { method: raw.method, error: errorMessage(e) });
+      res.destroy();
+    });
+  };
+  // Timeouts are checked every second rather than node's default 30 s, so a 10 s limit means about 10 s.
+  const httpOpts = { connectionsCheckingInterval: 1000 };
+  const server: http.Server = opts.tls ? https.createServer({ ...httpOpts, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(httpOpts, onRequest);
+  // Descriptors stay for the process's own files and its connections to peers.
+  server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 30_000;
+  // Headers come in one go from every real client; a client that trickles them holds a descriptor.
+  server.headersTimeout = 10_000;
   server.requestTimeout = 120_000;
+  ctx.preAuth.attach(server);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  opts.log.debug("http limits", { ...limits, body_budget: ctx.budget.limit });
   return server;
 }
 
-async function handle(router: Router, raw: IncomingMessage, res: ServerResponse, tokenDigest: Buffer | null, log: Logger) {
-  const url = new URL(raw.url ?? "/", "http://x");
+/** Statuses for what node's parser refuses; anything else it refuses is a 400. */
+const PARSER_STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, "Request Timeout"],
+};
+
+/** A request node could not parse: a 400 naming the problem (when the socket can still take it), then the connection ends. */
+function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Socket): void {
+  if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    const [status, text] = PARSER_STATUS[err.code ?? ""] ?? [400, "Bad Request"];
+    const body = JSON.stringify({ error: { code: status === 400 ? "BAD_REQUEST" : `HTTP_${status}`, message: `malformed request: ${err.code ?? "parse error"}${err.reason ? ` (${err.reason})` : ""}` } });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+async function handle(ctx: Context, raw: IncomingMessage, res: ServerResponse) {
+  const { router, tokenDigest, log } = ctx;
+  let path = "?";
   try {
+    const hostIssue = hostProblem(raw.headers.host, ctx.hosts);
+    if (hostIssue) throw new MinisparkError("MISDIRECTED", hostIssue);
+    const originIssue = originProblem(raw.headers.origin, raw.headers.host ?? "", ctx.scheme);
+    if (originIssue) throw new MinisparkError("FORBIDDEN", originIssue);
+    const url = parseTarget(raw.url);
+    path = url.pathname;
     const m = router.match(raw.method ?? "GET", url.pathname);
     const isPublic = "route" in m && m.route.public;
     // Authenticate before saying whether a path exists, so that the API cannot be probed without the token.
@@ -129,6 +200,7 @@ async function handle(router: Router, raw: IncomingMessage, res: ServerResponse,
       res.setHeader("www-authenticate", 'Bearer realm="minispark"');
       throw new MinisparkError("UNAUTHORIZED", "missing or wrong bearer token (Authorization: Bearer <token>)");
     }
+    if (!isPublic) ctx.preAuth.authenticated(raw.socket);
     if (!("route" in m)) {
       if (m.allowed.length === 0) throw new MinisparkError("NOT_FOUND", `no such endpoint: ${raw.method} ${url.pathname}`);
       res.setHeader("allow", m.allowed.join(", "));
@@ -143,7 +215,7 @@ async function handle(router: Router, raw: IncomingMessage, res: ServerResponse,
       query: url.searchParams,
       raw,
       res,
-      json: () => (body ??= readJson(raw, res, m.route.maxBodyBytes)),
+      json: () => (body ??= readJson(raw, res, Math.min(m.route.maxBodyBytes, ctx.budget.limit), ctx.budget)),
     };
     const out = await m.route.handler(req);
     if (out === HANDLED) return;
@@ -151,12 +223,51 @@ async function handle(router: Router, raw: IncomingMessage, res: ServerResponse,
     else sendJson(res, 200, out);
   } catch (e) {
     const err = e instanceof MinisparkError ? e : null;
-    if (!err) log.error("request failed", { method: raw.method, path: url.pathname, error: errorMessage(e) });
-    if (res.headersSent) {
+    if (!err) log.error("request failed", { method: raw.method, path, error: errorMessage(e) });
+    if (res.headersSent || res.destroyed) {
       res.destroy();
       return;
     }
+    // A body left unread is not read to its end just to keep the connection open.
+    if (!raw.complete) closeAfterReply(raw, res);
     sendJson(res, err?.status ?? 500, { error: { code: err?.code ?? "INTERNAL", message: errorMessage(e) } });
+  }
+}
+
+/**
+ * How long a connection whose request body is refused stays open after the
+ * reply, reading and dropping what the client still sends: closed at once,
+ * with the client's bytes unread, the kernel would reset the connection and
+ * the client could lose the reply before reading it.
+ */
+const LINGER_MS = 2000;
+
+const closing = new WeakSet<ServerResponse>();
+
+/**
+ * Ends the connection after this reply: `connection: close` tells the client
+ * not to send more on it, and node, which then ends the socket with
+ * destroySoon() once the reply is out, half-closes it instead and destroys it
+ * LINGER_MS later, reading and dropping meanwhile.
+ */
+function closeAfterReply(raw: IncomingMessage, res: ServerResponse): void {
+  if (closing.has(res)) return;
+  closing.add(res);
+  res.setHeader("connection", "close");
+  const socket = raw.socket as Socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+}
+
+/** The request target as a URL; any form node passes on (origin, absolute, asterisk) that the URL parser refuses is a 400. */
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://x");
+  } catch {
+    throw new MinisparkError("BAD_REQUEST", `the request target ${JSON.stringify((target ?? "").slice(0, 200))} is not a valid path`);
   }
 }
 
@@ -187,38 +298,73 @@ function authorized(raw: IncomingMessage, tokenDigest: Buffer): boolean {
   return m !== null && timingSafeEqual(digest(m[1]!.trim()), tokenDigest);
 }
 
+/** Seconds a client refused for the body budget waits before trying again. */
+const BUSY_RETRY_AFTER_S = 2;
+
 /**
- * Reads a JSON body of at most `limit` bytes. Past the limit the rest is read
- * and dropped rather than left unread, so that the 413 reaches a client still
- * sending (an unread body would make the close look like a reset), and the
- * connection closes after it.
+ * Reads a JSON body of at most `limit` bytes. Only `application/json` bodies
+ * are read, and only without a content-encoding: a browser can send a
+ * cross-site text/plain or form POST without asking first, never a JSON one.
+ * Past the limit (or the budget) the rest is dropped and the connection
+ * closes after the reply (closeAfterReply). Every byte
+ * held counts against the process's body budget until the promise settles.
  */
-function readJson(raw: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+function readJson(raw: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<unknown> {
+  const type = (raw.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    return Promise.reject(new MinisparkError("UNSUPPORTED_MEDIA_TYPE", `this endpoint takes a JSON body with content-type: application/json, not ${JSON.stringify(type || "none")}`));
+  }
+  const encoding = (raw.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity") return Promise.reject(new MinisparkError("UNSUPPORTED_MEDIA_TYPE", `content-encoding ${JSON.stringify(encoding)} is not supported; send the JSON as it is`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      chunks.length = 0;
+      budget.give(held);
+      held = 0;
+      fn();
+    };
+    const refuse = (e: MinisparkError) => {
+      closeAfterReply(raw, res);
+      settle(() => reject(e));
+    };
+    const declared = Number(raw.headers["content-length"]);
+    if (declared > limit) return refuse(tooLarge(limit));
     raw.on("data", (chunk: Buffer) => {
-      const wasWithin = size <= limit;
+      if (settled) return;
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else if (wasWithin) {
-        chunks.length = 0;
-        res.setHeader("connection", "close");
-        reject(new MinisparkError("PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`));
+      if (size > limit) return refuse(tooLarge(limit));
+      if (!budget.take(chunk.length)) {
+        res.setHeader("retry-after", String(BUSY_RETRY_AFTER_S));
+        return refuse(new MinisparkError("BUSY", `the server is reading too many request bodies at once (${budget.limit} bytes); try again in ${BUSY_RETRY_AFTER_S} s`));
       }
+      held += chunk.length;
+      chunks.push(chunk);
     });
-    raw.on("error", reject);
+    raw.on("error", (e) => settle(() => reject(e)));
+    raw.on("close", () => settle(() => reject(new MinisparkError("BAD_REQUEST", "the client went away before the body ended"))));
     raw.on("end", () => {
-      if (size > limit) return;
-      const text = Buffer.concat(chunks).toString("utf8");
-      if (text.trim() === "") return reject(new MinisparkError("BAD_REQUEST", "the request needs a JSON body"));
+      if (settled) return;
+      let value: unknown;
       try {
-        resolve(JSON.parse(text));
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (text.trim() === "") return settle(() => reject(new MinisparkError("BAD_REQUEST", "the request needs a JSON body")));
+        value = JSON.parse(text);
       } catch (e) {
-        reject(new MinisparkError("BAD_REQUEST", `the body is not valid JSON: ${errorMessage(e)}`));
+        return settle(() => reject(new MinisparkError("BAD_REQUEST", `the body is not valid JSON: ${errorMessage(e)}`)));
       }
+      settle(() => resolve(value));
     });
   });
+}
+
+function tooLarge(limit: number): MinisparkError {
+  return new MinisparkError("PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

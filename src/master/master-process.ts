@@ -41,6 +41,8 @@ export interface MasterConfig {
   tls: { cert: Buffer; key: Buffer } | null;
   /** Limits on a planned job (default DEFAULT_PLAN_LIMITS, plan-limits.ts). */
   planLimits?: Partial<PlanLimits>;
+  /** Host names served besides the bind address and loopback names (--allow-host). */
+  allowHosts: string[];
 }
 
 const log = logger("master");
@@ -116,7 +118,7 @@ export class MasterProcess {
 
   async start(): Promise<void> {
     this.jobs.recover(this.config.workerTimeoutMs);
-    this.server = createHttpServer(this.routes(), { token: this.config.token, log, tls: this.config.tls });
+    this.server = createHttpServer(this.routes(), { token: this.config.token, log, tls: this.config.tls, bind: this.config.host, advertise: null, allowHosts: this.config.allowHosts });
     const addr = await listen(this.server, this.config.host, this.config.port);
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `${this.config.tls ? "https" : "http"}://${host}:${addr.port}`;

@@ -49,6 +49,8 @@ export interface WorkerConfig {
   userCode: boolean;
   /** Serve https with this PEM certificate and key. */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** Host names served besides the bind and advertised addresses (--allow-host). */
+  allowHosts: string[];
 }
 
 const log = logger("worker");
@@ -98,7 +100,7 @@ export class WorkerProcess {
     if (c.spillDir) removeOrphanedWorkDirs(workDirRoot(resolve(c.spillDir)), log);
     fs.mkdirSync(this.shuffleRoot, { recursive: true });
     fs.mkdirSync(this.spillDir, { recursive: true });
-    this.server = createHttpServer(this.routes(), { token: c.token, log, tls: c.tls });
+    this.server = createHttpServer(this.routes(), { token: c.token, log, tls: c.tls, bind: c.host, advertise: c.advertise, allowHosts: c.allowHosts });
     const addr = await listen(this.server, c.host, c.port);
     const host = c.host === "0.0.0.0" || c.host === "::" ? os.hostname() : c.host;
     this.address = c.advertise ?? `${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
