@@ -126,11 +126,11 @@ describe("hostile requests to a master and a worker with a token", () => {
   });
 
   it("refuses bodies past the process's budget for bodies in flight with 503 and Retry-After, and keeps the master", async () => {
-    // Three bodies of 450 MB at once, each under /task-reports' own limit, together past the 1 GiB budget.
-    const size = 450 * 2 ** 20;
+    // Five bodies of 250 MiB at once, each under /task-reports' own limit (the result budget and 4 MiB), together past the 1 GiB budget.
+    const size = 250 * 2 ** 20;
     const [host, port] = [c.master.slice(0, c.master.lastIndexOf(":")), Number(c.master.slice(c.master.lastIndexOf(":") + 1))];
     const chunk = Buffer.alloc(1 << 20, 0x20);
-    const sockets = [0, 1, 2].map(() => {
+    const sockets = [0, 1, 2, 3, 4].map(() => {
       const s = net.connect(port, host);
       s.on("error", () => {});
       s.write(`POST /task-reports HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);

@@ -34,7 +34,7 @@ const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]
 const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const AUTH = `Authorization: Bearer ${TOKEN}\r\n`;
 const PATHS = { master: ["/healthz", "/api/v1/jobs", "/api/v1/jobs/job-x", "/heartbeat", "/task-reports", "/api/v1/workers", "/"], worker: ["/healthz", "/tasks", "/splits", "/outputs/prepare", "/data/shuffle/j/0/0?maps=0", "/metrics"] };
-const POSTS = { master: ["/api/v1/jobs", "/heartbeat", "/task-reports", "/deregister"], worker: ["/tasks", "/splits", "/outputs/prepare", "/outputs/commit"] };
+const POSTS = { master: ["/api/v1/jobs", "/heartbeat", "/task-reports", "/deregister"], worker: ["/tasks", "/splits", "/outputs/prepare", "/outputs/publish", "/outputs/finalize", "/outputs/abort"] };
 
 function request(method: string, target: string, headers: string, body: string | Buffer = ""): Buffer {
   return Buffer.concat([Buffer.from(`${method} ${target} HTTP/1.1\r\n${headers}\r\n`, "latin1"), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
