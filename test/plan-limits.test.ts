@@ -5,8 +5,8 @@
 // number, or planned in time linear in its size.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { idleHeartbeat } from "./helpers/heartbeats.js";
 import { asWorkerId } from "../src/common/ids.js";
-import { PROTOCOL_VERSION, type Heartbeat } from "../src/common/protocol.js";
 import { LoopLateness } from "../src/master/loop-lateness.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
 import type { InputSplit, JobPlan } from "../src/plan/physical.js";
@@ -157,30 +157,6 @@ describe("validation takes time linear in the spec", () => {
   });
 });
 
-function heartbeat(id: string): Heartbeat {
-  return {
-    protocol: PROTOCOL_VERSION,
-    worker_id: asWorkerId(id),
-    address: `${id}:7000`,
-    status: "IDLE",
-    active_tasks: 0,
-    mem_usage_mb: 0,
-    last_heartbeat: 0,
-    slots: 1,
-    cpu_percent: 0,
-    avg_task_ms: 0,
-    tasks_completed: 0,
-    tasks_failed: 0,
-    heap_used_mb: 0,
-    shuffle_bytes_served: 0,
-    memory_budget_mb: 1024,
-    execution_memory_mb: 0,
-    spill_count: 0,
-    spill_bytes: 0,
-    running_attempts: [],
-  };
-}
-
 describe("a late master does not expire leases it could not hear", () => {
   const LEASE = 10_000;
 
@@ -193,13 +169,13 @@ describe("a late master does not expire leases it could not hear", () => {
   it("a tick late by more than the lease expires no one; silence after it still counts", () => {
     const reg = new WorkerRegistry(LEASE);
     const late = new LoopLateness(1000, LEASE / 10, 0);
-    reg.heartbeat(heartbeat("a"), 0);
-    reg.heartbeat(heartbeat("b"), 500);
+    reg.heartbeat(idleHeartbeat("a"), 0);
+    reg.heartbeat(idleHeartbeat("b"), 500);
     assert.deepEqual(tick(reg, late, 1000), []);
     // The loop is blocked from 1000 to 16000: the next tick comes 14 s late.
     assert.deepEqual(tick(reg, late, 16_000), []);
     // "b"'s queued beat is read; "a" stays silent and runs out of lease 9 s after the block.
-    reg.heartbeat(heartbeat("b"), 16_010);
+    reg.heartbeat(idleHeartbeat("b"), 16_010);
     let t = 16_000;
     const dead: string[] = [];
     while (dead.length === 0) dead.push(...tick(reg, late, (t += 1000)));
@@ -210,14 +186,14 @@ describe("a late master does not expire leases it could not hear", () => {
   it("a loop blocked before its first tick is late too", () => {
     const reg = new WorkerRegistry(LEASE);
     const late = new LoopLateness(1000, LEASE / 10, 0);
-    reg.heartbeat(heartbeat("a"), 100);
+    reg.heartbeat(idleHeartbeat("a"), 100);
     assert.deepEqual(tick(reg, late, 15_000), []);
   });
 
   it("on-time ticks credit nothing: a silent worker is lost one lease after its last beat", () => {
     const reg = new WorkerRegistry(LEASE);
     const late = new LoopLateness(1000, LEASE / 10, 0);
-    reg.heartbeat(heartbeat("a"), 0);
+    reg.heartbeat(idleHeartbeat("a"), 0);
     let t = 0;
     const dead: string[] = [];
     // Timer jitter under the tolerance is no deafness.
@@ -228,10 +204,10 @@ describe("a late master does not expire leases it could not hear", () => {
   it("a worker that beats after the block gets a whole lease from that beat", () => {
     const reg = new WorkerRegistry(LEASE);
     const late = new LoopLateness(1000, LEASE / 10, 0);
-    reg.heartbeat(heartbeat("a"), 0);
+    reg.heartbeat(idleHeartbeat("a"), 0);
     tick(reg, late, 1000);
     tick(reg, late, 30_000);
-    reg.heartbeat(heartbeat("a"), 30_100);
+    reg.heartbeat(idleHeartbeat("a"), 30_100);
     let t = 30_000;
     const dead: string[] = [];
     while (dead.length === 0) dead.push(...tick(reg, late, (t += 1000)));

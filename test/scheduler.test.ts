@@ -1,43 +1,20 @@
 // Unit tests for the master's scheduler (src/master/scheduler.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { idleHeartbeat } from './helpers/heartbeats.js';
 import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
 import type { JobRun } from '../src/master/job-run.js';
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';
-import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type Heartbeat, type TaskLaunch, type TaskMetrics, type TaskResult } from '../src/common/protocol.js';
+import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type TaskLaunch, type TaskMetrics, type TaskResult } from '../src/common/protocol.js';
 import { planJob } from '../src/plan/stage-planner.js';
 import { validateJobSpec } from '../src/plan/validate.js';
 import type { ActionSpec } from '../src/plan/job-spec.js';
 import { taskRdd } from '../src/plan/task-rdd.js';
 
 const LEASE_MS = 10_000;
-
-function heartbeat(id: string, slots: number): Heartbeat {
-  return {
-    protocol: PROTOCOL_VERSION,
-    worker_id: asWorkerId(id),
-    address: `${id}:7000`,
-    status: 'IDLE',
-    active_tasks: 0,
-    mem_usage_mb: 0,
-    last_heartbeat: 0,
-    slots,
-    cpu_percent: 0,
-    avg_task_ms: 0,
-    tasks_completed: 0,
-    tasks_failed: 0,
-    heap_used_mb: 0,
-    shuffle_bytes_served: 0,
-    memory_budget_mb: 1024,
-    execution_memory_mb: 0,
-    spill_count: 0,
-    spill_bytes: 0,
-    running_attempts: [],
-  };
-}
 
 interface Launch {
   worker: string;
@@ -85,7 +62,7 @@ class Harness {
 
   addWorker(id: string, slots: number): void {
     this.slots.set(id, slots);
-    assert.equal(this.registry.heartbeat(heartbeat(id, slots), this.clock), 'registered');
+    assert.equal(this.registry.heartbeat(idleHeartbeat(id, slots), this.clock), 'registered');
   }
 
   submit(spec: unknown, id = 'job-1', defaultParallelism = 2): JobRun {
@@ -148,7 +125,7 @@ class Harness {
   /** Lets `id`'s lease run out while the others keep beating, then tells the scheduler. */
   loseWorker(id: string): void {
     this.clock += LEASE_MS + 1;
-    for (const w of this.registry.alive()) if (w.id !== id) this.registry.heartbeat(heartbeat(w.id, w.slots), this.clock);
+    for (const w of this.registry.alive()) if (w.id !== id) this.registry.heartbeat(idleHeartbeat(w.id, w.slots), this.clock);
     const dead = this.registry.expire(this.clock);
     assert.deepEqual(dead.map((w) => w.id), [id]);
     this.scheduler.onWorkerLost(asWorkerId(id));
@@ -794,7 +771,7 @@ describe('actionValue', () => {
 describe('WorkerRegistry: load history', () => {
   it('keeps the last 60 heartbeats of load per worker', () => {
     const r = new WorkerRegistry(LEASE_MS);
-    for (let i = 0; i < 70; i++) r.heartbeat({ ...heartbeat('w1', 2), cpu_percent: i, active_tasks: i % 3 }, 1000 + i);
+    for (let i = 0; i < 70; i++) r.heartbeat({ ...idleHeartbeat('w1', 2), cpu_percent: i, active_tasks: i % 3 }, 1000 + i);
     const h = r.get(asWorkerId('w1'))!.history;
     assert.equal(h.length, 60);
     assert.deepEqual(h[0], { at: 1010, cpu_percent: 10, mem_usage_mb: 0, active_tasks: 1 });
