@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { BadSplitReplyError, checkSplitReply } from "../src/master/split-reply-check.js";
+import { evenEdges } from "../src/plan/probes.js";
 import type { SplitSource } from "../src/plan/stage-planner.js";
 import { FakeWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
@@ -24,6 +25,21 @@ async function waitJob(id: string, timeoutMs: number): Promise<any> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe("histogram buckets over data spanning more than a double holds", () => {
+  it("evenEdges(-1e308, 1e308, n): finite, increasing edges from min to max (max - min overflowed to Infinity: edges null in JSON, values dropped)", () => {
+    for (const [min, max] of [[-1e308, 1e308], [-Number.MAX_VALUE, Number.MAX_VALUE], [-1.7e308, 1]]) {
+      for (const n of [2, 3, 4, 1000]) {
+        const edges = evenEdges(min!, max!, n);
+        assert.equal(edges.length, n + 1);
+        assert.equal(edges[0], min);
+        assert.equal(edges[n], max);
+        assert.ok(edges.every((e, i) => Number.isFinite(e) && (i === 0 || e > edges[i - 1]!)), `${min}..${max} in ${n}: ${edges.slice(0, 5).join(", ")}`);
+      }
+    }
+    assert.deepEqual(evenEdges(0, 10, 4), [0, 2.5, 5, 7.5, 10], "ordinary spans keep min + i × width");
+  });
+});
 
 describe("checkSplitReply", () => {
   const source = (node: string): SplitSource => ({ node, path: "in", minPartitions: 2, maxPartitionBytes: 1 << 25, splittable: true });
