@@ -2,6 +2,9 @@
 // each test is an input that crashed, hung or misled a process before its fix.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { requestRaw } from "../src/common/http-client.js";
+import { countJsonValues } from "../src/common/json-values.js";
+import { MAX_SPEC_VALUES } from "../src/plan/validate.js";
 import { BadSplitReplyError, checkSplitReply } from "../src/master/split-reply-check.js";
 import { evenEdges } from "../src/plan/probes.js";
 import type { SplitSource } from "../src/plan/stage-planner.js";
@@ -114,5 +117,29 @@ describe("a worker's input listing is checked before the master plans from it", 
     } finally {
       await fake.stop();
     }
+  });
+});
+
+describe("a job spec's values are counted before it is parsed", () => {
+  it("countJsonValues: one per comma, array and object outside strings", () => {
+    assert.equal(countJsonValues(Buffer.from('{"a":[1,2,{}],"b":"x,[{\\",y"}'), 100), 7);
+    assert.equal(countJsonValues(Buffer.from("7"), 100), 1);
+    assert.equal(countJsonValues(Buffer.from("[" + "{},".repeat(1000) + "{}]"), 10), 11, "stops past the limit");
+    assert.equal(countJsonValues(Buffer.from('"é,ü"'), 1), 1, "UTF-8 inside strings is skipped");
+  });
+
+  it("a 64 MiB spec of empty objects is refused before parsing (before: 30 s of blocked loop, and the second one ended the master out of memory)", async () => {
+    const n = Math.floor((64 * 1024 * 1024 - 200) / 3);
+    const body = `{"nodes":[{"id":"p","op":"parallelize","data":[${"{},".repeat(n - 1)}{}]}],"action":{"op":"count","input":"p"}}`;
+    for (let i = 0; i < 2; i++) {
+      const started = Date.now();
+      const res = await requestRaw(t.cluster.masterUrl + "/api/v1/jobs", { body, token: t.cluster.token, timeoutMs: 60_000 });
+      assert.equal(res.status, 413, res.body.toString().slice(0, 200));
+      assert.match(res.body.toString(), new RegExp(`more than ${MAX_SPEC_VALUES} JSON values`));
+      assert.ok(Date.now() - started < 15_000, `refused in ${Date.now() - started} ms`);
+      assert.equal((await t.http("/healthz")).status, 200);
+    }
+    const data = Array.from({ length: 1000 }, (_, i) => i);
+    assert.equal(await t.run({ nodes: [{ id: "p", op: "parallelize", data }], action: { op: "count", input: "p" } }), 1000, "the master still serves a job");
   });
 });
