@@ -13,6 +13,8 @@ export interface RequestOptions {
   body?: unknown;
   token?: string | null;
   timeoutMs?: number;
+  /** A reply body past this many bytes fails the exchange (default: no limit). */
+  maxReplyBytes?: number;
 }
 
 export class HttpError extends Error {
@@ -86,7 +88,7 @@ export async function requestJson<T>(url: string, opts: RequestOptions = {}): Pr
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   let res: RawReply;
   try {
-    res = await requestRaw(url, { method: opts.method, body, token: opts.token, timeoutMs: opts.timeoutMs });
+    res = await requestRaw(url, { method: opts.method, body, token: opts.token, timeoutMs: opts.timeoutMs, maxReplyBytes: opts.maxReplyBytes });
   } catch (e) {
     throw new HttpError(0, "UNREACHABLE", `cannot reach ${url}: ${errorMessage(e)}`);
   }

@@ -17,6 +17,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { BodyBudget, defaultBodyBudget } from "./body-budget.js";
 import { connectionLimits, fdSoftLimit } from "./connection-limits.js";
 import { MinisparkError, errorMessage } from "./errors.js";
+import { countJsonValues } from "./json-values.js";
 import { hostPolicy, hostProblem, originProblem, type HostPolicy } from "./host-policy.js";
 import type { Logger } from "./log.js";
 import { PreAuthSockets } from "./preauth-sockets.js";
@@ -48,12 +49,15 @@ interface Route {
   handler: Handler;
   public: boolean;
   maxBodyBytes: number;
+  maxJsonValues: number;
 }
 
 export interface RouteOptions {
   /** Answer without the token (only /healthz). */
   public?: boolean;
   maxBodyBytes?: number;
+  /** Values a JSON body may hold, counted before it is parsed (json-values.ts); default: no limit. */
+  maxJsonValues?: number;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -74,6 +78,7 @@ export class Router {
       handler,
       public: opts.public ?? false,
       maxBodyBytes: Math.min(opts.maxBodyBytes ?? DEFAULT_MAX_BODY, MAX_DECODABLE_BODY),
+      maxJsonValues: opts.maxJsonValues ?? Infinity,
     });
     return this;
   }
@@ -215,7 +220,7 @@ async function handle(ctx: Context, raw: IncomingMessage, res: ServerResponse) {
       query: url.searchParams,
       raw,
       res,
-      json: () => (body ??= readJson(raw, res, Math.min(m.route.maxBodyBytes, ctx.budget.limit), ctx.budget)),
+      json: () => (body ??= readJson(raw, res, Math.min(m.route.maxBodyBytes, ctx.budget.limit), ctx.budget, m.route.maxJsonValues)),
     };
     const out = await m.route.handler(req);
     if (out === HANDLED) return;
@@ -309,7 +314,7 @@ const BUSY_RETRY_AFTER_S = 2;
  * closes after the reply (closeAfterReply). Every byte
  * held counts against the process's body budget until the promise settles.
  */
-function readJson(raw: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<unknown> {
+function readJson(raw: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget, maxValues: number): Promise<unknown> {
   const type = (raw.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
     return Promise.reject(new MinisparkError("UNSUPPORTED_MEDIA_TYPE", `this endpoint takes a JSON body with content-type: application/json, not ${JSON.stringify(type || "none")}`));
@@ -352,7 +357,11 @@ function readJson(raw: IncomingMessage, res: ServerResponse, limit: number, budg
       if (settled) return;
       let value: unknown;
       try {
-        const text = Buffer.concat(chunks).toString("utf8");
+        const bytes = Buffer.concat(chunks);
+        if (countJsonValues(bytes, maxValues) > maxValues) {
+          return settle(() => reject(new MinisparkError("PAYLOAD_TOO_LARGE", `the body holds more than ${maxValues} JSON values; at most ${maxValues} are allowed`)));
+        }
+        const text = bytes.toString("utf8");
         if (text.trim() === "") return settle(() => reject(new MinisparkError("BAD_REQUEST", "the request needs a JSON body")));
         value = JSON.parse(text);
       } catch (e) {

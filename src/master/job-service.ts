@@ -24,6 +24,7 @@ import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecision } from "./output-commit-coordinator.js";
 import { PUBLISH_BATCH } from "../common/output-messages.js";
+import { checkSplitReply } from "./split-reply-check.js";
 
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
@@ -242,10 +243,12 @@ export class JobService {
   private async plan(id: JobId, job: ValidJob, workerAddress: string): Promise<JobPlan> {
     const defaultParallelism = this.defaultParallelism();
     const sources = splitSources(job, defaultParallelism);
-    const splits = sources.length > 0 ? await this.workers.listSplits(workerAddress, sources) : {};
+    const limits = this.limits.plan ?? DEFAULT_PLAN_LIMITS;
+    // Outside the try: a made-up listing is that worker's fault, so the start is tried again, not the job refused.
+    const splits = sources.length > 0 ? checkSplitReply(workerAddress, await this.workers.listSplits(workerAddress, sources), sources, limits.maxPartitions) : {};
     this.store.planningBegan(id, this.now());
     try {
-      return planJob(job, { splits, defaultParallelism, limits: this.limits.plan ?? DEFAULT_PLAN_LIMITS });
+      return planJob(job, { splits, defaultParallelism, limits });
     } catch (e) {
       throw new MinisparkError("INVALID_JOB_SPEC", `planning the job failed: ${errorMessage(e)}`);
     }

@@ -23,6 +23,7 @@ import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
 import { LoopLateness } from "./loop-lateness.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
+import { MAX_SPEC_VALUES } from "../plan/validate.js";
 
 export interface MasterConfig {
   host: string;
@@ -162,7 +163,7 @@ export class MasterProcess {
         this.metrics.jobsSubmitted.inc();
         return new Reply(201, { id });
       },
-      { maxBodyBytes: 64 * 1024 * 1024 },
+      { maxBodyBytes: 64 * 1024 * 1024, maxJsonValues: MAX_SPEC_VALUES },
     );
     r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));

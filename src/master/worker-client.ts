@@ -5,7 +5,8 @@
 import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
 import type { OutputAbort, OutputFinalize, OutputPrepare, OutputPublish } from "../common/output-messages.js";
-import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
+import { MAX_SPLIT_REPLY_BYTES } from "./split-reply-check.js";
+import { PROTOCOL_VERSION, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
 
 export class WorkerClient {
   constructor(private readonly token: string | null) {}
@@ -18,13 +19,14 @@ export class WorkerClient {
     await requestJson(peerUrl(address, `/tasks/${encodeURIComponent(attemptId)}/kill`), { method: "POST", token: this.token, timeoutMs: 10_000 });
   }
 
-  async listSplits(address: string, sources: SplitRequest["sources"]): Promise<SplitReply["splits"]> {
-    const reply = await requestJson<SplitReply>(peerUrl(address, "/splits"), {
+  /** The worker's reply as sent, unchecked (split-reply-check.ts checks it), read up to MAX_SPLIT_REPLY_BYTES. */
+  listSplits(address: string, sources: SplitRequest["sources"]): Promise<unknown> {
+    return requestJson<unknown>(peerUrl(address, "/splits"), {
       body: { protocol: PROTOCOL_VERSION, sources } satisfies SplitRequest,
       token: this.token,
       timeoutMs: 120_000,
+      maxReplyBytes: MAX_SPLIT_REPLY_BYTES,
     });
-    return reply.splits;
   }
 
   async prepareOutput(address: string, jobId: JobId, path: string, mode: "error" | "overwrite"): Promise<void> {

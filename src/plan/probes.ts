@@ -68,7 +68,9 @@ export function probeDone(plan: JobPlan, stage: Stage): boolean {
 export function evenEdges(min: number, max: number, buckets: number): number[] {
   if (min === max || buckets === 1) return [min, max];
   const inc = (max - min) / buckets;
-  const edges = Array.from({ length: buckets }, (_, i) => min + i * inc);
+  // Finite data can still span more than a double holds (-1e308 to 1e308): then interpolate, each term no bigger than min or max.
+  const edge = Number.isFinite(inc) ? (i: number) => min + i * inc : (i: number) => min * (1 - i / buckets) + max * (i / buckets);
+  const edges = Array.from({ length: buckets }, (_, i) => edge(i));
   edges.push(max);
   return edges;
 }

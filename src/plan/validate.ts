@@ -32,6 +32,12 @@ export const MAX_EDGES = 100_000;
  * by recursion, all on the stack: JSON.parse takes 100,000 levels, they do not.
  */
 export const MAX_JSON_DEPTH = 256;
+/**
+ * JSON values in one submitted spec, counted on its text before it is parsed
+ * (a parsed value costs the master up to ~20 times its bytes): two million
+ * parallelized records fit; bigger inputs belong in files.
+ */
+export const MAX_SPEC_VALUES = 2_000_000;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
 const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);

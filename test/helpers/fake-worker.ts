@@ -22,6 +22,8 @@ export class FakeWorker {
   /** What GET /data/shuffle/... answers (status and body); default 404. */
   shuffleReply: (url: string) => { status: number; body: Buffer } = () => ({ status: 404, body: Buffer.from("{}") });
   shuffleRequests = 0;
+  /** What POST /splits answers (status and body), given the request; default: no listing at all. */
+  splitsReply: ((request: unknown) => Promise<{ status: number; body: Buffer }>) | null = null;
   /** The per-worker credential the master issued at registration, if any. */
   credential: string | undefined;
   draining = false;
@@ -49,6 +51,8 @@ export class FakeWorker {
             this.running.add(t.attemptId);
           }
           res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ protocol: 2, refused: [] }));
+        } else if (req.method === "POST" && url === "/splits" && this.splitsReply) {
+          void this.splitsReply(JSON.parse(Buffer.concat(chunks).toString("utf8"))).then((r) => res.writeHead(r.status, { "content-type": "application/json" }).end(r.body));
         } else if (url.startsWith("/data/shuffle/") && req.method === "GET") {
           this.shuffleRequests++;
           const r = this.shuffleReply(url);
