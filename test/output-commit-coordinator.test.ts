@@ -97,7 +97,7 @@ describe("the commit decision", () => {
 
   it("is stored once, read back by a restarted master, and dropped when the job ends", () => {
     const store = new JobStore(":memory:");
-    store.insertJob(A, "save", {}, 0);
+    store.insertJob(A, "save", "{}", 0);
     const d = decideCommit(A, "out", [task(0, [attempt("j.0.0.0", "w1", "FINISHED")], "j.0.0.0")]);
     assert.deepEqual(store.saveCommitDecision(d), d);
     const other = { ...d, partitions: [{ ...d.partitions[0]!, attemptId: "j.0.0.9" as AttemptId }] };

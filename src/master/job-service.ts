@@ -25,6 +25,7 @@ import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecision } from "./output-commit-coordinator.js";
 import { PUBLISH_BATCH } from "../common/output-messages.js";
 import { checkSplitReply } from "./split-reply-check.js";
+import { admits, defaultQueueBudget, specWeight } from "./queue-budget.js";
 
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
@@ -35,6 +36,8 @@ interface PendingJob {
   firstError: number | null;
   /** For a job that was running when an earlier master stopped. */
   resume: { plan: JobPlan; outputs: StoredMapOutput[]; notBefore: number } | null;
+  /** The heap its spec is estimated to hold while it waits (queue-budget.ts). */
+  weight: number;
 }
 /** A job whose start keeps failing on our side (not a refusal of the job) is failed after this many tries over this long. */
 const MAX_START_TRIES = 5;
@@ -58,8 +61,21 @@ export class JobService {
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly validation: ValidateOptions,
-    private readonly limits: { taskTimeoutMs: number; maxResultBytes: number; plan?: PlanLimits },
+    private readonly limits: { taskTimeoutMs: number; maxResultBytes: number; plan?: PlanLimits; queueBytes?: number },
   ) {}
+
+  /** The most the specs of waiting jobs may hold together (queue-budget.ts). */
+  private get queueBudget(): number {
+    return this.limits.queueBytes ?? defaultQueueBudget();
+  }
+
+  /** Heap held by the specs of jobs waiting to start, queued or parked. */
+  private queuedWeight(): number {
+    let n = 0;
+    for (const e of this.pending) n += e.weight;
+    for (const e of this.parked) n += e.weight;
+    return n;
+  }
 
   attach(scheduler: Scheduler): void {
     this.scheduler = scheduler;
@@ -84,7 +100,8 @@ export class JobService {
         const job = validateJobSpec(row.spec, this.validation);
         const plan = row.status === "RUNNING" ? row.plan : null;
         const resume = plan ? { plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
-        this.pending.push({ id: row.id, job, tries: 0, firstError: null, resume });
+        // Taken in whatever the total: the jobs were accepted, and they count against new submissions.
+        this.pending.push({ id: row.id, job, tries: 0, firstError: null, resume, weight: specWeight(JSON.stringify(row.spec)) });
         this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
         this.log.info("job recovered after restart", { jobId: row.id, status: row.status, map_outputs: resume?.outputs.length ?? 0 });
       } catch (e) {
@@ -101,10 +118,19 @@ export class JobService {
       if (e instanceof JobSpecError) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${e.message}`);
       throw e;
     }
+    const text = JSON.stringify(spec);
+    const weight = specWeight(text);
+    const queued = this.queuedWeight();
+    if (!admits(queued, weight, this.queueBudget)) {
+      throw new MinisparkError(
+        "BUSY",
+        `the master holds ${this.pending.length + this.parked.length} jobs waiting to start (about ${mib(queued)} MiB of specs, its limit is ${mib(this.queueBudget)} MiB); submit again once some have started`,
+      );
+    }
     const id = newJobId(this.now());
-    this.store.insertJob(id, job.name, spec, this.now());
+    this.store.insertJob(id, job.name, text, this.now());
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
-    this.pending.push({ id, job, tries: 0, firstError: null, resume: null });
+    this.pending.push({ id, job, tries: 0, firstError: null, resume: null, weight });
     this.store.event(this.now(), id, "job submitted", { name: job.name });
     void this.startPending();
     return id;
@@ -462,4 +488,8 @@ function liveAttempts(run: JobRun, stage: number, limit: number): StoredAttempt[
 
 function savePath(action: { params: Record<string, unknown> }): string {
   return action.params.path as string;
+}
+
+function mib(bytes: number): number {
+  return Math.ceil(bytes / 2 ** 20);
 }

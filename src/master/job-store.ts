@@ -210,8 +210,9 @@ export class JobStore {
     }
   }
 
-  insertJob(id: JobId, name: string, spec: unknown, now: number): void {
-    this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: JSON.stringify(spec), submitted_at: now });
+  /** `specJson`: the spec as JSON text, serialised once by the caller, which weighs it too. */
+  insertJob(id: JobId, name: string, specJson: string, now: number): void {
+    this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: specJson, submitted_at: now });
   }
 
   startJob(id: JobId, now: number, plan: JobPlan): void {
