@@ -143,3 +143,26 @@ describe("a job spec's values are counted before it is parsed", () => {
     assert.equal(await t.run({ nodes: [{ id: "p", op: "parallelize", data }], action: { op: "count", input: "p" } }), 1000, "the master still serves a job");
   });
 });
+
+describe("the master's calls to a worker read a bounded reply", () => {
+  it("a launch, kill or output reply of 8 MiB fails the call instead of being read whole", async () => {
+    const { WorkerClient } = await import("../src/master/worker-client.js");
+    const http = await import("node:http");
+    const huge = Buffer.alloc(8 * 2 ** 20, 0x20);
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(huge));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const client = new WorkerClient("t");
+      await assert.rejects(client.launch(address, []), /larger than|too large|bytes/i);
+      await assert.rejects(client.kill(address, "a"), /larger than|too large|bytes/i);
+      await assert.rejects(client.finalizeOutput(address, "job-x" as never, "p", 1), /larger than|too large|bytes/i);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

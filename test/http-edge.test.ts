@@ -157,6 +157,14 @@ describe("hostile requests to a master and a worker with a token", () => {
     assert.equal(c.masterProc.exitCode, null);
   });
 
+  it("answers a whole request followed by junk on the same connection, then closes it (the reply was lost before)", async () => {
+    const spec = JSON.stringify(COUNT_SPEC);
+    const res = await rawExchange(c.master, [`POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(spec)}\r\n\r\n${spec}{}\r\n`]);
+    assert.equal(res.status, 201, res.text.slice(0, 300));
+    assert.match(res.text, /connection: close/i);
+    assert.deepEqual(await healthy([c.master, c.worker]), []);
+  });
+
   it("refuses a cross-site simple POST, a foreign Origin and a rebound Host, and takes a same-origin JSON one", async () => {
     const spec = JSON.stringify(COUNT_SPEC);
     const post = (headers: string, body = spec, to = c.master, path = "/api/v1/jobs") =>

@@ -180,7 +180,14 @@ const PARSER_STATUS: Record<string, [number, string]> = {
 
 /** A request node could not parse: a 400 naming the problem (when the socket can still take it), then the connection ends. */
 function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Socket): void {
-  if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished && !inFlight.destroyed) {
+    // Junk after a whole request: that request is still being answered; its reply goes out, then the connection ends.
+    inFlight.shouldKeepAlive = false;
+    inFlight.once("close", () => socket.destroy());
+    return;
+  }
+  if (socket.writable && !inFlight) {
     const [status, text] = PARSER_STATUS[err.code ?? ""] ?? [400, "Bad Request"];
     const body = JSON.stringify({ error: { code: status === 400 ? "BAD_REQUEST" : `HTTP_${status}`, message: `malformed request: ${err.code ?? "parse error"}${err.reason ? ` (${err.reason})` : ""}` } });
     socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

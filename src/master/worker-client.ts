@@ -1,22 +1,26 @@
 // The master's outbound calls to workers: launch and kill tasks, list input
 // splits, prepare, publish, finalize and abort save outputs, and drop a
-// finished job's shuffle files. Every call has a timeout; the master never
-// reads data itself.
+// finished job's shuffle files. Every call has a timeout and a cap on the
+// reply it reads (a worker's reply is a peer's input); the master never reads
+// data itself.
 import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
 import type { OutputAbort, OutputFinalize, OutputPrepare, OutputPublish } from "../common/output-messages.js";
 import { MAX_SPLIT_REPLY_BYTES } from "./split-reply-check.js";
 import { PROTOCOL_VERSION, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
 
+/** Control replies are a few hundred bytes a task; a batch's fits in far less. */
+const MAX_CONTROL_REPLY_BYTES = 4 * 2 ** 20;
+
 export class WorkerClient {
   constructor(private readonly token: string | null) {}
 
   launch(address: string, tasks: TaskLaunch[]): Promise<TaskLaunchReply> {
-    return requestJson(peerUrl(address, "/tasks"), { body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch, token: this.token, timeoutMs: 30_000 });
+    return requestJson(peerUrl(address, "/tasks"), { body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch, token: this.token, timeoutMs: 30_000, maxReplyBytes: MAX_CONTROL_REPLY_BYTES });
   }
 
   async kill(address: string, attemptId: string): Promise<void> {
-    await requestJson(peerUrl(address, `/tasks/${encodeURIComponent(attemptId)}/kill`), { method: "POST", token: this.token, timeoutMs: 10_000 });
+    await requestJson(peerUrl(address, `/tasks/${encodeURIComponent(attemptId)}/kill`), { method: "POST", token: this.token, timeoutMs: 10_000, maxReplyBytes: MAX_CONTROL_REPLY_BYTES });
   }
 
   /** The worker's reply as sent, unchecked (split-reply-check.ts checks it), read up to MAX_SPLIT_REPLY_BYTES. */
@@ -34,6 +38,7 @@ export class WorkerClient {
       body: { protocol: PROTOCOL_VERSION, jobId, path, mode } satisfies OutputPrepare,
       token: this.token,
       timeoutMs: 60_000,
+      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
     });
   }
 
@@ -42,6 +47,7 @@ export class WorkerClient {
       body: { protocol: PROTOCOL_VERSION, jobId, path, parts } satisfies OutputPublish,
       token: this.token,
       timeoutMs: 60_000,
+      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
     });
   }
 
@@ -50,6 +56,7 @@ export class WorkerClient {
       body: { protocol: PROTOCOL_VERSION, jobId, path, partitions } satisfies OutputFinalize,
       token: this.token,
       timeoutMs: 60_000,
+      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
     });
   }
 
@@ -58,10 +65,11 @@ export class WorkerClient {
       body: { protocol: PROTOCOL_VERSION, jobId, path, committed } satisfies OutputAbort,
       token: this.token,
       timeoutMs: 30_000,
+      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
     });
   }
 
   async dropShuffle(address: string, jobId: JobId): Promise<void> {
-    await requestJson(peerUrl(address, `/data/shuffle/${encodeURIComponent(jobId)}`), { method: "DELETE", token: this.token, timeoutMs: 30_000 });
+    await requestJson(peerUrl(address, `/data/shuffle/${encodeURIComponent(jobId)}`), { method: "DELETE", token: this.token, timeoutMs: 30_000, maxReplyBytes: MAX_CONTROL_REPLY_BYTES });
   }
 }
