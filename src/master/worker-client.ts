@@ -34,39 +34,23 @@ export class WorkerClient {
   }
 
   async prepareOutput(address: string, jobId: JobId, path: string, mode: "error" | "overwrite"): Promise<void> {
-    await requestJson(peerUrl(address, "/outputs/prepare"), {
-      body: { protocol: PROTOCOL_VERSION, jobId, path, mode } satisfies OutputPrepare,
-      token: this.token,
-      timeoutMs: 60_000,
-      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
-    });
+    await this.outputStep(address, "prepare", { protocol: PROTOCOL_VERSION, jobId, path, mode } satisfies OutputPrepare, 60_000);
   }
 
   async publishOutput(address: string, jobId: JobId, path: string, parts: OutputPublish["parts"]): Promise<void> {
-    await requestJson(peerUrl(address, "/outputs/publish"), {
-      body: { protocol: PROTOCOL_VERSION, jobId, path, parts } satisfies OutputPublish,
-      token: this.token,
-      timeoutMs: 60_000,
-      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
-    });
+    await this.outputStep(address, "publish", { protocol: PROTOCOL_VERSION, jobId, path, parts } satisfies OutputPublish, 60_000);
   }
 
   async finalizeOutput(address: string, jobId: JobId, path: string, partitions: number): Promise<void> {
-    await requestJson(peerUrl(address, "/outputs/finalize"), {
-      body: { protocol: PROTOCOL_VERSION, jobId, path, partitions } satisfies OutputFinalize,
-      token: this.token,
-      timeoutMs: 60_000,
-      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
-    });
+    await this.outputStep(address, "finalize", { protocol: PROTOCOL_VERSION, jobId, path, partitions } satisfies OutputFinalize, 60_000);
   }
 
   async abortOutput(address: string, jobId: JobId, path: string, committed: boolean): Promise<void> {
-    await requestJson(peerUrl(address, "/outputs/abort"), {
-      body: { protocol: PROTOCOL_VERSION, jobId, path, committed } satisfies OutputAbort,
-      token: this.token,
-      timeoutMs: 30_000,
-      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
-    });
+    await this.outputStep(address, "abort", { protocol: PROTOCOL_VERSION, jobId, path, committed } satisfies OutputAbort, 30_000);
+  }
+
+  private outputStep(address: string, step: "prepare" | "publish" | "finalize" | "abort", body: unknown, timeoutMs: number): Promise<unknown> {
+    return requestJson(peerUrl(address, `/outputs/${step}`), { body, token: this.token, timeoutMs, maxReplyBytes: MAX_CONTROL_REPLY_BYTES });
   }
 
   async dropShuffle(address: string, jobId: JobId): Promise<void> {
