@@ -162,6 +162,11 @@ describe("hostile requests to a master and a worker with a token", () => {
     const res = await rawExchange(c.master, [`POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(spec)}\r\n\r\n${spec}{}\r\n`]);
     assert.equal(res.status, 201, res.text.slice(0, 300));
     assert.match(res.text, /connection: close/i);
+    // An error inside a chunked body, by contrast, ends the request it belongs to: answered or closed, never left waiting.
+    for (const size of ["0x2", "ffffffffffffffffff"]) {
+      const bad = await rawExchange(c.master, [`POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\n{}\r\n0\r\n\r\n`], { waitMs: 5000 });
+      assert.notEqual(bad.how, "silent", `chunk size ${size}: ${bad.text}`);
+    }
     assert.deepEqual(await healthy([c.master, c.worker]), []);
   });
 

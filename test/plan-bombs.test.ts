@@ -73,13 +73,14 @@ describe("resource bombs in a job spec, on real processes", () => {
     assert.deepEqual(await t.run({ nodes: chain(1000), action: { op: "collect", input: "n999" } }), [999, 1000, 1001, 1002]);
   });
 
-  it("a million edges (14 MB) are refused, and 10^5 edges accepted, each within five seconds (it took minutes before)", async () => {
+  it("300,000 edges (4 MB) are refused, and 10^5 edges accepted, each within five seconds (a million took minutes before)", async () => {
     const nodes = [range("s"), ...Array.from({ length: 9_999 }, (_, i) => ({ id: `m${i}`, op: "union" }))];
     const edges = (n: number) => Array.from({ length: n }, (_, i) => ["s", `m${i % 9_999}`]);
-    // 14 MB of JSON is sent, parsed and checked on a loaded CI machine: bounded, not instant.
-    const million = await submit(t, { nodes, edges: edges(1_000_000), action: { op: "count", input: "m0" } }, 5000);
-    assert.equal(million.status, 400);
-    assert.match(million.body.error.message, /"edges" has 1000000 entries; a job may have at most 100000/);
+    // Megabytes of JSON are sent, parsed and checked on a loaded CI machine: bounded, not instant.
+    // Fewer than a million, so that the spec passes the count of JSON values before parsing and reaches validation.
+    const many = await submit(t, { nodes, edges: edges(300_000), action: { op: "count", input: "m0" } }, 5000);
+    assert.equal(many.status, 400);
+    assert.match(many.body.error.message, /"edges" has 300000 entries; a job may have at most 100000/);
     const res = await submit(t, { nodes, edges: edges(MAX_EDGES), action: { op: "count", input: "m0" } }, 5000);
     assert.equal(res.status, 201);
     // m0 unions s 11 times; the other unions are read by no one.
