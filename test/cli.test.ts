@@ -99,3 +99,29 @@ describe("minispark demo and usage", () => {
     assert.match(noMaster.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
   });
 });
+
+describe("first-hour papercuts", () => {
+  it("--version prints the package's version and the protocol", () => {
+    const pkg = JSON.parse(fs.readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const r = minispark(["--version"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.trim(), new RegExp(`^minispark ${pkg.version.replace(/\./g, "\\.")} \\(protocol \\d+\\)$`));
+  });
+
+  it("durations take hours, as the help's defaults are written", async () => {
+    const { parseDuration } = await import("../src/cli/args.js");
+    assert.equal(parseDuration("1h", "--task-timeout"), 3_600_000);
+    assert.equal(parseDuration("1.5m", "--x"), 90_000);
+    assert.equal(parseDuration("250", "--x"), 250);
+    assert.throws(() => parseDuration("1d", "--task-timeout"), /--task-timeout must be a duration such as 500ms, 10s, 5m or 1h, got "1d"/);
+  });
+
+  it("a client command given local[N] or a non-URL as the master says what it needs", () => {
+    const local = minispark(["jobs"], tmp, { MINISPARK_MASTER: "local[2]" });
+    assert.equal(local.code, 2);
+    assert.match(local.stderr, /"local\[2\]" starts a cluster inside one program .* needs the URL of a running master/);
+    const bad = minispark(["workers", "--master", "master:7077"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /the master must be an http:\/\/ or https:\/\/ URL, got "master:7077"/);
+  });
+});

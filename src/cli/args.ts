@@ -52,8 +52,27 @@ export function parse<O extends Options>(argv: string[], options: O, usage: stri
   }
 }
 
-export function masterUrl(flag: string | undefined): string {
+/** The master as given (--master, MINISPARK_MASTER, the default), unchecked: programs also take local[N]. */
+export function givenMaster(flag: string | undefined): string {
   return (flag ?? process.env.MINISPARK_MASTER ?? "http://127.0.0.1:7077").replace(/\/+$/, "");
+}
+
+/** The URL of a running master, for commands that talk to one. */
+export function masterUrl(flag: string | undefined): string {
+  const url = givenMaster(flag);
+  if (/^local(\[\d+\])?$/.test(url)) {
+    throw new UsageError(
+      `"${url}" starts a cluster inside one program (connect("${url}") or \`minispark submit app.ts --master ${url}\`); this command needs the URL of a running master, such as http://127.0.0.1:7077`,
+    );
+  }
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // refused below
+  }
+  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") throw new UsageError(`the master must be an http:// or https:// URL, got "${url}"`);
+  return url;
 }
 
 /** A client's token: --token, MINISPARK_TOKEN, else the one a master on this machine at `master` generated. */
@@ -127,11 +146,12 @@ export function setupLogging(values: { "log-level"?: string; "log-format"?: stri
 }
 
 /** "10s", "500ms", "2m" or plain milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
 export function parseDuration(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration such as 10s or 500ms, got "${s}"`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 500ms, 10s, 5m or 1h, got "${s}"`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"]!);
 }
 
 export function positiveInt(s: string | undefined, flag: string, fallback: number): number {

@@ -3,7 +3,7 @@
 // with --json.
 import fs from "node:fs";
 import { MinisparkClient, TERMINAL, type JobInfo } from "../client/rest-client.js";
-import { CLIENT_OPTIONS, UsageError, clientTls, masterUrl, parse, token } from "./args.js";
+import { CLIENT_OPTIONS, UsageError, clientTls, givenMaster, masterUrl, parse, token } from "./args.js";
 import { ProgressPrinter, duration, showValue, table } from "./format.js";
 import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
 
@@ -73,7 +73,7 @@ export async function submitCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...CLIENT_OPTIONS, wait: { type: "boolean" } }, USAGE.submit);
   if (values.help) return help(USAGE.submit);
   const file = one(positionals, USAGE.submit);
-  if (SCRIPT_EXTENSIONS.test(file)) return runScript(file, { master: values.master, token: token(values.token, masterUrl(values.master)) ?? undefined });
+  if (SCRIPT_EXTENSIONS.test(file)) return runScript(file, { master: values.master, token: token(values.token, givenMaster(values.master)) ?? undefined });
   const spec = readJobFile(file);
   const c = client(values);
   const id = await c.submit(spec);

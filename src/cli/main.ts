@@ -1,6 +1,8 @@
 // The `minispark` command: dispatches to the subcommands of DESIGN.md section 4
 // and turns errors into a message and an exit code (2 for usage, 1 otherwise).
+import fs from "node:fs";
 import { errorMessage } from "../common/errors.js";
+import { PROTOCOL_VERSION } from "../common/protocol.js";
 import { UsageError } from "./args.js";
 import { cancelCommand, jobsCommand, resultsCommand, statusCommand, submitCommand, workersCommand } from "./client-commands.js";
 import { masterCommand, workerCommand } from "./cluster-commands.js";
@@ -22,7 +24,13 @@ Local:
   local <job.json>       run a job on an embedded cluster (--workers N)
   demo                   word count over a generated corpus on a local cluster
 
-Run "minispark <command> --help" for a command's options.`;
+Run "minispark <command> --help" for a command's options; "minispark --version" for the version.`;
+
+/** The installed package's version (dist/src/cli/ is three levels below package.json), and the wire protocol it speaks. */
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return `minispark ${pkg.version} (protocol ${PROTOCOL_VERSION})`;
+}
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number | void>> = {
   master: masterCommand,
@@ -41,6 +49,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);
+    return;
+  }
+  if (command === "--version" || command === "-V" || command === "version") {
+    console.log(version());
     return;
   }
   const run = COMMANDS[command];
