@@ -16,6 +16,7 @@ const MASTER: [string, string, string?][] = [
   ["GET", "/api/v1/jobs/job-x/stages/0/tasks"],
   ["POST", "/api/v1/jobs/job-x/cancel"],
   ["GET", "/api/v1/workers"],
+  ["GET", "/api/v1/version"],
   ["POST", "/heartbeat", "{}"],
   ["POST", "/task-reports", "{}"],
   ["POST", "/deregister", "{}"],

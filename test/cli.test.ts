@@ -108,12 +108,25 @@ describe("first-hour papercuts", () => {
     assert.match(r.stdout.trim(), new RegExp(`^minispark ${pkg.version.replace(/\./g, "\\.")} \\(protocol \\d+\\)$`));
   });
 
-  it("durations take hours, as the help's defaults are written", async () => {
+  it("the master answers GET /api/v1/version with the same version and protocol", async () => {
+    const { startTestCluster } = await import("./helpers/cluster.js");
+    const { PROTOCOL_VERSION } = await import("../src/common/protocol.js");
+    const pkg = JSON.parse(fs.readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const t = await startTestCluster({ workers: 0 });
+    try {
+      assert.deepEqual((await t.http("/api/v1/version")).body, { version: pkg.version, protocol: PROTOCOL_VERSION });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("durations take hours and days, as the help's defaults are written", async () => {
     const { parseDuration } = await import("../src/cli/args.js");
     assert.equal(parseDuration("1h", "--task-timeout"), 3_600_000);
     assert.equal(parseDuration("1.5m", "--x"), 90_000);
     assert.equal(parseDuration("250", "--x"), 250);
-    assert.throws(() => parseDuration("1d", "--task-timeout"), /--task-timeout must be a duration such as 500ms, 10s, 5m or 1h, got "1d"/);
+    assert.equal(parseDuration("2d", "--x"), 172_800_000);
+    assert.throws(() => parseDuration("1w", "--task-timeout"), /--task-timeout must be a duration such as 500ms, 10s, 5m, 1h or 1d, got "1w"/);
   });
 
   it("a client command given local[N] or a non-URL as the master says what it needs", () => {

@@ -146,11 +146,11 @@ export function setupLogging(values: { "log-level"?: string; "log-format"?: stri
 }
 
 /** "10s", "500ms", "2m" or plain milliseconds. */
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseDuration(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration such as 500ms, 10s, 5m or 1h, got "${s}"`);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 500ms, 10s, 5m, 1h or 1d, got "${s}"`);
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"]!);
 }
 

@@ -6,6 +6,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { logger } from "../common/log.js";
 import { installProcessGuard } from "../common/process-guard.js";
+import { watchLifeline } from "../common/lifeline.js";
 import { MasterProcess } from "../master/master-process.js";
 import { parseSize } from "../common/size.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
@@ -115,7 +116,15 @@ function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): v
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
+  watchLifeline(() => {
+    // The cluster's program is gone, and with it the cluster: no one waits for a drain.
+    setTimeout(() => process.exit(0), LIFELINE_GRACE_MS).unref();
+    void (now ?? stop)().finally(() => process.exit(0));
+  });
 }
+
+/** How long a process whose parent died may take to stop before it exits regardless. */
+const LIFELINE_GRACE_MS = 5000;
 
 export async function masterCommand(argv: string[]): Promise<void> {
   const { values } = parse(

@@ -1,8 +1,8 @@
 // The `minispark` command: dispatches to the subcommands of DESIGN.md section 4
 // and turns errors into a message and an exit code (2 for usage, 1 otherwise).
-import fs from "node:fs";
 import { errorMessage } from "../common/errors.js";
 import { PROTOCOL_VERSION } from "../common/protocol.js";
+import { packageVersion } from "../common/version.js";
 import { UsageError } from "./args.js";
 import { cancelCommand, jobsCommand, resultsCommand, statusCommand, submitCommand, workersCommand } from "./client-commands.js";
 import { masterCommand, workerCommand } from "./cluster-commands.js";
@@ -26,10 +26,9 @@ Local:
 
 Run "minispark <command> --help" for a command's options; "minispark --version" for the version.`;
 
-/** The installed package's version (dist/src/cli/ is three levels below package.json), and the wire protocol it speaks. */
+/** The installed package's version and the wire protocol it speaks. */
 function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-  return `minispark ${pkg.version} (protocol ${PROTOCOL_VERSION})`;
+  return `minispark ${packageVersion()} (protocol ${PROTOCOL_VERSION})`;
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number | void>> = {

@@ -8,7 +8,9 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
+import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
+import { LIFELINE_ENV } from "../common/lifeline.js";
 import { fileURLToPath } from "node:url";
 import { MinisparkClient } from "./rest-client.js";
 
@@ -75,9 +77,11 @@ export class LocalCluster {
       // glibc gives every thread its own malloc arena, and freed Buffer memory
       // lingers in them; two arenas keep a worker's resident size near its
       // --memory (the setting Hadoop and Spark on YARN recommend for the JVM).
-      env: { MALLOC_ARENA_MAX: "2", ...process.env, MINISPARK_TOKEN: this.token },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { MALLOC_ARENA_MAX: "2", ...process.env, MINISPARK_TOKEN: this.token, [LIFELINE_ENV]: "3" },
+      // fd 3 is the child's lifeline (cli/lifeline.ts): it closes when this process ends, however it ends.
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    (child.stdio[3] as Socket).unref();
     const prefix = (line: string) => this.log.write(`${name} ${line}\n`);
     createInterface({ input: child.stdout! }).on("line", prefix);
     createInterface({ input: child.stderr! }).on("line", prefix);

@@ -8,6 +8,7 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
 import { asJobId, newIncarnation, type AttemptId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
+import { packageVersion } from "../common/version.js";
 import { PROTOCOL_VERSION, type Deregister, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
 import { JobStore } from "./job-store.js";
@@ -174,6 +175,7 @@ export class MasterProcess {
       return this.jobs.stageTasks(asJobId(req.params.id!), stage);
     });
     r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
+    r.add("GET", "/api/v1/version", () => ({ version: packageVersion(), protocol: PROTOCOL_VERSION }));
     r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
     r.add("POST", "/deregister", (req) => this.deregister(req));
