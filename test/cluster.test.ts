@@ -345,4 +345,20 @@ describe("metrics", () => {
     assert.ok(written(after.workers) > written(before.workers));
     assert.match(after.workers[0]!, /^minispark_worker_task_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
   });
+
+  it("master and workers expose the standard process and Node.js runtime metrics", async () => {
+    const workers = await t.cluster.client.workers();
+    for (const text of [await scrape(t.cluster.masterUrl), ...(await Promise.all(workers.map((w) => scrape(`http://${w.address}`))))]) {
+      assert.match(text, /# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total \d+(\.\d+)?(e-\d+)?$/m);
+      assert.ok(value(text, "process_resident_memory_bytes") > 1e6);
+      assert.ok(Math.abs(value(text, "process_start_time_seconds") - Date.now() / 1000) < 3600);
+      assert.ok(value(text, "process_open_fds") > 3);
+      assert.ok(value(text, "nodejs_heap_size_used_bytes") > 0 && value(text, "nodejs_heap_size_limit_bytes") > value(text, "nodejs_heap_size_used_bytes"));
+      assert.match(text, /^nodejs_eventloop_lag_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+      assert.match(text, new RegExp(`^nodejs_version_info\\{version="${process.version.replace(/\./g, "\\.")}"\\} 1$`, "m"));
+      assert.match(text, /# TYPE nodejs_gc_duration_seconds histogram/);
+      // A labelled counter never shows an unlabelled sample.
+      assert.doesNotMatch(text, /^minispark_(jobs_ended|task_attempts_ended|worker_tasks)_total \d/m);
+    }
+  });
 });

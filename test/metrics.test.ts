@@ -42,6 +42,16 @@ describe("Prometheus text", () => {
       ].join("\n"),
     );
   });
+
+  it("starts a labelled counter's known values at 0, with no unlabelled sample that would vanish at the first increment", () => {
+    const r = new Registry();
+    const c = r.add(new Counter("jobs_total", "Jobs.", { name: "status", values: ["ok", "failed"] }));
+    const before = r.render();
+    assert.ok(!before.includes("jobs_total 0"), before);
+    assert.match(before, /jobs_total\{status="ok"\} 0\njobs_total\{status="failed"\} 0/);
+    c.inc(1, { status: "failed" });
+    assert.match(r.render(), /jobs_total\{status="ok"\} 0\njobs_total\{status="failed"\} 1/);
+  });
 });
 
 describe("job view metrics", () => {

@@ -29,15 +29,22 @@ class Series<V> {
   }
 }
 
+/**
+ * A counter without labels, or with one label whose values are known up front:
+ * each of those starts at 0, so no series appears late or a sample without the
+ * label stands in for them before the first increment (which then vanished).
+ */
 export class Counter implements Metric {
   private readonly series = new Series<number>();
-  constructor(private readonly name: string, private readonly help: string) {}
+  constructor(private readonly name: string, private readonly help: string, private readonly label?: { name: string; values: readonly string[] }) {
+    if (label) for (const v of label.values) this.series.get({ [label.name]: v }, () => 0);
+  }
   inc(by = 1, labels: Labels = {}): void {
     this.series.get(labels, () => 0).value += by;
   }
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.series.values.size === 0) lines.push(`${this.name} 0`);
+    if (this.series.values.size === 0 && !this.label) lines.push(`${this.name} 0`);
     for (const { labels, value } of this.series.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
     return lines;
   }
@@ -53,6 +60,21 @@ export class Gauge implements Metric {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
     const samples = this.read ? this.read() : [...this.series.values.values()];
     for (const s of samples) lines.push(`${this.name}${labelText(s.labels ?? {})} ${s.value}`);
+    return lines;
+  }
+}
+
+/** A value read from the process at scrape time, typed as the standard name it carries says (a counter or a gauge). */
+export class Sampled implements Metric {
+  constructor(
+    private readonly name: string,
+    private readonly help: string,
+    private readonly type: "counter" | "gauge",
+    private readonly read: () => { labels?: Labels; value: number }[],
+  ) {}
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    for (const s of this.read()) lines.push(`${this.name}${labelText(s.labels ?? {})} ${s.value}`);
     return lines;
   }
 }

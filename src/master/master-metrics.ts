@@ -2,18 +2,24 @@
 // how they ended and how long they took, task attempts launched and ended by
 // state, and the tasks waiting for a slot. Fed by master-process.ts.
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "../common/prometheus.js";
+import { addRuntimeMetrics } from "../common/runtime-metrics.js";
+import type { AttemptState } from "./job-run.js";
 import type { WorkerRegistry } from "./worker-registry.js";
+
+/** The states an attempt ends in (job-run.ts's AttemptState but RUNNING), as labels. */
+const ATTEMPT_END_STATES = ["finished", "failed", "fetch_failed", "killed", "lost", "launch_failed", "timed_out"] as const satisfies readonly Lowercase<Exclude<AttemptState, "RUNNING">>[];
 
 export class MasterMetrics {
   private readonly registry = new Registry();
   readonly jobsSubmitted = this.registry.add(new Counter("minispark_jobs_submitted_total", "Jobs accepted."));
-  readonly jobsEnded = this.registry.add(new Counter("minispark_jobs_ended_total", "Jobs ended, by status."));
+  readonly jobsEnded = this.registry.add(new Counter("minispark_jobs_ended_total", "Jobs ended, by status.", { name: "status", values: ["completed", "failed", "cancelled"] }));
   readonly jobDuration = this.registry.add(new Histogram("minispark_job_duration_seconds", "Run time of ended jobs.", DURATION_BUCKETS));
   readonly attemptsLaunched = this.registry.add(new Counter("minispark_task_attempts_launched_total", "Task attempts sent to workers."));
-  readonly attemptsEnded = this.registry.add(new Counter("minispark_task_attempts_ended_total", "Task attempts ended, by state."));
+  readonly attemptsEnded = this.registry.add(new Counter("minispark_task_attempts_ended_total", "Task attempts ended, by state.", { name: "state", values: ATTEMPT_END_STATES }));
   readonly attemptDuration = this.registry.add(new Histogram("minispark_task_attempt_duration_seconds", "Run time of task attempts, as the master saw it.", DURATION_BUCKETS));
 
   constructor(workers: WorkerRegistry, pendingTasks: () => number) {
+    addRuntimeMetrics(this.registry);
     this.registry.add(
       new Gauge("minispark_workers", "Workers by state.", () => {
         const all = workers.all();

@@ -3,10 +3,11 @@
 // fetched and served for shuffles. Fed by worker-process.ts.
 import type { TaskMetrics } from "../common/protocol.js";
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "../common/prometheus.js";
+import { addRuntimeMetrics } from "../common/runtime-metrics.js";
 
 export class WorkerMetrics {
   private readonly registry = new Registry();
-  private readonly tasks = this.registry.add(new Counter("minispark_worker_tasks_total", "Task attempts this worker ended, by state."));
+  private readonly tasks = this.registry.add(new Counter("minispark_worker_tasks_total", "Task attempts this worker ended, by state.", { name: "state", values: ["finished", "failed", "fetch_failed", "killed"] }));
   private readonly duration = this.registry.add(new Histogram("minispark_worker_task_duration_seconds", "Run time of finished tasks.", DURATION_BUCKETS));
   private readonly inputBytes = this.registry.add(new Counter("minispark_worker_input_bytes_total", "Bytes of input splits read by finished tasks."));
   private readonly recordsIn = this.registry.add(new Counter("minispark_worker_records_in_total", "Input records read by finished tasks."));
@@ -18,6 +19,7 @@ export class WorkerMetrics {
   readonly served = this.registry.add(new Counter("minispark_worker_shuffle_served_bytes_total", "Shuffle block bytes sent to other workers."));
 
   constructor(stats: { slots: number; active: () => number; executionMemory: () => number; memoryBudget: number }) {
+    addRuntimeMetrics(this.registry);
     this.registry.add(new Gauge("minispark_worker_slots", "Task slots of this worker.", () => [{ value: stats.slots }]));
     this.registry.add(new Gauge("minispark_worker_active_tasks", "Tasks running now.", () => [{ value: stats.active() }]));
     this.registry.add(new Gauge("minispark_worker_resident_memory_bytes", "Resident set size.", () => [{ value: process.memoryUsage.rss() }]));
