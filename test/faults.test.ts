@@ -178,6 +178,8 @@ describe("faults", () => {
   it("kill -9 the master mid-job and start it again: the job completes", async (c: TestContext) => {
     const known = (await t.cluster.client.jobs()).length;
     const r = await runWithFault(wordcount(), mapStageHalfDone, async () => {
+      // Map outputs reach the database in batches (job-store.ts, every 50 ms): let those just reported be written, as they are a moment later.
+      await new Promise((res) => setTimeout(res, 250));
       await t.cluster.killMaster();
       await t.cluster.restartMaster();
     });
