@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
-import { FakeWorker } from "./helpers/fake-worker.js";
+import { FakeWorker, realWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 const CASES = Number(process.env.MINISPARK_PEER_FUZZ_CASES ?? 2000);
@@ -28,17 +28,12 @@ after(async () => {
   await t?.stop();
 });
 
-async function realWorker(): Promise<{ id: string; address: string }> {
-  const ws = (await t.http("/api/v1/workers")).body.workers as { id: string; address: string; status: string }[];
-  const w = ws.find((x) => x.status === "ALIVE" && !x.id.startsWith("fuzz-"));
-  assert.ok(w, "the real worker is alive");
-  return w;
-}
+const liveRealWorker = () => realWorker(t, "fuzz-");
 
 async function assertAlive(what: string): Promise<void> {
   const m = await requestRaw(`${t.cluster.masterUrl}/healthz`, { timeoutMs: 5000 });
   assert.equal(m.status, 200, `master answers after ${what}`);
-  const w = await realWorker();
+  const w = await liveRealWorker();
   const r = await requestRaw(`http://${w.address}/healthz`, { timeoutMs: 5000 });
   assert.equal(r.status, 200, `worker answers after ${what}`);
 }
@@ -73,7 +68,7 @@ describe("heartbeat and report fuzzer", () => {
     const other = new FakeWorker(t.cluster.masterUrl, t.cluster.token, "fuzz-b", 1);
     await me.start();
     await other.start();
-    const real = await realWorker();
+    const real = await liveRealWorker();
     const jobs: string[] = [];
     /** Bodies sent before, by path, for replays (to the same endpoint: a heartbeat replayed as a deregistration would make the fuzzer leave). */
     const sent = new Map<string, string[]>();
@@ -136,7 +131,7 @@ describe("heartbeat and report fuzzer", () => {
         if (cases % 10 === 0) await assertAlive(`case ${cases}`);
       }
       await assertAlive(`${cases} cases`);
-      const stillReal = await realWorker();
+      const stillReal = await liveRealWorker();
       assert.equal(stillReal.id, real.id, "no input deregistered the real worker");
       assert.equal(stillReal.address, real.address, "no input moved the real worker");
     } finally {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
-import { FakeWorker, type LaunchedTask } from "./helpers/fake-worker.js";
+import { FakeWorker, type LaunchedTask, realWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 let t: TestCluster;
@@ -21,16 +21,11 @@ after(async () => {
   await t?.stop();
 });
 
-async function realWorker(): Promise<{ id: string; address: string }> {
-  const ws = (await t.http("/api/v1/workers")).body.workers as { id: string; address: string; status: string }[];
-  const w = ws.find((x) => x.status === "ALIVE" && !x.id.startsWith("fake-"));
-  assert.ok(w, "a real worker is alive");
-  return w;
-}
+const liveRealWorker = () => realWorker(t, "fake-");
 
 async function assertAllAlive(): Promise<void> {
   assert.equal((await t.http("/healthz")).status, 200, "master answers");
-  const w = await realWorker();
+  const w = await liveRealWorker();
   const res = await requestRaw(`http://${w.address}/healthz`, { timeoutMs: 5000 });
   assert.equal(res.status, 200, "worker answers");
 }
@@ -109,7 +104,7 @@ describe("each worker speaks only for itself", () => {
     await fake.start();
     try {
       assert.equal(typeof fake.credential, "string", "registration hands out a credential");
-      const real = await realWorker();
+      const real = await liveRealWorker();
       const moved = await fake.post("/heartbeat", fake.heartbeatBody({ worker_id: real.id, address: fake.address }));
       assert.equal(moved.status, 403, JSON.stringify(moved.body));
       const gone = await fake.post("/deregister", { protocol: 2, worker_id: real.id, ...fake.cred() });
@@ -118,7 +113,7 @@ describe("each worker speaks only for itself", () => {
       assert.equal(reports.status, 403, JSON.stringify(reports.body));
       const noCred = await fake.post("/heartbeat", fake.heartbeatBody({ credential: undefined }));
       assert.equal(noCred.status, 403, "a known worker must show its credential");
-      const after = await realWorker();
+      const after = await liveRealWorker();
       assert.equal(after.address, real.address, "the real worker was not moved");
       const left = await fake.post("/deregister", { protocol: 2, worker_id: fake.id, ...fake.cred() });
       assert.equal(left.status, 200, "a worker deregisters itself with its credential");
@@ -132,7 +127,7 @@ describe("each worker speaks only for itself", () => {
 
 describe("a worker validates the ids it puts into paths", () => {
   it("refuses launches, kills and shuffle requests whose ids would escape", async () => {
-    const w = await realWorker();
+    const w = await liveRealWorker();
     const post = (path: string, body: unknown) =>
       requestRaw(`http://${w.address}${path}`, { method: "POST", body: JSON.stringify(body), token: t.cluster.token, timeoutMs: 5000 });
     const task = { protocol: 2, jobId: "../../..", stageId: 0, partition: 0, attemptId: "a.0.0.0", attempt: 0, stage: { id: 0, name: "x", numTasks: 1, rdd: { kind: "range" }, parents: [], output: { type: "result", action: { type: "count" } } }, outputShuffle: null, inputs: {} };

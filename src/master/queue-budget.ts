@@ -5,7 +5,7 @@
 // master runs out of memory (and a restarted master, re-reading them all,
 // again). A spec's weight estimates its parsed size from its text: its bytes
 // and ~64 heap bytes a value. Pure bookkeeping; used by job-service.ts.
-import { getHeapStatistics } from "node:v8";
+import { defaultBodyBudget } from "../common/body-budget.js";
 import { countJsonValues } from "../common/json-values.js";
 
 const HEAP_BYTES_PER_VALUE = 64;
@@ -16,9 +16,9 @@ export function specWeight(text: string): number {
   return bytes.length + HEAP_BYTES_PER_VALUE * countJsonValues(bytes, Number.MAX_SAFE_INTEGER);
 }
 
-/** A quarter of the heap limit, within 64 MiB..1 GiB (the other quarter is the request bodies' budget). */
+/** The same share of the heap as the request bodies' budget (a quarter, within 64 MiB..1 GiB): the two together hold at most half. */
 export function defaultQueueBudget(): number {
-  return Math.max(64 * 2 ** 20, Math.min(2 ** 30, Math.floor(getHeapStatistics().heap_size_limit / 4)));
+  return defaultBodyBudget();
 }
 
 /**

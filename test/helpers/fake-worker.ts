@@ -131,3 +131,11 @@ export class FakeWorker {
     await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
   }
 }
+
+/** The cluster's one live real worker, told apart from the test's fakes by their id prefix. */
+export async function realWorker(t: { http(path: string): Promise<{ body: any }> }, fakePrefix: string): Promise<{ id: string; address: string }> {
+  const ws = (await t.http("/api/v1/workers")).body.workers as { id: string; address: string; status: string }[];
+  const w = ws.find((x) => x.status === "ALIVE" && !x.id.startsWith(fakePrefix));
+  if (!w) throw new Error("no real worker is alive");
+  return w;
+}
