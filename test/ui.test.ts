@@ -47,6 +47,9 @@ describe("web UI", { timeout: 120_000 }, () => {
     await page.waitForFunction(() => document.querySelectorAll("tr[data-worker] svg.spark polyline").length === 2);
     assert.equal(new URL(page.url()).hash, "#/cluster", "the token is removed from the address bar");
     assert.equal(await page.textContent(".brand"), "minispark");
+    const version = (await t.http("/api/v1/version")).body as { version: string; protocol: number };
+    assert.equal(await page.textContent(".version"), `v${version.version}`, "the header names the master's version");
+    assert.match((await page.getAttribute(".version", "title")) ?? "", new RegExp(`wire protocol ${version.protocol}$`));
     const rows = await page.$$eval("tr[data-worker]", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
     const workers = (await t.http("/api/v1/workers")).body.workers as { id: string }[];
     assert.deepEqual(rows.map((r) => r[0]).sort(), workers.map((w) => w.id).sort());

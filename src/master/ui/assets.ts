@@ -2,7 +2,10 @@
 // no build step (no CDN, no web fonts). The script lives in app-script.ts.
 export { APP_JS } from "./app-script.js";
 
-export const INDEX_HTML = `<!doctype html>
+/** The page, naming the master's version and wire protocol so a user can tell which build answers. */
+export function indexHtml(version: string, protocol: number): string {
+  const v = escapeHtml(version);
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -14,6 +17,7 @@ export const INDEX_HTML = `<!doctype html>
 <body>
 <header class="top">
   <a class="brand" href="#/cluster">minispark</a>
+  <span class="version" title="minispark ${v}, wire protocol ${protocol}">v${v}</span>
   <nav>
     <a class="tab" data-tab="cluster" href="#/cluster">Cluster</a>
     <a class="tab" data-tab="jobs" href="#/jobs">Jobs</a>
@@ -26,6 +30,11 @@ export const INDEX_HTML = `<!doctype html>
 </body>
 </html>
 `;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 export const APP_CSS = `
 :root {
@@ -42,6 +51,7 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
   background: #1d2330; color: #fff; }
 .brand { color: #fff; font-weight: 700; font-size: 18px; letter-spacing: .3px; }
 .brand:hover { text-decoration: none; }
+.version { color: #8a93a6; font-size: 12px; margin-left: -16px; }
 nav { display: flex; gap: 4px; }
 .tab { color: #c7cdda; padding: 6px 12px; border-radius: 6px; }
 .tab:hover { background: #2c3446; text-decoration: none; }

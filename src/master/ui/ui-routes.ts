@@ -3,10 +3,12 @@
 // header when it navigates) and hold only static code; the page itself asks for
 // the token and sends it as `Authorization: Bearer` on every API call.
 import { HANDLED, type Router } from "../../common/http-server.js";
-import { APP_CSS, APP_JS, FAVICON_SVG, INDEX_HTML } from "./assets.js";
+import { PROTOCOL_VERSION } from "../../common/protocol.js";
+import { packageVersion } from "../../common/version.js";
+import { APP_CSS, APP_JS, FAVICON_SVG, indexHtml } from "./assets.js";
 
 const ASSETS: [path: string, contentType: string, body: string][] = [
-  ["/", "text/html; charset=utf-8", INDEX_HTML],
+  ["/", "text/html; charset=utf-8", indexHtml(packageVersion(), PROTOCOL_VERSION)],
   ["/ui/app.js", "text/javascript; charset=utf-8", APP_JS],
   ["/ui/app.css", "text/css; charset=utf-8", APP_CSS],
   ["/ui/favicon.svg", "image/svg+xml", FAVICON_SVG],
