@@ -77,7 +77,8 @@ export class LocalCluster {
       // glibc gives every thread its own malloc arena, and freed Buffer memory
       // lingers in them; two arenas keep a worker's resident size near its
       // --memory (the setting Hadoop and Spark on YARN recommend for the JVM).
-      env: { MALLOC_ARENA_MAX: "2", ...process.env, MINISPARK_TOKEN: this.token, [LIFELINE_ENV]: "3" },
+      // An empty MINISPARK_TOKEN_FILE is an unset one (cli/flag-table.ts): the cluster's own token, never one from the environment.
+      env: { MALLOC_ARENA_MAX: "2", ...process.env, MINISPARK_TOKEN: this.token, MINISPARK_TOKEN_FILE: "", [LIFELINE_ENV]: "3" },
       // fd 3 is the child's lifeline (cli/lifeline.ts): it closes when this process ends, however it ends.
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
