@@ -86,9 +86,11 @@ before(async () => {
   masterUrl = `http://127.0.0.1:${port}`;
   await server({ MINISPARK_PORT: String(port), MINISPARK_MAX_PARTITIONS: "4", MINISPARK_DB: join(tmp, "jobs.db"), MINISPARK_TOKEN: TOKEN, MINISPARK_WORKER_TIMEOUT: "5s" }, '"master listening"');
   await server({ MINISPARK_MASTER: masterUrl, MINISPARK_TOKEN: TOKEN, MINISPARK_DATA_DIR: dataDir, MINISPARK_SLOTS: "1", MINISPARK_MEMORY: "256mb", MINISPARK_HEARTBEAT: "500ms" }, '"worker started"');
+  // A second worker given nothing but where the master is: the help's printed defaults are checked against it.
+  await server({ MINISPARK_MASTER: masterUrl, MINISPARK_TOKEN: TOKEN, MINISPARK_DATA_DIR: dataDir }, '"worker started"');
   const client = new MinisparkClient(masterUrl, TOKEN);
   const deadline = Date.now() + 20_000;
-  while (!(await client.workers()).some((w) => w.status === "ALIVE")) {
+  while ((await client.workers()).filter((w) => w.status === "ALIVE").length < 2) {
     if (Date.now() > deadline) throw new Error("the worker did not register");
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -101,13 +103,18 @@ after(async () => {
 });
 
 describe("a master and a worker configured only by their environment", () => {
-  it("the worker's --slots and --memory come from MINISPARK_SLOTS and MINISPARK_MEMORY", () => {
+  it("the worker's --slots and --memory come from MINISPARK_SLOTS and MINISPARK_MEMORY; without them, the help's printed defaults apply", () => {
     const r = minispark(["workers", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    const [w] = JSON.parse(r.stdout) as { slots: number; memory_budget_mb: number; status: string }[];
-    assert.equal(w!.status, "ALIVE");
-    assert.equal(w!.slots, 1);
-    assert.equal(w!.memory_budget_mb, 256);
+    const workers = JSON.parse(r.stdout) as { slots: number; memory_budget_mb: number; status: string }[];
+    assert.deepEqual(workers.map((w) => w.status), ["ALIVE", "ALIVE"]);
+    const fromEnv = workers.find((w) => w.memory_budget_mb === 256 && w.slots === 1);
+    assert.ok(fromEnv, JSON.stringify(workers));
+    const help = minispark(["worker", "--help"]).stdout;
+    const printed = (flag: string) => new RegExp(`--${flag} <[^>]+> .*\\n\\s+\\(default ([^;]+);`).exec(help)![1]!;
+    const other = workers.find((w) => w !== fromEnv)!;
+    assert.equal(String(other.slots), printed("slots"));
+    assert.equal(`${other.memory_budget_mb}mb`, printed("memory"));
   });
 
   it("the master's --port and --max-partitions come from MINISPARK_PORT and MINISPARK_MAX_PARTITIONS", () => {
@@ -160,7 +167,7 @@ describe("--conf and the defaults file", () => {
     fs.writeFileSync(join(home, "defaults.conf"), `master ${masterUrl}\ntoken-file ${join(tmp, "token")}\n`);
     const fromFile = minispark(["workers", "--json"], { MINISPARK_MASTER: "", MINISPARK_TOKEN: "" });
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.equal((JSON.parse(fromFile.stdout) as unknown[]).length, 1);
+    assert.equal((JSON.parse(fromFile.stdout) as unknown[]).length, 2);
     const env = minispark(["workers"], { MINISPARK_MASTER: "http://127.0.0.1:1", MINISPARK_TOKEN: "" });
     assert.equal(env.code, 1);
     assert.match(env.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
