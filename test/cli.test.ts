@@ -60,6 +60,17 @@ describe("minispark local runs the examples", () => {
     assert.deepEqual(keys, sorted);
   });
 
+  it("--conf sets a job's settings: maxTaskRetries=1 fails a throwing function after one attempt", () => {
+    const job = join(tmp, "fails.json");
+    fs.writeFileSync(job, JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4, numSlices: 1 }, { id: "m", op: "map", input: "n", fn: "x => { throw new Error('broken'); }" }], action: { op: "count", input: "m" } }));
+    const r = minispark(["local", job, "--workers", "1", "--conf", "maxTaskRetries=1", "--conf", "name=local-conf", "--json"], tmp, { MINISPARK_HOME: join(tmp, "home") });
+    assert.equal(r.code, 1, r.stderr);
+    const failed = JSON.parse(r.stdout) as { name: string; metrics: { attempts: number }; failedTasks: { attempts: unknown[] }[] };
+    assert.equal(failed.name, "local-conf");
+    assert.equal(failed.metrics.attempts, 1);
+    assert.equal(failed.failedTasks[0]!.attempts.length, 1);
+  });
+
   it("the older JobSpec style runs", () => {
     const r = minispark(["local", join(ROOT, "examples/older-style.json"), "--data-dir", exampleData(), "--json"]);
     assert.equal(r.code, 0, r.stderr);

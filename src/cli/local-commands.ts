@@ -1,5 +1,6 @@
 // `minispark local <job.json>` runs a job on an embedded cluster (a master and N
-// worker processes on loopback, started and torn down here); `minispark demo`
+// worker processes on loopback, started and torn down here), with --conf's and
+// the defaults file's job settings (conf.ts); `minispark demo`
 // is the README's main job: word count over a generated corpus, checked against
 // a plain single-process count.
 import fs from "node:fs";
@@ -11,6 +12,8 @@ import { UsageError, positiveInt } from "./args.js";
 import { HELP_FLAG, helpText, parseCommand, type CommandSpec, type FlagTable } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue } from "./format.js";
 import { finish, readJobFile } from "./client-commands.js";
+import { jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
+import { minisparkHome } from "./token-file.js";
 
 const CLUSTER_FLAGS = {
   workers: { type: "string", arg: "<n>", help: "worker processes", default: "2" },
@@ -19,7 +22,13 @@ const CLUSTER_FLAGS = {
   "log-file": { type: "string", arg: "<file>", help: "keep the cluster's logs in this file" },
 } as const satisfies FlagTable;
 
-const LOCAL_FLAGS = { ...CLUSTER_FLAGS, json: { type: "boolean", help: "machine-readable output" }, ...HELP_FLAG } as const satisfies FlagTable;
+const LOCAL_FLAGS = {
+  ...CLUSTER_FLAGS,
+  conf: { type: "string", multiple: true, arg: "<key=value>", help: "a job setting: name, parallelism, maxTaskRetries or taskTimeoutMs (repeatable)" },
+  "properties-file": { type: "string", arg: "<file>", help: "job settings' defaults, as for `minispark submit`", defaultNote: "$MINISPARK_HOME/defaults.conf, if there" },
+  json: { type: "boolean", help: "machine-readable output" },
+  ...HELP_FLAG,
+} as const satisfies FlagTable;
 const DEMO_FLAGS = { ...CLUSTER_FLAGS, "size-mb": { type: "string", arg: "<n>", help: "corpus size in MiB", default: "32" }, ...HELP_FLAG } as const satisfies FlagTable;
 
 export const LOCAL_COMMAND: CommandSpec<typeof LOCAL_FLAGS> = {
@@ -29,6 +38,7 @@ export const LOCAL_COMMAND: CommandSpec<typeof LOCAL_FLAGS> = {
   about: `Runs the job on an embedded cluster: a master and N worker processes on
 loopback, started for this run and torn down at the end.`,
   flags: LOCAL_FLAGS,
+  notes: "The job file's own fields win over --conf, which wins over the defaults file.",
 };
 
 export const DEMO_COMMAND: CommandSpec<typeof DEMO_FLAGS> = {
@@ -64,7 +74,8 @@ export async function localCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(helpText(LOCAL_COMMAND));
-  const spec = readJobFile(positionals[0]!);
+  const settings = jobSettings([...readDefaults(values["properties-file"], minisparkHome()), ...(values.conf ?? []).map(parseConfFlag)]);
+  const spec = withJobSettings(readJobFile(positionals[0]!), settings);
   return withCluster(values, async (cluster) => {
     const printer = values.json ? null : new ProgressPrinter();
     const id = await cluster.client.submit(spec);
