@@ -77,11 +77,12 @@ export function parseArgsOptions(flags: FlagTable): Record<string, { type: "stri
   );
 }
 
-function envValue(flag: Flag, variable: string, raw: string): string | boolean | string[] {
+/** A flag's value written as text (a variable, a file's line); `from` names it in the error. */
+function textValue(flag: Flag, from: string, raw: string): string | boolean | string[] {
   if (flag.type === "boolean") {
     if (/^(1|true|yes)$/i.test(raw)) return true;
     if (/^(0|false|no)$/i.test(raw)) return false;
-    throw new UsageError(`${variable} must be 1, true, 0 or false, got "${raw}"`);
+    throw new UsageError(`${from} must be 1, true, 0 or false, got "${raw}"`);
   }
   return flag.multiple ? [raw] : raw;
 }
@@ -101,10 +102,9 @@ export function parseCommand<T extends FlagTable>(cmd: CommandSpec<T>, argv: str
   }
   const values: Record<string, unknown> = { ...parsed.values };
   const from = new Map<string, string>();
-  for (const name of Object.keys(values)) from.set(name, `--${name}`);
-  // Asked for help, the user gets it, whatever the environment holds.
   const defaulted = new Set<string>();
   const result = (): Parsed<T> => ({ values: values as FlagValues<T>, positionals: parsed.positionals, from: (f) => from.get(f) ?? `--${f}`, defaulted: (f) => defaulted.has(f) });
+  // Asked for help, the user gets it, whatever the environment or a defaults file holds.
   if (values.help) return result();
   const env = opts.env ?? process.env;
   const { overEnv, underEnv } = opts.layers?.(values as FlagValues<T>) ?? { overEnv: [], underEnv: [] };
@@ -114,7 +114,7 @@ export function parseCommand<T extends FlagTable>(cmd: CommandSpec<T>, argv: str
       for (const l of layers) {
         const v = l.values[name];
         if (v === undefined) continue;
-        values[name] = flag.type === "boolean" ? envValue(flag, l.from(name), v) : flag.multiple ? [v] : v;
+        values[name] = textValue(flag, l.from(name), v);
         from.set(name, l.from(name));
         return true;
       }
@@ -124,7 +124,7 @@ export function parseCommand<T extends FlagTable>(cmd: CommandSpec<T>, argv: str
     const raw = flag.env ? env[flag.env] : undefined;
     // An empty variable is an unset one: `MINISPARK_TOKEN= minispark master` means no token.
     if (flag.env && raw !== undefined && raw !== "") {
-      values[name] = envValue(flag, flag.env, raw);
+      values[name] = textValue(flag, flag.env, raw);
       from.set(name, flag.env);
       continue;
     }
