@@ -60,6 +60,26 @@ describe("minispark local runs the examples", () => {
     assert.deepEqual(keys, sorted);
   });
 
+  it("--conf sets a job's settings: maxTaskRetries=1 fails a throwing function after one attempt", () => {
+    const job = join(tmp, "fails.json");
+    fs.writeFileSync(job, JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4, numSlices: 1 }, { id: "m", op: "map", input: "n", fn: "x => { throw new Error('broken'); }" }], action: { op: "count", input: "m" } }));
+    const r = minispark(["local", job, "--workers", "1", "--conf", "maxTaskRetries=1", "--conf", "name=local-conf", "--json"], tmp, { MINISPARK_HOME: join(tmp, "home") });
+    assert.equal(r.code, 1, r.stderr);
+    const failed = JSON.parse(r.stdout) as { name: string; metrics: { attempts: number }; failedTasks: { attempts: unknown[] }[] };
+    assert.equal(failed.name, "local-conf");
+    assert.equal(failed.metrics.attempts, 1);
+    assert.equal(failed.failedTasks[0]!.attempts.length, 1);
+  });
+
+  it("a local cluster ignores the server variables of the environment it is started from", () => {
+    const job = join(tmp, "user-code.json");
+    fs.writeFileSync(job, JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4, numSlices: 2 }, { id: "m", op: "map", input: "n", fn: "x => x * 10" }], action: { op: "sum", input: "m" } }));
+    const env = { MINISPARK_NO_USER_CODE: "1", MINISPARK_ADVERTISE: "192.0.2.1:9", MINISPARK_TLS_CERT: "/nonexistent.pem", MINISPARK_TLS_KEY: "/nonexistent.key", MINISPARK_TOKEN_FILE: "/nonexistent", MINISPARK_MAX_PARTITIONS: "1" };
+    const r = minispark(["local", job, "--workers", "1", "--json"], tmp, env);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { results: { value: number } }).results.value, 60);
+  });
+
   it("the older JobSpec style runs", () => {
     const r = minispark(["local", join(ROOT, "examples/older-style.json"), "--data-dir", exampleData(), "--json"]);
     assert.equal(r.code, 0, r.stderr);

@@ -1,37 +1,40 @@
-// Flag parsing shared by the CLI commands: node's parseArgs with the flags every
-// client command takes (--master, --token, --tls-ca, --json), the servers' TLS
-// flags, environment fallbacks (MINISPARK_MASTER, MINISPARK_TOKEN,
-// MINISPARK_TLS_CA, MINISPARK_DATA_DIR, then a local master's token file), and
-// errors that say which flag is wrong.
+// What the CLI commands share about their flags: the flag tables (flag-table.ts)
+// every client command and every server takes, and turning values into
+// settings with errors that name where a wrong value came from (a flag, an
+// environment variable, a defaults file's key); a client with no token falls
+// back to a local master's token file.
 import fs from "node:fs";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isLoopbackHost } from "../common/host-policy.js";
 import { configureTls } from "../common/http-client.js";
 import { configureLogging, parseLogLevel } from "../common/log.js";
+import type { FlagTable } from "./flag-table.js";
 import { readLocalToken } from "./token-file.js";
 
 export class UsageError extends Error {}
 
-export type Options = NonNullable<ParseArgsConfig["options"]>;
+export const DEFAULT_MASTER = "http://127.0.0.1:7077";
 
-export const CLIENT_OPTIONS = {
-  master: { type: "string" },
-  token: { type: "string" },
-  "tls-ca": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const satisfies Options;
+/** The flags of every client command; their environment variables are the ones clients always read. */
+export const CLIENT_FLAGS = {
+  master: { type: "string", arg: "<url>", help: "the master", default: DEFAULT_MASTER, env: "MINISPARK_MASTER" },
+  token: { type: "string", arg: "<secret>", help: "the cluster's token", defaultNote: "the one a master on this machine wrote to $MINISPARK_HOME/tokens/localhost-<port>", env: "MINISPARK_TOKEN" },
+  "token-file": { type: "string", arg: "<file>", help: "read the token from this file's first line instead", env: "MINISPARK_TOKEN_FILE" },
+  "tls-ca": { type: "string", arg: "<file>", help: "trust this PEM authority for an https master", env: "MINISPARK_TLS_CA" },
+  "properties-file": { type: "string", arg: "<file>", help: "defaults for these flags and for jobs (see `minispark submit --help`)", defaultNote: "$MINISPARK_HOME/defaults.conf, if there" },
+  json: { type: "boolean", help: "machine-readable output" },
+} as const satisfies FlagTable;
 
-export const TLS_OPTIONS = {
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "tls-ca": { type: "string" },
-} as const satisfies Options;
+/** A server's TLS; give all of a cluster https or none of it. */
+export const TLS_FLAGS = {
+  "tls-cert": { type: "string", arg: "<file>", help: "serve https with this PEM certificate (chain); peers are then reached over https too" },
+  "tls-key": { type: "string", arg: "<file>", help: "the certificate's PEM private key" },
+  "tls-ca": { type: "string", arg: "<file>", help: "trust only this PEM authority for peers' certificates", defaultNote: "the system's" },
+} as const satisfies FlagTable;
 
 /** Host names a server answers besides its own addresses (repeatable, or comma-separated). */
-export const HOST_OPTIONS = {
-  "allow-host": { type: "string", multiple: true },
-} as const satisfies Options;
+export const HOST_FLAGS = {
+  "allow-host": { type: "string", multiple: true, arg: "<names>", help: "also answer requests for these Host names (comma-separated, repeatable; '*': any)" },
+} as const satisfies FlagTable;
 
 export function allowHosts(values: { "allow-host"?: string[] }): string[] {
   const names = (values["allow-host"] ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
@@ -39,30 +42,17 @@ export function allowHosts(values: { "allow-host"?: string[] }): string[] {
   return names;
 }
 
-export const LOG_OPTIONS = {
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-} as const satisfies Options;
+export const LOG_FLAGS = {
+  "log-level": { type: "string", arg: "<level>", help: "debug | info | warn | error", default: "info" },
+  "log-format": { type: "string", arg: "<fmt>", help: "json | pretty", defaultNote: "pretty on a terminal, else json" },
+} as const satisfies FlagTable;
 
-export function parse<O extends Options>(argv: string[], options: O, usage: string): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
-  }
-}
-
-/** The master as given (--master, MINISPARK_MASTER, the default), unchecked: programs also take local[N]. */
-export function givenMaster(flag: string | undefined): string {
-  return (flag ?? process.env.MINISPARK_MASTER ?? "http://127.0.0.1:7077").replace(/\/+$/, "");
-}
-
-/** The URL of a running master, for commands that talk to one. */
-export function masterUrl(flag: string | undefined): string {
-  const url = givenMaster(flag);
+/** The URL of a running master, for commands that talk to one; `from` names where it came from. */
+export function masterUrl(given: string, from = "--master"): string {
+  const url = given.replace(/\/+$/, "");
   if (/^local(\[\d+\])?$/.test(url)) {
     throw new UsageError(
-      `"${url}" starts a cluster inside one program (connect("${url}") or \`minispark submit app.ts --master ${url}\`); this command needs the URL of a running master, such as http://127.0.0.1:7077`,
+      `"${url}" starts a cluster inside one program (connect("${url}") or \`minispark submit app.ts --master ${url}\`); this command needs the URL of a running master, such as ${DEFAULT_MASTER}`,
     );
   }
   let parsed: URL | null = null;
@@ -71,30 +61,40 @@ export function masterUrl(flag: string | undefined): string {
   } catch {
     // refused below
   }
-  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") throw new UsageError(`the master must be an http:// or https:// URL, got "${url}"`);
+  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") throw new UsageError(`${from}: the master must be an http:// or https:// URL, got "${url}"`);
   return url;
 }
 
-/** A client's token: --token, MINISPARK_TOKEN, else the one a master on this machine at `master` generated. */
-export function token(flag: string | undefined, master: string): string | null {
-  return flag ?? (process.env.MINISPARK_TOKEN || null) ?? readLocalToken(master);
+/** A client's token: --token (or its variable), --token-file, else the one a master on this machine at `master` generated. */
+export function token(values: { token?: string; "token-file"?: string }, from: (flag: "token" | "token-file") => string, master: string): string | null {
+  return serverToken(values, from) ?? readLocalToken(master);
 }
 
-/** A server's token: --token, --token-file (first line), or MINISPARK_TOKEN. */
-export function serverToken(values: { token?: string; "token-file"?: string }): string | null {
-  if (values.token && values["token-file"]) throw new UsageError("give --token or --token-file, not both");
-  if (values["token-file"]) {
+/**
+ * A server's token: --token or --token-file (its first line). Each may come
+ * from the command line or the environment; given both ways, the command line wins.
+ */
+export function serverToken(values: { token?: string; "token-file"?: string }, from: (flag: "token" | "token-file") => string): string | null {
+  let { token: tok, "token-file": file } = values;
+  if (tok !== undefined && file !== undefined) {
+    const tokFlag = from("token").startsWith("--");
+    const fileFlag = from("token-file").startsWith("--");
+    if (tokFlag === fileFlag) throw new UsageError(`give ${from("token")} or ${from("token-file")}, not both`);
+    if (tokFlag) file = undefined;
+    else tok = undefined;
+  }
+  if (file !== undefined) {
     let text: string;
     try {
-      text = fs.readFileSync(values["token-file"], "utf8");
+      text = fs.readFileSync(file, "utf8");
     } catch (e) {
-      throw new UsageError(`cannot read --token-file: ${(e as Error).message}`);
+      throw new UsageError(`cannot read ${from("token-file")}: ${(e as Error).message}`);
     }
     const t = text.split(/\r?\n/)[0]!.trim();
-    if (!t) throw new UsageError(`--token-file ${values["token-file"]} is empty`);
+    if (!t) throw new UsageError(`${from("token-file")} ${file} is empty`);
     return t;
   }
-  return values.token ?? (process.env.MINISPARK_TOKEN || null);
+  return tok || null;
 }
 
 function readPem(path: string, flag: string): Buffer {
@@ -106,9 +106,9 @@ function readPem(path: string, flag: string): Buffer {
 }
 
 /** A client's trust: --tls-ca or MINISPARK_TLS_CA, the authority that signed the cluster's certificates. */
-export function clientTls(values: { "tls-ca"?: string }): void {
-  const ca = values["tls-ca"] ?? process.env.MINISPARK_TLS_CA;
-  if (ca) configureTls({ ca: readPem(ca, "--tls-ca"), peers: false });
+export function clientTls(values: { "tls-ca"?: string }, from = "--tls-ca"): void {
+  const ca = values["tls-ca"];
+  if (ca) configureTls({ ca: readPem(ca, from), peers: false });
 }
 
 /**
@@ -116,17 +116,17 @@ export function clientTls(values: { "tls-ca"?: string }): void {
  * peers (master and workers) over https too; --tls-ca (or MINISPARK_TLS_CA)
  * is then the authority their certificates must be signed by.
  */
-export function serverTls(values: { "tls-cert"?: string; "tls-key"?: string; "tls-ca"?: string }): { cert: Buffer; key: Buffer } | null {
+export function serverTls(values: { "tls-cert"?: string; "tls-key"?: string; "tls-ca"?: string }, from: (flag: "tls-cert" | "tls-key" | "tls-ca") => string): { cert: Buffer; key: Buffer } | null {
   const certPath = values["tls-cert"];
   const keyPath = values["tls-key"];
-  if (!certPath !== !keyPath) throw new UsageError("give --tls-cert and --tls-key together");
+  if (!certPath !== !keyPath) throw new UsageError(`give ${from("tls-cert")} and ${from("tls-key")} together`);
   if (!certPath || !keyPath) {
-    clientTls(values);
+    clientTls(values, from("tls-ca"));
     return null;
   }
-  const caPath = values["tls-ca"] ?? process.env.MINISPARK_TLS_CA;
-  configureTls({ ca: caPath ? readPem(caPath, "--tls-ca") : null, peers: true });
-  return { cert: readPem(certPath, "--tls-cert"), key: readPem(keyPath, "--tls-key") };
+  const caPath = values["tls-ca"];
+  configureTls({ ca: caPath ? readPem(caPath, from("tls-ca")) : null, peers: true });
+  return { cert: readPem(certPath, from("tls-cert")), key: readPem(keyPath, from("tls-key")) };
 }
 
 /**
@@ -139,10 +139,16 @@ export function requireTokenOffLoopback(host: string, tok: string | null): void 
   }
 }
 
-export function setupLogging(values: { "log-level"?: string; "log-format"?: string }): void {
+export function setupLogging(values: { "log-level": string; "log-format"?: string }, from: (flag: "log-level" | "log-format") => string): void {
   const format = values["log-format"] ?? (process.stderr.isTTY ? "pretty" : "json");
-  if (format !== "json" && format !== "pretty") throw new UsageError(`--log-format must be json or pretty, got "${format}"`);
-  configureLogging({ level: parseLogLevel(values["log-level"] ?? "info"), pretty: format === "pretty" });
+  if (format !== "json" && format !== "pretty") throw new UsageError(`${from("log-format")} must be json or pretty, got "${format}"`);
+  let level: ReturnType<typeof parseLogLevel>;
+  try {
+    level = parseLogLevel(values["log-level"]);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace("--log-level", from("log-level")));
+  }
+  configureLogging({ level, pretty: format === "pretty" });
 }
 
 /** "10s", "500ms", "2m" or plain milliseconds. */
@@ -154,8 +160,7 @@ export function parseDuration(s: string, flag: string): number {
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"]!);
 }
 
-export function positiveInt(s: string | undefined, flag: string, fallback: number): number {
-  if (s === undefined) return fallback;
+export function positiveInt(s: string, flag: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${s}"`);
   return n;

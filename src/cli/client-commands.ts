@@ -1,37 +1,79 @@
 // The client commands: submit, status, results, jobs, workers, cancel. Each
 // talks to the master's REST API only, prints for people by default and JSON
-// with --json.
+// with --json; each takes the defaults file, and submit --conf (conf.ts).
 import fs from "node:fs";
 import { MinisparkClient, TERMINAL, type JobInfo } from "../client/rest-client.js";
-import { CLIENT_OPTIONS, UsageError, clientTls, givenMaster, masterUrl, parse, token } from "./args.js";
+import { JOB_SETTINGS_ENV, type JobSettings } from "../common/job-settings.js";
+import { CLIENT_FLAGS, UsageError, clientTls, masterUrl, token } from "./args.js";
+import { clientLayer, jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
+import { HELP_FLAG, helpText, parseCommand, splitAtProgram, type CommandSpec, type FlagTable, type FlagValues, type Parsed } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue, table } from "./format.js";
 import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
+import { minisparkHome } from "./token-file.js";
 
-const COMMON = `  --master <url>   the master (or MINISPARK_MASTER; default http://127.0.0.1:7077)
-  --token <secret> cluster token (or MINISPARK_TOKEN; for a master on this
-                   machine started without one: the token it wrote to
-                   ~/.minispark/tokens/localhost-<port>, or under MINISPARK_HOME)
-  --tls-ca <file>  trust this PEM authority for an https master (or MINISPARK_TLS_CA)
-  --json           machine-readable output`;
+type ClientFlags = typeof CLIENT_FLAGS & typeof HELP_FLAG;
 
-const USAGE = {
-  submit: `usage: minispark submit <job.json> [--wait] [options]\n\n  --wait           follow the job and print its result\n${COMMON}`,
-  status: `usage: minispark status <job-id> [--follow] [options]\n\n  --follow         keep showing progress until the job ends\n${COMMON}`,
-  results: `usage: minispark results <job-id> [--out <file>] [options]\n\n  --out <file>     write the value as JSON to a file\n${COMMON}`,
-  jobs: `usage: minispark jobs [options]\n\n${COMMON}`,
-  workers: `usage: minispark workers [options]\n\n${COMMON}`,
-  cancel: `usage: minispark cancel <job-id> [options]\n\n${COMMON}`,
-};
+function clientCommand<T extends FlagTable>(name: string, synopsis: string, summary: string, own: T, notes?: string): CommandSpec<T & ClientFlags> {
+  return { name, synopsis, summary, flags: { ...own, ...CLIENT_FLAGS, ...HELP_FLAG }, ...(notes ? { notes } : {}) };
+}
 
-function help(usage: string): number {
-  console.log(usage);
+export const SUBMIT_COMMAND = clientCommand(
+  "submit",
+  "submit <job.json> [--wait] [options]\n       minispark submit [options] <app.ts> [program arguments]",
+  "submit a job file, or run a program (app.ts, .mts, .js, .mjs)",
+  {
+    wait: { type: "boolean", help: "follow a job file's job and print its result" },
+    conf: { type: "string", multiple: true, arg: "<key=value>", help: "a job setting or client default (repeatable; keys below)" },
+  } as const satisfies FlagTable,
+  `A program gets the words after it as process.argv.slice(2) (\`submit app.ts a b\`,
+or \`submit app.ts -- a b\`); flags before it are minispark's. A job file takes no
+arguments. A program given no master connects where its connect() says
+(local[2] by default); --master also takes local[N] for a program.
+
+--conf keys, also the defaults file's ($MINISPARK_HOME/defaults.conf or
+--properties-file; one "key value" or "key=value" a line, # comments):
+  name, parallelism, maxTaskRetries, taskTimeoutMs
+      the job's settings, for a job file's job and a program's jobs; a job file's
+      own field wins, then --conf, then the defaults file
+  master, token-file, tls-ca
+      client defaults: the flag wins, then --conf, then the environment, then
+      the defaults file`,
+);
+export const STATUS_COMMAND = clientCommand("status", "status <job-id> [--follow] [options]", "a job's status and stages", {
+  follow: { type: "boolean", help: "keep showing progress until the job ends" },
+} as const satisfies FlagTable);
+export const RESULTS_COMMAND = clientCommand("results", "results <job-id> [--out <file>] [options]", "a completed job's value", {
+  out: { type: "string", arg: "<file>", help: "write the value as JSON to a file" },
+} as const satisfies FlagTable);
+export const JOBS_COMMAND = clientCommand("jobs", "jobs [options]", "list jobs, newest first", {});
+export const WORKERS_COMMAND = clientCommand("workers", "workers [options]", "list workers", {});
+export const CANCEL_COMMAND = clientCommand("cancel", "cancel <job-id> [options]", "cancel a job", {});
+
+function help(cmd: CommandSpec): number {
+  console.log(helpText(cmd));
   return 0;
 }
 
-function client(values: { master?: string; token?: string; "tls-ca"?: string }): MinisparkClient {
-  clientTls(values);
-  const url = masterUrl(values.master);
-  return new MinisparkClient(url, token(values.token, url));
+/** Parses a client command's line with --conf and the defaults file layered in; returns the job settings too. */
+function parseClient<T extends ClientFlags>(cmd: CommandSpec<T>, argv: string[]): Parsed<T> & { job: JobSettings } {
+  let job: JobSettings = {};
+  const parsed = parseCommand(cmd, argv, {
+    layers: (given) => {
+      const own = given as FlagValues<ClientFlags> & { conf?: string[] };
+      const file = readDefaults(own["properties-file"], minisparkHome());
+      const conf = (own.conf ?? []).map(parseConfFlag);
+      job = jobSettings([...file, ...conf]);
+      return { overEnv: [clientLayer(conf)], underEnv: [clientLayer(file)] };
+    },
+  });
+  return { ...parsed, job };
+}
+
+function client(parsed: Parsed<ClientFlags>): MinisparkClient {
+  const { values, from } = parsed;
+  clientTls(values, from("tls-ca"));
+  const url = masterUrl(values.master, from("master"));
+  return new MinisparkClient(url, token(values, from, url));
 }
 
 export function readJobFile(path: string): unknown {
@@ -48,8 +90,8 @@ export function readJobFile(path: string): unknown {
   }
 }
 
-function one(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new UsageError(usage);
+function one(positionals: string[], cmd: CommandSpec): string {
+  if (positionals.length !== 1) throw new UsageError(helpText(cmd));
   return positionals[0]!;
 }
 
@@ -70,12 +112,23 @@ export async function finish(c: MinisparkClient, job: JobInfo, json: boolean): P
 }
 
 export async function submitCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...CLIENT_OPTIONS, wait: { type: "boolean" } }, USAGE.submit);
-  if (values.help) return help(USAGE.submit);
-  const file = one(positionals, USAGE.submit);
-  if (SCRIPT_EXTENSIONS.test(file)) return runScript(file, { master: values.master, token: token(values.token, givenMaster(values.master)) ?? undefined });
-  const spec = readJobFile(file);
-  const c = client(values);
+  const { own, program } = splitAtProgram(argv, SUBMIT_COMMAND.flags, (operand) => SCRIPT_EXTENSIONS.test(operand));
+  const parsed = parseClient(SUBMIT_COMMAND, own);
+  const { values, positionals, from } = parsed;
+  if (values.help) return help(SUBMIT_COMMAND);
+  if (positionals.length === 0) throw new UsageError(helpText(SUBMIT_COMMAND));
+  const file = positionals[0]!;
+  if (SCRIPT_EXTENSIONS.test(file)) {
+    const env: Record<string, string> = { [JOB_SETTINGS_ENV]: JSON.stringify(parsed.job) };
+    if (values["tls-ca"]) env.MINISPARK_TLS_CA = values["tls-ca"];
+    // The table's default master is for job files: a program left without one connects where its connect() says.
+    const master = parsed.defaulted("master") ? undefined : values.master;
+    const tok = token(values, from, values.master) ?? undefined;
+    return runScript(file, { master, token: tok, env }, program);
+  }
+  if (positionals.length > 1) throw new UsageError(`a job file takes no program arguments, got ${positionals.slice(1).map((p) => `"${p}"`).join(" ")} (a program does: submit app.ts a b)`);
+  const spec = withJobSettings(readJobFile(file), parsed.job);
+  const c = client(parsed);
   const id = await c.submit(spec);
   if (!values.wait) {
     console.log(values.json ? JSON.stringify({ id }) : id);
@@ -87,10 +140,11 @@ export async function submitCommand(argv: string[]): Promise<number> {
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...CLIENT_OPTIONS, follow: { type: "boolean" } }, USAGE.status);
-  if (values.help) return help(USAGE.status);
-  const c = client(values);
-  const id = one(positionals, USAGE.status);
+  const parsed = parseClient(STATUS_COMMAND, argv);
+  const { values, positionals } = parsed;
+  if (values.help) return help(STATUS_COMMAND);
+  const c = client(parsed);
+  const id = one(positionals, STATUS_COMMAND);
   if (values.follow) {
     const printer = values.json ? null : new ProgressPrinter(process.stdout);
     const job = await c.wait(id, (j) => (values.json ? console.log(JSON.stringify(j)) : printer!.update(j)));
@@ -115,9 +169,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
 }
 
 export async function resultsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...CLIENT_OPTIONS, out: { type: "string" } }, USAGE.results);
-  if (values.help) return help(USAGE.results);
-  const results = await client(values).results(one(positionals, USAGE.results));
+  const parsed = parseClient(RESULTS_COMMAND, argv);
+  const { values, positionals } = parsed;
+  if (values.help) return help(RESULTS_COMMAND);
+  const results = await client(parsed).results(one(positionals, RESULTS_COMMAND));
   if (values.out) {
     fs.writeFileSync(values.out, JSON.stringify(results.value));
     console.error(`wrote the ${results.action} value to ${values.out}`);
@@ -126,9 +181,10 @@ export async function resultsCommand(argv: string[]): Promise<number> {
 }
 
 export async function jobsCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, CLIENT_OPTIONS, USAGE.jobs);
-  if (values.help) return help(USAGE.jobs);
-  const jobs = await client(values).jobs();
+  const parsed = parseClient(JOBS_COMMAND, argv);
+  const { values } = parsed;
+  if (values.help) return help(JOBS_COMMAND);
+  const jobs = await client(parsed).jobs();
   if (values.json) console.log(JSON.stringify(jobs));
   else {
     console.log(
@@ -142,9 +198,10 @@ export async function jobsCommand(argv: string[]): Promise<number> {
 }
 
 export async function workersCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, CLIENT_OPTIONS, USAGE.workers);
-  if (values.help) return help(USAGE.workers);
-  const workers = await client(values).workers();
+  const parsed = parseClient(WORKERS_COMMAND, argv);
+  const { values } = parsed;
+  if (values.help) return help(WORKERS_COMMAND);
+  const workers = await client(parsed).workers();
   if (values.json) console.log(JSON.stringify(workers));
   else {
     console.log(
@@ -169,9 +226,10 @@ export async function workersCommand(argv: string[]): Promise<number> {
 }
 
 export async function cancelCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, CLIENT_OPTIONS, USAGE.cancel);
-  if (values.help) return help(USAGE.cancel);
-  const job = await client(values).cancel(one(positionals, USAGE.cancel));
+  const parsed = parseClient(CANCEL_COMMAND, argv);
+  const { values, positionals } = parsed;
+  if (values.help) return help(CANCEL_COMMAND);
+  const job = await client(parsed).cancel(one(positionals, CANCEL_COMMAND));
   console.log(values.json ? JSON.stringify(job) : `${job.id} ${job.status}`);
   return 0;
 }

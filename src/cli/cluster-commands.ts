@@ -1,5 +1,5 @@
 // `minispark master` and `minispark worker`: start a long-running process with
-// the DESIGN.md section 4 flags, guard it against errors nothing caught, and
+// the DESIGN.md section 4 flags (each also an environment variable), guard it against errors nothing caught, and
 // stop it cleanly on SIGTERM/SIGINT. A master given no token makes one and
 // leaves it where local workers and clients look (token-file.ts).
 import os from "node:os";
@@ -11,7 +11,8 @@ import { MasterProcess } from "../master/master-process.js";
 import { parseSize } from "../common/size.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
 import { WorkerProcess } from "../worker/worker-process.js";
-import { HOST_OPTIONS, LOG_OPTIONS, TLS_OPTIONS, UsageError, allowHosts, masterUrl, parse, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging, token } from "./args.js";
+import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, UsageError, allowHosts, masterUrl, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
+import { HELP_FLAG, helpText, parseCommand, withEnv, type CommandSpec, type FlagTable } from "./flag-table.js";
 import { generateToken, minisparkHome, readLocalToken, tokenFilePath, writeLocalToken } from "./token-file.js";
 
 const MB = 1024 * 1024;
@@ -25,68 +26,77 @@ function fmtMb(bytes: number): string {
   return `${Math.round(bytes / MB)}mb`;
 }
 
-const MASTER_USAGE = `usage: minispark master [options]
+const MASTER_FLAGS = withEnv({
+  host: { type: "string", arg: "<addr>", help: "address to listen on", default: "127.0.0.1" },
+  port: { type: "string", arg: "<n>", help: "port to listen on; 0 = any free port", default: "7077" },
+  db: { type: "string", arg: "<file>", help: "SQLite job database; keep it out of every worker's --data-dir", defaultNote: "$MINISPARK_HOME/minispark.db, ~/.minispark/minispark.db" },
+  token: { type: "string", arg: "<secret>", help: "require this bearer token" },
+  "token-file": { type: "string", arg: "<file>", help: "read the token from this file's first line instead" },
+  ...HOST_FLAGS,
+  "worker-timeout": { type: "string", arg: "<dur>", help: "a worker unheard this long is DEAD", default: "10s" },
+  "no-user-code": { type: "boolean", help: "accept only jobs whose functions are built-ins" },
+  "max-result-size": { type: "string", arg: "<size>", help: "the most a job's collected results may total", default: "256mb" },
+  "task-timeout": { type: "string", arg: "<dur>", help: 'stop a task attempt running longer; 0 = never (a job may set "taskTimeoutMs")', default: "1h" },
+  "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks", default: String(DEFAULT_PLAN_LIMITS.maxPartitions) },
+  "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob) },
+  ...TLS_FLAGS,
+  ...LOG_FLAGS,
+  ...HELP_FLAG,
+} as const satisfies FlagTable);
 
-  --host <addr>            address to listen on (default 127.0.0.1)
-  --port <n>               port (default 7077; 0 = any free port)
-  --db <file>              SQLite job database (default ~/.minispark/minispark.db,
-                           or $MINISPARK_HOME/minispark.db; keep it out of every
-                           worker's --data-dir: jobs can read what is there)
-  --token <secret>         require this bearer token (or MINISPARK_TOKEN)
-  --token-file <file>      read the token from a file instead
-                           (a token is required to listen beyond loopback; on
-                           loopback without one the master generates one and
-                           writes it, mode 0600, to ~/.minispark/tokens/localhost-<port>,
-                           where local workers and client commands find it)
-  --allow-host <names>     also answer requests for these Host names (comma-separated,
-                           repeatable; '*': any). Served anyway: the --host address,
-                           loopback names on a loopback or wildcard --host, this
-                           machine's name and IP addresses on a wildcard --host
-  --worker-timeout <dur>   a worker unheard this long is DEAD (default 10s)
-  --no-user-code           accept only jobs whose functions are built-ins
-  --max-result-size <size> the most a job's collected results may total (default 256mb)
-  --task-timeout <dur>     stop a task attempt running longer (default 1h; 0 = never);
-                           a job may set its own "taskTimeoutMs"
-  --max-partitions <n>     refuse a job with a stage of more tasks (default 100000)
-  --max-tasks-per-job <n>  refuse a job of more tasks in all its stages (default 1000000)
-  --tls-cert <file>        serve https with this PEM certificate (chain); peers are
-                           then reached over https too (all of a cluster or none)
-  --tls-key <file>         its PEM private key
-  --tls-ca <file>          trust only this PEM authority for peers' certificates
-                           (or MINISPARK_TLS_CA; default: the system's)
-  --log-level <level>      debug | info | warn | error (default info)
-  --log-format <fmt>       json | pretty (default: pretty on a terminal)`;
+const ENV_NOTE = `Every flag can come from its environment variable instead (for containers);
+a boolean's is 1/true or 0/false. The command line wins over the environment.`;
 
-const WORKER_USAGE = `usage: minispark worker --master <url> [options]
+export const MASTER_COMMAND: CommandSpec<typeof MASTER_FLAGS> = {
+  name: "master",
+  synopsis: "master [options]",
+  summary: "start the master",
+  flags: MASTER_FLAGS,
+  notes: `A token is required to listen beyond loopback. On loopback without one the
+master generates one and writes it, mode 0600, to
+$MINISPARK_HOME/tokens/localhost-<port> (~/.minispark/...), where local workers
+and client commands find it.
 
-  --master <url>           the master (or MINISPARK_MASTER; default http://127.0.0.1:7077)
-  --host <addr>            address to listen on (default 127.0.0.1)
-  --port <n>               port (default 0 = any free port)
-  --advertise <host:port>  address others use to reach this worker
-  --slots <n>              tasks run in parallel (default: the number of cores, ${os.availableParallelism()})
-  --memory <size>          memory budget of this worker, e.g. 512mb (default: a
-                           quarter of this machine's memory, 256mb..4gb: ${fmtMb(defaultMemoryBytes())});
-                           split evenly into the task threads' heap limits
-  --memory-fraction <f>    share of --memory that aggregation, sort and shuffle
-                           buffers may hold before they spill to disk (default 0.5)
-  --data-dir <dir>         inputs are read from here, outputs go to <dir>/outputs
-                           (or MINISPARK_DATA_DIR; default ./data)
-  --spill-dir <dir>        where spill files go, in <dir>/.minispark/<worker>
-                           (default <data-dir>/.minispark/<worker>/spill)
-  --token <secret>         cluster token (or MINISPARK_TOKEN; with neither, the token
-                           a master on this machine generated, from
-                           ~/.minispark/tokens/localhost-<port>)
-  --token-file <file>      read the token from a file instead
-                           (a token is required to listen beyond loopback)
-  --allow-host <names>     as for master; --advertise's host is served too
-  --heartbeat <dur>        heartbeat interval (default 3s, jittered ±1/3)
-  --shutdown-grace <dur>   on SIGTERM/SIGINT, how long running tasks may finish and
-                           shuffle output be served before the worker hands back
-                           what remains and leaves (default 30s; a second signal
-                           stops at once)
-  --no-user-code           run built-in functions only, never submitted code
-  --tls-cert, --tls-key, --tls-ca as for master (give --master as https://…)
-  --log-level, --log-format as for master`;
+Served whatever --allow-host says: the --host address, loopback names on a
+loopback or wildcard --host, this machine's name and IP addresses on a wildcard
+--host.
+
+${ENV_NOTE}`,
+};
+
+const WORKER_FLAGS = withEnv({
+  master: { type: "string", arg: "<url>", help: "the master", default: DEFAULT_MASTER },
+  host: { type: "string", arg: "<addr>", help: "address to listen on", default: "127.0.0.1" },
+  port: { type: "string", arg: "<n>", help: "port to listen on; 0 = any free port", default: "0" },
+  advertise: { type: "string", arg: "<host:port>", help: "address others use to reach this worker", defaultNote: "the address it listens on" },
+  slots: { type: "string", arg: "<n>", help: "tasks run in parallel (this machine's cores)", default: String(os.availableParallelism()) },
+  memory: { type: "string", arg: "<size>", help: "memory budget, split evenly into the task threads' heap limits", default: fmtMb(defaultMemoryBytes()) },
+  "memory-fraction": { type: "string", arg: "<f>", help: "share of --memory aggregation, sort and shuffle buffers may hold before spilling", default: "0.5" },
+  "data-dir": { type: "string", arg: "<dir>", help: "inputs are read from here, outputs go to <dir>/outputs", default: "./data" },
+  "spill-dir": { type: "string", arg: "<dir>", help: "where spill files go, in <dir>/.minispark/<worker>", defaultNote: "<data-dir>/.minispark/<worker>/spill" },
+  token: { type: "string", arg: "<secret>", help: "the cluster's token", defaultNote: "the one a master on this machine wrote to $MINISPARK_HOME/tokens/localhost-<port>" },
+  "token-file": { type: "string", arg: "<file>", help: "read the token from this file's first line instead" },
+  ...HOST_FLAGS,
+  heartbeat: { type: "string", arg: "<dur>", help: "heartbeat interval, jittered by ±1/3", default: "3s" },
+  "shutdown-grace": { type: "string", arg: "<dur>", help: "on SIGTERM/SIGINT, how long running tasks may finish and shuffle output be served", default: "30s" },
+  "no-user-code": { type: "boolean", help: "run built-in functions only, never submitted code" },
+  ...TLS_FLAGS,
+  ...LOG_FLAGS,
+  ...HELP_FLAG,
+} as const satisfies FlagTable);
+
+export const WORKER_COMMAND: CommandSpec<typeof WORKER_FLAGS> = {
+  name: "worker",
+  synopsis: "worker --master <url> [options]",
+  summary: "start a worker",
+  flags: WORKER_FLAGS,
+  notes: `A token is required to listen beyond loopback. The --advertise host is
+served too, besides what --allow-host names. Give --master as https://... with
+the --tls-* flags. After --shutdown-grace the worker hands back what remains and
+leaves; a second signal stops it at once.
+
+${ENV_NOTE}`,
+};
 
 function sizeFlag(value: string, flag: string): number {
   try {
@@ -127,37 +137,32 @@ function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): v
 const LIFELINE_GRACE_MS = 5000;
 
 export async function masterCommand(argv: string[]): Promise<void> {
-  const { values } = parse(
-    argv,
-    { host: { type: "string" }, port: { type: "string" }, db: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "worker-timeout": { type: "string" }, "no-user-code": { type: "boolean" }, "task-timeout": { type: "string" }, "max-result-size": { type: "string" }, "max-partitions": { type: "string" }, "max-tasks-per-job": { type: "string" }, help: { type: "boolean", short: "h" }, ...TLS_OPTIONS, ...LOG_OPTIONS, ...HOST_OPTIONS },
-    MASTER_USAGE,
-  );
-  if (values.help) return void console.log(MASTER_USAGE);
-  setupLogging(values);
-  const port = Number(values.port ?? 7077);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
-  const host = values.host ?? "127.0.0.1";
-  const given = serverToken(values);
+  const { values, from } = parseCommand(MASTER_COMMAND, argv);
+  if (values.help) return void console.log(helpText(MASTER_COMMAND));
+  setupLogging(values, from);
+  const port = portNumber(values.port, from("port"));
+  const host = values.host;
+  const given = serverToken(values, from);
   requireTokenOffLoopback(host, given);
-  installProcessGuard(logger("master"));
-  // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
-  const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
-  const master = new MasterProcess({
+  const config = {
     host,
     port,
     dbPath: values.db ?? join(minisparkHome(), "minispark.db"),
-    token: secret,
     allowHosts: allowHosts(values),
-    workerTimeoutMs: values["worker-timeout"] ? parseDuration(values["worker-timeout"], "--worker-timeout") : 10_000,
+    workerTimeoutMs: parseDuration(values["worker-timeout"], from("worker-timeout")),
     userCode: !values["no-user-code"],
-    taskTimeoutMs: values["task-timeout"] ? parseDuration(values["task-timeout"], "--task-timeout") : 3_600_000,
-    maxResultBytes: sizeFlag(values["max-result-size"] ?? "256mb", "--max-result-size"),
-    tls: serverTls(values),
+    taskTimeoutMs: parseDuration(values["task-timeout"], from("task-timeout")),
+    maxResultBytes: sizeFlag(values["max-result-size"], from("max-result-size")),
+    tls: serverTls(values, from),
     planLimits: {
-      maxPartitions: positiveInt(values["max-partitions"], "--max-partitions", DEFAULT_PLAN_LIMITS.maxPartitions),
-      maxTasksPerJob: positiveInt(values["max-tasks-per-job"], "--max-tasks-per-job", DEFAULT_PLAN_LIMITS.maxTasksPerJob),
+      maxPartitions: positiveInt(values["max-partitions"], from("max-partitions")),
+      maxTasksPerJob: positiveInt(values["max-tasks-per-job"], from("max-tasks-per-job")),
     },
-  });
+  };
+  installProcessGuard(logger("master"));
+  // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
+  const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
+  const master = new MasterProcess({ ...config, token: secret });
   await master.start();
   if (!given) {
     const boundPort = Number(new URL(master.url).port);
@@ -167,67 +172,49 @@ export async function masterCommand(argv: string[]): Promise<void> {
   runUntilSignal(() => master.stop());
 }
 
+function portNumber(value: string, from: string): number {
+  const port = Number(value);
+  if (value.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${from} must be 0..65535, got "${value}"`);
+  return port;
+}
+
 export async function workerCommand(argv: string[]): Promise<void> {
-  const { values } = parse(
-    argv,
-    {
-      master: { type: "string" },
-      host: { type: "string" },
-      port: { type: "string" },
-      advertise: { type: "string" },
-      slots: { type: "string" },
-      memory: { type: "string" },
-      "memory-fraction": { type: "string" },
-      "data-dir": { type: "string" },
-      "spill-dir": { type: "string" },
-      token: { type: "string" },
-      "token-file": { type: "string" },
-      heartbeat: { type: "string" },
-      "shutdown-grace": { type: "string" },
-      "no-user-code": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      ...TLS_OPTIONS,
-      ...LOG_OPTIONS,
-      ...HOST_OPTIONS,
-    },
-    WORKER_USAGE,
-  );
-  if (values.help) return void console.log(WORKER_USAGE);
-  setupLogging(values);
-  const port = Number(values.port ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
-  const memoryBytes = values.memory === undefined ? defaultMemoryBytes() : sizeFlag(values.memory, "--memory");
-  if (memoryBytes < 4 * 1024 * 1024) throw new UsageError(`--memory must be at least 4mb, got "${values.memory}"`);
-  const memoryFraction = Number(values["memory-fraction"] ?? 0.5);
+  const { values, from } = parseCommand(WORKER_COMMAND, argv);
+  if (values.help) return void console.log(helpText(WORKER_COMMAND));
+  setupLogging(values, from);
+  const port = portNumber(values.port, from("port"));
+  const memoryBytes = sizeFlag(values.memory, from("memory"));
+  if (memoryBytes < 4 * 1024 * 1024) throw new UsageError(`${from("memory")} must be at least 4mb, got "${values.memory}"`);
+  const memoryFraction = Number(values["memory-fraction"]);
   if (!(memoryFraction > 0 && memoryFraction <= 0.9)) {
-    throw new UsageError(`--memory-fraction must be a number above 0 and at most 0.9, got "${values["memory-fraction"]}"`);
+    throw new UsageError(`${from("memory-fraction")} must be a number above 0 and at most 0.9, got "${values["memory-fraction"]}"`);
   }
-  const host = values.host ?? "127.0.0.1";
-  const master = masterUrl(values.master);
-  const given = serverToken(values);
+  const host = values.host;
+  const master = masterUrl(values.master, from("master"));
+  const given = serverToken(values, from);
   requireTokenOffLoopback(host, given);
-  const secret = given || token(undefined, master);
+  const secret = given || readLocalToken(master);
   const config = {
     masterUrl: master,
     host,
     port,
     advertise: values.advertise ?? null,
-    slots: positiveInt(values.slots, "--slots", os.availableParallelism()),
+    slots: positiveInt(values.slots, from("slots")),
     memoryBytes,
     memoryFraction,
-    dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
+    dataDir: values["data-dir"],
     spillDir: values["spill-dir"] ?? null,
     token: secret,
     allowHosts: allowHosts(values),
-    heartbeatMs: values.heartbeat ? parseDuration(values.heartbeat, "--heartbeat") : 3000,
+    heartbeatMs: parseDuration(values.heartbeat, from("heartbeat")),
     userCode: !values["no-user-code"],
-    tls: serverTls(values),
+    tls: serverTls(values, from),
   };
   // Every master has a token, so a worker without one could never register.
   if (!secret) throw new UsageError(`no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`);
   installProcessGuard(logger("worker"));
   const worker = new WorkerProcess(config);
-  const graceMs = values["shutdown-grace"] ? parseDuration(values["shutdown-grace"], "--shutdown-grace") : 30_000;
+  const graceMs = parseDuration(values["shutdown-grace"], from("shutdown-grace"));
   await worker.start();
   runUntilSignal(
     () => worker.shutdown(graceMs),

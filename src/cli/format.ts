@@ -1,7 +1,8 @@
 // How the CLI shows things to a person: aligned tables, durations, a one-line
-// job progress with per-stage bars on a terminal (plain lines otherwise), and
-// action values.
+// job progress with per-stage bars on a terminal, fitted to its width (plain
+// lines otherwise), and action values.
 import type { JobInfo } from "../client/rest-client.js";
+import { redraw } from "./terminal-lines.js";
 
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -16,21 +17,26 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-function bar(fraction: number, width = 20): string {
+function bar(fraction: number, width: number): string {
   const full = Math.round(fraction * width);
   return "█".repeat(full) + "░".repeat(width - full);
 }
 
-export function progressLines(job: JobInfo): string[] {
-  const head = `${job.id} ${job.name} ${job.status} ${job.progress.toFixed(1)}%`;
+/**
+ * The job's lines, names last so that a narrow terminal cuts them rather than
+ * the numbers; bars of 20 columns on 80 and wider, shorter below.
+ */
+export function progressLines(job: JobInfo, columns = 80): string[] {
+  const barWidth = columns >= 80 ? 20 : Math.max(5, Math.floor(columns / 4));
+  const head = `${job.id} ${job.status} ${job.progress.toFixed(1)}% ${job.name}`;
   const stages = job.stages.map((s) => {
     const done = s.tasks.succeeded / Math.max(1, s.numTasks);
-    return `  stage ${s.id} ${bar(done)} ${s.tasks.succeeded}/${s.numTasks} ${s.status.padEnd(9)} ${s.name}`;
+    return `  stage ${s.id} ${bar(done, barWidth)} ${s.tasks.succeeded}/${s.numTasks} ${s.status.padEnd(9)} ${s.name}`;
   });
   return [head, ...stages];
 }
 
-/** Follows a job on stderr: redrawn bars on a terminal, a line per change otherwise. */
+/** Follows a job: on a terminal, bars redrawn in place, fitted to its width; a line per change otherwise. */
 export class ProgressPrinter {
   private drawn = 0;
   private last = "";
@@ -38,11 +44,11 @@ export class ProgressPrinter {
   constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
 
   update(job: JobInfo): void {
-    const lines = progressLines(job);
     if (this.out.isTTY) {
-      if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
-      this.out.write(lines.join("\n") + "\n");
-      this.drawn = lines.length;
+      const columns = this.out.columns || 80;
+      const { text, screenLines } = redraw(this.drawn, progressLines(job, columns), columns);
+      this.out.write(text);
+      this.drawn = screenLines;
       return;
     }
     const summary = `${job.status} ${job.progress.toFixed(1)}%`;

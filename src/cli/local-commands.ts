@@ -1,5 +1,6 @@
 // `minispark local <job.json>` runs a job on an embedded cluster (a master and N
-// worker processes on loopback, started and torn down here); `minispark demo`
+// worker processes on loopback, started and torn down here), with --conf's and
+// the defaults file's job settings (conf.ts); `minispark demo`
 // is the README's main job: word count over a generated corpus, checked against
 // a plain single-process count.
 import fs from "node:fs";
@@ -7,45 +8,53 @@ import { join, resolve } from "node:path";
 import { LocalCluster } from "../client/local-cluster.js";
 import { JobFailedError } from "../client/rest-client.js";
 import { writeCorpus } from "./corpus.js";
-import { UsageError, parse, positiveInt } from "./args.js";
+import { UsageError, positiveInt } from "./args.js";
+import { HELP_FLAG, helpText, parseCommand, type CommandSpec, type FlagTable } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue } from "./format.js";
 import { finish, readJobFile } from "./client-commands.js";
+import { jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
+import { minisparkHome } from "./token-file.js";
 
-const LOCAL_USAGE = `usage: minispark local <job.json> [options]
+const CLUSTER_FLAGS = {
+  workers: { type: "string", arg: "<n>", help: "worker processes", default: "2" },
+  slots: { type: "string", arg: "<n>", help: "task slots per worker", defaultNote: "this machine's cores shared out" },
+  "data-dir": { type: "string", arg: "<dir>", help: "inputs are read from here, outputs go to <dir>/outputs", default: "./data", env: "MINISPARK_DATA_DIR" },
+  "log-file": { type: "string", arg: "<file>", help: "keep the cluster's logs in this file" },
+} as const satisfies FlagTable;
 
-Runs the job on an embedded cluster: a master and N worker processes on
-loopback, started for this run and torn down at the end.
+const LOCAL_FLAGS = {
+  ...CLUSTER_FLAGS,
+  conf: { type: "string", multiple: true, arg: "<key=value>", help: "a job setting: name, parallelism, maxTaskRetries or taskTimeoutMs (repeatable)" },
+  "properties-file": { type: "string", arg: "<file>", help: "job settings' defaults, as for `minispark submit`", defaultNote: "$MINISPARK_HOME/defaults.conf, if there" },
+  json: { type: "boolean", help: "machine-readable output" },
+  ...HELP_FLAG,
+} as const satisfies FlagTable;
+const DEMO_FLAGS = { ...CLUSTER_FLAGS, "size-mb": { type: "string", arg: "<n>", help: "corpus size in MiB", default: "32" }, ...HELP_FLAG } as const satisfies FlagTable;
 
-  --workers <n>     worker processes (default 2)
-  --slots <n>       task slots per worker (default: the cores shared out)
-  --data-dir <dir>  inputs are read from here, outputs go to <dir>/outputs
-                    (or MINISPARK_DATA_DIR; default ./data)
-  --log-file <f>    keep the cluster's logs in this file
-  --json            machine-readable output`;
+export const LOCAL_COMMAND: CommandSpec<typeof LOCAL_FLAGS> = {
+  name: "local",
+  synopsis: "local <job.json> [options]",
+  summary: "run a job on an embedded cluster (--workers N)",
+  about: `Runs the job on an embedded cluster: a master and N worker processes on
+loopback, started for this run and torn down at the end.`,
+  flags: LOCAL_FLAGS,
+  notes: "The job file's own fields win over --conf, which wins over the defaults file.",
+};
 
-const DEMO_USAGE = `usage: minispark demo [options]
+export const DEMO_COMMAND: CommandSpec<typeof DEMO_FLAGS> = {
+  name: "demo",
+  synopsis: "demo [options]",
+  summary: "word count over a generated corpus on a local cluster",
+  about: `Word count over a generated English-like corpus, on a local cluster of worker
+processes: prints the top words, the job's time, and where the output went.`,
+  flags: DEMO_FLAGS,
+};
 
-Word count over a generated English-like corpus, on a local cluster of 2 worker
-processes: prints the top words, the job's time, and where the output went.
-
-  --workers <n>     worker processes (default 2)
-  --size-mb <n>     corpus size in MiB (default 32)
-  --data-dir <dir>  where the corpus and outputs live (default ./data)`;
-
-const localOptions = {
-  workers: { type: "string" },
-  slots: { type: "string" },
-  "data-dir": { type: "string" },
-  "log-file": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-async function withCluster<T>(values: { workers?: string; slots?: string; "data-dir"?: string; "log-file"?: string }, fn: (c: LocalCluster) => Promise<T>): Promise<T> {
+async function withCluster<T>(values: { workers: string; slots?: string; "data-dir": string; "log-file"?: string }, fn: (c: LocalCluster) => Promise<T>): Promise<T> {
   const cluster = await LocalCluster.start({
-    workers: positiveInt(values.workers, "--workers", 2),
-    slots: values.slots ? positiveInt(values.slots, "--slots", 1) : undefined,
-    dataDir: values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data",
+    workers: positiveInt(values.workers, "--workers"),
+    slots: values.slots ? positiveInt(values.slots, "--slots") : undefined,
+    dataDir: values["data-dir"],
     logFile: values["log-file"] ? resolve(values["log-file"]) : undefined,
   });
   const stop = () => void cluster.stop().then(() => process.exit(130));
@@ -59,13 +68,14 @@ async function withCluster<T>(values: { workers?: string; slots?: string; "data-
 }
 
 export async function localCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, localOptions, LOCAL_USAGE);
+  const { values, positionals } = parseCommand(LOCAL_COMMAND, argv);
   if (values.help) {
-    console.log(LOCAL_USAGE);
+    console.log(helpText(LOCAL_COMMAND));
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(LOCAL_USAGE);
-  const spec = readJobFile(positionals[0]!);
+  if (positionals.length !== 1) throw new UsageError(helpText(LOCAL_COMMAND));
+  const settings = jobSettings([...readDefaults(values["properties-file"], minisparkHome()), ...(values.conf ?? []).map(parseConfFlag)]);
+  const spec = withJobSettings(readJobFile(positionals[0]!), settings);
   return withCluster(values, async (cluster) => {
     const printer = values.json ? null : new ProgressPrinter();
     const id = await cluster.client.submit(spec);
@@ -77,13 +87,14 @@ export async function localCommand(argv: string[]): Promise<number> {
 const TOKENIZE = "line => line.toLowerCase().split(/[^a-z']+/).filter(w => w.length > 0)";
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...localOptions, "size-mb": { type: "string" } }, DEMO_USAGE);
+  const { values, positionals } = parseCommand(DEMO_COMMAND, argv);
   if (values.help) {
-    console.log(DEMO_USAGE);
+    console.log(helpText(DEMO_COMMAND));
     return 0;
   }
-  const dataDir = resolve(values["data-dir"] ?? process.env.MINISPARK_DATA_DIR ?? "./data");
-  const sizeMb = positiveInt(values["size-mb"], "--size-mb", 32);
+  if (positionals.length > 0) throw new UsageError(helpText(DEMO_COMMAND));
+  const dataDir = resolve(values["data-dir"]);
+  const sizeMb = positiveInt(values["size-mb"], "--size-mb");
   const corpusDir = join(dataDir, "demo", `corpus-${sizeMb}mb`);
   if (!fs.existsSync(join(corpusDir, "_READY"))) {
     console.error(`generating a ${sizeMb} MiB corpus in ${corpusDir} ...`);
@@ -102,7 +113,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     action: { op: "save", input: "byCount", path: "demo-wordcount", format: "jsonl", mode: "overwrite" },
   };
   return withCluster(values, async (cluster) => {
-    console.error(`local cluster: master ${cluster.masterUrl}, ${values.workers ?? 2} worker processes`);
+    console.error(`local cluster: master ${cluster.masterUrl}, ${values.workers} worker processes`);
     const printer = new ProgressPrinter();
     const started = performance.now();
     let saved: { value: { path: string; files: string[]; records: number } };
@@ -125,7 +136,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const ok = top.value.every(([w, n]) => expected.get(w) === n) && saved.value.records === expected.size;
     console.log(`\nTop 10 words of ${saved.value.records} distinct:`);
     console.log(top.value.map(([w, n], i) => `${String(i + 1).padStart(3)}. ${w.padEnd(12)} ${n}`).join("\n"));
-    console.log(`\nword count took ${duration(Math.round(wall))} on ${values.workers ?? 2} workers`);
+    console.log(`\nword count took ${duration(Math.round(wall))} on ${values.workers} workers`);
     console.log(`output: ${join(dataDir, "outputs", saved.value.path)} (${saved.value.files.length} part files, globally sorted by count)`);
     console.log(ok ? "check: matches a plain single-process count" : "check FAILED: differs from a plain single-process count");
     if (!ok) console.log(showValue(top.value));

@@ -18,19 +18,21 @@ export const SCRIPT_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
 export interface ScriptOptions {
   master?: string;
   token?: string;
+  /** More variables for the program (its job settings, its TLS authority). */
+  env?: Record<string, string>;
 }
 
-/** Runs the program at `path`; resolves to its exit code. */
-export async function runScript(path: string, opts: ScriptOptions): Promise<number> {
+/** Runs the program at `path` with `args` as its process.argv.slice(2); resolves to its exit code. */
+export async function runScript(path: string, opts: ScriptOptions, args: string[]): Promise<number> {
   const abs = resolve(path);
   if (!fs.existsSync(abs)) throw new UsageError(`cannot read job program ${path}: no such file`);
-  const env = { ...process.env };
+  const env = { ...process.env, ...opts.env };
   if (opts.master) env.MINISPARK_MASTER = opts.master;
   if (opts.token) env.MINISPARK_TOKEN = opts.token;
   const typescript = /\.m?ts$/.test(abs);
   const file = typescript ? await transpile(abs) : abs;
   try {
-    return await runNode(file, env);
+    return await runNode(file, env, args);
   } finally {
     if (typescript) fs.rmSync(file, { force: true });
   }
@@ -54,8 +56,8 @@ async function transpile(abs: string): Promise<string> {
   return file;
 }
 
-function runNode(file: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(process.execPath, ["--enable-source-maps", file], { stdio: "inherit", env });
+function runNode(file: string, env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
+  const child = spawn(process.execPath, ["--enable-source-maps", file, ...args], { stdio: "inherit", env });
   // Outlive the program so the temporary file is removed: Ctrl-C reaches it from the terminal
   // (it decides how to stop, e.g. closing its local cluster), a SIGTERM sent to us is passed on.
   const ignoreInt = () => {};

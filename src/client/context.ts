@@ -5,6 +5,7 @@
 // Called by user programs through src/index.ts.
 import fs from "node:fs";
 import { configureTls } from "../common/http-client.js";
+import { jobSettingsFromEnv, type JobSettings } from "../common/job-settings.js";
 import { Dataset, type ActionRunner } from "./dataset.js";
 import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
@@ -65,13 +66,13 @@ export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]
     const workers = local[1] === undefined ? 2 : Number(local[1]);
     if (workers < 1) throw new Error(`connect("${master}"): a local cluster needs at least one worker`);
     const cluster = await LocalCluster.start({ workers, dataDir: opts.dataDir ?? process.env.MINISPARK_DATA_DIR ?? "./data" });
-    return new Context(clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()), opts);
+    return new Context(clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()), { ...opts, settings: jobSettingsFromEnv() });
   }
   if (!/^https?:\/\//.test(master)) throw new Error(`connect(): master must be "local", "local[N]" or an http(s) URL, got "${master}"`);
   const ca = opts.tlsCa ?? (process.env.MINISPARK_TLS_CA ? fs.readFileSync(process.env.MINISPARK_TLS_CA) : undefined);
   if (ca !== undefined) configureTls({ ca: Buffer.from(ca), peers: false });
   const client = new MinisparkClient(master, opts.token ?? process.env.MINISPARK_TOKEN ?? null);
-  return new Context(clusterRunner(client, opts.onProgress, async () => {}), opts);
+  return new Context(clusterRunner(client, opts.onProgress, async () => {}), { ...opts, settings: jobSettingsFromEnv() });
 }
 
 function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onProgress"], stop: () => Promise<void>): JobRunner {
@@ -83,13 +84,17 @@ function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onPr
 
 export class Context implements ActionRunner {
   private readonly appName: string;
+  private readonly settings: Omit<JobSettings, "name">;
   private closed = false;
 
+  /** `settings`: every job's (from `minispark submit --conf` or the defaults file); its name is the default appName. */
   constructor(
     private readonly runner: JobRunner,
-    opts: { appName?: string } = {},
+    opts: { appName?: string; settings?: JobSettings } = {},
   ) {
-    this.appName = opts.appName ?? "minispark";
+    const { name, ...settings } = opts.settings ?? {};
+    this.appName = opts.appName ?? name ?? "minispark";
+    this.settings = settings;
   }
 
   /** One record per line. `path`: a file, a glob or an array of them, relative to the workers' data directory. */
@@ -139,7 +144,7 @@ export class Context implements ActionRunner {
   /** @internal Called by Dataset's actions. */
   async runAction<R>(input: LineageNode, action: ActionRequest): Promise<R> {
     if (this.closed) throw new Error(`cannot run ${action.op}: the context is closed`);
-    const spec = buildJobSpec(`${this.appName}: ${action.op}`, input, action);
+    const spec = { ...this.settings, ...buildJobSpec(`${this.appName}: ${action.op}`, input, action) };
     return (await this.runner.run(spec)) as R;
   }
 }

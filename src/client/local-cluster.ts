@@ -77,7 +77,7 @@ export class LocalCluster {
       // glibc gives every thread its own malloc arena, and freed Buffer memory
       // lingers in them; two arenas keep a worker's resident size near its
       // --memory (the setting Hadoop and Spark on YARN recommend for the JVM).
-      env: { MALLOC_ARENA_MAX: "2", ...process.env, MINISPARK_TOKEN: this.token, [LIFELINE_ENV]: "3" },
+      env: { MALLOC_ARENA_MAX: "2", ...withoutServerVariables(process.env), MINISPARK_TOKEN: this.token, [LIFELINE_ENV]: "3" },
       // fd 3 is the child's lifeline (cli/lifeline.ts): it closes when this process ends, however it ends.
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
@@ -178,4 +178,14 @@ async function terminate(procs: Proc[], graceMs: number): Promise<void> {
   if (await exitedWithin(live, 3000)) return;
   for (const p of live.filter(running)) p.child.kill("SIGKILL");
   await Promise.all(live.map((p) => p.exited));
+}
+
+/**
+ * The environment without the MINISPARK_* variables every master and worker
+ * flag falls back to (cli/flag-table.ts): they configure the servers of a real
+ * cluster, e.g. a container's --advertise or --tls-cert, and would turn this
+ * loopback cluster into something its options do not say. MINISPARK_HOME stays.
+ */
+function withoutServerVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("MINISPARK_") || k === "MINISPARK_HOME"));
 }
