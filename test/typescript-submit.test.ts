@@ -29,9 +29,11 @@ describe("which Node strips types itself", () => {
 
   it("tells the user both ways out, and Node's rule for relative imports", () => {
     const m = noTypeScriptMessage("app.ts", "v20.20.2");
-    assert.match(m, /npm install --save-dev typescript/);
+    assert.match(m, /typescript package is not installed/);
+    assert.match(m, /npm install --save-dev typescript@5/);
     assert.match(m, /Node >= 22\.18/);
-    assert.match(m, /\.ts/);
+    assert.match(m, /"\.\/util\.ts"/);
+    assert.match(noTypeScriptMessage("app.ts", "v20.20.2", "7.0.2"), /typescript 7\.0\.2 has no JavaScript API/);
   });
 });
 

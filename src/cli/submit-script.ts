@@ -44,19 +44,22 @@ export async function runScript(path: string, opts: ScriptOptions): Promise<numb
 
 type TypeScriptCompiler = typeof import("typescript");
 
-/** The user's project's compiler if it has one, else one installed beside minispark. */
+/** The user's project's compiler if it has a usable one, else one installed beside minispark. */
 async function loadCompiler(abs: string): Promise<TypeScriptCompiler> {
   // Loaded here, not at the top, so that other commands do not pay for the compiler.
-  try {
-    const path = createRequire(abs).resolve("typescript");
-    return ((await import(pathToFileURL(path).href)) as { default: TypeScriptCompiler }).default;
-  } catch {
+  const candidates = [() => import(pathToFileURL(createRequire(abs).resolve("typescript")).href), () => import("typescript")];
+  let unusable: string | undefined;
+  for (const load of candidates) {
+    let ts: Partial<TypeScriptCompiler>;
     try {
-      return (await import("typescript")).default;
+      ts = ((await load()) as { default: Partial<TypeScriptCompiler> }).default;
     } catch {
-      throw new UsageError(noTypeScriptMessage(abs, process.version));
+      continue;
     }
+    if (typeof ts.transpileModule === "function") return ts as TypeScriptCompiler;
+    unusable ??= String(ts.version);
   }
+  throw new UsageError(noTypeScriptMessage(abs, process.version, unusable));
 }
 
 async function transpile(abs: string): Promise<string> {

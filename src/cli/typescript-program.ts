@@ -21,11 +21,19 @@ export function nodeStripArgs(nodeVersion: string, typescriptFeature: unknown): 
   return major > flagMajor || (major === flagMajor && minor >= flagMinor) ? ["--experimental-strip-types"] : undefined;
 }
 
-/** What a user reads when neither Node nor an installed compiler can run their .ts program. */
-export function noTypeScriptMessage(program: string, nodeVersion: string): string {
+/**
+ * What a user reads when neither Node nor an installed compiler can run their .ts program;
+ * `unusable` is the version of a typescript package found without the JavaScript API
+ * (TypeScript 7 is native and has no transpileModule).
+ */
+export function noTypeScriptMessage(program: string, nodeVersion: string, unusable?: string): string {
+  const compiler =
+    unusable === undefined
+      ? "the typescript package is not installed"
+      : `the installed typescript ${unusable} has no JavaScript API to transpile with (TypeScript 7 is native)`;
   return (
-    `${program} is TypeScript, but Node ${nodeVersion} cannot strip types and the typescript package is not installed. ` +
-    `Either install the compiler in your project (npm install --save-dev typescript) or use Node >= 22.18, ` +
+    `${program} is TypeScript, but Node ${nodeVersion} cannot strip types and ${compiler}. ` +
+    `Either install a compiler in your project (npm install --save-dev typescript@5) or use Node >= 22.18, ` +
     `which runs TypeScript itself (relative imports must then name the .ts file, e.g. "./util.ts").`
   );
 }
