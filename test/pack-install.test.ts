@@ -109,6 +109,8 @@ describe("npm pack, installed into a fresh project", { timeout: INSTALL_TIMEOUT_
     }
     const { stdout } = await run("npx", ["minispark", "submit", "app.ts"], 120_000);
     assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop()!), expected);
+    const { stdout: schema } = await run(process.execPath, ["--input-type=module", "-e", 'import s from "minispark/schema/jobspec.schema.json" with { type: "json" }; console.log(s.$id)'], 30_000);
+    assert.match(schema, /jobspec\.schema\.json$/m, "the JobSpec schema is importable as minispark/schema/jobspec.schema.json");
     const { stdout: version } = await run("npx", ["minispark", "--version"], 30_000);
     assert.match(version, /^minispark 0\.1\.0 \(protocol \d+\)/);
     t.diagnostic(`install and runs took ${((Date.now() - started) / 1000).toFixed(1)} s`);
