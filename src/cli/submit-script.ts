@@ -4,10 +4,9 @@
 // it is transpiled by the typescript package (types are not checked) to a
 // hidden ESM file next to the original, so that its imports — `minispark`
 // itself and relative ones — resolve as they would from the original; the
-// file is removed afterwards. The program runs in a
-// child node process with this terminal, and --master/--token reach it as
-// MINISPARK_MASTER/MINISPARK_TOKEN, which connect() reads. Called by
-// client-commands.ts.
+// file is removed afterwards. The program runs in a child node process with
+// this terminal, and --master/--token reach it as MINISPARK_MASTER/
+// MINISPARK_TOKEN, which connect() reads. Called by client-commands.ts.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
