@@ -6,6 +6,6 @@ export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, 
 export { Dataset, type Env, type EnvOption, type NoEnv, type SaveOptions, type SaveResult, type StatCounter } from "./client/dataset.js";
 export { ClosureError } from "./client/closure.js";
 export { type Json, type JobSpec, type JobSpecAction, type JobSpecNode } from "./client/job-builder.js";
-export { JobFailedError, MinisparkClient, type JobInfo, type JobStatus } from "./client/rest-client.js";
+export { JobFailedError, MinisparkClient, type JobInfo, type JobResults, type JobStatus, type StageInfo, type WorkerSummary } from "./client/rest-client.js";
 // Inside a task, TaskContext.get() tells the attempt number, partition and stage (as in Spark).
 export { TaskContext } from "./worker/task-context.js";

@@ -1,17 +1,21 @@
 // `minispark submit job.ts` (or .mts, .js, .mjs): runs a program that uses the
-// library, as spark-submit runs an application. TypeScript is transpiled
-// (types are not checked) to a hidden ESM file next to the original, so that
-// its imports — `minispark` itself and relative ones — resolve as they would
-// from the original; the file is removed afterwards. The program runs in a
-// child node process with this terminal, and --master/--token reach it as
-// MINISPARK_MASTER/MINISPARK_TOKEN, which connect() reads. Called by
-// client-commands.ts.
+// library, as spark-submit runs an application. TypeScript runs through Node's
+// own type stripping where this Node has it (typescript-program.ts); elsewhere
+// it is transpiled by the typescript package (types are not checked) to a
+// hidden ESM file next to the original, so that its imports — `minispark`
+// itself and relative ones — resolve as they would from the original; the
+// file is removed afterwards. The program runs in a child node process with
+// this terminal, and --master/--token reach it as MINISPARK_MASTER/
+// MINISPARK_TOKEN, which connect() reads. Called by client-commands.ts.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { UsageError } from "./args.js";
+import { nodeStripArgs, noTypeScriptMessage } from "./typescript-program.js";
 
 export const SCRIPT_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
 
@@ -30,17 +34,37 @@ export async function runScript(path: string, opts: ScriptOptions, args: string[
   if (opts.master) env.MINISPARK_MASTER = opts.master;
   if (opts.token) env.MINISPARK_TOKEN = opts.token;
   const typescript = /\.m?ts$/.test(abs);
-  const file = typescript ? await transpile(abs) : abs;
+  const stripArgs = typescript ? nodeStripArgs(process.versions.node, (process.features as { typescript?: unknown }).typescript) : [];
+  const file = stripArgs === undefined ? await transpile(abs) : abs;
   try {
-    return await runNode(file, env, args);
+    return await runNode(file, env, stripArgs ?? [], args);
   } finally {
-    if (typescript) fs.rmSync(file, { force: true });
+    if (file !== abs) fs.rmSync(file, { force: true });
   }
 }
 
-async function transpile(abs: string): Promise<string> {
+type TypeScriptCompiler = typeof import("typescript");
+
+/** The user's project's compiler if it has a usable one, else one installed beside minispark. */
+async function loadCompiler(abs: string): Promise<TypeScriptCompiler> {
   // Loaded here, not at the top, so that other commands do not pay for the compiler.
-  const { default: ts } = await import("typescript");
+  const candidates = [() => import(pathToFileURL(createRequire(abs).resolve("typescript")).href), () => import("typescript")];
+  let unusable: string | undefined;
+  for (const load of candidates) {
+    let ts: Partial<TypeScriptCompiler>;
+    try {
+      ts = ((await load()) as { default: Partial<TypeScriptCompiler> }).default;
+    } catch {
+      continue;
+    }
+    if (typeof ts.transpileModule === "function") return ts as TypeScriptCompiler;
+    unusable ??= String(ts.version);
+  }
+  throw new UsageError(noTypeScriptMessage(abs, process.version, unusable));
+}
+
+async function transpile(abs: string): Promise<string> {
+  const ts = await loadCompiler(abs);
   const out = ts.transpileModule(fs.readFileSync(abs, "utf8"), {
     fileName: abs,
     reportDiagnostics: true,
@@ -56,8 +80,8 @@ async function transpile(abs: string): Promise<string> {
   return file;
 }
 
-function runNode(file: string, env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ["--enable-source-maps", file, ...args], { stdio: "inherit", env });
+function runNode(file: string, env: NodeJS.ProcessEnv, nodeArgs: string[], programArgs: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", file, ...programArgs], { stdio: "inherit", env });
   // Outlive the program so the temporary file is removed: Ctrl-C reaches it from the terminal
   // (it decides how to stop, e.g. closing its local cluster), a SIGTERM sent to us is passed on.
   const ignoreInt = () => {};

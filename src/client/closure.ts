@@ -16,6 +16,7 @@ export interface FunctionUse {
   envKeys: readonly string[];
 }
 
+/** Thrown (as a rejection of the action) when a function cannot be shipped to the workers: it uses a variable of the program instead of its env, or is no function expression. */
 export class ClosureError extends Error {
   constructor(message: string) {
     super(message);

@@ -11,6 +11,7 @@ import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from
 import { LocalCluster } from "./local-cluster.js";
 import { MinisparkClient, type JobInfo } from "./rest-client.js";
 
+/** Options of {@link connect}. */
 export interface ConnectOptions {
   /** The cluster's token (default: MINISPARK_TOKEN); ignored for local clusters, which make their own. */
   token?: string;
@@ -26,24 +27,33 @@ export interface ConnectOptions {
 
 /** Runs JobSpecs somewhere: a cluster, or anything else that returns an action's value (tests, an inline runner). */
 export interface JobRunner {
+  /** Runs one job to its end; resolves to the action's value, rejects with JobFailedError. */
   run(spec: JobSpec): Promise<unknown>;
+  /** Releases what the runner holds (a local cluster's processes). */
   close(): Promise<void>;
 }
 
+/** Options of {@link Context.csv}, with PySpark's names. */
 export interface CsvOptions {
   /** The first line names the columns; records are then objects instead of arrays. */
   header?: boolean;
+  /** The field separator (default ","). */
   delimiter?: string;
+  /** The quote character (default '"'). */
   quote?: string;
   /** Fields that look like numbers or booleans become numbers and booleans; empty fields become null. */
   inferSchema?: boolean;
   /** Quoted fields may contain line breaks (each file is then read whole, by one task). */
   multiLine?: boolean;
+  /** At least this many partitions. */
   minPartitions?: number;
+  /** Largest split of a file read by one task (default 32 MiB). */
   maxPartitionBytes?: number;
 }
 
+/** Options of {@link Context.textFile} and {@link Context.jsonl}. */
 export interface FileOptions {
+  /** At least this many partitions. */
   minPartitions?: number;
   /** Largest split of a file read by one task (default 32 MiB). */
   maxPartitionBytes?: number;
@@ -82,6 +92,7 @@ function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onPr
   };
 }
 
+/** A connection to a cluster (Spark's SparkContext): makes source Datasets, and runs their actions as jobs. Made by {@link connect}; close() it when done. */
 export class Context implements ActionRunner {
   private readonly appName: string;
   private readonly settings: Omit<JobSettings, "name">;

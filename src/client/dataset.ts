@@ -12,9 +12,11 @@ import { checkJson, type ActionRequest, type Json, type LineageNode } from "./jo
 
 /** The values a node's functions receive as their last argument. */
 export type Env = Record<string, unknown>;
+/** The env of a function that needs none. */
 export type NoEnv = Record<never, never>;
 /** The last argument of every op that takes functions. */
 export interface EnvOption<E extends Env> {
+  /** Values the functions need, passed to each as its last argument; JSON values only. */
   env?: E;
 }
 
@@ -23,28 +25,45 @@ export interface ActionRunner {
   runAction<R>(input: LineageNode, action: ActionRequest): Promise<R>;
 }
 
+/** How {@link Dataset.save} writes its part files. */
 export interface SaveOptions {
+  /** One record per line as text (the default), as JSON, or as CSV rows. */
   format?: "text" | "jsonl" | "csv";
+  /** `"error"` (the default) fails the job if the output exists; `"overwrite"` replaces it once the new output is complete. */
   mode?: "error" | "overwrite";
   /** csv only: write the keys of the first record as a header line. */
   header?: boolean;
 }
 
+/** What {@link Dataset.save} wrote. */
 export interface SaveResult {
+  /** The output's path under the outputs directory. */
   path: string;
+  /** The part files, in partition order. */
   files: string[];
+  /** The number of records written. */
   records: number;
 }
 
+/** What {@link Dataset.stats} computes in one pass, as Spark's StatCounter. */
 export interface StatCounter {
+  /** The number of values. */
   count: number;
+  /** Their arithmetic mean. */
   mean: number;
+  /** Their sum. */
   sum: number;
+  /** The smallest value. */
   min: number;
+  /** The largest value. */
   max: number;
+  /** The population variance. */
   variance: number;
+  /** The population standard deviation. */
   stdev: number;
+  /** The sample variance (divided by count - 1). */
   sampleVariance: number;
+  /** The sample standard deviation. */
   sampleStdev: number;
 }
 
@@ -56,6 +75,7 @@ type Param = Json | UserFn | undefined;
 
 const fn = (f: unknown, arity = 1): UserFn | undefined => (f === undefined ? undefined : new UserFn(f, arity));
 
+/** A lazy, typed, distributed collection of records (Spark's RDD). Transformations return new Datasets and run nothing; actions ship the lineage to the cluster as a JobSpec and resolve to the typed value. Functions passed to its methods run on the workers and see no variables of the program: values they need go in the last `{ env }` argument. */
 export class Dataset<T> {
   /** @internal Use the Context's sources and the Dataset's methods to make datasets. */
   constructor(
@@ -74,25 +94,32 @@ export class Dataset<T> {
     return this;
   }
 
+  /** The name given by {@link Dataset.setName}, or null. */
   name(): string | null {
     return this.lineage.name;
   }
 
   // ---- narrow transformations -------------------------------------------
 
+  /** Applies `fn` to every record; a function returning `[key, value]` makes a pair dataset. */
   map<K, V, E extends Env = NoEnv>(fn: (x: T, env: E) => [K, V], opts?: EnvOption<E>): Dataset<[K, V]>;
+  /** Applies `fn` to every record. */
   map<U, E extends Env = NoEnv>(fn: (x: T, env: E) => U, opts?: EnvOption<E>): Dataset<U>;
   map<U, E extends Env>(f: (x: T, env: E) => U, opts?: EnvOption<E>): Dataset<U> {
     return this.derive("map", { fn: fn(f) }, opts);
   }
 
+  /** Keeps the records for which the type guard `fn` holds, narrowing the record type. */
   filter<S extends T, E extends Env = NoEnv>(fn: (x: T, env: E) => x is S, opts?: EnvOption<E>): Dataset<S>;
+  /** Keeps the records for which `fn` returns a truthy value. */
   filter<E extends Env = NoEnv>(fn: (x: T, env: E) => unknown, opts?: EnvOption<E>): Dataset<T>;
   filter<E extends Env>(f: (x: T, env: E) => unknown, opts?: EnvOption<E>): Dataset<T> {
     return this.derive("filter", { fn: fn(f) }, opts);
   }
 
+  /** Applies `fn` to every record and flattens the pairs it returns. */
   flatMap<K, V, E extends Env = NoEnv>(fn: (x: T, env: E) => Iterable<[K, V]>, opts?: EnvOption<E>): Dataset<[K, V]>;
+  /** Applies `fn` to every record and flattens the iterables it returns. */
   flatMap<U, E extends Env = NoEnv>(fn: (x: T, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<U>;
   flatMap<U, E extends Env>(f: (x: T, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<U> {
     return this.derive("flatMap", { fn: fn(f) }, opts);
@@ -103,6 +130,7 @@ export class Dataset<T> {
     return this.derive("mapPartitions", { fn: fn(f) }, opts);
   }
 
+  /** As {@link Dataset.mapPartitions}, with the partition's index as the first argument. */
   mapPartitionsWithIndex<U, E extends Env = NoEnv>(
     f: (index: number, records: Iterable<T>, env: E) => Iterable<U>,
     opts?: EnvOption<E>,
@@ -110,6 +138,7 @@ export class Dataset<T> {
     return this.derive("mapPartitionsWithIndex", { fn: fn(f, 2) }, opts);
   }
 
+  /** Pairs each record with the key `fn` computes: `[fn(record), record]`. */
   keyBy<K, E extends Env = NoEnv>(f: (x: T, env: E) => K, opts?: EnvOption<E>): Dataset<[K, T]> {
     return this.derive("keyBy", { fn: fn(f) }, opts);
   }
@@ -119,10 +148,12 @@ export class Dataset<T> {
     return this.derive("glom", {});
   }
 
+  /** The records of this dataset and of the others, without removing duplicates (narrow: no shuffle). */
   union<U = T>(...others: Dataset<U>[]): Dataset<T | U> {
     return this.derive("union", {}, undefined, others);
   }
 
+  /** Merges partitions down to `numPartitions` without a shuffle. */
   coalesce(numPartitions: number): Dataset<T> {
     return this.derive("coalesce", { numPartitions });
   }
@@ -132,24 +163,29 @@ export class Dataset<T> {
     return this.derive("zipWithIndex", {});
   }
 
+  /** A random sample: each record kept with probability `fraction`, or drawn a Poisson number of times with replacement; `seed` makes it repeatable. */
   sample(withReplacement: boolean, fraction: number, seed?: number): Dataset<T> {
     return this.derive("sample", { withReplacement, fraction, seed });
   }
 
   // ---- wide transformations ---------------------------------------------
 
+  /** Shuffles the records into `numPartitions` partitions. */
   repartition(numPartitions: number): Dataset<T> {
     return this.derive("repartition", { numPartitions });
   }
 
+  /** The distinct records; records compare by value (canonical JSON). */
   distinct(numPartitions?: number): Dataset<T> {
     return this.derive("distinct", { numPartitions });
   }
 
+  /** Groups the records by the key `fn` computes: `[key, records]` pairs. */
   groupBy<K, E extends Env = NoEnv>(f: (x: T, env: E) => K, numPartitions?: number, opts?: EnvOption<E>): Dataset<[K, T[]]> {
     return this.derive("groupBy", { fn: fn(f), numPartitions }, opts);
   }
 
+  /** Sorts the records by `keyfunc(record)`, globally across partitions (a range-partitioned shuffle); `ascending` defaults to true. */
   sortBy<E extends Env = NoEnv>(
     keyfunc: (x: T, env: E) => unknown,
     ascending?: boolean,
@@ -159,24 +195,29 @@ export class Dataset<T> {
     return this.derive("sortBy", { fn: fn(keyfunc), ascending, numPartitions }, opts);
   }
 
+  /** The distinct records present in both datasets. */
   intersection(other: Dataset<T>, numPartitions?: number): Dataset<T> {
     return this.derive("intersection", { numPartitions }, undefined, [other]);
   }
 
+  /** The records of this dataset that are not in `other`. */
   subtract(other: Dataset<T>, numPartitions?: number): Dataset<T> {
     return this.derive("subtract", { numPartitions }, undefined, [other]);
   }
 
+  /** Every pair `[a, b]` of a record of this dataset and one of `other`. */
   cartesian<U>(other: Dataset<U>): Dataset<[T, U]> {
     return this.derive("cartesian", {}, undefined, [other]);
   }
 
   // ---- pair transformations ([K, V] records only) ------------------------
 
+  /** Applies `fn` to the value of every pair, keeping its key and the partitioning. */
   mapValues<K, V, U, E extends Env = NoEnv>(this: Dataset<[K, V]>, f: (v: V, env: E) => U, opts?: EnvOption<E>): Dataset<[K, U]> {
     return this.derive("mapValues", { fn: fn(f) }, opts);
   }
 
+  /** Applies `fn` to the value of every pair and pairs the key with each value it returns. */
   flatMapValues<K, V, U, E extends Env = NoEnv>(
     this: Dataset<[K, V]>,
     f: (v: V, env: E) => Iterable<U>,
@@ -185,14 +226,17 @@ export class Dataset<T> {
     return this.derive("flatMapValues", { fn: fn(f) }, opts);
   }
 
+  /** The key of every pair. */
   keys<K, V>(this: Dataset<[K, V]>): Dataset<K> {
     return this.derive("keys", {});
   }
 
+  /** The value of every pair. */
   values<K, V>(this: Dataset<[K, V]>): Dataset<V> {
     return this.derive("values", {});
   }
 
+  /** Merges the values of each key with the associative function `fn`: one `[key, value]` pair per key. */
   reduceByKey<K, V, E extends Env = NoEnv>(
     this: Dataset<[K, V]>,
     f: (a: V, b: V, env: E) => V,
@@ -202,6 +246,7 @@ export class Dataset<T> {
     return this.derive("reduceByKey", { fn: fn(f, 2), numPartitions }, opts);
   }
 
+  /** As {@link Dataset.reduceByKey}, starting each key's fold at `zeroValue`. */
   foldByKey<K, V, E extends Env = NoEnv>(
     this: Dataset<[K, V]>,
     zeroValue: V,
@@ -212,6 +257,7 @@ export class Dataset<T> {
     return this.derive("foldByKey", { zeroValue: zeroValue as Json, fn: fn(f, 2), numPartitions }, opts);
   }
 
+  /** Folds each key's values into an accumulator starting at `zeroValue` with `seqFunc`, and merges accumulators with `combFunc`. */
   aggregateByKey<K, V, U, E extends Env = NoEnv>(
     this: Dataset<[K, V]>,
     zeroValue: U,
@@ -223,6 +269,7 @@ export class Dataset<T> {
     return this.derive("aggregateByKey", { zeroValue: zeroValue as Json, seqFunc: fn(seqFunc, 2), combFunc: fn(combFunc, 2), numPartitions }, opts);
   }
 
+  /** The general per-key aggregation: `createCombiner` turns a key's first value into a combiner, `mergeValue` adds values to it, `mergeCombiners` merges combiners. */
   combineByKey<K, V, C, E extends Env = NoEnv>(
     this: Dataset<[K, V]>,
     createCombiner: (v: V, env: E) => C,
@@ -235,10 +282,12 @@ export class Dataset<T> {
     return this.derive("combineByKey", params, opts);
   }
 
+  /** All values of each key: `[key, values]` pairs. */
   groupByKey<K, V>(this: Dataset<[K, V]>, numPartitions?: number): Dataset<[K, V[]]> {
     return this.derive("groupByKey", { numPartitions });
   }
 
+  /** Sorts the pairs by key (or by `keyfunc(key)`), globally across partitions; `ascending` defaults to true. */
   sortByKey<K, V, E extends Env = NoEnv>(
     this: Dataset<[K, V]>,
     ascending?: boolean,
@@ -259,22 +308,27 @@ export class Dataset<T> {
     return this.derive("partitionBy", { numPartitions, fn: fn(partitionFunc) }, opts);
   }
 
+  /** Inner join on the key: `[k, [v, w]]` for every pair of values with equal keys. */
   join<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V, W]]> {
     return this.derive("join", { numPartitions }, undefined, [other]);
   }
 
+  /** As {@link Dataset.join}, keeping the keys of this dataset missing from `other` with `null` for w. */
   leftOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V, W | null]]> {
     return this.derive("leftOuterJoin", { numPartitions }, undefined, [other]);
   }
 
+  /** As {@link Dataset.join}, keeping the keys of `other` missing from this dataset with `null` for v. */
   rightOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V | null, W]]> {
     return this.derive("rightOuterJoin", { numPartitions }, undefined, [other]);
   }
 
+  /** As {@link Dataset.join}, keeping the keys missing from either side with `null` for that side. */
   fullOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V | null, W | null]]> {
     return this.derive("fullOuterJoin", { numPartitions }, undefined, [other]);
   }
 
+  /** For each key of either dataset, its values in each: `[k, [vs, ws]]`. */
   cogroup<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V[], W[]]]> {
     return this.derive("cogroup", { numPartitions }, undefined, [other]);
   }
@@ -287,16 +341,19 @@ export class Dataset<T> {
     return this.derive("cogroup", {}, undefined, others as Dataset<unknown>[]);
   }
 
+  /** The pairs of this dataset whose key does not occur in `other`. */
   subtractByKey<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, V]> {
     return this.derive("subtractByKey", { numPartitions }, undefined, [other]);
   }
 
   // ---- actions -----------------------------------------------------------
 
+  /** Every record, in partition order. */
   collect(): Promise<T[]> {
     return this.run("collect", {});
   }
 
+  /** The number of records. */
   count(): Promise<number> {
     return this.run("count", {});
   }
@@ -306,6 +363,7 @@ export class Dataset<T> {
     return this.run("first", {});
   }
 
+  /** The first `num` records, in partition order; reads only as many partitions as it needs. */
   take(num: number): Promise<T[]> {
     return this.run("take", { num });
   }
@@ -320,14 +378,17 @@ export class Dataset<T> {
     return this.run("top", { num, fn: fn(key) }, opts);
   }
 
+  /** Merges all records with the associative, commutative function `fn`; the job fails if the dataset is empty. */
   reduce<E extends Env = NoEnv>(f: (a: T, b: T, env: E) => T, opts?: EnvOption<E>): Promise<T> {
     return this.run("reduce", { fn: fn(f, 2) }, opts);
   }
 
+  /** As {@link Dataset.reduce}, starting each partition's fold (and the merge of the partitions) at `zeroValue`. */
   fold<E extends Env = NoEnv>(zeroValue: T, f: (a: T, b: T, env: E) => T, opts?: EnvOption<E>): Promise<T> {
     return this.run("fold", { zeroValue: zeroValue as Json, fn: fn(f, 2) }, opts);
   }
 
+  /** Folds each partition into an accumulator starting at `zeroValue` with `seqOp`, then merges the accumulators with `combOp`. */
   aggregate<U, E extends Env = NoEnv>(
     zeroValue: U,
     seqOp: (acc: U, x: T, env: E) => U,
@@ -337,22 +398,27 @@ export class Dataset<T> {
     return this.run("aggregate", { zeroValue: zeroValue as Json, seqOp: fn(seqOp, 2), combOp: fn(combOp, 2) }, opts);
   }
 
+  /** The sum of the numbers. */
   sum(this: Dataset<number>): Promise<number> {
     return this.run("sum", {});
   }
 
+  /** The smallest record (by `key(record)` if given). */
   min<E extends Env = NoEnv>(key?: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<T> {
     return this.run("min", { fn: fn(key) }, opts);
   }
 
+  /** The largest record (by `key(record)` if given). */
   max<E extends Env = NoEnv>(key?: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<T> {
     return this.run("max", { fn: fn(key) }, opts);
   }
 
+  /** The arithmetic mean of the numbers. */
   mean(this: Dataset<number>): Promise<number> {
     return this.run("mean", {});
   }
 
+  /** Count, mean, sum, min, max and variances of the numbers, in one pass. */
   stats(this: Dataset<number>): Promise<StatCounter> {
     return this.run("stats", {});
   }
@@ -367,6 +433,7 @@ export class Dataset<T> {
     return this.run("countByValue", {});
   }
 
+  /** Whether the dataset has no records. */
   isEmpty(): Promise<boolean> {
     return this.run("isEmpty", {});
   }
@@ -396,6 +463,7 @@ export class Dataset<T> {
     return this.run("save", { path, format: opts.format, mode: opts.mode, header: opts.header });
   }
 
+  /** Spark's name for `save(path)` as text: one record per line. */
   saveAsTextFile(path: string): Promise<SaveResult> {
     return this.save(path, { format: "text" });
   }

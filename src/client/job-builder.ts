@@ -3,6 +3,7 @@
 // others is one node), in topological order, with readable unique ids. Pure;
 // called by dataset.ts when an action runs, and by tests to see the JSON.
 
+/** A JSON value: what records, env values and parameters must be to travel to the workers. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** What a Dataset remembers of how it is computed: one JobSpec node, not yet named. */
@@ -16,25 +17,39 @@ export interface LineageNode {
   name: string | null;
 }
 
+/** A source or transformation of a JobSpec (DESIGN.md section 3); its other members are the op's parameters. */
 export interface JobSpecNode {
+  /** Unique within the job (the library uses setName() names where given). */
   id: string;
+  /** The RDD method, e.g. "textFile", "map", "reduceByKey". */
   op: string;
+  /** The id of the one node it reads. */
   input?: string;
+  /** The ids of the nodes it reads (union, join, cogroup, …). */
   inputs?: string[];
+  /** Values its functions receive as their last argument. */
   env?: Record<string, Json>;
   [param: string]: Json | undefined;
 }
 
+/** The action of a JobSpec; its other members are the action's parameters. */
 export interface JobSpecAction {
+  /** The action, e.g. "collect", "count", "save". */
   op: string;
+  /** The id of the node whose records it reads. */
   input: string;
+  /** Values its functions receive as their last argument. */
   env?: Record<string, Json>;
   [param: string]: Json | undefined;
 }
 
+/** A job as JSON: a DAG of nodes and one action (DESIGN.md section 3; schema/jobspec.schema.json). */
 export interface JobSpec {
+  /** Shown in job lists and the UI. */
   name: string;
+  /** The sources and transformations, each before the nodes that read it. */
   nodes: JobSpecNode[];
+  /** What the job computes. */
   action: JobSpecAction;
 }
 

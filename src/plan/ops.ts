@@ -153,7 +153,7 @@ export const OPS: Record<string, OpDef> = {
 };
 
 /** Names from the older JobSpec style that are not plain snake_case of ours. */
-const LEGACY_OP_NAMES: Record<string, string> = {
+export const LEGACY_OP_NAMES: Record<string, string> = {
   read_text: "textFile",
   read_textfile: "textFile",
   text_file: "textFile",

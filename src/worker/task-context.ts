@@ -28,7 +28,9 @@ class TaskContextImpl {
 
 let current: TaskContextImpl | null = null;
 
+/** What a running task may ask about itself, as Spark's TaskContext; only inside a function that runs on a worker. */
 export const TaskContext = {
+  /** The running task's context: `attemptNumber()` (0 on the first attempt), `partitionId()`, `stageId()` and `jobId()`; throws outside a task. */
   get(): TaskContextImpl {
     if (!current) throw new Error("TaskContext.get() is only available while a task runs");
     return current;
