@@ -9,3 +9,5 @@ export { type Json, type JobSpec, type JobSpecAction, type JobSpecNode } from ".
 export { JobFailedError, MinisparkClient, type JobInfo, type JobResults, type JobStatus, type StageInfo, type WorkerSummary } from "./client/rest-client.js";
 // Inside a task, TaskContext.get() tells the attempt number, partition and stage (as in Spark).
 export { TaskContext } from "./worker/task-context.js";
+// Job settings a Context adds to each of its jobs (from `minispark submit --conf` or the defaults file).
+export { type JobSettings } from "./common/job-settings.js";

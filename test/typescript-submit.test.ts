@@ -88,7 +88,7 @@ describe("minispark submit app.ts against a cluster", () => {
   });
 
   async function submit(node: string): Promise<{ ranAs: string; counts: { word: string; n: number }[] }> {
-    const { stdout } = await promisify(execFile)(node, [BIN, "submit", "app.ts", "--master", tc.cluster.masterUrl], {
+    const { stdout } = await promisify(execFile)(node, [BIN, "submit", "--master", tc.cluster.masterUrl, "app.ts"], {
       cwd: dir,
       timeout: 60_000,
       env: { ...process.env, MINISPARK_TOKEN: tc.cluster.token },
