@@ -233,3 +233,43 @@ function workerProblems(at: string, c: IContainer, graceSeconds: number): string
   if (request === undefined || limit === undefined || quantityBytes(request) !== quantityBytes(limit)) problems.push(`${at}: requests.memory ${request} should equal limits.memory ${limit} (a worker is not to be evicted for using what it was given)`);
   return problems;
 }
+
+/** How a manifest's container runs here: its mounts as directories, its ports as free ones, field refs and Secrets as values. */
+export interface LocalPlacement {
+  /** mountPath → a local directory. */
+  mounts: ReadonlyMap<string, string>;
+  /** container or Service port → a free local port. */
+  ports: ReadonlyMap<number, number>;
+  /** Service host names → the local address they reach. */
+  hosts: ReadonlyMap<string, string>;
+  /** Downward API fieldPath → its value (status.podIP → 127.0.0.1). */
+  fields: Readonly<Record<string, string>>;
+  /** secret name/key → its value. */
+  secrets: Readonly<Record<string, string>>;
+}
+
+/**
+ * The environment and arguments a container's process gets, as Kubernetes
+ * builds them ($(VAR) in args expanded from the container's env), then moved
+ * onto this machine: paths under a mount into its directory, ports and Service
+ * names to local ones.
+ */
+export function localCommand(c: IContainer, place: LocalPlacement): { env: Record<string, string>; args: string[] } {
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    const field = e.valueFrom?.fieldRef?.fieldPath;
+    const secret = e.valueFrom?.secretKeyRef;
+    const value = e.value ?? (field !== undefined ? place.fields[field] : secret ? place.secrets[`${secret.name}/${secret.key}`] : undefined);
+    if (value === undefined) throw new Error(`${c.name}: no value here for env ${e.name}`);
+    env[e.name] = value;
+  }
+  const args = (c.args ?? []).map((a) => {
+    let s = a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
+    // The deepest mount holding the path, once: a directory there may itself lie under another mount's path.
+    const mount = [...place.mounts.keys()].sort((a, b) => b.length - a.length).find((m) => s === m || s.startsWith(m + "/"));
+    if (mount !== undefined) s = place.mounts.get(mount)! + s.slice(mount.length);
+    for (const [name, addr] of place.hosts) s = s.replace(new RegExp(`(^|//)${name}(?=:)`), `$1${addr}`);
+    return s.replace(/(^|:)(\d+)$/, (whole, sep: string, port: string) => (place.ports.has(Number(port)) ? `${sep}${place.ports.get(Number(port))}` : whole));
+  });
+  return { env, args };
+}
