@@ -34,6 +34,11 @@ function usage(command: string): string {
   return r.stdout;
 }
 
+/** Whether a usage text lists `flag` itself (not merely a longer flag it begins, as --memory does --memory-fraction). */
+function knows(help: string, flag: string): boolean {
+  return new RegExp(`(^|[\\s,])${flag}(?![\\w-])`, "m").test(help);
+}
+
 describe("deployment files", () => {
   it("docker-compose.yml passes `docker-compose config`, needs the token, and scales its workers", { skip: !hasCompose && "docker-compose is not installed (CI installs it)" }, () => {
     const ok = compose(["config"], { MINISPARK_TOKEN: "t0ken" });
@@ -58,7 +63,7 @@ describe("deployment files", () => {
         const invocations = text.match(new RegExp(`(minispark\\.js ${command}|\\["${command}")[^\\n]*`, "g")) ?? [];
         for (const line of invocations) {
           for (const flag of line.match(/--[a-z-]+/g) ?? []) {
-            assert.ok(help[command].includes(flag), `${file}: minispark ${command} has no ${flag}`);
+            assert.ok(knows(help[command], flag), `${file}: minispark ${command} has no ${flag}`);
             checked++;
           }
         }
@@ -76,13 +81,14 @@ describe("deployment files", () => {
           const [command, ...args] = c.args as string[];
           assert.ok(command === "master" || command === "worker", `${file}: ${command}`);
           for (const flag of args.filter((a) => a.startsWith("--")).map((a) => a.split("=")[0]!)) {
-            assert.ok(help[command].includes(flag), `${file}: minispark ${command} has no ${flag}`);
+            assert.ok(knows(help[command], flag), `${file}: minispark ${command} has no ${flag}`);
             seen.add(command);
           }
         }
       }
     }
     assert.deepEqual([...seen].sort(), ["master", "worker"]);
+    assert.ok(knows(help.worker, "--memory") && !knows(help.worker, "--mem") && !knows(help.worker, "--memory-f"), "a flag is matched whole");
   });
 
   it("the Dockerfile runs the CLI and its health check from what it copies, on one Node major in both stages, as a non-root user", () => {
