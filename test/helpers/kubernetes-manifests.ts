@@ -4,7 +4,9 @@
 // TypeScript declarations, compiled, for fields the API does not have: the
 // OpenAPI schemas allow unknown fields, which the API server then drops or
 // refuses), and the references between objects no schema sees (selectors,
-// Secrets, volumes, probe ports, the drain against the grace period).
+// Secrets, volumes, probe ports, the drain against the grace period); and the
+// command a container's process would get, moved onto this machine, for
+// test/kubernetes-run.test.ts.
 import fs from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
@@ -125,7 +127,7 @@ function selects(selector: Record<string, string>, labels: Record<string, string
 }
 
 /** Bytes of a Kubernetes quantity such as 3Gi, 512M or 1e9. */
-export function quantityBytes(q: string | number): number {
+function quantityBytes(q: string | number): number {
   const m = /^(\d+(?:\.\d+)?(?:e\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q));
   if (!m) throw new Error(`cannot read the quantity "${q}"`);
   const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2] ?? ""] ?? 1;
@@ -139,13 +141,13 @@ function quantityCpus(q: string | number): number {
 }
 
 /** The value of `--name` in a container's args. */
-export function argValue(args: readonly string[], name: string): string | undefined {
+function argValue(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
 }
 
 /** Room a worker's pod must leave beyond its drain for stopping its threads and server. */
-export const STOP_MARGIN_MS = 5000;
+const STOP_MARGIN_MS = 5000;
 
 /** How long a worker takes to leave on SIGTERM at most: its --shutdown-grace, then deregistering. */
 export function workerDrainMs(args: readonly string[]): number {
