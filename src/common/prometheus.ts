@@ -81,9 +81,15 @@ export class Sampled implements Metric {
 
 export class Histogram implements Metric {
   private readonly series = new Series<{ counts: number[]; sum: number; count: number }>();
-  constructor(private readonly name: string, private readonly help: string, private readonly buckets: number[]) {}
+  /** As for Counter, a label's known values are series from the start, so a query by that label finds them before the first observation. */
+  constructor(private readonly name: string, private readonly help: string, private readonly buckets: number[], label?: { name: string; values: readonly string[] }) {
+    if (label) for (const v of label.values) this.series.get({ [label.name]: v }, () => this.empty());
+  }
+  private empty(): { counts: number[]; sum: number; count: number } {
+    return { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+  }
   observe(value: number, labels: Labels = {}): void {
-    const s = this.series.get(labels, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 })).value;
+    const s = this.series.get(labels, () => this.empty()).value;
     this.buckets.forEach((b, i) => {
       if (value <= b) s.counts[i]!++;
     });

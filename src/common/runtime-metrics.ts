@@ -1,12 +1,13 @@
 // The standard process and Node.js runtime metrics that Prometheus dashboards
 // for Node expect (the names prom-client's default metrics use): CPU seconds,
 // resident memory, open descriptors, start time, heap, event-loop lag, GC
-// pauses by kind, and the Node version as build info. Read at scrape time;
+// pauses by kind, and the Node and minispark versions as build info. Read at scrape time;
 // added to their registries by master-metrics.ts and worker-metrics.ts.
 import fs from "node:fs";
 import { PerformanceObserver, constants, monitorEventLoopDelay, type PerformanceEntry } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { Gauge, Histogram, Registry, Sampled } from "./prometheus.js";
+import { packageVersion } from "./version.js";
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
@@ -23,7 +24,7 @@ const START_TIME_S = Math.round(Date.now() / 1000 - process.uptime());
 export function addRuntimeMetrics(registry: Registry): void {
   const lag = monitorEventLoopDelay({ resolution: 20 });
   lag.enable();
-  const gc = registry.add(new Histogram("nodejs_gc_duration_seconds", "Garbage collection pauses, by kind.", GC_BUCKETS));
+  const gc = registry.add(new Histogram("nodejs_gc_duration_seconds", "Garbage collection pauses, by kind.", GC_BUCKETS, { name: "kind", values: Object.values(GC_KINDS) }));
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gc.observe(e.duration / 1000, { kind: GC_KINDS[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1] ?? "other" });
   });
@@ -51,6 +52,8 @@ export function addRuntimeMetrics(registry: Registry): void {
     }),
   );
   registry.add(new Gauge("nodejs_version_info", "Node.js version.", () => [{ labels: { version: process.version }, value: 1 }]));
+  // What a dashboard shows to spot a cluster running mixed versions (they refuse each other's messages).
+  registry.add(new Gauge("minispark_build_info", "minispark and Node.js versions.", () => [{ labels: { version: packageVersion(), node: process.version }, value: 1 }]));
 }
 
 function nanosToSeconds(ns: number): number {

@@ -55,6 +55,9 @@ export interface WorkerConfig {
 
 const log = logger("worker");
 
+/** How long a leaving worker waits for the master to take its deregistration (part of its drain). */
+export const DEREGISTER_TIMEOUT_MS = 5000;
+
 export class WorkerProcess {
   private id: WorkerId = newWorkerId();
   private server: Server | null = null;
@@ -164,7 +167,7 @@ export class WorkerProcess {
       this.handingBack = true;
       for (const a of unfinished) this.executor!.kill(a, "worker shutting down");
     }
-    await this.link!.deregister(5000);
+    await this.link!.deregister(DEREGISTER_TIMEOUT_MS);
     log.info("left the cluster", { worker_id: this.id, released });
     await this.stop();
   }
