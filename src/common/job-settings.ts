@@ -6,9 +6,13 @@
 
 /** The JobSpec fields (DESIGN.md section 3) settable by --conf; a job's own value wins. */
 export interface JobSettings {
+  /** The job's name, shown by `minispark jobs` and the UI (a Context's default appName). */
   name?: string;
+  /** Partitions of a wide op that names none. */
   parallelism?: number;
+  /** Attempts a task may fail before the job fails (3 means one try and two retries). */
   maxTaskRetries?: number;
+  /** How long one task attempt may run before it is failed, in milliseconds. */
   taskTimeoutMs?: number;
 }
 
