@@ -123,17 +123,20 @@ describe("deployment files", () => {
     assert.equal(inImage(probe[1]!), HEALTHCHECK);
   });
 
-  it("the image's health check finds the port in the process's command line and asks its /healthz", async () => {
+  it("the image's health check finds the port in the process's command line or environment and asks its /healthz", async () => {
     assert.deepEqual(healthTarget(["node", "/opt/minispark/bin/minispark.js", "master", "--host", "0.0.0.0", "--port", "7077"]), { url: new URL("http://127.0.0.1:7077/healthz") });
     assert.deepEqual(healthTarget(["node", "m.js", "master"]), { url: new URL("http://127.0.0.1:7077/healthz") }, "the master's default port");
     assert.deepEqual(healthTarget(["node", "m.js", "worker", "--port=7078", "--host", "10.1.2.3", "--tls-cert", "w.pem"]), { url: new URL("https://10.1.2.3:7078/healthz") });
     assert.deepEqual(healthTarget(["node", "m.js", "worker", "--host", "::", "--port", "7078"]), { url: new URL("http://[::1]:7078/healthz") });
     assert.ok("skip" in healthTarget(["node", "m.js", "worker", "--master", "http://m:7077"]), "a worker on a random port cannot be checked");
     assert.ok("skip" in healthTarget(["node", "m.js", "--help"]));
+    assert.deepEqual(healthTarget(["node", "m.js", "worker"], { MINISPARK_PORT: "7078", MINISPARK_HOST: "10.1.2.3" }), { url: new URL("http://10.1.2.3:7078/healthz") }, "a container configured by its environment");
+    assert.deepEqual(healthTarget(["node", "m.js", "worker", "--port", "7079"], { MINISPARK_PORT: "7078", MINISPARK_TLS_CERT: "" }), { url: new URL("http://127.0.0.1:7079/healthz") }, "the flag wins; an empty variable is unset");
 
     const home = fs.mkdtempSync(join(os.tmpdir(), "minispark-healthcheck-"));
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const master = spawn(process.execPath, [CLI, "master", "--host", "127.0.0.1", "--port", String(port), "--db", join(home, "m.db"), "--token", "t0ken"], { env: { ...process.env, MINISPARK_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+    // Its port only in its environment, as a container sets it.
+    const master = spawn(process.execPath, [CLI, "master", "--host", "127.0.0.1", "--db", join(home, "m.db"), "--token", "t0ken"], { env: { ...process.env, MINISPARK_HOME: home, MINISPARK_PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
     // A process whose command line names a master on a port nothing listens on.
     const silent = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)", "master", "--port", String(port + 1)], { stdio: "ignore" });
     try {
