@@ -13,6 +13,7 @@ import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const COMPOSE = `${ROOT}deploy/docker-compose.yml`;
+const composeSkip = prerequisiteSkip(PREREQUISITES.dockerCompose);
 
 function compose(args: string[], env: Record<string, string | undefined>) {
   return spawnSync("docker-compose", ["-f", COMPOSE, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
@@ -26,7 +27,7 @@ function usage(command: string): string {
 }
 
 describe("deployment files", () => {
-  it("docker-compose.yml passes `docker-compose config`, needs the token, and scales its workers", { skip: prerequisiteSkip(PREREQUISITES.dockerCompose) }, () => {
+  it("docker-compose.yml passes `docker-compose config`, needs the token, and scales its workers", { skip: composeSkip }, () => {
     const ok = compose(["config"], { MINISPARK_TOKEN: "t0ken" });
     assert.equal(ok.status, 0, ok.stderr);
     assert.deepEqual(compose(["config", "--services"], { MINISPARK_TOKEN: "t0ken" }).stdout.trim().split("\n").sort(), ["master", "worker"]);

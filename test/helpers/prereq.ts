@@ -5,6 +5,8 @@
 // a line naming the Debian package and the command that installs it
 // (`npm run test:setup`, i.e. scripts/install-test-deps.sh); under CI=true it
 // throws instead, so the file fails and CI cannot pass without running it.
+// Ask at module top level, not inside a describe body: Node 22's runner
+// reports a describe body that throws yet still exits 0.
 // Programs are looked up on PATH, which is what the tests then run, so hiding
 // a program from PATH is how a fresh machine is simulated.
 import fs from "node:fs";
