@@ -26,7 +26,9 @@ addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
 saved=$(mktemp)
 cp "$addon" "$saved"
 trap 'cp "$saved" "$addon"; rm -f "$saved"' EXIT
-npm rebuild better-sqlite3 --build-from-source --nodedir="$nodedir" >/dev/null
+# Its own build script, not `npm rebuild`: that would try prebuild-install's
+# download first. The environment's nodedir outranks one an npmrc may set.
+(cd node_modules/better-sqlite3 && npm_config_nodedir="$nodedir" npm run --silent build-release >/dev/null)
 
 echo "tests on Node $version"
 npm test
