@@ -24,11 +24,16 @@ esac
 
 addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
 saved=$(mktemp)
+build_log=$(mktemp)
 cp "$addon" "$saved"
-trap 'cp "$saved" "$addon"; rm -f "$saved"' EXIT
+trap 'cp "$saved" "$addon"; rm -f "$saved" "$build_log"' EXIT
 # Its own build script, not `npm rebuild`: that would try prebuild-install's
 # download first. The environment's nodedir outranks one an npmrc may set.
-(cd node_modules/better-sqlite3 && npm_config_nodedir="$nodedir" npm run --silent build-release >/dev/null)
+# The compiler's warnings are shown only if the build fails.
+(cd node_modules/better-sqlite3 && npm_config_nodedir="$nodedir" npm run --silent build-release) >"$build_log" 2>&1 || {
+  cat "$build_log" >&2
+  exit 1
+}
 
 echo "tests on Node $version"
 npm test
