@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { healthTarget } from "../src/common/container-healthcheck.js";
+import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -21,7 +22,7 @@ const COMPOSE = `${ROOT}deploy/docker-compose.yml`;
 const DOCKERFILE = `${ROOT}deploy/Dockerfile`;
 const KUBERNETES = `${ROOT}deploy/kubernetes/`;
 const HEALTHCHECK = fileURLToPath(new URL("../src/common/container-healthcheck.js", import.meta.url));
-const hasCompose = spawnSync("docker-compose", ["version"]).status === 0;
+const composeSkip = prerequisiteSkip(PREREQUISITES.dockerCompose);
 
 function compose(args: string[], env: Record<string, string | undefined>) {
   return spawnSync("docker-compose", ["-f", COMPOSE, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
@@ -40,7 +41,7 @@ function knows(help: string, flag: string): boolean {
 }
 
 describe("deployment files", () => {
-  it("docker-compose.yml passes `docker-compose config`, needs the token, and scales its workers", { skip: !hasCompose && "docker-compose is not installed (CI installs it)" }, () => {
+  it("docker-compose.yml passes `docker-compose config`, needs the token, and scales its workers", { skip: composeSkip }, () => {
     const ok = compose(["config"], { MINISPARK_TOKEN: "t0ken" });
     assert.equal(ok.status, 0, ok.stderr);
     assert.deepEqual(compose(["config", "--services"], { MINISPARK_TOKEN: "t0ken" }).stdout.trim().split("\n").sort(), ["master", "worker"]);

@@ -18,9 +18,10 @@ import { after, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MinisparkClient } from "../src/client/rest-client.js";
 import { loadManifests, localCommand, type LocalPlacement } from "./helpers/kubernetes-manifests.js";
+import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-const hasStrace = spawnSync("strace", ["-V"]).status === 0;
+const straceSkip = prerequisiteSkip(PREREQUISITES.strace);
 const tmp = fs.mkdtempSync(join(os.tmpdir(), "minispark-k8s-run-"));
 const TOKEN = "k8s-run-secret";
 const pids: number[] = [];
@@ -87,7 +88,7 @@ function hostStatus(port: number, host: string): Promise<number> {
   });
 }
 
-it("the manifests' master and worker run as their pods would, writing only to their volumes", { skip: !hasStrace && "strace is not installed", timeout: 90_000 }, async () => {
+it("the manifests' master and worker run as their pods would, writing only to their volumes", { skip: straceSkip, timeout: 90_000 }, async () => {
   const manifests = loadManifests(fileURLToPath(new URL("../../deploy/kubernetes/", import.meta.url)));
   const pod = (kind: string) => (manifests.find((m) => m.doc.kind === kind)!.doc as any).spec.template.spec;
   const masterPod = pod("StatefulSet");

@@ -2,7 +2,7 @@
 // word count reads and saves files through two workers, and no file under the
 // data directory shows up among the files the master opened.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -10,9 +10,9 @@ import { createInterface } from "node:readline";
 import { after, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MinisparkClient } from "../src/client/rest-client.js";
+import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 const procs: ChildProcess[] = [];
 /** The master runs under strace, so its pid comes from its own log. */
 let masterPid = 0;
@@ -30,7 +30,7 @@ function start(cmd: string, args: string[]): ChildProcess {
   return p;
 }
 
-it("the master opens no data file while a job reads and writes them", { skip: !hasStrace && "strace is not installed" }, async () => {
+it("the master opens no data file while a job reads and writes them", { skip: prerequisiteSkip(PREREQUISITES.strace) }, async () => {
   const dataDir = join(tmp, "data");
   fs.mkdirSync(join(dataDir, "in"), { recursive: true });
   fs.writeFileSync(join(dataDir, "in", "a.txt"), "to be or not to be\nthat is the question\n".repeat(2000));

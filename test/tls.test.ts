@@ -10,6 +10,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { configureTls, requestRaw } from "../src/common/http-client.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 
 const CLI = new URL("../src/cli/main.js", import.meta.url).pathname;
 
@@ -24,7 +25,7 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   return { ca: join(dir, "ca.pem"), cert: join(dir, "node.pem"), key: join(dir, "node.key") };
 }
 
-describe("TLS on every listener", () => {
+describe("TLS on every listener", { skip: prerequisiteSkip(PREREQUISITES.openssl) }, () => {
   let t: TestCluster;
   let certs: { ca: string; cert: string; key: string };
   const dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-tls-"));

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PREREQUISITES, findProgram, prerequisiteSkip } from "./helpers/prereq.js";
 
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"];
 const SCREENSHOT = "/tmp/minispark-ui.png";
@@ -23,7 +24,7 @@ const SHOTS = process.env.MINISPARK_UPDATE_SCREENSHOTS === "1" ? fileURLToPath(n
 const DOCS_JOB = join(SHOTS, "ui-job.png");
 const DOCS_CLUSTER = join(SHOTS, "ui-cluster.png");
 
-describe("web UI", { timeout: 120_000 }, () => {
+describe("web UI", { timeout: 120_000, skip: prerequisiteSkip(PREREQUISITES.chromium) }, () => {
   let t: TestCluster;
   let browser: Browser;
   let page: Page;
@@ -31,7 +32,7 @@ describe("web UI", { timeout: 120_000 }, () => {
 
   before(async () => {
     t = await startTestCluster({ workers: 2, slots: 1, workerTimeoutMs: 2000, workerArgs: ["--heartbeat", "400ms"] });
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: findProgram("chromium")!, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
   });

@@ -141,13 +141,18 @@ export class JobStore {
   constructor(path: string) {
     if (path !== ":memory:") fs.mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
+    // Every statement is prepared once and kept as long as the store: on
+    // Node 24.19 and later, better-sqlite3 12 built against its headers aborts
+    // the process when a garbage statement is collected outside JavaScript
+    // (nodejs/node#65446). exec() makes no statement object, pragma() would.
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
     this.db.exec(SCHEMA);
-    const columns = this.db.prepare("PRAGMA table_info(jobs)").all() as { name: string }[];
+    const jobColumns = this.db.prepare("PRAGMA table_info(jobs)");
+    const columns = jobColumns.all() as { name: string }[];
     if (!columns.some((c) => c.name === "plan_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN plan_json TEXT");
     if (!columns.some((c) => c.name === "planning_started_at")) this.db.exec("ALTER TABLE jobs ADD COLUMN planning_started_at INTEGER");
     this.stmts = {
+      jobColumns,
       insertJob: this.db.prepare(
         "INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)",
       ),
@@ -177,6 +182,9 @@ export class JobStore {
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, finished_at = excluded.finished_at,
            error = excluded.error, metrics_json = excluded.metrics_json`,
       ),
+      stageAttempts: this.db.prepare("SELECT * FROM attempts WHERE job_id = ? AND stage_id = ? ORDER BY partition, n LIMIT ?"),
+      events: this.db.prepare("SELECT time, kind, detail_json FROM events WHERE job_id = ? ORDER BY id"),
+      unfinishedJobs: this.db.prepare("SELECT * FROM jobs WHERE status IN ('PENDING', 'RUNNING') ORDER BY submitted_at"),
       upsertWorker: this.db.prepare(
         `INSERT INTO workers (id, address, state, slots, registered_at, last_heartbeat_at)
          VALUES (@id, @address, @state, @slots, @registered_at, @last_heartbeat_at)
@@ -258,9 +266,7 @@ export class JobStore {
   /** Every attempt of one stage's tasks, by partition then attempt number (at most `limit`). */
   stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[] {
     this.flush();
-    const rows = this.db
-      .prepare("SELECT * FROM attempts WHERE job_id = ? AND stage_id = ? ORDER BY partition, n LIMIT ?")
-      .all(jobId, stageId, limit) as { id: string; partition: number; n: number; worker_id: string; state: string; started_at: number; finished_at: number | null; error: string | null }[];
+    const rows = this.stmts.stageAttempts.all(jobId, stageId, limit) as { id: string; partition: number; n: number; worker_id: string; state: string; started_at: number; finished_at: number | null; error: string | null }[];
     return rows.map((r) => ({ id: r.id, partition: r.partition, n: r.n, worker: r.worker_id, state: r.state, startedAt: r.started_at, finishedAt: r.finished_at, error: r.error }));
   }
 
@@ -270,7 +276,7 @@ export class JobStore {
   }
 
   events(jobId: JobId): { time: number; kind: string; detail: unknown }[] {
-    const rows = this.db.prepare("SELECT time, kind, detail_json FROM events WHERE job_id = ? ORDER BY id").all(jobId) as { time: number; kind: string; detail_json: string }[];
+    const rows = this.stmts.events.all(jobId) as { time: number; kind: string; detail_json: string }[];
     return rows.map((r) => ({ time: r.time, kind: r.kind, detail: JSON.parse(r.detail_json) }));
   }
 
@@ -315,7 +321,7 @@ export class JobStore {
 
   /** Jobs a previous master process left unfinished. */
   unfinishedJobs(): JobRow[] {
-    const rows = this.db.prepare("SELECT * FROM jobs WHERE status IN ('PENDING', 'RUNNING') ORDER BY submitted_at").all() as JobRecord[];
+    const rows = this.stmts.unfinishedJobs.all() as JobRecord[];
     return rows.map(toRow);
   }
 

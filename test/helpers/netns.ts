@@ -9,6 +9,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import fs from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { PREREQUISITES, skipReason, skipUnlessCi, thisMachine, unmetPrerequisites } from "./prereq.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -26,10 +27,18 @@ function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: "pipe" });
 }
 
-/** Why test hosts cannot be made here, or null when they can. */
-export function netnsUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return "needs root";
-  if (spawnSync("ip", ["-V"]).status !== 0) return "needs iproute2 (ip)";
+/**
+ * The `skip` option for tests on test hosts: why they cannot be made here, or
+ * false when they can; under CI=true it throws instead (see prereq.ts).
+ */
+export function netnsUnavailable(): string | false {
+  const machine = thisMachine();
+  const unmet = unmetPrerequisites([PREREQUISITES.root, PREREQUISITES.ip, PREREQUISITES.iptables], machine);
+  return skipUnlessCi(skipReason(unmet, machine.isRoot) ?? netnsRefused());
+}
+
+/** Why the kernel refuses a network namespace to root (a container without CAP_NET_ADMIN), or null. */
+function netnsRefused(): string | null {
   const probe = `msprobe${process.pid % 100000}`;
   const ok = spawnSync("ip", ["netns", "add", probe]).status === 0;
   spawnSync("ip", ["netns", "del", probe]);
