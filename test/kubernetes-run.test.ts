@@ -7,7 +7,7 @@
 // termination grace), and neither writes anywhere but its volumes, which is
 // what lets their root file systems be read-only.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
