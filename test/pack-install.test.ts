@@ -20,6 +20,8 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { nodeStripArgs } from "../src/cli/typescript-program.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
+import { packageVersion } from "../src/common/version.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FROM_SOURCE = process.env.MINISPARK_PACK_FROM_SOURCE === "1";
@@ -112,7 +114,7 @@ describe("npm pack, installed into a fresh project", { timeout: INSTALL_TIMEOUT_
     const { stdout: schema } = await run(process.execPath, ["--input-type=module", "-e", 'import s from "minispark/schema/jobspec.schema.json" with { type: "json" }; console.log(s.$id)'], 30_000);
     assert.match(schema, /jobspec\.schema\.json$/m, "the JobSpec schema is importable as minispark/schema/jobspec.schema.json");
     const { stdout: version } = await run("npx", ["minispark", "--version"], 30_000);
-    assert.match(version, /^minispark 0\.1\.0 \(protocol \d+\)/);
+    assert.equal(version.trim(), `minispark ${packageVersion()} (protocol ${PROTOCOL_VERSION})`);
     t.diagnostic(`install and runs took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 });
