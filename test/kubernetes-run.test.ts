@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { MinisparkClient } from "../src/client/rest-client.js";
 import { loadManifests, localCommand, type LocalPlacement } from "./helpers/kubernetes-manifests.js";
 import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
+import { wordCountSave } from "./helpers/pipe.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const straceSkip = prerequisiteSkip(PREREQUISITES.strace);
@@ -127,15 +128,7 @@ it("the manifests' master and worker run as their pods would, writing only to th
   const data = mounts.get("/data")!;
   fs.mkdirSync(join(data, "in"));
   fs.writeFileSync(join(data, "in", "a.txt"), "to be or not to be\nthat is the question\n".repeat(2000));
-  const { value } = await client.run<{ records: number }>({
-    nodes: [
-      { id: "l", op: "textFile", path: "in/*.txt" },
-      { id: "w", op: "flatMap", input: "l", fn: "l => l.split(' ')" },
-      { id: "p", op: "map", input: "w", fn: "w => [w, 1]" },
-      { id: "c", op: "reduceByKey", input: "p", fn: "(a, b) => a + b" },
-    ],
-    action: { op: "save", input: "c", path: "counts" },
-  });
+  const { value } = await client.run<{ records: number }>(wordCountSave("in/*.txt", "counts"));
   assert.equal(value.records, 8);
   assert.ok(fs.existsSync(join(data, "outputs", "counts", "_SUCCESS")));
 

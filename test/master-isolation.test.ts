@@ -11,6 +11,7 @@ import { after, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MinisparkClient } from "../src/client/rest-client.js";
 import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
+import { wordCountSave } from "./helpers/pipe.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const procs: ChildProcess[] = [];
@@ -48,15 +49,7 @@ it("the master opens no data file while a job reads and writes them", { skip: pr
   for (let i = 0; i < 2; i++) start(process.execPath, [CLI, "worker", "--master", url, "--slots", "1", "--data-dir", dataDir, "--log-format", "json"]);
   const client = new MinisparkClient(url, "isolation-secret");
   while ((await client.workers()).length < 2) await new Promise((r) => setTimeout(r, 100));
-  const { value } = await client.run<{ records: number }>({
-    nodes: [
-      { id: "l", op: "textFile", path: "in/*.txt" },
-      { id: "w", op: "flatMap", input: "l", fn: "l => l.split(' ')" },
-      { id: "p", op: "map", input: "w", fn: "w => [w, 1]" },
-      { id: "c", op: "reduceByKey", input: "p", fn: "(a, b) => a + b" },
-    ],
-    action: { op: "save", input: "c", path: "counts" },
-  });
+  const { value } = await client.run<{ records: number }>(wordCountSave("in/*.txt", "counts"));
   assert.equal(value.records, 8);
   assert.ok(fs.existsSync(join(dataDir, "outputs", "counts", "_SUCCESS")));
   const opened = fs.readFileSync(trace, "utf8").split("\n").filter((l) => /open/.test(l));

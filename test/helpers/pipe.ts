@@ -23,3 +23,17 @@ export function pipe(name: string, nodes: Node[], action: Node): Spec {
   });
   return { name, nodes: out, action: { input: prev, ...action } };
 }
+
+/** Word count of the text files `glob` matches, saved to `path` (for tests that watch what a save touches). */
+export function wordCountSave(glob: string, path: string): Spec {
+  return pipe(
+    "word count",
+    [
+      { op: "textFile", path: glob },
+      { op: "flatMap", fn: "l => l.split(' ')" },
+      { op: "map", fn: "w => [w, 1]" },
+      { op: "reduceByKey", fn: "(a, b) => a + b" },
+    ],
+    { op: "save", path },
+  );
+}
