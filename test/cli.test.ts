@@ -104,7 +104,7 @@ describe("minispark demo and usage", () => {
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
     const badFlag = minispark(["worker", "--slots", "zero"]);
     assert.equal(badFlag.code, 2);
-    assert.match(badFlag.stderr, /--slots must be a positive integer/);
+    assert.match(badFlag.stderr, /--slots must be an integer from 1 to 256, got "zero"/);
     assert.match(minispark(["submit", "--help"]).stdout, /usage: minispark submit <job.json>/);
     const open = minispark(["master", "--host", "0.0.0.0", "--port", "0", "--db", join(tmp, "open.db")], tmp, { MINISPARK_TOKEN: "" });
     assert.equal(open.code, 2);

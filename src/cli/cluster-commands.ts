@@ -2,7 +2,6 @@
 // the DESIGN.md section 4 flags (each also an environment variable), guard it against errors nothing caught, and
 // stop it cleanly on SIGTERM/SIGINT. A master given no token makes one and
 // leaves it where local workers and clients look (token-file.ts).
-import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { logger } from "../common/log.js";
@@ -14,7 +13,7 @@ import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
 import { MAX_PARTITIONS } from "../plan/validate.js";
 import { WorkerProcess } from "../worker/worker-process.js";
 import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, UsageError, allowHosts, masterUrl, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
-import { MAX_WORKER_SLOTS, countRule, durationRule, parseHostPort, showSize, sizeRule } from "./flag-values.js";
+import { MAX_WORKER_SLOTS, countRule, durationRule, parseHostPort, requireDataDir, showSize, sizeRule } from "./flag-values.js";
 import { machineMemoryBytes } from "./machine-memory.js";
 import { HELP_FLAG, helpText, parseCommand, withEnv, type CommandSpec, type FlagTable } from "./flag-table.js";
 import { generateToken, minisparkHome, readLocalToken, tokenFilePath, writeLocalToken } from "./token-file.js";
@@ -216,7 +215,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   requireTokenOffLoopback(host, given);
   const secret = given || readLocalToken(master);
   const dataDir = values["data-dir"];
-  if (!fs.statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${from("data-dir")}: data directory ${dataDir} does not exist (or is not a directory)`);
+  if (!parsed.defaulted("data-dir")) requireDataDir(dataDir, from("data-dir"));
   const config = {
     masterUrl: master,
     host,

@@ -191,7 +191,7 @@ export function helpText(cmd: CommandSpec): string {
   const lines = entries.flatMap(([name, f]) => {
     const out = [`  ${flagColumn(name, f).padEnd(width)}${f.help}`];
     const def = f.default !== undefined ? `default ${f.default === "" ? '""' : f.default}` : f.defaultNote ? `default ${f.defaultNote}` : null;
-    const extra = [f.rule ? f.rule.describe : null, def, f.env ? `env ${f.env}` : null].filter(Boolean).join("; ");
+    const extra = [def, f.rule ? f.rule.describe : null, f.env ? `env ${f.env}` : null].filter(Boolean).join("; ");
     if (extra) out.push(`  ${" ".repeat(width)}(${extra})`);
     return out;
   });

@@ -5,7 +5,8 @@
 // it to the value whatever layer gave it, so an environment variable or a
 // defaults file is held to the same bounds as the command line and named in
 // the error. "Every number a client controls: what happens at 10^9?" has an
-// answer here. Pure.
+// answer here. Pure but for requireDataDir's stat.
+import fs from "node:fs";
 import { UsageError } from "./args.js";
 
 /** The longest delay setTimeout honours; past it Node warns and fires after 1 ms. */
@@ -124,4 +125,13 @@ export function ambiguousValueMessage(nodeMessage: string, argv: readonly string
   return value === undefined
     ? `${flag} needs a value`
     : `${flag} was followed by "${value}", which starts with "-": write ${flag}=${value} if that is its value, or give ${flag} a value`;
+}
+
+/**
+ * A data directory someone named (a flag, a variable) must exist: inputs are
+ * read from it, and creating a mistyped one would only fail later with "matched
+ * no files". The one I/O check here, a stat.
+ */
+export function requireDataDir(dir: string, from: string): void {
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${from}: data directory ${dir} does not exist (or is not a directory)`);
 }

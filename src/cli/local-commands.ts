@@ -10,7 +10,7 @@ import { JobFailedError } from "../client/rest-client.js";
 import { MAX_CORPUS_MB, corpusFits, writeCorpus } from "./corpus.js";
 import { MAX_LOCAL_WORKERS } from "../common/local-master.js";
 import { UsageError } from "./args.js";
-import { MAX_WORKER_SLOTS, countRule } from "./flag-values.js";
+import { MAX_WORKER_SLOTS, countRule, requireDataDir } from "./flag-values.js";
 import { HELP_FLAG, helpText, parseCommand, type CommandSpec, type FlagTable, type Parsed } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue } from "./format.js";
 import { finish, readJobFile } from "./client-commands.js";
@@ -100,7 +100,7 @@ export async function localCommand(argv: string[]): Promise<number> {
   if (client) throw new UsageError(`${client.from}: "${client.key}" has no meaning for minispark local, which starts its own cluster; --conf takes ${LOCAL_CONF_KEYS} here`);
   const settings = jobSettings([...readDefaults(values["properties-file"], minisparkHome()), ...conf]);
   const spec = withJobSettings(readJobFile(positionals[0]!), settings);
-  requireDataDir(values["data-dir"], parsed.from("data-dir"));
+  if (!parsed.defaulted("data-dir")) requireDataDir(values["data-dir"], parsed.from("data-dir"));
   return withCluster(clusterValues(parsed), async (cluster) => {
     const printer = values.json ? null : new ProgressPrinter();
     const id = await cluster.client.submit(spec);
@@ -111,10 +111,6 @@ export async function localCommand(argv: string[]): Promise<number> {
 
 const LOCAL_CONF_KEYS = "name, parallelism, maxTaskRetries or taskTimeoutMs";
 
-/** Inputs are read from the data directory: one that does not exist is a typo, not something to create. */
-function requireDataDir(dir: string, from: string): void {
-  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${from}: data directory ${dir} does not exist (or is not a directory)`);
-}
 
 const TOKENIZE = "line => line.toLowerCase().split(/[^a-z']+/).filter(w => w.length > 0)";
 
