@@ -16,7 +16,11 @@ import { minisparkHome } from "./token-file.js";
 type ClientFlags = typeof CLIENT_FLAGS & typeof HELP_FLAG;
 
 function clientCommand<T extends FlagTable>(name: string, synopsis: string, summary: string, own: T, operands: number | undefined, notes?: string): CommandSpec<T & ClientFlags> {
-  return { name, synopsis, summary, flags: { ...own, ...CLIENT_FLAGS, ...HELP_FLAG }, ...(operands === undefined ? {} : { operands }), ...(notes ? { notes } : {}) };
+  // A command's own entry for a client flag replaces the shared one in the shared one's place in the help.
+  const ownOnly = Object.entries(own).filter(([k]) => !Object.hasOwn(CLIENT_FLAGS, k));
+  const shared = Object.entries(CLIENT_FLAGS).map(([k, f]) => [k, own[k] ?? f] as const);
+  const flags = Object.fromEntries([...ownOnly, ...shared, ...Object.entries(HELP_FLAG)]) as T & ClientFlags;
+  return { name, synopsis, summary, flags, ...(operands === undefined ? {} : { operands }), ...(notes ? { notes } : {}) };
 }
 
 export const SUBMIT_COMMAND = clientCommand(
