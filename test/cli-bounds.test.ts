@@ -216,3 +216,27 @@ describe("the token across layers", () => {
     assert.equal(await sentToken({ MINISPARK_MASTER: "http://127.0.0.1:PORT" }, `master http://127.0.0.1:7077\n${tokenFile}`), undefined);
   });
 });
+
+describe("what the docs and the demo leave behind", () => {
+  it("docs/deploy.md's systemd recipe sets every variable the units pass as a flag's value (an empty one is refused)", () => {
+    const doc = fs.readFileSync(join(ROOT, "docs", "deploy.md"), "utf8");
+    for (const unit of ["master", "worker"]) {
+      const used = [...fs.readFileSync(join(ROOT, "deploy", "systemd", `minispark-${unit}.service`), "utf8").matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!);
+      const written = new RegExp(`^printf '([^']*)' > /etc/minispark/${unit}\\.env$`, "m").exec(doc)?.[1];
+      assert.ok(written, `the recipe writes ${unit}.env`);
+      for (const v of used) assert.match(written, new RegExp(`(^|\\\\n)${v}=\\S`), `${unit}.env sets ${v}`);
+    }
+  });
+
+  it("a corpus appears whole or not at all: one cut short is swept by the next run; it must fit the disk", async () => {
+    const { writeCorpus, corpusFits } = await import("../src/cli/corpus.js");
+    const dir = join(tmp, "demo", "corpus-1mb");
+    // A run killed while writing leaves only its building directory, never `dir`.
+    fs.mkdirSync(`${dir}.partial-99999`, { recursive: true });
+    const paths = writeCorpus(dir, 2, 1024);
+    assert.deepEqual(fs.readdirSync(join(tmp, "demo")), ["corpus-1mb"]);
+    assert.deepEqual(paths.map((p) => fs.statSync(p).size > 1000), [true, true]);
+    assert.equal(corpusFits(tmp, 1), null);
+    assert.match(corpusFits(join(tmp, "not", "yet"), 1024 ** 3) ?? "", /^a 1073741824 MiB corpus and its output need about 2147483648 MiB, and .* has \d+ MiB free$/);
+  });
+});
