@@ -23,6 +23,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin", "minispark.js");
 const tmp = fs.mkdtempSync(join(os.tmpdir(), "minispark-bounds-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+fs.writeFileSync(join(tmp, "job.json"), JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4 }], action: { op: "count", input: "n" } }));
 
 /** A clean environment: no MINISPARK_* from the one running the tests. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -123,6 +124,11 @@ describe("a minispark process refuses out-of-bounds values before it starts anyt
     fs.writeFileSync(join(tmp, "app.mjs"), "console.log('ran')\n");
     refused(["submit", "--master", "local[1000000000]", "app.mjs"], /^--master: "local\[1000000000\]": a local cluster takes 1 to 64 workers/);
     refused(["submit", "--master", "local[0]", "app.mjs"], /^--master: "local\[0\]": a local cluster takes 1 to 64 workers/);
+    refused(["submit", "--master", "local[0]", "job.json"], /^--master: "local\[0\]": a local cluster takes 1 to 64 workers/);
+    // A job file on local[N]: the advice names the order that works (flags after a program are the program's) and `local`.
+    refused(["submit", "--master", "local[3]", "job.json"], /`minispark submit --master local\[3\] app\.ts` runs a program on one, `minispark local job\.json --workers 3` a job file/);
+    refused(["master", "--max-tasks-per-job", "1000000000"], /^--max-tasks-per-job must be at most 10000000/);
+    refused(["master", "--max-partitions", "10", "--max-tasks-per-job", "5"], /^--max-partitions \(10\) must not exceed --max-tasks-per-job \(5\)/);
   });
 
   it("durations: minimums, the timer's maximum, and a unit", () => {
@@ -153,7 +159,6 @@ describe("a minispark process refuses out-of-bounds values before it starts anyt
   });
 
   it("a named data directory must exist; --conf client keys mean nothing to local; the demo corpus is capped", () => {
-    fs.writeFileSync(join(tmp, "job.json"), JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4 }], action: { op: "count", input: "n" } }));
     refused(["local", "job.json", "--data-dir", "/nonexistent"], /^--data-dir: data directory \/nonexistent does not exist/);
     assert.equal(fs.existsSync("/nonexistent"), false);
     refused(["worker", "--data-dir", "/nonexistent"], /^--data-dir: data directory \/nonexistent does not exist/, { MINISPARK_TOKEN: "t" });

@@ -5,6 +5,7 @@
 // back to a local master's token file.
 import fs from "node:fs";
 import { isLoopbackHost } from "../common/host-policy.js";
+import { localWorkers } from "../common/local-master.js";
 import { configureTls } from "../common/http-client.js";
 import { configureLogging, parseLogLevel } from "../common/log.js";
 import type { FlagTable } from "./flag-table.js";
@@ -54,7 +55,12 @@ export const LOG_FLAGS = {
 export function masterUrl(given: string, from = "--master"): string {
   const url = given.replace(/\/+$/, "");
   if (/^local(\[.*\])?$/.test(url)) {
-    const n = /^local\[(\d+)\]$/.exec(url)?.[1] ?? "2";
+    let n: number | null;
+    try {
+      n = localWorkers(url);
+    } catch (e) {
+      throw new UsageError(`${from}: ${(e as Error).message}`);
+    }
     throw new UsageError(
       `"${url}" starts a cluster inside one program: \`minispark submit --master ${url} app.ts\` runs a program on one, \`minispark local job.json --workers ${n}\` a job file; this command needs the URL of a running master, such as ${DEFAULT_MASTER}`,
     );

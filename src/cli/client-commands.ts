@@ -171,8 +171,9 @@ export async function submitCommand(argv: string[]): Promise<number> {
     return runScript(file, { master, token: tok, env }, program);
   }
   if (positionals.length > 1) throw new UsageError(`a job file takes no program arguments, got ${positionals.slice(1).map((p) => `"${p}"`).join(" ")} (a program does: submit app.ts a b)`);
-  const spec = withJobSettings(readJobFile(file), parsed.job);
+  // The master first: `--master local[2] job.json` is answered with what to run instead, whether or not job.json exists.
   const c = client(parsed);
+  const spec = withJobSettings(readJobFile(file), parsed.job);
   const id = await c.submit(spec);
   if (!values.wait) {
     console.log(values.json ? JSON.stringify({ id }) : id);

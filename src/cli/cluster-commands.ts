@@ -31,6 +31,9 @@ function fmtMb(bytes: number): string {
 
 const MACHINE_MEMORY = machineMemoryBytes();
 
+/** The scheduler keeps every task of a running job in memory (about a KiB each): ten times the default is the most one master is trusted with. */
+const MAX_TASKS_PER_JOB = 10 * DEFAULT_PLAN_LIMITS.maxTasksPerJob;
+
 const MASTER_FLAGS = withEnv({
   host: { type: "string", arg: "<addr>", help: "address to listen on", default: "127.0.0.1" },
   port: { type: "string", arg: "<n>", help: "port to listen on; 0 = any free port", default: "7077" },
@@ -50,7 +53,7 @@ const MASTER_FLAGS = withEnv({
   },
   "task-timeout": { type: "string", arg: "<dur>", help: 'stop a task attempt running longer (a job may set "taskTimeoutMs")', default: "1h", rule: durationRule(1000, "never") },
   "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks", default: String(DEFAULT_PLAN_LIMITS.maxPartitions), rule: countRule(1, MAX_PARTITIONS) },
-  "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob), rule: countRule(1, Number.MAX_SAFE_INTEGER) },
+  "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob), rule: countRule(1, MAX_TASKS_PER_JOB) },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
   ...HELP_FLAG,
@@ -179,6 +182,10 @@ export async function masterCommand(argv: string[]): Promise<void> {
       maxTasksPerJob: number("max-tasks-per-job"),
     },
   };
+  // A stage is part of a job: one allowed more tasks than a whole job could never run.
+  if (config.planLimits.maxPartitions > config.planLimits.maxTasksPerJob) {
+    throw new UsageError(`${from("max-partitions")} (${values["max-partitions"]}) must not exceed ${from("max-tasks-per-job")} (${values["max-tasks-per-job"]}): a stage of that many tasks could never run`);
+  }
   installProcessGuard(logger("master"));
   // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
   const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
