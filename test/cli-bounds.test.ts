@@ -236,10 +236,12 @@ describe("what the docs and the demo leave behind", () => {
   it("a corpus appears whole or not at all: one cut short is swept by the next run; it must fit the disk", async () => {
     const { writeCorpus, corpusFits } = await import("../src/cli/corpus.js");
     const dir = join(tmp, "demo", "corpus-1mb");
-    // A run killed while writing leaves only its building directory, never `dir`.
-    fs.mkdirSync(`${dir}.partial-99999`, { recursive: true });
+    // A run killed while writing leaves only its building directory, never `dir`; one of a live process stays.
+    const gone = spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }).stdout.trim();
+    fs.mkdirSync(join(tmp, "demo", `corpus-8mb.partial-${gone}`), { recursive: true });
+    fs.mkdirSync(join(tmp, "demo", `corpus-8mb.partial-${process.ppid}`), { recursive: true });
     const paths = writeCorpus(dir, 2, 1024);
-    assert.deepEqual(fs.readdirSync(join(tmp, "demo")), ["corpus-1mb"]);
+    assert.deepEqual(fs.readdirSync(join(tmp, "demo")).sort(), ["corpus-1mb", `corpus-8mb.partial-${process.ppid}`]);
     assert.deepEqual(paths.map((p) => fs.statSync(p).size > 1000), [true, true]);
     assert.equal(corpusFits(tmp, 1), null);
     assert.match(corpusFits(join(tmp, "not", "yet"), 1024 ** 3) ?? "", /^a 1073741824 MiB corpus and its output need about 2147483648 MiB, and .* has \d+ MiB free$/);

@@ -4,9 +4,9 @@
 // punctuation so that tokenizing is real work. Same seed, same bytes. A corpus
 // is built in a sibling directory and renamed into place when whole, so an
 // interrupted or failed run never leaves a partial corpus where a complete one
-// is expected; what such a run leaves is swept by the next.
+// is expected; what an interrupted run leaves is swept by the next.
 import fs from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { mulberry32 } from "../common/random.js";
 
 const COMMON = `the of and to a in is it you that he was for on are with as his they be at one have this from or had
@@ -76,14 +76,35 @@ export function corpusFits(dir: string, sizeMb: number): string | null {
   return sizeMb * 2 > freeMb ? `a ${sizeMb} MiB corpus and its output need about ${sizeMb * 2} MiB, and ${at} has ${freeMb} MiB free` : null;
 }
 
-const PARTIAL = ".partial-";
+const PARTIAL = /\.partial-(\d+)$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes corpora whose writer is gone: generation is synchronous, so Ctrl-C
+ * ends the process without a chance to clean up, and the next run does it. A
+ * corpus another live process is writing stays.
+ */
+function sweepPartials(parent: string): void {
+  for (const f of fs.readdirSync(parent)) {
+    const pid = PARTIAL.exec(f)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) fs.rmSync(join(parent, f), { recursive: true, force: true });
+  }
+}
 
 /** Writes `files` files of about `bytesPerFile` bytes each into `dir` (replaced if there); returns their paths. */
 export function writeCorpus(dir: string, files: number, bytesPerFile: number, seed = 42, vocabSize = 20_000): string[] {
   const parent = dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
-  for (const f of fs.readdirSync(parent)) if (f.startsWith(basename(dir) + PARTIAL)) fs.rmSync(join(parent, f), { recursive: true, force: true });
-  const building = `${dir}${PARTIAL}${process.pid}`;
+  sweepPartials(parent);
+  const building = `${dir}.partial-${process.pid}`;
   fs.mkdirSync(building);
   try {
     fillCorpus(building, files, bytesPerFile, seed, vocabSize);

@@ -7,6 +7,7 @@
 // the error. "Every number a client controls: what happens at 10^9?" has an
 // answer here. Pure but for requireDataDir's stat.
 import fs from "node:fs";
+import { parseSize } from "../common/size.js";
 import { UsageError } from "./args.js";
 
 /** The longest delay setTimeout honours; past it Node warns and fires after 1 ms. */
@@ -59,7 +60,7 @@ export function durationRule(minMs: number, zero?: string): ValueRule {
   };
 }
 
-/** An integer in min..max; `why` says where the cap comes from. */
+/** An integer in min..max. */
 export function countRule(min: number, max: number): ValueRule {
   return {
     describe: `${min}..${max}`,
@@ -71,8 +72,6 @@ export function countRule(min: number, max: number): ValueRule {
     },
   };
 }
-
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
 
 /** Bytes as a flag's help writes them: "384mb", "4gb". */
 export function showSize(bytes: number): string {
@@ -86,10 +85,12 @@ export function sizeRule(min: number, max: number, maxNote: string): ValueRule {
   return {
     describe: `${showSize(min)}..${showSize(max)}, ${maxNote}`,
     parse: (raw, from) => {
-      const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw);
-      const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-      if (!m || unit === undefined) throw new UsageError(`${from}: cannot read "${raw}" as a size; write e.g. 256mb or 2gb`);
-      const bytes = Math.floor(Number(m[1]) * unit);
+      let bytes: number;
+      try {
+        bytes = parseSize(raw);
+      } catch (e) {
+        throw new UsageError(`${from}: ${(e as Error).message}`);
+      }
       if (bytes < min) throw new UsageError(`${from} must be at least ${showSize(min)}, got "${raw}"`);
       if (bytes > max) throw new UsageError(`${from} must be at most ${showSize(max)} (${maxNote}), got "${raw}"`);
       return bytes;
