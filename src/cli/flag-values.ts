@@ -75,9 +75,10 @@ export function countRule(min: number, max: number): ValueRule {
 
 /** Bytes as a flag's help writes them: "384mb", "4gb". */
 export function showSize(bytes: number): string {
-  for (const [unit, n] of [["gb", 1024 ** 3], ["mb", 1024 ** 2], ["kb", 1024]] as const) if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  for (const [unit, n] of [["gb", 1024 ** 3], ["mb", 1024 ** 2]] as const) if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  // A machine's memory is rarely whole megabytes: rounded down, as a bound should be.
   if (bytes >= 1024 ** 2) return `${Math.floor(bytes / 1024 ** 2)}mb`;
-  return `${bytes}b`;
+  return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024}kb` : `${bytes}b`;
 }
 
 /** A size such as 256mb or 2gb in min..max bytes; `maxNote` says what the ceiling is. */
