@@ -3,7 +3,7 @@
 //
 //   npx minispark submit examples/wordcount.ts                    # a local 2-worker cluster over ./data
 //   MINISPARK_DATA_DIR=examples/data npx minispark submit examples/wordcount.ts
-//   npx minispark submit examples/wordcount.ts --master http://127.0.0.1:7077
+//   npx minispark submit --master http://127.0.0.1:7077 examples/wordcount.ts
 import { connect } from "minispark";
 
 // connect() with no argument: the --master given to `minispark submit`, else a local cluster.

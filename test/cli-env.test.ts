@@ -111,7 +111,8 @@ describe("a master and a worker configured only by their environment", () => {
     const fromEnv = workers.find((w) => w.memory_budget_mb === 256 && w.slots === 1);
     assert.ok(fromEnv, JSON.stringify(workers));
     const help = minispark(["worker", "--help"]).stdout;
-    const printed = (flag: string) => new RegExp(`--${flag} <[^>]+> .*\\n\\s+\\(default ([^;]+);`).exec(help)![1]!;
+    // The help prints the rule and this machine's value: "(default this machine's cores (here 4); ...".
+    const printed = (flag: string) => new RegExp(`--${flag} <[^>]+> .*\\n\\s+\\(default [^;]*\\(here ([^)]+)\\);`).exec(help)![1]!;
     const other = workers.find((w) => w !== fromEnv)!;
     assert.equal(String(other.slots), printed("slots"));
     assert.equal(`${other.memory_budget_mb}mb`, printed("memory"));

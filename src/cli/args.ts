@@ -5,6 +5,7 @@
 // back to a local master's token file.
 import fs from "node:fs";
 import { isLoopbackHost } from "../common/host-policy.js";
+import { localWorkers } from "../common/local-master.js";
 import { configureTls } from "../common/http-client.js";
 import { configureLogging, parseLogLevel } from "../common/log.js";
 import type { FlagTable } from "./flag-table.js";
@@ -36,8 +37,11 @@ export const HOST_FLAGS = {
   "allow-host": { type: "string", multiple: true, arg: "<names>", help: "also answer requests for these Host names (comma-separated, repeatable; '*': any)" },
 } as const satisfies FlagTable;
 
-export function allowHosts(values: { "allow-host"?: string[] }): string[] {
-  const names = (values["allow-host"] ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+export function allowHosts(values: { "allow-host"?: string[] }, from = "--allow-host"): string[] {
+  const given = values["allow-host"] ?? [];
+  // An empty name is a mistake, not a choice: `--allow-host ${UNSET_VARIABLE}` in a unit file would otherwise pass silently.
+  if (given.some((v) => v.trim() === "")) throw new UsageError(`${from} was given an empty value; give host names, IP addresses or '*', or leave the flag out`);
+  const names = given.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
   for (const n of names) if (n !== "*" && !/^[A-Za-z0-9._:[\]-]+$/.test(n)) throw new UsageError(`--allow-host takes host names, IP addresses or '*', got "${n}"`);
   return names;
 }
@@ -50,9 +54,15 @@ export const LOG_FLAGS = {
 /** The URL of a running master, for commands that talk to one; `from` names where it came from. */
 export function masterUrl(given: string, from = "--master"): string {
   const url = given.replace(/\/+$/, "");
-  if (/^local(\[\d+\])?$/.test(url)) {
+  if (/^local(\[.*\])?$/.test(url)) {
+    let n: number | null;
+    try {
+      n = localWorkers(url);
+    } catch (e) {
+      throw new UsageError(`${from}: ${(e as Error).message}`);
+    }
     throw new UsageError(
-      `"${url}" starts a cluster inside one program (connect("${url}") or \`minispark submit app.ts --master ${url}\`); this command needs the URL of a running master, such as ${DEFAULT_MASTER}`,
+      `"${url}" starts a cluster inside one program: \`minispark submit --master ${url} app.ts\` runs a program on one, \`minispark local job.json --workers ${n}\` a job file; this command needs the URL of a running master, such as ${DEFAULT_MASTER}`,
     );
   }
   let parsed: URL | null = null;
@@ -65,22 +75,25 @@ export function masterUrl(given: string, from = "--master"): string {
   return url;
 }
 
+type TokenSource = { from: (flag: "token" | "token-file") => string; rank: (flag: "token" | "token-file") => number };
+
 /** A client's token: --token (or its variable), --token-file, else the one a master on this machine at `master` generated. */
-export function token(values: { token?: string; "token-file"?: string }, from: (flag: "token" | "token-file") => string, master: string): string | null {
-  return serverToken(values, from) ?? readLocalToken(master);
+export function token(values: { token?: string; "token-file"?: string }, source: TokenSource, master: string): string | null {
+  return serverToken(values, source) ?? readLocalToken(master);
 }
 
 /**
- * A server's token: --token or --token-file (its first line). Each may come
- * from the command line or the environment; given both ways, the command line wins.
+ * A server's token: --token or --token-file (its first line). They are one
+ * setting under two names: given from different sources (the command line,
+ * the environment, a defaults file), the higher one wins, as for any flag;
+ * from the same source they are refused.
  */
-export function serverToken(values: { token?: string; "token-file"?: string }, from: (flag: "token" | "token-file") => string): string | null {
+export function serverToken(values: { token?: string; "token-file"?: string }, source: TokenSource): string | null {
+  const { from, rank } = source;
   let { token: tok, "token-file": file } = values;
   if (tok !== undefined && file !== undefined) {
-    const tokFlag = from("token").startsWith("--");
-    const fileFlag = from("token-file").startsWith("--");
-    if (tokFlag === fileFlag) throw new UsageError(`give ${from("token")} or ${from("token-file")}, not both`);
-    if (tokFlag) file = undefined;
+    if (rank("token") === rank("token-file")) throw new UsageError(`give ${from("token")} or ${from("token-file")}, not both`);
+    if (rank("token") < rank("token-file")) file = undefined;
     else tok = undefined;
   }
   if (file !== undefined) {
@@ -149,19 +162,4 @@ export function setupLogging(values: { "log-level": string; "log-format"?: strin
     throw new UsageError((e as Error).message.replace("--log-level", from("log-level")));
   }
   configureLogging({ level, pretty: format === "pretty" });
-}
-
-/** "10s", "500ms", "2m" or plain milliseconds. */
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-export function parseDuration(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration such as 500ms, 10s, 5m, 1h or 1d, got "${s}"`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"]!);
-}
-
-export function positiveInt(s: string, flag: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${s}"`);
-  return n;
 }

@@ -4,8 +4,10 @@
 import fs from "node:fs";
 import { MinisparkClient, TERMINAL, type JobInfo } from "../client/rest-client.js";
 import { JOB_SETTINGS_ENV, type JobSettings } from "../common/job-settings.js";
+import { localWorkers } from "../common/local-master.js";
 import { CLIENT_FLAGS, UsageError, clientTls, masterUrl, token } from "./args.js";
 import { clientLayer, jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
+import { parseJobId } from "./flag-values.js";
 import { HELP_FLAG, helpText, parseCommand, splitAtProgram, type CommandSpec, type FlagTable, type FlagValues, type Parsed } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue, table } from "./format.js";
 import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
@@ -13,8 +15,12 @@ import { minisparkHome } from "./token-file.js";
 
 type ClientFlags = typeof CLIENT_FLAGS & typeof HELP_FLAG;
 
-function clientCommand<T extends FlagTable>(name: string, synopsis: string, summary: string, own: T, notes?: string): CommandSpec<T & ClientFlags> {
-  return { name, synopsis, summary, flags: { ...own, ...CLIENT_FLAGS, ...HELP_FLAG }, ...(notes ? { notes } : {}) };
+function clientCommand<T extends FlagTable>(name: string, synopsis: string, summary: string, own: T, operands: number | undefined, notes?: string): CommandSpec<T & ClientFlags> {
+  // A command's own entry for a client flag replaces the shared one in the shared one's place in the help.
+  const ownOnly = Object.entries(own).filter(([k]) => !Object.hasOwn(CLIENT_FLAGS, k));
+  const shared = Object.entries(CLIENT_FLAGS).map(([k, f]) => [k, own[k] ?? f] as const);
+  const flags = Object.fromEntries([...ownOnly, ...shared, ...Object.entries(HELP_FLAG)]) as T & ClientFlags;
+  return { name, synopsis, summary, flags, ...(operands === undefined ? {} : { operands }), ...(notes ? { notes } : {}) };
 }
 
 export const SUBMIT_COMMAND = clientCommand(
@@ -24,7 +30,10 @@ export const SUBMIT_COMMAND = clientCommand(
   {
     wait: { type: "boolean", help: "follow a job file's job and print its result" },
     conf: { type: "string", multiple: true, arg: "<key=value>", help: "a job setting or client default (repeatable; keys below)" },
+    // Here, not "see minispark submit --help": this is that help.
+    "properties-file": { ...CLIENT_FLAGS["properties-file"], help: "defaults for these flags and for jobs (keys below)" },
   } as const satisfies FlagTable,
+  undefined,
   `A program gets the words after it as process.argv.slice(2) (\`submit app.ts a b\`,
 or \`submit app.ts -- a b\`); flags before it are minispark's. A job file takes no
 arguments. A program given no master connects where its connect() says
@@ -39,15 +48,27 @@ arguments. A program given no master connects where its connect() says
       client defaults: the flag wins, then --conf, then the environment, then
       the defaults file`,
 );
-export const STATUS_COMMAND = clientCommand("status", "status <job-id> [--follow] [options]", "a job's status and stages", {
-  follow: { type: "boolean", help: "keep showing progress until the job ends" },
-} as const satisfies FlagTable);
-export const RESULTS_COMMAND = clientCommand("results", "results <job-id> [--out <file>] [options]", "a completed job's value", {
-  out: { type: "string", arg: "<file>", help: "write the value as JSON to a file" },
-} as const satisfies FlagTable);
-export const JOBS_COMMAND = clientCommand("jobs", "jobs [options]", "list jobs, newest first", {});
-export const WORKERS_COMMAND = clientCommand("workers", "workers [options]", "list workers", {});
-export const CANCEL_COMMAND = clientCommand("cancel", "cancel <job-id> [options]", "cancel a job", {});
+export const STATUS_COMMAND = clientCommand(
+  "status",
+  "status <job-id> [--follow] [options]",
+  "a job's status and stages",
+  {
+    follow: { type: "boolean", help: "keep showing progress until the job ends" },
+  } as const satisfies FlagTable,
+  1,
+);
+export const RESULTS_COMMAND = clientCommand(
+  "results",
+  "results <job-id> [--out <file>] [options]",
+  "a completed job's value",
+  {
+    out: { type: "string", arg: "<file>", help: "write the value as JSON to a file" },
+  } as const satisfies FlagTable,
+  1,
+);
+export const JOBS_COMMAND = clientCommand("jobs", "jobs [options]", "list jobs, newest first", {}, 0);
+export const WORKERS_COMMAND = clientCommand("workers", "workers [options]", "list workers", {}, 0);
+export const CANCEL_COMMAND = clientCommand("cancel", "cancel <job-id> [options]", "cancel a job", {}, 1);
 
 function help(cmd: CommandSpec): number {
   console.log(helpText(cmd));
@@ -66,14 +87,28 @@ function parseClient<T extends ClientFlags>(cmd: CommandSpec<T>, argv: string[])
       return { overEnv: [clientLayer(conf)], underEnv: [clientLayer(file)] };
     },
   });
+  dropTokenFileMeantForAnotherMaster(parsed);
   return { ...parsed, job };
+}
+
+/**
+ * A token-file from --conf or the defaults file that also names a master is
+ * that master's token: when the master in use came from a higher source (the
+ * command line, MINISPARK_MASTER), sending it there would hand one cluster's
+ * secret to another. It is dropped, and the token is looked up as if it had
+ * not been given (the master's own local token file, if it is on this
+ * machine). A source that names no master is taken to speak for any.
+ */
+export function dropTokenFileMeantForAnotherMaster(parsed: Parsed<ClientFlags>): void {
+  const layer = parsed.layer("token-file");
+  if (layer?.values.master !== undefined && parsed.layer("master") !== layer) parsed.values["token-file"] = undefined;
 }
 
 function client(parsed: Parsed<ClientFlags>): MinisparkClient {
   const { values, from } = parsed;
   clientTls(values, from("tls-ca"));
   const url = masterUrl(values.master, from("master"));
-  return new MinisparkClient(url, token(values, from, url));
+  return new MinisparkClient(url, token(values, parsed, url));
 }
 
 export function readJobFile(path: string): unknown {
@@ -90,9 +125,10 @@ export function readJobFile(path: string): unknown {
   }
 }
 
-function one(positionals: string[], cmd: CommandSpec): string {
-  if (positionals.length !== 1) throw new UsageError(helpText(cmd));
-  return positionals[0]!;
+/** The job id a command takes (parseCommand refused more than one). */
+function jobIdOperand(positionals: string[], cmd: CommandSpec): string {
+  if (positionals.length !== 1) throw new UsageError(`minispark ${cmd.name} takes a job id\n\n${helpText(cmd)}`);
+  return parseJobId(positionals[0]!);
 }
 
 /** Prints how a finished job went and its value; exit code 1 if it did not complete. */
@@ -123,12 +159,21 @@ export async function submitCommand(argv: string[]): Promise<number> {
     if (values["tls-ca"]) env.MINISPARK_TLS_CA = values["tls-ca"];
     // The table's default master is for job files: a program left without one connects where its connect() says.
     const master = parsed.defaulted("master") ? undefined : values.master;
-    const tok = token(values, from, values.master) ?? undefined;
+    // local[N] is checked here, before the program runs, with connect()'s own rule.
+    if (master !== undefined) {
+      try {
+        localWorkers(master);
+      } catch (e) {
+        throw new UsageError(`${from("master")}: ${(e as Error).message}`);
+      }
+    }
+    const tok = token(values, parsed, values.master) ?? undefined;
     return runScript(file, { master, token: tok, env }, program);
   }
   if (positionals.length > 1) throw new UsageError(`a job file takes no program arguments, got ${positionals.slice(1).map((p) => `"${p}"`).join(" ")} (a program does: submit app.ts a b)`);
-  const spec = withJobSettings(readJobFile(file), parsed.job);
+  // The master first: `--master local[2] job.json` is answered with what to run instead, whether or not job.json exists.
   const c = client(parsed);
+  const spec = withJobSettings(readJobFile(file), parsed.job);
   const id = await c.submit(spec);
   if (!values.wait) {
     console.log(values.json ? JSON.stringify({ id }) : id);
@@ -144,7 +189,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) return help(STATUS_COMMAND);
   const c = client(parsed);
-  const id = one(positionals, STATUS_COMMAND);
+  const id = jobIdOperand(positionals, STATUS_COMMAND);
   if (values.follow) {
     const printer = values.json ? null : new ProgressPrinter(process.stdout);
     const job = await c.wait(id, (j) => (values.json ? console.log(JSON.stringify(j)) : printer!.update(j)));
@@ -172,7 +217,7 @@ export async function resultsCommand(argv: string[]): Promise<number> {
   const parsed = parseClient(RESULTS_COMMAND, argv);
   const { values, positionals } = parsed;
   if (values.help) return help(RESULTS_COMMAND);
-  const results = await client(parsed).results(one(positionals, RESULTS_COMMAND));
+  const results = await client(parsed).results(jobIdOperand(positionals, RESULTS_COMMAND));
   if (values.out) {
     fs.writeFileSync(values.out, JSON.stringify(results.value));
     console.error(`wrote the ${results.action} value to ${values.out}`);
@@ -229,7 +274,7 @@ export async function cancelCommand(argv: string[]): Promise<number> {
   const parsed = parseClient(CANCEL_COMMAND, argv);
   const { values, positionals } = parsed;
   if (values.help) return help(CANCEL_COMMAND);
-  const job = await client(parsed).cancel(one(positionals, CANCEL_COMMAND));
+  const job = await client(parsed).cancel(jobIdOperand(positionals, CANCEL_COMMAND));
   console.log(values.json ? JSON.stringify(job) : `${job.id} ${job.status}`);
   return 0;
 }

@@ -8,10 +8,13 @@ import { logger } from "../common/log.js";
 import { installProcessGuard } from "../common/process-guard.js";
 import { watchLifeline } from "../common/lifeline.js";
 import { MasterProcess } from "../master/master-process.js";
-import { parseSize } from "../common/size.js";
+import { MAX_RESULT_CEILING } from "../master/result-budget.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
+import { MAX_PARTITIONS } from "../plan/validate.js";
 import { WorkerProcess } from "../worker/worker-process.js";
-import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, UsageError, allowHosts, masterUrl, parseDuration, positiveInt, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
+import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, UsageError, allowHosts, masterUrl, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
+import { MAX_WORKER_SLOTS, countRule, durationRule, parseHostPort, requireDataDir, showSize, sizeRule } from "./flag-values.js";
+import { machineMemoryBytes } from "./machine-memory.js";
 import { HELP_FLAG, helpText, parseCommand, withEnv, type CommandSpec, type FlagTable } from "./flag-table.js";
 import { generateToken, minisparkHome, readLocalToken, tokenFilePath, writeLocalToken } from "./token-file.js";
 
@@ -26,6 +29,11 @@ function fmtMb(bytes: number): string {
   return `${Math.round(bytes / MB)}mb`;
 }
 
+const MACHINE_MEMORY = machineMemoryBytes();
+
+/** The scheduler keeps every task of a running job in memory (about a KiB each): ten times the default is the most one master is trusted with. */
+const MAX_TASKS_PER_JOB = 10 * DEFAULT_PLAN_LIMITS.maxTasksPerJob;
+
 const MASTER_FLAGS = withEnv({
   host: { type: "string", arg: "<addr>", help: "address to listen on", default: "127.0.0.1" },
   port: { type: "string", arg: "<n>", help: "port to listen on; 0 = any free port", default: "7077" },
@@ -33,12 +41,19 @@ const MASTER_FLAGS = withEnv({
   token: { type: "string", arg: "<secret>", help: "require this bearer token" },
   "token-file": { type: "string", arg: "<file>", help: "read the token from this file's first line instead" },
   ...HOST_FLAGS,
-  "worker-timeout": { type: "string", arg: "<dur>", help: "a worker unheard this long is DEAD", default: "10s" },
+  // At least 1s: a worker heartbeats every --heartbeat (at least 100ms, ±1/3), and a lease shorter than a few of those flaps.
+  "worker-timeout": { type: "string", arg: "<dur>", help: "a worker unheard this long is DEAD", default: "10s", rule: durationRule(1000) },
   "no-user-code": { type: "boolean", help: "accept only jobs whose functions are built-ins" },
-  "max-result-size": { type: "string", arg: "<size>", help: "the most a job's collected results may total", default: "256mb" },
-  "task-timeout": { type: "string", arg: "<dur>", help: 'stop a task attempt running longer; 0 = never (a job may set "taskTimeoutMs")', default: "1h" },
-  "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks", default: String(DEFAULT_PLAN_LIMITS.maxPartitions) },
-  "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob) },
+  "max-result-size": {
+    type: "string",
+    arg: "<size>",
+    help: "the most a job's collected results may total",
+    default: "256mb",
+    rule: sizeRule(1, MAX_RESULT_CEILING, `${showSize(MAX_RESULT_CEILING)} is the most one stored value can hold`),
+  },
+  "task-timeout": { type: "string", arg: "<dur>", help: 'stop a task attempt running longer (a job may set "taskTimeoutMs")', default: "1h", rule: durationRule(1000, "never") },
+  "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks", default: String(DEFAULT_PLAN_LIMITS.maxPartitions), rule: countRule(1, MAX_PARTITIONS) },
+  "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob), rule: countRule(1, MAX_TASKS_PER_JOB) },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
   ...HELP_FLAG,
@@ -52,6 +67,7 @@ export const MASTER_COMMAND: CommandSpec<typeof MASTER_FLAGS> = {
   synopsis: "master [options]",
   summary: "start the master",
   flags: MASTER_FLAGS,
+  operands: 0,
   notes: `A token is required to listen beyond loopback. On loopback without one the
 master generates one and writes it, mode 0600, to
 $MINISPARK_HOME/tokens/localhost-<port> (~/.minispark/...), where local workers
@@ -69,16 +85,28 @@ const WORKER_FLAGS = withEnv({
   host: { type: "string", arg: "<addr>", help: "address to listen on", default: "127.0.0.1" },
   port: { type: "string", arg: "<n>", help: "port to listen on; 0 = any free port", default: "0" },
   advertise: { type: "string", arg: "<host:port>", help: "address others use to reach this worker", defaultNote: "the address it listens on" },
-  slots: { type: "string", arg: "<n>", help: "tasks run in parallel (this machine's cores)", default: String(os.availableParallelism()) },
-  memory: { type: "string", arg: "<size>", help: "memory budget, split evenly into the task threads' heap limits", default: fmtMb(defaultMemoryBytes()) },
+  slots: { type: "string", arg: "<n>", help: "tasks run in parallel", defaultNote: `this machine's cores (here ${os.availableParallelism()})`, rule: countRule(1, MAX_WORKER_SLOTS) },
+  memory: {
+    type: "string",
+    arg: "<size>",
+    help: "memory budget, split evenly into the task threads' heap limits",
+    defaultNote: `a quarter of this machine's memory, 256mb-4gb (here ${fmtMb(defaultMemoryBytes())})`,
+    rule: sizeRule(4 * MB, MACHINE_MEMORY.bytes, MACHINE_MEMORY.what),
+  },
   "memory-fraction": { type: "string", arg: "<f>", help: "share of --memory aggregation, sort and shuffle buffers may hold before spilling", default: "0.5" },
   "data-dir": { type: "string", arg: "<dir>", help: "inputs are read from here, outputs go to <dir>/outputs", default: "./data" },
   "spill-dir": { type: "string", arg: "<dir>", help: "where spill files go, in <dir>/.minispark/<worker>", defaultNote: "<data-dir>/.minispark/<worker>/spill" },
   token: { type: "string", arg: "<secret>", help: "the cluster's token", defaultNote: "the one a master on this machine wrote to $MINISPARK_HOME/tokens/localhost-<port>" },
   "token-file": { type: "string", arg: "<file>", help: "read the token from this file's first line instead" },
   ...HOST_FLAGS,
-  heartbeat: { type: "string", arg: "<dur>", help: "heartbeat interval, jittered by ±1/3", default: "3s" },
-  "shutdown-grace": { type: "string", arg: "<dur>", help: "on SIGTERM/SIGINT, how long running tasks may finish and shuffle output be served", default: "30s" },
+  heartbeat: { type: "string", arg: "<dur>", help: "heartbeat interval, jittered by ±1/3", default: "3s", rule: durationRule(100) },
+  "shutdown-grace": {
+    type: "string",
+    arg: "<dur>",
+    help: "on SIGTERM/SIGINT, how long running tasks may finish and shuffle output be served",
+    default: "30s",
+    rule: durationRule(1, "hand back at once"),
+  },
   "no-user-code": { type: "boolean", help: "run built-in functions only, never submitted code" },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
@@ -90,6 +118,7 @@ export const WORKER_COMMAND: CommandSpec<typeof WORKER_FLAGS> = {
   synopsis: "worker --master <url> [options]",
   summary: "start a worker",
   flags: WORKER_FLAGS,
+  operands: 0,
   notes: `A token is required to listen beyond loopback. The --advertise host is
 served too, besides what --allow-host names. Give --master as https://... with
 the --tls-* flags. After --shutdown-grace the worker hands back what remains and
@@ -97,14 +126,6 @@ leaves; a second signal stops it at once.
 
 ${ENV_NOTE}`,
 };
-
-function sizeFlag(value: string, flag: string): number {
-  try {
-    return parseSize(value);
-  } catch (e) {
-    throw new UsageError(`${flag}: ${(e as Error).message}`);
-  }
-}
 
 /**
  * Runs until SIGTERM or SIGINT, then `stop()`s; given `now`, a second signal
@@ -137,28 +158,34 @@ function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): v
 const LIFELINE_GRACE_MS = 5000;
 
 export async function masterCommand(argv: string[]): Promise<void> {
-  const { values, from } = parseCommand(MASTER_COMMAND, argv);
+  const parsed = parseCommand(MASTER_COMMAND, argv);
+  const { values, from } = parsed;
+  const number = (flag: keyof typeof MASTER_FLAGS & string) => parsed.number(flag)!;
   if (values.help) return void console.log(helpText(MASTER_COMMAND));
   setupLogging(values, from);
   const port = portNumber(values.port, from("port"));
   const host = values.host;
-  const given = serverToken(values, from);
+  const given = serverToken(values, parsed);
   requireTokenOffLoopback(host, given);
   const config = {
     host,
     port,
     dbPath: values.db ?? join(minisparkHome(), "minispark.db"),
-    allowHosts: allowHosts(values),
-    workerTimeoutMs: parseDuration(values["worker-timeout"], from("worker-timeout")),
+    allowHosts: allowHosts(values, from("allow-host")),
+    workerTimeoutMs: number("worker-timeout"),
     userCode: !values["no-user-code"],
-    taskTimeoutMs: parseDuration(values["task-timeout"], from("task-timeout")),
-    maxResultBytes: sizeFlag(values["max-result-size"], from("max-result-size")),
+    taskTimeoutMs: number("task-timeout"),
+    maxResultBytes: number("max-result-size"),
     tls: serverTls(values, from),
     planLimits: {
-      maxPartitions: positiveInt(values["max-partitions"], from("max-partitions")),
-      maxTasksPerJob: positiveInt(values["max-tasks-per-job"], from("max-tasks-per-job")),
+      maxPartitions: number("max-partitions"),
+      maxTasksPerJob: number("max-tasks-per-job"),
     },
   };
+  // A stage is part of a job: one allowed more tasks than a whole job could never run.
+  if (config.planLimits.maxPartitions > config.planLimits.maxTasksPerJob) {
+    throw new UsageError(`${from("max-partitions")} (${values["max-partitions"]}) must not exceed ${from("max-tasks-per-job")} (${values["max-tasks-per-job"]}): a stage of that many tasks could never run`);
+  }
   installProcessGuard(logger("master"));
   // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
   const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
@@ -179,34 +206,36 @@ function portNumber(value: string, from: string): number {
 }
 
 export async function workerCommand(argv: string[]): Promise<void> {
-  const { values, from } = parseCommand(WORKER_COMMAND, argv);
+  const parsed = parseCommand(WORKER_COMMAND, argv);
+  const { values, from } = parsed;
   if (values.help) return void console.log(helpText(WORKER_COMMAND));
   setupLogging(values, from);
   const port = portNumber(values.port, from("port"));
-  const memoryBytes = sizeFlag(values.memory, from("memory"));
-  if (memoryBytes < 4 * 1024 * 1024) throw new UsageError(`${from("memory")} must be at least 4mb, got "${values.memory}"`);
+  const memoryBytes = parsed.number("memory") ?? defaultMemoryBytes();
   const memoryFraction = Number(values["memory-fraction"]);
   if (!(memoryFraction > 0 && memoryFraction <= 0.9)) {
     throw new UsageError(`${from("memory-fraction")} must be a number above 0 and at most 0.9, got "${values["memory-fraction"]}"`);
   }
   const host = values.host;
   const master = masterUrl(values.master, from("master"));
-  const given = serverToken(values, from);
+  const given = serverToken(values, parsed);
   requireTokenOffLoopback(host, given);
   const secret = given || readLocalToken(master);
+  const dataDir = values["data-dir"];
+  if (!parsed.defaulted("data-dir")) requireDataDir(dataDir, from("data-dir"));
   const config = {
     masterUrl: master,
     host,
     port,
-    advertise: values.advertise ?? null,
-    slots: positiveInt(values.slots, from("slots")),
+    advertise: values.advertise === undefined ? null : parseHostPort(values.advertise, from("advertise")),
+    slots: parsed.number("slots") ?? Math.min(os.availableParallelism(), MAX_WORKER_SLOTS),
     memoryBytes,
     memoryFraction,
-    dataDir: values["data-dir"],
+    dataDir,
     spillDir: values["spill-dir"] ?? null,
     token: secret,
-    allowHosts: allowHosts(values),
-    heartbeatMs: parseDuration(values.heartbeat, from("heartbeat")),
+    allowHosts: allowHosts(values, from("allow-host")),
+    heartbeatMs: parsed.number("heartbeat")!,
     userCode: !values["no-user-code"],
     tls: serverTls(values, from),
   };
@@ -214,7 +243,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   if (!secret) throw new UsageError(`no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`);
   installProcessGuard(logger("worker"));
   const worker = new WorkerProcess(config);
-  const graceMs = parseDuration(values["shutdown-grace"], from("shutdown-grace"));
+  const graceMs = parsed.number("shutdown-grace")!;
   await worker.start();
   runUntilSignal(
     () => worker.shutdown(graceMs),

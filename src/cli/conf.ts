@@ -14,7 +14,9 @@
 import fs from "node:fs";
 import { join } from "node:path";
 import type { JobSettings } from "../common/job-settings.js";
-import { UsageError, parseDuration } from "./args.js";
+import { MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/validate.js";
+import { UsageError } from "./args.js";
+import { MAX_TIMER_MS, parseDuration } from "./flag-values.js";
 import type { Layer } from "./flag-table.js";
 
 export const CLIENT_KEYS = ["master", "token-file", "tls-ca"] as const;
@@ -87,9 +89,11 @@ export function clientLayer(entries: readonly ConfEntry[]): Layer {
   };
 }
 
-function positive(e: ConfEntry): number {
-  const n = Number(e.value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${e.from}: ${e.key} must be a positive integer, got "${e.value}"`);
+/** The master's validator's bounds (src/plan/validate.ts), checked here so that the error names --conf or the file's line. */
+function bounded(e: ConfEntry, max: number): number {
+  const n = /^\d+$/.test(e.value) ? Number(e.value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${e.from}: ${e.key} must be a positive integer, got "${e.value}"`);
+  if (n > max) throw new UsageError(`${e.from}: ${e.key} must be at most ${max}, got "${e.value}"`);
   return n;
 }
 
@@ -97,12 +101,17 @@ function positive(e: ConfEntry): number {
 export function jobSettings(entries: readonly ConfEntry[]): JobSettings {
   const out: JobSettings = {};
   for (const e of entries) {
-    if (e.key === "name") out.name = e.value;
-    else if (e.key === "parallelism" || e.key === "maxTaskRetries") out[e.key] = positive(e);
-    // A duration, as the master's --task-timeout takes ("10m"), or milliseconds as the field's name says.
+    if (e.key === "name") {
+      if (e.value.length > MAX_NAME_LENGTH) throw new UsageError(`${e.from}: name must be at most ${MAX_NAME_LENGTH} characters, got ${e.value.length}`);
+      out.name = e.value;
+    } else if (e.key === "parallelism") out.parallelism = bounded(e, MAX_PARTITIONS);
+    else if (e.key === "maxTaskRetries") out.maxTaskRetries = bounded(e, MAX_TASK_RETRIES);
+    // A duration, as the master's --task-timeout takes ("10m"), or bare milliseconds as the key's name says.
     else if (e.key === "taskTimeoutMs") {
-      const ms = parseDuration(e.value, `${e.from}: taskTimeoutMs`);
+      const ms = /^\d+$/.test(e.value) ? Number(e.value) : parseDuration(e.value, `${e.from}: taskTimeoutMs`);
       if (ms < 1) throw new UsageError(`${e.from}: taskTimeoutMs must be at least 1ms, got "${e.value}"`);
+      // The task's timer: past setTimeout's longest delay it would fire at once.
+      if (ms > MAX_TIMER_MS) throw new UsageError(`${e.from}: taskTimeoutMs must be at most ${MAX_TIMER_MS} (about 24d), got "${e.value}"`);
       out.taskTimeoutMs = ms;
     }
   }

@@ -1,9 +1,12 @@
 // A deterministic English-like text corpus for the demo (and benchmarks): words
 // drawn from a Zipf distribution over a vocabulary of common English words
 // followed by generated pseudo-words, in sentences with capitals and
-// punctuation so that tokenizing is real work. Same seed, same bytes.
+// punctuation so that tokenizing is real work. Same seed, same bytes. A corpus
+// is built in a sibling directory and renamed into place when whole, so an
+// interrupted or failed run never leaves a partial corpus where a complete one
+// is expected; what an interrupted run leaves is swept by the next.
 import fs from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { mulberry32 } from "../common/random.js";
 
 const COMMON = `the of and to a in is it you that he was for on are with as his they be at one have this from or had
@@ -60,15 +63,70 @@ function pick(cdf: Float64Array, u: number): number {
   return lo;
 }
 
-/** Writes `files` files of about `bytesPerFile` bytes each; returns their paths. */
+/** The largest demo corpus: a word count over more is a benchmark, not a demo, and 10^9 MiB is no disk. */
+export const MAX_CORPUS_MB = 64 * 1024;
+
+/** Why a corpus of `sizeMb` MiB cannot be written under `dir` (null if it can): the free space of the file system it would go to. */
+export function corpusFits(dir: string, sizeMb: number): string | null {
+  let at = dir;
+  while (!fs.existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const { bavail, bsize } = fs.statfsSync(at);
+  const freeMb = Math.floor((bavail * bsize) / 2 ** 20);
+  // Room for the job's output and spill too, about the corpus's size again.
+  return sizeMb * 2 > freeMb ? `a ${sizeMb} MiB corpus and its output need about ${sizeMb * 2} MiB, and ${at} has ${freeMb} MiB free` : null;
+}
+
+const PARTIAL = /\.partial-(\d+)$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes corpora whose writer is gone: generation is synchronous, so Ctrl-C
+ * ends the process without a chance to clean up, and the next run does it. A
+ * corpus another live process is writing stays.
+ */
+function sweepPartials(parent: string): void {
+  for (const f of fs.readdirSync(parent)) {
+    const pid = PARTIAL.exec(f)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) fs.rmSync(join(parent, f), { recursive: true, force: true });
+  }
+}
+
+/** Writes `files` files of about `bytesPerFile` bytes each into `dir` (replaced if there); returns their paths. */
 export function writeCorpus(dir: string, files: number, bytesPerFile: number, seed = 42, vocabSize = 20_000): string[] {
-  fs.mkdirSync(dir, { recursive: true });
+  const parent = dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  sweepPartials(parent);
+  const building = `${dir}.partial-${process.pid}`;
+  fs.mkdirSync(building);
+  try {
+    fillCorpus(building, files, bytesPerFile, seed, vocabSize);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(building, dir);
+  } catch (e) {
+    fs.rmSync(building, { recursive: true, force: true });
+    throw e;
+  }
+  return Array.from({ length: files }, (_, f) => join(dir, corpusFile(f)));
+}
+
+function corpusFile(f: number): string {
+  return `part-${String(f).padStart(3, "0")}.txt`;
+}
+
+function fillCorpus(dir: string, files: number, bytesPerFile: number, seed: number, vocabSize: number): void {
   const words = vocabulary(vocabSize);
   const cdf = zipfCdf(words.length);
-  const paths: string[] = [];
   for (let f = 0; f < files; f++) {
     const rand = mulberry32(seed * 1000 + f);
-    const path = join(dir, `part-${String(f).padStart(3, "0")}.txt`);
+    const path = join(dir, corpusFile(f));
     const fd = fs.openSync(path, "w");
     let written = 0;
     let chunk: string[] = [];
@@ -93,7 +151,5 @@ export function writeCorpus(dir: string, files: number, bytesPerFile: number, se
     }
     if (chunk.length > 0) fs.writeSync(fd, chunk.join("\n") + "\n");
     fs.closeSync(fd);
-    paths.push(path);
   }
-  return paths;
 }

@@ -7,6 +7,7 @@
 // defaults file), the table's default. Pure; called by the command modules.
 import { parseArgs } from "node:util";
 import { UsageError } from "./args.js";
+import { ambiguousValueMessage, type ValueRule } from "./flag-values.js";
 
 export interface Flag {
   readonly type: "string" | "boolean";
@@ -21,6 +22,8 @@ export interface Flag {
   /** Printed as the default when it is computed elsewhere (from another flag, the terminal). */
   readonly defaultNote?: string;
   readonly env?: string;
+  /** The bounds its value must keep, whichever source gives it (flag-values.ts); printed in the help. */
+  readonly rule?: ValueRule;
 }
 
 export type FlagTable = Readonly<Record<string, Flag>>;
@@ -36,6 +39,8 @@ export interface CommandSpec<T extends FlagTable = FlagTable> {
   /** Paragraphs printed after the flags. */
   readonly notes?: string;
   readonly flags: T;
+  /** How many operands (words that are not flags) it takes at most; more are a usage error. Unset: the command checks. */
+  readonly operands?: number;
 }
 
 type Value<F extends Flag> = F["type"] extends "boolean" ? boolean | undefined : F["multiple"] extends true ? string[] | undefined : F extends { default: string } ? string : string | undefined;
@@ -55,6 +60,17 @@ export interface Parsed<T extends FlagTable> {
   readonly from: (flag: keyof T & string) => string;
   /** Whether its value is the table's default, given by no source. */
   readonly defaulted: (flag: keyof T & string) => boolean;
+  /**
+   * Which source gave its value, as a rank: 0 the command line, then the
+   * layers over the environment, the environment, the layers under it, the
+   * table's default; lower wins. Settings that are one setting under two names
+   * (--token and --token-file) compare ranks.
+   */
+  readonly rank: (flag: keyof T & string) => number;
+  /** The layer (of ParseOptions.layers) that gave its value, if one did. */
+  readonly layer: (flag: keyof T & string) => Layer | undefined;
+  /** The value of a flag that has a rule, as its rule reads it (ms, bytes, a count); undefined if no source gave one. */
+  readonly number: (flag: keyof T & string) => number | undefined;
 }
 
 export function envName(flag: string): string {
@@ -98,41 +114,68 @@ export function parseCommand<T extends FlagTable>(cmd: CommandSpec<T>, argv: str
   try {
     parsed = parseArgs({ args: argv, options: parseArgsOptions(cmd.flags), allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${helpText(cmd)}`);
+    const message = ambiguousValueMessage((e as Error).message, argv) ?? (e as Error).message;
+    throw new UsageError(`${message}\n\n${helpText(cmd)}`);
   }
   const values: Record<string, unknown> = { ...parsed.values };
   const from = new Map<string, string>();
   const defaulted = new Set<string>();
-  const result = (): Parsed<T> => ({ values: values as FlagValues<T>, positionals: parsed.positionals, from: (f) => from.get(f) ?? `--${f}`, defaulted: (f) => defaulted.has(f) });
+  const rank = new Map<string, number>();
+  const numbers = new Map<string, number>();
+  const layerOf = new Map<string, Layer>();
+  const result = (): Parsed<T> => ({
+    values: values as FlagValues<T>,
+    positionals: parsed.positionals,
+    from: (f) => from.get(f) ?? `--${f}`,
+    defaulted: (f) => defaulted.has(f),
+    rank: (f) => rank.get(f) ?? 0,
+    layer: (f) => layerOf.get(f),
+    number: (f) => numbers.get(f),
+  });
   // Asked for help, the user gets it, whatever the environment or a defaults file holds.
   if (values.help) return result();
+  if (cmd.operands !== undefined && parsed.positionals.length > cmd.operands) {
+    const extra = parsed.positionals.slice(cmd.operands).map((p) => `"${p}"`).join(" ");
+    const takes = cmd.operands === 0 ? "takes no arguments" : `takes ${cmd.operands} argument${cmd.operands === 1 ? "" : "s"}`;
+    throw new UsageError(`minispark ${cmd.name} ${takes}, got also ${extra}\n\n${helpText(cmd)}`);
+  }
   const env = opts.env ?? process.env;
   const { overEnv, underEnv } = opts.layers?.(values as FlagValues<T>) ?? { overEnv: [], underEnv: [] };
+  const envRank = 1 + overEnv.length;
   for (const [name, flag] of Object.entries(cmd.flags)) {
     if (values[name] !== undefined) continue;
-    const layered = (layers: Layer[]) => {
-      for (const l of layers) {
+    const layered = (layers: Layer[], first: number) => {
+      for (const [i, l] of layers.entries()) {
         const v = l.values[name];
         if (v === undefined) continue;
         values[name] = textValue(flag, l.from(name), v);
         from.set(name, l.from(name));
+        rank.set(name, first + i);
+        layerOf.set(name, l);
         return true;
       }
       return false;
     };
-    if (layered(overEnv)) continue;
+    if (layered(overEnv, 1)) continue;
     const raw = flag.env ? env[flag.env] : undefined;
     // An empty variable is an unset one: `MINISPARK_TOKEN= minispark master` means no token.
     if (flag.env && raw !== undefined && raw !== "") {
       values[name] = textValue(flag, flag.env, raw);
       from.set(name, flag.env);
+      rank.set(name, envRank);
       continue;
     }
-    if (layered(underEnv)) continue;
+    if (layered(underEnv, envRank + 1)) continue;
     if (flag.default !== undefined) {
       values[name] = flag.default;
       defaulted.add(name);
+      rank.set(name, envRank + 1 + underEnv.length);
     }
+  }
+  // Every source is held to the flag's bounds, and the error names the one that broke them.
+  for (const [name, flag] of Object.entries(cmd.flags)) {
+    const v = values[name];
+    if (flag.rule && typeof v === "string") numbers.set(name, flag.rule.parse(v, from.get(name) ?? `--${name}`));
   }
   return result();
 }
@@ -148,7 +191,7 @@ export function helpText(cmd: CommandSpec): string {
   const lines = entries.flatMap(([name, f]) => {
     const out = [`  ${flagColumn(name, f).padEnd(width)}${f.help}`];
     const def = f.default !== undefined ? `default ${f.default === "" ? '""' : f.default}` : f.defaultNote ? `default ${f.defaultNote}` : null;
-    const extra = [def, f.env ? `env ${f.env}` : null].filter(Boolean).join("; ");
+    const extra = [def, f.rule ? f.rule.describe : null, f.env ? `env ${f.env}` : null].filter(Boolean).join("; ");
     if (extra) out.push(`  ${" ".repeat(width)}(${extra})`);
     return out;
   });

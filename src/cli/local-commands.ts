@@ -7,17 +7,19 @@ import fs from "node:fs";
 import { join, resolve } from "node:path";
 import { LocalCluster } from "../client/local-cluster.js";
 import { JobFailedError } from "../client/rest-client.js";
-import { writeCorpus } from "./corpus.js";
-import { UsageError, positiveInt } from "./args.js";
-import { HELP_FLAG, helpText, parseCommand, type CommandSpec, type FlagTable } from "./flag-table.js";
+import { MAX_CORPUS_MB, corpusFits, writeCorpus } from "./corpus.js";
+import { MAX_LOCAL_WORKERS } from "../common/local-master.js";
+import { UsageError } from "./args.js";
+import { MAX_WORKER_SLOTS, countRule, requireDataDir } from "./flag-values.js";
+import { HELP_FLAG, helpText, parseCommand, type CommandSpec, type FlagTable, type Parsed } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue } from "./format.js";
 import { finish, readJobFile } from "./client-commands.js";
-import { jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
+import { CLIENT_KEYS, jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
 import { minisparkHome } from "./token-file.js";
 
 const CLUSTER_FLAGS = {
-  workers: { type: "string", arg: "<n>", help: "worker processes", default: "2" },
-  slots: { type: "string", arg: "<n>", help: "task slots per worker", defaultNote: "this machine's cores shared out" },
+  workers: { type: "string", arg: "<n>", help: "worker processes", default: "2", rule: countRule(1, MAX_LOCAL_WORKERS) },
+  slots: { type: "string", arg: "<n>", help: "task slots per worker", defaultNote: "this machine's cores shared out", rule: countRule(1, MAX_WORKER_SLOTS) },
   "data-dir": { type: "string", arg: "<dir>", help: "inputs are read from here, outputs go to <dir>/outputs", default: "./data", env: "MINISPARK_DATA_DIR" },
   "log-file": { type: "string", arg: "<file>", help: "keep the cluster's logs in this file" },
 } as const satisfies FlagTable;
@@ -29,7 +31,11 @@ const LOCAL_FLAGS = {
   json: { type: "boolean", help: "machine-readable output" },
   ...HELP_FLAG,
 } as const satisfies FlagTable;
-const DEMO_FLAGS = { ...CLUSTER_FLAGS, "size-mb": { type: "string", arg: "<n>", help: "corpus size in MiB", default: "32" }, ...HELP_FLAG } as const satisfies FlagTable;
+const DEMO_FLAGS = {
+  ...CLUSTER_FLAGS,
+  "size-mb": { type: "string", arg: "<n>", help: "corpus size in MiB (and at most the free space of --data-dir)", default: "32", rule: countRule(1, MAX_CORPUS_MB) },
+  ...HELP_FLAG,
+} as const satisfies FlagTable;
 
 export const LOCAL_COMMAND: CommandSpec<typeof LOCAL_FLAGS> = {
   name: "local",
@@ -38,6 +44,7 @@ export const LOCAL_COMMAND: CommandSpec<typeof LOCAL_FLAGS> = {
   about: `Runs the job on an embedded cluster: a master and N worker processes on
 loopback, started for this run and torn down at the end.`,
   flags: LOCAL_FLAGS,
+  operands: 1,
   notes: "The job file's own fields win over --conf, which wins over the defaults file.",
 };
 
@@ -48,12 +55,24 @@ export const DEMO_COMMAND: CommandSpec<typeof DEMO_FLAGS> = {
   about: `Word count over a generated English-like corpus, on a local cluster of worker
 processes: prints the top words, the job's time, and where the output went.`,
   flags: DEMO_FLAGS,
+  operands: 0,
 };
 
-async function withCluster<T>(values: { workers: string; slots?: string; "data-dir": string; "log-file"?: string }, fn: (c: LocalCluster) => Promise<T>): Promise<T> {
+interface ClusterValues {
+  readonly workers: number;
+  readonly slots: number | undefined;
+  readonly "data-dir": string;
+  readonly "log-file"?: string;
+}
+
+function clusterValues(parsed: Parsed<typeof CLUSTER_FLAGS>): ClusterValues {
+  return { workers: parsed.number("workers")!, slots: parsed.number("slots"), "data-dir": parsed.values["data-dir"], "log-file": parsed.values["log-file"] };
+}
+
+async function withCluster<T>(values: ClusterValues, fn: (c: LocalCluster) => Promise<T>): Promise<T> {
   const cluster = await LocalCluster.start({
-    workers: positiveInt(values.workers, "--workers"),
-    slots: values.slots ? positiveInt(values.slots, "--slots") : undefined,
+    workers: values.workers,
+    slots: values.slots,
     dataDir: values["data-dir"],
     logFile: values["log-file"] ? resolve(values["log-file"]) : undefined,
   });
@@ -68,15 +87,21 @@ async function withCluster<T>(values: { workers: string; slots?: string; "data-d
 }
 
 export async function localCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(LOCAL_COMMAND, argv);
+  const parsed = parseCommand(LOCAL_COMMAND, argv);
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(helpText(LOCAL_COMMAND));
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(helpText(LOCAL_COMMAND));
-  const settings = jobSettings([...readDefaults(values["properties-file"], minisparkHome()), ...(values.conf ?? []).map(parseConfFlag)]);
+  const conf = (values.conf ?? []).map(parseConfFlag);
+  // The embedded cluster is its own master, with its own token: a client key given here is a mistake. The defaults file's are for the other commands.
+  const client = conf.find((e) => (CLIENT_KEYS as readonly string[]).includes(e.key));
+  if (client) throw new UsageError(`${client.from}: "${client.key}" has no meaning for minispark local, which starts its own cluster; --conf takes ${LOCAL_CONF_KEYS} here`);
+  const settings = jobSettings([...readDefaults(values["properties-file"], minisparkHome()), ...conf]);
   const spec = withJobSettings(readJobFile(positionals[0]!), settings);
-  return withCluster(values, async (cluster) => {
+  if (!parsed.defaulted("data-dir")) requireDataDir(values["data-dir"], parsed.from("data-dir"));
+  return withCluster(clusterValues(parsed), async (cluster) => {
     const printer = values.json ? null : new ProgressPrinter();
     const id = await cluster.client.submit(spec);
     const job = await cluster.client.wait(id, (j) => printer?.update(j));
@@ -84,19 +109,24 @@ export async function localCommand(argv: string[]): Promise<number> {
   });
 }
 
+const LOCAL_CONF_KEYS = "name, parallelism, maxTaskRetries or taskTimeoutMs";
+
+
 const TOKENIZE = "line => line.toLowerCase().split(/[^a-z']+/).filter(w => w.length > 0)";
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(DEMO_COMMAND, argv);
+  const parsed = parseCommand(DEMO_COMMAND, argv);
+  const { values } = parsed;
   if (values.help) {
     console.log(helpText(DEMO_COMMAND));
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(helpText(DEMO_COMMAND));
   const dataDir = resolve(values["data-dir"]);
-  const sizeMb = positiveInt(values["size-mb"], "--size-mb");
+  const sizeMb = parsed.number("size-mb")!;
   const corpusDir = join(dataDir, "demo", `corpus-${sizeMb}mb`);
   if (!fs.existsSync(join(corpusDir, "_READY"))) {
+    const room = corpusFits(dataDir, sizeMb);
+    if (room !== null) throw new UsageError(`${parsed.from("size-mb")} ${sizeMb}: ${room}`);
     console.error(`generating a ${sizeMb} MiB corpus in ${corpusDir} ...`);
     writeCorpus(corpusDir, 4, Math.ceil((sizeMb * 1024 * 1024) / 4));
     fs.writeFileSync(join(corpusDir, "_READY"), "");
@@ -112,7 +142,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     ],
     action: { op: "save", input: "byCount", path: "demo-wordcount", format: "jsonl", mode: "overwrite" },
   };
-  return withCluster(values, async (cluster) => {
+  return withCluster(clusterValues(parsed), async (cluster) => {
     console.error(`local cluster: master ${cluster.masterUrl}, ${values.workers} worker processes`);
     const printer = new ProgressPrinter();
     const started = performance.now();

@@ -9,6 +9,7 @@ import { jobSettingsFromEnv, type JobSettings } from "../common/job-settings.js"
 import { Dataset, type ActionRunner } from "./dataset.js";
 import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
+import { localWorkers } from "../common/local-master.js";
 import { MinisparkClient, type JobInfo } from "./rest-client.js";
 
 /** Options of {@link connect}. */
@@ -62,8 +63,6 @@ export interface FileOptions {
 /** A CSV field: a string, or with inferSchema a number, a boolean or null. */
 export type CsvValue = string | number | boolean | null;
 
-const LOCAL = /^local(?:\[(\d+)\])?$/;
-
 /**
  * Connects to a cluster. `master` is "local" or "local[N]" (start an embedded
  * cluster of N worker processes, default 2, stopped by close()) or a master URL.
@@ -71,10 +70,13 @@ const LOCAL = /^local(?:\[(\d+)\])?$/;
  * `minispark submit --master <url>` goes to that master.
  */
 export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]", opts: ConnectOptions = {}): Promise<Context> {
-  const local = LOCAL.exec(master);
-  if (local) {
-    const workers = local[1] === undefined ? 2 : Number(local[1]);
-    if (workers < 1) throw new Error(`connect("${master}"): a local cluster needs at least one worker`);
+  let workers: number | null;
+  try {
+    workers = localWorkers(master);
+  } catch (e) {
+    throw new Error(`connect(): ${(e as Error).message}`);
+  }
+  if (workers !== null) {
     const cluster = await LocalCluster.start({ workers, dataDir: opts.dataDir ?? process.env.MINISPARK_DATA_DIR ?? "./data" });
     return new Context(clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()), { ...opts, settings: jobSettingsFromEnv() });
   }

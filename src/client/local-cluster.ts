@@ -52,6 +52,8 @@ export class LocalCluster {
   }
 
   static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    // The embedded cluster's data directory is its own (connect()'s ./data by default): made here, since a worker refuses a --data-dir that does not exist.
+    fs.mkdirSync(resolve(opts.dataDir), { recursive: true });
     const c = new LocalCluster(opts);
     try {
       await c.startMaster();

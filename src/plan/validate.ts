@@ -13,6 +13,8 @@ import { canonicalOpName, opDef, snakeToCamel, type OpDef, type ParamType } from
 export const DEFAULT_MAX_TASK_RETRIES = 3;
 /** Spark's spark.task.maxFailures is 4; past 100 a failing task only keeps the cluster busy. */
 export const MAX_TASK_RETRIES = 100;
+/** The longest job name. */
+export const MAX_NAME_LENGTH = 200;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
 export const MAX_PARTITIONS = 100_000;
@@ -99,7 +101,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   if (retries !== null && retries > MAX_TASK_RETRIES) problems.push(`"maxTaskRetries" must be at most ${MAX_TASK_RETRIES}`);
   const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
-  if (typeof name !== "string" || name.length > 200) problems.push('"name" must be a string of at most 200 characters');
+  if (typeof name !== "string" || name.length > MAX_NAME_LENGTH) problems.push(`"name" must be a string of at most ${MAX_NAME_LENGTH} characters`);
   if (problems.length > 0) throw new JobSpecError(problems);
 
   const sorted = topoSort(nodes);

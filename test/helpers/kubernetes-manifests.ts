@@ -19,7 +19,7 @@ import { Secret } from "kubernetes-models/v1/Secret";
 import { Service, type IService } from "kubernetes-models/v1/Service";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
-import { parseDuration } from "../../src/cli/args.js";
+import { parseDuration } from "../../src/cli/flag-values.js";
 import { parseSize } from "../../src/common/size.js";
 import { DEREGISTER_TIMEOUT_MS } from "../../src/worker/worker-process.js";
 
