@@ -56,6 +56,8 @@ export class LocalCluster {
   client!: MinisparkClient;
   private master: Proc | null = null;
   private readonly workers: Proc[] = [];
+  /** The workers start() waits for: one that exits fails the start at once (later, a test may stop workers on purpose). */
+  private starting: Proc[] = [];
   private readonly logStream: fs.WriteStream;
   private readonly log: GuardedStream;
 
@@ -73,7 +75,9 @@ export class LocalCluster {
     try {
       await c.startMaster();
       for (let i = 0; i < opts.workers; i++) c.startWorker();
+      c.starting = c.workers.slice();
       await c.waitForWorkers(opts.workers);
+      c.starting = [];
     } catch (e) {
       await c.stop();
       throw e;
@@ -172,8 +176,8 @@ export class LocalCluster {
     for (;;) {
       const alive = (await this.client.workers()).filter((w) => w.status === "ALIVE").length;
       if (alive >= n) return;
-      const dead = this.workers.find((w) => !running(w));
-      if (dead && alive < n) throw await this.startFailure(dead);
+      const dead = this.starting.find((w) => !running(w));
+      if (dead) throw await this.startFailure(dead);
       if (Date.now() > deadline) throw new Error(`only ${alive} of ${n} workers registered${this.logHint()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
