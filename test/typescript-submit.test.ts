@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { nodeStripArgs, noTypeScriptMessage } from "../src/cli/typescript-program.js";
+import { needsModuleCopy, nodeStripArgs, noTypeScriptMessage } from "../src/cli/typescript-program.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -28,6 +28,13 @@ describe("which Node strips types itself", () => {
     assert.deepEqual(nodeStripArgs("23.0.0", undefined), ["--experimental-strip-types"]);
     assert.equal(nodeStripArgs("22.5.1", undefined), undefined);
     assert.equal(nodeStripArgs("20.20.2", undefined), undefined);
+  });
+
+  it("copies a .ts to .mts unless its package says \"type\": \"module\"; an .mts is a module anyway", () => {
+    assert.equal(needsModuleCopy("/p/app.ts", "commonjs"), true);
+    assert.equal(needsModuleCopy("/p/app.ts", undefined), true);
+    assert.equal(needsModuleCopy("/p/app.ts", "module"), false);
+    assert.equal(needsModuleCopy("/p/app.mts", "commonjs"), false);
   });
 
   it("tells the user both ways out, and Node's rule for relative imports", () => {
