@@ -1,6 +1,7 @@
 // A local cluster ends with the program that started it: the children of
 // connect("local[N]") exit when their parent is killed with SIGKILL, or dies
-// of an uncaught error, without anyone calling close().
+// of an uncaught error, without anyone calling close(); and the temporary
+// directory such a program leaves is swept by the next local cluster.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -8,6 +9,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { LocalCluster } from "../src/client/local-cluster.js";
 
 const INDEX = fileURLToPath(new URL("../src/index.js", import.meta.url));
 
@@ -37,7 +39,7 @@ function childrenOf(ppid: number): number[] {
 }
 
 /** Runs a program that connects to local[2] and runs a job, then does `then`; returns its children still alive at the end. */
-async function orphanedBy(then: "wait" | "throw", kill: boolean): Promise<number[]> {
+async function orphanedBy(then: "wait" | "throw", kill: boolean, afterExit?: (parentPid: number) => Promise<void>): Promise<number[]> {
   const dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-lifeline-"));
   const program = join(dir, "program.mjs");
   fs.writeFileSync(
@@ -63,7 +65,11 @@ ${then === "throw" ? 'setTimeout(() => { throw new Error("the program crashed");
   for (const until = Date.now() + 15_000; pids.some(alive) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
   const left = pids.filter(alive);
   for (const pid of left) process.kill(pid, "SIGKILL");
-  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await afterExit?.(parent.pid!);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   return left;
 }
 
@@ -74,5 +80,22 @@ describe("a local cluster ends with its program", () => {
 
   it("when the program dies of an uncaught error", async () => {
     assert.deepEqual(await orphanedBy("throw", false), [], "children still running after their parent crashed");
+  });
+
+  it("and the next local cluster removes the temporary directory a killed program left", async () => {
+    const left = await orphanedBy("wait", true, async (pid) => {
+      const leftovers = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`minispark-local-${pid}-`));
+      assert.equal(leftovers.length, 1, "kill -9 leaves the cluster's directory, named for its owner");
+      const leftover = join(os.tmpdir(), leftovers[0]!);
+      // Older than the few seconds a just-recycled pid's new owner could have had.
+      const past = new Date(Date.now() - 60_000);
+      fs.utimesSync(leftover, past, past);
+      const data = fs.mkdtempSync(join(os.tmpdir(), "minispark-lifeline-data-"));
+      const next = await LocalCluster.start({ workers: 1, slots: 1, dataDir: data });
+      await next.stop();
+      fs.rmSync(data, { recursive: true, force: true });
+      assert.equal(fs.existsSync(leftover), false, "swept by the next local cluster");
+    });
+    assert.deepEqual(left, []);
   });
 });

@@ -16,7 +16,7 @@ import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, UsageError, allowHost
 import { MAX_WORKER_SLOTS, countRule, durationRule, parseHostPort, requireDataDir, showSize, sizeRule } from "./flag-values.js";
 import { machineMemoryBytes } from "./machine-memory.js";
 import { HELP_FLAG, helpText, parseCommand, withEnv, type CommandSpec, type FlagTable } from "./flag-table.js";
-import { generateToken, minisparkHome, readLocalToken, tokenFilePath, writeLocalToken } from "./token-file.js";
+import { generateToken, minisparkHome, readLocalToken, removeLocalToken, tokenFilePath, writeLocalToken } from "./token-file.js";
 
 const MB = 1024 * 1024;
 
@@ -191,12 +191,14 @@ export async function masterCommand(argv: string[]): Promise<void> {
   const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
   const master = new MasterProcess({ ...config, token: secret });
   await master.start();
+  const boundPort = Number(new URL(master.url).port);
   if (!given) {
-    const boundPort = Number(new URL(master.url).port);
     if (readLocalToken(`http://127.0.0.1:${boundPort}`) !== secret) writeLocalToken(boundPort, secret);
     logger("master").info("no token was given: generated one for this master", { token_file: tokenFilePath(boundPort) });
   }
-  runUntilSignal(() => master.stop());
+  // A fixed port's file stays for the master restarted there (its workers keep the token); a --port 0 one would only pile up.
+  const forgetToken = !given && port === 0 ? () => removeLocalToken(boundPort, secret) : () => {};
+  runUntilSignal(() => master.stop().finally(forgetToken));
 }
 
 function portNumber(value: string, from: string): number {

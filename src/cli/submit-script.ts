@@ -4,7 +4,11 @@
 // it is transpiled by the typescript package (types are not checked) to a
 // hidden ESM file next to the original, so that its imports — `minispark`
 // itself and relative ones — resolve as they would from the original; the
-// file is removed afterwards. The program runs in a child node process with
+// file is removed afterwards. A .ts program that Node strips itself but would
+// load as CommonJS (its package.json says "type": "commonjs", or nothing) runs
+// as a hidden .mts copy beside it, for the same reason. Hidden files carry this
+// process's pid, and one left by a killed submit is swept by the next
+// (common/stale-leftovers.ts). The program runs in a child node process with
 // this terminal, and --master/--token reach it as MINISPARK_MASTER/
 // MINISPARK_TOKEN, which connect() reads. Called by client-commands.ts.
 import { spawn } from "node:child_process";
@@ -15,7 +19,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "./args.js";
-import { nodeStripArgs, noTypeScriptMessage } from "./typescript-program.js";
+import { leftoverKind, leftoverName, sweepLeftovers } from "../common/stale-leftovers.js";
+import { needsModuleCopy, nodeStripArgs, noTypeScriptMessage, packageType } from "./typescript-program.js";
 
 export const SCRIPT_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
 
@@ -35,7 +40,8 @@ export async function runScript(path: string, opts: ScriptOptions, args: string[
   if (opts.token) env.MINISPARK_TOKEN = opts.token;
   const typescript = /\.m?ts$/.test(abs);
   const stripArgs = typescript ? nodeStripArgs(process.versions.node, (process.features as { typescript?: unknown }).typescript) : [];
-  const file = stripArgs === undefined ? await transpile(abs) : abs;
+  const file =
+    stripArgs === undefined ? await transpile(abs) : needsModuleCopy(abs, packageType(dirname(abs))) ? hiddenCopy(abs, fs.readFileSync(abs, "utf8"), ".mts") : abs;
   try {
     return await runNode(file, env, stripArgs ?? [], args);
   } finally {
@@ -75,8 +81,15 @@ async function transpile(abs: string): Promise<string> {
   if (errors.length > 0) {
     throw new UsageError(`${abs} does not compile: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);
   }
-  const file = join(dirname(abs), `.${basename(abs).replace(SCRIPT_EXTENSIONS, "")}.${randomBytes(4).toString("hex")}.mjs`);
-  fs.writeFileSync(file, out.outputText);
+  return hiddenCopy(abs, out.outputText, ".mjs");
+}
+
+/** Writes `text` to a hidden file beside `abs` (so that its imports resolve the same), first sweeping a killed run's. */
+function hiddenCopy(abs: string, text: string, extension: ".mjs" | ".mts"): string {
+  const prefix = `.${basename(abs).replace(SCRIPT_EXTENSIONS, "")}.`;
+  sweepLeftovers(dirname(abs), leftoverKind(prefix, extension));
+  const file = join(dirname(abs), leftoverName(prefix, randomBytes(4).toString("hex"), extension));
+  fs.writeFileSync(file, text);
   return file;
 }
 

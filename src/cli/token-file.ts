@@ -7,11 +7,14 @@
 // client commands read it there when given no token; a restarted master on
 // the same port reuses it, so its workers and clients keep working. Called by
 // cluster-commands.ts and args.ts. The local cluster passes its own token.
+// A master on --port 0 removes its file when it stops cleanly: no later master
+// gets that port on purpose, so the file would only pile up.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { isLoopbackHost } from "../common/host-policy.js";
+import { makePrivateDir } from "../common/private-files.js";
 
 export function minisparkHome(): string {
   return process.env.MINISPARK_HOME || join(os.homedir(), ".minispark");
@@ -46,10 +49,15 @@ export function generateToken(): string {
 /** Writes `token` as the token of the loopback master on `port`, readable by this user only; returns the file. */
 export function writeLocalToken(port: number, token: string): string {
   const file = tokenFilePath(port);
-  fs.mkdirSync(join(minisparkHome(), "tokens"), { recursive: true, mode: 0o700 });
+  makePrivateDir(join(minisparkHome(), "tokens"));
   // A fresh file created 0600 and renamed over the old one: never a moment when another user could read it.
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, token + "\n", { mode: 0o600, flag: "wx" });
   fs.renameSync(tmp, file);
   return file;
+}
+
+/** Removes the token file of the master on `port` if it still holds `token` (another master may have taken the port since). */
+export function removeLocalToken(port: number, token: string): void {
+  if (readLocalToken(`http://127.0.0.1:${port}`) === token) fs.rmSync(tokenFilePath(port), { force: true });
 }

@@ -4,6 +4,11 @@
 // from 22.6), else the `typescript` package if the user's project (or ours) has it.
 // Stripping replaces types with spaces, so the functions shipped to the workers as
 // source (fn.toString()) stay valid JavaScript. Called by submit-script.ts.
+// A program is always an ES module (it uses import and top-level await), but
+// Node decides a .ts file's module system by the nearest package.json, and
+// `npm init -y` writes "type": "commonjs": such a .ts runs as a hidden .mts copy.
+import fs from "node:fs";
+import { dirname, join } from "node:path";
 
 /** Node's first release with --experimental-strip-types. */
 const STRIP_FLAG_SINCE: readonly [number, number] = [22, 6];
@@ -36,4 +41,30 @@ export function noTypeScriptMessage(program: string, nodeVersion: string, unusab
     `Either install a compiler in your project (npm install --save-dev typescript@5) or use Node >= 22.18, ` +
     `which runs TypeScript itself (relative imports must then name the .ts file, e.g. "./util.ts").`
   );
+}
+
+/** The "type" of the package.json nearest to `dir` (Node's package scope); undefined when there is none or it says none. */
+export function packageType(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    let text: string | undefined;
+    try {
+      text = fs.readFileSync(join(d, "package.json"), "utf8");
+    } catch {
+      // No package.json here: look further up.
+    }
+    if (text !== undefined) {
+      try {
+        const type = (JSON.parse(text) as { type?: unknown }).type;
+        return typeof type === "string" ? type : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** Whether Node, stripping `program` itself, must be given an .mts copy to run it as an ES module. */
+export function needsModuleCopy(program: string, type: string | undefined): boolean {
+  return /\.ts$/.test(program) && type !== "module";
 }

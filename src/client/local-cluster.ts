@@ -2,7 +2,11 @@
 // real child processes of this one (the same processes `minispark master` and
 // `minispark worker` start), with a fresh random token and a temporary job
 // database, torn down by stop(). Used by `minispark local`, `minispark demo`,
-// the library's connect("local[N]") and the integration tests.
+// the library's connect("local[N]") and the integration tests. A process that
+// exits while starting fails start() with its last lines of output
+// (start-failure.ts). The temporary directory carries this process's pid, so
+// one left by a program killed with -9 is swept by the next local cluster
+// (common/stale-leftovers.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -11,10 +15,14 @@ import { join, resolve } from "node:path";
 import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { LIFELINE_ENV } from "../common/lifeline.js";
+import { leftoverKind, sweepLeftovers } from "../common/stale-leftovers.js";
+import { guardStream, type GuardedStream } from "../common/stream-sink.js";
 import { fileURLToPath } from "node:url";
 import { MinisparkClient } from "./rest-client.js";
+import { START_FAILURE_LINES, startFailureMessage } from "./start-failure.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+const TMP_PREFIX = "minispark-local-";
 
 export interface LocalClusterOptions {
   workers: number;
@@ -33,6 +41,11 @@ export interface LocalClusterOptions {
 interface Proc {
   child: ChildProcess;
   exited: Promise<void>;
+  /** Once its output has been read to the end (after exit). */
+  closed: Promise<void>;
+  /** Its last START_FAILURE_LINES lines of output, for the error if it fails to start. */
+  lastLines: string[];
+  name: string;
 }
 
 export class LocalCluster {
@@ -43,12 +56,18 @@ export class LocalCluster {
   client!: MinisparkClient;
   private master: Proc | null = null;
   private readonly workers: Proc[] = [];
-  private readonly log: fs.WriteStream;
+  /** The workers start() waits for: one that exits fails the start at once (later, a test may stop workers on purpose). */
+  private starting: Proc[] = [];
+  private readonly logStream: fs.WriteStream;
+  private readonly log: GuardedStream;
 
   constructor(private readonly opts: LocalClusterOptions) {
-    this.tmpDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-local-"));
+    sweepLeftovers(os.tmpdir(), leftoverKind(TMP_PREFIX));
+    this.tmpDir = fs.mkdtempSync(join(os.tmpdir(), `${TMP_PREFIX}${process.pid}-`));
     this.logFile = opts.logFile ?? join(this.tmpDir, "cluster.log");
-    this.log = fs.createWriteStream(this.logFile, { flags: "a" });
+    this.logStream = fs.createWriteStream(this.logFile, { flags: "a" });
+    // A --log-file on a full disk loses the cluster's logs, not the cluster.
+    this.log = guardStream(this.logStream);
   }
 
   static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
@@ -58,7 +77,9 @@ export class LocalCluster {
     try {
       await c.startMaster();
       for (let i = 0; i < opts.workers; i++) c.startWorker();
+      c.starting = c.workers.slice();
       await c.waitForWorkers(opts.workers);
+      c.starting = [];
     } catch (e) {
       await c.stop();
       throw e;
@@ -84,11 +105,18 @@ export class LocalCluster {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
     (child.stdio[3] as Socket).unref();
-    const prefix = (line: string) => this.log.write(`${name} ${line}\n`);
+    const lastLines: string[] = [];
+    const prefix = (line: string) => {
+      this.log.write(`${name} ${line}\n`);
+      lastLines.push(line);
+      if (lastLines.length > START_FAILURE_LINES) lastLines.shift();
+    };
     createInterface({ input: child.stdout! }).on("line", prefix);
     createInterface({ input: child.stderr! }).on("line", prefix);
+    // After its output is read to the end, so that a start failure's message has its last lines.
+    const closed = new Promise<void>((res) => child.once("close", () => res()));
     const exited = new Promise<void>((res) => child.once("exit", () => res()));
-    return { child, exited };
+    return { child, exited, closed, lastLines, name };
   }
 
   /** Starts the master on `port` (0: any free one) over the cluster's job database. */
@@ -96,18 +124,18 @@ export class LocalCluster {
     const args = ["master", "--host", "127.0.0.1", "--port", String(port), "--db", join(this.tmpDir, "minispark.db")];
     if (this.opts.workerTimeoutMs) args.push("--worker-timeout", `${this.opts.workerTimeoutMs}ms`);
     args.push(...(this.opts.masterArgs ?? []));
-    this.master = this.spawn(args, "master");
-    const child = this.master.child;
+    const proc = (this.master = this.spawn(args, "master"));
+    const child = proc.child;
     this.masterUrl = await new Promise<string>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`master did not start; see ${this.logFile}`)), 30_000);
+      const timer = setTimeout(() => rej(new Error(`master did not start within 30 s${this.logHint()}`)), 30_000);
       createInterface({ input: child.stderr! }).on("line", (line) => {
         if (!line.includes('"master listening"')) return;
         clearTimeout(timer);
         res((JSON.parse(line) as { url: string }).url);
       });
-      child.once("exit", (code) => {
+      child.once("exit", () => {
         clearTimeout(timer);
-        rej(new Error(`master exited with code ${code}; see ${this.logFile}`));
+        void this.startFailure(proc).then(rej);
       });
     });
     this.client = new MinisparkClient(this.masterUrl, this.token);
@@ -150,16 +178,30 @@ export class LocalCluster {
     for (;;) {
       const alive = (await this.client.workers()).filter((w) => w.status === "ALIVE").length;
       if (alive >= n) return;
-      if (Date.now() > deadline) throw new Error(`only ${alive} of ${n} workers registered; see ${this.logFile}`);
+      const dead = this.starting.find((w) => !running(w));
+      if (dead) throw await this.startFailure(dead);
+      if (Date.now() > deadline) throw new Error(`only ${alive} of ${n} workers registered${this.logHint()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The error for `p`, which exited before it was up, once its last output has been read. */
+  private async startFailure(p: Proc): Promise<Error> {
+    await p.closed;
+    const { exitCode: code, signalCode: signal } = p.child;
+    return new Error(startFailureMessage({ name: p.name, code, signal, lines: p.lastLines, keptLog: this.opts.logFile, nodeVersion: process.version }));
+  }
+
+  /** Where to read more: the log file if it outlives the cluster (the temporary one is removed with it). */
+  private logHint(): string {
+    return this.opts.logFile ? `; see ${this.logFile}` : `; the master's last output:\n${(this.master?.lastLines ?? []).map((l) => `  ${l}`).join("\n")}`;
   }
 
   /** Stops the workers first, so that they drain and deregister while the master still runs, then the master. */
   async stop(): Promise<void> {
     await terminate(this.workers, 2000);
     await terminate(this.master ? [this.master] : [], 5000);
-    await new Promise<void>((res) => this.log.end(() => res()));
+    await new Promise<void>((res) => this.logStream.end(() => res()));
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
 }

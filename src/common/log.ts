@@ -1,6 +1,9 @@
 // Structured logs: one JSON object per line on stderr, each with its level, time,
 // component and the ids it concerns. A person at a terminal can pass
-// --log-format=pretty for one readable line per event instead.
+// --log-format=pretty for one readable line per event instead. A sink whose
+// stream closes (stderr piped into `head`) goes quiet instead of failing the
+// process (stream-sink.ts).
+import { guardStream } from "./stream-sink.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -15,7 +18,7 @@ interface LogConfig {
   sink: LogSink;
 }
 
-const config: LogConfig = { level: "info", pretty: false, sink: process.stderr };
+const config: LogConfig = { level: "info", pretty: false, sink: guardStream(process.stderr) };
 
 export function configureLogging(c: Partial<LogConfig>): void {
   Object.assign(config, c);

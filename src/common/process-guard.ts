@@ -5,14 +5,20 @@
 // timer, an I/O callback or a forgotten promise lets through, so that one bad
 // input can cost at most the request or job it concerned, never the process.
 // Installed once by the `minispark master` and `minispark worker` entry points.
+// stdout and stderr get an 'error' listener first (stream-sink.ts): a write to
+// a closed pipe must not become an uncaught error, which this guard would log
+// to the same closed pipe, and again, forever.
 import { errorMessage } from "./errors.js";
 import type { Logger } from "./log.js";
+import { guardStream } from "./stream-sink.js";
 
 let installed = false;
 
 export function installProcessGuard(log: Logger): void {
   if (installed) return;
   installed = true;
+  guardStream(process.stdout);
+  guardStream(process.stderr);
   process.on("uncaughtException", (e, origin) => {
     log.error("uncaught error; the process keeps serving", { origin, error: errorMessage(e), stack: stackOf(e) });
   });

@@ -3,11 +3,11 @@
 // view; every task attempt; a save's commit decision; the workers it has seen.
 // A master restarted on the same database still lists every job it knew.
 import Database from "better-sqlite3";
-import fs from "node:fs";
 import { dirname } from "node:path";
 import { errorMessage } from "../common/errors.js";
 import type { JobId, WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
+import { makeDatabasePrivate, makePrivateDir } from "../common/private-files.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { Attempt, JobStatus } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
@@ -139,7 +139,10 @@ export class JobStore {
   private readonly writeDeferred: () => void;
 
   constructor(path: string) {
-    if (path !== ":memory:") fs.mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") {
+      makePrivateDir(dirname(path));
+      makeDatabasePrivate(path);
+    }
     this.db = new Database(path);
     // Every statement is prepared once and kept as long as the store: on
     // Node 24.19 and later, better-sqlite3 12 built against its headers aborts
