@@ -44,6 +44,7 @@ describe("servers whose log pipes close", () => {
   let workerAddress: string;
   before(async () => {
     dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-pipes-"));
+    fs.mkdirSync(join(dir, "data"));
     const token = randomBytes(16).toString("hex");
     const env = { ...process.env, MINISPARK_HOME: join(dir, "home"), MINISPARK_TOKEN: token };
     const m = await startServer(["master", "--host", "127.0.0.1", "--port", "0", "--db", join(dir, "db", "m.db")], env, "master listening");
