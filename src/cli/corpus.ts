@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import { dirname, join } from "node:path";
 import { mulberry32 } from "../common/random.js";
+import { processAlive } from "../common/stale-leftovers.js";
 
 const COMMON = `the of and to a in is it you that he was for on are with as his they be at one have this from or had
 by not word but what some we can out other were all there when up use your how said an each she which do their time if
@@ -78,14 +79,6 @@ export function corpusFits(dir: string, sizeMb: number): string | null {
 
 const PARTIAL = /\.partial-(\d+)$/;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Removes corpora whose writer is gone: generation is synchronous, so Ctrl-C
@@ -95,7 +88,7 @@ function alive(pid: number): boolean {
 function sweepPartials(parent: string): void {
   for (const f of fs.readdirSync(parent)) {
     const pid = PARTIAL.exec(f)?.[1];
-    if (pid !== undefined && !alive(Number(pid))) fs.rmSync(join(parent, f), { recursive: true, force: true });
+    if (pid !== undefined && !processAlive(Number(pid))) fs.rmSync(join(parent, f), { recursive: true, force: true });
   }
 }
 

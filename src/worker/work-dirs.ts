@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../common/log.js";
+import { processAlive } from "../common/stale-leftovers.js";
 
 const ROOT = ".minispark";
 
@@ -31,7 +32,7 @@ export function removeOrphanedWorkDirs(root: string, log: Logger): void {
   for (const name of entries) {
     const pid = Number(ours.exec(name)?.[1]);
     // Only names this rule made, of this host and of a process that is gone.
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
     fs.rmSync(join(root, name), { recursive: true, force: true });
     log.info("removed the work directory of a worker that is gone", { dir: name });
   }
@@ -41,11 +42,3 @@ function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9-]/g, "_");
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
