@@ -3,9 +3,16 @@
 // it, then deregisters and exits 0; past its grace period it hands back what
 // still runs, which reruns elsewhere without counting as a failure. A master
 // sent SIGTERM exits 0 with its state saved, and a restarted one carries on.
+// A worker that never reached its master has nothing to drain and leaves at once,
+// also when the signal comes while it is still starting.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 /** A job of 12 map tasks that each spin `ms` per record, then a shuffle: [k, sum] for k in 0..3. */
@@ -96,4 +103,31 @@ describe("graceful shutdown", () => {
     await t.cluster.waitForWorkers(2);
     assert.deepEqual(sums(await t.run(slowSums(0))), EXPECTED);
   });
+});
+
+it("a worker that never reached its master leaves at once on SIGTERM, not after its grace", async () => {
+  // A port nothing listens on: taken, then released.
+  const port = await new Promise<number>((res) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+  const dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-unregistered-"));
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const worker = spawn(process.execPath, [cli, "worker", "--master", `http://127.0.0.1:${port}`, "--data-dir", dir, "--token", "t0ken", "--shutdown-grace", "30s", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    await new Promise<void>((res, rej) => {
+      worker.stderr!.on("data", (d: Buffer) => d.toString().includes('"worker started"') && res());
+      worker.once("exit", (code) => rej(new Error(`worker exited ${code}`)));
+    });
+    const sent = Date.now();
+    worker.kill("SIGTERM");
+    const { code, at } = await exitOf(worker);
+    assert.equal(code, 0);
+    assert.ok(at - sent < 5000, `left ${at - sent} ms after SIGTERM (its grace is 30 s)`);
+  } finally {
+    worker.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -128,30 +128,41 @@ ${ENV_NOTE}`,
 };
 
 /**
- * Runs until SIGTERM or SIGINT, then `stop()`s; given `now`, a second signal
- * while that is under way stops at once (e.g. a worker's drain takes too long).
+ * Catches SIGTERM and SIGINT from now on, so that one arriving while the
+ * server starts is kept rather than killing it half-started (the default
+ * action). Once started, `runUntilSignal` says what they do: `stop()`, and
+ * given `now`, a second signal while that is under way stops at once (e.g. a
+ * worker's drain takes too long). A signal kept from start-up runs `stop()`
+ * as soon as it is given.
  */
-function runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): void {
-  let signals = 0;
-  const onSignal = (sig: string) => {
-    signals++;
-    const step = signals === 1 ? stop : signals === 2 ? now : undefined;
-    if (!step) return;
-    void step().then(
-      () => process.exit(0),
-      (e) => {
-        process.stderr.write(`error while stopping on ${sig}: ${(e as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
+function catchStopSignals(): { runUntilSignal(stop: () => Promise<void>, now?: () => Promise<void>): void } {
+  const early: string[] = [];
+  let onSignal = (sig: string) => void early.push(sig);
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
-  watchLifeline(() => {
-    // The cluster's program is gone, and with it the cluster: no one waits for a drain.
-    setTimeout(() => process.exit(0), LIFELINE_GRACE_MS).unref();
-    void (now ?? stop)().finally(() => process.exit(0));
-  });
+  return {
+    runUntilSignal(stop, now) {
+      let signals = 0;
+      onSignal = (sig) => {
+        signals++;
+        const step = signals === 1 ? stop : signals === 2 ? now : undefined;
+        if (!step) return;
+        void step().then(
+          () => process.exit(0),
+          (e) => {
+            process.stderr.write(`error while stopping on ${sig}: ${(e as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      for (const sig of early) onSignal(sig);
+      watchLifeline(() => {
+        // The cluster's program is gone, and with it the cluster: no one waits for a drain.
+        setTimeout(() => process.exit(0), LIFELINE_GRACE_MS).unref();
+        void (now ?? stop)().finally(() => process.exit(0));
+      });
+    },
+  };
 }
 
 /** How long a process whose parent died may take to stop before it exits regardless. */
@@ -190,6 +201,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
   // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
   const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
   const master = new MasterProcess({ ...config, token: secret });
+  const signals = catchStopSignals();
   await master.start();
   const boundPort = Number(new URL(master.url).port);
   if (!given) {
@@ -198,7 +210,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
   }
   // A fixed port's file stays for the master restarted there (its workers keep the token); a --port 0 one would only pile up.
   const forgetToken = !given && port === 0 ? () => removeLocalToken(boundPort, secret) : () => {};
-  runUntilSignal(() => master.stop().finally(forgetToken));
+  signals.runUntilSignal(() => master.stop().finally(forgetToken));
 }
 
 function portNumber(value: string, from: string): number {
@@ -246,8 +258,9 @@ export async function workerCommand(argv: string[]): Promise<void> {
   installProcessGuard(logger("worker"));
   const worker = new WorkerProcess(config);
   const graceMs = parsed.number("shutdown-grace")!;
+  const signals = catchStopSignals();
   await worker.start();
-  runUntilSignal(
+  signals.runUntilSignal(
     () => worker.shutdown(graceMs),
     () => worker.stop(),
   );

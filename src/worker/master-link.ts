@@ -87,6 +87,8 @@ export class MasterLink {
    */
   drain(): Promise<void> {
     this.shuttingDown = true;
+    // A master that never registered this worker gave it no task and holds none of its output.
+    if (this.credential === undefined) return Promise.resolve();
     const released = new Promise<void>((resolve) => (this.onRelease = resolve));
     // A beat on its way reschedules at the draining pace itself; starting another would run two loops.
     if (!this.beating) {
@@ -102,6 +104,7 @@ export class MasterLink {
    * on whatever this worker still held.
    */
   async deregister(reportsWithinMs: number): Promise<void> {
+    if (this.credential === undefined) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.delivered, new Promise((resolve) => (timer = setTimeout(resolve, reportsWithinMs)))]);
     clearTimeout(timer);
