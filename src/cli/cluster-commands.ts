@@ -52,7 +52,7 @@ const MASTER_FLAGS = withEnv({
     rule: sizeRule(1, MAX_RESULT_CEILING, `${showSize(MAX_RESULT_CEILING)} is the most one stored value can hold`),
   },
   "task-timeout": { type: "string", arg: "<dur>", help: 'stop a task attempt running longer (a job may set "taskTimeoutMs")', default: "1h", rule: durationRule(1000, "never") },
-  "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks", default: String(DEFAULT_PLAN_LIMITS.maxPartitions), rule: countRule(1, MAX_PARTITIONS) },
+  "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks (left at its default: at most --max-tasks-per-job)", default: String(DEFAULT_PLAN_LIMITS.maxPartitions), rule: countRule(1, MAX_PARTITIONS) },
   "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob), rule: countRule(1, MAX_TASKS_PER_JOB) },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
@@ -189,11 +189,12 @@ export async function masterCommand(argv: string[]): Promise<void> {
     maxResultBytes: number("max-result-size"),
     tls: serverTls(values, from),
     planLimits: {
-      maxPartitions: number("max-partitions"),
+      // A stage is part of a job: left at its default, the stage limit follows a lower job limit.
+      maxPartitions: parsed.defaulted("max-partitions") ? Math.min(number("max-partitions"), number("max-tasks-per-job")) : number("max-partitions"),
       maxTasksPerJob: number("max-tasks-per-job"),
     },
   };
-  // A stage is part of a job: one allowed more tasks than a whole job could never run.
+  // One given more tasks than a whole job may have could never run.
   if (config.planLimits.maxPartitions > config.planLimits.maxTasksPerJob) {
     throw new UsageError(`${from("max-partitions")} (${values["max-partitions"]}) must not exceed ${from("max-tasks-per-job")} (${values["max-tasks-per-job"]}): a stage of that many tasks could never run`);
   }
