@@ -6,6 +6,7 @@
 // above the environment (--conf), the environment, layers below it (the
 // defaults file), the table's default. Pure; called by the command modules.
 import { parseArgs } from "node:util";
+import { envName } from "../common/env-names.js";
 import { UsageError } from "./args.js";
 import { ambiguousValueMessage, type ValueRule } from "./flag-values.js";
 
@@ -71,10 +72,6 @@ export interface Parsed<T extends FlagTable> {
   readonly layer: (flag: keyof T & string) => Layer | undefined;
   /** The value of a flag that has a rule, as its rule reads it (ms, bytes, a count); undefined if no source gave one. */
   readonly number: (flag: keyof T & string) => number | undefined;
-}
-
-export function envName(flag: string): string {
-  return `MINISPARK_${flag.toUpperCase().replace(/-/g, "_")}`;
 }
 
 type WithEnv<T extends FlagTable> = { readonly [K in keyof T]: T[K] & { readonly env: string } };

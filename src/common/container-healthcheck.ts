@@ -9,6 +9,7 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { fileURLToPath } from "node:url";
+import { envName } from "./env-names.js";
 
 /** Where to ask, or why there is nothing to ask. */
 export type HealthTarget = { url: URL } | { skip: string };
@@ -25,7 +26,7 @@ function setting(argv: readonly string[], env: Readonly<Record<string, string>>,
     if (a === `--${name}`) value = argv[i + 1];
     else if (a.startsWith(`--${name}=`)) value = a.slice(name.length + 3);
   });
-  return value ?? (env[`MINISPARK_${name.toUpperCase().replaceAll("-", "_")}`] || undefined);
+  return value ?? (env[envName(name)] || undefined);
 }
 
 /** The /healthz URL of the server `node …/minispark.js master|worker …` (its argv and environment) listens on. */
