@@ -1,6 +1,5 @@
-// The web UI's page, stylesheet and icon, embedded so the master serves them offline with
-// no build step (no CDN, no web fonts). The script lives in app-script.ts.
-export { APP_JS } from "./app-script.js";
+// The web UI's page, stylesheet and icon, embedded so the master serves them offline
+// (no CDN, no web fonts). The script is compiled from app/ (see ui-routes.ts).
 
 /** The page, naming the master's version and wire protocol so a user can tell which build answers. */
 export function indexHtml(version: string, protocol: number): string {
@@ -26,7 +25,7 @@ export function indexHtml(version: string, protocol: number): string {
   <button id="signout" class="link" type="button" hidden>Sign out</button>
 </header>
 <main id="main"></main>
-<script src="/ui/app.js"></script>
+<script type="module" src="/ui/app/main.js"></script>
 </body>
 </html>
 `;

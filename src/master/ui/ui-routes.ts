@@ -2,17 +2,34 @@
 // stylesheet and icon. They answer without the token (a browser cannot send a bearer
 // header when it navigates) and hold only static code; the page itself asks for
 // the token and sends it as `Authorization: Bearer` on every API call.
+//
+// The script is the ES modules compiled from app/*.ts (their own tsconfig, run by
+// `npm run build`) into the app/ folder next to this module, read once when the
+// master starts: the npm package ships them in dist/src, they need no network, and
+// a master whose build lacks them refuses to start rather than serve a blank page.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { HANDLED, type Router } from "../../common/http-server.js";
 import { PROTOCOL_VERSION } from "../../common/protocol.js";
 import { packageVersion } from "../../common/version.js";
-import { APP_CSS, APP_JS, FAVICON_SVG, indexHtml } from "./assets.js";
+import { APP_CSS, FAVICON_SVG, indexHtml } from "./assets.js";
 
-const ASSETS: [path: string, contentType: string, body: string][] = [
+type Asset = [path: string, contentType: string, body: string];
+
+const STATIC_ASSETS: Asset[] = [
   ["/", "text/html; charset=utf-8", indexHtml(packageVersion(), PROTOCOL_VERSION)],
-  ["/ui/app.js", "text/javascript; charset=utf-8", APP_JS],
   ["/ui/app.css", "text/css; charset=utf-8", APP_CSS],
   ["/ui/favicon.svg", "image/svg+xml", FAVICON_SVG],
 ];
+
+const APP_DIR = fileURLToPath(new URL("./app/", import.meta.url));
+
+/** The compiled script's modules, served as /ui/app/<name>.js (the page loads main.js, which imports the rest). */
+function appScripts(): Asset[] {
+  const names = existsSync(APP_DIR) ? readdirSync(APP_DIR).filter((n) => n.endsWith(".js")) : [];
+  if (!names.includes("main.js")) throw new Error(`the web UI's script is not built: ${APP_DIR}main.js is missing (npm run build compiles src/master/ui/app)`);
+  return names.map((n) => [`/ui/app/${n}`, "text/javascript; charset=utf-8", readFileSync(APP_DIR + n, "utf8")]);
+}
 
 // Only same-origin script, style and API calls; no framing, no referrer (the token lives in the fragment).
 const SECURITY_HEADERS = {
@@ -23,7 +40,7 @@ const SECURITY_HEADERS = {
 };
 
 export function registerUi(router: Router): void {
-  for (const [path, contentType, body] of ASSETS) {
+  for (const [path, contentType, body] of [...STATIC_ASSETS, ...appScripts()]) {
     const bytes = Buffer.from(body, "utf8");
     router.add(
       "GET",
