@@ -35,7 +35,7 @@ export function textInput(dataDir: string, name: string, bytes: number, vocabula
     const n = 6 + Math.floor(rand() * 9);
     let line = "";
     for (let i = 0; i < n; i++) {
-      const rank = Math.min(vocabulary - 1, Math.floor(Math.pow(vocabulary, rand())) - 1);
+      const rank = Math.min(vocabulary - 1, Math.floor(vocabulary ** rand()) - 1);
       seen[rank] = 1;
       line += (i ? " " : "") + word(rank);
     }

@@ -80,7 +80,7 @@ export function summariseFiles(files: string[], keyBytes: number | null): LineSu
   for (const file of files) {
     const fd = fs.openSync(file, "r");
     try {
-      for (let n; (n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0; ) digest.update(buf.subarray(0, n), file);
+      for (let n: number; (n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0; ) digest.update(buf.subarray(0, n), file);
     } finally {
       fs.closeSync(fd);
     }

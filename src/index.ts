@@ -5,9 +5,9 @@
 export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, type FileOptions, type JobRunner } from "./client/context.js";
 export { Dataset, type Env, type EnvOption, type NoEnv, type SaveOptions, type SaveResult, type StatCounter } from "./client/dataset.js";
 export { ClosureError } from "./client/closure.js";
-export { type Json, type JobSpec, type JobSpecAction, type JobSpecNode } from "./client/job-builder.js";
+export type { Json, JobSpec, JobSpecAction, JobSpecNode } from "./client/job-builder.js";
 export { JobFailedError, MinisparkClient, type JobInfo, type JobResults, type JobStatus, type StageInfo, type WorkerSummary } from "./client/rest-client.js";
 // Inside a task, TaskContext.get() tells the attempt number, partition and stage (as in Spark).
 export { TaskContext } from "./worker/task-context.js";
 // Job settings a Context adds to each of its jobs (from `minispark submit --conf` or the defaults file).
-export { type JobSettings } from "./common/job-settings.js";
+export type { JobSettings } from "./common/job-settings.js";

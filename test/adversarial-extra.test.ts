@@ -54,6 +54,7 @@ describe("checkSplitReply", () => {
     assert.equal(Object.getPrototypeOf(got), null);
     assert.equal(got.f!.length, 2);
     const own = checkSplitReply("w", { splits: JSON.parse(`{"__proto__": [${JSON.stringify(split)}]}`) }, [source("__proto__")], 10);
+    // biome-ignore lint/suspicious/noProto lint/complexity/useLiteralKeys: the test is that a key named __proto__ is an own property
     assert.deepEqual(own["__proto__"], [split], "a node named __proto__ gets its own listing");
   });
 

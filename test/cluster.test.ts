@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { JobFailedError } from "../src/client/rest-client.js";
+import type { JobFailedError } from "../src/client/rest-client.js";
 import { readParts, sortedPairs, startTestCluster, wordCounts, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 let t: TestCluster;

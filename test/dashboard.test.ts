@@ -66,11 +66,13 @@ describe("Grafana dashboard", () => {
     const vars = dashboard.templating.list as { name: string; type: string; query: unknown; datasource?: { uid: string } }[];
     const ds = vars.find((v) => v.type === "datasource");
     assert.deepEqual([ds?.name, ds?.query], ["datasource", "prometheus"]);
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: "${datasource}" is Grafana's variable syntax, not a template literal
     for (const v of vars.filter((x) => x.type === "query")) assert.equal(v.datasource?.uid, "${datasource}", v.name);
     for (const p of panels.filter((x) => x.type !== "row")) {
       assert.deepEqual(p.datasource, { type: "prometheus", uid: "${datasource}" }, p.title);
       for (const q of p.targets ?? []) assert.equal(q.datasource?.uid, "${datasource}", p.title);
     }
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: the Grafana variables end here
     assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, "panel ids are unique");
   });
 

@@ -115,7 +115,7 @@ describe("hostile requests to a master and a worker with a token", () => {
         // Sent whole, as an attacker would, unless the server answers first.
         const chunk = Buffer.alloc(1 << 20, 0x20);
         for (let sent = 0; sent < size && !answered && !s.destroyed; sent += chunk.length) {
-          if (!s.write(sent + chunk.length > size ? chunk.subarray(0, size - sent) : chunk)) await new Promise((r) => (s.once("drain", r), s.once("close", r)));
+          if (!s.write(sent + chunk.length > size ? chunk.subarray(0, size - sent) : chunk)) await new Promise((r) => s.once("drain", r).once("close", r));
         }
         setTimeout(() => s.destroy(), 2000);
       });
@@ -143,7 +143,7 @@ describe("hostile requests to a master and a worker with a token", () => {
       for (const x of sockets) {
         if (x.sent >= size || x.reply || x.s.destroyed) continue;
         // The server closes a refused connection: wait for drain or for that.
-        if (!x.s.write(chunk)) await new Promise((r) => (x.s.once("drain", r), x.s.once("close", r)));
+        if (!x.s.write(chunk)) await new Promise((r) => x.s.once("drain", r).once("close", r));
         x.sent += chunk.length;
       }
     }

@@ -132,7 +132,9 @@ describe('readLineBatches split boundaries', () => {
       '\n\nx\n\n',
       'trailing cr\r',
     ];
-    cases.forEach((c, i) => checkAllSplittings(c, `edge-${i}.txt`, [1, 2, 5, 1 << 20]));
+    cases.forEach((c, i) => {
+      checkAllSplittings(c, `edge-${i}.txt`, [1, 2, 5, 1 << 20]);
+    });
   });
 
   it('never loses or duplicates a line for random files and split sizes', () => {

@@ -4,7 +4,7 @@
 // fails the task alone). After each, the workers are alive and run jobs.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { JobFailedError } from "../src/client/rest-client.js";
+import type { JobFailedError } from "../src/client/rest-client.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 const one = (fn: string, extra: Record<string, unknown> = {}) => ({

@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { runInline } from "../src/inline/inline-runner.js";
-import { connect, Context, Dataset, JobFailedError, type CsvValue, type JobRunner, type JobSpec, type SaveResult } from "../src/index.js";
+import { connect, Context, type Dataset, JobFailedError, type CsvValue, type JobRunner, type JobSpec, type SaveResult } from "../src/index.js";
 
 // ---- helpers --------------------------------------------------------------
 
@@ -26,7 +26,10 @@ function expectType<T>() {
 /** A Context whose jobs are recorded instead of run; each action resolves to `value`. */
 function recording(value: unknown = null): { sc: Context; specs: JobSpec[] } {
   const specs: JobSpec[] = [];
-  const runner: JobRunner = { run: async (spec) => (specs.push(spec), value), close: async () => {} };
+  const runner: JobRunner = { run: async (spec) => {
+      specs.push(spec);
+      return value;
+    }, close: async () => {} };
   return { sc: new Context(runner), specs };
 }
 

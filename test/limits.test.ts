@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, it } from "node:test";
-import { JobFailedError } from "../src/client/rest-client.js";
+import type { JobFailedError } from "../src/client/rest-client.js";
 import { MAX_NODES, MAX_PARTITIONS } from "../src/plan/validate.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 

@@ -38,6 +38,7 @@ class Terminal {
     for (let i = 0; i < text.length; i++) {
       const ch = text[i]!;
       if (ch === "\x1b") {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: it parses the terminal's escape sequences, which start with ESC
         const m = /^\x1b\[(\d*)([AJK])/.exec(text.slice(i));
         assert.ok(m, `unknown escape at ${JSON.stringify(text.slice(i, i + 8))}`);
         if (m[2] === "A") this.row = Math.max(0, this.row - Number(m[1] || 1));
@@ -132,7 +133,10 @@ describe("redrawing", () => {
   it("ProgressPrinter uses the stream's width on a terminal and plain lines elsewhere", () => {
     const sink = (tty: boolean) => {
       const chunks: string[] = [];
-      const out = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) }) as unknown as NodeJS.WriteStream;
+      const out = new Writable({ write: (c, _e, cb) => {
+          chunks.push(String(c));
+          cb();
+        }, }) as unknown as NodeJS.WriteStream;
       Object.assign(out, { isTTY: tty, columns: 30 });
       return { out, chunks };
     };

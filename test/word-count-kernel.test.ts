@@ -45,6 +45,7 @@ const PIECES: (string | Buffer)[] = [
 /** Lines of random pieces, some empty, some ending in CRLF; the last may lack its '\n'. */
 function randomText(seed: number, lines: number, asciiOnly = false): Buffer {
   const rand = mulberry32(seed);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range includes its control characters
   const pieces = asciiOnly ? PIECES.filter((p) => typeof p === "string" && /^[\x00-\x7f]*$/.test(p)) : PIECES;
   const parts: Buffer[] = [];
   for (let i = 0; i < lines; i++) {

@@ -8,6 +8,7 @@ import { DEMO_COMMAND, LOCAL_COMMAND, demoCommand, localCommand } from "./local-
 
 export interface Command {
   readonly spec: CommandSpec<FlagTable>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command without an exit code of its own ends with no return, and exits 0
   readonly run: (argv: string[]) => Promise<number | void>;
 }
 

@@ -4,7 +4,7 @@
 // (`new Function`), so a closure over a submitter variable would fail there
 // with a ReferenceError on the first record; here it fails at build time, with
 // the fix spelled out. Called by dataset.ts for every user function.
-import { parse, type AnyNode, type Function as FnNode, type Identifier, type Pattern, type Statement } from "acorn";
+import { parse, type AnyNode, type Function as FnNode, type Identifier, type Pattern, type Program, type Statement } from "acorn";
 
 /** How a function is used, for the error messages: `map`'s `fn`, `aggregate`'s `seqOp`, … */
 export interface FunctionUse {
@@ -73,6 +73,7 @@ export function shipFunction(fn: unknown, use: FunctionUse): string {
  * which is how methods of objects and classes print) is not an expression, so
  * it is rewritten as `function foo(x) { … }`.
  */
+// biome-ignore lint/complexity/noBannedTypes: any callable, as `typeof fn === "function"` narrows to; only its source is read
 export function functionSource(fn: Function, what = "the function"): string {
   const src = Function.prototype.toString.call(fn);
   if (NATIVE.test(src)) {
@@ -92,7 +93,7 @@ function parseFunction(src: string): FnNode | null {
 
 /** Parses `text` as one expression statement, shifting positions back by `offset`; null if it is not one. */
 function parseExpression(text: string, offset: number): AnyNode | null {
-  let program;
+  let program: Program;
   try {
     program = parse(text, { ecmaVersion: "latest", ranges: false });
   } catch {

@@ -182,7 +182,7 @@ const PARSER_STATUS: Record<string, [number, string]> = {
 function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Socket): void {
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   // Only after a request's whole body: an error inside a body leaves that request unreadable, and it is ended with the socket.
-  if (inFlight && inFlight.req.complete && !inFlight.writableFinished && !inFlight.destroyed) {
+  if (inFlight?.req.complete && !inFlight.writableFinished && !inFlight.destroyed) {
     // Junk after a whole request: that request is still being answered; its reply goes out, then the connection ends.
     inFlight.shouldKeepAlive = false;
     inFlight.once("close", () => socket.destroy());

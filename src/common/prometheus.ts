@@ -11,8 +11,8 @@ interface Metric {
 function labelText(labels: Labels): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return "";
-  const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-  return "{" + keys.map((k) => `${k}="${escape(labels[k]!)}"`).join(",") + "}";
+  const escapeValue = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+  return "{" + keys.map((k) => `${k}="${escapeValue(labels[k]!)}"`).join(",") + "}";
 }
 
 function key(labels: Labels): string {
@@ -99,7 +99,9 @@ export class Histogram implements Metric {
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const { labels, value } of this.series.values.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(b) })} ${value.counts[i]}`));
+      this.buckets.forEach((b, i) => {
+        lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(b) })} ${value.counts[i]}`);
+      });
       lines.push(`${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${value.count}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${value.sum}`);
       lines.push(`${this.name}_count${labelText(labels)} ${value.count}`);

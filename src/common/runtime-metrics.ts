@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import { PerformanceObserver, constants, monitorEventLoopDelay, type PerformanceEntry } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
-import { Gauge, Histogram, Registry, Sampled } from "./prometheus.js";
+import { Gauge, Histogram, type Registry, Sampled } from "./prometheus.js";
 import { packageVersion } from "./version.js";
 
 const GC_KINDS: Record<number, string> = {

@@ -108,7 +108,7 @@ export function checkTaskReport(body: unknown, i: number): TaskReport {
       const r = body.result;
       // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
       const check = isObject(r) && typeof r.type === "string" && Object.hasOwn(RESULTS, r.type) ? RESULTS[r.type] : undefined;
-      if (!check || !check(r as Record<string, unknown>)) throw bad(`result must be one of ${Object.keys(RESULTS).join(", ")} in its shape`, what);
+      if (!check?.(r as Record<string, unknown>)) throw bad(`result must be one of ${Object.keys(RESULTS).join(", ")} in its shape`, what);
       break;
     }
     case "FETCH_FAILED": {

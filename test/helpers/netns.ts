@@ -6,7 +6,7 @@
 // taken down, its traffic slowed (netem where the kernel has it, else a token
 // bucket) or thinned (a random share of incoming packets dropped by iptables).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
+import type fs from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { PREREQUISITES, skipReason, skipUnlessCi, thisMachine, unmetPrerequisites } from "./prereq.js";
