@@ -85,8 +85,8 @@ describe("npm pack, installed into a fresh project", { timeout: INSTALL_TIMEOUT_
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("ships the build, the bin, the LICENSE and the schemas, and no sources or tests", () => {
-    for (const f of ["package.json", "LICENSE", "README.md", "bin/minispark.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "schema/jobspec.schema.json", "docs/openapi.json", "examples/wordcount.ts"]) {
+  it("ships the build, the web UI's compiled script, the bin, the LICENSE and the schemas, and no sources or tests", () => {
+    for (const f of ["package.json", "LICENSE", "README.md", "bin/minispark.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/src/master/ui/app/main.js", "schema/jobspec.schema.json", "docs/openapi.json", "examples/wordcount.ts"]) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
     const unwanted = files.filter((f) => /^(src|test|bench|dist\/test|dist\/bench)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith("examples/")));

@@ -15,11 +15,7 @@ function sparkline(samples: LoadSample[]): SVGSVGElement {
   return svg(
     "svg",
     { class: "spark", width: W, height: H, viewBox: "0 0 " + W + " " + H },
-    svg(
-      "title",
-      {},
-      "CPU over the last " + samples.length + " heartbeats: now " + Math.round(last.cpu_percent) + "%, peak " + Math.round(peak) + "% (ticks: heartbeats with running tasks)",
-    ),
+    svg("title", {}, "CPU over the last " + samples.length + " heartbeats: now " + Math.round(last.cpu_percent) + "%, peak " + Math.round(peak) + "% (ticks: heartbeats with running tasks)"),
     svg("polygon", { class: "area", points: "0," + H + " " + line + " " + W + "," + H }),
     svg("polyline", { class: "line", points: line }),
     samples.map((s, i) => (s.active_tasks > 0 ? svg("rect", { class: "tasks", x: pts[pts.length - samples.length + i][0] - 1.5, y: H - 4, width: 3, height: 4 }) : null)),
@@ -56,8 +52,26 @@ export async function clusterView(): Promise<View> {
       { class: "summary" },
       h("span", {}, h("b", {}, alive.length), " alive"),
       h("span", {}, h("b", {}, workers.length - alive.length), " dead"),
-      h("span", {}, h("b", {}, alive.reduce((n, w) => n + w.slots, 0)), " slots"),
-      h("span", {}, h("b", {}, alive.reduce((n, w) => n + w.active_tasks, 0)), " active tasks"),
+      h(
+        "span",
+        {},
+        h(
+          "b",
+          {},
+          alive.reduce((n, w) => n + w.slots, 0),
+        ),
+        " slots",
+      ),
+      h(
+        "span",
+        {},
+        h(
+          "b",
+          {},
+          alive.reduce((n, w) => n + w.active_tasks, 0),
+        ),
+        " active tasks",
+      ),
     ),
     table(
       ["Worker", "Address", "Status", "Slots", "Active", "CPU", "Memory", "Heap", "Buffers / budget", "Spills", "Tasks done / failed", "Avg task", "Last heartbeat", "CPU load"],

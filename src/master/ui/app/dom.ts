@@ -33,12 +33,7 @@ export const badge = (status: string): HTMLSpanElement => h("span", { class: "ba
 export function bar(pct: number, status: string | null): HTMLSpanElement {
   const inner = h("span", {});
   inner.style.width = Math.max(0, Math.min(100, pct)) + "%";
-  return h(
-    "span",
-    { class: "progress" },
-    h("span", { class: "bar " + String(status || "").toLowerCase() }, inner),
-    h("span", { class: "pct" }, Math.round(pct * 10) / 10 + "%"),
-  );
+  return h("span", { class: "progress" }, h("span", { class: "bar " + String(status || "").toLowerCase() }, inner), h("span", { class: "pct" }, Math.round(pct * 10) / 10 + "%"));
 }
 
 /** A table in a panel; a heading is right-aligned when its column's cells are numbers. */
@@ -51,7 +46,15 @@ export const table = (heads: string[], rows: HTMLTableRowElement[], empty: strin
       : h(
           "table",
           {},
-          h("thead", {}, h("tr", {}, heads.map((t, i) => h("th", { class: rows[0].children[i].className === "num" ? "num" : null }, t)))),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              heads.map((t, i) => h("th", { class: rows[0].children[i].className === "num" ? "num" : null }, t)),
+            ),
+          ),
           h("tbody", {}, rows),
         ),
   );
@@ -59,4 +62,8 @@ export const table = (heads: string[], rows: HTMLTableRowElement[], empty: strin
 export const num = (v: Child): HTMLTableCellElement => h("td", { class: "num" }, v);
 
 export const facts = (pairs: [string, Child][]): HTMLDivElement =>
-  h("div", { class: "panel facts" }, pairs.map(([k, v]) => h("div", {}, h("div", { class: "k" }, k), h("div", { class: "v" }, v))));
+  h(
+    "div",
+    { class: "panel facts" },
+    pairs.map(([k, v]) => h("div", {}, h("div", { class: "k" }, k), h("div", { class: "v" }, v))),
+  );

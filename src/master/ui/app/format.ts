@@ -33,5 +33,4 @@ export function fmtTime(t: string | null): string {
 export const fmtAge = (t: string | null): string => (t ? fmtMs(Math.max(0, Date.now() - new Date(t).getTime())) + " ago" : "–");
 
 /** Milliseconds from `from` to `to`, or to now while `to` is not reached; null before `from`. */
-export const elapsed = (from: string | null, to: string | null): number | null =>
-  from ? (to ? new Date(to) : new Date()).getTime() - new Date(from).getTime() : null;
+export const elapsed = (from: string | null, to: string | null): number | null => (from ? (to ? new Date(to) : new Date()).getTime() - new Date(from).getTime() : null);

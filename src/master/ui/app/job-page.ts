@@ -69,7 +69,15 @@ export async function jobPage(id: string, stage: number | null, actions: PageAct
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, ["Attempt", "Worker", "State", "Duration", "Error"].map((c) => h("th", {}, c)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Attempt", "Worker", "State", "Duration", "Error"].map((c) => h("th", {}, c)),
+          ),
+        ),
         h(
           "tbody",
           {},

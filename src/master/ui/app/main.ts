@@ -36,7 +36,12 @@ async function refresh(): Promise<void> {
   try {
     const view = await r.render(actions);
     if (mine !== generation) return;
-    main.replaceChildren(...[view].flat(Infinity as 20).filter((c): c is Node | string | number => Boolean(c)).map((c) => (c instanceof Node ? c : String(c))));
+    main.replaceChildren(
+      ...[view]
+        .flat(Infinity as 20)
+        .filter((c): c is Node | string | number => Boolean(c))
+        .map((c) => (c instanceof Node ? c : String(c))),
+    );
     live.className = "live ok";
     live.textContent = "live · updated " + new Date().toLocaleTimeString();
     signout.hidden = !token();
