@@ -61,6 +61,13 @@ export const table = (heads: string[], rows: HTMLTableRowElement[], empty: strin
 
 export const num = (v: Child): HTMLTableCellElement => h("td", { class: "num" }, v);
 
+/** A view's nodes in order: its nesting flattened, its empty slots (null, undefined, "", 0) dropped. */
+export function nodesOf(view: View): (Node | string)[] {
+  if (Array.isArray(view)) return view.flatMap(nodesOf);
+  if (!view) return [];
+  return [view instanceof Node ? view : String(view)];
+}
+
 export const facts = (pairs: [string, Child][]): HTMLDivElement =>
   h(
     "div",

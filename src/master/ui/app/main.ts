@@ -3,6 +3,7 @@
 // wires the sign-out button and hash changes. A redraw that finishes after a newer
 // one started is dropped, so a slow reply never paints over a newer page.
 import { AuthError } from "./api.js";
+import { nodesOf } from "./dom.js";
 import { loginView } from "./login-view.js";
 import { type PageActions, route } from "./routing.js";
 import { forgetToken, takeTokenFromFragment, token } from "./token.js";
@@ -36,12 +37,7 @@ async function refresh(): Promise<void> {
   try {
     const view = await r.render(actions);
     if (mine !== generation) return;
-    main.replaceChildren(
-      ...[view]
-        .flat(Infinity as 20)
-        .filter((c): c is Node | string | number => Boolean(c))
-        .map((c) => (c instanceof Node ? c : String(c))),
-    );
+    main.replaceChildren(...nodesOf(view));
     live.className = "live ok";
     live.textContent = "live · updated " + new Date().toLocaleTimeString();
     signout.hidden = !token();
