@@ -1,7 +1,8 @@
 // Browser test of the master's web UI: a real local cluster, Debian's chromium
 // driven by playwright-core. Checks the workers table, a job followed live from the
 // jobs list to its stage graph and completion, a failed job's reason and attempt
-// history, and that without the token the page asks for one and the API says 401.
+// history, that without the token the page asks for one and the API says 401, and
+// that the script's compiled modules are served, and only they.
 import assert from "node:assert/strict";
 import os from "node:os";
 import { join } from "node:path";
@@ -171,5 +172,15 @@ describe("web UI", { timeout: 120_000, skip: prerequisiteSkip(PREREQUISITES.chro
     await anon.click('#login button[type="submit"]');
     await anon.waitForFunction(() => document.querySelectorAll("tr[data-worker]").length === 2);
     await context.close();
+  });
+
+  it("serves the script's compiled modules without the token, as JavaScript, and nothing else under /ui/app/", async () => {
+    const main = await fetch(`${t.cluster.masterUrl}/ui/app/main.js`);
+    assert.equal(main.status, 200);
+    assert.equal(main.headers.get("content-type"), "text/javascript; charset=utf-8");
+    assert.match(await main.text(), /^import .* from "\.\/routing\.js";$/m, "main.js imports its sibling modules");
+    for (const path of ["/ui/app/nope.js", "/ui/app/..%2Fui-routes.js", "/ui/app/tsconfig.json"]) {
+      assert.equal((await fetch(`${t.cluster.masterUrl}${path}`)).status, 404, path);
+    }
   });
 });
