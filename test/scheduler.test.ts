@@ -1,8 +1,10 @@
-// Unit tests for the master's scheduler (src/master/scheduler.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
+// Unit tests for the master's scheduler (src/master/scheduler.ts), driven through its loop (scheduler-loop.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { idleHeartbeat } from './helpers/heartbeats.js';
-import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
+import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler } from '../src/master/scheduler.js';
+import { SchedulerLoop, type SchedulerBackend } from '../src/master/scheduler-loop.js';
+import type { SchedulerEvent } from '../src/master/scheduler-events.js';
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
@@ -21,7 +23,7 @@ interface Launch {
   task: TaskLaunch;
 }
 
-/** A scheduler wired to a fake backend, a recording listener, a real registry and tracker, and a fake clock. */
+/** A scheduler loop wired to a fake backend, a recording listener, a real registry and tracker, and a fake clock. */
 class Harness {
   clock = 1_000;
   readonly registry = new WorkerRegistry(LEASE_MS);
@@ -30,13 +32,12 @@ class Harness {
   readonly kills: string[] = [];
   readonly ended: JobRun[] = [];
   readonly attemptEvents: string[] = [];
-  readonly scheduler: Scheduler;
+  readonly scheduler: SchedulerLoop;
   private readonly slots = new Map<string, number>();
   private readonly seenAttempts = new Set<string>();
   private taken = 0;
 
   constructor(workers: [string, number][]) {
-    for (const [id, slots] of workers) this.addWorker(id, slots);
     const backend: SchedulerBackend = {
       launch: (w: WorkerInfo, task: TaskLaunch) => {
         assert.ok(!this.seenAttempts.has(task.attemptId), `attempt id ${task.attemptId} was reused`);
@@ -47,9 +48,8 @@ class Harness {
         this.kills.push(`${attemptId}@${w.id}`);
       },
     };
-    this.scheduler = new Scheduler(
-      this.registry,
-      this.tracker,
+    this.scheduler = new SchedulerLoop(
+      new Scheduler(this.registry, this.tracker),
       backend,
       {
         jobEnded: (job) => this.ended.push(job),
@@ -58,19 +58,29 @@ class Harness {
       },
       () => this.clock,
     );
+    for (const [id, slots] of workers) this.addWorker(id, slots);
   }
 
   addWorker(id: string, slots: number): void {
     this.slots.set(id, slots);
     assert.equal(this.registry.heartbeat(idleHeartbeat(id, slots), this.clock), 'registered');
+    this.post({ type: 'workerJoined', workerId: asWorkerId(id) });
+  }
+
+  post(event: SchedulerEvent): void {
+    this.scheduler.post(event);
+    this.checkSlots();
+  }
+
+  tick(): void {
+    this.post({ type: 'tick' });
   }
 
   submit(spec: unknown, id = 'job-1', defaultParallelism = 2): JobRun {
     const job = validateJobSpec(spec);
     const plan = planJob(job, { splits: {}, defaultParallelism });
-    const run = this.scheduler.submit(asJobId(id), job.name, plan, { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 });
-    this.checkSlots();
-    return run;
+    this.post({ type: 'jobSubmitted', jobId: asJobId(id), name: job.name, plan, limits: { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 }, recovered: [] });
+    return this.scheduler.job(asJobId(id))!;
   }
 
   /** New launches since the last call, as "stage.partition@worker". */
@@ -117,9 +127,10 @@ class Harness {
   }
 
   report(l: Launch, body: Record<string, unknown>, worker = l.worker): boolean {
-    const ok = this.scheduler.onReport({ protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: l.task.attemptId, metrics: null, ...body } as never);
-    this.checkSlots();
-    return ok;
+    // As the master does: a report its attempt's worker no longer runs is stale, and not posted.
+    if (!this.scheduler.isRunning(l.task.attemptId, asWorkerId(worker))) return false;
+    this.post({ type: 'taskReported', report: { protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: l.task.attemptId, metrics: null, ...body } as never });
+    return true;
   }
 
   /** Lets `id`'s lease run out while the others keep beating, then tells the scheduler. */
@@ -128,8 +139,7 @@ class Harness {
     for (const w of this.registry.alive()) if (w.id !== id) this.registry.heartbeat(idleHeartbeat(w.id, w.slots), this.clock);
     const dead = this.registry.expire(this.clock);
     assert.deepEqual(dead.map((w) => w.id), [id]);
-    this.scheduler.onWorkerLost(asWorkerId(id));
-    this.checkSlots();
+    this.post({ type: 'workerLost', workerId: asWorkerId(id), left: false });
   }
 
   statuses(id = 'job-1'): string[] {
@@ -196,7 +206,6 @@ describe('Scheduler: placement', () => {
     h.submit(oneStage(6));
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.2@w3']);
     h.addWorker('w4', 2);
-    h.scheduler.schedule();
     assert.deepEqual(h.take(), ['0.3@w4', '0.4@w4']);
     h.finish(h.launch(0, 1));
     assert.deepEqual(h.take(), ['0.5@w2']);
@@ -207,7 +216,6 @@ describe('Scheduler: placement', () => {
     h.submit(oneStage(3));
     assert.deepEqual(h.take(), []);
     h.addWorker('w1', 4);
-    h.scheduler.schedule();
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w1', '0.2@w1']);
   });
 
@@ -347,7 +355,7 @@ describe('Scheduler: failures and retries', () => {
       ['job-1.0.0.2', 'FAILED', 'boom 3'],
     ]);
     assert.deepEqual(h.ended, [job]);
-    h.scheduler.schedule();
+    h.tick();
     assert.deepEqual(h.take(), []);
   });
 
@@ -409,10 +417,10 @@ describe('Scheduler: failures and retries', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     const l = h.launch(0, 0);
-    h.scheduler.onLaunchFailed(l.task.attemptId, 'connection refused', false);
+    h.post({ type: 'launchFailed', attemptId: l.task.attemptId, error: 'connection refused', refused: false });
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.status, task.failures, task.attempts[0]!.state, task.attempts[0]!.error], ['PENDING', 0, 'LAUNCH_FAILED', 'connection refused']);
-    h.scheduler.schedule();
+    h.tick();
     assert.deepEqual(h.take(), ['0.0@w1', '0.0@w1']);
     assert.equal(h.launch(0, 0).task.attemptId, 'job-1.0.0.1');
   });
@@ -421,8 +429,8 @@ describe('Scheduler: failures and retries', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     for (let i = 0; i < 3; i++) {
-      h.scheduler.schedule();
-      h.scheduler.onLaunchFailed(h.launch(0, 0).task.attemptId, 'PAYLOAD_TOO_LARGE', true);
+      h.tick();
+      h.post({ type: 'launchFailed', attemptId: h.launch(0, 0).task.attemptId, error: 'PAYLOAD_TOO_LARGE', refused: true });
     }
     assert.equal(job.status, 'FAILED');
     assert.match(job.error!, /failed 3 times .* last error: the worker refused the task: PAYLOAD_TOO_LARGE/);
@@ -462,10 +470,10 @@ describe('Scheduler: queueing ahead on workers', () => {
     h.clock += 900;
     finishIn(h, h.launch(0, queued[0]!), 1); // the next in line gets the slot now
     h.clock += 900;
-    h.scheduler.checkTimeouts();
+    h.tick();
     assert.deepEqual(h.kills, [], 'the task that waited 900 ms in the queue has run only 900 ms');
     h.clock += 200;
-    h.scheduler.checkTimeouts();
+    h.tick();
     assert.equal(h.kills.length, 1, 'after 1,100 ms on its slot it is stopped');
     assert.match(h.kills[0]!, new RegExp(`^${h.launch(0, queued[1]!).task.attemptId}@w1$`));
   });
@@ -500,10 +508,10 @@ describe('Scheduler: task timeouts', () => {
     const first = h.launch(0, 0);
     assert.equal(first.worker, 'w1');
     h.clock += 999;
-    h.scheduler.checkTimeouts();
+    h.tick();
     assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING');
     h.clock += 2;
-    h.scheduler.checkTimeouts();
+    h.tick();
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.attempts[0]!.state, task.attempts[0]!.error, task.failures], ['TIMED_OUT', 'timed out after 1000 ms', 1]);
     assert.deepEqual(h.kills, [`${first.task.attemptId}@w1`]);
@@ -516,13 +524,13 @@ describe('Scheduler: reconciling with heartbeats', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     const l = h.launch(0, 0);
-    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [] });
     assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING', 'within the grace period a launch may still be on its way');
     h.clock += LAUNCH_GRACE_MS;
-    h.scheduler.onHeartbeat(asWorkerId('w1'), [l.task.attemptId]);
-    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [l.task.attemptId] });
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [] });
     assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING', 'one missed heartbeat is not enough');
-    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [] });
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.attempts[0]!.state, task.failures, task.lost], ['LOST', 0, 1]);
     assert.equal(h.finish(l), false, 'its late report is ignored');
@@ -663,7 +671,7 @@ describe('Scheduler: cancel', () => {
     const job = h.submit(twoStages(3, 2));
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2']);
     h.clock = 7_000;
-    h.scheduler.cancel(job.id);
+    h.post({ type: 'jobCancelled', jobId: job.id });
     assert.equal(job.status, 'CANCELLED');
     assert.equal(job.error, null);
     assert.equal(job.finishedAt, 7_000);
@@ -677,8 +685,8 @@ describe('Scheduler: cancel', () => {
     assert.deepEqual(h.ended, [job]);
 
     assert.equal(h.finish(h.launch(0, 0)), false, 'a report from a killed attempt is stale');
-    h.scheduler.cancel(job.id);
-    h.scheduler.schedule();
+    h.post({ type: 'jobCancelled', jobId: job.id });
+    h.tick();
     assert.deepEqual(h.take(), []);
     assert.equal(h.ended.length, 1);
     assert.deepEqual(h.kills.length, 2);
@@ -692,11 +700,11 @@ describe('Scheduler: cancel', () => {
   it('does not kill on a dead worker and ignores cancelling an unknown or finished job', () => {
     const h = new Harness([['w1', 1], ['w2', 1]]);
     const job = h.submit(oneStage(3));
-    h.scheduler.cancel(asJobId('nope'));
+    h.post({ type: 'jobCancelled', jobId: asJobId('nope') });
     h.loseWorker('w2');
-    h.scheduler.cancel(job.id);
+    h.post({ type: 'jobCancelled', jobId: job.id });
     assert.deepEqual(h.kills, ['job-1.0.0.0@w1']);
-    h.scheduler.cancel(job.id);
+    h.post({ type: 'jobCancelled', jobId: job.id });
     assert.equal(h.ended.length, 1);
   });
 });
