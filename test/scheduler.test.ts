@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { idleHeartbeat } from './helpers/heartbeats.js';
 import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler } from '../src/master/scheduler.js';
 import { SchedulerLoop, type SchedulerBackend } from '../src/master/scheduler-loop.js';
-import type { SchedulerEvent } from '../src/master/scheduler-events.js';
+import type { SchedulerCommand, SchedulerEvent } from '../src/master/scheduler-events.js';
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
-import type { JobRun } from '../src/master/job-run.js';
+import { IllegalTransition, endJobRun, newJobRun, transition, type AttemptState, type JobRun, type StageRun, type TaskRun } from '../src/master/job-run.js';
+import { STAGE_TRANSITIONS, allSucceeded, endStageWithJob, moveStage, moveTask } from '../src/master/stage-lifecycle.js';
+import { isFailure, isLive, reportedFailure, retryAvoidsWorker } from '../src/master/attempt-state.js';
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';
 import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type TaskLaunch, type TaskMetrics, type TaskResult } from '../src/common/protocol.js';
 import { planJob } from '../src/plan/stage-planner.js';
@@ -726,6 +728,281 @@ describe('Scheduler: attempt ids', () => {
     assert.deepEqual(h.launches.map((l) => l.task.attempt), ids.map((id) => Number(id.split('.').pop())));
   });
 });
+
+/** A bare scheduler fed events by hand: the commands it returns are all it decides. */
+class Bare {
+  readonly registry = new WorkerRegistry(LEASE_MS);
+  readonly tracker = new MapOutputTracker();
+  readonly scheduler = new Scheduler(this.registry, this.tracker);
+  clock = 1_000;
+
+  constructor(workers: [string, number][]) {
+    for (const [id, slots] of workers) this.registry.heartbeat(idleHeartbeat(id, slots), this.clock);
+  }
+
+  handle(event: SchedulerEvent): string[] {
+    return this.scheduler.handle(event, this.clock).map(describeCommand);
+  }
+
+  submit(spec: unknown, id = 'job-1'): string[] {
+    const job = validateJobSpec(spec);
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    return this.handle({ type: 'jobSubmitted', jobId: asJobId(id), name: job.name, plan, limits: { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 }, recovered: [] });
+  }
+
+  finish(attemptId: string, worker: string, records: unknown[] = []): string[] {
+    const report = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: asAttemptId(attemptId), metrics: null, state: 'FINISHED', result: { type: 'collect', records } } as const;
+    return this.handle({ type: 'taskReported', report: report as never });
+  }
+}
+
+function describeCommand(c: SchedulerCommand): string {
+  switch (c.type) {
+    case 'launch':
+      return `launch ${c.task.attemptId}@${c.worker.id}`;
+    case 'kill':
+      return `kill ${c.attemptId}@${c.worker.id}`;
+    case 'attemptStarted':
+      return `started ${c.attempt.id}`;
+    case 'attemptEnded':
+      return `ended ${c.attempt.id} ${c.attempt.state}`;
+    case 'jobEnded':
+      return `jobEnded ${c.job.id} ${c.job.status}`;
+    case 'mapOutputAdded':
+      return `mapOutputAdded ${c.job.id} ${c.shuffle}.${c.mapId}`;
+    case 'mapOutputLost':
+      return `mapOutputLost ${c.jobId} ${c.shuffle}.${c.mapId}`;
+    case 'planChanged':
+      return `planChanged ${c.job.id}`;
+  }
+}
+
+describe('Scheduler: one event loop', () => {
+  it('jobSubmitted: the job starts and its tasks launch in the same event, each attempt announced before it is sent', () => {
+    const b = new Bare([['w1', 1]]);
+    assert.deepEqual(b.submit(oneStage(2)), ['started job-1.0.0.0', 'launch job-1.0.0.0@w1']);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.status, 'RUNNING');
+  });
+
+  it('taskReported: the freed slot takes the next task; the last task ends the job before its attempt is recorded', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(2));
+    assert.deepEqual(b.finish('job-1.0.0.0', 'w1'), ['ended job-1.0.0.0 FINISHED', 'started job-1.0.1.0', 'launch job-1.0.1.0@w1']);
+    assert.deepEqual(b.finish('job-1.0.1.0', 'w1'), ['jobEnded job-1 COMPLETED', 'ended job-1.0.1.0 FINISHED']);
+    assert.deepEqual(b.finish('job-1.0.1.0', 'w1'), [], 'a stale report decides nothing');
+  });
+
+  it('taskReported for a map task: its output is registered, and the next stage starts in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    const job = validateJobSpec(twoStages(1, 1));
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    b.handle({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: job.name, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const report = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'mapStatus', sizes: [1], records: 1 } };
+    assert.deepEqual(b.handle({ type: 'taskReported', report: report as never }), ['mapOutputAdded job-1 0.0', 'ended job-1.0.0.0 FINISHED', 'started job-1.1.0.0', 'launch job-1.1.0.0@w1']);
+  });
+
+  it('launchFailed, refused: counts as a failure, and the slot it freed is used in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(2));
+    assert.deepEqual(b.handle({ type: 'launchFailed', attemptId: asAttemptId('job-1.0.0.0'), error: 'PAYLOAD_TOO_LARGE', refused: true }), [
+      'ended job-1.0.0.0 LAUNCH_FAILED',
+      'started job-1.0.1.0',
+      'launch job-1.0.1.0@w1',
+    ]);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.stages[0]!.tasks[0]!.failures, 1);
+  });
+
+  it('launchFailed, not reached: the worker gets nothing more until the next tick, the other worker takes the task at once', () => {
+    const b = new Bare([['w1', 1], ['w2', 1]]);
+    b.submit(oneStage(3));
+    assert.deepEqual(b.handle({ type: 'launchFailed', attemptId: asAttemptId('job-1.0.0.0'), error: 'connection refused', refused: false }), ['ended job-1.0.0.0 LAUNCH_FAILED']);
+    b.finish('job-1.0.1.0', 'w2');
+    assert.deepEqual(b.handle({ type: 'tick' }), ['started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
+  });
+
+  it('workerJoined: its slots are filled at once', () => {
+    const b = new Bare([]);
+    assert.deepEqual(b.submit(oneStage(1)), []);
+    b.registry.heartbeat(idleHeartbeat('w1', 1), b.clock);
+    assert.deepEqual(b.handle({ type: 'workerJoined', workerId: asWorkerId('w1') }), ['started job-1.0.0.0', 'launch job-1.0.0.0@w1']);
+  });
+
+  it('workerSeen: an attempt its heartbeats keep leaving out is lost and runs again in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1));
+    b.clock += LAUNCH_GRACE_MS;
+    const seen: SchedulerEvent = { type: 'workerSeen', workerId: asWorkerId('w1'), running: [] };
+    assert.deepEqual(b.handle(seen), []);
+    assert.deepEqual(b.handle(seen), ['ended job-1.0.0.0 LOST', 'started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
+  });
+
+  it('workerLost: its map output is forgotten and re-made on the worker that is left, in the same event', () => {
+    const b = new Bare([['w1', 2], ['w2', 1]]);
+    const job = validateJobSpec(twoStages(2, 1));
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    b.handle({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: job.name, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const mapDone = (attempt: string, worker: string) =>
+      b.handle({ type: 'taskReported', report: { protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: asAttemptId(attempt), metrics: null, state: 'FINISHED', result: { type: 'mapStatus', sizes: [1], records: 1 } } as never });
+    mapDone('job-1.0.0.0', 'w1');
+    mapDone('job-1.0.1.0', 'w2');
+    b.registry.leave(asWorkerId('w2'));
+    assert.deepEqual(b.handle({ type: 'workerLost', workerId: asWorkerId('w2'), left: true }), ['mapOutputLost job-1 0.1', 'started job-1.0.1.1', 'launch job-1.0.1.1@w1']);
+    assert.deepEqual(b.scheduler.job(asJobId('job-1'))!.stages.map((s) => s.status), ['RUNNING', 'WAITING'], 'the reducer on w1 waits for the input it lost');
+  });
+
+  it('jobCancelled: kills what runs, ends the job, and gives the freed slots to the next job in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1), 'job-1');
+    assert.deepEqual(b.submit(oneStage(1), 'job-2'), [], 'no slot for job-2 yet');
+    assert.deepEqual(b.handle({ type: 'jobCancelled', jobId: asJobId('job-1') }), [
+      'kill job-1.0.0.0@w1',
+      'ended job-1.0.0.0 KILLED',
+      'jobEnded job-1 CANCELLED',
+      'started job-2.0.0.0',
+      'launch job-2.0.0.0@w1',
+    ]);
+  });
+
+  it('jobAborted: fails a running job with the reason given; nothing for a job not running', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1));
+    assert.deepEqual(b.handle({ type: 'jobAborted', jobId: asJobId('job-1'), error: 'results too large' }), ['kill job-1.0.0.0@w1', 'ended job-1.0.0.0 KILLED', 'jobEnded job-1 FAILED']);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.error, 'results too large');
+    assert.deepEqual(b.handle({ type: 'jobAborted', jobId: asJobId('job-1'), error: 'again' }), []);
+  });
+
+  it('jobForgotten: drops an ended job and its attempts, never a running one', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1));
+    assert.deepEqual(b.handle({ type: 'jobForgotten', jobId: asJobId('job-1') }), []);
+    assert.ok(b.scheduler.job(asJobId('job-1')), 'a running job is kept');
+    b.finish('job-1.0.0.0', 'w1');
+    b.handle({ type: 'jobForgotten', jobId: asJobId('job-1') });
+    assert.equal(b.scheduler.job(asJobId('job-1')), undefined);
+    assert.equal(b.scheduler.jobOf(asAttemptId('job-1.0.0.0')), undefined);
+  });
+
+  it('tick: stops an attempt past its timeout and runs the task again in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1, { taskTimeoutMs: 100 }));
+    b.clock += 101;
+    assert.deepEqual(b.handle({ type: 'tick' }), ['kill job-1.0.0.0@w1', 'ended job-1.0.0.0 TIMED_OUT', 'started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
+  });
+
+  it('the loop carries out commands in order and runs an event posted from a command after them', () => {
+    const calls: string[] = [];
+    const registry = new WorkerRegistry(LEASE_MS);
+    registry.heartbeat(idleHeartbeat('w1', 1), 1_000);
+    const spec = validateJobSpec(oneStage(1));
+    const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
+    const submitted = (id: string): SchedulerEvent => ({ type: 'jobSubmitted', jobId: asJobId(id), name: id, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const loop: SchedulerLoop = new SchedulerLoop(
+      new Scheduler(registry, new MapOutputTracker()),
+      { launch: (w, t) => calls.push(`launch ${t.attemptId}@${w.id}`), kill: (w, a) => calls.push(`kill ${a}@${w.id}`) },
+      {
+        // As the job service does: a job's end starts the next job.
+        jobEnded: (job) => {
+          calls.push(`jobEnded ${job.id}`);
+          if (job.id === 'job-1') loop.post(submitted('job-2'));
+        },
+        attemptEnded: (_j, _s, _t, a) => calls.push(`ended ${a.id}`),
+      },
+      () => 1_000,
+    );
+    loop.post(submitted('job-1'));
+    loop.post({ type: 'taskReported', report: { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'collect', records: [] } } });
+    assert.deepEqual(calls, ['launch job-1.0.0.0@w1', 'jobEnded job-1', 'ended job-1.0.0.0', 'launch job-2.0.0.0@w1']);
+  });
+
+  it('a command that throws does not stop the others decided with it; the error comes out after them', () => {
+    const launched: string[] = [];
+    const registry = new WorkerRegistry(LEASE_MS);
+    registry.heartbeat(idleHeartbeat('w1', 2), 1_000);
+    const spec = validateJobSpec(oneStage(2));
+    const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
+    const loop = new SchedulerLoop(
+      new Scheduler(registry, new MapOutputTracker()),
+      { launch: (_w, t) => launched.push(t.attemptId), kill: () => {} },
+      {
+        jobEnded: () => {},
+        attemptStarted: () => {
+          throw new Error('disk full');
+        },
+      },
+      () => 1_000,
+    );
+    assert.throws(() => loop.post({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: 'j', plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] }), /disk full/);
+    assert.deepEqual(launched, ['job-1.0.0.0', 'job-1.0.1.0']);
+  });
+});
+
+describe('Run lifecycles', () => {
+  const stageOf = (numSlices: number): StageRun => newJobRun(asJobId('job-1'), 'j', planOf(oneStage(numSlices)), { maxTaskRetries: 3, taskTimeoutMs: 0 }, 0).stages[0]!;
+
+  it('throws on a move its table does not have, and leaves the state as it was', () => {
+    const stage = stageOf(1);
+    moveStage(stage, 'RUNNING', 5);
+    moveStage(stage, 'FAILED', 6);
+    assert.throws(() => moveStage(stage, 'RUNNING', 7), (e: unknown) => e instanceof IllegalTransition && e.message === 'illegal stage transition FAILED -> RUNNING');
+    assert.equal(stage.status, 'FAILED');
+    assert.throws(() => moveTask(stage, stage.tasks[0]!, 'FAILED'), /illegal task transition PENDING -> FAILED/);
+    const job = newJobRun(asJobId('job-1'), 'j', planOf(oneStage(1)), { maxTaskRetries: 3, taskTimeoutMs: 0 }, 0);
+    endJobRun(job, 'CANCELLED', null, 9);
+    assert.throws(() => endJobRun(job, 'COMPLETED', null, 10), /illegal job run transition CANCELLED -> COMPLETED/);
+    assert.deepEqual([job.status, job.finishedAt], ['CANCELLED', 9]);
+    assert.throws(() => transition(STAGE_TRANSITIONS, 'stage', 'RUNNING', 'RUNNING'), IllegalTransition, 'staying put is not a move');
+  });
+
+  it("keeps a stage's succeeded count and pending queue in step with its tasks' statuses", () => {
+    const stage = stageOf(3);
+    const [t0, t1, t2] = stage.tasks as [TaskRun, TaskRun, TaskRun];
+    moveTask(stage, t1, 'SUCCEEDED'); // recovered: leaves the queue from its middle
+    assert.deepEqual([stage.succeeded, stage.pending], [1, [0, 2]]);
+    moveTask(stage, t0, 'RUNNING');
+    moveTask(stage, t0, 'PENDING');
+    assert.deepEqual(stage.pending, [2, 0], 'a retry goes to the back of the line');
+    moveTask(stage, t1, 'PENDING');
+    assert.deepEqual([stage.succeeded, stage.pending], [0, [2, 0, 1]]);
+    for (const t of [t2, t0, t1]) moveTask(stage, t, 'RUNNING');
+    for (const t of [t2, t0, t1]) moveTask(stage, t, 'SUCCEEDED');
+    assert.deepEqual([stage.succeeded, stage.pending, allSucceeded(stage)], [3, [], true]);
+  });
+
+  it('stamps a stage: its first start kept, an end time that a reopening clears; a stage its job closes gets none', () => {
+    const stage = stageOf(1);
+    moveStage(stage, 'RUNNING', 5);
+    moveStage(stage, 'WAITING', 6);
+    moveStage(stage, 'RUNNING', 7);
+    moveStage(stage, 'COMPLETED', 8);
+    assert.deepEqual([stage.startedAt, stage.finishedAt], [5, 8]);
+    moveStage(stage, 'WAITING', 9);
+    assert.equal(stage.finishedAt, null);
+    endStageWithJob(stage, 'FAILED');
+    assert.deepEqual([stage.status, stage.finishedAt, stage.pending], ['CANCELLED', null, []]);
+  });
+});
+
+describe('attempt states', () => {
+  it('answers each question about an attempt in one place', () => {
+    const states: AttemptState[] = ['RUNNING', 'FINISHED', 'FAILED', 'FETCH_FAILED', 'KILLED', 'LOST', 'LAUNCH_FAILED', 'TIMED_OUT'];
+    const table = Object.fromEntries(states.map((s) => [s, [isLive(s), isFailure(s), reportedFailure(s), retryAvoidsWorker(s)].map(Number).join('')]));
+    assert.deepEqual(table, {
+      //             live, failure, reported, avoid
+      RUNNING: '1000',
+      FINISHED: '0000',
+      FAILED: '0111',
+      FETCH_FAILED: '0111',
+      KILLED: '0001',
+      LOST: '0100',
+      LAUNCH_FAILED: '0101',
+      TIMED_OUT: '0101',
+    });
+  });
+});
+
+function planOf(spec: unknown) {
+  return planJob(validateJobSpec(spec), { splits: {}, defaultParallelism: 2 });
+}
 
 describe('actionValue', () => {
   const action = (op: string, params: Record<string, unknown> = {}): ActionSpec => ({ op, input: 'x', params: params as ActionSpec['params'], env: {} });
