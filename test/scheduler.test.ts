@@ -812,11 +812,12 @@ describe('Scheduler: one event loop', () => {
     assert.equal(b.scheduler.job(asJobId('job-1'))!.stages[0]!.tasks[0]!.failures, 1);
   });
 
-  it('launchFailed, not reached: the worker gets nothing more until the next tick, the other worker takes the task at once', () => {
+  it('launchFailed, not reached: the task goes back in line, and that worker gets nothing more until the next tick', () => {
     const b = new Bare([['w1', 1], ['w2', 1]]);
     b.submit(oneStage(3));
     assert.deepEqual(b.handle({ type: 'launchFailed', attemptId: asAttemptId('job-1.0.0.0'), error: 'connection refused', refused: false }), ['ended job-1.0.0.0 LAUNCH_FAILED']);
-    b.finish('job-1.0.1.0', 'w2');
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.stages[0]!.tasks[0]!.failures, 0);
+    assert.deepEqual(b.finish('job-1.0.1.0', 'w2'), ['ended job-1.0.1.0 FINISHED', 'started job-1.0.2.0', 'launch job-1.0.2.0@w2'], 'other workers go on');
     assert.deepEqual(b.handle({ type: 'tick' }), ['started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
   });
 
