@@ -1,19 +1,22 @@
 // The scheduler: one decision loop over the closed set of events in
 // scheduler-events.ts. `handle(event, now)` applies one event — a job
-// submitted, a task reported, a launch failed, a worker joined, seen, lost or
-// gone, a job cancelled or aborted, the clock ticked — and then always makes
-// the same scheduling pass, which starts stages whose parents are done and
-// hands pending tasks round-robin to live workers with free slots; so a slot
-// an event frees is filled by that event. It retries failed tasks and re-runs
-// lost map output by lineage. It does no I/O and reads no clock: what is to be
-// done (launch, kill, job ended, map output added or lost, …) comes back as
-// commands, which scheduler-loop.ts carries out, so it is tested by feeding
-// events and reading commands.
+// submitted, a task reported, a launch failed, a worker joined, seen or lost,
+// a job cancelled, aborted or forgotten, the clock ticked — and then always
+// makes the same scheduling pass, which hands pending tasks of running stages
+// round-robin to live workers with free slots; so a slot an event frees is
+// filled by that event. It starts stages whose parents are done, retries
+// failed tasks and re-runs lost map output by lineage. Its state is the job
+// runs (statuses moved only through stage-lifecycle.ts and job-run.ts), where
+// each attempt runs, and the map output tracker; it reads the worker registry.
+// It does no I/O and reads no clock: what is to be done (launch, kill, job
+// ended, map output added or lost, …) comes back as commands, which
+// scheduler-loop.ts carries out, so it is tested by feeding events and
+// reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
 import type { BlockLocation, TaskReport } from "../common/protocol.js";
 import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT } from "../common/protocol.js";
 import type { Stage } from "../plan/physical.js";
-import { blockKey, shuffleBlocksRead, shufflesRead, taskRdd } from "../plan/task-rdd.js";
+import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import { applyProbe, probeDone } from "../plan/probes.js";
@@ -21,6 +24,7 @@ import { reportMismatch } from "./report-check.js";
 import { isLive, retryAvoidsWorker } from "./attempt-state.js";
 import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
 import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-lifecycle.js";
+import { mapCount, refreshStages } from "./stage-readiness.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
@@ -158,7 +162,7 @@ export class Scheduler implements SchedulerQueries {
     for (const stage of job.stages) {
       if (probeDone(plan, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
     }
-    this.refresh(job);
+    refreshStages(job, this.tracker, this.now);
   }
 
   private markDone(stage: StageRun, partition: number): void {
@@ -268,7 +272,7 @@ export class Scheduler implements SchedulerQueries {
     for (const l of lost) this.emit({ type: "mapOutputLost", jobId: l.job, shuffle: l.shuffle, mapId: l.mapId });
     for (const jobId of new Set(lost.map((l) => l.job))) {
       const job = this.jobs.get(jobId);
-      if (job?.status === "RUNNING") this.refresh(job);
+      if (job?.status === "RUNNING") refreshStages(job, this.tracker, this.now);
     }
   }
 
@@ -428,7 +432,7 @@ export class Scheduler implements SchedulerQueries {
       this.end(job, "COMPLETED", null);
       return;
     }
-    this.refresh(job);
+    refreshStages(job, this.tracker, this.now);
   }
 
   private failed(job: JobRun, stage: StageRun, task: TaskRun, error: string): void {
@@ -456,48 +460,7 @@ export class Scheduler implements SchedulerQueries {
     }
     const f = r.fetchFailure;
     if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId: f.mapId });
-    this.refresh(job);
-  }
-
-  /**
-   * Brings stage states in line with what exists: reopens map stages whose output
-   * was lost while a consumer still needs it, and runs exactly the stages whose
-   * parents are complete and whose input is all there. Reopening a stage can make
-   * an earlier stage's lost output needed again, so it repeats until stable.
-   */
-  private refresh(job: JobRun): void {
-    while (this.refreshOnce(job));
-  }
-
-  /** One pass in id order (parents have lower ids); true if it reopened a stage. */
-  private refreshOnce(job: JobRun): boolean {
-    let reopened = false;
-    for (const stage of job.stages) {
-      if (stage.status === "FAILED" || stage.status === "CANCELLED") continue;
-      const output = stage.stage.output;
-      if (allSucceeded(stage) && output.type === "shuffle") {
-        const missing = this.tracker.missing(job.id, output.shuffle, stage.stage.numTasks);
-        const needed = job.stages.some((s) => s.status !== "COMPLETED" && shufflesRead(s.stage.rdd).includes(output.shuffle));
-        if (missing.length > 0 && needed) {
-          for (const m of missing) moveTask(stage, stage.tasks[m]!, "PENDING");
-          if (stage.status !== "WAITING") moveStage(stage, "WAITING", this.now);
-          reopened = true;
-        }
-      }
-      if (stage.status === "COMPLETED") continue;
-      const ready = stage.stage.parents.every((p) => job.stages[p]!.status === "COMPLETED") && this.inputsPresent(job, stage.stage);
-      if (ready && stage.status === "WAITING") moveStage(stage, "RUNNING", this.now);
-      else if (!ready && stage.status !== "WAITING") moveStage(stage, "WAITING", this.now);
-      // A stage can start complete: map outputs recovered after a master restart.
-      if (stage.status === "RUNNING" && allSucceeded(stage) && stage.stage.output.type !== "result") moveStage(stage, "COMPLETED", this.now);
-    }
-    return reopened;
-  }
-
-  private inputsPresent(job: JobRun, stage: Stage): boolean {
-    return shufflesRead(stage.rdd).every((s) => {
-      return this.tracker.missing(job.id, s, mapCount(job, s)).length === 0;
-    });
+    refreshStages(job, this.tracker, this.now);
   }
 
   private end(job: JobRun, status: "COMPLETED" | "FAILED" | "CANCELLED", error: string | null): void {
@@ -516,11 +479,6 @@ export class Scheduler implements SchedulerQueries {
     }
     this.emit({ type: "jobEnded", job });
   }
-}
-
-/** How many map tasks write shuffle `s`. */
-function mapCount(job: JobRun, s: number): number {
-  return job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
 }
 
 /** Tasks per slot to queue on workers for this stage: none until a few of its tasks have finished. */
