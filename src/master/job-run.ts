@@ -1,9 +1,11 @@
 // The live state of a job on the master: its stages, their tasks and every
 // attempt of every task, and the job run's lifecycle, which the scheduler drives:
 //
-//   job run:  RUNNING ──result stage done──▶ COMPLETED
-//                │ ──a task out of retries, too many fetch failures, aborted──▶ FAILED
-//                └──cancelled──▶ CANCELLED
+//   job run:
+//     RUNNING ──its result stage completed──▶ COMPLETED
+//     RUNNING ──a task ran out of retries, a stage out of fetch failures, or aborted──▶ FAILED
+//     RUNNING ──cancelled──▶ CANCELLED
+//     COMPLETED, FAILED, CANCELLED: final.
 //
 // (a job is PENDING in the store and the API until the scheduler holds a run
 // of it). Stage and task lifecycles are in stage-lifecycle.ts. Owned and
