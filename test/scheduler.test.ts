@@ -1,12 +1,16 @@
-// Unit tests for the master's scheduler (src/master/scheduler.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
+// Unit tests for the master's scheduler (src/master/scheduler.ts), driven through its loop (scheduler-loop.ts) with a fake backend and clock, and for actionValue (src/master/action-value.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { idleHeartbeat } from './helpers/heartbeats.js';
-import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler, type SchedulerBackend } from '../src/master/scheduler.js';
+import { LAUNCH_GRACE_MS, QUEUE_AHEAD_MS, Scheduler } from '../src/master/scheduler.js';
+import { SchedulerLoop, type SchedulerBackend } from '../src/master/scheduler-loop.js';
+import type { SchedulerCommand, SchedulerEvent } from '../src/master/scheduler-events.js';
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
-import type { JobRun } from '../src/master/job-run.js';
+import { IllegalTransition, endJobRun, newJobRun, transition, type AttemptState, type JobRun, type StageRun, type TaskRun } from '../src/master/job-run.js';
+import { STAGE_TRANSITIONS, allSucceeded, endStageWithJob, moveStage, moveTask } from '../src/master/stage-lifecycle.js';
+import { isFailure, isLive, reportedFailure, retryAvoidsWorker } from '../src/master/attempt-state.js';
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';
 import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type TaskLaunch, type TaskMetrics, type TaskResult } from '../src/common/protocol.js';
 import { planJob } from '../src/plan/stage-planner.js';
@@ -21,7 +25,7 @@ interface Launch {
   task: TaskLaunch;
 }
 
-/** A scheduler wired to a fake backend, a recording listener, a real registry and tracker, and a fake clock. */
+/** A scheduler loop wired to a fake backend, a recording listener, a real registry and tracker, and a fake clock. */
 class Harness {
   clock = 1_000;
   readonly registry = new WorkerRegistry(LEASE_MS);
@@ -30,13 +34,12 @@ class Harness {
   readonly kills: string[] = [];
   readonly ended: JobRun[] = [];
   readonly attemptEvents: string[] = [];
-  readonly scheduler: Scheduler;
+  readonly scheduler: SchedulerLoop;
   private readonly slots = new Map<string, number>();
   private readonly seenAttempts = new Set<string>();
   private taken = 0;
 
   constructor(workers: [string, number][]) {
-    for (const [id, slots] of workers) this.addWorker(id, slots);
     const backend: SchedulerBackend = {
       launch: (w: WorkerInfo, task: TaskLaunch) => {
         assert.ok(!this.seenAttempts.has(task.attemptId), `attempt id ${task.attemptId} was reused`);
@@ -47,9 +50,8 @@ class Harness {
         this.kills.push(`${attemptId}@${w.id}`);
       },
     };
-    this.scheduler = new Scheduler(
-      this.registry,
-      this.tracker,
+    this.scheduler = new SchedulerLoop(
+      new Scheduler(this.registry, this.tracker),
       backend,
       {
         jobEnded: (job) => this.ended.push(job),
@@ -58,19 +60,29 @@ class Harness {
       },
       () => this.clock,
     );
+    for (const [id, slots] of workers) this.addWorker(id, slots);
   }
 
   addWorker(id: string, slots: number): void {
     this.slots.set(id, slots);
     assert.equal(this.registry.heartbeat(idleHeartbeat(id, slots), this.clock), 'registered');
+    this.post({ type: 'workerJoined', workerId: asWorkerId(id) });
+  }
+
+  post(event: SchedulerEvent): void {
+    this.scheduler.post(event);
+    this.checkSlots();
+  }
+
+  tick(): void {
+    this.post({ type: 'tick' });
   }
 
   submit(spec: unknown, id = 'job-1', defaultParallelism = 2): JobRun {
     const job = validateJobSpec(spec);
     const plan = planJob(job, { splits: {}, defaultParallelism });
-    const run = this.scheduler.submit(asJobId(id), job.name, plan, { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 });
-    this.checkSlots();
-    return run;
+    this.post({ type: 'jobSubmitted', jobId: asJobId(id), name: job.name, plan, limits: { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 }, recovered: [] });
+    return this.scheduler.job(asJobId(id))!;
   }
 
   /** New launches since the last call, as "stage.partition@worker". */
@@ -117,9 +129,10 @@ class Harness {
   }
 
   report(l: Launch, body: Record<string, unknown>, worker = l.worker): boolean {
-    const ok = this.scheduler.onReport({ protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: l.task.attemptId, metrics: null, ...body } as never);
-    this.checkSlots();
-    return ok;
+    // As the master does: a report its attempt's worker no longer runs is stale, and not posted.
+    if (!this.scheduler.isRunning(l.task.attemptId, asWorkerId(worker))) return false;
+    this.post({ type: 'taskReported', report: { protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: l.task.attemptId, metrics: null, ...body } as never });
+    return true;
   }
 
   /** Lets `id`'s lease run out while the others keep beating, then tells the scheduler. */
@@ -128,8 +141,7 @@ class Harness {
     for (const w of this.registry.alive()) if (w.id !== id) this.registry.heartbeat(idleHeartbeat(w.id, w.slots), this.clock);
     const dead = this.registry.expire(this.clock);
     assert.deepEqual(dead.map((w) => w.id), [id]);
-    this.scheduler.onWorkerLost(asWorkerId(id));
-    this.checkSlots();
+    this.post({ type: 'workerLost', workerId: asWorkerId(id), left: false });
   }
 
   statuses(id = 'job-1'): string[] {
@@ -196,7 +208,6 @@ describe('Scheduler: placement', () => {
     h.submit(oneStage(6));
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2', '0.2@w3']);
     h.addWorker('w4', 2);
-    h.scheduler.schedule();
     assert.deepEqual(h.take(), ['0.3@w4', '0.4@w4']);
     h.finish(h.launch(0, 1));
     assert.deepEqual(h.take(), ['0.5@w2']);
@@ -207,7 +218,6 @@ describe('Scheduler: placement', () => {
     h.submit(oneStage(3));
     assert.deepEqual(h.take(), []);
     h.addWorker('w1', 4);
-    h.scheduler.schedule();
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w1', '0.2@w1']);
   });
 
@@ -347,7 +357,7 @@ describe('Scheduler: failures and retries', () => {
       ['job-1.0.0.2', 'FAILED', 'boom 3'],
     ]);
     assert.deepEqual(h.ended, [job]);
-    h.scheduler.schedule();
+    h.tick();
     assert.deepEqual(h.take(), []);
   });
 
@@ -409,10 +419,10 @@ describe('Scheduler: failures and retries', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     const l = h.launch(0, 0);
-    h.scheduler.onLaunchFailed(l.task.attemptId, 'connection refused', false);
+    h.post({ type: 'launchFailed', attemptId: l.task.attemptId, error: 'connection refused', refused: false });
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.status, task.failures, task.attempts[0]!.state, task.attempts[0]!.error], ['PENDING', 0, 'LAUNCH_FAILED', 'connection refused']);
-    h.scheduler.schedule();
+    h.tick();
     assert.deepEqual(h.take(), ['0.0@w1', '0.0@w1']);
     assert.equal(h.launch(0, 0).task.attemptId, 'job-1.0.0.1');
   });
@@ -421,8 +431,8 @@ describe('Scheduler: failures and retries', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     for (let i = 0; i < 3; i++) {
-      h.scheduler.schedule();
-      h.scheduler.onLaunchFailed(h.launch(0, 0).task.attemptId, 'PAYLOAD_TOO_LARGE', true);
+      h.tick();
+      h.post({ type: 'launchFailed', attemptId: h.launch(0, 0).task.attemptId, error: 'PAYLOAD_TOO_LARGE', refused: true });
     }
     assert.equal(job.status, 'FAILED');
     assert.match(job.error!, /failed 3 times .* last error: the worker refused the task: PAYLOAD_TOO_LARGE/);
@@ -462,10 +472,10 @@ describe('Scheduler: queueing ahead on workers', () => {
     h.clock += 900;
     finishIn(h, h.launch(0, queued[0]!), 1); // the next in line gets the slot now
     h.clock += 900;
-    h.scheduler.checkTimeouts();
+    h.tick();
     assert.deepEqual(h.kills, [], 'the task that waited 900 ms in the queue has run only 900 ms');
     h.clock += 200;
-    h.scheduler.checkTimeouts();
+    h.tick();
     assert.equal(h.kills.length, 1, 'after 1,100 ms on its slot it is stopped');
     assert.match(h.kills[0]!, new RegExp(`^${h.launch(0, queued[1]!).task.attemptId}@w1$`));
   });
@@ -500,10 +510,10 @@ describe('Scheduler: task timeouts', () => {
     const first = h.launch(0, 0);
     assert.equal(first.worker, 'w1');
     h.clock += 999;
-    h.scheduler.checkTimeouts();
+    h.tick();
     assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING');
     h.clock += 2;
-    h.scheduler.checkTimeouts();
+    h.tick();
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.attempts[0]!.state, task.attempts[0]!.error, task.failures], ['TIMED_OUT', 'timed out after 1000 ms', 1]);
     assert.deepEqual(h.kills, [`${first.task.attemptId}@w1`]);
@@ -516,13 +526,13 @@ describe('Scheduler: reconciling with heartbeats', () => {
     const h = new Harness([['w1', 1]]);
     const job = h.submit(oneStage(1));
     const l = h.launch(0, 0);
-    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [] });
     assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING', 'within the grace period a launch may still be on its way');
     h.clock += LAUNCH_GRACE_MS;
-    h.scheduler.onHeartbeat(asWorkerId('w1'), [l.task.attemptId]);
-    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [l.task.attemptId] });
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [] });
     assert.equal(job.stages[0]!.tasks[0]!.status, 'RUNNING', 'one missed heartbeat is not enough');
-    h.scheduler.onHeartbeat(asWorkerId('w1'), []);
+    h.post({ type: 'workerSeen', workerId: asWorkerId('w1'), running: [] });
     const task = job.stages[0]!.tasks[0]!;
     assert.deepEqual([task.attempts[0]!.state, task.failures, task.lost], ['LOST', 0, 1]);
     assert.equal(h.finish(l), false, 'its late report is ignored');
@@ -663,7 +673,7 @@ describe('Scheduler: cancel', () => {
     const job = h.submit(twoStages(3, 2));
     assert.deepEqual(h.take(), ['0.0@w1', '0.1@w2']);
     h.clock = 7_000;
-    h.scheduler.cancel(job.id);
+    h.post({ type: 'jobCancelled', jobId: job.id });
     assert.equal(job.status, 'CANCELLED');
     assert.equal(job.error, null);
     assert.equal(job.finishedAt, 7_000);
@@ -677,8 +687,8 @@ describe('Scheduler: cancel', () => {
     assert.deepEqual(h.ended, [job]);
 
     assert.equal(h.finish(h.launch(0, 0)), false, 'a report from a killed attempt is stale');
-    h.scheduler.cancel(job.id);
-    h.scheduler.schedule();
+    h.post({ type: 'jobCancelled', jobId: job.id });
+    h.tick();
     assert.deepEqual(h.take(), []);
     assert.equal(h.ended.length, 1);
     assert.deepEqual(h.kills.length, 2);
@@ -692,11 +702,11 @@ describe('Scheduler: cancel', () => {
   it('does not kill on a dead worker and ignores cancelling an unknown or finished job', () => {
     const h = new Harness([['w1', 1], ['w2', 1]]);
     const job = h.submit(oneStage(3));
-    h.scheduler.cancel(asJobId('nope'));
+    h.post({ type: 'jobCancelled', jobId: asJobId('nope') });
     h.loseWorker('w2');
-    h.scheduler.cancel(job.id);
+    h.post({ type: 'jobCancelled', jobId: job.id });
     assert.deepEqual(h.kills, ['job-1.0.0.0@w1']);
-    h.scheduler.cancel(job.id);
+    h.post({ type: 'jobCancelled', jobId: job.id });
     assert.equal(h.ended.length, 1);
   });
 });
@@ -718,6 +728,282 @@ describe('Scheduler: attempt ids', () => {
     assert.deepEqual(h.launches.map((l) => l.task.attempt), ids.map((id) => Number(id.split('.').pop())));
   });
 });
+
+/** A bare scheduler fed events by hand: the commands it returns are all it decides. */
+class Bare {
+  readonly registry = new WorkerRegistry(LEASE_MS);
+  readonly tracker = new MapOutputTracker();
+  readonly scheduler = new Scheduler(this.registry, this.tracker);
+  clock = 1_000;
+
+  constructor(workers: [string, number][]) {
+    for (const [id, slots] of workers) this.registry.heartbeat(idleHeartbeat(id, slots), this.clock);
+  }
+
+  handle(event: SchedulerEvent): string[] {
+    return this.scheduler.handle(event, this.clock).map(describeCommand);
+  }
+
+  submit(spec: unknown, id = 'job-1'): string[] {
+    const job = validateJobSpec(spec);
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    return this.handle({ type: 'jobSubmitted', jobId: asJobId(id), name: job.name, plan, limits: { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? 0 }, recovered: [] });
+  }
+
+  finish(attemptId: string, worker: string, records: unknown[] = []): string[] {
+    const report = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: asAttemptId(attemptId), metrics: null, state: 'FINISHED', result: { type: 'collect', records } } as const;
+    return this.handle({ type: 'taskReported', report: report as never });
+  }
+}
+
+function describeCommand(c: SchedulerCommand): string {
+  switch (c.type) {
+    case 'launch':
+      return `launch ${c.task.attemptId}@${c.worker.id}`;
+    case 'kill':
+      return `kill ${c.attemptId}@${c.worker.id}`;
+    case 'attemptStarted':
+      return `started ${c.attempt.id}`;
+    case 'attemptEnded':
+      return `ended ${c.attempt.id} ${c.attempt.state}`;
+    case 'jobEnded':
+      return `jobEnded ${c.job.id} ${c.job.status}`;
+    case 'mapOutputAdded':
+      return `mapOutputAdded ${c.job.id} ${c.shuffle}.${c.mapId}`;
+    case 'mapOutputLost':
+      return `mapOutputLost ${c.jobId} ${c.shuffle}.${c.mapId}`;
+    case 'planChanged':
+      return `planChanged ${c.job.id}`;
+  }
+}
+
+describe('Scheduler: one event loop', () => {
+  it('jobSubmitted: the job starts and its tasks launch in the same event, each attempt announced before it is sent', () => {
+    const b = new Bare([['w1', 1]]);
+    assert.deepEqual(b.submit(oneStage(2)), ['started job-1.0.0.0', 'launch job-1.0.0.0@w1']);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.status, 'RUNNING');
+  });
+
+  it('taskReported: the freed slot takes the next task; the last task ends the job before its attempt is recorded', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(2));
+    assert.deepEqual(b.finish('job-1.0.0.0', 'w1'), ['ended job-1.0.0.0 FINISHED', 'started job-1.0.1.0', 'launch job-1.0.1.0@w1']);
+    assert.deepEqual(b.finish('job-1.0.1.0', 'w1'), ['jobEnded job-1 COMPLETED', 'ended job-1.0.1.0 FINISHED']);
+    assert.deepEqual(b.finish('job-1.0.1.0', 'w1'), [], 'a stale report decides nothing');
+  });
+
+  it('taskReported for a map task: its output is registered, and the next stage starts in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    const job = validateJobSpec(twoStages(1, 1));
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    b.handle({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: job.name, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const report = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'mapStatus', sizes: [1], records: 1 } };
+    assert.deepEqual(b.handle({ type: 'taskReported', report: report as never }), ['mapOutputAdded job-1 0.0', 'ended job-1.0.0.0 FINISHED', 'started job-1.1.0.0', 'launch job-1.1.0.0@w1']);
+  });
+
+  it('launchFailed, refused: counts as a failure, and the slot it freed is used in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(2));
+    assert.deepEqual(b.handle({ type: 'launchFailed', attemptId: asAttemptId('job-1.0.0.0'), error: 'PAYLOAD_TOO_LARGE', refused: true }), [
+      'ended job-1.0.0.0 LAUNCH_FAILED',
+      'started job-1.0.1.0',
+      'launch job-1.0.1.0@w1',
+    ]);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.stages[0]!.tasks[0]!.failures, 1);
+  });
+
+  it('launchFailed, not reached: the task goes back in line, and that worker gets nothing more until the next tick', () => {
+    const b = new Bare([['w1', 1], ['w2', 1]]);
+    b.submit(oneStage(3));
+    assert.deepEqual(b.handle({ type: 'launchFailed', attemptId: asAttemptId('job-1.0.0.0'), error: 'connection refused', refused: false }), ['ended job-1.0.0.0 LAUNCH_FAILED']);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.stages[0]!.tasks[0]!.failures, 0);
+    assert.deepEqual(b.finish('job-1.0.1.0', 'w2'), ['ended job-1.0.1.0 FINISHED', 'started job-1.0.2.0', 'launch job-1.0.2.0@w2'], 'other workers go on');
+    assert.deepEqual(b.handle({ type: 'tick' }), ['started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
+  });
+
+  it('workerJoined: its slots are filled at once', () => {
+    const b = new Bare([]);
+    assert.deepEqual(b.submit(oneStage(1)), []);
+    b.registry.heartbeat(idleHeartbeat('w1', 1), b.clock);
+    assert.deepEqual(b.handle({ type: 'workerJoined', workerId: asWorkerId('w1') }), ['started job-1.0.0.0', 'launch job-1.0.0.0@w1']);
+  });
+
+  it('workerSeen: an attempt its heartbeats keep leaving out is lost and runs again in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1));
+    b.clock += LAUNCH_GRACE_MS;
+    const seen: SchedulerEvent = { type: 'workerSeen', workerId: asWorkerId('w1'), running: [] };
+    assert.deepEqual(b.handle(seen), []);
+    assert.deepEqual(b.handle(seen), ['ended job-1.0.0.0 LOST', 'started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
+  });
+
+  it('workerLost: its map output is forgotten and re-made on the worker that is left, in the same event', () => {
+    const b = new Bare([['w1', 2], ['w2', 1]]);
+    const job = validateJobSpec(twoStages(2, 1));
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    b.handle({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: job.name, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const mapDone = (attempt: string, worker: string) =>
+      b.handle({ type: 'taskReported', report: { protocol: PROTOCOL_VERSION, worker_id: asWorkerId(worker), attemptId: asAttemptId(attempt), metrics: null, state: 'FINISHED', result: { type: 'mapStatus', sizes: [1], records: 1 } } as never });
+    mapDone('job-1.0.0.0', 'w1');
+    mapDone('job-1.0.1.0', 'w2');
+    b.registry.leave(asWorkerId('w2'));
+    assert.deepEqual(b.handle({ type: 'workerLost', workerId: asWorkerId('w2'), left: true }), ['mapOutputLost job-1 0.1', 'started job-1.0.1.1', 'launch job-1.0.1.1@w1']);
+    assert.deepEqual(b.scheduler.job(asJobId('job-1'))!.stages.map((s) => s.status), ['RUNNING', 'WAITING'], 'the reducer on w1 waits for the input it lost');
+  });
+
+  it('jobCancelled: kills what runs, ends the job, and gives the freed slots to the next job in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1), 'job-1');
+    assert.deepEqual(b.submit(oneStage(1), 'job-2'), [], 'no slot for job-2 yet');
+    assert.deepEqual(b.handle({ type: 'jobCancelled', jobId: asJobId('job-1') }), [
+      'kill job-1.0.0.0@w1',
+      'ended job-1.0.0.0 KILLED',
+      'jobEnded job-1 CANCELLED',
+      'started job-2.0.0.0',
+      'launch job-2.0.0.0@w1',
+    ]);
+  });
+
+  it('jobAborted: fails a running job with the reason given; nothing for a job not running', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1));
+    assert.deepEqual(b.handle({ type: 'jobAborted', jobId: asJobId('job-1'), error: 'results too large' }), ['kill job-1.0.0.0@w1', 'ended job-1.0.0.0 KILLED', 'jobEnded job-1 FAILED']);
+    assert.equal(b.scheduler.job(asJobId('job-1'))!.error, 'results too large');
+    assert.deepEqual(b.handle({ type: 'jobAborted', jobId: asJobId('job-1'), error: 'again' }), []);
+  });
+
+  it('jobForgotten: drops an ended job and its attempts, never a running one', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1));
+    assert.deepEqual(b.handle({ type: 'jobForgotten', jobId: asJobId('job-1') }), []);
+    assert.ok(b.scheduler.job(asJobId('job-1')), 'a running job is kept');
+    b.finish('job-1.0.0.0', 'w1');
+    b.handle({ type: 'jobForgotten', jobId: asJobId('job-1') });
+    assert.equal(b.scheduler.job(asJobId('job-1')), undefined);
+    assert.equal(b.scheduler.jobOf(asAttemptId('job-1.0.0.0')), undefined);
+  });
+
+  it('tick: stops an attempt past its timeout and runs the task again in the same event', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(oneStage(1, { taskTimeoutMs: 100 }));
+    b.clock += 101;
+    assert.deepEqual(b.handle({ type: 'tick' }), ['kill job-1.0.0.0@w1', 'ended job-1.0.0.0 TIMED_OUT', 'started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
+  });
+
+  it('the loop carries out commands in order and runs an event posted from a command after them', () => {
+    const calls: string[] = [];
+    const registry = new WorkerRegistry(LEASE_MS);
+    registry.heartbeat(idleHeartbeat('w1', 1), 1_000);
+    const spec = validateJobSpec(oneStage(1));
+    const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
+    const submitted = (id: string): SchedulerEvent => ({ type: 'jobSubmitted', jobId: asJobId(id), name: id, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const loop: SchedulerLoop = new SchedulerLoop(
+      new Scheduler(registry, new MapOutputTracker()),
+      { launch: (w, t) => calls.push(`launch ${t.attemptId}@${w.id}`), kill: (w, a) => calls.push(`kill ${a}@${w.id}`) },
+      {
+        // As the job service does: a job's end starts the next job.
+        jobEnded: (job) => {
+          calls.push(`jobEnded ${job.id}`);
+          if (job.id === 'job-1') loop.post(submitted('job-2'));
+        },
+        attemptEnded: (_j, _s, _t, a) => calls.push(`ended ${a.id}`),
+      },
+      () => 1_000,
+    );
+    loop.post(submitted('job-1'));
+    loop.post({ type: 'taskReported', report: { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'collect', records: [] } } });
+    assert.deepEqual(calls, ['launch job-1.0.0.0@w1', 'jobEnded job-1', 'ended job-1.0.0.0', 'launch job-2.0.0.0@w1']);
+  });
+
+  it('a command that throws does not stop the others decided with it; the error comes out after them', () => {
+    const launched: string[] = [];
+    const registry = new WorkerRegistry(LEASE_MS);
+    registry.heartbeat(idleHeartbeat('w1', 2), 1_000);
+    const spec = validateJobSpec(oneStage(2));
+    const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
+    const loop = new SchedulerLoop(
+      new Scheduler(registry, new MapOutputTracker()),
+      { launch: (_w, t) => launched.push(t.attemptId), kill: () => {} },
+      {
+        jobEnded: () => {},
+        attemptStarted: () => {
+          throw new Error('disk full');
+        },
+      },
+      () => 1_000,
+    );
+    assert.throws(() => loop.post({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: 'j', plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] }), /disk full/);
+    assert.deepEqual(launched, ['job-1.0.0.0', 'job-1.0.1.0']);
+  });
+});
+
+describe('Run lifecycles', () => {
+  const stageOf = (numSlices: number): StageRun => newJobRun(asJobId('job-1'), 'j', planOf(oneStage(numSlices)), { maxTaskRetries: 3, taskTimeoutMs: 0 }, 0).stages[0]!;
+
+  it('throws on a move its table does not have, and leaves the state as it was', () => {
+    const stage = stageOf(1);
+    moveStage(stage, 'RUNNING', 5);
+    moveStage(stage, 'FAILED', 6);
+    assert.throws(() => moveStage(stage, 'RUNNING', 7), (e: unknown) => e instanceof IllegalTransition && e.message === 'illegal stage transition FAILED -> RUNNING');
+    assert.equal(stage.status, 'FAILED');
+    assert.throws(() => moveTask(stage, stage.tasks[0]!, 'FAILED'), /illegal task transition PENDING -> FAILED/);
+    const job = newJobRun(asJobId('job-1'), 'j', planOf(oneStage(1)), { maxTaskRetries: 3, taskTimeoutMs: 0 }, 0);
+    endJobRun(job, 'CANCELLED', null, 9);
+    assert.throws(() => endJobRun(job, 'COMPLETED', null, 10), /illegal job run transition CANCELLED -> COMPLETED/);
+    assert.deepEqual([job.status, job.finishedAt], ['CANCELLED', 9]);
+    assert.throws(() => transition(STAGE_TRANSITIONS, 'stage', 'RUNNING', 'RUNNING'), IllegalTransition, 'staying put is not a move');
+  });
+
+  it("keeps a stage's succeeded count and pending queue in step with its tasks' statuses", () => {
+    const stage = stageOf(3);
+    const [t0, t1, t2] = stage.tasks as [TaskRun, TaskRun, TaskRun];
+    moveTask(stage, t1, 'SUCCEEDED'); // recovered: leaves the queue from its middle
+    assert.deepEqual([stage.succeeded, stage.pending], [1, [0, 2]]);
+    moveTask(stage, t0, 'RUNNING');
+    moveTask(stage, t0, 'PENDING');
+    assert.deepEqual(stage.pending, [2, 0], 'a retry goes to the back of the line');
+    moveTask(stage, t1, 'PENDING');
+    assert.deepEqual([stage.succeeded, stage.pending], [0, [2, 0, 1]]);
+    for (const t of [t2, t0, t1]) moveTask(stage, t, 'RUNNING');
+    for (const t of [t2, t0, t1]) moveTask(stage, t, 'SUCCEEDED');
+    assert.deepEqual([stage.succeeded, stage.pending, allSucceeded(stage)], [3, [], true]);
+  });
+
+  it('stamps a stage: its first start kept, an end time that a reopening clears; a stage its job closes gets none', () => {
+    const stage = stageOf(1);
+    moveStage(stage, 'RUNNING', 5);
+    moveStage(stage, 'WAITING', 6);
+    moveStage(stage, 'RUNNING', 7);
+    moveStage(stage, 'COMPLETED', 8);
+    assert.deepEqual([stage.startedAt, stage.finishedAt], [5, 8]);
+    moveStage(stage, 'WAITING', 9);
+    assert.equal(stage.finishedAt, null);
+    endStageWithJob(stage, 'FAILED');
+    assert.deepEqual([stage.status, stage.finishedAt, stage.pending], ['CANCELLED', null, []]);
+  });
+});
+
+describe('attempt states', () => {
+  it('answers each question about an attempt in one place', () => {
+    const states: AttemptState[] = ['RUNNING', 'FINISHED', 'FAILED', 'FETCH_FAILED', 'KILLED', 'LOST', 'LAUNCH_FAILED', 'TIMED_OUT'];
+    const table = Object.fromEntries(states.map((s) => [s, [isLive(s), isFailure(s), reportedFailure(s), retryAvoidsWorker(s)].map(Number).join('')]));
+    assert.deepEqual(table, {
+      //             live, failure, reported, avoid
+      RUNNING: '1000',
+      FINISHED: '0000',
+      FAILED: '0111',
+      FETCH_FAILED: '0111',
+      KILLED: '0001',
+      LOST: '0100',
+      LAUNCH_FAILED: '0101',
+      TIMED_OUT: '0101',
+    });
+  });
+});
+
+function planOf(spec: unknown) {
+  return planJob(validateJobSpec(spec), { splits: {}, defaultParallelism: 2 });
+}
 
 describe('actionValue', () => {
   const action = (op: string, params: Record<string, unknown> = {}): ActionSpec => ({ op, input: 'x', params: params as ActionSpec['params'], env: {} });

@@ -1,18 +1,22 @@
 // The live state of a job on the master: its stages, their tasks and every
-// attempt of every task. Stage and task states are explicit:
+// attempt of every task, and the job run's lifecycle, which the scheduler drives:
 //
-//   stage:  WAITING ──parents done──▶ RUNNING ──all tasks done──▶ COMPLETED
-//              ▲                        │  ▲                         │
-//              └──a parent lost output──┘  └──its own output lost────┘
-//   task:   PENDING ─launch─▶ RUNNING ─▶ SUCCEEDED | back to PENDING (retry,
-//           lost worker, fetch failure) | FAILED (out of retries: job fails)
+//   job run:
+//     RUNNING ──its result stage completed──▶ COMPLETED
+//     RUNNING ──a task ran out of retries, a stage out of fetch failures, or aborted──▶ FAILED
+//     RUNNING ──cancelled──▶ CANCELLED
+//     COMPLETED, FAILED, CANCELLED: final.
 //
-// Owned and mutated only by the scheduler; read by the API views.
+// (a job is PENDING in the store and the API until the scheduler holds a run
+// of it). Stage and task lifecycles are in stage-lifecycle.ts. Owned and
+// mutated only by the scheduler; read by the API views.
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, TaskResult } from "../common/protocol.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
 
 export type JobStatus = "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+/** The states of a job the scheduler runs: the API's JobStatus but PENDING. */
+export type JobRunStatus = Exclude<JobStatus, "PENDING">;
 export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
 export type TaskStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED";
 export type AttemptState = "RUNNING" | "FINISHED" | "FAILED" | "FETCH_FAILED" | "KILLED" | "LOST" | "LAUNCH_FAILED" | "TIMED_OUT";
@@ -34,6 +38,7 @@ export interface Attempt {
 
 export interface TaskRun {
   partition: number;
+  /** Assigned only by stage-lifecycle.ts's moveTask. */
   status: TaskStatus;
   attempts: Attempt[];
   /** Failed attempts that count against maxTaskRetries. */
@@ -47,9 +52,10 @@ export interface TaskRun {
 
 export interface StageRun {
   stage: Stage;
+  /** Assigned only in stage-lifecycle.ts, as are succeeded and pending. */
   status: StageStatus;
   tasks: TaskRun[];
-  /** How many tasks are SUCCEEDED (kept as a count: stages can have many thousands). */
+  /** How many tasks are SUCCEEDED (kept as a count, not counted per event: stages can have 100k tasks). */
   succeeded: number;
   /** Partitions waiting to be launched, in order. */
   pending: number[];
@@ -71,7 +77,8 @@ export interface JobRun {
   id: JobId;
   name: string;
   plan: JobPlan;
-  status: JobStatus;
+  /** Assigned only by endJobRun. */
+  status: JobRunStatus;
   stages: StageRun[];
   maxTaskRetries: number;
   /** 0: no limit. */
@@ -112,4 +119,35 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
       taskMsTotal: 0,
     })),
   };
+}
+
+/** A move between two states that the lifecycle does not have: a bug in the scheduler, never a user error. */
+export class IllegalTransition extends Error {
+  constructor(what: string, from: string, to: string) {
+    super(`illegal ${what} transition ${from} -> ${to}`);
+    this.name = "IllegalTransition";
+  }
+}
+
+/** The moves a lifecycle allows, from each state. */
+export type Transitions<S extends string> = { readonly [F in S]: readonly S[] };
+
+/** `to`, if the lifecycle allows moving there from `from`; throws IllegalTransition otherwise. */
+export function transition<S extends string>(moves: Transitions<S>, what: string, from: S, to: S): S {
+  if (!moves[from].includes(to)) throw new IllegalTransition(what, from, to);
+  return to;
+}
+
+export const JOB_RUN_TRANSITIONS: Transitions<JobRunStatus> = {
+  RUNNING: ["COMPLETED", "FAILED", "CANCELLED"],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+/** Ends a running job: its status, error and end time change together, once. */
+export function endJobRun(job: JobRun, to: Exclude<JobRunStatus, "RUNNING">, error: string | null, now: number): void {
+  job.status = transition(JOB_RUN_TRANSITIONS, "job run", job.status, to);
+  job.error = error;
+  job.finishedAt = now;
 }

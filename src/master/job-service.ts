@@ -19,7 +19,7 @@ import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-sto
 import type { JobPlan } from "../plan/physical.js";
 import { jobView, type JobView } from "./job-view.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
-import type { Scheduler } from "./scheduler.js";
+import type { SchedulerLoop } from "./scheduler-loop.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecision } from "./output-commit-coordinator.js";
@@ -47,7 +47,7 @@ export class JobService {
   /** Accepted jobs waiting to start, oldest first; `tries` counts starts that failed on our side. */
   private readonly pending: PendingJob[] = [];
   private starting = false;
-  private scheduler!: Scheduler;
+  private scheduler!: SchedulerLoop;
   /** Who owns which output path; which attempt's part is published. */
   private readonly outputs = new OutputCommitCoordinator();
   /** Saves in mode overwrite waiting for the job writing their path to end, oldest first. */
@@ -77,7 +77,7 @@ export class JobService {
     return n;
   }
 
-  attach(scheduler: Scheduler): void {
+  attach(scheduler: SchedulerLoop): void {
     this.scheduler = scheduler;
   }
 
@@ -193,7 +193,7 @@ export class JobService {
     } else {
       const run = this.scheduler.job(id);
       if (run && run.status !== "RUNNING") throw new MinisparkError("CONFLICT", `job ${id} is finishing (${run.status}); it can no longer be cancelled`);
-      this.scheduler.cancel(id);
+      this.scheduler.post({ type: "jobCancelled", jobId: id });
     }
     this.log.info("job cancelled", { jobId: id });
     return this.view(id);
@@ -240,7 +240,7 @@ export class JobService {
       this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
       this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
-      this.scheduler.submit(id, job.name, plan, limits, entry.resume?.outputs ?? []);
+      this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, limits, recovered: entry.resume?.outputs ?? [] });
       this.store.planningEnded(id);
       return true;
     } catch (e) {
@@ -295,7 +295,7 @@ export class JobService {
     try {
       this.store.endJob(run.id, "FAILED", this.now(), `finishing the job failed: ${errorMessage(e)}`, null, null);
     } finally {
-      this.scheduler.forget(run.id);
+      this.scheduler.post({ type: "jobForgotten", jobId: run.id });
       if (run.plan.action.op === "save") this.releaseOutput(run.id);
     }
   }
@@ -329,7 +329,7 @@ export class JobService {
     this.store.event(this.now(), run.id, "job ended", { status, error });
     this.log.info("job ended", { jobId: run.id, status, duration_ms: this.now() - run.startedAt, error });
     this.dropShuffle(run);
-    this.scheduler.forget(run.id);
+    this.scheduler.post({ type: "jobForgotten", jobId: run.id });
     if (run.plan.action.op === "save") this.releaseOutput(run.id);
   }
 

@@ -5,6 +5,7 @@
 import type { TaskMetrics } from "../common/protocol.js";
 import type { JobRow } from "./job-store.js";
 import type { JobRun, StageRun } from "./job-run.js";
+import { isFailure, reportedFailure } from "./attempt-state.js";
 
 export interface StageView {
   id: number;
@@ -47,13 +48,11 @@ export interface FailedTaskView {
   attempts: { id: string; worker: string; state: string; error: string | null; durationMs: number | null }[];
 }
 
-const FAILED_STATES = new Set(["FAILED", "FETCH_FAILED", "TIMED_OUT", "LOST", "LAUNCH_FAILED"]);
-
 function failedTasks(run: JobRun): FailedTaskView[] {
   const out: FailedTaskView[] = [];
   for (const s of run.stages) {
     for (const t of s.tasks) {
-      if (!t.attempts.some((a) => FAILED_STATES.has(a.state))) continue;
+      if (!t.attempts.some((a) => isFailure(a.state))) continue;
       out.push({
         stage: s.stage.id,
         partition: t.partition,
@@ -87,7 +86,7 @@ function stageView(s: StageRun, now: number): StageView {
     counts[t.status === "PENDING" ? "pending" : t.status === "RUNNING" ? "running" : t.status === "SUCCEEDED" ? "succeeded" : "failed"]++;
     attempts += t.attempts.length;
     for (const a of t.attempts) {
-      if (a.state === "FAILED" || a.state === "FETCH_FAILED") failedAttempts++;
+      if (reportedFailure(a.state)) failedAttempts++;
       if (a.state === "FINISHED" && a.metrics) {
         for (const k of Object.keys(metrics) as (keyof TaskMetrics)[]) metrics[k] += a.metrics[k] ?? 0; // jobs stored before a metric existed lack it
       }

@@ -15,6 +15,8 @@ import { JobStore } from "./job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
+import { SchedulerLoop } from "./scheduler-loop.js";
+import { isFailure } from "./attempt-state.js";
 import { TaskLauncher } from "./task-launcher.js";
 import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "./worker-messages.js";
 import { WorkerCredentials } from "./worker-credentials.js";
@@ -56,7 +58,7 @@ export class MasterProcess {
   private readonly registry: WorkerRegistry;
   private readonly credentials = new WorkerCredentials();
   private readonly tracker: MapOutputTracker;
-  private readonly scheduler: Scheduler;
+  private readonly scheduler: SchedulerLoop;
   private readonly jobs: JobService;
   private readonly workers: WorkerClient;
   private timer: NodeJS.Timeout | null = null;
@@ -77,11 +79,10 @@ export class MasterProcess {
     const schedLog = logger("scheduler");
     const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
       schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
-      this.scheduler.onLaunchFailed(task.attemptId, error, refused);
+      this.scheduler.post({ type: "launchFailed", attemptId: task.attemptId, error, refused });
     });
-    this.scheduler = new Scheduler(
-      this.registry,
-      this.tracker,
+    this.scheduler = new SchedulerLoop(
+      new Scheduler(this.registry, this.tracker, newIncarnation()),
       {
         launch: (w, task) => launcher.launch(w, task),
         kill: (w, attemptId) => {
@@ -105,14 +106,13 @@ export class MasterProcess {
           this.metrics.attemptsEnded.inc(1, { state: a.state.toLowerCase() });
           if (a.finishedAt !== null) this.metrics.attemptDuration.observe((a.finishedAt - a.startedAt) / 1000);
           this.store.saveAttempt(job.id, stage.stage.id, task.partition, a);
-          if (a.state !== "FINISHED" && a.state !== "KILLED") {
+          if (isFailure(a.state)) {
             this.store.event(this.now(), job.id, "task attempt failed", { stage: stage.stage.id, partition: task.partition, attempt: a.id, state: a.state, error: a.error });
             schedLog.warn("task attempt failed", { jobId: job.id, stageId: stage.stage.id, partition: task.partition, attemptId: a.id, state: a.state, error: a.error?.split("\n")[0] });
           }
         },
       },
       this.now,
-      newIncarnation(),
     );
     this.jobs.attach(this.scheduler);
     this.metrics = new MasterMetrics(this.registry, () => this.scheduler.pendingTasks());
@@ -146,10 +146,9 @@ export class MasterProcess {
       registryLog.warn("worker lost: no heartbeat within the lease", { worker_id: w.id, address: w.address, lease_ms: this.config.workerTimeoutMs });
       this.store.saveWorker(w);
       this.store.event(this.now(), null, "worker lost", { worker: w.id, address: w.address });
-      this.scheduler.onWorkerLost(w.id);
+      this.scheduler.post({ type: "workerLost", workerId: w.id, left: false });
     }
-    this.scheduler.checkTimeouts();
-    this.scheduler.schedule();
+    this.scheduler.post({ type: "tick" });
     void this.jobs.startPending();
   }
 
@@ -203,11 +202,11 @@ export class MasterProcess {
       logger("registry").info("worker registered", { worker_id: w.id, address: w.address, slots: w.slots });
       this.store.saveWorker(w);
       this.store.event(this.now(), null, "worker registered", { worker: w.id, address: w.address, slots: w.slots });
-      this.scheduler.schedule();
+      this.scheduler.post({ type: "workerJoined", workerId: w.id });
       void this.jobs.startPending();
     }
     const running = hb.running_attempts;
-    this.scheduler.onHeartbeat(w.id, running);
+    this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
     return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }) };
@@ -223,7 +222,7 @@ export class MasterProcess {
     logger("registry").info("worker left", { worker_id: w.id, address: w.address, attempts_handed_back: this.scheduler.attemptsOn(w.id) });
     this.store.saveWorker(w);
     this.store.event(this.now(), null, "worker left", { worker: w.id, address: w.address });
-    this.scheduler.onWorkerLost(w.id, true);
+    this.scheduler.post({ type: "workerLost", workerId: w.id, left: true });
     return { ok: true };
   }
 
@@ -253,11 +252,10 @@ export class MasterProcess {
       if (typeof attemptId !== "string") return false;
       report = { protocol: PROTOCOL_VERSION, worker_id: workerId, attemptId: attemptId as AttemptId, metrics: null, state: "FAILED", error: errorMessage(e) };
     }
-    if (report.worker_id !== workerId) return false;
-    if (report.state === "FINISHED" && countsTowardBudget(report.result) && this.scheduler.isRunning(report.attemptId, workerId)) {
-      if (!this.withinResultLimit(report)) return false;
-    }
-    return this.scheduler.onReport(report);
+    if (report.worker_id !== workerId || !this.scheduler.isRunning(report.attemptId, workerId)) return false;
+    if (report.state === "FINISHED" && countsTowardBudget(report.result) && !this.withinResultLimit(report)) return false;
+    this.scheduler.post({ type: "taskReported", report });
+    return true;
   }
 
   /** Adds a result's size to its job's total; past the limit the job fails with advice, as Spark's maxResultSize. */
@@ -268,7 +266,7 @@ export class MasterProcess {
     const total = (this.resultBytes.get(job.id) ?? 0) + encodedBytes(report.result);
     this.resultBytes.set(job.id, total);
     if (total <= budget) return true;
-    this.scheduler.abort(job.id, tooLargeMessage(job.plan.action.op, budget));
+    this.scheduler.post({ type: "jobAborted", jobId: job.id, error: tooLargeMessage(job.plan.action.op, budget) });
     return false;
   }
 

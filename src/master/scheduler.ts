@@ -1,35 +1,31 @@
-// The scheduler: one decision loop over a closed set of events — job submitted,
-// task reported, launch failed, worker lost, job cancelled — that starts stages
-// when their parents are done, hands pending tasks round-robin to live workers
-// with free slots, retries failed tasks, and re-runs lost map output by lineage.
-// It does no I/O: launches and kills go through a SchedulerBackend, and job ends
-// through a listener, so it is tested with fakes and a fake clock.
+// The scheduler: one decision loop over the closed set of events in
+// scheduler-events.ts. `handle(event, now)` applies one event — a job
+// submitted, a task reported, a launch failed, a worker joined, seen or lost,
+// a job cancelled, aborted or forgotten, the clock ticked — and then always
+// makes the same scheduling pass, which hands pending tasks of running stages
+// round-robin to live workers with free slots; so a slot an event frees is
+// filled by that event. It starts stages whose parents are done, retries
+// failed tasks and re-runs lost map output by lineage. Its state is the job
+// runs (statuses moved only through stage-lifecycle.ts and job-run.ts), where
+// each attempt runs, and the map output tracker; it reads the worker registry.
+// It does no I/O and reads no clock: what is to be done (launch, kill, job
+// ended, map output added or lost, …) comes back as commands, which
+// scheduler-loop.ts carries out, so it is tested by feeding events and
+// reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { BlockLocation, TaskLaunch, TaskReport } from "../common/protocol.js";
+import type { BlockLocation, TaskReport } from "../common/protocol.js";
 import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT } from "../common/protocol.js";
 import type { Stage } from "../plan/physical.js";
-import { blockKey, shuffleBlocksRead, shufflesRead, taskRdd } from "../plan/task-rdd.js";
-import { newJobRun, type Attempt, type JobLimits, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
-import type { MapOutputTracker, MapStatus } from "./map-output-tracker.js";
+import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
+import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
+import type { MapOutputTracker } from "./map-output-tracker.js";
 import { applyProbe, probeDone } from "../plan/probes.js";
 import { reportMismatch } from "./report-check.js";
+import { isLive, retryAvoidsWorker } from "./attempt-state.js";
+import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
+import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-lifecycle.js";
+import { mapCount, refreshStages } from "./stage-readiness.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
-
-export interface SchedulerBackend {
-  launch(worker: WorkerInfo, task: TaskLaunch): void;
-  kill(worker: WorkerInfo, attemptId: AttemptId): void;
-}
-
-export interface SchedulerListener {
-  /** The job reached COMPLETED, FAILED or CANCELLED. */
-  jobEnded(job: JobRun): void;
-  /** For durability: map output registered or forgotten, and probe results written into the plan. */
-  mapOutputAdded?(job: JobRun, shuffle: number, mapId: number, status: MapStatus): void;
-  mapOutputLost?(job: JobId, shuffle: number, mapId: number): void;
-  planChanged?(job: JobRun): void;
-  attemptStarted?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
-  attemptEnded?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
-}
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
 export const MAX_LOST_ATTEMPTS = 4;
@@ -45,54 +41,109 @@ export const MAX_STAGE_FETCH_FAILURES = 8;
  */
 export const QUEUE_AHEAD_MS = 25;
 
-interface AttemptRef {
-  job: JobRun;
-  stage: StageRun;
-  task: TaskRun;
-  attempt: Attempt;
+/** What the rest of the master may ask the scheduler between events. */
+export interface SchedulerQueries {
+  job(id: JobId): JobRun | undefined;
+  /** The job of a running attempt, if any. */
+  jobOf(attemptId: AttemptId): JobRun | undefined;
+  /** Whether the attempt runs (or is queued) on that worker: a report from anywhere else is stale. */
+  isRunning(attemptId: AttemptId, worker: WorkerId): boolean;
+  /** Attempts running or queued on a worker. */
+  attemptsOn(worker: WorkerId): number;
+  /** Tasks of running stages waiting for a slot. */
+  pendingTasks(): number;
 }
 
-export class Scheduler {
+export class Scheduler implements SchedulerQueries {
   private readonly jobs = new Map<JobId, JobRun>();
   private readonly attempts = new Map<AttemptId, AttemptRef>();
-  private readonly busySlots = new Map<WorkerId, number>();
-  /** Attempts running on each worker, for reconciling with the worker's heartbeats. */
+  /** Attempts running or queued on each worker: its busy slots, and what its heartbeats are reconciled with. */
   private readonly runningOn = new Map<WorkerId, Set<AttemptRef>>();
+  /**
+   * Workers a launch could not reach, or found busy, since the last tick: more
+   * launches now would fail the same way, in a loop as fast as the failures
+   * come back, so they get none until the next tick.
+   */
+  private readonly held = new Set<WorkerId>();
   private nextWorker = 0;
+  /** The event's time, and the commands decided so far, while one is handled. */
+  private now = 0;
+  private out: SchedulerCommand[] = [];
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly tracker: MapOutputTracker,
-    private readonly backend: SchedulerBackend,
-    private readonly listener: SchedulerListener,
-    private readonly now: () => number,
     private readonly incarnation = "",
   ) {}
+
+  /** The one entry: applies an event, then makes the scheduling pass; returns what is to be done, in order. */
+  handle(event: SchedulerEvent, now: number): SchedulerCommand[] {
+    this.now = now;
+    switch (event.type) {
+      case "jobSubmitted":
+        this.submit(event);
+        break;
+      case "taskReported":
+        this.onReport(event.report);
+        break;
+      case "launchFailed":
+        this.onLaunchFailed(event.attemptId, event.error, event.refused);
+        break;
+      case "workerJoined":
+        break;
+      case "workerSeen":
+        this.onHeartbeat(event.workerId, event.running);
+        break;
+      case "workerLost":
+        this.onWorkerLost(event.workerId, event.left);
+        break;
+      case "jobCancelled":
+        this.endIfRunning(event.jobId, "CANCELLED", null);
+        break;
+      case "jobAborted":
+        this.endIfRunning(event.jobId, "FAILED", event.error);
+        break;
+      case "jobForgotten":
+        this.forget(event.jobId);
+        break;
+      case "tick":
+        this.held.clear();
+        this.checkTimeouts();
+        break;
+      default:
+        throw new Error(`unknown scheduler event ${(event satisfies never as { type: string }).type}`);
+    }
+    this.schedule();
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
 
   job(id: JobId): JobRun | undefined {
     return this.jobs.get(id);
   }
 
-  /** Tasks of running stages waiting for a slot. */
   pendingTasks(): number {
     let n = 0;
     for (const job of this.jobs.values()) for (const s of job.stages) if (s.status === "RUNNING") n += s.pending.length;
     return n;
   }
 
-  /** Attempts running or queued on a worker. */
   attemptsOn(worker: WorkerId): number {
     return this.runningOn.get(worker)?.size ?? 0;
   }
 
-  /** The job of a running attempt, if any. */
   jobOf(attemptId: AttemptId): JobRun | undefined {
     return this.attempts.get(attemptId)?.job;
   }
 
   isRunning(attemptId: AttemptId, worker: WorkerId): boolean {
     const a = this.attempts.get(attemptId)?.attempt;
-    return a?.state === "RUNNING" && a.workerId === worker;
+    return a !== undefined && isLive(a.state) && a.workerId === worker;
+  }
+
+  private emit(command: SchedulerCommand): void {
+    this.out.push(command);
   }
 
   /**
@@ -100,55 +151,42 @@ export class Scheduler {
    * its earlier run registered: those still held by live workers count as done,
    * as do probe stages whose results the stored plan already has.
    */
-  submit(id: JobId, name: string, plan: JobRun["plan"], limits: JobLimits, recovered: { shuffle: number; mapId: number; status: MapStatus }[] = []): JobRun {
-    const job = newJobRun(id, name, plan, limits, this.now());
-    this.jobs.set(id, job);
+  private submit({ jobId, name, plan, limits, recovered }: SchedulerEvent & { type: "jobSubmitted" }): void {
+    const job = newJobRun(jobId, name, plan, limits, this.now);
+    this.jobs.set(jobId, job);
     for (const r of recovered) {
       if (!this.registry.isAlive(r.status.workerId)) continue;
-      this.tracker.register(id, r.shuffle, r.mapId, r.status);
+      this.tracker.register(jobId, r.shuffle, r.mapId, r.status);
       this.markDone(job.stages[plan.shuffles[r.shuffle]!.mapStage]!, r.mapId);
     }
     for (const stage of job.stages) {
       if (probeDone(plan, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
     }
-    this.refresh(job);
-    this.schedule();
-    return job;
+    refreshStages(job, this.tracker, this.now);
   }
 
   private markDone(stage: StageRun, partition: number): void {
     const task = stage.tasks[partition]!;
-    if (task.status === "SUCCEEDED") return;
-    task.status = "SUCCEEDED";
-    stage.succeeded++;
-    stage.pending = stage.pending.filter((p) => p !== partition);
+    if (task.status !== "SUCCEEDED") moveTask(stage, task, "SUCCEEDED");
   }
 
   /** Drops a finished job's state (its view has been persisted). */
-  forget(id: JobId): void {
+  private forget(id: JobId): void {
     const job = this.jobs.get(id);
     if (!job || job.status === "RUNNING") return;
     for (const s of job.stages) for (const t of s.tasks) for (const a of t.attempts) this.attempts.delete(a.id);
     this.jobs.delete(id);
   }
 
-  /** Fails a running job from outside the task flow (e.g. its results grew too large). */
-  abort(id: JobId, error: string): void {
+  private endIfRunning(id: JobId, status: "FAILED" | "CANCELLED", error: string | null): void {
     const job = this.jobs.get(id);
-    if (job?.status === "RUNNING") this.end(job, "FAILED", error);
+    if (job?.status === "RUNNING") this.end(job, status, error);
   }
 
-  cancel(id: JobId): void {
-    const job = this.jobs.get(id);
-    if (job?.status !== "RUNNING") return;
-    this.end(job, "CANCELLED", null);
-  }
-
-  /** A task report from a worker: false when stale (unknown attempt, or no longer running). */
-  onReport(r: TaskReport): boolean {
-    const ref = this.attempts.get(r.attemptId);
-    if (!ref || ref.attempt.state !== "RUNNING" || ref.attempt.workerId !== r.worker_id) return false;
-    const { job, stage, task, attempt } = ref;
+  /** A task report from a worker; a stale one (unknown attempt, or no longer running there) changes nothing. */
+  private onReport(r: TaskReport): void {
+    if (!this.isRunning(r.attemptId, r.worker_id)) return;
+    const { job, stage, task, attempt } = this.attempts.get(r.attemptId)!;
     const mismatch = reportMismatch(job.plan, stage.stage, task.partition, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
     if (mismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch}` };
@@ -166,25 +204,26 @@ export class Scheduler {
           this.failed(job, stage, task, r.error);
       }
     }
-    this.listener.attemptEnded?.(job, stage, task, attempt);
-    this.schedule();
-    return true;
+    this.emit({ type: "attemptEnded", job, stage, task, attempt });
   }
 
   /**
-   * The worker could not be reached or was busy: the task goes back in line. If
-   * the worker understood and refused the task itself (`refused`), that counts
-   * as a failed attempt, or a task no worker accepts would be relaunched forever.
+   * The worker could not be reached or was busy: the task goes back in line,
+   * and the worker gets no launches until the next tick. If the worker
+   * understood and refused the task itself (`refused`), that counts as a failed
+   * attempt, or a task no worker accepts would be relaunched forever; the
+   * worker is fine, and its slot is used at once.
    */
-  onLaunchFailed(attemptId: AttemptId, error: string, refused: boolean): void {
+  private onLaunchFailed(attemptId: AttemptId, error: string, refused: boolean): void {
     const ref = this.attempts.get(attemptId);
-    if (!ref || ref.attempt.state !== "RUNNING") return;
+    if (!ref || !isLive(ref.attempt.state)) return;
     this.close(ref.attempt, "LAUNCH_FAILED", error);
+    if (!refused) this.held.add(ref.attempt.workerId);
     if (ref.job.status === "RUNNING") {
       if (refused) this.failed(ref.job, ref.stage, ref.task, `the worker refused the task: ${error}`);
-      else this.requeue(ref.stage, ref.task);
+      else moveTask(ref.stage, ref.task, "PENDING");
     }
-    this.listener.attemptEnded?.(ref.job, ref.stage, ref.task, ref.attempt);
+    this.emit({ type: "attemptEnded", ...ref });
   }
 
   /**
@@ -192,12 +231,12 @@ export class Scheduler {
    * that two heartbeats in a row do not list (past a grace period for launches
    * in flight) has ended without a report reaching us: it is lost and runs again.
    */
-  onHeartbeat(workerId: WorkerId, running: readonly AttemptId[]): void {
+  private onHeartbeat(workerId: WorkerId, running: readonly AttemptId[]): void {
     const listed = new Set(running);
     const lost: AttemptRef[] = [];
     for (const ref of this.runningOn.get(workerId) ?? []) {
       const a = ref.attempt;
-      if (listed.has(a.id) || this.now() - a.startedAt < LAUNCH_GRACE_MS) {
+      if (listed.has(a.id) || this.now - a.startedAt < LAUNCH_GRACE_MS) {
         a.missedHeartbeats = 0;
         continue;
       }
@@ -205,18 +244,18 @@ export class Scheduler {
       if (a.missedHeartbeats >= 2) lost.push(ref);
     }
     for (const ref of lost) this.lose(ref, `worker ${workerId} no longer runs it and its report never arrived`);
-    if (lost.length > 0) this.schedule();
   }
 
   /** `suspect`: whether the loss counts toward MAX_LOST_ATTEMPTS (not when a worker handed its tasks back on purpose). */
-  private lose({ job, stage, task, attempt }: AttemptRef, why: string, suspect = true): void {
+  private lose(ref: AttemptRef, why: string, suspect = true): void {
+    const { job, stage, task, attempt } = ref;
     this.close(attempt, "LOST", why);
     if (job.status === "RUNNING") {
       if (suspect) task.lost++;
       if (task.lost > MAX_LOST_ATTEMPTS) this.failed(job, stage, task, `lost ${task.lost} times; last: ${why}`);
-      else this.requeue(stage, task);
+      else moveTask(stage, task, "PENDING");
     }
-    this.listener.attemptEnded?.(job, stage, task, attempt);
+    this.emit({ type: "attemptEnded", ...ref });
   }
 
   /**
@@ -224,23 +263,22 @@ export class Scheduler {
    * re-made. `left`: it deregistered, handing back what it ran, which says
    * nothing against those tasks.
    */
-  onWorkerLost(workerId: WorkerId, left = false): void {
+  private onWorkerLost(workerId: WorkerId, left: boolean): void {
     const why = left ? `worker ${workerId} left the cluster` : `worker ${workerId} was lost`;
     for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, why, !left);
-    this.busySlots.delete(workerId);
     this.runningOn.delete(workerId);
+    this.held.delete(workerId);
     const lost = this.tracker.removeWorker(workerId);
-    for (const l of lost) this.listener.mapOutputLost?.(l.job, l.shuffle, l.mapId);
+    for (const l of lost) this.emit({ type: "mapOutputLost", jobId: l.job, shuffle: l.shuffle, mapId: l.mapId });
     for (const jobId of new Set(lost.map((l) => l.job))) {
       const job = this.jobs.get(jobId);
-      if (job?.status === "RUNNING") this.refresh(job);
+      if (job?.status === "RUNNING") refreshStages(job, this.tracker, this.now);
     }
-    this.schedule();
   }
 
-  /** Hands pending tasks of running stages to live workers with free slots, oldest job first. */
-  schedule(): void {
-    const workers = this.registry.schedulable();
+  /** The scheduling pass: hands pending tasks of running stages to live workers with free slots, oldest job first. */
+  private schedule(): void {
+    const workers = this.registry.schedulable().filter((w) => !this.held.has(w.id));
     if (workers.length === 0) return;
     for (const job of this.jobs.values()) {
       if (job.status !== "RUNNING") continue;
@@ -251,7 +289,7 @@ export class Scheduler {
           const avoid = lastFailedOn(stage.tasks[stage.pending[0]!]!);
           const worker = this.pickWorker(workers, avoid, 1) ?? (queued > 0 ? this.pickWorker(workers, avoid, 1 + queued) : null);
           if (!worker) return;
-          this.launch(job, stage, stage.pending.shift()!, worker);
+          this.launch(job, stage, stage.pending[0]!, worker);
         }
       }
     }
@@ -265,7 +303,7 @@ export class Scheduler {
     let fallback: WorkerInfo | null = null;
     for (let i = 0; i < workers.length; i++) {
       const w = workers[(this.nextWorker + i) % workers.length]!;
-      if ((this.busySlots.get(w.id) ?? 0) >= w.slots * perSlot) continue;
+      if (this.attemptsOn(w.id) >= w.slots * perSlot) continue;
       if (w.id === avoid) {
         fallback ??= w;
         continue;
@@ -277,25 +315,24 @@ export class Scheduler {
   }
 
   /** Stops attempts that ran past their job's task timeout; they count as failed and run again elsewhere. */
-  checkTimeouts(): void {
-    const now = this.now();
+  private checkTimeouts(): void {
     const late: AttemptRef[] = [];
     for (const refs of this.runningOn.values()) {
       for (const ref of refs) {
         const limit = ref.job.taskTimeoutMs;
         const since = ref.attempt.runningSince;
-        if (limit > 0 && since != null && now - since > limit) late.push(ref);
+        if (limit > 0 && since != null && this.now - since > limit) late.push(ref);
       }
     }
-    for (const { job, stage, task, attempt } of late) {
+    for (const ref of late) {
+      const { job, stage, task, attempt } = ref;
       const worker = this.registry.get(attempt.workerId);
-      if (worker?.state === "ALIVE") this.backend.kill(worker, attempt.id);
+      if (worker?.state === "ALIVE") this.emit({ type: "kill", worker, attemptId: attempt.id });
       const error = `timed out after ${job.taskTimeoutMs} ms`;
       this.close(attempt, "TIMED_OUT", error);
       if (job.status === "RUNNING") this.failed(job, stage, task, error);
-      this.listener.attemptEnded?.(job, stage, task, attempt);
+      this.emit({ type: "attemptEnded", ...ref });
     }
-    if (late.length > 0) this.schedule();
   }
 
   private launch(job: JobRun, stage: StageRun, partition: number, worker: WorkerInfo): void {
@@ -305,34 +342,37 @@ export class Scheduler {
       id: attemptIdOf(job.id, stage.stage.id, partition, n, this.incarnation),
       n,
       workerId: worker.id,
-      startedAt: this.now(),
+      startedAt: this.now,
       finishedAt: null,
       state: "RUNNING",
       error: null,
       metrics: null,
     };
     task.attempts.push(attempt);
-    task.status = "RUNNING";
+    moveTask(stage, task, "RUNNING");
     const ref = { job, stage, task, attempt };
     this.attempts.set(attempt.id, ref);
-    this.busySlots.set(worker.id, (this.busySlots.get(worker.id) ?? 0) + 1);
     let set = this.runningOn.get(worker.id);
     if (!set) this.runningOn.set(worker.id, (set = new Set()));
     set.add(ref);
     attempt.runningSince = set.size <= worker.slots ? attempt.startedAt : null;
     const output = stage.stage.output;
     const outputShuffle = output.type === "shuffle" ? job.plan.shuffles[output.shuffle]! : null;
-    this.listener.attemptStarted?.(job, stage, task, attempt);
-    this.backend.launch(worker, {
-      protocol: PROTOCOL_VERSION,
-      jobId: job.id,
-      stageId: stage.stage.id,
-      partition,
-      attemptId: attempt.id,
-      attempt: n,
-      stage: { ...stage.stage, rdd: taskRdd(stage.stage.rdd, partition) },
-      outputShuffle,
-      inputs: this.inputsOf(job, stage.stage, partition),
+    this.emit({ type: "attemptStarted", ...ref });
+    this.emit({
+      type: "launch",
+      worker,
+      task: {
+        protocol: PROTOCOL_VERSION,
+        jobId: job.id,
+        stageId: stage.stage.id,
+        partition,
+        attemptId: attempt.id,
+        attempt: n,
+        stage: { ...stage.stage, rdd: taskRdd(stage.stage.rdd, partition) },
+        outputShuffle,
+        inputs: this.inputsOf(job, stage.stage, partition),
+      },
     });
   }
 
@@ -350,9 +390,7 @@ export class Scheduler {
     if (ref && onWorker?.delete(ref)) this.startQueued(attempt.workerId, onWorker);
     attempt.state = state;
     attempt.error = error;
-    attempt.finishedAt = this.now();
-    const busy = this.busySlots.get(attempt.workerId) ?? 0;
-    if (busy > 0) this.busySlots.set(attempt.workerId, busy - 1);
+    attempt.finishedAt = this.now;
   }
 
   /**
@@ -363,20 +401,13 @@ export class Scheduler {
     let slots = this.registry.get(workerId)?.slots ?? 0;
     for (const { attempt } of onWorker) {
       if (slots-- <= 0) return;
-      attempt.runningSince ??= this.now();
+      attempt.runningSince ??= this.now;
     }
-  }
-
-  private requeue(stage: StageRun, task: TaskRun): void {
-    if (task.status === "SUCCEEDED") stage.succeeded--;
-    task.status = "PENDING";
-    stage.pending.push(task.partition);
   }
 
   private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"]): void {
     if (task.status === "SUCCEEDED") return;
-    task.status = "SUCCEEDED";
-    stage.succeeded++;
+    moveTask(stage, task, "SUCCEEDED");
     task.result = result;
     task.resultAttempt = attempt.id;
     if (attempt.metrics) {
@@ -388,32 +419,30 @@ export class Scheduler {
       const worker = this.registry.get(attempt.workerId)!;
       const status = { workerId: worker.id, address: worker.address, sizes: result.sizes };
       this.tracker.register(job.id, out.shuffle, task.partition, status);
-      this.listener.mapOutputAdded?.(job, out.shuffle, task.partition, status);
+      this.emit({ type: "mapOutputAdded", job, shuffle: out.shuffle, mapId: task.partition, status });
     }
-    if (stage.succeeded < stage.tasks.length) return;
+    if (!allSucceeded(stage)) return;
     const output = stage.stage.output;
     if (output.type !== "shuffle" && output.type !== "result") {
       applyProbe(job.plan, stage.stage, stage.tasks.map((t) => t.result!));
-      this.listener.planChanged?.(job);
+      this.emit({ type: "planChanged", job });
     }
     if (output.type === "result") {
-      stage.status = "COMPLETED";
-      stage.finishedAt = this.now();
+      moveStage(stage, "COMPLETED", this.now);
       this.end(job, "COMPLETED", null);
       return;
     }
-    this.refresh(job);
+    refreshStages(job, this.tracker, this.now);
   }
 
   private failed(job: JobRun, stage: StageRun, task: TaskRun, error: string): void {
     task.failures++;
     if (task.failures < job.maxTaskRetries) {
-      this.requeue(stage, task);
+      moveTask(stage, task, "PENDING");
       return;
     }
-    task.status = "FAILED";
-    stage.status = "FAILED";
-    stage.finishedAt = this.now();
+    moveTask(stage, task, "FAILED");
+    moveStage(stage, "FAILED", this.now);
     const history = task.attempts.map((a) => `#${a.n} on ${a.workerId}: ${a.state}`).join(", ");
     this.end(
       job,
@@ -423,90 +452,33 @@ export class Scheduler {
   }
 
   private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
-    this.requeue(stage, task);
+    moveTask(stage, task, "PENDING");
     stage.fetchFailures++;
     if (stage.fetchFailures > MAX_STAGE_FETCH_FAILURES) {
       this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${r.error}`);
       return;
     }
     const f = r.fetchFailure;
-    if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.listener.mapOutputLost?.(job.id, f.shuffleId, f.mapId);
-    this.refresh(job);
-  }
-
-  /**
-   * Brings stage states in line with what exists: reopens map stages whose output
-   * was lost while a consumer still needs it, and runs exactly the stages whose
-   * parents are complete and whose input is all there. Reopening a stage can make
-   * an earlier stage's lost output needed again, so it repeats until stable.
-   */
-  private refresh(job: JobRun): void {
-    while (this.refreshOnce(job));
-  }
-
-  /** One pass in id order (parents have lower ids); true if it reopened a stage. */
-  private refreshOnce(job: JobRun): boolean {
-    let reopened = false;
-    for (const stage of job.stages) {
-      if (stage.status === "FAILED" || stage.status === "CANCELLED") continue;
-      const output = stage.stage.output;
-      if (stage.succeeded === stage.tasks.length && output.type === "shuffle") {
-        const missing = this.tracker.missing(job.id, output.shuffle, stage.stage.numTasks);
-        const needed = job.stages.some((s) => s.status !== "COMPLETED" && shufflesRead(s.stage.rdd).includes(output.shuffle));
-        if (missing.length > 0 && needed) {
-          for (const m of missing) this.requeue(stage, stage.tasks[m]!);
-          stage.status = "WAITING";
-          stage.finishedAt = null;
-          reopened = true;
-        }
-      }
-      if (stage.status === "COMPLETED") continue;
-      const ready = stage.stage.parents.every((p) => job.stages[p]!.status === "COMPLETED") && this.inputsPresent(job, stage.stage);
-      if (ready && stage.status === "WAITING") {
-        stage.status = "RUNNING";
-        stage.startedAt ??= this.now();
-      } else if (!ready) {
-        stage.status = "WAITING";
-      }
-      // A stage can start complete: map outputs recovered after a master restart.
-      if (stage.status === "RUNNING" && stage.succeeded === stage.tasks.length && stage.stage.output.type !== "result") {
-        stage.status = "COMPLETED";
-        stage.finishedAt = this.now();
-      }
-    }
-    return reopened;
-  }
-
-  private inputsPresent(job: JobRun, stage: Stage): boolean {
-    return shufflesRead(stage.rdd).every((s) => {
-      return this.tracker.missing(job.id, s, mapCount(job, s)).length === 0;
-    });
+    if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId: f.mapId });
+    refreshStages(job, this.tracker, this.now);
   }
 
   private end(job: JobRun, status: "COMPLETED" | "FAILED" | "CANCELLED", error: string | null): void {
-    job.status = status;
-    job.error = error;
-    job.finishedAt = this.now();
+    endJobRun(job, status, error, this.now);
     for (const stage of job.stages) {
-      if (stage.status === "WAITING" || stage.status === "RUNNING") stage.status = status === "COMPLETED" ? "COMPLETED" : "CANCELLED";
-      stage.pending = [];
+      endStageWithJob(stage, status);
       for (const task of stage.tasks) {
         for (const a of task.attempts) {
-          if (a.state !== "RUNNING") continue;
+          if (!isLive(a.state)) continue;
           this.close(a, "KILLED", `job ${status.toLowerCase()}`);
           const w = this.registry.get(a.workerId);
-          if (w?.state === "ALIVE") this.backend.kill(w, a.id);
-          this.listener.attemptEnded?.(job, stage, task, a);
+          if (w?.state === "ALIVE") this.emit({ type: "kill", worker: w, attemptId: a.id });
+          this.emit({ type: "attemptEnded", job, stage, task, attempt: a });
         }
       }
     }
-    this.listener.jobEnded(job);
+    this.emit({ type: "jobEnded", job });
   }
-}
-
-/** How many map tasks write shuffle `s`. */
-function mapCount(job: JobRun, s: number): number {
-  return job.stages[job.plan.shuffles[s]!.mapStage]!.stage.numTasks;
 }
 
 /** Tasks per slot to queue on workers for this stage: none until a few of its tasks have finished. */
@@ -519,5 +491,5 @@ function queueAhead(stage: StageRun): number {
 /** The worker of the task's last attempt if it failed there, so its retry can go elsewhere. */
 function lastFailedOn(task: TaskRun): WorkerId | null {
   const last = task.attempts[task.attempts.length - 1];
-  return last && last.state !== "FINISHED" && last.state !== "LOST" ? last.workerId : null;
+  return last && retryAvoidsWorker(last.state) ? last.workerId : null;
 }

@@ -1,0 +1,57 @@
+// The closed set of events the scheduler decides on, and the commands it
+// decides: scheduler.ts turns (its state, an event, the time) into commands;
+// scheduler-loop.ts posts the events and carries the commands out. Types only.
+import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
+import type { TaskLaunch, TaskReport } from "../common/protocol.js";
+import type { JobPlan } from "../plan/physical.js";
+import type { Attempt, JobLimits, JobRun, StageRun, TaskRun } from "./job-run.js";
+import type { MapStatus } from "./map-output-tracker.js";
+import type { WorkerInfo } from "./worker-registry.js";
+
+/** A map output an earlier master process registered, handed to a resumed job. */
+export interface RecoveredOutput {
+  shuffle: number;
+  mapId: number;
+  status: MapStatus;
+}
+
+export type SchedulerEvent =
+  /** Run a planned job. A resumed job brings the map outputs its earlier run registered. */
+  | { type: "jobSubmitted"; jobId: JobId; name: string; plan: JobPlan; limits: JobLimits; recovered: readonly RecoveredOutput[] }
+  /** A worker's report of how an attempt ended (stale ones change nothing). */
+  | { type: "taskReported"; report: TaskReport }
+  /** A launch did not reach its worker, or the worker would not take it; `refused`: it understood and refused the task itself. */
+  | { type: "launchFailed"; attemptId: AttemptId; error: string; refused: boolean }
+  /** A worker registered: its slots are free. */
+  | { type: "workerJoined"; workerId: WorkerId }
+  /** A worker's heartbeat, with the attempts it runs. */
+  | { type: "workerSeen"; workerId: WorkerId; running: readonly AttemptId[] }
+  /** A worker's lease ran out, or (`left`) it deregistered and handed back what it ran. */
+  | { type: "workerLost"; workerId: WorkerId; left: boolean }
+  | { type: "jobCancelled"; jobId: JobId }
+  /** Fail a running job from outside the task flow (e.g. its results grew too large). */
+  | { type: "jobAborted"; jobId: JobId; error: string }
+  /** A finished job's view has been stored: drop its state. */
+  | { type: "jobForgotten"; jobId: JobId }
+  /** The clock moved: stop attempts past their timeout, and retry launches held back. */
+  | { type: "tick" };
+
+/** One attempt, with where it belongs. */
+export interface AttemptRef {
+  job: JobRun;
+  stage: StageRun;
+  task: TaskRun;
+  attempt: Attempt;
+}
+
+export type SchedulerCommand =
+  | { type: "launch"; worker: WorkerInfo; task: TaskLaunch }
+  | { type: "kill"; worker: WorkerInfo; attemptId: AttemptId }
+  /** The job reached COMPLETED, FAILED or CANCELLED. */
+  | { type: "jobEnded"; job: JobRun }
+  /** For durability: map output registered or forgotten, and probe results written into the plan. */
+  | { type: "mapOutputAdded"; job: JobRun; shuffle: number; mapId: number; status: MapStatus }
+  | { type: "mapOutputLost"; jobId: JobId; shuffle: number; mapId: number }
+  | { type: "planChanged"; job: JobRun }
+  | ({ type: "attemptStarted" } & AttemptRef)
+  | ({ type: "attemptEnded" } & AttemptRef);
