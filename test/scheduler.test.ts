@@ -890,6 +890,15 @@ describe('Scheduler: one event loop', () => {
     assert.deepEqual(b.handle({ type: 'tick' }), ['kill job-1.0.0.0@w1', 'ended job-1.0.0.0 TIMED_OUT', 'started job-1.0.0.1', 'launch job-1.0.0.1@w1']);
   });
 
+  it('tick: a timeout that fails the job closes every other late attempt once (the job end killed them)', () => {
+    const b = new Bare([['w1', 2]]);
+    b.submit(oneStage(2, { taskTimeoutMs: 100, maxTaskRetries: 1 }));
+    b.clock += 101;
+    const out = b.handle({ type: 'tick' });
+    assert.equal(out.filter((c) => c.startsWith('ended job-1.0.1.0')).length, 1, out.join('\n'));
+    assert.equal(out.filter((c) => c === 'kill job-1.0.1.0@w1').length, 1, out.join('\n'));
+  });
+
   it('the loop carries out commands in order and runs an event posted from a command after them', () => {
     const calls: string[] = [];
     const registry = new WorkerRegistry(LEASE_MS);

@@ -249,6 +249,8 @@ export class Scheduler implements SchedulerQueries {
   /** `suspect`: whether the loss counts toward MAX_LOST_ATTEMPTS (not when a worker handed its tasks back on purpose). */
   private lose(ref: AttemptRef, why: string, suspect = true): void {
     const { job, stage, task, attempt } = ref;
+    // An earlier loss in the same pass may have failed the job, whose end already closed this attempt.
+    if (!isLive(attempt.state)) return;
     this.close(attempt, "LOST", why);
     if (job.status === "RUNNING") {
       if (suspect) task.lost++;
@@ -326,6 +328,8 @@ export class Scheduler implements SchedulerQueries {
     }
     for (const ref of late) {
       const { job, stage, task, attempt } = ref;
+      // An earlier timeout in this pass may have failed the job, whose end already closed this attempt.
+      if (!isLive(attempt.state)) continue;
       const worker = this.registry.get(attempt.workerId);
       if (worker?.state === "ALIVE") this.emit({ type: "kill", worker, attemptId: attempt.id });
       const error = `timed out after ${job.taskTimeoutMs} ms`;
