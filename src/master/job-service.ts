@@ -45,13 +45,19 @@ interface PendingJob {
 const MAX_START_TRIES = 5;
 const START_GIVE_UP_MS = 60_000;
 
+/** What the service asks of the scheduler: it hands jobs over, cancels them, reads their runs, and forgets them once settled. */
+export type JobScheduler = Pick<Scheduler, "job" | "submit" | "cancel" | "forget">;
+
+/** The calls to workers the service makes: list a job's input splits, a save's output steps, drop a job's shuffle files. */
+export type JobWorkerCalls = Pick<WorkerClient, "listSplits" | "prepareOutput" | "publishOutput" | "finalizeOutput" | "abortOutput" | "dropShuffle">;
+
 export class JobService {
   /** Where each job is. */
   private readonly lifecycle: JobLifecycle;
   /** Accepted jobs waiting to start (QUEUED), oldest first; `tries` counts starts that failed on our side. */
   private readonly pending: PendingJob[] = [];
   private starting = false;
-  private scheduler!: Scheduler;
+  private scheduler!: JobScheduler;
   /** Who owns which output path; which attempt's part is published. */
   private readonly outputs = new OutputCommitCoordinator();
   /** Saves in mode overwrite waiting for the job writing their path to end (WAITING_FOR_OUTPUT), oldest first. */
@@ -61,7 +67,7 @@ export class JobService {
     private readonly store: JobStore,
     private readonly registry: WorkerRegistry,
     private readonly tracker: MapOutputTracker,
-    private readonly workers: WorkerClient,
+    private readonly workers: JobWorkerCalls,
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly validation: ValidateOptions,
@@ -83,7 +89,7 @@ export class JobService {
     return n;
   }
 
-  attach(scheduler: Scheduler): void {
+  attach(scheduler: JobScheduler): void {
     this.scheduler = scheduler;
   }
 
