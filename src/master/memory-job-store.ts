@@ -64,8 +64,9 @@ export class MemoryJobStore implements JobStore {
     this.outputs.get(id)?.delete(`${shuffle}/${mapId}`);
   }
 
+  /** In primary key order, as SQLite reads them through that index. */
   mapOutputs(id: JobId): StoredMapOutput[] {
-    return [...(this.outputs.get(id)?.values() ?? [])].map((text) => JSON.parse(text) as StoredMapOutput);
+    return [...(this.outputs.get(id)?.values() ?? [])].map((text) => JSON.parse(text) as StoredMapOutput).sort((a, b) => a.shuffle - b.shuffle || a.mapId - b.mapId);
   }
 
   stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[] {
