@@ -80,14 +80,21 @@ class FakeScheduler implements JobScheduler {
   }
 }
 
-/** Worker calls that record what was asked; a save's publish waits until the test releases it. */
+/** Worker calls that record what was asked; a listing of input splits and a save's publish wait until the test releases them. */
 class FakeWorkers implements JobWorkerCalls {
   readonly calls: string[] = [];
   private release: (() => void) | null = null;
+  private releaseSplits: (() => void) | null = null;
   holdPublish = false;
 
-  async listSplits(): Promise<unknown> {
-    throw new Error("the jobs here read no files");
+  /** One split of 10 bytes for each source, once released. */
+  async listSplits(_address: string, sources: { node: string; path: string | string[] }[]): Promise<unknown> {
+    this.calls.push(`list ${sources.map((s) => s.path).join(",")}`);
+    await new Promise<void>((r) => (this.releaseSplits = r));
+    return { splits: Object.fromEntries(sources.map((s) => [s.node, [{ path: String(s.path), start: 0, end: 10, fileSize: 10 }]])) };
+  }
+  listSplitsNow(): void {
+    this.releaseSplits?.();
   }
   async prepareOutput(_address: string, _jobId: JobId, path: string): Promise<void> {
     this.calls.push(`prepare ${path}`);
@@ -295,6 +302,25 @@ describe("the job service", () => {
     assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [writer, second]);
     assert.equal(h.status(second), "RUNNING");
     assert.equal(h.status(third), "CANCELLED");
+  });
+
+  it("drops a save cancelled while its inputs are listed, and starts the job behind it", async () => {
+    const h = new Harness();
+    h.addWorker();
+    const writer = h.service.submit(save());
+    await h.startPending();
+    const reader = h.service.submit({ name: "s", nodes: [{ id: "t", op: "textFile", path: "in/a.txt" }], action: { op: "save", input: "t", path: "out/x", mode: "overwrite" } });
+    const behind = h.service.submit(collect());
+    await settle();
+    assert.deepEqual(h.workers.calls.slice(-1), ["list in/a.txt"]);
+    assert.equal(h.service.cancel(reader).status, "CANCELLED");
+    h.workers.listSplitsNow();
+    await settle();
+    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [writer, behind]);
+    assert.ok(!h.events(reader).includes("waiting for output path"));
+    h.scheduler.complete(writer, saved);
+    await h.startPending();
+    assert.deepEqual([h.status(writer), h.status(reader)], ["COMPLETED", "CANCELLED"]);
   });
 
   it("refuses an invalid spec, and a spec past the queue's budget", () => {

@@ -248,6 +248,8 @@ export class JobService {
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
       const plan = entry.resume?.plan ?? (await this.plan(id, job, worker.address));
+      // Cancelled while a worker listed its inputs: a save must not claim its output path, nor wait for it.
+      if (!this.lifecycle.is(id, "QUEUED")) return true;
       if (job.action.op === "save" && !(await this.prepareSave(entry))) return true;
       if (!this.lifecycle.is(id, "QUEUED")) return true;
       // A resumed plan is not planned again, but handing it to the scheduler is the same risk.
