@@ -5,8 +5,28 @@
 export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, type FileOptions, type JobRunner } from "./client/context.js";
 export { Dataset, type Env, type EnvOption, type NoEnv, type SaveOptions, type SaveResult, type StatCounter } from "./client/dataset.js";
 export { ClosureError } from "./client/closure.js";
-export type { Json, JobSpec, JobSpecAction, JobSpecNode } from "./client/job-builder.js";
-export { JobFailedError, MinisparkClient, type JobInfo, type JobResults, type JobStatus, type StageInfo, type WorkerSummary } from "./client/rest-client.js";
+export type { JobSpec, JobSpecAction, JobSpecNode } from "./client/job-builder.js";
+export { JobFailedError, MinisparkClient } from "./client/rest-client.js";
+// The JSON bodies of the REST API, as the client returns them.
+export type {
+  AttemptState,
+  FailedTaskAttempt,
+  FailedTaskInfo,
+  JobEvent,
+  JobInfo,
+  JobResults,
+  JobStatus,
+  Json,
+  LoadSample,
+  StageInfo,
+  StageKind,
+  StageStatus,
+  TaskCounts,
+  TaskMetrics,
+  TaskStatus,
+  WorkerStatus,
+  WorkerSummary,
+} from "./common/api-types.js";
 // Inside a task, TaskContext.get() tells the attempt number, partition and stage (as in Spark).
 export { TaskContext } from "./worker/task-context.js";
 // Job settings a Context adds to each of its jobs (from `minispark submit --conf` or the defaults file).

@@ -10,7 +10,7 @@ import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import type { JobInfo } from "../src/client/rest-client.js";
+import type { JobInfo } from "../src/common/api-types.js";
 import { canonicalJson } from "../src/plan/keys.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
@@ -64,9 +64,9 @@ const live = (): ChildProcess[] => t.cluster.workerProcesses.filter((p) => p.exi
 async function runWithFault(spec: unknown, when: (j: JobInfo) => boolean, fault: () => Promise<void> | void): Promise<{ job: JobInfo; value: unknown; recoveryMs: number }> {
   const id = await t.cluster.client.submit(spec);
   let faultAt = -1;
-  let job: JobInfo;
+  let job: JobInfo | null;
   for (;;) {
-    job = await t.cluster.client.job(id).catch(() => null as unknown as JobInfo);
+    job = await t.cluster.client.job(id).catch(() => null);
     if (job && faultAt < 0 && when(job)) {
       faultAt = Date.now();
       await fault();
@@ -169,7 +169,7 @@ describe("faults", () => {
     assert.equal(job.status, "FAILED");
     assert.equal(job.metrics.attempts, 3);
     assert.match(job.error!, /failed 3 times \(attempts: #0 on worker-\w+: FAILED, #1 on worker-\w+: FAILED, #2 on worker-\w+: FAILED\); last error: node "m" \(map\) threw Error: always broken/);
-    const failed = (job as unknown as { failedTasks: { attempts: { state: string; error: string }[] }[] }).failedTasks;
+    const failed = job.failedTasks;
     assert.equal(failed.length, 1);
     assert.deepEqual(failed[0]!.attempts.map((a) => a.state), ["FAILED", "FAILED", "FAILED"]);
     await servesNewJob();
@@ -186,12 +186,12 @@ describe("faults", () => {
     assert.equal(r.job.status, "COMPLETED", r.job.error ?? "");
     assert.deepEqual(sorted(r.value), expected);
     c.diagnostic(`recovered in ${r.recoveryMs} ms after the kill`);
-    const events = (r.job as unknown as { events: { kind: string; detail: { mapOutputs?: number } }[] }).events;
-    const recovered = events.find((e) => e.kind === "job recovered");
-    assert.ok(recovered && recovered.detail.mapOutputs! > 0, "the restarted master knew the map outputs already made");
+    const events = r.job.events;
+    const mapOutputs = events.find((e) => e.kind === "job recovered")?.detail.mapOutputs;
+    assert.ok(typeof mapOutputs === "number" && mapOutputs > 0, "the restarted master knew the map outputs already made");
     assert.ok(events.some((e) => e.kind === "job resumed"));
     const mapStage = r.job.stages[0]!;
-    assert.ok(mapStage.tasks.succeeded === mapStage.numTasks && (mapStage as unknown as { attempts: number }).attempts < mapStage.numTasks, "map output that live workers still held was reused, not recomputed");
+    assert.ok(mapStage.tasks.succeeded === mapStage.numTasks && mapStage.attempts < mapStage.numTasks, "map output that live workers still held was reused, not recomputed");
     const jobs = await t.cluster.client.jobs();
     assert.equal(jobs.length, known + 1, "the restarted master still lists every job");
     assert.ok(!jobs.some((j) => j.status === "RUNNING" || j.status === "PENDING"));

@@ -5,6 +5,7 @@
 // MINISPARK_FUZZ_CASES sets the number of cases (default 3000).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import type { Json } from "../src/common/api-types.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import { mulberry32 } from "../src/common/random.js";
@@ -12,8 +13,6 @@ import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 const CASES = Number(process.env.MINISPARK_FUZZ_CASES ?? 3000);
 const SEED = 20261127;
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const SPECS: Json[] = [
   {

@@ -12,7 +12,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { requestRaw } from "../src/common/http-client.js";
 import { PROTOCOL_VERSION } from "../src/common/protocol.js";
-import type { JobInfo } from "../src/client/rest-client.js";
+import type { JobInfo } from "../src/common/api-types.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const SECRET = "TOP-SECRET-OUTSIDE-THE-DATA-DIR";

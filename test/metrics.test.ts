@@ -76,7 +76,7 @@ describe("job view metrics", () => {
     map.tasks[1]!.attempts = [attempt(0, "FINISHED", m(2, 50))];
     for (const t of map.tasks) t.status = "SUCCEEDED";
     map.succeeded = 2;
-    const view = jobView({ id: asJobId("j"), name: "j", status: "RUNNING", spec: {}, submittedAt: 900, startedAt: 1000, finishedAt: null, error: null, result: null, view: null, plan: null, planningStartedAt: null }, run, 2000);
+    const view = jobView({ id: asJobId("j"), name: "j", status: "RUNNING", spec: {}, submittedAt: 900, startedAt: 1000, finishedAt: null, error: null, result: null, view: null, plan: null, planningStartedAt: null }, "RUNNING", run, 2000);
     assert.equal(view.progress, 50);
     assert.deepEqual(view.stages[0]!.tasks, { pending: 0, running: 0, succeeded: 2, failed: 0 });
     assert.equal(view.stages[0]!.durationMs, 500);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AttemptId, JobId, WorkerId } from "../src/common/ids.js";
 import type { Attempt, TaskRun } from "../src/master/job-run.js";
-import { JobStore } from "../src/master/job-store.js";
+import { SqliteJobStore } from "../src/master/job-store.js";
 import { OutputCommitCoordinator, decideCommit, overlaps, partsByWorker, pathKey } from "../src/master/output-commit-coordinator.js";
 
 const A = "job-a" as JobId;
@@ -96,7 +96,7 @@ describe("the commit decision", () => {
   });
 
   it("is stored once, read back by a restarted master, and dropped when the job ends", () => {
-    const store = new JobStore(":memory:");
+    const store = new SqliteJobStore(":memory:");
     store.insertJob(A, "save", "{}", 0);
     const d = decideCommit(A, "out", [task(0, [attempt("j.0.0.0", "w1", "FINISHED")], "j.0.0.0")]);
     assert.deepEqual(store.saveCommitDecision(d), d);

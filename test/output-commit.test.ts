@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import type { JobInfo } from "../src/client/rest-client.js";
+import type { JobInfo } from "../src/common/api-types.js";
 import { LocalCluster } from "../src/client/local-cluster.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { PROTOCOL_VERSION } from "../src/common/protocol.js";

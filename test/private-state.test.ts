@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { JobStore } from "../src/master/job-store.js";
+import { SqliteJobStore } from "../src/master/job-store.js";
 
 const BIN = fileURLToPath(new URL("../../bin/minispark.js", import.meta.url));
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
@@ -92,7 +92,7 @@ describe("a master's files on disk", () => {
       fs.writeFileSync(f, "");
       fs.chmodSync(f, 0o644);
     }
-    const store = new JobStore(db);
+    const store = new SqliteJobStore(db);
     try {
       assert.equal(mode(chosen), 0o755);
       for (const f of [db, `${db}-wal`, `${db}-shm`]) assert.equal(mode(f), 0o600, f);
@@ -100,7 +100,7 @@ describe("a master's files on disk", () => {
       store.close();
     }
     const created = join(dir, "made", "jobs.db");
-    new JobStore(created).close();
+    new SqliteJobStore(created).close();
     assert.equal(mode(join(dir, "made")), 0o700, "a --db directory minispark creates is private");
   });
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Writable } from "node:stream";
-import type { JobInfo } from "../src/client/rest-client.js";
+import type { JobInfo } from "../src/common/api-types.js";
 import { ProgressPrinter, progressLines } from "../src/cli/format.js";
 import { clip, displayWidth, redraw, screenLines } from "../src/cli/terminal-lines.js";
 
@@ -21,7 +21,24 @@ function job(name: string, stageNames: string[], succeeded = 0): JobInfo {
     startedAt: null,
     finishedAt: null,
     error: null,
-    stages: stageNames.map((n, i) => ({ id: i, name: n, status: "RUNNING", numTasks: 4, tasks: { succeeded, running: 1, failed: 0 }, durationMs: null })) as unknown as JobInfo["stages"],
+    action: "collect",
+    stages: stageNames.map((n, i) => ({
+      id: i,
+      name: n,
+      status: "RUNNING",
+      kind: "shuffleMap",
+      parents: [],
+      numTasks: 4,
+      tasks: { pending: Math.max(0, 3 - succeeded), succeeded, running: 1, failed: 0 },
+      attempts: succeeded + 1,
+      failedAttempts: 0,
+      startedAt: null,
+      finishedAt: null,
+      durationMs: null,
+      metrics: { durationMs: 0, recordsIn: 0, recordsOut: 0, bytesRead: 0, shuffleBytesWritten: 0, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0, spillCount: 0, spillBytes: 0 },
+    })),
+    failedTasks: [],
+    events: [],
     metrics: {},
   };
 }

@@ -8,7 +8,9 @@ import type { SchedulerCommand, SchedulerEvent } from '../src/master/scheduler-e
 import { WorkerRegistry, type WorkerInfo } from '../src/master/worker-registry.js';
 import { MapOutputTracker } from '../src/master/map-output-tracker.js';
 import { EmptyDatasetError, actionValue } from '../src/master/action-value.js';
-import { IllegalTransition, endJobRun, newJobRun, transition, type AttemptState, type JobRun, type StageRun, type TaskRun } from '../src/master/job-run.js';
+import type { AttemptState } from '../src/common/api-types.js';
+import { endJobRun, newJobRun, type JobRun, type StageRun, type TaskRun } from '../src/master/job-run.js';
+import { IllegalTransition, transition } from '../src/master/transitions.js';
 import { STAGE_TRANSITIONS, allSucceeded, endStageWithJob, moveStage, moveTask } from '../src/master/stage-lifecycle.js';
 import { isFailure, isLive, reportedFailure, retryAvoidsWorker } from '../src/master/attempt-state.js';
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';

@@ -13,6 +13,7 @@
 // default 20 s of submissions).
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
+import type { Json } from "../src/common/api-types.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
 import { BUILTINS } from "../src/plan/builtin-names.js";
@@ -23,7 +24,6 @@ const SEED = Number(process.env.MINISPARK_SPEC_FUZZ_SEED ?? 20261201);
 const BUDGET_MS = Number(process.env.MINISPARK_SPEC_FUZZ_MS ?? 20_000);
 const ANSWER_MS = 2000;
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Node = { [k: string]: Json };
 interface Spec {
   [k: string]: Json;

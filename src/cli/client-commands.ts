@@ -2,7 +2,8 @@
 // talks to the master's REST API only, prints for people by default and JSON
 // with --json; each takes the defaults file, and submit --conf (conf.ts).
 import fs from "node:fs";
-import { MinisparkClient, TERMINAL, type JobInfo } from "../client/rest-client.js";
+import { hasEnded, type JobInfo } from "../common/api-types.js";
+import { MinisparkClient } from "../client/rest-client.js";
 import { JOB_SETTINGS_ENV, type JobSettings } from "../common/job-settings.js";
 import { localWorkers } from "../common/local-master.js";
 import { CLIENT_FLAGS, UsageError, clientTls, masterUrl, token } from "./args.js";
@@ -210,7 +211,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       );
     }
   }
-  return TERMINAL.has(job.status) && job.status !== "COMPLETED" ? 1 : 0;
+  return hasEnded(job.status) && job.status !== "COMPLETED" ? 1 : 0;
 }
 
 export async function resultsCommand(argv: string[]): Promise<number> {

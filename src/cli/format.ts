@@ -1,7 +1,7 @@
 // How the CLI shows things to a person: aligned tables, durations, a one-line
 // job progress with per-stage bars on a terminal, fitted to its width (plain
 // lines otherwise), and action values.
-import type { JobInfo } from "../client/rest-client.js";
+import type { JobInfo } from "../common/api-types.js";
 import { redraw } from "./terminal-lines.js";
 
 export function table(headers: string[], rows: (string | number)[][]): string {

@@ -10,7 +10,8 @@ import { Dataset, type ActionRunner } from "./dataset.js";
 import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
-import { MinisparkClient, type JobInfo } from "./rest-client.js";
+import type { JobInfo } from "../common/api-types.js";
+import { MinisparkClient } from "./rest-client.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {

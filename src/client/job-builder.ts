@@ -3,8 +3,8 @@
 // others is one node), in topological order, with readable unique ids. Pure;
 // called by dataset.ts when an action runs, and by tests to see the JSON.
 
-/** A JSON value: what records, env values and parameters must be to travel to the workers. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import type { Json } from "../common/api-types.js";
+export type { Json };
 
 /** What a Dataset remembers of how it is computed: one JobSpec node, not yet named. */
 export interface LineageNode {

@@ -14,6 +14,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import os from "node:os";
 import type { AddressInfo, Socket } from "node:net";
+import type { ApiError } from "./api-types.js";
 import { BodyBudget, defaultBodyBudget } from "./body-budget.js";
 import { connectionLimits, fdSoftLimit } from "./connection-limits.js";
 import { MinisparkError, errorMessage } from "./errors.js";
@@ -190,7 +191,7 @@ function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, soc
   }
   if (socket.writable && !inFlight) {
     const [status, text] = PARSER_STATUS[err.code ?? ""] ?? [400, "Bad Request"];
-    const body = JSON.stringify({ error: { code: status === 400 ? "BAD_REQUEST" : `HTTP_${status}`, message: `malformed request: ${err.code ?? "parse error"}${err.reason ? ` (${err.reason})` : ""}` } });
+    const body = JSON.stringify({ error: { code: status === 400 ? "BAD_REQUEST" : `HTTP_${status}`, message: `malformed request: ${err.code ?? "parse error"}${err.reason ? ` (${err.reason})` : ""}` } } satisfies ApiError);
     socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
   socket.destroy();
@@ -243,7 +244,7 @@ async function handle(ctx: Context, raw: IncomingMessage, res: ServerResponse) {
     }
     // A body left unread is not read to its end just to keep the connection open.
     if (!raw.complete) closeAfterReply(raw, res);
-    sendJson(res, err?.status ?? 500, { error: { code: err?.code ?? "INTERNAL", message: errorMessage(e) } });
+    sendJson(res, err?.status ?? 500, { error: { code: err?.code ?? "INTERNAL", message: errorMessage(e) } } satisfies ApiError);
   }
 }
 

@@ -3,7 +3,7 @@
 // error rather than misread. Shared by master/ and worker/, which never import
 // each other.
 import type { AttemptId, JobId, ShuffleId, StageId, WorkerId } from "./ids.js";
-import type { Json } from "../plan/keys.js";
+import type { Json, TaskMetrics } from "./api-types.js";
 import type { KeySample } from "../plan/partitioner.js";
 import type { InputSplit, ShuffleDep, Stage } from "../plan/physical.js";
 import type { SplitSource } from "../plan/stage-planner.js";
@@ -103,18 +103,8 @@ export interface TaskLaunch {
   inputs: Record<string, BlockLocation[]>;
 }
 
-export interface TaskMetrics {
-  durationMs: number;
-  recordsIn: number;
-  recordsOut: number;
-  bytesRead: number;
-  shuffleBytesWritten: number;
-  shuffleBytesRead: number;
-  shuffleBytesFetchedRemote: number;
-  /** Runs written to disk when the task's share of memory ran out, and their bytes. */
-  spillCount: number;
-  spillBytes: number;
-}
+/** Defined with the API, which shows them summed per stage. */
+export type { TaskMetrics };
 
 /** What a finished task hands back, by the kind of stage it ran. */
 export type TaskResult =

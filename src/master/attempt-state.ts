@@ -6,7 +6,7 @@
 // depends on why it ended (a worker's refusal of a launch counts, a lost
 // connection does not; a loss counts only past a cap), which its state alone
 // does not say, so the scheduler keeps that count on the task.
-import type { AttemptState } from "./job-run.js";
+import type { AttemptState } from "../common/api-types.js";
 
 /** Still holds its slot on a worker: launched, not yet ended. */
 export function isLive(state: AttemptState): boolean {

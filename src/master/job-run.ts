@@ -10,16 +10,14 @@
 // (a job is PENDING in the store and the API until the scheduler holds a run
 // of it). Stage and task lifecycles are in stage-lifecycle.ts. Owned and
 // mutated only by the scheduler; read by the API views.
+import type { AttemptState, JobStatus, StageStatus, TaskStatus } from "../common/api-types.js";
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
+import { transition, type Transitions } from "./transitions.js";
 import type { TaskMetrics, TaskResult } from "../common/protocol.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
 
-export type JobStatus = "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
 /** The states of a job the scheduler runs: the API's JobStatus but PENDING. */
 export type JobRunStatus = Exclude<JobStatus, "PENDING">;
-export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
-export type TaskStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED";
-export type AttemptState = "RUNNING" | "FINISHED" | "FAILED" | "FETCH_FAILED" | "KILLED" | "LOST" | "LAUNCH_FAILED" | "TIMED_OUT";
 
 export interface Attempt {
   id: AttemptId;
@@ -119,23 +117,6 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
       taskMsTotal: 0,
     })),
   };
-}
-
-/** A move between two states that the lifecycle does not have: a bug in the scheduler, never a user error. */
-export class IllegalTransition extends Error {
-  constructor(what: string, from: string, to: string) {
-    super(`illegal ${what} transition ${from} -> ${to}`);
-    this.name = "IllegalTransition";
-  }
-}
-
-/** The moves a lifecycle allows, from each state. */
-export type Transitions<S extends string> = { readonly [F in S]: readonly S[] };
-
-/** `to`, if the lifecycle allows moving there from `from`; throws IllegalTransition otherwise. */
-export function transition<S extends string>(moves: Transitions<S>, what: string, from: S, to: S): S {
-  if (!moves[from].includes(to)) throw new IllegalTransition(what, from, to);
-  return to;
 }
 
 export const JOB_RUN_TRANSITIONS: Transitions<JobRunStatus> = {

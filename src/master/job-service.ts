@@ -4,7 +4,9 @@
 // compute the action's value, commit the output, persist, and tell workers to
 // drop the job's shuffle files. A save owns its output path from start to end
 // (output-commit-coordinator.ts): an overwrite of a path being written waits
-// for the writer to end, and a commit runs from a decision stored first.
+// for the writer to end, and a commit runs from a decision stored first. Where
+// each job is (queued, running, finishing, ended) is job-lifecycle.ts's to say;
+// this service moves jobs through it.
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
@@ -17,7 +19,9 @@ import { ResultTooLargeError, checkValueSize } from "./result-budget.js";
 import type { JobRun } from "./job-run.js";
 import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-store.js";
 import type { JobPlan } from "../plan/physical.js";
-import { jobView, type JobView } from "./job-view.js";
+import { jobView } from "./job-view.js";
+import { JobLifecycle } from "./job-lifecycle.js";
+import { hasEnded, type AttemptInfo, type JobEndStatus, type JobInfo, type JobResults, type StageTasks } from "../common/api-types.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { SchedulerLoop } from "./scheduler-loop.js";
 import type { WorkerClient } from "./worker-client.js";
@@ -26,8 +30,6 @@ import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecisi
 import { PUBLISH_BATCH } from "../common/output-messages.js";
 import { checkSplitReply } from "./split-reply-check.js";
 import { admits, defaultQueueBudget, specWeight } from "./queue-budget.js";
-
-const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
 interface PendingJob {
   id: JobId;
@@ -43,26 +45,36 @@ interface PendingJob {
 const MAX_START_TRIES = 5;
 const START_GIVE_UP_MS = 60_000;
 
+/** What the service asks of the scheduler: it posts jobs submitted, cancelled and forgotten once settled, and reads their runs. */
+export type JobScheduler = Pick<SchedulerLoop, "job" | "post">;
+
+/** The calls to workers the service makes: list a job's input splits, a save's output steps, drop a job's shuffle files. */
+export type JobWorkerCalls = Pick<WorkerClient, "listSplits" | "prepareOutput" | "publishOutput" | "finalizeOutput" | "abortOutput" | "dropShuffle">;
+
 export class JobService {
-  /** Accepted jobs waiting to start, oldest first; `tries` counts starts that failed on our side. */
+  /** Where each job is. */
+  private readonly lifecycle: JobLifecycle;
+  /** Accepted jobs waiting to start (QUEUED), oldest first; `tries` counts starts that failed on our side. */
   private readonly pending: PendingJob[] = [];
   private starting = false;
-  private scheduler!: SchedulerLoop;
+  private scheduler!: JobScheduler;
   /** Who owns which output path; which attempt's part is published. */
   private readonly outputs = new OutputCommitCoordinator();
-  /** Saves in mode overwrite waiting for the job writing their path to end, oldest first. */
+  /** Saves in mode overwrite waiting for the job writing their path to end (WAITING_FOR_OUTPUT), oldest first. */
   private readonly parked: PendingJob[] = [];
 
   constructor(
     private readonly store: JobStore,
     private readonly registry: WorkerRegistry,
     private readonly tracker: MapOutputTracker,
-    private readonly workers: WorkerClient,
+    private readonly workers: JobWorkerCalls,
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly validation: ValidateOptions,
     private readonly limits: { taskTimeoutMs: number; maxResultBytes: number; plan?: PlanLimits; queueBytes?: number },
-  ) {}
+  ) {
+    this.lifecycle = new JobLifecycle(store);
+  }
 
   /** The most the specs of waiting jobs may hold together (queue-budget.ts). */
   private get queueBudget(): number {
@@ -77,7 +89,7 @@ export class JobService {
     return n;
   }
 
-  attach(scheduler: SchedulerLoop): void {
+  attach(scheduler: JobScheduler): void {
     this.scheduler = scheduler;
   }
 
@@ -88,10 +100,11 @@ export class JobService {
    */
   recover(leaseMs: number): void {
     for (const row of this.store.unfinishedJobs()) {
+      this.lifecycle.recovered(row);
       if (row.planningStartedAt !== null) {
         // Planning is deterministic: the spec that killed the last master would kill this one.
         const reason = `quarantined: planning this job crashed the previous master (planning began at ${new Date(row.planningStartedAt).toISOString()}); it is not planned again`;
-        this.store.endJob(row.id, "FAILED", this.now(), reason, null, null);
+        this.lifecycle.end(row.id, "FAILED", this.now(), reason, null, null);
         this.store.event(this.now(), row.id, "job quarantined", { planningStartedAt: row.planningStartedAt });
         this.log.warn("job quarantined: planning it crashed the previous master", { jobId: row.id, planning_started_at: row.planningStartedAt });
         continue;
@@ -105,7 +118,7 @@ export class JobService {
         this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
         this.log.info("job recovered after restart", { jobId: row.id, status: row.status, map_outputs: resume?.outputs.length ?? 0 });
       } catch (e) {
-        this.store.endJob(row.id, "FAILED", this.now(), `cannot be resumed: ${errorMessage(e)}`, null, null);
+        this.lifecycle.end(row.id, "FAILED", this.now(), `cannot be resumed: ${errorMessage(e)}`, null, null);
       }
     }
   }
@@ -128,7 +141,7 @@ export class JobService {
       );
     }
     const id = newJobId(this.now());
-    this.store.insertJob(id, job.name, text, this.now());
+    this.lifecycle.submitted(id, job.name, text, this.now());
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
     this.pending.push({ id, job, tries: 0, firstError: null, resume: null, weight });
     this.store.event(this.now(), id, "job submitted", { name: job.name });
@@ -136,11 +149,9 @@ export class JobService {
     return id;
   }
 
-  view(id: JobId): JobView {
+  view(id: JobId): JobInfo {
     const row = this.row(id);
-    const view = jobView(row, this.scheduler.job(id), this.now());
-    // The row is authoritative for the end: a job whose output is still being committed is not done yet.
-    if (!TERMINAL.has(row.status)) view.status = this.scheduler.job(id) ? "RUNNING" : "PENDING";
+    const view = jobView(row, this.lifecycle.status(row), this.scheduler.job(id), this.now());
     return { ...view, events: this.store.events(id).slice(-200) };
   }
 
@@ -149,11 +160,11 @@ export class JobService {
    * state, duration, error): from the scheduler while the job runs, from the
    * store (which keeps only ended attempts) after.
    */
-  stageTasks(id: JobId, stage: number): { stage: number; tasks: { partition: number; attempts: unknown[] }[] } {
+  stageTasks(id: JobId, stage: number): StageTasks {
     this.row(id);
     const run = this.scheduler.job(id);
     const attempts = run ? liveAttempts(run, stage, STAGE_TASKS_LIMIT) : this.store.stageAttempts(id, stage, STAGE_TASKS_LIMIT);
-    const byPartition = new Map<number, unknown[]>();
+    const byPartition = new Map<number, AttemptInfo[]>();
     for (const a of attempts) {
       const list = byPartition.get(a.partition) ?? [];
       list.push({ ...a, durationMs: a.finishedAt === null ? null : a.finishedAt - a.startedAt });
@@ -162,38 +173,44 @@ export class JobService {
     return { stage, tasks: [...byPartition].map(([partition, attempts]) => ({ partition, attempts })) };
   }
 
-  list(limit: number): JobView[] {
+  list(limit: number): JobInfo[] {
     return this.store.listJobs(limit).map((row) => {
       const v = this.view(row.id);
       return { ...v, stages: [], failedTasks: [], events: [] };
     });
   }
 
-  results(id: JobId): { id: JobId; action: string; value: unknown } {
+  results(id: JobId): JobResults {
     const row = this.row(id);
-    const result = row.status === "COMPLETED" ? row.result : null;
+    const status = this.lifecycle.status(row);
+    const result = status === "COMPLETED" ? row.result : null;
     if (result) return { id, action: result.action, value: result.value };
-    if (row.status === "FAILED" || row.status === "CANCELLED") {
-      throw new MinisparkError("CONFLICT", `job ${id} is ${row.status}${row.error ? `: ${row.error}` : ""}; it has no results`);
+    if (status === "FAILED" || status === "CANCELLED") {
+      throw new MinisparkError("CONFLICT", `job ${id} is ${status}${row.error ? `: ${row.error}` : ""}; it has no results`);
     }
-    throw new MinisparkError("NOT_READY", `job ${id} is ${this.view(id).status}; results are available once it is COMPLETED`);
+    throw new MinisparkError("NOT_READY", `job ${id} is ${status}; results are available once it is COMPLETED`);
   }
 
-  cancel(id: JobId): JobView {
-    const row = this.row(id);
-    if (TERMINAL.has(row.status)) throw new MinisparkError("CONFLICT", `job ${id} is already ${row.status}`);
-    const i = this.pending.findIndex((p) => p.id === id);
-    const k = this.parked.findIndex((p) => p.id === id);
-    if (k >= 0) {
-      this.parked.splice(k, 1);
-      this.store.endJob(id, "CANCELLED", this.now(), "cancelled by the user while waiting for its output path", null, null);
-    } else if (i >= 0) {
-      this.pending.splice(i, 1);
-      this.store.endJob(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
-    } else {
-      const run = this.scheduler.job(id);
-      if (run && run.status !== "RUNNING") throw new MinisparkError("CONFLICT", `job ${id} is finishing (${run.status}); it can no longer be cancelled`);
-      this.scheduler.post({ type: "jobCancelled", jobId: id });
+  cancel(id: JobId): JobInfo {
+    const phase = this.lifecycle.phase(this.row(id));
+    switch (phase) {
+      case "COMPLETED":
+      case "FAILED":
+      case "CANCELLED":
+        throw new MinisparkError("CONFLICT", `job ${id} is already ${phase}`);
+      case "FINISHING":
+        throw new MinisparkError("CONFLICT", `job ${id} is finishing (${this.lifecycle.outcome(id)}); it can no longer be cancelled`);
+      case "WAITING_FOR_OUTPUT":
+        this.parked.splice(this.parked.findIndex((p) => p.id === id), 1);
+        this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user while waiting for its output path", null, null);
+        break;
+      case "QUEUED":
+        this.pending.splice(this.pending.findIndex((p) => p.id === id), 1);
+        this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
+        break;
+      case "RUNNING":
+        this.scheduler.post({ type: "jobCancelled", jobId: id });
+        break;
     }
     this.log.info("job cancelled", { jobId: id });
     return this.view(id);
@@ -231,11 +248,14 @@ export class JobService {
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
     try {
       const plan = entry.resume?.plan ?? (await this.plan(id, job, worker.address));
+      // Cancelled while a worker listed its inputs: a save must not claim its output path, nor wait for it.
+      if (!this.lifecycle.is(id, "QUEUED")) return true;
       if (job.action.op === "save" && !(await this.prepareSave(entry))) return true;
-      if (!this.pending.includes(entry)) return true;
+      if (!this.lifecycle.is(id, "QUEUED")) return true;
       // A resumed plan is not planned again, but handing it to the scheduler is the same risk.
       if (entry.resume) this.store.planningBegan(id, this.now());
-      this.store.startJob(id, this.now(), plan);
+      // Before the scheduler has it: it may end the job at once (a resumed job with every output held).
+      this.lifecycle.running(id, this.now(), plan);
       const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
       this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
       this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
@@ -244,13 +264,18 @@ export class JobService {
       this.store.planningEnded(id);
       return true;
     } catch (e) {
+      if (this.lifecycle.is(id, "RUNNING") || this.lifecycle.is(id, "FINISHING")) {
+        // A write after the scheduler took the job failed: the job is the scheduler's to end, and is not started twice.
+        this.log.error("recording a job's start failed", { jobId: id, error: errorMessage(e) });
+        return true;
+      }
       const refused = e instanceof MinisparkError && e.status < 500;
       entry.tries++;
       entry.firstError ??= this.now();
       // A job that keeps failing to start on our side must not hold up the queue behind it forever.
       if (refused || (entry.tries >= MAX_START_TRIES && this.now() - entry.firstError >= START_GIVE_UP_MS)) {
-        if (this.pending.includes(entry)) {
-          this.store.endJob(id, "FAILED", this.now(), refused ? errorMessage(e) : `could not start after ${entry.tries} tries: ${errorMessage(e)}`, null, null);
+        if (this.lifecycle.is(id, "QUEUED")) {
+          this.lifecycle.end(id, "FAILED", this.now(), refused ? errorMessage(e) : `could not start after ${entry.tries} tries: ${errorMessage(e)}`, null, null);
         }
         this.log.warn("job failed to start", { jobId: id, error: errorMessage(e) });
         return true;
@@ -286,22 +311,26 @@ export class JobService {
 
   /** Scheduler listener: the job ended; settle it. */
   jobEnded(run: JobRun): void {
-    this.settle(run).catch((e) => this.settleFailed(run, e));
+    const outcome = run.status;
+    if (!hasEnded(outcome)) throw new Error(`the scheduler ended job ${run.id} as ${outcome}`);
+    this.lifecycle.finishing(run.id, outcome);
+    this.settle(run, outcome).catch((e) => this.settleFailed(run, e));
   }
 
   /** Settling threw where nothing expected it (the store, a view): the job still ends, FAILED with the reason, and frees what it held. */
   private settleFailed(run: JobRun, e: unknown): void {
     this.log.error("settling a job failed", { jobId: run.id, error: errorMessage(e) });
     try {
-      this.store.endJob(run.id, "FAILED", this.now(), `finishing the job failed: ${errorMessage(e)}`, null, null);
+      // A failure after the job's end was stored (its event, dropping shuffle files) leaves that end as it is.
+      if (this.lifecycle.is(run.id, "FINISHING")) this.lifecycle.end(run.id, "FAILED", this.now(), `finishing the job failed: ${errorMessage(e)}`, null, null);
     } finally {
       this.scheduler.post({ type: "jobForgotten", jobId: run.id });
       if (run.plan.action.op === "save") this.releaseOutput(run.id);
     }
   }
 
-  private async settle(run: JobRun): Promise<void> {
-    let status = run.status;
+  private async settle(run: JobRun, outcome: JobEndStatus): Promise<void> {
+    let status = outcome;
     let error = run.error;
     let result: JobRow["result"] = null;
     if (status === "COMPLETED") {
@@ -322,10 +351,9 @@ export class JobService {
       }
     }
     if (run.plan.action.op === "save" && status !== "COMPLETED") await this.abortOutput(run.id, savePath(run.plan.action));
-    const view = jobView(this.row(run.id), run, this.now());
-    view.status = status;
+    const view = jobView(this.row(run.id), status, run, this.now());
     view.error = error;
-    this.store.endJob(run.id, status, this.now(), error, result, view);
+    this.lifecycle.end(run.id, status, this.now(), error, result, view);
     this.store.event(this.now(), run.id, "job ended", { status, error });
     this.log.info("job ended", { jobId: run.id, status, duration_ms: this.now() - run.startedAt, error });
     this.dropShuffle(run);
@@ -348,6 +376,7 @@ export class JobService {
       throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" is being written by job ${claim.holder}; save with "mode": "overwrite" to replace its output once that job has ended`);
     }
     if (claim.kind === "wait") {
+      this.lifecycle.waitForOutput(id);
       this.parked.push(entry);
       this.store.event(this.now(), id, "waiting for output path", { path, writer: claim.holder });
       this.log.info("save waits for the job writing its output path", { jobId: id, path, writer: claim.holder });
@@ -365,7 +394,7 @@ export class JobService {
       await this.abortOutput(id, path);
       throw refusal.reason;
     }
-    if (!this.pending.includes(entry)) {
+    if (!this.lifecycle.is(id, "QUEUED")) {
       // Cancelled while its output was being reserved.
       await this.abortOutput(id, path);
       this.releaseOutput(id);
@@ -380,13 +409,15 @@ export class JobService {
       return holder === null || !this.isLive(holder);
     });
     if (free.length === 0) return;
-    for (const e of free) this.parked.splice(this.parked.indexOf(e), 1);
+    for (const e of free) {
+      this.parked.splice(this.parked.indexOf(e), 1);
+      this.lifecycle.outputFree(e.id);
+    }
     this.pending.unshift(...free);
   }
 
   private isLive(id: JobId): boolean {
-    const row = this.store.getJob(id);
-    return row !== null && !TERMINAL.has(row.status);
+    return this.lifecycle.isLive(id);
   }
 
   private releaseOutput(id: JobId): void {
@@ -401,6 +432,7 @@ export class JobService {
    */
   private async finishStoredCommit(d: CommitDecision): Promise<void> {
     this.log.info("finishing a commit an earlier master started", { jobId: d.job, path: d.path, partitions: d.partitions.length });
+    this.lifecycle.finishing(d.job, "COMPLETED");
     this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
     let status: "COMPLETED" | "FAILED" = "COMPLETED";
     let error: string | null = null;
@@ -411,7 +443,7 @@ export class JobService {
       error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
       await this.abortOutput(d.job, d.path);
     }
-    this.store.endJob(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
+    this.lifecycle.end(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
     this.store.event(this.now(), d.job, "job ended", { status, error });
     this.log.info("job ended", { jobId: d.job, status, error });
     this.releaseOutput(d.job);

@@ -1,7 +1,9 @@
-// The master's durable state in SQLite (better-sqlite3; synchronous, so a write
-// is done when the call returns): jobs with their spec, status, result and final
-// view; every task attempt; a save's commit decision; the workers it has seen.
-// A master restarted on the same database still lists every job it knew.
+// The master's durable state, behind one interface (JobStore): jobs with their
+// spec, status, result and final view; every task attempt; a save's commit
+// decision; the workers it has seen. Its SQLite implementation (better-sqlite3;
+// synchronous, so a write is done when the call returns) is the master's: a
+// master restarted on the same database still lists every job it knew. The
+// in-memory one (memory-job-store.ts) is for tests of the job service.
 import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import { errorMessage } from "../common/errors.js";
@@ -9,9 +11,11 @@ import type { JobId, WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import { makeDatabasePrivate, makePrivateDir } from "../common/private-files.js";
 import type { JobPlan } from "../plan/physical.js";
-import type { Attempt, JobStatus } from "./job-run.js";
+import type { AttemptInfo, JobEvent, JobStatus } from "../common/api-types.js";
+import type { Attempt } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
+import type { StoredJobView } from "./job-view.js";
 
 export interface JobRow {
   id: JobId;
@@ -25,23 +29,15 @@ export interface JobRow {
   /** The action's value once COMPLETED. */
   result: { action: string; value: unknown } | null;
   /** The job's last view (stages, metrics), kept when it ends. */
-  view: unknown;
+  view: StoredJobView | null;
   /** The plan it runs (with probe results as they come), so a restarted master resumes it unchanged. */
   plan: JobPlan | null;
   /** Set while a master plans the job and hands it to its scheduler (see planningBegan). */
   planningStartedAt: number | null;
 }
 
-export interface StoredAttempt {
-  id: string;
-  partition: number;
-  n: number;
-  worker: string;
-  state: string;
-  startedAt: number;
-  finishedAt: number | null;
-  error: string | null;
-}
+/** An attempt as the store keeps it: the API's without the duration it derives. */
+export type StoredAttempt = Omit<AttemptInfo, "durationMs">;
 
 export interface StoredMapOutput {
   shuffle: number;
@@ -49,7 +45,55 @@ export interface StoredMapOutput {
   status: MapStatus;
 }
 
-interface JobRecord {
+/**
+ * The master's durable state. Status changes go through job-lifecycle.ts,
+ * which owns a job's status; a row's status is where the lifecycle left it.
+ */
+export interface JobStore {
+  /** A new job, PENDING. `specJson`: the spec as JSON text, serialised once by the caller, which weighs it too. */
+  insertJob(id: JobId, name: string, specJson: string, now: number): void;
+  /** The job is RUNNING this plan (unless it has ended meanwhile). */
+  startJob(id: JobId, now: number, plan: JobPlan): void;
+  /**
+   * The master is about to plan the job and hand it to its scheduler, work
+   * that runs on its event loop: if the process dies before planningEnded, the
+   * next master finds the mark and fails the job instead of dying on it again.
+   */
+  planningBegan(id: JobId, now: number): void;
+  planningEnded(id: JobId): void;
+  /** The running job's plan changed (probe results came in). */
+  savePlan(id: JobId, plan: JobPlan): void;
+  putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void;
+  dropMapOutput(id: JobId, shuffle: number, mapId: number): void;
+  /** The map outputs a running job has registered, for a restarted master to resume it with. */
+  mapOutputs(id: JobId): StoredMapOutput[];
+  /** Every ended attempt of one stage's tasks, by partition then attempt number (at most `limit`). */
+  stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[];
+  saveAttempt(jobId: JobId, stageId: number, partition: number, a: Attempt): void;
+  /** Something that happened, for the record (job started/ended, worker registered/lost, task failed). */
+  event(now: number, jobId: JobId | null, kind: string, detail?: JobEvent["detail"]): void;
+  /** A job's events, oldest first. */
+  events(jobId: JobId): JobEvent[];
+  /** The job ends with this status; its map outputs and commit decision are dropped. */
+  endJob(id: JobId, status: JobStatus, now: number, error: string | null, result: JobRow["result"], view: StoredJobView | null): void;
+  /**
+   * A save's commit decision, stored before any worker publishes: a restarted
+   * master finishes that same commit. The first decision stands; a later one
+   * for the job is ignored. Returns the one stored.
+   */
+  saveCommitDecision(d: CommitDecision): CommitDecision;
+  commitDecision(id: JobId): CommitDecision | null;
+  getJob(id: JobId): JobRow | null;
+  /** The newest `limit` jobs, newest first. */
+  listJobs(limit: number): JobRow[];
+  /** Jobs a previous master process left unfinished (PENDING or RUNNING), oldest first. */
+  unfinishedJobs(): JobRow[];
+  saveWorker(w: { id: WorkerId; address: string; state: string; slots: number; registeredAt: number; lastHeartbeatAt: number }): void;
+  close(): void;
+}
+
+/** A jobs row as stored: JSON columns as text. */
+export interface JobRecord {
   id: string;
   name: string;
   status: string;
@@ -126,7 +170,7 @@ CREATE TABLE IF NOT EXISTS workers (
 const FLUSH_MS = 50;
 const log = logger("store");
 
-export class JobStore {
+export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
   private readonly stmts;
   /**
@@ -270,20 +314,20 @@ export class JobStore {
   stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[] {
     this.flush();
     const rows = this.stmts.stageAttempts.all(jobId, stageId, limit) as { id: string; partition: number; n: number; worker_id: string; state: string; started_at: number; finished_at: number | null; error: string | null }[];
-    return rows.map((r) => ({ id: r.id, partition: r.partition, n: r.n, worker: r.worker_id, state: r.state, startedAt: r.started_at, finishedAt: r.finished_at, error: r.error }));
+    return rows.map((r) => ({ id: r.id, partition: r.partition, n: r.n, worker: r.worker_id, state: r.state as StoredAttempt["state"], startedAt: r.started_at, finishedAt: r.finished_at, error: r.error }));
   }
 
   /** Something that happened, for the record (job started/ended, worker registered/lost, task failed). */
-  event(now: number, jobId: JobId | null, kind: string, detail: Record<string, unknown> = {}): void {
+  event(now: number, jobId: JobId | null, kind: string, detail: JobEvent["detail"] = {}): void {
     this.stmts.event.run(now, jobId, kind, JSON.stringify(detail));
   }
 
-  events(jobId: JobId): { time: number; kind: string; detail: unknown }[] {
+  events(jobId: JobId): JobEvent[] {
     const rows = this.stmts.events.all(jobId) as { time: number; kind: string; detail_json: string }[];
-    return rows.map((r) => ({ time: r.time, kind: r.kind, detail: JSON.parse(r.detail_json) }));
+    return rows.map((r) => ({ time: r.time, kind: r.kind, detail: JSON.parse(r.detail_json) as JobEvent["detail"] }));
   }
 
-  endJob(id: JobId, status: JobStatus, now: number, error: string | null, result: JobRow["result"], view: unknown): void {
+  endJob(id: JobId, status: JobStatus, now: number, error: string | null, result: JobRow["result"], view: StoredJobView | null): void {
     this.flush();
     this.stmts.dropJobOutputs.run(id);
     this.stmts.endJob.run({
@@ -363,7 +407,7 @@ export class JobStore {
 }
 
 /** The JSON columns are parsed when read: a job view polled many times a second needs none of them. */
-function toRow(r: JobRecord): JobRow {
+export function toRow(r: JobRecord): JobRow {
   return {
     id: r.id as JobId,
     name: r.name,
@@ -379,7 +423,7 @@ function toRow(r: JobRecord): JobRow {
       return r.result_json ? (JSON.parse(r.result_json) as JobRow["result"]) : null;
     },
     get view() {
-      return r.view_json ? (JSON.parse(r.view_json) as unknown) : null;
+      return r.view_json ? (JSON.parse(r.view_json) as StoredJobView) : null;
     },
     get plan() {
       return r.plan_json ? (JSON.parse(r.plan_json) as JobPlan) : null;

@@ -1,55 +1,18 @@
 // The JSON a client sees for a job (GET /api/v1/jobs/{id}): status, progress,
 // stages with their task counts and timing, and metrics summed over the
 // successful attempts. Built from the live JobRun while the job runs, and
-// stored with the job when it ends. Pure.
-import type { TaskMetrics } from "../common/protocol.js";
+// stored with the job when it ends. The status is the job lifecycle's
+// (job-lifecycle.ts), passed in. Pure.
+import type { FailedTaskInfo, JobInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
 import type { JobRow } from "./job-store.js";
 import type { JobRun, StageRun } from "./job-run.js";
 import { isFailure, reportedFailure } from "./attempt-state.js";
 
-export interface StageView {
-  id: number;
-  name: string;
-  status: string;
-  kind: string;
-  parents: number[];
-  numTasks: number;
-  tasks: { pending: number; running: number; succeeded: number; failed: number };
-  attempts: number;
-  failedAttempts: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  metrics: TaskMetrics;
-}
+/** A job's view without its events, which the service adds from the store: what is kept with the job when it ends. */
+export type StoredJobView = Omit<JobInfo, "events">;
 
-export interface JobView {
-  id: string;
-  name: string;
-  status: string;
-  progress: number;
-  submittedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  action: string | null;
-  stages: StageView[];
-  /** Tasks with failed attempts, each with its attempt history (at most 100). */
-  failedTasks: FailedTaskView[];
-  /** The job's recorded events, oldest first (the last 200). */
-  events?: { time: number; kind: string; detail: unknown }[];
-  metrics: Record<string, number | null>;
-}
-
-export interface FailedTaskView {
-  stage: number;
-  partition: number;
-  status: string;
-  attempts: { id: string; worker: string; state: string; error: string | null; durationMs: number | null }[];
-}
-
-function failedTasks(run: JobRun): FailedTaskView[] {
-  const out: FailedTaskView[] = [];
+function failedTasks(run: JobRun): FailedTaskInfo[] {
+  const out: FailedTaskInfo[] = [];
   for (const s of run.stages) {
     for (const t of s.tasks) {
       if (!t.attempts.some((a) => isFailure(a.state))) continue;
@@ -77,7 +40,7 @@ function emptyMetrics(): TaskMetrics {
   return { durationMs: 0, recordsIn: 0, recordsOut: 0, bytesRead: 0, shuffleBytesWritten: 0, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0, spillCount: 0, spillBytes: 0 };
 }
 
-function stageView(s: StageRun, now: number): StageView {
+function stageView(s: StageRun, now: number): StageInfo {
   const counts = { pending: 0, running: 0, succeeded: 0, failed: 0 };
   const metrics = emptyMetrics();
   let attempts = 0;
@@ -110,14 +73,14 @@ function stageView(s: StageRun, now: number): StageView {
   };
 }
 
-export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobView {
+export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined, now: number): StoredJobView {
   if (!run) {
-    const stored = row.view as JobView | null;
+    const stored = row.view;
     return {
       id: row.id,
       name: row.name,
-      status: row.status,
-      progress: stored?.progress ?? (row.status === "COMPLETED" ? 100 : 0),
+      status,
+      progress: stored?.progress ?? (status === "COMPLETED" ? 100 : 0),
       submittedAt: iso(row.submittedAt)!,
       startedAt: iso(row.startedAt),
       finishedAt: iso(row.finishedAt),
@@ -136,7 +99,7 @@ export function jobView(row: JobRow, run: JobRun | undefined, now: number): JobV
   return {
     id: row.id,
     name: row.name,
-    status: run.status,
+    status,
     progress: total === 0 ? 0 : Math.floor((done / total) * 1000) / 10,
     submittedAt: iso(row.submittedAt)!,
     startedAt: iso(run.startedAt),

@@ -3,7 +3,7 @@
 // state, and the tasks waiting for a slot. Fed by master-process.ts.
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "../common/prometheus.js";
 import { addRuntimeMetrics } from "../common/runtime-metrics.js";
-import type { AttemptState } from "./job-run.js";
+import type { AttemptState } from "../common/api-types.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
 /** The states an attempt ends in (job-run.ts's AttemptState but RUNNING), as labels. */

@@ -9,9 +9,10 @@ import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, l
 import { asJobId, newIncarnation, type AttemptId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import { packageVersion } from "../common/version.js";
+import type { Health, JobList, SubmitReply, VersionInfo, WorkerList, WorkerSummary } from "../common/api-types.js";
 import { PROTOCOL_VERSION, type Deregister, type HeartbeatReply, type TaskReport, type TaskReportBatch, type TaskReportReply } from "../common/protocol.js";
 import { JobService } from "./job-service.js";
-import { JobStore } from "./job-store.js";
+import { SqliteJobStore, type JobStore } from "./job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
@@ -70,7 +71,7 @@ export class MasterProcess {
   url = "";
 
   constructor(private readonly config: MasterConfig) {
-    this.store = new JobStore(config.dbPath);
+    this.store = new SqliteJobStore(config.dbPath);
     this.registry = new WorkerRegistry(config.workerTimeoutMs);
     this.lateness = new LoopLateness(TICK_MS, config.workerTimeoutMs / 10, this.now());
     this.tracker = new MapOutputTracker();
@@ -154,18 +155,19 @@ export class MasterProcess {
 
   private routes(): Router {
     const r = new Router();
-    r.add("GET", "/healthz", () => ({ ok: true }), { public: true });
+    r.add("GET", "/healthz", (): Health => ({ ok: true }), { public: true });
     r.add(
       "POST",
       "/api/v1/jobs",
       async (req) => {
         const id = this.jobs.submit(await req.json());
         this.metrics.jobsSubmitted.inc();
-        return new Reply(201, { id });
+        const reply: SubmitReply = { id };
+        return new Reply(201, reply);
       },
       { maxBodyBytes: 64 * 1024 * 1024, maxJsonValues: MAX_SPEC_VALUES },
     );
-    r.add("GET", "/api/v1/jobs", (req) => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
+    r.add("GET", "/api/v1/jobs", (req): JobList => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/stages/:stage/tasks", (req) => {
@@ -174,8 +176,8 @@ export class MasterProcess {
       return this.jobs.stageTasks(asJobId(req.params.id!), stage);
     });
     r.add("POST", "/api/v1/jobs/:id/cancel", (req) => this.jobs.cancel(asJobId(req.params.id!)));
-    r.add("GET", "/api/v1/version", () => ({ version: packageVersion(), protocol: PROTOCOL_VERSION }));
-    r.add("GET", "/api/v1/workers", () => ({ workers: this.registry.all().map(workerView) }));
+    r.add("GET", "/api/v1/version", (): VersionInfo => ({ version: packageVersion(), protocol: PROTOCOL_VERSION }));
+    r.add("GET", "/api/v1/workers", (): WorkerList => ({ workers: this.registry.all().map(workerView) }));
     r.add("POST", "/heartbeat", (req) => this.heartbeat(req));
     r.add("POST", "/deregister", (req) => this.deregister(req));
     r.add("POST", "/task-reports", (req) => this.taskReports(req), { maxBodyBytes: reportBodyLimit(resultBudget(this.config.maxResultBytes)) });
@@ -279,7 +281,7 @@ function limitParam(s: string | null): number {
   return n;
 }
 
-function workerView(w: WorkerInfo) {
+function workerView(w: WorkerInfo): WorkerSummary {
   const hb = w.heartbeat;
   return {
     id: w.id,

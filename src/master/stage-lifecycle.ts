@@ -20,7 +20,9 @@
 //     RUNNING ──its attempt failed, was lost or not launched; its input could not be fetched──▶ PENDING
 //     RUNNING ──out of retries──▶ FAILED (final; the job fails)
 //     SUCCEEDED ──its map output was lost──▶ PENDING
-import { transition, type StageRun, type StageStatus, type TaskRun, type TaskStatus, type Transitions } from "./job-run.js";
+import type { StageStatus, TaskStatus } from "../common/api-types.js";
+import type { StageRun, TaskRun } from "./job-run.js";
+import { transition, type Transitions } from "./transitions.js";
 
 export const STAGE_TRANSITIONS: Transitions<StageStatus> = {
   WAITING: ["RUNNING", "COMPLETED", "FAILED", "CANCELLED"],

@@ -5,9 +5,10 @@
 // id, so late messages from a lost incarnation can always be told apart. Time
 // is passed in, so the lease is tested with a fake clock.
 import type { WorkerId } from "../common/ids.js";
+import type { LoadSample, WorkerStatus } from "../common/api-types.js";
 import type { Heartbeat } from "../common/protocol.js";
 
-export type WorkerState = "ALIVE" | "DEAD" | "LEFT";
+export type WorkerState = WorkerStatus;
 
 export interface WorkerInfo {
   id: WorkerId;
@@ -20,13 +21,6 @@ export interface WorkerInfo {
   heartbeat: Heartbeat;
   /** Recent load, oldest first: one sample per heartbeat, the last HISTORY of them. */
   history: LoadSample[];
-}
-
-export interface LoadSample {
-  at: number;
-  cpu_percent: number;
-  mem_usage_mb: number;
-  active_tasks: number;
 }
 
 const HISTORY = 60;

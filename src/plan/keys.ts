@@ -7,7 +7,8 @@
 // Used by the planner (range bounds), the worker's shuffle and aggregations, and
 // the master's merging of built-in action results.
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import type { Json } from "../common/api-types.js";
+export type { Json };
 
 function typeRank(v: unknown): number {
   if (v === null || v === undefined) return 0;

@@ -4,36 +4,10 @@
 // response types are the server's own (type-only imports, erased from the
 // browser's script); the server is the page's own origin, so its replies are
 // trusted to have them.
-import type { FailedTaskView, JobView, StageView } from "../../job-view.js";
-import type { StoredAttempt } from "../../job-store.js";
-import type { LoadSample, WorkerState } from "../../worker-registry.js";
-import type { Heartbeat } from "../../../common/protocol.js";
+import type { FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
 import { token } from "./token.js";
 
-export type { FailedTaskView, JobView, LoadSample, StageView };
-
-/** One worker as GET /api/v1/workers lists it (master-process.ts' workerView). */
-export type WorkerView = Pick<
-  Heartbeat,
-  | "active_tasks"
-  | "mem_usage_mb"
-  | "cpu_percent"
-  | "avg_task_ms"
-  | "tasks_completed"
-  | "tasks_failed"
-  | "heap_used_mb"
-  | "shuffle_bytes_served"
-  | "memory_budget_mb"
-  | "execution_memory_mb"
-  | "spill_count"
-  | "spill_bytes"
-> & { id: string; address: string; status: WorkerState; slots: number; history: LoadSample[]; registeredAt: string; lastHeartbeatAt: string };
-
-/** One stage's attempts by partition, as GET /api/v1/jobs/{id}/stages/{stage}/tasks answers (job-service.ts' stageTasks). */
-export interface StageTasks {
-  stage: number;
-  tasks: { partition: number; attempts: (StoredAttempt & { durationMs: number | null })[] }[];
-}
+export type { FailedTaskInfo, JobInfo, LoadSample, StageInfo, StageTasks, WorkerSummary };
 
 /** The API refused the token (401): the page signs out and asks for one. */
 export class AuthError extends Error {}
@@ -50,8 +24,8 @@ async function api<T>(path: string, method = "GET"): Promise<T> {
 
 const jobPath = (id: string): string => "/api/v1/jobs/" + encodeURIComponent(id);
 
-export const getWorkers = (): Promise<{ workers: WorkerView[] }> => api("/api/v1/workers");
-export const getJobs = (): Promise<{ jobs: JobView[] }> => api("/api/v1/jobs");
-export const getJob = (id: string): Promise<JobView> => api(jobPath(id));
+export const getWorkers = (): Promise<WorkerList> => api("/api/v1/workers");
+export const getJobs = (): Promise<JobList> => api("/api/v1/jobs");
+export const getJob = (id: string): Promise<JobInfo> => api(jobPath(id));
 export const getStageTasks = (id: string, stage: number): Promise<StageTasks> => api(jobPath(id) + "/stages/" + stage + "/tasks");
 export const cancelJob = (id: string): Promise<unknown> => api(jobPath(id) + "/cancel", "POST");

@@ -1,11 +1,11 @@
 // The stage graph on a job page: one column per depth, edges from parents. A
 // stage's depth is its longest path from a source, then each stage moves right to
 // sit just left of its nearest child, so edges never cross a column.
-import type { StageView } from "./api.js";
+import type { StageInfo } from "./api.js";
 import { h, svg } from "./dom.js";
 import { fmtMs } from "./format.js";
 
-export function dagView(stages: StageView[]): HTMLDivElement {
+export function dagView(stages: StageInfo[]): HTMLDivElement {
   const W = 200;
   const H = 66;
   const GX = 64;
@@ -13,7 +13,7 @@ export function dagView(stages: StageView[]): HTMLDivElement {
   const PAD = 8;
   const byId = new Map(stages.map((s) => [s.id, s]));
   const depth = new Map<number, number>();
-  const depthOf = (s: StageView): number => {
+  const depthOf = (s: StageInfo): number => {
     if (!depth.has(s.id)) depth.set(s.id, Math.max(0, ...s.parents.filter((p) => byId.has(p)).map((p) => depthOf(byId.get(p)!) + 1)));
     return depth.get(s.id)!;
   };
@@ -24,7 +24,7 @@ export function dagView(stages: StageView[]): HTMLDivElement {
     const kids = children.get(s.id)!;
     if (kids.length) depth.set(s.id, Math.min(...kids.map((k) => depth.get(k)!)) - 1);
   }
-  const columns: StageView[][] = [];
+  const columns: StageInfo[][] = [];
   for (const s of [...stages].sort((a, b) => a.id - b.id)) {
     const d = depth.get(s.id)!;
     columns[d] = columns[d] || [];

@@ -1,0 +1,305 @@
+// The JSON bodies of the master's client REST API (DESIGN.md section 2,
+// docs/openapi.json), written once: the master's routes and views build them,
+// the REST client and the CLI read them, the library exports them (src/index.ts)
+// and the tests check against them. Types, and the one rule a client needs
+// about them (which job states are final). The worker-facing messages are in
+// protocol.ts.
+import type { ErrorCode } from "./errors.js";
+
+/** A JSON value: what records, parameters, env values and action values are made of. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A job's state: PENDING until the scheduler starts it, RUNNING, then one of the three final states. */
+export type JobStatus = "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+
+/** The states a job ends in. */
+export type JobEndStatus = Exclude<JobStatus, "PENDING" | "RUNNING">;
+
+/** Whether a job in this state has ended: it changes no more. */
+export function hasEnded(status: JobStatus): status is JobEndStatus {
+  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
+}
+
+/** A stage's state: WAITING for its parents, RUNNING, then COMPLETED, FAILED or CANCELLED. */
+export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+
+/**
+ * What a stage's tasks produce: a shuffle's map side, the action's result, or
+ * what the planner probes first (a sort's key sample, zipWithIndex's partition
+ * sizes, a histogram's range).
+ */
+export type StageKind = "shuffleMap" | "result" | "sample" | "countProbe" | "rangeProbe";
+
+/** A task's state: PENDING until launched, RUNNING, SUCCEEDED, or FAILED after all its retries. */
+export type TaskStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED";
+
+/** How one attempt at a task ended, or RUNNING while it runs. */
+export type AttemptState = "RUNNING" | "FINISHED" | "FAILED" | "FETCH_FAILED" | "KILLED" | "LOST" | "LAUNCH_FAILED" | "TIMED_OUT";
+
+/** A worker's state on the master: ALIVE while it beats, DEAD once unheard for the lease, LEFT once it deregistered. */
+export type WorkerStatus = "ALIVE" | "DEAD" | "LEFT";
+
+/** What one task attempt measured; summed over a stage's finished attempts in {@link StageInfo.metrics}. */
+export interface TaskMetrics {
+  /** The attempt's run time on its worker. */
+  durationMs: number;
+  /** Records the task read. */
+  recordsIn: number;
+  /** Records the task wrote or returned. */
+  recordsOut: number;
+  /** Bytes of input files read. */
+  bytesRead: number;
+  /** Shuffle bytes written for the next stage. */
+  shuffleBytesWritten: number;
+  /** Shuffle bytes read from the previous stage. */
+  shuffleBytesRead: number;
+  /** The part of shuffleBytesRead fetched from other workers. */
+  shuffleBytesFetchedRemote: number;
+  /** Runs written to disk when the task's share of memory ran out. */
+  spillCount: number;
+  /** Bytes of those runs. */
+  spillBytes: number;
+}
+
+/** How many of a stage's tasks are in each state. */
+export interface TaskCounts {
+  /** Not started yet. */
+  pending: number;
+  /** Running now. */
+  running: number;
+  /** Done. */
+  succeeded: number;
+  /** Failed after all their retries. */
+  failed: number;
+}
+
+/** One stage of a job as the master reports it (a stage ends at a shuffle or at the action). */
+export interface StageInfo {
+  /** The stage's number within its job. */
+  id: number;
+  /** What the stage computes, named after its last op. */
+  name: string;
+  /** Where the stage is. */
+  status: StageStatus;
+  /** What its tasks produce. */
+  kind: StageKind;
+  /** The stages whose output it reads. */
+  parents: number[];
+  /** One task per partition. */
+  numTasks: number;
+  /** How many of its tasks are pending (not started), running, succeeded, or failed after all retries. */
+  tasks: TaskCounts;
+  /** Attempts at its tasks, retries included. */
+  attempts: number;
+  /** Attempts that failed (FAILED or FETCH_FAILED). */
+  failedAttempts: number;
+  /** When its first task started (ISO 8601), or null. */
+  startedAt: string | null;
+  /** When its last task ended, or null. */
+  finishedAt: string | null;
+  /** From its first task's start to its last one's end (so far, while it runs); null until it starts. */
+  durationMs: number | null;
+  /** Its successful attempts' metrics, summed. */
+  metrics: TaskMetrics;
+}
+
+/** One attempt of a task in {@link FailedTaskInfo}. */
+export interface FailedTaskAttempt {
+  /** The attempt's id. */
+  id: string;
+  /** The worker it ran on. */
+  worker: string;
+  /** How it ended, or RUNNING. */
+  state: AttemptState;
+  /** Why it failed, else null. */
+  error: string | null;
+  /** Its run time, null while it runs. */
+  durationMs: number | null;
+}
+
+/** A task that had failed attempts, with its attempt history. */
+export interface FailedTaskInfo {
+  /** Its stage. */
+  stage: number;
+  /** Its partition. */
+  partition: number;
+  /** Where the task is now. */
+  status: TaskStatus;
+  /** Every attempt, oldest first. */
+  attempts: FailedTaskAttempt[];
+}
+
+/** Something recorded about a job (submitted, started, a task attempt failed, ended, …). */
+export interface JobEvent {
+  /** When (milliseconds since the epoch). */
+  time: number;
+  /** What happened, e.g. "job started". */
+  kind: string;
+  /** Its details, by kind. */
+  detail: { [key: string]: Json };
+}
+
+/** A job as `GET /api/v1/jobs/{id}` reports it (also the reply of a cancel, and the entries of the job list). */
+export interface JobInfo {
+  /** The job's id, as submit returned it. */
+  id: string;
+  /** The JobSpec's name (the library's: "<appName>: <action>"). */
+  name: string;
+  /** Where the job is. */
+  status: JobStatus;
+  /** The percentage of its tasks finished, 0 to 100. */
+  progress: number;
+  /** When the job was submitted (ISO 8601, as the other times). */
+  submittedAt: string;
+  /** When the first task started, or null. */
+  startedAt: string | null;
+  /** When the job ended, or null. */
+  finishedAt: string | null;
+  /** Why a FAILED job failed (the failing task's error and record position), else null. */
+  error: string | null;
+  /** Its action's op once it has been planned, else null. */
+  action: string | null;
+  /** Its stages, in planning order (empty in the job list). */
+  stages: StageInfo[];
+  /** Tasks with failed attempts, each with its attempt history (at most 100; empty in the job list). */
+  failedTasks: FailedTaskInfo[];
+  /** The job's recorded events, oldest first (the last 200; empty in the job list). */
+  events: JobEvent[];
+  /** Totals such as durationMs, records and bytes read, shuffled and written. */
+  metrics: Record<string, number | null>;
+}
+
+/** `GET /api/v1/jobs`: the jobs the master knows, newest first. */
+export interface JobList {
+  /** The jobs, without their stages, failed tasks and events. */
+  jobs: JobInfo[];
+}
+
+/** `POST /api/v1/jobs`: the accepted job's id (status 201). */
+export interface SubmitReply {
+  /** The new job's id. */
+  id: string;
+}
+
+/** A completed job's value, as `GET /api/v1/jobs/{id}/results` returns it. */
+export interface JobResults<T = unknown> {
+  /** The job's id. */
+  id: string;
+  /** The action that computed the value. */
+  action: string;
+  /** The action's value as JSON (for save, a SaveResult). */
+  value: T;
+}
+
+/** One attempt at a task, as `GET /api/v1/jobs/{id}/stages/{stage}/tasks` lists it. */
+export interface AttemptInfo {
+  /** The attempt's id. */
+  id: string;
+  /** The task's partition. */
+  partition: number;
+  /** The attempt's number, from 0. */
+  n: number;
+  /** The worker it ran on. */
+  worker: string;
+  /** How it ended, or RUNNING. */
+  state: AttemptState;
+  /** When it was launched (milliseconds since the epoch). */
+  startedAt: number;
+  /** When it ended, or null. */
+  finishedAt: number | null;
+  /** Why it failed, else null. */
+  error: string | null;
+  /** Its run time, null while it runs. */
+  durationMs: number | null;
+}
+
+/** `GET /api/v1/jobs/{id}/stages/{stage}/tasks`: one stage's tasks that have run or run now, each with its attempts. */
+export interface StageTasks {
+  /** The stage. */
+  stage: number;
+  /** By partition, the tasks with at least one attempt. */
+  tasks: { partition: number; attempts: AttemptInfo[] }[];
+}
+
+/** One heartbeat's load sample, in {@link WorkerSummary.history}. */
+export interface LoadSample {
+  /** When the master got the heartbeat (milliseconds since the epoch). */
+  at: number;
+  /** CPU use of the worker process. */
+  cpu_percent: number;
+  /** The worker process's resident memory. */
+  mem_usage_mb: number;
+  /** Tasks running then. */
+  active_tasks: number;
+}
+
+/** A worker as `GET /api/v1/workers` reports it, from its last heartbeat. */
+export interface WorkerSummary {
+  /** The worker's id. */
+  id: string;
+  /** The URL the worker serves tasks and shuffle blocks at. */
+  address: string;
+  /** Where the worker is. */
+  status: WorkerStatus;
+  /** How many tasks it runs at once. */
+  slots: number;
+  /** Tasks running now. */
+  active_tasks: number;
+  /** The worker process's resident memory. */
+  mem_usage_mb: number;
+  /** CPU use of the worker process. */
+  cpu_percent: number;
+  /** The mean run time of its recent tasks. */
+  avg_task_ms: number;
+  /** Tasks it finished. */
+  tasks_completed: number;
+  /** Tasks that failed on it. */
+  tasks_failed: number;
+  /** The worker process's JavaScript heap in use. */
+  heap_used_mb: number;
+  /** Shuffle bytes it served to other workers. */
+  shuffle_bytes_served: number;
+  /** The worker's --memory. */
+  memory_budget_mb: number;
+  /** The part of memory_budget_mb running tasks hold now. */
+  execution_memory_mb: number;
+  /** How often tasks spilled to disk. */
+  spill_count: number;
+  /** Bytes spilled to disk in all. */
+  spill_bytes: number;
+  /** Its recent load, oldest first, one sample per heartbeat. */
+  history: LoadSample[];
+  /** When it registered (ISO 8601). */
+  registeredAt: string;
+  /** When the master last heard from it (ISO 8601). */
+  lastHeartbeatAt: string;
+}
+
+/** `GET /api/v1/workers`. */
+export interface WorkerList {
+  /** Every worker the master has seen, in the order they registered. */
+  workers: WorkerSummary[];
+}
+
+/** `GET /api/v1/version`. */
+export interface VersionInfo {
+  /** The master's package version. */
+  version: string;
+  /** The master–worker protocol version it speaks. */
+  protocol: number;
+}
+
+/** `GET /healthz`: liveness only. */
+export interface Health {
+  /** Always true. */
+  ok: true;
+}
+
+/**
+ * Every error reply's body, with its HTTP status. `code` is one of the master's
+ * codes, or HTTP_<status> for a request the HTTP parser refused before any route saw it.
+ */
+export interface ApiError {
+  /** What went wrong. */
+  error: { code: ErrorCode | `HTTP_${number}`; message: string };
+}
