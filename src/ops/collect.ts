@@ -1,0 +1,8 @@
+// collect, and collectAsMap (one entry per key, the last value winning).
+import { defineOp, type OpFamily } from "./op-rule.js";
+import { params } from "./params.js";
+
+export const COLLECT: OpFamily = {
+  collect: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+  collectAsMap: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+};

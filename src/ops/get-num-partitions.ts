@@ -1,0 +1,7 @@
+// getNumPartitions: runs nothing; the value is the number of partitions.
+import { defineOp, type OpFamily } from "./op-rule.js";
+import { params } from "./params.js";
+
+export const GET_NUM_PARTITIONS: OpFamily = {
+  getNumPartitions: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+};

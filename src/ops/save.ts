@@ -1,0 +1,13 @@
+// save: one part file per partition under the outputs directory, staged per
+// attempt and published at job commit.
+import { defineOp, type OpFamily } from "./op-rule.js";
+import { boolean, oneOf, outputPath, params } from "./params.js";
+
+export const SAVE: OpFamily = {
+  save: defineOp({
+    kind: "action",
+    inputs: 1,
+    params: params({ path: outputPath(), format: oneOf(["text", "jsonl", "csv"]).maybe(), mode: oneOf(["error", "overwrite"]).maybe(), header: boolean().maybe() }),
+    aliases: ["save_as_text_file", "saveAsTextFile"],
+  }),
+};
