@@ -1,6 +1,6 @@
 // A grammar-based JobSpec fuzzer (issue 14). Where fuzz.test.ts mutates three
 // fixed specs at random, this one builds valid specs from the op grammar
-// (src/plan/ops.ts: each op's kind, arity and parameter types) and turns them
+// (src/ops/registry.ts: each op's kind, arity and parameter types) and turns them
 // into resource bombs: deep and wide DAGs, unions that double, cartesian
 // products, huge and odd numbers, pathological paths and globs, prototype keys,
 // long strings, deep JSON, duplicate ids and cycles. Each is sent as raw JSON

@@ -3,6 +3,8 @@ import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
 
 export const COLLECT: OpFamily = {
-  collect: defineOp({ kind: "action", inputs: 1, params: params({}) }),
-  collectAsMap: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+  ops: {
+    collect: defineOp({ kind: "action", inputs: 1, params: params({}), plan: (_pl, _p, _a, input) => ({ rdd: input, result: { type: "collect" } }) }),
+    collectAsMap: defineOp({ kind: "action", inputs: 1, params: params({}), plan: (_pl, _p, _a, input) => ({ rdd: input, result: { type: "collect" } }) }),
+  },
 };

@@ -3,5 +3,7 @@ import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
 
 export const COUNT: OpFamily = {
-  count: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+  ops: {
+    count: defineOp({ kind: "action", inputs: 1, params: params({}), plan: (_pl, _p, _a, input) => ({ rdd: input, result: { type: "count" } }) }),
+  },
 };

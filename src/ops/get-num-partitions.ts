@@ -3,5 +3,7 @@ import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
 
 export const GET_NUM_PARTITIONS: OpFamily = {
-  getNumPartitions: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+  ops: {
+    getNumPartitions: defineOp({ kind: "action", inputs: 1, params: params({}), plan: (_pl, _p, _a, input) => ({ rdd: input, result: { type: "numPartitions" } }) }),
+  },
 };

@@ -1,8 +1,10 @@
 // histogram: counts per bucket, from given edges or from a bucket count whose
 // even edges a min/max probe finds first, as PySpark does.
+import type { StageId } from "../common/ids.js";
 import type { Json } from "../plan/keys.js";
+import { namedNode, type Rdd } from "../plan/physical.js";
 import { MAX_HISTOGRAM_BUCKETS } from "../plan/spec-limits.js";
-import { defineOp, type OpFamily } from "./op-rule.js";
+import { defineOp, type OpFamily, type PlanBuilder, type PlannedAction } from "./op-rule.js";
 import { json, params, type JsonSchema } from "./params.js";
 
 const SAFE_INT = { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
@@ -21,6 +23,27 @@ function bucketsRule(b: Json | undefined): string[] {
   return ['parameter "buckets" must be a bucket count >= 1 or an array of at least two bucket edges'];
 }
 
+/** With edges, one pass; with a bucket count, a probe stage finds min and max first, as Spark does. */
+function planHistogram(pl: PlanBuilder, buckets: Json, input: Rdd, parents: Set<StageId>): PlannedAction {
+  if (Array.isArray(buckets)) {
+    // The rule above admitted only arrays of numbers.
+    const edges = buckets.filter((x): x is number => typeof x === "number");
+    pl.budget.blocks(namedNode(input), "the histogram's partitions × buckets are", input.numPartitions, edges.length - 1);
+    return { rdd: input, result: { type: "histogram", edges, buckets: edges.length - 1 } };
+  }
+  const count = typeof buckets === "number" ? buckets : 0;
+  pl.budget.blocks(namedNode(input), "the histogram's partitions × buckets are", input.numPartitions, count);
+  parents.add(pl.addStage(input, new Set(parents), { type: "rangeProbe" }));
+  return { rdd: input, result: { type: "histogram", edges: null, buckets: count } };
+}
+
 export const HISTOGRAM: OpFamily = {
-  histogram: defineOp({ kind: "action", inputs: 1, params: params({ buckets: json().refine(bucketsSchema) }, (p) => bucketsRule(p.buckets)) }),
+  ops: {
+    histogram: defineOp({
+      kind: "action",
+      inputs: 1,
+      params: params({ buckets: json().refine(bucketsSchema) }, (p) => bucketsRule(p.buckets)),
+      plan: (pl, p, _action, input, parents) => planHistogram(pl, p.buckets, input, parents),
+    }),
+  },
 };

@@ -17,7 +17,7 @@ import { GET_NUM_PARTITIONS } from "./get-num-partitions.js";
 import { GROUP_BY_KEY } from "./group-by-key.js";
 import { HISTOGRAM } from "./histogram.js";
 import { LOOKUP } from "./lookup.js";
-import type { Arity, Op, OpFamily, OpKind } from "./op-rule.js";
+import type { AnyStep, Arity, Op, OpFamily, OpKind } from "./op-rule.js";
 import { camelToSnake, snakeToCamel, type ParamType } from "./params.js";
 import { PARALLELIZE } from "./parallelize.js";
 import { PARTITION_OPS } from "./partition-ops.js";
@@ -65,7 +65,9 @@ const FAMILIES: readonly OpFamily[] = [
   SAVE,
 ];
 
-const RULES: Readonly<Record<string, Op>> = Object.assign({}, ...FAMILIES);
+const RULES: Readonly<Record<string, Op>> = Object.assign({}, ...FAMILIES.map((f) => f.ops));
+
+const STEPS: Readonly<Record<string, AnyStep>> = Object.fromEntries(FAMILIES.flatMap((f) => f.steps ?? []).map((s) => [s.name, s]));
 
 const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(RULES).flatMap(([name, op]) => op.aliases.map((alias) => [alias, name])),
@@ -74,6 +76,11 @@ const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
 /** The rule of an op or action by its canonical name; own entries only, so "__proto__" is no op. */
 export function opRule(name: string): Op | undefined {
   return Object.hasOwn(RULES, name) ? RULES[name] : undefined;
+}
+
+/** The narrow step a plan's RDD names (own entries only: a launch is a peer's message). */
+export function stepRule(name: string): AnyStep | undefined {
+  return Object.hasOwn(STEPS, name) ? STEPS[name] : undefined;
 }
 
 /** Every canonical op and action name, in registry order. */

@@ -3,8 +3,8 @@
 import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
 
+const stats = () => defineOp({ kind: "action", inputs: 1, params: params({}), plan: (_pl, _p, _a, input) => ({ rdd: input, result: { type: "stats" } }) });
+
 export const STATS: OpFamily = {
-  sum: defineOp({ kind: "action", inputs: 1, params: params({}) }),
-  mean: defineOp({ kind: "action", inputs: 1, params: params({}) }),
-  stats: defineOp({ kind: "action", inputs: 1, params: params({}) }),
+  ops: { sum: stats(), mean: stats(), stats: stats() },
 };

@@ -10,7 +10,7 @@ import type { Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
 import { blockKey } from "../plan/task-rdd.js";
 import type { Batches, ComputeContext } from "./rdd-compute.js";
-import { asPair } from "./narrow-ops.js";
+import { asPair } from "./record-shape.js";
 import { compileFunction, userError, type UserFn } from "./user-function.js";
 import { ExternalSorter } from "./memory/external-sorter.js";
 import { Reservation } from "./memory/memory-pool.js";
