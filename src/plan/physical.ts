@@ -78,6 +78,22 @@ export function childrenOf(rdd: Rdd): Rdd[] {
   }
 }
 
+/** The same RDD reading `children` instead (in childrenOf's order). */
+export function withChildren(rdd: Rdd, children: Rdd[]): Rdd {
+  switch (rdd.kind) {
+    case "narrow":
+    case "coalesce":
+    case "zipWithIndex":
+      return { ...rdd, parent: children[0]! };
+    case "union":
+      return { ...rdd, parents: children };
+    case "cartesian":
+      return { ...rdd, parents: [children[0]!, children[1]!] };
+    default:
+      return rdd;
+  }
+}
+
 /** The JobSpec node an RDD computes, or the nearest one below a planner-made step. */
 export function namedNode(rdd: Rdd): string {
   let r: Rdd | undefined = rdd;

@@ -10,7 +10,7 @@ import type { Json } from "../plan/keys.js";
 import type { Emit, StepContext } from "../ops/op-rule.js";
 import { stepRule } from "../ops/registry.js";
 import type { InputSplit, Rdd } from "../plan/physical.js";
-import { sliceBounds } from "../plan/task-rdd.js";
+import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
 import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "./input/csv.js";
 import { closeInput, openInput, type InputFile } from "./input/confined-open.js";
 import { readFirstLine, readLineBatches, readWholeFile } from "./input/line-reader.js";
@@ -42,7 +42,7 @@ export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContex
     case "range":
       return rangeBatches(rdd.start, rdd.end, rdd.step, partition, rdd.numPartitions);
     case "union":
-      return unionPartition(rdd.parents, partition, ctx);
+      return unionPartition(rdd, partition, ctx);
     case "shuffled":
       return aggregateShuffle(rdd, partition, ctx);
     case "narrow":
@@ -50,7 +50,7 @@ export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContex
     case "cartesian":
       return cartesian(rdd, partition, ctx);
     case "coalesce":
-      return coalesced(rdd, partition, ctx);
+      return parentsOf(rdd, partition, ctx);
     case "zipWithIndex":
       return zipWithIndex(rdd, partition, ctx);
   }
@@ -100,13 +100,13 @@ function fuse(chain: NarrowRdd[], sink: Emit): Emit {
   return next;
 }
 
-/** Partition p pairs the left parent's partition p / n with the right's p % n; the right side is held in memory. */
+/** A partition of the left parent paired with one of the right (parent-partitions.ts); the right side is held in memory. */
 function* cartesian(rdd: Rdd & { kind: "cartesian" }, partition: number, ctx: ComputeContext): Batches {
-  const [left, right] = rdd.parents;
-  const rightRecords = [...flatten(computePartition(right, partition % right.numPartitions, ctx))];
+  const [left, right] = parentPartitions(rdd, partition) as [ParentRead, ParentRead];
+  const rightRecords = [...flatten(computePartition(right.parent, right.partitions[0]!, ctx))];
   if (rightRecords.length === 0) return;
   let out: unknown[] = [];
-  for (const batch of computePartition(left, Math.floor(partition / right.numPartitions), ctx)) {
+  for (const batch of computePartition(left.parent, left.partitions[0]!, ctx)) {
     for (const x of batch) {
       for (const y of rightRecords) out.push([x, y]);
       if (out.length >= BATCH) {
@@ -118,9 +118,9 @@ function* cartesian(rdd: Rdd & { kind: "cartesian" }, partition: number, ctx: Co
   if (out.length > 0) yield out;
 }
 
-function* coalesced(rdd: Rdd & { kind: "coalesce" }, partition: number, ctx: ComputeContext): Batches {
-  const [from, to] = sliceBounds(partition, rdd.numPartitions, rdd.parent.numPartitions);
-  for (let p = from; p < to; p++) yield* computePartition(rdd.parent, p, ctx);
+/** Every parent partition a coalesced partition reads, in order. */
+function* parentsOf(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
+  for (const { parent, partitions } of parentPartitions(rdd, partition)) for (const p of partitions) yield* computePartition(parent, p, ctx);
 }
 
 function* zipWithIndex(rdd: Rdd & { kind: "zipWithIndex" }, partition: number, ctx: ComputeContext): Batches {
@@ -182,16 +182,10 @@ function* rebatch(records: Iterable<unknown>, whereText: string): Batches {
   }
 }
 
-function* unionPartition(parents: Rdd[], partition: number, ctx: ComputeContext): Batches {
-  let p = partition;
-  for (const parent of parents) {
-    if (p < parent.numPartitions) {
-      yield* computePartition(parent, p, ctx);
-      return;
-    }
-    p -= parent.numPartitions;
-  }
-  throw new Error(`union has no partition ${partition}`);
+function* unionPartition(rdd: Rdd & { kind: "union" }, partition: number, ctx: ComputeContext): Batches {
+  const owner = parentPartitions(rdd, partition).find((r) => r.partitions.length > 0);
+  if (!owner) throw new Error(`union has no partition ${partition}`);
+  yield* computePartition(owner.parent, owner.partitions[0]!, ctx);
 }
 
 export function splitOf(rdd: Rdd & { kind: "file" }, partition: number): InputSplit {
