@@ -1,6 +1,7 @@
 // countByKey and countByValue: a summing shuffle of [k, 1] or [x, 1].
 import type { RecordStep } from "./op-rule.js";
 import { defineOp, defineStep, type OpFamily } from "./op-rule.js";
+import { collectedRecords } from "./collected.js";
 import { collectAfterShuffle } from "./final-shuffle.js";
 import { params } from "./params.js";
 import { asPair } from "../worker/record-shape.js";
@@ -18,6 +19,7 @@ const countBy = (step: RecordStep<null>) =>
     params: params({}),
     plan: (pl, _p, action, input, parents) =>
       collectAfterShuffle(pl, action, pl.narrow(input, step, null, {}, null), parents, pl.defaultShufflePartitions(undefined, [input]), { type: "sum" }, { type: "sum" }),
+    value: collectedRecords,
   });
 
 export const COUNT_BY: OpFamily = {

@@ -1,10 +1,13 @@
 // histogram: counts per bucket, from given edges or from a bucket count whose
 // even edges a min/max probe finds first, as PySpark does.
 import type { StageId } from "../common/ids.js";
+import type { TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
 import { namedNode, type Rdd } from "../plan/physical.js";
 import { MAX_HISTOGRAM_BUCKETS } from "../plan/spec-limits.js";
-import { defineOp, type OpFamily, type PlanBuilder, type PlannedAction } from "./op-rule.js";
+import { UserCodeError, describeRecord } from "../worker/user-function.js";
+import { EmptyDatasetError, type ResultOfType } from "./collected.js";
+import { defineOp, type Batches, type OpFamily, type PlanBuilder, type PlannedAction } from "./op-rule.js";
 import { json, params, type JsonSchema } from "./params.js";
 
 const SAFE_INT = { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
@@ -37,6 +40,39 @@ function planHistogram(pl: PlanBuilder, buckets: Json, input: Rdd, parents: Set<
   return { rdd: input, result: { type: "histogram", edges: null, buckets: count } };
 }
 
+/** Spark's buckets: [e0, e1), [e1, e2), …, and the last one closed [e(n-1), en]. */
+function histogram(batches: Batches, edges: number[]): TaskResult {
+  const counts = new Array<number>(Math.max(0, edges.length - 1)).fill(0);
+  const last = edges.length - 1;
+  for (const batch of batches) {
+    for (const x of batch) {
+      if (typeof x !== "number") throw new UserCodeError(`histogram() needs numbers, got ${describeRecord(x)}`);
+      if (last < 1 || x < edges[0]! || x > edges[last]! || Number.isNaN(x)) continue;
+      if (x === edges[last]) {
+        counts[last - 1]!++;
+        continue;
+      }
+      let lo = 0;
+      let hi = last;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        if (x < edges[mid]!) hi = mid;
+        else lo = mid;
+      }
+      counts[lo]!++;
+    }
+  }
+  return { type: "histogram", edges, counts };
+}
+
+function histogramValue(results: ResultOfType<"histogram">[]): Json {
+  const edges = results[0]?.edges ?? [];
+  if (edges.length === 0) throw new EmptyDatasetError("histogram() with a bucket count has no value on an empty dataset");
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  for (const r of results) r.counts.forEach((c, i) => (counts[i]! += c));
+  return [edges, counts];
+}
+
 export const HISTOGRAM: OpFamily = {
   ops: {
     histogram: defineOp({
@@ -44,6 +80,8 @@ export const HISTOGRAM: OpFamily = {
       inputs: 1,
       params: params({ buckets: json().refine(bucketsSchema) }, (p) => bucketsRule(p.buckets)),
       plan: (pl, p, _action, input, parents) => planHistogram(pl, p.buckets, input, parents),
+      value: (results) => histogramValue(results.filter((r): r is ResultOfType<"histogram"> => r.type === "histogram")),
     }),
   },
+  results: { histogram: (action, batches) => histogram(batches, action.edges!) },
 };

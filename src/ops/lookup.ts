@@ -3,6 +3,7 @@
 import { canonicalJson, type Json } from "../plan/keys.js";
 import { asPair } from "../worker/record-shape.js";
 import { defineOp, defineStep, type OpFamily, type RecordStep } from "./op-rule.js";
+import { collectedRecords } from "./collected.js";
 import { json, params } from "./params.js";
 import { VALUES } from "./record-ops.js";
 
@@ -31,6 +32,7 @@ export const LOOKUP: OpFamily = {
       inputs: 1,
       params: params({ key: json() }),
       plan: (pl, p, _action, input) => ({ rdd: pl.narrow(pl.narrow(input, lookupKey, null, {}, { key: p.key }), VALUES, null, {}, null), result: { type: "collect" } }),
+      value: collectedRecords,
     }),
   },
   steps: [defineStep(lookupKey)],

@@ -8,7 +8,8 @@
 // computes it through the registry (registry.ts), which lists every rule.
 // `defineOp` and `defineStep` hide a rule's parameter type so that rules of
 // different ops sit in one table.
-import type { ShuffleId, StageId } from "../common/ids.js";
+import type { AttemptId, JobId, ShuffleId, StageId } from "../common/ids.js";
+import type { TaskResult } from "../common/protocol.js";
 import type { ActionSpec, NodeSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import type { Combine, Env, InputSplit, Partitioner, Rdd, ResultAction, ShuffleRead, SplitSource, StageOutput } from "../plan/physical.js";
@@ -73,6 +74,8 @@ export interface NodeRule<P> extends RuleBase<P> {
 export interface ActionRule<P> extends RuleBase<P> {
   kind: "action";
   plan(pl: PlanBuilder, p: P, action: ActionSpec, input: Rdd, parents: Set<StageId>): PlannedAction;
+  /** The action's value from its result tasks' results, on the master: built-in merges only, never user code. */
+  value(results: TaskResult[], p: P, action: ActionSpec): Json;
 }
 
 export type OpRule<P> = NodeRule<P> | ActionRule<P>;
@@ -93,13 +96,19 @@ export type Op =
   | (OpBase & {
       readonly kind: "action";
       plan(pl: PlanBuilder, action: ActionSpec, input: Rdd, parents: Set<StageId>): PlannedAction;
+      value(action: ActionSpec, results: TaskResult[]): Json;
     });
 
 export function defineOp<P>(rule: OpRule<P>): Op {
   const base = { inputs: rule.inputs, aliases: rule.aliases ?? [], params: rule.params };
   const read = (params: CheckedParams): P => rule.params.read(params);
   if (rule.kind === "action") {
-    return { ...base, kind: "action", plan: (pl, action, input, parents) => rule.plan(pl, read(action.params), action, input, parents) };
+    return {
+      ...base,
+      kind: "action",
+      plan: (pl, action, input, parents) => rule.plan(pl, read(action.params), action, input, parents),
+      value: (action, results) => rule.value(results, read(action.params), action),
+    };
   }
   const listing = rule.listing;
   return {
@@ -110,10 +119,11 @@ export function defineOp<P>(rule: OpRule<P>): Op {
   };
 }
 
-/** The ops of one module, by canonical name, and the narrow steps they plan. */
+/** The ops of one module, by canonical name, the narrow steps they plan and the per-partition results they compute. */
 export interface OpFamily {
   readonly ops: Readonly<Record<string, Op>>;
   readonly steps?: readonly AnyStep[];
+  readonly results?: PartitionResults;
 }
 
 /** The node an RDD computes, for the one a rule planned under a planner-made step. */
@@ -165,3 +175,22 @@ export function defineStep<A>(step: Step<A>): AnyStep {
   if (step.kind === "record") return { name: step.name, kind: "record", push: (s, next) => step.push(typed(s), next) };
   return { name: step.name, kind: "partition", run: (s, index, input) => step.run(typed(s), index, input) };
 }
+
+// ---- per-partition results of actions ------------------------------------------
+
+export type Batches = Iterable<unknown[]>;
+
+export type ResultKind = ResultAction["type"];
+export type ResultOf<K extends ResultKind> = Extract<ResultAction, { type: K }>;
+
+/** The task a result is computed for, and its count of records for the metrics. */
+export interface ResultTask {
+  jobId: JobId;
+  attemptId: AttemptId;
+  partition: number;
+  dataDir: string;
+  out: { records: number };
+}
+
+/** What one result task returns for its partition, by the kind of result the action planned. */
+export type PartitionResults = { readonly [K in ResultKind]?: (action: ResultOf<K>, batches: Batches, task: ResultTask) => TaskResult };

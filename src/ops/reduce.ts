@@ -1,5 +1,6 @@
 // reduce: [null, x] shuffled into one partition that merges with fn (map-side
 // combining with fn too), so the master never runs user code.
+import { collectedRecords, firstOf } from "./collected.js";
 import { defineOp, defineStep, type OpFamily, type RecordStep } from "./op-rule.js";
 import { fn, params } from "./params.js";
 import { collectAfterShuffle } from "./final-shuffle.js";
@@ -17,6 +18,7 @@ export const REDUCE: OpFamily = {
         const keyed = pl.narrow(input, pairUnderNull, null, {}, null);
         return collectAfterShuffle(pl, action, keyed, parents, 1, { type: "fn", fn: p.fn, env: action.env }, { type: "reduceValues", fn: p.fn, env: action.env });
       },
+      value: (results, _p, action) => firstOf(action.op, collectedRecords(results)),
     }),
   },
   steps: [defineStep(pairUnderNull)],

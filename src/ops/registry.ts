@@ -17,7 +17,9 @@ import { GET_NUM_PARTITIONS } from "./get-num-partitions.js";
 import { GROUP_BY_KEY } from "./group-by-key.js";
 import { HISTOGRAM } from "./histogram.js";
 import { LOOKUP } from "./lookup.js";
-import type { AnyStep, Arity, Op, OpFamily, OpKind } from "./op-rule.js";
+import type { TaskResult } from "../common/protocol.js";
+import type { ResultAction } from "../plan/physical.js";
+import type { AnyStep, Arity, Batches, Op, OpFamily, OpKind, PartitionResults, ResultKind, ResultOf, ResultTask } from "./op-rule.js";
 import { camelToSnake, snakeToCamel, type ParamType } from "./params.js";
 import { PARALLELIZE } from "./parallelize.js";
 import { PARTITION_OPS } from "./partition-ops.js";
@@ -72,6 +74,19 @@ const STEPS: Readonly<Record<string, AnyStep>> = Object.fromEntries(FAMILIES.fla
 const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(RULES).flatMap(([name, op]) => op.aliases.map((alias) => [alias, name])),
 );
+
+const RESULTS: PartitionResults = Object.assign({}, ...FAMILIES.map((f) => f.results ?? {}));
+
+/** What a result task returns for its partition, as the action's rule computes it. */
+export function partitionResult(action: ResultAction, batches: Batches, task: ResultTask): TaskResult {
+  return resultOf(action.type, action, batches, task);
+}
+
+function resultOf<K extends ResultKind>(kind: K, action: ResultOf<K>, batches: Batches, task: ResultTask): TaskResult {
+  const compute = Object.hasOwn(RESULTS, kind) ? RESULTS[kind] : undefined;
+  if (!compute) throw new Error(`task was sent an unknown result "${kind}"`);
+  return compute(action, batches, task);
+}
 
 /** The rule of an op or action by its canonical name; own entries only, so "__proto__" is no op. */
 export function opRule(name: string): Op | undefined {

@@ -7,7 +7,7 @@
 // Called by task-runner.ts.
 import type { BlockLocation } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
-import type { Emit, StepContext } from "../ops/op-rule.js";
+import type { Batches, Emit, StepContext } from "../ops/op-rule.js";
 import { stepRule } from "../ops/registry.js";
 import type { InputSplit, Rdd } from "../plan/physical.js";
 import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
@@ -19,7 +19,7 @@ import { UserCodeError, compileFunction } from "./user-function.js";
 import type { TaskMemory } from "./memory/memory-pool.js";
 import type { TaskSpills } from "./memory/spill-files.js";
 
-export type Batches = Iterable<unknown[]>;
+export type { Batches };
 
 export interface ComputeContext {
   dataDir: string;
