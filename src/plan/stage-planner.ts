@@ -27,8 +27,6 @@ import {
 } from "./physical.js";
 import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "./plan-limits.js";
 
-export type { SplitSource };
-
 export interface PlanContext {
   /** The splits of every file source node, by node id. */
   splits: Record<string, InputSplit[]>;

@@ -5,7 +5,6 @@
 // RDDs fetch and aggregate their blocks. Everything is pull-based and synchronous (the task thread owns
 // its core), so a consumer that stops early (take) stops the reading too.
 // Called by task-runner.ts.
-import type { BlockLocation } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
 import type { Batches, Emit, StepContext } from "../ops/op-rule.js";
 import { stepRule } from "../ops/registry.js";
@@ -14,22 +13,12 @@ import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-p
 import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "./input/csv.js";
 import { closeInput, openInput, type InputFile } from "./input/confined-open.js";
 import { readFirstLine, readLineBatches, readWholeFile } from "./input/line-reader.js";
-import { aggregateShuffle, type BlockSource } from "./shuffle-reader.js";
+import type { ComputeContext } from "./compute-context.js";
+import { aggregateShuffle } from "./shuffle-reader.js";
 import { UserCodeError, compileFunction } from "./user-function.js";
-import type { TaskMemory } from "./memory/memory-pool.js";
-import type { TaskSpills } from "./memory/spill-files.js";
 
-export type { Batches };
+export type { Batches, ComputeContext };
 
-export interface ComputeContext {
-  dataDir: string;
-  blocks: BlockSource;
-  inputs: Record<string, BlockLocation[]>;
-  metrics: { recordsIn: number; bytesRead: number };
-  /** The task's share of the worker's memory, and where its structures spill past it. */
-  memory: TaskMemory;
-  spills: TaskSpills;
-}
 
 const BATCH = 1024;
 
