@@ -67,15 +67,24 @@ const FAMILIES: readonly OpFamily[] = [
   SAVE,
 ];
 
-const RULES: Readonly<Record<string, Op>> = Object.assign({}, ...FAMILIES.map((f) => f.ops));
+/** One table from every family's entries; a name two families claim is a mistake caught at load. */
+function table<T>(what: string, entries: [string, T][]): Readonly<Record<string, T>> {
+  const out: Record<string, T> = {};
+  for (const [name, value] of entries) {
+    if (Object.hasOwn(out, name)) throw new Error(`two op families register the ${what} "${name}"`);
+    out[name] = value;
+  }
+  return out;
+}
 
-const STEPS: Readonly<Record<string, AnyStep>> = Object.fromEntries(FAMILIES.flatMap((f) => f.steps ?? []).map((s) => [s.name, s]));
+const RULES = table<Op>("op", FAMILIES.flatMap((f) => Object.entries(f.ops)));
+const STEPS = table<AnyStep>("step", FAMILIES.flatMap((f) => (f.steps ?? []).map((s): [string, AnyStep] => [s.name, s])));
 
 const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(RULES).flatMap(([name, op]) => op.aliases.map((alias) => [alias, name])),
 );
 
-const RESULTS: PartitionResults = Object.assign({}, ...FAMILIES.map((f) => f.results ?? {}));
+const RESULTS: PartitionResults = table("result", FAMILIES.flatMap((f) => Object.entries(f.results ?? {})));
 
 /** What a result task returns for its partition, as the action's rule computes it. */
 export function partitionResult(action: ResultAction, batches: Batches, task: ResultTask): TaskResult {
