@@ -8,7 +8,7 @@ import { defineOp, type OpFamily, type PlanBuilder } from "./op-rule.js";
 import { boolean, inputPath, params, positive, string } from "./params.js";
 
 /** Spark's default split size for file sources (its maxPartitionBytes is 128 MiB; ours suits 2-core machines). */
-export const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
+const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
 
 const common = {
   path: inputPath(),
