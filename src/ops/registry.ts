@@ -2,7 +2,9 @@
 // list is the only one: validation, the JSON Schema, the planner, the workers,
 // the master's merge of results, the client's node shape and the ops-table
 // test's coverage all read it. Adding an op: a module in this folder exporting
-// its family, and one line below.
+// its family, one line in FAMILIES below, and its cases in test/ops-table.test.ts.
+import type { TaskResult } from "../common/protocol.js";
+import type { ResultAction } from "../plan/physical.js";
 import { BY_KEY_AGGREGATIONS } from "./by-key-aggregations.js";
 import { CARTESIAN } from "./cartesian.js";
 import { COALESCE } from "./coalesce.js";
@@ -17,8 +19,6 @@ import { GET_NUM_PARTITIONS } from "./get-num-partitions.js";
 import { GROUP_BY_KEY } from "./group-by-key.js";
 import { HISTOGRAM } from "./histogram.js";
 import { LOOKUP } from "./lookup.js";
-import type { TaskResult } from "../common/protocol.js";
-import type { ResultAction } from "../plan/physical.js";
 import type { AnyStep, Arity, Batches, Op, OpFamily, OpKind, PartitionResults, ResultKind, ResultOf, ResultTask } from "./op-rule.js";
 import { camelToSnake, snakeToCamel, type ParamType } from "./params.js";
 import { PARALLELIZE } from "./parallelize.js";
