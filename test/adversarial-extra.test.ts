@@ -7,7 +7,7 @@ import { countJsonValues } from "../src/common/json-values.js";
 import { MAX_SPEC_VALUES } from "../src/plan/validate.js";
 import { BadSplitReplyError, checkSplitReply } from "../src/master/split-reply-check.js";
 import { evenEdges } from "../src/plan/probes.js";
-import type { SplitSource } from "../src/plan/stage-planner.js";
+import type { SplitSource } from "../src/plan/physical.js";
 import { FakeWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 

@@ -1,6 +1,6 @@
 // A grammar-based JobSpec fuzzer (issue 14). Where fuzz.test.ts mutates three
 // fixed specs at random, this one builds valid specs from the op grammar
-// (src/plan/ops.ts: each op's kind, arity and parameter types) and turns them
+// (src/ops/registry.ts: each op's kind, arity and parameter types) and turns them
 // into resource bombs: deep and wide DAGs, unions that double, cartesian
 // products, huge and odd numbers, pathological paths and globs, prototype keys,
 // long strings, deep JSON, duplicate ids and cycles. Each is sent as raw JSON
@@ -17,7 +17,7 @@ import type { Json } from "../src/common/api-types.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
 import { BUILTINS } from "../src/plan/builtin-names.js";
-import { OPS, type OpDef, type ParamType } from "../src/plan/ops.js";
+import { OPS, type OpDef, type ParamType } from "../src/ops/registry.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const SEED = Number(process.env.MINISPARK_SPEC_FUZZ_SEED ?? 20261201);

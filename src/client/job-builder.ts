@@ -2,6 +2,7 @@
 // every node reachable from the action's input once (a Dataset read by two
 // others is one node), in topological order, with readable unique ids. Pure;
 // called by dataset.ts when an action runs, and by tests to see the JSON.
+import { readsInputList } from "../ops/registry.js";
 
 import type { Json } from "../common/api-types.js";
 export type { Json };
@@ -59,9 +60,6 @@ export interface ActionRequest {
   env: Record<string, Json> | null;
 }
 
-/** Ops whose inputs are a list (`inputs`), even when the list has one entry. */
-const MULTI_INPUT = new Set(["union", "join", "leftOuterJoin", "rightOuterJoin", "fullOuterJoin", "cogroup", "subtract", "subtractByKey", "intersection", "cartesian"]);
-
 export function buildJobSpec(name: string, input: LineageNode, action: ActionRequest): JobSpec {
   const order = topologicalOrder(input);
   const ids = assignIds(order);
@@ -74,7 +72,8 @@ export function buildJobSpec(name: string, input: LineageNode, action: ActionReq
 function specNode(n: LineageNode, ids: Map<LineageNode, string>): JobSpecNode {
   const node: JobSpecNode = { id: ids.get(n)!, op: n.op };
   const parents = n.parents.map((p) => ids.get(p)!);
-  if (MULTI_INPUT.has(n.op) || parents.length > 1) node.inputs = parents;
+  // Ops that read several inputs get a list (`inputs`), even when it has one entry.
+  if (readsInputList(n.op) || parents.length > 1) node.inputs = parents;
   else if (parents.length === 1) node.input = parents[0]!;
   Object.assign(node, n.params);
   if (n.env) node.env = n.env;

@@ -5,8 +5,7 @@
 import type { AttemptId, JobId, ShuffleId, StageId, WorkerId } from "./ids.js";
 import type { Json, TaskMetrics } from "./api-types.js";
 import type { KeySample } from "../plan/partitioner.js";
-import type { InputSplit, ShuffleDep, Stage } from "../plan/physical.js";
-import type { SplitSource } from "../plan/stage-planner.js";
+import type { InputSplit, ShuffleDep, SplitSource, Stage } from "../plan/physical.js";
 
 export const PROTOCOL_VERSION = 2;
 

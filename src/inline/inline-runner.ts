@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { asJobId, asWorkerId, attemptIdOf } from "../common/ids.js";
 import { PROTOCOL_VERSION, type BlockLocation, type TaskResult } from "../common/protocol.js";
 import { actionValue } from "../master/action-value.js";
+import { saveTarget } from "../ops/save.js";
 import type { Json } from "../plan/keys.js";
 import { applyProbe } from "../plan/probes.js";
 import type { JobPlan } from "../plan/physical.js";
@@ -38,13 +39,14 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   const plan = planJob(job, { splits, defaultParallelism });
   const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));
   try {
-    if (job.action.op === "save") prepareOutput(dataDir, job.action.params.path as string, (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error", INLINE_JOB);
+    const save = saveTarget(job.action);
+    if (save) prepareOutput(dataDir, save.path, save.mode, INLINE_JOB);
     const memory = new MemoryPool(memoryLayout(opts.memoryBytes ?? 1024 * 1024 * 1024, 1, 0.5).pool);
     const results = runStages(plan, dataDir, shuffleRoot, memory);
     const value = actionValue(plan.action, results);
-    if (job.action.op === "save") {
+    if (save) {
       // One attempt per partition ran: each is the authorised one.
-      const path = job.action.params.path as string;
+      const { path } = save;
       const stage = plan.stages[plan.resultStage]!;
       const parts = Array.from({ length: stage.numTasks }, (_, p) => ({ partition: p, attemptId: attemptIdOf(INLINE_JOB, stage.id, p, 0) }));
       publishParts(dataDir, path, INLINE_JOB, parts);

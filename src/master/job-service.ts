@@ -10,7 +10,8 @@
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
-import type { ValidJob } from "../plan/job-spec.js";
+import { saveTarget } from "../ops/save.js";
+import type { ActionSpec, ValidJob } from "../plan/job-spec.js";
 import { planJob, splitSources } from "../plan/stage-planner.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
@@ -370,7 +371,7 @@ export class JobService {
   private async prepareSave(entry: PendingJob): Promise<boolean> {
     const { id, job } = entry;
     const path = savePath(job.action);
-    const mode = (job.action.params.mode as "error" | "overwrite" | undefined) ?? "error";
+    const { mode } = saveTarget(job.action)!;
     const claim = this.outputs.claim(path, id, mode, (j) => this.isLive(j));
     if (claim.kind === "refused") {
       throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" is being written by job ${claim.holder}; save with "mode": "overwrite" to replace its output once that job has ended`);
@@ -518,8 +519,8 @@ function liveAttempts(run: JobRun, stage: number, limit: number): StoredAttempt[
   return out;
 }
 
-function savePath(action: { params: Record<string, unknown> }): string {
-  return action.params.path as string;
+function savePath(action: ActionSpec): string {
+  return saveTarget(action)!.path;
 }
 
 function mib(bytes: number): number {

@@ -10,7 +10,7 @@
 // (whose reply size is capped by MAX_SPLIT_REPLY_BYTES).
 import type { InputSplit } from "../plan/physical.js";
 import { pathProblem } from "../plan/paths.js";
-import type { SplitSource } from "../plan/stage-planner.js";
+import type { SplitSource } from "../plan/physical.js";
 
 /**
  * Largest /splits reply read: 100,000 splits (the default partition limit) at

@@ -1,105 +1,54 @@
-// The JSON Schema (2020-12) of a JobSpec, generated from the ops table so that it
+// The JSON Schema (2020-12) of a JobSpec, generated from the op registry so that it
 // cannot drift from what the validator accepts: every op under each name the
 // validator takes (canonical, snake_case, older-style), every parameter under each
-// spelling, with its type. It describes the shape only; what needs the whole job
+// spelling, with the schema its rule gives it (src/ops/params.ts). It describes the shape only; what needs the whole job
 // (dangling inputs, cycles, arity with edges) or a parser (function source, path
 // rules) stays with validate.ts. schema/jobspec.schema.json is this, written by
 // test/jobspec-schema.test.ts; editors read it through a job file's "$schema".
-import { BUILTINS } from "./builtin-names.js";
-import { LEGACY_OP_NAMES, OPS, type OpDef, type ParamType } from "./ops.js";
+import type { Op } from "../ops/op-rule.js";
+import type { JsonSchema as Schema } from "../ops/params.js";
+import { opNames, opRule, opSpellings } from "../ops/registry.js";
 import { MAX_EDGES, MAX_NODES, MAX_PARTITIONS, MAX_TASK_RETRIES } from "./validate.js";
 
 /** Where the schema is published with the package; stable across releases. */
 export const JOBSPEC_SCHEMA_ID = "https://unpkg.com/minispark/schema/jobspec.schema.json";
 
-type Schema = Record<string, unknown>;
-
-const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
 const SAFE_INT = { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
 
-function camelToSnake(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** Every name the validator maps to `op`, canonical first. */
-function opNames(op: string): string[] {
-  const legacy = Object.entries(LEGACY_OP_NAMES).filter(([, to]) => to === op).map(([from]) => from);
-  return [...new Set([op, camelToSnake(op), ...legacy])];
-}
-
-/** Every spelling of a parameter of `op`: its name, snake_case, and the older `partitions`/`sep`. */
-function paramNames(name: string, op: string): string[] {
-  const names = [name, camelToSnake(name)];
-  if (PARTITION_COUNTS.has(name)) names.push("partitions");
-  if (op === "csv" && name === "delimiter") names.push("sep");
-  return [...new Set(names)];
-}
-
-function paramSchema(name: string, type: ParamType): Schema {
-  if (typeof type === "object") return { enum: [...type.enum] };
-  switch (type) {
-    case "fn":
-      return { type: "string", description: `JavaScript source of a function expression, e.g. "x => x * 2", or a built-in: ${Object.keys(BUILTINS).join(", ")}` };
-    case "int":
-      return { ...SAFE_INT };
-    case "number":
-      return { type: "number" };
-    case "count":
-      return { ...SAFE_INT, minimum: 0 };
-    case "positive":
-      return { ...SAFE_INT, minimum: 1, ...(PARTITION_COUNTS.has(name) ? { maximum: MAX_PARTITIONS } : {}) };
-    case "string":
-      return { type: "string" };
-    case "boolean":
-      return { type: "boolean" };
-    case "array":
-      return { type: "array" };
-    case "json":
-      return {};
-    case "inputPath":
-      return { description: "a path or glob relative to the data directory, or an array of them", anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, minItems: 1 }] };
-    case "outputPath":
-      return { type: "string", description: "a path under the outputs directory" };
-  }
-}
-
-/** Rules of ops.ts/validate.ts on single parameters that a schema can say. */
-function refine(op: string, name: string, schema: Schema): Schema {
-  if (op === "range" && name === "step") return { ...schema, not: { const: 0 } };
-  if (op === "sample" && name === "fraction") return { ...schema, minimum: 0 };
-  if (op === "histogram" && name === "buckets") {
-    return { anyOf: [{ ...SAFE_INT, minimum: 1 }, { type: "array", items: { type: "number" }, minItems: 2 }], description: "a bucket count, or the bucket edges in increasing order" };
-  }
-  return schema;
-}
-
-/** The properties and required parameters of one op, for a node or the action. */
-function opSchema(op: string, def: OpDef, reserved: Schema): Schema {
-  const properties: Schema = { ...reserved, op: { enum: opNames(op) } };
-  const params = { ...def.required, ...def.optional };
-  for (const [name, type] of Object.entries(params)) {
-    for (const spelling of paramNames(name, op)) properties[spelling] = refine(op, name, paramSchema(name, type));
+/** The properties and required parameters of one op, for a node or the action; each parameter's schema is its rule's. */
+function opSchema(op: string, def: Op, reserved: Schema): Schema {
+  const properties: Schema = { ...reserved, op: { enum: opSpellings(op) } };
+  const fields = Object.entries(def.params.fields);
+  // Required parameters first, as they are listed in messages.
+  for (const [name, field] of [...fields.filter(([, f]) => !f.optional), ...fields.filter(([, f]) => f.optional)]) {
+    for (const spelling of def.params.spellings(name)) properties[spelling] = field.jsonSchema();
   }
   // A required parameter may come under any of its spellings.
-  const required = Object.keys(def.required).map((name) => {
-    const names = paramNames(name, op);
-    return names.length === 1 ? { required: names } : { anyOf: names.map((n) => ({ required: [n] })) };
-  });
+  const required = fields
+    .filter(([, f]) => !f.optional)
+    .map(([name]) => {
+      const names = def.params.spellings(name);
+      return names.length === 1 ? { required: names } : { anyOf: names.map((n) => ({ required: [n] })) };
+    });
   return { properties, additionalProperties: false, ...(required.length > 0 ? { allOf: required } : {}) };
 }
 
+function rules(actions: boolean): [string, Op][] {
+  return opNames()
+    .map((op): [string, Op] => [op, opRule(op)!])
+    .filter(([, def]) => (def.kind === "action") === actions);
+}
+
 /** Each op's rules, chosen by the value of "op" (if/then reports errors about the op actually named). */
-function byOp(kinds: (def: OpDef) => boolean, reserved: Schema): Schema[] {
-  return Object.entries(OPS)
-    .filter(([, def]) => kinds(def))
-    .map(([op, def]) => ({ if: { properties: { op: { enum: opNames(op) } }, required: ["op"] }, then: opSchema(op, def, reserved) }));
+function byOp(actions: boolean, reserved: Schema): Schema[] {
+  return rules(actions).map(([op, def]) => ({ if: { properties: { op: { enum: opSpellings(op) } }, required: ["op"] }, then: opSchema(op, def, reserved) }));
 }
 
 const env = { type: "object", description: "values the functions of this node need, passed as their last argument" };
 
 export function jobSpecSchema(): Schema {
-  const nodeOps = Object.entries(OPS).filter(([, d]) => d.kind !== "action").flatMap(([op]) => opNames(op));
-  const actionOps = Object.entries(OPS).filter(([, d]) => d.kind === "action").flatMap(([op]) => opNames(op));
+  const nodeOps = rules(false).flatMap(([op]) => opSpellings(op));
+  const actionOps = rules(true).flatMap(([op]) => opSpellings(op));
   const nodeReserved = {
     id: { type: "string", minLength: 1 },
     op: {},
@@ -137,13 +86,13 @@ export function jobSpecSchema(): Schema {
         required: ["id", "op"],
         properties: { op: { enum: nodeOps } },
         not: { required: ["input", "inputs"] },
-        allOf: byOp((d) => d.kind !== "action", nodeReserved),
+        allOf: byOp(false, nodeReserved),
       },
       action: {
         type: "object",
         required: ["op"],
         properties: { op: { enum: actionOps } },
-        allOf: byOp((d) => d.kind === "action", actionReserved),
+        allOf: byOp(true, actionReserved),
       },
     },
   };

@@ -9,16 +9,21 @@ import type { Json } from "./keys.js";
 
 export type Env = Record<string, Json>;
 
-/** Env entries the planner adds for its own steps; user functions ignore them. */
-export const PLANNER_ZERO = "__minispark_zero";
-export const PLANNER_PARTITIONS = "__minispark_partitions";
-
 export interface InputSplit {
   /** Relative to the worker's data directory. */
   path: string;
   start: number;
   end: number;
   fileSize: number;
+}
+
+/** What a worker is asked to list for one file source node. */
+export interface SplitSource {
+  node: string;
+  path: string | string[];
+  minPartitions: number;
+  maxPartitionBytes: number;
+  splittable: boolean;
 }
 
 export interface CsvOptions {
@@ -29,42 +34,6 @@ export interface CsvOptions {
   /** Quoted fields may span lines; each file is then read whole by one task. */
   multiLine: boolean;
 }
-
-/** Narrow ops, including ones the planner inserts to key records for a shuffle. */
-export type NarrowOpKind =
-  | "map"
-  | "filter"
-  | "flatMap"
-  | "mapValues"
-  | "keyBy"
-  /** x → [x, null], for distinct. */
-  | "pairWithNull"
-  /** x → [x, 1], for countByValue. */
-  | "pairWithOne"
-  /** x → [null, x], for reduce: one key gathers the partial results. */
-  | "pairUnderNull"
-  /** [k, v] → [fn ? fn(k) : k, [k, v]], for sortByKey's key function. */
-  | "sortKeyOfPair"
-  | "flatMapValues"
-  | "keys"
-  | "values"
-  /** x → [x[0], 1], for countByKey. */
-  | "keyWithOne"
-  /** Keeps pairs whose key equals env.key, for lookup. */
-  | "lookupKey"
-  /** [k, v] → [fn(k) mod n, [k, v]] with n = env.numPartitions, for partitionBy's partitionFunc. */
-  | "partitionKeyOfPair";
-
-/** Ops that see a whole partition at once. */
-export type PartitionOpKind =
-  | "mapPartitions"
-  | "mapPartitionsWithIndex"
-  | "glom"
-  | "sample"
-  /** x → [i, x] with i cycling through the reduce partitions from a per-partition start, for repartition. */
-  | "roundRobinKey"
-  /** Folds the partition from a copy of env.zero with fn into one [null, acc], for fold and aggregate. */
-  | "foldPartition";
 
 interface RddBase {
   /** The JobSpec node this RDD computes ("" for planner-made steps). */
@@ -78,7 +47,12 @@ export type Rdd =
   /** `data` holds elements dataOffset.. of a collection of dataLength (a task is sent only its slice). */
   | (RddBase & { kind: "parallelize"; data: Json[]; dataOffset: number; dataLength: number })
   | (RddBase & { kind: "range"; start: number; end: number; step: number })
-  | (RddBase & { kind: "narrow"; op: NarrowOpKind | PartitionOpKind; fn: string | null; env: Env; parent: Rdd })
+  /**
+   * A narrow step: `op` names the step (src/ops) that computes it, `fn` and
+   * `env` are the user's, `args` the planner's typed arguments (e.g. sample's
+   * fraction and seed), absent when the step has none.
+   */
+  | (RddBase & { kind: "narrow"; op: string; fn: string | null; env: Env; args?: Json; parent: Rdd })
   | (RddBase & { kind: "union"; parents: Rdd[] })
   /** Partition p pairs parent 0's partition p / n1 with parent 1's partition p % n1 (n1 = parent 1's count). */
   | (RddBase & { kind: "cartesian"; parents: [Rdd, Rdd] })
@@ -101,6 +75,22 @@ export function childrenOf(rdd: Rdd): Rdd[] {
       return rdd.parents;
     default:
       return [];
+  }
+}
+
+/** The same RDD reading `children` instead (in childrenOf's order). */
+export function withChildren(rdd: Rdd, children: Rdd[]): Rdd {
+  switch (rdd.kind) {
+    case "narrow":
+    case "coalesce":
+    case "zipWithIndex":
+      return { ...rdd, parent: children[0]! };
+    case "union":
+      return { ...rdd, parents: children };
+    case "cartesian":
+      return { ...rdd, parents: [children[0]!, children[1]!] };
+    default:
+      return rdd;
   }
 }
 

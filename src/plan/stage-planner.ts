@@ -1,31 +1,30 @@
 // JobSpec → stages. Walks back from the action through the validated DAG,
 // fusing narrow ops into the current stage and cutting a new stage at every wide
 // dependency, as Spark's DAGScheduler does ("a shuffle writer is created
-// whenever the partitioning changes"). How each wide op and each action is
-// planned lives in wide-rules.ts and action-rules.ts; this file owns the walk
-// and the stage bookkeeping. Pure: the caller supplies the input splits, which a
-// worker listed, and the cluster's default parallelism.
+// whenever the partitioning changes"). How each op is planned is its rule's
+// (src/ops, through the PlanBuilder interface this class implements); this file
+// owns the walk and the stage bookkeeping. Pure: the caller supplies the input
+// splits, which a worker listed, and the cluster's default parallelism.
 import { asShuffleId, asStageId, type ShuffleId, type StageId } from "../common/ids.js";
+import type { PlanBuilder, PlannedInput, Step } from "../ops/op-rule.js";
+import { opRule } from "../ops/registry.js";
 import type { NodeSpec, ValidJob } from "./job-spec.js";
 import type { Json } from "./keys.js";
-import { planAction } from "./action-rules.js";
 import {
   childrenOf,
   namedNode,
   type Combine,
-  type CsvOptions,
+  type Env,
   type InputSplit,
   type JobPlan,
-  type NarrowOpKind,
-  type PartitionOpKind,
   type Partitioner,
   type Rdd,
   type ShuffleDep,
   type ShuffleRead,
+  type SplitSource,
   type Stage,
   type StageOutput,
 } from "./physical.js";
-import { planWideOp } from "./wide-rules.js";
 import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "./plan-limits.js";
 
 export interface PlanContext {
@@ -39,44 +38,30 @@ export interface PlanContext {
 
 /** Per-partition sample size for sorts, as in Spark: about 20 keys per output partition. */
 const SAMPLE_KEYS_PER_OUTPUT_PARTITION = 20;
-const FILE_SOURCES = { textFile: "text", csv: "csv", jsonl: "jsonl" } as const;
 
 /** The source nodes whose splits a worker must list before the job can be planned. */
 export function fileSourceNodes(job: ValidJob): NodeSpec[] {
-  return job.nodes.filter((n) => n.op in FILE_SOURCES);
+  return job.nodes.filter((n) => listingOf(n) !== null);
 }
 
-/** Spark's default split size for file sources (its maxPartitionBytes is 128 MiB; ours suits 2-core machines). */
-export const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
-
-export interface SplitSource {
-  node: string;
-  path: string | string[];
-  minPartitions: number;
-  maxPartitionBytes: number;
-  splittable: boolean;
+function listingOf(node: NodeSpec) {
+  const rule = opRule(node.op);
+  return rule && rule.kind !== "action" ? rule.listing : null;
 }
 
-/**
- * What a worker is asked to list for each file source: Spark's defaults
- * (minPartitions = min(2, default parallelism)), and whole files for CSV whose
- * quoted fields may span lines.
- */
+/** What a worker is asked to list for each file source (its rule says how). */
 export function splitSources(job: ValidJob, defaultParallelism: number): SplitSource[] {
-  return fileSourceNodes(job).map((n) => ({
-    node: n.id,
-    path: n.params.path as string | string[],
-    minPartitions: (n.params.minPartitions as number | undefined) ?? Math.min(2, defaultParallelism),
-    maxPartitionBytes: (n.params.maxPartitionBytes as number | undefined) ?? MAX_PARTITION_BYTES,
-    splittable: !(n.op === "csv" && n.params.multiLine === true),
-  }));
+  return job.nodes.flatMap((n) => {
+    const listing = listingOf(n);
+    return listing ? [listing(n, defaultParallelism)] : [];
+  });
 }
 
 export function planJob(job: ValidJob, ctx: PlanContext): JobPlan {
   return new Planner(job, ctx).plan();
 }
 
-export class Planner {
+export class Planner implements PlanBuilder {
   private readonly stages: Stage[] = [];
   private readonly shuffles: ShuffleDep[] = [];
   private readonly byId: Map<string, NodeSpec>;
@@ -96,19 +81,22 @@ export class Planner {
 
   plan(): JobPlan {
     const { action } = this.job;
+    const rule = opRule(action.op);
+    if (rule?.kind !== "action") throw new Error(`planner has no rule for action "${action.op}"`);
     const parents = new Set<StageId>();
-    const { rdd, result } = planAction(this, action, this.rdd(action.input, parents), parents);
+    const { rdd, result } = rule.plan(this, action, this.input(action.input, parents), parents);
     const resultStage = this.addStage(rdd, parents, { type: "result", action: result });
     return { stages: this.stages, shuffles: this.shuffles, resultStage, action };
   }
 
-  /** The RDD of `nodeId` as seen from the stage being built; `parents` gathers the stages it reads. */
-  private rdd(nodeId: string, parents: Set<StageId>): Rdd {
+  input(nodeId: string, parents: Set<StageId>): Rdd {
     let memo = this.memo.get(nodeId);
     if (!memo) {
       const node = this.byId.get(nodeId)!;
+      const rule = opRule(node.op);
+      if (!rule || rule.kind === "action") throw new Error(`planner has no rule for op "${node.op}"`);
       const own = new Set<StageId>();
-      const rdd = this.planNode(node, own);
+      const rdd = rule.plan(this, node, own);
       this.budget.partitions(node.id, node.op, rdd.numPartitions);
       memo = { rdd, parents: own };
       this.memo.set(nodeId, memo);
@@ -117,110 +105,30 @@ export class Planner {
     return memo.rdd;
   }
 
-  private planNode(node: NodeSpec, parents: Set<StageId>): Rdd {
-    const p = node.params;
-    switch (node.op) {
-      case "textFile":
-      case "csv":
-      case "jsonl":
-        return this.fileRdd(node);
-      case "parallelize": {
-        const data = p.data as Json[];
-        return { kind: "parallelize", node: node.id, data, dataOffset: 0, dataLength: data.length, numPartitions: this.slices(node) };
-      }
-      case "range": {
-        const hasEnd = p.end !== undefined;
-        const start = hasEnd ? (p.start as number) : 0;
-        const end = hasEnd ? (p.end as number) : (p.start as number);
-        const step = (p.step as number | undefined) ?? 1;
-        return { kind: "range", node: node.id, start, end, step, numPartitions: this.slices(node) };
-      }
-      case "union": {
-        const inputs = node.inputs.map((i) => this.rdd(i, parents));
-        const numPartitions = inputs.reduce((s, r) => s + r.numPartitions, 0);
-        this.budget.partitions(node.id, node.op, numPartitions);
-        return { kind: "union", node: node.id, parents: inputs, numPartitions };
-      }
-      case "map":
-      case "filter":
-      case "flatMap":
-      case "mapPartitions":
-      case "mapPartitionsWithIndex":
-      case "mapValues":
-      case "flatMapValues":
-      case "keyBy":
-      case "keys":
-      case "values":
-      case "glom":
-        return this.named(node, this.narrow(this.rdd(node.inputs[0]!, parents), node.op, (p.fn as string | undefined) ?? null, node.env));
-      case "sample": {
-        const env = { withReplacement: p.withReplacement!, fraction: p.fraction!, seed: (p.seed as number | undefined) ?? 0 };
-        return this.named(node, this.narrow(this.rdd(node.inputs[0]!, parents), "sample", null, env));
-      }
-      case "cartesian": {
-        const [a, b] = node.inputs.map((i) => this.rdd(i, parents)) as [Rdd, Rdd];
-        return { kind: "cartesian", node: node.id, parents: [a, b], numPartitions: this.budget.product(node.id, a.numPartitions, b.numPartitions) };
-      }
-      case "coalesce": {
-        if (p.shuffle === true) return this.planWide(node, parents);
-        const parent = this.rdd(node.inputs[0]!, parents);
-        return { kind: "coalesce", node: node.id, parent, numPartitions: Math.min(p.numPartitions as number, parent.numPartitions) };
-      }
-      case "zipWithIndex": {
-        const parent = this.rdd(node.inputs[0]!, parents);
-        if (parent.numPartitions > 1) parents.add(this.addStage(parent, new Set(parents), { type: "countProbe", node: node.id }));
-        const offsets = parent.numPartitions > 1 ? null : [0];
-        return { kind: "zipWithIndex", node: node.id, parent, offsets, numPartitions: parent.numPartitions };
-      }
-      default:
-        return this.planWide(node, parents);
-    }
-  }
-
-  private planWide(node: NodeSpec, parents: Set<StageId>): Rdd {
-    // Each input's own stages are the map stages' parents, not ours: plan them per input.
-    const inputs = node.inputs.map((i) => {
+  wideInputs(node: NodeSpec): PlannedInput[] {
+    return node.inputs.map((i) => {
       const own = new Set<StageId>();
-      return { rdd: this.rdd(i, own), parents: own };
+      return { rdd: this.input(i, own), parents: own };
     });
-    return planWideOp(this, node, inputs, parents);
   }
 
-  private fileRdd(node: NodeSpec): Rdd {
-    const format = FILE_SOURCES[node.op as keyof typeof FILE_SOURCES];
+  splits(node: NodeSpec): InputSplit[] {
     // Own entries only: for a node named "__proto__" or "constructor" an inherited value is no listing.
     const splits = Object.hasOwn(this.ctx.splits, node.id) ? this.ctx.splits[node.id] : undefined;
     if (!Array.isArray(splits) || splits.length === 0) throw new PlanLimitError(`no input splits were listed for node "${node.id}"`);
-    const p = node.params;
-    const csv: CsvOptions | null =
-      format === "csv"
-        ? {
-            delimiter: (p.delimiter as string | undefined) ?? ",",
-            quote: (p.quote as string | undefined) ?? '"',
-            header: (p.header as boolean | undefined) ?? false,
-            inferSchema: (p.inferSchema as boolean | undefined) ?? false,
-            multiLine: (p.multiLine as boolean | undefined) ?? false,
-          }
-        : null;
-    return { kind: "file", node: node.id, format, splits, firstSplit: 0, csv, numPartitions: splits.length };
+    return splits;
   }
 
-  private slices(node: NodeSpec): number {
-    return (node.params.numSlices as number | undefined) ?? this.job.parallelism ?? this.ctx.defaultParallelism;
+  slices(numSlices: number | undefined): number {
+    return numSlices ?? this.job.parallelism ?? this.ctx.defaultParallelism;
   }
 
-  /** Spark's default partitioner: the job's parallelism if set, else the largest input's. */
-  defaultShufflePartitions(node: NodeSpec | null, inputs: Rdd[]): number {
-    const explicit = node?.params.numPartitions as number | undefined;
+  defaultShufflePartitions(explicit: number | undefined, inputs: Rdd[]): number {
     return explicit ?? this.job.parallelism ?? inputs.reduce((m, r) => Math.max(m, r.numPartitions), 0);
   }
 
-  named(node: NodeSpec, rdd: Rdd): Rdd {
-    return { ...rdd, node: node.id };
-  }
-
-  narrow(parent: Rdd, op: NarrowOpKind | PartitionOpKind, fn: string | null, env: Record<string, Json>): Rdd {
-    return { kind: "narrow", node: "", op, fn, env, parent, numPartitions: parent.numPartitions };
+  narrow<A extends Json>(parent: Rdd, step: Step<A>, fn: string | null, env: Env, args: A): Rdd {
+    return { kind: "narrow", node: "", op: step.name, fn, env, ...(args === null ? {} : { args }), parent, numPartitions: parent.numPartitions };
   }
 
   shuffleRead(node: string, op: string, shuffles: ShuffleId[], n: number, read: ShuffleRead, parents: Set<StageId>): Rdd {

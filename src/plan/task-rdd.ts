@@ -5,12 +5,10 @@
 // Partition numbering is kept, so the worker computes exactly as on the full
 // tree. Pure; used by the scheduler when it launches a task.
 import type { ShuffleId } from "../common/ids.js";
-import { childrenOf, type Rdd } from "./physical.js";
+import { parentPartitions, sliceBounds } from "./parent-partitions.js";
+import { childrenOf, withChildren, type Rdd } from "./physical.js";
 
-/** Spark's ParallelCollectionRDD slicing: slice p is [floor(p * len / n), floor((p + 1) * len / n)). */
-export function sliceBounds(p: number, n: number, length: number): [number, number] {
-  return [Math.floor((p * length) / n), Math.floor(((p + 1) * length) / n)];
-}
+export { sliceBounds };
 
 export function taskRdd(rdd: Rdd, partition: number): Rdd {
   switch (rdd.kind) {
@@ -22,20 +20,10 @@ export function taskRdd(rdd: Rdd, partition: number): Rdd {
     }
     case "narrow":
     case "zipWithIndex":
-      return { ...rdd, parent: taskRdd(rdd.parent, partition) };
-    case "cartesian": {
-      const [left, right] = rdd.parents;
-      return { ...rdd, parents: [taskRdd(left, Math.floor(partition / right.numPartitions)), taskRdd(right, partition % right.numPartitions)] };
-    }
+    case "cartesian":
     case "union": {
-      let p = partition;
-      const parents = rdd.parents.map((parent) => {
-        const mine = p >= 0 && p < parent.numPartitions;
-        const out = mine ? taskRdd(parent, p) : emptied(parent);
-        p -= parent.numPartitions;
-        return out;
-      });
-      return { ...rdd, parents };
+      // Each parent cut to the one partition this one reads of it, or emptied if it reads none.
+      return withChildren(rdd, parentPartitions(rdd, partition).map(({ parent, partitions }) => (partitions.length === 1 ? taskRdd(parent, partitions[0]!) : emptied(parent))));
     }
     default:
       // A coalesced partition reads several parent partitions: it is sent them all.
@@ -74,31 +62,6 @@ export function blockKey(shuffle: number, reducePartition: number): string {
  * of a shuffled input.
  */
 export function shuffleBlocksRead(rdd: Rdd, partition: number): [ShuffleId, number][] {
-  switch (rdd.kind) {
-    case "shuffled":
-      return rdd.shuffles.map((s) => [s, partition]);
-    case "narrow":
-    case "zipWithIndex":
-      return shuffleBlocksRead(rdd.parent, partition);
-    case "coalesce": {
-      const [from, to] = sliceBounds(partition, rdd.numPartitions, rdd.parent.numPartitions);
-      const out: [ShuffleId, number][] = [];
-      for (let p = from; p < to; p++) out.push(...shuffleBlocksRead(rdd.parent, p));
-      return out;
-    }
-    case "cartesian": {
-      const [left, right] = rdd.parents;
-      return [...shuffleBlocksRead(left, Math.floor(partition / right.numPartitions)), ...shuffleBlocksRead(right, partition % right.numPartitions)];
-    }
-    case "union": {
-      let p = partition;
-      for (const parent of rdd.parents) {
-        if (p < parent.numPartitions) return shuffleBlocksRead(parent, p);
-        p -= parent.numPartitions;
-      }
-      return [];
-    }
-    default:
-      return [];
-  }
+  if (rdd.kind === "shuffled") return rdd.shuffles.map((s) => [s, partition]);
+  return parentPartitions(rdd, partition).flatMap(({ parent, partitions }) => partitions.flatMap((p) => shuffleBlocksRead(parent, p)));
 }

@@ -2,13 +2,14 @@
 // a list of problems each naming the node and what is wrong. Pure: the path
 // checks are textual (the master never touches the file system) and functions
 // are parsed, never run. Called by the master at submit time and by the library.
-import { checkOutputPath, checkRelativePath } from "./paths.js";
-import { BUILTINS, isBuiltin } from "./builtin-names.js";
-import { checkFunctionSource } from "./function-source.js";
+import type { Op } from "../ops/op-rule.js";
+import { canonicalOpName, opRule } from "../ops/registry.js";
 import { topoSort } from "./dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "./job-spec.js";
 import type { Json } from "./keys.js";
-import { canonicalOpName, opDef, snakeToCamel, type OpDef, type ParamType } from "./ops.js";
+import { MAX_PARTITIONS } from "./spec-limits.js";
+
+export { MAX_HISTOGRAM_BUCKETS, MAX_PARTITIONS } from "./spec-limits.js";
 
 export const DEFAULT_MAX_TASK_RETRIES = 3;
 /** Spark's spark.task.maxFailures is 4; past 100 a failing task only keeps the cluster busy. */
@@ -17,15 +18,12 @@ export const MAX_TASK_RETRIES = 100;
 export const MAX_NAME_LENGTH = 200;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
-export const MAX_PARTITIONS = 100_000;
 /**
  * The longest chain of nodes from a source to the action. Planning, the plan's
  * JSON and a task's RDD tree all recurse along it; Spark's own lineage
  * overflows its stack at a few thousand without checkpoints.
  */
 export const MAX_DEPTH = 1000;
-/** Buckets of a histogram: the master holds one count per bucket and partition. */
-export const MAX_HISTOGRAM_BUCKETS = 100_000;
 /** Inputs of all nodes together (edges or input lists): ten per node at the node limit. */
 export const MAX_EDGES = 100_000;
 /**
@@ -42,7 +40,6 @@ export const MAX_JSON_DEPTH = 256;
 export const MAX_SPEC_VALUES = 2_000_000;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
-const PARTITION_COUNTS = new Set(["numPartitions", "numSlices", "minPartitions"]);
 const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
 
 export class JobSpecError extends Error {
@@ -192,7 +189,7 @@ function parseNode(raw: unknown, index: number, edges: Map<string, string[]>, pr
     return null;
   }
   const op = canonicalOpName(rn.op);
-  const def = opDef(op);
+  const def = opRule(op);
   if (!def || def.kind === "action") {
     problems.push(`node "${id}": unknown op "${rn.op}"`);
     return null;
@@ -200,8 +197,7 @@ function parseNode(raw: unknown, index: number, edges: Map<string, string[]>, pr
   const where = `node "${id}" (${op})`;
   const inputs = parseInputs(rn, id, edges, where, problems);
   checkArity(def, inputs, where, problems);
-  const params = parseParams(rn, def, op, where, problems, userCode);
-  problems.push(...opRules(op, params).map((p) => `${where}: ${p}`));
+  const params = parseParams(rn, def, where, problems, userCode);
   const env = parseEnv(rn.env, where, problems);
   return { id, op, inputs, params, env };
 }
@@ -226,7 +222,7 @@ function parseInputs(rn: RawNode, id: string, edges: Map<string, string[]>, wher
   return inputs.length > 0 ? inputs : fromEdges;
 }
 
-function checkArity(def: OpDef, inputs: string[], where: string, problems: string[]): void {
+function checkArity(def: Op, inputs: string[], where: string, problems: string[]): void {
   if (typeof def.inputs === "number") {
     if (inputs.length !== def.inputs) {
       const want = def.inputs === 0 ? "no input" : def.inputs === 1 ? "exactly one input" : `exactly ${def.inputs} inputs`;
@@ -237,107 +233,11 @@ function checkArity(def: OpDef, inputs: string[], where: string, problems: strin
   }
 }
 
-/** Older-style parameter names, per kind of op. */
-function legacyParamName(name: string, op: string): string {
-  if (name === "partitions") {
-    if (op === "parallelize" || op === "range") return "numSlices";
-    return opDef(op)?.kind === "source" ? "minPartitions" : "numPartitions";
-  }
-  if (op === "csv" && name === "sep") return "delimiter";
-  return snakeToCamel(name);
-}
-
-function parseParams(rn: Record<string, unknown>, def: OpDef, op: string, where: string, problems: string[], userCode: boolean) {
-  const params: Record<string, Json> = {};
-  const refused = new Set<string>();
-  for (const [rawName, value] of Object.entries(rn)) {
-    if (RESERVED.has(rawName)) continue;
-    const name = legacyParamName(rawName, op);
-    // Own entries only: "__proto__" or "constructor" is no parameter of any op.
-    const type = Object.hasOwn(def.required, name) ? def.required[name] : Object.hasOwn(def.optional, name) ? def.optional[name] : undefined;
-    if (type === undefined) {
-      problems.push(`${where}: unknown parameter "${rawName}"`);
-      continue;
-    }
-    const problem = checkParam(value, type, userCode) ?? (PARTITION_COUNTS.has(name) && (value as number) > MAX_PARTITIONS ? `must be at most ${MAX_PARTITIONS}` : null);
-    if (problem) {
-      problems.push(`${where}: parameter "${rawName}" ${problem}`);
-      refused.add(rawName);
-    } else params[name] = value as Json;
-  }
-  for (const name of Object.keys(def.required)) {
-    if (!Object.hasOwn(params, name) && !refused.has(name)) {
-      problems.push(`${where}: missing parameter "${name}"`);
-    }
-  }
-  return params;
-}
-
-function checkParam(v: unknown, type: ParamType, userCode: boolean): string | null {
-  if (typeof type === "object") {
-    return typeof v === "string" && type.enum.includes(v) ? null : `must be one of ${type.enum.map((e) => `"${e}"`).join(", ")}`;
-  }
-  switch (type) {
-    case "fn":
-      if (typeof v !== "string") return "must be the source of a function, e.g. \"x => x * 2\", or a built-in's name";
-      if (isBuiltin(v)) return null;
-      if (!userCode) return `names no built-in function, and this cluster runs built-ins only (user code is disabled); built-ins: ${Object.keys(BUILTINS).join(", ")}`;
-      return checkFunctionSource(v);
-    case "int":
-      return Number.isSafeInteger(v) ? null : "must be an integer";
-    case "number":
-      return typeof v === "number" && Number.isFinite(v) ? null : "must be a number";
-    case "count":
-      return Number.isSafeInteger(v) && (v as number) >= 0 ? null : "must be an integer >= 0";
-    case "positive":
-      return Number.isSafeInteger(v) && (v as number) >= 1 ? null : "must be an integer >= 1";
-    case "string":
-      return typeof v === "string" ? null : "must be a string";
-    case "boolean":
-      return typeof v === "boolean" ? null : "must be true or false";
-    case "array":
-      return Array.isArray(v) ? null : "must be an array";
-    case "json":
-      return null;
-    case "inputPath": {
-      const paths = Array.isArray(v) ? v : [v];
-      if (paths.length === 0) return "must name at least one path";
-      for (const p of paths) {
-        if (typeof p !== "string") return "must be a path or an array of paths";
-        const bad = checkRelativePath(p);
-        if (bad) return bad;
-      }
-      return null;
-    }
-    case "outputPath":
-      return typeof v === "string" ? checkOutputPath(v) : "must be a path";
-  }
-}
-
-/** Rules about one op's parameters that their types alone do not say. */
-function opRules(op: string, p: Record<string, Json>): string[] {
-  switch (op) {
-    case "range":
-      return p.step === 0 ? ['parameter "step" must not be 0'] : [];
-    case "sample":
-      if ((p.fraction as number) < 0) return ['parameter "fraction" must be >= 0'];
-      return p.withReplacement === false && (p.fraction as number) > 1 ? ['parameter "fraction" must be <= 1 without replacement'] : [];
-    case "histogram":
-      return histogramRule(p.buckets);
-    default:
-      return [];
-  }
-}
-
-function histogramRule(b: Json | undefined): string[] {
-  const count = Array.isArray(b) ? b.length - 1 : b;
-  if (typeof count === "number" && count > MAX_HISTOGRAM_BUCKETS) return [`parameter "buckets" asks for ${count} buckets, more than the limit of ${MAX_HISTOGRAM_BUCKETS}`];
-  if (Number.isSafeInteger(b) && (b as number) >= 1) return [];
-  if (Array.isArray(b) && b.length >= 2 && b.every((x) => typeof x === "number" && Number.isFinite(x))) {
-    const edges = b as number[];
-    return edges.every((x, i) => i === 0 || x > edges[i - 1]!) ? [] : ['parameter "buckets" must be strictly increasing edges'];
-  }
-  return ['parameter "buckets" must be a bucket count >= 1 or an array of at least two bucket edges'];
+/** The op's own schema checks its parameters (src/ops/params.ts); its messages follow the node's description. */
+function parseParams(rn: Record<string, unknown>, def: Op, where: string, problems: string[], userCode: boolean): Record<string, Json> {
+  const parsed = def.params.parse(rn, RESERVED, userCode);
+  problems.push(...parsed.problems.map((p) => `${where}: ${p}`));
+  return parsed.params;
 }
 
 function parseEnv(raw: unknown, where: string, problems: string[]): Record<string, Json> {
@@ -361,7 +261,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCo
     return null;
   }
   const op = canonicalOpName(ra.op);
-  const def = opDef(op);
+  const def = opRule(op);
   if (!def || def.kind !== "action") {
     problems.push(`action: unknown action "${ra.op}"`);
     return null;
@@ -382,8 +282,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCo
     problems.push(`${where}: input ${JSON.stringify(input)} is not a node of this job`);
     return null;
   }
-  const params = parseParams(ra, def, op, where, problems, userCode);
-  problems.push(...opRules(op, params).map((p) => `${where}: ${p}`));
+  const params = parseParams(ra, def, where, problems, userCode);
   const env = parseEnv(ra.env, where, problems);
   return { op, input, params, env };
 }

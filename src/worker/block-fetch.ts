@@ -6,7 +6,7 @@
 // output rather than as the task's fault.
 import type { WorkerId } from "../common/ids.js";
 import type { BlockLocation, FetchFailure } from "../common/protocol.js";
-import type { BlockSource } from "./shuffle-reader.js";
+import type { BlockSource } from "./compute-context.js";
 import { mapOutputPath, readBlockChunks } from "./shuffle-files.js";
 import { MAX_BLOCKS_PER_FETCH } from "./block-frames.js";
 

@@ -1,33 +1,24 @@
 // Computes one partition of a stage's RDD tree, as a lazy, synchronous stream of
-// record batches: sources read their split, narrow ops run fused, unions pick
-// the parent that owns the partition, and shuffled RDDs fetch and aggregate
-// their blocks. Everything is pull-based and synchronous (the task thread owns
+// record batches: sources read their split, narrow steps run through their op's
+// rule (src/ops, found in the registry) with runs of per-record steps fused into
+// one call chain, unions pick the parent that owns the partition, and shuffled
+// RDDs fetch and aggregate their blocks. Everything is pull-based and synchronous (the task thread owns
 // its core), so a consumer that stops early (take) stops the reading too.
 // Called by task-runner.ts.
-import type { BlockLocation } from "../common/protocol.js";
-import type { InputSplit, NarrowOpKind, PartitionOpKind, Rdd } from "../plan/physical.js";
-import { sliceBounds } from "../plan/task-rdd.js";
+import type { Json } from "../plan/keys.js";
+import type { Batches, Emit, StepContext } from "../ops/op-rule.js";
+import { stepRule } from "../ops/registry.js";
+import type { InputSplit, Rdd } from "../plan/physical.js";
+import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
 import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "./input/csv.js";
 import { closeInput, openInput, type InputFile } from "./input/confined-open.js";
 import { readFirstLine, readLineBatches, readWholeFile } from "./input/line-reader.js";
-import { PER_RECORD_OPS, fuse, type NarrowStep } from "./narrow-ops.js";
-import { runPartitionOp, type PartitionStep } from "./partition-ops.js";
-import { aggregateShuffle, type BlockSource } from "./shuffle-reader.js";
-import { UserCodeError } from "./user-function.js";
-import type { TaskMemory } from "./memory/memory-pool.js";
-import type { TaskSpills } from "./memory/spill-files.js";
+import type { ComputeContext } from "./compute-context.js";
+import { aggregateShuffle } from "./shuffle-reader.js";
+import { UserCodeError, compileFunction } from "./user-function.js";
 
-export type Batches = Iterable<unknown[]>;
+export type { Batches, ComputeContext };
 
-export interface ComputeContext {
-  dataDir: string;
-  blocks: BlockSource;
-  inputs: Record<string, BlockLocation[]>;
-  metrics: { recordsIn: number; bytesRead: number };
-  /** The task's share of the worker's memory, and where its structures spill past it. */
-  memory: TaskMemory;
-  spills: TaskSpills;
-}
 
 const BATCH = 1024;
 
@@ -40,7 +31,7 @@ export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContex
     case "range":
       return rangeBatches(rdd.start, rdd.end, rdd.step, partition, rdd.numPartitions);
     case "union":
-      return unionPartition(rdd.parents, partition, ctx);
+      return unionPartition(rdd, partition, ctx);
     case "shuffled":
       return aggregateShuffle(rdd, partition, ctx);
     case "narrow":
@@ -48,7 +39,7 @@ export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContex
     case "cartesian":
       return cartesian(rdd, partition, ctx);
     case "coalesce":
-      return coalesced(rdd, partition, ctx);
+      return parentsOf(rdd, partition, ctx);
     case "zipWithIndex":
       return zipWithIndex(rdd, partition, ctx);
   }
@@ -58,29 +49,53 @@ function where(node: string, op: string): string {
   return node ? `node "${node}" (${op})` : op;
 }
 
-function narrowPartition(rdd: Rdd & { kind: "narrow" }, partition: number, ctx: ComputeContext): Batches {
-  const whereOf = (r: Rdd & { kind: "narrow" }) => where(r.node, r.op);
-  if (!PER_RECORD_OPS.has(rdd.op as NarrowOpKind)) {
-    const step: PartitionStep = { op: rdd.op as PartitionOpKind, fn: rdd.fn, env: rdd.env, where: whereOf(rdd) };
-    return rebatch(runPartitionOp(step, partition, flatten(computePartition(rdd.parent, partition, ctx))), step.where);
-  }
-  // Gather the run of per-record ops that ends here and run them as one chain.
-  const steps: NarrowStep[] = [];
-  let cur: Rdd = rdd;
-  while (cur.kind === "narrow" && PER_RECORD_OPS.has(cur.op as NarrowOpKind)) {
-    steps.unshift({ op: cur.op as NarrowOpKind, fn: cur.fn, env: cur.env, where: whereOf(cur) });
-    cur = cur.parent;
-  }
-  return fused(computePartition(cur, partition, ctx), steps);
+type NarrowRdd = Rdd & { kind: "narrow" };
+
+/** The step a narrow RDD names, or an error: a launch is a peer's message and may name none. */
+function stepOf(rdd: NarrowRdd) {
+  const step = stepRule(rdd.op);
+  if (!step) throw new Error(`task was sent an unknown narrow step "${rdd.op}"`);
+  return step;
 }
 
-/** Partition p pairs the left parent's partition p / n with the right's p % n; the right side is held in memory. */
+function stepContext(rdd: NarrowRdd): StepContext<Json> {
+  const whereText = where(rdd.node, rdd.op);
+  return { fn: rdd.fn ? compileFunction(rdd.fn, whereText) : null, env: rdd.env, args: rdd.args ?? null, where: whereText };
+}
+
+function narrowPartition(rdd: NarrowRdd, partition: number, ctx: ComputeContext): Batches {
+  const step = stepOf(rdd);
+  if (step.kind === "partition") {
+    const s = stepContext(rdd);
+    return rebatch(step.run(s, partition, flatten(computePartition(rdd.parent, partition, ctx))), s.where);
+  }
+  // Gather the run of per-record steps that ends here and run them as one chain.
+  const chain: NarrowRdd[] = [];
+  let cur: Rdd = rdd;
+  while (cur.kind === "narrow" && stepOf(cur).kind === "record") {
+    chain.unshift(cur);
+    cur = cur.parent;
+  }
+  return fused(computePartition(cur, partition, ctx), chain);
+}
+
+/** Composes the per-record steps (in pipeline order) in front of `sink`. */
+function fuse(chain: NarrowRdd[], sink: Emit): Emit {
+  let next = sink;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const step = stepOf(chain[i]!);
+    if (step.kind === "record") next = step.push(stepContext(chain[i]!), next);
+  }
+  return next;
+}
+
+/** A partition of the left parent paired with one of the right (parent-partitions.ts); the right side is held in memory. */
 function* cartesian(rdd: Rdd & { kind: "cartesian" }, partition: number, ctx: ComputeContext): Batches {
-  const [left, right] = rdd.parents;
-  const rightRecords = [...flatten(computePartition(right, partition % right.numPartitions, ctx))];
+  const [left, right] = parentPartitions(rdd, partition) as [ParentRead, ParentRead];
+  const rightRecords = [...flatten(computePartition(right.parent, right.partitions[0]!, ctx))];
   if (rightRecords.length === 0) return;
   let out: unknown[] = [];
-  for (const batch of computePartition(left, Math.floor(partition / right.numPartitions), ctx)) {
+  for (const batch of computePartition(left.parent, left.partitions[0]!, ctx)) {
     for (const x of batch) {
       for (const y of rightRecords) out.push([x, y]);
       if (out.length >= BATCH) {
@@ -92,9 +107,9 @@ function* cartesian(rdd: Rdd & { kind: "cartesian" }, partition: number, ctx: Co
   if (out.length > 0) yield out;
 }
 
-function* coalesced(rdd: Rdd & { kind: "coalesce" }, partition: number, ctx: ComputeContext): Batches {
-  const [from, to] = sliceBounds(partition, rdd.numPartitions, rdd.parent.numPartitions);
-  for (let p = from; p < to; p++) yield* computePartition(rdd.parent, p, ctx);
+/** Every parent partition a coalesced partition reads, in order. */
+function* parentsOf(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
+  for (const { parent, partitions } of parentPartitions(rdd, partition)) for (const p of partitions) yield* computePartition(parent, p, ctx);
 }
 
 function* zipWithIndex(rdd: Rdd & { kind: "zipWithIndex" }, partition: number, ctx: ComputeContext): Batches {
@@ -108,9 +123,9 @@ function* zipWithIndex(rdd: Rdd & { kind: "zipWithIndex" }, partition: number, c
  * turn one input batch into hundreds of thousands of records, and small output
  * batches die young instead of being promoted and collected the slow way.
  */
-function* fused(input: Batches, steps: NarrowStep[]): Batches {
+function* fused(input: Batches, chain: NarrowRdd[]): Batches {
   let out: unknown[] = [];
-  const f = fuse(steps, (x) => {
+  const f = fuse(chain, (x) => {
     out.push(x);
   });
   for (const batch of input) {
@@ -156,16 +171,10 @@ function* rebatch(records: Iterable<unknown>, whereText: string): Batches {
   }
 }
 
-function* unionPartition(parents: Rdd[], partition: number, ctx: ComputeContext): Batches {
-  let p = partition;
-  for (const parent of parents) {
-    if (p < parent.numPartitions) {
-      yield* computePartition(parent, p, ctx);
-      return;
-    }
-    p -= parent.numPartitions;
-  }
-  throw new Error(`union has no partition ${partition}`);
+function* unionPartition(rdd: Rdd & { kind: "union" }, partition: number, ctx: ComputeContext): Batches {
+  const owner = parentPartitions(rdd, partition).find((r) => r.partitions.length > 0);
+  if (!owner) throw new Error(`union has no partition ${partition}`);
+  yield* computePartition(owner.parent, owner.partitions[0]!, ctx);
 }
 
 export function splitOf(rdd: Rdd & { kind: "file" }, partition: number): InputSplit {

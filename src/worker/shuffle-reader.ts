@@ -5,28 +5,18 @@
 // the task's share of memory runs out (see memory/). Called by rdd-compute.ts
 // in a task thread.
 import { decodeFrames } from "../common/codec.js";
-import type { BlockLocation } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
 import { blockKey } from "../plan/task-rdd.js";
-import type { Batches, ComputeContext } from "./rdd-compute.js";
-import { asPair } from "./narrow-ops.js";
+import type { Batches } from "../ops/op-rule.js";
+import type { ComputeContext } from "./compute-context.js";
+import { asPair } from "./record-shape.js";
 import { compileFunction, userError, type UserFn } from "./user-function.js";
 import { ExternalSorter } from "./memory/external-sorter.js";
 import { Reservation } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
 import { SpillableMap } from "./memory/spillable-map.js";
 
-export interface BlockSource {
-  /** The bytes of each map output's block for `reduceId`; throws FetchFailedError. */
-  blocks(shuffleId: number, reduceId: number, locations: BlockLocation[]): Iterable<Uint8Array>;
-  /**
-   * The error for a block last yielded that does not decode: the map output
-   * is bad (a peer's, or a damaged file), so it is re-made, rather than the
-   * reading task failing for it.
-   */
-  corrupt?(shuffleId: number, message: string): Error;
-}
 
 const BATCH = 1024;
 

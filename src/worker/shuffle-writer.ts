@@ -9,7 +9,7 @@
 import { encodeFrame } from "../common/codec.js";
 import { partitionFunction } from "../plan/partitioner.js";
 import type { Combine, ShuffleDep } from "../plan/physical.js";
-import { asPair } from "./narrow-ops.js";
+import { asPair } from "./record-shape.js";
 import { mergeWith } from "./shuffle-reader.js";
 import { concatMapOutputs, writeMapOutput } from "./shuffle-files.js";
 import { compileFunction, userError } from "./user-function.js";

@@ -6,7 +6,7 @@
 // time limit.
 import { parentPort, workerData } from "node:worker_threads";
 import type { InputSplit } from "../../plan/physical.js";
-import type { SplitSource } from "../../plan/stage-planner.js";
+import type { SplitSource } from "../../plan/physical.js";
 import { errorMessage } from "../../common/errors.js";
 import { listSplits } from "./splits.js";
 import type { ListingOutcome } from "./listing-runner.js";
