@@ -10,6 +10,7 @@ import { evenEdges } from "../src/plan/probes.js";
 import type { SplitSource } from "../src/plan/physical.js";
 import { FakeWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 
 let t: TestCluster;
 
@@ -49,7 +50,7 @@ describe("checkSplitReply", () => {
   const split = { path: "in/a.txt", start: 0, end: 10, fileSize: 20 };
 
   it("keeps exactly the requested nodes' splits, an empty file's [0, 0) included, in a map without a prototype", () => {
-    const got = checkSplitReply("w", { protocol: 2, splits: { __proto__: [split], f: [split, { path: "in/e", start: 0, end: 0, fileSize: 0 }], extra: [split] } }, [source("f")], 10);
+    const got = checkSplitReply("w", { protocol: PROTOCOL_VERSION, splits: { __proto__: [split], f: [split, { path: "in/e", start: 0, end: 0, fileSize: 0 }], extra: [split] } }, [source("f")], 10);
     assert.deepEqual(Object.keys(got), ["f"]);
     assert.equal(Object.getPrototypeOf(got), null);
     assert.equal(got.f!.length, 2);
@@ -86,12 +87,12 @@ describe("a worker's input listing is checked before the master plans from it", 
     const split = { path: "listed/a.txt", start: 0, end: 8, fileSize: 8 };
     const hostile: ((node: string) => unknown)[] = [
       () => [],
-      () => ({ protocol: 2, splits: JSON.parse(`{"__proto__": [${JSON.stringify(split)}]}`) }),
-      (node) => ({ protocol: 2, splits: { [node]: [{ ...split, start: -5, end: 1e308, fileSize: -1 }] } }),
-      (node) => ({ protocol: 2, splits: { [node]: [{ ...split, path: "../../../../etc/passwd" }] } }),
-      (node) => ({ protocol: 2, splits: { [node]: Array.from({ length: 100_001 }, () => split) } }),
+      () => ({ protocol: PROTOCOL_VERSION, splits: JSON.parse(`{"__proto__": [${JSON.stringify(split)}]}`) }),
+      (node) => ({ protocol: PROTOCOL_VERSION, splits: { [node]: [{ ...split, start: -5, end: 1e308, fileSize: -1 }] } }),
+      (node) => ({ protocol: PROTOCOL_VERSION, splits: { [node]: [{ ...split, path: "../../../../etc/passwd" }] } }),
+      (node) => ({ protocol: PROTOCOL_VERSION, splits: { [node]: Array.from({ length: 100_001 }, () => split) } }),
       // Past the reply cap: refused as it arrives, never parsed.
-      (node) => ({ protocol: 2, splits: { [node]: [split] }, padding: "x".repeat(65 * 1024 * 1024) }),
+      (node) => ({ protocol: PROTOCOL_VERSION, splits: { [node]: [split] }, padding: "x".repeat(65 * 1024 * 1024) }),
     ];
     const fake = new FakeWorker(t.cluster.masterUrl, t.cluster.token, "fake-lister", 2);
     let calls = 0;

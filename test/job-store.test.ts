@@ -8,6 +8,7 @@ import { asAttemptId, asJobId, asWorkerId } from "../src/common/ids.js";
 import type { Attempt } from "../src/master/job-run.js";
 import { SqliteJobStore, type JobStore } from "../src/master/job-store.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import type { JobPlan } from "../src/plan/physical.js";
 
 const PLAN = { stages: [], shuffles: [], resultStage: 0, action: { op: "count" } } as unknown as JobPlan;
@@ -73,4 +74,27 @@ it("the in-memory job store answers as the SQLite one", () => {
   } finally {
     sqlite.close();
   }
+});
+
+it("resumes only a plan stored by this protocol: one from an older master (unstamped, or another version) reads as none, so the job is planned again", async () => {
+  const { default: Database } = await import("better-sqlite3");
+  const { mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const file = join(mkdtempSync(join(tmpdir(), "minispark-store-")), "jobs.db");
+  const store = new SqliteJobStore(file);
+  store.insertJob(A, "a", "{}", 1);
+  store.insertJob(B, "b", "{}", 1);
+  store.insertJob(C, "c", "{}", 1);
+  for (const id of [A, B, C]) store.startJob(id, 2, PLAN);
+  store.close();
+  const db = new Database(file);
+  db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?").run(JSON.stringify(PLAN), B);
+  db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?").run(JSON.stringify({ protocol: PROTOCOL_VERSION - 1, plan: PLAN }), C);
+  db.close();
+  const reopened = new SqliteJobStore(file);
+  assert.deepEqual(reopened.getJob(A)!.plan, PLAN);
+  assert.equal(reopened.getJob(B)!.plan, null);
+  assert.equal(reopened.getJob(C)!.plan, null);
+  reopened.close();
 });

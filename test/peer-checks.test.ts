@@ -17,6 +17,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import type { WorkerId } from "../src/common/ids.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 
 const source = { kind: "range", start: 0, end: 10, numSlices: 2 };
 const stage = (id: number, output: unknown, rdd: unknown = source): Stage => ({ id, name: `s${id}`, numTasks: 2, rdd, parents: [], output }) as unknown as Stage;
@@ -73,7 +74,7 @@ describe("a report is checked against its stage", () => {
 
   it("result types are looked up as own keys only", () => {
     for (const type of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
-      const r = { protocol: 2, worker_id: "w", attemptId: "a", metrics: null, state: "FINISHED", result: { type } };
+      const r = { protocol: PROTOCOL_VERSION, worker_id: "w", attemptId: "a", metrics: null, state: "FINISHED", result: { type } };
       assert.throws(() => checkTaskReport(r, 0), /result must be one of/, type);
     }
   });
@@ -107,7 +108,7 @@ describe("worker credentials", () => {
 });
 
 describe("a worker's launch check", () => {
-  const task = { protocol: 2, jobId: "job-1", stageId: 0, partition: 0, attemptId: "job-1.0.0.0@ab12", attempt: 0, stage: { output: { type: "result", action: { type: "count" } }, rdd: reduceRdd }, outputShuffle: null, inputs: { "0/0": [{ mapId: 0, workerId: "w", address: "h:1", bytes: 10 }] } };
+  const task = { protocol: PROTOCOL_VERSION, jobId: "job-1", stageId: 0, partition: 0, attemptId: "job-1.0.0.0@ab12", attempt: 0, stage: { output: { type: "result", action: { type: "count" } }, rdd: reduceRdd }, outputShuffle: null, inputs: { "0/0": [{ mapId: 0, workerId: "w", address: "h:1", bytes: 10 }] } };
 
   it("takes a well-formed task", () => {
     assert.equal(checkTaskLaunch(task, 0).jobId, "job-1");

@@ -14,6 +14,7 @@ import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
 import { FakeWorker, realWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 
 const CASES = Number(process.env.MINISPARK_PEER_FUZZ_CASES ?? 2000);
 const SEED = 20261201;
@@ -97,20 +98,20 @@ describe("heartbeat and report fuzzer", () => {
             path = "/task-reports";
             const attemptId = pick(attempts);
             const task = [...me.launched, ...other.launched].find((x) => x.attemptId === attemptId);
-            const report: Record<string, unknown> = { protocol: 2, worker_id: me.id, attemptId, metrics: null, state: pick(["FINISHED", "FINISHED", "FAILED", "FETCH_FAILED", "KILLED", "RUNNING"]) };
+            const report: Record<string, unknown> = { protocol: PROTOCOL_VERSION, worker_id: me.id, attemptId, metrics: null, state: pick(["FINISHED", "FINISHED", "FAILED", "FETCH_FAILED", "KILLED", "RUNNING"]) };
             const type = rand() < 0.5 && task ? expectedType(task.stage.output.type) : pick(RESULT_TYPES);
             report.result = { type, sizes: [1, 2, 3], records: pick([[], [1], 3, -1]), count: pick([0, 3, -1, 1e308]), sample: { keys: [1], total: pick([1, -5]) }, file: pick(["part-00000", "part-00001", "../../x", "a"]), entries: [[1, 1]], edges: [0, 1], counts: [1], sum: 1, min: 0, max: 1, m2: 0 };
             report.error = pick(["boom", 5]);
             report.fetchFailure = { shuffleId: pick([0, 9, -1]), mapId: pick([0, 1, 1e9]), workerId: pick(ids), address: "127.0.0.1:1" };
             if (rand() < 0.3) report[pick(Object.keys(report))] = pick(WEIRD);
-            body = { protocol: 2, worker_id: rand() < 0.8 ? me.id : pick(ids), reports: [report], credential: rand() < 0.8 ? me.credential : pick(credentials) };
+            body = { protocol: PROTOCOL_VERSION, worker_id: rand() < 0.8 ? me.id : pick(ids), reports: [report], credential: rand() < 0.8 ? me.credential : pick(credentials) };
             if (task) me.running.delete(attemptId);
             break;
           }
           default: {
             path = "/deregister";
             // Never with its own credential: the fuzzing worker stays registered.
-            body = { protocol: 2, worker_id: pick([other.id, real.id, "fuzz-none", me.id]), credential: pick([other.credential === undefined ? undefined : "wrong", undefined, me.credential, 3]) };
+            body = { protocol: PROTOCOL_VERSION, worker_id: pick([other.id, real.id, "fuzz-none", me.id]), credential: pick([other.credential === undefined ? undefined : "wrong", undefined, me.credential, 3]) };
             if (body.worker_id === me.id && body.credential === me.credential) body.credential = "wrong";
             if (body.worker_id === other.id && body.credential === me.credential) body.worker_id = real.id;
             break;
@@ -137,7 +138,7 @@ describe("heartbeat and report fuzzer", () => {
     } finally {
       // The fakes leave; what they held runs again on the real worker.
       for (const f of [me, other]) {
-        await f.post("/deregister", { protocol: 2, worker_id: f.id, credential: f.credential });
+        await f.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: f.id, credential: f.credential });
         await f.stop();
       }
     }
@@ -192,7 +193,7 @@ describe("heartbeat and report fuzzer", () => {
         assert.ok(fake.shuffleRequests > 0, `${what}: the real worker fetched from the fake`);
         await assertAlive(what);
       } finally {
-        await fake.post("/deregister", { protocol: 2, worker_id: fake.id, credential: fake.credential });
+        await fake.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: fake.id, credential: fake.credential });
         await fake.stop();
       }
     }
@@ -221,7 +222,7 @@ describe("results past --max-result-size (256kb here)", () => {
       const res = await fake.report(task.attemptId, { state: "FINISHED", result: { type: "collect", records: ["z".repeat(300 * 1024)] } });
       assert.ok(res.status < 500, String(res.status));
     } finally {
-      await fake.post("/deregister", { protocol: 2, worker_id: fake.id, credential: fake.credential });
+      await fake.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: fake.id, credential: fake.credential });
       await fake.stop();
     }
     const [second] = await waitEnded([oneReport], 30_000);

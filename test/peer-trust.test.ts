@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
 import { FakeWorker, type LaunchedTask, realWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 
 let t: TestCluster;
 let fakeCount = 0;
@@ -52,7 +53,7 @@ async function mangled(spec: unknown, outputType: string, fields: Record<string,
     const id = (await t.http("/api/v1/jobs", { body: spec })).body.id as string;
     const task = await fake.waitForTask((x) => x.stage.output.type === outputType);
     const reply = await fake.report(task.attemptId, fields);
-    await fake.post("/deregister", { protocol: 2, worker_id: fake.id, ...fake.cred() });
+    await fake.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: fake.id, ...fake.cred() });
     return { job: await waitJob(id), task, reply };
   } finally {
     await fake.stop();
@@ -107,15 +108,15 @@ describe("each worker speaks only for itself", () => {
       const real = await liveRealWorker();
       const moved = await fake.post("/heartbeat", fake.heartbeatBody({ worker_id: real.id, address: fake.address }));
       assert.equal(moved.status, 403, JSON.stringify(moved.body));
-      const gone = await fake.post("/deregister", { protocol: 2, worker_id: real.id, ...fake.cred() });
+      const gone = await fake.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: real.id, ...fake.cred() });
       assert.equal(gone.status, 403, JSON.stringify(gone.body));
-      const reports = await fake.post("/task-reports", { protocol: 2, worker_id: real.id, reports: [], ...fake.cred() });
+      const reports = await fake.post("/task-reports", { protocol: PROTOCOL_VERSION, worker_id: real.id, reports: [], ...fake.cred() });
       assert.equal(reports.status, 403, JSON.stringify(reports.body));
       const noCred = await fake.post("/heartbeat", fake.heartbeatBody({ credential: undefined }));
       assert.equal(noCred.status, 403, "a known worker must show its credential");
       const after = await liveRealWorker();
       assert.equal(after.address, real.address, "the real worker was not moved");
-      const left = await fake.post("/deregister", { protocol: 2, worker_id: fake.id, ...fake.cred() });
+      const left = await fake.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: fake.id, ...fake.cred() });
       assert.equal(left.status, 200, "a worker deregisters itself with its credential");
       assert.equal(await t.run({ nodes: [range(1000, 4)], action: { op: "count", input: "n" } }), 1000);
       await assertAllAlive();
@@ -130,13 +131,13 @@ describe("a worker validates the ids it puts into paths", () => {
     const w = await liveRealWorker();
     const post = (path: string, body: unknown) =>
       requestRaw(`http://${w.address}${path}`, { method: "POST", body: JSON.stringify(body), token: t.cluster.token, timeoutMs: 5000 });
-    const task = { protocol: 2, jobId: "../../..", stageId: 0, partition: 0, attemptId: "a.0.0.0", attempt: 0, stage: { id: 0, name: "x", numTasks: 1, rdd: { kind: "range" }, parents: [], output: { type: "result", action: { type: "count" } } }, outputShuffle: null, inputs: {} };
-    const bad = await post("/tasks", { protocol: 2, tasks: [task] });
+    const task = { protocol: PROTOCOL_VERSION, jobId: "../../..", stageId: 0, partition: 0, attemptId: "a.0.0.0", attempt: 0, stage: { id: 0, name: "x", numTasks: 1, rdd: { kind: "range" }, parents: [], output: { type: "result", action: { type: "count" } } }, outputShuffle: null, inputs: {} };
+    const bad = await post("/tasks", { protocol: PROTOCOL_VERSION, tasks: [task] });
     assert.equal(bad.status, 400, bad.body.toString());
     assert.match(bad.body.toString(), /jobId/);
-    const badAttempt = await post("/tasks", { protocol: 2, tasks: [{ ...task, jobId: "job-1", attemptId: "../x" }] });
+    const badAttempt = await post("/tasks", { protocol: PROTOCOL_VERSION, tasks: [{ ...task, jobId: "job-1", attemptId: "../x" }] });
     assert.equal(badAttempt.status, 400);
-    const badPartition = await post("/tasks", { protocol: 2, tasks: [{ ...task, jobId: "job-1", partition: -1 }] });
+    const badPartition = await post("/tasks", { protocol: PROTOCOL_VERSION, tasks: [{ ...task, jobId: "job-1", partition: -1 }] });
     assert.equal(badPartition.status, 400);
     const kill = await post(`/tasks/${encodeURIComponent("../..")}/kill`, {});
     assert.equal(kill.status, 400);
@@ -169,7 +170,7 @@ describe("responses from other workers are validated", () => {
       assert.ok(fake.shuffleRequests > 0, "the real worker fetched from the fake");
       await assertAllAlive();
     } finally {
-      await fake.post("/deregister", { protocol: 2, worker_id: fake.id, ...fake.cred() });
+      await fake.post("/deregister", { protocol: PROTOCOL_VERSION, worker_id: fake.id, ...fake.cred() });
       await fake.stop();
     }
   }

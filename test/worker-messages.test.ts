@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkHeartbeat, checkTaskReport } from "../src/master/worker-messages.js";
+import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 
 const minimal = { worker_id: "w-1", address: "10.0.0.7:7078", status: "IDLE", active_tasks: 0, mem_usage_mb: 80, last_heartbeat: 1795800000, slots: 2 };
 
@@ -30,7 +31,7 @@ describe("worker messages", () => {
   });
 
   it("checks task reports by state and result kind", () => {
-    const base = { protocol: 2, worker_id: "w-1", attemptId: "a", metrics: null };
+    const base = { protocol: PROTOCOL_VERSION, worker_id: "w-1", attemptId: "a", metrics: null };
     assert.doesNotThrow(() => checkTaskReport({ ...base, state: "FINISHED", result: { type: "mapStatus", sizes: [1, 0], records: 3 } }, 0));
     assert.doesNotThrow(() => checkTaskReport({ ...base, state: "KILLED", error: "gone" }, 0));
     assert.throws(() => checkTaskReport({ ...base, state: "FINISHED", result: { type: "mapStatus", sizes: ["1"], records: 3 } }, 4), /task report 4: result/);

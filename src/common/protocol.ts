@@ -7,7 +7,7 @@ import type { Json, TaskMetrics } from "./api-types.js";
 import type { KeySample } from "../plan/partitioner.js";
 import type { InputSplit, ShuffleDep, SplitSource, Stage } from "../plan/physical.js";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * The most tasks a worker accepts beyond its free slots, per slot, to run as

@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { errorMessage } from "../common/errors.js";
 import type { JobId, WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
+import { PROTOCOL_VERSION } from "../common/protocol.js";
 import { makeDatabasePrivate, makePrivateDir } from "../common/private-files.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { AttemptInfo, JobEvent, JobStatus } from "../common/api-types.js";
@@ -271,7 +272,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   startJob(id: JobId, now: number, plan: JobPlan): void {
-    this.stmts.startJob.run(now, JSON.stringify(plan), id);
+    this.stmts.startJob.run(now, storedPlanJson(plan), id);
   }
 
   /**
@@ -288,7 +289,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   savePlan(id: JobId, plan: JobPlan): void {
-    this.stmts.savePlan.run(JSON.stringify(plan), id);
+    this.stmts.savePlan.run(storedPlanJson(plan), id);
   }
 
   putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void {
@@ -426,8 +427,28 @@ export function toRow(r: JobRecord): JobRow {
       return r.view_json ? (JSON.parse(r.view_json) as StoredJobView) : null;
     },
     get plan() {
-      return r.plan_json ? (JSON.parse(r.plan_json) as JobPlan) : null;
+      return r.plan_json ? storedPlan(r.plan_json) : null;
     },
     planningStartedAt: r.planning_started_at ?? null,
   };
+}
+
+/**
+ * A plan as stored: with the wire protocol it was made for, since a plan's
+ * shape changes with it. A master resumes only plans of its own protocol; a
+ * job planned by another version (or before plans were stamped) is planned
+ * again from its spec, like a job that had not started.
+ */
+interface StoredPlan {
+  protocol: number;
+  plan: JobPlan;
+}
+
+export function storedPlanJson(plan: JobPlan): string {
+  return JSON.stringify({ protocol: PROTOCOL_VERSION, plan } satisfies StoredPlan);
+}
+
+function storedPlan(json: string): JobPlan | null {
+  const stored = JSON.parse(json) as Partial<StoredPlan>;
+  return stored.protocol === PROTOCOL_VERSION && stored.plan ? stored.plan : null;
 }

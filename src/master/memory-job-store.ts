@@ -7,7 +7,7 @@ import type { JobEvent, JobStatus } from "../common/api-types.js";
 import type { JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { Attempt } from "./job-run.js";
-import { toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredMapOutput } from "./job-store.js";
+import { storedPlanJson, toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredMapOutput } from "./job-store.js";
 import type { StoredJobView } from "./job-view.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
@@ -36,7 +36,7 @@ export class MemoryJobStore implements JobStore {
     if (!r || (r.status !== "PENDING" && r.status !== "RUNNING")) return;
     r.status = "RUNNING";
     r.started_at = now;
-    r.plan_json = JSON.stringify(plan);
+    r.plan_json = storedPlanJson(plan);
   }
 
   planningBegan(id: JobId, now: number): void {
@@ -51,7 +51,7 @@ export class MemoryJobStore implements JobStore {
 
   savePlan(id: JobId, plan: JobPlan): void {
     const r = this.jobs.get(id);
-    if (r) r.plan_json = JSON.stringify(plan);
+    if (r) r.plan_json = storedPlanJson(plan);
   }
 
   putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void {

@@ -69,7 +69,7 @@ function histogramValue(results: ResultOfType<"histogram">[]): Json {
   const edges = results[0]?.edges ?? [];
   if (edges.length === 0) throw new EmptyDatasetError("histogram() with a bucket count has no value on an empty dataset");
   const counts = new Array<number>(edges.length - 1).fill(0);
-  for (const r of results) r.counts.forEach((c, i) => (counts[i]! += c));
+  for (const r of results) for (let i = 0; i < r.counts.length; i++) counts[i]! += r.counts[i]!;
   return [edges, counts];
 }
 

@@ -6,6 +6,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { requestRaw } from "../../src/common/http-client.js";
+import { PROTOCOL_VERSION } from "../../src/common/protocol.js";
 
 export interface LaunchedTask {
   jobId: string;
@@ -50,7 +51,7 @@ export class FakeWorker {
             this.launched.push(t);
             this.running.add(t.attemptId);
           }
-          res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ protocol: 2, refused: [] }));
+          res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ protocol: PROTOCOL_VERSION, refused: [] }));
         } else if (req.method === "POST" && url === "/splits" && this.splitsReply) {
           void this.splitsReply(JSON.parse(Buffer.concat(chunks).toString("utf8"))).then((r) => res.writeHead(r.status, { "content-type": "application/json" }).end(r.body));
         } else if (url.startsWith("/data/shuffle/") && req.method === "GET") {
@@ -71,7 +72,7 @@ export class FakeWorker {
 
   heartbeatBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
-      protocol: 2,
+      protocol: PROTOCOL_VERSION,
       worker_id: this.id,
       address: this.address,
       status: "IDLE",
@@ -95,8 +96,8 @@ export class FakeWorker {
   /** Reports one attempt (it stops being listed as running). */
   report(attemptId: string, fields: Record<string, unknown>, batchExtra: Record<string, unknown> = {}): Promise<{ status: number; body: any }> {
     this.running.delete(attemptId);
-    const report = { protocol: 2, worker_id: this.id, attemptId, metrics: null, ...fields };
-    return this.post("/task-reports", { protocol: 2, worker_id: this.id, reports: [report], ...this.cred(), ...batchExtra });
+    const report = { protocol: PROTOCOL_VERSION, worker_id: this.id, attemptId, metrics: null, ...fields };
+    return this.post("/task-reports", { protocol: PROTOCOL_VERSION, worker_id: this.id, reports: [report], ...this.cred(), ...batchExtra });
   }
 
   cred(): Record<string, unknown> {
