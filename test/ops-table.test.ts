@@ -278,11 +278,13 @@ const CASES: Case[] = [
       const parts = a as [unknown, number][][];
       assert.equal(parts.length, 3);
       const home = new Map<string, number>();
-      parts.forEach((p, i) => p.forEach(([k]) => {
-        const was = home.get(canon(k));
-        assert.ok(was === undefined || was === i, `key ${canon(k)} in partitions ${was} and ${i}`);
-        home.set(canon(k), i);
-      }));
+      for (const [i, p] of parts.entries()) {
+        for (const [k] of p) {
+          const was = home.get(canon(k));
+          assert.ok(was === undefined || was === i, `key ${canon(k)} in partitions ${was} and ${i}`);
+          home.set(canon(k), i);
+        }
+      }
       sameRecords(parts, [["a", 1], ["b", 2], ["a", 3], [[1, 2], 4], ["c", 5], ["b", 6], [[1, 2], 7], [7, 8]]);
     } },
   { op: "partitionBy", name: "with fn: partition = fn(key) mod numPartitions (Python modulo for -1)", spec: pipe([par([[0, "a"], [1, "b"], [2, "c"], [3, "d"], [4, "e"], [-1, "z"]], 1), { op: "partitionBy", numPartitions: 3, fn: "k => k" }, glom], collect), expected: [[[0, "a"], [3, "d"]], [[1, "b"], [4, "e"]], [[2, "c"], [-1, "z"]]] },

@@ -32,5 +32,5 @@ export const BUILTINS = {
 export type BuiltinName = keyof typeof BUILTINS;
 
 export function isBuiltin(name: string): name is BuiltinName {
-  return Object.prototype.hasOwnProperty.call(BUILTINS, name);
+  return Object.hasOwn(BUILTINS, name);
 }

@@ -41,6 +41,7 @@ function rules(actions: boolean): [string, Op][] {
 
 /** Each op's rules, chosen by the value of "op" (if/then reports errors about the op actually named). */
 function byOp(actions: boolean, reserved: Schema): Schema[] {
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
   return rules(actions).map(([op, def]) => ({ if: { properties: { op: { enum: opSpellings(op) } }, required: ["op"] }, then: opSchema(op, def, reserved) }));
 }
 

@@ -262,7 +262,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCo
   }
   const op = canonicalOpName(ra.op);
   const def = opRule(op);
-  if (!def || def.kind !== "action") {
+  if (def?.kind !== "action") {
     problems.push(`action: unknown action "${ra.op}"`);
     return null;
   }

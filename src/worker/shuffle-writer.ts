@@ -92,7 +92,7 @@ export class ShuffleWriter {
   }
 
   private spillBlocks(): void {
-    this.buffers.forEach((_, p) => this.encode(p));
+    for (let p = 0; p < this.buffers.length; p++) this.encode(p);
     const path = this.spills.nextPath();
     const sizes = writeMapOutput(path, this.blocks, "spill");
     this.spills.written(sizes.reduce((a, b) => a + b, 0));
@@ -111,7 +111,7 @@ export class ShuffleWriter {
   /** Writes the map output file; returns the byte size of each reduce partition's block. */
   finish(path: string, tmpSuffix: string): number[] {
     if (this.combined) for (const [k, v] of this.combined.entries()) this.route(k, [k, v]);
-    this.buffers.forEach((_, p) => this.encode(p));
+    for (let p = 0; p < this.buffers.length; p++) this.encode(p);
     const sizes = this.spilled.length === 0
       ? writeMapOutput(path, this.blocks, tmpSuffix)
       : concatMapOutputs(path, this.spilled, this.blocks, tmpSuffix);

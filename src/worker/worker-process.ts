@@ -139,7 +139,9 @@ export class WorkerProcess {
         token: c.token,
         heartbeatMs: c.heartbeatMs,
         log,
-        onKill: (attempts) => attempts.forEach((a) => this.executor?.kill(a, "cancelled by the master")),
+        onKill: (attempts) => {
+          for (const a of attempts) this.executor?.kill(a, "cancelled by the master");
+        },
         onForgotten: () => this.forget(),
       },
     );
@@ -223,7 +225,7 @@ export class WorkerProcess {
     checkProtocol(batch);
     // All checked before any runs: a refused batch must not leave some of its tasks running.
     if (!Array.isArray(batch.tasks)) throw new MinisparkError("BAD_REQUEST", "a task launch needs tasks");
-    batch.tasks.forEach((t, i) => checkTaskLaunch(t, i));
+    for (const [i, t] of batch.tasks.entries()) checkTaskLaunch(t, i);
     const refused: TaskLaunchReply["refused"] = [];
     const reportAs = this.id;
     // A launch sent twice (a resent request) is taken once.
