@@ -14,6 +14,7 @@ export type {
   FailedTaskInfo,
   JobEvent,
   JobInfo,
+  JobPlanText,
   JobResults,
   JobStatus,
   Json,

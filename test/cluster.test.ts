@@ -72,6 +72,19 @@ describe("word count", () => {
     const viaMaster = await t.http(`/data/shuffle/${id}/0/0?maps=0`);
     assert.equal(viaMaster.status, 404, "the master serves no shuffle data");
   });
+
+  it("explains a job's plan: its stages, what each ends in, and each stage's RDD tree with the splits the workers listed", async () => {
+    const id = await t.cluster.client.submit(wordcount({ action: { op: "collect", input: "counts" } }));
+    await t.cluster.client.wait(id);
+    const { plan } = await t.cluster.client.plan(id);
+    const lines = plan.split("\n");
+    assert.equal(lines[0], 'job: collect of "counts", 2 stages');
+    assert.match(lines[1]!, /^stage 0: shuffle write → shuffle 0 \(\d+ partitions, hash, combine with /);
+    assert.match(plan, /\(\d+\) lines: textFile \d+ splits/);
+    assert.match(plan, /stage 1: result: collect, \d+ tasks, after stage 0\n {2}\(\d+\) counts: reduceByKey ← shuffle 0/);
+    const unknown = await t.http("/api/v1/jobs/job-nope/plan");
+    assert.equal(unknown.status, 404);
+  });
 });
 
 async function servedBytes(tc: TestCluster): Promise<number> {

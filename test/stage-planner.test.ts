@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { fileSourceNodes, planJob } from '../src/plan/stage-planner.js';
 import { validateJobSpec } from '../src/plan/validate.js';
 import type { InputSplit, JobPlan, Rdd } from '../src/plan/physical.js';
+import { explain } from '../src/plan/explain.js';
 
 function plan(spec: unknown, defaultParallelism = 2, splits: Record<string, InputSplit[]> = {}): JobPlan {
   return planJob(validateJobSpec(spec), { splits, defaultParallelism });
@@ -415,5 +416,103 @@ describe('planJob: shared shuffles', () => {
       [3, 'j:join → result', [1, 2]],
     ]);
     assert.equal(p.shuffles.length, 3);
+  });
+});
+
+describe('explain: the plan as text', () => {
+  it('a word count: the map stage fused over the file splits, the result stage over the shuffle', () => {
+    const p = plan(
+      {
+        nodes: [
+          { id: 'lines', op: 'textFile', path: 'inputs/*.txt', minPartitions: 4 },
+          { id: 'words', op: 'flatMap', input: 'lines', fn: 'line => line.split(/\\s+/)' },
+          { id: 'pairs', op: 'map', input: 'words', fn: 'w => [w, 1]' },
+          { id: 'counts', op: 'reduceByKey', input: 'pairs', fn: sum, numPartitions: 4 },
+        ],
+        action: { op: 'save', input: 'counts', path: 'wordcount', format: 'text' },
+      },
+      2,
+      { lines: splitsOf(3) },
+    );
+    assert.equal(
+      explain(p),
+      `job: save of "counts", 2 stages
+stage 0: shuffle write → shuffle 0 (4 partitions, hash, combine with (a, b) => a + b), 3 tasks
+  (3) pairs: map w => [w, 1]
+    (3) words: flatMap line => line.split(/\\s+/)
+      (3) lines: textFile 3 splits
+stage 1: result: save "wordcount" as text, 4 tasks, after stage 0
+  (4) counts: reduceByKey ← shuffle 0 (merge by key with (a, b) => a + b)
+`,
+    );
+  });
+
+  it('a sort then zipWithIndex: what the sample and count probes find is named with the stage that finds it', () => {
+    const p = plan({
+      nodes: [nums('a', { numSlices: 3 }), { id: 's', op: 'sortBy', input: 'a', fn: 'x => x', numPartitions: 2 }, { id: 'z', op: 'zipWithIndex', input: 's' }],
+      action: { op: 'take', input: 'z', num: 2 },
+    });
+    assert.equal(
+      explain(p),
+      `job: take of "z", 4 stages
+stage 0: sample 40 keys per task for shuffle 0's bounds, 3 tasks
+  (3) keyBy x => x
+    (3) a: parallelize 6 elements
+stage 1: shuffle write → shuffle 0 (2 partitions, range ascending, bounds from stage 0), 3 tasks, after stage 0
+  (3) keyBy x => x
+    (3) a: parallelize 6 elements
+stage 2: count each partition of "z" for its indices, 2 tasks, after stage 1
+  (2) s: sortBy ← shuffle 0 (sort ascending)
+stage 3: result: take 2, 2 tasks, after stages 1, 2
+  (2) z: zipWithIndex (offsets from stage 2)
+    (2) s: sortBy ← shuffle 0 (sort ascending)
+`,
+    );
+  });
+
+  it('a histogram by bucket count over a cartesian product and a sample: the typed arguments of a planner step are shown', () => {
+    const p = plan({
+      nodes: [nums('a', { numSlices: 2 }), nums('b', { numSlices: 2 }), { id: 'c', op: 'cartesian', inputs: ['a', 'b'] }, { id: 'm', op: 'map', input: 'c', fn: '([x, y]) => x * y' }, { id: 's', op: 'sample', input: 'm', withReplacement: false, fraction: 0.5, seed: 7 }],
+      action: { op: 'histogram', input: 's', buckets: 4 },
+    });
+    assert.equal(
+      explain(p),
+      `job: histogram of "s", 2 stages
+stage 0: find min and max for the histogram's edges, 4 tasks
+  (4) s: sample {"withReplacement":false,"fraction":0.5,"seed":7}
+    (4) m: map ([x, y]) => x * y
+      (4) c: cartesian
+        (2) a: parallelize 6 elements
+        (2) b: parallelize 6 elements
+stage 1: result: histogram of 4 buckets (edges from the min and max), 4 tasks, after stage 0
+  (4) s: sample {"withReplacement":false,"fraction":0.5,"seed":7}
+    (4) m: map ([x, y]) => x * y
+      (4) c: cartesian
+        (2) a: parallelize 6 elements
+        (2) b: parallelize 6 elements
+`,
+    );
+  });
+
+  it('a fold after a join: the final shuffle that keeps user code off the master, and long sources cut', () => {
+    const long = `(a, b) => ${'a + b + '.repeat(20)}0`;
+    const p = plan({
+      nodes: [nums('a'), nums('b'), { id: 'j', op: 'join', inputs: ['a', 'b'] }],
+      action: { op: 'fold', input: 'j', zeroValue: 0, fn: long },
+    });
+    assert.equal(
+      explain(p),
+      `job: fold of "j", 4 stages
+stage 0: shuffle write → shuffle 0 (2 partitions, hash), 2 tasks
+  (2) a: parallelize 6 elements
+stage 1: shuffle write → shuffle 1 (2 partitions, hash), 2 tasks
+  (2) b: parallelize 6 elements
+stage 2: shuffle write → shuffle 2 (1 partition, hash), 2 tasks, after stages 0, 1
+  (2) foldPartition ${long.slice(0, 59)}… {"zero":0}
+    (2) j: join ← shuffle 0, 1 (cogroup, emit inner)
+stage 3: result: collect, 1 task, after stage 2
+  (1) fold ← shuffle 2 (fold all values from 0 with ${long.slice(0, 59)}…)
+`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-// The client commands: submit, status, results, jobs, workers, cancel. Each
+// The client commands: submit, status, results, plan, jobs, workers, cancel. Each
 // talks to the master's REST API only, prints for people by default and JSON
 // with --json; each takes the defaults file, and submit --conf (conf.ts).
 import fs from "node:fs";
@@ -67,6 +67,7 @@ export const RESULTS_COMMAND = clientCommand(
   } as const satisfies FlagTable,
   1,
 );
+export const PLAN_COMMAND = clientCommand("plan", "plan <job-id> [options]", "a job's plan: its stages and their RDD trees", {}, 1);
 export const JOBS_COMMAND = clientCommand("jobs", "jobs [options]", "list jobs, newest first", {}, 0);
 export const WORKERS_COMMAND = clientCommand("workers", "workers [options]", "list workers", {}, 0);
 export const CANCEL_COMMAND = clientCommand("cancel", "cancel <job-id> [options]", "cancel a job", {}, 1);
@@ -223,6 +224,16 @@ export async function resultsCommand(argv: string[]): Promise<number> {
     fs.writeFileSync(values.out, JSON.stringify(results.value));
     console.error(`wrote the ${results.action} value to ${values.out}`);
   } else console.log(values.json ? JSON.stringify(results) : showValue(results.value));
+  return 0;
+}
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const parsed = parseClient(PLAN_COMMAND, argv);
+  const { values, positionals } = parsed;
+  if (values.help) return help(PLAN_COMMAND);
+  const plan = await client(parsed).plan(jobIdOperand(positionals, PLAN_COMMAND));
+  if (values.json) console.log(JSON.stringify(plan));
+  else process.stdout.write(plan.plan);
   return 0;
 }
 

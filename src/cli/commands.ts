@@ -1,7 +1,22 @@
 // Every `minispark` command: its flag table (for the parser and the help) and
 // what runs it. main.ts dispatches from here; the tests walk it to check that
 // each command's help and parser agree.
-import { CANCEL_COMMAND, JOBS_COMMAND, RESULTS_COMMAND, STATUS_COMMAND, SUBMIT_COMMAND, WORKERS_COMMAND, cancelCommand, jobsCommand, resultsCommand, statusCommand, submitCommand, workersCommand } from "./client-commands.js";
+import {
+  CANCEL_COMMAND,
+  JOBS_COMMAND,
+  PLAN_COMMAND,
+  RESULTS_COMMAND,
+  STATUS_COMMAND,
+  SUBMIT_COMMAND,
+  WORKERS_COMMAND,
+  cancelCommand,
+  jobsCommand,
+  planCommand,
+  resultsCommand,
+  statusCommand,
+  submitCommand,
+  workersCommand,
+} from "./client-commands.js";
 import { MASTER_COMMAND, WORKER_COMMAND, masterCommand, workerCommand } from "./cluster-commands.js";
 import type { CommandSpec, FlagTable } from "./flag-table.js";
 import { DEMO_COMMAND, LOCAL_COMMAND, demoCommand, localCommand } from "./local-commands.js";
@@ -27,6 +42,7 @@ export const COMMAND_GROUPS: readonly { readonly title: string; readonly command
       { spec: SUBMIT_COMMAND, run: submitCommand },
       { spec: STATUS_COMMAND, run: statusCommand },
       { spec: RESULTS_COMMAND, run: resultsCommand },
+      { spec: PLAN_COMMAND, run: planCommand },
       { spec: JOBS_COMMAND, run: jobsCommand },
       { spec: WORKERS_COMMAND, run: workersCommand },
       { spec: CANCEL_COMMAND, run: cancelCommand },

@@ -1,6 +1,6 @@
 // A typed client of the master's REST API (DESIGN.md section 2), used by the
 // CLI and the library. It talks only to the master, never to workers.
-import { hasEnded, type JobInfo, type JobList, type JobResults, type SubmitReply, type WorkerList, type WorkerSummary } from "../common/api-types.js";
+import { hasEnded, type JobInfo, type JobList, type JobPlanText, type JobResults, type SubmitReply, type WorkerList, type WorkerSummary } from "../common/api-types.js";
 import { requestJson } from "../common/http-client.js";
 
 /** A typed client of a master's REST API, for tools that submit and follow jobs themselves; {@link connect} is the library's way in. */
@@ -29,6 +29,11 @@ export class MinisparkClient {
   /** A COMPLETED job's value; rejects (409) before it completes. */
   results<T = unknown>(id: string): Promise<JobResults<T>> {
     return this.call(`/api/v1/jobs/${encodeURIComponent(id)}/results`);
+  }
+
+  /** The job's plan as text: its stages and their RDD trees (Spark's toDebugString). */
+  plan(id: string): Promise<JobPlanText> {
+    return this.call(`/api/v1/jobs/${encodeURIComponent(id)}/plan`);
   }
 
   /** The jobs the master knows, newest first. */

@@ -191,6 +191,14 @@ export interface JobResults<T = unknown> {
   value: T;
 }
 
+/** A job's plan as text (Spark's toDebugString), as `GET /api/v1/jobs/{id}/plan` returns it. */
+export interface JobPlanText {
+  /** The job's id. */
+  id: string;
+  /** Each stage, what it ends in and its RDD tree, one line per RDD (src/plan/explain.ts). */
+  plan: string;
+}
+
 /** One attempt at a task, as `GET /api/v1/jobs/{id}/stages/{stage}/tasks` lists it. */
 export interface AttemptInfo {
   /** The attempt's id. */

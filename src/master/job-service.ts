@@ -22,7 +22,8 @@ import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-sto
 import type { JobPlan } from "../plan/physical.js";
 import { jobView } from "./job-view.js";
 import { JobLifecycle } from "./job-lifecycle.js";
-import { hasEnded, type AttemptInfo, type JobEndStatus, type JobInfo, type JobResults, type StageTasks } from "../common/api-types.js";
+import { hasEnded, type AttemptInfo, type JobEndStatus, type JobInfo, type JobPlanText, type JobResults, type StageTasks } from "../common/api-types.js";
+import { explain } from "../plan/explain.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { SchedulerLoop } from "./scheduler-loop.js";
 import type { WorkerClient } from "./worker-client.js";
@@ -172,6 +173,14 @@ export class JobService {
       byPartition.set(a.partition, list);
     }
     return { stage, tasks: [...byPartition].map(([partition, attempts]) => ({ partition, attempts })) };
+  }
+
+  /** The job's plan as text: the scheduler's (with what its probes found so far) while it runs, else the stored one. */
+  planText(id: JobId): JobPlanText {
+    const row = this.row(id);
+    const plan = this.scheduler.job(id)?.plan ?? row.plan;
+    if (!plan) throw new MinisparkError("NOT_READY", `job ${id} is ${this.lifecycle.status(row)} and not planned yet; it has a plan once it starts`);
+    return { id, plan: explain(plan) };
   }
 
   list(limit: number): JobInfo[] {

@@ -170,6 +170,7 @@ export class MasterProcess {
     r.add("GET", "/api/v1/jobs", (req): JobList => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
+    r.add("GET", "/api/v1/jobs/:id/plan", (req) => this.jobs.planText(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/stages/:stage/tasks", (req) => {
       const stage = Number(req.params.stage);
       if (!Number.isInteger(stage) || stage < 0) throw new MinisparkError("BAD_REQUEST", "the stage must be a number");
