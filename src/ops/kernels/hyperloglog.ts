@@ -1,16 +1,17 @@
 // The HyperLogLog sketch behind countApproxDistinct(relativeSD). PySpark hashes
-// each record into a 32-bit space (portable_hash & 0xFFFFFFFF) and the JVM feeds
-// those hashes to stream-lib's HyperLogLog++ with p = ceil(2 log2(1.054 /
-// relativeSD)), at least 4. Here a record's hash is the project's key hash
-// (src/plan/keys.ts: canonical JSON, so equal values count once), stretched to
-// 64 bits so that no register saturates, into 2^p one-byte registers. The
-// estimate is Ertl's improved estimator ("New cardinality estimation algorithms
-// for HyperLogLog sketches", 2017): where HLL++ switches from linear counting to
-// the raw estimate and patches the bias between them with empirical tables, it
-// reads the registers' histogram and is nearly unbiased from 0 up, with no
-// tables (and no sparse mode here). Sketches merge register by
-// register, so a partition's sketch travels as a task result (toState, a
-// base64 string) and the master merges them in any order.
+// each record into a 32-bit space (portable_hash & 0xFFFFFFFF) and the JVM's
+// RDD.countApproxDistinct feeds those hashes to stream-lib's HyperLogLog++ with
+// p = ceil(2 log2(1.054 / relativeSD)), at least 4 (Spark SQL's HLL++ uses
+// 1.106; the RDD method does not). Here a record's hash is the project's key
+// hash (src/plan/keys.ts: canonical JSON, so equal values count once),
+// stretched to 64 bits so that no register saturates, into 2^p one-byte
+// registers. The estimate is Ertl's improved estimator ("New cardinality
+// estimation algorithms for HyperLogLog sketches", 2017): where HLL++ switches
+// from linear counting to the raw estimate and patches the bias between them
+// with empirical tables, it reads the registers' histogram and is nearly
+// unbiased from 0 up, with no tables (and there is no sparse mode here).
+// Sketches merge register by register, so a partition's sketch travels as a
+// task result (toState: base64) and the master merges them in any order.
 // Called by the countApproxDistinct op: the worker side adds a partition's
 // records and reports toState(); the master side checks relativeSD, decodes
 // each report with fromState, merges and estimates.
