@@ -72,7 +72,7 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
       // Edges that are ±Infinity or NaN travel as null (JSON has no such numbers).
       const same =
         result.edges.length === edges.length &&
-        result.edges.every((e, i) => e === edges[i] || (e === null && !Number.isFinite(edges[i])) || (typeof e === "object" && e !== null && canonicalJson(e) === canonicalJson(edges[i])));
+        result.edges.every((e, i) => e === edges[i] || (e === null && typeof edges[i] === "number" && !Number.isFinite(edges[i])) || (typeof e === "object" && e !== null && canonicalJson(e) === canonicalJson(edges[i])));
       if (!same) return "the histogram's edges must be the job's";
       if (!result.counts.every(isWhole)) return "histogram counts must be whole numbers";
       return null;
