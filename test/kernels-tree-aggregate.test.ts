@@ -1,16 +1,7 @@
-// Unit tests for treeAggregate/treeReduce's plan shape and helpers (src/ops/kernels/tree-aggregate.ts).
+// Unit tests for treeAggregate/treeReduce's plan shape (src/ops/kernels/tree-aggregate.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  EmptyTreeReduceError,
-  TREE_REDUCE_ZERO,
-  depthProblem,
-  treeLevels,
-  treeReduceCombine,
-  treeReduceInput,
-  treeReduceValue,
-  type TreeReducePair,
-} from '../src/ops/kernels/tree-aggregate.js';
+import { depthProblem, treeLevels } from '../src/ops/kernels/tree-aggregate.js';
 
 describe('depthProblem', () => {
   it("refuses a depth below 1 with PySpark's message", () => {
@@ -53,37 +44,5 @@ describe('treeLevels', () => {
         for (let i = 1; i < levels.length; i++) assert.ok(levels[i]! >= 1 && levels[i]! < levels[i - 1]!, `n=${n} depth=${depth}: ${levels}`);
       }
     }
-  });
-});
-
-describe('treeReduce helpers', () => {
-  const add = treeReduceCombine((a, b) => (a as number) + (b as number));
-
-  /** treeReduce over partitions, each folded from the zero, then the levels' combining. */
-  function treeReduce(parts: number[][]): unknown {
-    const partials: TreeReducePair[] = parts.map((p) => p.map(treeReduceInput).reduce(add, TREE_REDUCE_ZERO));
-    return treeReduceValue(partials.reduce(add, TREE_REDUCE_ZERO));
-  }
-
-  it("reduces across empty partitions (PySpark's example: -5)", () => {
-    assert.equal(treeReduce([[-5, -4], [], [-3, -2, -1], [], [1, 2], [3, 4], [], [], [], []]), -5);
-  });
-
-  it('never calls f with the zero', () => {
-    const seen: unknown[] = [];
-    const f = treeReduceCombine((a, b) => {
-      seen.push(a, b);
-      return `${a}${b}`;
-    });
-    assert.deepEqual(f(TREE_REDUCE_ZERO, treeReduceInput('x')), ['x', false]);
-    assert.deepEqual(f(treeReduceInput('x'), TREE_REDUCE_ZERO), ['x', false]);
-    assert.deepEqual(f(TREE_REDUCE_ZERO, TREE_REDUCE_ZERO), TREE_REDUCE_ZERO);
-    assert.deepEqual(seen, []);
-    assert.deepEqual(f(treeReduceInput('a'), treeReduceInput('b')), ['ab', false]);
-  });
-
-  it("fails on an empty dataset with PySpark's message", () => {
-    assert.throws(() => treeReduce([[], []]), (e: unknown) => e instanceof EmptyTreeReduceError && e.message === 'Cannot reduce empty RDD.');
-    assert.equal(treeReduceValue(treeReduceInput(null)), null);
   });
 });

@@ -6,11 +6,10 @@
 // With scale = max(ceil(n^(1/depth)), 2), a level is added while
 // k > scale + k / scale, dividing k by scale (as a float, as PySpark does; a
 // level's partition count is its integer part).
-// treeReduce is treeAggregate over [value, isDummy] pairs so that empty
-// partitions need no special case (PySpark's trick); its helpers are here too.
-// Called by the treeAggregate and treeReduce ops: depthProblem for their
-// parameter check, treeLevels when planning, the treeReduce helpers for the
-// functions the levels run and for the final value.
+// Called by the treeAggregate and treeReduce ops (src/ops/tree-aggregate.ts):
+// depthProblem for their parameter check, treeLevels when planning. (PySpark's
+// treeReduce aggregates [value, isDummy] pairs; there an empty partition just
+// contributes no record to the levels' shuffles, so it needs no such pairs.)
 
 /** Why treeAggregate/treeReduce cannot take this depth, or null (PySpark's message). */
 export function depthProblem(depth: number): string | null {
@@ -33,32 +32,4 @@ export function treeLevels(numPartitions: number, depth: number): number[] {
     levels.push(Math.trunc(k));
   }
   return levels;
-}
-
-/** A treeReduce aggregate: the value so far, and whether it is only the zero. */
-export type TreeReducePair = readonly [value: unknown, isDummy: boolean];
-
-export const TREE_REDUCE_ZERO: TreeReducePair = [null, true];
-
-/** The record as treeReduce aggregates it. */
-export function treeReduceInput(x: unknown): TreeReducePair {
-  return [x, false];
-}
-
-/** treeReduce's seqOp and combOp both: f over real values, the zero skipped. */
-export function treeReduceCombine(f: (a: unknown, b: unknown) => unknown): (x: TreeReducePair, y: TreeReducePair) => TreeReducePair {
-  return (x, y) => (x[1] ? y : y[1] ? x : [f(x[0], y[0]), false]);
-}
-
-export class EmptyTreeReduceError extends Error {
-  constructor() {
-    super("Cannot reduce empty RDD.");
-    this.name = "EmptyTreeReduceError";
-  }
-}
-
-/** treeReduce's value from the final aggregate. */
-export function treeReduceValue(reduced: TreeReducePair): unknown {
-  if (reduced[1]) throw new EmptyTreeReduceError();
-  return reduced[0];
 }
