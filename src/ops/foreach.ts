@@ -33,7 +33,8 @@ const foreachPartition: PartitionStep<null> = {
     } catch (e) {
       throw userError(where, e, 0);
     }
-    if (returned != null && typeof (returned as Iterable<unknown>)[Symbol.iterator] === "function") for (const _ of userIterable(where, () => returned)) {
+    if (returned == null || typeof (returned as Iterable<unknown>)[Symbol.iterator] !== "function") return [];
+    for (const _ of userIterable(where, () => returned)) {
       // Each step runs more of a generator's body; its values are dropped.
     }
     return [];
