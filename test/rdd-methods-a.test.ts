@@ -16,6 +16,7 @@ import type { TaskResult } from "../src/common/protocol.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { connect, Context, type Dataset, type JobRunner, type JobSpec } from "../src/index.js";
 import { resultMismatch } from "../src/master/report-check.js";
+import { countsTowardBudget } from "../src/master/result-budget.js";
 import { checkTaskReport } from "../src/master/worker-messages.js";
 import { HyperLogLog } from "../src/ops/kernels/hyperloglog.js";
 import type { JobPlan, Stage } from "../src/plan/physical.js";
@@ -178,6 +179,8 @@ describe("the master's check of a peer's HyperLogLog sketch", () => {
     const r = { type: "hyperLogLog", ...good.toState() };
     assert.equal(checkTaskReport(report(r), 0).state, "FINISHED");
     assert.equal(resultMismatch(plan, stage, 0, r as TaskResult), null);
+    // Up to 350 KB per partition: the master holds them within --max-result-size like collected records.
+    assert.equal(countsTowardBudget(r as TaskResult), true);
   });
 
   it("refuses another precision, a short or oversized register string, bad base64 and impossible ranks", () => {
