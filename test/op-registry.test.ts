@@ -45,7 +45,7 @@ describe("the registry", () => {
   });
 
   it("has the client write an input list exactly for the ops that read several inputs", () => {
-    assert.deepEqual(opNames().filter(readsInputList), ["union", "cartesian", "join", "leftOuterJoin", "rightOuterJoin", "fullOuterJoin", "cogroup", "subtract", "subtractByKey", "intersection"]);
+    assert.deepEqual(opNames().filter(readsInputList), ["union", "cartesian", "join", "leftOuterJoin", "rightOuterJoin", "fullOuterJoin", "cogroup", "subtract", "subtractByKey", "intersection", "zip"]);
   });
 
   it("registers every step the rules plan: one of each op over parallelized pairs names none that is missing", () => {

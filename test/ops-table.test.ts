@@ -116,6 +116,19 @@ const savedAs = (path: string, parts: string[][], records = parts.reduce((n, p) 
   assert.deepStrictEqual(readParts(ctx.dataDir, path).lines, parts.flat());
 };
 
+/** A count within (lo, hi), as the PySpark docs bound approximate answers. */
+const between = (lo: number, hi: number) => (actual: unknown) => {
+  assert.equal(typeof actual, "number");
+  assert.ok((actual as number) > lo && (actual as number) < hi, `${actual} outside (${lo}, ${hi})`);
+};
+
+/** Partitions (glom) as expected up to the order of records with equal keys, which Spark's sort does not fix either. */
+const sortedParts = (expected: [unknown, unknown][][]) => (actual: unknown) => {
+  const parts = actual as [unknown, unknown][][];
+  assert.deepStrictEqual(parts.map((p) => p.map((r) => r[0])), expected.map((p) => p.map((r) => r[0])), "the keys of each partition, in order");
+  assert.deepStrictEqual(parts.map(sortCanon), expected.map(sortCanon));
+};
+
 const emptyError = (op: string) => new RegExp(`${op}\\(\\).*has no value on an empty dataset`);
 
 // ---- input files (written to both runners' data directories) ---------------------
@@ -354,6 +367,41 @@ const CASES: Case[] = [
 
   // -- empty datasets
   ...emptyCases(),
+
+  // -- the RDD methods of issue 16 (zip … histogram with string buckets)
+  { op: "zip", name: "PySpark: range(0, 5) zip range(1000, 1005)", spec: pipe([{ id: "x", op: "range", start: 0, end: 5, numSlices: 2 }, { id: "y", op: "range", start: 1000, end: 1005, numSlices: 2 }, { op: "zip", inputs: ["x", "y"] }], collect), expected: [[0, 1000], [1, 1001], [2, 1002], [3, 1003], [4, 1004]] },
+  { op: "zip", name: "with a map of itself, after a shuffle", spec: pipe([par([3, 1, 2], 2), { id: "s", op: "sortBy", fn: "x => x", numPartitions: 2 }, { id: "d", op: "map", input: "s", fn: "x => x * 10" }, { op: "zip", inputs: ["s", "d"] }], collect), expected: [[1, 10], [2, 20], [3, 30]] },
+  { op: "zip", name: "Spark's message for different partition counts", spec: pipe([par([1, 2], 2, "x"), par([1, 2], 3, "y"), { op: "zip", inputs: ["x", "y"] }], collect), error: /Can only zip with RDD which has the same number of partitions/ },
+  { op: "zip", name: "Spark's message for different partition sizes", spec: pipe([par([1, 2, 3], 2, "x"), par([1, 2, 3, 4], 2, "y"), { op: "zip", inputs: ["x", "y"] }], collect), error: /Can only zip RDDs with same number of elements in each partition/ },
+  { op: "zipWithUniqueId", name: "PySpark: [a, b, c, d, e] in 3 slices → ids 0, 1, 4, 2, 5", spec: pipe([par(["a", "b", "c", "d", "e"], 3), { op: "zipWithUniqueId" }], collect), expected: [["a", 0], ["b", 1], ["c", 4], ["d", 2], ["e", 5]] },
+  { op: "zipWithUniqueId", name: "ids are unique after a filter empties a partition", spec: pipe([{ op: "range", start: 0, end: 9, numSlices: 3 }, { op: "filter", fn: "x => x < 3 || x > 5" }, { op: "zipWithUniqueId" }, { op: "values" }], collect), expected: [0, 3, 6, 2, 5, 8] },
+  ...[1, 2, 3, 4].map((depth): Case => ({ op: "treeAggregate", name: `PySpark: [-5..4] in 10 slices, add, depth ${depth} → -5`, spec: pipe([par(range(-5, 5), 10)], { op: "treeAggregate", zeroValue: 0, seqOp: "(a, b) => a + b", combOp: "(a, b) => a + b", depth }), expected: -5 })),
+  { op: "treeAggregate", name: "default depth 2 over 20 partitions (two levels): [sum, count]", spec: pipe([{ op: "range", start: 0, end: 100, numSlices: 20 }], { op: "treeAggregate", zeroValue: [0, 0], seqOp: "(a, x) => [a[0] + x, a[1] + 1]", combOp: "(a, b) => [a[0] + b[0], a[1] + b[1]]" }), expected: [4950, 100] },
+  { op: "treeAggregate", name: "empty: each partition aggregates to the zero, as PySpark's (zero 7 over 3 slices → 21)", spec: pipe([par([], 3)], { op: "treeAggregate", zeroValue: 7, seqOp: "(a, b) => a + b", combOp: "(a, b) => a + b" }), expected: 21 },
+  { op: "treeAggregate", name: "PySpark's message for depth 0", spec: pipe([par([1], 1)], { op: "treeAggregate", zeroValue: 0, seqOp: "(a, b) => a + b", combOp: "(a, b) => a + b", depth: 0 }), error: /Depth cannot be smaller than 1 but got 0/ },
+  ...[1, 2, 5, 10].map((depth): Case => ({ op: "treeReduce", name: `PySpark: [-5..4] in 10 slices, add, depth ${depth} → -5`, spec: pipe([par(range(-5, 5), 10)], { op: "treeReduce", fn: "(a, b) => a + b", depth }), expected: -5 })),
+  { op: "treeReduce", name: "empty partitions skipped: max over 30 slices of 4 records", spec: pipe([par([3, 9, 1, 4], 30)], { op: "treeReduce", fn: "(a, b) => Math.max(a, b)" }), expected: 9 },
+  { op: "treeReduce", name: "empty: fails", spec: pipe([par([], 2)], { op: "treeReduce", fn: "(a, b) => a + b" }), error: emptyError("treeReduce") },
+  { op: "repartitionAndSortWithinPartitions", name: "PySpark: 2 partitions by key % 2, ascending", spec: pipe([par([[0, 5], [3, 8], [2, 6], [0, 8], [3, 8], [1, 3]], 2), { op: "repartitionAndSortWithinPartitions", numPartitions: 2, partitionFunc: "k => k % 2", ascending: true }, glom], collect), compare: sortedParts([[[0, 5], [0, 8], [2, 6]], [[1, 3], [3, 8], [3, 8]]]) },
+  { op: "repartitionAndSortWithinPartitions", name: "descending", spec: pipe([par([[0, 5], [3, 8], [2, 6], [0, 8], [3, 8], [1, 3]], 2), { op: "repartitionAndSortWithinPartitions", numPartitions: 2, partitionFunc: "k => k % 2", ascending: false }, glom], collect), compare: sortedParts([[[2, 6], [0, 5], [0, 8]], [[3, 8], [3, 8], [1, 3]]]) },
+  { op: "repartitionAndSortWithinPartitions", name: "keyfunc: sorted by -k", spec: pipe([par([[0, 5], [3, 8], [2, 6], [0, 8], [3, 8], [1, 3]], 2), { op: "repartitionAndSortWithinPartitions", numPartitions: 2, partitionFunc: "k => k % 2", keyfunc: "k => -k" }, glom], collect), compare: sortedParts([[[2, 6], [0, 5], [0, 8]], [[3, 8], [3, 8], [1, 3]]]) },
+  { op: "repartitionAndSortWithinPartitions", name: "hash partitioned by default: like partitionBy, each partition sorted", spec: pipe([par(SHUFFLED.slice(0, 40).map((k) => [k, k * 2]), 3), { op: "repartitionAndSortWithinPartitions", numPartitions: 3 }, glom], collect), compare: (a, ctx) => {
+      const parts = a as [number, number][][];
+      const byPartitionBy = ctx.inline(pipe([par(SHUFFLED.slice(0, 40).map((k) => [k, k * 2]), 3), { op: "partitionBy", numPartitions: 3 }, glom], collect)) as [number, number][][];
+      assert.deepStrictEqual(parts, byPartitionBy.map((p) => [...p].sort((x, y) => x[0] - y[0])));
+    } },
+  { op: "foreach", name: "runs for its effects: value null", spec: pipe([par([1, 2, 3], 2)], { op: "foreach", fn: "x => x * 2" }), expected: null },
+  { op: "foreach", name: "a throwing function fails the job with its message", spec: pipe([par([1, 2, 3], 2)], { op: "foreach", fn: "x => { if (x === 2) throw new Error('no 2 please'); }" }), error: /no 2 please/ },
+  { op: "foreachPartition", name: "runs for its effects: value null", spec: pipe([par([1, 2, 3], 2)], { op: "foreachPartition", fn: "it => { let n = 0; for (const x of it) n += x; }" }), expected: null },
+  { op: "foreachPartition", name: "a generator's body runs to its end, and its throw fails the job", spec: pipe([par([1, 2, 3], 2)], { op: "foreachPartition", fn: "function* (it) { for (const x of it) if (x === 3) throw new Error('three!'); }" }), error: /three!/ },
+  { op: "countApproxDistinct", name: "PySpark: range(1000) as strings → 900 < n < 1100", spec: pipe([{ op: "range", start: 0, end: 1000, numSlices: 4 }, { op: "map", fn: "x => String(x)" }], { op: "countApproxDistinct" }), compare: between(900, 1100) },
+  { op: "countApproxDistinct", name: "PySpark: i % 20 over range(1000) → 16 < n < 24", spec: pipe([{ op: "range", start: 0, end: 1000, numSlices: 4 }, { op: "map", fn: "x => x % 20" }], { op: "countApproxDistinct" }), compare: between(16, 24) },
+  { op: "countApproxDistinct", name: "relativeSD 0.01: 10000 distinct within 3%", spec: pipe([{ op: "range", start: 0, end: 20000, numSlices: 3 }, { op: "map", fn: "x => x % 10000" }], { op: "countApproxDistinct", relativeSD: 0.01 }), compare: between(9700, 10300) },
+  { op: "countApproxDistinct", name: "equal values count once however built; empty partitions add nothing", spec: pipe([par([{ a: 1, b: 2 }, { b: 2, a: 1 }, [1, 2], [1, 2], "s"], 5)], { op: "countApproxDistinct" }), expected: 3 },
+  { op: "countApproxDistinct", name: "Spark's bound on relativeSD", spec: pipe([par([1], 1)], { op: "countApproxDistinct", relativeSD: 0.00001 }), error: /relativeSD should be greater than 0.000017/ },
+  { op: "histogram", name: "PySpark: string buckets (a, b, c) over [ab, ac, b, bd, ef] → [2, 2]", spec: pipe([par(["ab", "ac", "b", "bd", "ef"], 2)], { op: "histogram", buckets: ["a", "b", "c"] }), expected: [["a", "b", "c"], [2, 2]] },
+  { op: "histogram", name: "string buckets: a number record fails the job", spec: pipe([par(["a", 1], 2)], { op: "histogram", buckets: ["a", "b"] }), error: /string buckets needs string records/ },
+  { op: "histogram", name: "PySpark's message for unsorted string buckets", spec: pipe([par(["a"], 1)], { op: "histogram", buckets: ["b", "a"] }), error: /buckets should be sorted/ },
 ];
 
 function emptyCases(): Case[] {

@@ -168,6 +168,16 @@ export class Dataset<T> {
     return this.derive("sample", { withReplacement, fraction, seed });
   }
 
+  /** Pairs the i-th record of each partition with the i-th of `other`'s: `[a, b]`; both must have as many partitions and records per partition (else the job fails with Spark's message). */
+  zip<U>(other: Dataset<U>): Dataset<[T, U]> {
+    return this.derive("zip", {}, undefined, [other]);
+  }
+
+  /** Pairs each record with a unique id, k, n + k, 2n + k, … in partition k of n: `[record, id]`; no job runs first, unlike {@link Dataset.zipWithIndex}, at the cost of gaps. */
+  zipWithUniqueId(): Dataset<[T, number]> {
+    return this.derive("zipWithUniqueId", {});
+  }
+
   // ---- wide transformations ---------------------------------------------
 
   /** Shuffles the records into `numPartitions` partitions. */
@@ -346,6 +356,18 @@ export class Dataset<T> {
     return this.derive("subtractByKey", { numPartitions }, undefined, [other]);
   }
 
+  /** One shuffle by key hash (or by `partitionFunc(key)` modulo numPartitions), each partition then sorted by key (or by `keyfunc(key)`); `ascending` defaults to true. */
+  repartitionAndSortWithinPartitions<K, V, E extends Env = NoEnv>(
+    this: Dataset<[K, V]>,
+    numPartitions?: number,
+    partitionFunc?: (k: K, env: E) => number,
+    ascending?: boolean,
+    keyfunc?: (k: K, env: E) => unknown,
+    opts?: EnvOption<E>,
+  ): Dataset<[K, V]> {
+    return this.derive("repartitionAndSortWithinPartitions", { numPartitions, partitionFunc: fn(partitionFunc), ascending, keyfunc: fn(keyfunc) }, opts);
+  }
+
   // ---- actions -----------------------------------------------------------
 
   /** Every record, in partition order. */
@@ -424,8 +446,11 @@ export class Dataset<T> {
   }
 
   /** `buckets`: a number of even buckets between min and max, or the sorted bucket edges. Resolves to `[edges, counts]`. */
-  histogram(this: Dataset<number>, buckets: number | number[]): Promise<[number[], number[]]> {
-    return this.run("histogram", { buckets });
+  histogram(this: Dataset<number>, buckets: number | number[]): Promise<[number[], number[]]>;
+  /** Buckets of another comparable kind, as PySpark allows strings: the sorted edges, buckets [e0, e1), …, [e(n-1), en]. Resolves to `[edges, counts]`. */
+  histogram<B>(this: Dataset<B>, buckets: B[]): Promise<[B[], number[]]>;
+  histogram(buckets: number | unknown[]): Promise<[unknown[], number[]]> {
+    return this.run("histogram", { buckets: buckets as Json });
   }
 
   /** Each distinct record with its count, as `[record, count]` pairs. */
@@ -466,6 +491,37 @@ export class Dataset<T> {
   /** Spark's name for `save(path)` as text: one record per line. */
   saveAsTextFile(path: string): Promise<SaveResult> {
     return this.save(path, { format: "text" });
+  }
+
+  /** As {@link Dataset.aggregate}, merging the partitions' accumulators in a tree of `depth` levels (default 2) of shuffles, as Spark does. */
+  treeAggregate<U, E extends Env = NoEnv>(
+    zeroValue: U,
+    seqOp: (acc: U, x: T, env: E) => U,
+    combOp: (a: U, b: U, env: E) => U,
+    depth?: number,
+    opts?: EnvOption<E>,
+  ): Promise<U> {
+    return this.run("treeAggregate", { zeroValue: zeroValue as Json, seqOp: fn(seqOp, 2), combOp: fn(combOp, 2), depth }, opts);
+  }
+
+  /** As {@link Dataset.reduce}, merging the partitions' results in a tree of `depth` levels (default 2); the job fails if the dataset is empty. */
+  treeReduce<E extends Env = NoEnv>(f: (a: T, b: T, env: E) => T, depth?: number, opts?: EnvOption<E>): Promise<T> {
+    return this.run("treeReduce", { fn: fn(f, 2), depth }, opts);
+  }
+
+  /** Runs `fn` on every record on the workers, for its side effects; a function that throws fails the job with its message. */
+  async foreach<E extends Env = NoEnv>(f: (x: T, env: E) => unknown, opts?: EnvOption<E>): Promise<void> {
+    await this.run("foreach", { fn: fn(f) }, opts);
+  }
+
+  /** Runs `fn` once per partition with its records, for its side effects (a generator it returns is run to its end). */
+  async foreachPartition<E extends Env = NoEnv>(f: (records: Iterable<T>, env: E) => unknown, opts?: EnvOption<E>): Promise<void> {
+    await this.run("foreachPartition", { fn: fn(f) }, opts);
+  }
+
+  /** The approximate number of distinct records (HyperLogLog); `relativeSD` (default 0.05) is the accuracy asked for, at least 0.000017 as in Spark. */
+  countApproxDistinct(relativeSD?: number): Promise<number> {
+    return this.run("countApproxDistinct", { relativeSD });
   }
 
   // ---- plumbing ----------------------------------------------------------

@@ -116,7 +116,9 @@ export type TaskResult =
   | { type: "keyed"; entries: [Json, Json][] }
   /** Numbers: count, sum, min, max and m2 (the sum of squared deviations from the mean). */
   | { type: "stats"; count: number; sum: number; min: number; max: number; m2: number }
-  | { type: "histogram"; edges: number[]; counts: number[] };
+  | { type: "histogram"; edges: Json[]; counts: number[] }
+  /** countApproxDistinct: a partition's HyperLogLog sketch, its 2^p one-byte registers in base64. */
+  | { type: "hyperLogLog"; p: number; registers: string };
 
 export interface FetchFailure {
   shuffleId: ShuffleId;

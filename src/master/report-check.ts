@@ -9,6 +9,8 @@
 // Pure; called by the scheduler's onReport.
 import type { FetchFailure, TaskReport, TaskResult } from "../common/protocol.js";
 import type { JobPlan, ResultAction, Stage } from "../plan/physical.js";
+import { HyperLogLog } from "../ops/kernels/hyperloglog.js";
+import { canonicalJson } from "../plan/keys.js";
 import { shufflesRead } from "../plan/task-rdd.js";
 
 /** Byte sizes and record counts: whole, ≥ 0 and exact in a double. */
@@ -24,6 +26,7 @@ const ACTION_RESULT: Record<ResultAction["type"], TaskResult["type"]> = {
   stats: "stats",
   histogram: "histogram",
   save: "saved",
+  hyperLogLog: "hyperLogLog",
 };
 
 /** A part file's name as the worker makes it: part-<partition, zero-padded>, maybe with a suffix; never a path. */
@@ -67,16 +70,33 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
       const buckets = Math.max(0, edges.length - 1);
       if (result.counts.length !== buckets) return `the histogram has ${buckets} buckets; the report counts ${result.counts.length}`;
       // Edges that are ±Infinity or NaN travel as null (JSON has no such numbers).
-      const same = result.edges.length === edges.length && result.edges.every((e, i) => e === edges[i] || (e === null && !Number.isFinite(edges[i])));
+      const same =
+        result.edges.length === edges.length &&
+        result.edges.every((e, i) => e === edges[i] || (e === null && typeof edges[i] === "number" && !Number.isFinite(edges[i])) || (typeof e === "object" && e !== null && canonicalJson(e) === canonicalJson(edges[i])));
       if (!same) return "the histogram's edges must be the job's";
       if (!result.counts.every(isWhole)) return "histogram counts must be whole numbers";
       return null;
+    }
+    case "hyperLogLog": {
+      // A peer's sketch is untrusted: its precision must be the job's, its registers exactly what a sketch writes.
+      const action = (out as { action: ResultAction & { type: "hyperLogLog" } }).action;
+      if (result.p !== action.precision) return `the job's HyperLogLog sketches have precision ${action.precision}, the report's has ${String(result.p).slice(0, 20)}`;
+      return sketchProblem(result);
     }
     case "saved": {
       const m = PART_FILE.exec(result.file);
       if (!m || Number(m[1]) !== partition) return `partition ${partition} saves its own part file, not ${JSON.stringify(result.file.slice(0, 200))}`;
       return isWhole(result.records) ? null : "the saved record count must be a whole number";
     }
+  }
+}
+
+function sketchProblem(state: TaskResult & { type: "hyperLogLog" }): string | null {
+  try {
+    HyperLogLog.fromState(state);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 

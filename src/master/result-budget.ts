@@ -31,9 +31,13 @@ export function reportBodyLimit(budget: number): number {
   return budget + REPORT_SLACK;
 }
 
-/** Results whose size grows with the data (collected records, ordered entries, sampled keys); the others are bounded by the plan. */
+/**
+ * Results whose size grows with the data (collected records, ordered entries,
+ * sampled keys) or with the partitions times the job's choice (HyperLogLog
+ * sketches, up to 2^18 registers each); the others are bounded by the plan.
+ */
 export function countsTowardBudget(result: TaskResult): boolean {
-  return result.type === "collect" || result.type === "keyed" || result.type === "sample";
+  return result.type === "collect" || result.type === "keyed" || result.type === "sample" || result.type === "hyperLogLog";
 }
 
 /** The UTF-8 size of `value`'s JSON, or Infinity when it cannot be one string. */

@@ -6,6 +6,7 @@
 import { MinisparkError } from "../common/errors.js";
 import type { WorkerId } from "../common/ids.js";
 import type { Heartbeat, TaskReport } from "../common/protocol.js";
+import { MAX_PRECISION } from "../ops/kernels/hyperloglog.js";
 
 /** The fields DESIGN.md requires of every heartbeat, besides worker_id, address and status. */
 const REQUIRED = ["active_tasks", "mem_usage_mb", "last_heartbeat"] as const;
@@ -28,6 +29,8 @@ const WORKER_ID = /^[\w.-]{1,128}$/;
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/;
 const MAX_SLOTS = 1024;
 const MAX_LISTED_ATTEMPTS = 100_000;
+/** The base64 of the largest sketch a job may ask for: 2^MAX_PRECISION one-byte registers. */
+const MAX_SKETCH_BASE64 = 4 * Math.ceil(2 ** MAX_PRECISION / 3);
 
 function bad(message: string, what = "heartbeat"): MinisparkError {
   return new MinisparkError("BAD_REQUEST", `invalid ${what}: ${message}`);
@@ -35,7 +38,6 @@ function bad(message: string, what = "heartbeat"): MinisparkError {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isCount = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v) && v >= 0;
-const isNumber = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 const everyIs = (v: unknown, f: (x: unknown) => boolean): boolean => Array.isArray(v) && v.every(f);
 
 export function checkHeartbeat(body: unknown): Heartbeat {
@@ -91,8 +93,10 @@ const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
   saved: (r) => typeof r.file === "string" && isCount(r.records),
   keyed: (r) => everyIs(r.entries, (e) => Array.isArray(e) && e.length === 2),
   stats: (r) => isCount(r.count) && ["sum", "min", "max", "m2"].every((k) => r[k] === null || typeof r[k] === "number"),
-  // Edges from a dataset holding ±Infinity or NaN arrive as null (JSON has no such numbers).
-  histogram: (r) => everyIs(r.edges, (e) => e === null || isNumber(e)) && everyIs(r.counts, isCount),
+  // Edges from a dataset holding ±Infinity or NaN arrive as null (JSON has no such numbers); given edges may be of any one kind (report-check.ts).
+  histogram: (r) => Array.isArray(r.edges) && everyIs(r.counts, isCount),
+  // Bounded here; the precision, the length and the base64 itself are checked against the job (report-check.ts).
+  hyperLogLog: (r) => isCount(r.p) && typeof r.registers === "string" && r.registers.length <= MAX_SKETCH_BASE64,
 };
 
 /** One report of a batch; `i` names it in the message. */

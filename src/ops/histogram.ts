@@ -1,5 +1,7 @@
 // histogram: counts per bucket, from given edges or from a bucket count whose
-// even edges a min/max probe finds first, as PySpark does.
+// even edges a min/max probe finds first, as PySpark does. Edges of another
+// comparable kind than numbers (strings, as PySpark allows, booleans, arrays,
+// objects) are counted by the histogram-buckets kernel.
 import type { StageId } from "../common/ids.js";
 import type { TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
@@ -8,12 +10,13 @@ import { MAX_HISTOGRAM_BUCKETS } from "../plan/spec-limits.js";
 import { UserCodeError, describeRecord } from "../worker/user-function.js";
 import { EmptyDatasetError, type ResultOfType } from "./collected.js";
 import { defineOp, type Batches, type OpFamily, type PlanBuilder, type PlannedAction } from "./op-rule.js";
+import { HistogramError, bucketsProblem, countBuckets, prepareBuckets } from "./kernels/histogram-buckets.js";
 import { json, params, type JsonSchema } from "./params.js";
 
 const SAFE_INT = { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
 const bucketsSchema = (): JsonSchema => ({
-  anyOf: [{ ...SAFE_INT, minimum: 1 }, { type: "array", items: { type: "number" }, minItems: 2 }],
-  description: "a bucket count, or the bucket edges in increasing order",
+  anyOf: [{ ...SAFE_INT, minimum: 1 }, { type: "array", minItems: 2 }],
+  description: "a bucket count, or the bucket edges in increasing order: numbers, or values of one other comparable kind (e.g. strings)",
 });
 
 function bucketsRule(b: Json | undefined): string[] {
@@ -23,14 +26,17 @@ function bucketsRule(b: Json | undefined): string[] {
   if (Array.isArray(b) && b.length >= 2 && b.every((x): x is number => typeof x === "number" && Number.isFinite(x))) {
     return b.every((x, i) => i === 0 || x > b[i - 1]!) ? [] : ['parameter "buckets" must be strictly increasing edges'];
   }
+  if (Array.isArray(b) && b.length >= 2 && !b.some((x) => typeof x === "number")) {
+    const problem = bucketsProblem(b);
+    return problem ? [`parameter "buckets": ${problem}`] : [];
+  }
   return ['parameter "buckets" must be a bucket count >= 1 or an array of at least two bucket edges'];
 }
 
 /** With edges, one pass; with a bucket count, a probe stage finds min and max first, as Spark does. */
 function planHistogram(pl: PlanBuilder, buckets: Json, input: Rdd, parents: Set<StageId>): PlannedAction {
   if (Array.isArray(buckets)) {
-    // The rule above admitted only arrays of numbers.
-    const edges = buckets.filter((x): x is number => typeof x === "number");
+    const edges = buckets;
     pl.budget.blocks(namedNode(input), "the histogram's partitions × buckets are", input.numPartitions, edges.length - 1);
     return { rdd: input, result: { type: "histogram", edges, buckets: edges.length - 1 } };
   }
@@ -65,6 +71,21 @@ function histogram(batches: Batches, edges: number[]): TaskResult {
   return { type: "histogram", edges, counts };
 }
 
+/** Edges of another kind than numbers, by the histogram-buckets kernel; a record of another kind fails the job. */
+function otherHistogram(batches: Batches, edges: Json[]): TaskResult {
+  const b = prepareBuckets(edges);
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  for (const batch of batches) {
+    try {
+      const part = countBuckets(b, batch);
+      for (let i = 0; i < part.length; i++) counts[i]! += part[i]!;
+    } catch (e) {
+      throw e instanceof HistogramError ? new UserCodeError(e.message) : e;
+    }
+  }
+  return { type: "histogram", edges, counts };
+}
+
 function histogramValue(results: ResultOfType<"histogram">[]): Json {
   const edges = results[0]?.edges ?? [];
   if (edges.length === 0) throw new EmptyDatasetError("histogram() with a bucket count has no value on an empty dataset");
@@ -83,5 +104,10 @@ export const HISTOGRAM: OpFamily = {
       value: (results) => histogramValue(results.filter((r): r is ResultOfType<"histogram"> => r.type === "histogram")),
     }),
   },
-  results: { histogram: (action, batches) => histogram(batches, action.edges!) },
+  results: {
+    histogram: (action, batches) => {
+      const edges = action.edges!;
+      return edges.every((x): x is number => typeof x === "number") ? histogram(batches, edges) : otherHistogram(batches, edges);
+    },
+  },
 };

@@ -35,6 +35,12 @@ import { TAKE } from "./take.js";
 import { TAKE_ORDERED } from "./take-ordered.js";
 import { UNION } from "./union.js";
 import { ZIP_WITH_INDEX } from "./zip-with-index.js";
+import { ZIP } from "./zip.js";
+import { ZIP_WITH_UNIQUE_ID } from "./zip-with-unique-id.js";
+import { TREE_AGGREGATE } from "./tree-aggregate.js";
+import { REPARTITION_AND_SORT } from "./repartition-and-sort.js";
+import { FOREACH } from "./foreach.js";
+import { COUNT_APPROX_DISTINCT } from "./count-approx-distinct.js";
 
 const FAMILIES: readonly OpFamily[] = [
   FILE_SOURCES,
@@ -65,6 +71,12 @@ const FAMILIES: readonly OpFamily[] = [
   LOOKUP,
   GET_NUM_PARTITIONS,
   SAVE,
+  ZIP,
+  ZIP_WITH_UNIQUE_ID,
+  TREE_AGGREGATE,
+  REPARTITION_AND_SORT,
+  FOREACH,
+  COUNT_APPROX_DISTINCT,
 ];
 
 /** One table from every family's entries; a name two families claim is a mistake caught at load. */

@@ -13,7 +13,7 @@ import { KEY_BY } from "./record-ops.js";
 import { shuffleOnce } from "./shuffle-once.js";
 
 /** [k, v] → [fn ? fn(k) : k, [k, v]], for sortByKey's key function. */
-const sortKeyOfPair: RecordStep<null> = {
+export const sortKeyOfPair: RecordStep<null> = {
   name: "sortKeyOfPair",
   kind: "record",
   push: ({ fn: f, env, where }, next) => {

@@ -60,6 +60,8 @@ export type Rdd =
   | (RddBase & { kind: "coalesce"; parent: Rdd })
   /** `offsets` (each parent partition's first index) are set by the master from a count probe. */
   | (RddBase & { kind: "zipWithIndex"; parent: Rdd; offsets: number[] | null })
+  /** Partition p pairs the records of both parents' partition p, one by one (both have as many partitions). */
+  | (RddBase & { kind: "zip"; parents: [Rdd, Rdd] })
   /** `op` is the wide op (or action) it computes, for names in logs and the UI. */
   | (RddBase & { kind: "shuffled"; op: string; shuffles: ShuffleId[]; read: ShuffleRead });
 
@@ -72,6 +74,7 @@ export function childrenOf(rdd: Rdd): Rdd[] {
       return [rdd.parent];
     case "union":
     case "cartesian":
+    case "zip":
       return rdd.parents;
     default:
       return [];
@@ -88,6 +91,7 @@ export function withChildren(rdd: Rdd, children: Rdd[]): Rdd {
     case "union":
       return { ...rdd, parents: children };
     case "cartesian":
+    case "zip":
       return { ...rdd, parents: [children[0]!, children[1]!] };
     default:
       return rdd;
@@ -116,6 +120,8 @@ export type ShuffleRead =
   /** Folds every value, from a copy of zero, with fn into one value: fold and aggregate. */
   | { type: "foldValues"; zero: Json; fn: string; env: Env }
   | { type: "sort"; ascending: boolean }
+  /** Values are [sortKey, record]: emits the records sorted by sortKey (repartitionAndSortWithinPartitions). */
+  | { type: "sortValues"; ascending: boolean }
   | { type: "sum" }
   /** Merges all values (one key) and emits just the merged value: reduce's last step. */
   | { type: "reduceValues"; fn: string; env: Env };
@@ -159,10 +165,12 @@ export type ResultAction =
   /** count, sum, min, max and the sum of squared deviations of numbers. */
   | { type: "stats" }
   /** Counts per bucket; `edges` set by the master from a min/max probe when only a count was given. */
-  | { type: "histogram"; edges: number[] | null; buckets: number }
+  | { type: "histogram"; edges: Json[] | null; buckets: number }
   /** Runs nothing: the value is the number of partitions. */
   | { type: "numPartitions" }
-  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean };
+  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean }
+  /** countApproxDistinct: each partition's HyperLogLog sketch of 2^precision registers. */
+  | { type: "hyperLogLog"; relativeSD: number; precision: number };
 
 export type StageOutput =
   | { type: "shuffle"; shuffle: ShuffleId }

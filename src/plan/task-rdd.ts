@@ -21,6 +21,7 @@ export function taskRdd(rdd: Rdd, partition: number): Rdd {
     case "narrow":
     case "zipWithIndex":
     case "cartesian":
+    case "zip":
     case "union": {
       // Each parent cut to the one partition this one reads of it, or emptied if it reads none.
       return withChildren(rdd, parentPartitions(rdd, partition).map(({ parent, partitions }) => (partitions.length === 1 ? taskRdd(parent, partitions[0]!) : emptied(parent))));

@@ -7,6 +7,7 @@
 // Called by task-runner.ts.
 import type { Json } from "../plan/keys.js";
 import type { Batches, Emit, StepContext } from "../ops/op-rule.js";
+import { zipPartition } from "../ops/kernels/zip-partitions.js";
 import { stepRule } from "../ops/registry.js";
 import type { InputSplit, Rdd } from "../plan/physical.js";
 import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
@@ -42,6 +43,8 @@ export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContex
       return parentsOf(rdd, partition, ctx);
     case "zipWithIndex":
       return zipWithIndex(rdd, partition, ctx);
+    case "zip":
+      return zip(rdd, partition, ctx);
   }
 }
 
@@ -116,6 +119,13 @@ function* zipWithIndex(rdd: Rdd & { kind: "zipWithIndex" }, partition: number, c
   if (!rdd.offsets) throw new Error(`zipWithIndex node "${rdd.node}" ran before its partition sizes were known`);
   let i = rdd.offsets[partition]!;
   for (const batch of computePartition(rdd.parent, partition, ctx)) yield batch.map((x) => [x, i++]);
+}
+
+/** Both parents' partition p, record by record; a partition that runs out first fails the task with Spark's message. */
+function zip(rdd: Rdd & { kind: "zip" }, partition: number, ctx: ComputeContext): Batches {
+  const [left, right] = rdd.parents;
+  const pairs = zipPartition(flatten(computePartition(left, partition, ctx)), flatten(computePartition(right, partition, ctx)));
+  return rebatch(pairs, where(rdd.node, "zip"));
 }
 
 /**

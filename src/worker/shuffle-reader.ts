@@ -67,6 +67,8 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
       return foldValues(input(), read.zero, mergeWith(compileFunction(read.fn, where), read.env, where));
     case "sort":
       return sortByKey(input(), read.ascending, ctx);
+    case "sortValues":
+      return sortByKey(mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]), read.ascending, ctx);
   }
 }
 
