@@ -61,6 +61,7 @@ function rddText(rdd: Rdd, plan: JobPlan): string {
     case "union":
     case "cartesian":
     case "coalesce":
+    case "zip":
       return rdd.kind;
     case "zipWithIndex":
       return `zipWithIndex (offsets ${rdd.offsets ? "known" : `from stage ${probeStage(plan, (o) => o.type === "countProbe" && o.node === rdd.node)}`})`;
@@ -81,6 +82,8 @@ function readText(read: ShuffleRead): string {
       return `cogroup, emit ${read.emit}`;
     case "sort":
       return `sort ${read.ascending ? "ascending" : "descending"}`;
+    case "sortValues":
+      return `sort each partition's values ${read.ascending ? "ascending" : "descending"}`;
     case "groupByKey":
       return "group by key";
     default:
@@ -126,6 +129,8 @@ function actionText(a: ResultAction): string {
       return `histogram of ${count(a.buckets, "bucket")}${a.edges ? "" : " (edges from the min and max)"}`;
     case "save":
       return `save "${a.path}" as ${a.format}`;
+    case "hyperLogLog":
+      return `count distinct approximately (relative SD ${a.relativeSD})`;
     default:
       return a.type;
   }
