@@ -1,0 +1,89 @@
+// Unit tests for treeAggregate/treeReduce's plan shape and helpers (src/ops/kernels/tree-aggregate.ts).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  EmptyTreeReduceError,
+  TREE_REDUCE_ZERO,
+  depthProblem,
+  treeLevels,
+  treeReduceCombine,
+  treeReduceInput,
+  treeReduceValue,
+  type TreeReducePair,
+} from '../src/ops/kernels/tree-aggregate.js';
+
+describe('depthProblem', () => {
+  it("refuses a depth below 1 with PySpark's message", () => {
+    assert.equal(depthProblem(0), 'Depth cannot be smaller than 1 but got 0.');
+    assert.equal(depthProblem(-2), 'Depth cannot be smaller than 1 but got -2.');
+    assert.equal(depthProblem(1), null);
+    assert.equal(depthProblem(10), null);
+    assert.throws(() => treeLevels(4, 0), /Depth cannot be smaller than 1 but got 0\./);
+  });
+});
+
+describe('treeLevels', () => {
+  it("matches PySpark's loop (computed with its code for these inputs)", () => {
+    const expected: [number, number, number[]][] = [
+      [10, 2, [10, 2]],
+      [10, 1, [10]],
+      [10, 5, [10, 5, 2]],
+      [10, 10, [10, 5, 2]],
+      [100, 2, [100, 10]],
+      [1000, 2, [1000, 31]],
+      [1000, 3, [1000, 100, 10]],
+      [7, 2, [7, 2]],
+      [5, 2, [5, 1]],
+      [4, 2, [4]],
+      [1, 2, [1]],
+      [0, 2, [0]],
+      [100000, 2, [100000, 315]],
+      [100000, 4, [100000, 5555, 308, 17]],
+      [37, 3, [37, 9, 2]],
+      [64, 3, [64, 16, 4]],
+      [1000, 10, [1000, 500, 250, 125, 62, 31, 15, 7, 3]],
+    ];
+    for (const [n, depth, levels] of expected) assert.deepEqual(treeLevels(n, depth), levels, `n=${n} depth=${depth}`);
+  });
+
+  it('only ever narrows, and never to 0 partitions', () => {
+    for (let n = 1; n <= 300; n++) {
+      for (const depth of [1, 2, 3, 4, 7]) {
+        const levels = treeLevels(n, depth);
+        levels.forEach((k, i) => i > 0 && assert.ok(k >= 1 && k < levels[i - 1]!, `n=${n} depth=${depth}: ${levels}`));
+      }
+    }
+  });
+});
+
+describe('treeReduce helpers', () => {
+  const add = treeReduceCombine((a, b) => (a as number) + (b as number));
+
+  /** treeReduce over partitions, each folded from the zero, then the levels' combining. */
+  function treeReduce(parts: number[][]): unknown {
+    const partials: TreeReducePair[] = parts.map((p) => p.map(treeReduceInput).reduce(add, TREE_REDUCE_ZERO));
+    return treeReduceValue(partials.reduce(add, TREE_REDUCE_ZERO));
+  }
+
+  it("reduces across empty partitions (PySpark's example: -5)", () => {
+    assert.equal(treeReduce([[-5, -4], [], [-3, -2, -1], [], [1, 2], [3, 4], [], [], [], []]), -5);
+  });
+
+  it('never calls f with the zero', () => {
+    const seen: unknown[] = [];
+    const f = treeReduceCombine((a, b) => {
+      seen.push(a, b);
+      return `${a}${b}`;
+    });
+    assert.deepEqual(f(TREE_REDUCE_ZERO, treeReduceInput('x')), ['x', false]);
+    assert.deepEqual(f(treeReduceInput('x'), TREE_REDUCE_ZERO), ['x', false]);
+    assert.deepEqual(f(TREE_REDUCE_ZERO, TREE_REDUCE_ZERO), TREE_REDUCE_ZERO);
+    assert.deepEqual(seen, []);
+    assert.deepEqual(f(treeReduceInput('a'), treeReduceInput('b')), ['ab', false]);
+  });
+
+  it("fails on an empty dataset with PySpark's message", () => {
+    assert.throws(() => treeReduce([[], []]), (e: unknown) => e instanceof EmptyTreeReduceError && e.message === 'Cannot reduce empty RDD.');
+    assert.equal(treeReduceValue(treeReduceInput(null)), null);
+  });
+});
