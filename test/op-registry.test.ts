@@ -11,7 +11,7 @@ import { childrenOf, type Rdd } from "../src/plan/physical.js";
 import { validateJobSpec } from "../src/plan/validate.js";
 
 const NONE = new Set<string>();
-const VALUE: Record<Exclude<ParamType, object>, unknown> = { fn: "sum", int: 0, number: 0.5, count: 1, positive: 1, string: ",", boolean: false, array: [], json: 0, inputPath: "in.txt", outputPath: "out" };
+const VALUE: Record<Exclude<ParamType, object>, unknown> = { fn: "sum", int: 0, number: 0.5, count: 1, positive: 1, string: ",", boolean: false, array: [], json: 0, inputPath: "in.txt", outputPath: "out", command: "cat" };
 
 describe("params", () => {
   const schema = params({ fn: fn(), numPartitions: positive().partitions().maybe(), ascending: boolean().maybe(), step: int().maybe() }, (p) => (p.step === 0 ? ['parameter "step" must not be 0'] : []));

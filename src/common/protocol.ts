@@ -116,7 +116,9 @@ export type TaskResult =
   | { type: "keyed"; entries: [Json, Json][] }
   /** Numbers: count, sum, min, max and m2 (the sum of squared deviations from the mean). */
   | { type: "stats"; count: number; sum: number; min: number; max: number; m2: number }
-  | { type: "histogram"; edges: number[]; counts: number[] };
+  | { type: "histogram"; edges: number[]; counts: number[] }
+  /** takeSample: the partition's record count and its records of smallest seeded key, with their keys. */
+  | { type: "sampled"; count: number; entries: [number, Json][] };
 
 export interface FetchFailure {
   shuffleId: ShuffleId;

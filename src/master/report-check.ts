@@ -24,6 +24,7 @@ const ACTION_RESULT: Record<ResultAction["type"], TaskResult["type"]> = {
   stats: "stats",
   histogram: "histogram",
   save: "saved",
+  takeSample: "sampled",
 };
 
 /** A part file's name as the worker makes it: part-<partition, zero-padded>, maybe with a suffix; never a path. */
@@ -70,6 +71,11 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
       const same = result.edges.length === edges.length && result.edges.every((e, i) => e === edges[i] || (e === null && !Number.isFinite(edges[i])));
       if (!same) return "the histogram's edges must be the job's";
       if (!result.counts.every(isWhole)) return "histogram counts must be whole numbers";
+      return null;
+    }
+    case "sampled": {
+      const action = (out as { action: ResultAction & { type: "takeSample" } }).action;
+      if (!isWhole(result.count) || result.entries.length > Math.min(action.num, result.count)) return `takeSample(${action.num}) returns at most ${action.num} entries per partition, and no more than its count`;
       return null;
     }
     case "saved": {

@@ -33,7 +33,7 @@ export function reportBodyLimit(budget: number): number {
 
 /** Results whose size grows with the data (collected records, ordered entries, sampled keys); the others are bounded by the plan. */
 export function countsTowardBudget(result: TaskResult): boolean {
-  return result.type === "collect" || result.type === "keyed" || result.type === "sample";
+  return result.type === "collect" || result.type === "keyed" || result.type === "sample" || result.type === "sampled";
 }
 
 /** The UTF-8 size of `value`'s JSON, or Infinity when it cannot be one string. */

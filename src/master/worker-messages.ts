@@ -93,6 +93,7 @@ const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
   stats: (r) => isCount(r.count) && ["sum", "min", "max", "m2"].every((k) => r[k] === null || typeof r[k] === "number"),
   // Edges from a dataset holding ±Infinity or NaN arrive as null (JSON has no such numbers).
   histogram: (r) => everyIs(r.edges, (e) => e === null || isNumber(e)) && everyIs(r.counts, isCount),
+  sampled: (r) => isCount(r.count) && everyIs(r.entries, (e) => Array.isArray(e) && e.length === 2 && isNumber(e[0])),
 };
 
 /** One report of a batch; `i` names it in the message. */

@@ -35,6 +35,10 @@ import { TAKE } from "./take.js";
 import { TAKE_ORDERED } from "./take-ordered.js";
 import { UNION } from "./union.js";
 import { ZIP_WITH_INDEX } from "./zip-with-index.js";
+import { TAKE_SAMPLE } from "./take-sample.js";
+import { RANDOM_SPLIT } from "./random-split.js";
+import { SAMPLE_BY_KEY } from "./sample-by-key.js";
+import { PIPE } from "./pipe.js";
 
 const FAMILIES: readonly OpFamily[] = [
   FILE_SOURCES,
@@ -65,6 +69,10 @@ const FAMILIES: readonly OpFamily[] = [
   LOOKUP,
   GET_NUM_PARTITIONS,
   SAVE,
+  TAKE_SAMPLE,
+  RANDOM_SPLIT,
+  SAMPLE_BY_KEY,
+  PIPE,
 ];
 
 /** One table from every family's entries; a name two families claim is a mistake caught at load. */

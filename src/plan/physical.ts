@@ -162,7 +162,9 @@ export type ResultAction =
   | { type: "histogram"; edges: number[] | null; buckets: number }
   /** Runs nothing: the value is the number of partitions. */
   | { type: "numPartitions" }
-  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean };
+  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean }
+  /** Each partition's count and its `num` records of smallest seeded key (src/ops/take-sample.ts). */
+  | { type: "takeSample"; num: number; seed: number };
 
 export type StageOutput =
   | { type: "shuffle"; shuffle: ShuffleId }
