@@ -401,6 +401,9 @@ const CASES: Case[] = [
   { op: "pipe", name: "wc -l counts each partition's lines", spec: pipe([par(range(0, 10), 3), { op: "pipe", command: "wc -l" }, { op: "map", fn: "s => Number(s.trim())" }], collect), expected: [3, 3, 4] },
   { op: "pipe", name: "a non-zero exit fails the job (checkCode defaults to true)", spec: pipe([par(["x"], 1), { op: "pipe", command: ["sh", "-c", "echo oops >&2; exit 3"] }], collect), error: /Pipe function `sh -c echo oops >&2; exit 3' exited with error code 3; its stderr ends: oops/ },
   { op: "pipe", name: "checkCode false: the exit code is ignored", spec: pipe([par(["x"], 1), { op: "pipe", command: ["sh", "-c", "cat; exit 3"], checkCode: false }], collect), expected: ["x"] },
+  { op: "collectPartition", name: "one partition's records (toLocalIterator's step): partition 1 of [[1], [2, 3], [4, 5]]", spec: pipe([par([1, 2, 3, 4, 5], 3)], { op: "collectPartition", partition: 1 }), expected: [2, 3] },
+  { op: "collectPartition", name: "the other partitions are not read: a filter that throws on them does not fail the job", spec: pipe([par([1, 2, 3, 4, 5], 3), { op: "filter", fn: "x => { if (x !== 1) throw new Error('read ' + x); return true; }" }], { op: "collectPartition", partition: 0 }), expected: [1] },
+  { op: "collectPartition", name: "a partition past the last fails the job", spec: pipe([par([1, 2], 2)], { op: "collectPartition", partition: 2 }), error: /collectPartition\(2\): the dataset has 2 partitions/ },
 ];
 
 function emptyCases(): Case[] {

@@ -25,6 +25,7 @@ const ACTION_RESULT: Record<ResultAction["type"], TaskResult["type"]> = {
   histogram: "histogram",
   save: "saved",
   takeSample: "sampled",
+  collectPartition: "collect",
 };
 
 /** A part file's name as the worker makes it: part-<partition, zero-padded>, maybe with a suffix; never a path. */

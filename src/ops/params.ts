@@ -225,11 +225,13 @@ function checkParam(v: unknown, type: ParamType, userCode: boolean): string | nu
     }
     case "outputPath":
       return typeof v === "string" ? checkOutputPath(v) : "must be a path";
-    case "command":
+    case "command": {
       // A command is code as much as a function is: a built-ins-only cluster runs none.
       if (!userCode) return "runs an external command, and this cluster runs built-ins only (user code is disabled)";
       if (typeof v !== "string" && !(Array.isArray(v) && v.every((w) => typeof w === "string"))) return "must be a command line or an array of its words";
-      return commandProblem(v);
+      const problem = commandProblem(v);
+      return problem ? `cannot run: ${problem}` : null;
+    }
   }
 }
 

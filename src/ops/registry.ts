@@ -39,6 +39,7 @@ import { TAKE_SAMPLE } from "./take-sample.js";
 import { RANDOM_SPLIT } from "./random-split.js";
 import { SAMPLE_BY_KEY } from "./sample-by-key.js";
 import { PIPE } from "./pipe.js";
+import { COLLECT_PARTITION } from "./collect-partition.js";
 
 const FAMILIES: readonly OpFamily[] = [
   FILE_SOURCES,
@@ -73,6 +74,7 @@ const FAMILIES: readonly OpFamily[] = [
   RANDOM_SPLIT,
   SAMPLE_BY_KEY,
   PIPE,
+  COLLECT_PARTITION,
 ];
 
 /** One table from every family's entries; a name two families claim is a mistake caught at load. */

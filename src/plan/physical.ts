@@ -164,7 +164,9 @@ export type ResultAction =
   | { type: "numPartitions" }
   | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean }
   /** Each partition's count and its `num` records of smallest seeded key (src/ops/take-sample.ts). */
-  | { type: "takeSample"; num: number; seed: number };
+  | { type: "takeSample"; num: number; seed: number }
+  /** The records of partition `partition`; the other tasks return none (src/ops/collect-partition.ts). */
+  | { type: "collectPartition"; partition: number };
 
 export type StageOutput =
   | { type: "shuffle"; shuffle: ShuffleId }
