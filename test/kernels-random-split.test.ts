@@ -30,7 +30,7 @@ describe('splitRanges', () => {
     // 0.1 × 10 sums to 0.9999999999999999: the last range still reaches 1.
     const tenths = splitRanges(Array(10).fill(0.1));
     assert.equal(tenths.at(-1)!.upper, 1);
-    tenths.forEach((r, i) => i > 0 && assert.equal(r.lower, tenths[i - 1]!.upper));
+    for (let i = 1; i < tenths.length; i++) assert.equal(tenths[i]!.lower, tenths[i - 1]!.upper);
   });
 });
 

@@ -50,7 +50,7 @@ describe('treeLevels', () => {
     for (let n = 1; n <= 300; n++) {
       for (const depth of [1, 2, 3, 4, 7]) {
         const levels = treeLevels(n, depth);
-        levels.forEach((k, i) => i > 0 && assert.ok(k >= 1 && k < levels[i - 1]!, `n=${n} depth=${depth}: ${levels}`));
+        for (let i = 1; i < levels.length; i++) assert.ok(levels[i]! >= 1 && levels[i]! < levels[i - 1]!, `n=${n} depth=${depth}: ${levels}`);
       }
     }
   });
