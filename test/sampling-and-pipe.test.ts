@@ -242,3 +242,13 @@ describe("PySpark's examples through the library, on a real cluster (2 workers)"
     return new Context({ run: async (spec) => (await cluster.cluster.client.run(spec)).value, close: async () => {} });
   });
 });
+
+describe("takeSample with replacement past the result budget", () => {
+  it("stops drawing and fails, rather than build a value no budget allows", () => {
+    const parts = partsOf([1], 1e12, 1);
+    const started = Date.now();
+    assert.throws(() => mergeSamples(parts, true, 1e12, 1, 1000), /the results of takeSample\(\) are larger than the master's limit \(--max-result-size 1000 bytes\)/);
+    assert.ok(Date.now() - started < 1000, "it stops at the budget, not after 10^12 draws");
+    assert.equal(mergeSamples(parts, true, 499, 1, 1000).length, 499);
+  });
+});

@@ -16,9 +16,14 @@
 //   matching of a random subset is again a random subset), so each of the
 //   `num` draws is a uniform pick of the whole dataset.
 // A task keeps O(num) records and the master at most partitions × num, as
-// takeOrdered does. Works the same from the library, the CLI and REST.
+// takeOrdered does. With replacement the value can be far larger than what the
+// tasks sent (a huge num over a few records), so the master stops drawing, and
+// fails the job, once the value's JSON would pass the largest result budget
+// there is, rather than build it and fail afterwards (or not at all). Works the
+// same from the library, the CLI and REST.
 import type { TaskResult } from "../common/protocol.js";
 import { mulberry32 } from "../common/random.js";
+import { MAX_RESULT_CEILING, ResultTooLargeError, encodedBytes, tooLargeMessage } from "../master/result-budget.js";
 import type { Json } from "../plan/keys.js";
 import { partitionRandom } from "./kernels/partition-random.js";
 import { sampleSizeProblem } from "./kernels/take-sample.js";
@@ -55,8 +60,8 @@ function below(n: number, rand: () => number): number {
   return Math.floor(u * n);
 }
 
-/** The action's value from every partition's part, in partition order. */
-export function mergeSamples(parts: PartitionSample[], withReplacement: boolean, num: number, seed: number): Json[] {
+/** The action's value from every partition's part, in partition order; throws ResultTooLargeError past `maxBytes` of JSON. */
+export function mergeSamples(parts: PartitionSample[], withReplacement: boolean, num: number, seed: number, maxBytes = MAX_RESULT_CEILING): Json[] {
   if (!withReplacement) {
     // A stable sort of the parts in partition order: equal keys (vanishingly rare) still give one answer per seed.
     return parts
@@ -73,8 +78,11 @@ export function mergeSamples(parts: PartitionSample[], withReplacement: boolean,
     return start + p.count;
   }, 0);
   const served = parts.map(() => new Map<number, number>());
+  /** Each served record's JSON size plus its comma, by partition and slot. */
+  const sizes: number[][] = parts.map(() => []);
   const rand = mulberry32(seed);
   const out: Json[] = [];
+  let bytes = 2;
   for (let i = 0; i < num; i++) {
     const g = below(total, rand);
     let p = upperBound(starts, g) - 1;
@@ -85,7 +93,10 @@ export function mergeSamples(parts: PartitionSample[], withReplacement: boolean,
     if (slot === undefined) {
       slot = slots.size;
       slots.set(local, slot);
+      sizes[p]![slot] = encodedBytes(parts[p]!.entries[slot]![1]) + 1;
     }
+    bytes += sizes[p]![slot]!;
+    if (bytes > maxBytes) throw new ResultTooLargeError(tooLargeMessage("takeSample", maxBytes));
     out.push(parts[p]!.entries[slot]![1]);
   }
   return out;
