@@ -1,9 +1,10 @@
 // Issue 16's methods of the "methods-b" part, beyond their ops-table rows:
 // sample's Poisson draws (unchanged below a mean of 20, right above ~745),
 // takeSample's one-pass merge (uniform with and without replacement over
-// uneven partitions), pipe refused by a worker without user code, and the
+// uneven partitions, bounded by the result budget), pipe refused by a worker
+// without user code, the master's checks of the new task results, and the
 // typed library's takeSample, randomSplit, sampleByKey, pipe and
-// toLocalIterator — the JobSpecs they build, and the PySpark documentation's
+// toLocalIterator: the JobSpecs they build, and the PySpark documentation's
 // examples run in-process and on a real local cluster; toLocalIterator runs a
 // partition's job only when the records before it are consumed.
 import assert from "node:assert/strict";
@@ -11,13 +12,16 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { TaskResult } from "../src/common/protocol.js";
 import { mulberry32 } from "../src/common/random.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { Context, type JobRunner, type JobSpec } from "../src/index.js";
+import { resultMismatch } from "../src/master/report-check.js";
 import type { StepContext } from "../src/ops/op-rule.js";
 import { stepRule } from "../src/ops/registry.js";
 import { mergeSamples, partitionSample } from "../src/ops/take-sample.js";
 import type { Json } from "../src/plan/keys.js";
+import type { JobPlan, Stage } from "../src/plan/physical.js";
 import { setUserCodeAllowed } from "../src/worker/user-function.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
@@ -250,5 +254,25 @@ describe("takeSample with replacement past the result budget", () => {
     assert.throws(() => mergeSamples(parts, true, 1e12, 1, 1000), /the results of takeSample\(\) are larger than the master's limit \(--max-result-size 1000 bytes\)/);
     assert.ok(Date.now() - started < 1000, "it stops at the budget, not after 10^12 draws");
     assert.equal(mergeSamples(parts, true, 499, 1, 1000).length, 499);
+  });
+});
+
+describe("a worker's report for the new results is checked against the plan", () => {
+  const stage = (action: unknown): Stage => ({ id: 0, name: "s0", numTasks: 3, rdd: { kind: "range", start: 0, end: 9, numSlices: 3 }, parents: [], output: { type: "result", action } }) as unknown as Stage;
+  const fits = (s: Stage, partition: number, r: unknown) => resultMismatch({ stages: [s], shuffles: [], resultStage: 0, action: { op: "x" } } as unknown as JobPlan, s, partition, r as TaskResult);
+
+  it("takeSample: a 'sampled' result of at most num entries, and no more than its count", () => {
+    const s = stage({ type: "takeSample", num: 2, seed: 1 });
+    assert.equal(fits(s, 0, { type: "sampled", count: 5, entries: [[0.1, "a"], [0.2, "b"]] }), null);
+    assert.match(fits(s, 0, { type: "sampled", count: 5, entries: [[0.1, 1], [0.2, 2], [0.3, 3]] })!, /at most 2 entries/);
+    assert.match(fits(s, 0, { type: "sampled", count: 1, entries: [[0.1, 1], [0.2, 2]] })!, /no more than its count/);
+    assert.match(fits(s, 0, { type: "collect", records: [] })!, /produces a "sampled" result/);
+  });
+
+  it("collectPartition: records only from the partition asked for", () => {
+    const s = stage({ type: "collectPartition", partition: 1 });
+    assert.equal(fits(s, 1, { type: "collect", records: [1, 2] }), null);
+    assert.equal(fits(s, 0, { type: "collect", records: [] }), null);
+    assert.match(fits(s, 2, { type: "collect", records: [7] })!, /collectPartition\(1\) returns no records for partition 2/);
   });
 });

@@ -57,6 +57,7 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
     case "collect": {
       const action = (out as { action: ResultAction }).action;
       if (action.type === "take" && result.records.length > action.num) return `take(${action.num}) returns at most ${action.num} records per partition; the report has ${result.records.length}`;
+      if (action.type === "collectPartition" && partition !== action.partition && result.records.length > 0) return `collectPartition(${action.partition}) returns no records for partition ${partition}`;
       return null;
     }
     case "keyed": {

@@ -3,7 +3,8 @@
 // the same parent, weights and seed and its `index` (0-based, which weight it
 // is); the library's Dataset.randomSplit builds one node per weight. All
 // splits draw the same seeded stream per partition, so for one seed they are
-// disjoint and together cover the input, on every run.
+// disjoint and together cover the input, on every run. With no seed the seed
+// is 0, as for sample: splits that leave it out still agree with each other.
 import { splitPartition, splitRanges, weightsProblem } from "./kernels/random-split.js";
 import { defineOp, defineStep, named, type OpFamily, type PartitionStep } from "./op-rule.js";
 import { array, count, int, params } from "./params.js";
