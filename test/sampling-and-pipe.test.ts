@@ -170,13 +170,18 @@ describe("the library's JobSpecs", () => {
     const dataDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-iter-"));
     try {
       const { sc, specs } = recordingContext(async (spec) => runInline(spec, { dataDir }));
-      const it = sc.range(0, 12, 1, 4).toLocalIterator()[Symbol.asyncIterator]();
+      const nums = sc.range(0, 48, 1, 16);
+      const it = nums.toLocalIterator()[Symbol.asyncIterator]();
       assert.deepStrictEqual(await it.next(), { value: 0, done: false });
       assert.deepStrictEqual(specs.map((s) => s.action), [{ op: "getNumPartitions", input: "range" }, { op: "collectPartition", input: "range", partition: 0 }]);
       const rest: number[] = [];
       for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
-      assert.deepStrictEqual(rest, range(1, 12));
-      assert.deepStrictEqual(specs.slice(2).map((s) => s.action.partition), [1, 2, 3]);
+      assert.deepStrictEqual(rest, range(1, 48));
+      assert.deepStrictEqual(specs.slice(2).map((s) => s.action.partition), range(1, 16));
+      // A consumer that stops early runs no more jobs.
+      specs.length = 0;
+      for await (const x of nums.toLocalIterator()) if (x === 4) break;
+      assert.deepStrictEqual(specs.map((s) => s.action.op), ["getNumPartitions", "collectPartition", "collectPartition"]);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
