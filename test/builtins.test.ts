@@ -190,4 +190,11 @@ describe("a cluster started with --no-user-code (master and workers)", () => {
     assert.equal(res.status, 400);
     assert.equal(((await t.http("/api/v1/jobs")).body.jobs as unknown[]).length, before);
   });
+
+  it("refuses pipe, which runs an external command: 400 naming the node, user code disabled", async () => {
+    const spec = pipe([par(["x"]), { id: "piped", op: "pipe", command: "cat" }], collect);
+    const res = await t.http("/api/v1/jobs", { body: spec });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.match(res.body.error.message, /node "piped" \(pipe\): parameter "command" runs an external command, and this cluster runs built-ins only \(user code is disabled\)/);
+  });
 });

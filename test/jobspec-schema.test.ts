@@ -26,7 +26,7 @@ const schemaValid = ajv.compile(jobSpecSchema());
 
 /** Problems that need more than the spec's shape to find. */
 const SEMANTIC =
-  /not a node of this job|duplicate id|does not compile|not a function expression|names no built-in|takes (no input|exactly|at least)|form a cycle|leaves the data directory|is absolute|is missing and the job has|nodes deep|at most \d+ (nodes|inputs|deep)|has a component of|NUL byte|is empty|characters long|strictly increasing|hidden|outputs directory|more than the limit|without replacement|more (problems|bad edges)/;
+  /not a node of this job|duplicate id|does not compile|not a function expression|names no built-in|takes (no input|exactly|at least)|form a cycle|leaves the data directory|is absolute|is missing and the job has|nodes deep|at most \d+ (nodes|inputs|deep)|has a component of|NUL byte|is empty|characters long|strictly increasing|hidden|outputs directory|more than the limit|without replacement|more (problems|bad edges)|runs an external command|cannot be split/;
 
 function accepts(spec: unknown, userCode = true): boolean {
   try {

@@ -11,7 +11,7 @@ import { childrenOf, type Rdd } from "../src/plan/physical.js";
 import { validateJobSpec } from "../src/plan/validate.js";
 
 const NONE = new Set<string>();
-const VALUE: Record<Exclude<ParamType, object>, unknown> = { fn: "sum", int: 0, number: 0.5, count: 1, positive: 1, string: ",", boolean: false, array: [], json: 0, inputPath: "in.txt", outputPath: "out" };
+const VALUE: Record<Exclude<ParamType, object>, unknown> = { fn: "sum", int: 0, number: 0.5, count: 1, positive: 1, string: ",", boolean: false, array: [], json: 0, inputPath: "in.txt", outputPath: "out", command: "cat" };
 
 describe("params", () => {
   const schema = params({ fn: fn(), numPartitions: positive().partitions().maybe(), ascending: boolean().maybe(), step: int().maybe() }, (p) => (p.step === 0 ? ['parameter "step" must not be 0'] : []));
@@ -60,10 +60,11 @@ describe("the registry", () => {
       const n = typeof rule.inputs === "number" ? rule.inputs : rule.inputs.min;
       return { id: "x", op, ...(n === 1 ? { input: "p" } : { inputs: Array.from({ length: n }, () => "p") }) };
     };
-    /** A value of each required parameter's type; histogram's buckets must be a count >= 1. */
+    /** A value of each required parameter's type; histogram's buckets must be a count >= 1, randomSplit's weights and sampleByKey's fractions must say something. */
+    const SPECIAL: Record<string, unknown> = { "randomSplit.weights": [1, 1], "sampleByKey.fractions": [[1, 0.5], [3, 1]] };
     const required = (op: string) =>
       Object.fromEntries(
-        Object.entries(OPS[op]!.required).map(([name, type]) => [name, op === "histogram" ? 2 : typeof type === "object" ? type.enum[0]! : VALUE[type]]),
+        Object.entries(OPS[op]!.required).map(([name, type]) => [name, op === "histogram" ? 2 : (SPECIAL[`${op}.${name}`] ?? (typeof type === "object" ? type.enum[0]! : VALUE[type]))]),
       );
     for (const op of opNames()) {
       const rule = opRule(op)!;

@@ -103,6 +103,16 @@ const sampled = (opts: { min: number; max: number; input: number[]; replacement:
   if (opts.replacement) assert.ok(new Set(xs).size < xs.length, "with replacement some record is drawn twice");
 };
 
+/** takeSample checks: the size, only input records (distinct without replacement), the same for the seed here and in-process. */
+const takenSample = (opts: { size: number; input: number[]; distinct: boolean }) => (actual: unknown, ctx: Ctx) => {
+  const xs = actual as number[];
+  assert.equal(xs.length, opts.size);
+  const input = new Set(opts.input);
+  assert.ok(xs.every((x) => input.has(x)), "every sampled record comes from the input");
+  if (opts.distinct) assert.equal(new Set(xs).size, xs.length, "without replacement no record is drawn twice");
+  assert.deepStrictEqual(xs, ctx.inline(ctx.spec), "the same seed takes the same sample on every run and runner");
+};
+
 /** A saved output: the action's value, the files of the directory and each part file's lines. */
 const savedAs = (path: string, parts: string[][], records = parts.reduce((n, p) => n + p.length, 0)) => (actual: unknown, ctx: Ctx) => {
   const files = parts.map((_, i) => `part-${String(i).padStart(5, "0")}`);
@@ -402,6 +412,48 @@ const CASES: Case[] = [
   { op: "histogram", name: "PySpark: string buckets (a, b, c) over [ab, ac, b, bd, ef] → [2, 2]", spec: pipe([par(["ab", "ac", "b", "bd", "ef"], 2)], { op: "histogram", buckets: ["a", "b", "c"] }), expected: [["a", "b", "c"], [2, 2]] },
   { op: "histogram", name: "string buckets: a number record fails the job", spec: pipe([par(["a", 1], 2)], { op: "histogram", buckets: ["a", "b"] }), error: /string buckets needs string records/ },
   { op: "histogram", name: "PySpark's message for unsorted string buckets", spec: pipe([par(["a"], 1)], { op: "histogram", buckets: ["b", "a"] }), error: /buckets should be sorted/ },
+  // -- issue 16: the missing RDD methods (takeSample, randomSplit, sampleByKey, pipe) and the sampler's Poisson fix
+  { op: "sample", name: "with replacement, fraction 1000: ~2000 copies of 2 records (Knuth's draw underflowed and stopped near 745 each)", spec: pipe([par([1, 2], 1), { op: "sample", withReplacement: true, fraction: 1000, seed: 1 }], { op: "count" }), compare: (a) => {
+      assert.ok((a as number) >= 2000 - 5 * Math.sqrt(2000) && (a as number) <= 2000 + 5 * Math.sqrt(2000), `${a} copies, not ~2000`);
+    } },
+  { op: "takeSample", name: "PySpark: range(10).takeSample(True, 20, 1) has 20 records", spec: pipe([par(range(0, 10), 3)], { op: "takeSample", withReplacement: true, num: 20, seed: 1 }), compare: takenSample({ size: 20, input: range(0, 10), distinct: false }) },
+  { op: "takeSample", name: "PySpark: range(10).takeSample(False, 5, 2) has 5 distinct records", spec: pipe([par(range(0, 10), 3)], { op: "takeSample", withReplacement: false, num: 5, seed: 2 }), compare: takenSample({ size: 5, input: range(0, 10), distinct: true }) },
+  { op: "takeSample", name: "PySpark: range(10).takeSample(False, 15, 3) is all 10 records, shuffled", spec: pipe([par(range(0, 10), 3)], { op: "takeSample", withReplacement: false, num: 15, seed: 3 }), compare: takenSample({ size: 10, input: range(0, 10), distinct: true }) },
+  { op: "takeSample", name: "over 1000 records and 4 partitions, without replacement: 50 distinct, not the first 50", spec: pipe([{ op: "range", start: 0, end: 1000, numSlices: 4 }], { op: "takeSample", withReplacement: false, num: 50, seed: 9 }), compare: (a, ctx) => {
+      takenSample({ size: 50, input: range(0, 1000), distinct: true })(a, ctx);
+      assert.ok((a as number[]).some((x) => x >= 250), "records of later partitions are drawn too");
+    } },
+  { op: "takeSample", name: "an empty dataset: []", spec: pipe([par([1, 2], 2, "x"), { id: "none", op: "filter", input: "x", fn: "x => false" }], { op: "takeSample", withReplacement: true, num: 3, seed: 1 }), expected: [] },
+  { op: "takeSample", name: "num 0: []", spec: pipe([par([1, 2], 2)], { op: "takeSample", withReplacement: false, num: 0, seed: 1 }), expected: [] },
+  { op: "randomSplit", name: "PySpark: range(500).randomSplit([2, 3], 17): the splits are disjoint and cover the input", spec: pipe([{ op: "range", start: 0, end: 500, numSlices: 4, id: "r" }, { id: "a", op: "randomSplit", input: "r", weights: [2, 3], seed: 17, index: 0 }, { id: "b", op: "randomSplit", input: "r", weights: [2, 3], seed: 17, index: 1 }, { op: "union", inputs: ["a", "b"] }], collect), compare: (a) => assert.deepStrictEqual([...(a as number[])].sort((x, y) => x - y), range(0, 500)) },
+  { op: "randomSplit", name: "PySpark: 150 < split 0 count < 250 (weight 2 of 5), the same on every run", spec: pipe([{ op: "range", start: 0, end: 500, numSlices: 4 }, { op: "randomSplit", weights: [2, 3], seed: 17, index: 0 }], collect), compare: (a, ctx) => {
+      const xs = a as number[];
+      assert.ok(xs.length > 150 && xs.length < 250, `split 0 has ${xs.length} records`);
+      assert.deepStrictEqual(xs, ctx.inline(ctx.spec), "the same seed splits alike on every runner");
+    } },
+  { op: "randomSplit", name: "PySpark's message: negative weights", spec: pipe([par([1]), { op: "randomSplit", weights: [-1, 2], seed: 1, index: 0 }], collect), error: /parameter "weights": Weights must be nonnegative/ },
+  { op: "randomSplit", name: "an index past the weights", spec: pipe([par([1]), { op: "randomSplit", weights: [1, 1], index: 2 }], collect), error: /parameter "index" must be below the number of weights \(2\)/ },
+  { op: "sampleByKey", name: "PySpark: ('a','b') × range(1000), fractions a 0.2, b 0.1: 100 < a < 300, 50 < b < 150", spec: pipe([par(["a", "b"], 1, "k"), { id: "v", op: "range", start: 0, end: 1000, numSlices: 2 }, { op: "cartesian", inputs: ["k", "v"] }, { op: "sampleByKey", withReplacement: false, fractions: { a: 0.2, b: 0.1 }, seed: 2 }], { op: "countByKey" }), compare: (a, ctx) => {
+      const counts = new Map(a as [string, number][]);
+      assert.ok(counts.get("a")! > 100 && counts.get("a")! < 300, `a: ${counts.get("a")}`);
+      assert.ok(counts.get("b")! > 50 && counts.get("b")! < 150, `b: ${counts.get("b")}`);
+      assert.deepStrictEqual(a, ctx.inline(ctx.spec), "the same seed samples alike on every runner");
+    } },
+  { op: "sampleByKey", name: "fractions as [key, fraction] pairs, keys of any JSON: 1 keeps all, 0 none", spec: pipe([par([[[1, 2], "x"], [3, "y"], [[1, 2], "z"]], 2), { op: "sampleByKey", withReplacement: false, fractions: [[[1, 2], 1], [3, 0]], seed: 5 }], collect), expected: [[[1, 2], "x"], [[1, 2], "z"]] },
+  { op: "sampleByKey", name: "with replacement: about fraction × count copies per key", spec: pipe([par(range(0, 400).map((i) => [i % 2, i]), 2), { op: "sampleByKey", withReplacement: true, fractions: [[0, 3], [1, 0.5]], seed: 4 }], { op: "countByKey" }), compare: (a) => {
+      const counts = new Map(a as [number, number][]);
+      assert.ok(Math.abs(counts.get(0)! - 600) < 5 * Math.sqrt(600), `key 0: ${counts.get(0)}`);
+      assert.ok(Math.abs(counts.get(1)! - 100) < 5 * Math.sqrt(100), `key 1: ${counts.get(1)}`);
+    } },
+  { op: "sampleByKey", name: "a key with no fraction fails the job", spec: pipe([par([["a", 1], ["c", 2]], 1), { op: "sampleByKey", withReplacement: false, fractions: { a: 0.5 }, seed: 1 }], collect), error: /sampleByKey: key "c" has no fraction \(every key needs one\)/ },
+  { op: "pipe", name: "PySpark: ['1', '2', '', '3'].pipe('cat') → ['1', '2', '', '3']", spec: pipe([par(["1", "2", "", "3"], 2), { op: "pipe", command: "cat" }], collect), expected: ["1", "2", "", "3"] },
+  { op: "pipe", name: "per partition, env as the child's environment, records as text (non-strings as JSON)", spec: pipe([par(["a", 1, [2, "b"]], 2), { op: "pipe", command: ["sh", "-c", 'echo "$GREETING"; cat; echo end'], env: { GREETING: "hi" } }], collect), expected: ["hi", "a", "end", "hi", "1", '[2,"b"]', "end"] },
+  { op: "pipe", name: "wc -l counts each partition's lines", spec: pipe([par(range(0, 10), 3), { op: "pipe", command: "wc -l" }, { op: "map", fn: "s => Number(s.trim())" }], collect), expected: [3, 3, 4] },
+  { op: "pipe", name: "a non-zero exit fails the job (checkCode defaults to true)", spec: pipe([par(["x"], 1), { op: "pipe", command: ["sh", "-c", "echo oops >&2; exit 3"] }], collect), error: /Pipe function `sh -c echo oops >&2; exit 3' exited with error code 3; its stderr ends: oops/ },
+  { op: "pipe", name: "checkCode false: the exit code is ignored", spec: pipe([par(["x"], 1), { op: "pipe", command: ["sh", "-c", "cat; exit 3"], checkCode: false }], collect), expected: ["x"] },
+  { op: "collectPartition", name: "one partition's records (toLocalIterator's step): partition 1 of [[1], [2, 3], [4, 5]]", spec: pipe([par([1, 2, 3, 4, 5], 3)], { op: "collectPartition", partition: 1 }), expected: [2, 3] },
+  { op: "collectPartition", name: "the other partitions are not read: a filter that throws on them does not fail the job", spec: pipe([par([1, 2, 3, 4, 5], 3), { op: "filter", fn: "x => { if (x !== 1) throw new Error('read ' + x); return true; }" }], { op: "collectPartition", partition: 0 }), expected: [1] },
+  { op: "collectPartition", name: "a partition past the last fails the job", spec: pipe([par([1, 2], 2)], { op: "collectPartition", partition: 2 }), error: /collectPartition\(2\): the dataset has 2 partitions/ },
 ];
 
 function emptyCases(): Case[] {

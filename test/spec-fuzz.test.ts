@@ -90,6 +90,9 @@ class Gen {
         return this.pick(["fuzz/in.txt", "fuzz/*.txt"]);
       case "outputPath":
         return `fuzz-out/${this.int(4)}`;
+      case "command":
+        // Only a command that reads its input and ends: the fuzzer tests the engine, not what a command may do.
+        return this.pick(["cat", ["cat"]]);
     }
   }
 

@@ -460,4 +460,13 @@ describe('validateJobSpec: built-in functions and --no-user-code', () => {
       (e: JobSpecError) => /node "b" \(flatMap\): parameter "fn" names no built-in function, and this cluster runs built-ins only .*built-ins: identity, sum, count/.test(e.message),
     );
   });
+
+  it('with user code disabled, refuses pipe (a command is code); with it, checks the command splits', () => {
+    const piped = (command: unknown) => ({ nodes: [{ id: 'a', op: 'parallelize', data: ['x'] }, { id: 'p', op: 'pipe', input: 'a', command }], action: { op: 'collect', input: 'p' } });
+    assert.deepEqual(validateJobSpec(piped(['cat', '-'])).nodes[1]!.params.command, ['cat', '-']);
+    assert.throws(() => validateJobSpec(piped('cat'), { userCode: false }), (e: JobSpecError) => /node "p" \(pipe\): parameter "command" runs an external command, and this cluster runs built-ins only \(user code is disabled\)/.test(e.message));
+    assert.throws(() => validateJobSpec(piped("echo 'open")), (e: JobSpecError) => /parameter "command" cannot run: the command "echo 'open" cannot be split: No closing quotation/.test(e.message));
+    assert.throws(() => validateJobSpec(piped([])), (e: JobSpecError) => /parameter "command" cannot run: the command is empty/.test(e.message));
+    assert.throws(() => validateJobSpec(piped([1])), (e: JobSpecError) => /parameter "command" must be a command line or an array of its words/.test(e.message));
+  });
 });

@@ -524,6 +524,43 @@ export class Dataset<T> {
     return this.run("countApproxDistinct", { relativeSD });
   }
 
+  // ---- sampling, pipe and streaming (issue 16) -----------------------------
+
+  /** `num` records drawn at random, with or without replacement, in random order; the same for the same seed. One job. */
+  takeSample(withReplacement: boolean, num: number, seed?: number): Promise<T[]> {
+    return this.run("takeSample", { withReplacement, num, seed });
+  }
+
+  /** One dataset per weight: the records split at random in proportion to the (normalised) weights; disjoint, covering, the same for the same seed. */
+  randomSplit(weights: number[], seed?: number): Dataset<T>[] {
+    return weights.map((_, index) => this.derive<T>("randomSplit", { weights, seed, index }));
+  }
+
+  /** A per-key sample of pairs: each pair kept with its key's fraction (a Poisson number of copies with replacement). Fractions as an object (string keys) or `[key, fraction]` pairs; a key with no fraction fails the job. */
+  sampleByKey<K, V>(this: Dataset<[K, V]>, withReplacement: boolean, fractions: Record<string, number> | [K, number][], seed?: number): Dataset<[K, V]> {
+    return this.derive("sampleByKey", { withReplacement, fractions: fractions as Json, seed });
+  }
+
+  /**
+   * Each partition's records, one a line, through an external command run with no shell (a command line split as Python's shlex.split
+   * does, or its argv); each line of its output one record. `env` is the command's whole environment. A non-zero exit fails the job
+   * unless `checkCode` is false. Refused by clusters started with --no-user-code.
+   */
+  pipe(command: string | string[], env?: Record<string, string>, checkCode?: boolean): Dataset<string> {
+    return this.derive("pipe", { command, checkCode }, env === undefined ? undefined : { env });
+  }
+
+  /**
+   * The records, streamed partition by partition, as Spark's toLocalIterator: one job per partition (after one that asks for their
+   * number), each run only when the records before it have been consumed, so the client holds one partition at a time.
+   */
+  async *toLocalIterator(): AsyncGenerator<T, void, undefined> {
+    const partitions = await this.getNumPartitions();
+    for (let partition = 0; partition < partitions; partition++) {
+      yield* await this.run<T[]>("collectPartition", { partition });
+    }
+  }
+
   // ---- plumbing ----------------------------------------------------------
 
   private derive<U>(op: string, params: Record<string, Param>, opts?: EnvOption<Env>, others: readonly Dataset<unknown>[] = []): Dataset<U> {

@@ -118,7 +118,9 @@ export type TaskResult =
   | { type: "stats"; count: number; sum: number; min: number; max: number; m2: number }
   | { type: "histogram"; edges: Json[]; counts: number[] }
   /** countApproxDistinct: a partition's HyperLogLog sketch, its 2^p one-byte registers in base64. */
-  | { type: "hyperLogLog"; p: number; registers: string };
+  | { type: "hyperLogLog"; p: number; registers: string }
+  /** takeSample: the partition's record count and its records of smallest seeded key, with their keys. */
+  | { type: "sampled"; count: number; entries: [number, Json][] };
 
 export interface FetchFailure {
   shuffleId: ShuffleId;

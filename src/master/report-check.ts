@@ -27,6 +27,8 @@ const ACTION_RESULT: Record<ResultAction["type"], TaskResult["type"]> = {
   histogram: "histogram",
   save: "saved",
   hyperLogLog: "hyperLogLog",
+  takeSample: "sampled",
+  collectPartition: "collect",
 };
 
 /** A part file's name as the worker makes it: part-<partition, zero-padded>, maybe with a suffix; never a path. */
@@ -58,6 +60,7 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
     case "collect": {
       const action = (out as { action: ResultAction }).action;
       if (action.type === "take" && result.records.length > action.num) return `take(${action.num}) returns at most ${action.num} records per partition; the report has ${result.records.length}`;
+      if (action.type === "collectPartition" && partition !== action.partition && result.records.length > 0) return `collectPartition(${action.partition}) returns no records for partition ${partition}`;
       return null;
     }
     case "keyed": {
@@ -82,6 +85,11 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
       const action = (out as { action: ResultAction & { type: "hyperLogLog" } }).action;
       if (result.p !== action.precision) return `the job's HyperLogLog sketches have precision ${action.precision}, the report's has ${String(result.p).slice(0, 20)}`;
       return sketchProblem(result);
+    }
+    case "sampled": {
+      const action = (out as { action: ResultAction & { type: "takeSample" } }).action;
+      if (!isWhole(result.count) || result.entries.length > Math.min(action.num, result.count)) return `takeSample(${action.num}) returns at most ${action.num} entries per partition, and no more than its count`;
+      return null;
     }
     case "saved": {
       const m = PART_FILE.exec(result.file);

@@ -37,7 +37,7 @@ export function reportBodyLimit(budget: number): number {
  * sketches, up to 2^18 registers each); the others are bounded by the plan.
  */
 export function countsTowardBudget(result: TaskResult): boolean {
-  return result.type === "collect" || result.type === "keyed" || result.type === "sample" || result.type === "hyperLogLog";
+  return result.type === "collect" || result.type === "keyed" || result.type === "sample" || result.type === "hyperLogLog" || result.type === "sampled";
 }
 
 /** The UTF-8 size of `value`'s JSON, or Infinity when it cannot be one string. */

@@ -38,6 +38,7 @@ function bad(message: string, what = "heartbeat"): MinisparkError {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isCount = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isNumber = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 const everyIs = (v: unknown, f: (x: unknown) => boolean): boolean => Array.isArray(v) && v.every(f);
 
 export function checkHeartbeat(body: unknown): Heartbeat {
@@ -97,6 +98,7 @@ const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
   histogram: (r) => Array.isArray(r.edges) && everyIs(r.counts, isCount),
   // Bounded here; the precision, the length and the base64 itself are checked against the job (report-check.ts).
   hyperLogLog: (r) => isCount(r.p) && typeof r.registers === "string" && r.registers.length <= MAX_SKETCH_BASE64,
+  sampled: (r) => isCount(r.count) && everyIs(r.entries, (e) => Array.isArray(e) && e.length === 2 && isNumber(e[0])),
 };
 
 /** One report of a batch; `i` names it in the message. */

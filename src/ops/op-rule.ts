@@ -142,6 +142,8 @@ export interface StepContext<A> {
   args: A;
   /** For error messages: `node "words" (flatMap)`. */
   where: string;
+  /** The task's scratch directory (the worker's spill directory), for steps that need files. */
+  scratchDir: string;
 }
 
 /** A per-record step: runs of them fuse into one call chain per record, with no intermediate arrays. */

@@ -8,6 +8,7 @@ import { BUILTINS, isBuiltin } from "../plan/builtin-names.js";
 import { checkFunctionSource } from "../plan/function-source.js";
 import type { Json } from "../plan/keys.js";
 import { checkOutputPath, checkRelativePath } from "../plan/paths.js";
+import { commandProblem } from "./kernels/pipe-command.js";
 import { MAX_PARTITIONS } from "../plan/spec-limits.js";
 
 export type ParamType =
@@ -22,6 +23,7 @@ export type ParamType =
   | "json" // any JSON value
   | "inputPath" // relative path, glob or array of them, inside the data directory
   | "outputPath" // relative path inside the outputs directory
+  | "command" // an external command line or argv: refused when user code is disabled
   | { enum: readonly string[] };
 
 /** A node's parameters after checking, under their canonical names: what NodeSpec.params holds and the plan stores. */
@@ -90,6 +92,7 @@ export const array = (): Field<Json[]> => Field.of("array");
 export const json = (): Field<Json> => Field.of("json");
 export const inputPath = (): Field<string | string[]> => Field.of("inputPath");
 export const outputPath = (): Field<string> => Field.of("outputPath");
+export const command = (): Field<string | string[]> => Field.of("command");
 export const oneOf = <const E extends readonly string[]>(values: E): Field<E[number]> => Field.of({ enum: values });
 
 // biome-ignore lint/suspicious/noExplicitAny: a field of any value type, for the constraint below
@@ -222,6 +225,13 @@ function checkParam(v: unknown, type: ParamType, userCode: boolean): string | nu
     }
     case "outputPath":
       return typeof v === "string" ? checkOutputPath(v) : "must be a path";
+    case "command": {
+      // A command is code as much as a function is: a built-ins-only cluster runs none.
+      if (!userCode) return "runs an external command, and this cluster runs built-ins only (user code is disabled)";
+      if (typeof v !== "string" && !(Array.isArray(v) && v.every((w) => typeof w === "string"))) return "must be a command line or an array of its words";
+      const problem = commandProblem(v);
+      return problem ? `cannot run: ${problem}` : null;
+    }
   }
 }
 
@@ -250,5 +260,7 @@ function paramSchema(type: ParamType, partitionCount: boolean): JsonSchema {
       return { description: "a path or glob relative to the data directory, or an array of them", anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, minItems: 1 }] };
     case "outputPath":
       return { type: "string", description: "a path under the outputs directory" };
+    case "command":
+      return { description: "a command line (split as Python's shlex.split does, no shell) or its argv", anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, minItems: 1 }] };
   }
 }

@@ -41,6 +41,11 @@ import { TREE_AGGREGATE } from "./tree-aggregate.js";
 import { REPARTITION_AND_SORT } from "./repartition-and-sort.js";
 import { FOREACH } from "./foreach.js";
 import { COUNT_APPROX_DISTINCT } from "./count-approx-distinct.js";
+import { TAKE_SAMPLE } from "./take-sample.js";
+import { RANDOM_SPLIT } from "./random-split.js";
+import { SAMPLE_BY_KEY } from "./sample-by-key.js";
+import { PIPE } from "./pipe.js";
+import { COLLECT_PARTITION } from "./collect-partition.js";
 
 const FAMILIES: readonly OpFamily[] = [
   FILE_SOURCES,
@@ -77,6 +82,11 @@ const FAMILIES: readonly OpFamily[] = [
   REPARTITION_AND_SORT,
   FOREACH,
   COUNT_APPROX_DISTINCT,
+  TAKE_SAMPLE,
+  RANDOM_SPLIT,
+  SAMPLE_BY_KEY,
+  PIPE,
+  COLLECT_PARTITION,
 ];
 
 /** One table from every family's entries; a name two families claim is a mistake caught at load. */

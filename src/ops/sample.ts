@@ -1,8 +1,12 @@
 // sample: Bernoulli sampling without replacement, Poisson(fraction) copies
 // with it, as Spark does; seeded per partition so a retried task samples the
 // same records. The fraction and seed are the step's own arguments, not the
-// user's env.
-import { mulberry32 } from "../common/random.js";
+// user's env. The draws come from kernels/poisson.ts, which past a mean of 20
+// counts exponential gaps: Knuth's product of uniforms, used before for every
+// mean, underflows past ~745 and drew too few copies (below 20 both draw the
+// same, so seeded samples are unchanged).
+import { partitionRandom } from "./kernels/partition-random.js";
+import { poissonDraw } from "./kernels/poisson.js";
 import { defineOp, defineStep, named, type OpFamily, type PartitionStep } from "./op-rule.js";
 import { boolean, int, number, params } from "./params.js";
 
@@ -11,30 +15,17 @@ type SampleArgs = { withReplacement: boolean; fraction: number; seed: number };
 const sampleStep: PartitionStep<SampleArgs> = {
   name: "sample",
   kind: "partition",
-  run: ({ args }, index, input) => sample(input, args.withReplacement, args.fraction, args.seed ^ Math.imul(index + 1, 0x9e3779b1)),
+  run: ({ args }, index, input) => sample(input, args.withReplacement, args.fraction, partitionRandom(args.seed, index)),
 };
 
-function* sample(input: Iterable<unknown>, withReplacement: boolean, fraction: number, seed: number): Iterable<unknown> {
-  const rand = mulberry32(seed);
+function* sample(input: Iterable<unknown>, withReplacement: boolean, fraction: number, rand: () => number): Iterable<unknown> {
   for (const x of input) {
     if (!withReplacement) {
       if (rand() < fraction) yield x;
       continue;
     }
-    for (let k = poisson(fraction, rand); k > 0; k--) yield x;
+    for (let k = poissonDraw(fraction, rand); k > 0; k--) yield x;
   }
-}
-
-function poisson(mean: number, rand: () => number): number {
-  // Knuth's method: fine for the small means sampling uses.
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = rand();
-  while (p > limit) {
-    k++;
-    p *= rand();
-  }
-  return k;
 }
 
 export const SAMPLE: OpFamily = {

@@ -129,6 +129,10 @@ function actionText(a: ResultAction): string {
       return `histogram of ${count(a.buckets, "bucket")}${a.edges ? "" : " (edges from the min and max)"}`;
     case "save":
       return `save "${a.path}" as ${a.format}`;
+    case "takeSample":
+      return `a sample of ${a.num} (seed ${a.seed})`;
+    case "collectPartition":
+      return `collect partition ${a.partition}`;
     case "hyperLogLog":
       return `count distinct approximately (relative SD ${a.relativeSD})`;
     default:

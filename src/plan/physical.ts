@@ -170,7 +170,11 @@ export type ResultAction =
   | { type: "numPartitions" }
   | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean }
   /** countApproxDistinct: each partition's HyperLogLog sketch of 2^precision registers. */
-  | { type: "hyperLogLog"; relativeSD: number; precision: number };
+  | { type: "hyperLogLog"; relativeSD: number; precision: number }
+  /** Each partition's count and its `num` records of smallest seeded key (src/ops/take-sample.ts). */
+  | { type: "takeSample"; num: number; seed: number }
+  /** The records of partition `partition`; the other tasks return none (src/ops/collect-partition.ts). */
+  | { type: "collectPartition"; partition: number };
 
 export type StageOutput =
   | { type: "shuffle"; shuffle: ShuffleId }

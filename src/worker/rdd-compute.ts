@@ -61,15 +61,15 @@ function stepOf(rdd: NarrowRdd) {
   return step;
 }
 
-function stepContext(rdd: NarrowRdd): StepContext<Json> {
+function stepContext(rdd: NarrowRdd, ctx: ComputeContext): StepContext<Json> {
   const whereText = where(rdd.node, rdd.op);
-  return { fn: rdd.fn ? compileFunction(rdd.fn, whereText) : null, env: rdd.env, args: rdd.args ?? null, where: whereText };
+  return { fn: rdd.fn ? compileFunction(rdd.fn, whereText) : null, env: rdd.env, args: rdd.args ?? null, where: whereText, scratchDir: ctx.spills.dir };
 }
 
 function narrowPartition(rdd: NarrowRdd, partition: number, ctx: ComputeContext): Batches {
   const step = stepOf(rdd);
   if (step.kind === "partition") {
-    const s = stepContext(rdd);
+    const s = stepContext(rdd, ctx);
     return rebatch(step.run(s, partition, flatten(computePartition(rdd.parent, partition, ctx))), s.where);
   }
   // Gather the run of per-record steps that ends here and run them as one chain.
@@ -79,15 +79,15 @@ function narrowPartition(rdd: NarrowRdd, partition: number, ctx: ComputeContext)
     chain.unshift(cur);
     cur = cur.parent;
   }
-  return fused(computePartition(cur, partition, ctx), chain);
+  return fused(computePartition(cur, partition, ctx), chain, ctx);
 }
 
 /** Composes the per-record steps (in pipeline order) in front of `sink`. */
-function fuse(chain: NarrowRdd[], sink: Emit): Emit {
+function fuse(chain: NarrowRdd[], sink: Emit, ctx: ComputeContext): Emit {
   let next = sink;
   for (let i = chain.length - 1; i >= 0; i--) {
     const step = stepOf(chain[i]!);
-    if (step.kind === "record") next = step.push(stepContext(chain[i]!), next);
+    if (step.kind === "record") next = step.push(stepContext(chain[i]!, ctx), next);
   }
   return next;
 }
@@ -133,11 +133,15 @@ function zip(rdd: Rdd & { kind: "zip" }, partition: number, ctx: ComputeContext)
  * turn one input batch into hundreds of thousands of records, and small output
  * batches die young instead of being promoted and collected the slow way.
  */
-function* fused(input: Batches, chain: NarrowRdd[]): Batches {
+function* fused(input: Batches, chain: NarrowRdd[], ctx: ComputeContext): Batches {
   let out: unknown[] = [];
-  const f = fuse(chain, (x) => {
-    out.push(x);
-  });
+  const f = fuse(
+    chain,
+    (x) => {
+      out.push(x);
+    },
+    ctx,
+  );
   for (const batch of input) {
     for (let i = 0; i < batch.length; i++) {
       f(batch[i]);

@@ -21,6 +21,11 @@ export function setUserCodeAllowed(allowed: boolean): void {
   userCodeAllowed = allowed;
 }
 
+/** Whether this thread runs user code: the pipe op asks before it runs a command. */
+export function userCodeAllowedHere(): boolean {
+  return userCodeAllowed;
+}
+
 export function compileFunction(src: string, where: string): UserFn {
   if (isBuiltin(src)) return BUILTIN_CODE[src];
   if (!userCodeAllowed) {

@@ -1,10 +1,10 @@
 // One Poisson(mean) draw, the number of copies of a record that sampling with
-// replacement keeps (sampleByKey here; sample's sampler may share it). Below a
-// mean of 20 it is Knuth's product of uniforms, drawn exactly as the sampler in
-// src/worker/partition-ops.ts draws; from 20 up, as PySpark's RDDSamplerBase,
+// replacement keeps (sample and sampleByKey). Below a mean of 20 it is Knuth's
+// product of uniforms, drawn exactly as sample's sampler drew before it used
+// this; from 20 up, as PySpark's RDDSamplerBase,
 // it counts exponential gaps instead, because exp(-mean) underflows to 0 past
 // a mean of about 745 and the product would then stop at about 745 copies.
-// Called by sample-by-key.ts.
+// Called by sample-by-key.ts and src/ops/sample.ts.
 
 const KNUTH_LIMIT = 20;
 

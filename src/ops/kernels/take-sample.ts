@@ -8,8 +8,10 @@
 // 99.99% of the time, sample again with a fresh seed while it yields fewer,
 // shuffle, keep num. One seeded stream (mulberry32) draws the fresh seeds and
 // the shuffle, as PySpark's random.Random(seed) does.
-// Called by the takeSample op on the master: sampleSizeProblem for its
-// parameter check, TakeSample to drive the jobs.
+// Called by the takeSample op (src/ops/take-sample.ts) for sampleSizeProblem,
+// its parameter check. The op runs as one job instead of these steps (its
+// header says why), so TakeSample, fractionForSampleSize and shuffleInPlace
+// have no caller but their tests.
 import { mulberry32 } from "../../common/random.js";
 
 const NUM_STDEV = 10;

@@ -42,7 +42,8 @@ export class TaskSpills {
   bytes = 0;
 
   constructor(
-    private readonly dir: string,
+    /** Also the task's scratch directory (StepContext.scratchDir). */
+    readonly dir: string,
     private readonly prefix: string,
   ) {}
 
