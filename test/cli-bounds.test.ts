@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MAX_LOCAL_WORKERS, localWorkers } from "../src/common/local-master.js";
-import { MAX_RESULT_CEILING } from "../src/master/result-budget.js";
+import { MAX_RESULT_CEILING } from "../src/common/result-budget.js";
 import { MAX_PARTITIONS, MAX_TASK_RETRIES } from "../src/plan/validate.js";
 import { jobSettings, parseConfFlag } from "../src/cli/conf.js";
 import { MAX_TIMER_MS, MAX_WORKER_SLOTS, ambiguousValueMessage, countRule, durationRule, parseHostPort, parseJobId, sizeRule } from "../src/cli/flag-values.js";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { TaskResult } from "../src/common/protocol.js";
-import { MAX_RESULT_CEILING, checkValueSize, encodedBytes, reportBodyLimit, resultBudget } from "../src/master/result-budget.js";
+import { MAX_RESULT_CEILING, checkValueSize, encodedBytes, reportBodyLimit, resultBudget } from "../src/common/result-budget.js";
 import { fetchFailureMismatch, resultMismatch } from "../src/master/report-check.js";
 import { WorkerCredentials } from "../src/master/worker-credentials.js";
 import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "../src/master/worker-messages.js";

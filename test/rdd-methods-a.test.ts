@@ -16,7 +16,7 @@ import type { TaskResult } from "../src/common/protocol.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { connect, Context, type Dataset, type JobRunner, type JobSpec } from "../src/index.js";
 import { resultMismatch } from "../src/master/report-check.js";
-import { countsTowardBudget } from "../src/master/result-budget.js";
+import { countsTowardBudget } from "../src/common/result-budget.js";
 import { checkTaskReport } from "../src/master/worker-messages.js";
 import { HyperLogLog } from "../src/ops/kernels/hyperloglog.js";
 import type { JobPlan, Stage } from "../src/plan/physical.js";

@@ -8,7 +8,7 @@ import { logger } from "../common/log.js";
 import { installProcessGuard } from "../common/process-guard.js";
 import { watchLifeline } from "../common/lifeline.js";
 import { MasterProcess } from "../master/master-process.js";
-import { MAX_RESULT_CEILING } from "../master/result-budget.js";
+import { MAX_RESULT_CEILING } from "../common/result-budget.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
 import { MAX_PARTITIONS } from "../plan/validate.js";
 import { WorkerProcess } from "../worker/worker-process.js";

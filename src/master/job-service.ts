@@ -16,7 +16,7 @@ import { planJob, splitSources } from "../plan/stage-planner.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../plan/validate.js";
 import { EmptyDatasetError, actionValue } from "./action-value.js";
-import { ResultTooLargeError, checkValueSize } from "./result-budget.js";
+import { ResultTooLargeError, checkValueSize } from "../common/result-budget.js";
 import type { JobRun } from "./job-run.js";
 import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-store.js";
 import type { JobPlan } from "../plan/physical.js";

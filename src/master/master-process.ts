@@ -21,7 +21,7 @@ import { isFailure } from "./attempt-state.js";
 import { TaskLauncher } from "./task-launcher.js";
 import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "./worker-messages.js";
 import { WorkerCredentials } from "./worker-credentials.js";
-import { countsTowardBudget, encodedBytes, reportBodyLimit, resultBudget, tooLargeMessage } from "./result-budget.js";
+import { countsTowardBudget, encodedBytes, reportBodyLimit, resultBudget, tooLargeMessage } from "../common/result-budget.js";
 import { registerUi } from "./ui/ui-routes.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";

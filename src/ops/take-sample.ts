@@ -23,7 +23,7 @@
 // same from the library, the CLI and REST.
 import type { TaskResult } from "../common/protocol.js";
 import { mulberry32 } from "../common/random.js";
-import { MAX_RESULT_CEILING, ResultTooLargeError, encodedBytes, tooLargeMessage } from "../master/result-budget.js";
+import { MAX_RESULT_CEILING, ResultTooLargeError, encodedBytes, tooLargeMessage } from "../common/result-budget.js";
 import type { Json } from "../plan/keys.js";
 import { partitionRandom } from "./kernels/partition-random.js";
 import { sampleSizeProblem } from "./kernels/take-sample.js";
