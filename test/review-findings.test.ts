@@ -36,6 +36,15 @@ class Sched implements JobScheduler {
   }
 }
 
+/** A store whose endJob fails once, as SQLite's can (SQLITE_FULL, SQLITE_BUSY). */
+class FlakyEndStore extends MemoryJobStore {
+  failEnd = 0;
+  override endJob(...args: Parameters<MemoryJobStore["endJob"]>): void {
+    if (this.failEnd-- > 0) throw new Error("SQLITE_FULL: database or disk is full");
+    super.endJob(...args);
+  }
+}
+
 const noWorkers = {} as JobWorkerCalls;
 const collect = { name: "t", nodes: [{ id: "p", op: "parallelize", data: [1, 2], numSlices: 2 }], action: { op: "collect", input: "p" } };
 
@@ -58,5 +67,27 @@ describe("review: job service", () => {
     // had it, a cancel posts to a scheduler that does not know it, and it never ends.
     const cancelled = service.cancel(id);
     assert.ok(sched.job(id) !== undefined || cancelled.status === "CANCELLED", `job is ${cancelled.status} with no run in the scheduler, and cancel did not end it`);
+  });
+
+  it("a cancel whose store write fails, tried again, cancels that job and no other", async () => {
+    let clock = 1_000_000;
+    const store = new FlakyEndStore();
+    const registry = new WorkerRegistry(10_000);
+    const service = new JobService(store, registry, new MapOutputTracker(), noWorkers, logger("jobs"), () => clock, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20 });
+    const sched = new Sched(() => clock);
+    service.attach(sched);
+    const a = service.submit(collect);
+    clock++;
+    const b = service.submit(collect);
+    store.failEnd = 1;
+    assert.throws(() => service.cancel(a), /SQLITE_FULL/);
+    // The user (or the CLI) tries again. At ff502a5 the first try had already taken a out
+    // of the queue, so the second finds no entry: splice(-1, 1) drops b, the last queued job.
+    service.cancel(a);
+    registry.heartbeat(idleHeartbeat(asWorkerId("w"), 2), clock);
+    await service.startPending();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(service.view(a).status, "CANCELLED");
+    assert.equal(service.view(b).status, "RUNNING", "b, never cancelled, was dropped from the queue and never starts");
   });
 });
