@@ -90,4 +90,42 @@ describe("review: job service", () => {
     assert.equal(service.view(a).status, "CANCELLED");
     assert.equal(service.view(b).status, "RUNNING", "b, never cancelled, was dropped from the queue and never starts");
   });
+
+  it("a restarted master whose stored commit cannot be recorded as ended does not keep the job finishing, and its path held, forever", async () => {
+    let clock = 1_000_000;
+    const store = new FlakyEndStore();
+    const W = asWorkerId("w");
+    const saveSpec = (mode?: string) => ({ name: "s", nodes: [{ id: "p", op: "parallelize", data: [1, 2], numSlices: 2 }], action: { op: "save", input: "p", path: "out/x", ...(mode ? { mode } : {}) } });
+    const workers = {
+      prepareOutput: async () => {},
+      publishOutput: async () => {},
+      finalizeOutput: async () => {},
+      abortOutput: async () => {},
+      dropShuffle: async () => {},
+      listSplits: async () => ({ splits: {} }),
+    } as unknown as JobWorkerCalls;
+    // The first master: the job ran and its commit decision was stored; then it died.
+    const first = new JobService(store, new WorkerRegistry(10_000), new MapOutputTracker(), workers, logger("jobs"), () => clock, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20 });
+    first.attach(new Sched(() => clock));
+    const id = first.submit(saveSpec());
+    store.startJob(id, clock, { stages: [], shuffles: [], resultStage: 0, action: { op: "save", params: { path: "out/x" } } } as unknown as JobPlan);
+    store.saveCommitDecision({ job: id, path: "out/x", partitions: [{ partition: 0, attemptId: "a" as never, workerId: W }], value: { path: "out/x", files: ["part-00000"], records: 1 } } as never);
+    // The second master on the same store.
+    const registry = new WorkerRegistry(10_000);
+    const second = new JobService(store, registry, new MapOutputTracker(), workers, logger("jobs"), () => clock, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20 });
+    second.attach(new Sched(() => clock));
+    second.recover(0);
+    registry.heartbeat(idleHeartbeat(W, 2), clock);
+    store.failEnd = 1;
+    await second.startPending();
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    // At ff502a5 start()'s catch sees FINISHING, takes it for "the scheduler's to end" (the
+    // scheduler never had it) and gives up: RUNNING for ever, cancel refused, path held.
+    clock += 1000;
+    await second.startPending();
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    const view = second.view(id);
+    assert.notEqual(view.status, "RUNNING", "the job stays RUNNING (FINISHING) with no run and no commit under way");
+  });
 });
+
