@@ -201,13 +201,14 @@ export class JobService {
         throw new MinisparkError("CONFLICT", `job ${id} is already ${phase}`);
       case "FINISHING":
         throw new MinisparkError("CONFLICT", `job ${id} is finishing (${this.lifecycle.outcome(id)}); it can no longer be cancelled`);
+      // Ended, then taken out of its queue: a store write that throws leaves the job queued, for a cancel tried again to find.
       case "WAITING_FOR_OUTPUT":
-        this.parked.splice(this.parked.findIndex((p) => p.id === id), 1);
         this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user while waiting for its output path", null, null);
+        removeEntry(this.parked, id);
         break;
       case "QUEUED":
-        this.pending.splice(this.pending.findIndex((p) => p.id === id), 1);
         this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
+        removeEntry(this.pending, id);
         break;
       case "RUNNING":
         this.scheduler.post({ type: "jobCancelled", jobId: id });
@@ -247,6 +248,7 @@ export class JobService {
     const { id, job } = entry;
     const workers = this.registry.schedulable();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
+    let handedOver = false;
     try {
       const plan = entry.resume?.plan ?? (await this.plan(id, job, worker.address));
       // Cancelled while a worker listed its inputs: a save must not claim its output path, nor wait for it.
@@ -255,17 +257,20 @@ export class JobService {
       if (!this.lifecycle.is(id, "QUEUED")) return true;
       // A resumed plan is not planned again, but handing it to the scheduler is the same risk.
       if (entry.resume) this.store.planningBegan(id, this.now());
+      const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
+      // Written before the job moves to RUNNING, so that once it has moved nothing but the post stands between it and the scheduler.
+      this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       // Before the scheduler has it: it may end the job at once (a resumed job with every output held).
       this.lifecycle.running(id, this.now(), plan);
-      const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
       this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
-      this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
+      // Posted is handed over: the loop has the event even when the post throws (a command it led to failed).
+      handedOver = true;
       this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, limits, recovered: entry.resume?.outputs ?? [] });
       this.store.planningEnded(id);
       return true;
     } catch (e) {
-      if (this.lifecycle.is(id, "RUNNING") || this.lifecycle.is(id, "FINISHING")) {
+      if (handedOver) {
         // A write after the scheduler took the job failed: the job is the scheduler's to end, and is not started twice.
         this.log.error("recording a job's start failed", { jobId: id, error: errorMessage(e) });
         return true;
@@ -434,20 +439,28 @@ export class JobService {
   private async finishStoredCommit(d: CommitDecision): Promise<void> {
     this.log.info("finishing a commit an earlier master started", { jobId: d.job, path: d.path, partitions: d.partitions.length });
     this.lifecycle.finishing(d.job, "COMPLETED");
-    this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
-    let status: "COMPLETED" | "FAILED" = "COMPLETED";
-    let error: string | null = null;
+    // From here the job is no scheduler's and no longer queued: it ends here, whatever throws, as a settled run does (settleFailed).
     try {
-      await this.commit(d);
+      this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
+      let status: "COMPLETED" | "FAILED" = "COMPLETED";
+      let error: string | null = null;
+      try {
+        await this.commit(d);
+      } catch (e) {
+        status = "FAILED";
+        error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
+        await this.abortOutput(d.job, d.path);
+      }
+      this.lifecycle.end(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
+      this.store.event(this.now(), d.job, "job ended", { status, error });
+      this.log.info("job ended", { jobId: d.job, status, error });
     } catch (e) {
-      status = "FAILED";
-      error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
-      await this.abortOutput(d.job, d.path);
+      this.log.error("finishing a resumed commit failed", { jobId: d.job, error: errorMessage(e) });
+      // A failure after the job's end was stored (its event) leaves that end as it is.
+      if (this.lifecycle.is(d.job, "FINISHING")) this.lifecycle.end(d.job, "FAILED", this.now(), `finishing the job's commit after a master restart failed: ${errorMessage(e)}`, null, null);
+    } finally {
+      this.releaseOutput(d.job);
     }
-    this.lifecycle.end(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
-    this.store.event(this.now(), d.job, "job ended", { status, error });
-    this.log.info("job ended", { jobId: d.job, status, error });
-    this.releaseOutput(d.job);
   }
 
   /**
@@ -517,6 +530,12 @@ function liveAttempts(run: JobRun, stage: number, limit: number): StoredAttempt[
     }
   }
   return out;
+}
+
+/** Takes the job's entry out of a queue; none there, nothing changes. */
+function removeEntry(queue: PendingJob[], id: JobId): void {
+  const i = queue.findIndex((e) => e.id === id);
+  if (i >= 0) queue.splice(i, 1);
 }
 
 function savePath(action: ActionSpec): string {
