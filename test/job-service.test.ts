@@ -13,7 +13,6 @@ import type { TaskResult } from "../src/common/protocol.js";
 import { newJobRun, type JobRun } from "../src/master/job-run.js";
 import { JobService, type JobScheduler, type JobWorkerCalls } from "../src/master/job-service.js";
 import type { SchedulerEvent } from "../src/master/scheduler-events.js";
-import { MapOutputTracker } from "../src/master/map-output-tracker.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
 import type { JobPlan } from "../src/plan/physical.js";
@@ -136,7 +135,7 @@ class Harness {
     opts: { queueBytes?: number; plan?: PlanLimits } = {},
   ) {
     const now = () => this.clock;
-    this.service = new JobService(store, this.registry, new MapOutputTracker(), this.workers, logger("jobs"), now, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20, ...opts });
+    this.service = new JobService(store, this.registry, this.workers, logger("jobs"), now, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20, ...opts });
     this.scheduler = new FakeScheduler(now, (run) => this.service.jobEnded(run));
     this.service.attach(this.scheduler);
   }

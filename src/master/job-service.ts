@@ -23,7 +23,6 @@ import type { JobPlan } from "../plan/physical.js";
 import { jobView } from "./job-view.js";
 import { JobLifecycle } from "./job-lifecycle.js";
 import { hasEnded, type AttemptInfo, type JobEndStatus, type JobInfo, type JobResults, type StageTasks } from "../common/api-types.js";
-import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { SchedulerLoop } from "./scheduler-loop.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
@@ -67,7 +66,6 @@ export class JobService {
   constructor(
     private readonly store: JobStore,
     private readonly registry: WorkerRegistry,
-    private readonly tracker: MapOutputTracker,
     private readonly workers: JobWorkerCalls,
     private readonly log: Logger,
     private readonly now: () => number,
@@ -508,7 +506,6 @@ export class JobService {
    * structure that spills sits on one side of a shuffle.
    */
   private dropShuffle(run: JobRun): void {
-    this.tracker.removeJob(run.id);
     if (run.plan.shuffles.length === 0) return;
     const id = run.id;
     for (const { address } of this.registry.alive()) {
