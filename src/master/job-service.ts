@@ -375,7 +375,7 @@ export class JobService {
     const { id, job } = entry;
     const path = savePath(job.action);
     const { mode } = saveTarget(job.action)!;
-    const claim = this.outputs.claim(path, id, mode, (j) => this.isLive(j));
+    const claim = this.outputs.claim(path, id, mode, (j) => this.lifecycle.isLive(j));
     if (claim.kind === "refused") {
       throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" is being written by job ${claim.holder}; save with "mode": "overwrite" to replace its output once that job has ended`);
     }
@@ -410,7 +410,7 @@ export class JobService {
   private unpark(): void {
     const free = this.parked.filter((e) => {
       const holder = this.outputs.holder(savePath(e.job.action));
-      return holder === null || !this.isLive(holder);
+      return holder === null || !this.lifecycle.isLive(holder);
     });
     if (free.length === 0) return;
     for (const e of free) {
@@ -418,10 +418,6 @@ export class JobService {
       this.lifecycle.outputFree(e.id);
     }
     this.pending.unshift(...free);
-  }
-
-  private isLive(id: JobId): boolean {
-    return this.lifecycle.isLive(id);
   }
 
   private releaseOutput(id: JobId): void {

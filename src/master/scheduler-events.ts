@@ -9,7 +9,7 @@ import type { MapStatus } from "./map-output-tracker.js";
 import type { WorkerInfo } from "./worker-registry.js";
 
 /** A map output an earlier master process registered, handed to a resumed job. */
-export interface RecoveredOutput {
+interface RecoveredOutput {
   shuffle: number;
   mapId: number;
   status: MapStatus;
