@@ -14,6 +14,7 @@ export type {
   FailedTaskInfo,
   JobEvent,
   JobInfo,
+  JobMetrics,
   JobResults,
   JobStatus,
   Json,
