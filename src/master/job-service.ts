@@ -30,6 +30,7 @@ import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecisi
 import { PUBLISH_BATCH } from "../common/output-messages.js";
 import { checkSplitReply } from "./split-reply-check.js";
 import { admits, defaultQueueBudget, specWeight } from "./queue-budget.js";
+import { WaitingJobs } from "./waiting-jobs.js";
 
 interface PendingJob {
   id: JobId;
@@ -54,14 +55,12 @@ export type JobWorkerCalls = Pick<WorkerClient, "listSplits" | "prepareOutput" |
 export class JobService {
   /** Where each job is. */
   private readonly lifecycle: JobLifecycle;
-  /** Accepted jobs waiting to start (QUEUED), oldest first; `tries` counts starts that failed on our side. */
-  private readonly pending: PendingJob[] = [];
+  /** Accepted jobs waiting to start, queued or parked, oldest first; `tries` counts starts that failed on our side. */
+  private readonly waiting: WaitingJobs<PendingJob>;
   private starting = false;
   private scheduler!: JobScheduler;
   /** Who owns which output path; which attempt's part is published. */
   private readonly outputs = new OutputCommitCoordinator();
-  /** Saves in mode overwrite waiting for the job writing their path to end (WAITING_FOR_OUTPUT), oldest first. */
-  private readonly parked: PendingJob[] = [];
 
   constructor(
     private readonly store: JobStore,
@@ -73,6 +72,7 @@ export class JobService {
     private readonly limits: { taskTimeoutMs: number; maxResultBytes: number; plan?: PlanLimits; queueBytes?: number },
   ) {
     this.lifecycle = new JobLifecycle(store);
+    this.waiting = new WaitingJobs((id) => (this.lifecycle.is(id, "QUEUED") ? "QUEUED" : this.lifecycle.is(id, "WAITING_FOR_OUTPUT") ? "WAITING_FOR_OUTPUT" : null));
   }
 
   /** The most the specs of waiting jobs may hold together (queue-budget.ts). */
@@ -83,8 +83,7 @@ export class JobService {
   /** Heap held by the specs of jobs waiting to start, queued or parked. */
   private queuedWeight(): number {
     let n = 0;
-    for (const e of this.pending) n += e.weight;
-    for (const e of this.parked) n += e.weight;
+    for (const e of this.waiting.all()) n += e.weight;
     return n;
   }
 
@@ -113,7 +112,7 @@ export class JobService {
         const plan = row.status === "RUNNING" ? row.plan : null;
         const resume = plan ? { plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
         // Taken in whatever the total: the jobs were accepted, and they count against new submissions.
-        this.pending.push({ id: row.id, job, tries: 0, firstError: null, resume, weight: specWeight(JSON.stringify(row.spec)) });
+        this.waiting.add({ id: row.id, job, tries: 0, firstError: null, resume, weight: specWeight(JSON.stringify(row.spec)) });
         this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
         this.log.info("job recovered after restart", { jobId: row.id, status: row.status, map_outputs: resume?.outputs.length ?? 0 });
       } catch (e) {
@@ -136,13 +135,13 @@ export class JobService {
     if (!admits(queued, weight, this.queueBudget)) {
       throw new MinisparkError(
         "BUSY",
-        `the master holds ${this.pending.length + this.parked.length} jobs waiting to start (about ${mib(queued)} MiB of specs, its limit is ${mib(this.queueBudget)} MiB); submit again once some have started`,
+        `the master holds ${this.waiting.all().length} jobs waiting to start (about ${mib(queued)} MiB of specs, its limit is ${mib(this.queueBudget)} MiB); submit again once some have started`,
       );
     }
     const id = newJobId(this.now());
     this.lifecycle.submitted(id, job.name, text, this.now());
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
-    this.pending.push({ id, job, tries: 0, firstError: null, resume: null, weight });
+    this.waiting.add({ id, job, tries: 0, firstError: null, resume: null, weight });
     this.store.event(this.now(), id, "job submitted", { name: job.name });
     void this.startPending();
     return id;
@@ -199,14 +198,12 @@ export class JobService {
         throw new MinisparkError("CONFLICT", `job ${id} is already ${phase}`);
       case "FINISHING":
         throw new MinisparkError("CONFLICT", `job ${id} is finishing (${this.lifecycle.outcome(id)}); it can no longer be cancelled`);
-      // Ended, then taken out of its queue: a store write that throws leaves the job queued, for a cancel tried again to find.
+      // Ended, it is no longer waiting (waiting-jobs.ts); a store write that throws leaves it waiting, for a cancel tried again.
       case "WAITING_FOR_OUTPUT":
         this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user while waiting for its output path", null, null);
-        removeEntry(this.parked, id);
         break;
       case "QUEUED":
         this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
-        removeEntry(this.pending, id);
         break;
       case "RUNNING":
         this.scheduler.post({ type: "jobCancelled", jobId: id });
@@ -228,20 +225,17 @@ export class JobService {
     this.starting = true;
     try {
       this.unpark();
-      while (this.pending.length > 0 && this.registry.schedulable().length > 0) {
-        const next = this.pending[0]!;
+      // A job start() is done with has moved on from QUEUED (started, parked, ended), so the next one is another.
+      for (let next = this.waiting.next(); next && this.registry.schedulable().length > 0; next = this.waiting.next()) {
         if (next.resume && this.now() < next.resume.notBefore) break;
         if (!(await this.start(next))) break;
-        // By id: the job may have been cancelled (and removed) while it was starting.
-        const i = this.pending.indexOf(next);
-        if (i >= 0) this.pending.splice(i, 1);
       }
     } finally {
       this.starting = false;
     }
   }
 
-  /** false when the job must wait and be tried again; true when it started, failed or was cancelled meanwhile. */
+  /** false when the job must wait and be tried again (still QUEUED); true when it started, was parked, failed or was cancelled meanwhile. */
   private async start(entry: PendingJob): Promise<boolean> {
     const { id, job } = entry;
     const workers = this.registry.schedulable();
@@ -381,7 +375,7 @@ export class JobService {
     }
     if (claim.kind === "wait") {
       this.lifecycle.waitForOutput(id);
-      this.parked.push(entry);
+      this.waiting.toBack(entry);
       this.store.event(this.now(), id, "waiting for output path", { path, writer: claim.holder });
       this.log.info("save waits for the job writing its output path", { jobId: id, path, writer: claim.holder });
       return false;
@@ -408,21 +402,18 @@ export class JobService {
 
   /** A job whose path is free again (its writer ended) goes back to the head of the queue. */
   private unpark(): void {
-    const free = this.parked.filter((e) => {
+    const free = this.waiting.parked().filter((e) => {
       const holder = this.outputs.holder(savePath(e.job.action));
       return holder === null || !this.lifecycle.isLive(holder);
     });
     if (free.length === 0) return;
-    for (const e of free) {
-      this.parked.splice(this.parked.indexOf(e), 1);
-      this.lifecycle.outputFree(e.id);
-    }
-    this.pending.unshift(...free);
+    for (const e of free) this.lifecycle.outputFree(e.id);
+    this.waiting.toFront(free);
   }
 
   private releaseOutput(id: JobId): void {
     this.outputs.release(id);
-    if (this.parked.length > 0) void this.startPending();
+    if (this.waiting.parked().length > 0) void this.startPending();
   }
 
   /**
@@ -523,12 +514,6 @@ function liveAttempts(run: JobRun, stage: number, limit: number): StoredAttempt[
     }
   }
   return out;
-}
-
-/** Takes the job's entry out of a queue; none there, nothing changes. */
-function removeEntry(queue: PendingJob[], id: JobId): void {
-  const i = queue.findIndex((e) => e.id === id);
-  if (i >= 0) queue.splice(i, 1);
 }
 
 function savePath(action: ActionSpec): string {
