@@ -4,12 +4,13 @@
 // every 2 ms; scheduler — one job of 20,000 no-op tasks, in tasks per second
 // (polled every 200 ms: each poll builds the job's view over all its tasks).
 import type { LocalCluster } from "../src/client/local-cluster.js";
+import type { JobInfo } from "../src/common/api-types.js";
 import { withCluster } from "./cluster.js";
 import { fmtMs, printTable, writeResults, type BenchOptions } from "./report.js";
 
 const numbers = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-async function timeJob(cluster: LocalCluster, spec: unknown, pollMs: number): Promise<{ ms: number; value: unknown; job: { metrics: Record<string, number | null> } }> {
+async function timeJob(cluster: LocalCluster, spec: unknown, pollMs: number): Promise<{ ms: number; value: unknown; job: JobInfo }> {
   const c = cluster.client;
   const t = performance.now();
   const id = await c.submit(spec);

@@ -14,6 +14,7 @@ export type {
   FailedTaskInfo,
   JobEvent,
   JobInfo,
+  JobMetrics,
   JobPlanText,
   JobResults,
   JobStatus,

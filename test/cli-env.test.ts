@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { JobInfo } from "../src/common/api-types.js";
 import { MinisparkClient } from "../src/client/rest-client.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -63,18 +64,11 @@ function writeJob(name: string, spec: unknown): string {
 
 const ALWAYS_FAILS = { nodes: [{ id: "n", op: "range", start: 0, end: 10, numSlices: 1 }, { id: "m", op: "map", input: "n", fn: "x => { throw new Error('always broken'); }" }], action: { op: "count", input: "m" } };
 
-interface FailedJob {
-  status: string;
-  name: string;
-  metrics: { attempts: number };
-  failedTasks: { attempts: unknown[] }[];
-}
-
 /** Submits with --wait --json and returns the failed job, asserting it failed. */
-function failedJob(args: string[]): FailedJob {
+function failedJob(args: string[]): JobInfo {
   const r = minispark(["submit", ...args, "--wait", "--json"]);
   assert.equal(r.code, 1, r.stderr);
-  const job = JSON.parse(r.stdout) as FailedJob;
+  const job = JSON.parse(r.stdout) as JobInfo;
   assert.equal(job.status, "FAILED");
   assert.equal(job.failedTasks[0]!.attempts.length, job.metrics.attempts, "the attempt history has every attempt");
   return job;

@@ -89,6 +89,23 @@ describe("the job lifecycle", () => {
     assert.deepEqual([ended.store.getJob(ended.id)!.status, ended.store.getJob(ended.id)!.finishedAt, ended.l.isLive(ended.id)], ["CANCELLED", 3, false]);
   });
 
+  it("moves a job only once its store write is done: a write that throws leaves it where it was, to be tried again", () => {
+    const { l, store, id } = jobIn("QUEUED");
+    const full = () => {
+      throw new Error("SQLITE_FULL: database or disk is full");
+    };
+    const { startJob, endJob } = store;
+    store.startJob = full;
+    store.endJob = full;
+    assert.throws(() => l.running(id, 2, PLAN), /SQLITE_FULL/);
+    assert.throws(() => l.end(id, "CANCELLED", 2, null, null, null), /SQLITE_FULL/);
+    assert.deepEqual([l.phase(store.getJob(id)!), store.getJob(id)!.status], ["QUEUED", "PENDING"]);
+    store.startJob = startJob;
+    store.endJob = endJob;
+    l.running(id, 2, PLAN);
+    assert.deepEqual([l.phase(store.getJob(id)!), store.getJob(id)!.status], ["RUNNING", "RUNNING"]);
+  });
+
   it("keeps the scheduler's outcome while finishing", () => {
     const { l, id } = jobIn("RUNNING");
     assert.equal(l.outcome(id), null);

@@ -13,9 +13,9 @@ import type { TaskResult } from "../src/common/protocol.js";
 import { newJobRun, type JobRun } from "../src/master/job-run.js";
 import { JobService, type JobScheduler, type JobWorkerCalls } from "../src/master/job-service.js";
 import type { SchedulerEvent } from "../src/master/scheduler-events.js";
-import { MapOutputTracker } from "../src/master/map-output-tracker.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
+import type { JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../src/plan/plan-limits.js";
 import { idleHeartbeat } from "./helpers/heartbeats.js";
 
@@ -135,7 +135,7 @@ class Harness {
     opts: { queueBytes?: number; plan?: PlanLimits } = {},
   ) {
     const now = () => this.clock;
-    this.service = new JobService(store, this.registry, new MapOutputTracker(), this.workers, logger("jobs"), now, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20, ...opts });
+    this.service = new JobService(store, this.registry, this.workers, logger("jobs"), now, {}, { taskTimeoutMs: 0, maxResultBytes: 1 << 20, ...opts });
     this.scheduler = new FakeScheduler(now, (run) => this.service.jobEnded(run));
     this.service.attach(this.scheduler);
   }
@@ -160,6 +160,24 @@ class Harness {
 
   events(id: JobId): string[] {
     return this.service.view(id).events.map((e) => e.kind);
+  }
+}
+
+/** A store whose startJob fails the next `failStart` times (a full disk, a locked database), as SQLite's can. */
+class FlakyStartStore extends MemoryJobStore {
+  failStart = 0;
+  override startJob(...args: Parameters<MemoryJobStore["startJob"]>): void {
+    if (this.failStart-- > 0) throw new Error("SQLITE_FULL: database or disk is full");
+    super.startJob(...args);
+  }
+}
+
+/** A store whose endJob fails the next `failEnd` times, as SQLite's can. */
+class FlakyEndStore extends MemoryJobStore {
+  failEnd = 0;
+  override endJob(...args: Parameters<MemoryJobStore["endJob"]>): void {
+    if (this.failEnd-- > 0) throw new Error("SQLITE_FULL: database or disk is full");
+    super.endJob(...args);
   }
 }
 
@@ -395,5 +413,55 @@ describe("the job service", () => {
     const list = h.service.list(10);
     assert.deepEqual(list.map((j) => [j.id, j.status]), [[b, "RUNNING"], [a, "RUNNING"]]);
     assert.deepEqual([list[0]!.stages, list[0]!.failedTasks, list[0]!.events], [[], [], []]);
+  });
+
+  it("starts again a job whose start could not be stored, rather than leave it RUNNING with no run", async () => {
+    const store = new FlakyStartStore();
+    const h = new Harness(store);
+    h.addWorker();
+    const id = h.service.submit(collect());
+    store.failStart = 1;
+    await h.startPending();
+    assert.deepEqual([h.status(id), h.rowStatus(id), h.scheduler.submitted.length], ["PENDING", "PENDING", 0], "a start that was not stored did not happen");
+    h.clock += 1000;
+    await h.startPending();
+    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [id]);
+    assert.equal(h.status(id), "RUNNING");
+  });
+
+  it("cancels, when tried again after its store write failed, that job and no other", async () => {
+    const store = new FlakyEndStore();
+    const h = new Harness(store);
+    const a = h.service.submit(collect());
+    h.clock++;
+    const b = h.service.submit(collect());
+    store.failEnd = 1;
+    assert.throws(() => h.service.cancel(a), /SQLITE_FULL/);
+    assert.equal(h.status(a), "PENDING", "a cancel that was not stored did not happen");
+    assert.equal(h.service.cancel(a).status, "CANCELLED");
+    h.addWorker();
+    await h.startPending();
+    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [b], "b, never cancelled, is still queued and starts");
+    assert.deepEqual([h.status(a), h.status(b)], ["CANCELLED", "RUNNING"]);
+  });
+
+  it("after a restart, ends a resumed commit whose end cannot be stored, and frees its path", async () => {
+    const store = new FlakyEndStore();
+    const before = new Harness(store);
+    const id = before.service.submit(save());
+    // The first master ran the job and stored its commit decision; then it died.
+    store.startJob(id, before.clock, { stages: [], shuffles: [], resultStage: 0, action: { op: "save", params: { path: "out/x" } } } as unknown as JobPlan);
+    store.saveCommitDecision({ job: id, path: "out/x", partitions: [{ partition: 0, attemptId: asAttemptId("a"), workerId: W }], value: { path: "out/x", files: ["part-00000"], records: 1 } });
+    const after = new Harness(store);
+    after.service.recover(0);
+    after.addWorker();
+    store.failEnd = 1;
+    await after.startPending();
+    await settle();
+    assert.equal(after.status(id), "FAILED", "not RUNNING (FINISHING) for ever with no run and no commit under way");
+    assert.match(after.service.view(id).error!, /^finishing the job's commit after a master restart failed: SQLITE_FULL/);
+    const next = after.service.submit(save());
+    await after.startPending();
+    assert.equal(after.status(next), "RUNNING", "its output path was released");
   });
 });

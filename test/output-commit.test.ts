@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import type { JobInfo } from "../src/common/api-types.js";
+import type { JobInfo, StageTasks } from "../src/common/api-types.js";
 import { LocalCluster } from "../src/client/local-cluster.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { PROTOCOL_VERSION } from "../src/common/protocol.js";
@@ -101,13 +101,9 @@ async function workerIndex(t: TestCluster, workerId: string): Promise<number> {
   return -1;
 }
 
-interface TaskAttempts {
-  tasks: { partition: number; attempts: { worker: string; state: string }[] }[];
-}
-
-async function attemptsOf(t: TestCluster, id: string): Promise<TaskAttempts["tasks"]> {
+async function attemptsOf(t: TestCluster, id: string): Promise<StageTasks["tasks"]> {
   const r = await t.http(`/api/v1/jobs/${id}/stages/0/tasks`);
-  return r.status === 200 ? (r.body as TaskAttempts).tasks : [];
+  return r.status === 200 ? (r.body as StageTasks).tasks : [];
 }
 
 async function events(t: TestCluster, id: string): Promise<string[]> {

@@ -39,7 +39,7 @@ function job(name: string, stageNames: string[], succeeded = 0): JobInfo {
     })),
     failedTasks: [],
     events: [],
-    metrics: {},
+    metrics: { durationMs: null },
   };
 }
 

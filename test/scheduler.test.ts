@@ -12,9 +12,9 @@ import type { AttemptState } from '../src/common/api-types.js';
 import { endJobRun, newJobRun, type JobRun, type StageRun, type TaskRun } from '../src/master/job-run.js';
 import { IllegalTransition, transition } from '../src/master/transitions.js';
 import { STAGE_TRANSITIONS, allSucceeded, endStageWithJob, moveStage, moveTask } from '../src/master/stage-lifecycle.js';
-import { isFailure, isLive, reportedFailure, retryAvoidsWorker } from '../src/master/attempt-state.js';
+import { endAttempt, holdsSlot, isFailure, reportedFailure, retryAvoidsWorker } from '../src/master/attempt-state.js';
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from '../src/common/ids.js';
-import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type TaskLaunch, type TaskMetrics, type TaskResult } from '../src/common/protocol.js';
+import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type TaskLaunch, type TaskMetrics, type TaskReport, type TaskResult } from '../src/common/protocol.js';
 import { planJob } from '../src/plan/stage-planner.js';
 import { validateJobSpec } from '../src/plan/validate.js';
 import type { ActionSpec } from '../src/plan/job-spec.js';
@@ -885,6 +885,17 @@ describe('Scheduler: one event loop', () => {
     assert.equal(b.scheduler.jobOf(asAttemptId('job-1.0.0.0')), undefined);
   });
 
+  it('jobForgotten: drops where the job\'s map output is, which nothing reads once the job has ended', () => {
+    const b = new Bare([['w1', 1]]);
+    b.submit(twoStages(1, 1));
+    const report = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'mapStatus', sizes: [1], records: 1 } };
+    b.handle({ type: 'taskReported', report: report as never });
+    b.finish('job-1.1.0.0', 'w1');
+    assert.ok(b.tracker.holdsOutputs(asWorkerId('w1')), 'kept while the job settles');
+    b.handle({ type: 'jobForgotten', jobId: asJobId('job-1') });
+    assert.equal(b.tracker.holdsOutputs(asWorkerId('w1')), false);
+  });
+
   it('tick: stops an attempt past its timeout and runs the task again in the same event', () => {
     const b = new Bare([['w1', 1]]);
     b.submit(oneStage(1, { taskTimeoutMs: 100 }));
@@ -926,6 +937,53 @@ describe('Scheduler: one event loop', () => {
     assert.deepEqual(calls, ['launch job-1.0.0.0@w1', 'jobEnded job-1', 'ended job-1.0.0.0', 'launch job-2.0.0.0@w1']);
   });
 
+  it('an event that throws hands none of what it had decided to the next event', () => {
+    const registry = new WorkerRegistry(LEASE_MS);
+    registry.heartbeat(idleHeartbeat('w1', 1), 1_000);
+    let broken = false;
+    const tracker = new (class extends MapOutputTracker {
+      override locations(...args: Parameters<MapOutputTracker['locations']>) {
+        if (broken) throw new Error('tracker bug');
+        return super.locations(...args);
+      }
+    })();
+    const scheduler = new Scheduler(registry, tracker);
+    const plan = planOf(twoStages(1, 1));
+    scheduler.handle({ type: 'jobSubmitted', jobId: asJobId('job-1'), name: 'j', plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] }, 1_000);
+    broken = true;
+    const report = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'mapStatus', sizes: [1], records: 1 } };
+    // The map output is registered and the reducer announced before its launch's inputs throw.
+    assert.throws(() => scheduler.handle({ type: 'taskReported', report: report as never }, 1_000), /tracker bug/);
+    broken = false;
+    assert.deepEqual(scheduler.handle({ type: 'tick' }, 1_001).map(describeCommand), []);
+  });
+
+  it('an event that throws does not stop the events queued behind it; its error comes out after them', () => {
+    const launched: string[] = [];
+    const registry = new WorkerRegistry(LEASE_MS);
+    registry.heartbeat(idleHeartbeat('w1', 1), 1_000);
+    const plan = planOf(oneStage(1));
+    const submitted = (id: string): SchedulerEvent => ({ type: 'jobSubmitted', jobId: asJobId(id), name: id, plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    const loop: SchedulerLoop = new SchedulerLoop(
+      new Scheduler(registry, new MapOutputTracker()),
+      { launch: (_w, t) => launched.push(t.attemptId), kill: () => {} },
+      {
+        // Two events posted from a command wait their turn; the first throws when its turn comes.
+        jobEnded: () => {
+          loop.post({ type: 'bogus' } as never);
+          loop.post(submitted('job-2'));
+        },
+      },
+      () => 1_000,
+    );
+    loop.post(submitted('job-1'));
+    const report: TaskReport = { protocol: PROTOCOL_VERSION, worker_id: asWorkerId('w1'), attemptId: asAttemptId('job-1.0.0.0'), metrics: null, state: 'FINISHED', result: { type: 'collect', records: [] } };
+    assert.throws(() => loop.post({ type: 'taskReported', report }), /unknown scheduler event bogus/);
+    assert.deepEqual(launched, ['job-1.0.0.0', 'job-2.0.0.0'], 'job-2 was started in the same post, not left in the queue');
+    loop.post({ type: 'tick' });
+    assert.deepEqual(launched, ['job-1.0.0.0', 'job-2.0.0.0']);
+  });
+
   it('a command that throws does not stop the others decided with it; the error comes out after them', () => {
     const launched: string[] = [];
     const registry = new WorkerRegistry(LEASE_MS);
@@ -965,6 +1023,13 @@ describe('Run lifecycles', () => {
     assert.throws(() => transition(STAGE_TRANSITIONS, 'stage', 'RUNNING', 'RUNNING'), IllegalTransition, 'staying put is not a move');
   });
 
+  it('ends an attempt once: a second end throws and changes nothing', () => {
+    const attempt = { id: asAttemptId('job-1.0.0.0'), n: 0, workerId: asWorkerId('w1'), startedAt: 1, finishedAt: null, state: 'RUNNING' as AttemptState, error: null, metrics: null };
+    endAttempt(attempt, 'LOST', 'worker gone', 5);
+    assert.throws(() => endAttempt(attempt, 'KILLED', 'job cancelled', 6), (e: unknown) => e instanceof IllegalTransition && e.message === 'illegal attempt transition LOST -> KILLED');
+    assert.deepEqual([attempt.state, attempt.error, attempt.finishedAt], ['LOST', 'worker gone', 5]);
+  });
+
   it("keeps a stage's succeeded count and pending queue in step with its tasks' statuses", () => {
     const stage = stageOf(3);
     const [t0, t1, t2] = stage.tasks as [TaskRun, TaskRun, TaskRun];
@@ -997,9 +1062,9 @@ describe('Run lifecycles', () => {
 describe('attempt states', () => {
   it('answers each question about an attempt in one place', () => {
     const states: AttemptState[] = ['RUNNING', 'FINISHED', 'FAILED', 'FETCH_FAILED', 'KILLED', 'LOST', 'LAUNCH_FAILED', 'TIMED_OUT'];
-    const table = Object.fromEntries(states.map((s) => [s, [isLive(s), isFailure(s), reportedFailure(s), retryAvoidsWorker(s)].map(Number).join('')]));
+    const table = Object.fromEntries(states.map((s) => [s, [holdsSlot(s), isFailure(s), reportedFailure(s), retryAvoidsWorker(s)].map(Number).join('')]));
     assert.deepEqual(table, {
-      //             live, failure, reported, avoid
+      //             slot, failure, reported, avoid
       RUNNING: '1000',
       FINISHED: '0000',
       FAILED: '0111',

@@ -139,6 +139,47 @@ export interface JobEvent {
   detail: { [key: string]: Json };
 }
 
+/**
+ * A job's totals in {@link JobInfo.metrics}, summed over its stages. A job
+ * that ended before it ran (cancelled or refused while queued) has only durationMs.
+ */
+export interface JobMetrics {
+  /** From its start to its end (so far, while it runs); null if it never started. */
+  durationMs: number | null;
+  /** Its stages. */
+  stages?: number;
+  /** Of those, the ones COMPLETED. */
+  stagesCompleted?: number;
+  /** Its tasks, over all stages. */
+  tasks?: number;
+  /** Of those, the ones SUCCEEDED. */
+  tasksSucceeded?: number;
+  /** Attempts at its tasks, retries included. */
+  attempts?: number;
+  /** Attempts that failed (FAILED or FETCH_FAILED). */
+  failedAttempts?: number;
+  /** Attempts beyond each task's first. */
+  retries?: number;
+  /** Records its tasks read, summed over stages. */
+  recordsIn?: number;
+  /** Records its result stage wrote or returned. */
+  recordsOut?: number;
+  /** Bytes of input files read. */
+  bytesRead?: number;
+  /** Shuffle bytes written. */
+  shuffleBytesWritten?: number;
+  /** Shuffle bytes read. */
+  shuffleBytesRead?: number;
+  /** The part of shuffleBytesRead fetched from other workers. */
+  shuffleBytesFetchedRemote?: number;
+  /** Runs spilled to disk. */
+  spillCount?: number;
+  /** Bytes of those runs. */
+  spillBytes?: number;
+  /** Its successful attempts' run times on the workers, summed. */
+  taskTimeMs?: number;
+}
+
 /** A job as `GET /api/v1/jobs/{id}` reports it (also the reply of a cancel, and the entries of the job list). */
 export interface JobInfo {
   /** The job's id, as submit returned it. */
@@ -165,8 +206,8 @@ export interface JobInfo {
   failedTasks: FailedTaskInfo[];
   /** The job's recorded events, oldest first (the last 200; empty in the job list). */
   events: JobEvent[];
-  /** Totals such as durationMs, records and bytes read, shuffled and written. */
-  metrics: Record<string, number | null>;
+  /** Its duration and totals: records and bytes read, shuffled and written. */
+  metrics: JobMetrics;
 }
 
 /** `GET /api/v1/jobs`: the jobs the master knows, newest first. */

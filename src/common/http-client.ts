@@ -7,6 +7,7 @@ import http from "node:http";
 import https from "node:https";
 import { ErrorCodes, MinisparkError, errorMessage, type ErrorCode } from "./errors.js";
 import { PROTOCOL_VERSION } from "./protocol.js";
+import type { ApiError } from "./api-types.js";
 
 export interface RequestOptions {
   method?: string;
@@ -101,7 +102,8 @@ export async function requestJson<T>(url: string, opts: RequestOptions = {}): Pr
     reply = null;
   }
   if (!ok) {
-    const err = (reply as { error?: { code?: string; message?: string } } | null)?.error;
+    // Partial: a reply that is not the master's JSON (a proxy's page) has no error to read.
+    const err = (reply as Partial<ApiError> | null)?.error;
     const code = err?.code ?? "HTTP_" + res.status;
     const message = err?.message ?? `${res.status} ${res.statusText} from ${url}`;
     if (Object.hasOwn(ErrorCodes, code)) throw new MinisparkError(code as ErrorCode, message);

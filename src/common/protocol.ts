@@ -16,7 +16,8 @@ export const PROTOCOL_VERSION = 3;
  */
 export const QUEUED_TASKS_PER_SLOT = 64;
 
-export type WorkerStatus = "IDLE" | "BUSY";
+/** Whether a worker runs tasks as it beats (its state on the master, ALIVE, DEAD or LEFT, is api-types.ts's WorkerStatus). */
+export type HeartbeatActivity = "IDLE" | "BUSY";
 
 /** POST /heartbeat (worker → master). The first one registers the worker. */
 export interface Heartbeat {
@@ -24,7 +25,7 @@ export interface Heartbeat {
   worker_id: WorkerId;
   /** host:port where the master and other workers reach this worker. */
   address: string;
-  status: WorkerStatus;
+  status: HeartbeatActivity;
   active_tasks: number;
   mem_usage_mb: number;
   /** Unix seconds. */

@@ -114,8 +114,10 @@ export class JobLifecycle {
 
   /** Handed to the scheduler with this plan, which the store keeps for a restart. */
   running(id: JobId, now: number, plan: JobPlan): void {
-    this.move(id, "RUNNING");
+    // Stored before the move, as end() is: a write that throws leaves the job QUEUED, to be started again.
+    this.check(id, "RUNNING");
     this.store.startJob(id, now, plan);
+    this.move(id, "RUNNING");
   }
 
   /** The scheduler's run ended (`outcome`), or a restarted master carries out a stored commit (COMPLETED). */

@@ -7,9 +7,12 @@
 //     RUNNING ──cancelled──▶ CANCELLED
 //     COMPLETED, FAILED, CANCELLED: final.
 //
-// (a job is PENDING in the store and the API until the scheduler holds a run
-// of it). Stage and task lifecycles are in stage-lifecycle.ts. Owned and
-// mutated only by the scheduler; read by the API views.
+// (where a job is outside its run, and what the API shows, is job-lifecycle.ts's
+// to say: a run does not cover it, since a job resumed after a master restart
+// keeps its store row RUNNING while it waits to be handed over again, and one
+// finishing a stored commit shows RUNNING with no run at all). Stage and task
+// lifecycles are in stage-lifecycle.ts, attempts' in attempt-state.ts. Owned
+// and mutated only by the scheduler; read by the API views.
 import type { AttemptState, JobStatus, StageStatus, TaskStatus } from "../common/api-types.js";
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
 import { transition, type Transitions } from "./transitions.js";

@@ -24,7 +24,6 @@ import { jobView } from "./job-view.js";
 import { JobLifecycle } from "./job-lifecycle.js";
 import { hasEnded, type AttemptInfo, type JobEndStatus, type JobInfo, type JobPlanText, type JobResults, type StageTasks } from "../common/api-types.js";
 import { explain } from "../plan/explain.js";
-import type { MapOutputTracker } from "./map-output-tracker.js";
 import type { SchedulerLoop } from "./scheduler-loop.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
@@ -32,6 +31,7 @@ import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecisi
 import { PUBLISH_BATCH } from "../common/output-messages.js";
 import { checkSplitReply } from "./split-reply-check.js";
 import { admits, defaultQueueBudget, specWeight } from "./queue-budget.js";
+import { WaitingJobs } from "./waiting-jobs.js";
 
 interface PendingJob {
   id: JobId;
@@ -56,19 +56,16 @@ export type JobWorkerCalls = Pick<WorkerClient, "listSplits" | "prepareOutput" |
 export class JobService {
   /** Where each job is. */
   private readonly lifecycle: JobLifecycle;
-  /** Accepted jobs waiting to start (QUEUED), oldest first; `tries` counts starts that failed on our side. */
-  private readonly pending: PendingJob[] = [];
+  /** Accepted jobs waiting to start, queued or parked, oldest first; `tries` counts starts that failed on our side. */
+  private readonly waiting: WaitingJobs<PendingJob>;
   private starting = false;
   private scheduler!: JobScheduler;
   /** Who owns which output path; which attempt's part is published. */
   private readonly outputs = new OutputCommitCoordinator();
-  /** Saves in mode overwrite waiting for the job writing their path to end (WAITING_FOR_OUTPUT), oldest first. */
-  private readonly parked: PendingJob[] = [];
 
   constructor(
     private readonly store: JobStore,
     private readonly registry: WorkerRegistry,
-    private readonly tracker: MapOutputTracker,
     private readonly workers: JobWorkerCalls,
     private readonly log: Logger,
     private readonly now: () => number,
@@ -76,6 +73,7 @@ export class JobService {
     private readonly limits: { taskTimeoutMs: number; maxResultBytes: number; plan?: PlanLimits; queueBytes?: number },
   ) {
     this.lifecycle = new JobLifecycle(store);
+    this.waiting = new WaitingJobs((id) => (this.lifecycle.is(id, "QUEUED") ? "QUEUED" : this.lifecycle.is(id, "WAITING_FOR_OUTPUT") ? "WAITING_FOR_OUTPUT" : null));
   }
 
   /** The most the specs of waiting jobs may hold together (queue-budget.ts). */
@@ -86,8 +84,7 @@ export class JobService {
   /** Heap held by the specs of jobs waiting to start, queued or parked. */
   private queuedWeight(): number {
     let n = 0;
-    for (const e of this.pending) n += e.weight;
-    for (const e of this.parked) n += e.weight;
+    for (const e of this.waiting.all()) n += e.weight;
     return n;
   }
 
@@ -116,7 +113,7 @@ export class JobService {
         const plan = row.status === "RUNNING" ? row.plan : null;
         const resume = plan ? { plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
         // Taken in whatever the total: the jobs were accepted, and they count against new submissions.
-        this.pending.push({ id: row.id, job, tries: 0, firstError: null, resume, weight: specWeight(JSON.stringify(row.spec)) });
+        this.waiting.add({ id: row.id, job, tries: 0, firstError: null, resume, weight: specWeight(JSON.stringify(row.spec)) });
         this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
         this.log.info("job recovered after restart", { jobId: row.id, status: row.status, map_outputs: resume?.outputs.length ?? 0 });
       } catch (e) {
@@ -139,13 +136,13 @@ export class JobService {
     if (!admits(queued, weight, this.queueBudget)) {
       throw new MinisparkError(
         "BUSY",
-        `the master holds ${this.pending.length + this.parked.length} jobs waiting to start (about ${mib(queued)} MiB of specs, its limit is ${mib(this.queueBudget)} MiB); submit again once some have started`,
+        `the master holds ${this.waiting.all().length} jobs waiting to start (about ${mib(queued)} MiB of specs, its limit is ${mib(this.queueBudget)} MiB); submit again once some have started`,
       );
     }
     const id = newJobId(this.now());
     this.lifecycle.submitted(id, job.name, text, this.now());
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
-    this.pending.push({ id, job, tries: 0, firstError: null, resume: null, weight });
+    this.waiting.add({ id, job, tries: 0, firstError: null, resume: null, weight });
     this.store.event(this.now(), id, "job submitted", { name: job.name });
     void this.startPending();
     return id;
@@ -210,12 +207,11 @@ export class JobService {
         throw new MinisparkError("CONFLICT", `job ${id} is already ${phase}`);
       case "FINISHING":
         throw new MinisparkError("CONFLICT", `job ${id} is finishing (${this.lifecycle.outcome(id)}); it can no longer be cancelled`);
+      // Ended, it is no longer waiting (waiting-jobs.ts); a store write that throws leaves it waiting, for a cancel tried again.
       case "WAITING_FOR_OUTPUT":
-        this.parked.splice(this.parked.findIndex((p) => p.id === id), 1);
         this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user while waiting for its output path", null, null);
         break;
       case "QUEUED":
-        this.pending.splice(this.pending.findIndex((p) => p.id === id), 1);
         this.lifecycle.end(id, "CANCELLED", this.now(), "cancelled by the user before it started", null, null);
         break;
       case "RUNNING":
@@ -238,24 +234,22 @@ export class JobService {
     this.starting = true;
     try {
       this.unpark();
-      while (this.pending.length > 0 && this.registry.schedulable().length > 0) {
-        const next = this.pending[0]!;
+      // A job start() is done with has moved on from QUEUED (started, parked, ended), so the next one is another.
+      for (let next = this.waiting.next(); next && this.registry.schedulable().length > 0; next = this.waiting.next()) {
         if (next.resume && this.now() < next.resume.notBefore) break;
         if (!(await this.start(next))) break;
-        // By id: the job may have been cancelled (and removed) while it was starting.
-        const i = this.pending.indexOf(next);
-        if (i >= 0) this.pending.splice(i, 1);
       }
     } finally {
       this.starting = false;
     }
   }
 
-  /** false when the job must wait and be tried again; true when it started, failed or was cancelled meanwhile. */
+  /** false when the job must wait and be tried again (still QUEUED); true when it started, was parked, failed or was cancelled meanwhile. */
   private async start(entry: PendingJob): Promise<boolean> {
     const { id, job } = entry;
     const workers = this.registry.schedulable();
     const worker = workers[Math.floor(Math.random() * workers.length)]!;
+    let handedOver = false;
     try {
       const plan = entry.resume?.plan ?? (await this.plan(id, job, worker.address));
       // Cancelled while a worker listed its inputs: a save must not claim its output path, nor wait for it.
@@ -264,17 +258,20 @@ export class JobService {
       if (!this.lifecycle.is(id, "QUEUED")) return true;
       // A resumed plan is not planned again, but handing it to the scheduler is the same risk.
       if (entry.resume) this.store.planningBegan(id, this.now());
+      const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
+      // Written before the job moves to RUNNING, so that once it has moved nothing but the post stands between it and the scheduler.
+      this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       // Before the scheduler has it: it may end the job at once (a resumed job with every output held).
       this.lifecycle.running(id, this.now(), plan);
-      const tasks = plan.stages.reduce((n, s) => n + s.numTasks, 0);
       this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
-      this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
+      // Posted is handed over: the loop has the event even when the post throws (a command it led to failed).
+      handedOver = true;
       this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, limits, recovered: entry.resume?.outputs ?? [] });
       this.store.planningEnded(id);
       return true;
     } catch (e) {
-      if (this.lifecycle.is(id, "RUNNING") || this.lifecycle.is(id, "FINISHING")) {
+      if (handedOver) {
         // A write after the scheduler took the job failed: the job is the scheduler's to end, and is not started twice.
         this.log.error("recording a job's start failed", { jobId: id, error: errorMessage(e) });
         return true;
@@ -381,13 +378,13 @@ export class JobService {
     const { id, job } = entry;
     const path = savePath(job.action);
     const { mode } = saveTarget(job.action)!;
-    const claim = this.outputs.claim(path, id, mode, (j) => this.isLive(j));
+    const claim = this.outputs.claim(path, id, mode, (j) => this.lifecycle.isLive(j));
     if (claim.kind === "refused") {
       throw new MinisparkError("OUTPUT_EXISTS", `output path "${path}" is being written by job ${claim.holder}; save with "mode": "overwrite" to replace its output once that job has ended`);
     }
     if (claim.kind === "wait") {
       this.lifecycle.waitForOutput(id);
-      this.parked.push(entry);
+      this.waiting.toBack(entry);
       this.store.event(this.now(), id, "waiting for output path", { path, writer: claim.holder });
       this.log.info("save waits for the job writing its output path", { jobId: id, path, writer: claim.holder });
       return false;
@@ -414,25 +411,18 @@ export class JobService {
 
   /** A job whose path is free again (its writer ended) goes back to the head of the queue. */
   private unpark(): void {
-    const free = this.parked.filter((e) => {
+    const free = this.waiting.parked().filter((e) => {
       const holder = this.outputs.holder(savePath(e.job.action));
-      return holder === null || !this.isLive(holder);
+      return holder === null || !this.lifecycle.isLive(holder);
     });
     if (free.length === 0) return;
-    for (const e of free) {
-      this.parked.splice(this.parked.indexOf(e), 1);
-      this.lifecycle.outputFree(e.id);
-    }
-    this.pending.unshift(...free);
-  }
-
-  private isLive(id: JobId): boolean {
-    return this.lifecycle.isLive(id);
+    for (const e of free) this.lifecycle.outputFree(e.id);
+    this.waiting.toFront(free);
   }
 
   private releaseOutput(id: JobId): void {
     this.outputs.release(id);
-    if (this.parked.length > 0) void this.startPending();
+    if (this.waiting.parked().length > 0) void this.startPending();
   }
 
   /**
@@ -443,20 +433,28 @@ export class JobService {
   private async finishStoredCommit(d: CommitDecision): Promise<void> {
     this.log.info("finishing a commit an earlier master started", { jobId: d.job, path: d.path, partitions: d.partitions.length });
     this.lifecycle.finishing(d.job, "COMPLETED");
-    this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
-    let status: "COMPLETED" | "FAILED" = "COMPLETED";
-    let error: string | null = null;
+    // From here the job is no scheduler's and no longer queued: it ends here, whatever throws, as a settled run does (settleFailed).
     try {
-      await this.commit(d);
+      this.store.event(this.now(), d.job, "output commit resumed", { path: d.path, partitions: d.partitions.length });
+      let status: "COMPLETED" | "FAILED" = "COMPLETED";
+      let error: string | null = null;
+      try {
+        await this.commit(d);
+      } catch (e) {
+        status = "FAILED";
+        error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
+        await this.abortOutput(d.job, d.path);
+      }
+      this.lifecycle.end(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
+      this.store.event(this.now(), d.job, "job ended", { status, error });
+      this.log.info("job ended", { jobId: d.job, status, error });
     } catch (e) {
-      status = "FAILED";
-      error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
-      await this.abortOutput(d.job, d.path);
+      this.log.error("finishing a resumed commit failed", { jobId: d.job, error: errorMessage(e) });
+      // A failure after the job's end was stored (its event) leaves that end as it is.
+      if (this.lifecycle.is(d.job, "FINISHING")) this.lifecycle.end(d.job, "FAILED", this.now(), `finishing the job's commit after a master restart failed: ${errorMessage(e)}`, null, null);
+    } finally {
+      this.releaseOutput(d.job);
     }
-    this.lifecycle.end(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
-    this.store.event(this.now(), d.job, "job ended", { status, error });
-    this.log.info("job ended", { jobId: d.job, status, error });
-    this.releaseOutput(d.job);
   }
 
   /**
@@ -504,7 +502,6 @@ export class JobService {
    * structure that spills sits on one side of a shuffle.
    */
   private dropShuffle(run: JobRun): void {
-    this.tracker.removeJob(run.id);
     if (run.plan.shuffles.length === 0) return;
     const id = run.id;
     for (const { address } of this.registry.alive()) {

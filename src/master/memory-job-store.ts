@@ -24,7 +24,6 @@ export class MemoryJobStore implements JobStore {
   private readonly log: { time: number; jobId: JobId | null; kind: string; detailJson: string }[] = [];
   private readonly attempts = new Map<string, AttemptRecord>();
   private readonly decisions = new Map<JobId, string>();
-  readonly workers = new Map<string, { address: string; state: string; slots: number }>();
 
   insertJob(id: JobId, name: string, specJson: string, now: number): void {
     if (this.jobs.has(id)) throw new Error(`UNIQUE constraint failed: jobs.id (${id})`);
@@ -139,9 +138,8 @@ export class MemoryJobStore implements JobStore {
       .map((r) => toRow({ ...r }));
   }
 
-  saveWorker(w: { id: string; address: string; state: string; slots: number }): void {
-    this.workers.set(w.id, { address: w.address, state: w.state, slots: w.slots });
-  }
+  /** Nothing reads workers back from a store (SQLite's table is for an operator's eyes), so none are kept here. */
+  saveWorker(): void {}
 
   close(): void {}
 }

@@ -9,7 +9,7 @@ import type { MapStatus } from "./map-output-tracker.js";
 import type { WorkerInfo } from "./worker-registry.js";
 
 /** A map output an earlier master process registered, handed to a resumed job. */
-export interface RecoveredOutput {
+interface RecoveredOutput {
   shuffle: number;
   mapId: number;
   status: MapStatus;
@@ -31,7 +31,7 @@ export type SchedulerEvent =
   | { type: "jobCancelled"; jobId: JobId }
   /** Fail a running job from outside the task flow (e.g. its results grew too large). */
   | { type: "jobAborted"; jobId: JobId; error: string }
-  /** A finished job's view has been stored: drop its state. */
+  /** An ended job is settled (its end stored, or settling it failed): drop its state. */
   | { type: "jobForgotten"; jobId: JobId }
   /** The clock moved: stop attempts past their timeout, and retry launches held back. */
   | { type: "tick" };

@@ -45,7 +45,8 @@ export class SchedulerLoop implements SchedulerQueries {
    * Decides on the event and carries out what follows before returning (when
    * called from within a command, the event waits until that one's commands are
    * done). A command that throws does not stop the others, which were decided
-   * together: the first error is thrown once all are carried out.
+   * together, nor does an event that throws stop the events queued behind it:
+   * the first error is thrown once the queue is empty.
    */
   post(event: SchedulerEvent): void {
     this.queue.push(event);
@@ -54,7 +55,14 @@ export class SchedulerLoop implements SchedulerQueries {
     let failure: { error: unknown } | null = null;
     try {
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
-        for (const c of this.scheduler.handle(e, this.now())) {
+        let commands: SchedulerCommand[];
+        try {
+          commands = this.scheduler.handle(e, this.now());
+        } catch (error) {
+          failure ??= { error };
+          continue;
+        }
+        for (const c of commands) {
           try {
             this.execute(c);
           } catch (error) {

@@ -21,7 +21,7 @@ import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type Ta
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import { applyProbe, probeDone } from "../plan/probes.js";
 import { reportMismatch } from "./report-check.js";
-import { isLive, retryAvoidsWorker } from "./attempt-state.js";
+import { endAttempt, holdsSlot, retryAvoidsWorker, type AttemptEnd } from "./attempt-state.js";
 import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
 import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-lifecycle.js";
 import { mapCount, refreshStages } from "./stage-readiness.js";
@@ -76,9 +76,23 @@ export class Scheduler implements SchedulerQueries {
     private readonly incarnation = "",
   ) {}
 
-  /** The one entry: applies an event, then makes the scheduling pass; returns what is to be done, in order. */
+  /**
+   * The one entry: applies an event, then makes the scheduling pass; returns
+   * what is to be done, in order. An event that throws (a bug) returns nothing,
+   * and what it had decided is not handed to the next.
+   */
   handle(event: SchedulerEvent, now: number): SchedulerCommand[] {
     this.now = now;
+    try {
+      this.apply(event);
+      this.schedule();
+      return this.out;
+    } finally {
+      this.out = [];
+    }
+  }
+
+  private apply(event: SchedulerEvent): void {
     switch (event.type) {
       case "jobSubmitted":
         this.submit(event);
@@ -113,10 +127,6 @@ export class Scheduler implements SchedulerQueries {
       default:
         throw new Error(`unknown scheduler event ${(event satisfies never as { type: string }).type}`);
     }
-    this.schedule();
-    const out = this.out;
-    this.out = [];
-    return out;
   }
 
   job(id: JobId): JobRun | undefined {
@@ -139,7 +149,7 @@ export class Scheduler implements SchedulerQueries {
 
   isRunning(attemptId: AttemptId, worker: WorkerId): boolean {
     const a = this.attempts.get(attemptId)?.attempt;
-    return a !== undefined && isLive(a.state) && a.workerId === worker;
+    return a !== undefined && holdsSlot(a.state) && a.workerId === worker;
   }
 
   private emit(command: SchedulerCommand): void {
@@ -170,11 +180,12 @@ export class Scheduler implements SchedulerQueries {
     if (task.status !== "SUCCEEDED") moveTask(stage, task, "SUCCEEDED");
   }
 
-  /** Drops a finished job's state (its view has been persisted). */
+  /** Drops a settled job's state: its run, its attempts and where its map output is (its workers are told to drop the files). */
   private forget(id: JobId): void {
     const job = this.jobs.get(id);
     if (!job || job.status === "RUNNING") return;
     for (const s of job.stages) for (const t of s.tasks) for (const a of t.attempts) this.attempts.delete(a.id);
+    this.tracker.removeJob(id);
     this.jobs.delete(id);
   }
 
@@ -216,7 +227,7 @@ export class Scheduler implements SchedulerQueries {
    */
   private onLaunchFailed(attemptId: AttemptId, error: string, refused: boolean): void {
     const ref = this.attempts.get(attemptId);
-    if (!ref || !isLive(ref.attempt.state)) return;
+    if (!ref || !holdsSlot(ref.attempt.state)) return;
     this.close(ref.attempt, "LAUNCH_FAILED", error);
     if (!refused) this.held.add(ref.attempt.workerId);
     if (ref.job.status === "RUNNING") {
@@ -250,7 +261,7 @@ export class Scheduler implements SchedulerQueries {
   private lose(ref: AttemptRef, why: string, suspect = true): void {
     const { job, stage, task, attempt } = ref;
     // An earlier loss in the same pass may have failed the job, whose end already closed this attempt.
-    if (!isLive(attempt.state)) return;
+    if (!holdsSlot(attempt.state)) return;
     this.close(attempt, "LOST", why);
     if (job.status === "RUNNING") {
       if (suspect) task.lost++;
@@ -329,7 +340,7 @@ export class Scheduler implements SchedulerQueries {
     for (const ref of late) {
       const { job, stage, task, attempt } = ref;
       // An earlier timeout in this pass may have failed the job, whose end already closed this attempt.
-      if (!isLive(attempt.state)) continue;
+      if (!holdsSlot(attempt.state)) continue;
       const worker = this.registry.get(attempt.workerId);
       if (worker?.state === "ALIVE") this.emit({ type: "kill", worker, attemptId: attempt.id });
       const error = `timed out after ${job.taskTimeoutMs} ms`;
@@ -388,13 +399,12 @@ export class Scheduler implements SchedulerQueries {
     return inputs;
   }
 
-  private close(attempt: Attempt, state: Attempt["state"], error: string | null): void {
+  /** Ends an attempt (once: a second close throws, before anything changes) and gives its slot to the worker's next queued one. */
+  private close(attempt: Attempt, state: AttemptEnd, error: string | null): void {
+    endAttempt(attempt, state, error, this.now);
     const ref = this.attempts.get(attempt.id);
     const onWorker = this.runningOn.get(attempt.workerId);
     if (ref && onWorker?.delete(ref)) this.startQueued(attempt.workerId, onWorker);
-    attempt.state = state;
-    attempt.error = error;
-    attempt.finishedAt = this.now;
   }
 
   /**
@@ -473,7 +483,7 @@ export class Scheduler implements SchedulerQueries {
       endStageWithJob(stage, status);
       for (const task of stage.tasks) {
         for (const a of task.attempts) {
-          if (!isLive(a.state)) continue;
+          if (!holdsSlot(a.state)) continue;
           this.close(a, "KILLED", `job ${status.toLowerCase()}`);
           const w = this.registry.get(a.workerId);
           if (w?.state === "ALIVE") this.emit({ type: "kill", worker: w, attemptId: a.id });

@@ -1,7 +1,7 @@
 // The one way a lifecycle on the master moves: a table of the moves each state
 // allows, and a check that throws on any other. Used by the job lifecycle
-// (job-lifecycle.ts), the scheduler's job runs (job-run.ts) and its stages and
-// tasks (stage-lifecycle.ts). Pure.
+// (job-lifecycle.ts), the scheduler's job runs (job-run.ts), its stages and
+// tasks (stage-lifecycle.ts) and their attempts (attempt-state.ts). Pure.
 
 /** The moves a lifecycle allows, from each state. */
 export type Transitions<S extends string> = { readonly [F in S]: readonly S[] };

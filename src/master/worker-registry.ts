@@ -8,12 +8,10 @@ import type { WorkerId } from "../common/ids.js";
 import type { LoadSample, WorkerStatus } from "../common/api-types.js";
 import type { Heartbeat } from "../common/protocol.js";
 
-export type WorkerState = WorkerStatus;
-
 export interface WorkerInfo {
   id: WorkerId;
   address: string;
-  state: WorkerState;
+  state: WorkerStatus;
   slots: number;
   registeredAt: number;
   lastHeartbeatAt: number;

@@ -4,6 +4,7 @@
 // response is a sequence of [u32 mapId][f64 length][bytes] entries. Runs on the
 // worker's main thread.
 import fs from "node:fs/promises";
+import type { ApiError } from "../common/api-types.js";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, type Request } from "../common/http-server.js";
 import { logger } from "../common/log.js";
@@ -127,7 +128,7 @@ async function fetchFrom(req: RemoteFetchRequest, token: string | null, timeoutM
     const missing = missingMap(res.headers["x-missing-map"], req.mapIds);
     let message = `HTTP ${res.status}`;
     try {
-      message = (JSON.parse(res.body.toString("utf8")) as { error?: { message?: string } }).error?.message ?? message;
+      message = (JSON.parse(res.body.toString("utf8")) as Partial<ApiError>).error?.message ?? message;
     } catch {
       // Not our JSON error (e.g. a proxy's page): the status says enough.
     }

@@ -4,7 +4,7 @@
 // response types are the server's own (type-only imports, erased from the
 // browser's script); the server is the page's own origin, so its replies are
 // trusted to have them.
-import type { FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
+import type { ApiError, FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
 import { token } from "./token.js";
 
 export type { FailedTaskInfo, JobInfo, LoadSample, StageInfo, StageTasks, WorkerSummary };
@@ -17,7 +17,8 @@ async function api<T>(path: string, method = "GET"): Promise<T> {
   if (token()) headers.authorization = "Bearer " + token();
   const res = await fetch(path, { method, headers });
   if (res.status === 401) throw new AuthError(token() ? "That token was not accepted." : "This cluster needs its access token.");
-  const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+  // Partial: a reply that is not the server's JSON (a proxy's page) has no error to read.
+  const body = (await res.json().catch(() => null)) as Partial<ApiError> | null;
   if (!res.ok) throw new Error(body?.error?.message || "HTTP " + res.status);
   return body as T;
 }
