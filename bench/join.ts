@@ -59,7 +59,10 @@ function catalogue(products: number): () => Iterable<string> {
 function sales(rows: number, products: number): () => Iterable<string> {
   return () => {
     const rand = mulberry32(62);
-    const hex8 = () => Math.floor(rand() * 2 ** 32).toString(16).padStart(8, "0");
+    const hex8 = () =>
+      Math.floor(rand() * 2 ** 32)
+        .toString(16)
+        .padStart(8, "0");
     return lines(rows, (i) => {
       const h = hex8() + hex8() + hex8() + hex8();
       const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -15,7 +15,11 @@ const RESULTS_DIR = join(import.meta.dirname, "..", "..", "bench", "results");
 
 export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
@@ -57,7 +61,7 @@ export function timingRow(r: Timed, units: number, bytes: number, ratio: string)
     r.name,
     fmtMs(ms),
     r.wallMs.map((x) => (x / 1000).toFixed(1)).join(" "),
-    `${((units / ms) * 1000 / 1e6).toFixed(2)} M`,
+    `${(((units / ms) * 1000) / 1e6).toFixed(2)} M`,
     ((bytes / 1e6 / ms) * 1000).toFixed(1),
     r.peakRss.map(fmtBytes).join(", "),
     ratio,

@@ -17,7 +17,10 @@ interface Row {
 }
 
 export async function scalingBench(opts: BenchOptions): Promise<void> {
-  const sizes = (opts.flags.sizes ?? "256mb,1gb").split(",").map(parseSize).sort((a, b) => a - b);
+  const sizes = (opts.flags.sizes ?? "256mb,1gb")
+    .split(",")
+    .map(parseSize)
+    .sort((a, b) => a - b);
   const runs = Number(opts.flags.runs ?? 3);
   const inputs = sizes.map((size) => corpus(opts.dataDir, size));
   const rel = (dir: string) => dir.slice(opts.dataDir.length + 1);

@@ -40,7 +40,7 @@ function* records(count: number): Generator<Buffer> {
       const at = r * RECORD_BYTES;
       for (let k = 0; k < KEY_BYTES; k++) buf[at + k] = 0x21 + Math.floor(rand() * 94);
       buf.write((first + r).toString(16).toUpperCase().padStart(32, "0"), at + KEY_BYTES + 2, "latin1");
-      for (let f = KEY_BYTES + 36; f < RECORD_BYTES - 1; f++) buf[at + f] = 0x41 + (((first + r) + (f >> 2)) % 26);
+      for (let f = KEY_BYTES + 36; f < RECORD_BYTES - 1; f++) buf[at + f] = 0x41 + ((first + r + (f >> 2)) % 26);
       buf[at + RECORD_BYTES - 1] = 0x0a;
     }
     yield buf;

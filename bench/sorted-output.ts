@@ -92,5 +92,9 @@ export function summariseFiles(files: string[], keyBytes: number | null): LineSu
 /** The part files of a `save` under `<dataDir>/outputs/<path>`, in partition order. */
 export function savedParts(dataDir: string, path: string): string[] {
   const dir = join(dataDir, "outputs", path);
-  return fs.readdirSync(dir).filter((f) => f.startsWith("part-")).sort().map((f) => join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith("part-"))
+    .sort()
+    .map((f) => join(dir, f));
 }

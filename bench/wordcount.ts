@@ -33,7 +33,11 @@ export function corpus(dataDir: string, bytes: number): { dir: string; files: st
     writeCorpus(dir, FILES, Math.ceil(bytes / FILES));
     fs.writeFileSync(join(dir, "_READY"), "");
   }
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".txt")).sort().map((f) => join(dir, f));
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()
+    .map((f) => join(dir, f));
   return { dir, files, bytes: files.reduce((n, f) => n + fs.statSync(f).size, 0) };
 }
 
@@ -102,14 +106,18 @@ export async function wordcountBench(opts: BenchOptions): Promise<void> {
   sameCounts(threads.counts, single.counts, threads.name);
   sameCounts(bytes.counts, single.counts, bytes.name);
   console.error("wordcount: minispark…");
-  const [user, builtins] = await withCluster(opts.dataDir, [], async (cluster) => [
-    await minispark(cluster, "user functions", rel, runs),
-    await minispark(cluster, "built-ins", rel, runs),
-  ]);
+  const [user, builtins] = await withCluster(opts.dataDir, [], async (cluster) => [await minispark(cluster, "user functions", rel, runs), await minispark(cluster, "built-ins", rel, runs)]);
   sameCounts(user.counts, single.counts, user.name);
   sameCounts(builtins.counts, tokenized.counts, builtins.name);
   const words = [...single.counts.values()].reduce((a, b) => a + b, 0);
-  const rows: [Result, Result | null][] = [[single, null], [threads, null], [bytes, null], [tokenized, null], [user, threads], [builtins, bytes]];
+  const rows: [Result, Result | null][] = [
+    [single, null],
+    [threads, null],
+    [bytes, null],
+    [tokenized, null],
+    [user, threads],
+    [builtins, bytes],
+  ];
   printTable(
     timingHeader("words"),
     rows.map(([r, against]) =>

@@ -32,13 +32,20 @@ async function waitJob(id: string, timeoutMs: number): Promise<any> {
 
 describe("histogram buckets over data spanning more than a double holds", () => {
   it("evenEdges(-1e308, 1e308, n): finite, increasing edges from min to max (max - min overflowed to Infinity: edges null in JSON, values dropped)", () => {
-    for (const [min, max] of [[-1e308, 1e308], [-Number.MAX_VALUE, Number.MAX_VALUE], [-1.7e308, 1]]) {
+    for (const [min, max] of [
+      [-1e308, 1e308],
+      [-Number.MAX_VALUE, Number.MAX_VALUE],
+      [-1.7e308, 1],
+    ]) {
       for (const n of [2, 3, 4, 1000]) {
         const edges = evenEdges(min!, max!, n);
         assert.equal(edges.length, n + 1);
         assert.equal(edges[0], min);
         assert.equal(edges[n], max);
-        assert.ok(edges.every((e, i) => Number.isFinite(e) && (i === 0 || e > edges[i - 1]!)), `${min}..${max} in ${n}: ${edges.slice(0, 5).join(", ")}`);
+        assert.ok(
+          edges.every((e, i) => Number.isFinite(e) && (i === 0 || e > edges[i - 1]!)),
+          `${min}..${max} in ${n}: ${edges.slice(0, 5).join(", ")}`,
+        );
       }
     }
     assert.deepEqual(evenEdges(0, 10, 4), [0, 2.5, 5, 7.5, 10], "ordinary spans keep min + i × width");
@@ -76,7 +83,11 @@ describe("checkSplitReply", () => {
       [{ splits: { f: [{ ...split, fileSize: 1.5 }] } }, /whole byte offsets/],
     ];
     for (const [reply, message] of cases) {
-      assert.throws(() => checkSplitReply("127.0.0.1:9", reply, [source("f")], 10), (e: unknown) => e instanceof BadSplitReplyError && /worker 127\.0\.0\.1:9/.test(e.message) && message.test(e.message), JSON.stringify(reply).slice(0, 80));
+      assert.throws(
+        () => checkSplitReply("127.0.0.1:9", reply, [source("f")], 10),
+        (e: unknown) => e instanceof BadSplitReplyError && /worker 127\.0\.0\.1:9/.test(e.message) && message.test(e.message),
+        JSON.stringify(reply).slice(0, 80),
+      );
     }
   });
 });

@@ -40,7 +40,15 @@ const FILES: Record<string, string> = {
   "text/ranked.txt": "d c b a\nb a c\na b\n\na\n",
   "text/padded.txt": "  x  \n\n y\n   \n",
 };
-const WORD_COUNTS = [["the", 3], ["cat's", 1], ["hat", 2], ["cat", 2], ["it's", 1], ["2024", 1], ["a", 1]];
+const WORD_COUNTS = [
+  ["the", 3],
+  ["cat's", 1],
+  ["hat", 2],
+  ["cat", 2],
+  ["it's", 1],
+  ["2024", 1],
+  ["a", 1],
+];
 
 /** tokenize + pair_with_one + sum: the built-ins-only word count. */
 const wordCount = (path: string, action: Node = collect): Spec =>
@@ -50,30 +58,178 @@ const CASES: Case[] = [
   { name: "word count: tokenize + pair_with_one + reduceByKey(sum)", spec: wordCount("text/words.txt"), expected: WORD_COUNTS, compare: "unordered" },
   {
     name: "descending by count: swap + sortByKey(negate) + swap",
-    spec: pipe([{ op: "textFile", path: "text/ranked.txt" }, { op: "flatMap", fn: "split_whitespace" }, map("pair_with_one"), { op: "reduceByKey", fn: "sum" }, map("swap"), { op: "sortByKey", fn: "negate", numPartitions: 2 }, map("swap")], collect),
-    expected: [["a", 4], ["b", 3], ["c", 2], ["d", 1]],
+    spec: pipe(
+      [
+        { op: "textFile", path: "text/ranked.txt" },
+        { op: "flatMap", fn: "split_whitespace" },
+        map("pair_with_one"),
+        { op: "reduceByKey", fn: "sum" },
+        map("swap"),
+        { op: "sortByKey", fn: "negate", numPartitions: 2 },
+        map("swap"),
+      ],
+      collect,
+    ),
+    expected: [
+      ["a", 4],
+      ["b", 3],
+      ["c", 2],
+      ["d", 1],
+    ],
   },
   { name: "sortBy(negate): descending numbers", spec: pipe([par([3, 10, 1, 2], 3), { op: "sortBy", fn: "negate", numPartitions: 2 }], collect), expected: [10, 3, 2, 1] },
   { name: "sortBy(identity): ascending numbers", spec: pipe([par([3, 10, 1, 2], 3), { op: "sortBy", fn: "identity" }], collect), expected: [1, 2, 3, 10] },
   { name: "map(identity) keeps records", spec: pipe([par([null, [1], { a: "b" }]), map("identity")], collect), expected: [null, [1], { a: "b" }] },
   { name: "reduce(sum)", spec: pipe([{ op: "range", start: 1, end: 101, numSlices: 3 }], { op: "reduce", fn: "sum" }), expected: 5050 },
   { name: "fold(0, sum)", spec: pipe([par([1, 2, 3, 4], 3)], { op: "fold", zeroValue: 0, fn: "sum" }), expected: 10 },
-  { name: "foldByKey(0, sum)", spec: pipe([par([["a", 1], ["b", 2], ["a", 3]]), { op: "foldByKey", zeroValue: 0, fn: "sum" }], collect), expected: [["a", 4], ["b", 2]], compare: "unordered" },
-  { name: "aggregateByKey(0, count, sum): records per key", spec: pipe([par([["a", "x"], ["b", "y"], ["a", "z"], ["a", "w"]], 3), { op: "aggregateByKey", zeroValue: 0, seqFunc: "count", combFunc: "sum" }], collect), expected: [["a", 3], ["b", 1]], compare: "unordered" },
+  {
+    name: "foldByKey(0, sum)",
+    spec: pipe(
+      [
+        par([
+          ["a", 1],
+          ["b", 2],
+          ["a", 3],
+        ]),
+        { op: "foldByKey", zeroValue: 0, fn: "sum" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["a", 4],
+      ["b", 2],
+    ],
+    compare: "unordered",
+  },
+  {
+    name: "aggregateByKey(0, count, sum): records per key",
+    spec: pipe(
+      [
+        par(
+          [
+            ["a", "x"],
+            ["b", "y"],
+            ["a", "z"],
+            ["a", "w"],
+          ],
+          3,
+        ),
+        { op: "aggregateByKey", zeroValue: 0, seqFunc: "count", combFunc: "sum" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["a", 3],
+      ["b", 1],
+    ],
+    compare: "unordered",
+  },
   { name: "aggregate(0, count, sum): records in all", spec: pipe([par(["p", "q", "r", "s", "t"], 3)], { op: "aggregate", zeroValue: 0, seqOp: "count", combOp: "sum" }), expected: 5 },
-  { name: "reduceByKey(min): numbers numerically", spec: pipe([par([["k", 10], ["k", 9], ["k", 100], ["j", -1]], 3), { op: "reduceByKey", fn: "min" }], collect), expected: [["k", 9], ["j", -1]], compare: "unordered" },
-  { name: "reduceByKey(max): numbers numerically", spec: pipe([par([["k", 10], ["k", 9], ["k", 100], ["j", -1]], 3), { op: "reduceByKey", fn: "max" }], collect), expected: [["k", 100], ["j", -1]], compare: "unordered" },
+  {
+    name: "reduceByKey(min): numbers numerically",
+    spec: pipe(
+      [
+        par(
+          [
+            ["k", 10],
+            ["k", 9],
+            ["k", 100],
+            ["j", -1],
+          ],
+          3,
+        ),
+        { op: "reduceByKey", fn: "min" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["k", 9],
+      ["j", -1],
+    ],
+    compare: "unordered",
+  },
+  {
+    name: "reduceByKey(max): numbers numerically",
+    spec: pipe(
+      [
+        par(
+          [
+            ["k", 10],
+            ["k", 9],
+            ["k", 100],
+            ["j", -1],
+          ],
+          3,
+        ),
+        { op: "reduceByKey", fn: "max" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["k", 100],
+      ["j", -1],
+    ],
+    compare: "unordered",
+  },
   { name: "reduce(min) on strings: code point order", spec: pipe([par(["b", "a", "é", "B"], 3)], { op: "reduce", fn: "min" }), expected: "B" },
   { name: "reduce(max) on strings: code point order", spec: pipe([par(["b", "a", "é", "B"], 3)], { op: "reduce", fn: "max" }), expected: "é" },
-  { name: "reduceByKey(concat) of arrays", spec: pipe([par([["a", [1]], ["b", [2]], ["a", [3, 4]]], 2), { op: "reduceByKey", fn: "concat" }], collect), expected: [["a", [1, 3, 4]], ["b", [2]]], compare: "groups" },
+  {
+    name: "reduceByKey(concat) of arrays",
+    spec: pipe(
+      [
+        par(
+          [
+            ["a", [1]],
+            ["b", [2]],
+            ["a", [3, 4]],
+          ],
+          2,
+        ),
+        { op: "reduceByKey", fn: "concat" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["a", [1, 3, 4]],
+      ["b", [2]],
+    ],
+    compare: "groups",
+  },
   { name: "reduce(concat) of strings in one partition", spec: pipe([par(["a", "b", "c"], 1)], { op: "reduce", fn: "concat" }), expected: "abc" },
-  { name: "groupByKey then mapValues(length)", spec: pipe([par([["a", 1], ["b", 1], ["a", 1]]), { op: "groupByKey" }, { op: "mapValues", fn: "length" }], collect), expected: [["a", 2], ["b", 1]], compare: "unordered" },
+  {
+    name: "groupByKey then mapValues(length)",
+    spec: pipe(
+      [
+        par([
+          ["a", 1],
+          ["b", 1],
+          ["a", 1],
+        ]),
+        { op: "groupByKey" },
+        { op: "mapValues", fn: "length" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["a", 2],
+      ["b", 1],
+    ],
+    compare: "unordered",
+  },
   { name: "map(length) of strings and arrays", spec: pipe([par(["abc", [1, 2], ""]), map("length")], collect), expected: [3, 2, 0] },
   { name: "flatMap(split_whitespace) drops empty strings", spec: pipe([par(["  a  b\tc ", "", "d"]), { op: "flatMap", fn: "split_whitespace" }], collect), expected: ["a", "b", "c", "d"] },
-  { name: "flatMap(tokenize): lower-cased letters, digits, apostrophes", spec: pipe([par(["Hello, World! It's 2024 — Ünïcode_x"]), { op: "flatMap", fn: "tokenize" }], collect), expected: ["hello", "world", "it's", "2024", "ünïcode", "x"] },
+  {
+    name: "flatMap(tokenize): lower-cased letters, digits, apostrophes",
+    spec: pipe([par(["Hello, World! It's 2024 — Ünïcode_x"]), { op: "flatMap", fn: "tokenize" }], collect),
+    expected: ["hello", "world", "it's", "2024", "ünïcode", "x"],
+  },
   { name: "map(to_lower), map(to_upper)", spec: pipe([par(["MiXed", "ÉTÉ"], 1), map("to_lower"), map("to_upper")], collect), expected: ["MIXED", "ÉTÉ"] },
   { name: "map(to_lower) alone", spec: pipe([par(["MiXed", "ÉTÉ"]), map("to_lower")], collect), expected: ["mixed", "été"] },
-  { name: "map(trim) then filter(not_empty) over text lines", spec: pipe([{ op: "textFile", path: "text/padded.txt" }, map("trim"), { op: "filter", fn: "not_empty" }], collect), expected: ["x", "y"] },
+  {
+    name: "map(trim) then filter(not_empty) over text lines",
+    spec: pipe([{ op: "textFile", path: "text/padded.txt" }, map("trim"), { op: "filter", fn: "not_empty" }], collect),
+    expected: ["x", "y"],
+  },
   { name: "map(to_number)", spec: pipe([par(["1.5", "10", " 7 ", "-2e3"]), map("to_number")], { op: "sum" }), expected: 1.5 + 10 + 7 - 2000 },
   { name: "map(negate)", spec: pipe([par([1, -2, 0.5]), map("negate")], collect), expected: [-1, 2, -0.5] },
   { name: "takeOrdered with key negate: the largest", spec: pipe([par([5, 1, 9, 3], 2)], { op: "takeOrdered", num: 2, fn: "negate" }), expected: [9, 5] },
@@ -82,13 +238,104 @@ const CASES: Case[] = [
   { name: "map(parse_json)", spec: pipe([par(['{"a":[1,2]}', "3", '"s"', "null"]), map("parse_json")], collect), expected: [{ a: [1, 2] }, 3, "s", null] },
   { name: "map(to_json)", spec: pipe([par([{ a: 1 }, [1, "x"], "s", null]), map("to_json")], collect), expected: ['{"a":1}', '[1,"x"]', '"s"', "null"] },
   { name: "parse_json then to_json round trip", spec: pipe([par(['{"k":[true,null]}']), map("parse_json"), map("to_json")], collect), expected: ['{"k":[true,null]}'] },
-  { name: "map(pair_with_one)", spec: pipe([par(["a", ["b"]]), map("pair_with_one")], collect), expected: [["a", 1], [["b"], 1]] },
-  { name: "map(swap)", spec: pipe([par([["a", 1], [2, "b"]]), map("swap")], collect), expected: [[1, "a"], ["b", 2]] },
-  { name: "map(first): the keys", spec: pipe([par([["a", 1], ["b", 2]]), map("first")], collect), expected: ["a", "b"] },
-  { name: "map(second): the values", spec: pipe([par([["a", 1], ["b", 2]]), map("second")], collect), expected: [1, 2] },
-  { name: "keyBy(first) then groupByKey", spec: pipe([par([["a", 1], ["b", 2], ["a", 3]]), { op: "keyBy", fn: "first" }, { op: "mapValues", fn: "second" }, { op: "groupByKey" }], collect), expected: [["a", [1, 3]], ["b", [2]]], compare: "groups" },
-  { name: "sortBy(second): pairs by value", spec: pipe([par([["a", 3], ["b", 1], ["c", 2]]), { op: "sortBy", fn: "second" }], collect), expected: [["b", 1], ["c", 2], ["a", 3]] },
-  { name: "filter(not_empty): \"\", null and [] go; 0, false, [0] stay", spec: pipe([par(["a", "", null, [], [0], 0, false, " "], 3), { op: "filter", fn: "not_empty" }], collect), expected: ["a", [0], 0, false, " "] },
+  {
+    name: "map(pair_with_one)",
+    spec: pipe([par(["a", ["b"]]), map("pair_with_one")], collect),
+    expected: [
+      ["a", 1],
+      [["b"], 1],
+    ],
+  },
+  {
+    name: "map(swap)",
+    spec: pipe(
+      [
+        par([
+          ["a", 1],
+          [2, "b"],
+        ]),
+        map("swap"),
+      ],
+      collect,
+    ),
+    expected: [
+      [1, "a"],
+      ["b", 2],
+    ],
+  },
+  {
+    name: "map(first): the keys",
+    spec: pipe(
+      [
+        par([
+          ["a", 1],
+          ["b", 2],
+        ]),
+        map("first"),
+      ],
+      collect,
+    ),
+    expected: ["a", "b"],
+  },
+  {
+    name: "map(second): the values",
+    spec: pipe(
+      [
+        par([
+          ["a", 1],
+          ["b", 2],
+        ]),
+        map("second"),
+      ],
+      collect,
+    ),
+    expected: [1, 2],
+  },
+  {
+    name: "keyBy(first) then groupByKey",
+    spec: pipe(
+      [
+        par([
+          ["a", 1],
+          ["b", 2],
+          ["a", 3],
+        ]),
+        { op: "keyBy", fn: "first" },
+        { op: "mapValues", fn: "second" },
+        { op: "groupByKey" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["a", [1, 3]],
+      ["b", [2]],
+    ],
+    compare: "groups",
+  },
+  {
+    name: "sortBy(second): pairs by value",
+    spec: pipe(
+      [
+        par([
+          ["a", 3],
+          ["b", 1],
+          ["c", 2],
+        ]),
+        { op: "sortBy", fn: "second" },
+      ],
+      collect,
+    ),
+    expected: [
+      ["b", 1],
+      ["c", 2],
+      ["a", 3],
+    ],
+  },
+  {
+    name: 'filter(not_empty): "", null and [] go; 0, false, [0] stay',
+    spec: pipe([par(["a", "", null, [], [0], 0, false, " "], 3), { op: "filter", fn: "not_empty" }], collect),
+    expected: ["a", [0], 0, false, " "],
+  },
 ];
 
 function check(c: Case, actual: unknown): void {
@@ -117,8 +364,16 @@ after(() => fs.rmSync(inlineDir, { recursive: true, force: true }));
 describe("the built-in table", () => {
   it("uses every built-in of builtin-names.ts, and only built-ins", () => {
     const used = new Set(CASES.flatMap((c) => fnNames(c.spec)));
-    assert.deepStrictEqual(Object.keys(BUILTINS).filter((b) => !used.has(b)), [], "built-ins no case uses");
-    assert.deepStrictEqual([...used].filter((f) => !(f in BUILTINS)), [], "user functions in a built-ins-only table");
+    assert.deepStrictEqual(
+      Object.keys(BUILTINS).filter((b) => !used.has(b)),
+      [],
+      "built-ins no case uses",
+    );
+    assert.deepStrictEqual(
+      [...used].filter((f) => !(f in BUILTINS)),
+      [],
+      "user functions in a built-ins-only table",
+    );
   });
 });
 
@@ -132,10 +387,13 @@ describe("built-ins on runInline", () => {
 
 describe("a cluster started with --no-user-code (master and workers)", () => {
   let t: TestCluster;
-  before(async () => {
-    t = await startTestCluster({ workers: 2, slots: 1, masterArgs: ["--no-user-code"], workerArgs: ["--no-user-code"] });
-    for (const [rel, content] of Object.entries(FILES)) writeFile(t.dataDir, rel, content);
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      t = await startTestCluster({ workers: 2, slots: 1, masterArgs: ["--no-user-code"], workerArgs: ["--no-user-code"] });
+      for (const [rel, content] of Object.entries(FILES)) writeFile(t.dataDir, rel, content);
+    },
+    { timeout: 60_000 },
+  );
   after(async () => {
     await t?.stop();
   });
@@ -153,7 +411,12 @@ describe("a cluster started with --no-user-code (master and workers)", () => {
     assert.deepStrictEqual(value.files, ["part-00000", "part-00001", "part-00002"]);
     assert.equal(value.records, WORD_COUNTS.length);
     const dir = join(t.dataDir, "outputs", "wc");
-    const lines = value.files.flatMap((f) => fs.readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l !== ""));
+    const lines = value.files.flatMap((f) =>
+      fs
+        .readFileSync(join(dir, f), "utf8")
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
     assert.deepStrictEqual(sortCanon(lines.map((l) => JSON.parse(l))), sortCanon(WORD_COUNTS));
   });
 

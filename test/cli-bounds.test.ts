@@ -51,7 +51,10 @@ describe("value rules", () => {
     assert.throws(() => d.parse("30", "--heartbeat"), /^Error: --heartbeat must be a duration such as 500ms, 10s, 5m, 1h or 1d, got "30" \(a unit is required: 30ms or 30s\?\)$/);
     assert.throws(() => d.parse("0", "--heartbeat"), /must be a duration/);
     assert.throws(() => d.parse("99ms", "--heartbeat"), /^Error: --heartbeat must be at least 100ms, got "99ms"$/);
-    assert.throws(() => d.parse("1000000000d", "MINISPARK_HEARTBEAT"), new RegExp(`^Error: MINISPARK_HEARTBEAT must be at most ${MAX_TIMER_MS} ms \\(about 24d, the longest timer Node.js keeps\\), got "1000000000d"$`));
+    assert.throws(
+      () => d.parse("1000000000d", "MINISPARK_HEARTBEAT"),
+      new RegExp(`^Error: MINISPARK_HEARTBEAT must be at most ${MAX_TIMER_MS} ms \\(about 24d, the longest timer Node.js keeps\\), got "1000000000d"$`),
+    );
     assert.equal(d.parse(`${MAX_TIMER_MS}ms`, "--x"), MAX_TIMER_MS);
     assert.throws(() => d.parse(`${MAX_TIMER_MS + 1}ms`, "--x"), /at most/);
     const never = durationRule(1000, "never");
@@ -96,7 +99,10 @@ describe("value rules", () => {
   });
 
   it("a flag followed by a value starting with '-' is explained", () => {
-    assert.equal(ambiguousValueMessage("Option '--port' argument is ambiguous.\nDid you forget", ["--port", "-1"]), '--port was followed by "-1", which starts with "-": write --port=-1 if that is its value, or give --port a value');
+    assert.equal(
+      ambiguousValueMessage("Option '--port' argument is ambiguous.\nDid you forget", ["--port", "-1"]),
+      '--port was followed by "-1", which starts with "-": write --port=-1 if that is its value, or give --port a value',
+    );
     assert.equal(ambiguousValueMessage("Unknown option '--x'", ["--x"]), null);
   });
 
@@ -242,7 +248,10 @@ describe("what the docs and the demo leave behind", () => {
     fs.mkdirSync(join(tmp, "demo", `corpus-8mb.partial-${process.ppid}`), { recursive: true });
     const paths = writeCorpus(dir, 2, 1024);
     assert.deepEqual(fs.readdirSync(join(tmp, "demo")).sort(), ["corpus-1mb", `corpus-8mb.partial-${process.ppid}`]);
-    assert.deepEqual(paths.map((p) => fs.statSync(p).size > 1000), [true, true]);
+    assert.deepEqual(
+      paths.map((p) => fs.statSync(p).size > 1000),
+      [true, true],
+    );
     assert.equal(corpusFits(tmp, 1), null);
     assert.match(corpusFits(join(tmp, "not", "yet"), 1024 ** 3) ?? "", /^a 1073741824 MiB corpus and its output need about 2147483648 MiB, and .* has \d+ MiB free$/);
   });

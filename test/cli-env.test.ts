@@ -62,7 +62,13 @@ function writeJob(name: string, spec: unknown): string {
   return file;
 }
 
-const ALWAYS_FAILS = { nodes: [{ id: "n", op: "range", start: 0, end: 10, numSlices: 1 }, { id: "m", op: "map", input: "n", fn: "x => { throw new Error('always broken'); }" }], action: { op: "count", input: "m" } };
+const ALWAYS_FAILS = {
+  nodes: [
+    { id: "n", op: "range", start: 0, end: 10, numSlices: 1 },
+    { id: "m", op: "map", input: "n", fn: "x => { throw new Error('always broken'); }" },
+  ],
+  action: { op: "count", input: "m" },
+};
 
 /** Submits with --wait --json and returns the failed job, asserting it failed. */
 function failedJob(args: string[]): JobInfo {
@@ -101,7 +107,10 @@ describe("a master and a worker configured only by their environment", () => {
     const r = minispark(["workers", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const workers = JSON.parse(r.stdout) as { slots: number; memory_budget_mb: number; status: string }[];
-    assert.deepEqual(workers.map((w) => w.status), ["ALIVE", "ALIVE"]);
+    assert.deepEqual(
+      workers.map((w) => w.status),
+      ["ALIVE", "ALIVE"],
+    );
     const fromEnv = workers.find((w) => w.memory_budget_mb === 256 && w.slots === 1);
     assert.ok(fromEnv, JSON.stringify(workers));
     const help = minispark(["worker", "--help"]).stdout;
@@ -187,11 +196,17 @@ await sc.close();
     );
     const r = minispark(["submit", "--master", masterUrl, "--conf", "maxTaskRetries=1", "--conf", "name=argv-app", app, "--", "a", "--json", "b c"]);
     assert.equal(r.code, 0, r.stderr);
-    const [args, failure] = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { argv?: string[]; error?: string });
+    const [args, failure] = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { argv?: string[]; error?: string });
     assert.deepEqual(args!.argv, ["a", "--json", "b c"]);
     assert.match(failure!.error!, /failed 1 times \(attempts: #0 on worker-\w+: FAILED\)/);
     const jobs = JSON.parse(minispark(["jobs", "--json"]).stdout) as { name: string }[];
-    assert.ok(jobs.some((j) => j.name === "argv-app: count"), "the conf's name is the program's appName");
+    assert.ok(
+      jobs.some((j) => j.name === "argv-app: count"),
+      "the conf's name is the program's appName",
+    );
   });
 
   it("submit app.ts a b: everything after the script reaches a TypeScript program", () => {

@@ -30,7 +30,13 @@ describe("minispark local runs the examples", () => {
     const r = minispark(["local", join(ROOT, "examples/revenue-by-country.json"), "--data-dir", data, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const { results } = JSON.parse(r.stdout) as { results: { value: [string, number][] } };
-    const parse = (f: string) => fs.readFileSync(join(data, "shop", f), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const parse = (f: string) =>
+      fs
+        .readFileSync(join(data, "shop", f), "utf8")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((l) => l.split(","));
     const country = new Map(parse("customers.csv").map(([id, , c]) => [id!, c!]));
     const totals = new Map<string, number>();
     for (const [, cust, , q, p] of parse("orders.csv")) totals.set(country.get(cust!)!, (totals.get(country.get(cust!)!) ?? 0) + Number(q) * Number(p));
@@ -42,17 +48,35 @@ describe("minispark local runs the examples", () => {
     const data = exampleData();
     assert.equal(minispark(["local", join(ROOT, "examples/wordcount.json"), "--data-dir", data]).code, 0);
     const dir = join(data, "outputs", "wordcount");
-    const lines = fs.readdirSync(dir).sort().filter((f) => f.startsWith("part-")).flatMap((f) => fs.readFileSync(join(dir, f), "utf8").trim().split("\n"));
+    const lines = fs
+      .readdirSync(dir)
+      .sort()
+      .filter((f) => f.startsWith("part-"))
+      .flatMap((f) => fs.readFileSync(join(dir, f), "utf8").trim().split("\n"));
     assert.ok(fs.existsSync(join(dir, "_SUCCESS")));
     const counts = lines.map((l) => Number(l.split(",")[1]));
-    assert.deepEqual(counts, [...counts].sort((a, b) => b - a), "sorted by count across part files");
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => b - a),
+      "sorted by count across part files",
+    );
     assert.equal(lines[0], "that,13");
-    const text = fs.readFileSync(join(data, "text", "gettysburg.txt"), "utf8").toLowerCase().split(/[^a-z']+/).filter(Boolean);
-    assert.equal(counts.reduce((a, b) => a + b, 0), text.length);
+    const text = fs
+      .readFileSync(join(data, "text", "gettysburg.txt"), "utf8")
+      .toLowerCase()
+      .split(/[^a-z']+/)
+      .filter(Boolean);
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      text.length,
+    );
 
     assert.equal(minispark(["local", join(ROOT, "examples/sort-orders.json"), "--data-dir", data]).code, 0);
     const sortedDir = join(data, "outputs", "orders-sorted");
-    const parts = fs.readdirSync(sortedDir).filter((f) => f.startsWith("part-")).sort();
+    const parts = fs
+      .readdirSync(sortedDir)
+      .filter((f) => f.startsWith("part-"))
+      .sort();
     const rows = parts.flatMap((f) => fs.readFileSync(join(sortedDir, f), "utf8").trim().split("\n").slice(1));
     assert.equal(rows.length, 40);
     const keys = rows.map((r) => r.split(",")).map(([id, , product, q]) => [product!, -Number(q), Number(id)] as const);
@@ -62,7 +86,16 @@ describe("minispark local runs the examples", () => {
 
   it("--conf sets a job's settings: maxTaskRetries=1 fails a throwing function after one attempt", () => {
     const job = join(tmp, "fails.json");
-    fs.writeFileSync(job, JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4, numSlices: 1 }, { id: "m", op: "map", input: "n", fn: "x => { throw new Error('broken'); }" }], action: { op: "count", input: "m" } }));
+    fs.writeFileSync(
+      job,
+      JSON.stringify({
+        nodes: [
+          { id: "n", op: "range", start: 0, end: 4, numSlices: 1 },
+          { id: "m", op: "map", input: "n", fn: "x => { throw new Error('broken'); }" },
+        ],
+        action: { op: "count", input: "m" },
+      }),
+    );
     const r = minispark(["local", job, "--workers", "1", "--conf", "maxTaskRetries=1", "--conf", "name=local-conf", "--json"], tmp, { MINISPARK_HOME: join(tmp, "home") });
     assert.equal(r.code, 1, r.stderr);
     const failed = JSON.parse(r.stdout) as { name: string; metrics: { attempts: number }; failedTasks: { attempts: unknown[] }[] };
@@ -73,8 +106,24 @@ describe("minispark local runs the examples", () => {
 
   it("a local cluster ignores the server variables of the environment it is started from", () => {
     const job = join(tmp, "user-code.json");
-    fs.writeFileSync(job, JSON.stringify({ nodes: [{ id: "n", op: "range", start: 0, end: 4, numSlices: 2 }, { id: "m", op: "map", input: "n", fn: "x => x * 10" }], action: { op: "sum", input: "m" } }));
-    const env = { MINISPARK_NO_USER_CODE: "1", MINISPARK_ADVERTISE: "192.0.2.1:9", MINISPARK_TLS_CERT: "/nonexistent.pem", MINISPARK_TLS_KEY: "/nonexistent.key", MINISPARK_TOKEN_FILE: "/nonexistent", MINISPARK_MAX_PARTITIONS: "1" };
+    fs.writeFileSync(
+      job,
+      JSON.stringify({
+        nodes: [
+          { id: "n", op: "range", start: 0, end: 4, numSlices: 2 },
+          { id: "m", op: "map", input: "n", fn: "x => x * 10" },
+        ],
+        action: { op: "sum", input: "m" },
+      }),
+    );
+    const env = {
+      MINISPARK_NO_USER_CODE: "1",
+      MINISPARK_ADVERTISE: "192.0.2.1:9",
+      MINISPARK_TLS_CERT: "/nonexistent.pem",
+      MINISPARK_TLS_KEY: "/nonexistent.key",
+      MINISPARK_TOKEN_FILE: "/nonexistent",
+      MINISPARK_MAX_PARTITIONS: "1",
+    };
     const r = minispark(["local", job, "--workers", "1", "--json"], tmp, env);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal((JSON.parse(r.stdout) as { results: { value: number } }).results.value, 60);
@@ -153,7 +202,10 @@ describe("first-hour papercuts", () => {
     const local = minispark(["jobs"], tmp, { MINISPARK_MASTER: "local[2]" });
     assert.equal(local.code, 2);
     // The advice puts --master before the program (flags after it are the program's) and names `local` for a job file.
-    assert.match(local.stderr, /"local\[2\]" starts a cluster inside one program: `minispark submit --master local\[2\] app\.ts` runs a program on one, `minispark local job\.json --workers 2` a job file; this command needs the URL of a running master/);
+    assert.match(
+      local.stderr,
+      /"local\[2\]" starts a cluster inside one program: `minispark submit --master local\[2\] app\.ts` runs a program on one, `minispark local job\.json --workers 2` a job file; this command needs the URL of a running master/,
+    );
     const bad = minispark(["workers", "--master", "master:7077"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /the master must be an http:\/\/ or https:\/\/ URL, got "master:7077"/);

@@ -40,7 +40,13 @@ describe("freeVariables", () => {
 
   it("counts shorthand properties, not property names", () => {
     const refs = freeVariables("x => ({ x, threshold, other: 1, [k]: 2 })");
-    assert.deepEqual(refs.map((r) => [r.name, r.shorthand]), [["threshold", true], ["k", false]]);
+    assert.deepEqual(
+      refs.map((r) => [r.name, r.shorthand]),
+      [
+        ["threshold", true],
+        ["k", false],
+      ],
+    );
   });
 
   it("handles class bodies", () => {
@@ -62,18 +68,38 @@ describe("freeVariables", () => {
 
 describe("functionSource", () => {
   it("keeps arrow functions and function expressions as they are", () => {
-    assert.equal(functionSource((x: number) => x * 2), "(x) => x * 2");
-    assert.equal(functionSource(function double(x: number) { return x * 2; }), "function double(x) { return x * 2; }");
+    assert.equal(
+      functionSource((x: number) => x * 2),
+      "(x) => x * 2",
+    );
+    assert.equal(
+      functionSource(function double(x: number) {
+        return x * 2;
+      }),
+      "function double(x) { return x * 2; }",
+    );
   });
 
   it("rewrites method shorthand as a function expression", () => {
-    const obj = { triple(x: number) { return x * 3; }, *gen(xs: number[]) { yield* xs; }, default(x: number) { return x; } };
+    const obj = {
+      triple(x: number) {
+        return x * 3;
+      },
+      *gen(xs: number[]) {
+        yield* xs;
+      },
+      default(x: number) {
+        return x;
+      },
+    };
     assert.equal(functionSource(obj.triple), "function triple(x) { return x * 3; }");
     assert.equal(functionSource(obj.gen), "function* gen(xs) { yield* xs; }");
     assert.equal(functionSource(obj.default), "function (x) { return x; }");
     // biome-ignore lint/complexity/noStaticOnlyClass: the test is how a static method's source prints
     class Rules {
-      static keep(x: number) { return x > 0; }
+      static keep(x: number) {
+        return x > 0;
+      }
     }
     assert.equal(functionSource(Rules.keep), "function keep(x) { return x > 0; }");
   });
@@ -86,7 +112,10 @@ describe("functionSource", () => {
 
 describe("shipFunction", () => {
   it("returns the source of a self-contained function", () => {
-    assert.equal(shipFunction((x: number, env: { k: number }) => x * env.k, use), "(x, env) => x * env.k");
+    assert.equal(
+      shipFunction((x: number, env: { k: number }) => x * env.k, use),
+      "(x, env) => x * env.k",
+    );
   });
 
   it("explains how to pass a captured variable in env", () => {
@@ -95,10 +124,7 @@ describe("shipFunction", () => {
       () => shipFunction((x: number) => x > threshold, { ...use, op: "filter" }),
       (e: Error) => {
         assert.ok(e instanceof ClosureError);
-        assert.equal(
-          e.message,
-          'the function passed to filter uses "threshold", which it cannot see on the workers; pass it in env: .filter((x, env) => x > env.threshold, { env: { threshold } })',
-        );
+        assert.equal(e.message, 'the function passed to filter uses "threshold", which it cannot see on the workers; pass it in env: .filter((x, env) => x > env.threshold, { env: { threshold } })');
         return true;
       },
     );
@@ -107,10 +133,9 @@ describe("shipFunction", () => {
   it("names every captured variable, and rewrites shorthand and bare parameters", () => {
     const lo = 1;
     const hi = 2;
-    assert.throws(
-      () => shipFunction((x: number) => ({ x, lo, hi }), use),
-      { message: 'the function passed to map uses "lo" and "hi", which it cannot see on the workers; pass them in env: .map((x, env) => ({ x, lo: env.lo, hi: env.hi }), { env: { lo, hi } })' },
-    );
+    assert.throws(() => shipFunction((x: number) => ({ x, lo, hi }), use), {
+      message: 'the function passed to map uses "lo" and "hi", which it cannot see on the workers; pass them in env: .map((x, env) => ({ x, lo: env.lo, hi: env.hi }), { env: { lo, hi } })',
+    });
     const k = 2;
     // Compiled by tsc, `x => x * k` keeps its bare parameter.
     assert.throws(() => shipFunction(new Function("k", "return x => x * k")(k), use), /\.map\(\(x, env\) => x \* env\.k, \{ env: \{ k \} \}\)/);
@@ -118,18 +143,16 @@ describe("shipFunction", () => {
 
   it("says so when the variable is in env but read directly", () => {
     const k = 2;
-    assert.throws(
-      () => shipFunction((a: number, b: number, e: { k: number }) => a + b + k + e.k, { op: "reduce", param: "fn", arity: 2, envKeys: ["k"] }),
-      { message: 'the function passed to reduce uses "k", which it cannot see on the workers; it is in env, so read e.k: .reduce((a, b, e) => a + b + e.k + e.k, { env: { k } })' },
-    );
+    assert.throws(() => shipFunction((a: number, b: number, e: { k: number }) => a + b + k + e.k, { op: "reduce", param: "fn", arity: 2, envKeys: ["k"] }), {
+      message: 'the function passed to reduce uses "k", which it cannot see on the workers; it is in env, so read e.k: .reduce((a, b, e) => a + b + e.k + e.k, { env: { k } })',
+    });
   });
 
   it("names the parameter of multi-function ops", () => {
     const bonus = 1;
-    assert.throws(
-      () => shipFunction((acc: number, x: number) => acc + x + bonus, { op: "aggregate", param: "seqOp", arity: 2, envKeys: [] }),
-      { message: 'the seqOp function passed to aggregate uses "bonus", which it cannot see on the workers; pass it in env: .aggregate(…, (acc, x, env) => acc + x + env.bonus, …, { env: { bonus } })' },
-    );
+    assert.throws(() => shipFunction((acc: number, x: number) => acc + x + bonus, { op: "aggregate", param: "seqOp", arity: 2, envKeys: [] }), {
+      message: 'the seqOp function passed to aggregate uses "bonus", which it cannot see on the workers; pass it in env: .aggregate(…, (acc, x, env) => acc + x + env.bonus, …, { env: { bonus } })',
+    });
   });
 
   it("refuses async functions and non-functions", () => {

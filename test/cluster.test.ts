@@ -15,7 +15,7 @@ before(async () => {
   // ~2 MB over 3 files, read with 256 KiB splits: many partitions and split boundaries.
   const words = ["alpha", "beta", "gamma", "delta", "épsilon", "ζeta", "eta", "theta"];
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let f = 0; f < 3; f++) {
     const lines: string[] = [];
     for (let i = 0; i < 12_000; i++) {
@@ -45,9 +45,7 @@ const wordcount = (extra: object = {}) => ({
 
 describe("word count", () => {
   it("saves exactly the counts a plain script computes, once each", async () => {
-    const value = await t.run<{ path: string; files: string[]; records: number }>(
-      wordcount({ action: { op: "save", input: "counts", path: "wc", format: "jsonl" } }),
-    );
+    const value = await t.run<{ path: string; files: string[]; records: number }>(wordcount({ action: { op: "save", input: "counts", path: "wc", format: "jsonl" } }));
     const expected = wordCounts(text);
     assert.deepEqual(value.files, ["part-00000", "part-00001", "part-00002"]);
     assert.equal(value.records, expected.size);
@@ -130,41 +128,87 @@ describe("operations and actions", () => {
         { op: "collect", input: "g" },
       ),
     );
-    assert.deepEqual(
-      sortedPairs(grouped.map(([k, vs]) => [k, [...vs].sort()] as [number, string[]])),
-      [[5, ["APPLE"]], [6, ["BANANA", "CHERRY"]], [7, ["AVOCADO"]], [9, ["BLUEBERRY"]]],
-    );
+    assert.deepEqual(sortedPairs(grouped.map(([k, vs]) => [k, [...vs].sort()] as [number, string[]])), [
+      [5, ["APPLE"]],
+      [6, ["BANANA", "CHERRY"]],
+      [7, ["AVOCADO"]],
+      [9, ["BLUEBERRY"]],
+    ]);
     const distinct = await t.run<unknown[]>(
       job(
-        [par([1, 2, 2, "2", [1, 2], [1, 2], { a: 1, b: 2 }, { b: 2, a: 1 }, null, null]), { id: "b", op: "parallelize", data: [3, 1], numSlices: 1 }, { id: "u", op: "union", inputs: ["src", "b"] }, { id: "d", op: "distinct", input: "u" }],
+        [
+          par([1, 2, 2, "2", [1, 2], [1, 2], { a: 1, b: 2 }, { b: 2, a: 1 }, null, null]),
+          { id: "b", op: "parallelize", data: [3, 1], numSlices: 1 },
+          { id: "u", op: "union", inputs: ["src", "b"] },
+          { id: "d", op: "distinct", input: "u" },
+        ],
         { op: "collect", input: "d" },
       ),
     );
     assert.equal(distinct.length, 7);
-    assert.deepEqual(new Set(distinct.map((x) => JSON.stringify(x))), new Set(['1', '2', '"2"', "[1,2]", '{"a":1,"b":2}', "null", "3"]));
+    assert.deepEqual(new Set(distinct.map((x) => JSON.stringify(x))), new Set(["1", "2", '"2"', "[1,2]", '{"a":1,"b":2}', "null", "3"]));
   });
 
   it("join and leftOuterJoin", async () => {
     const nodes = [
-      { id: "l", op: "parallelize", data: [["a", 1], ["b", 2], ["a", 3], ["c", 4]], numSlices: 2 },
-      { id: "r", op: "parallelize", data: [["a", "x"], ["a", "y"], ["b", "z"], ["d", "w"]], numSlices: 3 },
+      {
+        id: "l",
+        op: "parallelize",
+        data: [
+          ["a", 1],
+          ["b", 2],
+          ["a", 3],
+          ["c", 4],
+        ],
+        numSlices: 2,
+      },
+      {
+        id: "r",
+        op: "parallelize",
+        data: [
+          ["a", "x"],
+          ["a", "y"],
+          ["b", "z"],
+          ["d", "w"],
+        ],
+        numSlices: 3,
+      },
     ];
     const inner = await t.run<[string, [number, string]][]>(job([...nodes, { id: "j", op: "join", inputs: ["l", "r"] }], { op: "collect", input: "j" }));
-    assert.deepEqual(sortedPairs(inner), [["a", [1, "x"]], ["a", [1, "y"]], ["a", [3, "x"]], ["a", [3, "y"]], ["b", [2, "z"]]]);
+    assert.deepEqual(sortedPairs(inner), [
+      ["a", [1, "x"]],
+      ["a", [1, "y"]],
+      ["a", [3, "x"]],
+      ["a", [3, "y"]],
+      ["b", [2, "z"]],
+    ]);
     const left = await t.run<[string, [number, string | null]][]>(job([...nodes, { id: "j", op: "leftOuterJoin", inputs: ["l", "r"], numPartitions: 4 }], { op: "collect", input: "j" }));
-    assert.deepEqual(sortedPairs(left), [["a", [1, "x"]], ["a", [1, "y"]], ["a", [3, "x"]], ["a", [3, "y"]], ["b", [2, "z"]], ["c", [4, null]]]);
+    assert.deepEqual(sortedPairs(left), [
+      ["a", [1, "x"]],
+      ["a", [1, "y"]],
+      ["a", [3, "x"]],
+      ["a", [3, "y"]],
+      ["b", [2, "z"]],
+      ["c", [4, null]],
+    ]);
   });
 
   it("sortBy sorts globally across partitions (range partitioning), both ways", async () => {
     const data = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5003);
     const asc = await t.run<number[]>(job([par(data, 5), { id: "s", op: "sortBy", input: "src", fn: "x => x", numPartitions: 4 }], { op: "collect", input: "s" }));
-    assert.deepEqual(asc, [...data].sort((a, b) => a - b));
+    assert.deepEqual(
+      asc,
+      [...data].sort((a, b) => a - b),
+    );
     const saved = await t.run<{ files: string[] }>(
       job([par(data, 5), { id: "s", op: "sortBy", input: "src", fn: "x => x", ascending: false, numPartitions: 4 }], { op: "save", input: "s", path: "sorted-desc" }),
     );
     assert.equal(saved.files.length, 4);
     const { lines } = readParts(t.dataDir, "sorted-desc");
-    assert.deepEqual(lines.map(Number), [...data].sort((a, b) => b - a));
+    assert.deepEqual(
+      lines.map(Number),
+      [...data].sort((a, b) => b - a),
+    );
     const sizes = saved.files.map((f) => fs.readFileSync(join(t.dataDir, "outputs/sorted-desc", f), "utf8").split("\n").length - 1);
     assert.ok(Math.min(...sizes) > 500, `range partitions are balanced: ${sizes}`);
   });
@@ -172,15 +216,47 @@ describe("operations and actions", () => {
   it("sortByKey with a key function, strings by code point", async () => {
     const value = await t.run<[string, number][]>(
       job(
-        [par([["b", 1], ["A", 2], ["é", 3], ["a", 4], ["😀", 5], ["Z", 6]], 2), { id: "s", op: "sortByKey", input: "src", numPartitions: 2 }],
+        [
+          par(
+            [
+              ["b", 1],
+              ["A", 2],
+              ["é", 3],
+              ["a", 4],
+              ["😀", 5],
+              ["Z", 6],
+            ],
+            2,
+          ),
+          { id: "s", op: "sortByKey", input: "src", numPartitions: 2 },
+        ],
         { op: "collect", input: "s" },
       ),
     );
-    assert.deepEqual(value.map((p) => p[0]), ["A", "Z", "a", "b", "é", "😀"]);
-    const lower = await t.run<[string, number][]>(
-      job([par([["b", 1], ["A", 2], ["c", 3]], 2), { id: "s", op: "sortByKey", input: "src", fn: "k => k.toLowerCase()", ascending: false }], { op: "collect", input: "s" }),
+    assert.deepEqual(
+      value.map((p) => p[0]),
+      ["A", "Z", "a", "b", "é", "😀"],
     );
-    assert.deepEqual(lower.map((p) => p[0]), ["c", "b", "A"]);
+    const lower = await t.run<[string, number][]>(
+      job(
+        [
+          par(
+            [
+              ["b", 1],
+              ["A", 2],
+              ["c", 3],
+            ],
+            2,
+          ),
+          { id: "s", op: "sortByKey", input: "src", fn: "k => k.toLowerCase()", ascending: false },
+        ],
+        { op: "collect", input: "s" },
+      ),
+    );
+    assert.deepEqual(
+      lower.map((p) => p[0]),
+      ["c", "b", "A"],
+    );
   });
 
   it("count, take, first, reduce, countByValue over range", async () => {
@@ -190,7 +266,15 @@ describe("operations and actions", () => {
     assert.equal(await t.run(job([range], { op: "first", input: "src" })), 0);
     assert.equal(await t.run(job([range], { op: "reduce", input: "src", fn: "(a, b) => a + b" })), (999 * 334) / 2);
     const cbv = await t.run<[unknown, number][]>(job([par(["x", "y", "x", 1, "1", 1, "x"])], { op: "countByValue", input: "src" }));
-    assert.deepEqual(sortedPairs(cbv), sortedPairs<unknown>([["x", 3], ["y", 1], [1, 2], ["1", 1]]));
+    assert.deepEqual(
+      sortedPairs(cbv),
+      sortedPairs<unknown>([
+        ["x", 3],
+        ["y", 1],
+        [1, 2],
+        ["1", 1],
+      ]),
+    );
   });
 
   it("an action with no value on an empty dataset fails clearly", async () => {
@@ -216,20 +300,30 @@ describe("file formats", () => {
       ],
       action: { op: "collect", input: "sum" },
     });
-    assert.deepEqual(sortedPairs(value), [["FI", 3], ["UK", 10], ["US", 1]]);
+    assert.deepEqual(sortedPairs(value), [
+      ["FI", 3],
+      ["UK", 10],
+      ["US", 1],
+    ]);
   });
 
   it("reads JSON lines, and reports a bad line with its place", async () => {
     writeFile(t.dataDir, "events/a.jsonl", '{"k":"x","n":1}\n\n{"k":"y","n":2}\n{"k":"x","n":5}\n');
     const value = await t.run({
-      nodes: [{ id: "e", op: "jsonl", path: "events/a.jsonl" }, { id: "p", op: "map", input: "e", fn: "e => [e.k, e.n]" }, { id: "s", op: "reduceByKey", input: "p", fn: "(a, b) => a + b" }],
+      nodes: [
+        { id: "e", op: "jsonl", path: "events/a.jsonl" },
+        { id: "p", op: "map", input: "e", fn: "e => [e.k, e.n]" },
+        { id: "s", op: "reduceByKey", input: "p", fn: "(a, b) => a + b" },
+      ],
       action: { op: "collect", input: "s" },
     });
-    assert.deepEqual(sortedPairs(value as [string, number][]), [["x", 6], ["y", 2]]);
+    assert.deepEqual(sortedPairs(value as [string, number][]), [
+      ["x", 6],
+      ["y", 2],
+    ]);
     writeFile(t.dataDir, "events/bad.jsonl", '{"k":1}\n{oops\n');
-    await assert.rejects(
-      t.run({ nodes: [{ id: "e", op: "jsonl", path: "events/bad.jsonl" }], action: { op: "count", input: "e" } }),
-      (e: JobFailedError) => /events\/bad\.jsonl: line 2 .* is not JSON/.test(e.message),
+    await assert.rejects(t.run({ nodes: [{ id: "e", op: "jsonl", path: "events/bad.jsonl" }], action: { op: "count", input: "e" } }), (e: JobFailedError) =>
+      /events\/bad\.jsonl: line 2 .* is not JSON/.test(e.message),
     );
   });
 });
@@ -244,7 +338,16 @@ describe("bad input", () => {
   const src = { id: "a", op: "parallelize", data: [1] };
 
   it("refuses cycles, dangling inputs, unknown ops, missing parameters, bad functions and escaping paths with 400", async () => {
-    await bad({ nodes: [{ id: "a", op: "map", input: "b", fn: "x => x" }, { id: "b", op: "map", input: "a", fn: "x => x" }], action: { op: "count", input: "a" } }, /cycle: (a → b → a|b → a → b)/);
+    await bad(
+      {
+        nodes: [
+          { id: "a", op: "map", input: "b", fn: "x => x" },
+          { id: "b", op: "map", input: "a", fn: "x => x" },
+        ],
+        action: { op: "count", input: "a" },
+      },
+      /cycle: (a → b → a|b → a → b)/,
+    );
     await bad({ nodes: [src, { id: "m", op: "map", input: "nope", fn: "x => x" }], action: { op: "count", input: "m" } }, /node "m" \(map\): input "nope" is not a node/);
     await bad({ nodes: [src, { id: "m", op: "frobnicate", input: "a" }], action: { op: "count", input: "m" } }, /node "m": unknown op "frobnicate"/);
     await bad({ nodes: [src, { id: "m", op: "map", input: "a" }], action: { op: "count", input: "m" } }, /node "m" \(map\): missing parameter "fn"/);
@@ -266,7 +369,10 @@ describe("bad input", () => {
 
   it("a throwing function fails the job after its retries with the message, and the cluster serves the next job", async () => {
     const id = await t.cluster.client.submit({
-      nodes: [{ id: "n", op: "parallelize", data: [1, 2, 3, 4], numSlices: 2 }, { id: "boom", op: "map", input: "n", fn: "x => { if (x === 3) throw new Error('bad record ' + x); return x; }" }],
+      nodes: [
+        { id: "n", op: "parallelize", data: [1, 2, 3, 4], numSlices: 2 },
+        { id: "boom", op: "map", input: "n", fn: "x => { if (x === 3) throw new Error('bad record ' + x); return x; }" },
+      ],
       action: { op: "collect", input: "boom" },
     });
     const job = await t.cluster.client.wait(id);
@@ -302,7 +408,10 @@ describe("API", () => {
   it("lists jobs newest first, shows progress and stages, and cancels", async () => {
     const id = await t.cluster.client.submit({
       name: "slow",
-      nodes: [{ id: "n", op: "range", start: 0, end: 40, numSlices: 40 }, { id: "s", op: "map", input: "n", fn: "x => { const end = Date.now() + 200; while (Date.now() < end); return x; }" }],
+      nodes: [
+        { id: "n", op: "range", start: 0, end: 40, numSlices: 40 },
+        { id: "s", op: "map", input: "n", fn: "x => { const end = Date.now() + 200; while (Date.now() < end); return x; }" },
+      ],
       action: { op: "count", input: "s" },
     });
     const running = await waitFor(async () => {

@@ -28,7 +28,10 @@ describe("the defaults file", () => {
   });
 
   it("refuses an unknown key, a key without a value, with the line number", () => {
-    assert.throws(() => parseDefaultsText("master http://m\n\nspark.master local", "d.conf"), /^Error: d\.conf:3: unknown key "spark\.master" \(known: name, parallelism, maxTaskRetries, taskTimeoutMs, master, token-file, tls-ca\)$/);
+    assert.throws(
+      () => parseDefaultsText("master http://m\n\nspark.master local", "d.conf"),
+      /^Error: d\.conf:3: unknown key "spark\.master" \(known: name, parallelism, maxTaskRetries, taskTimeoutMs, master, token-file, tls-ca\)$/,
+    );
     assert.throws(() => parseDefaultsText("# x\nmaster", "d.conf"), /^Error: d\.conf:2: expected "key value" or "key=value", got "master"$/);
     assert.throws(() => parseDefaultsText("name =", "d.conf"), /^Error: d\.conf:1: "name" has no value$/);
   });
@@ -86,7 +89,12 @@ describe("a job file and its settings", () => {
 describe("MINISPARK_CONF, the settings a submitted program's connect() reads", () => {
   it("is a JSON object of job settings; unset is none", () => {
     assert.deepEqual(jobSettingsFromEnv({}), {});
-    assert.deepEqual(jobSettingsFromEnv({ MINISPARK_CONF: '{"maxTaskRetries":1,"name":"n","parallelism":3,"taskTimeoutMs":100}' }), { maxTaskRetries: 1, name: "n", parallelism: 3, taskTimeoutMs: 100 });
+    assert.deepEqual(jobSettingsFromEnv({ MINISPARK_CONF: '{"maxTaskRetries":1,"name":"n","parallelism":3,"taskTimeoutMs":100}' }), {
+      maxTaskRetries: 1,
+      name: "n",
+      parallelism: 3,
+      taskTimeoutMs: 100,
+    });
   });
 
   it("refuses what is not JSON, not an object, an unknown key or a wrong value, naming the variable", () => {

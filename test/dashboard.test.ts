@@ -121,9 +121,21 @@ describe("Grafana dashboard", () => {
 
 describe("metrics a dashboard expects", () => {
   it("master and workers serve the standard process and Node.js names and minispark_build_info", () => {
-    for (const [who, text] of [["master", master], ["worker", worker]] as const) {
+    for (const [who, text] of [
+      ["master", master],
+      ["worker", worker],
+    ] as const) {
       const names = exposed(text);
-      for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds_sum", "nodejs_gc_duration_seconds_count", "nodejs_gc_duration_seconds_bucket"]) {
+      for (const name of [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_start_time_seconds",
+        "nodejs_eventloop_lag_seconds",
+        "nodejs_heap_size_used_bytes",
+        "nodejs_gc_duration_seconds_sum",
+        "nodejs_gc_duration_seconds_count",
+        "nodejs_gc_duration_seconds_bucket",
+      ]) {
         assert.ok(names.has(name), `${who} has no ${name}`);
       }
       assert.match(text, /^# TYPE minispark_build_info gauge$/m);
@@ -151,7 +163,13 @@ describe("metrics a dashboard expects", () => {
 
 describe("Prometheus scrape example", () => {
   const config = parse(fs.readFileSync(`${ROOT}deploy/prometheus.yml`, "utf8"));
-  const jobs = config.scrape_configs as { job_name: string; metrics_path?: string; authorization?: { type?: string; credentials_file?: string }; kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[]; relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[] }[];
+  const jobs = config.scrape_configs as {
+    job_name: string;
+    metrics_path?: string;
+    authorization?: { type?: string; credentials_file?: string };
+    kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[];
+    relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[];
+  }[];
 
   it("sends the token from a file to /metrics in every job", () => {
     assert.ok(jobs.length >= 2);
@@ -170,7 +188,10 @@ describe("Prometheus scrape example", () => {
       .map((m) => (m.doc as any).spec.template);
     assert.deepEqual(k8s.kubernetes_sd_configs![0]!.namespaces?.names, ["minispark"]);
     // Prometheus's pod role: one target per container port, labels as __meta_kubernetes_pod_label_<name with _>.
-    const meta = (labels: Record<string, string>, port: string) => ({ ...Object.fromEntries(Object.entries(labels).map(([k, v]) => [`__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, "_")}`, v])), __meta_kubernetes_pod_container_port_name: port });
+    const meta = (labels: Record<string, string>, port: string) => ({
+      ...Object.fromEntries(Object.entries(labels).map(([k, v]) => [`__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, "_")}`, v])),
+      __meta_kubernetes_pod_container_port_name: port,
+    });
     const kept = (target: Record<string, string>) =>
       (k8s.relabel_configs ?? []).filter((r) => r.action === "keep").every((r) => new RegExp(`^(?:${r.regex})$`).test((r.source_labels ?? []).map((l) => target[l] ?? "").join(";")));
     let targets = 0;

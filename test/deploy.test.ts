@@ -93,7 +93,11 @@ describe("deployment files", () => {
   });
 
   it("the Dockerfile runs the CLI and its health check from what it copies, on one Node major in both stages, as a non-root user", () => {
-    const lines = fs.readFileSync(DOCKERFILE, "utf8").replace(/\\\n/g, " ").split("\n").filter((l) => /^[A-Z]/.test(l));
+    const lines = fs
+      .readFileSync(DOCKERFILE, "utf8")
+      .replace(/\\\n/g, " ")
+      .split("\n")
+      .filter((l) => /^[A-Z]/.test(l));
     const all = (op: string) => lines.filter((l) => l.startsWith(op + " ")).map((l) => l.slice(op.length + 1).trim());
     const [build, run] = all("FROM");
     assert.match(build!, /^node:(\d+)-(\w+) AS build$/);
@@ -102,11 +106,16 @@ describe("deployment files", () => {
     const user = all("USER").at(-1);
     assert.ok(user && user !== "root" && user !== "0", "runs as a non-root user");
     const workdir = all("WORKDIR").at(-1)!;
-    const copied = all("COPY").filter((c) => c.startsWith("--from=build ")).map((c) => c.split(" ")[2]!.replace(`${workdir}/`, "").replace(/^\.\//, ""));
+    const copied = all("COPY")
+      .filter((c) => c.startsWith("--from=build "))
+      .map((c) => c.split(" ")[2]!.replace(`${workdir}/`, "").replace(/^\.\//, ""));
     /** A path in the image that a COPY from the build stage brought and that the build made in this repository. */
     const inImage = (path: string) => {
       const rel = path.replace(`${workdir}/`, "");
-      assert.ok(copied.some((c) => rel.startsWith(c.replace(/\/$/, "") + "/")), `${path} is not copied into the image`);
+      assert.ok(
+        copied.some((c) => rel.startsWith(c.replace(/\/$/, "") + "/")),
+        `${path} is not copied into the image`,
+      );
       const built = rel.startsWith("dist/") ? fileURLToPath(new URL(`../${rel.slice("dist/".length)}`, import.meta.url)) : ROOT + rel;
       assert.ok(fs.existsSync(built), `${rel} does not exist`);
       return built;
@@ -131,19 +140,33 @@ describe("deployment files", () => {
     assert.deepEqual(healthTarget(["node", "m.js", "worker", "--host", "::", "--port", "7078"]), { url: new URL("http://[::1]:7078/healthz") });
     assert.ok("skip" in healthTarget(["node", "m.js", "worker", "--master", "http://m:7077"]), "a worker on a random port cannot be checked");
     assert.ok("skip" in healthTarget(["node", "m.js", "--help"]));
-    assert.deepEqual(healthTarget(["node", "m.js", "worker"], { MINISPARK_PORT: "7078", MINISPARK_HOST: "10.1.2.3" }), { url: new URL("http://10.1.2.3:7078/healthz") }, "a container configured by its environment");
-    assert.deepEqual(healthTarget(["node", "m.js", "worker", "--port", "7079"], { MINISPARK_PORT: "7078", MINISPARK_TLS_CERT: "" }), { url: new URL("http://127.0.0.1:7079/healthz") }, "the flag wins; an empty variable is unset");
+    assert.deepEqual(
+      healthTarget(["node", "m.js", "worker"], { MINISPARK_PORT: "7078", MINISPARK_HOST: "10.1.2.3" }),
+      { url: new URL("http://10.1.2.3:7078/healthz") },
+      "a container configured by its environment",
+    );
+    assert.deepEqual(
+      healthTarget(["node", "m.js", "worker", "--port", "7079"], { MINISPARK_PORT: "7078", MINISPARK_TLS_CERT: "" }),
+      { url: new URL("http://127.0.0.1:7079/healthz") },
+      "the flag wins; an empty variable is unset",
+    );
 
     const home = fs.mkdtempSync(join(os.tmpdir(), "minispark-healthcheck-"));
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     // Its port only in its environment, as a container sets it.
-    const master = spawn(process.execPath, [CLI, "master", "--host", "127.0.0.1", "--db", join(home, "m.db"), "--token", "t0ken"], { env: { ...process.env, MINISPARK_HOME: home, MINISPARK_PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    const master = spawn(process.execPath, [CLI, "master", "--host", "127.0.0.1", "--db", join(home, "m.db"), "--token", "t0ken"], {
+      env: { ...process.env, MINISPARK_HOME: home, MINISPARK_PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     // A process whose command line names a master on a port nothing listens on.
     const silent = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)", "master", "--port", String(port + 1)], { stdio: "ignore" });
     try {
       let up = false;
       for (let i = 0; i < 200 && !up; i++) {
-        up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+        up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!up) await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(up, "the master started");

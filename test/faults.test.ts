@@ -141,7 +141,10 @@ describe("faults", () => {
     c.diagnostic(`completed ${r.recoveryMs} ms after the SIGSTOP`);
     await t.cluster.waitForWorkers(3);
     const workers = await t.cluster.client.workers();
-    assert.ok(workers.some((w) => w.status === "DEAD"), "the frozen worker was declared dead");
+    assert.ok(
+      workers.some((w) => w.status === "DEAD"),
+      "the frozen worker was declared dead",
+    );
     await servesNewJob();
   });
 
@@ -162,7 +165,10 @@ describe("faults", () => {
 
   it("a function that always fails: FAILED after exactly 3 attempts, with the message and the attempt history", async () => {
     const id = await t.cluster.client.submit({
-      nodes: [{ id: "n", op: "range", start: 0, end: 10, numSlices: 1 }, { id: "m", op: "map", input: "n", fn: "x => { throw new Error('always broken'); }" }],
+      nodes: [
+        { id: "n", op: "range", start: 0, end: 10, numSlices: 1 },
+        { id: "m", op: "map", input: "n", fn: "x => { throw new Error('always broken'); }" },
+      ],
       action: { op: "count", input: "m" },
     });
     const job = await t.cluster.client.wait(id, undefined, 50);
@@ -171,7 +177,10 @@ describe("faults", () => {
     assert.match(job.error!, /failed 3 times \(attempts: #0 on worker-\w+: FAILED, #1 on worker-\w+: FAILED, #2 on worker-\w+: FAILED\); last error: node "m" \(map\) threw Error: always broken/);
     const failed = job.failedTasks;
     assert.equal(failed.length, 1);
-    assert.deepEqual(failed[0]!.attempts.map((a) => a.state), ["FAILED", "FAILED", "FAILED"]);
+    assert.deepEqual(
+      failed[0]!.attempts.map((a) => a.state),
+      ["FAILED", "FAILED", "FAILED"],
+    );
     await servesNewJob();
   });
 
@@ -222,6 +231,10 @@ describe("faults", () => {
     for (let i = 0; i < 200 && !ownDir(); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(!fs.existsSync(join(root, orphan)), "the new worker removed it");
     const livePids = new Set(live().map((p) => String(p.pid)));
-    assert.deepEqual(fs.readdirSync(root).filter((d) => !livePids.has(d.split(".")[1]!)), [], "only live workers' directories stay");
+    assert.deepEqual(
+      fs.readdirSync(root).filter((d) => !livePids.has(d.split(".")[1]!)),
+      [],
+      "only live workers' directories stay",
+    );
   });
 });

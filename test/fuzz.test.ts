@@ -27,7 +27,14 @@ const SPECS: Json[] = [
   },
   {
     nodes: [
-      { id: "a", op: "parallelize", data: [[1, "x"], [2, "y"]] },
+      {
+        id: "a",
+        op: "parallelize",
+        data: [
+          [1, "x"],
+          [2, "y"],
+        ],
+      },
       { id: "b", op: "parallelize", data: [[1, true]] },
       { id: "j", op: "join", inputs: ["a", "b"] },
       { id: "s", op: "sortBy", input: "j", fn: "p => p[0]", ascending: false },
@@ -67,7 +74,15 @@ const REPORTS: Json = {
   worker_id: "fuzz-worker",
   reports: [
     { protocol: PROTOCOL_VERSION, worker_id: "fuzz-worker", attemptId: "job-x.0.0.0", metrics: null, state: "FINISHED", result: { type: "count", count: 3 } },
-    { protocol: PROTOCOL_VERSION, worker_id: "fuzz-worker", attemptId: "job-x.0.1.0", metrics: null, state: "FETCH_FAILED", error: "e", fetchFailure: { shuffleId: 0, mapId: 0, workerId: "w", address: "127.0.0.1:1", message: "m" } },
+    {
+      protocol: PROTOCOL_VERSION,
+      worker_id: "fuzz-worker",
+      attemptId: "job-x.0.1.0",
+      metrics: null,
+      state: "FETCH_FAILED",
+      error: "e",
+      fetchFailure: { shuffleId: 0, mapId: 0, workerId: "w", address: "127.0.0.1:1", message: "m" },
+    },
   ],
 };
 
@@ -88,7 +103,35 @@ class Fuzzer {
   }
 
   value(depth = 0): Json {
-    const simple: Json[] = [null, true, false, 0, -1, 1, 2 ** 31, -(2 ** 53), 1e308, 0.5, "", "x".repeat(5000), "../../etc/passwd", "/etc/passwd", "%2e%2e%2f", "nums", "lines", "map", "reduceByKey", "sum", "tokenize", "x => x", "(a, b) => a +", "while(true){}", "İ̇\u0000\ud800", "__proto__", "constructor"];
+    const simple: Json[] = [
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1,
+      2 ** 31,
+      -(2 ** 53),
+      1e308,
+      0.5,
+      "",
+      "x".repeat(5000),
+      "../../etc/passwd",
+      "/etc/passwd",
+      "%2e%2e%2f",
+      "nums",
+      "lines",
+      "map",
+      "reduceByKey",
+      "sum",
+      "tokenize",
+      "x => x",
+      "(a, b) => a +",
+      "while(true){}",
+      "İ̇\u0000\ud800",
+      "__proto__",
+      "constructor",
+    ];
     if (depth > 2 || this.rand() < 0.7) return this.pick(simple);
     if (this.rand() < 0.5) return Array.from({ length: this.int(4) }, () => this.value(depth + 1));
     const o: { [k: string]: Json } = {};
@@ -180,7 +223,9 @@ describe("fuzzing the master", () => {
         body = f.brokenText(f.pick([...SPECS, HEARTBEAT, REPORTS]));
       } else {
         method = f.pick(["GET", "DELETE", "PUT"]);
-        path = f.pick(["/api/v1/jobs/", "/api/v1/jobs/job-1/stages/", "/api/v1/workers?limit=", "/api/v1/jobs?limit=", "/../../", "/metrics/"]) + encodeURIComponent(JSON.stringify(f.value()).replace(/[\ud800-\udfff]/g, "?"));
+        path =
+          f.pick(["/api/v1/jobs/", "/api/v1/jobs/job-1/stages/", "/api/v1/workers?limit=", "/api/v1/jobs?limit=", "/../../", "/metrics/"]) +
+          encodeURIComponent(JSON.stringify(f.value()).replace(/[\ud800-\udfff]/g, "?"));
       }
       const res = await requestRaw(t.cluster.masterUrl + path, { method, body, token: t.cluster.token }).catch((e: Error) => e);
       assert.ok(!(res instanceof Error), `case ${i} (${method} ${path}): ${res instanceof Error ? res.message : ""}\n${body?.slice(0, 500)}`);
@@ -199,6 +244,13 @@ describe("fuzzing the master", () => {
     const alive = ((await t.http("/api/v1/workers")).body.workers as { status: string }[]).filter((w) => w.status === "ALIVE");
     assert.equal(alive.length, 2);
     const counts = await t.run<[string, number][]>(SPECS[0]);
-    assert.deepEqual(new Map(counts), new Map([["a", 1], ["b", 2], ["c", 1]]));
+    assert.deepEqual(
+      new Map(counts),
+      new Map([
+        ["a", 1],
+        ["b", 2],
+        ["c", 1],
+      ]),
+    );
   });
 });

@@ -49,7 +49,10 @@ describe("a master without a given token", () => {
       });
     });
     const tokenAfterStart = async (): Promise<string> => {
-      const child = spawn(process.execPath, [CLI, "master", "--port", String(port), "--log-format", "json"], { env: { ...process.env, MINISPARK_HOME: home, MINISPARK_TOKEN: "" }, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, [CLI, "master", "--port", String(port), "--log-format", "json"], {
+        env: { ...process.env, MINISPARK_HOME: home, MINISPARK_TOKEN: "" },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           createInterface({ input: child.stderr! }).on("line", (l) => l.includes("no token was given") && resolve());
@@ -159,12 +162,18 @@ describe("hostile requests to a master and a worker with a token", () => {
 
   it("answers a whole request followed by junk on the same connection, then closes it (the reply was lost before)", async () => {
     const spec = JSON.stringify(COUNT_SPEC);
-    const res = await rawExchange(c.master, [`POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(spec)}\r\n\r\n${spec}{}\r\n`]);
+    const res = await rawExchange(c.master, [
+      `POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(spec)}\r\n\r\n${spec}{}\r\n`,
+    ]);
     assert.equal(res.status, 201, res.text.slice(0, 300));
     assert.match(res.text, /connection: close/i);
     // An error inside a chunked body, by contrast, ends the request it belongs to: answered or closed, never left waiting.
     for (const size of ["0x2", "ffffffffffffffffff"]) {
-      const bad = await rawExchange(c.master, [`POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\n{}\r\n0\r\n\r\n`], { waitMs: 5000 });
+      const bad = await rawExchange(
+        c.master,
+        [`POST /api/v1/jobs HTTP/1.1\r\nHost: ${c.master}\r\n${auth()}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\n{}\r\n0\r\n\r\n`],
+        { waitMs: 5000 },
+      );
       assert.notEqual(bad.how, "silent", `chunk size ${size}: ${bad.text}`);
     }
     assert.deepEqual(await healthy([c.master, c.worker]), []);
@@ -221,7 +230,12 @@ describe("a master and a worker with 256 descriptors", () => {
         await new Promise((r) => setTimeout(r, 500));
       }
       const { value } = await c.client.run<{ records: number }>({
-        nodes: [{ id: "l", op: "textFile", path: "in/*.txt" }, { id: "w", op: "flatMap", input: "l", fn: "tokenize" }, { id: "p", op: "map", input: "w", fn: "pair_with_one" }, { id: "s", op: "reduceByKey", input: "p", fn: "sum", numPartitions: 4 }],
+        nodes: [
+          { id: "l", op: "textFile", path: "in/*.txt" },
+          { id: "w", op: "flatMap", input: "l", fn: "tokenize" },
+          { id: "p", op: "map", input: "w", fn: "pair_with_one" },
+          { id: "s", op: "reduceByKey", input: "p", fn: "sum", numPartitions: 4 },
+        ],
         action: { op: "save", input: "s", path: "fd-counts" },
       });
       assert.equal(value.records, 3);

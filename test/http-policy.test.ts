@@ -110,7 +110,11 @@ describe("connection limits", () => {
       const idle = [];
       for (let i = 0; i < 5; i++) idle.push(await open());
       await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(idle.map((s) => s.destroyed || s.readableEnded), [true, true, false, false, false], "the two oldest idle ones are closed");
+      assert.deepEqual(
+        idle.map((s) => s.destroyed || s.readableEnded),
+        [true, true, false, false, false],
+        "the two oldest idle ones are closed",
+      );
       assert.equal(tracker.size, 3);
       assert.ok(!authed.destroyed && !authed.readableEnded, "the authenticated connection stays");
       for (const s of [authed, ...idle]) s.destroy();
@@ -135,7 +139,13 @@ describe("process guard", () => {
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 10_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /still alive/);
-    const lines = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as { component: string; msg: string; error: string });
-    assert.deepEqual(lines.map((l) => [l.component, l.error]).sort(), [["worker", "boom in a timer"], ["worker", "nobody awaits this"]]);
+    const lines = r.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { component: string; msg: string; error: string });
+    assert.deepEqual(lines.map((l) => [l.component, l.error]).sort(), [
+      ["worker", "boom in a timer"],
+      ["worker", "nobody awaits this"],
+    ]);
   });
 });

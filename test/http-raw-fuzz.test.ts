@@ -33,7 +33,10 @@ type Gen = (r: Rng, host: string, target: "master" | "worker") => Case;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const AUTH = `Authorization: Bearer ${TOKEN}\r\n`;
-const PATHS = { master: ["/healthz", "/api/v1/jobs", "/api/v1/jobs/job-x", "/heartbeat", "/task-reports", "/api/v1/workers", "/"], worker: ["/healthz", "/tasks", "/splits", "/outputs/prepare", "/data/shuffle/j/0/0?maps=0", "/metrics"] };
+const PATHS = {
+  master: ["/healthz", "/api/v1/jobs", "/api/v1/jobs/job-x", "/heartbeat", "/task-reports", "/api/v1/workers", "/"],
+  worker: ["/healthz", "/tasks", "/splits", "/outputs/prepare", "/data/shuffle/j/0/0?maps=0", "/metrics"],
+};
 const POSTS = { master: ["/api/v1/jobs", "/heartbeat", "/task-reports", "/deregister"], worker: ["/tasks", "/splits", "/outputs/prepare", "/outputs/publish", "/outputs/finalize", "/outputs/abort"] };
 
 function request(method: string, target: string, headers: string, body: string | Buffer = ""): Buffer {
@@ -42,7 +45,29 @@ function request(method: string, target: string, headers: string, body: string |
 
 const GENERATORS: Record<string, Gen> = {
   "request line": (r, host, t) => {
-    const targets = ["//[", "//[::1", "http://[", "%", "/%zz", "/%", "*", "http://evil.example/healthz", `http://${host}/healthz`, "//", "/" + "a".repeat(int(r, 1000, 100_000)), "/\u00e9\u4e2d", "/\u0000", "/a\u0000b", "?", "#", "/../../etc/passwd", "/api/v1/jobs/%ff%fe", "/api/v1/jobs/" + "%2e".repeat(50), "", pick(r, PATHS[t])];
+    const targets = [
+      "//[",
+      "//[::1",
+      "http://[",
+      "%",
+      "/%zz",
+      "/%",
+      "*",
+      "http://evil.example/healthz",
+      `http://${host}/healthz`,
+      "//",
+      "/" + "a".repeat(int(r, 1000, 100_000)),
+      "/\u00e9\u4e2d",
+      "/\u0000",
+      "/a\u0000b",
+      "?",
+      "#",
+      "/../../etc/passwd",
+      "/api/v1/jobs/%ff%fe",
+      "/api/v1/jobs/" + "%2e".repeat(50),
+      "",
+      pick(r, PATHS[t]),
+    ];
     const methods = ["GET", "POST", "FOO", "G\u0000T", "get", "GE T", "M".repeat(int(r, 10, 5000)), "CONNECT", "OPTIONS", "TRACE", "DELETE", "\u00ff"];
     const versions = ["HTTP/1.1", "HTTP/1.0", "HTTP/0.9", "HTTP/2.0", "HTTP/1.1x", "", "HTTP/9.9", "http/1.1"];
     const line = `${pick(r, methods)} ${pick(r, targets)}${r() < 0.9 ? " " + pick(r, versions) : ""}`;
@@ -58,9 +83,12 @@ const GENERATORS: Record<string, Gen> = {
       () => `Host: ${host}\r\nX-Folded: a\r\n  b\r\n${AUTH}\r\n`,
       () => `Host: ${host}\r\n${pick(r, ["Bad Name: x", ": x", "X\u0000Y: z", "X(): y", "\u00e9: x", "NoColon"])}\r\n${AUTH}\r\n`,
       () => `Host: ${host}\r\nX-Big: ${"v".repeat(int(r, 1000, 200_000))}\r\n${AUTH}\r\n`,
-      () => `${pick(r, ["", "Host: \r\n", `Host: ${host}\r\nHost: evil.example\r\n`, "Host: [\r\n", "Host: evil.example\r\n", "Host: user@evil\r\n", `Host: ${host.toUpperCase()}.\r\n`, "Host: 127.0.0.1:99999\r\n", "Host: \u00e9\r\n"])}${AUTH}\r\n`,
-      () => `Host: ${host}\r\nOrigin: ${pick(r, ["null", "http://evil.example", `http://${host}`, "https://" + host, "::", "http://[", "x".repeat(10_000)])}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${AUTH}\r\n{}`,
-      () => `Host: ${host}\r\nContent-Type: ${pick(r, ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "APPLICATION/JSON", "", "application/jsonx"])}\r\nContent-Length: 2\r\n${AUTH}\r\n{}`,
+      () =>
+        `${pick(r, ["", "Host: \r\n", `Host: ${host}\r\nHost: evil.example\r\n`, "Host: [\r\n", "Host: evil.example\r\n", "Host: user@evil\r\n", `Host: ${host.toUpperCase()}.\r\n`, "Host: 127.0.0.1:99999\r\n", "Host: \u00e9\r\n"])}${AUTH}\r\n`,
+      () =>
+        `Host: ${host}\r\nOrigin: ${pick(r, ["null", "http://evil.example", `http://${host}`, "https://" + host, "::", "http://[", "x".repeat(10_000)])}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${AUTH}\r\n{}`,
+      () =>
+        `Host: ${host}\r\nContent-Type: ${pick(r, ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "APPLICATION/JSON", "", "application/jsonx"])}\r\nContent-Length: 2\r\n${AUTH}\r\n{}`,
       () => `Host: ${host}\r\nAuthorization: ${pick(r, ["Bearer", "Bearer ", "Basic eDp5", "Bearer " + "t".repeat(50_000), `bearer   ${TOKEN}  `, `Bearer ${TOKEN}x`, "\u00ff"])}\r\n\r\n`,
       () => `Host: ${host}\r\nContent-Length: ${pick(r, ["-1", "abc", "1e3", " 2", "0x10", "99999999999999999999", "2, 2"])}\r\nContent-Type: application/json\r\n${AUTH}\r\n{}`,
       () => `Host: ${host}\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${AUTH}\r\n{}`,
@@ -90,7 +118,18 @@ const GENERATORS: Record<string, Gen> = {
         return { parts: [request("POST", path, `${h}Content-Length: ${body.length}\r\n`, body)], complete: true };
       },
       () => {
-        const body = pick(r, ['{"a":', "\u0000", "\ud800", "nul", '{"__proto__":{"x":1}}', '{"protocol":1,"reports":{"length":1e9}}', '{"protocol":1,"worker_id":"w","reports":[{"type":"constructor"}]}', "[]", "1e999", '"' + "x".repeat(100_000) + '"']);
+        const body = pick(r, [
+          '{"a":',
+          "\u0000",
+          "\ud800",
+          "nul",
+          '{"__proto__":{"x":1}}',
+          '{"protocol":1,"reports":{"length":1e9}}',
+          '{"protocol":1,"worker_id":"w","reports":[{"type":"constructor"}]}',
+          "[]",
+          "1e999",
+          '"' + "x".repeat(100_000) + '"',
+        ]);
         return { parts: [request("POST", path, `${h}Content-Length: ${Buffer.byteLength(body)}\r\n`, body)], complete: true };
       },
       () => {
@@ -102,7 +141,9 @@ const GENERATORS: Record<string, Gen> = {
   },
   "slow and abandoned clients": (r, host, t) => {
     const path = pick(r, POSTS[t]);
-    const full = request("POST", path, `Host: ${host}\r\nContent-Type: application/json\r\n${AUTH}Content-Length: 40\r\nConnection: close\r\n`, `{"nodes":[],"action":{"op":"count"}}    `).toString("latin1");
+    const full = request("POST", path, `Host: ${host}\r\nContent-Type: application/json\r\n${AUTH}Content-Length: 40\r\nConnection: close\r\n`, `{"nodes":[],"action":{"op":"count"}}    `).toString(
+      "latin1",
+    );
     const cut = int(r, 1, full.length - 1);
     const variants: (() => Case)[] = [
       () => ({ parts: [full.slice(0, cut)], complete: false, hold: true }),
@@ -170,7 +211,14 @@ it("master and worker survive every raw input, answer every complete request, an
       ],
       action: { op: "collect", input: "s" },
     });
-    assert.deepEqual(new Map(value), new Map([["a", 1], ["b", 2], ["c", 3]]));
+    assert.deepEqual(
+      new Map(value),
+      new Map([
+        ["a", 1],
+        ["b", 2],
+        ["c", 3],
+      ]),
+    );
     assert.equal(c.masterProc.exitCode, null);
     assert.equal(c.workerProc.exitCode, null);
   } finally {

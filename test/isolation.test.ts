@@ -28,7 +28,10 @@ describe("user functions against the worker", () => {
   });
 
   async function stillServing(): Promise<void> {
-    assert.ok(t.cluster.workerProcesses.every((p) => p.exitCode === null), "no worker process exited");
+    assert.ok(
+      t.cluster.workerProcesses.every((p) => p.exitCode === null),
+      "no worker process exited",
+    );
     assert.deepEqual(await t.run(one("x => x * 2")), [0, 2]);
   }
 

@@ -57,7 +57,11 @@ describe("the job lifecycle", () => {
           moveTo(l, id, to);
           assert.equal(l.phase(store.getJob(id)!), to, `${from} → ${to}`);
         } else {
-          assert.throws(() => moveTo(l, id, to), (e) => e instanceof IllegalTransition && e.from === from && e.to === to, `${from} → ${to}`);
+          assert.throws(
+            () => moveTo(l, id, to),
+            (e) => e instanceof IllegalTransition && e.from === from && e.to === to,
+            `${from} → ${to}`,
+          );
           assert.equal(l.phase(store.getJob(id)!), from);
         }
       }
@@ -67,8 +71,7 @@ describe("the job lifecycle", () => {
   it("ends every job in a final state, which has no way out; a running job ends only through FINISHING", () => {
     for (const end of ["COMPLETED", "FAILED", "CANCELLED"] as const) assert.deepEqual(JOB_TRANSITIONS[end], []);
     assert.deepEqual(JOB_TRANSITIONS.RUNNING, ["FINISHING"]);
-    const reach = (p: JobPhase, seen = new Set<JobPhase>()): boolean =>
-      JOB_TRANSITIONS[p].length === 0 || JOB_TRANSITIONS[p].some((q) => !seen.has(q) && reach(q, new Set([...seen, p])));
+    const reach = (p: JobPhase, seen = new Set<JobPhase>()): boolean => JOB_TRANSITIONS[p].length === 0 || JOB_TRANSITIONS[p].some((q) => !seen.has(q) && reach(q, new Set([...seen, p])));
     for (const p of PHASES) assert.ok(reach(p), `${p} can end`);
   });
 

@@ -63,7 +63,16 @@ class FakeScheduler implements JobScheduler {
     for (const s of run.stages) {
       s.status = "COMPLETED";
       for (const t of s.tasks) {
-        const attempt = { id: asAttemptId(`${id}-${s.stage.id}-${t.partition}-0`), n: 0, workerId: W, startedAt: this.now(), finishedAt: this.now(), state: "FINISHED" as const, error: null, metrics: null };
+        const attempt = {
+          id: asAttemptId(`${id}-${s.stage.id}-${t.partition}-0`),
+          n: 0,
+          workerId: W,
+          startedAt: this.now(),
+          finishedAt: this.now(),
+          state: "FINISHED" as const,
+          error: null,
+          metrics: null,
+        };
         t.status = "SUCCEEDED";
         t.attempts = [attempt];
         t.resultAttempt = attempt.id;
@@ -232,7 +241,10 @@ describe("the job service", () => {
     h.addWorker();
     const id = h.service.submit(collect());
     await h.startPending();
-    assert.match(code(() => h.service.results(id)), /^NOT_READY: job \S+ is RUNNING; results are available once it is COMPLETED$/);
+    assert.match(
+      code(() => h.service.results(id)),
+      /^NOT_READY: job \S+ is RUNNING; results are available once it is COMPLETED$/,
+    );
     h.scheduler.complete(id, (p) => ({ type: "collect", records: p === 0 ? [1, 2] : [3, 4] }));
     await settle();
     assert.equal(h.status(id), "COMPLETED");
@@ -242,7 +254,10 @@ describe("the job service", () => {
     assert.equal(view.progress, 100, "the stored view is served once the run is gone");
     assert.equal(view.stages[0]!.tasks.succeeded, 2);
     assert.deepEqual(h.events(id).slice(-1), ["job ended"]);
-    assert.match(code(() => h.service.cancel(id)), /^CONFLICT: job \S+ is already COMPLETED$/);
+    assert.match(
+      code(() => h.service.cancel(id)),
+      /^CONFLICT: job \S+ is already COMPLETED$/,
+    );
   });
 
   it("fails a job whose action has no value (an empty reduce) though its run completed", async () => {
@@ -256,7 +271,10 @@ describe("the job service", () => {
     assert.equal(view.status, "FAILED");
     assert.match(view.error!, /empty/);
     assert.equal(h.rowStatus(id), "FAILED");
-    assert.match(code(() => h.service.results(id)), /^CONFLICT: job \S+ is FAILED: .*empty.*; it has no results$/);
+    assert.match(
+      code(() => h.service.results(id)),
+      /^CONFLICT: job \S+ is FAILED: .*empty.*; it has no results$/,
+    );
   });
 
   it("keeps the scheduler's error for a run that failed", async () => {
@@ -278,8 +296,14 @@ describe("the job service", () => {
     await h.startPending();
     assert.equal(h.scheduler.submitted.length, 0);
     assert.equal(h.store.getJob(id)!.planningStartedAt, null, "it is not even planned");
-    assert.match(code(() => h.service.cancel(id)), /^CONFLICT: job \S+ is already CANCELLED$/);
-    assert.match(code(() => h.service.results(id)), /^CONFLICT: job \S+ is CANCELLED: cancelled by the user before it started; it has no results$/);
+    assert.match(
+      code(() => h.service.cancel(id)),
+      /^CONFLICT: job \S+ is already CANCELLED$/,
+    );
+    assert.match(
+      code(() => h.service.results(id)),
+      /^CONFLICT: job \S+ is CANCELLED: cancelled by the user before it started; it has no results$/,
+    );
   });
 
   it("cancels a running job through the scheduler", async () => {
@@ -301,7 +325,10 @@ describe("the job service", () => {
     h.scheduler.complete(id, saved);
     await settle();
     assert.equal(h.status(id), "RUNNING", "a job whose output is being committed is not done yet");
-    assert.match(code(() => h.service.cancel(id)), /^CONFLICT: job \S+ is finishing \(COMPLETED\); it can no longer be cancelled$/);
+    assert.match(
+      code(() => h.service.cancel(id)),
+      /^CONFLICT: job \S+ is finishing \(COMPLETED\); it can no longer be cancelled$/,
+    );
     h.workers.releasePublish();
     await settle();
     assert.equal(h.status(id), "COMPLETED");
@@ -323,7 +350,10 @@ describe("the job service", () => {
     h.scheduler.complete(writer, saved);
     await settle();
     await h.startPending();
-    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [writer, second]);
+    assert.deepEqual(
+      h.scheduler.submitted.map((s) => s.id),
+      [writer, second],
+    );
     assert.equal(h.status(second), "RUNNING");
     assert.equal(h.status(third), "CANCELLED");
   });
@@ -340,7 +370,10 @@ describe("the job service", () => {
     assert.equal(h.service.cancel(reader).status, "CANCELLED");
     h.workers.listSplitsNow();
     await settle();
-    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [writer, behind]);
+    assert.deepEqual(
+      h.scheduler.submitted.map((s) => s.id),
+      [writer, behind],
+    );
     assert.ok(!h.events(reader).includes("waiting for output path"));
     h.scheduler.complete(writer, saved);
     await h.startPending();
@@ -349,9 +382,15 @@ describe("the job service", () => {
 
   it("refuses an invalid spec, and a spec past the queue's budget", () => {
     const h = new Harness(new MemoryJobStore(), { queueBytes: 1000 });
-    assert.match(code(() => h.service.submit({ nodes: [] })), /^INVALID_JOB_SPEC: invalid job spec: /);
+    assert.match(
+      code(() => h.service.submit({ nodes: [] })),
+      /^INVALID_JOB_SPEC: invalid job spec: /,
+    );
     h.service.submit(collect());
-    assert.match(code(() => h.service.submit(collect())), /^BUSY: the master holds 1 jobs waiting to start \(about 1 MiB of specs, its limit is 1 MiB\)/);
+    assert.match(
+      code(() => h.service.submit(collect())),
+      /^BUSY: the master holds 1 jobs waiting to start \(about 1 MiB of specs, its limit is 1 MiB\)/,
+    );
     assert.equal(h.store.listJobs(10).length, 1, "a refused job is not stored");
   });
 
@@ -370,7 +409,14 @@ describe("the job service", () => {
     const store = new MemoryJobStore();
     const before = new Harness(store);
     before.addWorker();
-    const running = before.service.submit({ ...collect(), nodes: [{ id: "p", op: "parallelize", data: [1, 2], numSlices: 2 }, { id: "g", op: "groupByKey", input: "p" }], action: { op: "collect", input: "g" } });
+    const running = before.service.submit({
+      ...collect(),
+      nodes: [
+        { id: "p", op: "parallelize", data: [1, 2], numSlices: 2 },
+        { id: "g", op: "groupByKey", input: "p" },
+      ],
+      action: { op: "collect", input: "g" },
+    });
     await before.startPending();
     store.putMapOutput(running, 0, 0, { workerId: W, address: "worker-a:7000", sizes: [1, 1] });
     before.registry.leave(W);
@@ -386,8 +432,14 @@ describe("the job service", () => {
     assert.equal(after.scheduler.submitted.length, 0, "the resumed job waits for workers to register again, and the one behind it waits its turn");
     after.clock += LEASE_MS;
     await after.startPending();
-    assert.deepEqual(after.scheduler.submitted, [{ id: running, recovered: 1 }, { id: pending, recovered: 0 }]);
-    assert.deepEqual(after.events(running).filter((e) => e !== "job started"), ["job submitted", "job recovered", "job resumed"]);
+    assert.deepEqual(after.scheduler.submitted, [
+      { id: running, recovered: 1 },
+      { id: pending, recovered: 0 },
+    ]);
+    assert.deepEqual(
+      after.events(running).filter((e) => e !== "job started"),
+      ["job submitted", "job recovered", "job resumed"],
+    );
     assert.deepEqual(after.store.events(running).find((e) => e.kind === "job recovered")?.detail, { resumed: true, mapOutputs: 1 });
   });
 
@@ -411,7 +463,13 @@ describe("the job service", () => {
     const b = h.service.submit(collect());
     await h.startPending();
     const list = h.service.list(10);
-    assert.deepEqual(list.map((j) => [j.id, j.status]), [[b, "RUNNING"], [a, "RUNNING"]]);
+    assert.deepEqual(
+      list.map((j) => [j.id, j.status]),
+      [
+        [b, "RUNNING"],
+        [a, "RUNNING"],
+      ],
+    );
     assert.deepEqual([list[0]!.stages, list[0]!.failedTasks, list[0]!.events], [[], [], []]);
   });
 
@@ -425,7 +483,10 @@ describe("the job service", () => {
     assert.deepEqual([h.status(id), h.rowStatus(id), h.scheduler.submitted.length], ["PENDING", "PENDING", 0], "a start that was not stored did not happen");
     h.clock += 1000;
     await h.startPending();
-    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [id]);
+    assert.deepEqual(
+      h.scheduler.submitted.map((s) => s.id),
+      [id],
+    );
     assert.equal(h.status(id), "RUNNING");
   });
 
@@ -441,7 +502,11 @@ describe("the job service", () => {
     assert.equal(h.service.cancel(a).status, "CANCELLED");
     h.addWorker();
     await h.startPending();
-    assert.deepEqual(h.scheduler.submitted.map((s) => s.id), [b], "b, never cancelled, is still queued and starts");
+    assert.deepEqual(
+      h.scheduler.submitted.map((s) => s.id),
+      [b],
+      "b, never cancelled, is still queued and starts",
+    );
     assert.deepEqual([h.status(a), h.status(b)], ["CANCELLED", "RUNNING"]);
   });
 

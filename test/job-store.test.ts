@@ -59,7 +59,20 @@ function story(store: JobStore): unknown[] {
   read("ended a", store.getJob(A));
   read("outputs after end", store.mapOutputs(A));
   read("decision after end", store.commitDecision(A));
-  store.endJob(C, "FAILED", 210, "bad", null, { id: C, name: "c", status: "FAILED", progress: 0, submittedAt: "", startedAt: null, finishedAt: null, error: "bad", action: null, stages: [], failedTasks: [], metrics: { durationMs: null } });
+  store.endJob(C, "FAILED", 210, "bad", null, {
+    id: C,
+    name: "c",
+    status: "FAILED",
+    progress: 0,
+    submittedAt: "",
+    startedAt: null,
+    finishedAt: null,
+    error: "bad",
+    action: null,
+    stages: [],
+    failedTasks: [],
+    metrics: { durationMs: null },
+  });
   read("c", store.getJob(C));
   read("unfinished after", store.unfinishedJobs());
   read("unknown", store.getJob(asJobId("job-x")));

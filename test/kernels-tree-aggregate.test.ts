@@ -1,19 +1,19 @@
 // Unit tests for treeAggregate/treeReduce's plan shape (src/ops/kernels/tree-aggregate.ts).
-import { describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import { depthProblem, treeLevels } from '../src/ops/kernels/tree-aggregate.js';
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { depthProblem, treeLevels } from "../src/ops/kernels/tree-aggregate.js";
 
-describe('depthProblem', () => {
+describe("depthProblem", () => {
   it("refuses a depth below 1 with PySpark's message", () => {
-    assert.equal(depthProblem(0), 'Depth cannot be smaller than 1 but got 0.');
-    assert.equal(depthProblem(-2), 'Depth cannot be smaller than 1 but got -2.');
+    assert.equal(depthProblem(0), "Depth cannot be smaller than 1 but got 0.");
+    assert.equal(depthProblem(-2), "Depth cannot be smaller than 1 but got -2.");
     assert.equal(depthProblem(1), null);
     assert.equal(depthProblem(10), null);
     assert.throws(() => treeLevels(4, 0), /Depth cannot be smaller than 1 but got 0\./);
   });
 });
 
-describe('treeLevels', () => {
+describe("treeLevels", () => {
   it("matches PySpark's loop (computed with its code for these inputs)", () => {
     const expected: [number, number, number[]][] = [
       [10, 2, [10, 2]],
@@ -37,7 +37,7 @@ describe('treeLevels', () => {
     for (const [n, depth, levels] of expected) assert.deepEqual(treeLevels(n, depth), levels, `n=${n} depth=${depth}`);
   });
 
-  it('only ever narrows, and never to 0 partitions', () => {
+  it("only ever narrows, and never to 0 partitions", () => {
     for (let n = 1; n <= 300; n++) {
       for (const depth of [1, 2, 3, 4, 7]) {
         const levels = treeLevels(n, depth);

@@ -62,11 +62,27 @@ function writtenPaths(log: string): string[] {
 /** Starts `node CLI <args>` under strace; resolves once it logs `ready`, with its pid (the first the trace names: strace's child). */
 function start(name: string, ready: string, cmd: { env: Record<string, string>; args: string[] }, env: Record<string, string>): Promise<{ proc: ChildProcess; pid: number; log: string }> {
   const log = join(tmp, `${name}.strace`);
-  const proc = spawn("strace", ["-f", "-qq", "-y", "--seccomp-bpf", "-e", "trace=open,openat,openat2,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,rmdir,symlink,link,truncate", "-o", log, process.execPath, CLI, ...cmd.args], {
-    cwd: join(tmp, "root"),
-    env: { PATH: process.env.PATH!, ...env, ...cmd.env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const proc = spawn(
+    "strace",
+    [
+      "-f",
+      "-qq",
+      "-y",
+      "--seccomp-bpf",
+      "-e",
+      "trace=open,openat,openat2,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,rmdir,symlink,link,truncate",
+      "-o",
+      log,
+      process.execPath,
+      CLI,
+      ...cmd.args,
+    ],
+    {
+      cwd: join(tmp, "root"),
+      env: { PATH: process.env.PATH!, ...env, ...cmd.env },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
     createInterface({ input: proc.stderr! }).on("line", (l) => {
@@ -82,10 +98,12 @@ function start(name: string, ready: string, cmd: { env: Record<string, string>; 
 
 function hostStatus(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port, path: "/api/v1/version", headers: { host, authorization: `Bearer ${TOKEN}` } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on("error", reject);
+    http
+      .get({ host: "127.0.0.1", port, path: "/api/v1/version", headers: { host, authorization: `Bearer ${TOKEN}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on("error", reject);
   });
 }
 
@@ -99,7 +117,10 @@ it("the manifests' master and worker run as their pods would, writing only to th
   for (const dir of [...mounts.values(), join(tmp, "root"), join(tmp, "home")]) fs.mkdirSync(dir, { recursive: true });
   const place: LocalPlacement = {
     mounts,
-    ports: new Map([[7077, await freePort()], [7078, await freePort()]]),
+    ports: new Map([
+      [7077, await freePort()],
+      [7078, await freePort()],
+    ]),
     hosts: new Map([["minispark-master", "127.0.0.1"]]),
     fields: { "status.podIP": "127.0.0.1" },
     secrets: { "minispark-token/token": TOKEN },
@@ -119,7 +140,10 @@ it("the manifests' master and worker run as their pods would, writing only to th
     assert.ok(i < 300, "the worker registered");
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.deepEqual((await client.workers()).map((w) => w.address), [`127.0.0.1:${workerPort}`]);
+  assert.deepEqual(
+    (await client.workers()).map((w) => w.address),
+    [`127.0.0.1:${workerPort}`],
+  );
   for (const name of ["minispark-master", "minispark-master.minispark.svc", "minispark-master.minispark.svc.cluster.local", "localhost", "127.0.0.1"]) {
     assert.equal(await hostStatus(masterPort, `${name}:${masterPort}`), 200, name);
   }
@@ -144,7 +168,10 @@ it("the manifests' master and worker run as their pods would, writing only to th
   assert.equal(masterCode, 0);
 
   const volumes = [...mounts.values()];
-  for (const [name, log] of [["master", master.log], ["worker", worker.log]] as const) {
+  for (const [name, log] of [
+    ["master", master.log],
+    ["worker", worker.log],
+  ] as const) {
     const written = writtenPaths(fs.readFileSync(log, "utf8"));
     assert.ok(written.length > 0, `the trace of the ${name} sees its writes`);
     const outside = written.filter((p) => !volumes.some((v) => p === v || p.startsWith(v + "/")) && !p.startsWith("/dev/"));

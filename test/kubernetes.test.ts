@@ -83,7 +83,10 @@ describe("Kubernetes manifests", () => {
     const problems = schemaProblems(cases.map(([m], i) => ({ ...m, where: `case ${i}` })));
     cases.forEach(([, mention], i) => {
       const mine = problems.filter((p) => p.startsWith(`case ${i}:`));
-      assert.ok(mine.some((p) => mention.test(p)), `case ${i} not refused (${mention}): ${mine.join("; ")}`);
+      assert.ok(
+        mine.some((p) => mention.test(p)),
+        `case ${i} not refused (${mention}): ${mine.join("; ")}`,
+      );
     });
   });
 
@@ -117,7 +120,10 @@ describe("Kubernetes manifests", () => {
     ];
     for (const [docs, mention] of cases) {
       const problems = crossReferenceProblems(docs);
-      assert.ok(problems.some((p) => mention.test(p)), `not found (${mention}): ${problems.join("; ")}`);
+      assert.ok(
+        problems.some((p) => mention.test(p)),
+        `not found (${mention}): ${problems.join("; ")}`,
+      );
     }
   });
 
@@ -132,7 +138,11 @@ describe("Kubernetes manifests", () => {
         assert.ok(mounts.includes("/tmp"), `${m.where}: /tmp is writable`);
         for (const flag of ["--db", "--data-dir", "--spill-dir"]) {
           const dir = c.args.includes(flag) ? c.args[c.args.indexOf(flag) + 1] : null;
-          if (dir) assert.ok(mounts.some((p: string) => dir === p || dir.startsWith(p + "/")), `${m.where}: ${flag} ${dir} is on a volume`);
+          if (dir)
+            assert.ok(
+              mounts.some((p: string) => dir === p || dir.startsWith(p + "/")),
+              `${m.where}: ${flag} ${dir} is on a volume`,
+            );
         }
       }
     }

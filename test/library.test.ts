@@ -26,10 +26,13 @@ function expectType<T>() {
 /** A Context whose jobs are recorded instead of run; each action resolves to `value`. */
 function recording(value: unknown = null): { sc: Context; specs: JobSpec[] } {
   const specs: JobSpec[] = [];
-  const runner: JobRunner = { run: async (spec) => {
+  const runner: JobRunner = {
+    run: async (spec) => {
       specs.push(spec);
       return value;
-    }, close: async () => {} };
+    },
+    close: async () => {},
+  };
   return { sc: new Context(runner), specs };
 }
 
@@ -63,7 +66,10 @@ describe("the JobSpec a pipeline builds", () => {
     const orders = sc.csv<{ country: string; amount: number }>("shop/orders.csv", { header: true, inferSchema: true }).setName("orders");
     const byCountry = orders.map((o) => [o.country, o.amount]);
     const big = byCountry.filter(([, amount], env) => amount > env.min, { env: { min: 10 } });
-    await byCountry.join(big, 2).map((x) => x).count();
+    await byCountry
+      .join(big, 2)
+      .map((x) => x)
+      .count();
     assert.deepEqual(specs[0], {
       name: "minispark: count",
       nodes: [
@@ -79,13 +85,36 @@ describe("the JobSpec a pipeline builds", () => {
 
   it("uses Spark's parameter names for multi-function and sampling ops", async () => {
     const { sc, specs } = recording();
-    const pairs = sc.parallelize([["a", 1], ["b", 2]], 2);
-    const agg = pairs.aggregateByKey(0, (acc, v) => acc + v, (x, y) => x + y, 3);
-    const comb = pairs.combineByKey((v) => [v], (c, v) => [...c, v], (a, b) => [...a, ...b]);
+    const pairs = sc.parallelize(
+      [
+        ["a", 1],
+        ["b", 2],
+      ],
+      2,
+    );
+    const agg = pairs.aggregateByKey(
+      0,
+      (acc, v) => acc + v,
+      (x, y) => x + y,
+      3,
+    );
+    const comb = pairs.combineByKey(
+      (v) => [v],
+      (c, v) => [...c, v],
+      (a, b) => [...a, ...b],
+    );
     const folded = pairs.foldByKey(0, (a, b) => a + b);
     await agg.groupWith(comb, folded).sample(false, 0.5, 7).collect();
     assert.deepEqual(specs[0]!.nodes, [
-      { id: "parallelize", op: "parallelize", data: [["a", 1], ["b", 2]], numSlices: 2 },
+      {
+        id: "parallelize",
+        op: "parallelize",
+        data: [
+          ["a", 1],
+          ["b", 2],
+        ],
+        numSlices: 2,
+      },
       { id: "aggregateByKey", op: "aggregateByKey", input: "parallelize", zeroValue: 0, seqFunc: "(acc, v) => acc + v", combFunc: "(x, y) => x + y", numPartitions: 3 },
       { id: "combineByKey", op: "combineByKey", input: "parallelize", createCombiner: "(v) => [v]", mergeValue: "(c, v) => [...c, v]", mergeCombiners: "(a, b) => [...a, ...b]" },
       { id: "foldByKey", op: "foldByKey", input: "parallelize", zeroValue: 0, fn: "(a, b) => a + b" },
@@ -99,26 +128,64 @@ describe("the JobSpec a pipeline builds", () => {
     const nums = sc.range(0, 100, 3, 4);
     const pairs = nums.keyBy((x) => x % 7);
     const ops: Dataset<unknown>[] = [
-      nums.mapPartitions(function* (xs) { yield* xs; }),
+      nums.mapPartitions(function* (xs) {
+        yield* xs;
+      }),
       nums.mapPartitionsWithIndex((i, xs) => [i, ...xs]),
-      nums.glom(), nums.coalesce(2), nums.repartition(8), nums.zipWithIndex(), nums.distinct(),
-      nums.groupBy((x) => x % 2), nums.sortBy((x) => -x, false, 2), nums.intersection(nums), nums.subtract(nums, 3), nums.cartesian(nums),
+      nums.glom(),
+      nums.coalesce(2),
+      nums.repartition(8),
+      nums.zipWithIndex(),
+      nums.distinct(),
+      nums.groupBy((x) => x % 2),
+      nums.sortBy((x) => -x, false, 2),
+      nums.intersection(nums),
+      nums.subtract(nums, 3),
+      nums.cartesian(nums),
       nums.union(nums, nums),
-      pairs.flatMapValues((v) => [v, v]), pairs.keys(), pairs.values(), pairs.groupByKey(2), pairs.sortByKey(false, 2, (k) => -k),
-      pairs.partitionBy(4), pairs.leftOuterJoin(pairs), pairs.rightOuterJoin(pairs), pairs.fullOuterJoin(pairs), pairs.cogroup(pairs),
-      pairs.subtractByKey(pairs), pairs.mapValues((v) => v),
+      pairs.flatMapValues((v) => [v, v]),
+      pairs.keys(),
+      pairs.values(),
+      pairs.groupByKey(2),
+      pairs.sortByKey(false, 2, (k) => -k),
+      pairs.partitionBy(4),
+      pairs.leftOuterJoin(pairs),
+      pairs.rightOuterJoin(pairs),
+      pairs.fullOuterJoin(pairs),
+      pairs.cogroup(pairs),
+      pairs.subtractByKey(pairs),
+      pairs.mapValues((v) => v),
     ];
     for (const ds of ops) await ds.count();
-    const last = specs.map((s) => { const { id: _, input: __, inputs: ___, ...rest } = s.nodes.at(-1)!; return rest; });
+    const last = specs.map((s) => {
+      const { id: _, input: __, inputs: ___, ...rest } = s.nodes.at(-1)!;
+      return rest;
+    });
     assert.deepEqual(last, [
       { op: "mapPartitions", fn: "function* (xs) { yield* xs; }" },
       { op: "mapPartitionsWithIndex", fn: "(i, xs) => [i, ...xs]" },
-      { op: "glom" }, { op: "coalesce", numPartitions: 2 }, { op: "repartition", numPartitions: 8 }, { op: "zipWithIndex" }, { op: "distinct" },
-      { op: "groupBy", fn: "(x) => x % 2" }, { op: "sortBy", fn: "(x) => -x", ascending: false, numPartitions: 2 },
-      { op: "intersection" }, { op: "subtract", numPartitions: 3 }, { op: "cartesian" }, { op: "union" },
-      { op: "flatMapValues", fn: "(v) => [v, v]" }, { op: "keys" }, { op: "values" }, { op: "groupByKey", numPartitions: 2 },
-      { op: "sortByKey", ascending: false, numPartitions: 2, fn: "(k) => -k" }, { op: "partitionBy", numPartitions: 4 },
-      { op: "leftOuterJoin" }, { op: "rightOuterJoin" }, { op: "fullOuterJoin" }, { op: "cogroup" }, { op: "subtractByKey" },
+      { op: "glom" },
+      { op: "coalesce", numPartitions: 2 },
+      { op: "repartition", numPartitions: 8 },
+      { op: "zipWithIndex" },
+      { op: "distinct" },
+      { op: "groupBy", fn: "(x) => x % 2" },
+      { op: "sortBy", fn: "(x) => -x", ascending: false, numPartitions: 2 },
+      { op: "intersection" },
+      { op: "subtract", numPartitions: 3 },
+      { op: "cartesian" },
+      { op: "union" },
+      { op: "flatMapValues", fn: "(v) => [v, v]" },
+      { op: "keys" },
+      { op: "values" },
+      { op: "groupByKey", numPartitions: 2 },
+      { op: "sortByKey", ascending: false, numPartitions: 2, fn: "(k) => -k" },
+      { op: "partitionBy", numPartitions: 4 },
+      { op: "leftOuterJoin" },
+      { op: "rightOuterJoin" },
+      { op: "fullOuterJoin" },
+      { op: "cogroup" },
+      { op: "subtractByKey" },
       { op: "mapValues", fn: "(v) => v" },
     ]);
     assert.deepEqual(specs[0]!.nodes[0], { id: "range", op: "range", start: 0, end: 100, step: 3, numSlices: 4 });
@@ -135,27 +202,51 @@ describe("the JobSpec a pipeline builds", () => {
     await nums.top(1);
     await nums.reduce((a, b) => a + b);
     await nums.fold(0, (a, b) => a + b);
-    await nums.aggregate([0, 0], ([s, n], x) => [s + x, n + 1], ([s1, n1], [s2, n2]) => [s1 + s2, n1 + n2]);
+    await nums.aggregate(
+      [0, 0],
+      ([s, n], x) => [s + x, n + 1],
+      ([s1, n1], [s2, n2]) => [s1 + s2, n1 + n2],
+    );
     await nums.max((x) => -x);
     await nums.histogram([0, 2, 4]);
     await pairs.lookup("3");
     await nums.save("out", { format: "csv", mode: "overwrite", header: true });
     await nums.saveAsTextFile("txt");
-    for (const action of [nums.collect(), nums.count(), nums.first(), nums.sum(), nums.min(), nums.mean(), nums.stats(), nums.countByValue(), nums.isEmpty(), nums.getNumPartitions(), pairs.countByKey(), pairs.collectAsMap()]) await action;
-    assert.deepEqual(specs.map((s) => { const { input: _, ...rest } = s.action; return rest; }), [
-      { op: "take", num: 2 },
-      { op: "takeOrdered", num: 2, fn: "(x, env) => x * env.sign", env: { sign: -1 } },
-      { op: "top", num: 1 },
-      { op: "reduce", fn: "(a, b) => a + b" },
-      { op: "fold", zeroValue: 0, fn: "(a, b) => a + b" },
-      { op: "aggregate", zeroValue: [0, 0], seqOp: "([s, n], x) => [s + x, n + 1]", combOp: "([s1, n1], [s2, n2]) => [s1 + s2, n1 + n2]" },
-      { op: "max", fn: "(x) => -x" },
-      { op: "histogram", buckets: [0, 2, 4] },
-      { op: "lookup", key: "3" },
-      { op: "save", path: "out", format: "csv", mode: "overwrite", header: true },
-      { op: "save", path: "txt", format: "text" },
-      ...["collect", "count", "first", "sum", "min", "mean", "stats", "countByValue", "isEmpty", "getNumPartitions", "countByKey", "collectAsMap"].map((op) => ({ op })),
-    ]);
+    for (const action of [
+      nums.collect(),
+      nums.count(),
+      nums.first(),
+      nums.sum(),
+      nums.min(),
+      nums.mean(),
+      nums.stats(),
+      nums.countByValue(),
+      nums.isEmpty(),
+      nums.getNumPartitions(),
+      pairs.countByKey(),
+      pairs.collectAsMap(),
+    ])
+      await action;
+    assert.deepEqual(
+      specs.map((s) => {
+        const { input: _, ...rest } = s.action;
+        return rest;
+      }),
+      [
+        { op: "take", num: 2 },
+        { op: "takeOrdered", num: 2, fn: "(x, env) => x * env.sign", env: { sign: -1 } },
+        { op: "top", num: 1 },
+        { op: "reduce", fn: "(a, b) => a + b" },
+        { op: "fold", zeroValue: 0, fn: "(a, b) => a + b" },
+        { op: "aggregate", zeroValue: [0, 0], seqOp: "([s, n], x) => [s + x, n + 1]", combOp: "([s1, n1], [s2, n2]) => [s1 + s2, n1 + n2]" },
+        { op: "max", fn: "(x) => -x" },
+        { op: "histogram", buckets: [0, 2, 4] },
+        { op: "lookup", key: "3" },
+        { op: "save", path: "out", format: "csv", mode: "overwrite", header: true },
+        { op: "save", path: "txt", format: "text" },
+        ...["collect", "count", "first", "sum", "min", "mean", "stats", "countByValue", "isEmpty", "getNumPartitions", "countByKey", "collectAsMap"].map((op) => ({ op })),
+      ],
+    );
   });
 
   it("refuses closures, non-JSON values and mixed contexts when the dataset is built", async () => {
@@ -163,7 +254,10 @@ describe("the JobSpec a pipeline builds", () => {
     const limit = 3;
     const nums = sc.range(10);
     assert.throws(() => nums.filter((x) => x < limit), { name: "ClosureError", message: /filter uses "limit".*\{ env: \{ limit \} \}/ });
-    await assert.rejects(nums.reduce((a, b) => a + b + limit), { name: "ClosureError" });
+    await assert.rejects(
+      nums.reduce((a, b) => a + b + limit),
+      { name: "ClosureError" },
+    );
     assert.throws(() => nums.map((x) => x, { env: { f: () => 1 } as never }), /the env of map must be JSON data: a function at \.f/);
     assert.throws(() => sc.parallelize([new Date(0)]), /the data of parallelize must be JSON data: a Date at \[0\]/);
     assert.throws(() => nums.union(recording().sc.range(3)), /different contexts/);
@@ -173,7 +267,10 @@ describe("the JobSpec a pipeline builds", () => {
   it("types results as DESIGN 3.1 says and refuses pair ops on non-pairs", () => {
     const { sc } = recording();
     const words = sc.textFile("t.txt");
-    const pairs = sc.parallelize([["a", 1], ["b", 2]]);
+    const pairs = sc.parallelize([
+      ["a", 1],
+      ["b", 2],
+    ]);
     const other = words.map((w) => [w, w.length > 3]);
     expectType<Dataset<[string, number]>>()(pairs);
     expectType<Dataset<[string, [number, boolean]]>>()(pairs.join(other));
@@ -182,7 +279,12 @@ describe("the JobSpec a pipeline builds", () => {
     expectType<Dataset<[string, [number | null, boolean | null]]>>()(pairs.fullOuterJoin(other));
     expectType<Dataset<[string, number[]]>>()(pairs.groupByKey());
     expectType<Dataset<[string, [number[], boolean[]]]>>()(pairs.cogroup(other));
-    expectType<Dataset<[string, [number[], boolean[], string[]]]>>()(pairs.groupWith(other, words.keyBy((w) => w)));
+    expectType<Dataset<[string, [number[], boolean[], string[]]]>>()(
+      pairs.groupWith(
+        other,
+        words.keyBy((w) => w),
+      ),
+    );
     expectType<Dataset<[number, string[]]>>()(words.groupBy((w) => w.length));
     expectType<Dataset<[string, number]>>()(words.zipWithIndex());
     expectType<Dataset<string>>()(pairs.keys());
@@ -194,7 +296,12 @@ describe("the JobSpec a pipeline builds", () => {
     expectType<Dataset<(string | number | boolean | null)[]>>()(sc.csv("x.csv"));
     const header = Math.random() > 2;
     expectType<Dataset<Record<string, CsvValue> | CsvValue[]>>()(sc.csv("x.csv", { header }));
-    expectType<Dataset<number>>()(sc.range(3).filter((x): x is 1 | 2 => x > 0).map((x) => x * 2));
+    expectType<Dataset<number>>()(
+      sc
+        .range(3)
+        .filter((x): x is 1 | 2 => x > 0)
+        .map((x) => x * 2),
+    );
 
     // @ts-expect-error reduceByKey needs [K, V] records
     words.reduceByKey((a, b) => a + b);
@@ -234,25 +341,72 @@ function pipelines(connectTo: (dataDir: string) => Promise<Context>) {
   });
 
   it("counts words and orders them by count", async () => {
-    const words = sc.textFile("text/*.txt").flatMap((l) => l.split(" ")).filter((w) => w !== "");
+    const words = sc
+      .textFile("text/*.txt")
+      .flatMap((l) => l.split(" "))
+      .filter((w) => w !== "");
     const counts = words.map((w) => [w, 1]).reduceByKey((a, b) => a + b, 3);
-    assert.deepEqual(await counts.sortBy(([w, n]) => [-n, w]).take(3), [["dog", 3], ["the", 3], ["fox", 2]]);
+    assert.deepEqual(await counts.sortBy(([w, n]) => [-n, w]).take(3), [
+      ["dog", 3],
+      ["the", 3],
+      ["fox", 2],
+    ]);
     assert.equal(await words.count(), 15);
     assert.equal(await words.distinct().count(), 10);
-    assert.deepEqual(byJson(await words.filter((w) => w.length === 3).countByValue()), [["and", 1], ["dog", 3], ["fox", 2], ["the", 3]]);
+    assert.deepEqual(byJson(await words.filter((w) => w.length === 3).countByValue()), [
+      ["and", 1],
+      ["dog", 3],
+      ["fox", 2],
+      ["the", 3],
+    ]);
   });
 
   it("groups, joins and sorts pairs", async () => {
-    const people = sc.parallelize([["ann", "uk"], ["bob", "fr"], ["cy", "uk"], ["dee", "jp"]], 2);
-    const capitals = sc.parallelize([["uk", "london"], ["fr", "paris"]]);
+    const people = sc.parallelize(
+      [
+        ["ann", "uk"],
+        ["bob", "fr"],
+        ["cy", "uk"],
+        ["dee", "jp"],
+      ],
+      2,
+    );
+    const capitals = sc.parallelize([
+      ["uk", "london"],
+      ["fr", "paris"],
+    ]);
     const byCountry = people.map(([name, country]) => [country, name]);
     const grouped = byCountry.groupByKey().mapValues((names) => names.sort());
-    assert.deepEqual(byJson(await grouped.collect()), [["fr", ["bob"]], ["jp", ["dee"]], ["uk", ["ann", "cy"]]]);
-    assert.deepEqual(byJson(await byCountry.join(capitals).collect()), [["fr", ["bob", "paris"]], ["uk", ["ann", "london"]], ["uk", ["cy", "london"]]]);
-    const left = await byCountry.leftOuterJoin(capitals).filter(([, [, city]]) => city === null).collect();
+    assert.deepEqual(byJson(await grouped.collect()), [
+      ["fr", ["bob"]],
+      ["jp", ["dee"]],
+      ["uk", ["ann", "cy"]],
+    ]);
+    assert.deepEqual(byJson(await byCountry.join(capitals).collect()), [
+      ["fr", ["bob", "paris"]],
+      ["uk", ["ann", "london"]],
+      ["uk", ["cy", "london"]],
+    ]);
+    const left = await byCountry
+      .leftOuterJoin(capitals)
+      .filter(([, [, city]]) => city === null)
+      .collect();
     assert.deepEqual(left, [["jp", ["dee", null]]]);
-    assert.deepEqual(await people.sortByKey(false).map(([n]) => n).collect(), ["dee", "cy", "bob", "ann"]);
-    assert.deepEqual(await people.keyBy(([n]) => n.length).map(([len]) => len).sortBy((x) => x).collect(), [2, 3, 3, 3]);
+    assert.deepEqual(
+      await people
+        .sortByKey(false)
+        .map(([n]) => n)
+        .collect(),
+      ["dee", "cy", "bob", "ann"],
+    );
+    assert.deepEqual(
+      await people
+        .keyBy(([n]) => n.length)
+        .map(([len]) => len)
+        .sortBy((x) => x)
+        .collect(),
+      [2, 3, 3, 3],
+    );
   });
 
   it("passes env, runs generators per partition, and unions", async () => {
@@ -272,12 +426,29 @@ function pipelines(connectTo: (dataDir: string) => Promise<Context>) {
   it("saves and reports the files", async () => {
     const out = await sc.parallelize([{ a: 1 }, { a: 2 }], 2).save("objs", { format: "jsonl", mode: "overwrite" });
     assert.deepEqual(out, { path: "objs", files: ["part-00000", "part-00001"], records: 2 });
-    const lines = out.files.flatMap((f) => fs.readFileSync(join(dataDir, "outputs", "objs", f), "utf8").split("\n").filter((l) => l));
-    assert.deepEqual(lines.map((l) => JSON.parse(l)), [{ a: 1 }, { a: 2 }]);
+    const lines = out.files.flatMap((f) =>
+      fs
+        .readFileSync(join(dataDir, "outputs", "objs", f), "utf8")
+        .split("\n")
+        .filter((l) => l),
+    );
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l)),
+      [{ a: 1 }, { a: 2 }],
+    );
   });
 
   it("fails the action with the function's error", async () => {
-    await assert.rejects(sc.range(3).map((x) => { if (x === 2) throw new Error("no twos"); return x; }).collect(), /no twos/);
+    await assert.rejects(
+      sc
+        .range(3)
+        .map((x) => {
+          if (x === 2) throw new Error("no twos");
+          return x;
+        })
+        .collect(),
+      /no twos/,
+    );
   });
 }
 
@@ -285,7 +456,7 @@ describe("pipelines run in-process (runInline)", () => {
   pipelines(async (dataDir) => new Context({ run: async (spec) => runInline(spec, { dataDir }), close: async () => {} }));
 });
 
-describe("pipelines run on connect(\"local[2]\")", () => {
+describe('pipelines run on connect("local[2]")', () => {
   pipelines((dataDir) => connect("local[2]", { dataDir, appName: "library-test" }));
 
   it("rejects with JobFailedError and refuses jobs after close", async () => {
@@ -306,14 +477,16 @@ describe("pipelines run on connect(\"local[2]\")", () => {
 describe("minispark submit <program>", () => {
   const bin = fileURLToPath(new URL("../../bin/minispark.js", import.meta.url));
   const root = fileURLToPath(new URL("../../", import.meta.url));
-  const run = (args: string[], env: Record<string, string> = {}) =>
-    promisify(execFile)(process.execPath, [bin, "submit", ...args], { cwd: root, env: { ...process.env, ...env } });
+  const run = (args: string[], env: Record<string, string> = {}) => promisify(execFile)(process.execPath, [bin, "submit", ...args], { cwd: root, env: { ...process.env, ...env } });
 
   it("runs examples/wordcount.ts on a local cluster and removes the transpiled file", async () => {
     const { stdout } = await run(["examples/wordcount.ts"], { MINISPARK_DATA_DIR: join(root, "examples", "data"), MINISPARK_MASTER: "local[2]" });
     assert.match(stdout, /^\s+13 {2}that$/m);
     assert.match(stdout, /272 words, 138 distinct/);
-    assert.deepEqual(fs.readdirSync(join(root, "examples")).filter((f) => f.startsWith(".")), []);
+    assert.deepEqual(
+      fs.readdirSync(join(root, "examples")).filter((f) => f.startsWith(".")),
+      [],
+    );
   });
 
   it("returns the program's exit code", async () => {

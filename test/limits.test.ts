@@ -49,7 +49,11 @@ it("clients that open connections and stall mid-request hold up no one", async (
     const s = net.connect(Number(port), "127.0.0.1");
     s.on("error", () => {});
     // Half a request line, or headers promising a body that never comes.
-    s.write(i % 2 ? "GET /api/v1/jo" : `POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${t.cluster.token}\r\nContent-Length: 100000\r\n\r\n{"nodes":`);
+    s.write(
+      i % 2
+        ? "GET /api/v1/jo"
+        : `POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${t.cluster.token}\r\nContent-Length: 100000\r\n\r\n{"nodes":`,
+    );
     stalled.push(s);
   }
   try {

@@ -65,7 +65,10 @@ catch (e) { console.log(e.message); }`;
     for (const major of [20, 22, 24].filter((m) => m !== Number(process.versions.node.split(".")[0]))) {
       let node: string;
       try {
-        node = execFileSync("npx", ["-y", "--prefer-offline", "-p", `node@${major}`, "node", "-p", "process.execPath"], { encoding: "utf8", timeout: 180_000, cwd: os.tmpdir() }).trim().split("\n").pop()!;
+        node = execFileSync("npx", ["-y", "--prefer-offline", "-p", `node@${major}`, "node", "-p", "process.execPath"], { encoding: "utf8", timeout: 180_000, cwd: os.tmpdir() })
+          .trim()
+          .split("\n")
+          .pop()!;
       } catch {
         continue;
       }

@@ -52,8 +52,14 @@ it("the master opens no data file while a job reads and writes them", { skip: pr
   const { value } = await client.run<{ records: number }>(wordCountSave("in/*.txt", "counts"));
   assert.equal(value.records, 8);
   assert.ok(fs.existsSync(join(dataDir, "outputs", "counts", "_SUCCESS")));
-  const opened = fs.readFileSync(trace, "utf8").split("\n").filter((l) => /open/.test(l));
-  assert.ok(opened.some((l) => l.includes("master.db")), "the trace sees the master's own files");
+  const opened = fs
+    .readFileSync(trace, "utf8")
+    .split("\n")
+    .filter((l) => /open/.test(l));
+  assert.ok(
+    opened.some((l) => l.includes("master.db")),
+    "the trace sees the master's own files",
+  );
   const dataOpens = opened.filter((l) => l.includes(dataDir));
   assert.deepEqual(dataOpens, [], "the master opened data files");
 });

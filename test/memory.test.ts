@@ -57,16 +57,19 @@ async function metricsOf(jobName: string): Promise<{ spillCount: number; spillBy
 }
 
 describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
-  before(async () => {
-    t = await startTestCluster({ workers: 2, slots: 1, workerArgs: ["--memory", "4mb"] });
-    text = makeText();
-    orders = makeOrders();
-    writeFile(t.dataDir, "text/a.txt", text.slice(0, text.indexOf("\n", text.length / 2) + 1));
-    writeFile(t.dataDir, "text/b.txt", text.slice(text.indexOf("\n", text.length / 2) + 1));
-    writeFile(t.dataDir, "orders.csv", orders);
-    writeFile(t.dataDir, "products.csv", [...prices].map(([p, price]) => `${p},${price}`).join("\n") + "\n");
-    assert.ok(text.length >= 10 * MEMORY && orders.length >= 10 * MEMORY, `inputs of ${text.length} and ${orders.length} bytes`);
-  }, { timeout: 120_000 });
+  before(
+    async () => {
+      t = await startTestCluster({ workers: 2, slots: 1, workerArgs: ["--memory", "4mb"] });
+      text = makeText();
+      orders = makeOrders();
+      writeFile(t.dataDir, "text/a.txt", text.slice(0, text.indexOf("\n", text.length / 2) + 1));
+      writeFile(t.dataDir, "text/b.txt", text.slice(text.indexOf("\n", text.length / 2) + 1));
+      writeFile(t.dataDir, "orders.csv", orders);
+      writeFile(t.dataDir, "products.csv", [...prices].map(([p, price]) => `${p},${price}`).join("\n") + "\n");
+      assert.ok(text.length >= 10 * MEMORY && orders.length >= 10 * MEMORY, `inputs of ${text.length} and ${orders.length} bytes`);
+    },
+    { timeout: 120_000 },
+  );
   after(() => t?.stop());
 
   const lines = { op: "textFile", path: "text/*.txt", minPartitions: 6 };
@@ -82,7 +85,11 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
   });
 
   it("groupByKey: every line under its first word", { timeout: 300_000 }, async () => {
-    const spec = pipe("spill-group", [lines, { op: "keyBy", fn: "l => l.slice(0, l.indexOf(' '))" }, { op: "groupByKey" }, { op: "mapValues", fn: "ls => [ls.length, ls.reduce((n, l) => n + l.length, 0)]" }], { op: "collect" });
+    const spec = pipe(
+      "spill-group",
+      [lines, { op: "keyBy", fn: "l => l.slice(0, l.indexOf(' '))" }, { op: "groupByKey" }, { op: "mapValues", fn: "ls => [ls.length, ls.reduce((n, l) => n + l.length, 0)]" }],
+      { op: "collect" },
+    );
     const got = new Map(await t.run<[string, [number, number]][]>(spec));
     const expected = new Map<string, [number, number]>();
     for (const l of text.split("\n")) {
@@ -131,9 +138,15 @@ describe("spilling on a real cluster (2 workers, --memory 4mb)", () => {
     const spec = pipe("spill-sort", [lines, { op: "sortBy", fn: "l => l", numPartitions: 4 }], { op: "save", path: "sorted", format: "text" });
     await t.run(spec);
     const { lines: got } = readParts(t.dataDir, "sorted");
-    const expected = text.split("\n").filter(Boolean).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const expected = text
+      .split("\n")
+      .filter(Boolean)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     assert.equal(got.length, expected.length);
-    assert.ok(got.every((l, i) => l === expected[i]), "sorted output differs");
+    assert.ok(
+      got.every((l, i) => l === expected[i]),
+      "sorted output differs",
+    );
     assert.ok((await metricsOf("spill-sort")).spillCount > 0);
   });
 

@@ -66,8 +66,27 @@ describe("job view metrics", () => {
     });
     const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
     const run = newJobRun(asJobId("j"), "j", plan, { maxTaskRetries: 3, taskTimeoutMs: 0 }, 1000);
-    const m = (recordsOut: number, shuffleBytesWritten: number): TaskMetrics => ({ durationMs: 10, recordsIn: 2, recordsOut, bytesRead: 0, shuffleBytesWritten, shuffleBytesRead: 0, shuffleBytesFetchedRemote: 0, spillCount: 1, spillBytes: 100 });
-    const attempt = (n: number, state: "FINISHED" | "FAILED", metrics: TaskMetrics | null) => ({ id: asAttemptId(`a${n}`), n, workerId: asWorkerId("w"), startedAt: 1000, finishedAt: 1010, state, error: state === "FAILED" ? "x" : null, metrics });
+    const m = (recordsOut: number, shuffleBytesWritten: number): TaskMetrics => ({
+      durationMs: 10,
+      recordsIn: 2,
+      recordsOut,
+      bytesRead: 0,
+      shuffleBytesWritten,
+      shuffleBytesRead: 0,
+      shuffleBytesFetchedRemote: 0,
+      spillCount: 1,
+      spillBytes: 100,
+    });
+    const attempt = (n: number, state: "FINISHED" | "FAILED", metrics: TaskMetrics | null) => ({
+      id: asAttemptId(`a${n}`),
+      n,
+      workerId: asWorkerId("w"),
+      startedAt: 1000,
+      finishedAt: 1010,
+      state,
+      error: state === "FAILED" ? "x" : null,
+      metrics,
+    });
     const map = run.stages[0]!;
     map.status = "COMPLETED";
     map.startedAt = 1000;
@@ -76,7 +95,12 @@ describe("job view metrics", () => {
     map.tasks[1]!.attempts = [attempt(0, "FINISHED", m(2, 50))];
     for (const t of map.tasks) t.status = "SUCCEEDED";
     map.succeeded = 2;
-    const view = jobView({ id: asJobId("j"), name: "j", status: "RUNNING", spec: {}, submittedAt: 900, startedAt: 1000, finishedAt: null, error: null, result: null, view: null, plan: null, planningStartedAt: null }, "RUNNING", run, 2000);
+    const view = jobView(
+      { id: asJobId("j"), name: "j", status: "RUNNING", spec: {}, submittedAt: 900, startedAt: 1000, finishedAt: null, error: null, result: null, view: null, plan: null, planningStartedAt: null },
+      "RUNNING",
+      run,
+      2000,
+    );
     assert.equal(view.progress, 50);
     assert.deepEqual(view.stages[0]!.tasks, { pending: 0, running: 0, succeeded: 2, failed: 0 });
     assert.equal(view.stages[0]!.durationMs, 500);
@@ -88,6 +112,9 @@ describe("job view metrics", () => {
     assert.equal(view.metrics.spillBytes, 200);
     assert.equal(view.metrics.stagesCompleted, 1);
     assert.equal(view.metrics.durationMs, 1000);
-    assert.deepEqual(view.failedTasks.map((f) => [f.stage, f.partition, f.attempts.map((a) => a.state)]), [[0, 0, ["FAILED", "FINISHED"]]]);
+    assert.deepEqual(
+      view.failedTasks.map((f) => [f.stage, f.partition, f.attempts.map((a) => a.state)]),
+      [[0, 0, ["FAILED", "FINISHED"]]],
+    );
   });
 });

@@ -94,7 +94,14 @@ describe("a cluster across network hosts", { skip: unavailable }, () => {
     const master = hosts.start(m!, ["master", "--host", m!.ip, "--port", "7077", "--db", join(dir, "master.db"), "--worker-timeout", "3s", "--log-format", "json"], log, env);
     await waitForLine(master, /"master listening"/);
     for (const w of ws) {
-      workers.push(hosts.start(w, ["worker", "--master", `http://${m!.ip}:7077`, "--host", w.ip, "--port", "7078", "--slots", "1", "--data-dir", dataDir, "--heartbeat", "500ms", "--log-format", "json"], log, env));
+      workers.push(
+        hosts.start(
+          w,
+          ["worker", "--master", `http://${m!.ip}:7077`, "--host", w.ip, "--port", "7078", "--slots", "1", "--data-dir", dataDir, "--heartbeat", "500ms", "--log-format", "json"],
+          log,
+          env,
+        ),
+      );
     }
     client = new MinisparkClient(`http://${m!.ip}:7077`, token);
     await waitFor("three workers", async () => (await alive()).length === 3);
@@ -108,7 +115,13 @@ describe("a cluster across network hosts", { skip: unavailable }, () => {
 
   it("workers register under their own hosts' addresses", async () => {
     const addresses = (await alive()).map((w) => w.address).sort();
-    assert.deepEqual(addresses, hosts.hosts.slice(1).map((h) => `${h.ip}:7078`).sort());
+    assert.deepEqual(
+      addresses,
+      hosts.hosts
+        .slice(1)
+        .map((h) => `${h.ip}:7078`)
+        .sort(),
+    );
   });
 
   it("runs word count and a join across hosts with the single-host answers", async () => {
@@ -140,7 +153,10 @@ describe("a cluster across network hosts", { skip: unavailable }, () => {
     assert.equal(job.status, "COMPLETED", job.error ?? "");
     assert.deepEqual(asSet((await client.results(id)).value), expected);
     const workers = await client.workers();
-    assert.ok(workers.some((w) => w.address === `${cut.ip}:7078` && w.status === "DEAD"), "the cut-off worker was declared dead");
+    assert.ok(
+      workers.some((w) => w.address === `${cut.ip}:7078` && w.status === "DEAD"),
+      "the cut-off worker was declared dead",
+    );
     hosts.linkUp(cut);
     await waitFor("the worker to rejoin under a new id", async () => (await alive()).some((w) => w.address === `${cut.ip}:7078`));
     assert.equal((await alive()).length, 3);

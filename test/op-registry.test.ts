@@ -11,10 +11,25 @@ import { childrenOf, type Rdd } from "../src/plan/physical.js";
 import { validateJobSpec } from "../src/plan/validate.js";
 
 const NONE = new Set<string>();
-const VALUE: Record<Exclude<ParamType, object>, unknown> = { fn: "sum", int: 0, number: 0.5, count: 1, positive: 1, string: ",", boolean: false, array: [], json: 0, inputPath: "in.txt", outputPath: "out", command: "cat" };
+const VALUE: Record<Exclude<ParamType, object>, unknown> = {
+  fn: "sum",
+  int: 0,
+  number: 0.5,
+  count: 1,
+  positive: 1,
+  string: ",",
+  boolean: false,
+  array: [],
+  json: 0,
+  inputPath: "in.txt",
+  outputPath: "out",
+  command: "cat",
+};
 
 describe("params", () => {
-  const schema = params({ fn: fn(), numPartitions: positive().partitions().maybe(), ascending: boolean().maybe(), step: int().maybe() }, (p) => (p.step === 0 ? ['parameter "step" must not be 0'] : []));
+  const schema = params({ fn: fn(), numPartitions: positive().partitions().maybe(), ascending: boolean().maybe(), step: int().maybe() }, (p) =>
+    p.step === 0 ? ['parameter "step" must not be 0'] : [],
+  );
 
   it("reads checked parameters as their types, under their canonical names from any spelling", () => {
     const { params: checked, problems } = schema.parse({ fn: "x => x", partitions: 3, ascending: false }, NONE, true);
@@ -45,7 +60,19 @@ describe("the registry", () => {
   });
 
   it("has the client write an input list exactly for the ops that read several inputs", () => {
-    assert.deepEqual(opNames().filter(readsInputList), ["union", "cartesian", "join", "leftOuterJoin", "rightOuterJoin", "fullOuterJoin", "cogroup", "subtract", "subtractByKey", "intersection", "zip"]);
+    assert.deepEqual(opNames().filter(readsInputList), [
+      "union",
+      "cartesian",
+      "join",
+      "leftOuterJoin",
+      "rightOuterJoin",
+      "fullOuterJoin",
+      "cogroup",
+      "subtract",
+      "subtractByKey",
+      "intersection",
+      "zip",
+    ]);
   });
 
   it("registers every step the rules plan: one of each op over parallelized pairs names none that is missing", () => {
@@ -54,14 +81,27 @@ describe("the registry", () => {
       if (r.kind === "narrow") steps.add(r.op);
       childrenOf(r).forEach(walk);
     };
-    const pairs = { id: "p", op: "parallelize", data: [[1, 2], [3, 4]] };
+    const pairs = {
+      id: "p",
+      op: "parallelize",
+      data: [
+        [1, 2],
+        [3, 4],
+      ],
+    };
     const withInputs = (op: string) => {
       const rule = opRule(op)!;
       const n = typeof rule.inputs === "number" ? rule.inputs : rule.inputs.min;
       return { id: "x", op, ...(n === 1 ? { input: "p" } : { inputs: Array.from({ length: n }, () => "p") }) };
     };
     /** A value of each required parameter's type; histogram's buckets must be a count >= 1, randomSplit's weights and sampleByKey's fractions must say something. */
-    const SPECIAL: Record<string, unknown> = { "randomSplit.weights": [1, 1], "sampleByKey.fractions": [[1, 0.5], [3, 1]] };
+    const SPECIAL: Record<string, unknown> = {
+      "randomSplit.weights": [1, 1],
+      "sampleByKey.fractions": [
+        [1, 0.5],
+        [3, 1],
+      ],
+    };
     const required = (op: string) =>
       Object.fromEntries(
         Object.entries(OPS[op]!.required).map(([name, type]) => [name, op === "histogram" ? 2 : (SPECIAL[`${op}.${name}`] ?? (typeof type === "object" ? type.enum[0]! : VALUE[type]))]),
@@ -70,12 +110,13 @@ describe("the registry", () => {
       const rule = opRule(op)!;
       if (rule.kind === "source") continue;
       const spec =
-        rule.kind === "action"
-          ? { nodes: [pairs], action: { op, input: "p", ...required(op) } }
-          : { nodes: [pairs, { ...withInputs(op), ...required(op) }], action: { op: "collect", input: "x" } };
+        rule.kind === "action" ? { nodes: [pairs], action: { op, input: "p", ...required(op) } } : { nodes: [pairs, { ...withInputs(op), ...required(op) }], action: { op: "collect", input: "x" } };
       for (const stage of planJob(validateJobSpec(spec), { splits: {}, defaultParallelism: 2 }).stages) walk(stage.rdd);
     }
-    assert.deepEqual([...steps].filter((s) => stepRule(s) === undefined), []);
+    assert.deepEqual(
+      [...steps].filter((s) => stepRule(s) === undefined),
+      [],
+    );
     assert.ok(steps.has("pairWithNull") && steps.has("foldPartition") && steps.has("roundRobinKey"), [...steps].join());
   });
 });

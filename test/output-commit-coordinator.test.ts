@@ -42,7 +42,10 @@ describe("output path ownership", () => {
     assert.equal(c.holder("x"), null);
     assert.equal(c.holder("y"), null);
     c.claim("x", B, "error", live);
-    assert.deepEqual(c.claim("x", C, "overwrite", (j) => j !== B), { kind: "granted" });
+    assert.deepEqual(
+      c.claim("x", C, "overwrite", (j) => j !== B),
+      { kind: "granted" },
+    );
     assert.equal(c.holder("x"), C);
   });
 });
@@ -76,7 +79,18 @@ describe("the commit decision", () => {
       { partition: 1, attemptId: "j.0.1.1", workerId: "w2" },
     ]);
     assert.deepEqual(d.value, { path: "out", files: ["part-00000", "part-00001"], records: 7 });
-    assert.deepEqual([...partsByWorker(d)], [["w2", [{ partition: 0, attemptId: "j.0.0.1" }, { partition: 1, attemptId: "j.0.1.1" }]]]);
+    assert.deepEqual(
+      [...partsByWorker(d)],
+      [
+        [
+          "w2",
+          [
+            { partition: 0, attemptId: "j.0.0.1" },
+            { partition: 1, attemptId: "j.0.1.1" },
+          ],
+        ],
+      ],
+    );
   });
 
   it("refuses a partition without an accepted, finished attempt", () => {
@@ -91,8 +105,14 @@ describe("the commit decision", () => {
       task(2, [attempt("j.0.2.0", "w1", "FINISHED")], "j.0.2.0"),
     ]);
     const by = partsByWorker(d);
-    assert.deepEqual(by.get("w1" as WorkerId)!.map((p) => p.partition), [0, 2]);
-    assert.deepEqual(by.get("w2" as WorkerId)!.map((p) => p.partition), [1]);
+    assert.deepEqual(
+      by.get("w1" as WorkerId)!.map((p) => p.partition),
+      [0, 2],
+    );
+    assert.deepEqual(
+      by.get("w2" as WorkerId)!.map((p) => p.partition),
+      [1],
+    );
   });
 
   it("is stored once, read back by a restarted master, and dropped when the job ends", () => {

@@ -72,7 +72,6 @@ async function waitRunning(t: TestCluster, id: string): Promise<void> {
   throw new Error(`job ${id} never ran`);
 }
 
-
 /** Every file and directory under `dir` (relative), to show nothing outside the data directory was touched. */
 function tree(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
@@ -80,10 +79,13 @@ function tree(dir: string): string[] {
 
 /** A part file's identity: a late rename over it would change it. */
 function stamps(dir: string): string[] {
-  return fs.readdirSync(dir).sort().map((f) => {
-    const st = fs.statSync(join(dir, f));
-    return `${f}:${st.ino}:${st.mtimeMs}`;
-  });
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => {
+      const st = fs.statSync(join(dir, f));
+      return `${f}:${st.ino}:${st.mtimeMs}`;
+    });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -215,7 +217,10 @@ describe("coordinated output commit on one shared data directory", () => {
       const r = await post(what, body);
       assert.equal(r.status, 400, `${what} ${JSON.stringify(body)}: ${r.body.toString()}`);
     }
-    assert.deepEqual(fs.readdirSync(join(t.dataDir, "outputs")).filter((f) => f === "p" || f.startsWith(".")), []);
+    assert.deepEqual(
+      fs.readdirSync(join(t.dataDir, "outputs")).filter((f) => f === "p" || f.startsWith(".")),
+      [],
+    );
   });
 
   it("an attempt declared lost that wakes up after its job committed publishes nothing", async () => {
@@ -334,7 +339,10 @@ describe("coordinated output commit on per-worker disks", () => {
       parts.push(...names.slice(1));
       for (const f of names.slice(1)) lines.push(...fs.readFileSync(join(d, f), "utf8").split("\n").filter(Boolean));
     }
-    assert.deepEqual(parts.sort(), Array.from({ length: n }, (_, p) => partFileName(p)));
+    assert.deepEqual(
+      parts.sort(),
+      Array.from({ length: n }, (_, p) => partFileName(p)),
+    );
     assert.deepEqual(lines.sort(), expectedLines(tag, n));
   });
 });

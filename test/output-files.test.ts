@@ -29,7 +29,11 @@ function stage(data: string, job: string, p: number, k = 0, path = "out"): PartF
   return w;
 }
 
-const visible = (data: string, path = "out") => fs.readdirSync(join(data, "outputs", path)).filter((f) => !f.startsWith("_")).sort();
+const visible = (data: string, path = "out") =>
+  fs
+    .readdirSync(join(data, "outputs", path))
+    .filter((f) => !f.startsWith("_"))
+    .sort();
 
 describe("staging, publish and finalize", () => {
   it("parts are invisible until published; _SUCCESS names the job and its files", () => {
@@ -39,7 +43,10 @@ describe("staging, publish and finalize", () => {
     stage(data, A, 1, 0).finish();
     stage(data, A, 1, 1).finish(); // a duplicate attempt of partition 1
     assert.deepEqual(visible(data), []);
-    publishParts(data, "out", A, [{ partition: 0, attemptId: att(A, 0) }, { partition: 1, attemptId: att(A, 1, 1) }]);
+    publishParts(data, "out", A, [
+      { partition: 0, attemptId: att(A, 0) },
+      { partition: 1, attemptId: att(A, 1, 1) },
+    ]);
     finalizeOutput(data, "out", A, 2);
     const dir = join(data, "outputs", "out");
     assert.deepEqual(fs.readdirSync(dir).sort(), ["_SUCCESS", "part-00000", "part-00001"]);
@@ -53,7 +60,10 @@ describe("staging, publish and finalize", () => {
     prepareOutput(data, "out", "error", A);
     stage(data, A, 0).finish();
     stage(data, A, 1).finish();
-    const parts = [{ partition: 0, attemptId: att(A, 0) }, { partition: 1, attemptId: att(A, 1) }];
+    const parts = [
+      { partition: 0, attemptId: att(A, 0) },
+      { partition: 1, attemptId: att(A, 1) },
+    ];
     assert.deepEqual(publishParts(data, "out", A, parts.slice(0, 1)), { published: 1 });
     assert.deepEqual(publishParts(data, "out", A, parts), { published: 1 });
     finalizeOutput(data, "out", A, 2);
@@ -77,7 +87,10 @@ describe("late attempts", () => {
     const asleep = stage(data, A, 1, 1); // open before the commit, "wakes" after it
     const early = stage(data, A, 1, 0);
     early.finish();
-    publishParts(data, "out", A, [{ partition: 0, attemptId: att(A, 0) }, { partition: 1, attemptId: att(A, 1, 0) }]);
+    publishParts(data, "out", A, [
+      { partition: 0, attemptId: att(A, 0) },
+      { partition: 1, attemptId: att(A, 1, 0) },
+    ]);
     finalizeOutput(data, "out", A, 2);
     const before = fs.readdirSync(join(data, "outputs", "out")).sort();
     asleep.add("late record");

@@ -65,7 +65,9 @@ describe("npm pack, installed into a fresh project", { timeout: INSTALL_TIMEOUT_
   const run = (cmd: string, args: string[], timeout: number) => promisify(execFile)(cmd, args, { cwd: app, env, timeout, maxBuffer: 16 << 20 });
 
   before(async () => {
-    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], { cwd: ROOT, env, encoding: "utf8", timeout: 120_000 })) as [{ filename: string; files: { path: string }[] }];
+    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], { cwd: ROOT, env, encoding: "utf8", timeout: 120_000 })) as [
+      { filename: string; files: { path: string }[] },
+    ];
     files = packed.files.map((f) => f.path);
     tarball = join(tmp, packed.filename);
     fs.mkdirSync(join(app, "data", "text"), { recursive: true });
@@ -86,21 +88,42 @@ describe("npm pack, installed into a fresh project", { timeout: INSTALL_TIMEOUT_
   });
 
   it("ships the build, the web UI's compiled script, the bin, the LICENSE and the schemas, and no sources or tests", () => {
-    for (const f of ["package.json", "LICENSE", "README.md", "bin/minispark.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/src/master/ui/app/main.js", "schema/jobspec.schema.json", "docs/openapi.json", "examples/wordcount.ts"]) {
+    for (const f of [
+      "package.json",
+      "LICENSE",
+      "README.md",
+      "bin/minispark.js",
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/cli/main.js",
+      "dist/src/master/ui/app/main.js",
+      "schema/jobspec.schema.json",
+      "docs/openapi.json",
+      "examples/wordcount.ts",
+    ]) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
     const unwanted = files.filter((f) => /^(src|test|bench|dist\/test|dist\/bench)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith("examples/")));
     assert.deepEqual(unwanted, []);
   });
 
-  it("installs with npm and runs a TypeScript program on connect(\"local[2]\") with npx minispark submit", async (t) => {
+  it('installs with npm and runs a TypeScript program on connect("local[2]") with npx minispark submit', async (t) => {
     const started = Date.now();
     await run("npm", ["install", "--no-audit", "--no-fund", tarball], INSTALL_TIMEOUT_MS);
     t.diagnostic(`npm install of the tarball took ${((Date.now() - started) / 1000).toFixed(1)} s${FROM_SOURCE ? " (better-sqlite3 from source)" : ""}`);
     assert.ok(!fs.existsSync(join(app, "node_modules", "typescript")), "the compiler is not installed with minispark");
     if (!FROM_SOURCE) assert.equal(served.count, 1, "better-sqlite3 came from the loopback mirror");
 
-    const expected = [["be", 2], ["is", 1], ["not", 1], ["or", 1], ["question", 1], ["that", 1], ["the", 1], ["to", 2]];
+    const expected = [
+      ["be", 2],
+      ["is", 1],
+      ["not", 1],
+      ["or", 1],
+      ["question", 1],
+      ["that", 1],
+      ["the", 1],
+      ["to", 2],
+    ];
     if (nodeStripArgs(process.versions.node, (process.features as { typescript?: unknown }).typescript) === undefined) {
       await assert.rejects(run("npx", ["minispark", "submit", "app.ts"], 60_000), (e: { code: number; stderr: string }) => {
         assert.equal(e.code, 2);

@@ -11,21 +11,43 @@ const reads = (rdd: Rdd, p: number) => parentPartitions(rdd, p).map((r) => [r.pa
 describe("parentPartitions", () => {
   it("gives a union's partition to the one parent that owns it, none to the others", () => {
     const u: Rdd = { kind: "union", node: "u", parents: [range("a", 2), range("b", 3)], numPartitions: 5 };
-    assert.deepEqual(reads(u, 1), [["a", [1]], ["b", []]]);
-    assert.deepEqual(reads(u, 2), [["a", []], ["b", [0]]]);
-    assert.deepEqual(reads(u, 4), [["a", []], ["b", [2]]]);
-    assert.deepEqual(reads(u, 5), [["a", []], ["b", []]]);
+    assert.deepEqual(reads(u, 1), [
+      ["a", [1]],
+      ["b", []],
+    ]);
+    assert.deepEqual(reads(u, 2), [
+      ["a", []],
+      ["b", [0]],
+    ]);
+    assert.deepEqual(reads(u, 4), [
+      ["a", []],
+      ["b", [2]],
+    ]);
+    assert.deepEqual(reads(u, 5), [
+      ["a", []],
+      ["b", []],
+    ]);
   });
 
   it("pairs the left's p / n with the right's p % n in a cartesian", () => {
     const c: Rdd = { kind: "cartesian", node: "c", parents: [range("l", 2), range("r", 3)], numPartitions: 6 };
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((p) => reads(c, p)), [0, 1, 2, 3, 4, 5].map((p) => [["l", [Math.floor(p / 3)]], ["r", [p % 3]]]));
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((p) => reads(c, p)),
+      [0, 1, 2, 3, 4, 5].map((p) => [
+        ["l", [Math.floor(p / 3)]],
+        ["r", [p % 3]],
+      ]),
+    );
   });
 
   it("gives a coalesced partition a run of its parent's, covering each once", () => {
     const co: Rdd = { kind: "coalesce", node: "co", parent: range("a", 7), numPartitions: 3 };
     const runs = [0, 1, 2].map((p) => parentPartitions(co, p)[0]!.partitions);
-    assert.deepEqual(runs, [[0, 1], [2, 3], [4, 5, 6]]);
+    assert.deepEqual(runs, [
+      [0, 1],
+      [2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it("reads the same partition through a narrow step, and nothing below a source", () => {

@@ -26,7 +26,12 @@ const sampleStage = stage(1, { type: "sample", shuffle: 0, perPartition: 20 });
 const reduceRdd = { kind: "shuffled", shuffles: [0], read: { type: "groupByKey" }, numPartitions: 3 };
 const resultOf = (action: unknown) => stage(2, { type: "result", action }, reduceRdd);
 const plan = (result: Stage): JobPlan =>
-  ({ stages: [mapStage, sampleStage, result], shuffles: [{ id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: "hash" }, combine: null }], resultStage: 2, action: { op: "collect" } }) as unknown as JobPlan;
+  ({
+    stages: [mapStage, sampleStage, result],
+    shuffles: [{ id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: "hash" }, combine: null }],
+    resultStage: 2,
+    action: { op: "collect" },
+  }) as unknown as JobPlan;
 
 describe("a report is checked against its stage", () => {
   const collect = resultOf({ type: "collect" });
@@ -87,7 +92,10 @@ describe("worker credentials", () => {
     const secret = c.issue(a);
     assert.ok(secret.length >= 40);
     c.check(a, secret);
-    assert.throws(() => c.check(a, undefined), (e: Error & { code?: string }) => e.code === "FORBIDDEN");
+    assert.throws(
+      () => c.check(a, undefined),
+      (e: Error & { code?: string }) => e.code === "FORBIDDEN",
+    );
     assert.throws(() => c.check(a, secret.slice(1)), /speak only for itself/);
     assert.throws(() => c.check("worker-b" as WorkerId, secret), /speak only for itself/);
     // Registering again (a restarted master, or a lost reply) replaces the old one.
@@ -108,7 +116,17 @@ describe("worker credentials", () => {
 });
 
 describe("a worker's launch check", () => {
-  const task = { protocol: PROTOCOL_VERSION, jobId: "job-1", stageId: 0, partition: 0, attemptId: "job-1.0.0.0@ab12", attempt: 0, stage: { output: { type: "result", action: { type: "count" } }, rdd: reduceRdd }, outputShuffle: null, inputs: { "0/0": [{ mapId: 0, workerId: "w", address: "h:1", bytes: 10 }] } };
+  const task = {
+    protocol: PROTOCOL_VERSION,
+    jobId: "job-1",
+    stageId: 0,
+    partition: 0,
+    attemptId: "job-1.0.0.0@ab12",
+    attempt: 0,
+    stage: { output: { type: "result", action: { type: "count" } }, rdd: reduceRdd },
+    outputShuffle: null,
+    inputs: { "0/0": [{ mapId: 0, workerId: "w", address: "h:1", bytes: 10 }] },
+  };
 
   it("takes a well-formed task", () => {
     assert.equal(checkTaskLaunch(task, 0).jobId, "job-1");
@@ -131,7 +149,12 @@ describe("a worker's launch check", () => {
       [{ inputs: { "0/0": [{ mapId: -1, workerId: "w", address: "h:1", bytes: 1 }] } }, /locations/],
       [{ outputShuffle: { id: "x" } }, /outputShuffle/],
     ];
-    for (const [patch, re] of bad) assert.throws(() => checkTaskLaunch({ ...task, ...patch }, 3), (e: Error) => re.test(e.message) && /task 3/.test(e.message), JSON.stringify(patch));
+    for (const [patch, re] of bad)
+      assert.throws(
+        () => checkTaskLaunch({ ...task, ...patch }, 3),
+        (e: Error) => re.test(e.message) && /task 3/.test(e.message),
+        JSON.stringify(patch),
+      );
   });
 });
 
@@ -147,7 +170,14 @@ describe("a shuffle block response's frames", () => {
     const body = Buffer.concat([entry(3, 5), entry(1, 0), entry(2, 7)]);
     const r = parseBlockResponse(body, [3, 1, 2]);
     assert.ok(r.ok);
-    assert.deepEqual(r.entries.map((e) => [e.mapId, e.offset, e.length]), [[3, 12, 5], [1, 29, 0], [2, 41, 7]]);
+    assert.deepEqual(
+      r.entries.map((e) => [e.mapId, e.offset, e.length]),
+      [
+        [3, 12, 5],
+        [1, 29, 0],
+        [2, 41, 7],
+      ],
+    );
   });
 
   it("fails on every malformed length, count or map id, and never loops", () => {
@@ -185,7 +215,10 @@ describe("a shuffle block response's frames", () => {
     assert.equal(batches.flat().length, 3000);
     // A query of that many ids stays far below Node's 16 KiB header limit.
     assert.ok(batches[0]!.map((l) => l.mapId + 1e8).join(",").length < 8 * 1024);
-    assert.deepEqual([...batchesOf(locs.slice(0, 3), 15, 100)].map((b) => b.length), [1, 1, 1]);
+    assert.deepEqual(
+      [...batchesOf(locs.slice(0, 3), 15, 100)].map((b) => b.length),
+      [1, 1, 1],
+    );
   });
 });
 

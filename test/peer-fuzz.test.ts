@@ -52,13 +52,49 @@ const range = (n: number, slices: number) => ({ id: "n", op: "range", start: 0, 
 const JOBS = [
   { nodes: [range(200, 4)], action: { op: "count", input: "n" } },
   { nodes: [range(200, 4)], action: { op: "collect", input: "n" } },
-  { nodes: [range(200, 4), { id: "k", op: "map", input: "n", fn: "x => [x % 5, 1]" }, { id: "r", op: "reduceByKey", input: "k", fn: "(a, b) => a + b", numPartitions: 3 }], action: { op: "collect", input: "r" } },
-  { nodes: [{ id: "p", op: "parallelize", data: [[3, "c"], [1, "a"], [2, "b"]], numSlices: 3 }, { id: "s", op: "sortByKey", input: "p", numPartitions: 2 }], action: { op: "collect", input: "s" } },
+  {
+    nodes: [range(200, 4), { id: "k", op: "map", input: "n", fn: "x => [x % 5, 1]" }, { id: "r", op: "reduceByKey", input: "k", fn: "(a, b) => a + b", numPartitions: 3 }],
+    action: { op: "collect", input: "r" },
+  },
+  {
+    nodes: [
+      {
+        id: "p",
+        op: "parallelize",
+        data: [
+          [3, "c"],
+          [1, "a"],
+          [2, "b"],
+        ],
+        numSlices: 3,
+      },
+      { id: "s", op: "sortByKey", input: "p", numPartitions: 2 },
+    ],
+    action: { op: "collect", input: "s" },
+  },
   { nodes: [range(50, 3)], action: { op: "histogram", input: "n", buckets: 4 } },
   { nodes: [range(50, 3)], action: { op: "takeOrdered", input: "n", num: 3 } },
 ];
 
-const WEIRD: unknown[] = [null, true, -1, 0, 1.5, 1e308, -1e308, 2 ** 53 + 2, "", "x".repeat(5000), "constructor", "__proto__", [], [1, "a"], {}, { type: "constructor" }, { __proto__: { polluted: 1 } }];
+const WEIRD: unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 53 + 2,
+  "",
+  "x".repeat(5000),
+  "constructor",
+  "__proto__",
+  [],
+  [1, "a"],
+  {},
+  { type: "constructor" },
+  { __proto__: { polluted: 1 } },
+];
 const RESULT_TYPES = ["mapStatus", "sample", "collect", "count", "saved", "keyed", "stats", "histogram", "constructor", "__proto__", "toString", "valueOf", "hasOwnProperty"];
 
 describe("heartbeat and report fuzzer", () => {
@@ -98,9 +134,29 @@ describe("heartbeat and report fuzzer", () => {
             path = "/task-reports";
             const attemptId = pick(attempts);
             const task = [...me.launched, ...other.launched].find((x) => x.attemptId === attemptId);
-            const report: Record<string, unknown> = { protocol: PROTOCOL_VERSION, worker_id: me.id, attemptId, metrics: null, state: pick(["FINISHED", "FINISHED", "FAILED", "FETCH_FAILED", "KILLED", "RUNNING"]) };
+            const report: Record<string, unknown> = {
+              protocol: PROTOCOL_VERSION,
+              worker_id: me.id,
+              attemptId,
+              metrics: null,
+              state: pick(["FINISHED", "FINISHED", "FAILED", "FETCH_FAILED", "KILLED", "RUNNING"]),
+            };
             const type = rand() < 0.5 && task ? expectedType(task.stage.output.type) : pick(RESULT_TYPES);
-            report.result = { type, sizes: [1, 2, 3], records: pick([[], [1], 3, -1]), count: pick([0, 3, -1, 1e308]), sample: { keys: [1], total: pick([1, -5]) }, file: pick(["part-00000", "part-00001", "../../x", "a"]), entries: [[1, 1]], edges: [0, 1], counts: [1], sum: 1, min: 0, max: 1, m2: 0 };
+            report.result = {
+              type,
+              sizes: [1, 2, 3],
+              records: pick([[], [1], 3, -1]),
+              count: pick([0, 3, -1, 1e308]),
+              sample: { keys: [1], total: pick([1, -5]) },
+              file: pick(["part-00000", "part-00001", "../../x", "a"]),
+              entries: [[1, 1]],
+              edges: [0, 1],
+              counts: [1],
+              sum: 1,
+              min: 0,
+              max: 1,
+              m2: 0,
+            };
             report.error = pick(["boom", 5]);
             report.fetchFailure = { shuffleId: pick([0, 9, -1]), mapId: pick([0, 1, 1e9]), workerId: pick(ids), address: "127.0.0.1:1" };
             if (rand() < 0.3) report[pick(Object.keys(report))] = pick(WEIRD);
@@ -111,7 +167,11 @@ describe("heartbeat and report fuzzer", () => {
           default: {
             path = "/deregister";
             // Never with its own credential: the fuzzing worker stays registered.
-            body = { protocol: PROTOCOL_VERSION, worker_id: pick([other.id, real.id, "fuzz-none", me.id]), credential: pick([other.credential === undefined ? undefined : "wrong", undefined, me.credential, 3]) };
+            body = {
+              protocol: PROTOCOL_VERSION,
+              worker_id: pick([other.id, real.id, "fuzz-none", me.id]),
+              credential: pick([other.credential === undefined ? undefined : "wrong", undefined, me.credential, 3]),
+            };
             if (body.worker_id === me.id && body.credential === me.credential) body.credential = "wrong";
             if (body.worker_id === other.id && body.credential === me.credential) body.worker_id = real.id;
             break;
@@ -148,7 +208,16 @@ describe("heartbeat and report fuzzer", () => {
       if (j.status === "FAILED") assert.ok(typeof j.error === "string" && j.error.length > 0, `job ${j.id} failed with a reason`);
     }
     const value = await t.run<[number, number][]>(JOBS[2]);
-    assert.deepEqual(value.sort((a, b) => a[0] - b[0]), [[0, 40], [1, 40], [2, 40], [3, 40], [4, 40]]);
+    assert.deepEqual(
+      value.sort((a, b) => a[0] - b[0]),
+      [
+        [0, 40],
+        [1, 40],
+        [2, 40],
+        [3, 40],
+        [4, 40],
+      ],
+    );
     await assertAlive("the fuzz");
     console.log(`peer fuzz: ${cases} message cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}, jobs ${ended.map((j) => j.status).join(" ")}`);
   });
@@ -168,8 +237,21 @@ describe("heartbeat and report fuzzer", () => {
       ["huge count of entries", (m) => ({ status: 200, body: Buffer.concat(Array.from({ length: 5000 }, () => entry(m, 0, 0))) })],
       ["another map's id", (m) => ({ status: 200, body: entry(m + 1, 0, 0) })],
       ["NaN length", (m) => ({ status: 200, body: entry(m, Number.NaN, 0) })],
-      ["frame inside with a huge length", (m) => { const inner = Buffer.alloc(8); inner.writeUInt32LE(0xffffffff, 0); return { status: 200, body: Buffer.concat([entry(m, 8, 0), inner]) }; }],
-      ["frame inside that is not JSON", (m) => { const inner = Buffer.from("\u0004\u0000\u0000\u0000{{{{"); return { status: 200, body: Buffer.concat([entry(m, inner.length, 0), inner]) }; }],
+      [
+        "frame inside with a huge length",
+        (m) => {
+          const inner = Buffer.alloc(8);
+          inner.writeUInt32LE(0xffffffff, 0);
+          return { status: 200, body: Buffer.concat([entry(m, 8, 0), inner]) };
+        },
+      ],
+      [
+        "frame inside that is not JSON",
+        (m) => {
+          const inner = Buffer.from("\u0004\u0000\u0000\u0000{{{{");
+          return { status: 200, body: Buffer.concat([entry(m, inner.length, 0), inner]) };
+        },
+      ],
       ["a body far past the announced sizes", () => ({ status: 200, body: Buffer.alloc(8 * 1024 * 1024) })],
       ["404 naming another map", () => ({ status: 404, body: Buffer.from("not json") })],
       ["500 with a huge error", () => ({ status: 500, body: Buffer.from(JSON.stringify({ error: { message: "y".repeat(100_000) } })) })],
@@ -189,7 +271,17 @@ describe("heartbeat and report fuzzer", () => {
         const [job] = await waitEnded([id], 40_000);
         assert.equal(job.status, "COMPLETED", `${what}: ${job.status} ${job.error}`);
         const value = (await t.http(`/api/v1/jobs/${id}/results`)).body.value as [number, number][];
-        assert.deepEqual(value.sort((a, b) => a[0] - b[0]), [[0, 40], [1, 40], [2, 40], [3, 40], [4, 40]], what);
+        assert.deepEqual(
+          value.sort((a, b) => a[0] - b[0]),
+          [
+            [0, 40],
+            [1, 40],
+            [2, 40],
+            [3, 40],
+            [4, 40],
+          ],
+          what,
+        );
         assert.ok(fake.shuffleRequests > 0, `${what}: the real worker fetched from the fake`);
         await assertAlive(what);
       } finally {

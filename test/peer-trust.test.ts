@@ -82,19 +82,50 @@ describe("task reports are checked against their stage", () => {
   });
 
   it("a sample (probe) stage's report must be a sample; otherwise the job still ends", async () => {
-    const spec = { nodes: [{ id: "p", op: "parallelize", data: [[3, "c"], [1, "a"], [2, "b"], [4, "d"]], numSlices: 2 }, { id: "s", op: "sortByKey", input: "p", numPartitions: 2 }], action: { op: "collect", input: "s" } };
+    const spec = {
+      nodes: [
+        {
+          id: "p",
+          op: "parallelize",
+          data: [
+            [3, "c"],
+            [1, "a"],
+            [2, "b"],
+            [4, "d"],
+          ],
+          numSlices: 2,
+        },
+        { id: "s", op: "sortByKey", input: "p", numPartitions: 2 },
+      ],
+      action: { op: "collect", input: "s" },
+    };
     const { job } = await mangled(spec, "sample", { state: "FINISHED", result: { type: "count", count: 2 } });
     assert.equal(job.status, "COMPLETED", job.error);
-    assert.deepEqual((await t.http(`/api/v1/jobs/${job.id}/results`)).body.value, [[1, "a"], [2, "b"], [3, "c"], [4, "d"]]);
+    assert.deepEqual((await t.http(`/api/v1/jobs/${job.id}/results`)).body.value, [
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+      [4, "d"],
+    ]);
     await assertAllAlive();
   });
 
   it("a map stage's report must be map output with one size per reduce partition", async () => {
-    const spec = { nodes: [range(100, 4), { id: "k", op: "map", input: "n", fn: "x => [x % 3, 1]" }, { id: "r", op: "reduceByKey", input: "k", fn: "(a, b) => a + b", numPartitions: 3 }], action: { op: "collect", input: "r" } };
+    const spec = {
+      nodes: [range(100, 4), { id: "k", op: "map", input: "n", fn: "x => [x % 3, 1]" }, { id: "r", op: "reduceByKey", input: "k", fn: "(a, b) => a + b", numPartitions: 3 }],
+      action: { op: "collect", input: "r" },
+    };
     const { job } = await mangled(spec, "shuffle", { state: "FINISHED", result: { type: "mapStatus", sizes: [1], records: 1 } });
     assert.equal(job.status, "COMPLETED", job.error);
     const value = (await t.http(`/api/v1/jobs/${job.id}/results`)).body.value as [number, number][];
-    assert.deepEqual(value.sort((a, b) => a[0] - b[0]), [[0, 34], [1, 33], [2, 33]]);
+    assert.deepEqual(
+      value.sort((a, b) => a[0] - b[0]),
+      [
+        [0, 34],
+        [1, 33],
+        [2, 33],
+      ],
+    );
     await assertAllAlive();
   });
 });
@@ -129,9 +160,18 @@ describe("each worker speaks only for itself", () => {
 describe("a worker validates the ids it puts into paths", () => {
   it("refuses launches, kills and shuffle requests whose ids would escape", async () => {
     const w = await liveRealWorker();
-    const post = (path: string, body: unknown) =>
-      requestRaw(`http://${w.address}${path}`, { method: "POST", body: JSON.stringify(body), token: t.cluster.token, timeoutMs: 5000 });
-    const task = { protocol: PROTOCOL_VERSION, jobId: "../../..", stageId: 0, partition: 0, attemptId: "a.0.0.0", attempt: 0, stage: { id: 0, name: "x", numTasks: 1, rdd: { kind: "range" }, parents: [], output: { type: "result", action: { type: "count" } } }, outputShuffle: null, inputs: {} };
+    const post = (path: string, body: unknown) => requestRaw(`http://${w.address}${path}`, { method: "POST", body: JSON.stringify(body), token: t.cluster.token, timeoutMs: 5000 });
+    const task = {
+      protocol: PROTOCOL_VERSION,
+      jobId: "../../..",
+      stageId: 0,
+      partition: 0,
+      attemptId: "a.0.0.0",
+      attempt: 0,
+      stage: { id: 0, name: "x", numTasks: 1, rdd: { kind: "range" }, parents: [], output: { type: "result", action: { type: "count" } } },
+      outputShuffle: null,
+      inputs: {},
+    };
     const bad = await post("/tasks", { protocol: PROTOCOL_VERSION, tasks: [task] });
     assert.equal(bad.status, 400, bad.body.toString());
     assert.match(bad.body.toString(), /jobId/);
@@ -154,7 +194,10 @@ describe("responses from other workers are validated", () => {
     await fake.start();
     fake.shuffleReply = () => ({ status: 200, body });
     try {
-      const spec = { nodes: [range(100, 4), { id: "k", op: "map", input: "n", fn: "x => [x % 2, 1]" }, { id: "r", op: "reduceByKey", input: "k", fn: "(a, b) => a + b", numPartitions: 2 }], action: { op: "collect", input: "r" } };
+      const spec = {
+        nodes: [range(100, 4), { id: "k", op: "map", input: "n", fn: "x => [x % 2, 1]" }, { id: "r", op: "reduceByKey", input: "k", fn: "(a, b) => a + b", numPartitions: 2 }],
+        action: { op: "collect", input: "r" },
+      };
       const id = (await t.http("/api/v1/jobs", { body: spec })).body.id as string;
       const map = await fake.waitForTask((x) => x.stage.output.type === "shuffle");
       // The fake stops taking tasks, so the reduces run on the real worker and fetch from it.
@@ -166,7 +209,13 @@ describe("responses from other workers are validated", () => {
       const job = await waitJob(id, 40_000);
       assert.equal(job.status, "COMPLETED", job.error);
       const value = (await t.http(`/api/v1/jobs/${id}/results`)).body.value as [number, number][];
-      assert.deepEqual(value.sort((a, b) => a[0] - b[0]), [[0, 50], [1, 50]]);
+      assert.deepEqual(
+        value.sort((a, b) => a[0] - b[0]),
+        [
+          [0, 50],
+          [1, 50],
+        ],
+      );
       assert.ok(fake.shuffleRequests > 0, "the real worker fetched from the fake");
       await assertAllAlive();
     } finally {

@@ -180,8 +180,14 @@ describe("a master whose loop stops for longer than the lease", () => {
     assert.equal((await settled(t, id, 20_000)).status, "COMPLETED");
     assert.equal((await t.http(`/api/v1/jobs/${id}/results`)).body.value, 66);
     const workers = (await t.http("/api/v1/workers")).body.workers as { status: string }[];
-    assert.deepEqual(workers.map((w) => w.status), ["ALIVE", "ALIVE"]);
+    assert.deepEqual(
+      workers.map((w) => w.status),
+      ["ALIVE", "ALIVE"],
+    );
     const tasks = (await t.http(`/api/v1/jobs/${id}/stages/0/tasks`)).body.tasks as { attempts: unknown[] }[];
-    assert.deepEqual(tasks.map((task) => task.attempts.length), [1, 1, 1, 1]);
+    assert.deepEqual(
+      tasks.map((task) => task.attempts.length),
+      [1, 1, 1, 1],
+    );
   });
 });

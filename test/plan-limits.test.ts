@@ -46,8 +46,7 @@ function doubling(levels: number, coalesce = false) {
   }
   return { nodes, action: { op: "count", input: last } };
 }
-const chain = (n: number, op: string, extra: Record<string, unknown>) =>
-  Array.from({ length: n }, (_, i) => (i === 0 ? range("n0") : { id: `n${i}`, op, input: `n${i - 1}`, ...extra }));
+const chain = (n: number, op: string, extra: Record<string, unknown>) => Array.from({ length: n }, (_, i) => (i === 0 ? range("n0") : { id: `n${i}`, op, input: `n${i - 1}`, ...extra }));
 
 describe("planning is bounded by limits on the planned job", () => {
   it("a union doubling at each of 40 levels is refused at the level past the partition limit, at once", () => {
@@ -62,46 +61,76 @@ describe("planning is bounded by limits on the planned job", () => {
 
   it("cartesian multiplies partition counts and is checked on the product", () => {
     const spec = { nodes: [range("a", 100_000), range("b", 100_000), { id: "c", op: "cartesian", inputs: ["a", "b"] }], action: { op: "count", input: "c" } };
-    assert.match(refusedWithin(200, () => plan(spec)), /node "c" \(cartesian\) would have 10000000000 partitions/);
+    assert.match(
+      refusedWithin(200, () => plan(spec)),
+      /node "c" \(cartesian\) would have 10000000000 partitions/,
+    );
     const small = { ...spec, nodes: [range("a", 300), range("b", 300), spec.nodes[2]] };
     assert.equal(plan(small).stages[0]!.numTasks, 90_000);
   });
 
   it("a shuffle's map × reduce blocks and a histogram's partitions × buckets are bounded", () => {
     const shuffle = { nodes: [range("a", 100_000), { id: "r", op: "reduceByKey", input: "a", fn: "sum" }], action: { op: "count", input: "r" } };
-    assert.match(refusedWithin(200, () => plan(shuffle)), /node "a": a shuffle's map tasks × reduce partitions are 100000 × 100000 = 10000000000, more than the limit of 20000000/);
+    assert.match(
+      refusedWithin(200, () => plan(shuffle)),
+      /node "a": a shuffle's map tasks × reduce partitions are 100000 × 100000 = 10000000000, more than the limit of 20000000/,
+    );
     const histogram = { nodes: [range("a", 1000)], action: { op: "histogram", input: "a", buckets: MAX_HISTOGRAM_BUCKETS } };
-    assert.match(refusedWithin(200, () => plan(histogram)), /the histogram's partitions × buckets are 1000 × 100000/);
+    assert.match(
+      refusedWithin(200, () => plan(histogram)),
+      /the histogram's partitions × buckets are 1000 × 100000/,
+    );
     const edges = Array.from({ length: 30_001 }, (_, i) => i);
-    assert.match(refusedWithin(500, () => plan({ ...histogram, action: { ...histogram.action, buckets: edges } })), /1000 × 30000/);
+    assert.match(
+      refusedWithin(500, () => plan({ ...histogram, action: { ...histogram.action, buckets: edges } })),
+      /1000 × 30000/,
+    );
   });
 
   it("a spec nesting deeper than the JSON depth limit, or asking for absurd retries, is refused when validated", () => {
     const deep = JSON.parse(`{"nodes":[{"id":"p","op":"parallelize","data":${"[".repeat(100_000)}${"]".repeat(100_000)}}],"action":"count"}`);
-    assert.match(refusedWithin(500, () => validateJobSpec(deep)), new RegExp(`nests deeper than ${MAX_JSON_DEPTH} levels`));
+    assert.match(
+      refusedWithin(500, () => validateJobSpec(deep)),
+      new RegExp(`nests deeper than ${MAX_JSON_DEPTH} levels`),
+    );
     const nested = (d: number) => JSON.parse(`{"nodes":[{"id":"p","op":"parallelize","data":${"[".repeat(d - 3)}${"]".repeat(d - 3)}}],"action":"count"}`);
     assert.equal(validateJobSpec(nested(MAX_JSON_DEPTH)).nodes.length, 1);
     assert.throws(() => validateJobSpec(nested(MAX_JSON_DEPTH + 1)), /nests deeper/);
-    assert.match(refusedWithin(50, () => validateJobSpec({ nodes: [range("a")], action: "count", maxTaskRetries: 1e9 })), /"maxTaskRetries" must be at most 100/);
+    assert.match(
+      refusedWithin(50, () => validateJobSpec({ nodes: [range("a")], action: "count", maxTaskRetries: 1e9 })),
+      /"maxTaskRetries" must be at most 100/,
+    );
   });
 
   it("a histogram bucket count of 10^9 is refused when the spec is validated", () => {
     const spec = { nodes: [range("a")], action: { op: "histogram", input: "a", buckets: 1e9 } };
-    assert.match(refusedWithin(50, () => validateJobSpec(spec)), /action \(histogram\): parameter "buckets" asks for 1000000000 buckets, more than the limit of 100000/);
+    assert.match(
+      refusedWithin(50, () => validateJobSpec(spec)),
+      /action \(histogram\): parameter "buckets" asks for 1000000000 buckets, more than the limit of 100000/,
+    );
   });
 
   it("tasks and stages per job are bounded, with the numbers in the message", () => {
     const zips = { nodes: chain(12, "zipWithIndex", {}).map((n, i) => (i === 0 ? range("n0", 100_000) : n)), action: { op: "count", input: "n11" } };
-    assert.match(refusedWithin(1000, () => plan(zips)), /more than 1000000 tasks \(stage "n\d+" adds 100000\)/);
+    assert.match(
+      refusedWithin(1000, () => plan(zips)),
+      /more than 1000000 tasks \(stage "n\d+" adds 100000\)/,
+    );
     const sorts = { nodes: chain(100, "sortBy", { fn: "x => x" }), action: { op: "count", input: "n99" } };
-    assert.match(refusedWithin(200, () => plan(sorts, { maxStages: 50 })), /more than 50 stages/);
+    assert.match(
+      refusedWithin(200, () => plan(sorts, { maxStages: 50 })),
+      /more than 50 stages/,
+    );
   });
 
   it("a node's partitions must be a count: a listing that gives none fails planning, it does not leave a job with no tasks", () => {
     // What a worker that built its reply as a plain object sends for a node named "__proto__": {}.
     for (const id of ["__proto__", "constructor", "hasOwnProperty", "toString"]) {
       const spec = { nodes: [{ id, op: "textFile", path: "in.txt" }], action: { op: "count", input: id } };
-      assert.match(refusedWithin(50, () => plan(spec, {}, JSON.parse("{}"))), new RegExp(`no input splits were listed for node "${id}"`));
+      assert.match(
+        refusedWithin(50, () => plan(spec, {}, JSON.parse("{}"))),
+        new RegExp(`no input splits were listed for node "${id}"`),
+      );
       const splits = JSON.parse(`{"${id}": [{"path": "in.txt", "start": 0, "end": 10, "fileSize": 10}]}`);
       assert.equal(plan(spec, {}, splits).stages[0]!.numTasks, 1);
     }
@@ -109,21 +138,36 @@ describe("planning is bounded by limits on the planned job", () => {
 
   it("every node is planned once however many nodes read it: a zipWithIndex read twice has one count probe", () => {
     const spec = {
-      nodes: [range("s", 2), { id: "z", op: "zipWithIndex", input: "s" }, { id: "a", op: "map", input: "z", fn: "x => x" }, { id: "b", op: "map", input: "z", fn: "x => x" }, { id: "u", op: "union", inputs: ["a", "b"] }],
+      nodes: [
+        range("s", 2),
+        { id: "z", op: "zipWithIndex", input: "s" },
+        { id: "a", op: "map", input: "z", fn: "x => x" },
+        { id: "b", op: "map", input: "z", fn: "x => x" },
+        { id: "u", op: "union", inputs: ["a", "b"] },
+      ],
       action: { op: "count", input: "u" },
     };
     const p = plan(spec);
-    assert.deepEqual(p.stages.map((s) => s.output.type), ["countProbe", "result"]);
+    assert.deepEqual(
+      p.stages.map((s) => s.output.type),
+      ["countProbe", "result"],
+    );
     assert.deepEqual(p.stages[1]!.parents, [0]);
   });
 
   it(`a chain ${MAX_DEPTH} deep plans (narrow ops fused, or one stage per shuffle) and its plan survives JSON; one deeper is refused`, () => {
-    for (const [op, extra] of [["map", { fn: "x => x" }], ["reduceByKey", { fn: "sum" }]] as const) {
+    for (const [op, extra] of [
+      ["map", { fn: "x => x" }],
+      ["reduceByKey", { fn: "sum" }],
+    ] as const) {
       const p = plan({ nodes: chain(MAX_DEPTH, op, extra), action: { op: "count", input: `n${MAX_DEPTH - 1}` } });
       assert.deepEqual(JSON.parse(JSON.stringify(p)).stages.length, p.stages.length);
     }
     const deep = { nodes: chain(MAX_DEPTH + 1, "map", { fn: "x => x" }), action: { op: "count", input: `n${MAX_DEPTH}` } };
-    assert.match(refusedWithin(200, () => validateJobSpec(deep)), new RegExp(`node "n${MAX_DEPTH}" is ${MAX_DEPTH + 1} nodes deep .* at most ${MAX_DEPTH} deep`));
+    assert.match(
+      refusedWithin(200, () => validateJobSpec(deep)),
+      new RegExp(`node "n${MAX_DEPTH}" is ${MAX_DEPTH + 1} nodes deep .* at most ${MAX_DEPTH} deep`),
+    );
   });
 });
 
@@ -137,7 +181,10 @@ describe("validation takes time linear in the spec", () => {
     assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
     assert.equal(job.nodes.find((n) => n.id === "m0")!.inputs.length, 11);
     const more = Array.from({ length: 1_000_000 }, (_, i) => ["s", `m${i % 9_999}`]);
-    assert.match(refusedWithin(50, () => validateJobSpec({ nodes, edges: more, action: { op: "count", input: "m0" } })), /"edges" has 1000000 entries; a job may have at most 100000/);
+    assert.match(
+      refusedWithin(50, () => validateJobSpec({ nodes, edges: more, action: { op: "count", input: "m0" } })),
+      /"edges" has 1000000 entries; a job may have at most 100000/,
+    );
   });
 
   it("bad edges give a short answer", () => {
@@ -153,7 +200,10 @@ describe("validation takes time linear in the spec", () => {
     const job = validateJobSpec(spec(MAX_EDGES));
     assert.ok(performance.now() - started < 1000);
     assert.throws(() => planJob(job, { splits: {}, defaultParallelism: 2 }), /node "u" \(union\) would have 200000 partitions, more than the limit of 100000/);
-    assert.match(refusedWithin(1000, () => validateJobSpec(spec(1_000_000))), /the nodes have 1000000 inputs in all; a job may have at most 100000/);
+    assert.match(
+      refusedWithin(1000, () => validateJobSpec(spec(1_000_000))),
+      /the nodes have 1000000 inputs in all; a job may have at most 100000/,
+    );
   });
 });
 

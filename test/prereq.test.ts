@@ -58,7 +58,9 @@ describe("test prerequisites", () => {
   it("the install script installs every package the helper names, and only those", () => {
     const script = fs.readFileSync(join(ROOT, "scripts/install-test-deps.sh"), "utf8");
     const pairs = [...script.matchAll(/^ {2}"(\S+) (\S+)"$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
-    const named = Object.values(PREREQUISITES).flatMap((p) => (p.kind === "program" ? [`${p.program} ${p.debianPackage}`] : [])).sort();
+    const named = Object.values(PREREQUISITES)
+      .flatMap((p) => (p.kind === "program" ? [`${p.program} ${p.debianPackage}`] : []))
+      .sort();
     assert.deepEqual(pairs, named);
   });
 });

@@ -150,10 +150,12 @@ describe("redrawing", () => {
   it("ProgressPrinter uses the stream's width on a terminal and plain lines elsewhere", () => {
     const sink = (tty: boolean) => {
       const chunks: string[] = [];
-      const out = new Writable({ write: (c, _e, cb) => {
+      const out = new Writable({
+        write: (c, _e, cb) => {
           chunks.push(String(c));
           cb();
-        }, }) as unknown as NodeJS.WriteStream;
+        },
+      }) as unknown as NodeJS.WriteStream;
       Object.assign(out, { isTTY: tty, columns: 30 });
       return { out, chunks };
     };
@@ -162,7 +164,10 @@ describe("redrawing", () => {
     const printer = new ProgressPrinter(tty.out);
     for (const f of [0, 2, 4]) printer.update(job(`wc ${LONG}`, [LONG, "b"], f));
     for (const c of tty.chunks) term.write(c);
-    assert.deepEqual(term.screen(), progressLines(job(`wc ${LONG}`, [LONG, "b"], 4), 30).map((l) => clip(l, 29)));
+    assert.deepEqual(
+      term.screen(),
+      progressLines(job(`wc ${LONG}`, [LONG, "b"], 4), 30).map((l) => clip(l, 29)),
+    );
 
     const plain = sink(false);
     const p = new ProgressPrinter(plain.out);

@@ -50,9 +50,19 @@ describe("the JobSpec and types of the new methods", () => {
     const zipped = x.zip(sc.parallelize(["a", "b"], 2));
     expectType<Dataset<[number, string]>>()(zipped);
     expectType<Dataset<[number, number]>>()(x.zipWithUniqueId());
-    const sorted = pairs.repartitionAndSortWithinPartitions(2, (k) => k % 2, false, (k) => -k);
+    const sorted = pairs.repartitionAndSortWithinPartitions(
+      2,
+      (k) => k % 2,
+      false,
+      (k) => -k,
+    );
     expectType<Dataset<[number, string]>>()(sorted);
-    const tree = x.treeAggregate<[number, number]>([0, 0], (a, v) => [a[0] + v, a[1] + 1], (a, b) => [a[0] + b[0], a[1] + b[1]], 3);
+    const tree = x.treeAggregate<[number, number]>(
+      [0, 0],
+      (a, v) => [a[0] + v, a[1] + 1],
+      (a, b) => [a[0] + b[0], a[1] + b[1]],
+      3,
+    );
     expectType<Promise<[number, number]>>()(tree);
     const reduced = x.treeReduce((a, b) => a + b);
     expectType<Promise<number>>()(reduced);
@@ -70,10 +80,22 @@ describe("the JobSpec and types of the new methods", () => {
     const byOp = new Map(specs.map((s) => [s.action.op === "collect" ? String(s.nodes.at(-1)!.op) : String(s.action.op), s]));
     const node = (op: string) => byOp.get(op)!.nodes.at(-1);
     const action = (op: string) => byOp.get(op)!.action;
-    const [zip, ranked, treeSpec, treeReduce, foreach, foreachPartition, approxSpec] = [node("zip"), node("repartitionAndSortWithinPartitions"), ...["treeAggregate", "treeReduce", "foreach", "foreachPartition", "countApproxDistinct"].map(action)];
+    const [zip, ranked, treeSpec, treeReduce, foreach, foreachPartition, approxSpec] = [
+      node("zip"),
+      node("repartitionAndSortWithinPartitions"),
+      ...["treeAggregate", "treeReduce", "foreach", "foreachPartition", "countApproxDistinct"].map(action),
+    ];
     const strings = specs.find((s) => s.action.op === "histogram" && Array.isArray(s.action.buckets))!.action;
     assert.deepEqual(zip, { id: "zip", op: "zip", inputs: ["parallelize", "parallelize-2"] });
-    assert.deepEqual(ranked, { id: "repartitionAndSortWithinPartitions", op: "repartitionAndSortWithinPartitions", input: "parallelize", numPartitions: 2, partitionFunc: "(k) => k % 2", ascending: false, keyfunc: "(k) => -k" });
+    assert.deepEqual(ranked, {
+      id: "repartitionAndSortWithinPartitions",
+      op: "repartitionAndSortWithinPartitions",
+      input: "parallelize",
+      numPartitions: 2,
+      partitionFunc: "(k) => k % 2",
+      ascending: false,
+      keyfunc: "(k) => -k",
+    });
     assert.deepEqual(treeSpec, { op: "treeAggregate", input: "parallelize", zeroValue: [0, 0], seqOp: "(a, v) => [a[0] + v, a[1] + 1]", combOp: "(a, b) => [a[0] + b[0], a[1] + b[1]]", depth: 3 });
     assert.deepEqual(treeReduce, { op: "treeReduce", input: "parallelize", fn: "(a, b) => a + b" });
     assert.deepEqual(foreach, { op: "foreach", input: "parallelize", fn: "(v) => v" });
@@ -115,48 +137,126 @@ function examples(connectTo: (dataDir: string) => Promise<Context>) {
 
   it("zip: PySpark's range(0, 5) zip range(1000, 1005), and Spark's messages", async () => {
     const x = sc.range(0, 5, 1, 2);
-    assert.deepEqual(await x.zip(sc.range(1000, 1005, 1, 2)).collect(), [[0, 1000], [1, 1001], [2, 1002], [3, 1003], [4, 1004]]);
+    assert.deepEqual(await x.zip(sc.range(1000, 1005, 1, 2)).collect(), [
+      [0, 1000],
+      [1, 1001],
+      [2, 1002],
+      [3, 1003],
+      [4, 1004],
+    ]);
     await assert.rejects(x.zip(sc.range(0, 5, 1, 3)).collect(), /Can only zip with RDD which has the same number of partitions/);
     await assert.rejects(x.zip(sc.range(0, 6, 1, 2)).collect(), /Can only zip RDDs with same number of elements in each partition/);
   });
 
   it("zipWithUniqueId: PySpark's [a, b, c, d, e] in 3 partitions", async () => {
-    assert.deepEqual(await sc.parallelize(["a", "b", "c", "d", "e"], 3).zipWithUniqueId().collect(), [["a", 0], ["b", 1], ["c", 4], ["d", 2], ["e", 5]]);
+    assert.deepEqual(await sc.parallelize(["a", "b", "c", "d", "e"], 3).zipWithUniqueId().collect(), [
+      ["a", 0],
+      ["b", 1],
+      ["c", 4],
+      ["d", 2],
+      ["e", 5],
+    ]);
   });
 
   it("treeAggregate and treeReduce: PySpark's [-5..4] in 10 partitions with add → -5 at every depth", async () => {
     const rdd = sc.parallelize([-5, -4, -3, -2, -1, 1, 2, 3, 4], 10);
-    for (const depth of [1, 2, 3, 4]) assert.equal(await rdd.treeAggregate(0, (a, b) => a + b, (a, b) => a + b, depth), -5, `treeAggregate depth ${depth}`);
+    for (const depth of [1, 2, 3, 4])
+      assert.equal(
+        await rdd.treeAggregate(
+          0,
+          (a, b) => a + b,
+          (a, b) => a + b,
+          depth,
+        ),
+        -5,
+        `treeAggregate depth ${depth}`,
+      );
     for (const depth of [1, 2, 5, 10]) assert.equal(await rdd.treeReduce((a, b) => a + b, depth), -5, `treeReduce depth ${depth}`);
-    await assert.rejects(rdd.treeReduce((a, b) => a + b, 0), /Depth cannot be smaller than 1 but got 0/);
-    await assert.rejects(sc.parallelize<number>([], 2).treeReduce((a, b) => a + b), /has no value on an empty dataset/);
+    await assert.rejects(
+      rdd.treeReduce((a, b) => a + b, 0),
+      /Depth cannot be smaller than 1 but got 0/,
+    );
+    await assert.rejects(
+      sc.parallelize<number>([], 2).treeReduce((a, b) => a + b),
+      /has no value on an empty dataset/,
+    );
   });
 
   it("repartitionAndSortWithinPartitions: PySpark's example, by key % 2", async () => {
-    const rdd = sc.parallelize<[number, number]>([[0, 5], [3, 8], [2, 6], [0, 8], [3, 8], [1, 3]], 3);
-    const parts = await rdd.repartitionAndSortWithinPartitions(2, (k) => k % 2, true).glom().collect();
-    assert.deepEqual(parts.map((p) => p.map(([k]) => k)), [[0, 0, 2], [1, 3, 3]]);
-    assert.deepEqual(parts.map((p) => p.map((r) => JSON.stringify(r)).sort()), [["[0,5]", "[0,8]", "[2,6]"], ["[1,3]", "[3,8]", "[3,8]"]]);
+    const rdd = sc.parallelize<[number, number]>(
+      [
+        [0, 5],
+        [3, 8],
+        [2, 6],
+        [0, 8],
+        [3, 8],
+        [1, 3],
+      ],
+      3,
+    );
+    const parts = await rdd
+      .repartitionAndSortWithinPartitions(2, (k) => k % 2, true)
+      .glom()
+      .collect();
+    assert.deepEqual(
+      parts.map((p) => p.map(([k]) => k)),
+      [
+        [0, 0, 2],
+        [1, 3, 3],
+      ],
+    );
+    assert.deepEqual(
+      parts.map((p) => p.map((r) => JSON.stringify(r)).sort()),
+      [
+        ["[0,5]", "[0,8]", "[2,6]"],
+        ["[1,3]", "[3,8]", "[3,8]"],
+      ],
+    );
   });
 
   it("foreach and foreachPartition run on the workers and fail the action with the function's message", async () => {
     const rdd = sc.parallelize([1, 2, 3], 2);
     assert.equal(await rdd.foreach((x) => x * 2), undefined);
     assert.equal(await rdd.foreachPartition((it) => [...it].length), undefined);
-    await assert.rejects(rdd.foreach((x, env) => { if (x === env.bad) throw new Error(`record ${x} refused`); }, { env: { bad: 2 } }), /record 2 refused/);
-    await assert.rejects(rdd.foreachPartition(() => { throw new Error("partition refused"); }), /partition refused/);
+    await assert.rejects(
+      rdd.foreach(
+        (x, env) => {
+          if (x === env.bad) throw new Error(`record ${x} refused`);
+        },
+        { env: { bad: 2 } },
+      ),
+      /record 2 refused/,
+    );
+    await assert.rejects(
+      rdd.foreachPartition(() => {
+        throw new Error("partition refused");
+      }),
+      /partition refused/,
+    );
   });
 
   it("countApproxDistinct: PySpark's bounds", async () => {
-    const n = await sc.range(1000).map((x) => String(x)).countApproxDistinct();
+    const n = await sc
+      .range(1000)
+      .map((x) => String(x))
+      .countApproxDistinct();
     assert.ok(n > 900 && n < 1100, `${n}`);
-    const m = await sc.range(1000).map((x) => x % 20).countApproxDistinct();
+    const m = await sc
+      .range(1000)
+      .map((x) => x % 20)
+      .countApproxDistinct();
     assert.ok(m > 16 && m < 24, `${m}`);
   });
 
   it("histogram: PySpark's string buckets, and numbers as before", async () => {
-    assert.deepEqual(await sc.parallelize(["ab", "ac", "b", "bd", "ef"]).histogram(["a", "b", "c"]), [["a", "b", "c"], [2, 2]]);
-    assert.deepEqual(await sc.range(51).histogram([0, 5, 25, 50]), [[0, 5, 25, 50], [5, 20, 26]]);
+    assert.deepEqual(await sc.parallelize(["ab", "ac", "b", "bd", "ef"]).histogram(["a", "b", "c"]), [
+      ["a", "b", "c"],
+      [2, 2],
+    ]);
+    assert.deepEqual(await sc.range(51).histogram([0, 5, 25, 50]), [
+      [0, 5, 25, 50],
+      [5, 20, 26],
+    ]);
   });
 }
 
@@ -169,7 +269,14 @@ describe('the examples on connect("local[2]")', () => {
 });
 
 describe("the master's check of a peer's HyperLogLog sketch", () => {
-  const stage = { id: 0, name: "s0", numTasks: 1, rdd: { kind: "range" }, parents: [], output: { type: "result", action: { type: "hyperLogLog", relativeSD: 0.05, precision: 9 } } } as unknown as Stage;
+  const stage = {
+    id: 0,
+    name: "s0",
+    numTasks: 1,
+    rdd: { kind: "range" },
+    parents: [],
+    output: { type: "result", action: { type: "hyperLogLog", relativeSD: 0.05, precision: 9 } },
+  } as unknown as Stage;
   const plan = { stages: [stage], shuffles: [], resultStage: 0 } as unknown as JobPlan;
   const good = HyperLogLog.forRelativeSD(0.05);
   good.addValue("x");
@@ -196,7 +303,10 @@ describe("the master's check of a peer's HyperLogLog sketch", () => {
 
 describe("the plan of treeAggregate", () => {
   const spec = (depth: number) =>
-    validateJobSpec({ name: "t", nodes: [{ id: "r", op: "range", start: 0, end: 100, numSlices: 20 }], action: { op: "treeAggregate", input: "r", zeroValue: 0, seqOp: "sum", combOp: "sum", depth } }, { userCode: true });
+    validateJobSpec(
+      { name: "t", nodes: [{ id: "r", op: "range", start: 0, end: 100, numSlices: 20 }], action: { op: "treeAggregate", input: "r", zeroValue: 0, seqOp: "sum", combOp: "sum", depth } },
+      { userCode: true },
+    );
 
   it("adds one shuffle stage per level of Spark's plan and one into a single partition", () => {
     const shape = (depth: number) => planJob(spec(depth), { splits: {}, defaultParallelism: 2 }).stages.map((s) => s.numTasks);

@@ -59,10 +59,20 @@ function knuthSample(input: number[], withReplacement: boolean, fraction: number
 
 describe("sample's Poisson draws", () => {
   it("are the old sampler's, record for record, below a mean of 20 (seeded samples do not change)", () => {
-    for (const [withReplacement, fraction] of [[false, 0.3], [true, 0.5], [true, 2], [true, 7.5], [true, 19.99]] as const) {
+    for (const [withReplacement, fraction] of [
+      [false, 0.3],
+      [true, 0.5],
+      [true, 2],
+      [true, 7.5],
+      [true, 19.99],
+    ] as const) {
       for (const seed of [0, 1, 42, -7, 2 ** 31 - 1]) {
         for (const index of [0, 3]) {
-          assert.deepStrictEqual(runStep("sample", { withReplacement, fraction, seed }, range(0, 200), index), knuthSample(range(0, 200), withReplacement, fraction, seed, index), `${withReplacement} ${fraction} ${seed} ${index}`);
+          assert.deepStrictEqual(
+            runStep("sample", { withReplacement, fraction, seed }, range(0, 200), index),
+            knuthSample(range(0, 200), withReplacement, fraction, seed, index),
+            `${withReplacement} ${fraction} ${seed} ${index}`,
+          );
         }
       }
     }
@@ -96,7 +106,10 @@ describe("takeSample's one-pass merge", () => {
     }
     // Each record is in 5/40 of the samples: 250 of 2000, sd ~15.
     for (const [x, n] of hits.entries()) assert.ok(Math.abs(n - 250) < 80, `record ${x} drawn ${n} times`);
-    assert.deepStrictEqual((mergeSamples(partsOf(sizes, 100, 1), false, 100, 1) as number[]).sort((a, b) => a - b), range(0, 40));
+    assert.deepStrictEqual(
+      (mergeSamples(partsOf(sizes, 100, 1), false, 100, 1) as number[]).sort((a, b) => a - b),
+      range(0, 40),
+    );
   });
 
   it("with replacement: num uniform draws of the whole dataset, for any partition sizes", () => {
@@ -157,7 +170,10 @@ describe("the library's JobSpecs", () => {
     const [a, b] = sc.range(10).randomSplit([2, 3], 17);
     await b!.collect();
     await a!.takeSample(true, 3, 1);
-    await sc.parallelize([["a", 1]]).sampleByKey(false, { a: 0.5 }, 2).collect();
+    await sc
+      .parallelize([["a", 1]])
+      .sampleByKey(false, { a: 0.5 }, 2)
+      .collect();
     await sc.parallelize(["x"]).pipe(["tr", "a-z", "A-Z"], { LC_ALL: "C" }, false).collect();
     assert.deepStrictEqual(specs[0]!.nodes[1], { id: "randomSplit", op: "randomSplit", input: "range", weights: [2, 3], seed: 17, index: 1 });
     assert.deepStrictEqual(specs[1]!.nodes[1], { id: "randomSplit", op: "randomSplit", input: "range", weights: [2, 3], seed: 17, index: 0 });
@@ -173,15 +189,27 @@ describe("the library's JobSpecs", () => {
       const nums = sc.range(0, 48, 1, 16);
       const it = nums.toLocalIterator()[Symbol.asyncIterator]();
       assert.deepStrictEqual(await it.next(), { value: 0, done: false });
-      assert.deepStrictEqual(specs.map((s) => s.action), [{ op: "getNumPartitions", input: "range" }, { op: "collectPartition", input: "range", partition: 0 }]);
+      assert.deepStrictEqual(
+        specs.map((s) => s.action),
+        [
+          { op: "getNumPartitions", input: "range" },
+          { op: "collectPartition", input: "range", partition: 0 },
+        ],
+      );
       const rest: number[] = [];
       for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
       assert.deepStrictEqual(rest, range(1, 48));
-      assert.deepStrictEqual(specs.slice(2).map((s) => s.action.partition), range(1, 16));
+      assert.deepStrictEqual(
+        specs.slice(2).map((s) => s.action.partition),
+        range(1, 16),
+      );
       // A consumer that stops early runs no more jobs.
       specs.length = 0;
       for await (const x of nums.toLocalIterator()) if (x === 4) break;
-      assert.deepStrictEqual(specs.map((s) => s.action.op), ["getNumPartitions", "collectPartition", "collectPartition"]);
+      assert.deepStrictEqual(
+        specs.map((s) => s.action.op),
+        ["getNumPartitions", "collectPartition", "collectPartition"],
+      );
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
@@ -201,7 +229,10 @@ function pysparkExamples(start: () => Promise<Context>) {
     assert.ok(withRepl.every((x) => x >= 0 && x < 10));
     assert.equal(new Set(await rdd.takeSample(false, 5, 2)).size, 5);
     const all = await rdd.takeSample(false, 15, 3);
-    assert.deepStrictEqual([...all].sort((a, b) => a - b), range(0, 10));
+    assert.deepStrictEqual(
+      [...all].sort((a, b) => a - b),
+      range(0, 10),
+    );
     assert.deepStrictEqual(await rdd.takeSample(true, 20, 1), withRepl);
   });
 
@@ -210,7 +241,10 @@ function pysparkExamples(start: () => Promise<Context>) {
     const xs = await a!.collect();
     const ys = await b!.collect();
     assert.ok(xs.length > 150 && xs.length < 250 && ys.length > 250 && ys.length < 350, `${xs.length} and ${ys.length}`);
-    assert.deepStrictEqual([...xs, ...ys].sort((p, q) => p - q), range(0, 500));
+    assert.deepStrictEqual(
+      [...xs, ...ys].sort((p, q) => p - q),
+      range(0, 500),
+    );
     assert.deepStrictEqual(await a!.collect(), xs);
   });
 
@@ -263,14 +297,46 @@ describe("takeSample with replacement past the result budget", () => {
 });
 
 describe("a worker's report for the new results is checked against the plan", () => {
-  const stage = (action: unknown): Stage => ({ id: 0, name: "s0", numTasks: 3, rdd: { kind: "range", start: 0, end: 9, numSlices: 3 }, parents: [], output: { type: "result", action } }) as unknown as Stage;
+  const stage = (action: unknown): Stage =>
+    ({ id: 0, name: "s0", numTasks: 3, rdd: { kind: "range", start: 0, end: 9, numSlices: 3 }, parents: [], output: { type: "result", action } }) as unknown as Stage;
   const fits = (s: Stage, partition: number, r: unknown) => resultMismatch({ stages: [s], shuffles: [], resultStage: 0, action: { op: "x" } } as unknown as JobPlan, s, partition, r as TaskResult);
 
   it("takeSample: a 'sampled' result of at most num entries, and no more than its count", () => {
     const s = stage({ type: "takeSample", num: 2, seed: 1 });
-    assert.equal(fits(s, 0, { type: "sampled", count: 5, entries: [[0.1, "a"], [0.2, "b"]] }), null);
-    assert.match(fits(s, 0, { type: "sampled", count: 5, entries: [[0.1, 1], [0.2, 2], [0.3, 3]] })!, /at most 2 entries/);
-    assert.match(fits(s, 0, { type: "sampled", count: 1, entries: [[0.1, 1], [0.2, 2]] })!, /no more than its count/);
+    assert.equal(
+      fits(s, 0, {
+        type: "sampled",
+        count: 5,
+        entries: [
+          [0.1, "a"],
+          [0.2, "b"],
+        ],
+      }),
+      null,
+    );
+    assert.match(
+      fits(s, 0, {
+        type: "sampled",
+        count: 5,
+        entries: [
+          [0.1, 1],
+          [0.2, 2],
+          [0.3, 3],
+        ],
+      })!,
+      /at most 2 entries/,
+    );
+    assert.match(
+      fits(s, 0, {
+        type: "sampled",
+        count: 1,
+        entries: [
+          [0.1, 1],
+          [0.2, 2],
+        ],
+      })!,
+      /no more than its count/,
+    );
     assert.match(fits(s, 0, { type: "collect", records: [] })!, /produces a "sampled" result/);
   });
 

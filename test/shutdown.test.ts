@@ -28,7 +28,14 @@ function slowSums(ms: number) {
   };
 }
 
-const EXPECTED = new Map([0, 1, 2, 3].map((k) => [k, Array.from({ length: 24 }, (_, i) => i).filter((i) => i % 4 === k).reduce((a, b) => a + b, 0)]));
+const EXPECTED = new Map(
+  [0, 1, 2, 3].map((k) => [
+    k,
+    Array.from({ length: 24 }, (_, i) => i)
+      .filter((i) => i % 4 === k)
+      .reduce((a, b) => a + b, 0),
+  ]),
+);
 const sums = (value: unknown) => new Map(value as [number, number][]);
 
 const exitOf = (p: ChildProcess) =>
@@ -115,7 +122,9 @@ it("a worker that never reached its master leaves at once on SIGTERM, not after 
   });
   const dir = fs.mkdtempSync(join(os.tmpdir(), "minispark-unregistered-"));
   const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-  const worker = spawn(process.execPath, [cli, "worker", "--master", `http://127.0.0.1:${port}`, "--data-dir", dir, "--token", "t0ken", "--shutdown-grace", "30s", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+  const worker = spawn(process.execPath, [cli, "worker", "--master", `http://127.0.0.1:${port}`, "--data-dir", dir, "--token", "t0ken", "--shutdown-grace", "30s", "--log-format", "json"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   try {
     await new Promise<void>((res, rej) => {
       worker.stderr!.on("data", (d: Buffer) => d.toString().includes('"worker started"') && res());

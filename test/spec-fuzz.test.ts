@@ -41,7 +41,21 @@ const PROTO_KEYS = ["__proto__", "constructor", "hasOwnProperty", "toString", "v
  * matcher's own tests). Left out: a path component longer than a file name may
  * be, which fails on the worker as an error of ours and is retried for a minute.
  */
-const PATHS = ["fuzz/in.txt", "fuzz/*.txt", "fuzz/**/*.txt", "fuzz/{a,b,in}.txt", "{a,b}".repeat(10), "*".repeat(20) + "x", "**/".repeat(6) + "*", "../../etc/passwd", "/etc/passwd", "a/".repeat(2000) + "x", "fuzz/\u0000", "%2e%2e/x", ""];
+const PATHS = [
+  "fuzz/in.txt",
+  "fuzz/*.txt",
+  "fuzz/**/*.txt",
+  "fuzz/{a,b,in}.txt",
+  "{a,b}".repeat(10),
+  "*".repeat(20) + "x",
+  "**/".repeat(6) + "*",
+  "../../etc/passwd",
+  "/etc/passwd",
+  "a/".repeat(2000) + "x",
+  "fuzz/\u0000",
+  "%2e%2e/x",
+  "",
+];
 const SOURCES = ["range", "parallelize", "textFile", "csv", "jsonl"];
 const NON_SOURCES = Object.keys(OPS).filter((op) => OPS[op]!.kind === "narrow" || OPS[op]!.kind === "wide");
 const ACTIONS = Object.keys(OPS).filter((op) => OPS[op]!.kind === "action");
@@ -158,7 +172,22 @@ class Gen {
       hugeNumber: () => {
         for (let k = 1 + this.int(3); k > 0; k--) {
           const target = this.chance(0.3) ? s.action : this.chance(0.2) ? (s as Node) : this.pick(s.nodes);
-          const name = this.pick(["numPartitions", "numSlices", "minPartitions", "maxPartitionBytes", "num", "end", "step", "start", "fraction", "seed", "buckets", "parallelism", "maxTaskRetries", "taskTimeoutMs"]);
+          const name = this.pick([
+            "numPartitions",
+            "numSlices",
+            "minPartitions",
+            "maxPartitionBytes",
+            "num",
+            "end",
+            "step",
+            "start",
+            "fraction",
+            "seed",
+            "buckets",
+            "parallelism",
+            "maxTaskRetries",
+            "taskTimeoutMs",
+          ]);
           target[name] = this.pick(HUGE);
         }
       },
@@ -285,7 +314,10 @@ it("answers every generated bomb within 2 s, ends every accepted job, and still 
         if (TERMINAL.includes(v.status)) ended[v.status] = (ended[v.status] ?? 0) + 1;
         else if (Date.now() - job.since < JOB_MS) still.push(job);
         else {
-          assert.ok(v.status === "RUNNING" && v.stages.length > 0 && v.stages.every((st) => st.numTasks >= 1), `job ${job.id} (${job.kind}) is ${v.status} after ${JOB_MS} ms, not running tasks: ${job.body.slice(0, 500)}`);
+          assert.ok(
+            v.status === "RUNNING" && v.stages.length > 0 && v.stages.every((st) => st.numTasks >= 1),
+            `job ${job.id} (${job.kind}) is ${v.status} after ${JOB_MS} ms, not running tasks: ${job.body.slice(0, 500)}`,
+          );
           await t.http(`/api/v1/jobs/${job.id}/cancel`, { method: "POST" });
           let end = "";
           for (let k = 0; k < 50 && !TERMINAL.includes(end); k++) {
@@ -325,10 +357,18 @@ it("answers every generated bomb within 2 s, ends every accepted job, and still 
     if (i % 20 === 0) await healthy();
   }
   await drain(1);
-  console.log(`# spec fuzz: ${i} specs in ${Date.now() - started} ms; accepted jobs ended ${JSON.stringify(ended)} on their own, ${cancelled} cancelled; by class ${JSON.stringify(Object.fromEntries(tried))}`);
+  console.log(
+    `# spec fuzz: ${i} specs in ${Date.now() - started} ms; accepted jobs ended ${JSON.stringify(ended)} on their own, ${cancelled} cancelled; by class ${JSON.stringify(Object.fromEntries(tried))}`,
+  );
 
   await healthy();
-  const words = { nodes: [{ id: "l", op: "textFile", path: "fuzz/in.txt" }, { id: "k", op: "map", input: "l", fn: "parse_csv" }], action: { op: "count", input: "k" } };
+  const words = {
+    nodes: [
+      { id: "l", op: "textFile", path: "fuzz/in.txt" },
+      { id: "k", op: "map", input: "l", fn: "parse_csv" },
+    ],
+    action: { op: "count", input: "k" },
+  };
   assert.equal(await t.run(words), 3);
 
   await t.cluster.killMaster("SIGKILL");

@@ -37,9 +37,7 @@ function task(bytes: number): { memory: TaskMemory; spills: TaskSpills; pool: Me
 }
 
 /** Keys of every JSON type, in the order compareKeys puts them (code points; objects by canonical text). */
-const EVERY_TYPE: unknown[] = [
-  null, false, true, -1.5, 0, 2, 1e21, "", "a", "b\u00e9", "\uFFFF", "\u{1F600}", [], [1], [1, "x"], [2], { a: 1, b: [null] }, { a: 1 }, { b: 0 }, {},
-];
+const EVERY_TYPE: unknown[] = [null, false, true, -1.5, 0, 2, 1e21, "", "a", "b\u00e9", "\uFFFF", "\u{1F600}", [], [1], [1, "x"], [2], { a: 1, b: [null] }, { a: 1 }, { b: 0 }, {}];
 
 describe("estimateSize", () => {
   it("grows with the data and samples long arrays instead of walking them", () => {
@@ -105,7 +103,10 @@ describe("spill runs", () => {
 
   it("a truncated run is an error, not a short read", () => {
     const { spills } = task(MB);
-    const path = spills.writeRun([[1, 2], [3, 4]]);
+    const path = spills.writeRun([
+      [1, 2],
+      [3, 4],
+    ]);
     fs.truncateSync(path, fs.statSync(path).size - 2);
     assert.throws(() => [...spills.records(path)], /truncated spill file/);
     spills.removeAll();
@@ -127,9 +128,18 @@ describe("spill runs", () => {
   it("removeSpillFiles deletes one attempt's files, or a whole job's", () => {
     for (const name of ["spill_j1_a1_0", "spill_j1_a1_1", "spill_j1_a2_0", "spill_j2_a1_0"]) fs.writeFileSync(join(dir, name), "");
     removeSpillFiles(dir, spillPrefix("j1", "a1"));
-    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => /^spill_j\d/.test(f)).sort(), ["spill_j1_a2_0", "spill_j2_a1_0"]);
+    assert.deepStrictEqual(
+      fs
+        .readdirSync(dir)
+        .filter((f) => /^spill_j\d/.test(f))
+        .sort(),
+      ["spill_j1_a2_0", "spill_j2_a1_0"],
+    );
     removeSpillFiles(dir, spillPrefix("j1"));
-    assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => /^spill_j\d/.test(f)), ["spill_j2_a1_0"]);
+    assert.deepStrictEqual(
+      fs.readdirSync(dir).filter((f) => /^spill_j\d/.test(f)),
+      ["spill_j2_a1_0"],
+    );
     removeSpillFiles(dir, spillPrefix("j2"));
   });
 
@@ -164,7 +174,10 @@ describe("ShuffleWriter under memory pressure", () => {
     assert.ok(spills.count > 0, "the combine table spilled");
     const out = output(path);
     assert.equal(out.length, 4000, "one record per key");
-    assert.ok(out.every(([, v]) => v === 10), "ten ones a key");
+    assert.ok(
+      out.every(([, v]) => v === 10),
+      "ten ones a key",
+    );
     spills.removeAll();
   });
 
@@ -200,10 +213,32 @@ describe("mergeSorted", () => {
   const cmp = (a: [number, string], b: [number, string]) => a[0] - b[0];
 
   it("merges runs, including empty ones, and keeps run order for equal items", () => {
-    const runs: [number, string][][] = [[], [[1, "a"], [3, "a"], [3, "a2"]], [], [[1, "b"], [2, "b"], [3, "b"]], [[0, "c"]]];
+    const runs: [number, string][][] = [
+      [],
+      [
+        [1, "a"],
+        [3, "a"],
+        [3, "a2"],
+      ],
+      [],
+      [
+        [1, "b"],
+        [2, "b"],
+        [3, "b"],
+      ],
+      [[0, "c"]],
+    ];
     assert.deepStrictEqual(
       [...mergeSorted(runs, cmp)],
-      [[0, "c"], [1, "a"], [1, "b"], [2, "b"], [3, "a"], [3, "a2"], [3, "b"]],
+      [
+        [0, "c"],
+        [1, "a"],
+        [1, "b"],
+        [2, "b"],
+        [3, "a"],
+        [3, "a2"],
+        [3, "b"],
+      ],
     );
     assert.deepStrictEqual([...mergeSorted([], cmp)], []);
     assert.deepStrictEqual([...mergeSorted([[], []], cmp)], []);
@@ -224,12 +259,22 @@ describe("mergeSorted", () => {
 
   it("orders keys of every JSON type by compareKeys and combines equal neighbours", () => {
     const shuffled = [...EVERY_TYPE].reverse();
-    const runs = [shuffled.filter((_, i) => i % 2 === 0), shuffled.filter((_, i) => i % 2 === 1), EVERY_TYPE.slice(3, 8)].map((r) =>
-      [...r].sort(compareKeys).map((k) => [k, 1] as [unknown, number]),
+    const runs = [shuffled.filter((_, i) => i % 2 === 0), shuffled.filter((_, i) => i % 2 === 1), EVERY_TYPE.slice(3, 8)].map((r) => [...r].sort(compareKeys).map((k) => [k, 1] as [unknown, number]));
+    const merged = [
+      ...combineAdjacent(
+        mergeSorted(runs, (a, b) => compareKeys(a[0], b[0])),
+        (a, b) => compareKeys(a[0], b[0]) === 0,
+        (a, b) => [a[0], a[1] + b[1]] as [unknown, number],
+      ),
+    ];
+    assert.deepStrictEqual(
+      merged.map((e) => e[0]),
+      EVERY_TYPE,
     );
-    const merged = [...combineAdjacent(mergeSorted(runs, (a, b) => compareKeys(a[0], b[0])), (a, b) => compareKeys(a[0], b[0]) === 0, (a, b) => [a[0], a[1] + b[1]] as [unknown, number])];
-    assert.deepStrictEqual(merged.map((e) => e[0]), EVERY_TYPE);
-    assert.deepStrictEqual(merged.map((e) => e[1]), EVERY_TYPE.map((_, i) => (i >= 3 && i < 8 ? 2 : 1)));
+    assert.deepStrictEqual(
+      merged.map((e) => e[1]),
+      EVERY_TYPE.map((_, i) => (i >= 3 && i < 8 ? 2 : 1)),
+    );
   });
 });
 
@@ -263,7 +308,11 @@ describe("SpillableMap", () => {
     }
     assert.ok(spills.count > 64, `expected > 64 runs, got ${spills.count}`);
     const out = [...map.entries()];
-    assert.deepStrictEqual(out, Array.from({ length: 5000 }, (_, i) => [i, 2]), "key order after a spill");
+    assert.deepStrictEqual(
+      out,
+      Array.from({ length: 5000 }, (_, i) => [i, 2]),
+      "key order after a spill",
+    );
     spills.removeAll();
   });
 
@@ -285,8 +334,18 @@ describe("SpillableMap", () => {
     }
     assert.ok(spills.count >= 2);
     const got = [...map.entries()];
-    assert.deepStrictEqual(got.map((e) => canonicalJson(e[0])).sort(), EVERY_TYPE.concat(["hot"]).map((k) => canonicalJson(k)).sort(), "every key once");
-    for (const [k, vs] of got) assert.deepStrictEqual([...vs].sort((a, b) => (a as number) - (b as number)), expected.get(canonicalJson(k)));
+    assert.deepStrictEqual(
+      got.map((e) => canonicalJson(e[0])).sort(),
+      EVERY_TYPE.concat(["hot"])
+        .map((k) => canonicalJson(k))
+        .sort(),
+      "every key once",
+    );
+    for (const [k, vs] of got)
+      assert.deepStrictEqual(
+        [...vs].sort((a, b) => (a as number) - (b as number)),
+        expected.get(canonicalJson(k)),
+      );
     assert.equal(got.find((e) => e[0] === "hot")![1].length, 180_000);
     spills.removeAll();
   });
@@ -317,7 +376,10 @@ describe("ExternalSorter", () => {
     const sorter = new ExternalSorter(new Reservation(memory), spills, true);
     const shuffled = [...EVERY_TYPE, ...EVERY_TYPE].reverse();
     for (const [i, k] of shuffled.entries()) sorter.add([k, i]);
-    assert.deepStrictEqual([...sorter.sorted()].map((r) => r[0]), [...shuffled].sort(compareKeys));
+    assert.deepStrictEqual(
+      [...sorter.sorted()].map((r) => r[0]),
+      [...shuffled].sort(compareKeys),
+    );
     spills.removeAll();
   });
 });

@@ -23,7 +23,14 @@ const split = (i: number): InputSplit => ({ path: `f${i}.txt`, start: i * 10, en
 
 describe("taskRdd", () => {
   it("slices parallelized data like Spark", () => {
-    assert.deepEqual([0, 1, 2].map((p) => sliceBounds(p, 3, 10)), [[0, 3], [3, 6], [6, 10]]);
+    assert.deepEqual(
+      [0, 1, 2].map((p) => sliceBounds(p, 3, 10)),
+      [
+        [0, 3],
+        [3, 6],
+        [6, 10],
+      ],
+    );
     const rdd = par("a", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3);
     for (let p = 0; p < 3; p++) {
       const pruned = taskRdd(rdd, p) as Rdd & { kind: "parallelize" };
@@ -61,10 +68,19 @@ describe("shuffleBlocksRead", () => {
 
   it("maps a task's partition through unions, cartesians and coalesces to the reduce partitions it reads", () => {
     const u: Rdd = { kind: "union", node: "u", parents: [shuffled(0, 2), shuffled(1, 3)], numPartitions: 5 };
-    assert.deepEqual([0, 1, 2, 3, 4].map((p) => shuffleBlocksRead(u, p)), [[[0, 0]], [[0, 1]], [[1, 0]], [[1, 1]], [[1, 2]]]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((p) => shuffleBlocksRead(u, p)),
+      [[[0, 0]], [[0, 1]], [[1, 0]], [[1, 1]], [[1, 2]]],
+    );
     const c: Rdd = { kind: "cartesian", node: "c", parents: [shuffled(0, 2), shuffled(1, 3)], numPartitions: 6 };
-    assert.deepEqual(shuffleBlocksRead(c, 4), [[0, 1], [1, 1]]);
+    assert.deepEqual(shuffleBlocksRead(c, 4), [
+      [0, 1],
+      [1, 1],
+    ]);
     const co: Rdd = { kind: "coalesce", node: "co", parent: shuffled(2, 4), numPartitions: 2 };
-    assert.deepEqual(shuffleBlocksRead(co, 1), [[2, 2], [2, 3]]);
+    assert.deepEqual(shuffleBlocksRead(co, 1), [
+      [2, 2],
+      [2, 3],
+    ]);
   });
 });

@@ -62,7 +62,10 @@ describe("TLS on every listener", { skip: prerequisiteSkip(PREREQUISITES.openssl
     const view = (await t.http(`/api/v1/jobs/${job.id}`)).body;
     assert.ok(view.metrics.shuffleBytesFetchedRemote > 0, "some shuffle blocks came from the other worker");
     const workers = (await t.http("/api/v1/workers")).body.workers as { status: string }[];
-    assert.deepEqual(workers.map((w) => w.status), ["ALIVE", "ALIVE"]);
+    assert.deepEqual(
+      workers.map((w) => w.status),
+      ["ALIVE", "ALIVE"],
+    );
   });
 
   it("refuses plain http on the TLS port", async () => {

@@ -30,7 +30,7 @@ describe("which Node strips types itself", () => {
     assert.equal(nodeStripArgs("20.20.2", undefined), undefined);
   });
 
-  it("copies a .ts to .mts unless its package says \"type\": \"module\"; an .mts is a module anyway", () => {
+  it('copies a .ts to .mts unless its package says "type": "module"; an .mts is a module anyway', () => {
     assert.equal(needsModuleCopy("/p/app.ts", "commonjs"), true);
     assert.equal(needsModuleCopy("/p/app.ts", undefined), true);
     assert.equal(needsModuleCopy("/p/app.ts", "module"), false);
@@ -110,7 +110,11 @@ describe("minispark submit app.ts against a cluster", () => {
     const { stdout } = await promisify(execFile)(node, [BIN, "submit", "--master", tc.cluster.masterUrl, "app.ts"], { cwd: project(p), timeout: 60_000, env: env() });
     return JSON.parse(stdout.trim().split("\n").pop()!);
   }
-  const EXPECTED = [{ word: "a", n: 3 }, { word: "b", n: 2 }, { word: "c", n: 1 }];
+  const EXPECTED = [
+    { word: "a", n: 3 },
+    { word: "b", n: 2 },
+    { word: "c", n: 1 },
+  ];
   const files = (p: Project) => fs.readdirSync(project(p)).sort();
   const projectFiles = (p: Project) => (PROJECTS[p] ? ["app.ts", "node_modules", "package.json"] : ["app.ts", "node_modules"]);
 

@@ -84,10 +84,13 @@ describe("web UI", { timeout: 120_000, skip: prerequisiteSkip(PREREQUISITES.chro
     };
     const first = (await (await page.waitForFunction(bar, id)).jsonValue()) as number;
     assert.ok(first < 100);
-    await page.waitForFunction(([jobId, was]) => {
-      const el = document.querySelector(`tr[data-job="${jobId}"] .bar > span`);
-      return el !== null && parseFloat(el.style.width) > was;
-    }, [id, first] as const);
+    await page.waitForFunction(
+      ([jobId, was]) => {
+        const el = document.querySelector(`tr[data-job="${jobId}"] .bar > span`);
+        return el !== null && parseFloat(el.style.width) > was;
+      },
+      [id, first] as const,
+    );
 
     await page.click(`tr[data-job="${id}"] a`);
     await page.waitForFunction(() => document.querySelectorAll("svg g.stage-node").length === 2);
@@ -103,10 +106,17 @@ describe("web UI", { timeout: 120_000, skip: prerequisiteSkip(PREREQUISITES.chro
     assert.equal(await page.evaluate(() => window.noReload), true, "updated without a reload");
     assert.equal(await page.$$eval("g.stage-node.status-COMPLETED", (gs) => gs.length), 2);
     const stageRows = await page.$$eval("tr[data-stage]", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
-    assert.deepEqual(stageRows.map((r) => r[5]), ["40/40", "2/2"]);
+    assert.deepEqual(
+      stageRows.map((r) => r[5]),
+      ["40/40", "2/2"],
+    );
     assert.match(stageRows[0]![7]!, /\d+(\.\d)? s$/, "stage duration");
     const done = (await t.http(`/api/v1/jobs/${id}`)).body.stages as { metrics: { recordsIn: number; recordsOut: number } }[];
-    assert.deepEqual(stageRows.map((r) => r[8]), done.map((s) => `${s.metrics.recordsIn} / ${s.metrics.recordsOut}`), "records in / out");
+    assert.deepEqual(
+      stageRows.map((r) => r[8]),
+      done.map((s) => `${s.metrics.recordsIn} / ${s.metrics.recordsOut}`),
+      "records in / out",
+    );
     assert.match(stageRows[1]![8]!, / \/ 4$/, "the reduce stage's records out");
     assert.match(stageRows[0]![9]!, /^\d+ B \/ /, "shuffle bytes written");
     const metrics = await page.$$eval(".facts > div", (ds) => Object.fromEntries(ds.map((d) => [d.querySelector(".k")?.textContent, d.querySelector(".v")?.textContent])));
@@ -136,9 +146,15 @@ describe("web UI", { timeout: 120_000, skip: prerequisiteSkip(PREREQUISITES.chro
     await page.click('tr[data-stage="0"] a');
     await page.waitForSelector("#stage-tasks");
     const rows = await page.$$eval("tr[data-attempt]", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
-    assert.ok(rows.some((r) => r[3] === "FAILED" && /bad record 3/.test(r[5]!) && /^worker-/.test(r[2]!)), "the stage's tasks with worker, attempt, state and error");
+    assert.ok(
+      rows.some((r) => r[3] === "FAILED" && /bad record 3/.test(r[5]!) && /^worker-/.test(r[2]!)),
+      "the stage's tasks with worker, attempt, state and error",
+    );
     // The other partition is listed too: FINISHED, or KILLED when the job failed before its attempt ran (a loaded machine).
-    assert.ok(rows.some((r) => r[3] === "FINISHED" || r[3] === "KILLED"), "the other partition is listed too");
+    assert.ok(
+      rows.some((r) => r[3] === "FINISHED" || r[3] === "KILLED"),
+      "the other partition is listed too",
+    );
     assert.match((await page.textContent("#live")) ?? "", /^live · updated/);
   });
 

@@ -35,11 +35,68 @@ const tokenize = BUILTIN_CODE.tokenize as (line: string) => string[];
 
 /** Pieces of text that each stress one rule of tokenize or of decoding; a line is a random run of them. */
 const PIECES: (string | Buffer)[] = [
-  "the", "The", "THE", "tHe", "cat's", "'tis", "o'", "''", "rock'n'roll", "2024", "x1y2", "a", "Zz",
-  " ", "  ", "\t", ",", ". ", "!", "-", "_", "\"", "(", ")", "/", "\r", "\0", "\x7f", "~", "@", "[", "`", "{",
-  "café", "CAFÉ", "cafe\u0301", "İstanbul", "İ", "ß", "STRASSE", "ǅ", "ΟΔΟΣ", "ΑΣ.Β", "Σ", "ΑΣ'", "σς",
-  "naïve", "Ünïcode", "٣٤", "²", "½", "日本語", "😀", "a😀b", "\u00a0", "\u2028", "\ufeff", "\u0301",
-  Buffer.from([0xc3]), Buffer.from([0xff]), Buffer.from([0xe6, 0x97]), Buffer.from([0xed, 0xa0, 0x80]),
+  "the",
+  "The",
+  "THE",
+  "tHe",
+  "cat's",
+  "'tis",
+  "o'",
+  "''",
+  "rock'n'roll",
+  "2024",
+  "x1y2",
+  "a",
+  "Zz",
+  " ",
+  "  ",
+  "\t",
+  ",",
+  ". ",
+  "!",
+  "-",
+  "_",
+  '"',
+  "(",
+  ")",
+  "/",
+  "\r",
+  "\0",
+  "\x7f",
+  "~",
+  "@",
+  "[",
+  "`",
+  "{",
+  "café",
+  "CAFÉ",
+  "cafe\u0301",
+  "İstanbul",
+  "İ",
+  "ß",
+  "STRASSE",
+  "ǅ",
+  "ΟΔΟΣ",
+  "ΑΣ.Β",
+  "Σ",
+  "ΑΣ'",
+  "σς",
+  "naïve",
+  "Ünïcode",
+  "٣٤",
+  "²",
+  "½",
+  "日本語",
+  "😀",
+  "a😀b",
+  "\u00a0",
+  "\u2028",
+  "\ufeff",
+  "\u0301",
+  Buffer.from([0xc3]),
+  Buffer.from([0xff]),
+  Buffer.from([0xe6, 0x97]),
+  Buffer.from([0xed, 0xa0, 0x80]),
 ];
 
 /** Lines of random pieces, some empty, some ending in CRLF; the last may lack its '\n'. */
@@ -122,10 +179,7 @@ describe("TokenCounter", () => {
   });
 
   it("agrees on the hard cases of Unicode lower-casing and decoding", () => {
-    const lines = [
-      "", "\r", "ΑΣ ΑΣ. ΑΣ.Β ΑΣ'Β Σ", "İİ Iİ i̇", "ǅungla ǄUNGLA", "STRAẞE straße", "ﬁle FILE",
-      "x\xff y", "abc def é ABC", "'''", "don't DON'T", "١٢٣ 123 ½ ²", "a\u00adb", "\ufeffbom",
-    ];
+    const lines = ["", "\r", "ΑΣ ΑΣ. ΑΣ.Β ΑΣ'Β Σ", "İİ Iİ i̇", "ǅungla ǄUNGLA", "STRAẞE straße", "ﬁle FILE", "x\xff y", "abc def é ABC", "'''", "don't DON'T", "١٢٣ 123 ½ ²", "a\u00adb", "\ufeffbom"];
     const text = Buffer.concat([Buffer.from(lines.join("\n")), Buffer.from([0x0a, 0x41, 0xc3, 0x0a, 0x62, 0xe2, 0x82])]);
     assert.deepStrictEqual(kernelCounts(text, 7, taskMemory(64 * MB)).flushed, genericCounts(text).counts);
   });
@@ -143,8 +197,15 @@ describe("TokenCounter", () => {
 
 describe("the kernel in a map stage", () => {
   const dep = (combine: Combine) => ({ id: asShuffleId(0), mapStage: asStageId(0), numPartitions: 3, partitioner: { type: "hash" as const }, combine });
-  const file = (path: string, start: number, end: number, size: number): Rdd & { kind: "file" } =>
-    ({ kind: "file", node: "lines", format: "text", splits: [{ path, start, end, fileSize: size }], firstSplit: 0, csv: null, numPartitions: 1 });
+  const file = (path: string, start: number, end: number, size: number): Rdd & { kind: "file" } => ({
+    kind: "file",
+    node: "lines",
+    format: "text",
+    splits: [{ path, start, end, fileSize: size }],
+    firstSplit: 0,
+    csv: null,
+    numPartitions: 1,
+  });
   const narrow = (op: "map" | "flatMap" | "pairWithOne", fn: string | null, parent: Rdd): Rdd => ({ kind: "narrow", node: "", op, fn, env: {}, parent, numPartitions: 1 });
 
   it("recognises the built-in chains feeding a sum, and nothing else", () => {

@@ -26,7 +26,12 @@ describe("worker messages", () => {
       [{ ...minimal, running_attempts: [1] }, /running_attempts/],
       [{ ...minimal, draining: "yes" }, /draining/],
     ];
-    for (const [hb, field] of cases) assert.throws(() => checkHeartbeat(hb), (e: Error) => field.test(e.message) && /invalid heartbeat/.test(e.message), JSON.stringify(hb));
+    for (const [hb, field] of cases)
+      assert.throws(
+        () => checkHeartbeat(hb),
+        (e: Error) => field.test(e.message) && /invalid heartbeat/.test(e.message),
+        JSON.stringify(hb),
+      );
     assert.throws(() => checkHeartbeat([minimal]), /JSON object/);
   });
 

@@ -41,7 +41,10 @@ export function allowHosts(values: { "allow-host"?: string[] }, from = "--allow-
   const given = values["allow-host"] ?? [];
   // An empty name is a mistake, not a choice: `--allow-host ${UNSET_VARIABLE}` in a unit file would otherwise pass silently.
   if (given.some((v) => v.trim() === "")) throw new UsageError(`${from} was given an empty value; give host names, IP addresses or '*', or leave the flag out`);
-  const names = given.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const names = given
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
   for (const n of names) if (n !== "*" && !/^[A-Za-z0-9._:[\]-]+$/.test(n)) throw new UsageError(`--allow-host takes host names, IP addresses or '*', got "${n}"`);
   return names;
 }

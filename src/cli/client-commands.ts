@@ -172,7 +172,13 @@ export async function submitCommand(argv: string[]): Promise<number> {
     const tok = token(values, parsed, values.master) ?? undefined;
     return runScript(file, { master, token: tok, env }, program);
   }
-  if (positionals.length > 1) throw new UsageError(`a job file takes no program arguments, got ${positionals.slice(1).map((p) => `"${p}"`).join(" ")} (a program does: submit app.ts a b)`);
+  if (positionals.length > 1)
+    throw new UsageError(
+      `a job file takes no program arguments, got ${positionals
+        .slice(1)
+        .map((p) => `"${p}"`)
+        .join(" ")} (a program does: submit app.ts a b)`,
+    );
   // The master first: `--master local[2] job.json` is answered with what to run instead, whether or not job.json exists.
   const c = client(parsed);
   const spec = withJobSettings(readJobFile(file), parsed.job);

@@ -52,7 +52,13 @@ const MASTER_FLAGS = withEnv({
     rule: sizeRule(1, MAX_RESULT_CEILING, `${showSize(MAX_RESULT_CEILING)} is the most one stored value can hold`),
   },
   "task-timeout": { type: "string", arg: "<dur>", help: 'stop a task attempt running longer (a job may set "taskTimeoutMs")', default: "1h", rule: durationRule(1000, "never") },
-  "max-partitions": { type: "string", arg: "<n>", help: "refuse a job with a stage of more tasks (left at its default: at most --max-tasks-per-job)", default: String(DEFAULT_PLAN_LIMITS.maxPartitions), rule: countRule(1, MAX_PARTITIONS) },
+  "max-partitions": {
+    type: "string",
+    arg: "<n>",
+    help: "refuse a job with a stage of more tasks (left at its default: at most --max-tasks-per-job)",
+    default: String(DEFAULT_PLAN_LIMITS.maxPartitions),
+    rule: countRule(1, MAX_PARTITIONS),
+  },
   "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob), rule: countRule(1, MAX_TASKS_PER_JOB) },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
@@ -196,7 +202,9 @@ export async function masterCommand(argv: string[]): Promise<void> {
   };
   // One given more tasks than a whole job may have could never run.
   if (config.planLimits.maxPartitions > config.planLimits.maxTasksPerJob) {
-    throw new UsageError(`${from("max-partitions")} (${values["max-partitions"]}) must not exceed ${from("max-tasks-per-job")} (${values["max-tasks-per-job"]}): a stage of that many tasks could never run`);
+    throw new UsageError(
+      `${from("max-partitions")} (${values["max-partitions"]}) must not exceed ${from("max-tasks-per-job")} (${values["max-tasks-per-job"]}): a stage of that many tasks could never run`,
+    );
   }
   installProcessGuard(logger("master"));
   // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
@@ -255,7 +263,10 @@ export async function workerCommand(argv: string[]): Promise<void> {
     tls: serverTls(values, from),
   };
   // Every master has a token, so a worker without one could never register.
-  if (!secret) throw new UsageError(`no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`);
+  if (!secret)
+    throw new UsageError(
+      `no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`,
+    );
   installProcessGuard(logger("worker"));
   const worker = new WorkerProcess(config);
   const graceMs = parsed.number("shutdown-grace")!;

@@ -79,7 +79,6 @@ export function corpusFits(dir: string, sizeMb: number): string | null {
 
 const PARTIAL = /\.partial-(\d+)$/;
 
-
 /**
  * Removes corpora whose writer is gone: generation is synchronous, so Ctrl-C
  * ends the process without a chance to clean up, and the next run does it. A

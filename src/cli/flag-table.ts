@@ -85,9 +85,7 @@ export const HELP_FLAG = { help: { type: "boolean", short: "h", help: "show this
 
 /** What node:util parseArgs is given: the table without its documentation. */
 export function parseArgsOptions(flags: FlagTable): Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> {
-  return Object.fromEntries(
-    Object.entries(flags).map(([name, f]) => [name, { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) }]),
-  );
+  return Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) }]));
 }
 
 /** A flag's value written as text (a variable, a file's line); `from` names it in the error. */
@@ -132,7 +130,10 @@ export function parseCommand<T extends FlagTable>(cmd: CommandSpec<T>, argv: str
   // Asked for help, the user gets it, whatever the environment or a defaults file holds.
   if (values.help) return result();
   if (cmd.operands !== undefined && parsed.positionals.length > cmd.operands) {
-    const extra = parsed.positionals.slice(cmd.operands).map((p) => `"${p}"`).join(" ");
+    const extra = parsed.positionals
+      .slice(cmd.operands)
+      .map((p) => `"${p}"`)
+      .join(" ");
     const takes = cmd.operands === 0 ? "takes no arguments" : `takes ${cmd.operands} argument${cmd.operands === 1 ? "" : "s"}`;
     throw new UsageError(`minispark ${cmd.name} ${takes}, got also ${extra}\n\n${helpText(cmd)}`);
   }

@@ -75,7 +75,11 @@ export function countRule(min: number, max: number): ValueRule {
 
 /** Bytes as a flag's help writes them: "384mb", "4gb". */
 export function showSize(bytes: number): string {
-  for (const [unit, n] of [["gb", 1024 ** 3], ["mb", 1024 ** 2]] as const) if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  for (const [unit, n] of [
+    ["gb", 1024 ** 3],
+    ["mb", 1024 ** 2],
+  ] as const)
+    if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
   // A machine's memory is rarely whole megabytes: rounded down, as a bound should be.
   if (bytes >= 1024 ** 2) return `${Math.floor(bytes / 1024 ** 2)}mb`;
   return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024}kb` : `${bytes}b`;
@@ -124,9 +128,7 @@ export function ambiguousValueMessage(nodeMessage: string, argv: readonly string
   const flag = m[1]!;
   const i = argv.indexOf(flag);
   const value = i >= 0 ? argv[i + 1] : undefined;
-  return value === undefined
-    ? `${flag} needs a value`
-    : `${flag} was followed by "${value}", which starts with "-": write ${flag}=${value} if that is its value, or give ${flag} a value`;
+  return value === undefined ? `${flag} needs a value` : `${flag} was followed by "${value}", which starts with "-": write ${flag}=${value} if that is its value, or give ${flag} a value`;
 }
 
 /**

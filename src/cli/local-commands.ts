@@ -111,7 +111,6 @@ export async function localCommand(argv: string[]): Promise<number> {
 
 const LOCAL_CONF_KEYS = "name, parallelism, maxTaskRetries or taskTimeoutMs";
 
-
 const TOKENIZE = "line => line.toLowerCase().split(/[^a-z']+/).filter(w => w.length > 0)";
 
 export async function demoCommand(argv: string[]): Promise<number> {

@@ -40,8 +40,7 @@ export async function runScript(path: string, opts: ScriptOptions, args: string[
   if (opts.token) env.MINISPARK_TOKEN = opts.token;
   const typescript = /\.m?ts$/.test(abs);
   const stripArgs = typescript ? nodeStripArgs(process.versions.node, (process.features as { typescript?: unknown }).typescript) : [];
-  const file =
-    stripArgs === undefined ? await transpile(abs) : needsModuleCopy(abs, packageType(dirname(abs))) ? hiddenCopy(abs, fs.readFileSync(abs, "utf8"), ".mts") : abs;
+  const file = stripArgs === undefined ? await transpile(abs) : needsModuleCopy(abs, packageType(dirname(abs))) ? hiddenCopy(abs, fs.readFileSync(abs, "utf8"), ".mts") : abs;
   try {
     return await runNode(file, env, stripArgs ?? [], args);
   } finally {

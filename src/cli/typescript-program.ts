@@ -32,10 +32,7 @@ export function nodeStripArgs(nodeVersion: string, typescriptFeature: unknown): 
  * (TypeScript 7 is native and has no transpileModule).
  */
 export function noTypeScriptMessage(program: string, nodeVersion: string, unusable?: string): string {
-  const compiler =
-    unusable === undefined
-      ? "the typescript package is not installed"
-      : `the installed typescript ${unusable} has no JavaScript API to transpile with (TypeScript 7 is native)`;
+  const compiler = unusable === undefined ? "the typescript package is not installed" : `the installed typescript ${unusable} has no JavaScript API to transpile with (TypeScript 7 is native)`;
   return (
     `${program} is TypeScript, but Node ${nodeVersion} cannot strip types and ${compiler}. ` +
     `Either install a compiler in your project (npm install --save-dev typescript@5) or use Node >= 22.18, ` +

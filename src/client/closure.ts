@@ -39,19 +39,76 @@ export interface FreeReference {
  * the kind of silent difference this check exists to catch.
  */
 const GLOBALS: ReadonlySet<string> = new Set([
-  "globalThis", "undefined", "NaN", "Infinity",
-  "Math", "JSON", "Number", "String", "Boolean", "Symbol", "BigInt", "Object", "Array", "Function",
-  "Date", "RegExp", "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Promise", "Proxy", "Reflect", "Intl",
-  "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError", "AggregateError",
-  "ArrayBuffer", "SharedArrayBuffer", "DataView", "Atomics",
-  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array",
-  "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
-  "parseInt", "parseFloat", "isNaN", "isFinite",
-  "encodeURIComponent", "decodeURIComponent", "encodeURI", "decodeURI", "escape", "unescape",
-  "console", "structuredClone", "queueMicrotask", "atob", "btoa",
+  "globalThis",
+  "undefined",
+  "NaN",
+  "Infinity",
+  "Math",
+  "JSON",
+  "Number",
+  "String",
+  "Boolean",
+  "Symbol",
+  "BigInt",
+  "Object",
+  "Array",
+  "Function",
+  "Date",
+  "RegExp",
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "WeakRef",
+  "Promise",
+  "Proxy",
+  "Reflect",
+  "Intl",
+  "Error",
+  "TypeError",
+  "RangeError",
+  "SyntaxError",
+  "ReferenceError",
+  "EvalError",
+  "URIError",
+  "AggregateError",
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Atomics",
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "parseInt",
+  "parseFloat",
+  "isNaN",
+  "isFinite",
+  "encodeURIComponent",
+  "decodeURIComponent",
+  "encodeURI",
+  "decodeURI",
+  "escape",
+  "unescape",
+  "console",
+  "structuredClone",
+  "queueMicrotask",
+  "atob",
+  "btoa",
   // minispark's own: TaskContext.get().attemptNumber() and friends, as in Spark.
   "TaskContext",
-  "TextEncoder", "TextDecoder", "URL", "URLSearchParams", "Buffer",
+  "TextEncoder",
+  "TextDecoder",
+  "URL",
+  "URLSearchParams",
+  "Buffer",
 ]);
 
 const NATIVE = /\{\s*\[native code\]\s*\}\s*$/;
@@ -350,9 +407,10 @@ function freeVariableMessage(what: string, source: string, node: FnNode, free: F
   const list = quoted.length === 1 ? quoted[0]! : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)}`;
   const envName = envParamName(node, use.arity);
   const inEnv = names.filter((n) => use.envKeys.includes(n));
-  const cause = inEnv.length === names.length
-    ? `${names.length === 1 ? "it is" : "they are"} in env, so read ${names.map((n) => `${envName}.${n}`).join(", ")}`
-    : `pass ${names.length === 1 ? "it" : "them"} in env`;
+  const cause =
+    inEnv.length === names.length
+      ? `${names.length === 1 ? "it is" : "they are"} in env, so read ${names.map((n) => `${envName}.${n}`).join(", ")}`
+      : `pass ${names.length === 1 ? "it" : "them"} in env`;
   let fix = rewriteWithEnv(source, node, free, use.arity, envName);
   if (fix.length > MAX_SUGGESTION) fix = `(…, ${envName}) => … ${envName}.${names[0]} …`;
   const args = use.param === "fn" ? fix : `…, ${fix}, …`;

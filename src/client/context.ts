@@ -79,13 +79,19 @@ export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]
   }
   if (workers !== null) {
     const cluster = await LocalCluster.start({ workers, dataDir: opts.dataDir ?? process.env.MINISPARK_DATA_DIR ?? "./data" });
-    return new Context(clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()), { ...opts, settings: jobSettingsFromEnv() });
+    return new Context(
+      clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()),
+      { ...opts, settings: jobSettingsFromEnv() },
+    );
   }
   if (!/^https?:\/\//.test(master)) throw new Error(`connect(): master must be "local", "local[N]" or an http(s) URL, got "${master}"`);
   const ca = opts.tlsCa ?? (process.env.MINISPARK_TLS_CA ? fs.readFileSync(process.env.MINISPARK_TLS_CA) : undefined);
   if (ca !== undefined) configureTls({ ca: Buffer.from(ca), peers: false });
   const client = new MinisparkClient(master, opts.token ?? process.env.MINISPARK_TOKEN ?? null);
-  return new Context(clusterRunner(client, opts.onProgress, async () => {}), { ...opts, settings: jobSettingsFromEnv() });
+  return new Context(
+    clusterRunner(client, opts.onProgress, async () => {}),
+    { ...opts, settings: jobSettingsFromEnv() },
+  );
 }
 
 function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onProgress"], stop: () => Promise<void>): JobRunner {

@@ -69,7 +69,10 @@ export interface StatCounter {
 
 /** A user function to ship, and how many arguments it takes before env (for error messages). */
 class UserFn {
-  constructor(readonly fn: unknown, readonly arity: number) {}
+  constructor(
+    readonly fn: unknown,
+    readonly arity: number,
+  ) {}
 }
 type Param = Json | UserFn | undefined;
 
@@ -131,10 +134,7 @@ export class Dataset<T> {
   }
 
   /** As {@link Dataset.mapPartitions}, with the partition's index as the first argument. */
-  mapPartitionsWithIndex<U, E extends Env = NoEnv>(
-    f: (index: number, records: Iterable<T>, env: E) => Iterable<U>,
-    opts?: EnvOption<E>,
-  ): Dataset<U> {
+  mapPartitionsWithIndex<U, E extends Env = NoEnv>(f: (index: number, records: Iterable<T>, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<U> {
     return this.derive("mapPartitionsWithIndex", { fn: fn(f, 2) }, opts);
   }
 
@@ -196,12 +196,7 @@ export class Dataset<T> {
   }
 
   /** Sorts the records by `keyfunc(record)`, globally across partitions (a range-partitioned shuffle); `ascending` defaults to true. */
-  sortBy<E extends Env = NoEnv>(
-    keyfunc: (x: T, env: E) => unknown,
-    ascending?: boolean,
-    numPartitions?: number,
-    opts?: EnvOption<E>,
-  ): Dataset<T> {
+  sortBy<E extends Env = NoEnv>(keyfunc: (x: T, env: E) => unknown, ascending?: boolean, numPartitions?: number, opts?: EnvOption<E>): Dataset<T> {
     return this.derive("sortBy", { fn: fn(keyfunc), ascending, numPartitions }, opts);
   }
 
@@ -228,11 +223,7 @@ export class Dataset<T> {
   }
 
   /** Applies `fn` to the value of every pair and pairs the key with each value it returns. */
-  flatMapValues<K, V, U, E extends Env = NoEnv>(
-    this: Dataset<[K, V]>,
-    f: (v: V, env: E) => Iterable<U>,
-    opts?: EnvOption<E>,
-  ): Dataset<[K, U]> {
+  flatMapValues<K, V, U, E extends Env = NoEnv>(this: Dataset<[K, V]>, f: (v: V, env: E) => Iterable<U>, opts?: EnvOption<E>): Dataset<[K, U]> {
     return this.derive("flatMapValues", { fn: fn(f) }, opts);
   }
 
@@ -247,23 +238,12 @@ export class Dataset<T> {
   }
 
   /** Merges the values of each key with the associative function `fn`: one `[key, value]` pair per key. */
-  reduceByKey<K, V, E extends Env = NoEnv>(
-    this: Dataset<[K, V]>,
-    f: (a: V, b: V, env: E) => V,
-    numPartitions?: number,
-    opts?: EnvOption<E>,
-  ): Dataset<[K, V]> {
+  reduceByKey<K, V, E extends Env = NoEnv>(this: Dataset<[K, V]>, f: (a: V, b: V, env: E) => V, numPartitions?: number, opts?: EnvOption<E>): Dataset<[K, V]> {
     return this.derive("reduceByKey", { fn: fn(f, 2), numPartitions }, opts);
   }
 
   /** As {@link Dataset.reduceByKey}, starting each key's fold at `zeroValue`. */
-  foldByKey<K, V, E extends Env = NoEnv>(
-    this: Dataset<[K, V]>,
-    zeroValue: V,
-    f: (a: V, b: V, env: E) => V,
-    numPartitions?: number,
-    opts?: EnvOption<E>,
-  ): Dataset<[K, V]> {
+  foldByKey<K, V, E extends Env = NoEnv>(this: Dataset<[K, V]>, zeroValue: V, f: (a: V, b: V, env: E) => V, numPartitions?: number, opts?: EnvOption<E>): Dataset<[K, V]> {
     return this.derive("foldByKey", { zeroValue: zeroValue as Json, fn: fn(f, 2), numPartitions }, opts);
   }
 
@@ -298,23 +278,12 @@ export class Dataset<T> {
   }
 
   /** Sorts the pairs by key (or by `keyfunc(key)`), globally across partitions; `ascending` defaults to true. */
-  sortByKey<K, V, E extends Env = NoEnv>(
-    this: Dataset<[K, V]>,
-    ascending?: boolean,
-    numPartitions?: number,
-    keyfunc?: (k: K, env: E) => unknown,
-    opts?: EnvOption<E>,
-  ): Dataset<[K, V]> {
+  sortByKey<K, V, E extends Env = NoEnv>(this: Dataset<[K, V]>, ascending?: boolean, numPartitions?: number, keyfunc?: (k: K, env: E) => unknown, opts?: EnvOption<E>): Dataset<[K, V]> {
     return this.derive("sortByKey", { ascending, numPartitions, fn: fn(keyfunc) }, opts);
   }
 
   /** Hash-partitions by key, or by `partitionFunc(key)` modulo numPartitions. */
-  partitionBy<K, V, E extends Env = NoEnv>(
-    this: Dataset<[K, V]>,
-    numPartitions: number,
-    partitionFunc?: (k: K, env: E) => number,
-    opts?: EnvOption<E>,
-  ): Dataset<[K, V]> {
+  partitionBy<K, V, E extends Env = NoEnv>(this: Dataset<[K, V]>, numPartitions: number, partitionFunc?: (k: K, env: E) => number, opts?: EnvOption<E>): Dataset<[K, V]> {
     return this.derive("partitionBy", { numPartitions, fn: fn(partitionFunc) }, opts);
   }
 
@@ -344,10 +313,7 @@ export class Dataset<T> {
   }
 
   /** cogroup of this and any number of others: `[k, [vs, ws, xs, …]]`. */
-  groupWith<K, V, Ws extends unknown[]>(
-    this: Dataset<[K, V]>,
-    ...others: { [I in keyof Ws]: Dataset<[K, Ws[I]]> }
-  ): Dataset<[K, [V[], ...{ [I in keyof Ws]: Ws[I][] }]]> {
+  groupWith<K, V, Ws extends unknown[]>(this: Dataset<[K, V]>, ...others: { [I in keyof Ws]: Dataset<[K, Ws[I]]> }): Dataset<[K, [V[], ...{ [I in keyof Ws]: Ws[I][] }]]> {
     return this.derive("cogroup", {}, undefined, others as Dataset<unknown>[]);
   }
 
@@ -411,12 +377,7 @@ export class Dataset<T> {
   }
 
   /** Folds each partition into an accumulator starting at `zeroValue` with `seqOp`, then merges the accumulators with `combOp`. */
-  aggregate<U, E extends Env = NoEnv>(
-    zeroValue: U,
-    seqOp: (acc: U, x: T, env: E) => U,
-    combOp: (a: U, b: U, env: E) => U,
-    opts?: EnvOption<E>,
-  ): Promise<U> {
+  aggregate<U, E extends Env = NoEnv>(zeroValue: U, seqOp: (acc: U, x: T, env: E) => U, combOp: (a: U, b: U, env: E) => U, opts?: EnvOption<E>): Promise<U> {
     return this.run("aggregate", { zeroValue: zeroValue as Json, seqOp: fn(seqOp, 2), combOp: fn(combOp, 2) }, opts);
   }
 
@@ -494,13 +455,7 @@ export class Dataset<T> {
   }
 
   /** As {@link Dataset.aggregate}, merging the partitions' accumulators in a tree of `depth` levels (default 2) of shuffles, as Spark does. */
-  treeAggregate<U, E extends Env = NoEnv>(
-    zeroValue: U,
-    seqOp: (acc: U, x: T, env: E) => U,
-    combOp: (a: U, b: U, env: E) => U,
-    depth?: number,
-    opts?: EnvOption<E>,
-  ): Promise<U> {
+  treeAggregate<U, E extends Env = NoEnv>(zeroValue: U, seqOp: (acc: U, x: T, env: E) => U, combOp: (a: U, b: U, env: E) => U, depth?: number, opts?: EnvOption<E>): Promise<U> {
     return this.run("treeAggregate", { zeroValue: zeroValue as Json, seqOp: fn(seqOp, 2), combOp: fn(combOp, 2), depth }, opts);
   }
 
@@ -594,9 +549,7 @@ function shipParams(op: string, params: Record<string, Param>, env: Record<strin
   const envKeys = Object.keys(env ?? {});
   for (const [param, value] of Object.entries(params)) {
     if (value === undefined) continue;
-    out[param] = value instanceof UserFn
-      ? shipFunction(value.fn, { op, param, arity: value.arity, envKeys })
-      : checkJson(value, `the ${param} of ${op}`);
+    out[param] = value instanceof UserFn ? shipFunction(value.fn, { op, param, arity: value.arity, envKeys }) : checkJson(value, `the ${param} of ${op}`);
   }
   return out;
 }

@@ -160,11 +160,16 @@ export class LocalCluster {
     const slots = this.opts.slots ?? Math.max(1, Math.floor(os.availableParallelism() / this.opts.workers));
     const args = [
       "worker",
-      "--master", this.masterUrl,
-      "--host", "127.0.0.1",
-      "--port", "0",
-      "--slots", String(slots),
-      "--data-dir", resolve(this.opts.dataDir),
+      "--master",
+      this.masterUrl,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--slots",
+      String(slots),
+      "--data-dir",
+      resolve(this.opts.dataDir),
       ...(this.opts.workerArgs ?? []),
       ...extraArgs,
     ];

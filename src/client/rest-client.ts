@@ -8,7 +8,10 @@ export class MinisparkClient {
   /** The master's URL, without a trailing slash. */
   readonly masterUrl: string;
 
-  constructor(masterUrl: string, private readonly token: string | null = null) {
+  constructor(
+    masterUrl: string,
+    private readonly token: string | null = null,
+  ) {
     this.masterUrl = masterUrl.replace(/\/+$/, "");
   }
 

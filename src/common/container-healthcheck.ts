@@ -45,12 +45,18 @@ export function healthTarget(argv: readonly string[], env: Readonly<Record<strin
 
 /** The command line of a Linux process. */
 export function processArgv(pid: number): string[] {
-  return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+  return fs
+    .readFileSync(`/proc/${pid}/cmdline`, "utf8")
+    .split("\0")
+    .filter((a) => a !== "");
 }
 
 /** The environment a Linux process started with. */
 export function processEnv(pid: number): Record<string, string> {
-  const entries = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter((e) => e.includes("="));
+  const entries = fs
+    .readFileSync(`/proc/${pid}/environ`, "utf8")
+    .split("\0")
+    .filter((e) => e.includes("="));
   return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 

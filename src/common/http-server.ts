@@ -36,7 +36,10 @@ export interface Request {
 }
 
 export class Reply {
-  constructor(readonly status: number, readonly body: unknown) {}
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }
 
 /** Returned by a handler that wrote the response itself. */
@@ -191,7 +194,9 @@ function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, soc
   }
   if (socket.writable && !inFlight) {
     const [status, text] = PARSER_STATUS[err.code ?? ""] ?? [400, "Bad Request"];
-    const body = JSON.stringify({ error: { code: status === 400 ? "BAD_REQUEST" : `HTTP_${status}`, message: `malformed request: ${err.code ?? "parse error"}${err.reason ? ` (${err.reason})` : ""}` } } satisfies ApiError);
+    const body = JSON.stringify({
+      error: { code: status === 400 ? "BAD_REQUEST" : `HTTP_${status}`, message: `malformed request: ${err.code ?? "parse error"}${err.reason ? ` (${err.reason})` : ""}` },
+    } satisfies ApiError);
     socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
   socket.destroy();

@@ -36,7 +36,11 @@ class Series<V> {
  */
 export class Counter implements Metric {
   private readonly series = new Series<number>();
-  constructor(private readonly name: string, private readonly help: string, private readonly label?: { name: string; values: readonly string[] }) {
+  constructor(
+    private readonly name: string,
+    private readonly help: string,
+    private readonly label?: { name: string; values: readonly string[] },
+  ) {
     if (label) for (const v of label.values) this.series.get({ [label.name]: v }, () => 0);
   }
   inc(by = 1, labels: Labels = {}): void {
@@ -52,7 +56,11 @@ export class Counter implements Metric {
 
 export class Gauge implements Metric {
   private readonly series = new Series<number>();
-  constructor(private readonly name: string, private readonly help: string, private readonly read?: () => { labels?: Labels; value: number }[]) {}
+  constructor(
+    private readonly name: string,
+    private readonly help: string,
+    private readonly read?: () => { labels?: Labels; value: number }[],
+  ) {}
   set(value: number, labels: Labels = {}): void {
     this.series.get(labels, () => 0).value = value;
   }
@@ -82,7 +90,12 @@ export class Sampled implements Metric {
 export class Histogram implements Metric {
   private readonly series = new Series<{ counts: number[]; sum: number; count: number }>();
   /** As for Counter, a label's known values are series from the start, so a query by that label finds them before the first observation. */
-  constructor(private readonly name: string, private readonly help: string, private readonly buckets: number[], label?: { name: string; values: readonly string[] }) {
+  constructor(
+    private readonly name: string,
+    private readonly help: string,
+    private readonly buckets: number[],
+    label?: { name: string; values: readonly string[] },
+  ) {
     if (label) for (const v of label.values) this.series.get({ [label.name]: v }, () => this.empty());
   }
   private empty(): { counts: number[]; sum: number; count: number } {

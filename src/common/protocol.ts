@@ -150,12 +150,7 @@ export type TaskReport = {
   worker_id: WorkerId;
   attemptId: AttemptId;
   metrics: TaskMetrics | null;
-} & (
-  | { state: "FINISHED"; result: TaskResult }
-  | { state: "FAILED"; error: string }
-  | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
-  | { state: "KILLED"; error: string }
-);
+} & ({ state: "FINISHED"; result: TaskResult } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
 
 /** POST /splits (master → worker): list the splits of file sources. */
 export interface SplitRequest {

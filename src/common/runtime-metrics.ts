@@ -30,10 +30,12 @@ export function addRuntimeMetrics(registry: Registry): void {
   });
   observer.observe({ entryTypes: ["gc"] });
 
-  registry.add(new Sampled("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", "counter", () => {
-    const u = process.cpuUsage();
-    return [{ value: (u.user + u.system) / 1e6 }];
-  }));
+  registry.add(
+    new Sampled("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", "counter", () => {
+      const u = process.cpuUsage();
+      return [{ value: (u.user + u.system) / 1e6 }];
+    }),
+  );
   registry.add(new Sampled("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", () => [{ value: process.memoryUsage.rss() }]));
   registry.add(new Sampled("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", "gauge", () => [{ value: START_TIME_S }]));
   registry.add(new Sampled("process_open_fds", "Open file descriptors.", "gauge", () => openFds()));

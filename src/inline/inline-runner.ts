@@ -95,7 +95,11 @@ function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string, memory: 
       outputs.push(result);
     }
     const out = stage.output;
-    if (out.type === "shuffle") sizes.set(out.shuffle, outputs.map((r) => (r as { sizes: number[] }).sizes));
+    if (out.type === "shuffle")
+      sizes.set(
+        out.shuffle,
+        outputs.map((r) => (r as { sizes: number[] }).sizes),
+      );
     applyProbe(plan, stage, outputs);
     if (out.type === "result") results = outputs;
   }

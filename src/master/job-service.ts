@@ -313,7 +313,10 @@ export class JobService {
   }
 
   private defaultParallelism(): number {
-    return Math.max(2, this.registry.schedulable().reduce((n, w) => n + w.slots, 0));
+    return Math.max(
+      2,
+      this.registry.schedulable().reduce((n, w) => n + w.slots, 0),
+    );
   }
 
   /** Scheduler listener: the job ended; settle it. */
@@ -343,7 +346,10 @@ export class JobService {
     if (status === "COMPLETED") {
       try {
         const resultStage = run.stages[run.plan.resultStage]!;
-        const value = actionValue(run.plan.action, resultStage.tasks.map((t) => t.result!));
+        const value = actionValue(
+          run.plan.action,
+          resultStage.tasks.map((t) => t.result!),
+        );
         // Measured as it will be stored: past the budget the job fails here, rather than the store or a resumed run failing the master.
         checkValueSize(run.plan.action.op, value, this.limits.maxResultBytes);
         if (run.plan.action.op === "save") {

@@ -201,9 +201,7 @@ export class SqliteJobStore implements JobStore {
     if (!columns.some((c) => c.name === "planning_started_at")) this.db.exec("ALTER TABLE jobs ADD COLUMN planning_started_at INTEGER");
     this.stmts = {
       jobColumns,
-      insertJob: this.db.prepare(
-        "INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)",
-      ),
+      insertJob: this.db.prepare("INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)"),
       startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ?, plan_json = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
       savePlan: this.db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?"),
       planningBegan: this.db.prepare("UPDATE jobs SET planning_started_at = ? WHERE id = ?"),
@@ -216,9 +214,7 @@ export class SqliteJobStore implements JobStore {
       mapOutputs: this.db.prepare("SELECT * FROM map_outputs WHERE job_id = ?"),
       dropJobOutputs: this.db.prepare("DELETE FROM map_outputs WHERE job_id = ?"),
       event: this.db.prepare("INSERT INTO events (time, job_id, kind, detail_json) VALUES (?, ?, ?, ?)"),
-      endJob: this.db.prepare(
-        "UPDATE jobs SET status = @status, finished_at = @finished_at, error = @error, result_json = @result_json, view_json = @view_json WHERE id = @id",
-      ),
+      endJob: this.db.prepare("UPDATE jobs SET status = @status, finished_at = @finished_at, error = @error, result_json = @result_json, view_json = @view_json WHERE id = @id"),
       getJob: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
       putCommitDecision: this.db.prepare("INSERT INTO output_commits (job_id, decision_json) VALUES (?, ?) ON CONFLICT (job_id) DO NOTHING"),
       commitDecision: this.db.prepare("SELECT decision_json FROM output_commits WHERE job_id = ?"),
@@ -314,8 +310,26 @@ export class SqliteJobStore implements JobStore {
   /** Every attempt of one stage's tasks, by partition then attempt number (at most `limit`). */
   stageAttempts(jobId: JobId, stageId: number, limit: number): StoredAttempt[] {
     this.flush();
-    const rows = this.stmts.stageAttempts.all(jobId, stageId, limit) as { id: string; partition: number; n: number; worker_id: string; state: string; started_at: number; finished_at: number | null; error: string | null }[];
-    return rows.map((r) => ({ id: r.id, partition: r.partition, n: r.n, worker: r.worker_id, state: r.state as StoredAttempt["state"], startedAt: r.started_at, finishedAt: r.finished_at, error: r.error }));
+    const rows = this.stmts.stageAttempts.all(jobId, stageId, limit) as {
+      id: string;
+      partition: number;
+      n: number;
+      worker_id: string;
+      state: string;
+      started_at: number;
+      finished_at: number | null;
+      error: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      partition: r.partition,
+      n: r.n,
+      worker: r.worker_id,
+      state: r.state as StoredAttempt["state"],
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      error: r.error,
+    }));
   }
 
   /** Something that happened, for the record (job started/ended, worker registered/lost, task failed). */

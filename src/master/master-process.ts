@@ -76,7 +76,15 @@ export class MasterProcess {
     this.lateness = new LoopLateness(TICK_MS, config.workerTimeoutMs / 10, this.now());
     this.tracker = new MapOutputTracker();
     this.workers = new WorkerClient(config.token);
-    this.jobs = new JobService(this.store, this.registry, this.workers, logger("jobs"), this.now, { userCode: config.userCode }, { taskTimeoutMs: config.taskTimeoutMs, maxResultBytes: resultBudget(config.maxResultBytes), plan: { ...DEFAULT_PLAN_LIMITS, ...config.planLimits } });
+    this.jobs = new JobService(
+      this.store,
+      this.registry,
+      this.workers,
+      logger("jobs"),
+      this.now,
+      { userCode: config.userCode },
+      { taskTimeoutMs: config.taskTimeoutMs, maxResultBytes: resultBudget(config.maxResultBytes), plan: { ...DEFAULT_PLAN_LIMITS, ...config.planLimits } },
+    );
     const schedLog = logger("scheduler");
     const launcher = new TaskLauncher(this.workers, (task, w, error, refused) => {
       schedLog.warn("task launch failed", { worker_id: w.id, attemptId: task.attemptId, error });
@@ -272,7 +280,6 @@ export class MasterProcess {
     this.scheduler.post({ type: "jobAborted", jobId: job.id, error: tooLargeMessage(job.plan.action.op, budget) });
     return false;
   }
-
 }
 
 function limitParam(s: string | null): number {

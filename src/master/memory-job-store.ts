@@ -27,7 +27,20 @@ export class MemoryJobStore implements JobStore {
 
   insertJob(id: JobId, name: string, specJson: string, now: number): void {
     if (this.jobs.has(id)) throw new Error(`UNIQUE constraint failed: jobs.id (${id})`);
-    this.jobs.set(id, { id, name, status: "PENDING", spec_json: specJson, submitted_at: now, started_at: null, finished_at: null, error: null, result_json: null, view_json: null, plan_json: null, planning_started_at: null });
+    this.jobs.set(id, {
+      id,
+      name,
+      status: "PENDING",
+      spec_json: specJson,
+      submitted_at: now,
+      started_at: null,
+      finished_at: null,
+      error: null,
+      result_json: null,
+      view_json: null,
+      plan_json: null,
+      planning_started_at: null,
+    });
   }
 
   startJob(id: JobId, now: number, plan: JobPlan): void {

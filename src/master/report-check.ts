@@ -60,7 +60,8 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
     case "collect": {
       const action = (out as { action: ResultAction }).action;
       if (action.type === "take" && result.records.length > action.num) return `take(${action.num}) returns at most ${action.num} records per partition; the report has ${result.records.length}`;
-      if (action.type === "collectPartition" && partition !== action.partition && result.records.length > 0) return `collectPartition(${action.partition}) returns no records for partition ${partition}`;
+      if (action.type === "collectPartition" && partition !== action.partition && result.records.length > 0)
+        return `collectPartition(${action.partition}) returns no records for partition ${partition}`;
       return null;
     }
     case "keyed": {
@@ -75,7 +76,10 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
       // Edges that are ±Infinity or NaN travel as null (JSON has no such numbers).
       const same =
         result.edges.length === edges.length &&
-        result.edges.every((e, i) => e === edges[i] || (e === null && typeof edges[i] === "number" && !Number.isFinite(edges[i])) || (typeof e === "object" && e !== null && canonicalJson(e) === canonicalJson(edges[i])));
+        result.edges.every(
+          (e, i) =>
+            e === edges[i] || (e === null && typeof edges[i] === "number" && !Number.isFinite(edges[i])) || (typeof e === "object" && e !== null && canonicalJson(e) === canonicalJson(edges[i])),
+        );
       if (!same) return "the histogram's edges must be the job's";
       if (!result.counts.every(isWhole)) return "histogram counts must be whole numbers";
       return null;
@@ -88,7 +92,8 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
     }
     case "sampled": {
       const action = (out as { action: ResultAction & { type: "takeSample" } }).action;
-      if (!isWhole(result.count) || result.entries.length > Math.min(action.num, result.count)) return `takeSample(${action.num}) returns at most ${action.num} entries per partition, and no more than its count`;
+      if (!isWhole(result.count) || result.entries.length > Math.min(action.num, result.count))
+        return `takeSample(${action.num}) returns at most ${action.num} entries per partition, and no more than its count`;
       return null;
     }
     case "saved": {

@@ -438,7 +438,11 @@ export class Scheduler implements SchedulerQueries {
     if (!allSucceeded(stage)) return;
     const output = stage.stage.output;
     if (output.type !== "shuffle" && output.type !== "result") {
-      applyProbe(job.plan, stage.stage, stage.tasks.map((t) => t.result!));
+      applyProbe(
+        job.plan,
+        stage.stage,
+        stage.tasks.map((t) => t.result!),
+      );
       this.emit({ type: "planChanged", job });
     }
     if (output.type === "result") {
@@ -458,11 +462,7 @@ export class Scheduler implements SchedulerQueries {
     moveTask(stage, task, "FAILED");
     moveStage(stage, "FAILED", this.now);
     const history = task.attempts.map((a) => `#${a.n} on ${a.workerId}: ${a.state}`).join(", ");
-    this.end(
-      job,
-      "FAILED",
-      `task ${task.partition} of stage ${stage.stage.id} (${stage.stage.name}) failed ${task.failures} times (attempts: ${history}); last error: ${error}`,
-    );
+    this.end(job, "FAILED", `task ${task.partition} of stage ${stage.stage.id} (${stage.stage.name}) failed ${task.failures} times (attempts: ${history}); last error: ${error}`);
   }
 
   private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {

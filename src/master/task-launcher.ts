@@ -17,7 +17,10 @@ const RETRYABLE = new Set(["BUSY", "DRAINING"]);
 export class TaskLauncher {
   private readonly batches = new Map<WorkerId, { worker: WorkerInfo; tasks: TaskLaunch[] }>();
 
-  constructor(private readonly client: WorkerClient, private readonly failed: LaunchFailed) {}
+  constructor(
+    private readonly client: WorkerClient,
+    private readonly failed: LaunchFailed,
+  ) {}
 
   launch(worker: WorkerInfo, task: TaskLaunch): void {
     if (this.batches.size === 0) setImmediate(() => this.send());

@@ -16,7 +16,12 @@ export class WorkerClient {
   constructor(private readonly token: string | null) {}
 
   launch(address: string, tasks: TaskLaunch[]): Promise<TaskLaunchReply> {
-    return requestJson(peerUrl(address, "/tasks"), { body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch, token: this.token, timeoutMs: 30_000, maxReplyBytes: MAX_CONTROL_REPLY_BYTES });
+    return requestJson(peerUrl(address, "/tasks"), {
+      body: { protocol: PROTOCOL_VERSION, tasks } satisfies TaskLaunchBatch,
+      token: this.token,
+      timeoutMs: 30_000,
+      maxReplyBytes: MAX_CONTROL_REPLY_BYTES,
+    });
   }
 
   async kill(address: string, attemptId: string): Promise<void> {

@@ -18,7 +18,10 @@ const cogroupOp = (emit: CogroupEmit, inputs: 2 | { many: true; min: 2 }, keyed:
     params: params({ numPartitions: positive().partitions().maybe() }),
     plan: (pl, p, node, parents) => {
       const planned = pl.wideInputs(node);
-      const n = pl.defaultShufflePartitions(p.numPartitions, planned.map((x) => x.rdd));
+      const n = pl.defaultShufflePartitions(
+        p.numPartitions,
+        planned.map((x) => x.rdd),
+      );
       const shuffles = planned.map((x, i) => pl.shuffle(keyed ? pl.narrow(x.rdd, PAIR_WITH_NULL, null, {}, null) : x.rdd, x.parents, n, HASH, dedupe(i) ? { type: "first" } : null));
       return pl.shuffleRead(node.id, node.op, shuffles, n, { type: "cogroup", emit }, parents);
     },

@@ -10,7 +10,14 @@ import { asPair } from "../worker/record-shape.js";
 const pairWithOne: RecordStep<null> = { name: "pairWithOne", kind: "record", push: (_s, next) => (x) => next([x, 1]) };
 
 /** [k, v] → [k, 1], for countByKey. */
-const keyWithOne: RecordStep<null> = { name: "keyWithOne", kind: "record", push: ({ where }, next) => (x) => next([asPair(x, where)[0], 1]) };
+const keyWithOne: RecordStep<null> = {
+  name: "keyWithOne",
+  kind: "record",
+  push:
+    ({ where }, next) =>
+    (x) =>
+      next([asPair(x, where)[0], 1]),
+};
 
 const countBy = (step: RecordStep<null>) =>
   defineOp({

@@ -15,7 +15,10 @@ import { json, params, type JsonSchema } from "./params.js";
 
 const SAFE_INT = { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
 const bucketsSchema = (): JsonSchema => ({
-  anyOf: [{ ...SAFE_INT, minimum: 1 }, { type: "array", minItems: 2 }],
+  anyOf: [
+    { ...SAFE_INT, minimum: 1 },
+    { type: "array", minItems: 2 },
+  ],
   description: "a bucket count, or the bucket edges in increasing order: numbers, or values of one other comparable kind (e.g. strings)",
 });
 

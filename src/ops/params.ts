@@ -193,7 +193,7 @@ function checkParam(v: unknown, type: ParamType, userCode: boolean): string | nu
   }
   switch (type) {
     case "fn":
-      if (typeof v !== "string") return "must be the source of a function, e.g. \"x => x * 2\", or a built-in's name";
+      if (typeof v !== "string") return 'must be the source of a function, e.g. "x => x * 2", or a built-in\'s name';
       if (isBuiltin(v)) return null;
       if (!userCode) return `names no built-in function, and this cluster runs built-ins only (user code is disabled); built-ins: ${Object.keys(BUILTINS).join(", ")}`;
       return checkFunctionSource(v);

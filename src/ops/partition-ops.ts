@@ -21,7 +21,12 @@ const glom: PartitionStep<null> = { name: "glom", kind: "partition", run: (_s, _
 
 export const PARTITION_OPS: OpFamily = {
   ops: {
-    mapPartitions: defineOp({ kind: "narrow", inputs: 1, params: params({ fn: fn() }), plan: (pl, p, node, parents) => named(node, pl.narrow(pl.input(node.inputs[0]!, parents), mapPartitions, p.fn, node.env, null)) }),
+    mapPartitions: defineOp({
+      kind: "narrow",
+      inputs: 1,
+      params: params({ fn: fn() }),
+      plan: (pl, p, node, parents) => named(node, pl.narrow(pl.input(node.inputs[0]!, parents), mapPartitions, p.fn, node.env, null)),
+    }),
     mapPartitionsWithIndex: defineOp({
       kind: "narrow",
       inputs: 1,

@@ -40,8 +40,7 @@ export const PIPE: OpFamily = {
       kind: "narrow",
       inputs: 1,
       params: params({ command: command(), checkCode: boolean().maybe() }),
-      plan: (pl, p, node, parents) =>
-        named(node, pl.narrow(pl.input(node.inputs[0]!, parents), pipeStep, null, node.env, { command: p.command, checkCode: p.checkCode ?? true })),
+      plan: (pl, p, node, parents) => named(node, pl.narrow(pl.input(node.inputs[0]!, parents), pipeStep, null, node.env, { command: p.command, checkCode: p.checkCode ?? true })),
     }),
   },
   steps: [defineStep(pipeStep)],

@@ -9,7 +9,14 @@ export const RANGE: OpFamily = {
       kind: "source",
       inputs: 0,
       params: params(
-        { start: int(), end: int().maybe(), step: int().refine((s) => ({ ...s, not: { const: 0 } })).maybe(), numSlices: positive().partitions().maybe() },
+        {
+          start: int(),
+          end: int().maybe(),
+          step: int()
+            .refine((s) => ({ ...s, not: { const: 0 } }))
+            .maybe(),
+          numSlices: positive().partitions().maybe(),
+        },
         (p) => (p.step === 0 ? ['parameter "step" must not be 0'] : []),
       ),
       plan: (pl, p, node) => {

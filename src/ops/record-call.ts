@@ -8,7 +8,10 @@ import { userError, type UserFn } from "../worker/user-function.js";
 export class RecordCall {
   /** Records seen so far by this step in this partition. */
   n = 0;
-  constructor(private readonly where: string, private readonly env: Env) {}
+  constructor(
+    private readonly where: string,
+    private readonly env: Env,
+  ) {}
 
   /** f(arg, env) for record x. */
   apply(f: UserFn, x: unknown, arg: unknown): unknown {

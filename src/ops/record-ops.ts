@@ -90,10 +90,24 @@ export const KEY_BY: RecordStep<NoArgs> = {
   },
 };
 
-const keys: RecordStep<NoArgs> = { name: "keys", kind: "record", push: ({ where }, next) => (x) => next(asPair(x, where)[0]) };
+const keys: RecordStep<NoArgs> = {
+  name: "keys",
+  kind: "record",
+  push:
+    ({ where }, next) =>
+    (x) =>
+      next(asPair(x, where)[0]),
+};
 
 /** [k, v] → v; also lookup's last step. */
-export const VALUES: RecordStep<NoArgs> = { name: "values", kind: "record", push: ({ where }, next) => (x) => next(asPair(x, where)[1]) };
+export const VALUES: RecordStep<NoArgs> = {
+  name: "values",
+  kind: "record",
+  push:
+    ({ where }, next) =>
+    (x) =>
+      next(asPair(x, where)[1]),
+};
 
 const STEPS = [map, filter, flatMap, mapValues, flatMapValues, KEY_BY, keys, VALUES];
 

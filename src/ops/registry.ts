@@ -99,14 +99,21 @@ function table<T>(what: string, entries: [string, T][]): Readonly<Record<string,
   return out;
 }
 
-const RULES = table<Op>("op", FAMILIES.flatMap((f) => Object.entries(f.ops)));
-const STEPS = table<AnyStep>("step", FAMILIES.flatMap((f) => (f.steps ?? []).map((s): [string, AnyStep] => [s.name, s])));
-
-const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(RULES).flatMap(([name, op]) => op.aliases.map((alias) => [alias, name])),
+const RULES = table<Op>(
+  "op",
+  FAMILIES.flatMap((f) => Object.entries(f.ops)),
+);
+const STEPS = table<AnyStep>(
+  "step",
+  FAMILIES.flatMap((f) => (f.steps ?? []).map((s): [string, AnyStep] => [s.name, s])),
 );
 
-const RESULTS: PartitionResults = table("result", FAMILIES.flatMap((f) => Object.entries(f.results ?? {})));
+const ALIASES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(RULES).flatMap(([name, op]) => op.aliases.map((alias) => [alias, name])));
+
+const RESULTS: PartitionResults = table(
+  "result",
+  FAMILIES.flatMap((f) => Object.entries(f.results ?? {})),
+);
 
 /** What a result task returns for its partition, as the action's rule computes it. */
 export function partitionResult(action: ResultAction, batches: Batches, task: ResultTask): TaskResult {

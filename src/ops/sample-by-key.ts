@@ -14,8 +14,7 @@ type SampleByKeyArgs = { withReplacement: boolean; fractions: Json; seed: number
 const sampleByKeyStep: PartitionStep<SampleByKeyArgs> = {
   name: "sampleByKey",
   kind: "partition",
-  run: ({ args }, index, input) =>
-    sampleByKeyPartition(input, fractionTable(args.fractions as Fractions, args.withReplacement), args.withReplacement, args.seed, index),
+  run: ({ args }, index, input) => sampleByKeyPartition(input, fractionTable(args.fractions as Fractions, args.withReplacement), args.withReplacement, args.seed, index),
 };
 
 /** Why `fractions` is not an object of fractions or a list of [key, fraction] pairs, or null. */
@@ -37,7 +36,10 @@ export const SAMPLE_BY_KEY: OpFamily = {
           fractions: json().refine((s) => ({
             ...s,
             description: "each key's fraction: an object (string keys) or an array of [key, fraction] pairs",
-            anyOf: [{ type: "object", additionalProperties: { type: "number", minimum: 0 } }, { type: "array", items: { type: "array", minItems: 2, maxItems: 2 } }],
+            anyOf: [
+              { type: "object", additionalProperties: { type: "number", minimum: 0 } },
+              { type: "array", items: { type: "array", minItems: 2, maxItems: 2 } },
+            ],
           })),
           seed: int().maybe(),
         },

@@ -37,8 +37,7 @@ export const SAMPLE: OpFamily = {
         if (p.fraction !== undefined && p.fraction < 0) return ['parameter "fraction" must be >= 0'];
         return p.withReplacement === false && p.fraction !== undefined && p.fraction > 1 ? ['parameter "fraction" must be <= 1 without replacement'] : [];
       }),
-      plan: (pl, p, node, parents) =>
-        named(node, pl.narrow(pl.input(node.inputs[0]!, parents), sampleStep, null, {}, { withReplacement: p.withReplacement, fraction: p.fraction, seed: p.seed ?? 0 })),
+      plan: (pl, p, node, parents) => named(node, pl.narrow(pl.input(node.inputs[0]!, parents), sampleStep, null, {}, { withReplacement: p.withReplacement, fraction: p.fraction, seed: p.seed ?? 0 })),
     }),
   },
   steps: [defineStep(sampleStep)],

@@ -67,7 +67,9 @@ const treeKey: PartitionStep<Keyed> = {
   },
 };
 
-const depth = int().maybe().refine((s) => ({ ...s, minimum: 1 }));
+const depth = int()
+  .maybe()
+  .refine((s) => ({ ...s, minimum: 1 }));
 const depthRule = (d: number | undefined): string[] => {
   const problem = d === undefined ? null : depthProblem(d);
   return problem ? [`parameter "depth": ${problem}`] : [];

@@ -13,11 +13,16 @@ export type { Json };
 function typeRank(v: unknown): number {
   if (v === null || v === undefined) return 0;
   switch (typeof v) {
-    case "boolean": return 1;
-    case "number": return 2;
-    case "bigint": return 2;
-    case "string": return 3;
-    default: return Array.isArray(v) ? 4 : 5;
+    case "boolean":
+      return 1;
+    case "number":
+      return 2;
+    case "bigint":
+      return 2;
+    case "string":
+      return 3;
+    default:
+      return Array.isArray(v) ? 4 : 5;
   }
 }
 
@@ -57,11 +62,16 @@ export function compareKeys(a: unknown, b: unknown): number {
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
   switch (ra) {
-    case 0: return 0;
-    case 1: return a === b ? 0 : a ? 1 : -1;
-    case 2: return compareKeys(Number(a), Number(b));
-    case 4: return compareArrays(a as unknown[], b as unknown[]);
-    default: return compareStrings(canonicalJson(a), canonicalJson(b));
+    case 0:
+      return 0;
+    case 1:
+      return a === b ? 0 : a ? 1 : -1;
+    case 2:
+      return compareKeys(Number(a), Number(b));
+    case 4:
+      return compareArrays(a as unknown[], b as unknown[]);
+    default:
+      return compareStrings(canonicalJson(a), canonicalJson(b));
   }
 }
 

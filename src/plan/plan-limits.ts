@@ -121,7 +121,10 @@ export class PlanBudget {
     // Past the limit a tree is refused whole; its size need not be exact, only finite.
     cost.rdds = Math.min(cost.rdds, Number.MAX_SAFE_INTEGER);
     this.costs.set(rdd, cost);
-    if (cost.rdds > this.limits.maxPlanRdds) throw new PlanLimitError(`node "${rdd.node || "(planner step)"}" would be planned as a tree of ${cost.rdds} RDDs, more than the limit of ${this.limits.maxPlanRdds}; a node read many times counts each time`);
+    if (cost.rdds > this.limits.maxPlanRdds)
+      throw new PlanLimitError(
+        `node "${rdd.node || "(planner step)"}" would be planned as a tree of ${cost.rdds} RDDs, more than the limit of ${this.limits.maxPlanRdds}; a node read many times counts each time`,
+      );
     return cost;
   }
 

@@ -74,7 +74,10 @@ export class Planner implements PlanBuilder {
   private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId> }>();
   readonly budget: PlanBudget;
 
-  constructor(readonly job: ValidJob, private readonly ctx: PlanContext) {
+  constructor(
+    readonly job: ValidJob,
+    private readonly ctx: PlanContext,
+  ) {
     this.byId = new Map(job.nodes.map((n) => [n.id, n]));
     this.budget = new PlanBudget(ctx.limits ?? DEFAULT_PLAN_LIMITS);
   }
@@ -181,9 +184,13 @@ function stageName(rdd: Rdd, output: StageOutput): string {
 
 function opLabel(r: Rdd): string {
   switch (r.kind) {
-    case "file": return r.format === "text" ? "textFile" : r.format;
-    case "narrow": return r.op;
-    case "shuffled": return r.op;
-    default: return r.kind;
+    case "file":
+      return r.format === "text" ? "textFile" : r.format;
+    case "narrow":
+      return r.op;
+    case "shuffled":
+      return r.op;
+    default:
+      return r.kind;
   }
 }

@@ -24,7 +24,10 @@ export function taskRdd(rdd: Rdd, partition: number): Rdd {
     case "zip":
     case "union": {
       // Each parent cut to the one partition this one reads of it, or emptied if it reads none.
-      return withChildren(rdd, parentPartitions(rdd, partition).map(({ parent, partitions }) => (partitions.length === 1 ? taskRdd(parent, partitions[0]!) : emptied(parent))));
+      return withChildren(
+        rdd,
+        parentPartitions(rdd, partition).map(({ parent, partitions }) => (partitions.length === 1 ? taskRdd(parent, partitions[0]!) : emptied(parent))),
+      );
     }
     default:
       // A coalesced partition reads several parent partitions: it is sent them all.

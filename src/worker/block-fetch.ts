@@ -27,9 +27,7 @@ export interface RemoteFetchRequest {
   expectedBytes: number;
 }
 
-export type RemoteFetchReply =
-  | { ok: true; buffer: ArrayBuffer; entries: { mapId: number; offset: number; length: number }[] }
-  | { ok: false; mapId: number; message: string };
+export type RemoteFetchReply = { ok: true; buffer: ArrayBuffer; entries: { mapId: number; offset: number; length: number }[] } | { ok: false; mapId: number; message: string };
 
 /** Remote batches are cut at most at this many bytes (sizes are known from the map statuses). */
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;

@@ -21,7 +21,10 @@ export async function serveBlocks(req: Request, shuffleRoot: string, onServed: (
   const jobId = checkPathName(req.params.job, "the job id");
   const shuffleId = intParam(req.params.shuffle, "shuffle id");
   const reduceId = intParam(req.params.reduce, "reduce partition");
-  const maps = (req.query.get("maps") ?? "").split(",", MAX_BLOCKS_PER_FETCH + 1).filter(Boolean).map((m) => intParam(m, "map id"));
+  const maps = (req.query.get("maps") ?? "")
+    .split(",", MAX_BLOCKS_PER_FETCH + 1)
+    .filter(Boolean)
+    .map((m) => intParam(m, "map id"));
   if (maps.length > MAX_BLOCKS_PER_FETCH) throw new MinisparkError("BAD_REQUEST", `at most ${MAX_BLOCKS_PER_FETCH} map outputs per request`);
   // Every block's size before answering, so that a missing one is a clean 404 naming it; one file open at a time.
   const lengths: number[] = [];

@@ -16,7 +16,10 @@ export const BUILTIN_CODE = {
   max: (a, b) => (compareKeys(a, b) >= 0 ? a : b),
   concat: (a, b) => (Array.isArray(a) ? a.concat(b) : String(a) + String(b)),
   tokenize: (line) => (String(line).toLowerCase().match(WORD) ?? []) as unknown,
-  split_whitespace: (line) => String(line).split(/\s+/).filter((w) => w !== ""),
+  split_whitespace: (line) =>
+    String(line)
+      .split(/\s+/)
+      .filter((w) => w !== ""),
   to_lower: (s) => String(s).toLowerCase(),
   to_upper: (s) => String(s).toUpperCase(),
   trim: (s) => String(s).trim(),

@@ -58,7 +58,10 @@ export class MasterLink {
   /** This worker's own credential from the master that registered it; none until registered. */
   private credential: string | undefined;
 
-  constructor(private readonly stats: WorkerStats, private readonly opts: MasterLinkOptions) {}
+  constructor(
+    private readonly stats: WorkerStats,
+    private readonly opts: MasterLinkOptions,
+  ) {}
 
   start(): void {
     void this.beat();
@@ -222,7 +225,16 @@ export class MasterLink {
         const r = reports[0]!;
         if (tooLarge && r.state === "FINISHED") {
           // The result cannot reach the master; a small failure report can, so the task does not hang.
-          reports = [{ protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `the task's result is too large to send to the master (${errorMessage(e)}); write large results with save instead of collecting them` }];
+          reports = [
+            {
+              protocol: r.protocol,
+              worker_id: r.worker_id,
+              attemptId: r.attemptId,
+              metrics: r.metrics,
+              state: "FAILED",
+              error: `the task's result is too large to send to the master (${errorMessage(e)}); write large results with save instead of collecting them`,
+            },
+          ];
           continue;
         }
         if (e instanceof MinisparkError && e.status < 500) {

@@ -260,13 +260,21 @@ export class PartFileWriter {
   private csvColumns: string[] | null = null;
   records = 0;
 
-  constructor(dataDir: string, path: string, jobId: string, attemptId: string, private readonly partition: number, private readonly action: SaveAction) {
+  constructor(
+    dataDir: string,
+    path: string,
+    jobId: string,
+    attemptId: string,
+    private readonly partition: number,
+    private readonly action: SaveAction,
+  ) {
     checkIdSegment("job id", jobId);
     checkIdSegment("attempt id", attemptId);
     const dir = existingOutputDir(dataDir, path);
     if (!dir) throw new MinisparkError("CONFLICT", `output "${path}" is not prepared on this worker; job ${jobId} may not write it`);
     const by = owner(dir);
-    if (by !== jobId) throw new MinisparkError("CONFLICT", `output "${path}" is not owned by job ${jobId} (${by ? `job ${by} owns it` : "it was committed or removed"}); this attempt may not write it`);
+    if (by !== jobId)
+      throw new MinisparkError("CONFLICT", `output "${path}" is not owned by job ${jobId} (${by ? `job ${by} owns it` : "it was committed or removed"}); this attempt may not write it`);
     const root = join(dir, TEMP, jobId);
     if (!isRealDir(join(dir, TEMP), TEMP) || !isRealDir(root, `${TEMP}/${jobId}`)) {
       throw new MinisparkError("CONFLICT", `output "${path}" has no staging area for job ${jobId}; the job has ended`);
@@ -405,7 +413,10 @@ export function finalizeOutput(dataDir: string, path: string, jobId: string, par
   const dir = ownedDir(dataDir, path, jobId);
   if (!dir) return;
   try {
-    const files = fs.readdirSync(dir).filter((f) => /^part-\d{5,}$/.test(f) && lstatOrNull(join(dir, f))?.isFile()).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => /^part-\d{5,}$/.test(f) && lstatOrNull(join(dir, f))?.isFile())
+      .sort();
     if (!isRealDir(join(dir, TEMP), TEMP)) fs.mkdirSync(join(dir, TEMP));
     // A name of its own: a peer on a shared volume may be finalizing the same job right now.
     const tmp = join(dir, TEMP, `${SUCCESS}.${jobId}.${randomBytes(4).toString("hex")}`);

@@ -20,7 +20,6 @@ import { UserCodeError, compileFunction } from "./user-function.js";
 
 export type { Batches, ComputeContext };
 
-
 const BATCH = 1024;
 
 export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
@@ -289,9 +288,7 @@ function* parseJsonLines(lines: Iterable<string[]>, split: InputSplit, ctx: Comp
       try {
         out.push(JSON.parse(line));
       } catch (e) {
-        throw new UserCodeError(
-          `${split.path}: line ${lineNo} of the split starting at byte ${split.start} is not JSON (${(e as Error).message})`,
-        );
+        throw new UserCodeError(`${split.path}: line ${lineNo} of the split starting at byte ${split.start} is not JSON (${(e as Error).message})`);
       }
     }
     ctx.metrics.recordsIn += out.length;

@@ -17,7 +17,6 @@ import { Reservation } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
 import { SpillableMap } from "./memory/spillable-map.js";
 
-
 const BATCH = 1024;
 
 function* records(shuffleId: number, partition: number, ctx: ComputeContext): Iterable<unknown[]> {
@@ -58,7 +57,12 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
     case "distinct":
       return distinctKeys(input(), ctx);
     case "cogroup":
-      return cogroup(rdd.shuffles.map((_, i) => input(i)), read.emit, where, ctx);
+      return cogroup(
+        rdd.shuffles.map((_, i) => input(i)),
+        read.emit,
+        where,
+        ctx,
+      );
     case "values":
       return mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]);
     case "passthrough":
@@ -68,7 +72,11 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
     case "sort":
       return sortByKey(input(), read.ascending, ctx);
     case "sortValues":
-      return sortByKey(mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]), read.ascending, ctx);
+      return sortByKey(
+        mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]),
+        read.ascending,
+        ctx,
+      );
   }
 }
 
@@ -174,12 +182,7 @@ function* distinctKeys(input: Iterable<unknown[]>, ctx: ComputeContext): Batches
  * the four joins, subtract/subtractByKey (keys only the first input has) and
  * intersection (keys every input has).
  */
-function* cogroup(
-  inputs: Iterable<unknown[]>[],
-  emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"],
-  where: string,
-  ctx: ComputeContext,
-): Batches {
+function* cogroup(inputs: Iterable<unknown[]>[], emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"], where: string, ctx: ComputeContext): Batches {
   const map = spillableMap<unknown[][]>(ctx, (a, b) => a.map((g, i) => concatInto(g, b[i]!)));
   const emptyGroups = ENTRY_BYTES + 48 + inputs.length * 56;
   inputs.forEach((input, side) => {

@@ -112,9 +112,7 @@ export class ShuffleWriter {
   finish(path: string, tmpSuffix: string): number[] {
     if (this.combined) for (const [k, v] of this.combined.entries()) this.route(k, [k, v]);
     for (let p = 0; p < this.buffers.length; p++) this.encode(p);
-    const sizes = this.spilled.length === 0
-      ? writeMapOutput(path, this.blocks, tmpSuffix)
-      : concatMapOutputs(path, this.spilled, this.blocks, tmpSuffix);
+    const sizes = this.spilled.length === 0 ? writeMapOutput(path, this.blocks, tmpSuffix) : concatMapOutputs(path, this.spilled, this.blocks, tmpSuffix);
     this.blocks = [];
     this.reservation.release();
     return sizes;

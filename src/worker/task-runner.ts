@@ -73,14 +73,7 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   };
 }
 
-function consume(
-  t: TaskLaunch,
-  stage: Stage,
-  batches: Batches,
-  env: RunnerEnv,
-  ctx: ComputeContext,
-  out: { records: number; shuffleBytes: number },
-): TaskResult {
+function consume(t: TaskLaunch, stage: Stage, batches: Batches, env: RunnerEnv, ctx: ComputeContext, out: { records: number; shuffleBytes: number }): TaskResult {
   const output = stage.output;
   switch (output.type) {
     case "shuffle": {

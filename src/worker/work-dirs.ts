@@ -41,4 +41,3 @@ export function removeOrphanedWorkDirs(root: string, log: Logger): void {
 function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9-]/g, "_");
 }
-

@@ -7,7 +7,9 @@ import { addRuntimeMetrics } from "../common/runtime-metrics.js";
 
 export class WorkerMetrics {
   private readonly registry = new Registry();
-  private readonly tasks = this.registry.add(new Counter("minispark_worker_tasks_total", "Task attempts this worker ended, by state.", { name: "state", values: ["finished", "failed", "fetch_failed", "killed"] }));
+  private readonly tasks = this.registry.add(
+    new Counter("minispark_worker_tasks_total", "Task attempts this worker ended, by state.", { name: "state", values: ["finished", "failed", "fetch_failed", "killed"] }),
+  );
   private readonly duration = this.registry.add(new Histogram("minispark_worker_task_duration_seconds", "Run time of finished tasks.", DURATION_BUCKETS));
   private readonly inputBytes = this.registry.add(new Counter("minispark_worker_input_bytes_total", "Bytes of input splits read by finished tasks."));
   private readonly recordsIn = this.registry.add(new Counter("minispark_worker_records_in_total", "Input records read by finished tasks."));

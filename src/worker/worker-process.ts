@@ -10,14 +10,7 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
 import { asAttemptId, newWorkerId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
-import {
-  PROTOCOL_VERSION,
-  type SplitReply,
-  type SplitRequest,
-  type TaskLaunchBatch,
-  type TaskLaunchReply,
-  type TaskReport,
-} from "../common/protocol.js";
+import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunchBatch, type TaskLaunchReply, type TaskReport } from "../common/protocol.js";
 import { fetchBlocks, removeJobShuffle, serveBlocks } from "./block-service.js";
 import { Executor, type ThreadReply } from "./executor.js";
 import { ListingRefused, ListingRunner } from "./input/listing-runner.js";
@@ -158,10 +151,7 @@ export class WorkerProcess {
   async shutdown(graceMs: number): Promise<void> {
     log.info("draining: finishing tasks and serving shuffle output, taking no new tasks", { worker_id: this.id, grace_ms: graceMs });
     let timer: NodeJS.Timeout | undefined;
-    const released = await Promise.race([
-      this.link!.drain().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
-    ]);
+    const released = await Promise.race([this.link!.drain().then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
     clearTimeout(timer);
     if (!released) {
       const unfinished = this.executor!.runningAttempts();
@@ -313,5 +303,4 @@ export class WorkerProcess {
       }
     }
   }
-
 }

@@ -58,7 +58,12 @@ export function readParts(dataDir: string, path: string): { files: string[]; lin
   const files = fs.readdirSync(dir).sort();
   const lines = files
     .filter((f) => f.startsWith("part-"))
-    .flatMap((f) => fs.readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l !== ""));
+    .flatMap((f) =>
+      fs
+        .readFileSync(join(dir, f), "utf8")
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
   return { files, lines };
 }
 

@@ -86,7 +86,15 @@ function unknownFieldProblems(manifests: readonly Manifest[]): string[] {
       return [join(dir, `__manifest${i}.ts`), { m, text: `import type { ${kind.type} } from "${kind.module}";\nexport const doc: ${kind.type} = ${JSON.stringify(m.doc, null, 1)};\n` }];
     }),
   );
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: [] };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
   host.fileExists = (f) => sources.has(f) || fileExists(f);
@@ -118,7 +126,16 @@ function workloads(manifests: readonly Manifest[]): Workload[] {
     if (m.doc.kind !== "Deployment" && m.doc.kind !== "StatefulSet") return [];
     const spec = (m.doc as unknown as IDeployment | IStatefulSet).spec!;
     const sts = m.doc.kind === "StatefulSet" ? (m.doc as unknown as IStatefulSet).spec! : null;
-    return [{ where: m.where, namespace: m.doc.metadata.namespace, template: spec.template, selector: spec.selector.matchLabels ?? {}, claimTemplates: (sts?.volumeClaimTemplates ?? []).map((c) => c.metadata?.name ?? ""), serviceName: sts?.serviceName }];
+    return [
+      {
+        where: m.where,
+        namespace: m.doc.metadata.namespace,
+        template: spec.template,
+        selector: spec.selector.matchLabels ?? {},
+        claimTemplates: (sts?.volumeClaimTemplates ?? []).map((c) => c.metadata?.name ?? ""),
+        serviceName: sts?.serviceName,
+      },
+    ];
   });
 }
 
@@ -161,7 +178,8 @@ export function crossReferenceProblems(manifests: readonly Manifest[]): string[]
   const all = workloads(manifests);
   const namespaces = manifests.filter((m) => m.doc.kind === "Namespace").map((m) => m.doc.metadata.name);
   for (const m of manifests) {
-    if (m.doc.kind !== "Namespace" && !namespaces.includes(m.doc.metadata.namespace ?? "")) problems.push(`${m.where}: namespace ${m.doc.metadata.namespace} is not one of these manifests' (${namespaces.join(", ")})`);
+    if (m.doc.kind !== "Namespace" && !namespaces.includes(m.doc.metadata.namespace ?? ""))
+      problems.push(`${m.where}: namespace ${m.doc.metadata.namespace} is not one of these manifests' (${namespaces.join(", ")})`);
   }
   const secrets = manifests.filter((m) => m.doc.kind === "Secret");
   const claims = manifests.filter((m) => m.doc.kind === "PersistentVolumeClaim").map((m) => m.doc.metadata.name);
@@ -186,7 +204,8 @@ export function crossReferenceProblems(manifests: readonly Manifest[]): string[]
     if (!selects(w.selector, w.template.metadata?.labels)) problems.push(`${w.where}: its selector does not select its own pod template`);
     if (w.serviceName !== undefined) {
       const governing = services.find((s) => s.doc.metadata.name === w.serviceName && s.doc.metadata.namespace === w.namespace)?.doc as unknown as IService | undefined;
-      if (governing?.spec?.clusterIP !== "None" || !selects(governing.spec.selector ?? {}, w.template.metadata?.labels)) problems.push(`${w.where}: serviceName ${w.serviceName} is not a headless Service selecting its pods`);
+      if (governing?.spec?.clusterIP !== "None" || !selects(governing.spec.selector ?? {}, w.template.metadata?.labels))
+        problems.push(`${w.where}: serviceName ${w.serviceName} is not a headless Service selecting its pods`);
     }
     const volumes = [...(spec.volumes ?? []).map((v) => v.name), ...w.claimTemplates];
     for (const v of spec.volumes ?? []) {
@@ -206,7 +225,11 @@ export function crossReferenceProblems(manifests: readonly Manifest[]): string[]
       const env = (c.env ?? []).map((e) => e.name);
       for (const a of c.args ?? []) for (const [, v] of a.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) if (!env.includes(v!)) problems.push(`${at}: args use $(${v}), which is not in its env`);
       const ports = c.ports ?? [];
-      for (const [name, probe] of [["readiness", c.readinessProbe], ["liveness", c.livenessProbe], ["startup", c.startupProbe]] as const) {
+      for (const [name, probe] of [
+        ["readiness", c.readinessProbe],
+        ["liveness", c.livenessProbe],
+        ["startup", c.startupProbe],
+      ] as const) {
         const port = probe?.httpGet?.port;
         if (port !== undefined && !ports.some((p) => p.name === port || p.containerPort === port)) problems.push(`${at}: ${name} probe port ${port} is no container port`);
       }
@@ -221,7 +244,8 @@ function workerProblems(at: string, c: IContainer, graceSeconds: number): string
   const problems: string[] = [];
   const args = c.args ?? [];
   const drainMs = workerDrainMs(args);
-  if (graceSeconds * 1000 < drainMs + STOP_MARGIN_MS) problems.push(`${at}: terminationGracePeriodSeconds ${graceSeconds} does not cover the drain (${drainMs / 1000} s) and stopping (${STOP_MARGIN_MS / 1000} s)`);
+  if (graceSeconds * 1000 < drainMs + STOP_MARGIN_MS)
+    problems.push(`${at}: terminationGracePeriodSeconds ${graceSeconds} does not cover the drain (${drainMs / 1000} s) and stopping (${STOP_MARGIN_MS / 1000} s)`);
   const slots = argValue(args, "slots");
   const memory = argValue(args, "memory");
   // The defaults are the node's cores and a quarter of the node's memory, not the container's.
@@ -232,7 +256,8 @@ function workerProblems(at: string, c: IContainer, graceSeconds: number): string
   const request = c.resources?.requests?.memory;
   const budget = parseSize(memory);
   if (limit === undefined || quantityBytes(limit) < budget + 512 * 2 ** 20) problems.push(`${at}: limits.memory ${limit} leaves under 512 MiB beyond --memory ${memory}`);
-  if (request === undefined || limit === undefined || quantityBytes(request) !== quantityBytes(limit)) problems.push(`${at}: requests.memory ${request} should equal limits.memory ${limit} (a worker is not to be evicted for using what it was given)`);
+  if (request === undefined || limit === undefined || quantityBytes(request) !== quantityBytes(limit))
+    problems.push(`${at}: requests.memory ${request} should equal limits.memory ${limit} (a worker is not to be evicted for using what it was given)`);
   return problems;
 }
 

@@ -37,7 +37,39 @@ export interface References {
   grouping: string[];
 }
 
-const FUNCTIONS = new Set(["sum", "avg", "min", "max", "count", "rate", "irate", "increase", "histogram_quantile", "time", "by", "without", "on", "ignoring", "group_left", "group_right", "topk", "bottomk", "abs", "clamp_min", "clamp_max", "delta", "deriv", "label_replace", "vector", "scalar", "and", "or", "unless", "offset", "bool"]);
+const FUNCTIONS = new Set([
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "count",
+  "rate",
+  "irate",
+  "increase",
+  "histogram_quantile",
+  "time",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "topk",
+  "bottomk",
+  "abs",
+  "clamp_min",
+  "clamp_max",
+  "delta",
+  "deriv",
+  "label_replace",
+  "vector",
+  "scalar",
+  "and",
+  "or",
+  "unless",
+  "offset",
+  "bool",
+]);
 
 export function references(expr: string): References {
   // Grafana's variables ($job, $__rate_interval) are not PromQL.
@@ -45,7 +77,13 @@ export function references(expr: string): References {
   const metrics: string[] = [];
   const matchers: References["matchers"] = [];
   const grouping: string[] = [];
-  for (const [, labels] of plain.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) grouping.push(...labels!.split(",").map((l) => l.trim()).filter(Boolean));
+  for (const [, labels] of plain.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g))
+    grouping.push(
+      ...labels!
+        .split(",")
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
   const withoutGrouping = plain.replace(/\b(?:by|without)\s*\([^)]*\)/g, " ");
   for (const m of withoutGrouping.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?/g)) {
     const name = m[1]!;
@@ -54,7 +92,8 @@ export function references(expr: string): References {
     if (FUNCTIONS.has(name) || /[\d."]$/.test(withoutGrouping.slice(0, index))) continue;
     if (/^\s*\(/.test(withoutGrouping.slice(index + name.length)) && !m[2]) continue;
     metrics.push(name);
-    for (const [, label, op, value] of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)) matchers.push({ metric: name, label: label!, value: (op === "=" || op === "!=") && value !== "" ? value! : null });
+    for (const [, label, op, value] of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g))
+      matchers.push({ metric: name, label: label!, value: (op === "=" || op === "!=") && value !== "" ? value! : null });
   }
   return { metrics, matchers, grouping };
 }

@@ -52,7 +52,10 @@ export class TestHosts {
   /** The bridge's address: how the test process (outside every namespace) reaches them. */
   readonly gateway: string;
 
-  private constructor(private readonly tag: string, subnet: number) {
+  private constructor(
+    private readonly tag: string,
+    subnet: number,
+  ) {
     this.bridge = `${tag}br`;
     this.gateway = `10.77.${subnet}.1`;
   }
@@ -114,7 +117,9 @@ export class TestHosts {
     const tbf = tc("tbf", "rate", "4mbit", "burst", "16kb", "latency", `${Math.max(50, delayMs * 4)}ms`);
     if (tbf.status !== 0) throw new Error(`tc: ${tbf.stderr.trim()}`);
     applied.push("tbf rate 4mbit (no netem in this kernel)");
-    execFileSync("ip", ["netns", "exec", host.name, "iptables", "-A", "INPUT", "-i", host.dev, "-m", "statistic", "--mode", "random", "--probability", String(lossPercent / 100), "-j", "DROP"], { stdio: "pipe" });
+    execFileSync("ip", ["netns", "exec", host.name, "iptables", "-A", "INPUT", "-i", host.dev, "-m", "statistic", "--mode", "random", "--probability", String(lossPercent / 100), "-j", "DROP"], {
+      stdio: "pipe",
+    });
     applied.push(`iptables drops ${lossPercent}% of incoming packets`);
     return applied.join(", ");
   }
@@ -127,13 +132,16 @@ export class TestHosts {
       const name = line.split(" ")[0]!;
       if (name.startsWith(`${this.tag}h`)) {
         // Processes still inside would keep the namespace's network alive.
-        spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout?.split("\n").filter(Boolean).forEach((pid) => {
-          try {
-            process.kill(Number(pid), "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        });
+        spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" })
+          .stdout?.split("\n")
+          .filter(Boolean)
+          .forEach((pid) => {
+            try {
+              process.kill(Number(pid), "SIGKILL");
+            } catch {
+              // Already gone.
+            }
+          });
         spawnSync("ip", ["netns", "del", name]);
       }
     }

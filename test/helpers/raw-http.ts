@@ -70,7 +70,13 @@ export async function startRawCluster(opts: RawClusterOptions): Promise<RawClust
   const masterUrl = (JSON.parse(listening.slice("master ".length)) as { url: string }).url;
   if (opts.token === null) await lineMatching(log, /no token was given/, masterProc, 10_000);
   const token = opts.token ?? fs.readFileSync(join(home, "tokens", `localhost-${new URL(masterUrl).port}`), "utf8").trim();
-  const workerProc = start(["worker", "--master", masterUrl, "--slots", "1", "--memory", "256mb", "--heartbeat", "500ms", "--data-dir", dataDir, "--log-format", "json", ...(opts.workerArgs ?? [])], env, opts.nofile, log, "worker");
+  const workerProc = start(
+    ["worker", "--master", masterUrl, "--slots", "1", "--memory", "256mb", "--heartbeat", "500ms", "--data-dir", dataDir, "--log-format", "json", ...(opts.workerArgs ?? [])],
+    env,
+    opts.nofile,
+    log,
+    "worker",
+  );
   const client = new MinisparkClient(masterUrl, token);
   let worker = "";
   for (const deadline = Date.now() + 30_000; !worker; await new Promise((r) => setTimeout(r, 100))) {

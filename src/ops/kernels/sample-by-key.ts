@@ -52,13 +52,7 @@ export function fractionTable(fractions: Fractions, withReplacement: boolean): K
   return table;
 }
 
-export function* sampleByKeyPartition(
-  input: Iterable<unknown>,
-  table: KeyMap<number>,
-  withReplacement: boolean,
-  seed: number,
-  partitionIndex: number,
-): Iterable<unknown> {
+export function* sampleByKeyPartition(input: Iterable<unknown>, table: KeyMap<number>, withReplacement: boolean, seed: number, partitionIndex: number): Iterable<unknown> {
   const rand = partitionRandom(seed, partitionIndex);
   for (const pair of input) {
     if (!Array.isArray(pair) || pair.length !== 2) throw new SampleByKeyError(`sampleByKey needs [key, value] pairs, got ${describe(pair)}`);

@@ -5,12 +5,17 @@
 // Records never span lines: a quoted field containing a newline is not supported,
 // because splits are cut at newlines (Spark's default multiLine=false does the same).
 
-export interface CsvOptions { delimiter: string; quote: string; header: boolean; inferSchema: boolean }
+export interface CsvOptions {
+  delimiter: string;
+  quote: string;
+  header: boolean;
+  inferSchema: boolean;
+}
 
 export class CsvError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'CsvError';
+    this.name = "CsvError";
   }
 }
 
@@ -23,7 +28,7 @@ export function parseCsvLine(line: string, delimiter: string, quote: string): st
   const fields: string[] = [];
   let i = 0;
   for (;;) {
-    if (quote !== '' && line.startsWith(quote, i)) {
+    if (quote !== "" && line.startsWith(quote, i)) {
       const field = readQuoted(line, i, quote);
       fields.push(field.value);
       i = field.next;
@@ -45,16 +50,16 @@ export function parseCsvLine(line: string, delimiter: string, quote: string): st
 }
 
 function checkDelimiters(delimiter: string, quote: string): void {
-  if (delimiter === '') throw new CsvError('CSV delimiter must not be empty');
+  if (delimiter === "") throw new CsvError("CSV delimiter must not be empty");
   if (quote.length > 1) throw new CsvError(`CSV quote must be one character or empty, got ${JSON.stringify(quote)}`);
-  if (quote !== '' && delimiter.includes(quote)) {
+  if (quote !== "" && delimiter.includes(quote)) {
     throw new CsvError(`CSV delimiter ${JSON.stringify(delimiter)} must not contain the quote character`);
   }
 }
 
 /** Reads a quoted field starting at the opening quote; `next` is the index just past the closing quote. */
 function readQuoted(line: string, open: number, quote: string): { value: string; next: number } {
-  let value = '';
+  let value = "";
   let i = open + 1;
   for (;;) {
     const close = line.indexOf(quote, i);
@@ -78,10 +83,10 @@ const INTEGER = /^[-+]?\d+$/;
 
 /** Spark inferSchema-like inference for one field: number, boolean, null (""), else the string. */
 export function inferValue(field: string): string | number | boolean | null {
-  if (field === '') return null;
+  if (field === "") return null;
   const lower = field.toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
+  if (lower === "true") return true;
+  if (lower === "false") return false;
   if (!NUMBER.test(field)) return field;
   const n = Number(field);
   // Integers past 2^53 (long ids) and overflowing exponents would come back altered; keep the text.
@@ -103,13 +108,13 @@ export function makeCsvRecordParser(opts: CsvOptions, headerLine: string | null)
   checkDelimiters(opts.delimiter, opts.quote);
   const convert: (field: string) => unknown = opts.inferSchema ? inferValue : (field) => field;
   if (!opts.header) {
-    return (line) => (line === '' ? undefined : parseCsvLine(line, opts.delimiter, opts.quote).map(convert));
+    return (line) => (line === "" ? undefined : parseCsvLine(line, opts.delimiter, opts.quote).map(convert));
   }
-  if (headerLine === null) throw new CsvError('CSV header requested but the file is empty');
+  if (headerLine === null) throw new CsvError("CSV header requested but the file is empty");
   // A UTF-8 byte order mark would otherwise become part of the first column name.
-  const names = safeColumnNames(parseCsvLine(headerLine.replace(/^\uFEFF/, ''), opts.delimiter, opts.quote));
+  const names = safeColumnNames(parseCsvLine(headerLine.replace(/^\uFEFF/, ""), opts.delimiter, opts.quote));
   return (line) => {
-    if (line === '') return undefined;
+    if (line === "") return undefined;
     const fields = parseCsvLine(line, opts.delimiter, opts.quote);
     if (fields.length > names.length) {
       throw new CsvError(`CSV line has ${fields.length} fields but the header has ${names.length}: ${preview(line)}`);
@@ -128,7 +133,7 @@ function safeColumnNames(raw: string[]): string[] {
   const counts = new Map<string, number>();
   for (const name of raw) counts.set(name, (counts.get(name) ?? 0) + 1);
   return raw.map((name, k) => {
-    if (name === '') return `_c${k}`;
+    if (name === "") return `_c${k}`;
     return (counts.get(name) ?? 0) > 1 ? `${name}${k}` : name;
   });
 }
@@ -144,9 +149,9 @@ export function splitCsvRecords(text: string, quote: string): string[] {
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (quote !== '' && c === quote) quoted = !quoted;
-    else if (c === '\n' && !quoted) {
-      records.push(text.slice(start, text[i - 1] === '\r' ? i - 1 : i));
+    if (quote !== "" && c === quote) quoted = !quoted;
+    else if (c === "\n" && !quoted) {
+      records.push(text.slice(start, text[i - 1] === "\r" ? i - 1 : i));
       start = i + 1;
     }
   }

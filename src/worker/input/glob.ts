@@ -7,10 +7,10 @@
 // of the rule lives in plan/paths.ts so that the master can apply it without
 // touching files. Listing-time confinement only keeps the walk inside the data
 // directory; what a task later opens is confined again by confined-open.ts.
-import fs from 'node:fs';
-import path from 'node:path';
-import { GlobShapeError, MAX_GLOB_DEPTH, compileSegment, expandBraces, hasWildcard, type SegmentMatcher } from '../../plan/glob-pattern.js';
-import { pathProblem } from '../../plan/paths.js';
+import fs from "node:fs";
+import path from "node:path";
+import { GlobShapeError, MAX_GLOB_DEPTH, compileSegment, expandBraces, hasWildcard, type SegmentMatcher } from "../../plan/glob-pattern.js";
+import { pathProblem } from "../../plan/paths.js";
 
 /** Directory entries and stats one listing may look at: enough for large trees, bounded for hostile ones. */
 export const MAX_ENTRIES_VISITED = 200_000;
@@ -18,9 +18,12 @@ export const MAX_ENTRIES_VISITED = 200_000;
 export const MAX_LISTED_FILES = 100_000;
 
 export class InputPathError extends Error {
-  constructor(readonly path: string, problem: string) {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
     super(`input path "${path.length > 200 ? `${path.slice(0, 200)}…` : path}" ${problem}`);
-    this.name = 'InputPathError';
+    this.name = "InputPathError";
   }
 }
 
@@ -41,11 +44,11 @@ export function expandPaths(dataDir: string, patterns: string | string[]): strin
   const root = fs.realpathSync(dataDir);
   const found = new Set<string>();
   const budget = new ListingBudget();
-  for (const pattern of typeof patterns === 'string' ? [patterns] : patterns) {
+  for (const pattern of typeof patterns === "string" ? [patterns] : patterns) {
     const problem = pathProblem(pattern);
     if (problem !== null) throw new InputPathError(pattern, problem);
     const files = expandPattern(root, pattern, budget);
-    if (files.length === 0) throw new InputPathError(pattern, 'matched no files under the data directory');
+    if (files.length === 0) throw new InputPathError(pattern, "matched no files under the data directory");
     for (const f of files) found.add(f);
     if (found.size > MAX_LISTED_FILES) {
       throw new InputPathError(pattern, `brings the input to more than ${MAX_LISTED_FILES} files; at most ${MAX_LISTED_FILES} are allowed`);
@@ -68,14 +71,14 @@ function expandPattern(root: string, pattern: string, budget: ListingBudget): st
     throw e;
   }
   for (const alt of alternatives) {
-    walker.walkAlternative(alt.split('/').filter((s) => s !== '' && s !== '.'));
+    walker.walkAlternative(alt.split("/").filter((s) => s !== "" && s !== "."));
   }
   return walker.files();
 }
 
 /** Hadoop/Spark treat these as metadata (_SUCCESS, .crc files, _temporary dirs), not data. */
 function isHiddenName(name: string): boolean {
-  return name.startsWith('.') || name.startsWith('_');
+  return name.startsWith(".") || name.startsWith("_");
 }
 
 /**
@@ -88,11 +91,15 @@ class Walker {
   private visitedStates = new Set<string>();
   private readonly compiled = new Map<string, SegmentMatcher>();
 
-  constructor(private readonly root: string, private readonly pattern: string, private readonly budget: ListingBudget) {}
+  constructor(
+    private readonly root: string,
+    private readonly pattern: string,
+    private readonly budget: ListingBudget,
+  ) {}
 
   walkAlternative(segments: string[]): void {
     this.visitedStates = new Set();
-    this.walk(segments, 0, '', new Set());
+    this.walk(segments, 0, "", new Set());
   }
 
   private walk(segments: string[], index: number, rel: string, globstarDirs: Set<string>): void {
@@ -104,7 +111,7 @@ class Walker {
       return;
     }
     const segment = segments[index]!;
-    if (segment === '**') {
+    if (segment === "**") {
       this.walkGlobstar(segments, index, rel, globstarDirs, 0);
     } else if (!hasWildcard(segment)) {
       const child = joinRel(rel, segment);
@@ -189,7 +196,7 @@ class Walker {
 
   private assertInside(rel: string): void {
     const fromRoot = path.relative(this.root, fs.realpathSync(this.abs(rel)));
-    const outside = fromRoot === '..' || fromRoot.startsWith(`..${path.sep}`) || path.isAbsolute(fromRoot);
+    const outside = fromRoot === ".." || fromRoot.startsWith(`..${path.sep}`) || path.isAbsolute(fromRoot);
     if (outside) {
       throw new InputPathError(this.pattern, `leaves the data directory through a symbolic link at "${rel}"`);
     }
@@ -201,12 +208,12 @@ class Walker {
   }
 
   private abs(rel: string): string {
-    return rel === '' ? this.root : path.join(this.root, rel);
+    return rel === "" ? this.root : path.join(this.root, rel);
   }
 }
 
 function joinRel(rel: string, name: string): string {
-  return rel === '' ? name : `${rel}/${name}`;
+  return rel === "" ? name : `${rel}/${name}`;
 }
 
 /** Follows symlinks; a dangling link, a vanished entry or a path through a file is simply not there. */
@@ -215,7 +222,7 @@ function statOrNull(abs: string): fs.Stats | null {
     return fs.statSync(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") return null;
     throw err;
   }
 }

@@ -13,9 +13,9 @@
 // the buffer that holds one line grows up to that and no further, so a file
 // without newlines fails with an error naming it instead of growing one Buffer
 // (outside the heap limit) to the file's size.
-import fs from 'node:fs';
-import type { InputFile } from './confined-open.js';
-import { UserCodeError } from '../user-function.js';
+import fs from "node:fs";
+import type { InputFile } from "./confined-open.js";
+import { UserCodeError } from "../user-function.js";
 
 const NEWLINE = 0x0a;
 
@@ -26,7 +26,7 @@ export class LineTooLongError extends UserCodeError {
   /** `line` says which line, e.g. "the line starting at byte 6". */
   constructor(file: InputFile, line: string, limit: number) {
     super(`input "${file.path}": ${line} is longer than ${limit} bytes, the maximum line length`);
-    this.name = 'LineTooLongError';
+    this.name = "LineTooLongError";
   }
 }
 
@@ -96,7 +96,7 @@ export function readWholeFile(file: InputFile, maxBytes = MAX_LINE_BYTES): strin
   let len = 0;
   for (;;) {
     const n = fs.readSync(file.fd, buf, len, buf.length - len, len);
-    if (n === 0) return buf.toString('utf8', 0, len);
+    if (n === 0) return buf.toString("utf8", 0, len);
     len += n;
     if (len === buf.length) throw tooBig();
   }
@@ -139,10 +139,10 @@ function ownedRegionEnd(buf: Buffer, lastNewline: number, endRel: number): numbe
 /** One decode for the whole region is far cheaper than decoding line by line. */
 function decodeLines(region: Buffer): string[] {
   const terminated = region[region.length - 1] === NEWLINE;
-  const lines = region.toString('utf8', 0, terminated ? region.length - 1 : region.length).split('\n');
+  const lines = region.toString("utf8", 0, terminated ? region.length - 1 : region.length).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+    if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
   }
   return lines;
 }

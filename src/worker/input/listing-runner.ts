@@ -16,13 +16,14 @@ export const LISTING_HEAP_MB = 256;
 /** Listings waiting behind the running one; past this the worker answers BUSY and the master retries later. */
 export const MAX_QUEUED_LISTINGS = 16;
 
-export type ListingOutcome =
-  | { ok: true; splits: Record<string, InputSplit[]> }
-  | { ok: false; node: string | null; message: string };
+export type ListingOutcome = { ok: true; splits: Record<string, InputSplit[]> } | { ok: false; node: string | null; message: string };
 
 /** Why a listing was refused; `busy` means the worker could take it later. */
 export class ListingRefused extends Error {
-  constructor(message: string, readonly busy = false) {
+  constructor(
+    message: string,
+    readonly busy = false,
+  ) {
     super(message);
     this.name = "ListingRefused";
   }
@@ -34,7 +35,10 @@ export class ListingRunner {
   private tail: Promise<unknown> = Promise.resolve();
   private waiting = 0;
 
-  constructor(private readonly dataDir: string, private readonly timeLimitMs = LISTING_TIME_LIMIT_MS) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly timeLimitMs = LISTING_TIME_LIMIT_MS,
+  ) {}
 
   /** The splits of each source, or a ListingRefused naming the node and the problem. */
   async list(rawSources: unknown): Promise<Record<string, InputSplit[]>> {

@@ -5,14 +5,23 @@
 // line is lost or duplicated across split boundaries. Split counts are computed
 // before any split is made and refused past the caps, so `maxPartitionBytes: 1`
 // on a large file costs one division, not one object per byte.
-import fs from 'node:fs';
-import path from 'node:path';
-import { expandPaths } from './glob.js';
+import fs from "node:fs";
+import path from "node:path";
+import { expandPaths } from "./glob.js";
 
 /** Path is relative to dataDir; [start, end) is the byte range whose lines this split owns. */
-export interface FileSplit { path: string; start: number; end: number; fileSize: number }
+export interface FileSplit {
+  path: string;
+  start: number;
+  end: number;
+  fileSize: number;
+}
 
-export interface SplitOptions { minPartitions: number; maxPartitionBytes: number; splittable: boolean }
+export interface SplitOptions {
+  minPartitions: number;
+  maxPartitionBytes: number;
+  splittable: boolean;
+}
 
 /** Stops minPartitions from shredding input into splits whose per-task overhead dominates. */
 const MIN_SPLIT_BYTES = 1 << 20;
@@ -26,7 +35,7 @@ export const MAX_SPLITS_PER_LISTING = 100_000;
 export class SplitLimitError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'SplitLimitError';
+    this.name = "SplitLimitError";
   }
 }
 
