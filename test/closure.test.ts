@@ -67,39 +67,21 @@ describe("freeVariables", () => {
 });
 
 describe("functionSource", () => {
+  // biome-ignore format: the functions' source text, as written here, is what the test checks
   it("keeps arrow functions and function expressions as they are", () => {
-    assert.equal(
-      functionSource((x: number) => x * 2),
-      "(x) => x * 2",
-    );
-    assert.equal(
-      functionSource(function double(x: number) {
-        return x * 2;
-      }),
-      "function double(x) { return x * 2; }",
-    );
+    assert.equal(functionSource((x: number) => x * 2), "(x) => x * 2");
+    assert.equal(functionSource(function double(x: number) { return x * 2; }), "function double(x) { return x * 2; }");
   });
 
+  // biome-ignore format: the functions' source text, as written here, is what the test checks
   it("rewrites method shorthand as a function expression", () => {
-    const obj = {
-      triple(x: number) {
-        return x * 3;
-      },
-      *gen(xs: number[]) {
-        yield* xs;
-      },
-      default(x: number) {
-        return x;
-      },
-    };
+    const obj = { triple(x: number) { return x * 3; }, *gen(xs: number[]) { yield* xs; }, default(x: number) { return x; } };
     assert.equal(functionSource(obj.triple), "function triple(x) { return x * 3; }");
     assert.equal(functionSource(obj.gen), "function* gen(xs) { yield* xs; }");
     assert.equal(functionSource(obj.default), "function (x) { return x; }");
     // biome-ignore lint/complexity/noStaticOnlyClass: the test is how a static method's source prints
     class Rules {
-      static keep(x: number) {
-        return x > 0;
-      }
+      static keep(x: number) { return x > 0; }
     }
     assert.equal(functionSource(Rules.keep), "function keep(x) { return x > 0; }");
   });

@@ -128,9 +128,8 @@ describe("the JobSpec a pipeline builds", () => {
     const nums = sc.range(0, 100, 3, 4);
     const pairs = nums.keyBy((x) => x % 7);
     const ops: Dataset<unknown>[] = [
-      nums.mapPartitions(function* (xs) {
-        yield* xs;
-      }),
+      // biome-ignore format: the function's source text, as written here, is what the test checks
+      nums.mapPartitions(function* (xs) { yield* xs; }),
       nums.mapPartitionsWithIndex((i, xs) => [i, ...xs]),
       nums.glom(),
       nums.coalesce(2),
