@@ -86,10 +86,36 @@ export class Planner implements PlanBuilder {
     const { action } = this.job;
     const rule = opRule(action.op);
     if (rule?.kind !== "action") throw new Error(`planner has no rule for action "${action.op}"`);
+    // Each node planned after its inputs, in the order the walk from the action reaches them, finds
+    // them memoized: the rules' recursion stays one node deep however long the chain (MAX_DEPTH),
+    // and the stages are numbered as the recursive walk would number them.
+    for (const id of this.planningOrder()) this.input(id, new Set());
     const parents = new Set<StageId>();
     const { rdd, result } = rule.plan(this, action, this.input(action.input, parents), parents);
     const resultStage = this.addStage(rdd, parents, { type: "result", action: result });
     return { stages: this.stages, shuffles: this.shuffles, resultStage, action };
+  }
+
+  /** The nodes the action reads, each after its inputs in their order: a depth-first walk with its own stack. */
+  private planningOrder(): string[] {
+    const root = this.job.action.input;
+    const order: string[] = [];
+    const seen = new Set([root]);
+    const stack = [{ id: root, next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const inputs = this.byId.get(top.id)!.inputs;
+      if (top.next === inputs.length) {
+        stack.pop();
+        order.push(top.id);
+        continue;
+      }
+      const input = inputs[top.next++]!;
+      if (seen.has(input)) continue;
+      seen.add(input);
+      stack.push({ id: input, next: 0 });
+    }
+    return order;
   }
 
   input(nodeId: string, parents: Set<StageId>): Rdd {
