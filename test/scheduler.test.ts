@@ -350,6 +350,17 @@ describe("Scheduler: stages and map outputs", () => {
     h.finish(h.launch(1, 1));
     assert.deepEqual(h.take(), ["2.0@w1", "2.1@w1"]);
   });
+
+  it("a job resumed with its resolution does not run its probes again: the map stage starts at once, with the bounds found before", () => {
+    const h = new Harness([["w1", 4]]);
+    const job = validateJobSpec({ nodes: [nums(2), { id: "s", op: "sortBy", input: "nums", fn: "x => x", numPartitions: 2 }], action: "collect" });
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    const resolution = { bounds: { 0: [3] }, offsets: {}, edges: null };
+    h.post({ type: "jobSubmitted", jobId: asJobId("job-1"), name: job.name, plan, resolution, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    assert.deepEqual(h.take(), ["1.0@w1", "1.1@w1"]);
+    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3] });
+    assert.equal(h.scheduler.job(asJobId("job-1"))!.resolution, resolution);
+  });
 });
 
 describe("Scheduler: failures and retries", () => {
