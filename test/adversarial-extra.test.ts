@@ -6,7 +6,7 @@ import { requestRaw } from "../src/common/http-client.js";
 import { countJsonValues } from "../src/common/json-values.js";
 import { MAX_SPEC_VALUES } from "../src/plan/validate.js";
 import { BadSplitReplyError, checkSplitReply } from "../src/master/split-reply-check.js";
-import { evenEdges } from "../src/plan/probes.js";
+import { evenEdges } from "../src/plan/resolution.js";
 import type { SplitSource } from "../src/plan/physical.js";
 import { FakeWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";

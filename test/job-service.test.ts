@@ -39,7 +39,7 @@ class FakeScheduler implements JobScheduler {
   post(event: SchedulerEvent): void {
     switch (event.type) {
       case "jobSubmitted": {
-        const run = newJobRun(event.jobId, event.name, event.plan, event.limits, this.now());
+        const run = newJobRun(event.jobId, event.name, event.plan, event.limits, this.now(), event.resolution);
         this.runs.set(event.jobId, run);
         this.submitted.push({ id: event.jobId, recovered: event.recovered.length });
         return;
@@ -215,6 +215,17 @@ describe("the job service", () => {
     configureLogging({ sink: { write: (l) => void logs.push(l) } });
   });
   afterEach(() => configureLogging({ sink: { write: (l) => void process.stderr.write(l) } }));
+
+  it("shows a running job's plan with what its probes have found so far (the scheduler's resolution)", async () => {
+    const h = new Harness();
+    h.addWorker();
+    const id = h.service.submit({ ...collect(), nodes: [...collect().nodes, { id: "s", op: "sortBy", input: "p", fn: "x => x", numPartitions: 2 }], action: { op: "collect", input: "s" } });
+    await h.startPending();
+    assert.match(h.service.planText(id).plan, /range ascending, bounds from stage 0/);
+    const resolution = { bounds: { 0: [2] }, offsets: {}, edges: null };
+    h.scheduler.job(id)!.resolution = resolution;
+    assert.match(h.service.planText(id).plan, /range ascending, 1 bound\)/);
+  });
 
   it("queues a job until a worker is there, then hands its plan to the scheduler", async () => {
     const h = new Harness();
@@ -405,7 +416,7 @@ describe("the job service", () => {
     assert.equal(h.status(second), "RUNNING");
   });
 
-  it("after a restart, resumes a running job with its plan and map outputs once the lease has passed, and re-queues a pending one", async () => {
+  it("after a restart, resumes a running job with its plan, resolution and map outputs once the lease has passed, and re-queues a pending one", async () => {
     const store = new MemoryJobStore();
     const before = new Harness(store);
     before.addWorker();
@@ -419,6 +430,8 @@ describe("the job service", () => {
     });
     await before.startPending();
     store.putMapOutput(running, 0, 0, { workerId: W, address: "worker-a:7000", sizes: [1, 1] });
+    const resolution = { bounds: { 0: [1] }, offsets: {}, edges: null };
+    store.saveResolution(running, resolution);
     before.registry.leave(W);
     const pending = before.service.submit(collect());
 
@@ -436,6 +449,8 @@ describe("the job service", () => {
       { id: running, recovered: 1 },
       { id: pending, recovered: 0 },
     ]);
+    assert.deepEqual(after.scheduler.job(running)!.resolution, resolution, "what its probes found is handed back");
+    assert.deepEqual(store.getJob(running)!.resolution, resolution, "and stays stored for another restart");
     assert.deepEqual(
       after.events(running).filter((e) => e !== "job started"),
       ["job submitted", "job recovered", "job resumed"],

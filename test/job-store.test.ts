@@ -10,8 +10,10 @@ import { SqliteJobStore, type JobStore } from "../src/master/job-store.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
 import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import type { JobPlan } from "../src/plan/physical.js";
+import { unresolved, type PlanResolution } from "../src/plan/resolution.js";
 
 const PLAN = { stages: [], shuffles: [], resultStage: 0, action: { op: "count" } } as unknown as JobPlan;
+const RESOLVED: PlanResolution = { bounds: { 0: [3, "k"] }, offsets: { z: [0, 4] }, edges: [0, 5, 10] };
 const [A, B, C] = [asJobId("job-a"), asJobId("job-b"), asJobId("job-c")];
 const W = asWorkerId("worker-1");
 
@@ -32,7 +34,7 @@ function story(store: JobStore): unknown[] {
   store.planningBegan(A, 105);
   read("unfinished", store.unfinishedJobs());
   store.planningEnded(A);
-  store.savePlan(A, { ...PLAN, resultStage: 1 } as JobPlan);
+  store.saveResolution(A, RESOLVED);
   store.putMapOutput(A, 0, 1, { workerId: W, address: "w1:7000", sizes: [1, 2] });
   store.putMapOutput(A, 0, 0, { workerId: W, address: "w1:7000", sizes: [3] });
   store.putMapOutput(A, 0, 1, { workerId: W, address: "w2:7000", sizes: [4] });
@@ -110,4 +112,31 @@ it("resumes only a plan stored by this protocol: one from an older master (unsta
   assert.equal(reopened.getJob(B)!.plan, null);
   assert.equal(reopened.getJob(C)!.plan, null);
   reopened.close();
+});
+
+it("keeps a job's resolution beside its plan: saved as probes finish, handed back on a resume, none for a job started afresh", async () => {
+  const { mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const file = join(mkdtempSync(join(tmpdir(), "minispark-store-")), "jobs.db");
+  for (const [name, store, reopen] of [
+    ["sqlite", new SqliteJobStore(file), () => new SqliteJobStore(file)],
+    ["memory", new MemoryJobStore(), null],
+  ] as const) {
+    store.insertJob(A, "a", "{}", 1);
+    store.startJob(A, 2, PLAN);
+    assert.deepEqual(store.getJob(A)!.resolution, unresolved(), `${name}: nothing resolved at the start`);
+    store.saveResolution(A, RESOLVED);
+    let read: JobStore = store;
+    if (reopen) {
+      store.close();
+      read = reopen();
+    }
+    assert.deepEqual(read.getJob(A)!.resolution, RESOLVED, `${name}: what the probes found survives`);
+    read.startJob(A, 3, PLAN, read.getJob(A)!.resolution);
+    assert.deepEqual(read.getJob(A)!.resolution, RESOLVED, `${name}: a resumed job keeps it`);
+    read.startJob(A, 4, PLAN);
+    assert.deepEqual(read.getJob(A)!.resolution, unresolved(), `${name}: a job planned again starts unresolved`);
+    read.close();
+  }
 });

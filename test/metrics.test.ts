@@ -9,6 +9,7 @@ import { newJobRun } from "../src/master/job-run.js";
 import { jobView } from "../src/master/job-view.js";
 import { planJob } from "../src/plan/stage-planner.js";
 import { validateJobSpec } from "../src/plan/validate.js";
+import { unresolved } from "../src/plan/resolution.js";
 
 describe("Prometheus text", () => {
   it("renders counters with labels, gauges read at scrape time and cumulative histogram buckets", () => {
@@ -96,7 +97,21 @@ describe("job view metrics", () => {
     for (const t of map.tasks) t.status = "SUCCEEDED";
     map.succeeded = 2;
     const view = jobView(
-      { id: asJobId("j"), name: "j", status: "RUNNING", spec: {}, submittedAt: 900, startedAt: 1000, finishedAt: null, error: null, result: null, view: null, plan: null, planningStartedAt: null },
+      {
+        id: asJobId("j"),
+        name: "j",
+        status: "RUNNING",
+        spec: {},
+        submittedAt: 900,
+        startedAt: 1000,
+        finishedAt: null,
+        error: null,
+        result: null,
+        view: null,
+        plan: null,
+        resolution: unresolved(),
+        planningStartedAt: null,
+      },
       "RUNNING",
       run,
       2000,

@@ -329,7 +329,7 @@ describe("Scheduler: stages and map outputs", () => {
     assert.deepEqual(h.attemptEvents, ["start job-1.0.0.0", "start job-1.0.1.0", "end job-1.0.1.0 FINISHED", "start job-1.0.2.0", "end job-1.0.0.0 FINISHED", "end job-1.0.2.0 FINISHED"]);
   });
 
-  it("sets the range bounds of a sort shuffle from its sample stage", () => {
+  it("resolves the range bounds of a sort shuffle from its sample stage, leaving the plan as planned", () => {
     const h = new Harness([["w1", 4]]);
     const job = h.submit({ nodes: [nums(2), { id: "s", op: "sortBy", input: "nums", fn: "x => x", numPartitions: 2 }], action: "collect" });
     assert.deepEqual(
@@ -339,15 +339,27 @@ describe("Scheduler: stages and map outputs", () => {
     assert.deepEqual(h.take(), ["0.0@w1", "0.1@w1"]);
     assert.equal(h.launch(0, 0).task.outputShuffle, null);
     h.finish(h.launch(0, 0), { type: "sample", sample: { keys: [5, 1, 3], total: 3 } });
-    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: null });
+    assert.deepEqual(job.resolution.bounds, {});
     assert.deepEqual(h.take(), []);
     h.finish(h.launch(0, 1), { type: "sample", sample: { keys: [2, 6, 4], total: 3 } });
-    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: [3] });
+    assert.deepEqual(job.resolution.bounds, { 0: [3] });
+    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: null }, "the plan is not changed");
     assert.deepEqual(h.take(), ["1.0@w1", "1.1@w1"]);
     assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3] });
     h.finish(h.launch(1, 0));
     h.finish(h.launch(1, 1));
     assert.deepEqual(h.take(), ["2.0@w1", "2.1@w1"]);
+  });
+
+  it("a job resumed with its resolution does not run its probes again: the map stage starts at once, with the bounds found before", () => {
+    const h = new Harness([["w1", 4]]);
+    const job = validateJobSpec({ nodes: [nums(2), { id: "s", op: "sortBy", input: "nums", fn: "x => x", numPartitions: 2 }], action: "collect" });
+    const plan = planJob(job, { splits: {}, defaultParallelism: 2 });
+    const resolution = { bounds: { 0: [3] }, offsets: {}, edges: null };
+    h.post({ type: "jobSubmitted", jobId: asJobId("job-1"), name: job.name, plan, resolution, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
+    assert.deepEqual(h.take(), ["1.0@w1", "1.1@w1"]);
+    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3] });
+    assert.equal(h.scheduler.job(asJobId("job-1"))!.resolution, resolution);
   });
 });
 
@@ -848,8 +860,8 @@ function describeCommand(c: SchedulerCommand): string {
       return `mapOutputAdded ${c.job.id} ${c.shuffle}.${c.mapId}`;
     case "mapOutputLost":
       return `mapOutputLost ${c.jobId} ${c.shuffle}.${c.mapId}`;
-    case "planChanged":
-      return `planChanged ${c.job.id}`;
+    case "resolutionChanged":
+      return `resolutionChanged ${c.job.id}`;
   }
 }
 

@@ -7,14 +7,13 @@ import fs from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { asJobId, asWorkerId, attemptIdOf } from "../common/ids.js";
-import { PROTOCOL_VERSION, type BlockLocation, type TaskResult } from "../common/protocol.js";
+import { PROTOCOL_VERSION, type TaskResult } from "../common/protocol.js";
 import { actionValue } from "../master/action-value.js";
 import { saveTarget } from "../ops/save.js";
 import type { Json } from "../plan/keys.js";
-import { applyProbe } from "../plan/probes.js";
 import type { JobPlan } from "../plan/physical.js";
+import { resolveLaunch, resolveProbe, unresolved } from "../plan/resolution.js";
 import { planJob, splitSources } from "../plan/stage-planner.js";
-import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
 import { validateJobSpec } from "../plan/validate.js";
 import { listSplits } from "../worker/input/splits.js";
 import { finalizeOutput, prepareOutput, publishParts } from "../worker/output-files.js";
@@ -61,15 +60,11 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
 function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string, memory: MemoryPool): TaskResult[] {
   const jobId = INLINE_JOB;
   const sizes = new Map<number, number[][]>();
+  let resolution = unresolved();
   let results: TaskResult[] = [];
   for (const stage of plan.stages) {
     const outputs: TaskResult[] = [];
     for (let p = 0; p < stage.numTasks; p++) {
-      const inputs: Record<string, BlockLocation[]> = {};
-      for (const [s, reduce] of shuffleBlocksRead(stage.rdd, p)) {
-        inputs[blockKey(s, reduce)] = sizes.get(s)!.map((perReduce, mapId) => ({ mapId, workerId: SELF, address: "inline", bytes: perReduce[reduce] ?? 0 }));
-      }
-      const outputShuffle = stage.output.type === "shuffle" ? plan.shuffles[stage.output.shuffle]! : null;
       const { result } = runTask(
         {
           protocol: PROTOCOL_VERSION,
@@ -78,9 +73,7 @@ function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string, memory: 
           partition: p,
           attemptId: attemptIdOf(jobId, stage.id, p, 0),
           attempt: 0,
-          stage: { ...stage, rdd: taskRdd(stage.rdd, p) },
-          outputShuffle,
-          inputs,
+          ...resolveLaunch(plan, resolution, stage, p, (s, reduce) => sizes.get(s)!.map((perReduce, mapId) => ({ mapId, workerId: SELF, address: "inline", bytes: perReduce[reduce] ?? 0 }))),
         },
         {
           workerId: SELF,
@@ -100,7 +93,7 @@ function runStages(plan: JobPlan, dataDir: string, shuffleRoot: string, memory: 
         out.shuffle,
         outputs.map((r) => (r as { sizes: number[] }).sizes),
       );
-    applyProbe(plan, stage, outputs);
+    resolution = resolveProbe(plan, resolution, stage, outputs);
     if (out.type === "result") results = outputs;
   }
   return results;

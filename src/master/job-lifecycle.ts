@@ -19,6 +19,7 @@
 import { hasEnded, type JobEndStatus, type JobStatus } from "../common/api-types.js";
 import type { JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
+import type { PlanResolution } from "../plan/resolution.js";
 import type { JobRow, JobStore } from "./job-store.js";
 import type { StoredJobView } from "./job-view.js";
 import { IllegalTransition, type Transitions } from "./transitions.js";
@@ -112,11 +113,11 @@ export class JobLifecycle {
     this.move(id, "QUEUED");
   }
 
-  /** Handed to the scheduler with this plan, which the store keeps for a restart. */
-  running(id: JobId, now: number, plan: JobPlan): void {
+  /** Handed to the scheduler with this plan (and a resumed job's resolution), which the store keeps for a restart. */
+  running(id: JobId, now: number, plan: JobPlan, resolution?: PlanResolution): void {
     // Stored before the move, as end() is: a write that throws leaves the job QUEUED, to be started again.
     this.check(id, "RUNNING");
-    this.store.startJob(id, now, plan);
+    this.store.startJob(id, now, plan, resolution);
     this.move(id, "RUNNING");
   }
 

@@ -18,6 +18,7 @@ import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
 import { transition, type Transitions } from "./transitions.js";
 import type { TaskMetrics, TaskResult } from "../common/protocol.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
+import { unresolved, type PlanResolution } from "../plan/resolution.js";
 
 /** The states of a job the scheduler runs: the API's JobStatus but PENDING. */
 export type JobRunStatus = Exclude<JobStatus, "PENDING">;
@@ -77,7 +78,10 @@ export interface JobLimits {
 export interface JobRun {
   id: JobId;
   name: string;
+  /** As planned: never changed while the job runs. */
   plan: JobPlan;
+  /** What its probe stages found so far; replaced (never mutated) by the scheduler as each one completes. */
+  resolution: PlanResolution;
   /** Assigned only by endJobRun. */
   status: JobRunStatus;
   stages: StageRun[];
@@ -89,11 +93,13 @@ export interface JobRun {
   error: string | null;
 }
 
-export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLimits, now: number): JobRun {
+/** `resolution`: what a resumed job's probes found before (nothing for a job starting afresh). */
+export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLimits, now: number, resolution: PlanResolution = unresolved()): JobRun {
   return {
     id,
     name,
     plan,
+    resolution,
     status: "RUNNING",
     maxTaskRetries: limits.maxTaskRetries,
     taskTimeoutMs: limits.taskTimeoutMs,

@@ -20,6 +20,7 @@ import { ResultTooLargeError, checkValueSize } from "../common/result-budget.js"
 import type { JobRun } from "./job-run.js";
 import type { JobRow, JobStore, StoredAttempt, StoredMapOutput } from "./job-store.js";
 import type { JobPlan } from "../plan/physical.js";
+import type { PlanResolution } from "../plan/resolution.js";
 import { jobView } from "./job-view.js";
 import { JobLifecycle } from "./job-lifecycle.js";
 import { hasEnded, type AttemptInfo, type JobEndStatus, type JobInfo, type JobPlanText, type JobResults, type StageTasks } from "../common/api-types.js";
@@ -39,7 +40,7 @@ interface PendingJob {
   tries: number;
   firstError: number | null;
   /** For a job that was running when an earlier master stopped. */
-  resume: { plan: JobPlan; outputs: StoredMapOutput[]; notBefore: number } | null;
+  resume: { plan: JobPlan; resolution: PlanResolution; outputs: StoredMapOutput[]; notBefore: number } | null;
   /** The heap its spec is estimated to hold while it waits (queue-budget.ts). */
   weight: number;
 }
@@ -111,7 +112,7 @@ export class JobService {
       try {
         const job = validateJobSpec(row.spec, this.validation);
         const plan = row.status === "RUNNING" ? row.plan : null;
-        const resume = plan ? { plan, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
+        const resume = plan ? { plan, resolution: row.resolution, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
         // Taken in whatever the total: the jobs were accepted, and they count against new submissions.
         this.waiting.add({ id: row.id, job, tries: 0, firstError: null, resume, weight: specWeight(JSON.stringify(row.spec)) });
         this.store.event(this.now(), row.id, "job recovered", { resumed: resume !== null, mapOutputs: resume?.outputs.length ?? 0 });
@@ -172,12 +173,13 @@ export class JobService {
     return { stage, tasks: [...byPartition].map(([partition, attempts]) => ({ partition, attempts })) };
   }
 
-  /** The job's plan as text: the scheduler's (with what its probes found so far) while it runs, else the stored one. */
+  /** The job's plan as text, with what its probes found so far: the scheduler's resolution while it runs, else the stored one. */
   planText(id: JobId): JobPlanText {
     const row = this.row(id);
-    const plan = this.scheduler.job(id)?.plan ?? row.plan;
+    const run = this.scheduler.job(id);
+    const plan = run?.plan ?? row.plan;
     if (!plan) throw new MinisparkError("NOT_READY", `job ${id} is ${this.lifecycle.status(row)} and not planned yet; it has a plan once it starts`);
-    return { id, plan: explain(plan) };
+    return { id, plan: explain(plan, run?.resolution ?? row.resolution) };
   }
 
   list(limit: number): JobInfo[] {
@@ -262,12 +264,12 @@ export class JobService {
       // Written before the job moves to RUNNING, so that once it has moved nothing but the post stands between it and the scheduler.
       this.store.event(this.now(), id, entry.resume ? "job resumed" : "job started", { stages: plan.stages.length, tasks });
       // Before the scheduler has it: it may end the job at once (a resumed job with every output held).
-      this.lifecycle.running(id, this.now(), plan);
+      this.lifecycle.running(id, this.now(), plan, entry.resume?.resolution);
       this.log.info(entry.resume ? "job resumed" : "job started", { jobId: id, stages: plan.stages.length, tasks });
       const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
       // Posted is handed over: the loop has the event even when the post throws (a command it led to failed).
       handedOver = true;
-      this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, limits, recovered: entry.resume?.outputs ?? [] });
+      this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, resolution: entry.resume?.resolution, limits, recovered: entry.resume?.outputs ?? [] });
       this.store.planningEnded(id);
       return true;
     } catch (e) {

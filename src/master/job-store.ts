@@ -12,6 +12,7 @@ import { logger } from "../common/log.js";
 import { PROTOCOL_VERSION } from "../common/protocol.js";
 import { makeDatabasePrivate, makePrivateDir } from "../common/private-files.js";
 import type { JobPlan } from "../plan/physical.js";
+import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { AttemptInfo, JobEvent, JobStatus } from "../common/api-types.js";
 import type { Attempt } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
@@ -31,8 +32,10 @@ export interface JobRow {
   result: { action: string; value: unknown } | null;
   /** The job's last view (stages, metrics), kept when it ends. */
   view: StoredJobView | null;
-  /** The plan it runs (with probe results as they come), so a restarted master resumes it unchanged. */
+  /** The plan it runs, so a restarted master resumes it unchanged. */
   plan: JobPlan | null;
+  /** What the plan's probe stages found so far, so a resumed job does not run them again. */
+  resolution: PlanResolution;
   /** Set while a master plans the job and hands it to its scheduler (see planningBegan). */
   planningStartedAt: number | null;
 }
@@ -53,8 +56,8 @@ export interface StoredMapOutput {
 export interface JobStore {
   /** A new job, PENDING. `specJson`: the spec as JSON text, serialised once by the caller, which weighs it too. */
   insertJob(id: JobId, name: string, specJson: string, now: number): void;
-  /** The job is RUNNING this plan (unless it has ended meanwhile). */
-  startJob(id: JobId, now: number, plan: JobPlan): void;
+  /** The job is RUNNING this plan (unless it has ended meanwhile), resolved so far as `resolution` (absent: not at all). */
+  startJob(id: JobId, now: number, plan: JobPlan, resolution?: PlanResolution): void;
   /**
    * The master is about to plan the job and hand it to its scheduler, work
    * that runs on its event loop: if the process dies before planningEnded, the
@@ -62,8 +65,8 @@ export interface JobStore {
    */
   planningBegan(id: JobId, now: number): void;
   planningEnded(id: JobId): void;
-  /** The running job's plan changed (probe results came in). */
-  savePlan(id: JobId, plan: JobPlan): void;
+  /** The running job's resolution changed (a probe stage completed). */
+  saveResolution(id: JobId, resolution: PlanResolution): void;
   putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void;
   dropMapOutput(id: JobId, shuffle: number, mapId: number): void;
   /** The map outputs a running job has registered, for a restarted master to resume it with. */
@@ -106,6 +109,7 @@ export interface JobRecord {
   result_json: string | null;
   view_json: string | null;
   plan_json: string | null;
+  resolution_json: string | null;
   planning_started_at: number | null;
 }
 
@@ -121,7 +125,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   error TEXT,
   result_json TEXT,
   view_json TEXT,
-  plan_json TEXT
+  plan_json TEXT,
+  resolution_json TEXT
 );
 CREATE TABLE IF NOT EXISTS map_outputs (
   job_id TEXT NOT NULL,
@@ -199,11 +204,12 @@ export class SqliteJobStore implements JobStore {
     const columns = jobColumns.all() as { name: string }[];
     if (!columns.some((c) => c.name === "plan_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN plan_json TEXT");
     if (!columns.some((c) => c.name === "planning_started_at")) this.db.exec("ALTER TABLE jobs ADD COLUMN planning_started_at INTEGER");
+    if (!columns.some((c) => c.name === "resolution_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN resolution_json TEXT");
     this.stmts = {
       jobColumns,
       insertJob: this.db.prepare("INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)"),
-      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ?, plan_json = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
-      savePlan: this.db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?"),
+      startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ?, plan_json = ?, resolution_json = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
+      saveResolution: this.db.prepare("UPDATE jobs SET resolution_json = ? WHERE id = ?"),
       planningBegan: this.db.prepare("UPDATE jobs SET planning_started_at = ? WHERE id = ?"),
       planningEnded: this.db.prepare("UPDATE jobs SET planning_started_at = NULL WHERE id = ?"),
       putMapOutput: this.db.prepare(
@@ -267,8 +273,8 @@ export class SqliteJobStore implements JobStore {
     this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: specJson, submitted_at: now });
   }
 
-  startJob(id: JobId, now: number, plan: JobPlan): void {
-    this.stmts.startJob.run(now, storedPlanJson(plan), id);
+  startJob(id: JobId, now: number, plan: JobPlan, resolution: PlanResolution = unresolved()): void {
+    this.stmts.startJob.run(now, storedPlanJson(plan), JSON.stringify(resolution), id);
   }
 
   /**
@@ -284,8 +290,8 @@ export class SqliteJobStore implements JobStore {
     this.stmts.planningEnded.run(id);
   }
 
-  savePlan(id: JobId, plan: JobPlan): void {
-    this.stmts.savePlan.run(storedPlanJson(plan), id);
+  saveResolution(id: JobId, resolution: PlanResolution): void {
+    this.stmts.saveResolution.run(JSON.stringify(resolution), id);
   }
 
   putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void {
@@ -442,6 +448,10 @@ export function toRow(r: JobRecord): JobRow {
     },
     get plan() {
       return r.plan_json ? storedPlan(r.plan_json) : null;
+    },
+    get resolution() {
+      // Written with its plan (startJob), so it is read only with a plan of this protocol.
+      return r.resolution_json ? (JSON.parse(r.resolution_json) as PlanResolution) : unresolved();
     },
     planningStartedAt: r.planning_started_at ?? null,
   };

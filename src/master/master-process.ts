@@ -108,7 +108,7 @@ export class MasterProcess {
         },
         mapOutputAdded: (job, shuffle, mapId, status) => this.store.putMapOutput(job.id, shuffle, mapId, status),
         mapOutputLost: (job, shuffle, mapId) => this.store.dropMapOutput(job, shuffle, mapId),
-        planChanged: (job) => this.store.savePlan(job.id, job.plan),
+        resolutionChanged: (job) => this.store.saveResolution(job.id, job.resolution),
         // Running attempts are served from the scheduler; the store keeps those that ended.
         attemptStarted: () => this.metrics.attemptsLaunched.inc(),
         attemptEnded: (job, stage, task, a) => {

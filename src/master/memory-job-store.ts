@@ -6,6 +6,7 @@
 import type { JobEvent, JobStatus } from "../common/api-types.js";
 import type { JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
+import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { Attempt } from "./job-run.js";
 import { storedPlanJson, toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredMapOutput } from "./job-store.js";
 import type { StoredJobView } from "./job-view.js";
@@ -39,16 +40,18 @@ export class MemoryJobStore implements JobStore {
       result_json: null,
       view_json: null,
       plan_json: null,
+      resolution_json: null,
       planning_started_at: null,
     });
   }
 
-  startJob(id: JobId, now: number, plan: JobPlan): void {
+  startJob(id: JobId, now: number, plan: JobPlan, resolution: PlanResolution = unresolved()): void {
     const r = this.jobs.get(id);
     if (!r || (r.status !== "PENDING" && r.status !== "RUNNING")) return;
     r.status = "RUNNING";
     r.started_at = now;
     r.plan_json = storedPlanJson(plan);
+    r.resolution_json = JSON.stringify(resolution);
   }
 
   planningBegan(id: JobId, now: number): void {
@@ -61,9 +64,9 @@ export class MemoryJobStore implements JobStore {
     if (r) r.planning_started_at = null;
   }
 
-  savePlan(id: JobId, plan: JobPlan): void {
+  saveResolution(id: JobId, resolution: PlanResolution): void {
     const r = this.jobs.get(id);
-    if (r) r.plan_json = storedPlanJson(plan);
+    if (r) r.resolution_json = JSON.stringify(resolution);
   }
 
   putMapOutput(id: JobId, shuffle: number, mapId: number, s: MapStatus): void {

@@ -4,6 +4,7 @@
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
 import type { TaskLaunch, TaskReport } from "../common/protocol.js";
 import type { JobPlan } from "../plan/physical.js";
+import type { PlanResolution } from "../plan/resolution.js";
 import type { Attempt, JobLimits, JobRun, StageRun, TaskRun } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { WorkerInfo } from "./worker-registry.js";
@@ -17,7 +18,8 @@ interface RecoveredOutput {
 
 export type SchedulerEvent =
   /** Run a planned job. A resumed job brings the map outputs its earlier run registered. */
-  | { type: "jobSubmitted"; jobId: JobId; name: string; plan: JobPlan; limits: JobLimits; recovered: readonly RecoveredOutput[] }
+  /** `resolution`: what a resumed job's probes found before its master restarted (absent: nothing yet). */
+  | { type: "jobSubmitted"; jobId: JobId; name: string; plan: JobPlan; resolution?: PlanResolution; limits: JobLimits; recovered: readonly RecoveredOutput[] }
   /** A worker's report of how an attempt ended (stale ones change nothing). */
   | { type: "taskReported"; report: TaskReport }
   /** A launch did not reach its worker, or the worker would not take it; `refused`: it understood and refused the task itself. */
@@ -49,9 +51,9 @@ export type SchedulerCommand =
   | { type: "kill"; worker: WorkerInfo; attemptId: AttemptId }
   /** The job reached COMPLETED, FAILED or CANCELLED. */
   | { type: "jobEnded"; job: JobRun }
-  /** For durability: map output registered or forgotten, and probe results written into the plan. */
+  /** For durability: map output registered or forgotten, and the job's resolution changed (a probe stage completed). */
   | { type: "mapOutputAdded"; job: JobRun; shuffle: number; mapId: number; status: MapStatus }
   | { type: "mapOutputLost"; jobId: JobId; shuffle: number; mapId: number }
-  | { type: "planChanged"; job: JobRun }
+  | { type: "resolutionChanged"; job: JobRun }
   | ({ type: "attemptStarted" } & AttemptRef)
   | ({ type: "attemptEnded" } & AttemptRef);

@@ -22,10 +22,10 @@ export interface SchedulerBackend {
 export interface SchedulerListener {
   /** The job reached COMPLETED, FAILED or CANCELLED. */
   jobEnded(job: JobRun): void;
-  /** For durability: map output registered or forgotten, and probe results written into the plan. */
+  /** For durability: map output registered or forgotten, and the job's resolution changed (a probe stage completed). */
   mapOutputAdded?(job: JobRun, shuffle: number, mapId: number, status: MapStatus): void;
   mapOutputLost?(job: JobId, shuffle: number, mapId: number): void;
-  planChanged?(job: JobRun): void;
+  resolutionChanged?(job: JobRun): void;
   attemptStarted?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
   attemptEnded?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
 }
@@ -89,8 +89,8 @@ export class SchedulerLoop implements SchedulerQueries {
         return l.mapOutputAdded?.(c.job, c.shuffle, c.mapId, c.status);
       case "mapOutputLost":
         return l.mapOutputLost?.(c.jobId, c.shuffle, c.mapId);
-      case "planChanged":
-        return l.planChanged?.(c.job);
+      case "resolutionChanged":
+        return l.resolutionChanged?.(c.job);
       case "attemptStarted":
         return l.attemptStarted?.(c.job, c.stage, c.task, c.attempt);
       case "attemptEnded":

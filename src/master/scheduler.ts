@@ -13,13 +13,11 @@
 // scheduler-loop.ts carries out, so it is tested by feeding events and
 // reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { BlockLocation, TaskReport } from "../common/protocol.js";
+import type { TaskReport } from "../common/protocol.js";
 import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT } from "../common/protocol.js";
-import type { Stage } from "../plan/physical.js";
-import { blockKey, shuffleBlocksRead, taskRdd } from "../plan/task-rdd.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
-import { applyProbe, probeDone } from "../plan/probes.js";
+import { probeDone, resolveLaunch, resolveProbe, resolvedOutput } from "../plan/resolution.js";
 import { reportMismatch } from "./report-check.js";
 import { endAttempt, holdsSlot, retryAvoidsWorker, type AttemptEnd } from "./attempt-state.js";
 import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
@@ -159,10 +157,10 @@ export class Scheduler implements SchedulerQueries {
   /**
    * Starts a job. A job resumed after a master restart passes the map outputs
    * its earlier run registered: those still held by live workers count as done,
-   * as do probe stages whose results the stored plan already has.
+   * as do probe stages whose results its stored resolution already has.
    */
-  private submit({ jobId, name, plan, limits, recovered }: SchedulerEvent & { type: "jobSubmitted" }): void {
-    const job = newJobRun(jobId, name, plan, limits, this.now);
+  private submit({ jobId, name, plan, resolution, limits, recovered }: SchedulerEvent & { type: "jobSubmitted" }): void {
+    const job = newJobRun(jobId, name, plan, limits, this.now, resolution);
     this.jobs.set(jobId, job);
     for (const r of recovered) {
       if (!this.registry.isAlive(r.status.workerId)) continue;
@@ -170,7 +168,7 @@ export class Scheduler implements SchedulerQueries {
       this.markDone(job.stages[plan.shuffles[r.shuffle]!.mapStage]!, r.mapId);
     }
     for (const stage of job.stages) {
-      if (probeDone(plan, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
+      if (probeDone(plan, job.resolution, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
     }
     refreshStages(job, this.tracker, this.now);
   }
@@ -198,7 +196,7 @@ export class Scheduler implements SchedulerQueries {
   private onReport(r: TaskReport): void {
     if (!this.isRunning(r.attemptId, r.worker_id)) return;
     const { job, stage, task, attempt } = this.attempts.get(r.attemptId)!;
-    const mismatch = reportMismatch(job.plan, stage.stage, task.partition, r);
+    const mismatch = reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
     if (mismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch}` };
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
@@ -371,8 +369,6 @@ export class Scheduler implements SchedulerQueries {
     if (!set) this.runningOn.set(worker.id, (set = new Set()));
     set.add(ref);
     attempt.runningSince = set.size <= worker.slots ? attempt.startedAt : null;
-    const output = stage.stage.output;
-    const outputShuffle = output.type === "shuffle" ? job.plan.shuffles[output.shuffle]! : null;
     this.emit({ type: "attemptStarted", ...ref });
     this.emit({
       type: "launch",
@@ -384,19 +380,9 @@ export class Scheduler implements SchedulerQueries {
         partition,
         attemptId: attempt.id,
         attempt: n,
-        stage: { ...stage.stage, rdd: taskRdd(stage.stage.rdd, partition) },
-        outputShuffle,
-        inputs: this.inputsOf(job, stage.stage, partition),
+        ...resolveLaunch(job.plan, job.resolution, stage.stage, partition, (s, reduce) => this.tracker.locations(job.id, s, mapCount(job, s), reduce)),
       },
     });
-  }
-
-  private inputsOf(job: JobRun, stage: Stage, partition: number): Record<string, BlockLocation[]> {
-    const inputs: Record<string, BlockLocation[]> = {};
-    for (const [s, reduce] of shuffleBlocksRead(stage.rdd, partition)) {
-      inputs[blockKey(s, reduce)] = this.tracker.locations(job.id, s, mapCount(job, s), reduce);
-    }
-    return inputs;
   }
 
   /** Ends an attempt (once: a second close throws, before anything changes) and gives its slot to the worker's next queued one. */
@@ -438,12 +424,13 @@ export class Scheduler implements SchedulerQueries {
     if (!allSucceeded(stage)) return;
     const output = stage.stage.output;
     if (output.type !== "shuffle" && output.type !== "result") {
-      applyProbe(
+      job.resolution = resolveProbe(
         job.plan,
+        job.resolution,
         stage.stage,
         stage.tasks.map((t) => t.result!),
       );
-      this.emit({ type: "planChanged", job });
+      this.emit({ type: "resolutionChanged", job });
     }
     if (output.type === "result") {
       moveStage(stage, "COMPLETED", this.now);

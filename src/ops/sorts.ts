@@ -1,5 +1,5 @@
 // sortBy and sortByKey: records keyed by the sort key, a range-partitioned
-// shuffle (bounds from a key sample stage, probes.ts) and a sort within each
+// shuffle (bounds from a key sample stage, plan/resolution.ts) and a sort within each
 // reduce partition. Spark's sorts keep their input's partition count unless
 // told otherwise.
 import type { StageId } from "../common/ids.js";

@@ -1,6 +1,6 @@
 // zipWithIndex: each record paired with its position in the dataset. With more
 // than one partition a count probe stage gives each partition's first index
-// (probes.ts fills the offsets in).
+// (plan/resolution.ts resolves the offsets).
 import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
 

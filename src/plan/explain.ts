@@ -3,14 +3,17 @@
 // for, and under it the stage's RDD tree, one line per RDD with its partition
 // count, the JobSpec node it computes and what it does. What a probe stage has
 // not found yet (sort bounds, zipWithIndex offsets, histogram edges) says which
-// stage finds it. Pure; the master serves it for a job (GET
+// stage finds it; given the job's resolution, what its probes found is shown
+// instead. Pure; the master serves it for a job (GET
 // /api/v1/jobs/{id}/plan) and the planner's golden tests read it.
+import { resolvedPlan, type PlanResolution } from "./resolution.js";
 import { childrenOf, type Combine, type JobPlan, type Partitioner, type ResultAction, type Rdd, type ShuffleRead, type Stage, type StageOutput } from "./physical.js";
 
 /** Function sources and values longer than this are cut: the text is for reading, the plan's JSON has them whole. */
 const MAX_SHOWN = 60;
 
-export function explain(plan: JobPlan): string {
+export function explain(unresolvedPlan: JobPlan, resolution?: PlanResolution): string {
+  const plan = resolution ? resolvedPlan(unresolvedPlan, resolution) : unresolvedPlan;
   const { action } = plan;
   const lines = [`job: ${action.op} of "${action.input}", ${count(plan.stages.length, "stage")}`];
   for (const stage of plan.stages) {

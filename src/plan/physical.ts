@@ -58,7 +58,7 @@ export type Rdd =
   | (RddBase & { kind: "cartesian"; parents: [Rdd, Rdd] })
   /** Partition i reads parent partitions [floor(i * m / n), floor((i + 1) * m / n)). */
   | (RddBase & { kind: "coalesce"; parent: Rdd })
-  /** `offsets` (each parent partition's first index) are set by the master from a count probe. */
+  /** `offsets` (each parent partition's first index): null in the plan, filled in a task's launch from the count probe's resolution (resolution.ts). */
   | (RddBase & { kind: "zipWithIndex"; parent: Rdd; offsets: number[] | null })
   /** Partition p pairs the records of both parents' partition p, one by one (both have as many partitions). */
   | (RddBase & { kind: "zip"; parents: [Rdd, Rdd] })
@@ -145,7 +145,7 @@ export type Partitioner =
   | { type: "hash" }
   /** The key is the reduce partition's number. */
   | { type: "direct" }
-  /** `bounds` are filled in by the master from the sample stage's output. */
+  /** `bounds`: null in the plan, filled in a task's launch from the sample stage's resolution (resolution.ts). */
   | { type: "range"; ascending: boolean; bounds: Json[] | null };
 
 export interface ShuffleDep {
@@ -164,7 +164,7 @@ export type ResultAction =
   | { type: "takeOrdered"; num: number; fn: string | null; env: Env; descending: boolean }
   /** count, sum, min, max and the sum of squared deviations of numbers. */
   | { type: "stats" }
-  /** Counts per bucket; `edges` set by the master from a min/max probe when only a count was given. */
+  /** Counts per bucket; given only a count, `edges` is null in the plan and filled in a task's launch from the min/max probe's resolution (resolution.ts). */
   | { type: "histogram"; edges: Json[] | null; buckets: number }
   /** Runs nothing: the value is the number of partitions. */
   | { type: "numPartitions" }
