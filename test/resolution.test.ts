@@ -69,6 +69,28 @@ describe("resolveProbe and the resolver", () => {
     assert.equal((rdds(result.rdd).find((x) => x.kind === "zipWithIndex") as Rdd & { kind: "zipWithIndex" }).offsets, null, "the plan's node stays unresolved");
   });
 
+  it("a zipWithIndex node named like an Object.prototype key has no offsets until its own probe runs", () => {
+    for (const id of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const plan = frozenPlan({ nodes: [nums("a", 2), { id, op: "zipWithIndex", input: "a" }], action: { op: "collect", input: id } });
+      const probe = plan.stages.find((s) => s.output.type === "countProbe")!;
+      const result = plan.stages[plan.resultStage]!;
+      assert.equal(probeDone(plan, unresolved(), probe), false, id);
+      const before = rdds(resolveLaunch(plan, unresolved(), result, 0, nowhere).stage.rdd).find((x) => x.kind === "zipWithIndex") as Rdd & { kind: "zipWithIndex" };
+      assert.equal(before.offsets, null, id);
+      const r = JSON.parse(
+        JSON.stringify(
+          resolveProbe(plan, unresolved(), probe, [
+            { type: "count", count: 3 },
+            { type: "count", count: 1 },
+          ]),
+        ),
+      ) as PlanResolution;
+      assert.equal(probeDone(plan, r, probe), true, id);
+      const after = rdds(resolveLaunch(plan, r, result, 1, nowhere).stage.rdd).find((x) => x.kind === "zipWithIndex") as Rdd & { kind: "zipWithIndex" };
+      assert.deepEqual(after.offsets, [0, 3], id);
+    }
+  });
+
   it("a histogram's min/max probe resolves its edges (none for an empty dataset), which the result stage's launches carry", () => {
     const plan = frozenPlan({ nodes: [nums("a", 2)], action: { op: "histogram", input: "a", buckets: 2 } });
     const [probe, result] = plan.stages as [Stage, Stage];

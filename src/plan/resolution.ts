@@ -69,9 +69,9 @@ export function probeDone(plan: JobPlan, resolution: PlanResolution, stage: Stag
   const out = stage.output;
   switch (out.type) {
     case "sample":
-      return plan.shuffles[out.shuffle]!.partitioner.type === "range" && resolution.bounds[out.shuffle] !== undefined;
+      return plan.shuffles[out.shuffle]!.partitioner.type === "range" && Object.hasOwn(resolution.bounds, out.shuffle);
     case "countProbe":
-      return resolution.offsets[out.node] !== undefined;
+      return Object.hasOwn(resolution.offsets, out.node);
     case "rangeProbe":
       return histogramAction(plan) !== null && resolution.edges !== null;
     default:
@@ -114,7 +114,7 @@ export function resolvedPlan(plan: JobPlan, resolution: PlanResolution): JobPlan
 
 function resolvedShuffle(dep: ShuffleDep, resolution: PlanResolution): ShuffleDep {
   const p = dep.partitioner;
-  const bounds = resolution.bounds[dep.id];
+  const bounds = Object.hasOwn(resolution.bounds, dep.id) ? resolution.bounds[dep.id] : undefined;
   return p.type === "range" && p.bounds === null && bounds !== undefined ? { ...dep, partitioner: { ...p, bounds } } : dep;
 }
 
@@ -123,7 +123,8 @@ function withOffsets(rdd: Rdd, resolution: PlanResolution): Rdd {
   const resolved = children.map((c) => withOffsets(c, resolution));
   const r = resolved.some((c, i) => c !== children[i]) ? withChildren(rdd, resolved) : rdd;
   if (r.kind !== "zipWithIndex" || r.offsets !== null) return r;
-  const offsets = resolution.offsets[r.node];
+  // Own entries only: a node named "constructor" whose probe has not run has no offsets.
+  const offsets = Object.hasOwn(resolution.offsets, r.node) ? resolution.offsets[r.node] : undefined;
   return offsets === undefined ? r : { ...r, offsets };
 }
 
