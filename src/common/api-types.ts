@@ -282,14 +282,8 @@ export interface LoadSample {
   active_tasks: number;
 }
 
-/** A worker as `GET /api/v1/workers` reports it, from its last heartbeat. */
-export interface WorkerSummary {
-  /** The worker's id. */
-  id: string;
-  /** The URL the worker serves tasks and shuffle blocks at. */
-  address: string;
-  /** Where the worker is. */
-  status: WorkerStatus;
+/** A worker's load as its heartbeat reports it (POST /heartbeat) and `GET /api/v1/workers` shows it. */
+export interface WorkerLoad {
   /** How many tasks it runs at once. */
   slots: number;
   /** Tasks running now. */
@@ -310,12 +304,22 @@ export interface WorkerSummary {
   shuffle_bytes_served: number;
   /** The worker's --memory. */
   memory_budget_mb: number;
-  /** The part of memory_budget_mb running tasks hold now. */
+  /** The part of memory_budget_mb running tasks' aggregation, sort and shuffle buffers hold now. */
   execution_memory_mb: number;
-  /** How often tasks spilled to disk. */
+  /** How often the tasks it finished spilled to disk. */
   spill_count: number;
-  /** Bytes spilled to disk in all. */
+  /** Bytes those spills wrote. */
   spill_bytes: number;
+}
+
+/** A worker as `GET /api/v1/workers` reports it, from its last heartbeat. */
+export interface WorkerSummary extends WorkerLoad {
+  /** The worker's id. */
+  id: string;
+  /** The URL the worker serves tasks and shuffle blocks at. */
+  address: string;
+  /** Where the worker is. */
+  status: WorkerStatus;
   /** Its recent load, oldest first, one sample per heartbeat. */
   history: LoadSample[];
   /** When it registered (ISO 8601). */

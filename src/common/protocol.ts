@@ -3,7 +3,7 @@
 // error rather than misread. Shared by master/ and worker/, which never import
 // each other.
 import type { AttemptId, JobId, ShuffleId, StageId, WorkerId } from "./ids.js";
-import type { Json, TaskMetrics } from "./api-types.js";
+import type { Json, TaskMetrics, WorkerLoad } from "./api-types.js";
 import type { KeySample } from "../plan/partitioner.js";
 import type { InputSplit, ShuffleDep, SplitSource, Stage } from "../plan/physical.js";
 
@@ -20,30 +20,14 @@ export const QUEUED_TASKS_PER_SLOT = 64;
 export type HeartbeatActivity = "IDLE" | "BUSY";
 
 /** POST /heartbeat (worker → master). The first one registers the worker. */
-export interface Heartbeat {
+export interface Heartbeat extends WorkerLoad {
   protocol: number;
   worker_id: WorkerId;
   /** host:port where the master and other workers reach this worker. */
   address: string;
   status: HeartbeatActivity;
-  active_tasks: number;
-  mem_usage_mb: number;
   /** Unix seconds. */
   last_heartbeat: number;
-  slots: number;
-  cpu_percent: number;
-  avg_task_ms: number;
-  tasks_completed: number;
-  tasks_failed: number;
-  heap_used_mb: number;
-  shuffle_bytes_served: number;
-  /** The worker's --memory. */
-  memory_budget_mb: number;
-  /** Memory granted now to running tasks' aggregation, sort and shuffle buffers. */
-  execution_memory_mb: number;
-  /** Spills (runs written to disk) and their bytes, by the tasks this worker finished. */
-  spill_count: number;
-  spill_bytes: number;
   /** Attempts the worker is running, so the master can reconcile after restarts. */
   running_attempts: AttemptId[];
   /** Shutting down: finishing its tasks and serving its shuffle output, taking no new tasks. */

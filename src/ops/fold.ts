@@ -4,31 +4,34 @@
 import type { TaskResult } from "../common/protocol.js";
 import type { ActionSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
-import type { Rdd } from "../plan/physical.js";
+import type { Env, Rdd } from "../plan/physical.js";
 import type { StageId } from "../common/ids.js";
-import { userError } from "../worker/user-function.js";
+import { userError, type UserFn } from "../worker/user-function.js";
 import { defineOp, defineStep, type OpFamily, type PartitionStep, type PlanBuilder, type PlannedAction } from "./op-rule.js";
 import { collectedRecords } from "./collected.js";
 import { collectAfterShuffle } from "./final-shuffle.js";
 import { fn, json, params } from "./params.js";
 
+/** The partition folded with fn from its own copy of `zero` (seqOp's half of fold, aggregate and treeAggregate). */
+export function foldRecords(f: UserFn, env: Env, zero: Json, where: string, input: Iterable<unknown>): unknown {
+  let acc: unknown = structuredClone(zero);
+  let n = 0;
+  for (const x of input) {
+    n++;
+    try {
+      acc = f(acc, x, env);
+    } catch (e) {
+      throw userError(where, e, n, x);
+    }
+  }
+  return acc;
+}
+
 /** Folds the partition from a copy of the zero with fn into one [null, acc]. */
 const foldPartition: PartitionStep<{ zero: Json }> = {
   name: "foldPartition",
   kind: "partition",
-  run: ({ fn: f, env, args, where }, _index, input) => {
-    let acc: unknown = structuredClone(args.zero);
-    let n = 0;
-    for (const x of input) {
-      n++;
-      try {
-        acc = f!(acc, x, env);
-      } catch (e) {
-        throw userError(where, e, n, x);
-      }
-    }
-    return [[null, acc]];
-  },
+  run: ({ fn: f, env, args, where }, _index, input) => [[null, foldRecords(f!, env, args.zero, where, input)]],
 };
 
 function planFold(pl: PlanBuilder, action: ActionSpec, input: Rdd, parents: Set<StageId>, zero: Json, seq: string, comb: string): PlannedAction {

@@ -10,6 +10,7 @@ import type { Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
 import { userError } from "../worker/user-function.js";
 import { collectedRecords, firstOf } from "./collected.js";
+import { foldRecords } from "./fold.js";
 import { depthProblem, treeLevels } from "./kernels/tree-aggregate.js";
 import { defineOp, defineStep, type OpFamily, type PartitionStep, type PlanBuilder, type PlannedAction } from "./op-rule.js";
 import { fn, int, json, params } from "./params.js";
@@ -20,19 +21,7 @@ type Keyed = { partitions: number };
 const treeSeq: PartitionStep<Keyed & { zero: Json }> = {
   name: "treeAggregateSeq",
   kind: "partition",
-  run: ({ fn: f, env, args, where }, index, input) => {
-    let acc: unknown = structuredClone(args.zero);
-    let n = 0;
-    for (const x of input) {
-      n++;
-      try {
-        acc = f!(acc, x, env);
-      } catch (e) {
-        throw userError(where, e, n, x);
-      }
-    }
-    return [[index % args.partitions, acc]];
-  },
+  run: ({ fn: f, env, args, where }, index, input) => [[index % args.partitions, foldRecords(f!, env, args.zero, where, input)]],
 };
 
 /** treeReduce's first level: the partition reduced with f, keyed for the next level; an empty partition has no aggregate. */
