@@ -5,11 +5,11 @@
 // the shuffle key places them, the sort key orders them.
 import type { Partitioner } from "../plan/physical.js";
 import { asPair } from "../worker/record-shape.js";
-import { UserCodeError, describeRecord } from "../worker/user-function.js";
 import { defineOp, defineStep, type OpFamily, type RecordStep } from "./op-rule.js";
 import { boolean, fn, params, positive } from "./params.js";
 import { RecordCall } from "./record-call.js";
 import { shuffleOnce } from "./shuffle-once.js";
+import { partitionOf } from "./repartition.js";
 import { sortKeyOfPair } from "./sorts.js";
 
 /** [s, [k, v]] → [target, [s, [k, v]]]: the target is partitionFunc(k) mod n, or k itself for the hash partitioner. */
@@ -24,9 +24,7 @@ const targetOfSorted: RecordStep<{ partitions: number }> = {
       const rec = (x as [unknown, unknown])[1];
       const k = asPair(rec, where)[0];
       if (!f) return next([k, x]);
-      const p = c.apply(f, rec, k);
-      if (typeof p !== "number" || !Number.isInteger(p)) throw new UserCodeError(`${where}: partitionFunc must return an integer, got ${describeRecord(p)} for record #${c.n}`);
-      next([((p % partitions) + partitions) % partitions, x]);
+      next([partitionOf(c.apply(f, rec, k), partitions, where, c.n), x]);
     };
   },
 };

@@ -29,6 +29,12 @@ function* roundRobin(input: Iterable<unknown>, partitions: number, index: number
   }
 }
 
+/** The reduce partition a partitionFunc's answer for record #n names: its value modulo n, as Python's modulo (-1 → n - 1). */
+export function partitionOf(p: unknown, partitions: number, where: string, n: number): number {
+  if (typeof p !== "number" || !Number.isInteger(p)) throw new UserCodeError(`${where}: partitionFunc must return an integer, got ${describeRecord(p)} for record #${n}`);
+  return ((p % partitions) + partitions) % partitions;
+}
+
 /** [k, v] → [fn(k) mod n, [k, v]], for partitionBy's partitionFunc. */
 const partitionKeyOfPair: RecordStep<Partitions> = {
   name: "partitionKeyOfPair",
@@ -38,9 +44,7 @@ const partitionKeyOfPair: RecordStep<Partitions> = {
     const { partitions } = args;
     return (x) => {
       c.n++;
-      const p = c.apply(f!, x, asPair(x, where)[0]);
-      if (typeof p !== "number" || !Number.isInteger(p)) throw new UserCodeError(`${where}: partitionFunc must return an integer, got ${describeRecord(p)} for record #${c.n}`);
-      next([((p % partitions) + partitions) % partitions, x]);
+      next([partitionOf(c.apply(f!, x, asPair(x, where)[0]), partitions, where, c.n), x]);
     };
   },
 };
