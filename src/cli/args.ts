@@ -10,8 +10,7 @@ import { configureTls } from "../common/http-client.js";
 import { configureLogging, parseLogLevel } from "../common/log.js";
 import type { FlagTable } from "./flag-table.js";
 import { readLocalToken } from "./token-file.js";
-
-export class UsageError extends Error {}
+import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_MASTER = "http://127.0.0.1:7077";
 

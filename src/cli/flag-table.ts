@@ -7,7 +7,7 @@
 // defaults file), the table's default. Pure; called by the command modules.
 import { parseArgs } from "node:util";
 import { envName } from "../common/env-names.js";
-import { UsageError } from "./args.js";
+import { UsageError } from "./usage-error.js";
 import { ambiguousValueMessage, type ValueRule } from "./flag-values.js";
 
 export interface Flag {

@@ -8,7 +8,7 @@
 // answer here. Pure but for requireDataDir's stat.
 import fs from "node:fs";
 import { parseSize } from "../common/size.js";
-import { UsageError } from "./args.js";
+import { UsageError } from "./usage-error.js";
 
 /** The longest delay setTimeout honours; past it Node warns and fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

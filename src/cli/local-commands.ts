@@ -9,7 +9,7 @@ import { LocalCluster } from "../client/local-cluster.js";
 import { JobFailedError } from "../client/rest-client.js";
 import { MAX_CORPUS_MB, corpusFits, writeCorpus } from "./corpus.js";
 import { MAX_LOCAL_WORKERS } from "../common/local-master.js";
-import { UsageError } from "./args.js";
+import { UsageError } from "./usage-error.js";
 import { MAX_WORKER_SLOTS, countRule, requireDataDir } from "./flag-values.js";
 import { HELP_FLAG, helpText, parseCommand, type CommandSpec, type FlagTable, type Parsed } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue } from "./format.js";

@@ -3,7 +3,7 @@
 import { errorMessage } from "../common/errors.js";
 import { PROTOCOL_VERSION } from "../common/protocol.js";
 import { packageVersion } from "../common/version.js";
-import { UsageError } from "./args.js";
+import { UsageError } from "./usage-error.js";
 import { COMMANDS, usage } from "./commands.js";
 
 /** The installed package's version and the wire protocol it speaks. */

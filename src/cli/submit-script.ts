@@ -18,7 +18,7 @@ import os from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { UsageError } from "./args.js";
+import { UsageError } from "./usage-error.js";
 import { leftoverKind, leftoverName, sweepLeftovers } from "../common/stale-leftovers.js";
 import { needsModuleCopy, nodeStripArgs, noTypeScriptMessage, packageType } from "./typescript-program.js";
 
