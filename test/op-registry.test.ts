@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { boolean, fn, int, params, positive } from "../src/ops/params.js";
-import { OPS, canonicalOpName, opNames, opRule, opSpellings, readsInputList, stepRule, type ParamType } from "../src/ops/registry.js";
+import { canonicalOpName, opNames, opRule, opSpellings, readsInputList, stepRule, type ParamType } from "../src/ops/registry.js";
+import { OPS } from "./helpers/op-defs.js";
 import { planJob } from "../src/plan/stage-planner.js";
 import { childrenOf, type Rdd } from "../src/plan/physical.js";
 import { validateJobSpec } from "../src/plan/validate.js";

@@ -17,7 +17,8 @@ import type { Json } from "../src/common/api-types.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
 import { BUILTINS } from "../src/plan/builtin-names.js";
-import { OPS, type OpDef, type ParamType } from "../src/ops/registry.js";
+import type { ParamType } from "../src/ops/registry.js";
+import { OPS, type OpDef } from "./helpers/op-defs.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const SEED = Number(process.env.MINISPARK_SPEC_FUZZ_SEED ?? 20261201);

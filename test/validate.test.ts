@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { DEFAULT_MAX_TASK_RETRIES, JobSpecError, validateJobSpec } from "../src/plan/validate.js";
 import { checkFunctionSource } from "../src/plan/function-source.js";
 import { topoSort } from "../src/plan/dag.js";
-import { OPS, canonicalOpName, snakeToCamel } from "../src/ops/registry.js";
+import { canonicalOpName, snakeToCamel } from "../src/ops/registry.js";
+import { OPS } from "./helpers/op-defs.js";
 import { checkRelativePath, pathProblem } from "../src/plan/paths.js";
 
 /** The problems validateJobSpec reports for `spec` (fails the test if it accepts it). */

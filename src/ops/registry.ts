@@ -19,7 +19,7 @@ import { GET_NUM_PARTITIONS } from "./get-num-partitions.js";
 import { GROUP_BY_KEY } from "./group-by-key.js";
 import { HISTOGRAM } from "./histogram.js";
 import { LOOKUP } from "./lookup.js";
-import type { AnyStep, Arity, Batches, Op, OpFamily, OpKind, PartitionResults, ResultKind, ResultOf, ResultTask } from "./op-rule.js";
+import type { AnyStep, Batches, Op, OpFamily, PartitionResults, ResultKind, ResultOf, ResultTask } from "./op-rule.js";
 import { camelToSnake, snakeToCamel, type ParamType } from "./params.js";
 import { PARALLELIZE } from "./parallelize.js";
 import { PARTITION_OPS } from "./partition-ops.js";
@@ -159,21 +159,5 @@ export function readsInputList(op: string): boolean {
   const rule = opRule(op);
   return rule !== undefined && rule.inputs !== 0 && rule.inputs !== 1;
 }
-
-/** What an op declares, for tests and generators: kind, arity and parameter types. */
-export interface OpDef {
-  kind: OpKind;
-  inputs: Arity;
-  required: Record<string, ParamType>;
-  optional: Record<string, ParamType>;
-}
-
-export const OPS: Readonly<Record<string, OpDef>> = Object.fromEntries(
-  Object.entries(RULES).map(([name, op]) => {
-    const fields = Object.entries(op.params.fields);
-    const types = (optional: boolean) => Object.fromEntries(fields.filter(([, f]) => f.optional === optional).map(([p, f]) => [p, f.type]));
-    return [name, { kind: op.kind, inputs: op.inputs, required: types(false), optional: types(true) }];
-  }),
-);
 
 export { snakeToCamel, type ParamType };
