@@ -4,13 +4,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
 import { countJsonValues } from "../src/common/json-values.js";
-import { MAX_SPEC_VALUES } from "../src/plan/validate.js";
+import { MAX_SPEC_VALUES } from "../src/planner/validate.js";
 import { BadSplitReplyError, checkSplitReply } from "../src/master/split-reply-check.js";
 import { evenEdges } from "../src/plan/resolution.js";
 import type { SplitSource } from "../src/plan/physical.js";
 import { FakeWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 let t: TestCluster;
 

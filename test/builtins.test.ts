@@ -1,4 +1,4 @@
-// The built-in functions of src/plan/builtin-names.ts, each named as an op's or
+// The built-in functions of src/functions/builtin-names.ts, each named as an op's or
 // action's `fn` in a real job (never called directly): a table of built-ins-only
 // jobs with exact expected values, run in-process through runInline and again on
 // a real cluster started with --no-user-code on the master and the workers
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { JobFailedError } from "../src/client/rest-client.js";
 import { runInline } from "../src/inline/inline-runner.js";
-import { BUILTINS } from "../src/plan/builtin-names.js";
+import { BUILTINS } from "../src/functions/builtin-names.js";
 import { canonicalJson } from "../src/plan/keys.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 import { pipe as pipeAs, type Node, type Spec } from "./helpers/pipe.js";

@@ -179,7 +179,7 @@ describe("first-hour papercuts", () => {
 
   it("the master answers GET /api/v1/version with the same version and protocol", async () => {
     const { startTestCluster } = await import("./helpers/cluster.js");
-    const { PROTOCOL_VERSION } = await import("../src/common/protocol.js");
+    const { PROTOCOL_VERSION } = await import("../src/common/version.js");
     const pkg = JSON.parse(fs.readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
     const t = await startTestCluster({ workers: 0 });
     try {

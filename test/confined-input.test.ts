@@ -11,9 +11,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Rdd } from "../src/plan/physical.js";
-import { closeInput, openInput } from "../src/worker/input/confined-open.js";
-import { LineTooLongError, readFirstLine, readLineBatches, readWholeFile } from "../src/worker/input/line-reader.js";
-import { ListingRefused, ListingRunner } from "../src/worker/input/listing-runner.js";
+import { closeInput, openInput } from "../src/storage/confined-open.js";
+import { LineTooLongError, readFirstLine, readLineBatches, readWholeFile } from "../src/storage/line-reader.js";
+import { ListingRefused, ListingRunner } from "../src/storage/listing-runner.js";
 import { computePartition, type ComputeContext } from "../src/worker/rdd-compute.js";
 
 let dir: string;

@@ -7,9 +7,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Json } from "../src/common/api-types.js";
 import { requestRaw } from "../src/common/http-client.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import { mulberry32 } from "../src/common/random.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const CASES = Number(process.env.MINISPARK_FUZZ_CASES ?? 3000);
 const SEED = 20261127;

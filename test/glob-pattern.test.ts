@@ -11,7 +11,7 @@ import path from "node:path";
 import { MAX_BRACE_ALTERNATIVES, MAX_GLOBSTARS, MAX_PATTERN_LENGTH, compileSegment, expandBraces, globShapeProblem } from "../src/plan/glob-pattern.js";
 import { checkOutputPath, checkRelativePath } from "../src/plan/paths.js";
 import { mulberry32 } from "../src/common/random.js";
-import { MAX_SPLITS_PER_FILE, listSplits, splitCount } from "../src/worker/input/splits.js";
+import { MAX_SPLITS_PER_FILE, listSplits, splitCount } from "../src/storage/splits.js";
 
 /** A reference for short inputs only: the regex the old matcher built (exponential on long ones). */
 function referenceMatch(segment: string, name: string): boolean {

@@ -11,9 +11,9 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { requestRaw } from "../src/common/http-client.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import type { JobInfo } from "../src/common/api-types.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const SECRET = "TOP-SECRET-OUTSIDE-THE-DATA-DIR";
 

@@ -1,17 +1,17 @@
-// Unit tests for src/worker/input: glob expansion and confinement, split sizing,
+// Unit tests for src/storage: glob expansion and confinement, split sizing,
 // split-boundary line reading, and CSV parsing, all against real temp files.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expandPaths, InputPathError } from "../src/worker/input/glob.js";
+import { expandPaths, InputPathError } from "../src/storage/glob.js";
 import { checkRelativePath } from "../src/plan/paths.js";
 import { mulberry32 } from "../src/common/random.js";
-import { listSplits, type FileSplit } from "../src/worker/input/splits.js";
-import { readFirstLine, readLineBatches } from "../src/worker/input/line-reader.js";
-import { closeInput, openInput, type InputFile } from "../src/worker/input/confined-open.js";
-import { CsvError, inferValue, makeCsvRecordParser, parseCsvLine, splitStartsWithHeader, type CsvOptions } from "../src/worker/input/csv.js";
+import { listSplits, type FileSplit } from "../src/storage/splits.js";
+import { readFirstLine, readLineBatches } from "../src/storage/line-reader.js";
+import { closeInput, openInput, type InputFile } from "../src/storage/confined-open.js";
+import { CsvError, inferValue, makeCsvRecordParser, parseCsvLine, splitStartsWithHeader, type CsvOptions } from "../src/common/csv.js";
 
 const MiB = 1 << 20;
 

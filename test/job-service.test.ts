@@ -9,7 +9,6 @@ import type { JobInfo, JobStatus } from "../src/common/api-types.js";
 import { MinisparkError } from "../src/common/errors.js";
 import { asAttemptId, asWorkerId, type JobId } from "../src/common/ids.js";
 import { configureLogging, logger } from "../src/common/log.js";
-import type { TaskResult } from "../src/common/protocol.js";
 import { newJobRun, type JobRun } from "../src/master/job-run.js";
 import { JobService, type JobScheduler, type JobWorkerCalls } from "../src/master/job-service.js";
 import type { SchedulerEvent } from "../src/master/scheduler-events.js";
@@ -18,6 +17,7 @@ import { WorkerRegistry } from "../src/master/worker-registry.js";
 import type { JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../src/plan/plan-limits.js";
 import { idleHeartbeat } from "./helpers/heartbeats.js";
+import type { TaskResult } from "../src/plan/task.js";
 
 const LEASE_MS = 10_000;
 const W = asWorkerId("worker-a");

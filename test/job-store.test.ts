@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { asAttemptId, asJobId, asWorkerId } from "../src/common/ids.js";
 import type { Attempt } from "../src/master/job-run.js";
-import { SqliteJobStore, type JobStore } from "../src/master/job-store.js";
+import type { JobStore } from "../src/master/job-store.js";
+import { SqliteJobStore } from "../src/master/sqlite-job-store.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
 import type { JobPlan } from "../src/plan/physical.js";
 import { unresolved, type PlanResolution } from "../src/plan/resolution.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const PLAN = { stages: [], shuffles: [], resultStage: 0, action: { op: "count" } } as unknown as JobPlan;
 const RESOLVED: PlanResolution = { bounds: { 0: [3, "k"] }, offsets: { z: [0, 4] }, edges: [0, 5, 10] };

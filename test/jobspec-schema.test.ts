@@ -13,8 +13,8 @@ import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import Ajv2020 from "ajv/dist/2020.js";
-import { JOBSPEC_SCHEMA_ID, jobSpecSchema } from "../src/plan/jobspec-schema.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { JOBSPEC_SCHEMA_ID, jobSpecSchema } from "../src/planner/jobspec-schema.js";
+import { validateJobSpec } from "../src/planner/validate.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SCHEMA_FILE = join(ROOT, "schema", "jobspec.schema.json");

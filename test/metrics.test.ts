@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { asJobId, asWorkerId, asAttemptId } from "../src/common/ids.js";
 import { Counter, Gauge, Histogram, Registry } from "../src/common/prometheus.js";
-import type { TaskMetrics } from "../src/common/protocol.js";
 import { newJobRun } from "../src/master/job-run.js";
 import { jobView } from "../src/master/job-view.js";
-import { planJob } from "../src/plan/stage-planner.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { planJob } from "../src/planner/stage-planner.js";
+import { validateJobSpec } from "../src/planner/validate.js";
 import { unresolved } from "../src/plan/resolution.js";
+import type { TaskMetrics } from "../src/common/api-types.js";
 
 describe("Prometheus text", () => {
   it("renders counters with labels, gauges read at scrape time and cumulative histogram buckets", () => {

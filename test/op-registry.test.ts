@@ -7,9 +7,9 @@ import { describe, it } from "node:test";
 import { boolean, fn, int, params, positive } from "../src/ops/params.js";
 import { canonicalOpName, opNames, opRule, opSpellings, readsInputList, stepRule, type ParamType } from "../src/ops/registry.js";
 import { OPS } from "./helpers/op-defs.js";
-import { planJob } from "../src/plan/stage-planner.js";
+import { planJob } from "../src/planner/stage-planner.js";
 import { childrenOf, type Rdd } from "../src/plan/physical.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { validateJobSpec } from "../src/planner/validate.js";
 
 const NONE = new Set<string>();
 const VALUE: Record<Exclude<ParamType, object>, unknown> = {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AttemptId, JobId, WorkerId } from "../src/common/ids.js";
 import type { Attempt, TaskRun } from "../src/master/job-run.js";
-import { SqliteJobStore } from "../src/master/job-store.js";
+import { SqliteJobStore } from "../src/master/sqlite-job-store.js";
 import { OutputCommitCoordinator, decideCommit, overlaps, partsByWorker, pathKey } from "../src/master/output-commit-coordinator.js";
 
 const A = "job-a" as JobId;

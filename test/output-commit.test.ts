@@ -13,9 +13,9 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import type { JobInfo, StageTasks } from "../src/common/api-types.js";
 import { LocalCluster } from "../src/client/local-cluster.js";
 import { requestRaw } from "../src/common/http-client.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
-import { partFileName } from "../src/worker/output-files.js";
+import { partFileName } from "../src/storage/output-files.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const LEASE_MS = 1500;
 const TERMINAL = ["COMPLETED", "FAILED", "CANCELLED"];

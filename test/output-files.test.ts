@@ -8,7 +8,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { ResultAction } from "../src/plan/physical.js";
-import { PartFileWriter, abortOutput, checkIdSegment, committedBy, finalizeOutput, prepareOutput, publishParts } from "../src/worker/output-files.js";
+import { PartFileWriter, abortOutput, checkIdSegment, committedBy, finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
 
 const root = fs.mkdtempSync(join(os.tmpdir(), "minispark-output-files-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -20,8 +20,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { nodeStripArgs } from "../src/cli/typescript-program.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
-import { packageVersion } from "../src/common/version.js";
+import { PROTOCOL_VERSION, packageVersion } from "../src/common/version.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FROM_SOURCE = process.env.MINISPARK_PACK_FROM_SOURCE === "1";

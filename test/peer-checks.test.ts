@@ -3,8 +3,7 @@
 // response's frames, fetch batching by count, and the result budget.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { TaskResult } from "../src/common/protocol.js";
-import { MAX_RESULT_CEILING, checkValueSize, encodedBytes, reportBodyLimit, resultBudget } from "../src/common/result-budget.js";
+import { MAX_RESULT_CEILING, checkValueSize, encodedBytes, reportBodyLimit, resultBudget } from "../src/plan/result-budget.js";
 import { fetchFailureMismatch, resultMismatch } from "../src/master/report-check.js";
 import { WorkerCredentials } from "../src/master/worker-credentials.js";
 import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "../src/master/worker-messages.js";
@@ -17,7 +16,8 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import type { WorkerId } from "../src/common/ids.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
+import type { TaskResult } from "../src/plan/task.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const source = { kind: "range", start: 0, end: 10, numSlices: 2 };
 const stage = (id: number, output: unknown, rdd: unknown = source): Stage => ({ id, name: `s${id}`, numTasks: 2, rdd, parents: [], output }) as unknown as Stage;

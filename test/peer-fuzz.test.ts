@@ -14,7 +14,7 @@ import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
 import { FakeWorker, realWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const CASES = Number(process.env.MINISPARK_PEER_FUZZ_CASES ?? 2000);
 const SEED = 20261201;

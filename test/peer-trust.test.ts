@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
 import { FakeWorker, type LaunchedTask, realWorker } from "./helpers/fake-worker.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 let t: TestCluster;
 let fakeCount = 0;

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { MAX_EDGES } from "../src/plan/validate.js";
+import { MAX_EDGES } from "../src/planner/validate.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const range = (id: string, numSlices = 1, end = 4) => ({ id, op: "range", start: 0, end, numSlices });

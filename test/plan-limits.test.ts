@@ -11,8 +11,8 @@ import { LoopLateness } from "../src/master/loop-lateness.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
 import type { InputSplit, JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, PlanLimitError, type PlanLimits } from "../src/plan/plan-limits.js";
-import { planJob } from "../src/plan/stage-planner.js";
-import { JobSpecError, MAX_DEPTH, MAX_EDGES, MAX_JSON_DEPTH, MAX_HISTOGRAM_BUCKETS, validateJobSpec } from "../src/plan/validate.js";
+import { planJob } from "../src/planner/stage-planner.js";
+import { JobSpecError, MAX_DEPTH, MAX_EDGES, MAX_JSON_DEPTH, MAX_HISTOGRAM_BUCKETS, validateJobSpec } from "../src/planner/validate.js";
 
 function plan(spec: unknown, limits: Partial<PlanLimits> = {}, splits: Record<string, InputSplit[]> = {}): JobPlan {
   return planJob(validateJobSpec(spec), { splits, defaultParallelism: 2, limits: { ...DEFAULT_PLAN_LIMITS, ...limits } });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { SqliteJobStore } from "../src/master/job-store.js";
+import { SqliteJobStore } from "../src/master/sqlite-job-store.js";
 
 const BIN = fileURLToPath(new URL("../../bin/minispark.js", import.meta.url));
 const mode = (p: string) => fs.statSync(p).mode & 0o777;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { requestRaw } from "../src/common/http-client.js";
 import { admits, specWeight } from "../src/master/queue-budget.js";
-import { MAX_SPEC_VALUES } from "../src/plan/validate.js";
+import { MAX_SPEC_VALUES } from "../src/planner/validate.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 describe("the weight of a waiting spec", () => {

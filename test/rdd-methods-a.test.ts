@@ -12,16 +12,16 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { TaskResult } from "../src/common/protocol.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { connect, Context, type Dataset, type JobRunner, type JobSpec } from "../src/index.js";
 import { resultMismatch } from "../src/master/report-check.js";
-import { countsTowardBudget } from "../src/common/result-budget.js";
+import { countsTowardBudget } from "../src/plan/result-budget.js";
 import { checkTaskReport } from "../src/master/worker-messages.js";
 import { HyperLogLog } from "../src/ops/kernels/hyperloglog.js";
 import type { JobPlan, Stage } from "../src/plan/physical.js";
-import { planJob } from "../src/plan/stage-planner.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { planJob } from "../src/planner/stage-planner.js";
+import { validateJobSpec } from "../src/planner/validate.js";
+import type { TaskResult } from "../src/plan/task.js";
 
 type Equal<A, B> = (<G>() => G extends A ? 1 : 2) extends <G>() => G extends B ? 1 : 2 ? true : false;
 /** Compiles only when `value`'s type is exactly `T`. */

@@ -4,13 +4,13 @@
 // its RDD, histogram edges in its result action — from plan + resolution.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BlockLocation, TaskResult } from "../src/common/protocol.js";
 import { asWorkerId } from "../src/common/ids.js";
 import { explain } from "../src/plan/explain.js";
 import type { JobPlan, Rdd, Stage } from "../src/plan/physical.js";
 import { evenEdges, probeDone, resolveLaunch, resolveProbe, unresolved, type PlanResolution } from "../src/plan/resolution.js";
-import { planJob } from "../src/plan/stage-planner.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { planJob } from "../src/planner/stage-planner.js";
+import { validateJobSpec } from "../src/planner/validate.js";
+import type { BlockLocation, TaskResult } from "../src/plan/task.js";
 
 function frozenPlan(spec: unknown): JobPlan {
   return deepFreeze(planJob(validateJobSpec(spec), { splits: {}, defaultParallelism: 2 }));

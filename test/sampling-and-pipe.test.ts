@@ -12,7 +12,6 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { TaskResult } from "../src/common/protocol.js";
 import { mulberry32 } from "../src/common/random.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import { Context, type JobRunner, type JobSpec } from "../src/index.js";
@@ -22,8 +21,9 @@ import { stepRule } from "../src/ops/registry.js";
 import { mergeSamples, partitionSample } from "../src/ops/take-sample.js";
 import type { Json } from "../src/plan/keys.js";
 import type { JobPlan, Stage } from "../src/plan/physical.js";
-import { setUserCodeAllowed } from "../src/worker/user-function.js";
+import { setUserCodeAllowed } from "../src/functions/user-function.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import type { TaskResult } from "../src/plan/task.js";
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
 

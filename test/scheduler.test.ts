@@ -8,17 +8,19 @@ import type { SchedulerCommand, SchedulerEvent } from "../src/master/scheduler-e
 import { WorkerRegistry, type WorkerInfo } from "../src/master/worker-registry.js";
 import { MapOutputTracker } from "../src/master/map-output-tracker.js";
 import { EmptyDatasetError, actionValue } from "../src/master/action-value.js";
-import type { AttemptState } from "../src/common/api-types.js";
+import type { AttemptState, TaskMetrics } from "../src/common/api-types.js";
 import { endJobRun, newJobRun, type JobRun, type StageRun, type TaskRun } from "../src/master/job-run.js";
 import { IllegalTransition, transition } from "../src/master/transitions.js";
 import { STAGE_TRANSITIONS, allSucceeded, endStageWithJob, moveStage, moveTask } from "../src/master/stage-lifecycle.js";
 import { endAttempt, holdsSlot, isFailure, reportedFailure, retryAvoidsWorker } from "../src/master/attempt-state.js";
 import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from "../src/common/ids.js";
-import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT, type TaskLaunch, type TaskMetrics, type TaskReport, type TaskResult } from "../src/common/protocol.js";
-import { planJob } from "../src/plan/stage-planner.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { QUEUED_TASKS_PER_SLOT, type TaskReport } from "../src/cluster/protocol.js";
+import { planJob } from "../src/planner/stage-planner.js";
+import { validateJobSpec } from "../src/planner/validate.js";
 import type { ActionSpec } from "../src/plan/job-spec.js";
 import { taskRdd } from "../src/plan/task-rdd.js";
+import type { TaskLaunch, TaskResult } from "../src/plan/task.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const LEASE_MS = 10_000;
 

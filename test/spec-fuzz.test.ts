@@ -16,7 +16,7 @@ import { after, before, it } from "node:test";
 import type { Json } from "../src/common/api-types.js";
 import { requestRaw } from "../src/common/http-client.js";
 import { mulberry32 } from "../src/common/random.js";
-import { BUILTINS } from "../src/plan/builtin-names.js";
+import { BUILTINS } from "../src/functions/builtin-names.js";
 import type { ParamType } from "../src/ops/registry.js";
 import { OPS, type OpDef } from "./helpers/op-defs.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";

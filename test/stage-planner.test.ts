@@ -1,8 +1,8 @@
-// Golden tests for the stage planner (src/plan/stage-planner.ts): validated JobSpec → stages, shuffles and result stage.
+// Golden tests for the stage planner (src/planner/stage-planner.ts): validated JobSpec → stages, shuffles and result stage.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fileSourceNodes, planJob } from "../src/plan/stage-planner.js";
-import { validateJobSpec } from "../src/plan/validate.js";
+import { fileSourceNodes, planJob } from "../src/planner/stage-planner.js";
+import { validateJobSpec } from "../src/planner/validate.js";
 import type { InputSplit, JobPlan, Rdd } from "../src/plan/physical.js";
 import { explain } from "../src/plan/explain.js";
 

@@ -1,7 +1,7 @@
-// Unit tests for JobSpec validation (src/plan/validate.ts) and its helpers: function-source, dag, ops and paths.
+// Unit tests for JobSpec validation (src/planner/validate.ts) and its helpers: function-source, dag, ops and paths.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_TASK_RETRIES, JobSpecError, validateJobSpec } from "../src/plan/validate.js";
+import { DEFAULT_MAX_TASK_RETRIES, JobSpecError, validateJobSpec } from "../src/planner/validate.js";
 import { checkFunctionSource } from "../src/plan/function-source.js";
 import { topoSort } from "../src/plan/dag.js";
 import { canonicalOpName, snakeToCamel } from "../src/ops/registry.js";

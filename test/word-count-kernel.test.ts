@@ -16,7 +16,7 @@ import { asShuffleId, asStageId } from "../src/common/ids.js";
 import { mulberry32 } from "../src/common/random.js";
 import { runInline } from "../src/inline/inline-runner.js";
 import type { Combine, Rdd } from "../src/plan/physical.js";
-import { BUILTIN_CODE } from "../src/worker/builtins.js";
+import { BUILTIN_CODE } from "../src/functions/builtins.js";
 import { MemoryPool, Reservation, memoryLayout, type TaskMemory } from "../src/worker/memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "../src/worker/memory/spill-files.js";
 import type { ComputeContext } from "../src/worker/rdd-compute.js";

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkHeartbeat, checkTaskReport } from "../src/master/worker-messages.js";
-import { PROTOCOL_VERSION } from "../src/common/protocol.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const minimal = { worker_id: "w-1", address: "10.0.0.7:7078", status: "IDLE", active_tasks: 0, mem_usage_mb: 80, last_heartbeat: 1795800000, slots: 2 };
 

@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import { join } from "node:path";
 import type { JobSettings } from "../common/job-settings.js";
-import { MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/validate.js";
+import { MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../planner/validate.js";
 import { UsageError } from "./usage-error.js";
 import { MAX_TIMER_MS, parseDuration } from "./flag-values.js";
 import type { Layer } from "./flag-table.js";
@@ -89,7 +89,7 @@ export function clientLayer(entries: readonly ConfEntry[]): Layer {
   };
 }
 
-/** The master's validator's bounds (src/plan/validate.ts), checked here so that the error names --conf or the file's line. */
+/** The master's validator's bounds (src/planner/validate.ts), checked here so that the error names --conf or the file's line. */
 function bounded(e: ConfEntry, max: number): number {
   const n = /^\d+$/.test(e.value) ? Number(e.value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${e.from}: ${e.key} must be a positive integer, got "${e.value}"`);

@@ -1,8 +1,7 @@
 // The `minispark` command: dispatches to the subcommands of DESIGN.md section 4
 // and turns errors into a message and an exit code (2 for usage, 1 otherwise).
 import { errorMessage } from "../common/errors.js";
-import { PROTOCOL_VERSION } from "../common/protocol.js";
-import { packageVersion } from "../common/version.js";
+import { PROTOCOL_VERSION, packageVersion } from "../common/version.js";
 import { UsageError } from "./usage-error.js";
 import { COMMANDS, usage } from "./commands.js";
 

@@ -3,7 +3,7 @@
 // the REST client and the CLI read them, the library exports them (src/index.ts)
 // and the tests check against them. Types, and the one rule a client needs
 // about them (which job states are final). The worker-facing messages are in
-// protocol.ts.
+// cluster/protocol.ts.
 import type { ErrorCode } from "./errors.js";
 
 /** A JSON value: what records, parameters, env values and action values are made of. */

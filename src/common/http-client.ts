@@ -6,8 +6,8 @@
 import http from "node:http";
 import https from "node:https";
 import { ErrorCodes, MinisparkError, errorMessage, type ErrorCode } from "./errors.js";
-import { PROTOCOL_VERSION } from "./protocol.js";
 import type { ApiError } from "./api-types.js";
+import { PROTOCOL_VERSION } from "./version.js";
 
 export interface RequestOptions {
   method?: string;

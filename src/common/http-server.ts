@@ -22,7 +22,7 @@ import { countJsonValues } from "./json-values.js";
 import { hostPolicy, hostProblem, originProblem, type HostPolicy } from "./host-policy.js";
 import type { Logger } from "./log.js";
 import { PreAuthSockets } from "./preauth-sockets.js";
-import { PROTOCOL_VERSION } from "./protocol.js";
+import { PROTOCOL_VERSION } from "./version.js";
 
 export interface Request {
   method: string;

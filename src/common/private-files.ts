@@ -6,7 +6,7 @@
 // and are made so again if an older minispark left them readable. SQLite gives
 // a new -wal or -shm file the mode of its database file, so creating the
 // database 0600 before SQLite opens it covers files made later too. Called by
-// master/job-store.ts and cli/token-file.ts.
+// master/sqlite-job-store.ts and cli/token-file.ts.
 import fs from "node:fs";
 
 /** Creates `dir` (and missing parents) as 0700; an existing directory keeps its mode. */

@@ -1,7 +1,12 @@
 // The installed package's version, read once from its package.json (three
 // levels above every compiled file under dist/src/<folder>/), for
-// `minispark --version` and the master's GET /api/v1/version.
+// `minispark --version` and the master's GET /api/v1/version; and the version
+// of the protocol its processes speak, which every control message and request
+// between them carries (cluster/protocol.ts).
 import fs from "node:fs";
+
+/** Raised whenever a message's or a plan's shape changes: a stored plan of another protocol is planned again. */
+export const PROTOCOL_VERSION = 3;
 
 let cached: string | null = null;
 

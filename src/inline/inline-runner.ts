@@ -7,18 +7,19 @@ import fs from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { asJobId, asWorkerId, attemptIdOf } from "../common/ids.js";
-import { PROTOCOL_VERSION, type TaskResult } from "../common/protocol.js";
 import { actionValue } from "../master/action-value.js";
 import { saveTarget } from "../ops/save.js";
 import type { Json } from "../plan/keys.js";
 import type { JobPlan } from "../plan/physical.js";
 import { resolveLaunch, resolveProbe, unresolved } from "../plan/resolution.js";
-import { planJob, splitSources } from "../plan/stage-planner.js";
-import { validateJobSpec } from "../plan/validate.js";
-import { listSplits } from "../worker/input/splits.js";
-import { finalizeOutput, prepareOutput, publishParts } from "../worker/output-files.js";
+import { planJob, splitSources } from "../planner/stage-planner.js";
+import { validateJobSpec } from "../planner/validate.js";
+import { listSplits } from "../storage/splits.js";
+import { finalizeOutput, prepareOutput, publishParts } from "../storage/output-files.js";
 import { runTask } from "../worker/task-runner.js";
 import { MemoryPool, memoryLayout } from "../worker/memory/memory-pool.js";
+import type { TaskResult } from "../plan/task.js";
+import { PROTOCOL_VERSION } from "../common/version.js";
 
 export interface InlineOptions {
   dataDir: string;

@@ -4,10 +4,10 @@
 // computed — because actions that combine with a user function are planned
 // with a final shuffle and finished on a worker. Pure; called by the job
 // service and the inline runner.
-import type { TaskResult } from "../common/protocol.js";
 import { opRule } from "../ops/registry.js";
 import type { ActionSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
+import type { TaskResult } from "../plan/task.js";
 
 export { EmptyDatasetError } from "../ops/collected.js";
 

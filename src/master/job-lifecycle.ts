@@ -20,8 +20,7 @@ import { hasEnded, type JobEndStatus, type JobStatus } from "../common/api-types
 import type { JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { PlanResolution } from "../plan/resolution.js";
-import type { JobRow, JobStore } from "./job-store.js";
-import type { StoredJobView } from "./job-view.js";
+import type { JobRow, JobStore, StoredJobView } from "./job-store.js";
 import { IllegalTransition, type Transitions } from "./transitions.js";
 
 export type JobPhase = "QUEUED" | "WAITING_FOR_OUTPUT" | "RUNNING" | "FINISHING" | JobEndStatus;

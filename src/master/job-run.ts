@@ -13,12 +13,12 @@
 // finishing a stored commit shows RUNNING with no run at all). Stage and task
 // lifecycles are in stage-lifecycle.ts, attempts' in attempt-state.ts. Owned
 // and mutated only by the scheduler; read by the API views.
-import type { AttemptState, JobStatus, StageStatus, TaskStatus } from "../common/api-types.js";
+import type { AttemptState, JobStatus, StageStatus, TaskMetrics, TaskStatus } from "../common/api-types.js";
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
 import { transition, type Transitions } from "./transitions.js";
-import type { TaskMetrics, TaskResult } from "../common/protocol.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
+import type { TaskResult } from "../plan/task.js";
 
 /** The states of a job the scheduler runs: the API's JobStatus but PENDING. */
 export type JobRunStatus = Exclude<JobStatus, "PENDING">;

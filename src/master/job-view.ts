@@ -3,13 +3,10 @@
 // successful attempts. Built from the live JobRun while the job runs, and
 // stored with the job when it ends. The status is the job lifecycle's
 // (job-lifecycle.ts), passed in. Pure.
-import type { FailedTaskInfo, JobInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
-import type { JobRow } from "./job-store.js";
+import type { FailedTaskInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
+import type { JobRow, StoredJobView } from "./job-store.js";
 import type { JobRun, StageRun } from "./job-run.js";
 import { isFailure, reportedFailure } from "./attempt-state.js";
-
-/** A job's view without its events, which the service adds from the store: what is kept with the job when it ends. */
-export type StoredJobView = Omit<JobInfo, "events">;
 
 function failedTasks(run: JobRun): FailedTaskInfo[] {
   const out: FailedTaskInfo[] = [];

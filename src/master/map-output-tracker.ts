@@ -3,7 +3,7 @@
 // lost or a fetch fails, its outputs are dropped here and the scheduler re-runs
 // exactly the map tasks whose output is gone (lineage).
 import type { JobId, WorkerId } from "../common/ids.js";
-import type { BlockLocation } from "../common/protocol.js";
+import type { BlockLocation } from "../plan/task.js";
 
 export interface MapStatus {
   workerId: WorkerId;

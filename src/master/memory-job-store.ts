@@ -8,8 +8,7 @@ import type { JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { Attempt } from "./job-run.js";
-import { storedPlanJson, toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredMapOutput } from "./job-store.js";
-import type { StoredJobView } from "./job-view.js";
+import { storedPlanJson, toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredJobView, type StoredMapOutput } from "./job-store.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
 

@@ -7,11 +7,12 @@
 // its own; this checks it against the job. A report that does not fit fails
 // its attempt with the returned reason instead of becoming the task's result.
 // Pure; called by the scheduler's onReport.
-import type { FetchFailure, TaskReport, TaskResult } from "../common/protocol.js";
+import type { FetchFailure, TaskReport } from "../cluster/protocol.js";
 import type { JobPlan, ResultAction, Stage } from "../plan/physical.js";
 import { HyperLogLog } from "../ops/kernels/hyperloglog.js";
 import { canonicalJson } from "../plan/keys.js";
 import { shufflesRead } from "../plan/task-rdd.js";
+import type { TaskResult } from "../plan/task.js";
 
 /** Byte sizes and record counts: whole, ≥ 0 and exact in a double. */
 const isWhole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

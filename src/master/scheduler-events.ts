@@ -2,12 +2,13 @@
 // decides: scheduler.ts turns (its state, an event, the time) into commands;
 // scheduler-loop.ts posts the events and carries the commands out. Types only.
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
-import type { TaskLaunch, TaskReport } from "../common/protocol.js";
+import type { TaskReport } from "../cluster/protocol.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { PlanResolution } from "../plan/resolution.js";
 import type { Attempt, JobLimits, JobRun, StageRun, TaskRun } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { WorkerInfo } from "./worker-registry.js";
+import type { TaskLaunch } from "../plan/task.js";
 
 /** A map output an earlier master process registered, handed to a resumed job. */
 interface RecoveredOutput {

@@ -7,12 +7,12 @@
 // has finished deciding the last. Built by master-process.ts; the tests drive
 // it with a fake backend and clock.
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
-import type { TaskLaunch } from "../common/protocol.js";
 import type { Attempt, JobRun, StageRun, TaskRun } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { Scheduler, SchedulerQueries } from "./scheduler.js";
 import type { SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
 import type { WorkerInfo } from "./worker-registry.js";
+import type { TaskLaunch } from "../plan/task.js";
 
 export interface SchedulerBackend {
   launch(worker: WorkerInfo, task: TaskLaunch): void;

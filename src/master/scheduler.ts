@@ -13,8 +13,8 @@
 // scheduler-loop.ts carries out, so it is tested by feeding events and
 // reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { TaskReport } from "../common/protocol.js";
-import { PROTOCOL_VERSION, QUEUED_TASKS_PER_SLOT } from "../common/protocol.js";
+import type { TaskReport } from "../cluster/protocol.js";
+import { QUEUED_TASKS_PER_SLOT } from "../cluster/protocol.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import { probeDone, resolveLaunch, resolveProbe, resolvedOutput } from "../plan/resolution.js";
@@ -24,6 +24,7 @@ import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-e
 import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-lifecycle.js";
 import { mapCount, refreshStages } from "./stage-readiness.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
+import { PROTOCOL_VERSION } from "../common/version.js";
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
 export const MAX_LOST_ATTEMPTS = 4;

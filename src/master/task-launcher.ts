@@ -4,9 +4,9 @@
 // reach it, goes back to the scheduler through `failed`.
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import type { AttemptId, WorkerId } from "../common/ids.js";
-import type { TaskLaunch } from "../common/protocol.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo } from "./worker-registry.js";
+import type { TaskLaunch } from "../plan/task.js";
 
 /** `refused`: the worker understood the task and will not run it (not merely busy, shutting down or unreachable). */
 export type LaunchFailed = (task: TaskLaunch, worker: WorkerInfo, error: string, refused: boolean) => void;

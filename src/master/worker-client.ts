@@ -7,7 +7,9 @@ import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
 import type { OutputAbort, OutputFinalize, OutputPrepare, OutputPublish } from "../common/output-messages.js";
 import { MAX_SPLIT_REPLY_BYTES } from "./split-reply-check.js";
-import { PROTOCOL_VERSION, type SplitRequest, type TaskLaunch, type TaskLaunchBatch, type TaskLaunchReply } from "../common/protocol.js";
+import type { SplitRequest, TaskLaunchBatch, TaskLaunchReply } from "../cluster/protocol.js";
+import type { TaskLaunch } from "../plan/task.js";
+import { PROTOCOL_VERSION } from "../common/version.js";
 
 /** Control replies are a few hundred bytes a task; a batch's fits in far less. */
 const MAX_CONTROL_REPLY_BYTES = 4 * 2 ** 20;

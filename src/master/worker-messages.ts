@@ -5,7 +5,7 @@
 // the master connects to it. Pure.
 import { MinisparkError } from "../common/errors.js";
 import type { WorkerId } from "../common/ids.js";
-import type { Heartbeat, TaskReport } from "../common/protocol.js";
+import type { Heartbeat, TaskReport } from "../cluster/protocol.js";
 import { MAX_PRECISION } from "../ops/kernels/hyperloglog.js";
 
 /** The fields DESIGN.md requires of every heartbeat, besides worker_id, address and status. */

@@ -6,7 +6,7 @@
 // is passed in, so the lease is tested with a fake clock.
 import type { WorkerId } from "../common/ids.js";
 import type { LoadSample, WorkerStatus } from "../common/api-types.js";
-import type { Heartbeat } from "../common/protocol.js";
+import type { Heartbeat } from "../cluster/protocol.js";
 
 export interface WorkerInfo {
   id: WorkerId;

@@ -2,8 +2,8 @@
 // tasks collected, and the error of an action that has no value on an empty
 // dataset. Used by the actions' `value` in src/ops; EmptyDatasetError is how
 // the job service tells that failure from others.
-import type { TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
+import type { TaskResult } from "../plan/task.js";
 
 export class EmptyDatasetError extends Error {}
 

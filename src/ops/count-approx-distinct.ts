@@ -2,10 +2,10 @@
 // (kernels/hyperloglog.ts) is its task's result; the master checks and
 // decodes every sketch (a peer's report: report-check.ts bounds its size),
 // merges them register by register and estimates, with no user code.
-import type { TaskResult } from "../common/protocol.js";
 import { HyperLogLog, precisionFor, relativeSdProblem } from "./kernels/hyperloglog.js";
 import { defineOp, type Batches, type OpFamily } from "./op-rule.js";
 import { number, params } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 function sketch(batches: Batches, relativeSD: number): TaskResult {
   const hll = HyperLogLog.forRelativeSD(relativeSD);

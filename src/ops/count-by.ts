@@ -4,7 +4,7 @@ import { defineOp, defineStep, type OpFamily } from "./op-rule.js";
 import { collectedRecords } from "./collected.js";
 import { collectAfterShuffle } from "./final-shuffle.js";
 import { params } from "./params.js";
-import { asPair } from "../worker/record-shape.js";
+import { asPair } from "../functions/record-shape.js";
 
 /** x → [x, 1], for countByValue. */
 const pairWithOne: RecordStep<null> = { name: "pairWithOne", kind: "record", push: (_s, next) => (x) => next([x, 1]) };

@@ -1,5 +1,5 @@
 // count: the number of records.
-import { countAll } from "../worker/batch-stats.js";
+import { countAll } from "./kernels/batch-stats.js";
 import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
 

@@ -1,16 +1,16 @@
 // fold and aggregate: each partition folded from its own copy of the zero
 // (seqOp), the partial results folded again from another copy (combOp) in one
 // reduce partition on a worker.
-import type { TaskResult } from "../common/protocol.js";
 import type { ActionSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import type { Env, Rdd } from "../plan/physical.js";
 import type { StageId } from "../common/ids.js";
-import { userError, type UserFn } from "../worker/user-function.js";
+import { userError, type UserFn } from "../functions/user-function.js";
 import { defineOp, defineStep, type OpFamily, type PartitionStep, type PlanBuilder, type PlannedAction } from "./op-rule.js";
 import { collectedRecords } from "./collected.js";
 import { collectAfterShuffle } from "./final-shuffle.js";
 import { fn, json, params } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 /** The partition folded with fn from its own copy of `zero` (seqOp's half of fold, aggregate and treeAggregate). */
 export function foldRecords(f: UserFn, env: Env, zero: Json, where: string, input: Iterable<unknown>): unknown {

@@ -3,7 +3,7 @@
 // step of the result stage, which then only counts what is left (nothing), so
 // no record travels to the master; a function that throws fails its task and
 // the job with the function's message.
-import { userError } from "../worker/user-function.js";
+import { userError } from "../functions/user-function.js";
 import { defineOp, defineStep, type OpFamily, type PartitionStep, type RecordStep } from "./op-rule.js";
 import { fn, params } from "./params.js";
 import { RecordCall } from "./record-call.js";

@@ -3,15 +3,15 @@
 // comparable kind than numbers (strings, as PySpark allows, booleans, arrays,
 // objects) are counted by the histogram-buckets kernel.
 import type { StageId } from "../common/ids.js";
-import type { TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
 import { namedNode, type Rdd } from "../plan/physical.js";
 import { MAX_HISTOGRAM_BUCKETS } from "../plan/spec-limits.js";
-import { UserCodeError, describeRecord } from "../worker/user-function.js";
+import { UserCodeError, describeRecord } from "../functions/user-function.js";
 import { EmptyDatasetError, type ResultOfType } from "./collected.js";
 import { defineOp, type Batches, type OpFamily, type PlanBuilder, type PlannedAction } from "./op-rule.js";
 import { HistogramError, bucketsProblem, countBuckets, prepareBuckets } from "./kernels/histogram-buckets.js";
 import { json, params, type JsonSchema } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 const SAFE_INT = { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
 const bucketsSchema = (): JsonSchema => ({

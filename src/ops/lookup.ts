@@ -1,7 +1,7 @@
 // lookup: the values of the pairs whose key equals `key` (compared by value:
 // composite keys by their canonical JSON).
 import { canonicalJson, type Json } from "../plan/keys.js";
-import { asPair } from "../worker/record-shape.js";
+import { asPair } from "../functions/record-shape.js";
 import { defineOp, defineStep, type OpFamily, type RecordStep } from "./op-rule.js";
 import { collectedRecords } from "./collected.js";
 import { json, params } from "./params.js";

@@ -1,7 +1,7 @@
 // What one op is, in one place: the OpRule type every module of src/ops
 // implements. A rule says what kind of op it is, how many inputs it reads, which
 // parameters it takes (params.ts), how the stage planner plans it (through the
-// PlanBuilder below, which stage-planner.ts implements) and, for actions, what
+// PlanBuilder below, which planner/stage-planner.ts implements) and, for actions, what
 // each partition returns and how the master merges the results. The narrow
 // steps an op plans (its own, or helpers such as pairWithNull) are Steps: the
 // plan names a step and carries its typed arguments as JSON, and the worker
@@ -9,13 +9,13 @@
 // `defineOp` and `defineStep` hide a rule's parameter type so that rules of
 // different ops sit in one table.
 import type { AttemptId, JobId, ShuffleId, StageId } from "../common/ids.js";
-import type { TaskResult } from "../common/protocol.js";
 import type { ActionSpec, NodeSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import type { Combine, Env, InputSplit, Partitioner, Rdd, ResultAction, ShuffleRead, SplitSource, StageOutput } from "../plan/physical.js";
 import type { PlanBudget } from "../plan/plan-limits.js";
-import type { UserFn } from "../worker/user-function.js";
+import type { UserFn } from "../functions/user-function.js";
 import type { CheckedParams, ParamSchema } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 export type OpKind = "source" | "narrow" | "wide" | "action";
 
@@ -28,7 +28,7 @@ export interface PlannedInput {
   parents: Set<StageId>;
 }
 
-/** The stage planner as op rules see it (stage-planner.ts implements it). */
+/** The stage planner as op rules see it (planner/stage-planner.ts implements it). */
 export interface PlanBuilder {
   readonly budget: PlanBudget;
   /** The RDD of a node as read from the stage being built; `parents` gathers the stages it reads. */

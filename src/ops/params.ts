@@ -4,7 +4,7 @@
 // messages), the typed parameters `P` the rule's planning reads, and the JSON
 // Schema fragment of schema/jobspec.schema.json. The casts from checked JSON to
 // `P` happen here and nowhere else. Used by every module of src/ops.
-import { BUILTINS, isBuiltin } from "../plan/builtin-names.js";
+import { BUILTINS, isBuiltin } from "../functions/builtin-names.js";
 import { checkFunctionSource } from "../plan/function-source.js";
 import type { Json } from "../plan/keys.js";
 import { checkOutputPath, checkRelativePath } from "../plan/paths.js";

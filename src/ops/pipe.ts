@@ -13,7 +13,7 @@
 // (params.ts, the "command" type) and a worker so started refuses to run it.
 import fs from "node:fs";
 import type { Env } from "../plan/physical.js";
-import { UserCodeError, userCodeAllowedHere } from "../worker/user-function.js";
+import { UserCodeError, userCodeAllowedHere } from "../functions/user-function.js";
 import { pipePartition, recordText } from "./kernels/pipe-command.js";
 import { defineOp, defineStep, named, type OpFamily, type PartitionStep } from "./op-rule.js";
 import { boolean, command, params } from "./params.js";

@@ -3,7 +3,7 @@
 // records (`n`), so the message says which record of the partition broke it.
 // Used by the per-record steps of src/ops.
 import type { Env } from "../plan/physical.js";
-import { userError, type UserFn } from "../worker/user-function.js";
+import { userError, type UserFn } from "../functions/user-function.js";
 
 export class RecordCall {
   /** Records seen so far by this step in this partition. */

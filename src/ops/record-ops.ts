@@ -2,7 +2,7 @@
 // flatMapValues, keyBy, keys and values. Each is a step of the plan that the
 // worker fuses with its neighbours into one call chain per record; keyBy and
 // values are also planned by other ops (groupBy, sortBy, lookup).
-import { asPair, iterableOf } from "../worker/record-shape.js";
+import { asPair, iterableOf } from "../functions/record-shape.js";
 import { defineOp, defineStep, named, type OpFamily, type RecordStep } from "./op-rule.js";
 import { fn, params } from "./params.js";
 import { RecordCall } from "./record-call.js";

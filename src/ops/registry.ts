@@ -3,7 +3,6 @@
 // the master's merge of results, the client's node shape and the ops-table
 // test's coverage all read it. Adding an op: a module in this folder exporting
 // its family, one line in FAMILIES below, and its cases in test/ops-table.test.ts.
-import type { TaskResult } from "../common/protocol.js";
 import type { ResultAction } from "../plan/physical.js";
 import { BY_KEY_AGGREGATIONS } from "./by-key-aggregations.js";
 import { CARTESIAN } from "./cartesian.js";
@@ -46,6 +45,7 @@ import { RANDOM_SPLIT } from "./random-split.js";
 import { SAMPLE_BY_KEY } from "./sample-by-key.js";
 import { PIPE } from "./pipe.js";
 import { COLLECT_PARTITION } from "./collect-partition.js";
+import type { TaskResult } from "../plan/task.js";
 
 const FAMILIES: readonly OpFamily[] = [
   FILE_SOURCES,

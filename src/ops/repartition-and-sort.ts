@@ -4,7 +4,7 @@
 // spills as sortByKey's does. Records travel as [target, [sortKey, [k, v]]]:
 // the shuffle key places them, the sort key orders them.
 import type { Partitioner } from "../plan/physical.js";
-import { asPair } from "../worker/record-shape.js";
+import { asPair } from "../functions/record-shape.js";
 import { defineOp, defineStep, type OpFamily, type RecordStep } from "./op-rule.js";
 import { boolean, fn, params, positive } from "./params.js";
 import { RecordCall } from "./record-call.js";

@@ -1,7 +1,7 @@
 // save: one part file per partition under the outputs directory, staged per
 // attempt and published at job commit.
 import type { ActionSpec } from "../plan/job-spec.js";
-import { PartFileWriter } from "../worker/output-files.js";
+import { PartFileWriter } from "../storage/output-files.js";
 import type { ResultOfType } from "./collected.js";
 import { defineOp, type OpFamily } from "./op-rule.js";
 import { boolean, oneOf, outputPath, params } from "./params.js";

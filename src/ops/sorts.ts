@@ -5,7 +5,7 @@
 import type { StageId } from "../common/ids.js";
 import type { NodeSpec } from "../plan/job-spec.js";
 import type { Rdd } from "../plan/physical.js";
-import { asPair } from "../worker/record-shape.js";
+import { asPair } from "../functions/record-shape.js";
 import { defineOp, defineStep, type OpFamily, type PlanBuilder, type RecordStep } from "./op-rule.js";
 import { boolean, fn, params, positive } from "./params.js";
 import { RecordCall } from "./record-call.js";

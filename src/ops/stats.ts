@@ -1,11 +1,11 @@
-// sum, mean and stats: per-partition moments (Welford, batch-stats.ts) merged
+// sum, mean and stats: per-partition moments (Welford, kernels/batch-stats.ts) merged
 // on the master with Chan et al.'s pairwise formula.
-import type { TaskResult } from "../common/protocol.js";
 import type { Json } from "../plan/keys.js";
-import { numberStats } from "../worker/batch-stats.js";
+import { numberStats } from "./kernels/batch-stats.js";
 import { EmptyDatasetError } from "./collected.js";
 import { defineOp, type OpFamily } from "./op-rule.js";
 import { params } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 interface Moments {
   count: number;

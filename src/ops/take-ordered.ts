@@ -1,14 +1,14 @@
 // takeOrdered, top, min and max: each partition's `num` best records by key
 // (the record itself, or fn of it), returned with their keys, and merged on the
 // master by those keys (the master never runs fn).
-import type { TaskResult } from "../common/protocol.js";
 import { compareKeys, type Json } from "../plan/keys.js";
 import type { ActionSpec } from "../plan/job-spec.js";
 import type { Rdd } from "../plan/physical.js";
-import { compileFunction, userError } from "../worker/user-function.js";
+import { compileFunction, userError } from "../functions/user-function.js";
 import { firstOf } from "./collected.js";
 import { defineOp, type Batches, type OpFamily, type PlannedAction, type ResultOf } from "./op-rule.js";
 import { count, fn, params } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 const plan = (action: ActionSpec, input: Rdd, num: number, fnSrc: string | undefined, descending: boolean): PlannedAction => ({
   rdd: input,

@@ -21,14 +21,14 @@
 // fails the job, once the value's JSON would pass the largest result budget
 // there is, rather than build it and fail afterwards (or not at all). Works the
 // same from the library, the CLI and REST.
-import type { TaskResult } from "../common/protocol.js";
 import { mulberry32 } from "../common/random.js";
-import { MAX_RESULT_CEILING, ResultTooLargeError, encodedBytes, tooLargeMessage } from "../common/result-budget.js";
+import { MAX_RESULT_CEILING, ResultTooLargeError, encodedBytes, tooLargeMessage } from "../plan/result-budget.js";
 import type { Json } from "../plan/keys.js";
 import { partitionRandom } from "./kernels/partition-random.js";
 import { sampleSizeProblem } from "./kernels/take-sample.js";
 import { defineOp, type Batches, type OpFamily } from "./op-rule.js";
 import { boolean, count, int, params } from "./params.js";
+import type { TaskResult } from "../plan/task.js";
 
 /** One partition's part of a takeSample: its record count and its `num` records of smallest key, in key order. */
 export interface PartitionSample {

@@ -8,7 +8,7 @@ import type { StageId } from "../common/ids.js";
 import type { ActionSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
-import { userError } from "../worker/user-function.js";
+import { userError } from "../functions/user-function.js";
 import { collectedRecords, firstOf } from "./collected.js";
 import { foldRecords } from "./fold.js";
 import { depthProblem, treeLevels } from "./kernels/tree-aggregate.js";

@@ -1,8 +1,8 @@
 // Calls a user function that returns a whole partition (mapPartitions and its
 // kin) and checks that what it returned is iterable, naming the node when it
 // throws or is not. Used by the partition steps of src/ops.
-import { iterableOf } from "../worker/record-shape.js";
-import { UserCodeError, describeRecord, userError } from "../worker/user-function.js";
+import { iterableOf } from "../functions/record-shape.js";
+import { UserCodeError, describeRecord, userError } from "../functions/user-function.js";
 
 export function userIterable(where: string, call: () => unknown): Iterable<unknown> {
   let out: unknown;

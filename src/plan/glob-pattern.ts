@@ -5,7 +5,7 @@
 // matched by a two-pointer scan, never by a backtracking regex; `**` segments
 // are counted against a cap. Pure (no file system): the master calls
 // globShapeProblem through plan/paths.ts at submit time, and the worker's
-// walker (worker/input/glob.ts) uses the expansion and the matcher.
+// walker (storage/glob.ts) uses the expansion and the matcher.
 
 /** A pattern longer than PATH_MAX cannot name a file anyway. */
 export const MAX_PATTERN_LENGTH = 4096;

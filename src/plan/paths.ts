@@ -1,8 +1,8 @@
 // The textual rule for user-given data paths, checked without touching the file
 // system: relative, no "..", no NUL, and for inputs a glob within the shape
 // limits of glob-pattern.ts. The master applies it at submit time; the worker
-// applies it again (input/glob.ts) and confines every open to the data
-// directory (input/confined-open.ts).
+// applies it again (storage/glob.ts) and confines every open to the data
+// directory (storage/confined-open.ts).
 import { posix, win32 } from "node:path";
 import { MAX_PATTERN_LENGTH, globShapeProblem } from "./glob-pattern.js";
 

@@ -5,7 +5,7 @@
 // 2^40 partitions or a plan of terabytes. The planner reports each node's
 // partition count and each stage it adds here *before* it allocates anything
 // that grows with them; the first number past its limit stops planning with a
-// PlanLimitError naming the node and the number. Pure; used by stage-planner.ts,
+// PlanLimitError naming the node and the number. Pure; used by planner/stage-planner.ts,
 // with the limits set by the master's config.
 import { childrenOf, type Rdd } from "./physical.js";
 

@@ -10,11 +10,11 @@
 // are into what a task launch carries, the fields filled in. Pure; called by
 // the scheduler (src/master/scheduler.ts) and the inline runner.
 import type { ShuffleId } from "../common/ids.js";
-import type { BlockLocation, TaskLaunch, TaskResult } from "../common/protocol.js";
 import type { Json } from "./keys.js";
 import { rangeBounds, type KeySample } from "./partitioner.js";
 import { childrenOf, withChildren, type JobPlan, type Rdd, type ShuffleDep, type Stage, type StageOutput } from "./physical.js";
 import { blockKey, shuffleBlocksRead, taskRdd } from "./task-rdd.js";
+import type { BlockLocation, TaskLaunch, TaskResult } from "./task.js";
 
 export interface PlanResolution {
   /** A range partitioner's bounds, by the id of the shuffle it partitions (from its sample stage). */

@@ -5,10 +5,11 @@
 // that cannot be had raises FetchFailedError, which the master treats as lost map
 // output rather than as the task's fault.
 import type { WorkerId } from "../common/ids.js";
-import type { BlockLocation, FetchFailure } from "../common/protocol.js";
+import type { FetchFailure } from "../cluster/protocol.js";
 import type { BlockSource } from "./compute-context.js";
 import { mapOutputPath, readBlockChunks } from "./shuffle-files.js";
 import { MAX_BLOCKS_PER_FETCH } from "./block-frames.js";
+import type { BlockLocation } from "../plan/task.js";
 
 export class FetchFailedError extends Error {
   constructor(readonly failure: FetchFailure) {

@@ -2,9 +2,9 @@
 // directory is, where the shuffle blocks it reads are and how to fetch them,
 // its metrics and its share of memory. Set up by task-runner.ts; read by
 // rdd-compute.ts, shuffle-reader.ts and the word-count kernel.
-import type { BlockLocation } from "../common/protocol.js";
 import type { TaskMemory } from "./memory/memory-pool.js";
 import type { TaskSpills } from "./memory/spill-files.js";
+import type { BlockLocation } from "../plan/task.js";
 
 export interface BlockSource {
   /** The bytes of each map output's block for `reduceId`; throws FetchFailedError. */

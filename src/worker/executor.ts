@@ -8,12 +8,13 @@
 // are released here. Owned by worker-process.ts.
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
-import { QUEUED_TASKS_PER_SLOT, type FetchFailure, type TaskLaunch } from "../common/protocol.js";
+import { QUEUED_TASKS_PER_SLOT, type FetchFailure } from "../cluster/protocol.js";
 import type { Logger } from "../common/log.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import type { TaskOutcome } from "./task-runner.js";
 import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
+import type { TaskLaunch } from "../plan/task.js";
 
 export interface ThreadRequest {
   task: TaskLaunch;

@@ -4,9 +4,9 @@
 // any task of the batch runs. The master plans these; the worker does not rely
 // on that. Pure; called by the worker's /tasks handler.
 import { MinisparkError } from "../common/errors.js";
-import type { TaskLaunch } from "../common/protocol.js";
 import { childrenOf, type Rdd } from "../plan/physical.js";
 import { isIndex, isPathName } from "./path-ids.js";
+import type { TaskLaunch } from "../plan/task.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isBytes = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;

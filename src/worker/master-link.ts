@@ -9,7 +9,8 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { requestJson } from "../common/http-client.js";
 import type { WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type Deregister, type Heartbeat, type HeartbeatReply, type TaskReport, type TaskReportBatch } from "../common/protocol.js";
+import type { Deregister, Heartbeat, HeartbeatReply, TaskReport, TaskReportBatch } from "../cluster/protocol.js";
+import { PROTOCOL_VERSION } from "../common/version.js";
 
 const MB = 1024 * 1024;
 /** How often a draining worker asks whether it may leave. */

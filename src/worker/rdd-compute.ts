@@ -11,12 +11,12 @@ import { zipPartition } from "../ops/kernels/zip-partitions.js";
 import { stepRule } from "../ops/registry.js";
 import type { InputSplit, Rdd } from "../plan/physical.js";
 import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
-import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "./input/csv.js";
-import { closeInput, openInput, type InputFile } from "./input/confined-open.js";
-import { readFirstLine, readLineBatches, readWholeFile } from "./input/line-reader.js";
+import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "../common/csv.js";
+import { closeInput, openInput, type InputFile } from "../storage/confined-open.js";
+import { readFirstLine, readLineBatches, readWholeFile } from "../storage/line-reader.js";
 import type { ComputeContext } from "./compute-context.js";
 import { aggregateShuffle } from "./shuffle-reader.js";
-import { UserCodeError, compileFunction } from "./user-function.js";
+import { UserCodeError, compileFunction } from "../functions/user-function.js";
 
 export type { Batches, ComputeContext };
 

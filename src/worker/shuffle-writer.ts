@@ -9,10 +9,10 @@
 import { encodeFrame } from "../common/codec.js";
 import { partitionFunction } from "../plan/partitioner.js";
 import type { Combine, ShuffleDep } from "../plan/physical.js";
-import { asPair } from "./record-shape.js";
+import { asPair } from "../functions/record-shape.js";
 import { mergeWith } from "./shuffle-reader.js";
 import { concatMapOutputs, writeMapOutput } from "./shuffle-files.js";
-import { compileFunction, userError } from "./user-function.js";
+import { compileFunction, userError } from "../functions/user-function.js";
 import { Reservation, type TaskMemory } from "./memory/memory-pool.js";
 import { estimateSize } from "./memory/size-estimate.js";
 import type { TaskSpills } from "./memory/spill-files.js";

@@ -5,11 +5,10 @@
 // returns what the master needs to know plus the task's metrics. A map stage
 // that is a built-in word count runs as one kernel (word-count-kernel.ts).
 import type { WorkerId } from "../common/ids.js";
-import type { TaskLaunch, TaskMetrics, TaskResult } from "../common/protocol.js";
 import { partitionResult } from "../ops/registry.js";
 import type { Json } from "../plan/keys.js";
 import type { Stage } from "../plan/physical.js";
-import { countAll, numberStats } from "./batch-stats.js";
+import { countAll, numberStats } from "../ops/kernels/batch-stats.js";
 import { TaskBlockSource, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
 import { computePartition, type Batches, type ComputeContext } from "./rdd-compute.js";
 import { mapOutputPath } from "./shuffle-files.js";
@@ -19,6 +18,8 @@ import { countWords, wordCountSource } from "./word-count-kernel.js";
 import { mulberry32 } from "../common/random.js";
 import type { MemoryPool } from "./memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
+import type { TaskLaunch, TaskResult } from "../plan/task.js";
+import type { TaskMetrics } from "../common/api-types.js";
 
 export interface RunnerEnv {
   workerId: WorkerId;

@@ -4,12 +4,12 @@
 // the reply is there, so that the whole task is plain synchronous code (and a
 // mapPartitions function can be handed an ordinary iterable).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import type { TaskLaunch } from "../common/protocol.js";
 import { FetchFailedError, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
 import { runTask } from "./task-runner.js";
-import { UserCodeError, setUserCodeAllowed } from "./user-function.js";
+import { UserCodeError, setUserCodeAllowed } from "../functions/user-function.js";
 import type { ThreadReply, ThreadRequest } from "./executor.js";
 import { MemoryPool, type MemoryPoolShape } from "./memory/memory-pool.js";
+import type { TaskLaunch } from "../plan/task.js";
 
 interface ThreadData {
   dataDir: string;

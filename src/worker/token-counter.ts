@@ -8,7 +8,7 @@
 // so only the built-in is sure to agree with the built-in. Counts leave through
 // `flush`, in the order their words were first seen, whenever the table
 // outgrows its reservation and at the end.
-import { BUILTIN_CODE } from "./builtins.js";
+import { BUILTIN_CODE } from "../functions/builtins.js";
 import type { Reservation } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
 

@@ -12,8 +12,8 @@
 // the kernel needs only what the task already holds (its RDD chain and its
 // shuffle's combine). Called by task-runner.ts.
 import type { Combine, Rdd } from "../plan/physical.js";
-import { closeInput } from "./input/confined-open.js";
-import { readLineRegions } from "./input/line-reader.js";
+import { closeInput } from "../storage/confined-open.js";
+import { readLineRegions } from "../storage/line-reader.js";
 import { Reservation } from "./memory/memory-pool.js";
 import { openSplit, splitOf, type ComputeContext } from "./rdd-compute.js";
 import type { ShuffleWriter } from "./shuffle-writer.js";

@@ -1,9 +1,9 @@
 // The worker's Prometheus metrics (GET /metrics): tasks by outcome and their
 // durations, slots and active tasks, memory, and the bytes it read, wrote,
 // fetched and served for shuffles. Fed by worker-process.ts.
-import type { TaskMetrics } from "../common/protocol.js";
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "../common/prometheus.js";
 import { addRuntimeMetrics } from "../common/runtime-metrics.js";
+import type { TaskMetrics } from "../common/api-types.js";
 
 export class WorkerMetrics {
   private readonly registry = new Registry();

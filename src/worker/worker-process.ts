@@ -10,18 +10,19 @@ import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
 import { asAttemptId, newWorkerId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
-import { PROTOCOL_VERSION, type SplitReply, type SplitRequest, type TaskLaunchBatch, type TaskLaunchReply, type TaskReport } from "../common/protocol.js";
+import type { SplitReply, SplitRequest, TaskLaunchBatch, TaskLaunchReply, TaskReport } from "../cluster/protocol.js";
 import { fetchBlocks, removeJobShuffle, serveBlocks } from "./block-service.js";
 import { Executor, type ThreadReply } from "./executor.js";
-import { ListingRefused, ListingRunner } from "./input/listing-runner.js";
+import { ListingRefused, ListingRunner } from "../storage/listing-runner.js";
 import { MasterLink } from "./master-link.js";
 import { checkTaskLaunch } from "./launch-check.js";
 import { checkPathName } from "./path-ids.js";
-import { abortOutput, finalizeOutput, prepareOutput, publishParts } from "./output-files.js";
+import { abortOutput, finalizeOutput, prepareOutput, publishParts } from "../storage/output-files.js";
 import { parseAbort, parseFinalize, parsePrepare, parsePublish } from "../common/output-messages.js";
 import { removeOrphanedWorkDirs, workDirName, workDirRoot } from "./work-dirs.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import { WorkerMetrics } from "./worker-metrics.js";
+import { PROTOCOL_VERSION } from "../common/version.js";
 
 export interface WorkerConfig {
   masterUrl: string;

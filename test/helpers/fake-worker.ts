@@ -6,7 +6,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { requestRaw } from "../../src/common/http-client.js";
-import { PROTOCOL_VERSION } from "../../src/common/protocol.js";
+import { PROTOCOL_VERSION } from "../../src/common/version.js";
 
 export interface LaunchedTask {
   jobId: string;

@@ -1,7 +1,8 @@
 // A well-formed heartbeat of an idle worker, for unit tests that drive the
 // registry or the scheduler without a worker process.
 import { asWorkerId } from "../../src/common/ids.js";
-import { PROTOCOL_VERSION, type Heartbeat } from "../../src/common/protocol.js";
+import type { Heartbeat } from "../../src/cluster/protocol.js";
+import { PROTOCOL_VERSION } from "../../src/common/version.js";
 
 export function idleHeartbeat(id: string, slots = 1): Heartbeat {
   return {

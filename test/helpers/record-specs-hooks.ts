@@ -1,7 +1,7 @@
 // The module hook of record-specs.ts: wraps the compiled validator's export in one
 // that logs each call's spec and verdict. Specs too big to be worth a schema check
 // (the plan-bomb ones) or that cannot be serialized are left out.
-const VALIDATOR = /\/src\/plan\/validate\.js$/;
+const VALIDATOR = /\/src\/planner\/validate\.js$/;
 const MAX_LOGGED = 200_000;
 
 const WRAPPER = `

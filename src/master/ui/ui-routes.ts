@@ -12,8 +12,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MinisparkError } from "../../common/errors.js";
 import { HANDLED, type Request, type Router } from "../../common/http-server.js";
-import { PROTOCOL_VERSION } from "../../common/protocol.js";
-import { packageVersion } from "../../common/version.js";
+import { PROTOCOL_VERSION, packageVersion } from "../../common/version.js";
 import { APP_CSS, FAVICON_SVG, indexHtml } from "./assets.js";
 
 const STATIC_ASSETS: [path: string, contentType: string, body: string][] = [

@@ -7,6 +7,11 @@
 export type Child = Node | string | number | null | undefined;
 /** A view's output: children nested in arrays, flattened when the page is redrawn. */
 export type View = Child | View[];
+/** What a view may ask of the page: redraw now, or show that the API could not be reached. */
+export interface PageActions {
+  refresh(): void;
+  showError(e: unknown): void;
+}
 type Attrs = Record<string, string | number | null | undefined>;
 
 const SVG_NS = "http://www.w3.org/2000/svg";

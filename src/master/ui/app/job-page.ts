@@ -2,9 +2,8 @@
 // its facts and failure, the stage graph and table, metrics, failed tasks with
 // their attempt history, and the job's events; a cancel button while it runs.
 import { cancelJob, getJob, getStageTasks, type StageTasks } from "./api.js";
-import { badge, bar, type Child, facts, h, num, table, type View } from "./dom.js";
+import { badge, bar, type Child, facts, h, num, type PageActions, table, type View } from "./dom.js";
 import { elapsed, fmtBytes, fmtMs, fmtNum, fmtTime } from "./format.js";
-import type { PageActions } from "./routing.js";
 import { dagView } from "./stage-dag.js";
 
 const METRIC_LABELS: Record<string, [label: string, format: (v: number) => string]> = {

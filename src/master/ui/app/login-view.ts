@@ -1,7 +1,6 @@
 // The sign-in form, shown when the API answers 401: the token typed here is kept
 // for the tab (token.ts) and the page redraws with it.
-import { h } from "./dom.js";
-import type { PageActions } from "./routing.js";
+import { h, type PageActions } from "./dom.js";
 import { keepToken } from "./token.js";
 
 export function loginView(message: string, actions: PageActions): HTMLFormElement {

@@ -3,9 +3,9 @@
 // wires the sign-out button and hash changes. A redraw that finishes after a newer
 // one started is dropped, so a slow reply never paints over a newer page.
 import { AuthError } from "./api.js";
-import { nodesOf } from "./dom.js";
+import { nodesOf, type PageActions } from "./dom.js";
 import { loginView } from "./login-view.js";
-import { type PageActions, route } from "./routing.js";
+import { route } from "./routing.js";
 import { forgetToken, takeTokenFromFragment, token } from "./token.js";
 
 const POLL_MS = 1000;

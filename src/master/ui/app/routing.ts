@@ -2,15 +2,9 @@
 // #/jobs/{id}/stages/{n}. Each names the header tab to highlight and the view
 // that draws the page.
 import { clusterView } from "./cluster-view.js";
-import type { View } from "./dom.js";
+import type { PageActions, View } from "./dom.js";
 import { jobPage } from "./job-page.js";
 import { jobsView } from "./jobs-view.js";
-
-/** What a view may ask of the page: redraw now, or show that the API could not be reached. */
-export interface PageActions {
-  refresh(): void;
-  showError(e: unknown): void;
-}
 
 export interface Route {
   tab: "cluster" | "jobs";

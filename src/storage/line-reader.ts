@@ -15,7 +15,7 @@
 // (outside the heap limit) to the file's size.
 import fs from "node:fs";
 import type { InputFile } from "./confined-open.js";
-import { UserCodeError } from "../user-function.js";
+import { UserCodeError } from "../functions/user-function.js";
 
 const NEWLINE = 0x0a;
 

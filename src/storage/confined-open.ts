@@ -16,8 +16,8 @@
 // refuses anything that is not a regular file (FIFOs, devices, directories).
 import fs from "node:fs";
 import path from "node:path";
-import { pathProblem } from "../../plan/paths.js";
-import { UserCodeError } from "../user-function.js";
+import { pathProblem } from "../plan/paths.js";
+import { UserCodeError } from "../functions/user-function.js";
 
 /** An open input: read through `fd` only; `path` (relative to the data directory) is for messages. */
 export interface InputFile {

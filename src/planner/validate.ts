@@ -4,12 +4,12 @@
 // are parsed, never run. Called by the master at submit time and by the library.
 import type { Op } from "../ops/op-rule.js";
 import { canonicalOpName, opRule } from "../ops/registry.js";
-import { topoSort } from "./dag.js";
-import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "./job-spec.js";
-import type { Json } from "./keys.js";
-import { MAX_PARTITIONS } from "./spec-limits.js";
+import { topoSort } from "../plan/dag.js";
+import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "../plan/job-spec.js";
+import type { Json } from "../plan/keys.js";
+import { MAX_PARTITIONS } from "../plan/spec-limits.js";
 
-export { MAX_HISTOGRAM_BUCKETS, MAX_PARTITIONS } from "./spec-limits.js";
+export { MAX_HISTOGRAM_BUCKETS, MAX_PARTITIONS } from "../plan/spec-limits.js";
 
 export const DEFAULT_MAX_TASK_RETRIES = 3;
 /** Spark's spark.task.maxFailures is 4; past 100 a failing task only keeps the cluster busy. */

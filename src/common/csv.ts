@@ -1,6 +1,6 @@
 // Owns turning CSV text lines into records: RFC 4180 field parsing within a line,
 // Spark-like value inference, and header-keyed objects. Called by the worker's CSV
-// input stage on the lines line-reader.ts yields for each split.
+// input stage on the lines storage/line-reader.ts yields for each split.
 //
 // Records never span lines: a quoted field containing a newline is not supported,
 // because splits are cut at newlines (Spark's default multiLine=false does the same).

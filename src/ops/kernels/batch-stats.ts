@@ -1,8 +1,8 @@
 // Counts and number statistics over a partition's record batches: what the
 // count and stats actions return per partition and what the histogram's
 // min/max probe needs. Runs in a task thread.
-import type { TaskResult } from "../common/protocol.js";
-import { UserCodeError, describeRecord } from "./user-function.js";
+import { UserCodeError, describeRecord } from "../../functions/user-function.js";
+import type { TaskResult } from "../../plan/task.js";
 
 export function countAll(batches: Iterable<unknown[]>): number {
   let count = 0;

@@ -8,8 +8,8 @@
 import { asShuffleId, asStageId, type ShuffleId, type StageId } from "../common/ids.js";
 import type { PlanBuilder, PlannedInput, Step } from "../ops/op-rule.js";
 import { opRule } from "../ops/registry.js";
-import type { NodeSpec, ValidJob } from "./job-spec.js";
-import type { Json } from "./keys.js";
+import type { NodeSpec, ValidJob } from "../plan/job-spec.js";
+import type { Json } from "../plan/keys.js";
 import {
   childrenOf,
   namedNode,
@@ -24,8 +24,8 @@ import {
   type SplitSource,
   type Stage,
   type StageOutput,
-} from "./physical.js";
-import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "./plan-limits.js";
+} from "../plan/physical.js";
+import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "../plan/plan-limits.js";
 
 export interface PlanContext {
   /** The splits of every file source node, by node id. */

@@ -7,7 +7,7 @@
 // JSON string), so no result size ends the master, now or when it resumes the
 // job after a restart. Pure; used by the master's /task-reports handler and by
 // the job service when a job ends.
-import type { TaskResult } from "./protocol.js";
+import type { TaskResult } from "./task.js";
 
 const MB = 1024 * 1024;
 /**

@@ -2,7 +2,7 @@
 // function expression), resolves built-in names to our own code, and wraps
 // failures so that the job's error names the node, the op, the message and the
 // record that broke it. Compiled once per task, inside the task's worker thread.
-import { isBuiltin } from "../plan/builtin-names.js";
+import { isBuiltin } from "./builtin-names.js";
 import { BUILTIN_CODE } from "./builtins.js";
 
 export type UserFn = (...args: unknown[]) => unknown;

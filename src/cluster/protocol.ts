@@ -1,13 +1,11 @@
 // The control-plane messages between master and workers. Every message carries
-// PROTOCOL_VERSION; a peer that speaks another version is refused with a clear
-// error rather than misread. Shared by master/ and worker/, which never import
-// each other.
-import type { AttemptId, JobId, ShuffleId, StageId, WorkerId } from "./ids.js";
-import type { Json, TaskMetrics, WorkerLoad } from "./api-types.js";
-import type { KeySample } from "../plan/partitioner.js";
-import type { InputSplit, ShuffleDep, SplitSource, Stage } from "../plan/physical.js";
-
-export const PROTOCOL_VERSION = 3;
+// PROTOCOL_VERSION (common/version.ts); a peer that speaks another version is
+// refused with a clear error rather than misread. Shared by master/ and worker/,
+// which never import each other.
+import type { AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
+import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
+import type { TaskLaunch, TaskResult } from "../plan/task.js";
+import type { InputSplit, SplitSource } from "../plan/physical.js";
 
 /**
  * The most tasks a worker accepts beyond its free slots, per slot, to run as
@@ -53,14 +51,6 @@ export interface Deregister {
   credential?: string;
 }
 
-/** Where one map task's output for one reduce partition lives. */
-export interface BlockLocation {
-  mapId: number;
-  workerId: WorkerId;
-  address: string;
-  bytes: number;
-}
-
 /** POST /tasks (master → worker): the tasks the master placed on this worker in one turn, in order. */
 export interface TaskLaunchBatch {
   protocol: number;
@@ -73,39 +63,8 @@ export interface TaskLaunchReply {
   refused: { attemptId: AttemptId; code: string; error: string }[];
 }
 
-export interface TaskLaunch {
-  protocol: number;
-  jobId: JobId;
-  stageId: StageId;
-  partition: number;
-  attemptId: AttemptId;
-  attempt: number;
-  stage: Stage;
-  /** The shuffle this stage writes, with its bounds when range-partitioned. */
-  outputShuffle: ShuffleDep | null;
-  /** Where the blocks this task reads are, by "<shuffle>/<reduce partition>" (see plan/task-rdd.ts blockKey). */
-  inputs: Record<string, BlockLocation[]>;
-}
-
 /** Defined with the API, which shows them summed per stage. */
 export type { TaskMetrics };
-
-/** What a finished task hands back, by the kind of stage it ran. */
-export type TaskResult =
-  | { type: "mapStatus"; sizes: number[]; records: number }
-  | { type: "sample"; sample: KeySample }
-  | { type: "collect"; records: Json[] }
-  | { type: "count"; count: number }
-  | { type: "saved"; file: string; records: number }
-  /** takeOrdered/top/min/max: the partition's best records with the keys they were ordered by. */
-  | { type: "keyed"; entries: [Json, Json][] }
-  /** Numbers: count, sum, min, max and m2 (the sum of squared deviations from the mean). */
-  | { type: "stats"; count: number; sum: number; min: number; max: number; m2: number }
-  | { type: "histogram"; edges: Json[]; counts: number[] }
-  /** countApproxDistinct: a partition's HyperLogLog sketch, its 2^p one-byte registers in base64. */
-  | { type: "hyperLogLog"; p: number; registers: string }
-  /** takeSample: the partition's record count and its records of smallest seeded key, with their keys. */
-  | { type: "sampled"; count: number; entries: [number, Json][] };
 
 export interface FetchFailure {
   shuffleId: ShuffleId;

@@ -6,8 +6,8 @@
 // the master fails the job instead of retrying it on every other worker.
 // Called by worker-process.ts.
 import { Worker } from "node:worker_threads";
-import type { InputSplit } from "../../plan/physical.js";
-import type { SplitSource } from "../../plan/physical.js";
+import type { InputSplit } from "../plan/physical.js";
+import type { SplitSource } from "../plan/physical.js";
 
 /** Listing a large tree takes well under a second; past this the listing is hostile or the disk is unwell. */
 export const LISTING_TIME_LIMIT_MS = 20_000;

@@ -5,9 +5,9 @@
 // the listing runner (listing-runner.ts) starts it and terminates it past its
 // time limit.
 import { parentPort, workerData } from "node:worker_threads";
-import type { InputSplit } from "../../plan/physical.js";
-import type { SplitSource } from "../../plan/physical.js";
-import { errorMessage } from "../../common/errors.js";
+import type { InputSplit } from "../plan/physical.js";
+import type { SplitSource } from "../plan/physical.js";
+import { errorMessage } from "../common/errors.js";
 import { listSplits } from "./splits.js";
 import type { ListingOutcome } from "./listing-runner.js";
 

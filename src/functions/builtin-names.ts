@@ -1,6 +1,6 @@
 // The built-in functions a JobSpec may name instead of giving source ("fn":
 // "sum"): their names and what they do, for validation on the master and for the
-// documentation. Their code lives with the workers (worker/builtins.ts), which
+// documentation. Their code is builtins.ts, which
 // the type system keeps in step with this table. Jobs written only with
 // built-ins run even where user code is disabled.
 

@@ -9,8 +9,8 @@
 // directory; what a task later opens is confined again by confined-open.ts.
 import fs from "node:fs";
 import path from "node:path";
-import { GlobShapeError, MAX_GLOB_DEPTH, compileSegment, expandBraces, hasWildcard, type SegmentMatcher } from "../../plan/glob-pattern.js";
-import { pathProblem } from "../../plan/paths.js";
+import { GlobShapeError, MAX_GLOB_DEPTH, compileSegment, expandBraces, hasWildcard, type SegmentMatcher } from "../plan/glob-pattern.js";
+import { pathProblem } from "../plan/paths.js";
 
 /** Directory entries and stats one listing may look at: enough for large trees, bounded for hostile ones. */
 export const MAX_ENTRIES_VISITED = 200_000;

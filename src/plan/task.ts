@@ -1,0 +1,46 @@
+// A task: what the master launches it with (its stage, partition and the blocks
+// it reads) and what it hands back, by the kind of stage it ran. Built by the
+// plan's resolver, computed by workers, merged by the ops' rules.
+import type { AttemptId, JobId, StageId, WorkerId } from "../common/ids.js";
+import type { Json } from "../common/api-types.js";
+import type { KeySample } from "./partitioner.js";
+import type { ShuffleDep, Stage } from "./physical.js";
+
+/** Where one map task's output for one reduce partition lives. */
+export interface BlockLocation {
+  mapId: number;
+  workerId: WorkerId;
+  address: string;
+  bytes: number;
+}
+
+export interface TaskLaunch {
+  protocol: number;
+  jobId: JobId;
+  stageId: StageId;
+  partition: number;
+  attemptId: AttemptId;
+  attempt: number;
+  stage: Stage;
+  /** The shuffle this stage writes, with its bounds when range-partitioned. */
+  outputShuffle: ShuffleDep | null;
+  /** Where the blocks this task reads are, by "<shuffle>/<reduce partition>" (see plan/task-rdd.ts blockKey). */
+  inputs: Record<string, BlockLocation[]>;
+}
+
+/** What a finished task hands back, by the kind of stage it ran. */
+export type TaskResult =
+  | { type: "mapStatus"; sizes: number[]; records: number }
+  | { type: "sample"; sample: KeySample }
+  | { type: "collect"; records: Json[] }
+  | { type: "count"; count: number }
+  | { type: "saved"; file: string; records: number }
+  /** takeOrdered/top/min/max: the partition's best records with the keys they were ordered by. */
+  | { type: "keyed"; entries: [Json, Json][] }
+  /** Numbers: count, sum, min, max and m2 (the sum of squared deviations from the mean). */
+  | { type: "stats"; count: number; sum: number; min: number; max: number; m2: number }
+  | { type: "histogram"; edges: Json[]; counts: number[] }
+  /** countApproxDistinct: a partition's HyperLogLog sketch, its 2^p one-byte registers in base64. */
+  | { type: "hyperLogLog"; p: number; registers: string }
+  /** takeSample: the partition's record count and its records of smallest seeded key, with their keys. */
+  | { type: "sampled"; count: number; entries: [number, Json][] };
