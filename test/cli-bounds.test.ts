@@ -14,7 +14,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MAX_LOCAL_WORKERS, localWorkers } from "../src/common/local-master.js";
 import { MAX_RESULT_CEILING } from "../src/plan/result-budget.js";
-import { MAX_PARTITIONS, MAX_TASK_RETRIES } from "../src/planner/validate.js";
+import { MAX_PARTITIONS, MAX_TASK_RETRIES } from "../src/plan/spec-limits.js";
 import { jobSettings, parseConfFlag } from "../src/cli/conf.js";
 import { MAX_TIMER_MS, MAX_WORKER_SLOTS, ambiguousValueMessage, countRule, durationRule, parseHostPort, parseJobId, sizeRule } from "../src/cli/flag-values.js";
 import { cgroupLimit } from "../src/cli/machine-memory.js";

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, it } from "node:test";
 import type { JobFailedError } from "../src/client/rest-client.js";
-import { MAX_NODES, MAX_PARTITIONS } from "../src/planner/validate.js";
+import { MAX_PARTITIONS } from "../src/plan/spec-limits.js";
+import { MAX_NODES } from "../src/planner/validate.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
 
 let t: TestCluster;

@@ -12,7 +12,8 @@ import { WorkerRegistry } from "../src/master/worker-registry.js";
 import type { InputSplit, JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, PlanLimitError, type PlanLimits } from "../src/plan/plan-limits.js";
 import { planJob } from "../src/planner/stage-planner.js";
-import { JobSpecError, MAX_DEPTH, MAX_EDGES, MAX_JSON_DEPTH, MAX_HISTOGRAM_BUCKETS, validateJobSpec } from "../src/planner/validate.js";
+import { MAX_HISTOGRAM_BUCKETS } from "../src/plan/spec-limits.js";
+import { JobSpecError, MAX_DEPTH, MAX_EDGES, MAX_JSON_DEPTH, validateJobSpec } from "../src/planner/validate.js";
 
 function plan(spec: unknown, limits: Partial<PlanLimits> = {}, splits: Record<string, InputSplit[]> = {}): JobPlan {
   return planJob(validateJobSpec(spec), { splits, defaultParallelism: 2, limits: { ...DEFAULT_PLAN_LIMITS, ...limits } });

@@ -1,7 +1,8 @@
 // Unit tests for JobSpec validation (src/planner/validate.ts) and its helpers: function-source, dag, ops and paths.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_TASK_RETRIES, JobSpecError, validateJobSpec } from "../src/planner/validate.js";
+import { DEFAULT_MAX_TASK_RETRIES } from "../src/plan/spec-limits.js";
+import { JobSpecError, validateJobSpec } from "../src/planner/validate.js";
 import { checkFunctionSource } from "../src/plan/function-source.js";
 import { topoSort } from "../src/plan/dag.js";
 import { canonicalOpName, snakeToCamel } from "../src/ops/registry.js";

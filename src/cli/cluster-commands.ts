@@ -7,11 +7,9 @@ import { join } from "node:path";
 import { logger } from "../common/log.js";
 import { installProcessGuard } from "../common/process-guard.js";
 import { watchLifeline } from "../common/lifeline.js";
-import { MasterProcess } from "../master/master-process.js";
 import { MAX_RESULT_CEILING } from "../plan/result-budget.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
-import { MAX_PARTITIONS } from "../planner/validate.js";
-import { WorkerProcess } from "../worker/worker-process.js";
+import { MAX_PARTITIONS } from "../plan/spec-limits.js";
 import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, allowHosts, masterUrl, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
 import { UsageError } from "./usage-error.js";
 import { MAX_WORKER_SLOTS, countRule, durationRule, parseHostPort, requireDataDir, showSize, sizeRule } from "./flag-values.js";
@@ -210,6 +208,8 @@ export async function masterCommand(argv: string[]): Promise<void> {
   installProcessGuard(logger("master"));
   // Never a master without a token: any web page could reach one on loopback. A restart on the same port keeps the token.
   const secret = given || (port !== 0 ? readLocalToken(`http://127.0.0.1:${port}`) : null) || generateToken();
+  // Loaded here, so that every other command (and a worker) starts without the master's code.
+  const { MasterProcess } = await import("../master/master-process.js");
   const master = new MasterProcess({ ...config, token: secret });
   const signals = catchStopSignals();
   await master.start();
@@ -269,6 +269,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       `no token for the master ${master}: give --token, --token-file or MINISPARK_TOKEN (a master on this machine started without one writes its token to ${join(minisparkHome(), "tokens")}/localhost-<port>)`,
     );
   installProcessGuard(logger("worker"));
+  const { WorkerProcess } = await import("../worker/worker-process.js");
   const worker = new WorkerProcess(config);
   const graceMs = parsed.number("shutdown-grace")!;
   const signals = catchStopSignals();

@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import { join } from "node:path";
 import type { JobSettings } from "../common/job-settings.js";
-import { MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../planner/validate.js";
+import { MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
 import { UsageError } from "./usage-error.js";
 import { MAX_TIMER_MS, parseDuration } from "./flag-values.js";
 import type { Layer } from "./flag-table.js";

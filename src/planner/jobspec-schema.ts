@@ -8,7 +8,8 @@
 import type { Op } from "../ops/op-rule.js";
 import type { JsonSchema as Schema } from "../ops/params.js";
 import { opNames, opRule, opSpellings } from "../ops/registry.js";
-import { MAX_EDGES, MAX_NODES, MAX_PARTITIONS, MAX_TASK_RETRIES } from "./validate.js";
+import { MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
+import { MAX_EDGES, MAX_NODES } from "./validate.js";
 
 /** Where the schema is published with the package; stable across releases. */
 export const JOBSPEC_SCHEMA_ID = "https://unpkg.com/minispark/schema/jobspec.schema.json";

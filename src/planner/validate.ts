@@ -7,15 +7,8 @@ import { canonicalOpName, opRule } from "../ops/registry.js";
 import { topoSort } from "../plan/dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
-import { MAX_PARTITIONS } from "../plan/spec-limits.js";
+import { DEFAULT_MAX_TASK_RETRIES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
 
-export { MAX_HISTOGRAM_BUCKETS, MAX_PARTITIONS } from "../plan/spec-limits.js";
-
-export const DEFAULT_MAX_TASK_RETRIES = 3;
-/** Spark's spark.task.maxFailures is 4; past 100 a failing task only keeps the cluster busy. */
-export const MAX_TASK_RETRIES = 100;
-/** The longest job name. */
-export const MAX_NAME_LENGTH = 200;
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
 /**
