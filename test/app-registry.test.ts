@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { MinisparkError } from "../src/common/errors.js";
+import type { MinisparkError } from "../src/common/errors.js";
 import { asAppId, asJobId, type AppId } from "../src/common/ids.js";
 import { logger } from "../src/common/log.js";
 import { AppRegistry } from "../src/master/app-registry.js";

@@ -3,7 +3,7 @@
 // moves ACTIVE → ENDED | EXPIRED, and the bounded list of recently ended ones.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MinisparkError } from "../src/common/errors.js";
+import type { MinisparkError } from "../src/common/errors.js";
 import { asAppId } from "../src/common/ids.js";
 import { DEFAULT_LEASE_MS, MAX_APP_NAME_LENGTH, RecentlyEnded, ended, leaseRanOut, parseRegistration, registered, renewed, resumed } from "../src/master/application-state.js";
 
