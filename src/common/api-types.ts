@@ -368,6 +368,7 @@ export interface AppInfo {
   id: string;
   /** The name its client gave (the library's appName). */
   name: string;
+  /** ACTIVE while its client renews it; ENDED (by DELETE) or EXPIRED (its lease ran out) for good. */
   status: AppStatus;
   /** When it registered (epoch milliseconds, as the other times). */
   createdAt: number;
@@ -385,5 +386,6 @@ export interface AppInfo {
 
 /** `GET /api/v1/apps`: applications, newest first. */
 export interface AppList {
+  /** Newest first. */
   apps: AppInfo[];
 }
