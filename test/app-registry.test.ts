@@ -96,23 +96,23 @@ for (const [kind, open] of [
       assert.deepEqual(reg.endedApps(), [b.id], "a's end is old news; b's lease ran out meanwhile");
     });
 
-    it("a renew or a submit after the lease ran out, before any tick, finds it expired", () => {
+    it("a renew or a job's check after the lease ran out, before any tick, finds it expired", () => {
       const { clock, reg, endedSeen } = setup();
       const a = reg.register({ name: "a", leaseMs: 1000 });
       const b = reg.register({ name: "b", leaseMs: 1000 });
       clock.t += 1001;
       assert.throws(() => reg.renew(asAppId(a.id)), code("GONE", /lease ran out/));
-      assert.throws(() => reg.checkActive(asAppId(b.id)), code("INVALID_JOB_SPEC", new RegExp(`application ${b.id} is EXPIRED`)));
+      assert.match(reg.inactiveReason(asAppId(b.id))!, new RegExp(`application ${b.id} is EXPIRED \\(application ${b.id}'s lease ran out`));
       assert.equal(endedSeen.length, 2);
     });
 
     it("lets a job name only an ACTIVE application", () => {
       const { reg } = setup();
       const a = reg.register({ name: "a" });
-      reg.checkActive(asAppId(a.id));
+      assert.equal(reg.inactiveReason(asAppId(a.id)), null);
       reg.endByClient(asAppId(a.id));
-      assert.throws(() => reg.checkActive(asAppId(a.id)), code("INVALID_JOB_SPEC", new RegExp(`application ${a.id} is ENDED \\(application ${a.id} ended\\)`)));
-      assert.throws(() => reg.checkActive(asAppId("app-000000000-000000")), code("INVALID_JOB_SPEC", /no application with id app-000000000-000000/));
+      assert.equal(reg.inactiveReason(asAppId(a.id)), `application ${a.id} is ENDED (application ${a.id} ended)`);
+      assert.equal(reg.inactiveReason(asAppId("app-000000000-000000")), "no application with id app-000000000-000000");
     });
 
     it("a registry on the same store keeps the applications: ACTIVE leases counted from its start, recent ends still named", () => {

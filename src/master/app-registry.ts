@@ -90,15 +90,12 @@ export class AppRegistry {
     for (const app of [...this.active.values()]) if (leaseRanOut(app, now)) this.end(app, "EXPIRED");
   }
 
-  /** For a job's submit: BAD_REQUEST naming the application unless it is ACTIVE. */
-  checkActive(id: AppId): void {
+  /** For a job that names the application: null if it is ACTIVE, else why not (its state and reason, or that there is none). */
+  inactiveReason(id: AppId): string | null {
     const live = this.active.get(id);
-    if (live && !leaseRanOut(live, this.now())) return;
+    if (live && !leaseRanOut(live, this.now())) return null;
     const app = live ? this.end(live, "EXPIRED") : this.store.getApp(id);
-    throw new MinisparkError(
-      "INVALID_JOB_SPEC",
-      app ? `invalid job spec: application ${id} is ${app.status} (${app.endReason}); register a new one` : `invalid job spec: no application with id ${id}`,
-    );
+    return app ? `application ${id} is ${app.status} (${app.endReason})` : `no application with id ${id}`;
   }
 
   /** What heartbeat replies name (HeartbeatReply.ended_apps). */

@@ -118,8 +118,12 @@ export class JobService {
       }
       try {
         const job = validateJobSpec(row.spec, this.validation);
-        // Its application ended while the last master was stopping the job.
-        this.checkApplication(job);
+        const ended = this.endedApplication(job);
+        if (ended !== null) {
+          // Its application ended while the last master was cancelling the job.
+          this.lifecycle.end(row.id, "CANCELLED", this.now(), ended, null, null);
+          continue;
+        }
         const plan = row.status === "RUNNING" ? row.plan : null;
         const resume = plan ? { plan, resolution: row.resolution, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
         // Taken in whatever the total: the jobs were accepted, and they count against new submissions.
@@ -250,10 +254,16 @@ export class JobService {
     }
   }
 
+  /** Why the job may not run under its application (null: it names none, or an ACTIVE one). */
+  private endedApplication(job: ValidJob): string | null {
+    if (job.application === null) return null;
+    if (!this.applications) return `this master keeps no applications (the job names ${job.application})`;
+    return this.applications.inactiveReason(job.application);
+  }
+
   private checkApplication(job: ValidJob): void {
-    if (job.application === null) return;
-    if (!this.applications) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: this master keeps no applications (the job names ${job.application})`);
-    this.applications.checkActive(job.application);
+    const why = this.endedApplication(job);
+    if (why !== null) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${why}`);
   }
 
   private row(id: JobId): JobRow {
@@ -550,8 +560,8 @@ export class JobService {
   }
 }
 
-/** What the service asks of the application registry: is the application a job names ACTIVE (else it throws, naming its state). */
-export type ApplicationCheck = { checkActive(id: AppId): void };
+/** What the service asks of the application registry: why the application a job names is not ACTIVE (null: it is). */
+export type ApplicationCheck = { inactiveReason(id: AppId): string | null };
 
 /** Attempts listed per stage at most, so that a huge stage's page stays small. */
 const STAGE_TASKS_LIMIT = 5000;
