@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { MinisparkError } from "../src/common/errors.js";
 import { asAppId, asJobId, type AppId } from "../src/common/ids.js";
-import { logger } from "../src/common/log.js";
-import { AppRegistry } from "../src/master/app-registry.js";
+import { configureLogging, logger } from "../src/common/log.js";
+import { AppRegistry, MAX_ACTIVE_APPS } from "../src/master/app-registry.js";
 import type { Application } from "../src/master/application-state.js";
 import type { JobStore } from "../src/master/job-store.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
@@ -155,3 +155,22 @@ for (const [kind, open] of [
     });
   });
 }
+
+describe("AppRegistry's bound", () => {
+  it(`refuses a registration past ${MAX_ACTIVE_APPS} ACTIVE applications, and takes one again once one ends`, (t) => {
+    const clock = { t: 1 };
+    const reg = new AppRegistry(new MemoryJobStore(), () => clock.t, logger("apps"));
+    // Ten thousand registrations need not be logged here.
+    configureLogging({ sink: { write: () => {} } });
+    t.after(() => configureLogging({ sink: { write: (l) => void process.stderr.write(l) } }));
+    let first: string | null = null;
+    for (let i = 0; i < MAX_ACTIVE_APPS; i++) {
+      clock.t++;
+      const a = reg.register({ name: `a${i}` });
+      first ??= a.id;
+    }
+    assert.throws(() => reg.register({ name: "one too many" }), code("BUSY", /holds 10000 active applications, its limit/));
+    reg.endByClient(asAppId(first!));
+    assert.equal(reg.register({ name: "now there is room" }).status, "ACTIVE");
+  });
+});
