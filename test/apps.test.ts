@@ -121,9 +121,13 @@ describe("applications on a cluster", () => {
   it("a lease that runs out mid-job cancels the running job, and heartbeats name the app", async () => {
     const app = await register({ name: "short", leaseMs: 1000 });
     const id = await t.cluster.client.submit({ ...SLOW, application: app.id });
+    // Held until its tasks run, however slow the machine, then left to run out.
     await until(
       "the job to run",
-      () => t.cluster.client.job(id),
+      async () => {
+        await t.http(`/api/v1/apps/${app.id}/renew`, { method: "POST" });
+        return t.cluster.client.job(id);
+      },
       (j) => j.status === "RUNNING" && j.stages.some((s) => s.tasks.running > 0),
     );
     const job = await until(
@@ -183,12 +187,12 @@ describe("applications on a cluster", () => {
   });
 
   it("the library's connect() holds an application for its jobs, and close() ends it", async () => {
-    const sc = await connect(t.cluster.masterUrl, { token: t.cluster.token, appName: "lib", leaseMs: 1000 });
+    const sc = await connect(t.cluster.masterUrl, { token: t.cluster.token, appName: "lib", leaseMs: 1500 });
     const id = sc.applicationId!;
     assert.match(id, /^app-/);
     assert.equal(await sc.range(0, 5).count(), 5);
     // Renewed every third of its lease: alive well past one lease.
-    await sleep(2500);
+    await sleep(3500);
     assert.equal(await sc.range(0, 3).count(), 3);
     const app = (await t.http(`/api/v1/apps/${id}`)).body as AppInfo;
     assert.deepEqual([app.name, app.status, app.jobs], ["lib", "ACTIVE", 2]);
