@@ -218,6 +218,14 @@ describe("applications on a cluster", () => {
     );
     const json = JSON.parse((await cli("apps", "--json")).stdout) as AppInfo[];
     assert.equal(json[0]!.id, app.id);
+    const job = await t.cluster.client.submit({ ...COUNT, application: app.id });
+    await t.cluster.client.wait(job);
+    const jobs = (await cli("jobs")).stdout.split("\n");
+    assert.match(jobs[0]!, /\sAPPLICATION$/);
+    assert.ok(
+      jobs.some((l) => l.startsWith(job) && l.endsWith(` ${app.id}`)),
+      jobs.join("\n"),
+    );
     assert.equal((await cli("apps", "end", app.id)).stdout.trim(), `${app.id} ENDED: application ${app.id} ended`);
     await assert.rejects(cli("apps", "end", "nope"), (e: { code: number; stderr: string }) => e.code === 2 && /"nope" is not an application id/.test(e.stderr));
   });

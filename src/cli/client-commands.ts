@@ -263,8 +263,8 @@ export async function jobsCommand(argv: string[]): Promise<number> {
   else {
     console.log(
       table(
-        ["ID", "NAME", "STATUS", "PROGRESS", "SUBMITTED", "DURATION"],
-        jobs.map((j) => [j.id, j.name, j.status, `${j.progress.toFixed(1)}%`, j.submittedAt, duration(j.metrics.durationMs)]),
+        ["ID", "NAME", "STATUS", "PROGRESS", "SUBMITTED", "DURATION", "APPLICATION"],
+        jobs.map((j) => [j.id, j.name, j.status, `${j.progress.toFixed(1)}%`, j.submittedAt, duration(j.metrics.durationMs), j.application ?? "-"]),
       ),
     );
   }
