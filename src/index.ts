@@ -9,6 +9,8 @@ export type { JobSpec, JobSpecAction, JobSpecNode } from "./client/job-builder.j
 export { JobFailedError, MinisparkClient } from "./client/rest-client.js";
 // The JSON bodies of the REST API, as the client returns them.
 export type {
+  AppInfo,
+  AppStatus,
   AttemptState,
   FailedTaskAttempt,
   FailedTaskInfo,

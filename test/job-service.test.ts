@@ -7,13 +7,14 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { JobInfo, JobStatus } from "../src/common/api-types.js";
 import { MinisparkError } from "../src/common/errors.js";
-import { asAttemptId, asWorkerId, type JobId } from "../src/common/ids.js";
+import { asAppId, asAttemptId, asWorkerId, type JobId } from "../src/common/ids.js";
 import { configureLogging, logger } from "../src/common/log.js";
 import { newJobRun, type JobRun } from "../src/master/job-run.js";
 import { JobService, type JobScheduler, type JobWorkerCalls } from "../src/master/job-service.js";
 import type { SchedulerEvent } from "../src/master/scheduler-events.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
+import { AppRegistry } from "../src/master/app-registry.js";
 import type { JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../src/plan/plan-limits.js";
 import { idleHeartbeat } from "./helpers/heartbeats.js";
@@ -46,7 +47,7 @@ class FakeScheduler implements JobScheduler {
       }
       case "jobCancelled": {
         const run = this.runs.get(event.jobId);
-        if (run?.status === "RUNNING") this.end(run, "CANCELLED", null);
+        if (run?.status === "RUNNING") this.end(run, "CANCELLED", event.error ?? null);
         return;
       }
       case "jobForgotten":
@@ -543,5 +544,67 @@ describe("the job service", () => {
     const next = after.service.submit(save());
     await after.startPending();
     assert.equal(after.status(next), "RUNNING", "its output path was released");
+  });
+});
+
+describe("jobs of an application", () => {
+  /** A service with the master's application registry on the same store and clock, wired as master-process.ts wires it. */
+  function withApps(store = new MemoryJobStore()) {
+    const h = new Harness(store);
+    const apps = new AppRegistry(store, () => h.clock, logger("apps"));
+    apps.load();
+    h.service.useApplications(apps);
+    apps.onEnded((a) => h.service.applicationEnded(a.id, a.endReason!));
+    return { h, apps };
+  }
+
+  it("records the application a job names, and cancels its queued job when it ends", () => {
+    const { h, apps } = withApps();
+    const app = apps.register({ name: "a" });
+    const id = h.service.submit({ ...collect(), application: app.id });
+    assert.equal(h.store.getJob(id)!.application, app.id);
+    assert.equal(h.service.view(id).application, app.id);
+    const other = h.service.submit(collect());
+    apps.endByClient(asAppId(app.id));
+    assert.deepEqual([h.status(id), h.service.view(id).error], ["CANCELLED", `application ${app.id} ended`]);
+    assert.equal(h.status(other), "PENDING", "a job of no application stays queued");
+    assert.equal(apps.get(asAppId(app.id)).jobs, 1);
+  });
+
+  it("refuses a job naming an application that is not ACTIVE, or any when there are no applications", () => {
+    const { h, apps } = withApps();
+    const app = apps.register({ name: "a" });
+    apps.endByClient(asAppId(app.id));
+    assert.throws(
+      () => h.service.submit({ ...collect(), application: app.id }),
+      (e: MinisparkError) => e.code === "INVALID_JOB_SPEC" && e.message === `invalid job spec: application ${app.id} is ENDED (application ${app.id} ended)`,
+    );
+    assert.throws(() => new Harness().service.submit({ ...collect(), application: app.id }), /this master keeps no applications/);
+  });
+
+  it("cancels a running job when the application's lease runs out, with the reason", async () => {
+    const { h, apps } = withApps();
+    const app = apps.register({ name: "a", leaseMs: 1000 });
+    h.addWorker();
+    const id = h.service.submit({ ...collect(), application: app.id });
+    await h.startPending();
+    assert.equal(h.status(id), "RUNNING");
+    h.clock += 1001;
+    apps.expire();
+    await settle();
+    assert.equal(h.status(id), "CANCELLED");
+    assert.equal(h.service.view(id).error, `application ${app.id}'s lease ran out (no renewal for 1001 ms)`);
+  });
+
+  it("after a restart, cancels a job whose application ended before the last master could", () => {
+    const store = new MemoryJobStore();
+    const { h, apps } = withApps(store);
+    const app = apps.register({ name: "a" });
+    const id = h.service.submit({ ...collect(), application: app.id });
+    // The end is stored; the master died before its listeners ran.
+    store.saveApp({ ...store.getApp(asAppId(app.id))!, status: "ENDED", endedAt: h.clock, endReason: `application ${app.id} ended` });
+    const after = withApps(store).h;
+    after.service.recover(LEASE_MS);
+    assert.deepEqual([after.status(id), after.service.view(id).error], ["CANCELLED", `application ${app.id} is ENDED (application ${app.id} ended)`]);
   });
 });

@@ -75,6 +75,7 @@ function story(store: JobStore): unknown[] {
     stages: [],
     failedTasks: [],
     metrics: { durationMs: null },
+    application: null,
   });
   read("c", store.getJob(C));
   read("unfinished after", store.unfinishedJobs());

@@ -111,6 +111,7 @@ describe("job view metrics", () => {
         plan: null,
         resolution: unresolved(),
         planningStartedAt: null,
+        application: null,
       },
       "RUNNING",
       run,

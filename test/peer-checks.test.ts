@@ -126,10 +126,12 @@ describe("a worker's launch check", () => {
     stage: { output: { type: "result", action: { type: "count" } }, rdd: reduceRdd },
     outputShuffle: null,
     inputs: { "0/0": [{ mapId: 0, workerId: "w", address: "h:1", bytes: 10 }] },
+    application: null,
   };
 
   it("takes a well-formed task", () => {
     assert.equal(checkTaskLaunch(task, 0).jobId, "job-1");
+    assert.equal(checkTaskLaunch({ ...task, application: "app-0m4x1k2qz-3f9a1c" }, 0).application, "app-0m4x1k2qz-3f9a1c");
   });
 
   it("refuses every id that would leave its directory or is not a number in range", () => {
@@ -148,6 +150,9 @@ describe("a worker's launch check", () => {
       [{ inputs: { "../0": [] } }, /input key/],
       [{ inputs: { "0/0": [{ mapId: -1, workerId: "w", address: "h:1", bytes: 1 }] } }, /locations/],
       [{ outputShuffle: { id: "x" } }, /outputShuffle/],
+      [{ application: "../app" }, /application/],
+      [{ application: 7 }, /application/],
+      [{ application: undefined }, /application/],
     ];
     for (const [patch, re] of bad)
       assert.throws(

@@ -40,6 +40,7 @@ function job(name: string, stageNames: string[], succeeded = 0): JobInfo {
     failedTasks: [],
     events: [],
     metrics: { durationMs: null },
+    application: null,
   };
 }
 

@@ -49,6 +49,7 @@ describe("validateJobSpec: accepted specs", () => {
       parallelism: null,
       maxTaskRetries: DEFAULT_MAX_TASK_RETRIES,
       taskTimeoutMs: null,
+      application: null,
     });
     assert.equal(DEFAULT_MAX_TASK_RETRIES, 3);
   });
@@ -493,5 +494,24 @@ describe("validateJobSpec: built-in functions and --no-user-code", () => {
       () => validateJobSpec(piped([1])),
       (e: JobSpecError) => /parameter "command" must be a command line or an array of its words/.test(e.message),
     );
+  });
+});
+
+describe("validateJobSpec: application", () => {
+  const spec = (application?: unknown) => ({ nodes: [{ id: "a", op: "range", start: 3 }], action: { op: "count", input: "a" }, ...(application === undefined ? {} : { application }) });
+
+  it("takes an application id as the master makes them, and none by default", () => {
+    assert.equal(validateJobSpec(spec("app-0m4x1k2qz-3f9a1c")).application, "app-0m4x1k2qz-3f9a1c");
+    assert.equal(validateJobSpec(spec()).application, null);
+  });
+
+  it("refuses anything else, naming the field", () => {
+    for (const bad of [7, null, "", "app-1-2", "app-0m4x1k2qz-3f9a1c/../x", "APP-0M4X1K2QZ-3F9A1C", `app-0m4x1k2qz-3f9a1c${"x".repeat(1e6)}`, ["app-0m4x1k2qz-3f9a1c"]]) {
+      assert.throws(
+        () => validateJobSpec(spec(bad)),
+        (e: JobSpecError) => /"application" must be an application id/.test(e.message),
+        String(bad).slice(0, 40),
+      );
+    }
   });
 });

@@ -1,4 +1,4 @@
-// The client commands: submit, status, results, plan, jobs, workers, cancel. Each
+// The client commands: submit, status, results, plan, jobs, workers, cancel, apps. Each
 // talks to the master's REST API only, prints for people by default and JSON
 // with --json; each takes the defaults file, and submit --conf (conf.ts).
 import fs from "node:fs";
@@ -9,7 +9,7 @@ import { localWorkers } from "../common/local-master.js";
 import { CLIENT_FLAGS, clientTls, masterUrl, token } from "./args.js";
 import { UsageError } from "./usage-error.js";
 import { clientLayer, jobSettings, parseConfFlag, readDefaults, withJobSettings } from "./conf.js";
-import { parseJobId } from "./flag-values.js";
+import { parseAppId, parseJobId } from "./flag-values.js";
 import { HELP_FLAG, helpText, parseCommand, splitAtProgram, type CommandSpec, type FlagTable, type FlagValues, type Parsed } from "./flag-table.js";
 import { ProgressPrinter, duration, showValue, table } from "./format.js";
 import { SCRIPT_EXTENSIONS, runScript } from "./submit-script.js";
@@ -72,6 +72,16 @@ export const PLAN_COMMAND = clientCommand("plan", "plan <job-id> [options]", "a 
 export const JOBS_COMMAND = clientCommand("jobs", "jobs [options]", "list jobs, newest first", {}, 0);
 export const WORKERS_COMMAND = clientCommand("workers", "workers [options]", "list workers", {}, 0);
 export const CANCEL_COMMAND = clientCommand("cancel", "cancel <job-id> [options]", "cancel a job", {}, 1);
+export const APPS_COMMAND = clientCommand(
+  "apps",
+  "apps [options]\n       minispark apps end <app-id> [options]",
+  "list applications, or end one",
+  {},
+  2,
+  `An application is a client session (the library's connect()) that jobs belong
+to, held while its client renews its lease. "apps end" ends one: its jobs that
+have not ended are cancelled, and what it holds on the workers is released.`,
+);
 
 function help(cmd: CommandSpec): number {
   console.log(helpText(cmd));
@@ -253,8 +263,8 @@ export async function jobsCommand(argv: string[]): Promise<number> {
   else {
     console.log(
       table(
-        ["ID", "NAME", "STATUS", "PROGRESS", "SUBMITTED", "DURATION"],
-        jobs.map((j) => [j.id, j.name, j.status, `${j.progress.toFixed(1)}%`, j.submittedAt, duration(j.metrics.durationMs)]),
+        ["ID", "NAME", "STATUS", "PROGRESS", "SUBMITTED", "DURATION", "APPLICATION"],
+        jobs.map((j) => [j.id, j.name, j.status, `${j.progress.toFixed(1)}%`, j.submittedAt, duration(j.metrics.durationMs), j.application ?? "-"]),
       ),
     );
   }
@@ -295,5 +305,29 @@ export async function cancelCommand(argv: string[]): Promise<number> {
   if (values.help) return help(CANCEL_COMMAND);
   const job = await client(parsed).cancel(jobIdOperand(positionals, CANCEL_COMMAND));
   console.log(values.json ? JSON.stringify(job) : `${job.id} ${job.status}`);
+  return 0;
+}
+
+export async function appsCommand(argv: string[]): Promise<number> {
+  const parsed = parseClient(APPS_COMMAND, argv);
+  const { values, positionals } = parsed;
+  if (values.help) return help(APPS_COMMAND);
+  if (positionals.length > 0) {
+    if (positionals[0] !== "end" || positionals.length !== 2) throw new UsageError(`minispark apps takes no arguments, or "end <app-id>"\n\n${helpText(APPS_COMMAND)}`);
+    const app = await client(parsed).endApp(parseAppId(positionals[1]!));
+    console.log(values.json ? JSON.stringify(app) : `${app.id} ${app.status}${app.endReason ? `: ${app.endReason}` : ""}`);
+    return 0;
+  }
+  const apps = await client(parsed).apps();
+  if (values.json) console.log(JSON.stringify(apps));
+  else {
+    const now = Date.now();
+    console.log(
+      table(
+        ["ID", "NAME", "STATUS", "JOBS", "AGE"],
+        apps.map((a) => [a.id, a.name, a.status, a.jobs, duration(Math.max(0, now - a.createdAt))]),
+      ),
+    );
+  }
   return 0;
 }

@@ -2,6 +2,7 @@
 // what runs it. main.ts dispatches from here; the tests walk it to check that
 // each command's help and parser agree.
 import {
+  APPS_COMMAND,
   CANCEL_COMMAND,
   JOBS_COMMAND,
   PLAN_COMMAND,
@@ -9,6 +10,7 @@ import {
   STATUS_COMMAND,
   SUBMIT_COMMAND,
   WORKERS_COMMAND,
+  appsCommand,
   cancelCommand,
   jobsCommand,
   planCommand,
@@ -46,6 +48,7 @@ export const COMMAND_GROUPS: readonly { readonly title: string; readonly command
       { spec: JOBS_COMMAND, run: jobsCommand },
       { spec: WORKERS_COMMAND, run: workersCommand },
       { spec: CANCEL_COMMAND, run: cancelCommand },
+      { spec: APPS_COMMAND, run: appsCommand },
     ],
   },
   {

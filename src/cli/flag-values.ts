@@ -7,6 +7,7 @@
 // the error. "Every number a client controls: what happens at 10^9?" has an
 // answer here. Pure but for requireDataDir's stat.
 import fs from "node:fs";
+import { APP_ID_PATTERN } from "../common/ids.js";
 import { parseSize } from "../common/size.js";
 import { UsageError } from "./usage-error.js";
 
@@ -118,6 +119,11 @@ const JOB_ID = /^job-[0-9a-z]+-[0-9a-f]+$/;
 
 export function parseJobId(raw: string): string {
   if (!JOB_ID.test(raw)) throw new UsageError(`"${raw}" is not a job id; ids look like job-0m4x1k2qz-3f9a1c (see \`minispark jobs\`)`);
+  return raw;
+}
+
+export function parseAppId(raw: string): string {
+  if (!APP_ID_PATTERN.test(raw)) throw new UsageError(`"${raw}" is not an application id; ids look like app-0m4x1k2qz-3f9a1c (see \`minispark apps\`)`);
   return raw;
 }
 

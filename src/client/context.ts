@@ -12,6 +12,7 @@ import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
 import type { JobInfo } from "../common/api-types.js";
 import { MinisparkClient } from "./rest-client.js";
+import { AppSession } from "./app-session.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -25,6 +26,8 @@ export interface ConnectOptions {
   appName?: string;
   /** Sees every state of each running job, e.g. to show progress. */
   onProgress?: (job: JobInfo) => void;
+  /** How long the master keeps this context's application without a renewal, 1000 to 3600000 ms (default 30000); it is renewed every third of that. */
+  leaseMs?: number;
 }
 
 /** Runs JobSpecs somewhere: a cluster, or anything else that returns an action's value (tests, an inline runner). */
@@ -33,6 +36,8 @@ export interface JobRunner {
   run(spec: JobSpec): Promise<unknown>;
   /** Releases what the runner holds (a local cluster's processes). */
   close(): Promise<void>;
+  /** The application its jobs belong to on the master, if it holds one. */
+  readonly applicationId?: string;
 }
 
 /** Options of {@link Context.csv}, with PySpark's names. */
@@ -79,8 +84,12 @@ export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]
   }
   if (workers !== null) {
     const cluster = await LocalCluster.start({ workers, dataDir: opts.dataDir ?? process.env.MINISPARK_DATA_DIR ?? "./data" });
+    const session = await registered(cluster.client, opts, jobSettingsFromEnv()).catch(async (e: unknown) => {
+      await cluster.stop();
+      throw e;
+    });
     return new Context(
-      clusterRunner(cluster.client, opts.onProgress, () => cluster.stop()),
+      clusterRunner(cluster.client, opts.onProgress, () => cluster.stop(), session),
       { ...opts, settings: jobSettingsFromEnv() },
     );
   }
@@ -88,16 +97,29 @@ export async function connect(master = process.env.MINISPARK_MASTER ?? "local[2]
   const ca = opts.tlsCa ?? (process.env.MINISPARK_TLS_CA ? fs.readFileSync(process.env.MINISPARK_TLS_CA) : undefined);
   if (ca !== undefined) configureTls({ ca: Buffer.from(ca), peers: false });
   const client = new MinisparkClient(master, opts.token ?? process.env.MINISPARK_TOKEN ?? null);
+  const session = await registered(client, opts, jobSettingsFromEnv());
   return new Context(
-    clusterRunner(client, opts.onProgress, async () => {}),
+    clusterRunner(client, opts.onProgress, async () => {}, session),
     { ...opts, settings: jobSettingsFromEnv() },
   );
 }
 
-function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onProgress"], stop: () => Promise<void>): JobRunner {
+/** The context's application, named as its jobs are (the Context's own rule). */
+function registered(client: MinisparkClient, opts: ConnectOptions, settings: JobSettings): Promise<AppSession> {
+  return AppSession.register(client, opts.appName ?? settings.name ?? "minispark", opts.leaseMs);
+}
+
+function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onProgress"], stop: () => Promise<void>, session: AppSession): JobRunner {
   return {
-    run: async (spec) => (await client.run(spec, onProgress)).value,
-    close: stop,
+    run: async (spec) => {
+      session.check(spec.action.op);
+      return (await client.run({ ...spec, application: session.id }, onProgress)).value;
+    },
+    close: async () => {
+      await session.end();
+      await stop();
+    },
+    applicationId: session.id,
   };
 }
 
@@ -154,7 +176,12 @@ export class Context implements ActionRunner {
     return rest.length === 0 ? first : first.union(...rest);
   }
 
-  /** Stops the local cluster this context started, if any. Idempotent. */
+  /** The id of the application this context holds on its master (its jobs belong to it), or null when it runs jobs elsewhere. */
+  get applicationId(): string | null {
+    return this.runner.applicationId ?? null;
+  }
+
+  /** Ends this context's application (cancelling its jobs that have not ended) and stops the local cluster it started, if any. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -52,6 +52,8 @@ export interface JobSpec {
   nodes: JobSpecNode[];
   /** What the job computes. */
   action: JobSpecAction;
+  /** The application the job belongs to (an id POST /api/v1/apps returned; connect() sets it): it must be ACTIVE, and its end cancels the job. */
+  application?: string;
 }
 
 export interface ActionRequest {

@@ -1,6 +1,6 @@
 // A typed client of the master's REST API (DESIGN.md section 2), used by the
 // CLI and the library. It talks only to the master, never to workers.
-import { hasEnded, type JobInfo, type JobList, type JobPlanText, type JobResults, type SubmitReply, type WorkerList, type WorkerSummary } from "../common/api-types.js";
+import { hasEnded, type AppInfo, type AppList, type JobInfo, type JobList, type JobPlanText, type JobResults, type SubmitReply, type WorkerList, type WorkerSummary } from "../common/api-types.js";
 import { requestJson } from "../common/http-client.js";
 
 /** A typed client of a master's REST API, for tools that submit and follow jobs themselves; {@link connect} is the library's way in. */
@@ -52,6 +52,26 @@ export class MinisparkClient {
   /** Cancels a job that has not ended; resolves to it as CANCELLED. */
   cancel(id: string): Promise<JobInfo> {
     return this.call(`/api/v1/jobs/${encodeURIComponent(id)}/cancel`, undefined, "POST");
+  }
+
+  /** Registers an application (a session jobs belong to), held while it is renewed within `leaseMs` (default 30 s). */
+  registerApp(name: string, leaseMs?: number): Promise<AppInfo> {
+    return this.call("/api/v1/apps", { name, ...(leaseMs === undefined ? {} : { leaseMs }) });
+  }
+
+  /** The applications the master knows, newest first. */
+  async apps(): Promise<AppInfo[]> {
+    return (await this.call<AppList>("/api/v1/apps")).apps;
+  }
+
+  /** Extends an application's lease; rejects with status 410 once it has ended, saying why. */
+  renewApp(id: string): Promise<AppInfo> {
+    return this.call(`/api/v1/apps/${encodeURIComponent(id)}/renew`, undefined, "POST");
+  }
+
+  /** Ends an application, cancelling its jobs that have not ended (idempotent). */
+  endApp(id: string): Promise<AppInfo> {
+    return this.call(`/api/v1/apps/${encodeURIComponent(id)}`, undefined, "DELETE");
   }
 
   /** Polls until the job ends; `onUpdate` sees every state on the way. */

@@ -2,7 +2,7 @@
 // PROTOCOL_VERSION (common/version.ts); a peer that speaks another version is
 // refused with a clear error rather than misread. Shared by master/ and worker/,
 // which never import each other.
-import type { AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
+import type { AppId, AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
 import type { TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
@@ -42,6 +42,11 @@ export interface HeartbeatReply {
   release: boolean;
   /** In the reply that registered the worker: the credential its later messages must carry. */
   credential?: string;
+  /**
+   * Applications ended in the last 10 minutes (the newest 1000): the worker
+   * releases what it holds for them (idempotently: each is named in many replies).
+   */
+  ended_apps: AppId[];
 }
 
 /** POST /deregister (worker → master): a worker leaving the cluster on purpose. */

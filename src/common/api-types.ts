@@ -208,6 +208,8 @@ export interface JobInfo {
   events: JobEvent[];
   /** Its duration and totals: records and bytes read, shuffled and written. */
   metrics: JobMetrics;
+  /** The application it belongs to (its JobSpec's "application"), or null. */
+  application: string | null;
 }
 
 /** `GET /api/v1/jobs`: the jobs the master knows, newest first. */
@@ -355,4 +357,35 @@ export interface Health {
 export interface ApiError {
   /** What went wrong. */
   error: { code: ErrorCode | `HTTP_${number}`; message: string };
+}
+
+/** Where an application is: held by its client, ended by it (DELETE), or ended because its lease ran out. */
+export type AppStatus = "ACTIVE" | "ENDED" | "EXPIRED";
+
+/** An application (a client session that jobs belong to): `POST /api/v1/apps`, `GET /api/v1/apps/{id}`, renew and DELETE. */
+export interface AppInfo {
+  /** Its id, made by the master ("app-<time>-<hex>"). */
+  id: string;
+  /** The name its client gave (the library's appName). */
+  name: string;
+  /** ACTIVE while its client renews it; ENDED (by DELETE) or EXPIRED (its lease ran out) for good. */
+  status: AppStatus;
+  /** When it registered (epoch milliseconds, as the other times). */
+  createdAt: number;
+  /** When its lease was last renewed (its registration, or the start of a restarted master). */
+  renewedAt: number;
+  /** When it ended, or null while ACTIVE. */
+  endedAt: number | null;
+  /** How long a lease lasts without a renewal. */
+  leaseMs: number;
+  /** Why it ended (null while ACTIVE). */
+  endReason: string | null;
+  /** Jobs submitted under it. */
+  jobs: number;
+}
+
+/** `GET /api/v1/apps`: applications, newest first. */
+export interface AppList {
+  /** Newest first. */
+  apps: AppInfo[];
 }

@@ -44,3 +44,16 @@ export function attemptIdOf(job: JobId, stage: StageId, partition: number, attem
 export function newIncarnation(): string {
   return randomBytes(3).toString("hex");
 }
+
+/** An application: a client session that jobs belong to (app-registry.ts). Made by the master, never taken from clients. */
+export type AppId = Brand<string, "AppId">;
+
+export const asAppId = (s: string) => s as AppId;
+
+/** What an AppId looks like, for checking one a client names (a JobSpec's "application", a URL). */
+export const APP_ID_PATTERN = /^app-[0-9a-z]{9}-[0-9a-f]{6}$/;
+
+/** A sortable application id, as newJobId: time first, so that ids list in registration order. */
+export function newAppId(now: number): AppId {
+  return `app-${now.toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}` as AppId;
+}

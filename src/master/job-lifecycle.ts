@@ -17,7 +17,7 @@
 // QUEUED (recover). Pure but for the store it reads ended jobs from and writes
 // status changes to; time is passed in.
 import { hasEnded, type JobEndStatus, type JobStatus } from "../common/api-types.js";
-import type { JobId } from "../common/ids.js";
+import type { AppId, JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { PlanResolution } from "../plan/resolution.js";
 import type { JobRow, JobStore, StoredJobView } from "./job-store.js";
@@ -91,10 +91,10 @@ export class JobLifecycle {
   }
 
   /** A new job, accepted and stored. */
-  submitted(id: JobId, name: string, specJson: string, now: number): void {
+  submitted(id: JobId, name: string, specJson: string, now: number, application: AppId | null = null): void {
     const known = this.store.getJob(id);
     if (known) throw new IllegalTransition(`job ${id}`, this.phase(known), "QUEUED");
-    this.store.insertJob(id, name, specJson, now);
+    this.store.insertJob(id, name, specJson, now, application);
     this.live.set(id, { phase: "QUEUED", outcome: null });
   }
 

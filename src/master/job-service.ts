@@ -8,7 +8,7 @@
 // each job is (queued, running, finishing, ended) is job-lifecycle.ts's to say;
 // this service moves jobs through it.
 import { MinisparkError, errorMessage } from "../common/errors.js";
-import { newJobId, type JobId, type WorkerId } from "../common/ids.js";
+import { newJobId, type AppId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import { saveTarget } from "../ops/save.js";
 import type { ActionSpec, ValidJob } from "../plan/job-spec.js";
@@ -93,6 +93,13 @@ export class JobService {
     this.scheduler = scheduler;
   }
 
+  /** The applications jobs may name (app-registry.ts); without them a job that names one is refused. */
+  private applications: ApplicationCheck | null = null;
+
+  useApplications(apps: ApplicationCheck): void {
+    this.applications = apps;
+  }
+
   /**
    * Re-queues jobs a previous master process left unfinished. A job that was
    * running resumes with its stored plan and the map outputs its workers still
@@ -111,6 +118,12 @@ export class JobService {
       }
       try {
         const job = validateJobSpec(row.spec, this.validation);
+        const ended = this.endedApplication(job);
+        if (ended !== null) {
+          // Its application ended while the last master was cancelling the job.
+          this.lifecycle.end(row.id, "CANCELLED", this.now(), ended, null, null);
+          continue;
+        }
         const plan = row.status === "RUNNING" ? row.plan : null;
         const resume = plan ? { plan, resolution: row.resolution, outputs: this.store.mapOutputs(row.id), notBefore: this.now() + leaseMs } : null;
         // Taken in whatever the total: the jobs were accepted, and they count against new submissions.
@@ -131,6 +144,7 @@ export class JobService {
       if (e instanceof JobSpecError) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${e.message}`);
       throw e;
     }
+    this.checkApplication(job);
     const text = JSON.stringify(spec);
     const weight = specWeight(text);
     const queued = this.queuedWeight();
@@ -141,7 +155,7 @@ export class JobService {
       );
     }
     const id = newJobId(this.now());
-    this.lifecycle.submitted(id, job.name, text, this.now());
+    this.lifecycle.submitted(id, job.name, text, this.now(), job.application);
     this.log.info("job submitted", { jobId: id, name: job.name, nodes: job.nodes.length, action: job.action.op });
     this.waiting.add({ id, job, tries: 0, firstError: null, resume: null, weight });
     this.store.event(this.now(), id, "job submitted", { name: job.name });
@@ -222,6 +236,34 @@ export class JobService {
     }
     this.log.info("job cancelled", { jobId: id });
     return this.view(id);
+  }
+
+  /**
+   * An application ended (app-registry.ts's onEnded): its jobs that have not
+   * ended are cancelled with `reason`. A job already finishing keeps its
+   * outcome: its tasks are done.
+   */
+  applicationEnded(app: AppId, reason: string): void {
+    for (const id of this.store.unfinishedJobsOf(app)) {
+      const phase = this.lifecycle.phase(this.row(id));
+      if (phase === "QUEUED" || phase === "WAITING_FOR_OUTPUT") this.lifecycle.end(id, "CANCELLED", this.now(), reason, null, null);
+      else if (phase === "RUNNING") this.scheduler.post({ type: "jobCancelled", jobId: id, error: reason });
+      else continue;
+      this.store.event(this.now(), id, "job cancelled: its application ended", { application: app, reason });
+      this.log.info("job cancelled: its application ended", { jobId: id, app, reason });
+    }
+  }
+
+  /** Why the job may not run under its application (null: it names none, or an ACTIVE one). */
+  private endedApplication(job: ValidJob): string | null {
+    if (job.application === null) return null;
+    if (!this.applications) return `this master keeps no applications (the job names ${job.application})`;
+    return this.applications.inactiveReason(job.application);
+  }
+
+  private checkApplication(job: ValidJob): void {
+    const why = this.endedApplication(job);
+    if (why !== null) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${why}`);
   }
 
   private row(id: JobId): JobRow {
@@ -517,6 +559,9 @@ export class JobService {
     }
   }
 }
+
+/** What the service asks of the application registry: why the application a job names is not ACTIVE (null: it is). */
+export type ApplicationCheck = { inactiveReason(id: AppId): string | null };
 
 /** Attempts listed per stage at most, so that a huge stage's page stays small. */
 const STAGE_TASKS_LIMIT = 5000;

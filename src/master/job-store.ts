@@ -5,13 +5,14 @@
 // tests of the job service. Both keep a jobs row as a JobRecord, JSON columns
 // as text, read back through toRow.
 import type { AttemptInfo, JobEvent, JobInfo, JobStatus } from "../common/api-types.js";
-import type { JobId, WorkerId } from "../common/ids.js";
+import type { AppId, JobId, WorkerId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { Attempt } from "./job-run.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
+import type { Application } from "./application-state.js";
 
 /** A job's view without its events, which the service adds from the store: what is kept with the job when it ends. */
 export type StoredJobView = Omit<JobInfo, "events">;
@@ -35,6 +36,8 @@ export interface JobRow {
   resolution: PlanResolution;
   /** Set while a master plans the job and hands it to its scheduler (see planningBegan). */
   planningStartedAt: number | null;
+  /** The application the job belongs to, or null. */
+  application: AppId | null;
 }
 
 /** An attempt as the store keeps it: the API's without the duration it derives. */
@@ -51,8 +54,8 @@ export interface StoredMapOutput {
  * which owns a job's status; a row's status is where the lifecycle left it.
  */
 export interface JobStore {
-  /** A new job, PENDING. `specJson`: the spec as JSON text, serialised once by the caller, which weighs it too. */
-  insertJob(id: JobId, name: string, specJson: string, now: number): void;
+  /** A new job, PENDING, of `application` if it names one. `specJson`: the spec as JSON text, serialised once by the caller, which weighs it too. */
+  insertJob(id: JobId, name: string, specJson: string, now: number, application?: AppId | null): void;
   /** The job is RUNNING this plan (unless it has ended meanwhile), resolved so far as `resolution` (absent: not at all). */
   startJob(id: JobId, now: number, plan: JobPlan, resolution?: PlanResolution): void;
   /**
@@ -91,6 +94,19 @@ export interface JobStore {
   unfinishedJobs(): JobRow[];
   saveWorker(w: { id: WorkerId; address: string; state: string; slots: number; registeredAt: number; lastHeartbeatAt: number }): void;
   close(): void;
+  /** An application, new or changed (renewed, ended). */
+  saveApp(app: Application): void;
+  getApp(id: AppId): Application | null;
+  /** The newest `limit` applications, newest first. */
+  listApps(limit: number): Application[];
+  /** Applications ACTIVE or ended at `endedSince` or later: what a restarted master holds. */
+  loadApps(endedSince: number): Application[];
+  /** How many applications are in each status. */
+  appCounts(): Record<Application["status"], number>;
+  /** How many jobs were submitted under the application. */
+  appJobCount(id: AppId): number;
+  /** The application's jobs that have not ended (PENDING or RUNNING in the store). */
+  unfinishedJobsOf(id: AppId): JobId[];
 }
 
 /** A jobs row as stored: JSON columns as text. */
@@ -108,6 +124,7 @@ export interface JobRecord {
   plan_json: string | null;
   resolution_json: string | null;
   planning_started_at: number | null;
+  application: string | null;
 }
 
 /** The JSON columns are parsed when read: a job view polled many times a second needs none of them. */
@@ -137,6 +154,7 @@ export function toRow(r: JobRecord): JobRow {
       return r.resolution_json ? (JSON.parse(r.resolution_json) as PlanResolution) : unresolved();
     },
     planningStartedAt: r.planning_started_at ?? null,
+    application: (r.application ?? null) as AppId | null,
   };
 }
 
@@ -158,4 +176,33 @@ export function storedPlanJson(plan: JobPlan): string {
 function storedPlan(json: string): JobPlan | null {
   const stored = JSON.parse(json) as Partial<StoredPlan>;
   return stored.protocol === PROTOCOL_VERSION && stored.plan ? stored.plan : null;
+}
+
+/** An apps row as stored. */
+export interface AppRecord {
+  id: string;
+  name: string;
+  status: string;
+  created_at: number;
+  renewed_at: number;
+  ended_at: number | null;
+  lease_ms: number;
+  end_reason: string | null;
+}
+
+export function appRecord(a: Application): AppRecord {
+  return { id: a.id, name: a.name, status: a.status, created_at: a.createdAt, renewed_at: a.renewedAt, ended_at: a.endedAt, lease_ms: a.leaseMs, end_reason: a.endReason };
+}
+
+export function toApp(r: AppRecord): Application {
+  return {
+    id: r.id as AppId,
+    name: r.name,
+    status: r.status as Application["status"],
+    createdAt: r.created_at,
+    renewedAt: r.renewed_at,
+    endedAt: r.ended_at,
+    leaseMs: r.lease_ms,
+    endReason: r.end_reason,
+  };
 }

@@ -86,6 +86,7 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       stages: stored?.stages ?? [],
       failedTasks: stored?.failedTasks ?? [],
       metrics: stored?.metrics ?? { durationMs: row.finishedAt && row.startedAt ? row.finishedAt - row.startedAt : null },
+      application: row.application,
     };
   }
   const stages = run.stages.map((s) => stageView(s, now));
@@ -124,5 +125,6 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       spillBytes: sum("spillBytes"),
       taskTimeMs: sum("durationMs"),
     },
+    application: row.application,
   };
 }

@@ -3,7 +3,7 @@
 // state, and the tasks waiting for a slot. Fed by master-process.ts.
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "../common/prometheus.js";
 import { addRuntimeMetrics } from "../common/runtime-metrics.js";
-import type { AttemptState } from "../common/api-types.js";
+import type { AppStatus, AttemptState } from "../common/api-types.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
 /** The states an attempt ends in (job-run.ts's AttemptState but RUNNING), as labels. */
@@ -32,6 +32,11 @@ export class MasterMetrics {
     );
     this.registry.add(new Gauge("minispark_slots", "Task slots of the live workers.", () => [{ value: workers.alive().reduce((n, w) => n + w.slots, 0) }]));
     this.registry.add(new Gauge("minispark_tasks_pending", "Tasks of running stages waiting for a slot.", () => [{ value: pendingTasks() }]));
+  }
+
+  /** minispark_applications{status}: how many applications are in each status. */
+  applications(counts: () => Record<AppStatus, number>): void {
+    this.registry.add(new Gauge("minispark_applications", "Applications by status.", () => Object.entries(counts()).map(([status, value]) => ({ labels: { status: status.toLowerCase() }, value }))));
   }
 
   render(): string {

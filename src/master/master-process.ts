@@ -6,7 +6,7 @@
 import type { Server } from "node:http";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { HANDLED, Reply, Router, checkProtocol, closeServer, createHttpServer, listen, type Request } from "../common/http-server.js";
-import { asJobId, newIncarnation, type AttemptId, type WorkerId } from "../common/ids.js";
+import { asAppId, asJobId, newIncarnation, type AttemptId, type WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import { PROTOCOL_VERSION, packageVersion } from "../common/version.js";
 import type { Health, JobList, SubmitReply, VersionInfo, WorkerList, WorkerSummary } from "../common/api-types.js";
@@ -29,6 +29,8 @@ import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
 import { LoopLateness } from "./loop-lateness.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { MAX_SPEC_VALUES } from "../planner/validate.js";
+import { AppRegistry } from "./app-registry.js";
+import type { AppList } from "../common/api-types.js";
 
 export interface MasterConfig {
   host: string;
@@ -70,6 +72,8 @@ export class MasterProcess {
   private readonly metrics: MasterMetrics;
   private readonly now = () => Date.now();
   url = "";
+  /** The applications jobs belong to (app-registry.ts). */
+  readonly apps: AppRegistry;
 
   constructor(private readonly config: MasterConfig) {
     this.store = new SqliteJobStore(config.dbPath);
@@ -126,9 +130,15 @@ export class MasterProcess {
     );
     this.jobs.attach(this.scheduler);
     this.metrics = new MasterMetrics(this.registry, () => this.scheduler.pendingTasks());
+    this.apps = new AppRegistry(this.store, this.now, logger("apps"));
+    this.jobs.useApplications(this.apps);
+    this.apps.onEnded((app) => this.jobs.applicationEnded(app.id, app.endReason!));
+    this.metrics.applications(() => this.apps.counts());
   }
 
   async start(): Promise<void> {
+    // Before the jobs: a recovered job of an application that ended is not resumed.
+    this.apps.load();
     this.jobs.recover(this.config.workerTimeoutMs);
     this.server = createHttpServer(this.routes(), { token: this.config.token, log, tls: this.config.tls, bind: this.config.host, advertise: null, allowHosts: this.config.allowHosts });
     const addr = await listen(this.server, this.config.host, this.config.port);
@@ -158,6 +168,7 @@ export class MasterProcess {
       this.store.event(this.now(), null, "worker lost", { worker: w.id, address: w.address });
       this.scheduler.post({ type: "workerLost", workerId: w.id, left: false });
     }
+    this.apps.expire();
     this.scheduler.post({ type: "tick" });
     void this.jobs.startPending();
   }
@@ -196,6 +207,7 @@ export class MasterProcess {
       req.res.end(this.metrics.render());
       return HANDLED;
     });
+    this.appRoutes(r);
     registerUi(r);
     return r;
   }
@@ -221,7 +233,16 @@ export class MasterProcess {
     this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
-    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }) };
+    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }), ended_apps: this.apps.endedApps() };
+  }
+
+  /** /api/v1/apps: applications, registered, listed, renewed and ended by their clients. */
+  private appRoutes(r: Router): void {
+    r.add("POST", "/api/v1/apps", async (req) => new Reply(201, this.apps.register(await req.json())));
+    r.add("GET", "/api/v1/apps", (req): AppList => ({ apps: this.apps.list(limitParam(req.query.get("limit"))) }));
+    r.add("GET", "/api/v1/apps/:id", (req) => this.apps.get(asAppId(req.params.id!)));
+    r.add("POST", "/api/v1/apps/:id/renew", (req) => this.apps.renew(asAppId(req.params.id!)));
+    r.add("DELETE", "/api/v1/apps/:id", (req) => this.apps.endByClient(asAppId(req.params.id!)));
   }
 
   /** A worker leaves on purpose; whatever it still held is handed on as for a lost worker. */

@@ -4,11 +4,12 @@
 // updates. Nothing survives the process: for unit tests of the job service,
 // and for a restart test, one instance handed to a second service.
 import type { JobEvent, JobStatus } from "../common/api-types.js";
-import type { JobId } from "../common/ids.js";
+import type { AppId, JobId } from "../common/ids.js";
 import type { JobPlan } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { Attempt } from "./job-run.js";
-import { storedPlanJson, toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredJobView, type StoredMapOutput } from "./job-store.js";
+import type { Application } from "./application-state.js";
+import { appRecord, storedPlanJson, toApp, toRow, type AppRecord, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredJobView, type StoredMapOutput } from "./job-store.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
 
@@ -24,8 +25,9 @@ export class MemoryJobStore implements JobStore {
   private readonly log: { time: number; jobId: JobId | null; kind: string; detailJson: string }[] = [];
   private readonly attempts = new Map<string, AttemptRecord>();
   private readonly decisions = new Map<JobId, string>();
+  private readonly apps = new Map<AppId, AppRecord>();
 
-  insertJob(id: JobId, name: string, specJson: string, now: number): void {
+  insertJob(id: JobId, name: string, specJson: string, now: number, application: AppId | null = null): void {
     if (this.jobs.has(id)) throw new Error(`UNIQUE constraint failed: jobs.id (${id})`);
     this.jobs.set(id, {
       id,
@@ -41,6 +43,7 @@ export class MemoryJobStore implements JobStore {
       plan_json: null,
       resolution_json: null,
       planning_started_at: null,
+      application,
     });
   }
 
@@ -157,4 +160,47 @@ export class MemoryJobStore implements JobStore {
   saveWorker(): void {}
 
   close(): void {}
+
+  /** As the SQLite upsert: name, creation and lease stay as first stored. */
+  saveApp(app: Application): void {
+    const known = this.apps.get(app.id);
+    const r = appRecord(app);
+    this.apps.set(app.id, known ? { ...known, status: r.status, renewed_at: r.renewed_at, ended_at: r.ended_at, end_reason: r.end_reason } : r);
+  }
+
+  getApp(id: AppId): Application | null {
+    const r = this.apps.get(id);
+    return r ? toApp(r) : null;
+  }
+
+  listApps(limit: number): Application[] {
+    return [...this.apps.values()]
+      .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit)
+      .map(toApp);
+  }
+
+  loadApps(endedSince: number): Application[] {
+    return [...this.apps.values()]
+      .filter((r) => r.status === "ACTIVE" || (r.ended_at !== null && r.ended_at >= endedSince))
+      .sort((a, b) => a.created_at - b.created_at)
+      .map(toApp);
+  }
+
+  appCounts(): Record<Application["status"], number> {
+    const counts = { ACTIVE: 0, ENDED: 0, EXPIRED: 0 };
+    for (const r of this.apps.values()) counts[r.status as Application["status"]]++;
+    return counts;
+  }
+
+  appJobCount(id: AppId): number {
+    return [...this.jobs.values()].filter((r) => r.application === id).length;
+  }
+
+  unfinishedJobsOf(id: AppId): JobId[] {
+    return [...this.jobs.values()]
+      .filter((r) => r.application === id && (r.status === "PENDING" || r.status === "RUNNING"))
+      .sort((a, b) => a.submitted_at - b.submitted_at)
+      .map((r) => r.id as JobId);
+  }
 }

@@ -31,7 +31,8 @@ export type SchedulerEvent =
   | { type: "workerSeen"; workerId: WorkerId; running: readonly AttemptId[] }
   /** A worker's lease ran out, or (`left`) it deregistered and handed back what it ran. */
   | { type: "workerLost"; workerId: WorkerId; left: boolean }
-  | { type: "jobCancelled"; jobId: JobId }
+  /** `error`: why, when not the user's cancel (its application ended). */
+  | { type: "jobCancelled"; jobId: JobId; error?: string }
   /** Fail a running job from outside the task flow (e.g. its results grew too large). */
   | { type: "jobAborted"; jobId: JobId; error: string }
   /** An ended job is settled (its end stored, or settling it failed): drop its state. */

@@ -111,7 +111,7 @@ export class Scheduler implements SchedulerQueries {
         this.onWorkerLost(event.workerId, event.left);
         break;
       case "jobCancelled":
-        this.endIfRunning(event.jobId, "CANCELLED", null);
+        this.endIfRunning(event.jobId, "CANCELLED", event.error ?? null);
         break;
       case "jobAborted":
         this.endIfRunning(event.jobId, "FAILED", event.error);

@@ -5,13 +5,14 @@ import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import type { JobEvent, JobStatus } from "../common/api-types.js";
 import { errorMessage } from "../common/errors.js";
-import type { JobId, WorkerId } from "../common/ids.js";
+import type { AppId, JobId, WorkerId } from "../common/ids.js";
 import { logger } from "../common/log.js";
 import { makeDatabasePrivate, makePrivateDir } from "../common/private-files.js";
 import type { JobPlan } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { Attempt } from "./job-run.js";
-import { storedPlanJson, toRow, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredJobView, type StoredMapOutput } from "./job-store.js";
+import { appRecord, storedPlanJson, toApp, toRow, type AppRecord, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredJobView, type StoredMapOutput } from "./job-store.js";
+import type { Application } from "./application-state.js";
 import type { MapStatus } from "./map-output-tracker.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
 
@@ -73,6 +74,17 @@ CREATE TABLE IF NOT EXISTS workers (
   registered_at INTEGER NOT NULL,
   last_heartbeat_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS apps (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  renewed_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  lease_ms INTEGER NOT NULL,
+  end_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS apps_by_status ON apps (status, ended_at);
 `;
 
 const FLUSH_MS = 50;
@@ -107,9 +119,12 @@ export class SqliteJobStore implements JobStore {
     if (!columns.some((c) => c.name === "plan_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN plan_json TEXT");
     if (!columns.some((c) => c.name === "planning_started_at")) this.db.exec("ALTER TABLE jobs ADD COLUMN planning_started_at INTEGER");
     if (!columns.some((c) => c.name === "resolution_json")) this.db.exec("ALTER TABLE jobs ADD COLUMN resolution_json TEXT");
+    if (!columns.some((c) => c.name === "application")) this.db.exec("ALTER TABLE jobs ADD COLUMN application TEXT");
+    // After the column: a database from before applications gets it first.
+    this.db.exec("CREATE INDEX IF NOT EXISTS jobs_by_application ON jobs (application, status)");
     this.stmts = {
       jobColumns,
-      insertJob: this.db.prepare("INSERT INTO jobs (id, name, status, spec_json, submitted_at) VALUES (@id, @name, @status, @spec_json, @submitted_at)"),
+      insertJob: this.db.prepare("INSERT INTO jobs (id, name, status, spec_json, submitted_at, application) VALUES (@id, @name, @status, @spec_json, @submitted_at, @application)"),
       startJob: this.db.prepare("UPDATE jobs SET status = 'RUNNING', started_at = ?, plan_json = ?, resolution_json = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"),
       saveResolution: this.db.prepare("UPDATE jobs SET resolution_json = ? WHERE id = ?"),
       planningBegan: this.db.prepare("UPDATE jobs SET planning_started_at = ? WHERE id = ?"),
@@ -143,6 +158,17 @@ export class SqliteJobStore implements JobStore {
          ON CONFLICT (id) DO UPDATE SET address = excluded.address, state = excluded.state, slots = excluded.slots,
            last_heartbeat_at = excluded.last_heartbeat_at`,
       ),
+      upsertApp: this.db.prepare(
+        `INSERT INTO apps (id, name, status, created_at, renewed_at, ended_at, lease_ms, end_reason)
+         VALUES (@id, @name, @status, @created_at, @renewed_at, @ended_at, @lease_ms, @end_reason)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, renewed_at = excluded.renewed_at, ended_at = excluded.ended_at, end_reason = excluded.end_reason`,
+      ),
+      getApp: this.db.prepare("SELECT * FROM apps WHERE id = ?"),
+      listApps: this.db.prepare("SELECT * FROM apps ORDER BY created_at DESC, id DESC LIMIT ?"),
+      loadApps: this.db.prepare("SELECT * FROM apps WHERE status = 'ACTIVE' OR ended_at >= ? ORDER BY created_at"),
+      appCounts: this.db.prepare("SELECT status, COUNT(*) AS n FROM apps GROUP BY status"),
+      appJobCount: this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE application = ?"),
+      unfinishedJobsOf: this.db.prepare("SELECT id FROM jobs WHERE application = ? AND status IN ('PENDING', 'RUNNING') ORDER BY submitted_at"),
     };
     this.writeDeferred = this.db.transaction(() => {
       for (const write of this.deferred) write();
@@ -171,8 +197,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** `specJson`: the spec as JSON text, serialised once by the caller, which weighs it too. */
-  insertJob(id: JobId, name: string, specJson: string, now: number): void {
-    this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: specJson, submitted_at: now });
+  insertJob(id: JobId, name: string, specJson: string, now: number, application: AppId | null = null): void {
+    this.stmts.insertJob.run({ id, name, status: "PENDING", spec_json: specJson, submitted_at: now, application });
   }
 
   startJob(id: JobId, now: number, plan: JobPlan, resolution: PlanResolution = unresolved()): void {
@@ -326,5 +352,36 @@ export class SqliteJobStore implements JobStore {
   close(): void {
     this.flush();
     this.db.close();
+  }
+
+  saveApp(app: Application): void {
+    this.stmts.upsertApp.run(appRecord(app));
+  }
+
+  getApp(id: AppId): Application | null {
+    const r = this.stmts.getApp.get(id) as AppRecord | undefined;
+    return r ? toApp(r) : null;
+  }
+
+  listApps(limit: number): Application[] {
+    return (this.stmts.listApps.all(limit) as AppRecord[]).map(toApp);
+  }
+
+  loadApps(endedSince: number): Application[] {
+    return (this.stmts.loadApps.all(endedSince) as AppRecord[]).map(toApp);
+  }
+
+  appCounts(): Record<Application["status"], number> {
+    const counts = { ACTIVE: 0, ENDED: 0, EXPIRED: 0 };
+    for (const r of this.stmts.appCounts.all() as { status: keyof typeof counts; n: number }[]) counts[r.status] = r.n;
+    return counts;
+  }
+
+  appJobCount(id: AppId): number {
+    return (this.stmts.appJobCount.get(id) as { n: number }).n;
+  }
+
+  unfinishedJobsOf(id: AppId): JobId[] {
+    return (this.stmts.unfinishedJobsOf.all(id) as { id: JobId }[]).map((r) => r.id);
   }
 }

@@ -1,6 +1,7 @@
 // The JobSpec as users write it (DESIGN.md section 3) and the validated form the
 // planner consumes. Raw specs are untrusted JSON; a ValidJob has canonical op
 // names, explicit inputs, checked parameters and a topological order.
+import type { AppId } from "../common/ids.js";
 import type { Json } from "./keys.js";
 
 export interface RawNode {
@@ -20,6 +21,7 @@ export interface RawJobSpec {
   parallelism?: unknown;
   maxTaskRetries?: unknown;
   taskTimeoutMs?: unknown;
+  application?: unknown;
   [other: string]: unknown;
 }
 
@@ -48,4 +50,6 @@ export interface ValidJob {
   maxTaskRetries: number;
   /** A task attempt running longer is stopped and counts as failed; null: the cluster's default. */
   taskTimeoutMs: number | null;
+  /** The application the job belongs to (its shape checked here, that it is ACTIVE at submit), or null. */
+  application: AppId | null;
 }

@@ -3,7 +3,7 @@
 // fused narrow ops) partition by partition, and ends either in a shuffle write,
 // a key sample (for range partitioning) or an action's per-partition result.
 // Everything here is plain JSON so it travels inside task launch messages.
-import type { ShuffleId, StageId } from "../common/ids.js";
+import type { AppId, ShuffleId, StageId } from "../common/ids.js";
 import type { ActionSpec } from "./job-spec.js";
 import type { Json } from "./keys.js";
 
@@ -201,4 +201,6 @@ export interface JobPlan {
   shuffles: ShuffleDep[];
   resultStage: StageId;
   action: ActionSpec;
+  /** The job's application (ValidJob.application), which its task launches carry. */
+  application: AppId | null;
 }

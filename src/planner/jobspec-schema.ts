@@ -10,6 +10,7 @@ import type { JsonSchema as Schema } from "../ops/params.js";
 import { opNames, opRule, opSpellings } from "../ops/registry.js";
 import { MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
 import { MAX_EDGES, MAX_NODES } from "./validate.js";
+import { APP_ID_PATTERN } from "../common/ids.js";
 
 /** Where the schema is published with the package; stable across releases. */
 export const JOBSPEC_SCHEMA_ID = "https://unpkg.com/minispark/schema/jobspec.schema.json";
@@ -81,6 +82,7 @@ export function jobSpecSchema(): Schema {
       parallelism: { ...SAFE_INT, minimum: 1, maximum: MAX_PARTITIONS, description: "older style: the default partition count" },
       maxTaskRetries: { ...SAFE_INT, minimum: 1, maximum: MAX_TASK_RETRIES },
       taskTimeoutMs: { ...SAFE_INT, minimum: 1 },
+      application: { type: "string", pattern: APP_ID_PATTERN.source, description: "the application the job belongs to, as POST /api/v1/apps returned its id; it must be ACTIVE" },
     },
     $defs: {
       node: {

@@ -93,7 +93,7 @@ export class Planner implements PlanBuilder {
     const parents = new Set<StageId>();
     const { rdd, result } = rule.plan(this, action, this.input(action.input, parents), parents);
     const resultStage = this.addStage(rdd, parents, { type: "result", action: result });
-    return { stages: this.stages, shuffles: this.shuffles, resultStage, action };
+    return { stages: this.stages, shuffles: this.shuffles, resultStage, action, application: this.job.application };
   }
 
   /** The nodes the action reads, each after its inputs in their order: a depth-first walk with its own stack. */

@@ -8,6 +8,7 @@ import { topoSort } from "../plan/dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import { DEFAULT_MAX_TASK_RETRIES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
+import { APP_ID_PATTERN, asAppId, type AppId } from "../common/ids.js";
 
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
@@ -92,6 +93,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
   if (typeof name !== "string" || name.length > MAX_NAME_LENGTH) problems.push(`"name" must be a string of at most ${MAX_NAME_LENGTH} characters`);
+  const application = parseApplication(spec.application, problems);
   if (problems.length > 0) throw new JobSpecError(problems);
 
   const sorted = topoSort(nodes);
@@ -107,6 +109,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     parallelism,
     maxTaskRetries: retries ?? DEFAULT_MAX_TASK_RETRIES,
     taskTimeoutMs,
+    application,
   };
 }
 
@@ -305,4 +308,14 @@ function nestsDeeperThan(root: unknown, max: number): boolean {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A JobSpec's "application": absent, or an application id as the master makes them (whether it is ACTIVE is the master's to check). */
+function parseApplication(raw: unknown, problems: string[]): AppId | null {
+  if (raw === undefined) return null;
+  if (typeof raw !== "string" || !APP_ID_PATTERN.test(raw)) {
+    problems.push('"application" must be an application id as POST /api/v1/apps returns it (app-<9 letters or digits>-<6 hex digits>)');
+    return null;
+  }
+  return asAppId(raw);
 }

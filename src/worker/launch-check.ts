@@ -40,6 +40,8 @@ export function checkTaskLaunch(task: unknown, i: number): TaskLaunch {
       throw bad(i, `the locations of input ${key} must each name a mapId, workerId, address and bytes`);
     }
   }
+  // The cache keys blocks by it, on disk too.
+  if (task.application !== null && !isPathName(task.application)) throw bad(i, "application must be null or one path component of letters, digits, '.', '_', '@' or '-'");
   return task as unknown as TaskLaunch;
 }
 
