@@ -3,7 +3,7 @@
 // successful attempts. Built from the live JobRun while the job runs, and
 // stored with the job when it ends. The status is the job lifecycle's
 // (job-lifecycle.ts), passed in. Pure.
-import type { FailedTaskInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
+import type { AccumulatorInfo, FailedTaskInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
 import type { JobRow, StoredJobView } from "./job-store.js";
 import type { JobRun, StageRun } from "./job-run.js";
 import { isFailure, reportedFailure } from "./attempt-state.js";
@@ -86,6 +86,7 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       stages: stored?.stages ?? [],
       failedTasks: stored?.failedTasks ?? [],
       metrics: stored?.metrics ?? { durationMs: row.finishedAt && row.startedAt ? row.finishedAt - row.startedAt : null },
+      ...(stored?.accumulators && { accumulators: stored.accumulators }),
     };
   }
   const stages = run.stages.map((s) => stageView(s, now));
@@ -124,5 +125,11 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       spillBytes: sum("spillBytes"),
       taskTimeMs: sum("durationMs"),
     },
+    ...accumulatorsOf(run),
   };
+}
+
+function accumulatorsOf(run: JobRun): { accumulators?: AccumulatorInfo[] } {
+  const accumulators = run.accumulators.view();
+  return accumulators ? { accumulators } : {};
 }

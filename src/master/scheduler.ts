@@ -13,7 +13,7 @@
 // scheduler-loop.ts carries out, so it is tested by feeding events and
 // reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { TaskReport } from "../cluster/protocol.js";
+import type { AccumulatorDeltas, TaskReport } from "../cluster/protocol.js";
 import { QUEUED_TASKS_PER_SLOT } from "../cluster/protocol.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
@@ -199,13 +199,14 @@ export class Scheduler implements SchedulerQueries {
     const { job, stage, task, attempt } = this.attempts.get(r.attemptId)!;
     const mismatch = reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
-    if (mismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch}` };
+    const accMismatch = r.state === "FINISHED" ? job.accumulators.mismatch(r.accumulators) : null;
+    if (mismatch || accMismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch ?? accMismatch}` };
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
     if (job.status === "RUNNING") {
       switch (r.state) {
         case "FINISHED":
-          this.succeeded(job, stage, task, attempt, r.result);
+          this.succeeded(job, stage, task, attempt, r.result, r.accumulators);
           break;
         case "FETCH_FAILED":
           this.fetchFailed(job, stage, task, r);
@@ -406,8 +407,14 @@ export class Scheduler implements SchedulerQueries {
     }
   }
 
-  private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"]): void {
+  private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"], deltas?: AccumulatorDeltas): void {
     if (task.status === "SUCCEEDED") return;
+    // Once per (stage, partition) per job: a map task re-run after its output was lost merges nothing again.
+    const overflow = job.accumulators.merge(stage.stage.id, task.partition, deltas);
+    if (overflow) {
+      this.end(job, "FAILED", overflow);
+      return;
+    }
     moveTask(stage, task, "SUCCEEDED");
     task.result = result;
     task.resultAttempt = attempt.id;

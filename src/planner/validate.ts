@@ -8,6 +8,7 @@ import { topoSort } from "../plan/dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import { MAX_PARTITIONS } from "../plan/spec-limits.js";
+import { accumulatorProblems } from "./accumulator-check.js";
 
 export { MAX_HISTOGRAM_BUCKETS, MAX_PARTITIONS } from "../plan/spec-limits.js";
 
@@ -92,6 +93,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const totalInputs = nodes.reduce((n, node) => n + node.inputs.length, 0);
   if (totalInputs > MAX_EDGES) problems.push(`the nodes have ${totalInputs} inputs in all; a job may have at most ${MAX_EDGES}`);
   const action = parseAction(spec.action, nodes, problems, userCode);
+  problems.push(...accumulatorProblems(nodes, action, userCode));
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   if (parallelism !== null && parallelism > MAX_PARTITIONS) problems.push(`"parallelism" must be at most ${MAX_PARTITIONS}`);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);
