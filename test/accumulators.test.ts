@@ -31,7 +31,10 @@ describe("accumulators: the JobSpec form", () => {
   });
 
   it("refuses a bad merge, id, zero or shape with a 400 naming the node, the env member and the accumulator", () => {
-    refused(spec({ a: acc({ id: "a", merge: "avg" }) }), /node "pairs" \(map\): env "a": accumulator "a": merge must be one of sum, max, min, list, set or one function expression; it is not a function expression/);
+    refused(
+      spec({ a: acc({ id: "a", merge: "avg" }) }),
+      /node "pairs" \(map\): env "a": accumulator "a": merge must be one of sum, max, min, list, set or one function expression; it is not a function expression/,
+    );
     refused(spec({ a: acc({ id: "a", merge: 3 }) }), /accumulator "a": merge must be one of/);
     refused(spec({ a: acc({ id: "x".repeat(65), merge: "sum" }) }), /id must be 1 to 64 letters/);
     refused(spec({ a: acc({ id: "a b", merge: "sum" }) }), /id must be 1 to 64 letters/);
@@ -69,7 +72,12 @@ describe("accumulators: the JobSpec form", () => {
       action: { op: "fold", input: "sums", zeroValue: 0, fn: "(a, b) => a", env: { f: acc({ id: "f", merge: "list" }) } },
     };
     const plan = planJob(validateJobSpec(s), { splits: {}, defaultParallelism: 2 });
-    assert.deepEqual(planAccumulators(plan).map((a) => a.id).sort(), ["f", "m", "r"]);
+    assert.deepEqual(
+      planAccumulators(plan)
+        .map((a) => a.id)
+        .sort(),
+      ["f", "m", "r"],
+    );
     const mapStage = plan.stages[0]!;
     const ids = stageEnvs(mapStage, plan.shuffles[0]!).flatMap((e) => Object.keys(e));
     assert.ok(ids.includes("m") && ids.includes("r"), `the map stage binds its steps' and its combine's envs: ${ids}`);

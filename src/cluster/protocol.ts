@@ -94,7 +94,9 @@ export type TaskReport = {
   worker_id: WorkerId;
   attemptId: AttemptId;
   metrics: TaskMetrics | null;
-} & ({ state: "FINISHED"; result: TaskResult; accumulators?: AccumulatorDeltas } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
+  /** FINISHED reports only: the task's accumulator deltas, absent when it added to none. */
+  accumulators?: AccumulatorDeltas;
+} & ({ state: "FINISHED"; result: TaskResult } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
 
 /** POST /splits (master → worker): list the splits of file sources. */
 export interface SplitRequest {

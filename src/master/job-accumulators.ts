@@ -8,15 +8,7 @@
 // Owned by a JobRun; fed by the scheduler's succeeded(), read by job-view.ts.
 import type { AccumulatorInfo } from "../common/api-types.js";
 import type { AccumulatorDeltas } from "../cluster/protocol.js";
-import {
-  addToSet,
-  deltaProblem,
-  isBuiltinMerge,
-  MAX_ACCUMULATOR_BYTES,
-  mergeNumbers,
-  setMembers,
-  type AccumulatorSpec,
-} from "../plan/accumulators.js";
+import { addToSet, deltaProblem, isBuiltinMerge, MAX_ACCUMULATOR_BYTES, mergeNumbers, setMembers, type AccumulatorSpec } from "../plan/accumulators.js";
 import type { Json } from "../plan/keys.js";
 
 type State =
@@ -42,11 +34,7 @@ export class JobAccumulators {
     for (const spec of specs) {
       const m = spec.merge;
       const state: State =
-        m === "sum" || m === "max" || m === "min"
-          ? { kind: "number", merge: m, value: spec.zero }
-          : m === "set"
-            ? { kind: "set", members: new Map() }
-            : { kind: "deltas", deltas: [] };
+        m === "sum" || m === "max" || m === "min" ? { kind: "number", merge: m, value: spec.zero } : m === "set" ? { kind: "set", members: new Map() } : { kind: "deltas", deltas: [] };
       if (state.kind === "set") addToSet(state.members, spec.zero as Json[]);
       this.entries.set(spec.id, { spec, state, partitions: 0, bytes: JSON.stringify(spec.zero).length });
     }

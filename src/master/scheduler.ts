@@ -200,7 +200,8 @@ export class Scheduler implements SchedulerQueries {
     const mismatch = reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
     const accMismatch = r.state === "FINISHED" ? job.accumulators.mismatch(r.accumulators) : null;
-    if (mismatch || accMismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch ?? accMismatch}` };
+    if (mismatch || accMismatch)
+      r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch ?? accMismatch}` };
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
     if (job.status === "RUNNING") {

@@ -6,16 +6,7 @@
 // plan it keeps. Reading `.value` in a task throws: a task sees only its own
 // adds, and the merged value is the program's. Called by task-runner.ts.
 import { compileFunction, describeRecord, UserCodeError, type UserFn } from "../functions/user-function.js";
-import {
-  addToSet,
-  isAccumulatorRef,
-  isBuiltinMerge,
-  MAX_ACCUMULATOR_BYTES,
-  mergeNumbers,
-  parseAccumulator,
-  setMembers,
-  type AccumulatorSpec,
-} from "../plan/accumulators.js";
+import { addToSet, isAccumulatorRef, isBuiltinMerge, MAX_ACCUMULATOR_BYTES, mergeNumbers, parseAccumulator, setMembers, type AccumulatorSpec } from "../plan/accumulators.js";
 import type { Json } from "../plan/keys.js";
 import { withChildren, childrenOf, type Env, type Rdd, type ShuffleDep, type Stage } from "../plan/physical.js";
 
@@ -102,7 +93,12 @@ export class TaskAccumulators {
     if (r.kind === "narrow") r = { ...r, env: this.bindEnv(r.env) };
     else if (r.kind === "shuffled" && "env" in r.read) r = { ...r, read: { ...r.read, env: this.bindEnv(r.read.env) } };
     const children = childrenOf(r);
-    return children.length === 0 ? r : withChildren(r, children.map((c) => this.bindRdd(c)));
+    return children.length === 0
+      ? r
+      : withChildren(
+          r,
+          children.map((c) => this.bindRdd(c)),
+        );
   }
 
   private bindEnv(env: Env): Env {
