@@ -1,7 +1,8 @@
 // Unit tests for accumulators (issue 17, item 5): the JobSpec env form and its
 // bounds (src/planner/accumulator-check.ts, src/plan/accumulators.ts), a task's
 // binding and deltas (src/worker/task-accumulators.ts), and the master's
-// once-per-partition merge (src/master/job-accumulators.ts).
+// once-per-partition merge (src/master/job-accumulators.ts), and the
+// library's accumulators and their value rule (src/client/accumulator.ts).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { validateJobSpec } from "../src/planner/validate.js";
@@ -10,6 +11,7 @@ import { MAX_ACCUMULATOR_BYTES, MAX_ACCUMULATORS, planAccumulators, stageEnvs, t
 import { TaskAccumulators, type TaskAccumulator } from "../src/worker/task-accumulators.js";
 import { JobAccumulators } from "../src/master/job-accumulators.js";
 import { setUserCodeAllowed } from "../src/functions/user-function.js";
+import { ClosureError, Context, JobFailedError, type AccumulatorInfo, type JobInfo, type JobRunner, type JobSpec } from "../src/index.js";
 
 const acc = (a: Record<string, unknown>) => ({ $accumulator: a });
 /** parallelize → map (env) → reduceByKey (env) → collect. */
@@ -225,5 +227,95 @@ describe("accumulators: the master's merge", () => {
     const j = new JobAccumulators([]);
     assert.equal(j.merge(0, 0, undefined), null);
     assert.equal(j.view(), undefined);
+  });
+});
+
+describe("accumulators in the library", () => {
+  type Ended = (job: JobInfo) => void;
+  /** A Context whose jobs are recorded; each ends as `end` says, with `accumulators` in its view. */
+  const recording = (accumulators: (spec: JobSpec) => AccumulatorInfo[], status: "COMPLETED" | "FAILED" = "COMPLETED") => {
+    const specs: JobSpec[] = [];
+    const runner: JobRunner = {
+      run: async (spec, onEnded?: Ended) => {
+        specs.push(spec);
+        const job = { id: "job-x", status, error: status === "FAILED" ? "boom" : null, accumulators: accumulators(spec) } as unknown as JobInfo;
+        onEnded?.(job);
+        if (status === "FAILED") throw new JobFailedError(job);
+        return 0;
+      },
+      close: async () => {},
+    };
+    return { sc: new Context(runner), specs };
+  };
+
+  it("ships each accumulator in env as its JobSpec form, typed for the program and for functions", async () => {
+    const { sc, specs } = recording(() => []);
+    const bad = sc.accumulator(0, "sum", { name: "bad" });
+    const seen = sc.setAccumulator<string>();
+    const stats = sc.accumulator({ n: 0 }, { merge: (a, b) => ({ n: a.n + b.n }) });
+    const n: number = bad.value;
+    const members: string[] = seen.value;
+    const s: { n: number } = stats.value;
+    assert.deepEqual([n, members, s], [0, [], { n: 0 }]);
+    await sc
+      .parallelize(["a"], 1)
+      .map(
+        (x, env) => {
+          env.bad.add(1);
+          env.seen.add(x);
+          env.stats.add({ n: 1 });
+          return x;
+        },
+        { env: { bad, seen, stats } },
+      )
+      .count();
+    assert.deepEqual(specs[0]!.nodes[1]!.env, {
+      bad: { $accumulator: { id: bad.id, merge: "sum", name: "bad" } },
+      seen: { $accumulator: { id: seen.id, merge: "set" } },
+      stats: { $accumulator: { id: stats.id, merge: "(a, b) => ({ n: a.n + b.n })" } },
+    });
+    assert.notEqual(bad.id, seen.id);
+    validateJobSpec(specs[0]);
+  });
+
+  it("merges every ended job's value into acc.value, completed or failed: sum, max, list, set, custom (its deltas folded in order)", async () => {
+    let view: (ids: Record<string, string>) => AccumulatorInfo[] = () => [];
+    const ids: Record<string, string> = {};
+    const { sc } = recording(() => view(ids));
+    const failing = recording(() => view(ids), "FAILED");
+    const sum = sc.accumulator(5);
+    const hi = sc.accumulator(0, "max");
+    const list = sc.listAccumulator<number>();
+    const set = sc.setAccumulator<string>();
+    const cat = sc.accumulator("", { merge: (a, b) => a + b });
+    Object.assign(ids, { sum: sum.id, hi: hi.id, list: list.id, set: set.id, cat: cat.id });
+    view = (i) => [
+      { id: i.sum!, name: null, merge: "sum", value: 3, partitions: 2 },
+      { id: i.hi!, name: null, merge: "max", value: 9, partitions: 1 },
+      { id: i.list!, name: null, merge: "list", value: [1, 2], partitions: 2 },
+      { id: i.set!, name: null, merge: "set", value: ["a", "b"], partitions: 2 },
+      { id: i.cat!, name: null, merge: "custom", deltas: ["x", "y"], partitions: 2 },
+      { id: "acc-of-another-program", name: null, merge: "sum", value: 1, partitions: 1 },
+    ];
+    await sc.parallelize([1], 1).count();
+    await sc.parallelize([1], 1).count();
+    assert.deepEqual([sum.value, hi.value, list.value, set.value, cat.value], [11, 9, [1, 2, 1, 2], ["a", "b"], "xyxy"]);
+    // Another context's job does not touch this one's accumulators; a failed job of this context does.
+    await assert.rejects(failing.sc.parallelize([1], 1).count(), JobFailedError);
+    assert.equal(sum.value, 11);
+    let mineId = "";
+    const own = recording(() => [{ id: mineId, name: null, merge: "max", value: null, partitions: 0 }], "FAILED");
+    const mine = own.sc.accumulator(3, "max");
+    mineId = mine.id;
+    await assert.rejects(own.sc.parallelize([1], 1).count(), JobFailedError);
+    assert.equal(mine.value, 3, "a job that merged no partition of it leaves it as it was");
+  });
+
+  it("refuses a bad zero or merge, and a custom merge that uses the program's variables", () => {
+    const { sc } = recording(() => []);
+    assert.throws(() => sc.accumulator(Number.NaN), /a sum accumulator's zero must be a finite number/);
+    assert.throws(() => sc.accumulator(0, "avg" as never), /merge must be "sum", "max", "min" or \{ merge: \(a, b\) => … \}/);
+    const offset = 1;
+    assert.throws(() => sc.accumulator(0, { merge: (a, b) => a + b + offset }), ClosureError);
   });
 });

@@ -24,6 +24,7 @@ export interface AccumulatorOptions {
 
 /** A custom accumulator: `merge` folds two values into one (run by the tasks and by the library, never by the master). */
 export interface CustomAccumulatorOptions<T> extends AccumulatorOptions {
+  /** Folds two values into one; shipped to the workers as source, so it must use only its arguments. */
   merge: (a: T, b: T) => T;
 }
 
@@ -48,6 +49,7 @@ function newId(): string {
 export class Accumulator<V, A = V> {
   /** How the JobSpec names it: unique per program. */
   readonly id = newId();
+  /** Shown in the job view and the UI, or null. */
   readonly name: string | null;
   private current: V;
 

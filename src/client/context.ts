@@ -186,8 +186,8 @@ export class Context implements ActionRunner {
   /** A number accumulator: summed (the default), or the max or min of what tasks add. Pass it in an env; read `value` after an action. */
   accumulator(zero: number, merge?: NumberMerge, opts?: AccumulatorOptions): Accumulator<number, number>;
   /** A custom accumulator: tasks fold their adds with `merge`, and the library folds each partition's result into `value` with it. */
-  accumulator<T extends Json>(zero: T, opts: CustomAccumulatorOptions<T>): Accumulator<T, T>;
-  accumulator<T extends Json>(zero: T, merge?: NumberMerge | CustomAccumulatorOptions<T>, opts?: AccumulatorOptions): Accumulator<T, T> {
+  accumulator<T>(zero: T, opts: CustomAccumulatorOptions<T>): Accumulator<T, T>;
+  accumulator<T>(zero: T, merge?: NumberMerge | CustomAccumulatorOptions<T>, opts?: AccumulatorOptions): Accumulator<T, T> {
     if (typeof merge === "object" && merge !== null) return this.register(new Accumulator(zero, customKind(merge.merge), merge));
     const m = merge ?? "sum";
     if (!["sum", "max", "min"].includes(m)) throw new TypeError(`accumulator(): merge must be "sum", "max", "min" or { merge: (a, b) => … }, got ${String(m)}`);
