@@ -1401,6 +1401,39 @@ describe("Scheduler: accumulators merge each partition once per job", () => {
     assert.deepEqual([value(job).value, value(job).partitions], [7, 3]);
   });
 
+  it("a sort's key-sample stage computes its input again later: its deltas are not merged, the map stage's are", () => {
+    const h = new Harness([["w1", 2]]);
+    const job = h.submit({
+      nodes: [nums(2), { id: "m", op: "map", input: "nums", fn: "(x, env) => x", env: { bad: counter } }, { id: "s", op: "sortBy", input: "m", fn: "x => x", numPartitions: 2 }],
+      action: { op: "collect", input: "s" },
+    });
+    assert.equal(job.stages[0]!.stage.output.type, "sample");
+    for (const p of [0, 1]) h.report(h.launch(0, p), { state: "FINISHED", result: { type: "sample", sample: { keys: [p], total: 1 } }, accumulators: { bad: 100 } });
+    assert.equal(value(job).value, 0, "the sample stage counted nothing");
+    for (const p of [0, 1]) finishWith(h, h.launch(1, p), 1);
+    for (const p of [0, 1]) finishWith(h, h.launch(2, p), 0);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual([value(job).value, value(job).partitions], [2, 4]);
+  });
+
+  it("a job resumed after a master restart marks the reused map partitions' deltas unknown, and merges one that runs again once", () => {
+    const h = new Harness([["w1", 2]]);
+    const spec = validateJobSpec(counted(2, 1));
+    const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
+    const status = { workerId: asWorkerId("w1"), address: "w1:7000", sizes: [10] };
+    h.post({ type: "jobSubmitted", jobId: asJobId("job-r"), name: "r", plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [{ shuffle: 0, mapId: 0, status }] });
+    const job = h.scheduler.job(asJobId("job-r"))!;
+    assert.deepEqual(h.take(), ["0.1@w1"], "only the map task not recovered runs");
+    finishWith(h, h.launch(0, 1), 1);
+    assert.deepEqual(value(job), { id: "bad", name: null, merge: "sum", value: 1, partitions: 1, unknownPartitions: 1 });
+    // The recovered output is lost after all: its map task runs again and is merged, once.
+    h.fetchFail(h.launch(1, 0), 0, "w1");
+    finishWith(h, h.launch(0, 0), 1);
+    finishWith(h, h.launch(1, 0), 0);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual(value(job), { id: "bad", name: null, merge: "sum", value: 2, partitions: 3 });
+  });
+
   it("a report whose deltas do not fit the job fails its attempt as invalid; one past the bound fails the job naming the accumulator", () => {
     const h = new Harness([["w1", 1]]);
     const job = h.submit({

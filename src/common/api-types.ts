@@ -377,4 +377,6 @@ export interface AccumulatorInfo {
   deltas?: Json[];
   /** Partitions (of all stages) whose delta has been merged. */
   partitions: number;
+  /** Map partitions a job resumed after a master restart reused, whose deltas died with that master: the value lacks whatever they added. Absent when none. */
+  unknownPartitions?: number;
 }

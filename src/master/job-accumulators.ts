@@ -29,6 +29,8 @@ export class JobAccumulators {
   private readonly entries = new Map<string, Entry>();
   /** "stage/partition" of every partition merged (with or without deltas): a later attempt of one adds nothing. */
   private readonly merged = new Set<string>();
+  /** Partitions a resumed job reused from before a master restart, whose deltas died with that master (until one runs again). */
+  private readonly lost = new Set<string>();
 
   constructor(specs: readonly AccumulatorSpec[]) {
     for (const spec of specs) {
@@ -62,6 +64,7 @@ export class JobAccumulators {
     const key = `${stage}/${partition}`;
     if (this.merged.has(key)) return null;
     this.merged.add(key);
+    this.lost.delete(key);
     for (const [id, delta] of Object.entries(deltas ?? {})) {
       const e = this.entries.get(id)!;
       e.partitions++;
@@ -79,11 +82,21 @@ export class JobAccumulators {
     return null;
   }
 
+  /**
+   * Partition `partition` of map stage `stage` was done before a master
+   * restart and is reused: its deltas are not known here. Should it run again
+   * (its output lost), it is merged then, once.
+   */
+  recovered(stage: number, partition: number): void {
+    const key = `${stage}/${partition}`;
+    if (this.entries.size > 0 && !this.merged.has(key)) this.lost.add(key);
+  }
+
   /** The job view's accumulators, or undefined when the job uses none. */
   view(): AccumulatorInfo[] | undefined {
     if (this.entries.size === 0) return undefined;
     return [...this.entries.values()].map((e) => {
-      const base = { id: e.spec.id, name: e.spec.name, partitions: e.partitions };
+      const base = { id: e.spec.id, name: e.spec.name, partitions: e.partitions, ...(this.lost.size > 0 && { unknownPartitions: this.lost.size }) };
       const s = e.state;
       if (s.kind === "number") return { ...base, merge: s.merge, value: s.value };
       if (s.kind === "set") return { ...base, merge: "set", value: setMembers(s.members) };

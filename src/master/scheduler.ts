@@ -19,6 +19,7 @@ import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type Ta
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import { probeDone, resolveLaunch, resolveProbe, resolvedOutput } from "../plan/resolution.js";
 import { reportMismatch } from "./report-check.js";
+import { countsAccumulators } from "../plan/accumulators.js";
 import { endAttempt, holdsSlot, retryAvoidsWorker, type AttemptEnd } from "./attempt-state.js";
 import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
 import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-lifecycle.js";
@@ -167,6 +168,7 @@ export class Scheduler implements SchedulerQueries {
       if (!this.registry.isAlive(r.status.workerId)) continue;
       this.tracker.register(jobId, r.shuffle, r.mapId, r.status);
       this.markDone(job.stages[plan.shuffles[r.shuffle]!.mapStage]!, r.mapId);
+      job.accumulators.recovered(plan.shuffles[r.shuffle]!.mapStage, r.mapId);
     }
     for (const stage of job.stages) {
       if (probeDone(plan, job.resolution, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
@@ -411,7 +413,7 @@ export class Scheduler implements SchedulerQueries {
   private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"], deltas?: AccumulatorDeltas): void {
     if (task.status === "SUCCEEDED") return;
     // Once per (stage, partition) per job: a map task re-run after its output was lost merges nothing again.
-    const overflow = job.accumulators.merge(stage.stage.id, task.partition, deltas);
+    const overflow = countsAccumulators(stage.stage) ? job.accumulators.merge(stage.stage.id, task.partition, deltas) : null;
     if (overflow) {
       this.end(job, "FAILED", overflow);
       return;

@@ -157,3 +157,13 @@ export function addToSet(set: Map<string, Json>, values: readonly Json[]): numbe
 export function setMembers(set: Map<string, Json>): Json[] {
   return [...set.keys()].sort().map((k) => set.get(k)!);
 }
+
+/**
+ * Whether a stage's deltas count: map (shuffle) and result stages do; probe
+ * stages (a sort's key sample, zipWithIndex's counts, a histogram's min and
+ * max) compute an RDD that a later stage computes again, so theirs would
+ * count every add twice.
+ */
+export function countsAccumulators(stage: Stage): boolean {
+  return stage.output.type === "shuffle" || stage.output.type === "result";
+}

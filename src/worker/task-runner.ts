@@ -15,6 +15,7 @@ import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
 import { TaskAccumulators } from "./task-accumulators.js";
+import { countsAccumulators } from "../plan/accumulators.js";
 import { countWords, wordCountSource } from "./word-count-kernel.js";
 import { mulberry32 } from "../common/random.js";
 import type { MemoryPool } from "./memory/memory-pool.js";
@@ -63,7 +64,8 @@ export function runTask(launch: TaskLaunch, env: RunnerEnv): TaskOutcome {
     memory.reset();
   }
   if (blocks.fetchFailure) throw blocks.fetchFailure;
-  const deltas = accumulators.deltas();
+  // A probe stage's adds are made again by the stage that computes the same RDD after it: not sent.
+  const deltas = countsAccumulators(t.stage) ? accumulators.deltas() : undefined;
   return {
     ...(deltas && { accumulators: deltas }),
     result,
