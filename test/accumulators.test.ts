@@ -207,7 +207,7 @@ describe("accumulators: the master's merge", () => {
     assert.match(j.mismatch([1])!, /must be an object/);
   });
 
-  it("fails the job naming the accumulator past 16 MiB of merged JSON, and on a sum that overflows", () => {
+  it("fails the job naming the accumulator past 16 MiB of merged JSON, or past 64 MiB for all of them, and on a sum that overflows", () => {
     const j = new JobAccumulators(specs);
     const chunk = "x".repeat(4 * 1024 * 1024);
     for (let p = 0; p < 3; p++) assert.equal(j.merge(0, p, { l: [chunk] }), null);
@@ -218,6 +218,10 @@ describe("accumulators: the master's merge", () => {
     const sets = new JobAccumulators(specs);
     for (let p = 0; p < 10; p++) assert.equal(sets.merge(0, p, { s: [chunk] }), null, "a set holds each member once, however often it is added");
     assert.match(new JobAccumulators(specs).merge(0, 0, { c: [chunk, chunk, chunk, chunk, chunk] })!, /accumulator "c" holds over/);
+    const five = new JobAccumulators(["a", "b", "c", "d", "e"].map((id) => ({ id, name: null, merge: "list", zero: [] })));
+    const each = "y".repeat(15 * 1024 * 1024);
+    for (const id of ["a", "b", "c", "d"]) assert.equal(five.merge(0, id.charCodeAt(0), { [id]: [each] }), null, "each under its own bound");
+    assert.match(five.merge(0, 0, { e: [each] })!, /the job's accumulators hold over 67108864 bytes of JSON together \(\d+, the last added to: "e"\)/);
     const sum = new JobAccumulators(specs);
     assert.equal(sum.merge(0, 0, { n: 1e308 }), null);
     assert.match(sum.merge(0, 1, { n: 1e308 })!, /accumulator "n" \(bad\) overflowed: its sum is no longer a finite number/);

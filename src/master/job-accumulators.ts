@@ -8,7 +8,7 @@
 // Owned by a JobRun; fed by the scheduler's succeeded(), read by job-view.ts.
 import type { AccumulatorInfo } from "../common/api-types.js";
 import type { AccumulatorDeltas } from "../cluster/protocol.js";
-import { addToSet, deltaProblem, isBuiltinMerge, MAX_ACCUMULATOR_BYTES, mergeNumbers, setMembers, type AccumulatorSpec } from "../plan/accumulators.js";
+import { addToSet, deltaProblem, isBuiltinMerge, MAX_ACCUMULATOR_BYTES, MAX_JOB_ACCUMULATOR_BYTES, mergeNumbers, setMembers, type AccumulatorSpec } from "../plan/accumulators.js";
 import type { Json } from "../plan/keys.js";
 
 type State =
@@ -31,6 +31,8 @@ export class JobAccumulators {
   private readonly merged = new Set<string>();
   /** Partitions a resumed job reused from before a master restart, whose deltas died with that master (until one runs again). */
   private readonly lost = new Set<string>();
+  /** The entries' bytes summed. */
+  private bytes = 0;
 
   constructor(specs: readonly AccumulatorSpec[]) {
     for (const spec of specs) {
@@ -38,7 +40,9 @@ export class JobAccumulators {
       const state: State =
         m === "sum" || m === "max" || m === "min" ? { kind: "number", merge: m, value: spec.zero } : m === "set" ? { kind: "set", members: new Map() } : { kind: "deltas", deltas: [] };
       if (state.kind === "set") addToSet(state.members, spec.zero as Json[]);
-      this.entries.set(spec.id, { spec, state, partitions: 0, bytes: JSON.stringify(spec.zero).length });
+      const bytes = JSON.stringify(spec.zero).length;
+      this.bytes += bytes;
+      this.entries.set(spec.id, { spec, state, partitions: 0, bytes });
     }
   }
 
@@ -69,6 +73,7 @@ export class JobAccumulators {
       const e = this.entries.get(id)!;
       e.partitions++;
       const s = e.state;
+      const before = e.bytes;
       if (s.kind === "number") {
         s.value = mergeNumbers(s.merge, s.value, delta as number);
         if (!Number.isFinite(s.value)) return `accumulator ${this.describe(e)} overflowed: its ${s.merge} is no longer a finite number`;
@@ -78,6 +83,8 @@ export class JobAccumulators {
         e.bytes += JSON.stringify(delta).length + 1;
       }
       if (e.bytes > MAX_ACCUMULATOR_BYTES) return `accumulator ${this.describe(e)} holds over ${MAX_ACCUMULATOR_BYTES} bytes of JSON (${e.bytes}); add less to it, or write the data with save`;
+      this.bytes += e.bytes - before;
+      if (this.bytes > MAX_JOB_ACCUMULATOR_BYTES) return `the job's accumulators hold over ${MAX_JOB_ACCUMULATOR_BYTES} bytes of JSON together (${this.bytes}, the last added to: ${this.describe(e)})`;
     }
     return null;
   }

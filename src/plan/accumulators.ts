@@ -21,6 +21,8 @@ export const MAX_ACCUMULATOR_NAME = 200;
 export const MAX_ACCUMULATORS = 100;
 /** An accumulator's merged value (or a custom one's kept deltas) as JSON, at most; a task's delta too. */
 export const MAX_ACCUMULATOR_BYTES = 16 * 1024 * 1024;
+/** All of a job's accumulators together: the job view carries them on every poll and into the store. */
+export const MAX_JOB_ACCUMULATOR_BYTES = 64 * 1024 * 1024;
 
 /** One accumulator as a job uses it; `merge` is a built-in's name or a function's source. */
 export interface AccumulatorSpec {
