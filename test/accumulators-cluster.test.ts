@@ -94,6 +94,31 @@ describe("accumulators through the library", () => {
     assert.deepEqual(stats.value, { n: 40, total: 780 });
   });
 
+  it("counts each record once upstream of a sort, a zipWithIndex and a histogram, whose probe stages compute the same records first", async () => {
+    const seen = sc.accumulator(0);
+    const nums = sc.parallelize(
+      Array.from({ length: 60 }, (_, i) => (i * 37) % 60),
+      3,
+    );
+    const counted = nums.map(
+      (x, env) => {
+        env.seen.add(1);
+        return x;
+      },
+      { env: { seen } },
+    );
+    const sorted = await counted.sortBy((x) => x, true, 2).collect();
+    assert.deepEqual(
+      sorted,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    assert.equal(seen.value, 60, "the sort's key sample is not counted");
+    assert.equal((await counted.zipWithIndex().collect()).length, 60);
+    assert.equal(seen.value, 120, "zipWithIndex's count probe is not counted");
+    await counted.histogram(4);
+    assert.equal(seen.value, 180, "the histogram's min/max probe is not counted");
+  });
+
   it("a failed job's finished partitions count (its map stage completed, its result stage failed)", async () => {
     const mapped = sc.accumulator(0);
     const job = sc
