@@ -35,3 +35,6 @@ export type {
 export { TaskContext } from "./worker/task-context.js";
 // Job settings a Context adds to each of its jobs (from `minispark submit --conf` or the defaults file).
 export type { JobSettings } from "./common/job-settings.js";
+// Accumulators: sc.accumulator(0), sc.listAccumulator(), sc.setAccumulator(), passed to functions in env.
+export { Accumulator, type AccumulatorOptions, type CustomAccumulatorOptions, type NumberMerge } from "./client/accumulator.js";
+export type { AccumulatorInfo } from "./common/api-types.js";

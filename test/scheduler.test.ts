@@ -1302,3 +1302,151 @@ describe("WorkerRegistry: load history", () => {
     assert.equal(h.at(-1)!.cpu_percent, 69);
   });
 });
+
+describe("Scheduler: accumulators merge each partition once per job", () => {
+  const counter = { $accumulator: { id: "bad", merge: "sum" } };
+  /** twoStages with the accumulator in the map stage's step and the result stage's fold. */
+  const counted = (maps: number, reduces: number) => ({
+    nodes: [
+      nums(maps),
+      { ...pairs, env: { bad: counter } },
+      { id: "sums", op: "reduceByKey", input: "pairs", fn: "(a, b) => a + b", numPartitions: reduces },
+      { id: "out", op: "map", input: "sums", fn: "(x, env) => x", env: { bad: counter } },
+    ],
+    action: { op: "collect", input: "out" },
+  });
+  const value = (job: JobRun) => job.accumulators.view()![0]!;
+  const finishWith = (h: Harness, l: Launch, n: number) => {
+    const out = l.task.stage.output;
+    const result: TaskResult =
+      out.type === "shuffle" ? { type: "mapStatus", sizes: Array.from({ length: l.task.outputShuffle!.numPartitions }, () => 10), records: 1 } : { type: "collect", records: [] };
+    return h.report(l, { state: "FINISHED", result, accumulators: { bad: n } });
+  };
+  /** Posts a report as a worker would send it, without the harness's staleness filter: the scheduler itself must ignore it. */
+  const postRaw = (h: Harness, l: Launch, n: number) =>
+    h.post({
+      type: "taskReported",
+      report: {
+        protocol: PROTOCOL_VERSION,
+        worker_id: asWorkerId(l.worker),
+        attemptId: l.task.attemptId,
+        metrics: null,
+        state: "FINISHED",
+        result: { type: "collect", records: [] },
+        accumulators: { bad: n },
+      },
+    });
+
+  it("a retried task counts its accepted attempt only; a duplicate or late report of any attempt adds nothing", () => {
+    const h = new Harness([["w1", 2]]);
+    const job = h.submit({ nodes: [nums(2), { id: "m", op: "map", input: "nums", fn: "(x, env) => x", env: { bad: counter } }], action: { op: "collect", input: "m" } });
+    const first = h.launch(0, 0);
+    h.fail(first, "flaky");
+    const retry = h.launch(0, 0);
+    assert.notEqual(retry.task.attemptId, first.task.attemptId);
+    assert.equal(finishWith(h, retry, 3), true);
+    postRaw(h, retry, 3);
+    postRaw(h, first, 100);
+    assert.deepEqual(value(job), { id: "bad", name: null, merge: "sum", value: 3, partitions: 1 });
+    finishWith(h, h.launch(0, 1), 4);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual([value(job).value, value(job).partitions], [7, 2]);
+  });
+
+  it("a late report from an attempt lost with its worker adds nothing once its re-run counted", () => {
+    const h = new Harness([
+      ["w1", 1],
+      ["w2", 1],
+    ]);
+    const job = h.submit({ nodes: [nums(2), { id: "m", op: "map", input: "nums", fn: "(x, env) => x", env: { bad: counter } }], action: { op: "collect", input: "m" } });
+    const onW2 = h.launch(0, 1);
+    h.loseWorker("w2");
+    finishWith(h, h.launch(0, 0), 1);
+    finishWith(h, h.launch(0, 1), 2);
+    postRaw(h, onW2, 50);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual([value(job).value, value(job).partitions], [3, 2]);
+  });
+
+  it("a map task re-run after a fetch failure lost its output is not merged again, nor are the reducers' retries", () => {
+    const h = new Harness([
+      ["w1", 2],
+      ["w2", 2],
+    ]);
+    const job = h.submit(counted(2, 2));
+    finishWith(h, h.launch(0, 0), 1);
+    finishWith(h, h.launch(0, 1), 1);
+    assert.equal(value(job).value, 2);
+    h.fetchFail(h.launch(1, 0), 1, "w2");
+    assert.deepEqual(h.take(), ["0.0@w1", "0.1@w2", "1.0@w1", "1.1@w2", "0.1@w1"], "the lost map task runs again");
+    finishWith(h, h.launch(0, 1), 1);
+    assert.equal(value(job).value, 2, "the re-run map task's delta is not merged a second time");
+    finishWith(h, h.launch(1, 0), 10);
+    finishWith(h, h.launch(1, 1), 10);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual([value(job).value, value(job).partitions], [22, 4]);
+  });
+
+  it("map tasks re-run because their worker was lost are not merged again", () => {
+    const h = new Harness([
+      ["w1", 2],
+      ["w2", 2],
+    ]);
+    const job = h.submit(counted(2, 1));
+    finishWith(h, h.launch(0, 0), 1);
+    finishWith(h, h.launch(0, 1), 1);
+    h.loseWorker("w2");
+    finishWith(h, h.launch(0, 1), 1);
+    finishWith(h, h.launch(1, 0), 5);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual([value(job).value, value(job).partitions], [7, 3]);
+  });
+
+  it("a sort's key-sample stage computes its input again later: its deltas are not merged, the map stage's are", () => {
+    const h = new Harness([["w1", 2]]);
+    const job = h.submit({
+      nodes: [nums(2), { id: "m", op: "map", input: "nums", fn: "(x, env) => x", env: { bad: counter } }, { id: "s", op: "sortBy", input: "m", fn: "x => x", numPartitions: 2 }],
+      action: { op: "collect", input: "s" },
+    });
+    assert.equal(job.stages[0]!.stage.output.type, "sample");
+    for (const p of [0, 1]) h.report(h.launch(0, p), { state: "FINISHED", result: { type: "sample", sample: { keys: [p], total: 1 } }, accumulators: { bad: 100 } });
+    assert.equal(value(job).value, 0, "the sample stage counted nothing");
+    for (const p of [0, 1]) finishWith(h, h.launch(1, p), 1);
+    for (const p of [0, 1]) finishWith(h, h.launch(2, p), 0);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual([value(job).value, value(job).partitions], [2, 4]);
+  });
+
+  it("a job resumed after a master restart marks the reused map partitions' deltas unknown, and merges one that runs again once", () => {
+    const h = new Harness([["w1", 2]]);
+    const spec = validateJobSpec(counted(2, 1));
+    const plan = planJob(spec, { splits: {}, defaultParallelism: 2 });
+    const status = { workerId: asWorkerId("w1"), address: "w1:7000", sizes: [10] };
+    h.post({ type: "jobSubmitted", jobId: asJobId("job-r"), name: "r", plan, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [{ shuffle: 0, mapId: 0, status }] });
+    const job = h.scheduler.job(asJobId("job-r"))!;
+    assert.deepEqual(h.take(), ["0.1@w1"], "only the map task not recovered runs");
+    finishWith(h, h.launch(0, 1), 1);
+    assert.deepEqual(value(job), { id: "bad", name: null, merge: "sum", value: 1, partitions: 1, unknownPartitions: 1 });
+    // The recovered output is lost after all: its map task runs again and is merged, once.
+    h.fetchFail(h.launch(1, 0), 0, "w1");
+    finishWith(h, h.launch(0, 0), 1);
+    finishWith(h, h.launch(1, 0), 0);
+    assert.equal(job.status, "COMPLETED");
+    assert.deepEqual(value(job), { id: "bad", name: null, merge: "sum", value: 2, partitions: 3 });
+  });
+
+  it("a report whose deltas do not fit the job fails its attempt as invalid; one past the bound fails the job naming the accumulator", () => {
+    const h = new Harness([["w1", 1]]);
+    const job = h.submit({
+      nodes: [nums(1), { id: "m", op: "map", input: "nums", fn: "(x, env) => x", env: { l: { $accumulator: { id: "seen", merge: "list" } } } }],
+      action: { op: "collect", input: "m" },
+    });
+    const l = h.launch(0, 0);
+    h.report(l, { state: "FINISHED", result: { type: "collect", records: [] }, accumulators: { nope: 1 } });
+    assert.equal(job.stages[0]!.tasks[0]!.attempts[0]!.error, 'invalid task report: the job has no accumulator "nope"');
+    const big = "x".repeat(9 * 1024 * 1024);
+    h.report(h.launch(0, 0), { state: "FINISHED", result: { type: "collect", records: [] }, accumulators: { seen: [big, big] } });
+    assert.equal(job.status, "FAILED");
+    assert.match(job.error!, /accumulator "seen" holds over 16777216 bytes of JSON/);
+  });
+});

@@ -174,6 +174,32 @@ describe("web UI", { timeout: 120_000, skip: prerequisiteSkip(PREREQUISITES.chro
     await page.screenshot({ path: DOCS_CLUSTER, fullPage: true });
   });
 
+  it("shows a job's accumulators on its page, as text", async () => {
+    const id = await t.cluster.client.submit({
+      name: "ui-accumulators",
+      nodes: [
+        { id: "n", op: "parallelize", data: ["1", "x", "3", "<b>y</b>"], numSlices: 2 },
+        {
+          id: "parse",
+          op: "map",
+          input: "n",
+          fn: "(s, env) => { if (Number.isNaN(Number(s))) { env.bad.add(1); env.seen.add(s); } return s; }",
+          env: { bad: { $accumulator: { id: "bad", merge: "sum", name: "bad records" } }, seen: { $accumulator: { id: "seen", merge: "set" } } },
+        },
+      ],
+      action: { op: "count", input: "parse" },
+    });
+    await page.goto(`${t.cluster.masterUrl}/#/jobs/${id}`);
+    await page.waitForFunction(() => document.querySelector("h1 .badge")?.textContent === "COMPLETED", undefined, { timeout: 30_000 });
+    await page.waitForSelector("#accumulators");
+    const rows = await page.$$eval("#accumulators tr[data-accumulator]", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+    assert.deepEqual(rows, [
+      ["bad", "bad records", "sum", "2", "2"],
+      ["seen", "–", "set", '["<b>y</b>","x"]', "2"],
+    ]);
+    assert.equal(await page.$$eval("#accumulators b", (bs) => bs.length), 0, "values are text, never markup");
+  });
+
   it("asks for the token without one, and the API refuses calls without it", async () => {
     const context = await browser.newContext();
     const anon = await context.newPage();

@@ -11,8 +11,10 @@ import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from
 import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
 import type { JobInfo } from "../common/api-types.js";
-import { MinisparkClient } from "./rest-client.js";
 import { AppSession } from "./app-session.js";
+import { JobFailedError, MinisparkClient } from "./rest-client.js";
+import { Accumulator, customKind, listKind, numberKind, setKind, type AccumulatorOptions, type CustomAccumulatorOptions, type NumberMerge } from "./accumulator.js";
+import type { Json } from "./job-builder.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -32,8 +34,8 @@ export interface ConnectOptions {
 
 /** Runs JobSpecs somewhere: a cluster, or anything else that returns an action's value (tests, an inline runner). */
 export interface JobRunner {
-  /** Runs one job to its end; resolves to the action's value, rejects with JobFailedError. */
-  run(spec: JobSpec): Promise<unknown>;
+  /** Runs one job to its end; resolves to the action's value, rejects with JobFailedError. `onEnded` sees the job as it ended, completed or not (accumulators are read from it). */
+  run(spec: JobSpec, onEnded?: (job: JobInfo) => void): Promise<unknown>;
   /** Releases what the runner holds (a local cluster's processes). */
   close(): Promise<void>;
   /** The application its jobs belong to on the master, if it holds one. */
@@ -111,9 +113,16 @@ function registered(client: MinisparkClient, opts: ConnectOptions, settings: Job
 
 function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onProgress"], stop: () => Promise<void>, session: AppSession): JobRunner {
   return {
-    run: async (spec) => {
+    run: async (spec, onEnded) => {
       session.check(spec.action.op);
-      return (await client.run({ ...spec, application: session.id }, onProgress)).value;
+      try {
+        const { job, value } = await client.run({ ...spec, application: session.id }, onProgress);
+        onEnded?.(job);
+        return value;
+      } catch (e) {
+        if (e instanceof JobFailedError) onEnded?.(e.job);
+        throw e;
+      }
     },
     close: async () => {
       await session.end();
@@ -192,6 +201,42 @@ export class Context implements ActionRunner {
   async runAction<R>(input: LineageNode, action: ActionRequest): Promise<R> {
     if (this.closed) throw new Error(`cannot run ${action.op}: the context is closed`);
     const spec = { ...this.settings, ...buildJobSpec(`${this.appName}: ${action.op}`, input, action) };
-    return (await this.runner.run(spec)) as R;
+    return (await this.runner.run(spec, (job) => this.jobEnded(job))) as R;
+  }
+
+  // ---- accumulators (client/accumulator.ts) ----
+
+  private readonly accumulators = new Map<string, Accumulator<unknown, unknown>>();
+
+  /** A number accumulator: summed (the default), or the max or min of what tasks add. Pass it in an env; read `value` after an action. */
+  accumulator(zero: number, merge?: NumberMerge, opts?: AccumulatorOptions): Accumulator<number, number>;
+  /** A custom accumulator: tasks fold their adds with `merge`, and the library folds each partition's result into `value` with it. */
+  accumulator<T>(zero: T, opts: CustomAccumulatorOptions<T>): Accumulator<T, T>;
+  accumulator<T>(zero: T, merge?: NumberMerge | CustomAccumulatorOptions<T>, opts?: AccumulatorOptions): Accumulator<T, T> {
+    if (typeof merge === "object" && merge !== null) return this.register(new Accumulator(zero, customKind(merge.merge), merge));
+    const m = merge ?? "sum";
+    if (!["sum", "max", "min"].includes(m)) throw new TypeError(`accumulator(): merge must be "sum", "max", "min" or { merge: (a, b) => … }, got ${String(m)}`);
+    if (typeof zero !== "number" || !Number.isFinite(zero)) throw new TypeError(`accumulator(): a ${m} accumulator's zero must be a finite number`);
+    return this.register(new Accumulator(zero, numberKind(m), opts) as unknown as Accumulator<T, T>);
+  }
+
+  /** Collects what tasks add, in (stage, partition) order (the order of adds within a task kept). */
+  listAccumulator<T extends Json>(opts?: AccumulatorOptions): Accumulator<T[], T> {
+    return this.register(new Accumulator<T[], T>([], listKind<T>(), opts));
+  }
+
+  /** The distinct values tasks add (equal JSON is one member). */
+  setAccumulator<T extends Json>(opts?: AccumulatorOptions): Accumulator<T[], T> {
+    return this.register(new Accumulator<T[], T>([], setKind<T>(), opts));
+  }
+
+  private register<V, A>(acc: Accumulator<V, A>): Accumulator<V, A> {
+    this.accumulators.set(acc.id, acc as unknown as Accumulator<unknown, unknown>);
+    return acc;
+  }
+
+  /** Merges an ended job's accumulator values into this context's accumulators (the rule: client/accumulator.ts). */
+  private jobEnded(job: JobInfo): void {
+    for (const info of job.accumulators ?? []) this.accumulators.get(info.id)?.applyJob(info);
   }
 }

@@ -8,6 +8,7 @@
 // functions as their last parameter (the only way values reach the workers).
 // Created by context.ts (sources) and by Dataset's own methods.
 import { shipFunction } from "./closure.js";
+import { shipAccumulators } from "./accumulator.js";
 import { checkJson, type ActionRequest, type Json, type LineageNode } from "./job-builder.js";
 
 /** The values a node's functions receive as their last argument. */
@@ -539,8 +540,8 @@ export class Dataset<T> {
 
 function envOf(op: string, opts: EnvOption<Env> | undefined): Record<string, Json> | null {
   if (opts?.env === undefined) return null;
-  const env = opts.env;
-  if (typeof env !== "object" || env === null || Array.isArray(env)) throw new TypeError(`the env of ${op} must be an object`);
+  if (typeof opts.env !== "object" || opts.env === null || Array.isArray(opts.env)) throw new TypeError(`the env of ${op} must be an object`);
+  const env = shipAccumulators(opts.env);
   return checkJson(env, `the env of ${op}`) as Record<string, Json>;
 }
 

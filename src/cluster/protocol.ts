@@ -6,6 +6,7 @@ import type { AppId, AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
 import type { TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
+import type { Json } from "../plan/keys.js";
 
 /**
  * The most tasks a worker accepts beyond its free slots, per slot, to run as
@@ -98,6 +99,8 @@ export type TaskReport = {
   worker_id: WorkerId;
   attemptId: AttemptId;
   metrics: TaskMetrics | null;
+  /** FINISHED reports only: the task's accumulator deltas, absent when it added to none. */
+  accumulators?: AccumulatorDeltas;
 } & ({ state: "FINISHED"; result: TaskResult } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
 
 /** POST /splits (master → worker): list the splits of file sources. */
@@ -110,3 +113,6 @@ export interface SplitReply {
   protocol: number;
   splits: Record<string, InputSplit[]>;
 }
+
+/** A FINISHED task's accumulator deltas by accumulator id (only those it added to): merged once per partition by the master. */
+export type AccumulatorDeltas = Record<string, Json>;

@@ -210,6 +210,8 @@ export interface JobInfo {
   metrics: JobMetrics;
   /** The application it belongs to (its JobSpec's "application"), or null. */
   application: string | null;
+  /** The accumulators its functions add to, merged once per partition (absent for jobs that use none, and in the job list). */
+  accumulators?: AccumulatorInfo[];
 }
 
 /** `GET /api/v1/jobs`: the jobs the master knows, newest first. */
@@ -388,4 +390,26 @@ export interface AppInfo {
 export interface AppList {
   /** Newest first. */
   apps: AppInfo[];
+}
+
+/**
+ * One accumulator of a job (JobInfo.accumulators): each (stage, partition)'s
+ * delta is merged once, from the first successful attempt, so retries and
+ * recomputed map output never count twice.
+ */
+export interface AccumulatorInfo {
+  /** The id the env names it by. */
+  id: string;
+  /** The name the program gave it, or null. */
+  name: string | null;
+  /** The built-in merge, or "custom" for a merge function (which the library runs, not the master). */
+  merge: "sum" | "max" | "min" | "list" | "set" | "custom";
+  /** Built-in merges: the zero merged with every partition's delta (a set's members in canonical-JSON order; max/min: null until a task adds). */
+  value?: Json;
+  /** A custom merge: every partition's delta, in (stage, partition) order, for the library to fold. */
+  deltas?: Json[];
+  /** Partitions (of all stages) whose delta has been merged. */
+  partitions: number;
+  /** Map partitions a job resumed after a master restart reused, whose deltas died with that master: the value lacks whatever they added. Absent when none. */
+  unknownPartitions?: number;
 }

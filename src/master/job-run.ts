@@ -19,6 +19,8 @@ import { transition, type Transitions } from "./transitions.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { TaskResult } from "../plan/task.js";
+import { planAccumulators } from "../plan/accumulators.js";
+import { JobAccumulators } from "./job-accumulators.js";
 
 /** The states of a job the scheduler runs: the API's JobStatus but PENDING. */
 export type JobRunStatus = Exclude<JobStatus, "PENDING">;
@@ -91,6 +93,8 @@ export interface JobRun {
   startedAt: number;
   finishedAt: number | null;
   error: string | null;
+  /** Its accumulators' merged values: each partition's delta once (job-accumulators.ts). */
+  accumulators: JobAccumulators;
 }
 
 /** `resolution`: what a resumed job's probes found before (nothing for a job starting afresh). */
@@ -106,6 +110,7 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
     startedAt: now,
     finishedAt: null,
     error: null,
+    accumulators: new JobAccumulators(planAccumulators(plan)),
     stages: plan.stages.map((stage) => ({
       stage,
       status: "WAITING",

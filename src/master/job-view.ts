@@ -3,7 +3,7 @@
 // successful attempts. Built from the live JobRun while the job runs, and
 // stored with the job when it ends. The status is the job lifecycle's
 // (job-lifecycle.ts), passed in. Pure.
-import type { FailedTaskInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
+import type { AccumulatorInfo, FailedTaskInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
 import type { JobRow, StoredJobView } from "./job-store.js";
 import type { JobRun, StageRun } from "./job-run.js";
 import { isFailure, reportedFailure } from "./attempt-state.js";
@@ -87,6 +87,7 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       failedTasks: stored?.failedTasks ?? [],
       metrics: stored?.metrics ?? { durationMs: row.finishedAt && row.startedAt ? row.finishedAt - row.startedAt : null },
       application: row.application,
+      ...(stored?.accumulators && { accumulators: stored.accumulators }),
     };
   }
   const stages = run.stages.map((s) => stageView(s, now));
@@ -126,5 +127,11 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       taskTimeMs: sum("durationMs"),
     },
     application: row.application,
+    ...accumulatorsOf(run),
   };
+}
+
+function accumulatorsOf(run: JobRun): { accumulators?: AccumulatorInfo[] } {
+  const accumulators = run.accumulators.view();
+  return accumulators ? { accumulators } : {};
 }

@@ -13,12 +13,13 @@
 // scheduler-loop.ts carries out, so it is tested by feeding events and
 // reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { TaskReport } from "../cluster/protocol.js";
+import type { AccumulatorDeltas, TaskReport } from "../cluster/protocol.js";
 import { QUEUED_TASKS_PER_SLOT } from "../cluster/protocol.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
 import { probeDone, resolveLaunch, resolveProbe, resolvedOutput } from "../plan/resolution.js";
 import { reportMismatch } from "./report-check.js";
+import { countsAccumulators } from "../plan/accumulators.js";
 import { endAttempt, holdsSlot, retryAvoidsWorker, type AttemptEnd } from "./attempt-state.js";
 import type { AttemptRef, SchedulerCommand, SchedulerEvent } from "./scheduler-events.js";
 import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-lifecycle.js";
@@ -167,6 +168,7 @@ export class Scheduler implements SchedulerQueries {
       if (!this.registry.isAlive(r.status.workerId)) continue;
       this.tracker.register(jobId, r.shuffle, r.mapId, r.status);
       this.markDone(job.stages[plan.shuffles[r.shuffle]!.mapStage]!, r.mapId);
+      job.accumulators.recovered(plan.shuffles[r.shuffle]!.mapStage, r.mapId);
     }
     for (const stage of job.stages) {
       if (probeDone(plan, job.resolution, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
@@ -199,13 +201,15 @@ export class Scheduler implements SchedulerQueries {
     const { job, stage, task, attempt } = this.attempts.get(r.attemptId)!;
     const mismatch = reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
-    if (mismatch) r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch}` };
+    const accMismatch = r.state === "FINISHED" ? job.accumulators.mismatch(r.accumulators) : null;
+    if (mismatch || accMismatch)
+      r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch ?? accMismatch}` };
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
     if (job.status === "RUNNING") {
       switch (r.state) {
         case "FINISHED":
-          this.succeeded(job, stage, task, attempt, r.result);
+          this.succeeded(job, stage, task, attempt, r.result, r.accumulators);
           break;
         case "FETCH_FAILED":
           this.fetchFailed(job, stage, task, r);
@@ -406,8 +410,14 @@ export class Scheduler implements SchedulerQueries {
     }
   }
 
-  private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"]): void {
+  private succeeded(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt, result: TaskRun["result"], deltas?: AccumulatorDeltas): void {
     if (task.status === "SUCCEEDED") return;
+    // Once per (stage, partition) per job: a map task re-run after its output was lost merges nothing again.
+    const overflow = countsAccumulators(stage.stage) ? job.accumulators.merge(stage.stage.id, task.partition, deltas) : null;
+    if (overflow) {
+      this.end(job, "FAILED", overflow);
+      return;
+    }
     moveTask(stage, task, "SUCCEEDED");
     task.result = result;
     task.resultAttempt = attempt.id;

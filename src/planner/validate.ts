@@ -9,6 +9,7 @@ import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "../pla
 import type { Json } from "../plan/keys.js";
 import { DEFAULT_MAX_TASK_RETRIES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
 import { APP_ID_PATTERN, asAppId, type AppId } from "../common/ids.js";
+import { accumulatorProblems } from "./accumulator-check.js";
 
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
@@ -86,6 +87,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const totalInputs = nodes.reduce((n, node) => n + node.inputs.length, 0);
   if (totalInputs > MAX_EDGES) problems.push(`the nodes have ${totalInputs} inputs in all; a job may have at most ${MAX_EDGES}`);
   const action = parseAction(spec.action, nodes, problems, userCode);
+  problems.push(...accumulatorProblems(nodes, action, userCode));
   const parallelism = optionalInt(spec.parallelism, 1, "parallelism", problems);
   if (parallelism !== null && parallelism > MAX_PARTITIONS) problems.push(`"parallelism" must be at most ${MAX_PARTITIONS}`);
   const retries = optionalInt(spec.maxTaskRetries, 1, "maxTaskRetries", problems);

@@ -14,6 +14,8 @@ import { computePartition, type Batches, type ComputeContext } from "./rdd-compu
 import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
+import { TaskAccumulators } from "./task-accumulators.js";
+import { countsAccumulators } from "../plan/accumulators.js";
 import { countWords, wordCountSource } from "./word-count-kernel.js";
 import { mulberry32 } from "../common/random.js";
 import type { MemoryPool } from "./memory/memory-pool.js";
@@ -35,10 +37,14 @@ export interface RunnerEnv {
 export interface TaskOutcome {
   result: TaskResult;
   metrics: TaskMetrics;
+  /** Deltas of the accumulators the task added to (task-accumulators.ts); absent when none. */
+  accumulators?: Record<string, Json>;
 }
 
-export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
+export function runTask(launch: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const started = performance.now();
+  const accumulators = new TaskAccumulators();
+  const t: TaskLaunch = { ...launch, ...accumulators.bind(launch.stage, launch.outputShuffle) };
   enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
   const memory = env.memory.task(env.slot);
   const spills = new TaskSpills(env.spillDir, spillPrefix(t.jobId, t.attemptId));
@@ -58,7 +64,10 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
     memory.reset();
   }
   if (blocks.fetchFailure) throw blocks.fetchFailure;
+  // A probe stage's adds are made again by the stage that computes the same RDD after it: not sent.
+  const deltas = countsAccumulators(t.stage) ? accumulators.deltas() : undefined;
   return {
+    ...(deltas && { accumulators: deltas }),
     result,
     metrics: {
       durationMs: Math.round(performance.now() - started),

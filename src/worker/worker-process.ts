@@ -256,7 +256,7 @@ export class WorkerProcess {
     let report: TaskReport;
     switch (reply.state) {
       case "FINISHED":
-        report = { ...base, state: "FINISHED", result: reply.outcome.result };
+        report = { ...base, state: "FINISHED", result: reply.outcome.result, ...(reply.outcome.accumulators && { accumulators: reply.outcome.accumulators }) };
         break;
       case "FETCH_FAILED":
         report = { ...base, state: "FETCH_FAILED", error: reply.error, fetchFailure: reply.fetchFailure };

@@ -4,10 +4,10 @@
 // response types are the server's own (type-only imports, erased from the
 // browser's script); the server is the page's own origin, so its replies are
 // trusted to have them.
-import type { ApiError, FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
+import type { AccumulatorInfo, ApiError, FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
 import { token } from "./token.js";
 
-export type { FailedTaskInfo, JobInfo, LoadSample, StageInfo, StageTasks, WorkerSummary };
+export type { AccumulatorInfo, FailedTaskInfo, JobInfo, LoadSample, StageInfo, StageTasks, WorkerSummary };
 
 /** The API refused the token (401): the page signs out and asks for one. */
 export class AuthError extends Error {}

@@ -1,7 +1,8 @@
 // A job's page (#/jobs/{id}, and #/jobs/{id}/stages/{n} with that stage's tasks):
 // its facts and failure, the stage graph and table, metrics, failed tasks with
-// their attempt history, and the job's events; a cancel button while it runs.
-import { cancelJob, getJob, getStageTasks, type StageTasks } from "./api.js";
+// their attempt history, the job's accumulators, and its events; a cancel
+// button while it runs.
+import { cancelJob, getJob, getStageTasks, type AccumulatorInfo, type StageTasks } from "./api.js";
 import { badge, bar, type Child, facts, h, num, type PageActions, table, type View } from "./dom.js";
 import { elapsed, fmtBytes, fmtMs, fmtNum, fmtTime } from "./format.js";
 import { dagView } from "./stage-dag.js";
@@ -131,6 +132,7 @@ export async function jobPage(id: string, stage: number | null, actions: PageAct
     stageTasks ? tasksView(id, stageTasks) : null,
     h("h2", {}, "Metrics"),
     facts(metrics),
+    j.accumulators?.length ? [h("h2", {}, "Accumulators"), accumulatorsView(j.accumulators)] : null,
     failed.length ? [h("h2", {}, "Failed tasks"), h("div", { id: "failed-tasks" }, failed)] : null,
     h("h2", {}, "Events"),
     h("div", { class: "events" }, table(["Time", "Event", "Detail"], events, "No events recorded.")),
@@ -157,4 +159,27 @@ function tasksView(id: string, st: StageTasks): View {
     h("h2", { id: "stage-tasks" }, "Tasks of stage " + st.stage + " ", h("a", { class: "muted", href: "#/jobs/" + encodeURIComponent(id) }, "(close)")),
     table(["Partition", "Attempt", "Worker", "State", "Duration", "Error"], rows, "No task of this stage has run yet."),
   ];
+}
+
+/** The longest accumulator value shown; the API has the whole of it. */
+const MAX_SHOWN = 500;
+
+/** The job's accumulators: id and name, merge, value (a custom merge's deltas, which the library folds) and partitions merged. */
+function accumulatorsView(accs: AccumulatorInfo[]): View {
+  const shown = (v: unknown) => {
+    const s = JSON.stringify(v) ?? "null";
+    return s.length > MAX_SHOWN ? s.slice(0, MAX_SHOWN) + "…" : s;
+  };
+  const rows = accs.map((a) =>
+    h(
+      "tr",
+      { "data-accumulator": a.id },
+      h("td", { class: "mono" }, a.id),
+      h("td", {}, a.name ?? "–"),
+      h("td", {}, a.merge),
+      h("td", { class: "wrap mono" }, a.merge === "custom" ? (a.deltas?.length ?? 0) + " deltas: " + shown(a.deltas) : shown(a.value)),
+      num(a.partitions),
+    ),
+  );
+  return h("div", { id: "accumulators" }, table(["Id", "Name", "Merge", "Value", "Partitions"], rows, "No accumulators."));
 }
