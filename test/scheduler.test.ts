@@ -254,6 +254,7 @@ describe("Scheduler: placement", () => {
         stage: 0,
         outputShuffle: job.plan.shuffles[0],
         inputs: {},
+        application: null,
       },
     );
     assert.deepEqual(l.task.stage, { ...job.plan.stages[0]!, rdd: taskRdd(job.plan.stages[0]!.rdd, 1) }, "the stage, cut down to the task's own partition");

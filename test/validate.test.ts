@@ -48,6 +48,7 @@ describe("validateJobSpec: accepted specs", () => {
       parallelism: null,
       maxTaskRetries: DEFAULT_MAX_TASK_RETRIES,
       taskTimeoutMs: null,
+      application: null,
     });
     assert.equal(DEFAULT_MAX_TASK_RETRIES, 3);
   });

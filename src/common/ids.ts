@@ -20,6 +20,7 @@ export type ShuffleId = Brand<number, "ShuffleId">;
  * planned the job differently) can never pass for one of ours.
  */
 export type AttemptId = Brand<string, "AttemptId">;
+export type AppId = Brand<string, "AppId">;
 
 export const asJobId = (s: string) => s as JobId;
 export const asWorkerId = (s: string) => s as WorkerId;

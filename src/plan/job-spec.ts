@@ -1,7 +1,9 @@
 // The JobSpec as users write it (DESIGN.md section 3) and the validated form the
 // planner consumes. Raw specs are untrusted JSON; a ValidJob has canonical op
 // names, explicit inputs, checked parameters and a topological order.
+import type { AppId } from "../common/ids.js";
 import type { Json } from "./keys.js";
+import type { StorageLevel } from "./storage-level.js";
 
 export interface RawNode {
   id?: unknown;
@@ -20,6 +22,7 @@ export interface RawJobSpec {
   parallelism?: unknown;
   maxTaskRetries?: unknown;
   taskTimeoutMs?: unknown;
+  application?: unknown;
   [other: string]: unknown;
 }
 
@@ -30,6 +33,8 @@ export interface NodeSpec {
   inputs: string[];
   params: Record<string, Json>;
   env: Record<string, Json>;
+  /** Present only on a node whose dataset is kept for later jobs of its application. */
+  persist?: StorageLevel;
 }
 
 export interface ActionSpec {
@@ -48,4 +53,6 @@ export interface ValidJob {
   maxTaskRetries: number;
   /** A task attempt running longer is stopped and counts as failed; null: the cluster's default. */
   taskTimeoutMs: number | null;
+  /** The application the job belongs to (what keys its cached blocks); null: none. */
+  application: AppId | null;
 }

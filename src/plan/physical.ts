@@ -3,9 +3,10 @@
 // fused narrow ops) partition by partition, and ends either in a shuffle write,
 // a key sample (for range partitioning) or an action's per-partition result.
 // Everything here is plain JSON so it travels inside task launch messages.
-import type { ShuffleId, StageId } from "../common/ids.js";
+import type { AppId, ShuffleId, StageId } from "../common/ids.js";
 import type { ActionSpec } from "./job-spec.js";
 import type { Json } from "./keys.js";
+import type { CacheMarker } from "./storage-level.js";
 
 export type Env = Record<string, Json>;
 
@@ -39,6 +40,8 @@ interface RddBase {
   /** The JobSpec node this RDD computes ("" for planner-made steps). */
   node: string;
   numPartitions: number;
+  /** Present only on the RDD of a persisted node: its partitions are cached blocks of this dataset. */
+  cache?: CacheMarker;
 }
 
 export type Rdd =
@@ -201,4 +204,6 @@ export interface JobPlan {
   shuffles: ShuffleDep[];
   resultStage: StageId;
   action: ActionSpec;
+  /** The job's application (ValidJob.application), copied into every task launch. */
+  application: AppId | null;
 }

@@ -86,13 +86,15 @@ export function resolveLaunch(
   stage: Stage,
   partition: number,
   locations: (shuffle: ShuffleId, reducePartition: number) => BlockLocation[],
-): Pick<TaskLaunch, "stage" | "outputShuffle" | "inputs"> {
+): Pick<TaskLaunch, "stage" | "outputShuffle" | "inputs" | "application"> {
   const inputs: Record<string, BlockLocation[]> = {};
   for (const [s, reduce] of shuffleBlocksRead(stage.rdd, partition)) inputs[blockKey(s, reduce)] = locations(s, reduce);
   return {
     stage: { ...stage, rdd: withOffsets(taskRdd(stage.rdd, partition), resolution), output: resolvedOutput(resolution, stage) },
     outputShuffle: stage.output.type === "shuffle" ? resolvedShuffle(plan.shuffles[stage.output.shuffle]!, resolution) : null,
     inputs,
+    // A plan stored before applications existed has none.
+    application: plan.application ?? null,
   };
 }
 

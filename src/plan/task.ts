@@ -1,7 +1,7 @@
 // A task: what the master launches it with (its stage, partition and the blocks
 // it reads) and what it hands back, by the kind of stage it ran. Built by the
 // plan's resolver, computed by workers, merged by the ops' rules.
-import type { AttemptId, JobId, StageId, WorkerId } from "../common/ids.js";
+import type { AppId, AttemptId, JobId, StageId, WorkerId } from "../common/ids.js";
 import type { Json } from "../common/api-types.js";
 import type { KeySample } from "./partitioner.js";
 import type { ShuffleDep, Stage } from "./physical.js";
@@ -26,6 +26,8 @@ export interface TaskLaunch {
   outputShuffle: ShuffleDep | null;
   /** Where the blocks this task reads are, by "<shuffle>/<reduce partition>" (see plan/task-rdd.ts blockKey). */
   inputs: Record<string, BlockLocation[]>;
+  /** The job's application (JobPlan.application): a worker keys the blocks it caches by it. */
+  application: AppId | null;
 }
 
 /** What a finished task hands back, by the kind of stage it ran. */

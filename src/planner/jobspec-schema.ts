@@ -8,6 +8,7 @@
 import type { Op } from "../ops/op-rule.js";
 import type { JsonSchema as Schema } from "../ops/params.js";
 import { opNames, opRule, opSpellings } from "../ops/registry.js";
+import { STORAGE_LEVELS } from "../plan/storage-level.js";
 import { MAX_EDGES, MAX_NODES, MAX_PARTITIONS, MAX_TASK_RETRIES } from "./validate.js";
 
 /** Where the schema is published with the package; stable across releases. */
@@ -56,6 +57,7 @@ export function jobSpecSchema(): Schema {
     input: { type: "string", description: "the id of the node this one reads" },
     inputs: { type: "array", items: { type: "string" }, description: "the ids of the nodes this one reads (join, union, cogroup, …)" },
     env,
+    persist: { enum: [...STORAGE_LEVELS], description: "keep this node's dataset for later jobs of the job's \"application\" (needs one)" },
   };
   // The action's "id" and "inputs" are read as nothing and ignored by the validator.
   const actionReserved = { id: {}, op: {}, inputs: {}, input: { type: "string", description: "the id of the node whose records the action reads" }, env };
@@ -80,6 +82,7 @@ export function jobSpecSchema(): Schema {
       parallelism: { ...SAFE_INT, minimum: 1, maximum: MAX_PARTITIONS, description: "older style: the default partition count" },
       maxTaskRetries: { ...SAFE_INT, minimum: 1, maximum: MAX_TASK_RETRIES },
       taskTimeoutMs: { ...SAFE_INT, minimum: 1 },
+      application: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$", description: "the application the job belongs to; its persisted datasets live until it ends" },
     },
     $defs: {
       node: {

@@ -8,6 +8,8 @@ import { topoSort } from "../plan/dag.js";
 import type { ActionSpec, NodeSpec, RawJobSpec, RawNode, ValidJob } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
 import { MAX_PARTITIONS } from "../plan/spec-limits.js";
+import { isStorageLevel, STORAGE_LEVELS } from "../plan/storage-level.js";
+import type { AppId } from "../common/ids.js";
 
 export { MAX_HISTOGRAM_BUCKETS, MAX_PARTITIONS } from "../plan/spec-limits.js";
 
@@ -40,7 +42,7 @@ export const MAX_JSON_DEPTH = 256;
 export const MAX_SPEC_VALUES = 2_000_000;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
-const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
+const RESERVED = new Set(["id", "op", "input", "inputs", "env", "persist"]);
 
 export class JobSpecError extends Error {
   readonly problems: string[];
@@ -99,6 +101,10 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const taskTimeoutMs = optionalInt(spec.taskTimeoutMs, 1, "taskTimeoutMs", problems);
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
   if (typeof name !== "string" || name.length > MAX_NAME_LENGTH) problems.push(`"name" must be a string of at most ${MAX_NAME_LENGTH} characters`);
+  const application = parseApplication(spec.application, problems);
+  for (const n of nodes) {
+    if (n.persist !== undefined && application === null) problems.push(`node "${n.id}" (${n.op}): "persist" needs an "application": a cached dataset lives until its application ends`);
+  }
   if (problems.length > 0) throw new JobSpecError(problems);
 
   const sorted = topoSort(nodes);
@@ -114,6 +120,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     parallelism,
     maxTaskRetries: retries ?? DEFAULT_MAX_TASK_RETRIES,
     taskTimeoutMs,
+    application,
   };
 }
 
@@ -199,7 +206,8 @@ function parseNode(raw: unknown, index: number, edges: Map<string, string[]>, pr
   checkArity(def, inputs, where, problems);
   const params = parseParams(rn, def, where, problems, userCode);
   const env = parseEnv(rn.env, where, problems);
-  return { id, op, inputs, params, env };
+  const persist = parsePersist(rn.persist, where, problems);
+  return { id, op, inputs, params, env, ...(persist === null ? {} : { persist }) };
 }
 
 function parseInputs(rn: RawNode, id: string, edges: Map<string, string[]>, where: string, problems: string[]): string[] {
@@ -284,6 +292,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCo
   }
   const params = parseParams(ra, def, where, problems, userCode);
   const env = parseEnv(ra.env, where, problems);
+  if (ra.persist !== undefined) problems.push(`${where}: an action has no dataset to persist; put "persist" on the node it reads`);
   return { op, input, params, env };
 }
 
@@ -312,4 +321,25 @@ function nestsDeeperThan(root: unknown, max: number): boolean {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The application's id as the spec names it: its shape only here (the master checks that it exists and is active). */
+export const APPLICATION_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+function parseApplication(v: unknown, problems: string[]): AppId | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string" || !APPLICATION_PATTERN.test(v)) {
+    problems.push('"application" must be an application id: 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-"');
+    return null;
+  }
+  return v as AppId;
+}
+
+function parsePersist(v: unknown, where: string, problems: string[]) {
+  if (v === undefined) return null;
+  if (!isStorageLevel(v)) {
+    problems.push(`${where}: "persist" must be one of ${STORAGE_LEVELS.join(", ")}`);
+    return null;
+  }
+  return v;
 }
