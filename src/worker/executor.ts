@@ -5,7 +5,10 @@
 // threads' remote block fetches, and stops a task by terminating its thread
 // (then starts a fresh one), which is the only way to stop synchronous user code;
 // a task stopped that way cannot clean up, so its memory grant and spill files
-// are released here. Owned by worker-process.ts.
+// are released here. A thread keeps MEMORY_ONLY blocks in its own heap
+// (thread-block-store.ts) and says after each task which it holds: a task that
+// reads one runs on that thread, waiting for it if it is busy, since any other
+// thread would compute the partition again. Owned by worker-process.ts.
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
 import { QUEUED_TASKS_PER_SLOT, type FetchFailure } from "../cluster/protocol.js";
@@ -15,13 +18,15 @@ import type { TaskOutcome } from "./task-runner.js";
 import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch } from "../plan/task.js";
+import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
 
 export interface ThreadRequest {
   task: TaskLaunch;
   workerId: WorkerId;
 }
 
-export type ThreadReply = { attemptId: AttemptId } & (
+/** `held`: every block the thread holds after the task (absent when the thread could not say: it died). */
+export type ThreadReply = { attemptId: AttemptId; held?: string[] } & (
   | { state: "FINISHED"; outcome: TaskOutcome }
   | { state: "FAILED"; error: string }
   | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
@@ -47,6 +52,8 @@ interface Queued {
   task: TaskLaunch;
   workerId: WorkerId;
   resolve: (r: ThreadReply) => void;
+  /** The slot holding a block the task reads: only that slot's thread takes it. */
+  slot: number | null;
 }
 
 interface Slot {
@@ -64,6 +71,8 @@ const THREAD_URL = new URL("./task-thread.js", import.meta.url);
 export class Executor {
   private readonly slots: Slot[] = [];
   private readonly queue: Queued[] = [];
+  /** Which slot's thread holds each cached block, by cachedBlockKey. */
+  private readonly heldBy = new Map<string, number>();
   private closed = false;
   private readonly heap: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
   readonly memory: MemoryPool;
@@ -87,12 +96,31 @@ export class Executor {
   /** Runs the task on an idle thread, or queues it behind the running ones; null when the queue is full too. */
   run(task: TaskLaunch, workerId: WorkerId): Promise<ThreadReply> | null {
     if (this.closed) return null;
-    const slot = this.slots.find((s) => !s.running && !s.dying);
+    const holder = this.holderOf(task);
+    const idle = (s: Slot | undefined) => s !== undefined && !s.running && !s.dying;
+    const slot = holder === null ? this.slots.find(idle) : this.slots.find((s) => s.index === holder && idle(s));
     if (!slot && this.queue.length >= this.slots.length * QUEUED_TASKS_PER_SLOT) return null;
     return new Promise((resolve) => {
-      if (slot) this.start(slot, { task, workerId, resolve });
-      else this.queue.push({ task, workerId, resolve });
+      const queued = { task, workerId, resolve, slot: holder };
+      if (slot) this.start(slot, queued);
+      else this.queue.push(queued);
     });
+  }
+
+  /** The slot whose thread holds a block the task reads, if any does. */
+  private holderOf(task: TaskLaunch): number | null {
+    if (!task.application) return null;
+    for (const read of cachedReads(task.stage.rdd, task.partition)) {
+      const slot = this.heldBy.get(cachedBlockKey(task.application, read.datasetId, read.partition));
+      if (slot !== undefined) return slot;
+    }
+    return null;
+  }
+
+  /** What a thread says it holds now replaces what it held. */
+  private setHeld(index: number, held: readonly string[]): void {
+    for (const [key, slot] of this.heldBy) if (slot === index) this.heldBy.delete(key);
+    for (const key of held) this.heldBy.set(key, index);
   }
 
   private start(slot: Slot, { task, workerId, resolve }: Queued): void {
@@ -103,8 +131,8 @@ export class Executor {
   /** A slot came free: its thread takes the oldest queued task. */
   private startNext(slot: Slot): void {
     if (slot.dying) return;
-    const next = this.queue.shift();
-    if (next) this.start(slot, next);
+    const i = this.queue.findIndex((q) => q.slot === null || q.slot === slot.index);
+    if (i >= 0) this.start(slot, this.queue.splice(i, 1)[0]!);
   }
 
   kill(attemptId: AttemptId, reason: string): boolean {
@@ -172,6 +200,7 @@ export class Executor {
   }
 
   private finish(slot: Slot, reply: ThreadReply): void {
+    if (reply.held) this.setHeld(slot.index, reply.held);
     const running = slot.running;
     if (!running) return;
     slot.running = null;
@@ -182,6 +211,7 @@ export class Executor {
   /** What a task's thread can no longer give back itself: its memory grant and spill files. */
   private releaseTask(slot: Slot): void {
     this.memory.resetSlot(slot.index);
+    this.setHeld(slot.index, []);
     if (slot.running) removeSpillFiles(this.opts.spillDir, spillPrefix(slot.running.jobId, slot.running.attemptId));
   }
 

@@ -20,6 +20,7 @@ import type { MemoryPool } from "./memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch, TaskResult } from "../plan/task.js";
 import type { TaskMetrics } from "../common/api-types.js";
+import type { HeldBlock, ThreadBlockStore } from "./thread-block-store.js";
 
 export interface RunnerEnv {
   workerId: WorkerId;
@@ -30,22 +31,27 @@ export interface RunnerEnv {
   /** This thread's slot in the memory pool. */
   slot: number;
   fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply;
+  /** The thread's cached blocks; absent where nothing is cached across jobs (the inline runner). */
+  blocks?: ThreadBlockStore;
 }
 
 export interface TaskOutcome {
   result: TaskResult;
   metrics: TaskMetrics;
+  /** The cached blocks the task stored. */
+  stored: HeldBlock[];
 }
 
 export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const started = performance.now();
   enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
-  const memory = env.memory.task(env.slot);
+  const memory = env.memory.task(env.slot, env.blocks?.evict ?? null);
+  const cache = env.blocks?.task(t.application ?? null) ?? null;
   const spills = new TaskSpills(env.spillDir, spillPrefix(t.jobId, t.attemptId));
   // A remote fetch is held whole until decoded, so it is cut to a fraction of what the task may hold.
   const fetchBatchBytes = Math.max(1 << 20, Math.floor(env.memory.shape.taskCapBytes / 4));
   const blocks = new TaskBlockSource(t.jobId, env.workerId, env.shuffleRoot, env.fetchRemote, fetchBatchBytes);
-  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills };
+  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills, cache };
   const out = { records: 0, shuffleBytes: 0 };
   let result: TaskResult;
   memory.reset();
@@ -58,8 +64,11 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
     memory.reset();
   }
   if (blocks.fetchFailure) throw blocks.fetchFailure;
+  // After the task's execution memory is given back: its partitions may use it.
+  const stored = cache?.commit() ?? [];
   return {
     result,
+    stored,
     metrics: {
       durationMs: Math.round(performance.now() - started),
       recordsIn: ctx.metrics.recordsIn,

@@ -10,6 +10,7 @@ import { UserCodeError, setUserCodeAllowed } from "../functions/user-function.js
 import type { ThreadReply, ThreadRequest } from "./executor.js";
 import { MemoryPool, type MemoryPoolShape } from "./memory/memory-pool.js";
 import type { TaskLaunch } from "../plan/task.js";
+import { ThreadBlockStore } from "./thread-block-store.js";
 
 interface ThreadData {
   dataDir: string;
@@ -25,6 +26,7 @@ interface ThreadData {
 const data = workerData as ThreadData;
 const signal = new Int32Array(data.fetchSignal);
 const memory = new MemoryPool(data.memory);
+const blocks = new ThreadBlockStore(memory.storage(data.slot));
 setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
@@ -54,6 +56,7 @@ parentPort!.on("message", (req: ThreadRequest) => {
       memory,
       slot: data.slot,
       fetchRemote,
+      blocks,
     });
     reply = { attemptId: task.attemptId, state: "FINISHED", outcome };
   } catch (e) {
@@ -65,5 +68,6 @@ parentPort!.on("message", (req: ThreadRequest) => {
       reply = { attemptId: task.attemptId, state: "FAILED", error };
     }
   }
-  parentPort!.postMessage(reply);
+  // Whatever the task's end, execution may have evicted blocks: the executor learns what the thread holds now.
+  parentPort!.postMessage({ ...reply, held: blocks.held() } satisfies ThreadReply);
 });

@@ -1,0 +1,61 @@
+// Persisted datasets on a real local cluster (master and worker processes): a later job of the same application
+// reads the partitions a worker's threads keep (src/worker/thread-block-store.ts) instead of reading its input
+// again, the executor routing each task to the thread that holds its block (src/worker/executor.ts). The input's
+// records read (task metrics' recordsIn) count what was computed from the file.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
+
+const LINES = 4000;
+const APP = "app-cache-test";
+
+const spec = (extra: { application?: string; persist?: string; fn?: string; action?: string } = {}) => ({
+  ...(extra.application === undefined ? {} : { application: extra.application }),
+  nodes: [
+    { id: "lines", op: "textFile", path: "cache/in-*.txt" },
+    { id: "parsed", op: "map", input: "lines", fn: extra.fn ?? "line => Number(line.split(' ')[1])", ...(extra.persist ? { persist: extra.persist } : {}) },
+  ],
+  action: { op: extra.action ?? "count", input: "parsed" },
+});
+
+describe("persist on a real cluster", () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await startTestCluster({ workers: 1, slots: 2 });
+    // Four files, four partitions.
+    for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
+  });
+  after(() => c?.stop());
+
+  const run = async (s: unknown) => {
+    const { job, value } = await c.cluster.client.run(s);
+    return { value, recordsIn: job.metrics.recordsIn, tasks: job.metrics.tasks };
+  };
+
+  it("a persisted dataset read by two jobs of one application is computed once", async () => {
+    const first = await run(spec({ application: APP, persist: "MEMORY_ONLY" }));
+    assert.deepEqual(first, { value: LINES, recordsIn: LINES, tasks: 4 });
+    const second = await run(spec({ application: APP, persist: "MEMORY_ONLY" }));
+    assert.deepEqual(second, { value: LINES, recordsIn: 0, tasks: 4 }, "every partition came from a thread's block");
+    // Another action over the same dataset, with its records: the blocks are the records as computed.
+    const sum = await run({ ...spec({ application: APP, persist: "MEMORY_ONLY" }), action: { op: "reduce", input: "parsed", fn: "(a, b) => a + b" } });
+    // Its 4 map tasks read the blocks (the planner's step in front of its shuffle fused after them); its reduce task reads their 4 partial sums.
+    assert.deepEqual(sum, { value: (LINES * (LINES - 1)) / 2, recordsIn: 4, tasks: 5 });
+  });
+
+  it("reuses nothing across applications, across lineages or for a job that does not persist", async () => {
+    assert.equal((await run(spec({ application: "app-other", persist: "MEMORY_ONLY" }))).recordsIn, LINES, "another application");
+    assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY", fn: "line => Number(line.split(' ')[1]) + 0" }))).recordsIn, LINES, "another function");
+    assert.equal((await run(spec())).recordsIn, LINES, "no persist, no application");
+    assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY" }))).recordsIn, 0, "the first application's blocks are still there");
+  });
+
+  it("refuses persist without an application with a 400 naming the node", async () => {
+    const res = await c.http("/api/v1/jobs", { method: "POST", body: spec({ persist: "MEMORY_ONLY" }) });
+    assert.equal(res.status, 400);
+    assert.match(JSON.stringify(res.body), /node \\"parsed\\" \(map\): \\"persist\\" needs an \\"application\\"/);
+    const bad = await c.http("/api/v1/jobs", { method: "POST", body: spec({ application: APP, persist: "MEMORY" }) });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /"persist\\" must be one of MEMORY_ONLY/);
+  });
+});
