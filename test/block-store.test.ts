@@ -1,7 +1,10 @@
 // The worker's cached blocks: the LRU's decisions (src/worker/memory/block-lru.ts), storage beside execution in a
 // slot's share (src/worker/memory/memory-pool.ts), a thread's block store and a task's view of it
 // (src/worker/thread-block-store.ts), and which blocks a task reads (src/plan/cached-reads.ts).
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
+import fs from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { BlockLru } from "../src/worker/memory/block-lru.js";
 import { MemoryPool, memoryLayout } from "../src/worker/memory/memory-pool.js";
@@ -139,16 +142,27 @@ function source(n: number) {
   return { counter, compute };
 }
 
-function storeOf(memoryBytes = 64 * MB) {
+const blockRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-blocks-"));
+after(() => fs.rmSync(blockRoot, { recursive: true, force: true }));
+
+/** A store of its own (one slot of a pool) over a fresh block directory, or `blockDir` to share one as a worker's threads do. */
+function storeOf(memoryBytes = 64 * MB, blockDir = fs.mkdtempSync(join(blockRoot, "w-"))) {
   const pool = new MemoryPool(memoryLayout(memoryBytes, 1, 0.5).pool);
-  return { pool, store: new ThreadBlockStore(pool.storage(0)) };
+  return { pool, store: new ThreadBlockStore(pool.storage(0), blockDir), blockDir };
 }
+
+/** Every file under dir, relative. */
+const filesUnder = (dir: string) =>
+  fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
 
 describe("a thread's block store", () => {
   it("keeps a partition computed whole by a task that succeeds, and a later task reads it without computing", () => {
     const { pool, store } = storeOf();
     const { counter, compute } = source(1000);
-    const first = store.task(APP)!;
+    const first = store.task(APP, "attempt-1")!;
     const records = [...first.read(marker(), 3, compute)].flat();
     assert.equal(records.length, 1000);
     assert.deepEqual(store.held(), [], "nothing before the task succeeded");
@@ -159,22 +173,22 @@ describe("a thread's block store", () => {
     );
     assert.ok(stored[0]!.memoryBytes > 1000 * 16, "its size is estimated");
     assert.equal(pool.storageBytes(), Math.ceil(stored[0]!.memoryBytes / 1024) * 1024, "and counted as storage");
-    const again = [...store.task(APP)!.read(marker(), 3, compute)].flat();
+    const again = [...store.task(APP, "attempt-1")!.read(marker(), 3, compute)].flat();
     assert.deepEqual(again, records);
     assert.equal(counter.computed, 1);
-    assert.equal([...store.task("app-2" as AppId)!.read(marker(), 3, compute)].flat().length, 1000, "another application's block is another block");
+    assert.equal([...store.task("app-2" as AppId, "attempt-1")!.read(marker(), 3, compute)].flat().length, 1000, "another application's block is another block");
     assert.equal(counter.computed, 2);
   });
 
   it("a reader reordering its batch does not change the block", () => {
     const { store } = storeOf();
     const { compute } = source(10);
-    const t = store.task(APP)!;
+    const t = store.task(APP, "attempt-1")!;
     for (const b of t.read(marker(), 0, compute)) b.reverse();
     t.commit();
-    for (const b of store.task(APP)!.read(marker(), 0, compute)) b.reverse();
+    for (const b of store.task(APP, "attempt-1")!.read(marker(), 0, compute)) b.reverse();
     assert.deepEqual(
-      [...store.task(APP)!.read(marker(), 0, compute)].flat(),
+      [...store.task(APP, "attempt-1")!.read(marker(), 0, compute)].flat(),
       Array.from({ length: 10 }, (_, i) => `record-${i}`),
     );
   });
@@ -182,10 +196,10 @@ describe("a thread's block store", () => {
   it("stores nothing for a task that stops reading early or fails midway", () => {
     const { store } = storeOf();
     const { compute } = source(1000);
-    const early = store.task(APP)!;
+    const early = store.task(APP, "attempt-1")!;
     for (const _ of early.read(marker(), 0, compute)) break;
     assert.deepEqual(early.commit(), []);
-    const failing = store.task(APP)!;
+    const failing = store.task(APP, "attempt-1")!;
     const throwing = function* () {
       yield* compute();
       throw new Error("user code failed at the end");
@@ -195,13 +209,13 @@ describe("a thread's block store", () => {
   });
 
   it("caches nothing for a job without an application", () => {
-    assert.equal(storeOf().store.task(null), null);
+    assert.equal(storeOf().store.task(null, "attempt-1"), null);
   });
 
   it("does not keep a partition larger than the slot's share", () => {
     const { store } = storeOf(8 * MB);
     const { compute } = source(200_000);
-    const t = store.task(APP)!;
+    const t = store.task(APP, "attempt-1")!;
     assert.equal([...t.read(marker(), 0, compute)].flat().length, 200_000, "the records still all stream");
     assert.deepEqual(t.commit(), []);
   });
@@ -212,7 +226,7 @@ describe("a thread's block store", () => {
     // Each block a bit over a third of the share.
     const n = Math.ceil(cap / 3 / 40);
     const put = (ds: typeof DS, p: number) => {
-      const t = store.task(APP)!;
+      const t = store.task(APP, "attempt-1")!;
       [...t.read(marker(ds), p, source(n).compute)];
       return t.commit().length === 1;
     };
@@ -228,11 +242,11 @@ describe("a thread's block store", () => {
     const cap = pool.shape.taskCapBytes;
     const n = Math.ceil(cap / 3 / 40);
     for (const p of [0, 1]) {
-      const t = store.task(APP)!;
+      const t = store.task(APP, "attempt-1")!;
       [...t.read(marker(), p, source(n).compute)];
       t.commit();
     }
-    const reader = store.task(APP)!;
+    const reader = store.task(APP, "attempt-1")!;
     [...reader.read(marker(), 0, source(n).compute)];
     const exec = pool.task(0, store.evict);
     assert.ok(exec.tryAcquire(cap / 2), "evicts partition 1, which the task does not read");
@@ -240,7 +254,7 @@ describe("a thread's block store", () => {
     assert.equal(exec.tryAcquire(cap / 3), false, "partition 0 is being read: execution spills instead");
     assert.deepEqual(store.held(), [cachedBlockKey(APP, DS, 0)]);
     exec.reset();
-    store.task(APP);
+    store.task(APP, "attempt-1");
     assert.ok(pool.task(0, store.evict).tryAcquire(cap), "once the reader is done, it may go");
     assert.deepEqual(store.held(), []);
     assert.equal(pool.storageBytes(), 0);
@@ -249,7 +263,7 @@ describe("a thread's block store", () => {
   it("drops the blocks of ended applications only", () => {
     const { pool, store } = storeOf();
     for (const app of ["app-1", "app-2"] as AppId[]) {
-      const t = store.task(app)!;
+      const t = store.task(app, "attempt-1")!;
       [...t.read(marker(), 0, source(10).compute)];
       t.commit();
     }
@@ -285,5 +299,82 @@ describe("cachedReads: the blocks one partition of a stage reads", () => {
         [DS2, 2],
       ],
     );
+  });
+});
+
+describe("storage levels", () => {
+  const records = (n: number) => Array.from({ length: n }, (_, i) => `record-${i}`);
+  const level = (l: CacheMarker["level"]): CacheMarker => ({ datasetId: DS, level: l });
+
+  it("DISK_ONLY writes a file that another thread of the worker reads, and takes no storage memory", () => {
+    const { pool, store, blockDir } = storeOf();
+    const { counter, compute } = source(1000);
+    const t = store.task(APP, "attempt-1")!;
+    assert.deepEqual([...t.read(level("DISK_ONLY"), 2, compute)].flat(), records(1000));
+    assert.deepEqual(filesUnder(blockDir), [`${DS}-2.block.attempt-1.tmp`], "before the task succeeded, only its unfinished file, named for the attempt");
+    const [stored] = t.commit();
+    assert.equal(stored!.memoryBytes, 0);
+    assert.ok(stored!.diskBytes > 1000 * 10);
+    assert.equal(pool.storageBytes(), 0);
+    assert.deepEqual(store.held(), [], "nothing in memory: no routing to this thread");
+    const other = storeOf(64 * MB, blockDir).store;
+    assert.deepEqual([...other.task(APP, "attempt-2")!.read(level("DISK_ONLY"), 2, compute)].flat(), records(1000));
+    assert.equal(counter.computed, 1);
+  });
+
+  it("MEMORY_ONLY_SER keeps frames counted exactly, and reads back the same records", () => {
+    const { pool, store } = storeOf();
+    const { counter, compute } = source(1000);
+    const t = store.task(APP, "attempt-1")!;
+    [...t.read(level("MEMORY_ONLY_SER"), 0, compute)];
+    const [stored] = t.commit();
+    assert.equal(stored!.diskBytes, 0);
+    assert.equal(pool.storageBytes(), Math.ceil(stored!.memoryBytes / 1024) * 1024);
+    assert.deepEqual([...store.task(APP, "attempt-2")!.read(level("MEMORY_ONLY_SER"), 0, compute)].flat(), records(1000));
+    assert.equal(counter.computed, 1);
+  });
+
+  for (const l of ["MEMORY_AND_DISK", "MEMORY_AND_DISK_SER"] as const) {
+    it(`${l}: a block evicted from memory is read from its file`, () => {
+      const { pool, store } = storeOf(8 * MB);
+      const { counter, compute } = source(1000);
+      const t = store.task(APP, "attempt-1")!;
+      [...t.read(level(l), 0, compute)];
+      const [stored] = t.commit();
+      assert.ok(stored!.memoryBytes > 0 && stored!.diskBytes > 0);
+      assert.deepEqual(store.held(), [cachedBlockKey(APP, DS, 0)]);
+      store.task(APP, "attempt-2");
+      assert.ok(pool.task(0, store.evict).tryAcquire(pool.shape.taskCapBytes), "execution evicts it");
+      assert.deepEqual(store.held(), []);
+      assert.deepEqual([...store.task(APP, "attempt-3")!.read(level(l), 0, compute)].flat(), records(1000));
+      assert.equal(counter.computed, 1);
+    });
+  }
+
+  it("a task that fails or stops early leaves no file behind", () => {
+    const { store, blockDir } = storeOf();
+    const { compute } = source(1000);
+    const early = store.task(APP, "attempt-1")!;
+    for (const _ of early.read(level("DISK_ONLY"), 0, compute)) break;
+    assert.deepEqual(early.commit(), []);
+    const done = store.task(APP, "attempt-2")!;
+    [...done.read(level("MEMORY_AND_DISK"), 1, compute)];
+    done.discard();
+    assert.deepEqual(filesUnder(blockDir), [], "a task that failed after computing the partition whole");
+    assert.deepEqual(done.commit(), [], "and commits nothing after");
+  });
+
+  it("refuses a block whose application or dataset would name another path", () => {
+    const { store } = storeOf();
+    for (const [app, ds] of [
+      ["a/b", DS],
+      ["", DS],
+      [APP, "../../etc"],
+      [APP, `ds-${"A".repeat(32)}`],
+    ] as const) {
+      const t = store.task(app as AppId, "attempt-1")!;
+      assert.throws(() => [...t.read({ datasetId: asDatasetId(ds), level: "DISK_ONLY" }, 0, source(1).compute)], /invalid cached block/);
+    }
+    assert.ok(store.diskPath(".." as AppId, DS, 0).includes("/app_../"), "a dot-only id is one harmless component");
   });
 });

@@ -43,6 +43,20 @@ describe("persist on a real cluster", () => {
     assert.deepEqual(sum, { value: (LINES * (LINES - 1)) / 2, recordsIn: 4, tasks: 5 });
   });
 
+  for (const level of ["DISK_ONLY", "MEMORY_ONLY_SER", "MEMORY_AND_DISK", "MEMORY_AND_DISK_SER"]) {
+    it(`${level}: the second job reads the blocks`, async () => {
+      const s = spec({ application: APP, persist: level, fn: `line => [${JSON.stringify(level)}, Number(line.split(' ')[1])]` });
+      assert.equal((await run(s)).recordsIn, LINES);
+      const again = await run({ ...s, action: { op: "collect", input: "parsed" } });
+      assert.equal(again.recordsIn, 0);
+      assert.deepEqual(
+        (again.value as [string, number][]).map(([, n]) => n),
+        Array.from({ length: LINES }, (_, i) => i),
+        "the records as computed, in partition order",
+      );
+    });
+  }
+
   it("reuses nothing across applications, across lineages or for a job that does not persist", async () => {
     assert.equal((await run(spec({ application: "app-other", persist: "MEMORY_ONLY" }))).recordsIn, LINES, "another application");
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY", fn: "line => Number(line.split(' ')[1]) + 0" }))).recordsIn, LINES, "another function");

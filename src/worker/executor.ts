@@ -38,6 +38,8 @@ export interface ExecutorOptions {
   dataDir: string;
   shuffleRoot: string;
   spillDir: string;
+  /** Cached blocks on disk (DISK_ONLY, MEMORY_AND_DISK), read by every thread. */
+  blockDir: string;
   /** The worker's budget; each thread's heap limit and the spill pool follow from it. */
   memoryBytes: number;
   /** Share of the budget that aggregation, sort and shuffle buffers may hold before spilling. */
@@ -168,6 +170,7 @@ export class Executor {
         dataDir: this.opts.dataDir,
         shuffleRoot: this.opts.shuffleRoot,
         spillDir: this.opts.spillDir,
+        blockDir: this.opts.blockDir,
         memory: this.memory.shape,
         slot: index,
         fetchPort: port2,

@@ -46,7 +46,7 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const started = performance.now();
   enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
   const memory = env.memory.task(env.slot, env.blocks?.evict ?? null);
-  const cache = env.blocks?.task(t.application ?? null) ?? null;
+  const cache = env.blocks?.task(t.application ?? null, t.attemptId) ?? null;
   const spills = new TaskSpills(env.spillDir, spillPrefix(t.jobId, t.attemptId));
   // A remote fetch is held whole until decoded, so it is cut to a fraction of what the task may hold.
   const fetchBatchBytes = Math.max(1 << 20, Math.floor(env.memory.shape.taskCapBytes / 4));
@@ -58,11 +58,13 @@ export function runTask(t: TaskLaunch, env: RunnerEnv): TaskOutcome {
   try {
     result = consume(t, t.stage, computePartition(t.stage.rdd, t.partition, ctx), env, ctx, out);
   } catch (e) {
+    cache?.discard();
     throw blocks.fetchFailure ?? e;
   } finally {
     spills.removeAll();
     memory.reset();
   }
+  if (blocks.fetchFailure) cache?.discard();
   if (blocks.fetchFailure) throw blocks.fetchFailure;
   // After the task's execution memory is given back: its partitions may use it.
   const stored = cache?.commit() ?? [];

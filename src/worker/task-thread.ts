@@ -16,6 +16,8 @@ interface ThreadData {
   dataDir: string;
   shuffleRoot: string;
   spillDir: string;
+  /** Where cached blocks on disk live, shared by the worker's threads. */
+  blockDir: string;
   memory: MemoryPoolShape;
   slot: number;
   fetchPort: MessagePort;
@@ -26,7 +28,7 @@ interface ThreadData {
 const data = workerData as ThreadData;
 const signal = new Int32Array(data.fetchSignal);
 const memory = new MemoryPool(data.memory);
-const blocks = new ThreadBlockStore(memory.storage(data.slot));
+const blocks = new ThreadBlockStore(memory.storage(data.slot), data.blockDir);
 setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 

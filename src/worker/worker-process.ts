@@ -106,6 +106,7 @@ export class WorkerProcess {
       dataDir: this.dataDir,
       shuffleRoot: this.shuffleRoot,
       spillDir: this.spillDir,
+      blockDir: join(this.workDir, "blocks"),
       memoryBytes: c.memoryBytes,
       memoryFraction: c.memoryFraction,
       userCode: c.userCode,
