@@ -4,6 +4,8 @@
 // records read (task metrics' recordsIn) count what was computed from the file.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const LINES = 4000;
@@ -71,5 +73,57 @@ describe("persist on a real cluster", () => {
     const bad = await c.http("/api/v1/jobs", { method: "POST", body: spec({ application: APP, persist: "MEMORY" }) });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /"persist\\" must be one of MEMORY_ONLY/);
+  });
+});
+
+describe("persist across workers, and a lost holder", () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await startTestCluster({ workers: 2, slots: 1, workerTimeoutMs: 2000, workerArgs: ["--heartbeat", "300ms"] });
+    for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
+  });
+  after(() => c?.stop());
+
+  const run = async (s: unknown) => {
+    const { job, value } = await c.cluster.client.run(s);
+    return { id: job.id, value, recordsIn: job.metrics.recordsIn };
+  };
+  /** Where each partition of the job's stage 0 succeeded. */
+  const placement = async (jobId: string) => {
+    const res = await c.http(`/api/v1/jobs/${jobId}/stages/0/tasks`);
+    return new Map<number, string>(res.body.tasks.map((t: any) => [t.partition, t.attempts.find((a: any) => a.state === "SUCCEEDED" || a.state === "FINISHED")?.worker]));
+  };
+
+  it("the master sends each task to the worker holding its partition; a killed worker costs only its partitions", async () => {
+    const s = { ...spec({ application: APP, persist: "MEMORY_ONLY" }), action: { op: "collect", input: "parsed" } };
+    const expected = Array.from({ length: LINES }, (_, i) => i);
+    const first = await run(s);
+    assert.equal(first.recordsIn, LINES);
+    const where = await placement(first.id);
+    assert.equal(new Set(where.values()).size, 2, "both workers computed partitions");
+    const second = await run(s);
+    assert.deepEqual(second.value, expected);
+    assert.equal(second.recordsIn, 0, "every task ran where its block was");
+    assert.deepEqual(await placement(second.id), where);
+
+    // A worker's work directory is named <host>.<pid>.<worker id> (work-dirs.ts): the victim's pid is in it.
+    const victim = where.get(0)!;
+    const dir = fs.readdirSync(join(c.dataDir, ".minispark")).find((d) => d.endsWith(`.${victim}`))!;
+    const pid = Number(dir.split(".").at(-2));
+    const proc = c.cluster.workerProcesses.find((p) => p.pid === pid)!;
+    assert.ok(proc, `the process of ${victim}`);
+    proc.kill("SIGKILL");
+    for (let i = 0; ; i++) {
+      const w = (await c.cluster.client.workers()).find((x) => x.id === victim);
+      if (w?.status === "DEAD") break;
+      assert.ok(i < 100, "the master declares the killed worker dead");
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const lost = [...where.values()].filter((w) => w === victim).length;
+    const third = await run(s);
+    assert.deepEqual(third.value, expected, "the result is exact");
+    assert.equal(third.recordsIn, (lost * LINES) / 4, "only the killed worker's partitions were computed again");
+    const survivor = [...where.values()].find((w) => w !== victim)!;
+    assert.deepEqual(new Set((await placement(third.id)).values()), new Set([survivor]));
   });
 });

@@ -4,7 +4,7 @@
 // which never import each other.
 import type { AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
-import type { TaskLaunch, TaskResult } from "../plan/task.js";
+import type { StoredBlock, TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
 
 /**
@@ -93,6 +93,8 @@ export type TaskReport = {
   worker_id: WorkerId;
   attemptId: AttemptId;
   metrics: TaskMetrics | null;
+  /** FINISHED: the cached blocks the task stored (none when absent). */
+  blocksStored?: StoredBlock[];
 } & ({ state: "FINISHED"; result: TaskResult } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
 
 /** POST /splits (master → worker): list the splits of file sources. */

@@ -49,6 +49,8 @@ export interface MasterConfig {
   planLimits?: Partial<PlanLimits>;
   /** Host names served besides the bind address and loopback names (--allow-host). */
   allowHosts: string[];
+  /** How long a task whose partition is cached waits for its holder (--locality-wait; default DEFAULT_LOCALITY_WAIT_MS). */
+  localityWaitMs?: number;
 }
 
 const log = logger("master");
@@ -92,7 +94,7 @@ export class MasterProcess {
       this.scheduler.post({ type: "launchFailed", attemptId: task.attemptId, error, refused });
     });
     this.scheduler = new SchedulerLoop(
-      new Scheduler(this.registry, this.tracker, newIncarnation()),
+      new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs }),
       {
         launch: (w, task) => launcher.launch(w, task),
         kill: (w, attemptId) => {

@@ -258,6 +258,9 @@ export class WorkerProcess {
     switch (reply.state) {
       case "FINISHED":
         report = { ...base, state: "FINISHED", result: reply.outcome.result };
+        if (reply.outcome.stored.length > 0) {
+          report.blocksStored = reply.outcome.stored.map(({ datasetId, partition, level, memoryBytes, diskBytes }) => ({ datasetId, partition, level, memoryBytes, diskBytes }));
+        }
         break;
       case "FETCH_FAILED":
         report = { ...base, state: "FETCH_FAILED", error: reply.error, fetchFailure: reply.fetchFailure };
