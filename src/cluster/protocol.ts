@@ -2,7 +2,7 @@
 // PROTOCOL_VERSION (common/version.ts); a peer that speaks another version is
 // refused with a clear error rather than misread. Shared by master/ and worker/,
 // which never import each other.
-import type { AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
+import type { AppId, AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
 import type { StoredBlock, TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
@@ -42,6 +42,8 @@ export interface HeartbeatReply {
   release: boolean;
   /** In the reply that registered the worker: the credential its later messages must carry. */
   credential?: string;
+  /** Applications that ended lately: the worker drops their cached blocks (idempotently; a master that predates applications sends none). */
+  ended_apps: AppId[];
 }
 
 /** POST /deregister (worker → master): a worker leaving the cluster on purpose. */

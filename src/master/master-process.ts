@@ -223,7 +223,8 @@ export class MasterProcess {
     this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
-    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }) };
+    // Which applications ended is the application registry's to say; until it exists no application ends.
+    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }), ended_apps: [] };
   }
 
   /** A worker leaves on purpose; whatever it still held is handed on as for a lost worker. */

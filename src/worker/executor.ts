@@ -9,6 +9,7 @@
 // (thread-block-store.ts) and says after each task which it holds: a task that
 // reads one runs on that thread, waiting for it if it is busy, since any other
 // thread would compute the partition again. Owned by worker-process.ts.
+import fs from "node:fs";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
 import { QUEUED_TASKS_PER_SLOT, type FetchFailure } from "../cluster/protocol.js";
@@ -19,11 +20,10 @@ import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch } from "../plan/task.js";
 import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
+import { applicationBlockDir } from "./thread-block-store.js";
 
-export interface ThreadRequest {
-  task: TaskLaunch;
-  workerId: WorkerId;
-}
+/** To a task thread: a task to run (it replies with a ThreadReply), or applications whose blocks it drops (no reply). */
+export type ThreadRequest = { type: "task"; task: TaskLaunch; workerId: WorkerId } | { type: "dropApplications"; applications: string[] };
 
 /** `held`: every block the thread holds after the task (absent when the thread could not say: it died). */
 export type ThreadReply = { attemptId: AttemptId; held?: string[] } & (
@@ -127,7 +127,7 @@ export class Executor {
 
   private start(slot: Slot, { task, workerId, resolve }: Queued): void {
     slot.running = { attemptId: task.attemptId, jobId: task.jobId, resolve, killReason: null };
-    slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
+    slot.thread.postMessage({ type: "task", task, workerId } satisfies ThreadRequest);
   }
 
   /** A slot came free: its thread takes the oldest queued task. */
@@ -135,6 +135,22 @@ export class Executor {
     if (slot.dying) return;
     const i = this.queue.findIndex((q) => q.slot === null || q.slot === slot.index);
     if (i >= 0) this.start(slot, this.queue.splice(i, 1)[0]!);
+  }
+
+  /**
+   * Ended applications' blocks go: each thread drops those in its heap when it
+   * next reads its messages (after the task it runs), the files go now; a
+   * thread's later replies say what it still holds. Idempotent: the master
+   * repeats an ended application for a while.
+   */
+  dropApplications(applications: readonly string[]): void {
+    const apps = new Set(applications);
+    for (const key of this.heldBy.keys()) if (apps.has(key.slice(0, key.indexOf("/")))) this.heldBy.delete(key);
+    for (const s of this.slots) s.thread.postMessage({ type: "dropApplications", applications: [...apps] } satisfies ThreadRequest);
+    for (const app of apps) {
+      const dir = applicationBlockDir(this.opts.blockDir, app);
+      if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   kill(attemptId: AttemptId, reason: string): boolean {

@@ -47,6 +47,10 @@ function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
 }
 
 parentPort!.on("message", (req: ThreadRequest) => {
+  if (req.type === "dropApplications") {
+    blocks.dropApplications(new Set(req.applications));
+    return;
+  }
   const task: TaskLaunch = req.task;
   let reply: ThreadReply;
   try {

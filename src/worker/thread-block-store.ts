@@ -43,6 +43,11 @@ export interface HeldBlock {
   diskBytes: number;
 }
 
+/** An application's directory of block files: one path component (the id has no "/"), prefixed so that no id names "." or ".."; null for no id. */
+export function applicationBlockDir(blockDir: string, application: string): string | null {
+  return /^[A-Za-z0-9._-]{1,64}$/.test(application) ? join(blockDir, `app_${application}`) : null;
+}
+
 type InMemory = { form: "records"; batches: unknown[][] } | { form: "frames"; frames: Buffer[] };
 
 interface Kept {
@@ -101,12 +106,13 @@ export class ThreadBlockStore {
     return n;
   }
 
-  /** Where a block's file is: the application's directory is one path component (the id has no "/"), prefixed so that no id names "." or "..". */
+  /** Where a block's file is, in its application's directory. */
   diskPath(application: AppId, datasetId: DatasetId, partition: number): string {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(application) || !DATASET_ID_PATTERN.test(datasetId) || !Number.isSafeInteger(partition) || partition < 0) {
+    const dir = applicationBlockDir(this.blockDir, application);
+    if (dir === null || !DATASET_ID_PATTERN.test(datasetId) || !Number.isSafeInteger(partition) || partition < 0) {
       throw new Error(`task was sent an invalid cached block (application ${JSON.stringify(application)}, dataset ${JSON.stringify(datasetId)}, partition ${partition})`);
     }
-    return join(this.blockDir, `app_${application}`, `${datasetId}-${partition}.block`);
+    return join(dir, `${datasetId}-${partition}.block`);
   }
 
   /** @internal TaskCache's. */

@@ -137,6 +137,7 @@ export class WorkerProcess {
         onKill: (attempts) => {
           for (const a of attempts) this.executor?.kill(a, "cancelled by the master");
         },
+        onEndedApps: (apps) => this.executor?.dropApplications(apps),
         onForgotten: () => this.forget(),
       },
     );
