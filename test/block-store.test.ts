@@ -267,9 +267,10 @@ describe("a thread's block store", () => {
       [...t.read(marker(), 0, source(10).compute)];
       t.commit();
     }
-    assert.equal(store.dropApplications(new Set(["app-1", "app-9"])), 1);
+    assert.equal(store.drop(new Set(["app-1", "app-9"])), 1);
     assert.deepEqual(store.held(), [cachedBlockKey("app-2", DS, 0)]);
-    store.dropApplications(new Set(["app-2"]));
+    assert.equal(store.drop(new Set(), [`app-2/${DS2}/`]), 0, "another dataset's prefix");
+    assert.equal(store.drop(new Set(), [`app-2/${DS}/`]), 1);
     assert.equal(pool.storageBytes(), 0);
   });
 });

@@ -4,6 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BlockTracker } from "../src/master/block-tracker.js";
+import { BlockReleases, MAX_QUEUED_RELEASES } from "../src/master/block-releases.js";
 import { Scheduler } from "../src/master/scheduler.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
 import { MapOutputTracker } from "../src/master/map-output-tracker.js";
@@ -50,8 +51,9 @@ describe("BlockTracker", () => {
     t.add(APP, W1, block(ds("a"), 0));
     t.add(APP, W2, block(ds("a"), 1));
     t.add(APP, W2, block(ds("b"), 0));
-    assert.deepEqual(t.removeDataset(APP, ds("a")).sort(), [W1, W2]);
-    assert.deepEqual(t.removeDataset(APP, ds("a")), []);
+    const removed = t.removeDataset(APP, ds("a"));
+    assert.deepEqual([removed.workers.sort(), removed.partitions], [[W1, W2], 2]);
+    assert.deepEqual(t.removeDataset(APP, ds("a")), { workers: [], partitions: 0 });
     assert.deepEqual(t.datasets(APP), [ds("b")]);
     t.removeApp(APP);
     assert.deepEqual(t.datasets(APP), []);
@@ -213,5 +215,20 @@ describe("the scheduler prefers a cached partition's holder", () => {
     const [retry] = c.take();
     c.finish(retry!, [{ ...block(cachedReads(retry!.task.stage.rdd, retry!.task.partition)[0]!.datasetId, retry!.task.partition), memoryBytes: -1 }]);
     assert.match(c.attempt("job-1", retry!.task.partition).error!, /sizes must be whole numbers/);
+  });
+});
+
+describe("BlockReleases", () => {
+  it("hands each worker its releases once, without duplicates, at most MAX_QUEUED_RELEASES, the oldest dropped first", () => {
+    const r = new BlockReleases();
+    r.add([W1, W2], { application: APP, datasetId: ds("a") });
+    r.add([W1], { application: APP, datasetId: ds("a") });
+    assert.deepEqual(r.take(W1), [{ application: APP, datasetId: ds("a") }]);
+    assert.deepEqual(r.take(W1), []);
+    assert.equal(r.take(W2).length, 1);
+    for (let i = 0; i < MAX_QUEUED_RELEASES + 5; i++) r.add([W1], { application: `app-${i}` as AppId, datasetId: ds("b") });
+    const list = r.take(W1);
+    assert.equal(list.length, MAX_QUEUED_RELEASES);
+    assert.equal(list[0]!.application, "app-5");
   });
 });

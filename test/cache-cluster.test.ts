@@ -23,7 +23,7 @@ const spec = (extra: { application?: string; persist?: string; fn?: string; acti
 describe("persist on a real cluster", () => {
   let c: TestCluster;
   before(async () => {
-    c = await startTestCluster({ workers: 1, slots: 2 });
+    c = await startTestCluster({ workers: 1, slots: 2, workerArgs: ["--heartbeat", "1s"] });
     // Four files, four partitions.
     for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
   });
@@ -64,6 +64,37 @@ describe("persist on a real cluster", () => {
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY", fn: "line => Number(line.split(' ')[1]) + 0" }))).recordsIn, LINES, "another function");
     assert.equal((await run(spec())).recordsIn, LINES, "no persist, no application");
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY" }))).recordsIn, 0, "the first application's blocks are still there");
+  });
+
+  it("unpersist (DELETE /api/v1/apps/{app}/datasets/{id}) releases the blocks: the next job computes again", async () => {
+    const s = spec({ application: APP, persist: "MEMORY_AND_DISK", fn: "line => ['unpersist', line]" });
+    assert.equal((await run(s)).recordsIn, LINES);
+    assert.equal((await run(s)).recordsIn, 0);
+    const plan = await c.http(`/api/v1/jobs/${(await c.cluster.client.jobs())[0]!.id}/plan`);
+    const datasetId = /dataset (ds-[0-9a-f]{32})/.exec(JSON.stringify(plan.body))![1]!;
+    const res = await c.http(`/api/v1/apps/${APP}/datasets/${datasetId}`, { method: "DELETE" });
+    assert.deepEqual([res.status, res.body], [200, { application: APP, datasetId, partitions: 4, workers: 1 }]);
+    const again = await c.http(`/api/v1/apps/${APP}/datasets/${datasetId}`, { method: "DELETE" });
+    assert.deepEqual(again.body, { application: APP, datasetId, partitions: 0, workers: 0 }, "idempotent");
+    // The worker hears of it with its next heartbeat (every 1s ± 1/3).
+    await new Promise((res) => setTimeout(res, 3000));
+    assert.equal(
+      fs
+        .readdirSync(join(c.dataDir, ".minispark"))
+        .flatMap((d) => fs.readdirSync(join(c.dataDir, ".minispark", d, "blocks", `app_${APP}`)))
+        .filter((f) => f.startsWith(datasetId)).length,
+      0,
+      "its files are gone",
+    );
+    assert.equal((await run(s)).recordsIn, LINES, "computed again: nothing of it is left in memory or on disk");
+    for (const [path, message] of [
+      [`/api/v1/apps/${APP}/datasets/ds-nothex`, /is not a dataset id/],
+      [`/api/v1/apps/${"a".repeat(65)}/datasets/${datasetId}`, /is not an application id/],
+    ] as const) {
+      const bad = await c.http(path, { method: "DELETE" });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, message);
+    }
   });
 
   it("refuses persist without an application with a 400 naming the node", async () => {

@@ -6,6 +6,7 @@ import type { AppId, AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
 import type { StoredBlock, TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
+import type { DatasetId } from "../plan/storage-level.js";
 
 /**
  * The most tasks a worker accepts beyond its free slots, per slot, to run as
@@ -44,6 +45,8 @@ export interface HeartbeatReply {
   credential?: string;
   /** Applications that ended lately: the worker drops their cached blocks (idempotently; a master that predates applications sends none). */
   ended_apps: AppId[];
+  /** Datasets unpersisted since the worker's last heartbeat whose blocks it held: it drops them. */
+  unpersist?: { application: AppId; datasetId: DatasetId }[];
 }
 
 /** POST /deregister (worker → master): a worker leaving the cluster on purpose. */

@@ -356,3 +356,15 @@ export interface ApiError {
   /** What went wrong. */
   error: { code: ErrorCode | `HTTP_${number}`; message: string };
 }
+
+/** `DELETE /api/v1/apps/{app}/datasets/{datasetId}`: a persisted dataset's blocks released (idempotent). */
+export interface UnpersistReply {
+  /** The application. */
+  application: string;
+  /** The dataset's id (its lineage hash, as the job's plan shows it). */
+  datasetId: string;
+  /** How many of its partitions were cached (0: none, or released already). */
+  partitions: number;
+  /** How many workers are told to drop its blocks with their next heartbeat. */
+  workers: number;
+}

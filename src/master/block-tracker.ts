@@ -58,16 +58,16 @@ export class BlockTracker {
     return n;
   }
 
-  /** Unpersist: the dataset's blocks everywhere; returns the workers that held some. */
-  removeDataset(app: AppId, datasetId: DatasetId): WorkerId[] {
+  /** Unpersist: the dataset's blocks everywhere; returns the workers that held some and how many partitions were cached. */
+  removeDataset(app: AppId, datasetId: DatasetId): { workers: WorkerId[]; partitions: number } {
     const datasets = this.apps.get(app);
     const partitions = datasets?.get(datasetId);
-    if (!datasets || !partitions) return [];
+    if (!datasets || !partitions) return { workers: [], partitions: 0 };
     const workers = new Set<WorkerId>();
     for (const holders of partitions.values()) for (const w of holders.keys()) workers.add(w);
     datasets.delete(datasetId);
     if (datasets.size === 0) this.apps.delete(app);
-    return [...workers];
+    return { workers: [...workers], partitions: partitions.size };
   }
 
   /** The application ended: all its blocks. */

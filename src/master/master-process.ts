@@ -29,6 +29,9 @@ import { WorkerRegistry, type WorkerInfo } from "./worker-registry.js";
 import { LoopLateness } from "./loop-lateness.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { MAX_SPEC_VALUES } from "../planner/validate.js";
+import { BlockTracker } from "./block-tracker.js";
+import { BlockReleases } from "./block-releases.js";
+import { unpersist } from "./unpersist.js";
 
 export interface MasterConfig {
   host: string;
@@ -72,6 +75,9 @@ export class MasterProcess {
   private readonly metrics: MasterMetrics;
   private readonly now = () => Date.now();
   url = "";
+  /** Where the applications' cached blocks are (fed by the scheduler), and what each worker is to drop. */
+  private readonly blocks = new BlockTracker();
+  private readonly releases = new BlockReleases();
 
   constructor(private readonly config: MasterConfig) {
     this.store = new SqliteJobStore(config.dbPath);
@@ -94,7 +100,7 @@ export class MasterProcess {
       this.scheduler.post({ type: "launchFailed", attemptId: task.attemptId, error, refused });
     });
     this.scheduler = new SchedulerLoop(
-      new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs }),
+      new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks }),
       {
         launch: (w, task) => launcher.launch(w, task),
         kill: (w, attemptId) => {
@@ -198,6 +204,7 @@ export class MasterProcess {
       req.res.end(this.metrics.render());
       return HANDLED;
     });
+    r.add("DELETE", "/api/v1/apps/:app/datasets/:datasetId", (req) => unpersist(this.blocks, this.releases, req.params.app!, req.params.datasetId!));
     registerUi(r);
     return r;
   }
@@ -224,7 +231,8 @@ export class MasterProcess {
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
     // Which applications ended is the application registry's to say; until it exists no application ends.
-    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }), ended_apps: [] };
+    const unpersisted = this.releases.take(w.id);
+    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }), ended_apps: [], ...(unpersisted.length > 0 ? { unpersist: unpersisted } : {}) };
   }
 
   /** A worker leaves on purpose; whatever it still held is handed on as for a lost worker. */

@@ -21,9 +21,13 @@ import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch } from "../plan/task.js";
 import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
 import { applicationBlockDir } from "./thread-block-store.js";
+import { DATASET_ID_PATTERN } from "../plan/storage-level.js";
 
 /** To a task thread: a task to run (it replies with a ThreadReply), or applications whose blocks it drops (no reply). */
-export type ThreadRequest = { type: "task"; task: TaskLaunch; workerId: WorkerId } | { type: "dropApplications"; applications: string[] };
+export type ThreadRequest =
+  | { type: "task"; task: TaskLaunch; workerId: WorkerId }
+  /** `datasets`: "<application>/<dataset id>", the prefix of their blocks' keys. */
+  | { type: "drop"; applications: string[]; datasets: string[] };
 
 /** `held`: every block the thread holds after the task (absent when the thread could not say: it died). */
 export type ThreadReply = { attemptId: AttemptId; held?: string[] } & (
@@ -146,10 +150,28 @@ export class Executor {
   dropApplications(applications: readonly string[]): void {
     const apps = new Set(applications);
     for (const key of this.heldBy.keys()) if (apps.has(key.slice(0, key.indexOf("/")))) this.heldBy.delete(key);
-    for (const s of this.slots) s.thread.postMessage({ type: "dropApplications", applications: [...apps] } satisfies ThreadRequest);
+    for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [...apps], datasets: [] } satisfies ThreadRequest);
     for (const app of apps) {
       const dir = applicationBlockDir(this.opts.blockDir, app);
       if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Unpersisted datasets' blocks go, as an ended application's do. */
+  dropDatasets(datasets: readonly { application: string; datasetId: string }[]): void {
+    const prefixes = datasets.map((d) => `${d.application}/${d.datasetId}/`);
+    for (const key of this.heldBy.keys()) if (prefixes.some((p) => key.startsWith(p))) this.heldBy.delete(key);
+    for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [], datasets: prefixes } satisfies ThreadRequest);
+    for (const d of datasets) {
+      const dir = applicationBlockDir(this.opts.blockDir, d.application);
+      if (dir === null || !DATASET_ID_PATTERN.test(d.datasetId)) continue;
+      let files: string[];
+      try {
+        files = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const f of files) if (f.startsWith(`${d.datasetId}-`)) fs.rmSync(`${dir}/${f}`, { force: true });
     }
   }
 

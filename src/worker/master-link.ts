@@ -41,6 +41,8 @@ export interface MasterLinkOptions {
   onKill(attempts: Heartbeat["running_attempts"]): void;
   /** The master says these applications ended: their cached blocks go. */
   onEndedApps(apps: readonly string[]): void;
+  /** The master says these datasets were unpersisted: their blocks go. */
+  onUnpersist(datasets: readonly { application: string; datasetId: string }[]): void;
   /** The master declared this worker dead: start over under a new id. */
   onForgotten(): void;
 }
@@ -148,6 +150,10 @@ export class MasterLink {
       // A peer's list: only strings are application ids.
       const ended = Array.isArray(reply.ended_apps) ? reply.ended_apps.filter((a): a is AppId => typeof a === "string") : [];
       if (ended.length > 0) this.opts.onEndedApps(ended);
+      const unpersisted = Array.isArray(reply.unpersist)
+        ? reply.unpersist.filter((d) => typeof d === "object" && d !== null && typeof d.application === "string" && typeof d.datasetId === "string")
+        : [];
+      if (unpersisted.length > 0) this.opts.onUnpersist(unpersisted);
       // Reports still on their way may end attempts the master counts here: release only when none are.
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {

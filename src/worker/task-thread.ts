@@ -47,8 +47,8 @@ function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
 }
 
 parentPort!.on("message", (req: ThreadRequest) => {
-  if (req.type === "dropApplications") {
-    blocks.dropApplications(new Set(req.applications));
+  if (req.type === "drop") {
+    blocks.drop(new Set(req.applications), req.datasets);
     return;
   }
   const task: TaskLaunch = req.task;

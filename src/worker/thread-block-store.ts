@@ -84,7 +84,7 @@ export class ThreadBlockStore {
     const victims = this.lru.victims(bytes, (key) => this.pinned.has(key));
     if (victims === null) return 0;
     let freed = 0;
-    for (const key of victims) freed += this.drop(key);
+    for (const key of victims) freed += this.remove(key);
     return freed;
   };
 
@@ -99,10 +99,12 @@ export class ThreadBlockStore {
     return this.lru.keys();
   }
 
-  /** The in-memory blocks of the given applications go (they ended); returns how many. */
-  dropApplications(apps: ReadonlySet<string>): number {
+  /** The in-memory blocks of the given applications (they ended) and of the datasets with the given key prefixes (unpersisted) go; returns how many. */
+  drop(apps: ReadonlySet<string>, datasetPrefixes: readonly string[] = []): number {
     let n = 0;
-    for (const [key, b] of this.lru.entries()) if (apps.has(b.info.application)) n += this.drop(key) > 0 ? 1 : 0;
+    for (const [key, b] of this.lru.entries()) {
+      if (apps.has(b.info.application) || datasetPrefixes.some((p) => key.startsWith(p))) n += this.remove(key) > 0 ? 1 : 0;
+    }
     return n;
   }
 
@@ -131,7 +133,7 @@ export class ThreadBlockStore {
     if (short > 0) {
       const victims = this.lru.victims(short, (key, b) => this.pinned.has(key) || b.info.datasetId === kept.info.datasetId);
       if (victims === null) return false;
-      for (const key of victims) this.drop(key);
+      for (const key of victims) this.remove(key);
     }
     if (!this.storage.tryAcquire(kept.bytes)) return false;
     this.lru.add(kept.info.key, kept);
@@ -143,7 +145,7 @@ export class ThreadBlockStore {
     return this.storage.capBytes;
   }
 
-  private drop(key: string): number {
+  private remove(key: string): number {
     const b = this.lru.remove(key);
     return b ? this.storage.release(b.bytes) : 0;
   }

@@ -138,6 +138,7 @@ export class WorkerProcess {
           for (const a of attempts) this.executor?.kill(a, "cancelled by the master");
         },
         onEndedApps: (apps) => this.executor?.dropApplications(apps),
+        onUnpersist: (datasets) => this.executor?.dropDatasets(datasets),
         onForgotten: () => this.forget(),
       },
     );
