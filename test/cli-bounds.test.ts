@@ -144,6 +144,8 @@ describe("a minispark process refuses out-of-bounds values before it starts anyt
     refused(["worker", "--heartbeat", "1000000000d"], /^--heartbeat must be at most 2147483647 ms/);
     refused(["worker", "--shutdown-grace", "30"], /^--shutdown-grace must be a duration .* \(a unit is required: 30ms or 30s\?\)$/);
     refused(["master"], /^MINISPARK_TASK_TIMEOUT must be at most/, { MINISPARK_TASK_TIMEOUT: "100d" });
+    refused(["master", "--locality-wait", "1000000000d"], /^--locality-wait must be at most 2147483647 ms/);
+    refused(["master"], /^MINISPARK_LOCALITY_WAIT must be a duration/, { MINISPARK_LOCALITY_WAIT: "soon" });
   });
 
   it("sizes: --max-result-size within 1b..384mb, --memory within this machine", () => {

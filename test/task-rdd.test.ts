@@ -16,6 +16,7 @@ const ctx = (): ComputeContext => ({
   metrics: { recordsIn: 0, bytesRead: 0 },
   memory: new MemoryPool(memoryLayout(64 * 1024 * 1024, 1, 0.5).pool).task(0),
   spills: new TaskSpills("/nonexistent", "spill_test_"),
+  cache: null,
 });
 const all = (rdd: Rdd, p: number) => [...computePartition(rdd, p, ctx())].flat();
 const par = (node: string, data: number[], n: number): Rdd => ({ kind: "parallelize", node, data, dataOffset: 0, dataLength: data.length, numPartitions: n });

@@ -59,6 +59,13 @@ const MASTER_FLAGS = withEnv({
     rule: countRule(1, MAX_PARTITIONS),
   },
   "max-tasks-per-job": { type: "string", arg: "<n>", help: "refuse a job of more tasks in all its stages", default: String(DEFAULT_PLAN_LIMITS.maxTasksPerJob), rule: countRule(1, MAX_TASKS_PER_JOB) },
+  "locality-wait": {
+    type: "string",
+    arg: "<dur>",
+    help: "how long a task whose partition is cached waits for a worker holding it before it runs elsewhere",
+    default: "3s",
+    rule: durationRule(1, "run anywhere at once"),
+  },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
   ...HELP_FLAG,
@@ -192,6 +199,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
     userCode: !values["no-user-code"],
     taskTimeoutMs: number("task-timeout"),
     maxResultBytes: number("max-result-size"),
+    localityWaitMs: number("locality-wait"),
     tls: serverTls(values, from),
     planLimits: {
       // A stage is part of a job: left at its default, the stage limit follows a lower job limit.

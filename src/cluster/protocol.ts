@@ -4,9 +4,10 @@
 // which never import each other.
 import type { AppId, AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
-import type { TaskLaunch, TaskResult } from "../plan/task.js";
+import type { StoredBlock, TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
 import type { Json } from "../plan/keys.js";
+import type { DatasetId } from "../plan/storage-level.js";
 
 /**
  * The most tasks a worker accepts beyond its free slots, per slot, to run as
@@ -48,6 +49,8 @@ export interface HeartbeatReply {
    * releases what it holds for them (idempotently: each is named in many replies).
    */
   ended_apps: AppId[];
+  /** Datasets unpersisted since the worker's last heartbeat whose blocks it held: it drops them. */
+  unpersist?: { application: AppId; datasetId: DatasetId }[];
 }
 
 /** POST /deregister (worker → master): a worker leaving the cluster on purpose. */
@@ -101,6 +104,8 @@ export type TaskReport = {
   metrics: TaskMetrics | null;
   /** FINISHED reports only: the task's accumulator deltas, absent when it added to none. */
   accumulators?: AccumulatorDeltas;
+  /** FINISHED: the cached blocks the task stored (none when absent). */
+  blocksStored?: StoredBlock[];
 } & ({ state: "FINISHED"; result: TaskResult } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
 
 /** POST /splits (master → worker): list the splits of file sources. */

@@ -413,3 +413,15 @@ export interface AccumulatorInfo {
   /** Map partitions a job resumed after a master restart reused, whose deltas died with that master: the value lacks whatever they added. Absent when none. */
   unknownPartitions?: number;
 }
+
+/** `DELETE /api/v1/apps/{app}/datasets/{datasetId}`: a persisted dataset's blocks released (idempotent). */
+export interface UnpersistReply {
+  /** The application. */
+  application: string;
+  /** The dataset's id (its lineage hash, as the job's plan shows it). */
+  datasetId: string;
+  /** How many of its partitions were cached (0: none, or released already). */
+  partitions: number;
+  /** How many workers are told to drop its blocks with their next heartbeat. */
+  workers: number;
+}

@@ -31,6 +31,9 @@ import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { MAX_SPEC_VALUES } from "../planner/validate.js";
 import { AppRegistry } from "./app-registry.js";
 import type { AppList } from "../common/api-types.js";
+import { BlockTracker } from "./block-tracker.js";
+import { BlockReleases } from "./block-releases.js";
+import { unpersist } from "./unpersist.js";
 
 export interface MasterConfig {
   host: string;
@@ -51,6 +54,8 @@ export interface MasterConfig {
   planLimits?: Partial<PlanLimits>;
   /** Host names served besides the bind address and loopback names (--allow-host). */
   allowHosts: string[];
+  /** How long a task whose partition is cached waits for its holder (--locality-wait; default DEFAULT_LOCALITY_WAIT_MS). */
+  localityWaitMs?: number;
 }
 
 const log = logger("master");
@@ -74,6 +79,9 @@ export class MasterProcess {
   url = "";
   /** The applications jobs belong to (app-registry.ts). */
   readonly apps: AppRegistry;
+  /** Where the applications' cached blocks are (fed by the scheduler), and what each worker is to drop. */
+  private readonly blocks = new BlockTracker();
+  private readonly releases = new BlockReleases();
 
   constructor(private readonly config: MasterConfig) {
     this.store = new SqliteJobStore(config.dbPath);
@@ -96,7 +104,7 @@ export class MasterProcess {
       this.scheduler.post({ type: "launchFailed", attemptId: task.attemptId, error, refused });
     });
     this.scheduler = new SchedulerLoop(
-      new Scheduler(this.registry, this.tracker, newIncarnation()),
+      new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks }),
       {
         launch: (w, task) => launcher.launch(w, task),
         kill: (w, attemptId) => {
@@ -133,6 +141,8 @@ export class MasterProcess {
     this.apps = new AppRegistry(this.store, this.now, logger("apps"));
     this.jobs.useApplications(this.apps);
     this.apps.onEnded((app) => this.jobs.applicationEnded(app.id, app.endReason!));
+    // Its blocks are gone from the master's view at once; each worker drops them on hearing ended_apps.
+    this.apps.onEnded((app) => this.blocks.removeApp(app.id));
     this.metrics.applications(() => this.apps.counts());
   }
 
@@ -208,6 +218,7 @@ export class MasterProcess {
       return HANDLED;
     });
     this.appRoutes(r);
+    r.add("DELETE", "/api/v1/apps/:app/datasets/:datasetId", (req) => unpersist(this.blocks, this.releases, req.params.app!, req.params.datasetId!));
     registerUi(r);
     return r;
   }
@@ -233,7 +244,15 @@ export class MasterProcess {
     this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
-    return { protocol: PROTOCOL_VERSION, kill, release, ...(credential === undefined ? {} : { credential }), ended_apps: this.apps.endedApps() };
+    const unpersisted = this.releases.take(w.id);
+    return {
+      protocol: PROTOCOL_VERSION,
+      kill,
+      release,
+      ...(credential === undefined ? {} : { credential }),
+      ended_apps: this.apps.endedApps(),
+      ...(unpersisted.length > 0 ? { unpersist: unpersisted } : {}),
+    };
   }
 
   /** /api/v1/apps: applications, registered, listed, renewed and ended by their clients. */

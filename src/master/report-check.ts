@@ -13,6 +13,7 @@ import { HyperLogLog } from "../ops/kernels/hyperloglog.js";
 import { canonicalJson } from "../plan/keys.js";
 import { shufflesRead } from "../plan/task-rdd.js";
 import type { TaskResult } from "../plan/task.js";
+import { cachedReads } from "../plan/cached-reads.js";
 
 /** Byte sizes and record counts: whole, ≥ 0 and exact in a double. */
 const isWhole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -124,7 +125,26 @@ export function fetchFailureMismatch(plan: JobPlan, stage: Stage, f: FetchFailur
 
 /** Why report `r` does not fit partition `partition` of `stage`, or null. */
 export function reportMismatch(plan: JobPlan, stage: Stage, partition: number, r: TaskReport): string | null {
-  if (r.state === "FINISHED") return resultMismatch(plan, stage, partition, r.result);
+  if (r.state === "FINISHED") return resultMismatch(plan, stage, partition, r.result) ?? storedBlocksMismatch(plan, stage, partition, r.blocksStored);
   if (r.state === "FETCH_FAILED") return fetchFailureMismatch(plan, stage, r.fetchFailure);
+  return null;
+}
+
+/** Why the blocks a report says its task stored cannot be this partition's, or null: each a cached read of the partition, at its level, once. */
+export function storedBlocksMismatch(plan: JobPlan, stage: Stage, partition: number, blocks: unknown): string | null {
+  if (blocks === undefined) return null;
+  if (!Array.isArray(blocks)) return "blocksStored must be an array";
+  if (blocks.length > 0 && !plan.application) return "a job without an application caches no blocks";
+  const reads = cachedReads(stage.rdd, partition);
+  const seen = new Set<number>();
+  for (const b of blocks as unknown[]) {
+    if (typeof b !== "object" || b === null) return "each stored block must be an object";
+    const { datasetId, partition: p, level, memoryBytes, diskBytes } = b as Record<string, unknown>;
+    const i = reads.findIndex((r) => r.datasetId === datasetId && r.partition === p && r.level === level);
+    if (i < 0) return `partition ${partition} of stage ${stage.id} stores no block of dataset ${String(datasetId).slice(0, 80)} partition ${String(p).slice(0, 20)} at ${String(level).slice(0, 30)}`;
+    if (seen.has(i)) return "a stored block is listed twice";
+    seen.add(i);
+    if (!isWhole(memoryBytes) || !isWhole(diskBytes)) return "a stored block's sizes must be whole numbers";
+  }
   return null;
 }

@@ -26,6 +26,8 @@ import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-life
 import { mapCount, refreshStages } from "./stage-readiness.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
+import { BlockTracker } from "./block-tracker.js";
+import { cachedReads } from "../plan/cached-reads.js";
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
 export const MAX_LOST_ATTEMPTS = 4;
@@ -40,6 +42,14 @@ export const MAX_STAGE_FETCH_FAILURES = 8;
  * uneven. (A queued task's timeout starts when it gets its slot.)
  */
 export const QUEUE_AHEAD_MS = 25;
+/** How long a task whose partition is cached waits for a slot on a worker holding it before it runs elsewhere (Spark's spark.locality.wait). */
+export const DEFAULT_LOCALITY_WAIT_MS = 3000;
+
+export interface SchedulerOptions {
+  /** Where the applications' cached blocks are (the master's, shared with its REST API). */
+  blocks?: BlockTracker;
+  localityWaitMs?: number;
+}
 
 /** What the rest of the master may ask the scheduler between events. */
 export interface SchedulerQueries {
@@ -66,6 +76,14 @@ export class Scheduler implements SchedulerQueries {
    */
   private readonly held = new Set<WorkerId>();
   private nextWorker = 0;
+  readonly blocks: BlockTracker;
+  private readonly localityWaitMs: number;
+  /**
+   * Since when each running stage has waited for its cached partitions' holders:
+   * the stage's start, then its last launch on a holder (Spark's delay
+   * scheduling resets its wait the same way).
+   */
+  private readonly localSince = new WeakMap<StageRun, number>();
   /** The event's time, and the commands decided so far, while one is handled. */
   private now = 0;
   private out: SchedulerCommand[] = [];
@@ -74,7 +92,11 @@ export class Scheduler implements SchedulerQueries {
     private readonly registry: WorkerRegistry,
     private readonly tracker: MapOutputTracker,
     private readonly incarnation = "",
-  ) {}
+    options: SchedulerOptions = {},
+  ) {
+    this.blocks = options.blocks ?? new BlockTracker();
+    this.localityWaitMs = options.localityWaitMs ?? DEFAULT_LOCALITY_WAIT_MS;
+  }
 
   /**
    * The one entry: applies an event, then makes the scheduling pass; returns
@@ -206,6 +228,8 @@ export class Scheduler implements SchedulerQueries {
       r = { protocol: r.protocol, worker_id: r.worker_id, attemptId: r.attemptId, metrics: r.metrics, state: "FAILED", error: `invalid task report: ${mismatch ?? accMismatch}` };
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
+    // Checked against the stage with the rest of the report: the blocks exist on the worker whatever becomes of the job.
+    if (r.state === "FINISHED" && job.plan.application) for (const b of r.blocksStored ?? []) this.blocks.add(job.plan.application, r.worker_id, b);
     if (job.status === "RUNNING") {
       switch (r.state) {
         case "FINISHED":
@@ -284,6 +308,7 @@ export class Scheduler implements SchedulerQueries {
     for (const ref of [...(this.runningOn.get(workerId) ?? [])]) this.lose(ref, why, !left);
     this.runningOn.delete(workerId);
     this.held.delete(workerId);
+    this.blocks.removeWorker(workerId);
     const lost = this.tracker.removeWorker(workerId);
     for (const l of lost) this.emit({ type: "mapOutputLost", jobId: l.job, shuffle: l.shuffle, mapId: l.mapId });
     for (const jobId of new Set(lost.map((l) => l.job))) {
@@ -301,14 +326,37 @@ export class Scheduler implements SchedulerQueries {
       for (const stage of job.stages) {
         if (stage.status !== "RUNNING") continue;
         const queued = queueAhead(stage);
-        while (stage.pending.length > 0) {
-          const avoid = lastFailedOn(stage.tasks[stage.pending[0]!]!);
-          const worker = this.pickWorker(workers, avoid, 1) ?? (queued > 0 ? this.pickWorker(workers, avoid, 1 + queued) : null);
+        if (!this.localSince.has(stage)) this.localSince.set(stage, this.now);
+        // Pending tasks waiting for a holder of their cached partition are passed over, in order.
+        let next = 0;
+        while (next < stage.pending.length) {
+          const partition = stage.pending[next]!;
+          const holders = this.holdersOf(job, stage, partition, workers);
+          let worker: WorkerInfo | null = null;
+          if (holders.length > 0) {
+            worker = this.pickWorker(holders, null, 1) ?? (queued > 0 ? this.pickWorker(holders, null, 1 + queued) : null);
+            if (worker) this.localSince.set(stage, this.now);
+            else if (this.now - this.localSince.get(stage)! < this.localityWaitMs) {
+              next++;
+              continue;
+            }
+          }
+          const avoid = lastFailedOn(stage.tasks[partition]!);
+          worker ??= this.pickWorker(workers, avoid, 1) ?? (queued > 0 ? this.pickWorker(workers, avoid, 1 + queued) : null);
           if (!worker) return;
-          this.launch(job, stage, stage.pending[0]!, worker);
+          this.launch(job, stage, partition, worker);
         }
       }
     }
+  }
+
+  /** The schedulable workers holding a cached block the task reads. */
+  private holdersOf(job: JobRun, stage: StageRun, partition: number, workers: WorkerInfo[]): WorkerInfo[] {
+    const app = job.plan.application;
+    if (!app) return [];
+    const ids = new Set<WorkerId>();
+    for (const read of cachedReads(stage.stage.rdd, partition)) for (const h of this.blocks.holders(app, read.datasetId, read.partition)) ids.add(h.worker);
+    return ids.size === 0 ? [] : workers.filter((w) => ids.has(w.id));
   }
 
   /**

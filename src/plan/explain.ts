@@ -47,7 +47,8 @@ function outputText(plan: JobPlan, out: StageOutput): string {
 }
 
 function rddLines(rdd: Rdd, depth: number, plan: JobPlan, lines: string[]): void {
-  lines.push(`${"  ".repeat(depth)}(${rdd.numPartitions}) ${rdd.node ? `${rdd.node}: ` : ""}${rddText(rdd, plan)}`);
+  const cached = rdd.cache ? ` [persist ${rdd.cache.level}, dataset ${rdd.cache.datasetId}]` : "";
+  lines.push(`${"  ".repeat(depth)}(${rdd.numPartitions}) ${rdd.node ? `${rdd.node}: ` : ""}${rddText(rdd, plan)}${cached}`);
   for (const child of childrenOf(rdd)) rddLines(child, depth + 1, plan, lines);
 }
 

@@ -3,6 +3,7 @@
 // names, explicit inputs, checked parameters and a topological order.
 import type { AppId } from "../common/ids.js";
 import type { Json } from "./keys.js";
+import type { StorageLevel } from "./storage-level.js";
 
 export interface RawNode {
   id?: unknown;
@@ -32,6 +33,8 @@ export interface NodeSpec {
   inputs: string[];
   params: Record<string, Json>;
   env: Record<string, Json>;
+  /** Present only on a node whose dataset is kept for later jobs of its application. */
+  persist?: StorageLevel;
 }
 
 export interface ActionSpec {

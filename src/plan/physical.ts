@@ -6,6 +6,7 @@
 import type { AppId, ShuffleId, StageId } from "../common/ids.js";
 import type { ActionSpec } from "./job-spec.js";
 import type { Json } from "./keys.js";
+import type { CacheMarker } from "./storage-level.js";
 
 export type Env = Record<string, Json>;
 
@@ -39,6 +40,8 @@ interface RddBase {
   /** The JobSpec node this RDD computes ("" for planner-made steps). */
   node: string;
   numPartitions: number;
+  /** Present only on the RDD of a persisted node: its partitions are cached blocks of this dataset. */
+  cache?: CacheMarker;
 }
 
 export type Rdd =

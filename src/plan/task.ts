@@ -5,6 +5,7 @@ import type { AppId, AttemptId, JobId, StageId, WorkerId } from "../common/ids.j
 import type { Json } from "../common/api-types.js";
 import type { KeySample } from "./partitioner.js";
 import type { ShuffleDep, Stage } from "./physical.js";
+import type { DatasetId, StorageLevel } from "./storage-level.js";
 
 /** Where one map task's output for one reduce partition lives. */
 export interface BlockLocation {
@@ -46,3 +47,14 @@ export type TaskResult =
   | { type: "hyperLogLog"; p: number; registers: string }
   /** takeSample: the partition's record count and its records of smallest seeded key, with their keys. */
   | { type: "sampled"; count: number; entries: [number, Json][] };
+
+/** A cached block a task stored (its application is the job's), as its FINISHED report tells the master. */
+export interface StoredBlock {
+  datasetId: DatasetId;
+  partition: number;
+  level: StorageLevel;
+  /** 0 when it is only on disk. */
+  memoryBytes: number;
+  /** 0 when it is only in memory. */
+  diskBytes: number;
+}

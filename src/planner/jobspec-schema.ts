@@ -11,6 +11,7 @@ import { opNames, opRule, opSpellings } from "../ops/registry.js";
 import { MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
 import { MAX_EDGES, MAX_NODES } from "./validate.js";
 import { APP_ID_PATTERN } from "../common/ids.js";
+import { STORAGE_LEVELS } from "../plan/storage-level.js";
 
 /** Where the schema is published with the package; stable across releases. */
 export const JOBSPEC_SCHEMA_ID = "https://unpkg.com/minispark/schema/jobspec.schema.json";
@@ -58,6 +59,7 @@ export function jobSpecSchema(): Schema {
     input: { type: "string", description: "the id of the node this one reads" },
     inputs: { type: "array", items: { type: "string" }, description: "the ids of the nodes this one reads (join, union, cogroup, …)" },
     env,
+    persist: { enum: [...STORAGE_LEVELS], description: "keep this node's dataset for later jobs of the job's \"application\" (needs one)" },
   };
   // The action's "id" and "inputs" are read as nothing and ignored by the validator.
   const actionReserved = { id: {}, op: {}, inputs: {}, input: { type: "string", description: "the id of the node whose records the action reads" }, env };

@@ -26,6 +26,8 @@ import {
   type StageOutput,
 } from "../plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "../plan/plan-limits.js";
+import type { DatasetId } from "../plan/storage-level.js";
+import { datasetId } from "./dataset-id.js";
 
 export interface PlanContext {
   /** The splits of every file source node, by node id. */
@@ -71,7 +73,7 @@ export class Planner implements PlanBuilder {
    * several branches is one shuffle, as in Spark: its map side runs once and
    * every reader fetches the same blocks.
    */
-  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId> }>();
+  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId>; dataset: DatasetId }>();
   readonly budget: PlanBudget;
 
   constructor(
@@ -125,9 +127,16 @@ export class Planner implements PlanBuilder {
       const rule = opRule(node.op);
       if (!rule || rule.kind === "action") throw new Error(`planner has no rule for op "${node.op}"`);
       const own = new Set<StageId>();
-      const rdd = rule.plan(this, node, own);
-      this.budget.partitions(node.id, node.op, rdd.numPartitions);
-      memo = { rdd, parents: own };
+      const planned = rule.plan(this, node, own);
+      this.budget.partitions(node.id, node.op, planned.numPartitions);
+      // The inputs are memoized by now: the rule planned them.
+      const dataset = datasetId(
+        node,
+        planned.numPartitions,
+        node.inputs.map((i) => this.memo.get(i)!.dataset),
+      );
+      const rdd = node.persist === undefined ? planned : { ...planned, cache: { datasetId: dataset, level: node.persist } };
+      memo = { rdd, parents: own, dataset };
       this.memo.set(nodeId, memo);
     }
     for (const s of memo.parents) parents.add(s);

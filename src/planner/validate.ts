@@ -10,6 +10,7 @@ import type { Json } from "../plan/keys.js";
 import { DEFAULT_MAX_TASK_RETRIES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RETRIES } from "../plan/spec-limits.js";
 import { APP_ID_PATTERN, asAppId, type AppId } from "../common/ids.js";
 import { accumulatorProblems } from "./accumulator-check.js";
+import { isStorageLevel, STORAGE_LEVELS } from "../plan/storage-level.js";
 
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
@@ -35,7 +36,7 @@ export const MAX_JSON_DEPTH = 256;
 export const MAX_SPEC_VALUES = 2_000_000;
 /** Problems reported at most, so that a spec with a million bad edges gets a short answer. */
 const MAX_PROBLEMS = 20;
-const RESERVED = new Set(["id", "op", "input", "inputs", "env"]);
+const RESERVED = new Set(["id", "op", "input", "inputs", "env", "persist"]);
 
 export class JobSpecError extends Error {
   readonly problems: string[];
@@ -96,6 +97,9 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   const name = spec.name === undefined ? (action?.op ?? "job") : spec.name;
   if (typeof name !== "string" || name.length > MAX_NAME_LENGTH) problems.push(`"name" must be a string of at most ${MAX_NAME_LENGTH} characters`);
   const application = parseApplication(spec.application, problems);
+  for (const n of nodes) {
+    if (n.persist !== undefined && application === null) problems.push(`node "${n.id}" (${n.op}): "persist" needs an "application": a cached dataset lives until its application ends`);
+  }
   if (problems.length > 0) throw new JobSpecError(problems);
 
   const sorted = topoSort(nodes);
@@ -197,7 +201,8 @@ function parseNode(raw: unknown, index: number, edges: Map<string, string[]>, pr
   checkArity(def, inputs, where, problems);
   const params = parseParams(rn, def, where, problems, userCode);
   const env = parseEnv(rn.env, where, problems);
-  return { id, op, inputs, params, env };
+  const persist = parsePersist(rn.persist, where, problems);
+  return { id, op, inputs, params, env, ...(persist === null ? {} : { persist }) };
 }
 
 function parseInputs(rn: RawNode, id: string, edges: Map<string, string[]>, where: string, problems: string[]): string[] {
@@ -282,6 +287,7 @@ function parseAction(raw: unknown, nodes: NodeSpec[], problems: string[], userCo
   }
   const params = parseParams(ra, def, where, problems, userCode);
   const env = parseEnv(ra.env, where, problems);
+  if (ra.persist !== undefined) problems.push(`${where}: an action has no dataset to persist; put "persist" on the node it reads`);
   return { op, input, params, env };
 }
 
@@ -320,4 +326,13 @@ function parseApplication(raw: unknown, problems: string[]): AppId | null {
     return null;
   }
   return asAppId(raw);
+}
+
+function parsePersist(v: unknown, where: string, problems: string[]) {
+  if (v === undefined) return null;
+  if (!isStorageLevel(v)) {
+    problems.push(`${where}: "persist" must be one of ${STORAGE_LEVELS.join(", ")}`);
+    return null;
+  }
+  return v;
 }

@@ -5,6 +5,7 @@
 import type { TaskMemory } from "./memory/memory-pool.js";
 import type { TaskSpills } from "./memory/spill-files.js";
 import type { BlockLocation } from "../plan/task.js";
+import type { TaskCache } from "./thread-block-store.js";
 
 export interface BlockSource {
   /** The bytes of each map output's block for `reduceId`; throws FetchFailedError. */
@@ -25,4 +26,6 @@ export interface ComputeContext {
   /** The task's share of the worker's memory, and where its structures spill past it. */
   memory: TaskMemory;
   spills: TaskSpills;
+  /** The thread's cached blocks, for a task of an application; null: persisted RDDs are computed as any other. */
+  cache: TaskCache | null;
 }

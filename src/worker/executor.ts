@@ -5,7 +5,11 @@
 // threads' remote block fetches, and stops a task by terminating its thread
 // (then starts a fresh one), which is the only way to stop synchronous user code;
 // a task stopped that way cannot clean up, so its memory grant and spill files
-// are released here. Owned by worker-process.ts.
+// are released here. A thread keeps MEMORY_ONLY blocks in its own heap
+// (thread-block-store.ts) and says after each task which it holds: a task that
+// reads one runs on that thread, waiting for it if it is busy, since any other
+// thread would compute the partition again. Owned by worker-process.ts.
+import fs from "node:fs";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
 import { QUEUED_TASKS_PER_SLOT, type FetchFailure } from "../cluster/protocol.js";
@@ -15,13 +19,18 @@ import type { TaskOutcome } from "./task-runner.js";
 import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch } from "../plan/task.js";
+import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
+import { applicationBlockDir } from "./thread-block-store.js";
+import { DATASET_ID_PATTERN } from "../plan/storage-level.js";
 
-export interface ThreadRequest {
-  task: TaskLaunch;
-  workerId: WorkerId;
-}
+/** To a task thread: a task to run (it replies with a ThreadReply), or applications whose blocks it drops (no reply). */
+export type ThreadRequest =
+  | { type: "task"; task: TaskLaunch; workerId: WorkerId }
+  /** `datasets`: "<application>/<dataset id>", the prefix of their blocks' keys. */
+  | { type: "drop"; applications: string[]; datasets: string[] };
 
-export type ThreadReply = { attemptId: AttemptId } & (
+/** `held`: every block the thread holds after the task (absent when the thread could not say: it died). */
+export type ThreadReply = { attemptId: AttemptId; held?: string[] } & (
   | { state: "FINISHED"; outcome: TaskOutcome }
   | { state: "FAILED"; error: string }
   | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
@@ -33,6 +42,8 @@ export interface ExecutorOptions {
   dataDir: string;
   shuffleRoot: string;
   spillDir: string;
+  /** Cached blocks on disk (DISK_ONLY, MEMORY_AND_DISK), read by every thread. */
+  blockDir: string;
   /** The worker's budget; each thread's heap limit and the spill pool follow from it. */
   memoryBytes: number;
   /** Share of the budget that aggregation, sort and shuffle buffers may hold before spilling. */
@@ -47,6 +58,8 @@ interface Queued {
   task: TaskLaunch;
   workerId: WorkerId;
   resolve: (r: ThreadReply) => void;
+  /** The slot holding a block the task reads: only that slot's thread takes it. */
+  slot: number | null;
 }
 
 interface Slot {
@@ -64,6 +77,8 @@ const THREAD_URL = new URL("./task-thread.js", import.meta.url);
 export class Executor {
   private readonly slots: Slot[] = [];
   private readonly queue: Queued[] = [];
+  /** Which slot's thread holds each cached block, by cachedBlockKey. */
+  private readonly heldBy = new Map<string, number>();
   private closed = false;
   private readonly heap: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
   readonly memory: MemoryPool;
@@ -87,24 +102,77 @@ export class Executor {
   /** Runs the task on an idle thread, or queues it behind the running ones; null when the queue is full too. */
   run(task: TaskLaunch, workerId: WorkerId): Promise<ThreadReply> | null {
     if (this.closed) return null;
-    const slot = this.slots.find((s) => !s.running && !s.dying);
+    const holder = this.holderOf(task);
+    const idle = (s: Slot | undefined) => s !== undefined && !s.running && !s.dying;
+    const slot = holder === null ? this.slots.find(idle) : this.slots.find((s) => s.index === holder && idle(s));
     if (!slot && this.queue.length >= this.slots.length * QUEUED_TASKS_PER_SLOT) return null;
     return new Promise((resolve) => {
-      if (slot) this.start(slot, { task, workerId, resolve });
-      else this.queue.push({ task, workerId, resolve });
+      const queued = { task, workerId, resolve, slot: holder };
+      if (slot) this.start(slot, queued);
+      else this.queue.push(queued);
     });
+  }
+
+  /** The slot whose thread holds a block the task reads, if any does. */
+  private holderOf(task: TaskLaunch): number | null {
+    if (!task.application) return null;
+    for (const read of cachedReads(task.stage.rdd, task.partition)) {
+      const slot = this.heldBy.get(cachedBlockKey(task.application, read.datasetId, read.partition));
+      if (slot !== undefined) return slot;
+    }
+    return null;
+  }
+
+  /** What a thread says it holds now replaces what it held. */
+  private setHeld(index: number, held: readonly string[]): void {
+    for (const [key, slot] of this.heldBy) if (slot === index) this.heldBy.delete(key);
+    for (const key of held) this.heldBy.set(key, index);
   }
 
   private start(slot: Slot, { task, workerId, resolve }: Queued): void {
     slot.running = { attemptId: task.attemptId, jobId: task.jobId, resolve, killReason: null };
-    slot.thread.postMessage({ task, workerId } satisfies ThreadRequest);
+    slot.thread.postMessage({ type: "task", task, workerId } satisfies ThreadRequest);
   }
 
   /** A slot came free: its thread takes the oldest queued task. */
   private startNext(slot: Slot): void {
     if (slot.dying) return;
-    const next = this.queue.shift();
-    if (next) this.start(slot, next);
+    const i = this.queue.findIndex((q) => q.slot === null || q.slot === slot.index);
+    if (i >= 0) this.start(slot, this.queue.splice(i, 1)[0]!);
+  }
+
+  /**
+   * Ended applications' blocks go: each thread drops those in its heap when it
+   * next reads its messages (after the task it runs), the files go now; a
+   * thread's later replies say what it still holds. Idempotent: the master
+   * repeats an ended application for a while.
+   */
+  dropApplications(applications: readonly string[]): void {
+    const apps = new Set(applications);
+    for (const key of this.heldBy.keys()) if (apps.has(key.slice(0, key.indexOf("/")))) this.heldBy.delete(key);
+    for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [...apps], datasets: [] } satisfies ThreadRequest);
+    for (const app of apps) {
+      const dir = applicationBlockDir(this.opts.blockDir, app);
+      if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Unpersisted datasets' blocks go, as an ended application's do. */
+  dropDatasets(datasets: readonly { application: string; datasetId: string }[]): void {
+    const prefixes = datasets.map((d) => `${d.application}/${d.datasetId}/`);
+    for (const key of this.heldBy.keys()) if (prefixes.some((p) => key.startsWith(p))) this.heldBy.delete(key);
+    for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [], datasets: prefixes } satisfies ThreadRequest);
+    for (const d of datasets) {
+      const dir = applicationBlockDir(this.opts.blockDir, d.application);
+      if (dir === null || !DATASET_ID_PATTERN.test(d.datasetId)) continue;
+      let files: string[];
+      try {
+        files = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const f of files) if (f.startsWith(`${d.datasetId}-`)) fs.rmSync(`${dir}/${f}`, { force: true });
+    }
   }
 
   kill(attemptId: AttemptId, reason: string): boolean {
@@ -140,6 +208,7 @@ export class Executor {
         dataDir: this.opts.dataDir,
         shuffleRoot: this.opts.shuffleRoot,
         spillDir: this.opts.spillDir,
+        blockDir: this.opts.blockDir,
         memory: this.memory.shape,
         slot: index,
         fetchPort: port2,
@@ -172,6 +241,7 @@ export class Executor {
   }
 
   private finish(slot: Slot, reply: ThreadReply): void {
+    if (reply.held) this.setHeld(slot.index, reply.held);
     const running = slot.running;
     if (!running) return;
     slot.running = null;
@@ -182,6 +252,7 @@ export class Executor {
   /** What a task's thread can no longer give back itself: its memory grant and spill files. */
   private releaseTask(slot: Slot): void {
     this.memory.resetSlot(slot.index);
+    this.setHeld(slot.index, []);
     if (slot.running) removeSpillFiles(this.opts.spillDir, spillPrefix(slot.running.jobId, slot.running.attemptId));
   }
 

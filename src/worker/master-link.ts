@@ -7,7 +7,7 @@
 import os from "node:os";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { requestJson } from "../common/http-client.js";
-import type { WorkerId } from "../common/ids.js";
+import type { AppId, WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { Deregister, Heartbeat, HeartbeatReply, TaskReport, TaskReportBatch } from "../cluster/protocol.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
@@ -39,6 +39,10 @@ export interface MasterLinkOptions {
   heartbeatMs: number;
   log: Logger;
   onKill(attempts: Heartbeat["running_attempts"]): void;
+  /** The master says these applications ended: their cached blocks go. */
+  onEndedApps(apps: readonly string[]): void;
+  /** The master says these datasets were unpersisted: their blocks go. */
+  onUnpersist(datasets: readonly { application: string; datasetId: string }[]): void;
   /** The master declared this worker dead: start over under a new id. */
   onForgotten(): void;
 }
@@ -143,6 +147,13 @@ export class MasterLink {
       if (!this.connected) this.opts.log.info("registered with master", { master: this.opts.masterUrl, worker_id: this.stats.id() });
       this.connected = true;
       if (reply.kill.length > 0) this.opts.onKill(reply.kill);
+      // A peer's list: only strings are application ids.
+      const ended = Array.isArray(reply.ended_apps) ? reply.ended_apps.filter((a): a is AppId => typeof a === "string") : [];
+      if (ended.length > 0) this.opts.onEndedApps(ended);
+      const unpersisted = Array.isArray(reply.unpersist)
+        ? reply.unpersist.filter((d) => typeof d === "object" && d !== null && typeof d.application === "string" && typeof d.datasetId === "string")
+        : [];
+      if (unpersisted.length > 0) this.opts.onUnpersist(unpersisted);
       // Reports still on their way may end attempts the master counts here: release only when none are.
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {

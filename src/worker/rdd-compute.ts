@@ -23,6 +23,12 @@ export type { Batches, ComputeContext };
 const BATCH = 1024;
 
 export function computePartition(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
+  const { cache } = rdd;
+  if (cache && ctx.cache) return ctx.cache.read(cache, partition, () => computeRdd(rdd, partition, ctx));
+  return computeRdd(rdd, partition, ctx);
+}
+
+function computeRdd(rdd: Rdd, partition: number, ctx: ComputeContext): Batches {
   switch (rdd.kind) {
     case "file":
       return readSplit(rdd, splitOf(rdd, partition), ctx);
@@ -71,10 +77,11 @@ function narrowPartition(rdd: NarrowRdd, partition: number, ctx: ComputeContext)
     const s = stepContext(rdd, ctx);
     return rebatch(step.run(s, partition, flatten(computePartition(rdd.parent, partition, ctx))), s.where);
   }
-  // Gather the run of per-record steps that ends here and run them as one chain.
+  // Gather the run of per-record steps that ends here and run them as one chain, down to a cached RDD: its
+  // partition is read from its block, or computed through computePartition to be kept.
   const chain: NarrowRdd[] = [];
   let cur: Rdd = rdd;
-  while (cur.kind === "narrow" && stepOf(cur).kind === "record") {
+  while (cur.kind === "narrow" && stepOf(cur).kind === "record" && (cur === rdd || !(cur.cache && ctx.cache))) {
     chain.unshift(cur);
     cur = cur.parent;
   }

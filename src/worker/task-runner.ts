@@ -22,6 +22,7 @@ import type { MemoryPool } from "./memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch, TaskResult } from "../plan/task.js";
 import type { TaskMetrics } from "../common/api-types.js";
+import type { HeldBlock, ThreadBlockStore } from "./thread-block-store.js";
 
 export interface RunnerEnv {
   workerId: WorkerId;
@@ -32,6 +33,8 @@ export interface RunnerEnv {
   /** This thread's slot in the memory pool. */
   slot: number;
   fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply;
+  /** The thread's cached blocks; absent where nothing is cached across jobs (the inline runner). */
+  blocks?: ThreadBlockStore;
 }
 
 export interface TaskOutcome {
@@ -39,6 +42,8 @@ export interface TaskOutcome {
   metrics: TaskMetrics;
   /** Deltas of the accumulators the task added to (task-accumulators.ts); absent when none. */
   accumulators?: Record<string, Json>;
+  /** The cached blocks the task stored. */
+  stored: HeldBlock[];
 }
 
 export function runTask(launch: TaskLaunch, env: RunnerEnv): TaskOutcome {
@@ -46,29 +51,35 @@ export function runTask(launch: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const accumulators = new TaskAccumulators();
   const t: TaskLaunch = { ...launch, ...accumulators.bind(launch.stage, launch.outputShuffle) };
   enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
-  const memory = env.memory.task(env.slot);
+  const memory = env.memory.task(env.slot, env.blocks?.evict ?? null);
+  const cache = env.blocks?.task(t.application ?? null, t.attemptId) ?? null;
   const spills = new TaskSpills(env.spillDir, spillPrefix(t.jobId, t.attemptId));
   // A remote fetch is held whole until decoded, so it is cut to a fraction of what the task may hold.
   const fetchBatchBytes = Math.max(1 << 20, Math.floor(env.memory.shape.taskCapBytes / 4));
   const blocks = new TaskBlockSource(t.jobId, env.workerId, env.shuffleRoot, env.fetchRemote, fetchBatchBytes);
-  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills };
+  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills, cache };
   const out = { records: 0, shuffleBytes: 0 };
   let result: TaskResult;
   memory.reset();
   try {
     result = consume(t, t.stage, computePartition(t.stage.rdd, t.partition, ctx), env, ctx, out);
   } catch (e) {
+    cache?.discard();
     throw blocks.fetchFailure ?? e;
   } finally {
     spills.removeAll();
     memory.reset();
   }
+  if (blocks.fetchFailure) cache?.discard();
   if (blocks.fetchFailure) throw blocks.fetchFailure;
   // A probe stage's adds are made again by the stage that computes the same RDD after it: not sent.
   const deltas = countsAccumulators(t.stage) ? accumulators.deltas() : undefined;
+  // After the task's execution memory is given back: its partitions may use it.
+  const stored = cache?.commit() ?? [];
   return {
     ...(deltas && { accumulators: deltas }),
     result,
+    stored,
     metrics: {
       durationMs: Math.round(performance.now() - started),
       recordsIn: ctx.metrics.recordsIn,

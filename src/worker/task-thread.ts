@@ -10,11 +10,14 @@ import { UserCodeError, setUserCodeAllowed } from "../functions/user-function.js
 import type { ThreadReply, ThreadRequest } from "./executor.js";
 import { MemoryPool, type MemoryPoolShape } from "./memory/memory-pool.js";
 import type { TaskLaunch } from "../plan/task.js";
+import { ThreadBlockStore } from "./thread-block-store.js";
 
 interface ThreadData {
   dataDir: string;
   shuffleRoot: string;
   spillDir: string;
+  /** Where cached blocks on disk live, shared by the worker's threads. */
+  blockDir: string;
   memory: MemoryPoolShape;
   slot: number;
   fetchPort: MessagePort;
@@ -25,6 +28,7 @@ interface ThreadData {
 const data = workerData as ThreadData;
 const signal = new Int32Array(data.fetchSignal);
 const memory = new MemoryPool(data.memory);
+const blocks = new ThreadBlockStore(memory.storage(data.slot), data.blockDir);
 setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
@@ -43,6 +47,10 @@ function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
 }
 
 parentPort!.on("message", (req: ThreadRequest) => {
+  if (req.type === "drop") {
+    blocks.drop(new Set(req.applications), req.datasets);
+    return;
+  }
   const task: TaskLaunch = req.task;
   let reply: ThreadReply;
   try {
@@ -54,6 +62,7 @@ parentPort!.on("message", (req: ThreadRequest) => {
       memory,
       slot: data.slot,
       fetchRemote,
+      blocks,
     });
     reply = { attemptId: task.attemptId, state: "FINISHED", outcome };
   } catch (e) {
@@ -65,5 +74,6 @@ parentPort!.on("message", (req: ThreadRequest) => {
       reply = { attemptId: task.attemptId, state: "FAILED", error };
     }
   }
-  parentPort!.postMessage(reply);
+  // Whatever the task's end, execution may have evicted blocks: the executor learns what the thread holds now.
+  parentPort!.postMessage({ ...reply, held: blocks.held() } satisfies ThreadReply);
 });

@@ -28,6 +28,8 @@ export function wordCountSource(rdd: Rdd, combine: Combine | null): TextFile | n
   const words = rdd.parent;
   if (words.kind !== "narrow" || words.op !== "flatMap" || words.fn !== "tokenize") return null;
   const lines = words.parent;
+  // A persisted step must be computed as its records (to be kept) or read from its block: the kernel skips both.
+  if (rdd.cache || words.cache || lines.cache) return null;
   return lines.kind === "file" && lines.format === "text" ? lines : null;
 }
 

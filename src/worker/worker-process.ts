@@ -106,6 +106,7 @@ export class WorkerProcess {
       dataDir: this.dataDir,
       shuffleRoot: this.shuffleRoot,
       spillDir: this.spillDir,
+      blockDir: join(this.workDir, "blocks"),
       memoryBytes: c.memoryBytes,
       memoryFraction: c.memoryFraction,
       userCode: c.userCode,
@@ -136,6 +137,8 @@ export class WorkerProcess {
         onKill: (attempts) => {
           for (const a of attempts) this.executor?.kill(a, "cancelled by the master");
         },
+        onEndedApps: (apps) => this.executor?.dropApplications(apps),
+        onUnpersist: (datasets) => this.executor?.dropDatasets(datasets),
         onForgotten: () => this.forget(),
       },
     );
@@ -257,6 +260,9 @@ export class WorkerProcess {
     switch (reply.state) {
       case "FINISHED":
         report = { ...base, state: "FINISHED", result: reply.outcome.result, ...(reply.outcome.accumulators && { accumulators: reply.outcome.accumulators }) };
+        if (reply.outcome.stored.length > 0) {
+          report.blocksStored = reply.outcome.stored.map(({ datasetId, partition, level, memoryBytes, diskBytes }) => ({ datasetId, partition, level, memoryBytes, diskBytes }));
+        }
         break;
       case "FETCH_FAILED":
         report = { ...base, state: "FETCH_FAILED", error: reply.error, fetchFailure: reply.fetchFailure };

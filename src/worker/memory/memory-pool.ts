@@ -6,7 +6,11 @@
 // what is shared is the accounting. Grants live in a SharedArrayBuffer (KiB per
 // slot) so that the main thread reads the worker's total for heartbeats and
 // metrics without asking the threads; only a slot's own thread changes its
-// cell, and the main thread resets it after that thread died.
+// cell, and the main thread resets it after that thread died. Cached blocks
+// kept in a thread's heap (its block store) are storage memory of the same
+// slot, in a second cell: Spark's unified rule per slot, storage may use what
+// execution does not hold, and execution asking for room evicts storage,
+// least recently used first, through the evictor the thread's store installs.
 
 const KIB = 1024;
 const MB = 1024 * KIB;
@@ -15,9 +19,10 @@ const MIN_THREAD_HEAP_MB = 48;
 const CHUNK_BYTES = MB;
 
 export interface MemoryPoolShape {
+  /** KiB per slot: execution grants in cells 0..slots-1, storage in cells slots..2*slots-1. */
   buffer: SharedArrayBuffer;
   slots: number;
-  /** The most one task may hold. */
+  /** The most one task may hold, and the most its slot's execution and storage hold together. */
   taskCapBytes: number;
   /**
    * Below this a structure refused memory keeps growing rather than write a run
@@ -53,9 +58,12 @@ export function memoryLayout(memoryBytes: number, slots: number, fraction: numbe
   return {
     threadHeapMb,
     threadYoungMb,
-    pool: { buffer: new SharedArrayBuffer(4 * slots), slots, taskCapBytes, minSpillBytes },
+    pool: { buffer: new SharedArrayBuffer(8 * slots), slots, taskCapBytes, minSpillBytes },
   };
 }
+
+/** What a slot's block store frees when execution needs `bytes` of its storage back: blocks, least recently used first; returns the bytes freed. */
+export type StorageEvictor = (bytes: number) => number;
 
 export class MemoryPool {
   private readonly cells: Int32Array;
@@ -71,13 +79,27 @@ export class MemoryPool {
     return kib * KIB;
   }
 
-  /** After a slot's thread died mid-task: its grant goes with it. */
-  resetSlot(slot: number): void {
-    Atomics.store(this.cells, slot, 0);
+  /** Bytes the slots' cached blocks hold now. */
+  storageBytes(): number {
+    let kib = 0;
+    for (let i = 0; i < this.shape.slots; i++) kib += Atomics.load(this.cells, this.shape.slots + i);
+    return kib * KIB;
   }
 
-  task(slot: number): TaskMemory {
-    return new TaskMemory(this.shape, this.cells, slot);
+  /** After a slot's thread died mid-task: its grant goes with it, and so do the blocks in its heap. */
+  resetSlot(slot: number): void {
+    Atomics.store(this.cells, slot, 0);
+    Atomics.store(this.cells, this.shape.slots + slot, 0);
+  }
+
+  /** `evictor`: the slot's block store, when its thread keeps one. */
+  task(slot: number, evictor: StorageEvictor | null = null): TaskMemory {
+    return new TaskMemory(this.shape, this.cells, slot, evictor);
+  }
+
+  /** The storage side of a slot, for its thread's block store. */
+  storage(slot: number): SlotStorage {
+    return new SlotStorage(this.shape, this.cells, slot);
   }
 }
 
@@ -87,6 +109,7 @@ export class TaskMemory {
     private readonly shape: MemoryPoolShape,
     private readonly cells: Int32Array,
     private readonly slot: number,
+    private readonly evictor: StorageEvictor | null = null,
   ) {}
 
   /** Starts and ends a task: whatever a structure forgot to release is released. */
@@ -101,7 +124,12 @@ export class TaskMemory {
   /** Grants all of `bytes` or nothing; nothing means: spill. */
   tryAcquire(bytes: number): boolean {
     const want = Math.ceil(bytes / KIB);
-    if ((Atomics.load(this.cells, this.slot) + want) * KIB > this.shape.taskCapBytes) return false;
+    const held = Atomics.load(this.cells, this.slot) + want;
+    if (held * KIB > this.shape.taskCapBytes) return false;
+    const storage = this.shape.slots + this.slot;
+    const over = (held + Atomics.load(this.cells, storage)) * KIB - this.shape.taskCapBytes;
+    // Execution takes back what storage borrowed; blocks the running task reads may stay, and then it spills.
+    if (over > 0 && (this.evictor === null || this.evictor(over) < over)) return false;
     Atomics.add(this.cells, this.slot, want);
     return true;
   }
@@ -149,4 +177,42 @@ export class Reservation {
     this.memory.release(this.reserved);
     this.reserved = 0;
   }
+}
+
+/** What a slot's cached blocks hold: granted only from what execution leaves of the slot's share. */
+export class SlotStorage {
+  constructor(
+    private readonly shape: MemoryPoolShape,
+    private readonly cells: Int32Array,
+    private readonly slot: number,
+  ) {}
+
+  /** The most the slot's blocks could hold, were execution to hold nothing. */
+  get capBytes(): number {
+    return this.shape.taskCapBytes;
+  }
+
+  /** Bytes of the slot's share neither execution nor storage holds. */
+  freeBytes(): number {
+    return this.shape.taskCapBytes - (Atomics.load(this.cells, this.slot) + Atomics.load(this.cells, this.shape.slots + this.slot)) * KIB;
+  }
+
+  /** Grants all of `bytes` or nothing. */
+  tryAcquire(bytes: number): boolean {
+    if (bytesInKib(bytes) * KIB > this.freeBytes()) return false;
+    Atomics.add(this.cells, this.shape.slots + this.slot, bytesInKib(bytes));
+    return true;
+  }
+
+  /** Gives back a block's grant: exactly what tryAcquire took for the same `bytes`; returns the bytes given back. */
+  release(bytes: number): number {
+    const cell = this.shape.slots + this.slot;
+    const kib = Math.min(bytesInKib(bytes), Atomics.load(this.cells, cell));
+    Atomics.sub(this.cells, cell, kib);
+    return kib * KIB;
+  }
+}
+
+function bytesInKib(bytes: number): number {
+  return Math.ceil(bytes / KIB);
 }

@@ -1,0 +1,88 @@
+// A worker's executor with real task threads (src/worker/executor.ts, task-thread.ts): a task reading a cached
+// partition runs on the thread that holds it, DISK_ONLY blocks are read by any thread, and an ended application's
+// blocks go from the threads' heaps and the block directory (HeartbeatReply.ended_apps' effect).
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { Executor, type ThreadReply } from "../src/worker/executor.js";
+import { logger } from "../src/common/log.js";
+import { planJob } from "../src/planner/stage-planner.js";
+import { validateJobSpec } from "../src/planner/validate.js";
+import { resolveLaunch, unresolved } from "../src/plan/resolution.js";
+import { asJobId, asWorkerId, attemptIdOf } from "../src/common/ids.js";
+import type { TaskLaunch } from "../src/plan/task.js";
+import { PROTOCOL_VERSION } from "../src/common/version.js";
+
+const root = fs.mkdtempSync(join(os.tmpdir(), "minispark-executor-blocks-"));
+const blockDir = join(root, "blocks");
+const executor = new Executor({
+  slots: 2,
+  dataDir: root,
+  shuffleRoot: join(root, "shuffle"),
+  spillDir: join(root, "spill"),
+  blockDir,
+  memoryBytes: 256 * 1024 * 1024,
+  memoryFraction: 0.5,
+  userCode: true,
+  fetchRemote: async () => ({ ok: false, mapId: 0, message: "no remote blocks here" }),
+  log: logger("test"),
+});
+after(async () => {
+  await executor.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+let jobs = 0;
+/** A launch of partition `p` of a 2-partition persisted parallelize, counted, in application `app`. */
+function launch(app: string, level: string, p: number): TaskLaunch {
+  const plan = planJob(validateJobSpec({ application: app, nodes: [{ id: "n", op: "parallelize", data: [1, 2, 3, 4, 5, 6], numSlices: 2, persist: level }], action: { op: "collect", input: "n" } }), {
+    splits: {},
+    defaultParallelism: 2,
+  });
+  const jobId = asJobId(`job-${jobs++}`);
+  const stage = plan.stages[0]!;
+  return { protocol: PROTOCOL_VERSION, jobId, stageId: stage.id, partition: p, attemptId: attemptIdOf(jobId, stage.id, p, 0), attempt: 0, ...resolveLaunch(plan, unresolved(), stage, p, () => []) };
+}
+
+async function run(t: TaskLaunch): Promise<ThreadReply & { state: "FINISHED" }> {
+  const reply = await executor.run(t, asWorkerId("w-test"))!;
+  assert.equal(reply.state, "FINISHED", JSON.stringify(reply));
+  return reply as ThreadReply & { state: "FINISHED" };
+}
+
+describe("the executor and its threads' blocks", () => {
+  it("stores a partition once; later tasks read it on the holding thread, whichever thread is free", async () => {
+    const first = await run(launch("app-a", "MEMORY_ONLY", 0));
+    assert.equal(first.outcome.stored.length, 1);
+    assert.deepEqual(first.outcome.result, { type: "collect", records: [1, 2, 3] });
+    // Eight reads in a row, two at a time: each lands on the holder (a read there stores nothing new).
+    for (let i = 0; i < 4; i++) {
+      const replies = await Promise.all([run(launch("app-a", "MEMORY_ONLY", 0)), run(launch("app-a", "MEMORY_ONLY", 0))]);
+      for (const r of replies) {
+        assert.deepEqual(r.outcome.stored, [], "read from the block, not computed again");
+        assert.deepEqual(r.outcome.result, { type: "collect", records: [1, 2, 3] });
+      }
+    }
+  });
+
+  it("DISK_ONLY blocks are files any thread reads", async () => {
+    assert.equal((await run(launch("app-b", "DISK_ONLY", 1))).outcome.stored.length, 1);
+    const replies = await Promise.all([run(launch("app-b", "DISK_ONLY", 1)), run(launch("app-b", "DISK_ONLY", 1))]);
+    for (const r of replies) assert.deepEqual([r.outcome.stored, r.outcome.result], [[], { type: "collect", records: [4, 5, 6] }]);
+    assert.ok(fs.existsSync(join(blockDir, "app_app-b")));
+  });
+
+  it("an ended application's blocks go, in memory and on disk; other applications keep theirs; dropping again is harmless", async () => {
+    executor.dropApplications(["app-a", "app-b", "../..", ""]);
+    executor.dropApplications(["app-a", "app-b"]);
+    assert.equal(fs.existsSync(join(blockDir, "app_app-b")), false);
+    assert.ok(fs.existsSync(root), "a hostile id removes nothing else");
+    assert.equal((await run(launch("app-a", "MEMORY_ONLY", 0))).outcome.stored.length, 1, "computed and stored again");
+    assert.equal((await run(launch("app-b", "DISK_ONLY", 1))).outcome.stored.length, 1);
+    assert.equal((await run(launch("app-c", "MEMORY_ONLY", 1))).outcome.stored.length, 1);
+    executor.dropApplications(["app-a"]);
+    assert.deepEqual((await run(launch("app-c", "MEMORY_ONLY", 1))).outcome.stored, [], "app-c's block stayed");
+  });
+});
