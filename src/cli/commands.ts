@@ -22,6 +22,7 @@ import {
 import { MASTER_COMMAND, WORKER_COMMAND, masterCommand, workerCommand } from "./cluster-commands.js";
 import type { CommandSpec, FlagTable } from "./flag-table.js";
 import { DEMO_COMMAND, LOCAL_COMMAND, demoCommand, localCommand } from "./local-commands.js";
+import { SHELL_COMMAND, shellCommand } from "./shell-command.js";
 
 export interface Command {
   readonly spec: CommandSpec<FlagTable>;
@@ -56,6 +57,7 @@ export const COMMAND_GROUPS: readonly { readonly title: string; readonly command
     commands: [
       { spec: LOCAL_COMMAND, run: localCommand },
       { spec: DEMO_COMMAND, run: demoCommand },
+      { spec: SHELL_COMMAND, run: shellCommand },
     ],
   },
 ];
