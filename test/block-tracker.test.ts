@@ -18,7 +18,7 @@ import { cachedReads } from "../src/plan/cached-reads.js";
 import { PROTOCOL_VERSION } from "../src/common/version.js";
 import { idleHeartbeat } from "./helpers/heartbeats.js";
 
-const APP = "app-1" as AppId;
+const APP = "app-00000000a-000001" as AppId;
 const W1 = asWorkerId("w1");
 const W2 = asWorkerId("w2");
 const ds = (c: string) => asDatasetId(`ds-${c.repeat(32)}`);
@@ -30,7 +30,7 @@ describe("BlockTracker", () => {
     t.add(APP, W1, block(ds("a"), 0));
     t.add(APP, W2, block(ds("a"), 0));
     t.add(APP, W2, block(ds("a"), 1));
-    t.add("app-2" as AppId, W1, block(ds("a"), 1));
+    t.add("app-00000000b-000002" as AppId, W1, block(ds("a"), 1));
     assert.deepEqual(
       t.holders(APP, ds("a"), 0).map((h) => h.worker),
       [W1, W2],
@@ -42,7 +42,7 @@ describe("BlockTracker", () => {
       [W1],
     );
     assert.equal(t.cachedPartitions(APP, ds("a")), 1, "partition 1 has no holder left");
-    assert.deepEqual(t.holders("app-2" as AppId, ds("a"), 1)[0]?.worker, W1, "another application's block stays");
+    assert.deepEqual(t.holders("app-00000000b-000002" as AppId, ds("a"), 1)[0]?.worker, W1, "another application's block stays");
     assert.deepEqual(t.holders(APP, ds("b"), 0), []);
   });
 

@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const LINES = 4000;
-const APP = "app-cache-test";
+/** The application the jobs name, registered on each describe's cluster (another one for the cross-application case). */
+let APP = "";
+let OTHER = "";
+
+async function registerApp(c: TestCluster, name: string): Promise<string> {
+  const res = await c.http("/api/v1/apps", { method: "POST", body: { name, leaseMs: 3_600_000 } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.id as string;
+}
 
 const spec = (extra: { application?: string; persist?: string; fn?: string; action?: string } = {}) => ({
   ...(extra.application === undefined ? {} : { application: extra.application }),
@@ -24,6 +32,8 @@ describe("persist on a real cluster", () => {
   let c: TestCluster;
   before(async () => {
     c = await startTestCluster({ workers: 1, slots: 2, workerArgs: ["--heartbeat", "1s"] });
+    APP = await registerApp(c, "cache-test");
+    OTHER = await registerApp(c, "other");
     // Four files, four partitions.
     for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
   });
@@ -60,7 +70,7 @@ describe("persist on a real cluster", () => {
   }
 
   it("reuses nothing across applications, across lineages or for a job that does not persist", async () => {
-    assert.equal((await run(spec({ application: "app-other", persist: "MEMORY_ONLY" }))).recordsIn, LINES, "another application");
+    assert.equal((await run(spec({ application: OTHER, persist: "MEMORY_ONLY" }))).recordsIn, LINES, "another application");
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY", fn: "line => Number(line.split(' ')[1]) + 0" }))).recordsIn, LINES, "another function");
     assert.equal((await run(spec())).recordsIn, LINES, "no persist, no application");
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY" }))).recordsIn, 0, "the first application's blocks are still there");
@@ -97,6 +107,31 @@ describe("persist on a real cluster", () => {
     }
   });
 
+  it("an application's end reaches the workers: its block files are removed, its jobs refused, and a new application computes again", async () => {
+    const app = await registerApp(c, "ends");
+    const disk = spec({ application: app, persist: "DISK_ONLY", fn: "line => ['ends on disk', line]" });
+    const memory = spec({ application: app, persist: "MEMORY_ONLY", fn: "line => ['ends in memory', line]" });
+    for (const s of [disk, memory]) assert.equal((await run(s)).recordsIn, LINES);
+    const blockFiles = () =>
+      fs
+        .readdirSync(join(c.dataDir, ".minispark"))
+        .flatMap((d) => (fs.existsSync(join(c.dataDir, ".minispark", d, "blocks", `app_${app}`)) ? fs.readdirSync(join(c.dataDir, ".minispark", d, "blocks", `app_${app}`)) : []));
+    assert.ok(blockFiles().length > 0, "DISK_ONLY blocks are files");
+    const ended = await c.http(`/api/v1/apps/${app}`, { method: "DELETE" });
+    assert.equal(ended.body.status, "ENDED");
+    // Workers hear it in a heartbeat reply (every 1s ± 1/3).
+    for (let i = 0; blockFiles().length > 0; i++) {
+      assert.ok(i < 50, "the files of an ended application's blocks are removed within 5 s");
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    // Its jobs are refused now; the same lineage in a new application computes from the file again, on a worker that kept nothing.
+    const refused = await c.http("/api/v1/jobs", { method: "POST", body: memory });
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(refused.body), /ENDED/);
+    const next = await registerApp(c, "after");
+    assert.equal((await run(spec({ application: next, persist: "MEMORY_ONLY", fn: "line => ['ends in memory', line]" }))).recordsIn, LINES);
+  });
+
   it("refuses persist without an application with a 400 naming the node", async () => {
     const res = await c.http("/api/v1/jobs", { method: "POST", body: spec({ persist: "MEMORY_ONLY" }) });
     assert.equal(res.status, 400);
@@ -111,6 +146,7 @@ describe("persist across workers, and a lost holder", () => {
   let c: TestCluster;
   before(async () => {
     c = await startTestCluster({ workers: 2, slots: 1, workerTimeoutMs: 2000, workerArgs: ["--heartbeat", "300ms"] });
+    APP = await registerApp(c, "cache-test");
     for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
   });
   after(() => c?.stop());

@@ -54,12 +54,12 @@ async function run(t: TaskLaunch): Promise<ThreadReply & { state: "FINISHED" }> 
 
 describe("the executor and its threads' blocks", () => {
   it("stores a partition once; later tasks read it on the holding thread, whichever thread is free", async () => {
-    const first = await run(launch("app-a", "MEMORY_ONLY", 0));
+    const first = await run(launch("app-00000000a-00000a", "MEMORY_ONLY", 0));
     assert.equal(first.outcome.stored.length, 1);
     assert.deepEqual(first.outcome.result, { type: "collect", records: [1, 2, 3] });
     // Eight reads in a row, two at a time: each lands on the holder (a read there stores nothing new).
     for (let i = 0; i < 4; i++) {
-      const replies = await Promise.all([run(launch("app-a", "MEMORY_ONLY", 0)), run(launch("app-a", "MEMORY_ONLY", 0))]);
+      const replies = await Promise.all([run(launch("app-00000000a-00000a", "MEMORY_ONLY", 0)), run(launch("app-00000000a-00000a", "MEMORY_ONLY", 0))]);
       for (const r of replies) {
         assert.deepEqual(r.outcome.stored, [], "read from the block, not computed again");
         assert.deepEqual(r.outcome.result, { type: "collect", records: [1, 2, 3] });
@@ -68,21 +68,21 @@ describe("the executor and its threads' blocks", () => {
   });
 
   it("DISK_ONLY blocks are files any thread reads", async () => {
-    assert.equal((await run(launch("app-b", "DISK_ONLY", 1))).outcome.stored.length, 1);
-    const replies = await Promise.all([run(launch("app-b", "DISK_ONLY", 1)), run(launch("app-b", "DISK_ONLY", 1))]);
+    assert.equal((await run(launch("app-00000000b-00000b", "DISK_ONLY", 1))).outcome.stored.length, 1);
+    const replies = await Promise.all([run(launch("app-00000000b-00000b", "DISK_ONLY", 1)), run(launch("app-00000000b-00000b", "DISK_ONLY", 1))]);
     for (const r of replies) assert.deepEqual([r.outcome.stored, r.outcome.result], [[], { type: "collect", records: [4, 5, 6] }]);
-    assert.ok(fs.existsSync(join(blockDir, "app_app-b")));
+    assert.ok(fs.existsSync(join(blockDir, "app_app-00000000b-00000b")));
   });
 
   it("an ended application's blocks go, in memory and on disk; other applications keep theirs; dropping again is harmless", async () => {
-    executor.dropApplications(["app-a", "app-b", "../..", ""]);
-    executor.dropApplications(["app-a", "app-b"]);
-    assert.equal(fs.existsSync(join(blockDir, "app_app-b")), false);
+    executor.dropApplications(["app-00000000a-00000a", "app-00000000b-00000b", "../..", ""]);
+    executor.dropApplications(["app-00000000a-00000a", "app-00000000b-00000b"]);
+    assert.equal(fs.existsSync(join(blockDir, "app_app-00000000b-00000b")), false);
     assert.ok(fs.existsSync(root), "a hostile id removes nothing else");
-    assert.equal((await run(launch("app-a", "MEMORY_ONLY", 0))).outcome.stored.length, 1, "computed and stored again");
-    assert.equal((await run(launch("app-b", "DISK_ONLY", 1))).outcome.stored.length, 1);
-    assert.equal((await run(launch("app-c", "MEMORY_ONLY", 1))).outcome.stored.length, 1);
-    executor.dropApplications(["app-a"]);
-    assert.deepEqual((await run(launch("app-c", "MEMORY_ONLY", 1))).outcome.stored, [], "app-c's block stayed");
+    assert.equal((await run(launch("app-00000000a-00000a", "MEMORY_ONLY", 0))).outcome.stored.length, 1, "computed and stored again");
+    assert.equal((await run(launch("app-00000000b-00000b", "DISK_ONLY", 1))).outcome.stored.length, 1);
+    assert.equal((await run(launch("app-00000000c-00000c", "MEMORY_ONLY", 1))).outcome.stored.length, 1);
+    executor.dropApplications(["app-00000000a-00000a"]);
+    assert.deepEqual((await run(launch("app-00000000c-00000c", "MEMORY_ONLY", 1))).outcome.stored, [], "the third application's block stayed");
   });
 });
