@@ -78,6 +78,9 @@ describe("npm pack, installed into a fresh project", { timeout: INSTALL_TIMEOUT_
       pkg.overrides = { "better-sqlite3": version };
       mirror = await prebuildMirror(version, served);
       env.npm_config_better_sqlite3_binary_host = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}`;
+      // A cache of its own, as on a fresh machine: prebuild-install keeps downloads under the npm cache by a hash of their URL, and a mirror
+      // port that an earlier run had used would be served from there instead of from this mirror.
+      env.npm_config_cache = join(tmp, "npm-cache");
     }
     fs.writeFileSync(join(app, "package.json"), JSON.stringify(pkg, null, 2));
   });
