@@ -59,6 +59,11 @@ describe("the library's cache API on a real cluster", () => {
       assert.equal(await ds.count(), LINES);
       assert.equal(last().metrics.recordsIn, LINES, "computed again after unpersist");
       assert.equal(last().datasets, undefined, "no longer persisted");
+      // The same lineage cached again has the same id: it reads no block only if unpersist released them.
+      await ds.cache().count();
+      assert.equal(last().metrics.recordsIn, LINES, "the blocks were released: caching it again computes it");
+      await ds.count();
+      assert.equal(last().metrics.recordsIn, 0);
     } finally {
       await sc.close();
     }
