@@ -47,6 +47,8 @@ describe("the library's cache API on a real cluster", () => {
         last().datasets?.map((d) => [d.node, d.level]),
         [["nums", "MEMORY_ONLY"]],
       );
+      assert.match(last().datasets![0]!.datasetId, /^ds-[0-9a-f]{32}$/);
+      assert.equal((await c.cluster.client.jobs()).find((j) => j.id === last().id)!.datasets, undefined, "the job list leaves them out");
       const records = await ds.collect();
       assert.deepEqual(
         records.map(([, n]) => n),

@@ -95,12 +95,12 @@ describe("minispark shell", () => {
         "const first = await lines.count()",
         "const afterFirst = computed.value",
         "const second = await lines.count()",
-        "`counts ${first} ${second}, computed ${afterFirst} then ${computed.value}, ${lines.storageLevel}`",
+        '["counts", first, second, "computed", afterFirst, "then", computed.value, lines.storageLevel].join(" ")',
         ".exit",
       ],
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /'counts 3 3, computed 3 then 3, MEMORY_ONLY'/);
+    assert.match(r.stdout, /'counts 3 3 computed 3 then 3 MEMORY_ONLY'/);
   });
 
   it("refuses a master that is neither local[N] nor a URL, naming the flag", async () => {
