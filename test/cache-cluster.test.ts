@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const LINES = 4000;
-const APP = "app-cache-test";
+/** The application the jobs name, and another one: registered on each cluster (the master checks a job's application is ACTIVE). */
+let APP = "";
+let OTHER = "";
 
 const spec = (extra: { application?: string; persist?: string; fn?: string; action?: string } = {}) => ({
   ...(extra.application === undefined ? {} : { application: extra.application }),
@@ -26,6 +28,8 @@ describe("persist on a real cluster", () => {
     c = await startTestCluster({ workers: 1, slots: 2, workerArgs: ["--heartbeat", "1s"] });
     // Four files, four partitions.
     for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
+    APP = (await c.cluster.client.registerApp("cache-test", 3_600_000)).id;
+    OTHER = (await c.cluster.client.registerApp("cache-other", 3_600_000)).id;
   });
   after(() => c?.stop());
 
@@ -60,7 +64,7 @@ describe("persist on a real cluster", () => {
   }
 
   it("reuses nothing across applications, across lineages or for a job that does not persist", async () => {
-    assert.equal((await run(spec({ application: "app-other", persist: "MEMORY_ONLY" }))).recordsIn, LINES, "another application");
+    assert.equal((await run(spec({ application: OTHER, persist: "MEMORY_ONLY" }))).recordsIn, LINES, "another application");
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY", fn: "line => Number(line.split(' ')[1]) + 0" }))).recordsIn, LINES, "another function");
     assert.equal((await run(spec())).recordsIn, LINES, "no persist, no application");
     assert.equal((await run(spec({ application: APP, persist: "MEMORY_ONLY" }))).recordsIn, 0, "the first application's blocks are still there");
@@ -112,6 +116,8 @@ describe("persist across workers, and a lost holder", () => {
   before(async () => {
     c = await startTestCluster({ workers: 2, slots: 1, workerTimeoutMs: 2000, workerArgs: ["--heartbeat", "300ms"] });
     for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
+    APP = (await c.cluster.client.registerApp("cache-test", 3_600_000)).id;
+    OTHER = (await c.cluster.client.registerApp("cache-other", 3_600_000)).id;
   });
   after(() => c?.stop());
 
