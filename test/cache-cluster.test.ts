@@ -117,7 +117,6 @@ describe("persist across workers, and a lost holder", () => {
     c = await startTestCluster({ workers: 2, slots: 1, workerTimeoutMs: 2000, workerArgs: ["--heartbeat", "300ms"] });
     for (let f = 0; f < 4; f++) writeFile(c.dataDir, `cache/in-${f}.txt`, Array.from({ length: LINES / 4 }, (_, i) => `line ${f * (LINES / 4) + i}`).join("\n") + "\n");
     APP = (await c.cluster.client.registerApp("cache-test", 3_600_000)).id;
-    OTHER = (await c.cluster.client.registerApp("cache-other", 3_600_000)).id;
   });
   after(() => c?.stop());
 
