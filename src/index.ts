@@ -38,3 +38,6 @@ export type { JobSettings } from "./common/job-settings.js";
 // Accumulators: sc.accumulator(0), sc.listAccumulator(), sc.setAccumulator(), passed to functions in env.
 export { Accumulator, type AccumulatorOptions, type CustomAccumulatorOptions, type NumberMerge } from "./client/accumulator.js";
 export type { AccumulatorInfo } from "./common/api-types.js";
+// Persisted datasets: ds.cache(), ds.persist(level), ds.unpersist().
+export { STORAGE_LEVELS, type StorageLevel } from "./plan/storage-level.js";
+export type { PersistedDatasetInfo, UnpersistReply } from "./common/api-types.js";

@@ -82,6 +82,27 @@ describe("minispark shell", () => {
     assert.match(r.stdout, /minispark> 2\n/);
   });
 
+  it("a dataset cached in one command is read from the cache by the next: the second count computes no record", async () => {
+    const data = join(tmp, "cache-data");
+    fs.mkdirSync(data);
+    fs.writeFileSync(join(data, "lines.txt"), "a\nb\nc\n");
+    const r = await session(
+      ["--master", "local[1]", "--data-dir", data],
+      [
+        // The accumulator counts the records the map computes: a count read from the cache adds nothing.
+        "const computed = sc.accumulator(0)",
+        'const lines = sc.textFile("lines.txt").map((l, env) => { env.computed.add(1); return l; }, { env: { computed } }).cache()',
+        "const first = await lines.count()",
+        "const afterFirst = computed.value",
+        "const second = await lines.count()",
+        '["counts", first, second, "computed", afterFirst, "then", computed.value, lines.storageLevel].join(" ")',
+        ".exit",
+      ],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /'counts 3 3 computed 3 then 3 MEMORY_ONLY'/);
+  });
+
   it("refuses a master that is neither local[N] nor a URL, naming the flag", async () => {
     const r = await session(["--master", "ftp://x"], []);
     assert.equal(r.code, 2);

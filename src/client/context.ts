@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { configureTls } from "../common/http-client.js";
 import { jobSettingsFromEnv, type JobSettings } from "../common/job-settings.js";
 import { Dataset, type ActionRunner } from "./dataset.js";
-import { buildJobSpec, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
+import { buildJob, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
 import type { JobInfo } from "../common/api-types.js";
@@ -40,6 +40,8 @@ export interface JobRunner {
   close(): Promise<void>;
   /** The application its jobs belong to on the master, if it holds one. */
   readonly applicationId?: string;
+  /** Releases one of the application's persisted datasets (runners with an application). */
+  unpersist?(datasetId: string): Promise<void>;
 }
 
 /** Options of {@link Context.csv}, with PySpark's names. */
@@ -129,6 +131,9 @@ function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onPr
       await stop();
     },
     applicationId: session.id,
+    unpersist: async (datasetId) => {
+      await client.unpersist(session.id, datasetId);
+    },
   };
 }
 
@@ -200,8 +205,15 @@ export class Context implements ActionRunner {
   /** @internal Called by Dataset's actions. */
   async runAction<R>(input: LineageNode, action: ActionRequest): Promise<R> {
     if (this.closed) throw new Error(`cannot run ${action.op}: the context is closed`);
-    const spec = { ...this.settings, ...buildJobSpec(`${this.appName}: ${action.op}`, input, action) };
-    return (await this.runner.run(spec, (job) => this.jobEnded(job))) as R;
+    const built = buildJob(`${this.appName}: ${action.op}`, input, action);
+    const spec = { ...this.settings, ...built.spec };
+    return (await this.runner.run(spec, (job) => this.jobEnded(job, built.nodes))) as R;
+  }
+
+  /** @internal Called by Dataset.unpersist once a job has persisted the dataset. */
+  async unpersistDataset(datasetId: string): Promise<void> {
+    if (this.closed) return; // closing ended the application, which released its blocks
+    await this.runner.unpersist?.(datasetId);
   }
 
   // ---- accumulators (client/accumulator.ts) ----
@@ -235,8 +247,12 @@ export class Context implements ActionRunner {
     return acc;
   }
 
-  /** Merges an ended job's accumulator values into this context's accumulators (the rule: client/accumulator.ts). */
-  private jobEnded(job: JobInfo): void {
+  /** Merges an ended job's accumulator values into this context's accumulators (the rule: client/accumulator.ts), and remembers the ids of the datasets it persisted (what unpersist releases). */
+  private jobEnded(job: JobInfo, nodes: Map<string, LineageNode>): void {
     for (const info of job.accumulators ?? []) this.accumulators.get(info.id)?.applyJob(info);
+    for (const d of job.datasets ?? []) {
+      const node = nodes.get(d.node);
+      if (node?.persist) node.datasetId = d.datasetId;
+    }
   }
 }

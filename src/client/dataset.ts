@@ -10,6 +10,7 @@
 import { shipFunction } from "./closure.js";
 import { shipAccumulators } from "./accumulator.js";
 import { checkJson, type ActionRequest, type Json, type LineageNode } from "./job-builder.js";
+import { STORAGE_LEVELS, isStorageLevel, type StorageLevel } from "../plan/storage-level.js";
 
 /** The values a node's functions receive as their last argument. */
 export type Env = Record<string, unknown>;
@@ -24,6 +25,10 @@ export interface EnvOption<E extends Env> {
 /** What a Dataset needs from its Context: running an action over a lineage. */
 export interface ActionRunner {
   runAction<R>(input: LineageNode, action: ActionRequest): Promise<R>;
+  /** The application its jobs belong to, or null (persisted datasets need one). */
+  readonly applicationId: string | null;
+  /** Releases a persisted dataset's blocks on the cluster. */
+  unpersistDataset(datasetId: string): Promise<void>;
 }
 
 /** How {@link Dataset.save} writes its part files. */
@@ -101,6 +106,47 @@ export class Dataset<T> {
   /** The name given by {@link Dataset.setName}, or null. */
   name(): string | null {
     return this.lineage.name;
+  }
+
+  // ---- persistence (Spark's cache/persist; the blocks live on the workers until unpersist or the application ends) ----
+
+  /** {@link Dataset.persist} at MEMORY_ONLY. */
+  cache(): this {
+    return this.persist("MEMORY_ONLY");
+  }
+
+  /**
+   * Marks this dataset to be kept on the workers at `level` by the first action
+   * that computes it; later actions of this context read its partitions instead
+   * of computing them again. Lazy, as Spark's: nothing runs now. A context
+   * without an application on a master (a Context over an inline runner) has
+   * nowhere to keep blocks between jobs: this throws rather than silently
+   * recomputing. Persisting again at another level replaces the mark.
+   */
+  persist(level: StorageLevel = "MEMORY_ONLY"): this {
+    if (!isStorageLevel(level)) throw new TypeError(`persist(): the storage level must be one of ${STORAGE_LEVELS.join(", ")}, got ${String(level).slice(0, 80)}`);
+    if (this.context.applicationId === null) throw new Error("persist(): this context has no application on a master (connect() to a cluster), so there is nowhere to keep the dataset between jobs");
+    this.lineage.persist = level;
+    return this;
+  }
+
+  /** True once {@link Dataset.cache} or {@link Dataset.persist} marked it, until {@link Dataset.unpersist}. */
+  get isCached(): boolean {
+    return this.storageLevel !== null;
+  }
+
+  /** The level it is persisted at, or null. */
+  get storageLevel(): StorageLevel | null {
+    return this.lineage.persist ?? null;
+  }
+
+  /** Clears the mark, and once an action has persisted it, releases its blocks on the workers (resolves when the master has forgotten them; workers drop them with their next heartbeat). */
+  async unpersist(): Promise<this> {
+    const id = this.lineage.datasetId ?? null;
+    this.lineage.persist = null;
+    this.lineage.datasetId = null;
+    if (id !== null) await this.context.unpersistDataset(id);
+    return this;
   }
 
   // ---- narrow transformations -------------------------------------------

@@ -5,6 +5,7 @@
 import { readsInputList } from "../ops/registry.js";
 
 import type { Json } from "../common/api-types.js";
+import type { StorageLevel } from "../plan/storage-level.js";
 export type { Json };
 
 /** What a Dataset remembers of how it is computed: one JobSpec node, not yet named. */
@@ -16,6 +17,10 @@ export interface LineageNode {
   readonly env: Readonly<Record<string, Json>> | null;
   /** Set by Dataset.setName; becomes the node's id. */
   name: string | null;
+  /** Set by Dataset.persist/cache, cleared by unpersist: the node's "persist". */
+  persist?: StorageLevel | null;
+  /** The master's id of this dataset once a job persisted it (JobInfo.datasets), what unpersist releases. */
+  datasetId?: string | null;
 }
 
 /** A source or transformation of a JobSpec (DESIGN.md section 3); its other members are the op's parameters. */
@@ -63,12 +68,17 @@ export interface ActionRequest {
 }
 
 export function buildJobSpec(name: string, input: LineageNode, action: ActionRequest): JobSpec {
+  return buildJob(name, input, action).spec;
+}
+
+/** The JobSpec and the lineage node behind each of its node ids (how a job's JobInfo.datasets map back to Datasets). */
+export function buildJob(name: string, input: LineageNode, action: ActionRequest): { spec: JobSpec; nodes: Map<string, LineageNode> } {
   const order = topologicalOrder(input);
   const ids = assignIds(order);
   const nodes = order.map((n) => specNode(n, ids));
   const act: JobSpecAction = { op: action.op, input: ids.get(input)!, ...action.params };
   if (action.env) act.env = action.env;
-  return { name, nodes, action: act };
+  return { spec: { name, nodes, action: act }, nodes: new Map([...ids].map(([n, id]) => [id, n])) };
 }
 
 function specNode(n: LineageNode, ids: Map<LineageNode, string>): JobSpecNode {
@@ -79,6 +89,7 @@ function specNode(n: LineageNode, ids: Map<LineageNode, string>): JobSpecNode {
   else if (parents.length === 1) node.input = parents[0]!;
   Object.assign(node, n.params);
   if (n.env) node.env = n.env;
+  if (n.persist) node.persist = n.persist;
   return node;
 }
 

@@ -1,6 +1,7 @@
 // A typed client of the master's REST API (DESIGN.md section 2), used by the
 // CLI and the library. It talks only to the master, never to workers.
 import { hasEnded, type AppInfo, type AppList, type JobInfo, type JobList, type JobPlanText, type JobResults, type SubmitReply, type WorkerList, type WorkerSummary } from "../common/api-types.js";
+import type { UnpersistReply } from "../common/api-types.js";
 import { requestJson } from "../common/http-client.js";
 
 /** A typed client of a master's REST API, for tools that submit and follow jobs themselves; {@link connect} is the library's way in. */
@@ -72,6 +73,11 @@ export class MinisparkClient {
   /** Ends an application, cancelling its jobs that have not ended (idempotent). */
   endApp(id: string): Promise<AppInfo> {
     return this.call(`/api/v1/apps/${encodeURIComponent(id)}`, undefined, "DELETE");
+  }
+
+  /** Releases a persisted dataset of an application (its id as JobInfo.datasets shows it): the master forgets its blocks, workers drop them with their next heartbeat. Idempotent. */
+  unpersist(app: string, datasetId: string): Promise<UnpersistReply> {
+    return this.call(`/api/v1/apps/${encodeURIComponent(app)}/datasets/${encodeURIComponent(datasetId)}`, undefined, "DELETE");
   }
 
   /** Polls until the job ends; `onUpdate` sees every state on the way. */

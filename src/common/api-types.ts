@@ -212,6 +212,8 @@ export interface JobInfo {
   application: string | null;
   /** The accumulators its functions add to, merged once per partition (absent for jobs that use none, and in the job list). */
   accumulators?: AccumulatorInfo[];
+  /** The datasets it persists (nodes with "persist"), with the ids DELETE /api/v1/apps/{app}/datasets/{datasetId} takes (absent when none, and in the job list). */
+  datasets?: PersistedDatasetInfo[];
 }
 
 /** `GET /api/v1/jobs`: the jobs the master knows, newest first. */
@@ -424,4 +426,14 @@ export interface UnpersistReply {
   partitions: number;
   /** How many workers are told to drop its blocks with their next heartbeat. */
   workers: number;
+}
+
+/** A persisted node of a job (JobInfo.datasets). */
+export interface PersistedDatasetInfo {
+  /** The JobSpec node's id. */
+  node: string;
+  /** Its dataset id: the hash of its lineage, scoped to the job's application. */
+  datasetId: string;
+  /** Its storage level. */
+  level: string;
 }

@@ -199,7 +199,7 @@ export class JobService {
   list(limit: number): JobInfo[] {
     return this.store.listJobs(limit).map((row) => {
       const v = this.view(row.id);
-      return { ...v, stages: [], failedTasks: [], events: [], accumulators: undefined };
+      return { ...v, stages: [], failedTasks: [], events: [], accumulators: undefined, datasets: undefined };
     });
   }
 

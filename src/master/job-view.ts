@@ -3,10 +3,11 @@
 // successful attempts. Built from the live JobRun while the job runs, and
 // stored with the job when it ends. The status is the job lifecycle's
 // (job-lifecycle.ts), passed in. Pure.
-import type { AccumulatorInfo, FailedTaskInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
+import type { AccumulatorInfo, FailedTaskInfo, PersistedDatasetInfo, JobStatus, StageInfo, TaskMetrics } from "../common/api-types.js";
 import type { JobRow, StoredJobView } from "./job-store.js";
 import type { JobRun, StageRun } from "./job-run.js";
 import { isFailure, reportedFailure } from "./attempt-state.js";
+import { childrenOf, type JobPlan, type Rdd } from "../plan/physical.js";
 
 function failedTasks(run: JobRun): FailedTaskInfo[] {
   const out: FailedTaskInfo[] = [];
@@ -88,6 +89,7 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
       metrics: stored?.metrics ?? { durationMs: row.finishedAt && row.startedAt ? row.finishedAt - row.startedAt : null },
       application: row.application,
       ...(stored?.accumulators && { accumulators: stored.accumulators }),
+      ...(stored?.datasets && { datasets: stored.datasets }),
     };
   }
   const stages = run.stages.map((s) => stageView(s, now));
@@ -128,7 +130,23 @@ export function jobView(row: JobRow, status: JobStatus, run: JobRun | undefined,
     },
     application: row.application,
     ...accumulatorsOf(run),
+    ...datasetsOf(run.plan),
   };
+}
+
+/** The plan's persisted RDDs (their cache markers), each once, in stage order. */
+function datasetsOf(plan: JobPlan): { datasets?: PersistedDatasetInfo[] } {
+  const found = new Map<string, PersistedDatasetInfo>();
+  for (const stage of plan.stages) {
+    // Its own stack: a lineage is up to MAX_DEPTH deep.
+    const stack: Rdd[] = [stage.rdd];
+    while (stack.length > 0) {
+      const r = stack.pop()!;
+      if (r.cache && !found.has(r.cache.datasetId)) found.set(r.cache.datasetId, { node: r.node, datasetId: r.cache.datasetId, level: r.cache.level });
+      stack.push(...childrenOf(r));
+    }
+  }
+  return found.size > 0 ? { datasets: [...found.values()] } : {};
 }
 
 function accumulatorsOf(run: JobRun): { accumulators?: AccumulatorInfo[] } {

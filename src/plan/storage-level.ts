@@ -6,6 +6,7 @@
 
 /** Where a cached partition lives: MEMORY_* in the worker's storage memory, *_SER as framed bytes, DISK_ONLY and evicted MEMORY_AND_DISK blocks as files. */
 export const STORAGE_LEVELS = ["MEMORY_ONLY", "MEMORY_ONLY_SER", "MEMORY_AND_DISK", "MEMORY_AND_DISK_SER", "DISK_ONLY"] as const;
+/** One of {@link STORAGE_LEVELS}: a JobSpec node's "persist", the library's `ds.persist(level)`. */
 export type StorageLevel = (typeof STORAGE_LEVELS)[number];
 
 export function isStorageLevel(v: unknown): v is StorageLevel {
