@@ -4,9 +4,10 @@
 // the bounded list of recently ended applications every worker hears about in
 // its heartbeat replies. app-registry.ts, the master's shell, holds the
 // applications, stores them and tells listeners; it decides nothing itself.
-import type { AppStatus } from "../common/api-types.js";
+import type { AppInfo, AppStatus } from "../common/api-types.js";
 import { MinisparkError } from "../common/errors.js";
 import type { AppId } from "../common/ids.js";
+import { MAX_NAME_LENGTH } from "../plan/spec-limits.js";
 
 /** The lease a client gets when it asks for none: Spark's default heartbeat timeout is 120 s, ours is a fraction of it. */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -14,22 +15,14 @@ export const DEFAULT_LEASE_MS = 30_000;
 export const MIN_LEASE_MS = 1000;
 /** An hour: what a client that vanished may hold at most. */
 export const MAX_LEASE_MS = 3_600_000;
-/** The longest application name (as a job's name). */
-export const MAX_APP_NAME_LENGTH = 200;
+/** The longest application name: a job's. */
+export const MAX_APP_NAME_LENGTH = MAX_NAME_LENGTH;
 /** Ended applications a heartbeat reply names: those of the last 10 minutes, the newest 1000 at most. */
 export const ENDED_APPS_WINDOW_MS = 10 * 60_000;
 export const MAX_ENDED_APPS = 1000;
 
-export interface Application {
-  id: AppId;
-  name: string;
-  status: AppStatus;
-  createdAt: number;
-  renewedAt: number;
-  endedAt: number | null;
-  leaseMs: number;
-  endReason: string | null;
-}
+/** An application as the master keeps it: AppInfo without its job count, which the store counts. */
+export type Application = Omit<AppInfo, "id" | "jobs"> & { id: AppId };
 
 export interface Registration {
   name: string;
