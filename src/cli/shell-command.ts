@@ -5,6 +5,7 @@
 // and a local cluster stops, when the REPL does (.exit, Ctrl-D, end of input).
 import { resolve } from "node:path";
 import repl from "node:repl";
+import { PassThrough } from "node:stream";
 import { localWorkers } from "../common/local-master.js";
 import { PROTOCOL_VERSION, packageVersion } from "../common/version.js";
 import { CLIENT_FLAGS, clientTls, masterUrl, token } from "./args.js";
@@ -55,22 +56,45 @@ export async function shellCommand(argv: string[]): Promise<number> {
   });
   console.log(`minispark ${packageVersion()} (protocol ${PROTOCOL_VERSION}) shell: sc is connected to ${master}, application ${sc.applicationId}`);
   console.log("Type .exit or press Ctrl-D to end the session.");
-  const server = repl.start({ prompt: "minispark> ", useGlobal: false });
-  const evaluated = serialize(server);
+  const server = startRepl();
   server.context.sc = sc;
   await new Promise<void>((done) => server.once("exit", done));
-  await evaluated();
+  // Ctrl-D under a running command ends the application, which cancels its job.
   await sc.close();
   return 0;
 }
 
 /**
- * Evaluates one command after another. Node's REPL reads the next line while a
- * command awaits, so typed-ahead or piped commands would otherwise run at once
- * and the input's end would close the session under a running job. A command
- * has ended when the REPL shows its prompt again: it does so after a value and
- * after an error alike (a rejected await is reported without calling back).
- * Returns what waits for the last command.
+ * A REPL that runs its commands one after another and ends only after the
+ * last one, on a terminal and on piped input alike. Node's REPL reads the next
+ * line while a command awaits, so piped commands would otherwise run at once,
+ * and its end (or a piped `.exit`) would close the session under them: input
+ * that is not a terminal is therefore handed on only as the REPL asks for it,
+ * and ended when every command has.
+ */
+function startRepl(): repl.REPLServer {
+  const piped = !process.stdin.isTTY;
+  const input = piped ? new PassThrough() : process.stdin;
+  const server = repl.start({ prompt: "minispark> ", useGlobal: false, input, output: process.stdout, terminal: !piped && process.stdout.isTTY });
+  const evaluated = serialize(server);
+  server.defineCommand("exit", {
+    help: "End the session (after the commands before it)",
+    action() {
+      void evaluated().then(() => server.close());
+    },
+  });
+  if (piped) {
+    process.stdin.pipe(input as PassThrough, { end: false });
+    process.stdin.once("end", () => void evaluated().then(() => (input as PassThrough).end()));
+  }
+  return server;
+}
+
+/**
+ * Evaluates one command after another. A command has ended when the open REPL
+ * shows its prompt again: it does so after a value and after an error alike (a
+ * rejected await is reported without calling back). Returns what waits for the
+ * last command queued so far.
  */
 function serialize(server: repl.REPLServer): () => Promise<void> {
   const evaluate = server.eval;
