@@ -135,8 +135,13 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
       let received = 0;
       res.on("data", (c: Buffer) => {
         received += c.length;
-        if (received > maxReplyBytes) req.destroy(new Error(`the reply is larger than the ${maxReplyBytes} bytes expected`));
-        else chunks.push(c);
+        if (received > maxReplyBytes) {
+          // Rejected here, then destroyed without an error: req.destroy(error) once the reply has begun raises that error as an uncaught
+          // exception when the reply's last chunk is the one over the limit (a peer's short answer ended the process).
+          res.removeAllListeners("data");
+          fail(new Error(`the reply is larger than the ${maxReplyBytes} bytes expected`));
+          req.destroy();
+        } else chunks.push(c);
       });
       res.on("error", fail);
       res.on("end", () => {
