@@ -152,7 +152,8 @@ describe("deployment files", () => {
     );
 
     const home = fs.mkdtempSync(join(os.tmpdir(), "minispark-healthcheck-"));
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below Linux's ephemeral range (32768 and up), where other tests' connections take their local ports.
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     // Its port only in its environment, as a container sets it.
     const master = spawn(process.execPath, [CLI, "master", "--host", "127.0.0.1", "--db", join(home, "m.db"), "--token", "t0ken"], {
       env: { ...process.env, MINISPARK_HOME: home, MINISPARK_PORT: String(port) },
@@ -176,9 +177,13 @@ describe("deployment files", () => {
       assert.equal(down.status, 1);
       assert.match(down.stdout, new RegExp(`127\\.0\\.0\\.1:${port + 1}/healthz: .*ECONNREFUSED`));
     } finally {
-      master.kill("SIGTERM");
       silent.kill();
-      await new Promise((r) => master.once("exit", r));
+      // A master that could not start has exited already: waiting for its exit would never end.
+      if (master.exitCode === null && master.signalCode === null) {
+        const exited = new Promise((r) => master.once("exit", r));
+        master.kill("SIGTERM");
+        await exited;
+      }
       fs.rmSync(home, { recursive: true, force: true });
     }
   });
