@@ -38,6 +38,11 @@ export class BlockTracker {
   }
 
   /** The datasets an application has blocks of. */
+  /** Whether the application may hold blocks at all: the scheduler asks before it walks a task's reads. */
+  hasBlocks(app: AppId): boolean {
+    return this.apps.has(app);
+  }
+
   datasets(app: AppId): DatasetId[] {
     return [...(this.apps.get(app)?.keys() ?? [])];
   }

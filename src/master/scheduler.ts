@@ -353,7 +353,8 @@ export class Scheduler implements SchedulerQueries {
   /** The schedulable workers holding a cached block the task reads. */
   private holdersOf(job: JobRun, stage: StageRun, partition: number, workers: WorkerInfo[]): WorkerInfo[] {
     const app = job.plan.application;
-    if (!app) return [];
+    // Every library job has an application; most cache nothing, and need no walk of the stage's lineage per launch.
+    if (!app || !this.blocks.hasBlocks(app)) return [];
     const ids = new Set<WorkerId>();
     for (const read of cachedReads(stage.stage.rdd, partition)) for (const h of this.blocks.holders(app, read.datasetId, read.partition)) ids.add(h.worker);
     return ids.size === 0 ? [] : workers.filter((w) => ids.has(w.id));
