@@ -8,6 +8,8 @@ import { asAttemptId, asJobId, asWorkerId } from "../src/common/ids.js";
 import type { Attempt } from "../src/master/job-run.js";
 import type { JobStore } from "../src/master/job-store.js";
 import { SqliteJobStore } from "../src/master/sqlite-job-store.js";
+import { usableDrivers } from "./helpers/sqlite-drivers.js";
+import { openSqlDatabase } from "../src/master/sql-database.js";
 import { MemoryJobStore } from "../src/master/memory-job-store.js";
 import type { JobPlan } from "../src/plan/physical.js";
 import { unresolved, type PlanResolution } from "../src/plan/resolution.js";
@@ -83,18 +85,19 @@ function story(store: JobStore): unknown[] {
   return reads;
 }
 
-it("the in-memory job store answers as the SQLite one", () => {
-  const sqlite = new SqliteJobStore(":memory:");
-  try {
-    const expected = story(sqlite);
-    assert.deepEqual(story(new MemoryJobStore()), expected);
-  } finally {
-    sqlite.close();
+it("the in-memory job store answers as the SQLite one, on every SQLite driver this Node can use", () => {
+  const expected = story(new MemoryJobStore());
+  for (const driver of usableDrivers()) {
+    const sqlite = new SqliteJobStore(":memory:", driver);
+    try {
+      assert.deepEqual(story(sqlite), expected, driver);
+    } finally {
+      sqlite.close();
+    }
   }
 });
 
 it("resumes only a plan stored by this protocol: one from an older master (unstamped, or another version) reads as none, so the job is planned again", async () => {
-  const { default: Database } = await import("better-sqlite3");
   const { mkdtempSync } = await import("node:fs");
   const { join } = await import("node:path");
   const { tmpdir } = await import("node:os");
@@ -105,7 +108,7 @@ it("resumes only a plan stored by this protocol: one from an older master (unsta
   store.insertJob(C, "c", "{}", 1);
   for (const id of [A, B, C]) store.startJob(id, 2, PLAN);
   store.close();
-  const db = new Database(file);
+  const db = openSqlDatabase(file);
   db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?").run(JSON.stringify(PLAN), B);
   db.prepare("UPDATE jobs SET plan_json = ? WHERE id = ?").run(JSON.stringify({ protocol: PROTOCOL_VERSION - 1, plan: PLAN }), C);
   db.close();

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlDatabase } from "../src/master/sql-database.js";
 import { MAX_EDGES } from "../src/planner/validate.js";
 import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
@@ -126,7 +126,8 @@ describe("a master killed while it plans a job, restarted on the same database",
     // A valid job at the task limit: 9 count probes and a count of 10^5 tasks each, about a second of planning and scheduling.
     const nodes: Record<string, unknown>[] = [range("z0", 100_000, 1_000_000)];
     for (let i = 1; i <= 9; i++) nodes.push({ id: `z${i}`, op: "zipWithIndex", input: `z${i - 1}` });
-    const db = new Database(join(t.cluster.tmpDir, "minispark.db"), { readonly: true, fileMustExist: true });
+    const db = openSqlDatabase(join(t.cluster.tmpDir, "minispark.db"));
+    const planning = db.prepare("SELECT id FROM jobs WHERE planning_started_at IS NOT NULL");
     let id: string;
     try {
       const submitted = t.http("/api/v1/jobs", { body: { nodes, action: { op: "count", input: "z9" } } }).catch(() => null);
@@ -134,7 +135,7 @@ describe("a master killed while it plans a job, restarted on the same database",
       const deadline = Date.now() + 10_000;
       let row: { id: string } | undefined;
       while (!row && Date.now() < deadline) {
-        row = db.prepare("SELECT id FROM jobs WHERE planning_started_at IS NOT NULL").get() as { id: string } | undefined;
+        row = planning.get() as { id: string } | undefined;
         if (!row) await sleep(2);
       }
       assert.ok(row, "the master marked the job as being planned");

@@ -179,7 +179,7 @@ function storedPlan(json: string): JobPlan | null {
 }
 
 /** An apps row as stored. */
-export interface AppRecord {
+export type AppRecord = {
   id: string;
   name: string;
   status: string;
@@ -188,7 +188,7 @@ export interface AppRecord {
   ended_at: number | null;
   lease_ms: number;
   end_reason: string | null;
-}
+};
 
 export function appRecord(a: Application): AppRecord {
   return { id: a.id, name: a.name, status: a.status, created_at: a.createdAt, renewed_at: a.renewedAt, ended_at: a.endedAt, lease_ms: a.leaseMs, end_reason: a.endReason };

@@ -1,7 +1,5 @@
-// The JobStore on SQLite (better-sqlite3; synchronous, so a write is done when
-// the call returns): a master restarted on the same database still lists every
+// The JobStore on SQLite (synchronous, so a write is done when the call returns): a master restarted on the same database still lists every
 // job it knew.
-import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import type { JobEvent, JobStatus } from "../common/api-types.js";
 import { errorMessage } from "../common/errors.js";
@@ -14,6 +12,7 @@ import type { Attempt } from "./job-run.js";
 import { appRecord, storedPlanJson, toApp, toRow, type AppRecord, type JobRecord, type JobRow, type JobStore, type StoredAttempt, type StoredJobView, type StoredMapOutput } from "./job-store.js";
 import type { Application } from "./application-state.js";
 import type { MapStatus } from "./map-output-tracker.js";
+import { openSqlDatabase, SQLITE_DRIVER, type SqlDatabase, type SqliteDriver } from "./sql-database.js";
 import type { CommitDecision } from "./output-commit-coordinator.js";
 
 const SCHEMA = `
@@ -91,7 +90,7 @@ const FLUSH_MS = 50;
 const log = logger("store");
 
 export class SqliteJobStore implements JobStore {
-  private readonly db: Database.Database;
+  private readonly db: SqlDatabase;
   private readonly stmts;
   /**
    * Attempt and map output rows, written together in one transaction every
@@ -102,16 +101,12 @@ export class SqliteJobStore implements JobStore {
   private readonly deferred: (() => void)[] = [];
   private readonly writeDeferred: () => void;
 
-  constructor(path: string) {
+  constructor(path: string, driver: SqliteDriver = SQLITE_DRIVER) {
     if (path !== ":memory:") {
       makePrivateDir(dirname(path));
       makeDatabasePrivate(path);
     }
-    this.db = new Database(path);
-    // Every statement is prepared once and kept as long as the store: on
-    // Node 24.19 and later, better-sqlite3 12 built against its headers aborts
-    // the process when a garbage statement is collected outside JavaScript
-    // (nodejs/node#65446). exec() makes no statement object, pragma() would.
+    this.db = openSqlDatabase(path, driver);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
     this.db.exec(SCHEMA);
     const jobColumns = this.db.prepare("PRAGMA table_info(jobs)");
@@ -170,9 +165,10 @@ export class SqliteJobStore implements JobStore {
       appJobCount: this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE application = ?"),
       unfinishedJobsOf: this.db.prepare("SELECT id FROM jobs WHERE application = ? AND status IN ('PENDING', 'RUNNING') ORDER BY submitted_at"),
     };
-    this.writeDeferred = this.db.transaction(() => {
-      for (const write of this.deferred) write();
-    });
+    this.writeDeferred = () =>
+      this.db.transaction(() => {
+        for (const write of this.deferred) write();
+      });
   }
 
   private defer(write: () => void): void {
@@ -186,7 +182,7 @@ export class SqliteJobStore implements JobStore {
    * these rows matter only after a restart.
    */
   private flush(): void {
-    if (this.deferred.length === 0 || !this.db.open) return;
+    if (this.deferred.length === 0 || !this.db.isOpen) return;
     try {
       this.writeDeferred();
       this.deferred.length = 0;
