@@ -232,3 +232,75 @@ describe("BlockReleases", () => {
     assert.equal(list[0]!.application, "app-5");
   });
 });
+
+describe("BlockTracker.cachedDatasets (GET /api/v1/storage)", () => {
+  const about = { node: "points", level: "MEMORY_AND_DISK" as const, numPartitions: 3 };
+  const sized = (datasetId: DatasetId, partition: number, memoryBytes: number, diskBytes: number): StoredBlock => ({ datasetId, partition, level: "MEMORY_AND_DISK", memoryBytes, diskBytes });
+
+  it("sums each dataset's blocks in all and per worker, counts a partition once however many hold it, and keeps the job's naming", () => {
+    const t = new BlockTracker();
+    t.add(APP, W1, sized(ds("a"), 0, 1_000_000_000, 0), about);
+    t.add(APP, W2, sized(ds("a"), 0, 0, 700), about);
+    t.add(APP, W2, sized(ds("a"), 2, 2_000_000_000, 5), about);
+    t.add(APP, W1, block(ds("b"), 0));
+    assert.deepEqual(t.cachedDatasets(), [
+      {
+        application: APP,
+        datasetId: ds("a"),
+        node: "points",
+        level: "MEMORY_AND_DISK",
+        numPartitions: 3,
+        cachedPartitions: 2,
+        memoryBytes: 3_000_000_000,
+        diskBytes: 705,
+        workers: [
+          { worker: W1, partitions: 1, memoryBytes: 1_000_000_000, diskBytes: 0 },
+          { worker: W2, partitions: 2, memoryBytes: 2_000_000_000, diskBytes: 705 },
+        ],
+      },
+      // No job named it: the block's own level, and no node or partition count rather than a guess.
+      {
+        application: APP,
+        datasetId: ds("b"),
+        node: null,
+        level: "MEMORY_ONLY",
+        numPartitions: null,
+        cachedPartitions: 1,
+        memoryBytes: 100,
+        diskBytes: 0,
+        workers: [{ worker: W1, partitions: 1, memoryBytes: 100, diskBytes: 0 }],
+      },
+    ]);
+    t.add(APP, W1, sized(ds("a"), 1, 1, 0), { ...about, node: "renamed" });
+    assert.equal(t.cachedDatasets()[0]!.node, "renamed", "the latest job's naming");
+  });
+
+  it("forgets a dataset's naming with its last block: lost workers, unpersist and the application's end", () => {
+    const t = new BlockTracker();
+    t.add(APP, W1, sized(ds("a"), 0, 10, 0), about);
+    t.removeWorker(W1);
+    assert.deepEqual(t.cachedDatasets(), []);
+    t.add(APP, W2, block(ds("a"), 0));
+    assert.equal(t.cachedDatasets()[0]!.node, null, "a block stored again without a job's naming is not given the old one");
+    t.add(APP, W2, block(ds("a"), 1), about);
+    t.removeDataset(APP, ds("a"));
+    t.add(APP, W2, block(ds("a"), 0));
+    assert.equal(t.cachedDatasets()[0]!.node, null, "unpersist forgot it");
+    t.add(APP, W2, block(ds("c"), 0), about);
+    t.removeApp(APP);
+    assert.deepEqual(t.cachedDatasets(), []);
+    t.add(APP, W2, block(ds("c"), 0));
+    assert.equal(t.cachedDatasets()[0]!.node, null, "the application's end forgot it");
+  });
+
+  it("the scheduler names each stored block's dataset by its persisted node and partition count", () => {
+    const c = new Cluster(["w1", "w2"]);
+    c.submit(spec, "job-1");
+    for (const l of c.take()) c.finish(l);
+    const [d] = c.scheduler.blocks.cachedDatasets();
+    assert.deepEqual(
+      { node: d!.node, level: d!.level, numPartitions: d!.numPartitions, cachedPartitions: d!.cachedPartitions, workers: d!.workers.length },
+      { node: "n", level: "MEMORY_ONLY", numPartitions: 2, cachedPartitions: 2, workers: 2 },
+    );
+  });
+});
