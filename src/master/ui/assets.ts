@@ -20,6 +20,7 @@ export function indexHtml(version: string, protocol: number): string {
   <nav>
     <a class="tab" data-tab="cluster" href="#/cluster">Cluster</a>
     <a class="tab" data-tab="jobs" href="#/jobs">Jobs</a>
+    <a class="tab" data-tab="storage" href="#/storage">Storage</a>
   </nav>
   <span id="live" class="live"></span>
   <button id="signout" class="link" type="button" hidden>Sign out</button>
