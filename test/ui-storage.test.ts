@@ -1,8 +1,8 @@
 // Browser test of the web UI's Storage pages (src/master/ui/app/storage-view.ts) on a real local cluster,
 // Debian's chromium driven by playwright-core as test/ui.test.ts does: an application's persisted datasets
 // are listed with the level and partitions their job named and the sizes GET /api/v1/storage reports, one
-// dataset's page splits it by worker, an unpersisted dataset and an ended application's datasets leave the
-// pages, and an application's hostile name stays text.
+// dataset's page splits it by worker, an unpersisted dataset, a lost worker's blocks and an ended
+// application's datasets leave the pages, and an application's hostile name stays text.
 import assert from "node:assert/strict";
 import os from "node:os";
 import { join } from "node:path";
@@ -33,7 +33,7 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
   const pageErrors: string[] = [];
 
   before(async () => {
-    t = await startTestCluster({ workers: 2, slots: 1, workerArgs: ["--heartbeat", "400ms"] });
+    t = await startTestCluster({ workers: 2, slots: 1, workerTimeoutMs: 2000, workerArgs: ["--heartbeat", "400ms"] });
     const res = await t.http("/api/v1/apps", { method: "POST", body: { name: APP_NAME, leaseMs: 3_600_000 } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     app = res.body.id;
@@ -134,7 +134,7 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
     );
   });
 
-  it("drops an unpersisted dataset from its page and the list, and an ended application's from the list", async () => {
+  it("drops an unpersisted dataset from its page and the list, a lost worker's blocks, and an ended application's datasets", async () => {
     const [points, onDisk] = (await storage()) as [CachedDatasetInfo, CachedDatasetInfo];
     const released = await t.http(`/api/v1/apps/${app}/datasets/${points.datasetId}`, { method: "DELETE" });
     assert.deepEqual(released.body, { application: app, datasetId: points.datasetId, partitions: 4, workers: points.workers.length });
@@ -147,6 +147,21 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
       (await cells(page, `#applications tr[data-application="${app}"]`)).map((r) => r[4]),
       ["1"],
     );
+
+    // A lost worker costs its blocks: the row counts what the other still holds.
+    t.cluster.workerProcesses[0]!.kill("SIGKILL");
+    let dead: string | undefined;
+    while (!dead) {
+      await new Promise((r) => setTimeout(r, 200));
+      dead = ((await t.http("/api/v1/workers")).body.workers as { id: string; status: string }[]).find((w) => w.status === "DEAD")?.id;
+    }
+    const left = onDisk.workers.filter((w) => w.worker !== dead);
+    const remaining = left.reduce((n, w) => n + w.partitions, 0);
+    await page.waitForFunction(([id, text]) => (document.querySelector(`#datasets tr[data-dataset="${id}"]`)?.querySelectorAll("td")[3]?.textContent ?? "gone") === text, [
+      onDisk.datasetId,
+      remaining === 0 ? "gone" : `${remaining} / 3`,
+    ] as const);
+    if (remaining > 0) assert.equal((await cells(page, `#datasets tr[data-dataset="${onDisk.datasetId}"]`))[0]![6], String(left.length));
 
     assert.equal((await t.http(`/api/v1/apps/${app}`, { method: "DELETE" })).status, 200);
     await page.waitForFunction(() => document.querySelectorAll("#datasets tr[data-dataset]").length === 0 && /No cached datasets/.test(document.querySelector("#datasets")?.textContent ?? ""));
