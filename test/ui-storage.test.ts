@@ -30,6 +30,7 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
   let browser: Browser;
   let page: Page;
   let app = "";
+  let pointsJob = "";
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -38,14 +39,16 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
     assert.equal(res.status, 201, JSON.stringify(res.body));
     app = res.body.id;
     // Persisted below the node the action reads: the stage's lineage names it, not the action.
-    await t.run({
-      application: app,
-      nodes: [
-        { id: "points", op: "range", start: 0, end: 4000, numSlices: 4, persist: "MEMORY_ONLY_SER" },
-        { id: "squares", op: "map", input: "points", fn: "x => x * x" },
-      ],
-      action: { op: "count", input: "squares" },
-    });
+    pointsJob = (
+      await t.cluster.client.run({
+        application: app,
+        nodes: [
+          { id: "points", op: "range", start: 0, end: 4000, numSlices: 4, persist: "MEMORY_ONLY_SER" },
+          { id: "squares", op: "map", input: "points", fn: "x => x * x" },
+        ],
+        action: { op: "count", input: "squares" },
+      })
+    ).job.id;
     await t.run({ application: app, nodes: [{ id: "onDisk", op: "parallelize", data: ["a", "b", "c", "d", "e", "f"], numSlices: 3, persist: "DISK_ONLY" }], action: { op: "count", input: "onDisk" } });
     browser = await chromium.launch({ executablePath: findProgram("chromium")!, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1360, height: 800 } });
@@ -118,7 +121,7 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
     assert.equal(await page.$$eval("#applications b, #applications img", (es) => es.length), 0, "an application's name is text, never markup");
   });
 
-  it("shows one dataset's share on each worker, with the worker's address", async () => {
+  it("shows one dataset's share on each worker, with the worker's address, reached from the list and from its job's page", async () => {
     const points = (await storage())[0]!;
     await page.click(`#datasets tr[data-dataset="${points.datasetId}"] a`);
     await page.waitForSelector("#holders tr[data-holder]");
@@ -132,6 +135,14 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
       rows.map((r) => [r[0], r[1], r[2]]),
       points.workers.map((w) => [w.worker, workers.find((x) => x.id === w.worker)!.address, String(w.partitions)]),
     );
+
+    // The job that persisted it links there too.
+    await page.goto(`${t.cluster.masterUrl}/#/jobs/${pointsJob}`);
+    await page.waitForSelector("#persisted tr[data-persisted]");
+    assert.deepEqual(await cells(page, "#persisted tr[data-persisted]"), [["points", points.datasetId, "MEMORY_ONLY_SER"]]);
+    await page.click("#persisted a");
+    await page.waitForSelector("#holders tr[data-holder]");
+    assert.equal(new URL(page.url()).hash, `#/storage/${app}/${points.datasetId}`);
   });
 
   it("drops an unpersisted dataset from its page and the list, a lost worker's blocks, and an ended application's datasets", async () => {

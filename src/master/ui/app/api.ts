@@ -5,11 +5,11 @@
 // browser's script); the server is the page's own origin, so its replies are
 // trusted to have them.
 import type { AccumulatorInfo, ApiError, FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
-import type { AppInfo, AppList, CachedDatasetInfo, StorageList } from "../../../common/api-types.js";
+import type { AppInfo, AppList, CachedDatasetInfo, PersistedDatasetInfo, StorageList } from "../../../common/api-types.js";
 import { token } from "./token.js";
 
 export type { AccumulatorInfo, FailedTaskInfo, JobInfo, LoadSample, StageInfo, StageTasks, WorkerSummary };
-export type { AppInfo, CachedDatasetInfo };
+export type { AppInfo, CachedDatasetInfo, PersistedDatasetInfo };
 
 /** The API refused the token (401): the page signs out and asks for one. */
 export class AuthError extends Error {}
