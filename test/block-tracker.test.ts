@@ -3,7 +3,7 @@
 // locality wait (src/master/scheduler.ts).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BlockTracker } from "../src/master/block-tracker.js";
+import { BlockTracker, datasetAbout } from "../src/master/block-tracker.js";
 import { BlockReleases, MAX_QUEUED_RELEASES } from "../src/master/block-releases.js";
 import { Scheduler } from "../src/master/scheduler.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
@@ -291,6 +291,25 @@ describe("BlockTracker.cachedDatasets (GET /api/v1/storage)", () => {
     assert.deepEqual(t.cachedDatasets(), []);
     t.add(APP, W2, block(ds("c"), 0));
     assert.equal(t.cachedDatasets()[0]!.node, null, "the application's end forgot it");
+  });
+
+  it("datasetAbout finds the persisted RDD below a stage's root, and nothing for a dataset the stage does not persist", () => {
+    const plan = planJob(
+      validateJobSpec({
+        application: APP,
+        nodes: [
+          { id: "n", op: "parallelize", data: [1, 2, 3], numSlices: 3, persist: "DISK_ONLY" },
+          { id: "m", op: "map", input: "n", fn: "x => x + 1" },
+        ],
+        action: { op: "count", input: "m" },
+      }),
+      { splits: {}, defaultParallelism: 2 },
+    );
+    const rdd = plan.stages.at(-1)!.rdd;
+    const id = cachedReads(rdd, 0)[0]!.datasetId;
+    assert.notEqual(rdd.cache?.datasetId, id, "the stage's root is not the persisted RDD");
+    assert.deepEqual(datasetAbout(rdd, id), { node: "n", level: "DISK_ONLY", numPartitions: 3 });
+    assert.equal(datasetAbout(rdd, ds("f")), undefined);
   });
 
   it("the scheduler names each stored block's dataset by its persisted node and partition count", () => {
