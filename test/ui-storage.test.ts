@@ -72,6 +72,7 @@ describe("web UI: Storage", { timeout: 120_000, skip: prerequisiteSkip(PREREQUIS
         [app, "onDisk", "DISK_ONLY", 3, 3],
       ],
     );
+    assert.equal((await t.http("/api/v1/storage", { token: null })).status, 401, "the listing needs the token");
     const [points, onDisk] = api as [CachedDatasetInfo, CachedDatasetInfo];
     assert.ok(points.memoryBytes > 0 && points.diskBytes === 0, JSON.stringify(points));
     assert.ok(onDisk.memoryBytes === 0 && onDisk.diskBytes > 0, JSON.stringify(onDisk));
