@@ -3,7 +3,7 @@
 // locality wait (src/master/scheduler.ts).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BlockTracker } from "../src/master/block-tracker.js";
+import { BlockTracker, datasetAbout } from "../src/master/block-tracker.js";
 import { BlockReleases, MAX_QUEUED_RELEASES } from "../src/master/block-releases.js";
 import { Scheduler } from "../src/master/scheduler.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
@@ -230,5 +230,96 @@ describe("BlockReleases", () => {
     const list = r.take(W1);
     assert.equal(list.length, MAX_QUEUED_RELEASES);
     assert.equal(list[0]!.application, "app-5");
+  });
+});
+
+describe("BlockTracker.cachedDatasets (GET /api/v1/storage)", () => {
+  const about = { node: "points", level: "MEMORY_AND_DISK" as const, numPartitions: 3 };
+  const sized = (datasetId: DatasetId, partition: number, memoryBytes: number, diskBytes: number): StoredBlock => ({ datasetId, partition, level: "MEMORY_AND_DISK", memoryBytes, diskBytes });
+
+  it("sums each dataset's blocks in all and per worker, counts a partition once however many hold it, and keeps the job's naming", () => {
+    const t = new BlockTracker();
+    t.add(APP, W1, sized(ds("a"), 0, 1_000_000_000, 0), about);
+    t.add(APP, W2, sized(ds("a"), 0, 0, 700), about);
+    t.add(APP, W2, sized(ds("a"), 2, 2_000_000_000, 5), about);
+    t.add(APP, W1, block(ds("b"), 0));
+    assert.deepEqual(t.cachedDatasets(), [
+      {
+        application: APP,
+        datasetId: ds("a"),
+        node: "points",
+        level: "MEMORY_AND_DISK",
+        numPartitions: 3,
+        cachedPartitions: 2,
+        memoryBytes: 3_000_000_000,
+        diskBytes: 705,
+        workers: [
+          { worker: W1, partitions: 1, memoryBytes: 1_000_000_000, diskBytes: 0 },
+          { worker: W2, partitions: 2, memoryBytes: 2_000_000_000, diskBytes: 705 },
+        ],
+      },
+      // No job named it: the block's own level, and no node or partition count rather than a guess.
+      {
+        application: APP,
+        datasetId: ds("b"),
+        node: null,
+        level: "MEMORY_ONLY",
+        numPartitions: null,
+        cachedPartitions: 1,
+        memoryBytes: 100,
+        diskBytes: 0,
+        workers: [{ worker: W1, partitions: 1, memoryBytes: 100, diskBytes: 0 }],
+      },
+    ]);
+    t.add(APP, W1, sized(ds("a"), 1, 1, 0), { ...about, node: "renamed" });
+    assert.equal(t.cachedDatasets()[0]!.node, "renamed", "the latest job's naming");
+  });
+
+  it("forgets a dataset's naming with its last block: lost workers, unpersist and the application's end", () => {
+    const t = new BlockTracker();
+    t.add(APP, W1, sized(ds("a"), 0, 10, 0), about);
+    t.removeWorker(W1);
+    assert.deepEqual(t.cachedDatasets(), []);
+    t.add(APP, W2, block(ds("a"), 0));
+    assert.equal(t.cachedDatasets()[0]!.node, null, "a block stored again without a job's naming is not given the old one");
+    t.add(APP, W2, block(ds("a"), 1), about);
+    t.removeDataset(APP, ds("a"));
+    t.add(APP, W2, block(ds("a"), 0));
+    assert.equal(t.cachedDatasets()[0]!.node, null, "unpersist forgot it");
+    t.add(APP, W2, block(ds("c"), 0), about);
+    t.removeApp(APP);
+    assert.deepEqual(t.cachedDatasets(), []);
+    t.add(APP, W2, block(ds("c"), 0));
+    assert.equal(t.cachedDatasets()[0]!.node, null, "the application's end forgot it");
+  });
+
+  it("datasetAbout finds the persisted RDD below a stage's root, and nothing for a dataset the stage does not persist", () => {
+    const plan = planJob(
+      validateJobSpec({
+        application: APP,
+        nodes: [
+          { id: "n", op: "parallelize", data: [1, 2, 3], numSlices: 3, persist: "DISK_ONLY" },
+          { id: "m", op: "map", input: "n", fn: "x => x + 1" },
+        ],
+        action: { op: "count", input: "m" },
+      }),
+      { splits: {}, defaultParallelism: 2 },
+    );
+    const rdd = plan.stages.at(-1)!.rdd;
+    const id = cachedReads(rdd, 0)[0]!.datasetId;
+    assert.notEqual(rdd.cache?.datasetId, id, "the stage's root is not the persisted RDD");
+    assert.deepEqual(datasetAbout(rdd, id), { node: "n", level: "DISK_ONLY", numPartitions: 3 });
+    assert.equal(datasetAbout(rdd, ds("f")), undefined);
+  });
+
+  it("the scheduler names each stored block's dataset by its persisted node and partition count", () => {
+    const c = new Cluster(["w1", "w2"]);
+    c.submit(spec, "job-1");
+    for (const l of c.take()) c.finish(l);
+    const [d] = c.scheduler.blocks.cachedDatasets();
+    assert.deepEqual(
+      { node: d!.node, level: d!.level, numPartitions: d!.numPartitions, cachedPartitions: d!.cachedPartitions, workers: d!.workers.length },
+      { node: "n", level: "MEMORY_ONLY", numPartitions: 2, cachedPartitions: 2, workers: 2 },
+    );
   });
 });

@@ -437,3 +437,43 @@ export interface PersistedDatasetInfo {
   /** Its storage level. */
   level: string;
 }
+
+/** One worker's share of a cached dataset (CachedDatasetInfo.workers). */
+export interface CachedDatasetWorker {
+  /** The worker's id, as GET /api/v1/workers lists it. */
+  worker: string;
+  /** How many of the dataset's partitions it holds. */
+  partitions: number;
+  /** Bytes of those blocks in its memory. */
+  memoryBytes: number;
+  /** Bytes of those blocks on its disk. */
+  diskBytes: number;
+}
+
+/** A persisted dataset some worker holds blocks of (StorageList.datasets). */
+export interface CachedDatasetInfo {
+  /** The application it belongs to (it lives until the application ends or unpersists it). */
+  application: string;
+  /** Its dataset id (the hash of its lineage), as DELETE /api/v1/apps/{app}/datasets/{datasetId} takes it. */
+  datasetId: string;
+  /** The JobSpec node of the latest job that stored a block of it, or null when no task report named it (never, on a running master). */
+  node: string | null;
+  /** Its storage level, as the persisting job named it (a block's own level when no job did). */
+  level: string;
+  /** How many partitions it has, or null when no job named it. */
+  numPartitions: number | null;
+  /** How many of them some worker holds. */
+  cachedPartitions: number;
+  /** Bytes in memory over all its blocks (a partition held by two workers counts twice). */
+  memoryBytes: number;
+  /** Bytes on disk over all its blocks. */
+  diskBytes: number;
+  /** Each worker that holds some of it, in the order they first stored a block. */
+  workers: CachedDatasetWorker[];
+}
+
+/** `GET /api/v1/storage`: every cached dataset of every application, as the master's block tracker knows them. */
+export interface StorageList {
+  /** By application (in the order their first blocks arrived), then dataset. */
+  datasets: CachedDatasetInfo[];
+}

@@ -31,6 +31,7 @@ import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { MAX_SPEC_VALUES } from "../planner/validate.js";
 import { AppRegistry } from "./app-registry.js";
 import type { AppList } from "../common/api-types.js";
+import type { StorageList } from "../common/api-types.js";
 import { BlockTracker } from "./block-tracker.js";
 import { BlockReleases } from "./block-releases.js";
 import { unpersist } from "./unpersist.js";
@@ -219,6 +220,7 @@ export class MasterProcess {
     });
     this.appRoutes(r);
     r.add("DELETE", "/api/v1/apps/:app/datasets/:datasetId", (req) => unpersist(this.blocks, this.releases, req.params.app!, req.params.datasetId!));
+    r.add("GET", "/api/v1/storage", (): StorageList => ({ datasets: this.blocks.cachedDatasets() }));
     registerUi(r);
     return r;
   }

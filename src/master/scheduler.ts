@@ -26,7 +26,7 @@ import { allSucceeded, endStageWithJob, moveStage, moveTask } from "./stage-life
 import { mapCount, refreshStages } from "./stage-readiness.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
-import { BlockTracker } from "./block-tracker.js";
+import { BlockTracker, datasetAbout } from "./block-tracker.js";
 import { cachedReads } from "../plan/cached-reads.js";
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
@@ -229,7 +229,7 @@ export class Scheduler implements SchedulerQueries {
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
     // Checked against the stage with the rest of the report: the blocks exist on the worker whatever becomes of the job.
-    if (r.state === "FINISHED" && job.plan.application) for (const b of r.blocksStored ?? []) this.blocks.add(job.plan.application, r.worker_id, b);
+    if (r.state === "FINISHED" && job.plan.application) for (const b of r.blocksStored ?? []) this.blocks.add(job.plan.application, r.worker_id, b, datasetAbout(stage.stage.rdd, b.datasetId));
     if (job.status === "RUNNING") {
       switch (r.state) {
         case "FINISHED":

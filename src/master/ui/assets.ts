@@ -20,6 +20,7 @@ export function indexHtml(version: string, protocol: number): string {
   <nav>
     <a class="tab" data-tab="cluster" href="#/cluster">Cluster</a>
     <a class="tab" data-tab="jobs" href="#/jobs">Jobs</a>
+    <a class="tab" data-tab="storage" href="#/storage">Storage</a>
   </nav>
   <span id="live" class="live"></span>
   <button id="signout" class="link" type="button" hidden>Sign out</button>
@@ -83,6 +84,8 @@ td.wrap { white-space: normal; word-break: break-word; min-width: 160px; }
 .badge.running { background: var(--blue); }
 .badge.dead, .badge.failed, .badge.fetch_failed, .badge.timed_out, .badge.lost, .badge.launch_failed { background: var(--red); }
 .badge.cancelled { background: var(--amber); }
+.badge.active { background: var(--green); }
+.badge.expired { background: var(--amber); }
 .bar { display: inline-block; width: 110px; height: 8px; border-radius: 4px; background: #e6e9ef; overflow: hidden; vertical-align: middle; }
 .bar > span { display: block; height: 100%; background: var(--blue); transition: width .6s ease; }
 .bar.completed > span { background: var(--green); }

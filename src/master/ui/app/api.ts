@@ -5,9 +5,11 @@
 // browser's script); the server is the page's own origin, so its replies are
 // trusted to have them.
 import type { AccumulatorInfo, ApiError, FailedTaskInfo, JobInfo, JobList, LoadSample, StageInfo, StageTasks, WorkerList, WorkerSummary } from "../../../common/api-types.js";
+import type { AppInfo, AppList, CachedDatasetInfo, PersistedDatasetInfo, StorageList } from "../../../common/api-types.js";
 import { token } from "./token.js";
 
 export type { AccumulatorInfo, FailedTaskInfo, JobInfo, LoadSample, StageInfo, StageTasks, WorkerSummary };
+export type { AppInfo, CachedDatasetInfo, PersistedDatasetInfo };
 
 /** The API refused the token (401): the page signs out and asks for one. */
 export class AuthError extends Error {}
@@ -30,3 +32,5 @@ export const getJobs = (): Promise<JobList> => api("/api/v1/jobs");
 export const getJob = (id: string): Promise<JobInfo> => api(jobPath(id));
 export const getStageTasks = (id: string, stage: number): Promise<StageTasks> => api(jobPath(id) + "/stages/" + stage + "/tasks");
 export const cancelJob = (id: string): Promise<unknown> => api(jobPath(id) + "/cancel", "POST");
+export const getStorage = (): Promise<StorageList> => api("/api/v1/storage");
+export const getApps = (): Promise<AppList> => api("/api/v1/apps");

@@ -1,8 +1,9 @@
 // A job's page (#/jobs/{id}, and #/jobs/{id}/stages/{n} with that stage's tasks):
 // its facts and failure, the stage graph and table, metrics, failed tasks with
-// their attempt history, the job's accumulators, and its events; a cancel
-// button while it runs.
+// their attempt history, the job's accumulators, the datasets it persists
+// (linked to their storage pages), and its events; a cancel button while it runs.
 import { cancelJob, getJob, getStageTasks, type AccumulatorInfo, type StageTasks } from "./api.js";
+import type { PersistedDatasetInfo } from "./api.js";
 import { badge, bar, type Child, facts, h, num, type PageActions, table, type View } from "./dom.js";
 import { elapsed, fmtBytes, fmtMs, fmtNum, fmtTime } from "./format.js";
 import { dagView } from "./stage-dag.js";
@@ -133,6 +134,7 @@ export async function jobPage(id: string, stage: number | null, actions: PageAct
     h("h2", {}, "Metrics"),
     facts(metrics),
     j.accumulators?.length ? [h("h2", {}, "Accumulators"), accumulatorsView(j.accumulators)] : null,
+    j.datasets?.length && j.application ? [h("h2", {}, "Persisted datasets"), persistedView(j.application, j.datasets)] : null,
     failed.length ? [h("h2", {}, "Failed tasks"), h("div", { id: "failed-tasks" }, failed)] : null,
     h("h2", {}, "Events"),
     h("div", { class: "events" }, table(["Time", "Event", "Detail"], events, "No events recorded.")),
@@ -182,4 +184,18 @@ function accumulatorsView(accs: AccumulatorInfo[]): View {
     ),
   );
   return h("div", { id: "accumulators" }, table(["Id", "Name", "Merge", "Value", "Partitions"], rows, "No accumulators."));
+}
+
+/** The nodes the job persists, each linked to its dataset's storage page (which says whether its blocks are still cached). */
+function persistedView(app: string, datasets: PersistedDatasetInfo[]): View {
+  const rows = datasets.map((d) =>
+    h(
+      "tr",
+      { "data-persisted": d.datasetId },
+      h("td", {}, d.node),
+      h("td", { class: "mono" }, h("a", { href: "#/storage/" + encodeURIComponent(app) + "/" + encodeURIComponent(d.datasetId) }, d.datasetId)),
+      h("td", {}, d.level),
+    ),
+  );
+  return h("div", { id: "persisted" }, table(["Node", "Dataset", "Storage level"], rows, "No persisted datasets."));
 }
