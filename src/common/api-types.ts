@@ -437,3 +437,26 @@ export interface PersistedDatasetInfo {
   /** Its storage level. */
   level: string;
 }
+
+/** `POST /api/v1/apps/{app}/broadcasts`'s body: how many bytes of JSON the client is about to upload. */
+export interface BroadcastDeclaration {
+  bytes: number;
+}
+
+/** `POST /api/v1/apps/{app}/broadcasts`'s reply: the broadcast's id and the worker to PUT its JSON to (`PUT <uploadTo>/broadcasts/{app}/{id}`, with the cluster token). */
+export interface BroadcastCreated {
+  id: string;
+  application: string;
+  /** The worker's base URL (http://host:port). */
+  uploadTo: string;
+  /** The declared size; the upload may not be longer. */
+  bytes: number;
+}
+
+/** `DELETE /api/v1/apps/{app}/broadcasts/{id}`'s reply (idempotent: a destroyed one answers again with 0 workers). */
+export interface BroadcastDestroyed {
+  id: string;
+  application: string;
+  /** How many workers are told to drop it with their next heartbeat. */
+  workers: number;
+}

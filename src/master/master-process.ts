@@ -34,6 +34,9 @@ import type { AppList } from "../common/api-types.js";
 import { BlockTracker } from "./block-tracker.js";
 import { BlockReleases } from "./block-releases.js";
 import { unpersist } from "./unpersist.js";
+import { BroadcastRegistry } from "./broadcast-registry.js";
+import { registerBroadcastRoutes } from "./broadcast-routes.js";
+import { DEFAULT_MAX_BROADCAST_BYTES } from "../plan/broadcasts.js";
 
 export interface MasterConfig {
   host: string;
@@ -56,6 +59,8 @@ export interface MasterConfig {
   allowHosts: string[];
   /** How long a task whose partition is cached waits for its holder (--locality-wait; default DEFAULT_LOCALITY_WAIT_MS). */
   localityWaitMs?: number;
+  /** The largest broadcast variable, in bytes of JSON (--max-broadcast-size; default DEFAULT_MAX_BROADCAST_BYTES). */
+  maxBroadcastBytes?: number;
 }
 
 const log = logger("master");
@@ -82,6 +87,8 @@ export class MasterProcess {
   /** Where the applications' cached blocks are (fed by the scheduler), and what each worker is to drop. */
   private readonly blocks = new BlockTracker();
   private readonly releases = new BlockReleases();
+  /** The applications' broadcast variables: who holds each, never its bytes. */
+  private readonly broadcasts: BroadcastRegistry;
 
   constructor(private readonly config: MasterConfig) {
     this.store = new SqliteJobStore(config.dbPath);
@@ -143,6 +150,9 @@ export class MasterProcess {
     this.apps.onEnded((app) => this.jobs.applicationEnded(app.id, app.endReason!));
     // Its blocks are gone from the master's view at once; each worker drops them on hearing ended_apps.
     this.apps.onEnded((app) => this.blocks.removeApp(app.id));
+    this.broadcasts = new BroadcastRegistry(config.maxBroadcastBytes ?? DEFAULT_MAX_BROADCAST_BYTES);
+    this.apps.onEnded((app) => this.broadcasts.removeApp(app.id, app.endReason!));
+    this.jobs.useBroadcasts(this.broadcasts);
     this.metrics.applications(() => this.apps.counts());
   }
 
@@ -219,6 +229,7 @@ export class MasterProcess {
     });
     this.appRoutes(r);
     r.add("DELETE", "/api/v1/apps/:app/datasets/:datasetId", (req) => unpersist(this.blocks, this.releases, req.params.app!, req.params.datasetId!));
+    registerBroadcastRoutes(r, this.apps, this.broadcasts, this.registry, this.now);
     registerUi(r);
     return r;
   }
@@ -245,6 +256,7 @@ export class MasterProcess {
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
     const unpersisted = this.releases.take(w.id);
+    const destroyed = this.broadcasts.takeReleases(w.id);
     return {
       protocol: PROTOCOL_VERSION,
       kill,
@@ -252,6 +264,7 @@ export class MasterProcess {
       ...(credential === undefined ? {} : { credential }),
       ended_apps: this.apps.endedApps(),
       ...(unpersisted.length > 0 ? { unpersist: unpersisted } : {}),
+      ...(destroyed.length > 0 ? { broadcasts_destroyed: destroyed } : {}),
     };
   }
 
