@@ -130,8 +130,9 @@ describe("the master's broadcast registry", () => {
   it("keeps holders: the upload's worker, then those that report it; the dead are forgotten", () => {
     const reg = new BroadcastRegistry(10);
     reg.create(BC, APP, 5, [w(1)], 0);
-    assert.equal(reg.addHolder(BC, w(2).id), true);
-    assert.equal(reg.addHolder(BC, w(2).id), true);
+    reg.reportHeld(APP, BC, w(2).id);
+    reg.reportHeld(APP, BC, w(2).id);
+    reg.reportHeld(OTHER, BC, w(4).id);
     assert.deepEqual(
       reg.holders(BC, () => true),
       ["worker-1", "worker-2"],
@@ -144,13 +145,14 @@ describe("the master's broadcast registry", () => {
       reg.holders(BC, () => true),
       ["worker-2"],
     );
-    assert.equal(reg.addHolder("bc-000000009-00000000" as BroadcastId, w(2).id), false);
+    reg.reportHeld(APP, "bc-000000009-00000000" as BroadcastId, w(2).id);
+    assert.deepEqual(reg.takeReleases(w(2).id), [], "one never declared is nobody's to release");
   });
 
   it("destroys once: each holder is told once, a second DELETE answers 0, another application's or an unknown id is NOT_FOUND", () => {
     const reg = new BroadcastRegistry(10);
     reg.create(BC, APP, 5, [w(1)], 0);
-    reg.addHolder(BC, w(2).id);
+    reg.reportHeld(APP, BC, w(2).id);
     assert.match(
       code(() => reg.destroy(OTHER, BC)),
       /^NOT_FOUND: application app-000000002-abcdef has no broadcast/,
@@ -164,7 +166,13 @@ describe("the master's broadcast registry", () => {
     assert.deepEqual(reg.takeReleases(w(1).id), [{ application: APP, id: BC }]);
     assert.deepEqual(reg.takeReleases(w(1).id), []);
     assert.deepEqual(reg.takeReleases(w(2).id), [{ application: APP, id: BC }]);
-    assert.equal(reg.addHolder(BC, w(3).id), false, "a worker that reports a destroyed one is not made a holder");
+    reg.reportHeld(APP, BC, w(3).id);
+    reg.reportHeld(APP, BC, w(3).id);
+    assert.deepEqual(reg.takeReleases(w(3).id), [{ application: APP, id: BC }], "a worker that reports a destroyed one is told once to drop it");
+    assert.deepEqual(
+      reg.holders(BC, () => true),
+      [],
+    );
     assert.equal(reg.count(APP), 0);
   });
 

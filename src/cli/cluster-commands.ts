@@ -128,6 +128,13 @@ const WORKER_FLAGS = withEnv({
     rule: durationRule(1, "hand back at once"),
   },
   "no-user-code": { type: "boolean", help: "run built-in functions only, never submitted code" },
+  "max-broadcast-size": {
+    type: "string",
+    arg: "<size>",
+    help: "the largest broadcast variable this worker keeps (as the master's)",
+    default: "64mb",
+    rule: sizeRule(1, MAX_BROADCAST_CEILING, `${showSize(MAX_BROADCAST_CEILING)} is the most a worker keeps of one value`),
+  },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
   ...HELP_FLAG,
@@ -277,6 +284,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     token: secret,
     allowHosts: allowHosts(values, from("allow-host")),
     heartbeatMs: parsed.number("heartbeat")!,
+    maxBroadcastBytes: parsed.number("max-broadcast-size")!,
     userCode: !values["no-user-code"],
     tls: serverTls(values, from),
   };

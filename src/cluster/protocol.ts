@@ -34,6 +34,8 @@ export interface Heartbeat extends WorkerLoad {
   draining?: boolean;
   /** The worker's own credential (HeartbeatReply.credential); absent only on the registering heartbeat. */
   credential?: string;
+  /** The broadcasts the worker holds (at most MAX_REPORTED_BROADCASTS): the master lists it as their holder. */
+  broadcasts_held?: { application: AppId; id: BroadcastId }[];
 }
 
 export interface HeartbeatReply {

@@ -14,6 +14,8 @@ import type { AppId, BroadcastId, WorkerId } from "../common/ids.js";
 export const MAX_BROADCASTS_PER_APP = 1000;
 /** Destroyed ids remembered (the newest), so that a job naming one hears it was destroyed, not that it never was. */
 export const MAX_REMEMBERED_DESTROYED = 10_000;
+/** Broadcasts a heartbeat reports held, at most (the worker's bound, broadcast-store.ts). */
+export const MAX_REPORTED_BROADCASTS = 10_000;
 /** Releases queued per worker at most (as block-releases.ts): past it the oldest go, and those stay until their application ends. */
 export const MAX_QUEUED_BROADCAST_RELEASES = 1000;
 
@@ -75,12 +77,11 @@ export class BroadcastRegistry {
     return this.entries.get(id);
   }
 
-  /** A worker reports that it holds the broadcast; false if the broadcast is gone (the worker drops it on its next heartbeat). */
-  addHolder(id: BroadcastId, worker: WorkerId): boolean {
+  /** A worker's heartbeat says it holds the broadcast: a holder now, or, if the broadcast is gone, told to drop it (its application's end reaches it as ended_apps). */
+  reportHeld(app: AppId, id: BroadcastId, worker: WorkerId): void {
     const entry = this.entries.get(id);
-    if (!entry) return false;
-    entry.holders.add(worker);
-    return true;
+    if (entry?.application === app) entry.holders.add(worker);
+    else if (!entry && this.gone.has(id) && !this.releases.get(worker)?.some((r) => r.id === id)) this.queueRelease(worker, { application: app, id });
   }
 
   /** Its holders among those `alive` says are alive; the dead are forgotten. */

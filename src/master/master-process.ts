@@ -37,6 +37,7 @@ import { unpersist } from "./unpersist.js";
 import { BroadcastRegistry } from "./broadcast-registry.js";
 import { registerBroadcastRoutes } from "./broadcast-routes.js";
 import { DEFAULT_MAX_BROADCAST_BYTES } from "../plan/broadcasts.js";
+import { heldBroadcasts, withBroadcastHolders } from "./broadcast-holders.js";
 
 export interface MasterConfig {
   host: string;
@@ -113,7 +114,7 @@ export class MasterProcess {
     this.scheduler = new SchedulerLoop(
       new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks }),
       {
-        launch: (w, task) => launcher.launch(w, task),
+        launch: (w, task) => launcher.launch(w, withBroadcastHolders(task, this.broadcasts, this.registry)),
         kill: (w, attemptId) => {
           if (launcher.withdraw(attemptId)) return;
           this.workers.kill(w.address, attemptId).catch((e) => schedLog.debug("kill failed", { attemptId, error: errorMessage(e) }));
@@ -255,6 +256,7 @@ export class MasterProcess {
     this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
+    heldBroadcasts(body, w.id, this.broadcasts);
     const unpersisted = this.releases.take(w.id);
     const destroyed = this.broadcasts.takeReleases(w.id);
     return {
