@@ -3,12 +3,14 @@
 // as env.<name>.value, and it crossed each worker's network once however many
 // tasks read it (the workers' fetch counters); a worker started after the
 // broadcast gets it from a peer; destroy and the application's end free it on
-// every worker; the worker's PUT refuses hostile bodies and ids.
+// every worker; the worker's PUT refuses hostile bodies and ids; the library's
+// sc.broadcast(value) → bc.value in the program, env.<name>.value in functions.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { AppInfo, BroadcastCreated, WorkerList } from "../src/common/api-types.js";
 import { peerUrl, requestRaw } from "../src/common/http-client.js";
 import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { Broadcast, connect } from "../src/index.js";
 
 interface Held {
   bytes: number;
@@ -105,6 +107,54 @@ describe("broadcast data on a cluster", () => {
     assert.ok((await holding(two.id)) >= 2, "the other is kept");
     assert.equal((await t.http(`/api/v1/apps/${app.id}`, { method: "DELETE" })).status, 200);
     await until("every worker dropped the ended application's broadcast", async () => (await holding(two.id)) === 0);
+  });
+
+  it("the library: await sc.broadcast(value), read as env.lookup.value in functions and bc.value in the program; destroy() and close() free it", async () => {
+    const sc = await connect(t.cluster.masterUrl, { token: t.cluster.token, appName: "bc-library" });
+    try {
+      const source = { table: TABLE, factor: 3 };
+      const bc = await sc.broadcast(source);
+      assert.ok(bc instanceof Broadcast);
+      assert.match(bc.id, /^bc-/);
+      source.factor = 100;
+      assert.equal(bc.value.factor, 3, "the program's value is what was sent, whatever the caller changes later");
+      const out = await sc
+        .range(0, 200, 1, 10)
+        .map((x: number, env: { lookup: { value: { table: Record<string, string>; factor: number } } }) => `${env.lookup.value.table[String(x % 1000)]}*${env.lookup.value.factor}`, {
+          env: { lookup: bc },
+        })
+        .collect();
+      assert.deepEqual(
+        out,
+        Array.from({ length: 200 }, (_, x) => `name-${x}*3`),
+      );
+      const holding = async () => (await Promise.all((await workers()).map(held))).filter((h) => h.held.some((x) => x.id === bc.id)).length;
+      assert.ok((await holding()) >= 1);
+      await bc.destroy();
+      await bc.destroy();
+      assert.throws(() => bc.value, /was destroyed/);
+      // As any env that cannot be shipped: refused when the dataset is defined.
+      assert.throws(() => sc.range(0, 4).map((x: number, env: { b: { value: unknown } }) => [x, env.b.value], { env: { b: bc } }), /was destroyed; a job cannot use it/);
+      await until("the destroyed broadcast is dropped everywhere", async () => (await holding()) === 0);
+      const kept = await sc.broadcast([1, 2, 3]);
+      assert.deepEqual(
+        await sc
+          .range(0, 3, 1, 3)
+          .map((i: number, env: { xs: { value: number[] } }) => env.xs.value[i], { env: { xs: kept } })
+          .collect(),
+        [1, 2, 3],
+      );
+      await sc.close();
+      const keptHolders = async () => (await Promise.all((await workers()).map(held))).filter((h) => h.held.some((x) => x.id === kept.id)).length;
+      await until("close() (the application's end) dropped it everywhere", async () => (await keptHolders()) === 0);
+      await assert.rejects(() => sc.broadcast(1), /context is closed/);
+      const tooBig = await connect(t.cluster.masterUrl, { token: t.cluster.token, appName: "bc-big" });
+      await assert.rejects(() => tooBig.broadcast("x".repeat(2 * 1024 * 1024)), /larger than 1048576 bytes \(over the worker's --max-broadcast-size\)/);
+      await assert.rejects(() => tooBig.broadcast({ f: () => 1 }), /must be JSON data/);
+      await tooBig.close();
+    } finally {
+      await sc.close();
+    }
   });
 
   it("a worker's PUT refuses hostile bodies and ids, and over its limit names it", async () => {
