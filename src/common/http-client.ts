@@ -135,8 +135,12 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
       let received = 0;
       res.on("data", (c: Buffer) => {
         received += c.length;
-        if (received > maxReplyBytes) req.destroy(new Error(`the reply is larger than the ${maxReplyBytes} bytes expected`));
-        else chunks.push(c);
+        if (received > maxReplyBytes) {
+          // Rejected here, then destroyed without an error: req.destroy(error) once the reply has begun raised it as an uncaught exception and left this promise pending.
+          res.removeAllListeners("data");
+          fail(new Error(`the reply is larger than the ${maxReplyBytes} bytes expected`));
+          req.destroy();
+        } else chunks.push(c);
       });
       res.on("error", fail);
       res.on("end", () => {
