@@ -41,3 +41,6 @@ export type { AccumulatorInfo } from "./common/api-types.js";
 // Persisted datasets: ds.cache(), ds.persist(level), ds.unpersist().
 export { STORAGE_LEVELS, type StorageLevel } from "./plan/storage-level.js";
 export type { PersistedDatasetInfo, UnpersistReply } from "./common/api-types.js";
+// Broadcast variables: await sc.broadcast(value), passed to functions in env, read there as env.<name>.value.
+export { Broadcast } from "./client/broadcast.js";
+export type { BroadcastCreated, BroadcastDestroyed } from "./common/api-types.js";

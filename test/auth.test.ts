@@ -21,6 +21,8 @@ const MASTER: [string, string, string?][] = [
   ["POST", "/task-reports", "{}"],
   ["POST", "/deregister", "{}"],
   ["GET", "/metrics"],
+  ["POST", "/api/v1/apps/app-000000000-000000/broadcasts", '{"bytes": 1}'],
+  ["DELETE", "/api/v1/apps/app-000000000-000000/broadcasts/bc-000000000-00000000"],
 ];
 
 const WORKER: [string, string, string?][] = [
@@ -34,6 +36,9 @@ const WORKER: [string, string, string?][] = [
   ["GET", "/data/shuffle/job-x/0/0?maps=0"],
   ["DELETE", "/data/shuffle/job-x"],
   ["GET", "/metrics"],
+  ["PUT", "/broadcasts/app-000000000-000000/bc-000000000-00000000", "1"],
+  ["GET", "/broadcasts/app-000000000-000000/bc-000000000-00000000"],
+  ["GET", "/broadcasts"],
 ];
 
 /** One request exactly as written, bypassing URL normalisation, as an attacker would send it. */

@@ -10,6 +10,7 @@ import { watchLifeline } from "../common/lifeline.js";
 import { MAX_RESULT_CEILING } from "../plan/result-budget.js";
 import { DEFAULT_PLAN_LIMITS } from "../plan/plan-limits.js";
 import { MAX_PARTITIONS } from "../plan/spec-limits.js";
+import { MAX_BROADCAST_CEILING } from "../plan/broadcasts.js";
 import { DEFAULT_MASTER, HOST_FLAGS, LOG_FLAGS, TLS_FLAGS, allowHosts, masterUrl, requireTokenOffLoopback, serverTls, serverToken, setupLogging } from "./args.js";
 import { UsageError } from "./usage-error.js";
 import { MAX_WORKER_SLOTS, countRule, durationRule, parseHostPort, requireDataDir, showSize, sizeRule } from "./flag-values.js";
@@ -66,6 +67,13 @@ const MASTER_FLAGS = withEnv({
     default: "3s",
     rule: durationRule(1, "run anywhere at once"),
   },
+  "max-broadcast-size": {
+    type: "string",
+    arg: "<size>",
+    help: "the largest broadcast variable (its JSON)",
+    default: "64mb",
+    rule: sizeRule(1, MAX_BROADCAST_CEILING, `${showSize(MAX_BROADCAST_CEILING)} is the most a worker keeps of one value`),
+  },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
   ...HELP_FLAG,
@@ -120,6 +128,13 @@ const WORKER_FLAGS = withEnv({
     rule: durationRule(1, "hand back at once"),
   },
   "no-user-code": { type: "boolean", help: "run built-in functions only, never submitted code" },
+  "max-broadcast-size": {
+    type: "string",
+    arg: "<size>",
+    help: "the largest broadcast variable this worker keeps (as the master's)",
+    default: "64mb",
+    rule: sizeRule(1, MAX_BROADCAST_CEILING, `${showSize(MAX_BROADCAST_CEILING)} is the most a worker keeps of one value`),
+  },
   ...TLS_FLAGS,
   ...LOG_FLAGS,
   ...HELP_FLAG,
@@ -200,6 +215,7 @@ export async function masterCommand(argv: string[]): Promise<void> {
     taskTimeoutMs: number("task-timeout"),
     maxResultBytes: number("max-result-size"),
     localityWaitMs: number("locality-wait"),
+    maxBroadcastBytes: number("max-broadcast-size"),
     tls: serverTls(values, from),
     planLimits: {
       // A stage is part of a job: left at its default, the stage limit follows a lower job limit.
@@ -268,6 +284,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     token: secret,
     allowHosts: allowHosts(values, from("allow-host")),
     heartbeatMs: parsed.number("heartbeat")!,
+    maxBroadcastBytes: parsed.number("max-broadcast-size")!,
     userCode: !values["no-user-code"],
     tls: serverTls(values, from),
   };

@@ -13,6 +13,7 @@ import { localWorkers } from "../common/local-master.js";
 import type { JobInfo } from "../common/api-types.js";
 import { AppSession } from "./app-session.js";
 import { JobFailedError, MinisparkClient } from "./rest-client.js";
+import { Broadcast, broadcastJson } from "./broadcast.js";
 import { Accumulator, customKind, listKind, numberKind, setKind, type AccumulatorOptions, type CustomAccumulatorOptions, type NumberMerge } from "./accumulator.js";
 import type { Json } from "./job-builder.js";
 
@@ -42,6 +43,10 @@ export interface JobRunner {
   readonly applicationId?: string;
   /** Releases one of the application's persisted datasets (runners with an application). */
   unpersist?(datasetId: string): Promise<void>;
+  /** Uploads a broadcast's JSON for the application; resolves to its id (runners with an application). */
+  broadcast?(json: string): Promise<string>;
+  /** Destroys one of the application's broadcasts. */
+  destroyBroadcast?(id: string): Promise<void>;
 }
 
 /** Options of {@link Context.csv}, with PySpark's names. */
@@ -133,6 +138,10 @@ function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onPr
     applicationId: session.id,
     unpersist: async (datasetId) => {
       await client.unpersist(session.id, datasetId);
+    },
+    broadcast: (json) => client.broadcast(session.id, json),
+    destroyBroadcast: async (id) => {
+      await client.destroyBroadcast(session.id, id);
     },
   };
 }
@@ -254,5 +263,26 @@ export class Context implements ActionRunner {
       const node = nodes.get(d.node);
       if (node?.persist) node.datasetId = d.datasetId;
     }
+  }
+
+  // ---- broadcast variables (client/broadcast.ts) ----
+
+  /**
+   * A read-only value (JSON) sent once to each worker that runs a task needing
+   * it, rather than with every task: pass it in an env,
+   * `ds.map(fn, { env: { lookup: bc } })`, and read `env.lookup.value` in the
+   * function. Its size is bounded by the cluster's --max-broadcast-size
+   * (default 64 MiB). Freed by `bc.destroy()` or by close().
+   */
+  async broadcast<T>(value: T): Promise<Broadcast<T>> {
+    if (this.closed) throw new Error("cannot broadcast: the context is closed");
+    const json = broadcastJson(value);
+    const runner = this.runner;
+    if (!runner.broadcast || !runner.destroyBroadcast) throw new Error("broadcast(): this context runs jobs without an application on a cluster, so no worker can hold a broadcast");
+    const id = await runner.broadcast(json);
+    // The program's copy is the JSON's: what tasks read, not the caller's object they could go on changing.
+    return new Broadcast<T>(id, JSON.parse(json) as T, async (bid) => {
+      if (!this.closed) await runner.destroyBroadcast!(bid);
+    });
   }
 }

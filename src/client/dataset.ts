@@ -9,6 +9,7 @@
 // Created by context.ts (sources) and by Dataset's own methods.
 import { shipFunction } from "./closure.js";
 import { shipAccumulators } from "./accumulator.js";
+import { shipBroadcasts } from "./broadcast.js";
 import { checkJson, type ActionRequest, type Json, type LineageNode } from "./job-builder.js";
 import { STORAGE_LEVELS, isStorageLevel, type StorageLevel } from "../plan/storage-level.js";
 
@@ -587,7 +588,7 @@ export class Dataset<T> {
 function envOf(op: string, opts: EnvOption<Env> | undefined): Record<string, Json> | null {
   if (opts?.env === undefined) return null;
   if (typeof opts.env !== "object" || opts.env === null || Array.isArray(opts.env)) throw new TypeError(`the env of ${op} must be an object`);
-  const env = shipAccumulators(opts.env);
+  const env = shipBroadcasts(shipAccumulators(opts.env));
   return checkJson(env, `the env of ${op}`) as Record<string, Json>;
 }
 

@@ -1,7 +1,10 @@
 // A typed client of the master's REST API (DESIGN.md section 2), used by the
-// CLI and the library. It talks only to the master, never to workers.
+// CLI and the library. It talks only to the master, never to workers, but for
+// a broadcast's upload, which goes to the worker the master names.
 import { hasEnded, type AppInfo, type AppList, type JobInfo, type JobList, type JobPlanText, type JobResults, type SubmitReply, type WorkerList, type WorkerSummary } from "../common/api-types.js";
 import type { UnpersistReply } from "../common/api-types.js";
+import type { BroadcastCreated, BroadcastDestroyed } from "../common/api-types.js";
+import { HttpError, requestRaw } from "../common/http-client.js";
 import { requestJson } from "../common/http-client.js";
 
 /** A typed client of a master's REST API, for tools that submit and follow jobs themselves; {@link connect} is the library's way in. */
@@ -78,6 +81,28 @@ export class MinisparkClient {
   /** Releases a persisted dataset of an application (its id as JobInfo.datasets shows it): the master forgets its blocks, workers drop them with their next heartbeat. Idempotent. */
   unpersist(app: string, datasetId: string): Promise<UnpersistReply> {
     return this.call(`/api/v1/apps/${encodeURIComponent(app)}/datasets/${encodeURIComponent(datasetId)}`, undefined, "DELETE");
+  }
+
+  /** Declares a broadcast of the application and uploads its JSON, once, to the worker the master picked; resolves to its id. */
+  async broadcast(app: string, json: string): Promise<string> {
+    const created = await this.call<BroadcastCreated>(`/api/v1/apps/${encodeURIComponent(app)}/broadcasts`, { bytes: Buffer.byteLength(json) });
+    const url = `${created.uploadTo}/broadcasts/${encodeURIComponent(app)}/${encodeURIComponent(created.id)}`;
+    const res = await requestRaw(url, { method: "PUT", body: json, token: this.token, timeoutMs: 120_000, maxReplyBytes: 64 * 1024 });
+    if (res.status !== 200) {
+      let message = res.body.toString("utf8").slice(0, 500);
+      try {
+        message = (JSON.parse(message) as { error: { message: string } }).error.message;
+      } catch {}
+      // A worker whose limit is below the master's refuses what the master took.
+      const limit = res.status === 413 ? " (over the worker's --max-broadcast-size)" : "";
+      throw new HttpError(res.status, "BROADCAST_UPLOAD_FAILED", `uploading broadcast ${created.id} to ${created.uploadTo} failed: ${message}${limit}`);
+    }
+    return created.id;
+  }
+
+  /** Destroys a broadcast: the master forgets it, its workers drop it with their next heartbeat. Idempotent. */
+  destroyBroadcast(app: string, id: string): Promise<BroadcastDestroyed> {
+    return this.call(`/api/v1/apps/${encodeURIComponent(app)}/broadcasts/${encodeURIComponent(id)}`, undefined, "DELETE");
   }
 
   /** Polls until the job ends; `onUpdate` sees every state on the way. */

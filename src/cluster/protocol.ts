@@ -2,7 +2,7 @@
 // PROTOCOL_VERSION (common/version.ts); a peer that speaks another version is
 // refused with a clear error rather than misread. Shared by master/ and worker/,
 // which never import each other.
-import type { AppId, AttemptId, ShuffleId, WorkerId } from "../common/ids.js";
+import type { AppId, AttemptId, BroadcastId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
 import type { StoredBlock, TaskLaunch, TaskResult } from "../plan/task.js";
 import type { InputSplit, SplitSource } from "../plan/physical.js";
@@ -34,6 +34,8 @@ export interface Heartbeat extends WorkerLoad {
   draining?: boolean;
   /** The worker's own credential (HeartbeatReply.credential); absent only on the registering heartbeat. */
   credential?: string;
+  /** The broadcasts the worker holds (at most MAX_REPORTED_BROADCASTS): the master lists it as their holder. */
+  broadcasts_held?: { application: AppId; id: BroadcastId }[];
 }
 
 export interface HeartbeatReply {
@@ -51,6 +53,8 @@ export interface HeartbeatReply {
   ended_apps: AppId[];
   /** Datasets unpersisted since the worker's last heartbeat whose blocks it held: it drops them. */
   unpersist?: { application: AppId; datasetId: DatasetId }[];
+  /** Broadcasts destroyed since the worker's last heartbeat that it held: it drops them. */
+  broadcasts_destroyed?: { application: AppId; id: BroadcastId }[];
 }
 
 /** POST /deregister (worker → master): a worker leaving the cluster on purpose. */

@@ -477,3 +477,30 @@ export interface StorageList {
   /** By application (in the order their first blocks arrived), then dataset. */
   datasets: CachedDatasetInfo[];
 }
+
+/** `POST /api/v1/apps/{app}/broadcasts`'s body: how many bytes of JSON the client is about to upload. */
+export interface BroadcastDeclaration {
+  bytes: number;
+}
+
+/** `POST /api/v1/apps/{app}/broadcasts`'s reply: the broadcast's id and the worker to PUT its JSON to (`PUT <uploadTo>/broadcasts/{app}/{id}`, with the cluster token). */
+export interface BroadcastCreated {
+  /** The broadcast's id (bc-…), as a JobSpec's env names it. */
+  id: string;
+  /** The application it belongs to. */
+  application: string;
+  /** The worker's base URL (http://host:port). */
+  uploadTo: string;
+  /** The declared size; the upload may not be longer. */
+  bytes: number;
+}
+
+/** `DELETE /api/v1/apps/{app}/broadcasts/{id}`'s reply (idempotent: a destroyed one answers again with 0 workers). */
+export interface BroadcastDestroyed {
+  /** The broadcast's id. */
+  id: string;
+  /** The application it belonged to. */
+  application: string;
+  /** How many workers are told to drop it with their next heartbeat. */
+  workers: number;
+}

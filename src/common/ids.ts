@@ -57,3 +57,16 @@ export const APP_ID_PATTERN = /^app-[0-9a-z]{9}-[0-9a-f]{6}$/;
 export function newAppId(now: number): AppId {
   return `app-${now.toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}` as AppId;
 }
+
+/** A broadcast variable of an application (issue 17, item 4): made by the master when a client declares one, never taken from clients. */
+export type BroadcastId = Brand<string, "BroadcastId">;
+
+export const asBroadcastId = (s: string) => s as BroadcastId;
+
+/** What a BroadcastId looks like, for checking one a client names (a JobSpec env member, a URL, a worker route). */
+export const BROADCAST_ID_PATTERN = /^bc-[0-9a-z]{9}-[0-9a-f]{8}$/;
+
+/** A broadcast id, time first as the others; 32 random bits, as any one application may declare many. */
+export function newBroadcastId(now: number): BroadcastId {
+  return `bc-${now.toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}` as BroadcastId;
+}

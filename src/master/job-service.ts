@@ -12,6 +12,8 @@ import { newJobId, type AppId, type JobId, type WorkerId } from "../common/ids.j
 import type { Logger } from "../common/log.js";
 import { saveTarget } from "../ops/save.js";
 import type { ActionSpec, ValidJob } from "../plan/job-spec.js";
+import type { BroadcastId } from "../common/ids.js";
+import { jobBroadcasts } from "../plan/broadcasts.js";
 import { planJob, splitSources } from "../planner/stage-planner.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../plan/plan-limits.js";
 import { JobSpecError, validateJobSpec, type ValidateOptions } from "../planner/validate.js";
@@ -145,6 +147,7 @@ export class JobService {
       throw e;
     }
     this.checkApplication(job);
+    this.checkBroadcasts(job);
     const text = JSON.stringify(spec);
     const weight = specWeight(text);
     const queued = this.queuedWeight();
@@ -264,6 +267,21 @@ export class JobService {
   private checkApplication(job: ValidJob): void {
     const why = this.endedApplication(job);
     if (why !== null) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${why}`);
+  }
+
+  /** The broadcasts a job may name (broadcast-registry.ts); without them a job that names one is refused. */
+  private broadcasts: BroadcastCheck | null = null;
+
+  useBroadcasts(broadcasts: BroadcastCheck): void {
+    this.broadcasts = broadcasts;
+  }
+
+  /** Every broadcast the job names is its application's and not destroyed (400 naming the first that is not). */
+  private checkBroadcasts(job: ValidJob): void {
+    for (const id of jobBroadcasts(job)) {
+      const why = this.broadcasts ? this.broadcasts.problem(job.application, id) : `this master keeps no broadcasts (the job names ${id})`;
+      if (why !== null) throw new MinisparkError("INVALID_JOB_SPEC", `invalid job spec: ${why}`);
+    }
   }
 
   private row(id: JobId): JobRow {
@@ -585,3 +603,6 @@ function savePath(action: ActionSpec): string {
 function mib(bytes: number): number {
   return Math.ceil(bytes / 2 ** 20);
 }
+
+/** What the service asks of the broadcast registry: why a job of the application may not name the broadcast (null: it may). */
+export type BroadcastCheck = { problem(app: AppId | null, id: BroadcastId): string | null };

@@ -35,6 +35,10 @@ import type { StorageList } from "../common/api-types.js";
 import { BlockTracker } from "./block-tracker.js";
 import { BlockReleases } from "./block-releases.js";
 import { unpersist } from "./unpersist.js";
+import { BroadcastRegistry } from "./broadcast-registry.js";
+import { registerBroadcastRoutes } from "./broadcast-routes.js";
+import { DEFAULT_MAX_BROADCAST_BYTES } from "../plan/broadcasts.js";
+import { heldBroadcasts, withBroadcastHolders } from "./broadcast-holders.js";
 
 export interface MasterConfig {
   host: string;
@@ -57,6 +61,8 @@ export interface MasterConfig {
   allowHosts: string[];
   /** How long a task whose partition is cached waits for its holder (--locality-wait; default DEFAULT_LOCALITY_WAIT_MS). */
   localityWaitMs?: number;
+  /** The largest broadcast variable, in bytes of JSON (--max-broadcast-size; default DEFAULT_MAX_BROADCAST_BYTES). */
+  maxBroadcastBytes?: number;
 }
 
 const log = logger("master");
@@ -83,6 +89,8 @@ export class MasterProcess {
   /** Where the applications' cached blocks are (fed by the scheduler), and what each worker is to drop. */
   private readonly blocks = new BlockTracker();
   private readonly releases = new BlockReleases();
+  /** The applications' broadcast variables: who holds each, never its bytes. */
+  private readonly broadcasts: BroadcastRegistry;
 
   constructor(private readonly config: MasterConfig) {
     this.store = new SqliteJobStore(config.dbPath);
@@ -107,7 +115,7 @@ export class MasterProcess {
     this.scheduler = new SchedulerLoop(
       new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks }),
       {
-        launch: (w, task) => launcher.launch(w, task),
+        launch: (w, task) => launcher.launch(w, withBroadcastHolders(task, this.broadcasts, this.registry)),
         kill: (w, attemptId) => {
           if (launcher.withdraw(attemptId)) return;
           this.workers.kill(w.address, attemptId).catch((e) => schedLog.debug("kill failed", { attemptId, error: errorMessage(e) }));
@@ -144,6 +152,9 @@ export class MasterProcess {
     this.apps.onEnded((app) => this.jobs.applicationEnded(app.id, app.endReason!));
     // Its blocks are gone from the master's view at once; each worker drops them on hearing ended_apps.
     this.apps.onEnded((app) => this.blocks.removeApp(app.id));
+    this.broadcasts = new BroadcastRegistry(config.maxBroadcastBytes ?? DEFAULT_MAX_BROADCAST_BYTES);
+    this.apps.onEnded((app) => this.broadcasts.removeApp(app.id, app.endReason!));
+    this.jobs.useBroadcasts(this.broadcasts);
     this.metrics.applications(() => this.apps.counts());
   }
 
@@ -221,6 +232,7 @@ export class MasterProcess {
     this.appRoutes(r);
     r.add("DELETE", "/api/v1/apps/:app/datasets/:datasetId", (req) => unpersist(this.blocks, this.releases, req.params.app!, req.params.datasetId!));
     r.add("GET", "/api/v1/storage", (): StorageList => ({ datasets: this.blocks.cachedDatasets() }));
+    registerBroadcastRoutes(r, this.apps, this.broadcasts, this.registry, this.now);
     registerUi(r);
     return r;
   }
@@ -246,7 +258,9 @@ export class MasterProcess {
     this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
+    heldBroadcasts(body, w.id, this.broadcasts);
     const unpersisted = this.releases.take(w.id);
+    const destroyed = this.broadcasts.takeReleases(w.id);
     return {
       protocol: PROTOCOL_VERSION,
       kill,
@@ -254,6 +268,7 @@ export class MasterProcess {
       ...(credential === undefined ? {} : { credential }),
       ended_apps: this.apps.endedApps(),
       ...(unpersisted.length > 0 ? { unpersist: unpersisted } : {}),
+      ...(destroyed.length > 0 ? { broadcasts_destroyed: destroyed } : {}),
     };
   }
 

@@ -29,6 +29,8 @@ export interface TaskLaunch {
   inputs: Record<string, BlockLocation[]>;
   /** The job's application: what the worker keys the application's cached blocks and broadcasts by. */
   application: AppId | null;
+  /** The broadcasts the stage's envs name, by id, with the addresses of the workers holding them (absent when none). */
+  broadcasts?: Record<string, string[]>;
 }
 
 /** What a finished task hands back, by the kind of stage it ran. */

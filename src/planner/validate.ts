@@ -11,6 +11,7 @@ import { DEFAULT_MAX_TASK_RETRIES, MAX_NAME_LENGTH, MAX_PARTITIONS, MAX_TASK_RET
 import { APP_ID_PATTERN, asAppId, type AppId } from "../common/ids.js";
 import { accumulatorProblems } from "./accumulator-check.js";
 import { isStorageLevel, STORAGE_LEVELS } from "../plan/storage-level.js";
+import { broadcastProblems } from "./broadcast-check.js";
 
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
@@ -100,6 +101,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
   for (const n of nodes) {
     if (n.persist !== undefined && application === null) problems.push(`node "${n.id}" (${n.op}): "persist" needs an "application": a cached dataset lives until its application ends`);
   }
+  problems.push(...broadcastProblems(nodes, action, application));
   if (problems.length > 0) throw new JobSpecError(problems);
 
   const sorted = topoSort(nodes);

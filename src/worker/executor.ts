@@ -22,12 +22,22 @@ import type { TaskLaunch } from "../plan/task.js";
 import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
 import { applicationBlockDir } from "./thread-block-store.js";
 import { DATASET_ID_PATTERN } from "../plan/storage-level.js";
+import type { AppId, BroadcastId } from "../common/ids.js";
+import type { BroadcastReply } from "./broadcast-store.js";
 
 /** To a task thread: a task to run (it replies with a ThreadReply), or applications whose blocks it drops (no reply). */
 export type ThreadRequest =
   | { type: "task"; task: TaskLaunch; workerId: WorkerId }
   /** `datasets`: "<application>/<dataset id>", the prefix of their blocks' keys. */
-  | { type: "drop"; applications: string[]; datasets: string[] };
+  | { type: "drop"; applications: string[]; datasets: string[]; broadcasts?: string[] };
+
+/** From a task thread over its fetch port: a broadcast's bytes (answered with a BroadcastReply), beside shuffle block fetches. */
+export interface BroadcastRequest {
+  kind: "broadcast";
+  application: AppId;
+  id: BroadcastId;
+  holders: string[];
+}
 
 /** `held`: every block the thread holds after the task (absent when the thread could not say: it died). */
 export type ThreadReply = { attemptId: AttemptId; held?: string[] } & (
@@ -52,6 +62,8 @@ export interface ExecutorOptions {
   userCode: boolean;
   fetchRemote: (req: RemoteFetchRequest) => Promise<RemoteFetchReply>;
   log: Logger;
+  /** A broadcast's bytes for a thread (broadcast-store.ts); absent: a task naming one fails. */
+  broadcast?: (req: BroadcastRequest) => Promise<BroadcastReply>;
 }
 
 interface Queued {
@@ -229,7 +241,7 @@ export class Executor {
       this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` });
     });
     thread.on("exit", () => this.replace(slot));
-    port1.on("message", (req: RemoteFetchRequest) => void this.answerFetch(slot, req));
+    port1.on("message", (req: RemoteFetchRequest | BroadcastRequest) => void ("kind" in req ? this.answerBroadcast(slot, req) : this.answerFetch(slot, req)));
     return slot;
   }
 
@@ -238,6 +250,20 @@ export class Executor {
     slot.port.postMessage(reply, reply.ok ? [reply.buffer] : []);
     Atomics.store(slot.signal, 0, 1);
     Atomics.notify(slot.signal, 0);
+  }
+
+  private async answerBroadcast(slot: Slot, req: BroadcastRequest): Promise<void> {
+    const reply: BroadcastReply = this.opts.broadcast ? await this.opts.broadcast(req) : { ok: false, message: `broadcast ${req.id}: this worker keeps no broadcasts` };
+    // A SharedArrayBuffer is shared, not copied: every thread reads the worker's one copy.
+    slot.port.postMessage(reply);
+    Atomics.store(slot.signal, 0, 1);
+    Atomics.notify(slot.signal, 0);
+  }
+
+  /** Destroyed broadcasts' or ended applications' parsed values go from every thread (after the task it runs). */
+  dropBroadcasts(keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [], datasets: [], broadcasts: [...keys] } satisfies ThreadRequest);
   }
 
   private finish(slot: Slot, reply: ThreadReply): void {

@@ -8,6 +8,7 @@ import os from "node:os";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { requestJson } from "../common/http-client.js";
 import type { AppId, WorkerId } from "../common/ids.js";
+import type { BroadcastId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { Deregister, Heartbeat, HeartbeatReply, TaskReport, TaskReportBatch } from "../cluster/protocol.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
@@ -31,6 +32,8 @@ export interface WorkerStats {
   executionMemoryBytes(): number;
   spillCount(): number;
   spillBytes(): number;
+  /** The broadcasts this worker holds: the master lists it as their holder. */
+  broadcastsHeld?(): { application: AppId; id: BroadcastId }[];
 }
 
 export interface MasterLinkOptions {
@@ -43,6 +46,8 @@ export interface MasterLinkOptions {
   onEndedApps(apps: readonly string[]): void;
   /** The master says these datasets were unpersisted: their blocks go. */
   onUnpersist(datasets: readonly { application: string; datasetId: string }[]): void;
+  /** The master says these broadcasts were destroyed: they go. */
+  onBroadcastsDestroyed?(broadcasts: readonly { application: string; id: string }[]): void;
   /** The master declared this worker dead: start over under a new id. */
   onForgotten(): void;
 }
@@ -154,6 +159,10 @@ export class MasterLink {
         ? reply.unpersist.filter((d) => typeof d === "object" && d !== null && typeof d.application === "string" && typeof d.datasetId === "string")
         : [];
       if (unpersisted.length > 0) this.opts.onUnpersist(unpersisted);
+      const destroyed = Array.isArray(reply.broadcasts_destroyed)
+        ? reply.broadcasts_destroyed.filter((b) => typeof b === "object" && b !== null && typeof b.application === "string" && typeof b.id === "string")
+        : [];
+      if (destroyed.length > 0) this.opts.onBroadcastsDestroyed?.(destroyed);
       // Reports still on their way may end attempts the master counts here: release only when none are.
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {
@@ -206,6 +215,7 @@ export class MasterLink {
       spill_count: this.stats.spillCount(),
       spill_bytes: this.stats.spillBytes(),
       running_attempts: this.stats.runningAttempts(),
+      ...(this.stats.broadcastsHeld && { broadcasts_held: this.stats.broadcastsHeld() }),
     };
   }
 

@@ -16,6 +16,7 @@ import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
 import { TaskAccumulators } from "./task-accumulators.js";
 import { countsAccumulators } from "../plan/accumulators.js";
+import { bindBroadcasts } from "./task-broadcasts.js";
 import { countWords, wordCountSource } from "./word-count-kernel.js";
 import { mulberry32 } from "../common/random.js";
 import type { MemoryPool } from "./memory/memory-pool.js";
@@ -35,6 +36,8 @@ export interface RunnerEnv {
   fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply;
   /** The thread's cached blocks; absent where nothing is cached across jobs (the inline runner). */
   blocks?: ThreadBlockStore;
+  /** A broadcast's value for the task (task-thread.ts keeps them); absent where there are no workers to hold one (the inline runner). */
+  broadcast?: (launch: TaskLaunch, id: string) => unknown;
 }
 
 export interface TaskOutcome {
@@ -49,7 +52,8 @@ export interface TaskOutcome {
 export function runTask(launch: TaskLaunch, env: RunnerEnv): TaskOutcome {
   const started = performance.now();
   const accumulators = new TaskAccumulators();
-  const t: TaskLaunch = { ...launch, ...accumulators.bind(launch.stage, launch.outputShuffle) };
+  const withAccumulators: TaskLaunch = { ...launch, ...accumulators.bind(launch.stage, launch.outputShuffle) };
+  const t: TaskLaunch = { ...withAccumulators, ...bindBroadcasts(withAccumulators.stage, withAccumulators.outputShuffle, env.broadcast ? (id) => env.broadcast!(launch, id) : null) };
   enterTask({ jobId: t.jobId, stageId: t.stageId, partition: t.partition, attempt: t.attempt });
   const memory = env.memory.task(env.slot, env.blocks?.evict ?? null);
   const cache = env.blocks?.task(t.application ?? null, t.attemptId) ?? null;

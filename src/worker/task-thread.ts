@@ -11,6 +11,9 @@ import type { ThreadReply, ThreadRequest } from "./executor.js";
 import { MemoryPool, type MemoryPoolShape } from "./memory/memory-pool.js";
 import type { TaskLaunch } from "../plan/task.js";
 import { ThreadBlockStore } from "./thread-block-store.js";
+import { broadcastKey, type BroadcastReply } from "./broadcast-store.js";
+import type { BroadcastRequest } from "./executor.js";
+import type { BroadcastId } from "../common/ids.js";
 
 interface ThreadData {
   dataDir: string;
@@ -46,9 +49,36 @@ function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
   return msg.message as RemoteFetchReply;
 }
 
+/** Broadcast values this thread parsed, by "<application>/<id>": kept for its later tasks until destroyed or their application ends. */
+const broadcastValues = new Map<string, unknown>();
+
+/** A broadcast's value: parsed here once, its bytes from the worker's store (fetched there from a holder if it has none). */
+function broadcastValue(task: TaskLaunch, id: string): unknown {
+  const key = broadcastKey(task.application ?? "", id);
+  if (broadcastValues.has(key)) return broadcastValues.get(key);
+  if (task.application === null) throw new UserCodeError(`broadcast ${id}: the job names no application`);
+  Atomics.store(signal, 0, 0);
+  data.fetchPort.postMessage({ kind: "broadcast", application: task.application, id: id as BroadcastId, holders: task.broadcasts?.[id] ?? [] } satisfies BroadcastRequest);
+  const deadline = Date.now() + FETCH_TIMEOUT_MS;
+  while (Atomics.load(signal, 0) === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new UserCodeError(`broadcast ${id}: timed out waiting for the worker to fetch it`);
+    Atomics.wait(signal, 0, 0, left);
+  }
+  const reply = receiveMessageOnPort(data.fetchPort)?.message as BroadcastReply | undefined;
+  if (!reply) throw new UserCodeError(`broadcast ${id}: the worker's reply went missing`);
+  if (!reply.ok) throw new UserCodeError(reply.message);
+  const value: unknown = JSON.parse(Buffer.from(reply.buffer).toString("utf8"));
+  broadcastValues.set(key, value);
+  return value;
+}
+
 parentPort!.on("message", (req: ThreadRequest) => {
   if (req.type === "drop") {
     blocks.drop(new Set(req.applications), req.datasets);
+    const apps = new Set(req.applications);
+    const dropped = new Set(req.broadcasts ?? []);
+    for (const key of broadcastValues.keys()) if (dropped.has(key) || apps.has(key.slice(0, key.indexOf("/")))) broadcastValues.delete(key);
     return;
   }
   const task: TaskLaunch = req.task;
@@ -63,6 +93,7 @@ parentPort!.on("message", (req: ThreadRequest) => {
       slot: data.slot,
       fetchRemote,
       blocks,
+      broadcast: broadcastValue,
     });
     reply = { attemptId: task.attemptId, state: "FINISHED", outcome };
   } catch (e) {

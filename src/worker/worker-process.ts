@@ -23,6 +23,9 @@ import { removeOrphanedWorkDirs, workDirName, workDirRoot } from "./work-dirs.js
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import { WorkerMetrics } from "./worker-metrics.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
+import { BroadcastStore } from "./broadcast-store.js";
+import { DEFAULT_MAX_BROADCAST_BYTES } from "../plan/broadcasts.js";
+import { APP_ID_PATTERN, BROADCAST_ID_PATTERN, type AppId, type BroadcastId } from "../common/ids.js";
 
 export interface WorkerConfig {
   masterUrl: string;
@@ -45,6 +48,18 @@ export interface WorkerConfig {
   tls: { cert: Buffer; key: Buffer } | null;
   /** Host names served besides the bind and advertised addresses (--allow-host). */
   allowHosts: string[];
+  /** The largest broadcast variable this worker keeps (--max-broadcast-size; default DEFAULT_MAX_BROADCAST_BYTES). */
+  maxBroadcastBytes?: number;
+}
+
+function checkAppId(v: string | undefined): AppId {
+  if (v === undefined || !APP_ID_PATTERN.test(v)) throw new MinisparkError("BAD_REQUEST", `${JSON.stringify(v?.slice(0, 80))} is not an application id`);
+  return v as AppId;
+}
+
+function checkBroadcastId(v: string | undefined): BroadcastId {
+  if (v === undefined || !BROADCAST_ID_PATTERN.test(v)) throw new MinisparkError("BAD_REQUEST", `${JSON.stringify(v?.slice(0, 80))} is not a broadcast id`);
+  return v as BroadcastId;
 }
 
 const log = logger("worker");
@@ -72,6 +87,8 @@ export class WorkerProcess {
   private readonly recentTaskMs: number[] = [];
   /** Set once the shutdown grace period ran out: results are no longer reported, the master hands the tasks on. */
   private handingBack = false;
+  /** The broadcast variables this worker holds, once for all its threads. */
+  readonly broadcasts: BroadcastStore;
 
   constructor(private readonly config: WorkerConfig) {
     this.dataDir = resolve(config.dataDir);
@@ -79,6 +96,7 @@ export class WorkerProcess {
     this.workDir = join(workDirRoot(this.dataDir), workDirName(this.id));
     this.shuffleRoot = join(this.workDir, "shuffle");
     this.spillDir = config.spillDir ? join(workDirRoot(resolve(config.spillDir)), workDirName(this.id)) : join(this.workDir, "spill");
+    this.broadcasts = new BroadcastStore(config.maxBroadcastBytes ?? DEFAULT_MAX_BROADCAST_BYTES, config.token, () => this.address);
     this.metrics = new WorkerMetrics({
       slots: config.slots,
       active: () => this.executor?.active ?? 0,
@@ -112,6 +130,7 @@ export class WorkerProcess {
       userCode: c.userCode,
       fetchRemote: (req) => fetchBlocks(req, c.token, 120_000),
       log: logger("executor"),
+      broadcast: (req) => this.broadcasts.need(req.application, req.id, req.holders),
     });
     this.link = new MasterLink(
       {
@@ -128,6 +147,7 @@ export class WorkerProcess {
         executionMemoryBytes: () => this.executor?.memory.usedBytes() ?? 0,
         spillCount: () => this.spillCount,
         spillBytes: () => this.spillBytes,
+        broadcastsHeld: () => this.broadcasts.list(),
       },
       {
         masterUrl: c.masterUrl,
@@ -137,8 +157,12 @@ export class WorkerProcess {
         onKill: (attempts) => {
           for (const a of attempts) this.executor?.kill(a, "cancelled by the master");
         },
-        onEndedApps: (apps) => this.executor?.dropApplications(apps),
+        onEndedApps: (apps) => {
+          this.executor?.dropApplications(apps);
+          this.broadcasts.drop([], apps);
+        },
         onUnpersist: (datasets) => this.executor?.dropDatasets(datasets),
+        onBroadcastsDestroyed: (destroyed) => this.executor?.dropBroadcasts(this.broadcasts.drop(destroyed)),
         onForgotten: () => this.forget(),
       },
     );
@@ -211,6 +235,7 @@ export class WorkerProcess {
       req.res.end(this.metrics.render());
       return HANDLED;
     });
+    this.broadcastRoutes(r);
     return r;
   }
 
@@ -271,6 +296,38 @@ export class WorkerProcess {
         report = { ...base, state: reply.state, error: reply.error };
     }
     this.link!.report(report);
+  }
+
+  /** Broadcasts: a client's upload (PUT), a peer's fetch (GET), what this worker holds (GET /broadcasts). Token-checked as every route but /healthz. */
+  private broadcastRoutes(r: Router): void {
+    const ids = (req: Request) => ({ application: checkAppId(req.params.app), id: checkBroadcastId(req.params.id) });
+    r.add(
+      "PUT",
+      "/broadcasts/:app/:id",
+      async (req) => {
+        const { application, id } = ids(req);
+        const value = await req.json();
+        let text: Buffer;
+        try {
+          text = Buffer.from(JSON.stringify(value));
+        } catch (e) {
+          // JSON.parse takes any depth; stringify (and user code reading the value) recurse on the stack.
+          throw new MinisparkError("BAD_REQUEST", `broadcast ${id}: the value nests too deeply to keep (${errorMessage(e).slice(0, 80)})`);
+        }
+        this.broadcasts.put(application, id, text, true);
+        return { id, application, bytes: text.length };
+      },
+      { maxBodyBytes: this.config.maxBroadcastBytes ?? DEFAULT_MAX_BROADCAST_BYTES },
+    );
+    r.add("GET", "/broadcasts/:app/:id", (req) => {
+      const { application, id } = ids(req);
+      const buffer = this.broadcasts.get(application, id);
+      if (!buffer) throw new MinisparkError("NOT_FOUND", `this worker holds no broadcast ${id} of ${application}`);
+      req.res.writeHead(200, { "content-type": "application/json", "content-length": buffer.byteLength });
+      req.res.end(Buffer.from(buffer));
+      return HANDLED;
+    });
+    r.add("GET", "/broadcasts", () => ({ bytes: this.broadcasts.bytes(), fetches: this.broadcasts.fetches, fetchedBytes: this.broadcasts.fetchedBytes, held: this.broadcasts.list() }));
   }
 
   private async splits(req: Request): Promise<SplitReply> {
