@@ -110,7 +110,23 @@ export type TaskReport = {
   accumulators?: AccumulatorDeltas;
   /** FINISHED: the cached blocks the task stored (none when absent). */
   blocksStored?: StoredBlock[];
-} & ({ state: "FINISHED"; result: TaskResult } | { state: "FAILED"; error: string } | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure } | { state: "KILLED"; error: string });
+} & (
+  | { state: "FINISHED"; result: TaskResult }
+  | { state: "FAILED"; error: string; blockMissing?: BlockMissing }
+  | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
+  | { state: "KILLED"; error: string }
+);
+
+/**
+ * A FAILED task's cached block that was gone from its worker (evicted, or never
+ * there), so the task computed the block from its lineage and met a shuffle it
+ * was given no blocks of: the stage writing it was skipped for that block.
+ */
+export interface BlockMissing {
+  datasetId: DatasetId;
+  partition: number;
+  shuffleId: ShuffleId;
+}
 
 /** POST /splits (master → worker): list the splits of file sources. */
 export interface SplitRequest {

@@ -21,7 +21,8 @@ export function hasEnded(status: JobStatus): status is JobEndStatus {
 }
 
 /** A stage's state: WAITING for its parents, RUNNING, then COMPLETED, FAILED or CANCELLED. */
-export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+/** SKIPPED: not run, because every stage that would read its output reads cached blocks instead (Spark's skipped stages). */
+export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED" | "SKIPPED";
 
 /**
  * What a stage's tasks produce: a shuffle's map side, the action's result, or

@@ -55,12 +55,12 @@ export class BlockTracker {
     return this.apps.get(app)?.get(datasetId)?.size ?? 0;
   }
 
-  /** The datasets an application has blocks of. */
   /** Whether the application may hold blocks at all: the scheduler asks before it walks a task's reads. */
   hasBlocks(app: AppId): boolean {
     return this.apps.has(app);
   }
 
+  /** The datasets an application has blocks of. */
   datasets(app: AppId): DatasetId[] {
     return [...(this.apps.get(app)?.keys() ?? [])];
   }
@@ -82,6 +82,21 @@ export class BlockTracker {
       if (datasets.size === 0) this.apps.delete(app);
     }
     return n;
+  }
+
+  /** One worker no longer holds one block (it evicted it, or a task found it gone); true if it was listed. */
+  removeBlock(app: AppId, worker: WorkerId, datasetId: DatasetId, partition: number): boolean {
+    const datasets = this.apps.get(app);
+    const partitions = datasets?.get(datasetId);
+    const holders = partitions?.get(partition);
+    if (!datasets || !partitions || !holders?.delete(worker)) return false;
+    if (holders.size === 0) partitions.delete(partition);
+    if (partitions.size === 0) {
+      datasets.delete(datasetId);
+      this.forget(app, datasetId);
+    }
+    if (datasets.size === 0) this.apps.delete(app);
+    return true;
   }
 
   /** Unpersist: the dataset's blocks everywhere; returns the workers that held some and how many partitions were cached. */

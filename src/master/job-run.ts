@@ -19,6 +19,7 @@ import { transition, type Transitions } from "./transitions.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
 import type { TaskResult } from "../plan/task.js";
+import type { DatasetId } from "../plan/storage-level.js";
 import { planAccumulators } from "../plan/accumulators.js";
 import { JobAccumulators } from "./job-accumulators.js";
 
@@ -95,6 +96,8 @@ export interface JobRun {
   error: string | null;
   /** Its accumulators' merged values: each partition's delta once (job-accumulators.ts). */
   accumulators: JobAccumulators;
+  /** Persisted datasets this job computes from their lineage though they look cached: a task found one of their blocks gone. */
+  uncached: Set<DatasetId>;
 }
 
 /** `resolution`: what a resumed job's probes found before (nothing for a job starting afresh). */
@@ -111,6 +114,7 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
     finishedAt: null,
     error: null,
     accumulators: new JobAccumulators(planAccumulators(plan)),
+    uncached: new Set(),
     stages: plan.stages.map((stage) => ({
       stage,
       status: "WAITING",

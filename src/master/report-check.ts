@@ -7,7 +7,7 @@
 // its own; this checks it against the job. A report that does not fit fails
 // its attempt with the returned reason instead of becoming the task's result.
 // Pure; called by the scheduler's onReport.
-import type { FetchFailure, TaskReport } from "../cluster/protocol.js";
+import type { BlockMissing, FetchFailure, TaskReport } from "../cluster/protocol.js";
 import type { JobPlan, ResultAction, Stage } from "../plan/physical.js";
 import { HyperLogLog } from "../ops/kernels/hyperloglog.js";
 import { canonicalJson } from "../plan/keys.js";
@@ -127,7 +127,16 @@ export function fetchFailureMismatch(plan: JobPlan, stage: Stage, f: FetchFailur
 export function reportMismatch(plan: JobPlan, stage: Stage, partition: number, r: TaskReport): string | null {
   if (r.state === "FINISHED") return resultMismatch(plan, stage, partition, r.result) ?? storedBlocksMismatch(plan, stage, partition, r.blocksStored);
   if (r.state === "FETCH_FAILED") return fetchFailureMismatch(plan, stage, r.fetchFailure);
+  if (r.state === "FAILED" && r.blockMissing) return blockMissingMismatch(stage, partition, r.blockMissing);
   return null;
+}
+
+/** Why a missing block cannot be this partition's, or null: it must be a cached read of the partition, and the shuffle one the stage reads. */
+export function blockMissingMismatch(stage: Stage, partition: number, m: BlockMissing): string | null {
+  if (!cachedReads(stage.rdd, partition).some((r) => r.datasetId === m.datasetId && r.partition === m.partition)) {
+    return `partition ${partition} of stage ${stage.id} reads no block ${m.partition} of dataset ${JSON.stringify(m.datasetId.slice(0, 80))}`;
+  }
+  return shufflesRead(stage.rdd).includes(m.shuffleId) ? null : `stage ${stage.id} reads no shuffle ${m.shuffleId}`;
 }
 
 /** Why the blocks a report says its task stored cannot be this partition's, or null: each a cached read of the partition, at its level, once. */

@@ -13,7 +13,7 @@
 // scheduler-loop.ts carries out, so it is tested by feeding events and
 // reading commands.
 import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { AccumulatorDeltas, TaskReport } from "../cluster/protocol.js";
+import type { AccumulatorDeltas, BlockMissing, TaskReport } from "../cluster/protocol.js";
 import { QUEUED_TASKS_PER_SLOT } from "../cluster/protocol.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
@@ -195,7 +195,7 @@ export class Scheduler implements SchedulerQueries {
     for (const stage of job.stages) {
       if (probeDone(plan, job.resolution, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
     }
-    refreshStages(job, this.tracker, this.now);
+    this.refresh(job);
   }
 
   private markDone(stage: StageRun, partition: number): void {
@@ -239,7 +239,8 @@ export class Scheduler implements SchedulerQueries {
           this.fetchFailed(job, stage, task, r);
           break;
         default:
-          this.failed(job, stage, task, r.error);
+          if (r.state === "FAILED" && r.blockMissing) this.blockMissing(job, stage, task, r.worker_id, r.blockMissing, r.error);
+          else this.failed(job, stage, task, r.error);
       }
     }
     this.emit({ type: "attemptEnded", job, stage, task, attempt });
@@ -313,7 +314,7 @@ export class Scheduler implements SchedulerQueries {
     for (const l of lost) this.emit({ type: "mapOutputLost", jobId: l.job, shuffle: l.shuffle, mapId: l.mapId });
     for (const jobId of new Set(lost.map((l) => l.job))) {
       const job = this.jobs.get(jobId);
-      if (job?.status === "RUNNING") refreshStages(job, this.tracker, this.now);
+      if (job?.status === "RUNNING") this.refresh(job);
     }
   }
 
@@ -434,7 +435,11 @@ export class Scheduler implements SchedulerQueries {
         partition,
         attemptId: attempt.id,
         attempt: n,
-        ...resolveLaunch(job.plan, job.resolution, stage.stage, partition, (s, reduce) => this.tracker.locations(job.id, s, mapCount(job, s), reduce)),
+        // A shuffle of a skipped stage has no output: the task is told nothing of it, and reads the cached blocks above it.
+        ...resolveLaunch(job.plan, job.resolution, stage.stage, partition, (s, reduce) => {
+          const maps = mapCount(job, s);
+          return this.tracker.missing(job.id, s, maps).length > 0 ? null : this.tracker.locations(job.id, s, maps, reduce);
+        }),
       },
     });
   }
@@ -497,7 +502,7 @@ export class Scheduler implements SchedulerQueries {
       this.end(job, "COMPLETED", null);
       return;
     }
-    refreshStages(job, this.tracker, this.now);
+    this.refresh(job);
   }
 
   private failed(job: JobRun, stage: StageRun, task: TaskRun, error: string): void {
@@ -512,6 +517,29 @@ export class Scheduler implements SchedulerQueries {
     this.end(job, "FAILED", `task ${task.partition} of stage ${stage.stage.id} (${stage.stage.name}) failed ${task.failures} times (attempts: ${history}); last error: ${error}`);
   }
 
+  /**
+   * A task's cached block was gone where it ran, and the stage that would let
+   * it compute the block again was skipped: the job computes that dataset from
+   * its lineage from now on (its skipped stages run), and the task waits for
+   * them, its attempt not counted as a failure. Bounded as fetch failures are.
+   */
+  private blockMissing(job: JobRun, stage: StageRun, task: TaskRun, worker: WorkerId, m: BlockMissing, error: string): void {
+    moveTask(stage, task, "PENDING");
+    if (++stage.fetchFailures > MAX_STAGE_FETCH_FAILURES) {
+      this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${error}`);
+      return;
+    }
+    job.uncached.add(m.datasetId);
+    if (job.plan.application) this.blocks.removeBlock(job.plan.application, worker, m.datasetId, m.partition);
+    this.refresh(job);
+  }
+
+  /** refreshStages with the blocks the job's application holds: a persisted RDD every partition of which some live worker holds is read, not computed. */
+  private refresh(job: JobRun): void {
+    const app = job.plan.application;
+    refreshStages(job, this.tracker, this.now, app && this.blocks.hasBlocks(app) ? (rdd) => this.blocks.cachedPartitions(app, rdd.cache.datasetId) >= rdd.numPartitions : undefined);
+  }
+
   private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
     moveTask(stage, task, "PENDING");
     stage.fetchFailures++;
@@ -521,7 +549,7 @@ export class Scheduler implements SchedulerQueries {
     }
     const f = r.fetchFailure;
     if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId: f.mapId });
-    refreshStages(job, this.tracker, this.now);
+    this.refresh(job);
   }
 
   private end(job: JobRun, status: "COMPLETED" | "FAILED" | "CANCELLED", error: string | null): void {

@@ -12,7 +12,9 @@
 //     WAITING | RUNNING ──a task ran out of retries──▶ FAILED
 //     WAITING | RUNNING ──its job ended──▶ COMPLETED (the job completed) | CANCELLED (it failed or was cancelled)
 //     WAITING ──attempts still running from before it waited finished its last tasks──▶ COMPLETED
-//     FAILED, CANCELLED: final.
+//     WAITING ──no stage that still runs needs it: its readers read cached blocks──▶ SKIPPED
+//     SKIPPED ──a cached block it stood in for is gone, so its output is needed──▶ WAITING
+//     FAILED, CANCELLED: final; SKIPPED stays so when its job ends.
 //
 //   task:
 //     PENDING ──launched──▶ RUNNING ──its attempt finished──▶ SUCCEEDED
@@ -25,11 +27,12 @@ import type { StageRun, TaskRun } from "./job-run.js";
 import { transition, type Transitions } from "./transitions.js";
 
 export const STAGE_TRANSITIONS: Transitions<StageStatus> = {
-  WAITING: ["RUNNING", "COMPLETED", "FAILED", "CANCELLED"],
+  WAITING: ["RUNNING", "COMPLETED", "FAILED", "CANCELLED", "SKIPPED"],
   RUNNING: ["WAITING", "COMPLETED", "FAILED", "CANCELLED"],
   COMPLETED: ["WAITING"],
   FAILED: [],
   CANCELLED: [],
+  SKIPPED: ["WAITING"],
 };
 
 export const TASK_TRANSITIONS: Transitions<TaskStatus> = {
@@ -46,7 +49,7 @@ export const TASK_TRANSITIONS: Transitions<TaskStatus> = {
 export function moveStage(stage: StageRun, to: StageStatus, now: number): void {
   stage.status = transition(STAGE_TRANSITIONS, "stage", stage.status, to);
   if (to === "RUNNING") stage.startedAt ??= now;
-  else if (to === "WAITING") stage.finishedAt = null;
+  else if (to === "WAITING" || to === "SKIPPED") stage.finishedAt = null;
   else stage.finishedAt = now;
 }
 

@@ -125,7 +125,14 @@ export function checkTaskReport(body: unknown, i: number): TaskReport {
       if (typeof body.error !== "string") throw bad("error must be a string", what);
       break;
     }
-    case "FAILED":
+    case "FAILED": {
+      const m = body.blockMissing;
+      if (m !== undefined && !(isObject(m) && typeof m.datasetId === "string" && isCount(m.partition) && isCount(m.shuffleId))) {
+        throw bad("blockMissing must name datasetId, partition and shuffleId", what);
+      }
+      if (typeof body.error !== "string") throw bad("error must be a string", what);
+      break;
+    }
     case "KILLED":
       if (typeof body.error !== "string") throw bad("error must be a string", what);
       break;

@@ -79,16 +79,20 @@ export function probeDone(plan: JobPlan, resolution: PlanResolution, stage: Stag
   }
 }
 
-/** What a launch of partition `partition` of `stage` carries: its stage, cut to the partition and resolved, the shuffle it writes, and where its input blocks are. */
+/** What a launch of partition `partition` of `stage` carries: its stage, cut to the partition and resolved, the shuffle it writes, and where its input blocks are (those that exist). */
 export function resolveLaunch(
   plan: JobPlan,
   resolution: PlanResolution,
   stage: Stage,
   partition: number,
-  locations: (shuffle: ShuffleId, reducePartition: number) => BlockLocation[],
+  locations: (shuffle: ShuffleId, reducePartition: number) => BlockLocation[] | null,
 ): Pick<TaskLaunch, "stage" | "outputShuffle" | "inputs" | "application"> {
   const inputs: Record<string, BlockLocation[]> = {};
-  for (const [s, reduce] of shuffleBlocksRead(stage.rdd, partition)) inputs[blockKey(s, reduce)] = locations(s, reduce);
+  for (const [s, reduce] of shuffleBlocksRead(stage.rdd, partition)) {
+    // null: the shuffle was not written (its stage was skipped); a task that needs it reports its cached block missing.
+    const where = locations(s, reduce);
+    if (where) inputs[blockKey(s, reduce)] = where;
+  }
   return {
     stage: { ...stage, rdd: withOffsets(taskRdd(stage.rdd, partition), resolution), output: resolvedOutput(resolution, stage) },
     outputShuffle: stage.output.type === "shuffle" ? resolvedShuffle(plan.shuffles[stage.output.shuffle]!, resolution) : null,

@@ -7,6 +7,7 @@
 import type { ShuffleId } from "../common/ids.js";
 import { parentPartitions, sliceBounds } from "./parent-partitions.js";
 import { childrenOf, withChildren, type Rdd } from "./physical.js";
+import type { CacheMarker } from "./storage-level.js";
 
 export { sliceBounds };
 
@@ -53,6 +54,16 @@ function emptied(rdd: Rdd): Rdd {
 /** Every shuffle a stage's RDD tree reads. */
 export function shufflesRead(rdd: Rdd): ShuffleId[] {
   return rdd.kind === "shuffled" ? rdd.shuffles : childrenOf(rdd).flatMap(shufflesRead);
+}
+
+/**
+ * The shuffles a stage's RDD tree reads when each persisted RDD that `cached`
+ * says is wholly cached is read from its blocks: what lies below one is not
+ * computed, so the stages writing those shuffles need not run (Spark's skipped stages).
+ */
+export function shufflesReadPast(rdd: Rdd, cached: (rdd: Rdd & { cache: CacheMarker }) => boolean): ShuffleId[] {
+  if (rdd.cache && cached(rdd as Rdd & { cache: CacheMarker })) return [];
+  return rdd.kind === "shuffled" ? rdd.shuffles : childrenOf(rdd).flatMap((c) => shufflesReadPast(c, cached));
 }
 
 /** Names one reduce partition of one shuffle, as a key of a task's block locations. */

@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
-import { QUEUED_TASKS_PER_SLOT, type FetchFailure } from "../cluster/protocol.js";
+import { QUEUED_TASKS_PER_SLOT, type BlockMissing, type FetchFailure } from "../cluster/protocol.js";
 import type { Logger } from "../common/log.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import type { TaskOutcome } from "./task-runner.js";
@@ -42,7 +42,7 @@ export interface BroadcastRequest {
 /** `held`: every block the thread holds after the task (absent when the thread could not say: it died). */
 export type ThreadReply = { attemptId: AttemptId; held?: string[] } & (
   | { state: "FINISHED"; outcome: TaskOutcome }
-  | { state: "FAILED"; error: string }
+  | { state: "FAILED"; error: string; blockMissing?: BlockMissing }
   | { state: "FETCH_FAILED"; error: string; fetchFailure: FetchFailure }
   | { state: "KILLED"; error: string }
 );

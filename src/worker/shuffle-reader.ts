@@ -16,12 +16,13 @@ import { ExternalSorter } from "./memory/external-sorter.js";
 import { Reservation } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
 import { SpillableMap } from "./memory/spillable-map.js";
+import { ShuffleInputMissingError } from "./missing-input.js";
 
 const BATCH = 1024;
 
 function* records(shuffleId: number, partition: number, ctx: ComputeContext): Iterable<unknown[]> {
   const locations = ctx.inputs[blockKey(shuffleId, partition)];
-  if (!locations) throw new Error(`task was not told where the blocks of shuffle ${shuffleId}, partition ${partition} are`);
+  if (!locations) throw new ShuffleInputMissingError(shuffleId, partition);
   const nonEmpty = locations.filter((l) => l.bytes > 0);
   for (const block of ctx.blocks.blocks(shuffleId, partition, nonEmpty)) {
     const frames = decodeFrames(block);

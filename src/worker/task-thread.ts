@@ -13,7 +13,8 @@ import type { TaskLaunch } from "../plan/task.js";
 import { ThreadBlockStore } from "./thread-block-store.js";
 import { broadcastKey, type BroadcastReply } from "./broadcast-store.js";
 import type { BroadcastRequest } from "./executor.js";
-import type { BroadcastId } from "../common/ids.js";
+import type { BroadcastId, ShuffleId } from "../common/ids.js";
+import { ShuffleInputMissingError } from "./missing-input.js";
 
 interface ThreadData {
   dataDir: string;
@@ -99,6 +100,9 @@ parentPort!.on("message", (req: ThreadRequest) => {
   } catch (e) {
     if (e instanceof FetchFailedError) {
       reply = { attemptId: task.attemptId, state: "FETCH_FAILED", error: e.message, fetchFailure: e.failure };
+    } else if (e instanceof ShuffleInputMissingError && e.block) {
+      const blockMissing = { ...e.block, shuffleId: e.shuffleId as ShuffleId };
+      reply = { attemptId: task.attemptId, state: "FAILED", error: `cached block ${e.block.partition} of dataset ${e.block.datasetId} is not on this worker: ${e.message}`, blockMissing };
     } else {
       // A user's error is reported as its message; anything else is ours, so keep the stack.
       const error = e instanceof UserCodeError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);

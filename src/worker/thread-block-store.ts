@@ -29,6 +29,7 @@ import { BlockLru } from "./memory/block-lru.js";
 import type { SlotStorage, StorageEvictor } from "./memory/memory-pool.js";
 import { estimateSize } from "./memory/size-estimate.js";
 import { readFrameChunks } from "./shuffle-files.js";
+import { ShuffleInputMissingError } from "./missing-input.js";
 
 /** A block a task stored, as the executor (and the master) learn of it. */
 export interface HeldBlock {
@@ -185,7 +186,13 @@ export class TaskCache {
       yield* readBlockFile(path);
       return;
     }
-    yield* this.computeAndKeep(marker, partition, key, path, compute);
+    try {
+      yield* this.computeAndKeep(marker, partition, key, path, compute);
+    } catch (e) {
+      // The innermost cached read is the block that was gone.
+      if (e instanceof ShuffleInputMissingError) e.block ??= { datasetId: marker.datasetId, partition };
+      throw e;
+    }
   }
 
   private *computeAndKeep(marker: CacheMarker, partition: number, key: string, path: string, compute: () => Batches): Batches {

@@ -292,6 +292,9 @@ export class WorkerProcess {
       case "FETCH_FAILED":
         report = { ...base, state: "FETCH_FAILED", error: reply.error, fetchFailure: reply.fetchFailure };
         break;
+      case "FAILED":
+        report = { ...base, state: "FAILED", error: reply.error, ...(reply.blockMissing && { blockMissing: reply.blockMissing }) };
+        break;
       default:
         report = { ...base, state: reply.state, error: reply.error };
     }

@@ -84,6 +84,7 @@ td.wrap { white-space: normal; word-break: break-word; min-width: 160px; }
 .badge.running { background: var(--blue); }
 .badge.dead, .badge.failed, .badge.fetch_failed, .badge.timed_out, .badge.lost, .badge.launch_failed { background: var(--red); }
 .badge.cancelled { background: var(--amber); }
+.badge.skipped { background: #9aa3b5; }
 .badge.active { background: var(--green); }
 .badge.expired { background: var(--amber); }
 .bar { display: inline-block; width: 110px; height: 8px; border-radius: 4px; background: #e6e9ef; overflow: hidden; vertical-align: middle; }
@@ -111,6 +112,7 @@ td.wrap { white-space: normal; word-break: break-word; min-width: 160px; }
 .dag .status-COMPLETED .box { stroke: var(--green); fill: #eefaf3; }
 .dag .status-FAILED .box { stroke: var(--red); fill: #fdf0f0; }
 .dag .status-CANCELLED .box { stroke: var(--amber); fill: #fdf7ea; }
+.dag .status-SKIPPED .box { stroke: #b9c0ce; stroke-dasharray: 4 3; fill: #f6f7f9; }
 .dag .title { font-size: 12px; font-weight: 700; fill: var(--ink); }
 .dag .name { font-size: 11.5px; fill: var(--muted); }
 .dag .info { font-size: 11px; fill: var(--muted); }
