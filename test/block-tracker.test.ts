@@ -25,6 +25,31 @@ const ds = (c: string) => asDatasetId(`ds-${c.repeat(32)}`);
 const block = (datasetId: DatasetId, partition: number): StoredBlock => ({ datasetId, partition, level: "MEMORY_ONLY", memoryBytes: 100, diskBytes: 0 });
 
 describe("BlockTracker", () => {
+  it("an evicted block is forgotten for its worker only, or kept as on disk; unknown ones change nothing", () => {
+    const t = new BlockTracker();
+    t.add(APP, W1, block(ds("e"), 0));
+    t.add(APP, W2, block(ds("e"), 0));
+    t.add(APP, W1, { ...block(ds("e"), 1), level: "MEMORY_AND_DISK", diskBytes: 70 });
+    assert.equal(t.removeBlock(APP, W1, ds("e"), 0), true);
+    assert.deepEqual(
+      t.holders(APP, ds("e"), 0).map((h) => h.worker),
+      [W2],
+    );
+    assert.equal(t.removeBlock(APP, W1, ds("e"), 0), false, "already gone");
+    assert.equal(t.removeBlock(APP, W1, ds("f"), 0), false, "never there");
+    assert.equal(t.removeBlock("app-00000000z-00000z" as AppId, W1, ds("e"), 0), false);
+    t.movedToDisk(APP, W1, ds("e"), 1, 70);
+    assert.deepEqual(
+      t.holders(APP, ds("e"), 1).map((h) => [h.memoryBytes, h.diskBytes]),
+      [[0, 70]],
+    );
+    assert.equal(t.cachedPartitions(APP, ds("e")), 2);
+    t.removeBlock(APP, W2, ds("e"), 0);
+    t.removeBlock(APP, W1, ds("e"), 1);
+    assert.equal(t.hasBlocks(APP), false, "the last block takes the application with it");
+    assert.deepEqual(t.cachedDatasets(), []);
+  });
+
   it("knows every block's holders, and a lost worker costs only its blocks", () => {
     const t = new BlockTracker();
     t.add(APP, W1, block(ds("a"), 0));

@@ -86,3 +86,50 @@ describe("the executor and its threads' blocks", () => {
     assert.deepEqual((await run(launch("app-00000000c-00000c", "MEMORY_ONLY", 1))).outcome.stored, [], "the third application's block stayed");
   });
 });
+
+describe("evictions the executor reports (Heartbeat.blocks_evicted)", () => {
+  /** Partition 0 of the persisted parallelize, then a map over it that runs until killed. */
+  function slowLaunch(app: string, level: string): TaskLaunch {
+    const nodes = [
+      { id: "n", op: "parallelize", data: [1, 2, 3, 4, 5, 6], numSlices: 2, persist: level },
+      { id: "slow", op: "map", input: "n", fn: "x => { const end = Date.now() + 60000; while (Date.now() < end); return x; }" },
+    ];
+    const plan = planJob(validateJobSpec({ application: app, nodes, action: { op: "collect", input: "slow" } }), { splits: {}, defaultParallelism: 2 });
+    const jobId = asJobId(`job-${jobs++}`);
+    const stage = plan.stages[0]!;
+    return { protocol: PROTOCOL_VERSION, jobId, stageId: stage.id, partition: 0, attemptId: attemptIdOf(jobId, stage.id, 0, 0), attempt: 0, ...resolveLaunch(plan, unresolved(), stage, 0, () => []) };
+  }
+
+  it("a thread that dies loses its heap's blocks: each is reported once, with its file's size when it is still on disk", async () => {
+    executor.takeEvictions();
+    const memoryOnly = "app-00000000d-00000d";
+    const withDisk = "app-00000000e-00000e";
+    await run(launch(memoryOnly, "MEMORY_ONLY", 0));
+    const stored = await run(launch(withDisk, "MEMORY_AND_DISK", 0));
+    assert.deepEqual(executor.takeEvictions(), [], "nothing was evicted yet");
+    // A task over the MEMORY_ONLY block runs on its holder; killing it ends that thread and its heap.
+    const slow = slowLaunch(memoryOnly, "MEMORY_ONLY");
+    const ended = executor.run(slow, asWorkerId("w-test"))!;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(executor.kill(slow.attemptId, "test"));
+    assert.equal((await ended).state, "KILLED");
+    const evicted = executor.takeEvictions();
+    const mine = evicted.filter((e) => e.application === memoryOnly);
+    assert.deepEqual(
+      mine.map((e) => [e.partition, e.diskBytes]),
+      [[0, 0]],
+      JSON.stringify(evicted),
+    );
+    // The MEMORY_AND_DISK block went too if it shared the thread; it is then still on disk, with its size.
+    for (const e of evicted.filter((x) => x.application === withDisk)) assert.equal(e.diskBytes, stored.outcome.stored[0]!.diskBytes);
+    assert.deepEqual(executor.takeEvictions(), [], "each is reported once");
+    executor.putBackEvictions(mine);
+    assert.deepEqual(executor.takeEvictions(), mine, "a heartbeat that failed puts them back");
+    // An ended application's blocks are dropped, not evicted.
+    await run(launch(memoryOnly, "MEMORY_ONLY", 1));
+    executor.dropApplications([memoryOnly, withDisk]);
+    await run(launch("app-00000000f-00000f", "MEMORY_ONLY", 1));
+    await run(launch("app-00000000f-00000f", "MEMORY_ONLY", 0));
+    assert.deepEqual(executor.takeEvictions(), []);
+  });
+});

@@ -33,7 +33,7 @@ describe("skipped stages over cached blocks", () => {
   let c: TestCluster;
   let app = "";
   before(async () => {
-    c = await startTestCluster({ workers: 2, slots: 2, workerArgs: ["--heartbeat", "300ms"] });
+    c = await startTestCluster({ workers: 2, slots: 2, workerArgs: ["--heartbeat", "500ms"] });
     const res = await c.http("/api/v1/apps", { method: "POST", body: { name: "skips", leaseMs: 3_600_000 } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     app = res.body.id as string;
@@ -105,20 +105,59 @@ describe("skipped stages over cached blocks", () => {
     assert.equal(again.statuses[0], "SKIPPED");
   });
 
+  it("a holder's task thread killed under its blocks: the heartbeat tells the master, which lists them no more, and the next job computes them", async () => {
+    const s = spec("MEMORY_ONLY", `line => [Number(line) % ${KEYS}, Number(line) - 0]`);
+    await run(s);
+    const cached = await run(s);
+    assert.equal(cached.statuses[0], "SKIPPED");
+    const datasetId = cached.job.datasets!.find((d) => d.node === "links")!.datasetId;
+    const links = async () => ((await c.http("/api/v1/storage")).body.datasets as any[]).find((d) => d.application === app && d.datasetId === datasetId);
+    const before = await links();
+    assert.equal(before.cachedPartitions, 4);
+    // A job over the cached groups whose tasks spin: cancelling it kills the threads that hold the blocks.
+    const slow = {
+      ...s,
+      nodes: [...s.nodes, { id: "slow", op: "map", input: "links", fn: "kv => { const end = Date.now() + 60000; while (Date.now() < end); return kv; }" }],
+      action: { op: "count", input: "slow" },
+    };
+    const { id } = (await c.http("/api/v1/jobs", { method: "POST", body: slow })).body as { id: string };
+    for (let i = 0; ; i++) {
+      const job = (await c.http(`/api/v1/jobs/${id}`)).body;
+      if (job.stages?.[1]?.tasks?.running > 0) break;
+      assert.ok(i < 200, "the slow job's tasks run");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await c.http(`/api/v1/jobs/${id}/cancel`, { method: "POST" });
+    let now = before;
+    for (let i = 0; now && now.cachedPartitions === 4; i++) {
+      assert.ok(i < 200, "the storage listing loses the killed threads' blocks");
+      await new Promise((r) => setTimeout(r, 50));
+      now = await links();
+    }
+    const after = await run(s);
+    assert.deepEqual(normalised(after.value), expectedGroups(), "the result is exact");
+    assert.equal(after.statuses[0], "COMPLETED", "not wholly cached: the map stage runs");
+    const failed = (await c.http(`/api/v1/jobs/${after.job.id}/stages/1/tasks`)).body.tasks.flatMap((t: any) => t.attempts).filter((a: any) => a.state === "FAILED");
+    assert.deepEqual(failed, [], "the master knew: no task had to find a block gone");
+  });
+
   it("a killed holder: the next job runs the map stage and computes exactly", async () => {
     const s = spec("MEMORY_ONLY", `line => [Number(line) % ${KEYS}, Number(line) + 0]`);
     await run(s);
-    assert.equal((await run(s)).statuses[0], "SKIPPED");
+    const cached = await run(s);
+    assert.equal(cached.statuses[0], "SKIPPED");
+    const datasetId = cached.job.datasets!.find((d) => d.node === "links")!.datasetId;
     const listed = await c.http("/api/v1/storage");
-    const mine = listed.body.datasets.filter((d: any) => d.application === app && d.node === "links" && d.level === "MEMORY_ONLY");
+    const mine = listed.body.datasets.filter((d: any) => d.application === app && d.datasetId === datasetId);
     const holder = mine.flatMap((d: any) => d.workers).find((w: any) => w.partitions > 0)!.worker as string;
+    assert.ok(holder);
     const dir = fs.readdirSync(join(c.dataDir, ".minispark")).find((d) => d.endsWith(`.${holder}`))!;
     const pid = Number(dir.split(".").at(-2));
     c.cluster.workerProcesses.find((p) => p.pid === pid)!.kill("SIGKILL");
     for (let i = 0; ; i++) {
       const w = (await c.cluster.client.workers()).find((x) => x.id === holder);
       if (w?.status === "DEAD") break;
-      assert.ok(i < 100, "the master declares the killed worker dead");
+      assert.ok(i < 300, "the master declares the killed worker dead (--worker-timeout 10s)");
       await new Promise((res) => setTimeout(res, 100));
     }
     const after = await run(s);

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { checkHeartbeat, checkTaskReport } from "../src/master/worker-messages.js";
+import { checkHeartbeat, checkTaskReport, evictedBlocks } from "../src/master/worker-messages.js";
 import { PROTOCOL_VERSION } from "../src/common/version.js";
 
 const minimal = { worker_id: "w-1", address: "10.0.0.7:7078", status: "IDLE", active_tasks: 0, mem_usage_mb: 80, last_heartbeat: 1795800000, slots: 2 };
@@ -44,5 +44,29 @@ describe("worker messages", () => {
     assert.throws(() => checkTaskReport({ ...base, state: "DONE" }, 0), /state/);
     assert.throws(() => checkTaskReport({ ...base, metrics: { durationMs: 1 }, state: "KILLED", error: "" }, 0), /metrics/);
     assert.throws(() => checkTaskReport(null, 1), /task report 1/);
+  });
+});
+
+describe("a heartbeat's evicted blocks", () => {
+  it("keeps well-formed entries and skips every other shape, and at most MAX_REPORTED_EVICTIONS", () => {
+    const good = { application: "app-00000000a-000001", datasetId: `ds-${"a".repeat(32)}`, partition: 3, diskBytes: 0 };
+    const list = [
+      good,
+      { ...good, partition: -1 },
+      { ...good, partition: 1.5 },
+      { ...good, partition: 2 ** 60 },
+      { ...good, diskBytes: -5 },
+      { ...good, diskBytes: "7" },
+      { ...good, application: "../../etc" },
+      { ...good, datasetId: "x".repeat(10_000) },
+      null,
+      "block",
+      [good],
+      { ...good, diskBytes: 1e9 },
+    ];
+    assert.deepEqual(evictedBlocks({ blocks_evicted: list }), [good, { ...good, diskBytes: 1e9 }]);
+    assert.deepEqual(evictedBlocks({}), []);
+    assert.deepEqual(evictedBlocks({ blocks_evicted: "all" }), []);
+    assert.equal(evictedBlocks({ blocks_evicted: Array.from({ length: 20_000 }, () => good) }).length, 10_000);
   });
 });

@@ -36,6 +36,20 @@ export interface Heartbeat extends WorkerLoad {
   credential?: string;
   /** The broadcasts the worker holds (at most MAX_REPORTED_BROADCASTS): the master lists it as their holder. */
   broadcasts_held?: { application: AppId; id: BroadcastId }[];
+  /** Cached blocks it no longer holds in memory since its last heartbeat (at most MAX_REPORTED_EVICTIONS): the master forgets them, or keeps them as on disk. */
+  blocks_evicted?: EvictedBlock[];
+}
+
+/** Evictions a heartbeat carries at most; older ones beyond it are dropped (the master then learns of them when a task finds the block gone). */
+export const MAX_REPORTED_EVICTIONS = 10_000;
+
+/** A cached block a worker's memory no longer holds: evicted for execution, or lost with a task thread that died. */
+export interface EvictedBlock {
+  application: AppId;
+  datasetId: DatasetId;
+  partition: number;
+  /** Its file's size when it is still on disk (MEMORY_AND_DISK), else 0: the worker no longer has it. */
+  diskBytes: number;
 }
 
 export interface HeartbeatReply {

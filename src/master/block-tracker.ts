@@ -84,6 +84,12 @@ export class BlockTracker {
     return n;
   }
 
+  /** A block a worker evicted from memory is still in its file: it counts as on disk only. */
+  movedToDisk(app: AppId, worker: WorkerId, datasetId: DatasetId, partition: number, diskBytes: number): void {
+    const holder = this.apps.get(app)?.get(datasetId)?.get(partition)?.get(worker);
+    if (holder) Object.assign(holder, { memoryBytes: 0, diskBytes });
+  }
+
   /** One worker no longer holds one block (it evicted it, or a task found it gone); true if it was listed. */
   removeBlock(app: AppId, worker: WorkerId, datasetId: DatasetId, partition: number): boolean {
     const datasets = this.apps.get(app);

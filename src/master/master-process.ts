@@ -20,7 +20,7 @@ import { Scheduler } from "./scheduler.js";
 import { SchedulerLoop } from "./scheduler-loop.js";
 import { isFailure } from "./attempt-state.js";
 import { TaskLauncher } from "./task-launcher.js";
-import { checkHeartbeat, checkTaskReport, credentialOf, workerIdOf } from "./worker-messages.js";
+import { checkHeartbeat, checkTaskReport, credentialOf, evictedBlocks, workerIdOf } from "./worker-messages.js";
 import { WorkerCredentials } from "./worker-credentials.js";
 import { countsTowardBudget, encodedBytes, reportBodyLimit, resultBudget, tooLargeMessage } from "../plan/result-budget.js";
 import { registerUi } from "./ui/ui-routes.js";
@@ -255,7 +255,7 @@ export class MasterProcess {
       void this.jobs.startPending();
     }
     const running = hb.running_attempts;
-    this.scheduler.post({ type: "workerSeen", workerId: w.id, running });
+    this.scheduler.post({ type: "workerSeen", workerId: w.id, running, evicted: evictedBlocks(body) });
     const kill = running.filter((a: AttemptId) => !this.scheduler.isRunning(a, w.id));
     const release = hb.draining === true && this.scheduler.attemptsOn(w.id) === 0 && !this.tracker.holdsOutputs(w.id);
     heldBroadcasts(body, w.id, this.broadcasts);

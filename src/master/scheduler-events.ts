@@ -2,7 +2,7 @@
 // decides: scheduler.ts turns (its state, an event, the time) into commands;
 // scheduler-loop.ts posts the events and carries the commands out. Types only.
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
-import type { TaskReport } from "../cluster/protocol.js";
+import type { EvictedBlock, TaskReport } from "../cluster/protocol.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { PlanResolution } from "../plan/resolution.js";
 import type { Attempt, JobLimits, JobRun, StageRun, TaskRun } from "./job-run.js";
@@ -28,7 +28,7 @@ export type SchedulerEvent =
   /** A worker registered: its slots are free. */
   | { type: "workerJoined"; workerId: WorkerId }
   /** A worker's heartbeat, with the attempts it runs. */
-  | { type: "workerSeen"; workerId: WorkerId; running: readonly AttemptId[] }
+  | { type: "workerSeen"; workerId: WorkerId; running: readonly AttemptId[]; evicted?: readonly EvictedBlock[] }
   /** A worker's lease ran out, or (`left`) it deregistered and handed back what it ran. */
   | { type: "workerLost"; workerId: WorkerId; left: boolean }
   /** `error`: why, when not the user's cancel (its application ended). */

@@ -12,8 +12,8 @@
 // ended, map output added or lost, …) comes back as commands, which
 // scheduler-loop.ts carries out, so it is tested by feeding events and
 // reading commands.
-import { attemptIdOf, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
-import type { AccumulatorDeltas, BlockMissing, TaskReport } from "../cluster/protocol.js";
+import { attemptIdOf, type AppId, type AttemptId, type JobId, type ShuffleId, type WorkerId } from "../common/ids.js";
+import type { AccumulatorDeltas, BlockMissing, EvictedBlock, TaskReport } from "../cluster/protocol.js";
 import { QUEUED_TASKS_PER_SLOT } from "../cluster/protocol.js";
 import { endJobRun, newJobRun, type Attempt, type JobRun, type StageRun, type TaskRun } from "./job-run.js";
 import type { MapOutputTracker } from "./map-output-tracker.js";
@@ -129,6 +129,7 @@ export class Scheduler implements SchedulerQueries {
         break;
       case "workerSeen":
         this.onHeartbeat(event.workerId, event.running);
+        if (event.evicted?.length) this.onEvicted(event.workerId, event.evicted);
         break;
       case "workerLost":
         this.onWorkerLost(event.workerId, event.left);
@@ -219,7 +220,10 @@ export class Scheduler implements SchedulerQueries {
 
   /** A task report from a worker; a stale one (unknown attempt, or no longer running there) changes nothing. */
   private onReport(r: TaskReport): void {
-    if (!this.isRunning(r.attemptId, r.worker_id)) return;
+    if (!this.isRunning(r.attemptId, r.worker_id)) {
+      this.lateBlocks(r);
+      return;
+    }
     const { job, stage, task, attempt } = this.attempts.get(r.attemptId)!;
     const mismatch = reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
@@ -244,6 +248,20 @@ export class Scheduler implements SchedulerQueries {
       }
     }
     this.emit({ type: "attemptEnded", job, stage, task, attempt });
+  }
+
+  /**
+   * A finished attempt that was no longer running (declared lost, or its task
+   * done by another) still stored its blocks on its worker: the master lists
+   * them, or later jobs would compute what is cached there.
+   */
+  private lateBlocks(r: TaskReport): void {
+    const ref = this.attempts.get(r.attemptId);
+    const app = ref?.job.plan.application;
+    if (!ref || !app || r.state !== "FINISHED" || !r.blocksStored?.length || ref.attempt.workerId !== r.worker_id || !this.registry.isAlive(r.worker_id)) return;
+    const stage = { ...ref.stage.stage, output: resolvedOutput(ref.job.resolution, ref.stage.stage) };
+    if (reportMismatch(ref.job.plan, stage, ref.task.partition, r) !== null) return;
+    for (const b of r.blocksStored) this.blocks.add(app, r.worker_id, b, datasetAbout(ref.stage.stage.rdd, b.datasetId));
   }
 
   /**
@@ -283,6 +301,20 @@ export class Scheduler implements SchedulerQueries {
       if (a.missedHeartbeats >= 2) lost.push(ref);
     }
     for (const ref of lost) this.lose(ref, `worker ${workerId} no longer runs it and its report never arrived`);
+  }
+
+  /**
+   * A worker's memory no longer holds some blocks: one still on disk is kept
+   * as there; one gone is forgotten, and running jobs of its application may
+   * need the stages its cached dataset stood in for.
+   */
+  private onEvicted(workerId: WorkerId, evicted: readonly EvictedBlock[]): void {
+    const apps = new Set<AppId>();
+    for (const b of evicted) {
+      if (b.diskBytes > 0) this.blocks.movedToDisk(b.application, workerId, b.datasetId, b.partition, b.diskBytes);
+      else if (this.blocks.removeBlock(b.application, workerId, b.datasetId, b.partition)) apps.add(b.application);
+    }
+    for (const job of this.jobs.values()) if (job.status === "RUNNING" && job.plan.application && apps.has(job.plan.application)) this.refresh(job);
   }
 
   /** `suspect`: whether the loss counts toward MAX_LOST_ATTEMPTS (not when a worker handed its tasks back on purpose). */

@@ -4,8 +4,9 @@
 // scheduler, the API or the metrics. A heartbeat's address must be host:port:
 // the master connects to it. Pure.
 import { MinisparkError } from "../common/errors.js";
-import type { WorkerId } from "../common/ids.js";
-import type { Heartbeat, TaskReport } from "../cluster/protocol.js";
+import { MAX_REPORTED_EVICTIONS, type EvictedBlock, type Heartbeat, type TaskReport } from "../cluster/protocol.js";
+import { APP_ID_PATTERN, type AppId, type WorkerId } from "../common/ids.js";
+import { DATASET_ID_PATTERN, type DatasetId } from "../plan/storage-level.js";
 import { MAX_PRECISION } from "../ops/kernels/hyperloglog.js";
 
 /** The fields DESIGN.md requires of every heartbeat, besides worker_id, address and status. */
@@ -69,6 +70,21 @@ export function checkHeartbeat(body: unknown): Heartbeat {
 }
 
 /** A message's worker credential, if it carries one; a credential is a short string. */
+/** A heartbeat's `blocks_evicted` (a peer's list: entries of another shape are skipped, and past MAX_REPORTED_EVICTIONS). */
+export function evictedBlocks(body: unknown): EvictedBlock[] {
+  const list = (body as { blocks_evicted?: unknown }).blocks_evicted;
+  if (!Array.isArray(list)) return [];
+  const out: EvictedBlock[] = [];
+  for (const b of list.slice(0, MAX_REPORTED_EVICTIONS)) {
+    if (!isObject(b)) continue;
+    const { application, datasetId, partition, diskBytes } = b;
+    if (typeof application !== "string" || !APP_ID_PATTERN.test(application) || typeof datasetId !== "string" || !DATASET_ID_PATTERN.test(datasetId)) continue;
+    if (typeof partition !== "number" || !Number.isSafeInteger(partition) || partition < 0 || typeof diskBytes !== "number" || !isCount(diskBytes)) continue;
+    out.push({ application: application as AppId, datasetId: datasetId as DatasetId, partition, diskBytes });
+  }
+  return out;
+}
+
 export function credentialOf(body: unknown): string | undefined {
   const c = isObject(body) ? body.credential : undefined;
   if (c === undefined) return undefined;

@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
-import { QUEUED_TASKS_PER_SLOT, type BlockMissing, type FetchFailure } from "../cluster/protocol.js";
+import { MAX_REPORTED_EVICTIONS, QUEUED_TASKS_PER_SLOT, type BlockMissing, type EvictedBlock, type FetchFailure } from "../cluster/protocol.js";
 import type { Logger } from "../common/log.js";
 import type { RemoteFetchReply, RemoteFetchRequest } from "./block-fetch.js";
 import type { TaskOutcome } from "./task-runner.js";
@@ -20,8 +20,8 @@ import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch } from "../plan/task.js";
 import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
-import { applicationBlockDir } from "./thread-block-store.js";
-import { DATASET_ID_PATTERN } from "../plan/storage-level.js";
+import { applicationBlockDir, blockFilePath } from "./thread-block-store.js";
+import { DATASET_ID_PATTERN, type DatasetId } from "../plan/storage-level.js";
 import type { AppId, BroadcastId } from "../common/ids.js";
 import type { BroadcastReply } from "./broadcast-store.js";
 
@@ -91,6 +91,8 @@ export class Executor {
   private readonly queue: Queued[] = [];
   /** Which slot's thread holds each cached block, by cachedBlockKey. */
   private readonly heldBy = new Map<string, number>();
+  /** Blocks evicted from the threads' memory, until a heartbeat tells the master. */
+  private readonly evictions: EvictedBlock[] = [];
   private closed = false;
   private readonly heap: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
   readonly memory: MemoryPool;
@@ -135,10 +137,38 @@ export class Executor {
     return null;
   }
 
-  /** What a thread says it holds now replaces what it held. */
+  /** What a thread says it holds now replaces what it held; a block it no longer holds was evicted (a dropped one left heldBy already). */
   private setHeld(index: number, held: readonly string[]): void {
-    for (const [key, slot] of this.heldBy) if (slot === index) this.heldBy.delete(key);
+    const now = new Set(held);
+    for (const [key, slot] of this.heldBy) {
+      if (slot !== index) continue;
+      this.heldBy.delete(key);
+      if (!now.has(key)) this.evicted(key);
+    }
     for (const key of held) this.heldBy.set(key, index);
+  }
+
+  private evicted(key: string): void {
+    const [application, datasetId, partition] = key.split("/") as [string, string, string];
+    const p = Number(partition);
+    const path = blockFilePath(this.opts.blockDir, application, datasetId, p);
+    let diskBytes = 0;
+    try {
+      if (path !== null) diskBytes = fs.statSync(path).size;
+    } catch {
+      // Not on disk: the block is gone from this worker.
+    }
+    if (this.evictions.length >= MAX_REPORTED_EVICTIONS) this.evictions.shift();
+    this.evictions.push({ application: application as AppId, datasetId: datasetId as DatasetId, partition: p, diskBytes });
+  }
+
+  /** The evictions since the last call, for a heartbeat; `putBack` returns them when the heartbeat failed. */
+  takeEvictions(): EvictedBlock[] {
+    return this.evictions.splice(0);
+  }
+
+  putBackEvictions(blocks: readonly EvictedBlock[]): void {
+    this.evictions.unshift(...blocks.slice(0, Math.max(0, MAX_REPORTED_EVICTIONS - this.evictions.length)));
   }
 
   private start(slot: Slot, { task, workerId, resolve }: Queued): void {

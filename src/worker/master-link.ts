@@ -10,7 +10,7 @@ import { requestJson } from "../common/http-client.js";
 import type { AppId, WorkerId } from "../common/ids.js";
 import type { BroadcastId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
-import type { Deregister, Heartbeat, HeartbeatReply, TaskReport, TaskReportBatch } from "../cluster/protocol.js";
+import type { Deregister, EvictedBlock, Heartbeat, HeartbeatReply, TaskReport, TaskReportBatch } from "../cluster/protocol.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
 
 const MB = 1024 * 1024;
@@ -34,6 +34,9 @@ export interface WorkerStats {
   spillBytes(): number;
   /** The broadcasts this worker holds: the master lists it as their holder. */
   broadcastsHeld?(): { application: AppId; id: BroadcastId }[];
+  /** Blocks evicted since the last heartbeat (taken: the link puts them back if the heartbeat fails). */
+  takeEvictions?(): EvictedBlock[];
+  putBackEvictions?(blocks: readonly EvictedBlock[]): void;
 }
 
 export interface MasterLinkOptions {
@@ -141,9 +144,10 @@ export class MasterLink {
 
   /** One heartbeat and what its reply asks for; when the next one is due. */
   private async exchange(): Promise<"now" | "later" | "never"> {
+    const evicted = this.stats.takeEvictions?.() ?? [];
     try {
       const reply = await requestJson<HeartbeatReply>(`${this.opts.masterUrl}/heartbeat`, {
-        body: this.heartbeat(),
+        body: { ...this.heartbeat(), ...(evicted.length > 0 && { blocks_evicted: evicted }) },
         token: this.opts.token,
         timeoutMs: this.opts.heartbeatMs,
       });
@@ -166,6 +170,8 @@ export class MasterLink {
       // Reports still on their way may end attempts the master counts here: release only when none are.
       if (reply.release && this.outbox.length === 0 && !this.sending) this.onRelease?.();
     } catch (e) {
+      // The master may not have heard of them: they go with the next heartbeat.
+      this.stats.putBackEvictions?.(evicted);
       if (this.stopped) return "never";
       // FORBIDDEN: the master knows this id under another credential (a registration whose reply was lost, or the id taken meanwhile).
       if (e instanceof MinisparkError && (e.code === "GONE" || e.code === "FORBIDDEN")) {

@@ -49,6 +49,13 @@ export function applicationBlockDir(blockDir: string, application: string): stri
   return /^[A-Za-z0-9._-]{1,64}$/.test(application) ? join(blockDir, `app_${application}`) : null;
 }
 
+/** Where a block's file is, or null for a name that cannot be a block's. */
+export function blockFilePath(blockDir: string, application: string, datasetId: string, partition: number): string | null {
+  const dir = applicationBlockDir(blockDir, application);
+  if (dir === null || !DATASET_ID_PATTERN.test(datasetId) || !Number.isSafeInteger(partition) || partition < 0) return null;
+  return join(dir, `${datasetId}-${partition}.block`);
+}
+
 type InMemory = { form: "records"; batches: unknown[][] } | { form: "frames"; frames: Buffer[] };
 
 interface Kept {
@@ -111,11 +118,9 @@ export class ThreadBlockStore {
 
   /** Where a block's file is, in its application's directory. */
   diskPath(application: AppId, datasetId: DatasetId, partition: number): string {
-    const dir = applicationBlockDir(this.blockDir, application);
-    if (dir === null || !DATASET_ID_PATTERN.test(datasetId) || !Number.isSafeInteger(partition) || partition < 0) {
-      throw new Error(`task was sent an invalid cached block (application ${JSON.stringify(application)}, dataset ${JSON.stringify(datasetId)}, partition ${partition})`);
-    }
-    return join(dir, `${datasetId}-${partition}.block`);
+    const path = blockFilePath(this.blockDir, application, datasetId, partition);
+    if (path === null) throw new Error(`task was sent an invalid cached block (application ${JSON.stringify(application)}, dataset ${JSON.stringify(datasetId)}, partition ${partition})`);
+    return path;
   }
 
   /** @internal TaskCache's. */

@@ -148,6 +148,8 @@ export class WorkerProcess {
         spillCount: () => this.spillCount,
         spillBytes: () => this.spillBytes,
         broadcastsHeld: () => this.broadcasts.list(),
+        takeEvictions: () => this.executor?.takeEvictions() ?? [],
+        putBackEvictions: (blocks) => this.executor?.putBackEvictions(blocks),
       },
       {
         masterUrl: c.masterUrl,
