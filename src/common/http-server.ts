@@ -281,12 +281,21 @@ function closeAfterReply(raw: IncomingMessage, res: ServerResponse): void {
   };
 }
 
-/** The request target as a URL; any form node passes on (origin, absolute, asterisk) that the URL parser refuses is a 400. */
+/**
+ * The request target as a URL; any form node passes on (origin, absolute, asterisk) that the URL parser refuses is a 400,
+ * and so is a path with a dot segment: the URL parser resolves `.`, `..` and their %2e spellings (and `\` as `/`), so
+ * `DELETE /api/v1/apps/{app}/datasets/..` would otherwise reach `DELETE /api/v1/apps/{app}` and end the application.
+ */
 function parseTarget(target: string | undefined): URL {
+  const raw = target ?? "/";
+  const path = raw.split(/[?#]/, 1)[0]!;
+  if (path.split(/[/\\]/).some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    throw new MinisparkError("BAD_REQUEST", `the request target ${JSON.stringify(raw.slice(0, 200))} has a "." or ".." segment`);
+  }
   try {
-    return new URL(target ?? "/", "http://x");
+    return new URL(raw, "http://x");
   } catch {
-    throw new MinisparkError("BAD_REQUEST", `the request target ${JSON.stringify((target ?? "").slice(0, 200))} is not a valid path`);
+    throw new MinisparkError("BAD_REQUEST", `the request target ${JSON.stringify(raw.slice(0, 200))} is not a valid path`);
   }
 }
 
