@@ -111,10 +111,9 @@ for (const level of ["MEMORY_ONLY", "DISK_ONLY"]) {
 }
 
 for (const level of ["MEMORY_ONLY", "DISK_ONLY"]) {
-  // BUG (reported by cachefault): an unpersist's reply comes before the workers drop the blocks (they hear it with
-  // their next heartbeat), and a task whose JobSpec node persists reads a local block whether or not the master still
-  // tracks it: a job submitted in that window reads the released (possibly stale) blocks instead of the input.
-  it(`${level}: a job submitted right after an unpersist's reply computes from the input`, { todo: "bug: tasks read blocks an unpersist released until the workers' next heartbeat" }, async () => {
+  // An unpersist's reply comes before the workers' next heartbeat tells them to drop the blocks; a task launched in
+  // that window carries the releases its worker has yet to hear (TaskLaunch.unpersisted), so it never reads them.
+  it(`${level}: a job submitted right after an unpersist's reply computes from the input`, async () => {
     const app = await registerApp(`unpersist-race-${level}`);
     const s = spec(app, level, COUNT);
     await t.cluster.client.run(s);

@@ -40,6 +40,9 @@ export interface Heartbeat extends WorkerLoad {
   blocks_evicted?: EvictedBlock[];
 }
 
+/** Dataset releases queued per worker at most (and a task launch's `unpersisted`): a heartbeat reply stays small however often clients unpersist. */
+export const MAX_QUEUED_RELEASES = 1000;
+
 /** Evictions a heartbeat carries at most; older ones beyond it are dropped (the master then learns of them when a task finds the block gone). */
 export const MAX_REPORTED_EVICTIONS = 10_000;
 

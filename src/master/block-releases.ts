@@ -6,8 +6,9 @@
 import type { AppId, WorkerId } from "../common/ids.js";
 import type { DatasetId } from "../plan/storage-level.js";
 
-/** Releases queued per worker at most: a heartbeat reply stays small however often clients unpersist. */
-export const MAX_QUEUED_RELEASES = 1000;
+import { MAX_QUEUED_RELEASES } from "../cluster/protocol.js";
+
+export { MAX_QUEUED_RELEASES };
 
 export interface DatasetRelease {
   application: AppId;
@@ -25,6 +26,11 @@ export class BlockReleases {
       list.push(release);
       if (list.length > MAX_QUEUED_RELEASES) list.shift();
     }
+  }
+
+  /** The worker's releases of one application not yet handed out, for a task launch to carry (they stay queued for its heartbeat). */
+  pending(worker: WorkerId, application: AppId): DatasetId[] {
+    return (this.queued.get(worker) ?? []).filter((r) => r.application === application).map((r) => r.datasetId);
   }
 
   /** The worker's releases, handed out once. */

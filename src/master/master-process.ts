@@ -39,6 +39,13 @@ import { BroadcastRegistry } from "./broadcast-registry.js";
 import { registerBroadcastRoutes } from "./broadcast-routes.js";
 import { DEFAULT_MAX_BROADCAST_BYTES } from "../plan/broadcasts.js";
 import { heldBroadcasts, withBroadcastHolders } from "./broadcast-holders.js";
+import type { TaskLaunch } from "../plan/task.js";
+import type { DatasetId } from "../plan/storage-level.js";
+
+/** A launch with the datasets its worker has yet to drop, so the task cannot read a block the master released. */
+function withReleases(task: TaskLaunch, unpersisted: DatasetId[]): TaskLaunch {
+  return unpersisted.length === 0 ? task : { ...task, unpersisted };
+}
 
 export interface MasterConfig {
   host: string;
@@ -115,7 +122,7 @@ export class MasterProcess {
     this.scheduler = new SchedulerLoop(
       new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks }),
       {
-        launch: (w, task) => launcher.launch(w, withBroadcastHolders(task, this.broadcasts, this.registry)),
+        launch: (w, task) => launcher.launch(w, withReleases(withBroadcastHolders(task, this.broadcasts, this.registry), task.application ? this.releases.pending(w.id, task.application) : [])),
         kill: (w, attemptId) => {
           if (launcher.withdraw(attemptId)) return;
           this.workers.kill(w.address, attemptId).catch((e) => schedLog.debug("kill failed", { attemptId, error: errorMessage(e) }));

@@ -31,6 +31,8 @@ export interface TaskLaunch {
   application: AppId | null;
   /** The broadcasts the stage's envs name, by id, with the addresses of the workers holding them (absent when none). */
   broadcasts?: Record<string, string[]>;
+  /** Datasets of the application the master released that this worker was not yet told of: dropped before the task runs, so no task reads a block after its unpersist. */
+  unpersisted?: DatasetId[];
 }
 
 /** What a finished task hands back, by the kind of stage it ran. */

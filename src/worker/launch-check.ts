@@ -7,6 +7,8 @@ import { MinisparkError } from "../common/errors.js";
 import { childrenOf, type Rdd } from "../plan/physical.js";
 import { isIndex, isPathName } from "./path-ids.js";
 import type { TaskLaunch } from "../plan/task.js";
+import { DATASET_ID_PATTERN } from "../plan/storage-level.js";
+import { MAX_QUEUED_RELEASES } from "../cluster/protocol.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isBytes = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -42,6 +44,10 @@ export function checkTaskLaunch(task: unknown, i: number): TaskLaunch {
   }
   // The cache keys blocks by it, on disk too.
   if (task.application !== null && !isPathName(task.application)) throw bad(i, "application must be null or one path component of letters, digits, '.', '_', '@' or '-'");
+  const u = task.unpersisted;
+  if (u !== undefined && !(Array.isArray(u) && u.length <= MAX_QUEUED_RELEASES && u.every((d) => typeof d === "string" && DATASET_ID_PATTERN.test(d)))) {
+    throw bad(i, `unpersisted must be a list of at most ${MAX_QUEUED_RELEASES} dataset ids`);
+  }
   return task as unknown as TaskLaunch;
 }
 

@@ -257,6 +257,8 @@ export class WorkerProcess {
         refused.push({ attemptId: task.attemptId, code: "DRAINING", error: "the worker is shutting down" });
         continue;
       }
+      // Released datasets go first: the task must not read their blocks.
+      if (task.application && task.unpersisted?.length) this.executor!.dropDatasets(task.unpersisted.map((datasetId) => ({ application: task.application!, datasetId })));
       const run = this.executor!.run(task, reportAs);
       if (!run) {
         refused.push({ attemptId: task.attemptId, code: "BUSY", error: `all ${this.config.slots} slots are busy and the task queue is full` });
