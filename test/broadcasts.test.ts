@@ -146,7 +146,9 @@ describe("the master's broadcast registry", () => {
       ["worker-2"],
     );
     reg.reportHeld(APP, "bc-000000009-00000000" as BroadcastId, w(2).id);
-    assert.deepEqual(reg.takeReleases(w(2).id), [], "one never declared is nobody's to release");
+    reg.reportHeld(APP, "bc-000000009-00000000" as BroadcastId, w(2).id);
+    assert.deepEqual(reg.takeReleases(w(2).id), [{ application: APP, id: "bc-000000009-00000000" }], "one never declared is dropped (nothing else would free it), once");
+    assert.deepEqual(reg.takeReleases(w(4).id), [{ application: OTHER, id: BC }], "another application's copy of an id is dropped");
   });
 
   it("destroys once: each holder is told once, a second DELETE answers 0, another application's or an unknown id is NOT_FOUND", () => {

@@ -492,7 +492,7 @@ export interface BroadcastCreated {
   application: string;
   /** The worker's base URL (http://host:port). */
   uploadTo: string;
-  /** The declared size; the upload may not be longer. */
+  /** The declared size, as the master counts it to choose upload workers; the worker bounds an upload by its --max-broadcast-size. */
   bytes: number;
 }
 

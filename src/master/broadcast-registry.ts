@@ -81,7 +81,8 @@ export class BroadcastRegistry {
   reportHeld(app: AppId, id: BroadcastId, worker: WorkerId): void {
     const entry = this.entries.get(id);
     if (entry?.application === app) entry.holders.add(worker);
-    else if (!entry && this.gone.has(id) && !this.releases.get(worker)?.some((r) => r.id === id)) this.queueRelease(worker, { application: app, id });
+    // Destroyed, another application's, or never declared (an upload no destroy or application end would name): the worker drops its copy.
+    else if (!this.releases.get(worker)?.some((r) => r.id === id && r.application === app)) this.queueRelease(worker, { application: app, id });
   }
 
   /** Its holders among those `alive` says are alive; the dead are forgotten. */
