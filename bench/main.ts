@@ -10,6 +10,7 @@ import { latencyBench, schedulerBench } from "./latency.js";
 import { recordsBench } from "./records.js";
 import { scalingBench } from "./scaling.js";
 import { sortBench } from "./sort.js";
+import { kmeansBench } from "./kmeans.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
@@ -44,6 +45,10 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   memory: {
     about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",
     run: memoryBench,
+  },
+  kmeans: {
+    about: "k-means, k = 8, 10 iterations over 10,000,000 2-D points, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
+    run: kmeansBench,
   },
 };
 
