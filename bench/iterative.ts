@@ -165,7 +165,7 @@ export function report<R>(name: string, about: Record<string, unknown>, set: Ite
     memoryBytes: set.memoryBytes,
     storageRegionBytes: region,
     check,
-    reference: plain,
+    reference: { ms: plain.ms, peakRss: plain.peakRss },
     runs: runs.map((r) => ({ variant: r.variant, iterationMs: r.iterationMs, laterMedianMs: laterStats(r.iterationMs).median, peakRss: r.peakRss, cached: r.cached })),
   });
 }

@@ -11,6 +11,7 @@ import { recordsBench } from "./records.js";
 import { scalingBench } from "./scaling.js";
 import { sortBench } from "./sort.js";
 import { kmeansBench } from "./kmeans.js";
+import { logregBench } from "./logreg.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
@@ -49,6 +50,10 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   kmeans: {
     about: "k-means, k = 8, 10 iterations over 10,000,000 2-D points, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
     run: kmeansBench,
+  },
+  logreg: {
+    about: "logistic regression, 10 iterations of gradient descent over 5,000,000 points × 4 features, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
+    run: logregBench,
   },
 };
 
