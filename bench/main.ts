@@ -12,6 +12,7 @@ import { scalingBench } from "./scaling.js";
 import { sortBench } from "./sort.js";
 import { kmeansBench } from "./kmeans.js";
 import { logregBench } from "./logreg.js";
+import { pagerankBench } from "./pagerank.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
@@ -54,6 +55,11 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   logreg: {
     about: "logistic regression, 10 iterations of gradient descent over 5,000,000 points × 4 features, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
     run: logregBench,
+  },
+  pagerank: {
+    about:
+      "PageRank, 10 iterations over a generated 5,000,000-edge graph (join, flatMap, reduceByKey), links cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
+    run: pagerankBench,
   },
 };
 
