@@ -49,7 +49,7 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
     run: memoryBench,
   },
   kmeans: {
-    about: "k-means, k = 8, 10 iterations over 10,000,000 2-D points, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
+    about: "k-means, k = 8, 10 iterations over 10,000,000 2-D points, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb --combine partitions|records)",
     run: kmeansBench,
   },
   logreg: {
