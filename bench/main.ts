@@ -58,7 +58,7 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   },
   pagerank: {
     about:
-      "PageRank, 10 iterations over a generated 5,000,000-edge graph (join, flatMap, reduceByKey), links cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
+      "PageRank, 10 iterations over a generated 5,000,000-edge graph (join, flatMap, reduceByKey), links cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb --ranks parallelize|broadcast)",
     run: pagerankBench,
   },
 };
