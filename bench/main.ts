@@ -10,6 +10,9 @@ import { latencyBench, schedulerBench } from "./latency.js";
 import { recordsBench } from "./records.js";
 import { scalingBench } from "./scaling.js";
 import { sortBench } from "./sort.js";
+import { kmeansBench } from "./kmeans.js";
+import { logregBench } from "./logreg.js";
+import { pagerankBench } from "./pagerank.js";
 import type { BenchOptions } from "./report.js";
 
 const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Promise<void> }> = {
@@ -44,6 +47,19 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   memory: {
     about: "word count and sort over 1×, 4×, 10× of --memory: peak RSS, spill bytes, time (--memory 128mb --sizes 1,4,10 --jobs wordcount,sort)",
     run: memoryBench,
+  },
+  kmeans: {
+    about: "k-means, k = 8, 10 iterations over 10,000,000 2-D points, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb --combine partitions|records)",
+    run: kmeansBench,
+  },
+  logreg: {
+    about: "logistic regression, 10 iterations of gradient descent over 5,000,000 points × 4 features, cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb)",
+    run: logregBench,
+  },
+  pagerank: {
+    about:
+      "PageRank, 10 iterations over a generated 5,000,000-edge graph (join, flatMap, reduceByKey), links cached and uncached, against a plain Node program (--scale 1 --iterations 10 --memory 2gb --ranks parallelize|broadcast)",
+    run: pagerankBench,
   },
 };
 
