@@ -73,7 +73,9 @@ export class Planner implements PlanBuilder {
    * several branches is one shuffle, as in Spark: its map side runs once and
    * every reader fetches the same blocks.
    */
-  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId>; dataset: DatasetId }>();
+  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId>; dataset: DatasetId | null }>();
+  /** The nodes whose dataset id is needed: persisted ones and their ancestors (hashing a large inline source costs time, so no other is hashed). */
+  private readonly identified: Set<string>;
   readonly budget: PlanBudget;
 
   constructor(
@@ -82,6 +84,19 @@ export class Planner implements PlanBuilder {
   ) {
     this.byId = new Map(job.nodes.map((n) => [n.id, n]));
     this.budget = new PlanBudget(ctx.limits ?? DEFAULT_PLAN_LIMITS);
+    this.identified = this.persistedLineage();
+  }
+
+  private persistedLineage(): Set<string> {
+    const out = new Set<string>();
+    const stack = this.job.nodes.filter((n) => n.persist !== undefined).map((n) => n.id);
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (out.has(id)) continue;
+      out.add(id);
+      stack.push(...this.byId.get(id)!.inputs);
+    }
+    return out;
   }
 
   plan(): JobPlan {
@@ -129,13 +144,15 @@ export class Planner implements PlanBuilder {
       const own = new Set<StageId>();
       const planned = rule.plan(this, node, own);
       this.budget.partitions(node.id, node.op, planned.numPartitions);
-      // The inputs are memoized by now: the rule planned them.
-      const dataset = datasetId(
-        node,
-        planned.numPartitions,
-        node.inputs.map((i) => this.memo.get(i)!.dataset),
-      );
-      const rdd = node.persist === undefined ? planned : { ...planned, cache: { datasetId: dataset, level: node.persist } };
+      // The inputs are memoized by now (the rule planned them), and identified if this node is.
+      const dataset = this.identified.has(node.id)
+        ? datasetId(
+            node,
+            planned.numPartitions,
+            node.inputs.map((i) => this.memo.get(i)!.dataset!),
+          )
+        : null;
+      const rdd = node.persist === undefined ? planned : { ...planned, cache: { datasetId: dataset!, level: node.persist } };
       memo = { rdd, parents: own, dataset };
       this.memo.set(nodeId, memo);
     }
