@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { connect, Context, type Dataset, type JobInfo } from "../src/index.js";
-import { startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 
 const TRICKY = [
   "line\nbreak",
@@ -142,6 +142,28 @@ describe("checkpoints on a real cluster", () => {
       const jobs = ran().length;
       await assert.rejects(ds.collect(), /boom at 2/);
       assert.equal(ran().length, jobs + 1, "the write is tried again, and only the write");
+    } finally {
+      await sc.close();
+    }
+  });
+
+  it("a dataset cached before it is checkpointed: the save job writes the blocks, not the lineage", async () => {
+    const { sc, ran } = await context();
+    try {
+      writeFile(c.dataDir, "ckpt-in/numbers.txt", Array.from({ length: 500 }, (_, i) => String(i + 1)).join("\n") + "\n");
+      const ds = sc
+        .textFile("ckpt-in/numbers.txt", { maxPartitionBytes: 1000 })
+        .map((l) => Number(l))
+        .cache();
+      assert.equal(await ds.count(), 500);
+      assert.equal((await c.cluster.client.job(ran().at(-1)!)).metrics.recordsIn, 500, "the first action computed it");
+      ds.checkpoint();
+      assert.equal(await ds.count(), 500);
+      const [save, action] = ran().slice(-2);
+      assert.equal((await c.cluster.client.job(save!)).metrics.recordsIn, 0, "the save job read the cached blocks");
+      assert.equal((await c.cluster.client.job(action!)).metrics.recordsIn, 500, "the action read the files (and cached them)");
+      assert.equal(await ds.sum(), 125250);
+      assert.equal((await c.cluster.client.job(ran().at(-1)!)).metrics.recordsIn, 0, "then the cache");
     } finally {
       await sc.close();
     }

@@ -330,11 +330,13 @@ export class Context implements ActionRunner {
     if (app === undefined) throw new Error("checkpoint(): this context has no application on a master, so there is no directory of its own to write the dataset to");
     const path = checkpointSavePath(this.checkpointDir, app, `rdd-${randomBytes(6).toString("hex")}`);
     const built = buildJob(`${this.appName}: checkpoint`, node, { op: "save", params: { path, format: "jsonl" }, env: null });
-    // The save job does not cache the dataset: its blocks would be keyed by the lineage no later job of this context names.
-    const root = built.spec.nodes.at(-1)!;
-    delete root.persist;
     const spec = { ...this.settings, ...built.spec };
+    // A persisted dataset keeps its mark in the save job, so that blocks an earlier action cached are what it writes.
     await this.runner.run(spec, (job) => this.jobEnded(job, built.nodes));
     mark.saved = path;
+    // Later jobs name the checkpoint source instead (another dataset id): the blocks of the old lineage would be a second copy no job of this context reads.
+    const old = node.datasetId ?? null;
+    node.datasetId = null;
+    if (old !== null) await this.unpersistDataset(old);
   }
 }
