@@ -7,7 +7,9 @@ import fs from "node:fs";
 import { configureTls } from "../common/http-client.js";
 import { jobSettingsFromEnv, type JobSettings } from "../common/job-settings.js";
 import { Dataset, type ActionRunner } from "./dataset.js";
-import { buildJob, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
+import { randomBytes } from "node:crypto";
+import { DEFAULT_CHECKPOINT_DIR, checkpointDirProblem, checkpointSavePath, type CheckpointMark } from "./checkpoint.js";
+import { buildJob, topologicalOrder, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
 import type { JobInfo } from "../common/api-types.js";
@@ -214,6 +216,7 @@ export class Context implements ActionRunner {
   /** @internal Called by Dataset's actions. */
   async runAction<R>(input: LineageNode, action: ActionRequest): Promise<R> {
     if (this.closed) throw new Error(`cannot run ${action.op}: the context is closed`);
+    await this.writeCheckpoints(input);
     const built = buildJob(`${this.appName}: ${action.op}`, input, action);
     const spec = { ...this.settings, ...built.spec };
     return (await this.runner.run(spec, (job) => this.jobEnded(job, built.nodes))) as R;
@@ -284,5 +287,56 @@ export class Context implements ActionRunner {
     return new Broadcast<T>(id, JSON.parse(json) as T, async (bid) => {
       if (!this.closed) await runner.destroyBroadcast!(bid);
     });
+  }
+
+  // ---- checkpoints (client/checkpoint.ts) ----
+
+  private checkpointDir = DEFAULT_CHECKPOINT_DIR;
+
+  /**
+   * Where this context's checkpoints go, relative to the outputs directory
+   * (default "checkpoints"): each is written to <dir>/<application id>/<id>/.
+   * Plain names only (letters, digits, "." and "-" per part, no ".."): the
+   * directory stays inside the data directory. Applies to checkpoints written
+   * from now on.
+   */
+  setCheckpointDir(dir: string): void {
+    const problem = checkpointDirProblem(dir);
+    if (problem !== null) throw new TypeError(`setCheckpointDir(): the directory ${problem}`);
+    this.checkpointDir = dir;
+  }
+
+  /** The directory checkpoints are written to, relative to the outputs directory. */
+  getCheckpointDir(): string {
+    return this.checkpointDir;
+  }
+
+  /** Writes every marked, unwritten checkpoint in `input`'s lineage, upstream ones first (so each save job reads the files of those before it). */
+  private async writeCheckpoints(input: LineageNode): Promise<void> {
+    for (const node of topologicalOrder(input)) {
+      const mark = node.checkpoint;
+      if (!mark || mark.saved !== null) continue;
+      // An action that starts while another writes this checkpoint waits for that write rather than starting a second.
+      mark.writing ??= this.writeCheckpoint(node, mark).finally(() => {
+        mark.writing = null;
+      });
+      await mark.writing;
+    }
+  }
+
+  /** One save job; on success the mark holds its path (the cut), on failure it stays unwritten and the error reaches the action. */
+  private async writeCheckpoint(node: LineageNode, mark: CheckpointMark): Promise<void> {
+    const app = this.runner.applicationId;
+    if (app === undefined) throw new Error("checkpoint(): this context has no application on a master, so there is no directory of its own to write the dataset to");
+    const path = checkpointSavePath(this.checkpointDir, app, `rdd-${randomBytes(6).toString("hex")}`);
+    const built = buildJob(`${this.appName}: checkpoint`, node, { op: "save", params: { path, format: "jsonl" }, env: null });
+    const spec = { ...this.settings, ...built.spec };
+    // A persisted dataset keeps its mark in the save job, so that blocks an earlier action cached are what it writes.
+    await this.runner.run(spec, (job) => this.jobEnded(job, built.nodes));
+    mark.saved = path;
+    // Later jobs name the checkpoint source instead (another dataset id): the blocks of the old lineage would be a second copy no job of this context reads.
+    const old = node.datasetId ?? null;
+    node.datasetId = null;
+    if (old !== null) await this.unpersistDataset(old);
   }
 }

@@ -11,6 +11,7 @@ import { shipFunction } from "./closure.js";
 import { shipAccumulators } from "./accumulator.js";
 import { shipBroadcasts } from "./broadcast.js";
 import { checkJson, type ActionRequest, type Json, type LineageNode } from "./job-builder.js";
+import { checkpointFilesPath } from "./checkpoint.js";
 import { STORAGE_LEVELS, isStorageLevel, type StorageLevel } from "../plan/storage-level.js";
 
 /** The values a node's functions receive as their last argument. */
@@ -148,6 +149,36 @@ export class Dataset<T> {
     this.lineage.datasetId = null;
     if (id !== null) await this.context.unpersistDataset(id);
     return this;
+  }
+
+  // ---- checkpoints (client/checkpoint.ts; the files stay when the application ends) ----
+
+  /**
+   * Marks this dataset to be written under the data directory by the first
+   * action that computes it, which then reads the files instead of computing
+   * it: that action and every later one of this context see a lineage that
+   * starts at the files (Spark's checkpoint, for iterative lineages that would
+   * otherwise grow without bound). Lazy, as Spark's: nothing runs now; marking
+   * a marked or written dataset again does nothing. Persist it too, and the
+   * first action after the write caches what it reads. A context without an
+   * application on a master has no directory for it: this throws.
+   */
+  checkpoint(): this {
+    if (this.context.applicationId === null)
+      throw new Error("checkpoint(): this context has no application on a master (connect() to a cluster), so there is no directory of its own to write the dataset to");
+    this.lineage.checkpoint ??= { saved: null, writing: null };
+    return this;
+  }
+
+  /** True once an action wrote the checkpoint {@link Dataset.checkpoint} asked for. */
+  get isCheckpointed(): boolean {
+    return (this.lineage.checkpoint?.saved ?? null) !== null;
+  }
+
+  /** The checkpoint's directory relative to the data directory (part-NNNNN files and _SUCCESS), or null before it is written (Spark's getCheckpointFile). */
+  get checkpointPath(): string | null {
+    const saved = this.lineage.checkpoint?.saved ?? null;
+    return saved === null ? null : checkpointFilesPath(saved);
   }
 
   // ---- narrow transformations -------------------------------------------

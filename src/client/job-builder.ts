@@ -6,6 +6,7 @@ import { readsInputList } from "../ops/registry.js";
 
 import type { Json } from "../common/api-types.js";
 import type { StorageLevel } from "../plan/storage-level.js";
+import { checkpointSource, type CheckpointMark } from "./checkpoint.js";
 export type { Json };
 
 /** What a Dataset remembers of how it is computed: one JobSpec node, not yet named. */
@@ -21,6 +22,8 @@ export interface LineageNode {
   persist?: StorageLevel | null;
   /** The master's id of this dataset once a job persisted it (JobInfo.datasets), what unpersist releases. */
   datasetId?: string | null;
+  /** Set by Dataset.checkpoint; once written, the node is emitted as a source reading the files and its parents are not walked. */
+  checkpoint?: CheckpointMark | null;
 }
 
 /** A source or transformation of a JobSpec (DESIGN.md section 3); its other members are the op's parameters. */
@@ -82,8 +85,14 @@ export function buildJob(name: string, input: LineageNode, action: ActionRequest
 }
 
 function specNode(n: LineageNode, ids: Map<LineageNode, string>): JobSpecNode {
+  const saved = n.checkpoint?.saved ?? null;
+  if (saved !== null) {
+    const cut: JobSpecNode = { id: ids.get(n)!, ...checkpointSource(saved) };
+    if (n.persist) cut.persist = n.persist;
+    return cut;
+  }
   const node: JobSpecNode = { id: ids.get(n)!, op: n.op };
-  const parents = n.parents.map((p) => ids.get(p)!);
+  const parents = parentsOf(n).map((p) => ids.get(p)!);
   // Ops that read several inputs get a list (`inputs`), even when it has one entry.
   if (readsInputList(n.op) || parents.length > 1) node.inputs = parents;
   else if (parents.length === 1) node.input = parents[0]!;
@@ -93,8 +102,13 @@ function specNode(n: LineageNode, ids: Map<LineageNode, string>): JobSpecNode {
   return node;
 }
 
-/** Parents before children; each node once, however many paths lead to it. */
-function topologicalOrder(root: LineageNode): LineageNode[] {
+/** The parents a job walks: none past a written checkpoint (the lineage cut). */
+function parentsOf(n: LineageNode): readonly LineageNode[] {
+  return n.checkpoint?.saved ? [] : n.parents;
+}
+
+/** Parents before children; each node once, however many paths lead to it; nothing behind a written checkpoint. */
+export function topologicalOrder(root: LineageNode): LineageNode[] {
   const order: LineageNode[] = [];
   const seen = new Set<LineageNode>();
   // Iterative, so a lineage thousands of ops long does not overflow the stack.
@@ -102,7 +116,7 @@ function topologicalOrder(root: LineageNode): LineageNode[] {
   seen.add(root);
   while (stack.length > 0) {
     const top = stack.at(-1)!;
-    const parent = top.node.parents[top.next++];
+    const parent = parentsOf(top.node)[top.next++];
     if (parent === undefined) {
       order.push(top.node);
       stack.pop();
