@@ -4,11 +4,11 @@
 // holders, destroy, an application's end, why a job may not name one).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MinisparkError } from "../src/common/errors.js";
 import { BROADCAST_ID_PATTERN, newBroadcastId, type AppId, type BroadcastId, type WorkerId } from "../src/common/ids.js";
 import { envBroadcasts, jobBroadcasts, parseBroadcast } from "../src/plan/broadcasts.js";
 import { validateJobSpec } from "../src/planner/validate.js";
 import { BroadcastRegistry, MAX_BROADCASTS_PER_APP, MAX_QUEUED_BROADCAST_RELEASES, leastLoaded } from "../src/master/broadcast-registry.js";
+import { errorCode } from "./helpers/error-code.js";
 
 const APP = "app-000000001-abcdef" as AppId;
 const OTHER = "app-000000002-abcdef" as AppId;
@@ -26,15 +26,7 @@ function job(env: Record<string, unknown>, application: string | null = APP) {
   };
 }
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof MinisparkError, String(e));
-    return `${e.code}: ${e.message}`;
-  }
-  assert.fail("expected an error");
-}
+const code = errorCode;
 
 describe("the $broadcast env form", () => {
   it("is made by the master in the shape every check accepts", () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { JobInfo, JobStatus } from "../src/common/api-types.js";
-import { MinisparkError } from "../src/common/errors.js";
+import type { MinisparkError } from "../src/common/errors.js";
 import { asAppId, asAttemptId, asWorkerId, type JobId } from "../src/common/ids.js";
 import { configureLogging, logger } from "../src/common/log.js";
 import { newJobRun, type JobRun } from "../src/master/job-run.js";
@@ -19,6 +19,7 @@ import type { JobPlan } from "../src/plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from "../src/plan/plan-limits.js";
 import { idleHeartbeat } from "./helpers/heartbeats.js";
 import type { TaskResult } from "../src/plan/task.js";
+import { errorCode } from "./helpers/error-code.js";
 
 const LEASE_MS = 10_000;
 const W = asWorkerId("worker-a");
@@ -199,15 +200,7 @@ const saved = (p: number): TaskResult => ({ type: "saved", file: `part-0000${p}`
 /** Lets the service's promise chains (settle, commit, startPending) run. */
 const settle = () => new Promise((r) => setImmediate(r));
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof MinisparkError, String(e));
-    return `${e.code}: ${e.message}`;
-  }
-  assert.fail("it did not throw");
-}
+const code = errorCode;
 
 describe("the job service", () => {
   let logs: string[];

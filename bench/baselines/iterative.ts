@@ -9,31 +9,13 @@
 // formulas, the same rules for empty clusters and for vertices no edge
 // reaches. Prints {"result": …, "ms": …, "maxRssKiB": …} on stdout, ms
 // counting from the first read to the last iteration.
-import fs from "node:fs";
+import { eachLine as eachLineOf } from "./each-line.js";
 
-const CHUNK = 4 << 20;
-
-/** Calls `f` with every line of `files` (comma-separated paths, in that order), read in big chunks. */
+/** Calls `f` with every non-empty line of `files` (comma-separated paths, in that order). */
 function eachLine(files: string, f: (line: string) => void): void {
-  for (const file of files.split(",")) eachLineOf(file, f);
-}
-
-function eachLineOf(file: string, f: (line: string) => void): void {
-  const fd = fs.openSync(file, "r");
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let rest = "";
-  for (let n; (n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0; ) {
-    // The generated files are ASCII, for which latin1 is the cheapest exact decoding.
-    const text = rest + buf.toString("latin1", 0, n);
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      if (nl > start) f(text.slice(start, nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-  }
-  if (rest) f(rest);
-  fs.closeSync(fd);
+  for (const file of files.split(",")) eachLineOf(file, (l) => {
+    if (l) f(l);
+  });
 }
 
 /** A growable Float64Array. */

@@ -4,28 +4,7 @@
 // the sales streamed past it in 4 MiB reads, revenue summed per category in
 // integer cents. Prints {"revenue": [[category, cents], …] (by revenue
 // descending, then category), "maxRssKiB": …} on stdout.
-import fs from "node:fs";
-
-const CHUNK = 4 << 20;
-
-/** Calls `f` with every line of `file`, read in big chunks. */
-function eachLine(file: string, f: (line: string) => void): void {
-  const fd = fs.openSync(file, "r");
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let rest = "";
-  for (let n; (n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0; ) {
-    // The generated files are ASCII, for which latin1 is the cheapest exact decoding.
-    const text = rest + buf.toString("latin1", 0, n);
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      f(text.slice(start, nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-  }
-  if (rest) f(rest);
-  fs.closeSync(fd);
-}
+import { eachLine } from "./each-line.js";
 
 const [catalogueFile, salesFile] = process.argv.slice(2);
 const categoryOf = new Map<string, string>();

@@ -25,7 +25,7 @@ export function treeLevels(numPartitions: number, depth: number): number[] {
   const problem = depthProblem(depth);
   if (problem) throw new RangeError(problem);
   const levels = [numPartitions];
-  const scale = Math.max(Math.ceil(Math.pow(numPartitions, 1 / depth)), 2);
+  const scale = Math.max(Math.ceil(numPartitions ** (1 / depth)), 2);
   let k = numPartitions;
   while (k > scale + k / scale) {
     k /= scale;
