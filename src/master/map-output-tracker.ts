@@ -29,13 +29,13 @@ export class MapOutputTracker {
     return out;
   }
 
-  /** Where reduce partition `reduceId` of a shuffle is; every map output must be present. */
-  locations(job: JobId, shuffle: number, numMaps: number, reduceId: number): BlockLocation[] {
+  /** Where reduce partition `reduceId` of a shuffle is, or null while some map output is missing (its stage was skipped for cached blocks). */
+  locations(job: JobId, shuffle: number, numMaps: number, reduceId: number): BlockLocation[] | null {
     const list = this.outputs.get(`${job}/${shuffle}`) ?? [];
     const locs: BlockLocation[] = [];
     for (let m = 0; m < numMaps; m++) {
       const s = list[m];
-      if (!s) throw new Error(`map output ${m} of shuffle ${shuffle} of ${job} is missing`);
+      if (!s) return null;
       locs.push({ mapId: m, workerId: s.workerId, address: s.address, bytes: s.sizes[reduceId] ?? 0 });
     }
     return locs;

@@ -218,14 +218,15 @@ export class Scheduler implements SchedulerQueries {
     if (job?.status === "RUNNING") this.end(job, status, error);
   }
 
-  /** A task report from a worker; a stale one (unknown attempt, or no longer running there) changes nothing. */
+  /** A task report from a worker; a stale one (unknown attempt, or no longer running there) changes nothing but the blocks it stored (lateBlocks). */
   private onReport(r: TaskReport): void {
     if (!this.isRunning(r.attemptId, r.worker_id)) {
       this.lateBlocks(r);
       return;
     }
-    const { job, stage, task, attempt } = this.attempts.get(r.attemptId)!;
-    const mismatch = reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
+    const ref = this.attempts.get(r.attemptId)!;
+    const { job, stage, task, attempt } = ref;
+    const mismatch = mismatchOf(ref, r);
     // A report that does not fit its stage fails the attempt, with the reason, rather than become its result.
     const accMismatch = r.state === "FINISHED" ? job.accumulators.mismatch(r.accumulators) : null;
     if (mismatch || accMismatch)
@@ -233,7 +234,7 @@ export class Scheduler implements SchedulerQueries {
     this.close(attempt, r.state, r.state === "FINISHED" ? null : r.error);
     attempt.metrics = r.metrics;
     // Checked against the stage with the rest of the report: the blocks exist on the worker whatever becomes of the job.
-    if (r.state === "FINISHED" && job.plan.application) for (const b of r.blocksStored ?? []) this.blocks.add(job.plan.application, r.worker_id, b, datasetAbout(stage.stage.rdd, b.datasetId));
+    if (r.state === "FINISHED") this.keepBlocks(ref, r);
     if (job.status === "RUNNING") {
       switch (r.state) {
         case "FINISHED":
@@ -257,11 +258,14 @@ export class Scheduler implements SchedulerQueries {
    */
   private lateBlocks(r: TaskReport): void {
     const ref = this.attempts.get(r.attemptId);
-    const app = ref?.job.plan.application;
-    if (!ref || !app || r.state !== "FINISHED" || !r.blocksStored?.length || ref.attempt.workerId !== r.worker_id || !this.registry.isAlive(r.worker_id)) return;
-    const stage = { ...ref.stage.stage, output: resolvedOutput(ref.job.resolution, ref.stage.stage) };
-    if (reportMismatch(ref.job.plan, stage, ref.task.partition, r) !== null) return;
-    for (const b of r.blocksStored) this.blocks.add(app, r.worker_id, b, datasetAbout(ref.stage.stage.rdd, b.datasetId));
+    if (!ref || r.state !== "FINISHED" || !r.blocksStored?.length || ref.attempt.workerId !== r.worker_id || !this.registry.isAlive(r.worker_id)) return;
+    if (mismatchOf(ref, r) === null) this.keepBlocks(ref, r);
+  }
+
+  /** The blocks a FINISHED report (checked against its stage) says its task stored. */
+  private keepBlocks({ job, stage }: AttemptRef, r: TaskReport & { state: "FINISHED" }): void {
+    const app = job.plan.application;
+    if (app) for (const b of r.blocksStored ?? []) this.blocks.add(app, r.worker_id, b, datasetAbout(stage.stage.rdd, b.datasetId));
   }
 
   /**
@@ -468,10 +472,7 @@ export class Scheduler implements SchedulerQueries {
         attemptId: attempt.id,
         attempt: n,
         // A shuffle of a skipped stage has no output: the task is told nothing of it, and reads the cached blocks above it.
-        ...resolveLaunch(job.plan, job.resolution, stage.stage, partition, (s, reduce) => {
-          const maps = mapCount(job, s);
-          return this.tracker.missing(job.id, s, maps).length > 0 ? null : this.tracker.locations(job.id, s, maps, reduce);
-        }),
+        ...resolveLaunch(job.plan, job.resolution, stage.stage, partition, (s, reduce) => this.tracker.locations(job.id, s, mapCount(job, s), reduce)),
       },
     });
   }
@@ -556,11 +557,7 @@ export class Scheduler implements SchedulerQueries {
    * them, its attempt not counted as a failure. Bounded as fetch failures are.
    */
   private blockMissing(job: JobRun, stage: StageRun, task: TaskRun, worker: WorkerId, m: BlockMissing, error: string): void {
-    moveTask(stage, task, "PENDING");
-    if (++stage.fetchFailures > MAX_STAGE_FETCH_FAILURES) {
-      this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${error}`);
-      return;
-    }
+    if (!this.inputMissing(job, stage, task, error)) return;
     job.uncached.add(m.datasetId);
     if (job.plan.application) this.blocks.removeBlock(job.plan.application, worker, m.datasetId, m.partition);
     this.refresh(job);
@@ -572,13 +569,16 @@ export class Scheduler implements SchedulerQueries {
     refreshStages(job, this.tracker, this.now, app && this.blocks.hasBlocks(app) ? (rdd) => this.blocks.cachedPartitions(app, rdd.cache.datasetId) >= rdd.numPartitions : undefined);
   }
 
-  private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
+  /** A task could not have its input (a fetch failed, or a cached block was gone): it waits again, not counted as failed; false once the stage has failed so too often, which fails the job. */
+  private inputMissing(job: JobRun, stage: StageRun, task: TaskRun, error: string): boolean {
     moveTask(stage, task, "PENDING");
-    stage.fetchFailures++;
-    if (stage.fetchFailures > MAX_STAGE_FETCH_FAILURES) {
-      this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${r.error}`);
-      return;
-    }
+    if (++stage.fetchFailures <= MAX_STAGE_FETCH_FAILURES) return true;
+    this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${error}`);
+    return false;
+  }
+
+  private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
+    if (!this.inputMissing(job, stage, task, r.error)) return;
     const f = r.fetchFailure;
     if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId: f.mapId });
     this.refresh(job);
@@ -600,6 +600,11 @@ export class Scheduler implements SchedulerQueries {
     }
     this.emit({ type: "jobEnded", job });
   }
+}
+
+/** Why a report does not fit its attempt's stage (with what the job's probes resolved), or null. */
+function mismatchOf({ job, stage, task }: AttemptRef, r: TaskReport): string | null {
+  return reportMismatch(job.plan, { ...stage.stage, output: resolvedOutput(job.resolution, stage.stage) }, task.partition, r);
 }
 
 /** Tasks per slot to queue on workers for this stage: none until a few of its tasks have finished. */

@@ -7,8 +7,7 @@
 import os from "node:os";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { requestJson } from "../common/http-client.js";
-import type { AppId, WorkerId } from "../common/ids.js";
-import type { BroadcastId } from "../common/ids.js";
+import type { AppId, BroadcastId, WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
 import type { Deregister, EvictedBlock, Heartbeat, HeartbeatReply, TaskReport, TaskReportBatch } from "../cluster/protocol.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
