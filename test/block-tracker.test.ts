@@ -4,7 +4,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BlockTracker, datasetAbout } from "../src/master/block-tracker.js";
-import { BlockReleases, MAX_QUEUED_RELEASES } from "../src/master/block-releases.js";
+import { BlockReleases } from "../src/master/block-releases.js";
+import { MAX_QUEUED_RELEASES } from "../src/cluster/protocol.js";
 import { Scheduler } from "../src/master/scheduler.js";
 import { WorkerRegistry } from "../src/master/worker-registry.js";
 import { MapOutputTracker } from "../src/master/map-output-tracker.js";

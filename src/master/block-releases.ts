@@ -5,10 +5,7 @@
 // everything). Pure; owned by master-process.ts.
 import type { AppId, WorkerId } from "../common/ids.js";
 import type { DatasetId } from "../plan/storage-level.js";
-
 import { MAX_QUEUED_RELEASES } from "../cluster/protocol.js";
-
-export { MAX_QUEUED_RELEASES };
 
 export interface DatasetRelease {
   application: AppId;

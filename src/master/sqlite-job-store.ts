@@ -1,5 +1,6 @@
-// The JobStore on SQLite (synchronous, so a write is done when the call returns): a master restarted on the same database still lists every
-// job it knew.
+// The JobStore on SQLite (synchronous, so a write is done when the call
+// returns; sql-database.ts picks the driver): a master restarted on the same
+// database still lists every job it knew.
 import { dirname } from "node:path";
 import type { JobEvent, JobStatus } from "../common/api-types.js";
 import { errorMessage } from "../common/errors.js";
@@ -99,7 +100,6 @@ export class SqliteJobStore implements JobStore {
    * last few; they are redone like any lost work. Reads flush first.
    */
   private readonly deferred: (() => void)[] = [];
-  private readonly writeDeferred: () => void;
 
   constructor(path: string, driver: SqliteDriver = SQLITE_DRIVER) {
     if (path !== ":memory:") {
@@ -165,10 +165,6 @@ export class SqliteJobStore implements JobStore {
       appJobCount: this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE application = ?"),
       unfinishedJobsOf: this.db.prepare("SELECT id FROM jobs WHERE application = ? AND status IN ('PENDING', 'RUNNING') ORDER BY submitted_at"),
     };
-    this.writeDeferred = () =>
-      this.db.transaction(() => {
-        for (const write of this.deferred) write();
-      });
   }
 
   private defer(write: () => void): void {
@@ -184,7 +180,9 @@ export class SqliteJobStore implements JobStore {
   private flush(): void {
     if (this.deferred.length === 0 || !this.db.isOpen) return;
     try {
-      this.writeDeferred();
+      this.db.transaction(() => {
+        for (const write of this.deferred) write();
+      });
       this.deferred.length = 0;
     } catch (e) {
       log.error("could not write attempts and map outputs to the job database; will retry", { rows: this.deferred.length, error: errorMessage(e) });

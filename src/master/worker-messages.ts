@@ -69,7 +69,6 @@ export function checkHeartbeat(body: unknown): Heartbeat {
   return { ...kept, ...metrics, running_attempts: running } as unknown as Heartbeat;
 }
 
-/** A message's worker credential, if it carries one; a credential is a short string. */
 /** A heartbeat's `blocks_evicted` (a peer's list: entries of another shape are skipped, and past MAX_REPORTED_EVICTIONS). */
 export function evictedBlocks(body: unknown): EvictedBlock[] {
   const list = (body as { blocks_evicted?: unknown }).blocks_evicted;
@@ -85,6 +84,7 @@ export function evictedBlocks(body: unknown): EvictedBlock[] {
   return out;
 }
 
+/** A message's worker credential, if it carries one; a credential is a short string. */
 export function credentialOf(body: unknown): string | undefined {
   const c = isObject(body) ? body.credential : undefined;
   if (c === undefined) return undefined;
