@@ -179,6 +179,13 @@ describe("a worker validates the ids it puts into paths", () => {
     assert.equal(badAttempt.status, 400);
     const badPartition = await post("/tasks", { protocol: PROTOCOL_VERSION, tasks: [{ ...task, jobId: "job-1", partition: -1 }] });
     assert.equal(badPartition.status, 400);
+    // A reused block names the earlier job whose files hold it: that job id goes into a path too.
+    for (const writtenBy of [{ job: "../../..", shuffle: 0 }, { job: "job-0", shuffle: -1 }, "job-0"]) {
+      const loc = { mapId: 0, workerId: "w", address: "127.0.0.1:1", bytes: 0, writtenBy };
+      const badFiles = await post("/tasks", { protocol: PROTOCOL_VERSION, tasks: [{ ...task, jobId: "job-1", inputs: { "0/0": [loc] } }] });
+      assert.equal(badFiles.status, 400, badFiles.body.toString());
+      assert.match(badFiles.body.toString(), /writtenBy/);
+    }
     const kill = await post(`/tasks/${encodeURIComponent("../..")}/kill`, {});
     assert.equal(kill.status, 400);
     const del = await requestRaw(`http://${w.address}/data/shuffle/..`, { method: "DELETE", token: t.cluster.token, timeoutMs: 5000 });

@@ -258,7 +258,7 @@ describe("Scheduler: placement", () => {
       },
     );
     assert.deepEqual(l.task.stage, { ...job.plan.stages[0]!, rdd: taskRdd(job.plan.stages[0]!.rdd, 1) }, "the stage, cut down to the task's own partition");
-    assert.deepEqual(job.plan.shuffles[0], { id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: "hash" }, combine: { type: "fn", fn: "(a, b) => a + b", env: {} } });
+    assert.deepEqual(job.plan.shuffles[0], { id: 0, mapStage: 0, numPartitions: 3, partitioner: { type: "hash" }, combine: { type: "fn", fn: "(a, b) => a + b", env: {} }, lineage: null });
   });
 });
 
@@ -865,6 +865,8 @@ function describeCommand(c: SchedulerCommand): string {
       return `mapOutputLost ${c.jobId} ${c.shuffle}.${c.mapId}`;
     case "resolutionChanged":
       return `resolutionChanged ${c.job.id}`;
+    case "shuffleFilesReleased":
+      return `shuffleFilesReleased ${c.jobs.join(",")}`;
   }
 }
 

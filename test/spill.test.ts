@@ -155,7 +155,7 @@ describe("spill runs", () => {
 });
 
 describe("ShuffleWriter under memory pressure", () => {
-  const dep = (combine: Combine | null) => ({ id: asShuffleId(0), mapStage: asStageId(0), numPartitions: 3, partitioner: { type: "hash" as const }, combine });
+  const dep = (combine: Combine | null) => ({ id: asShuffleId(0), mapStage: asStageId(0), numPartitions: 3, partitioner: { type: "hash" as const }, combine, lineage: null });
 
   /** The map output's records, every partition, decoded. */
   function output(path: string): [unknown, unknown][] {

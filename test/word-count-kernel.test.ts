@@ -196,7 +196,7 @@ describe("TokenCounter", () => {
 });
 
 describe("the kernel in a map stage", () => {
-  const dep = (combine: Combine) => ({ id: asShuffleId(0), mapStage: asStageId(0), numPartitions: 3, partitioner: { type: "hash" as const }, combine });
+  const dep = (combine: Combine) => ({ id: asShuffleId(0), mapStage: asStageId(0), numPartitions: 3, partitioner: { type: "hash" as const }, combine, lineage: null });
   const file = (path: string, start: number, end: number, size: number): Rdd & { kind: "file" } => ({
     kind: "file",
     node: "lines",

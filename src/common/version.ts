@@ -6,7 +6,7 @@
 import fs from "node:fs";
 
 /** Raised whenever a message's or a plan's shape changes: a stored plan of another protocol is planned again. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 let cached: string | null = null;
 

@@ -14,7 +14,7 @@
 // lifecycles are in stage-lifecycle.ts, attempts' in attempt-state.ts. Owned
 // and mutated only by the scheduler; read by the API views.
 import type { AttemptState, JobStatus, StageStatus, TaskMetrics, TaskStatus } from "../common/api-types.js";
-import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
+import type { AttemptId, JobId, ShuffleId, WorkerId } from "../common/ids.js";
 import { transition, type Transitions } from "./transitions.js";
 import type { JobPlan, Stage } from "../plan/physical.js";
 import { unresolved, type PlanResolution } from "../plan/resolution.js";
@@ -98,6 +98,10 @@ export interface JobRun {
   accumulators: JobAccumulators;
   /** Persisted datasets this job computes from their lineage though they look cached: a task found one of their blocks gone. */
   uncached: Set<DatasetId>;
+  /** Shuffles whose output an earlier job of the application wrote and this one reads (retained-shuffles.ts): their stages run only to replace lost parts. */
+  reused: Set<ShuffleId>;
+  /** Whether some of its own shuffle output was retained when it ended, so its shuffle directories stay. */
+  filesRetained: boolean;
 }
 
 /** `resolution`: what a resumed job's probes found before (nothing for a job starting afresh). */
@@ -115,6 +119,8 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
     error: null,
     accumulators: new JobAccumulators(planAccumulators(plan)),
     uncached: new Set(),
+    reused: new Set(),
+    filesRetained: false,
     stages: plan.stages.map((stage) => ({
       stage,
       status: "WAITING",

@@ -570,10 +570,14 @@ export class JobService {
    * structure that spills sits on one side of a shuffle.
    */
   private dropShuffle(run: JobRun): void {
-    if (run.plan.shuffles.length === 0) return;
-    const id = run.id;
+    if (run.plan.shuffles.length === 0 || run.filesRetained) return;
+    this.dropShuffleFiles([run.id]);
+  }
+
+  /** Every live worker drops these jobs' shuffle directories (ended jobs whose output is no longer kept for their application). */
+  dropShuffleFiles(jobs: readonly JobId[]): void {
     for (const { address } of this.registry.alive()) {
-      this.workers.dropShuffle(address, id).catch((e) => this.log.debug("dropping shuffle files failed", { jobId: id, error: errorMessage(e) }));
+      for (const id of jobs) this.workers.dropShuffle(address, id).catch((e) => this.log.debug("dropping shuffle files failed", { jobId: id, error: errorMessage(e) }));
     }
   }
 }

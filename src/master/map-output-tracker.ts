@@ -3,12 +3,14 @@
 // lost or a fetch fails, its outputs are dropped here and the scheduler re-runs
 // exactly the map tasks whose output is gone (lineage).
 import type { JobId, WorkerId } from "../common/ids.js";
-import type { BlockLocation } from "../plan/task.js";
+import type { BlockLocation, ShuffleFiles } from "../plan/task.js";
 
 export interface MapStatus {
   workerId: WorkerId;
   address: string;
   sizes: number[];
+  /** Set when the output was written by an earlier job of the application and is reused (retained-shuffles.ts). */
+  writtenBy?: ShuffleFiles;
 }
 
 export class MapOutputTracker {
@@ -31,20 +33,31 @@ export class MapOutputTracker {
 
   /** Where reduce partition `reduceId` of a shuffle is, or null while some map output is missing (its stage was skipped for cached blocks). */
   locations(job: JobId, shuffle: number, numMaps: number, reduceId: number): BlockLocation[] | null {
-    const list = this.outputs.get(`${job}/${shuffle}`) ?? [];
-    const locs: BlockLocation[] = [];
-    for (let m = 0; m < numMaps; m++) {
-      const s = list[m];
-      if (!s) return null;
-      locs.push({ mapId: m, workerId: s.workerId, address: s.address, bytes: s.sizes[reduceId] ?? 0 });
-    }
-    return locs;
+    return (
+      this.complete(job, shuffle, numMaps)?.map((s, m) => {
+        const loc: BlockLocation = { mapId: m, workerId: s.workerId, address: s.address, bytes: s.sizes[reduceId] ?? 0 };
+        if (s.writtenBy) loc.writtenBy = s.writtenBy;
+        return loc;
+      }) ?? null
+    );
   }
 
   /** Whether `worker` holds any output a job still registered (running jobs only: ended ones are removed). */
   holdsOutputs(worker: WorkerId): boolean {
     for (const list of this.outputs.values()) if (list.some((s) => s?.workerId === worker)) return true;
     return false;
+  }
+
+  /** When output `mapId` on `worker` is one an earlier job wrote, every map id whose output `worker` holds in those same files; else null. */
+  reusedOn(job: JobId, shuffle: number, mapId: number, worker: WorkerId): number[] | null {
+    const list = this.outputs.get(`${job}/${shuffle}`) ?? [];
+    const files = list[mapId]?.workerId === worker ? list[mapId]!.writtenBy : undefined;
+    if (!files) return null;
+    const out: number[] = [];
+    list.forEach((s, m) => {
+      if (s?.workerId === worker && s.writtenBy?.job === files.job && s.writtenBy.shuffle === files.shuffle) out.push(m);
+    });
+    return out;
   }
 
   /** Forgets one output if `worker` still holds it; true when something was dropped. */
@@ -68,6 +81,18 @@ export class MapOutputTracker {
       });
     }
     return lost;
+  }
+
+  /** A shuffle's outputs by map id, when all `numMaps` are registered (else null). */
+  complete(job: JobId, shuffle: number, numMaps: number): MapStatus[] | null {
+    const list = this.outputs.get(`${job}/${shuffle}`) ?? [];
+    const out: MapStatus[] = [];
+    for (let m = 0; m < numMaps; m++) {
+      const s = list[m];
+      if (!s) return null;
+      out.push(s);
+    }
+    return out;
   }
 
   removeJob(job: JobId): void {

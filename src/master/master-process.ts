@@ -17,6 +17,7 @@ import { SqliteJobStore } from "./sqlite-job-store.js";
 import { MapOutputTracker } from "./map-output-tracker.js";
 import { MasterMetrics } from "./master-metrics.js";
 import { Scheduler } from "./scheduler.js";
+import { RetainedShuffles } from "./retained-shuffles.js";
 import { SchedulerLoop } from "./scheduler-loop.js";
 import { isFailure } from "./attempt-state.js";
 import { TaskLauncher } from "./task-launcher.js";
@@ -120,7 +121,7 @@ export class MasterProcess {
       this.scheduler.post({ type: "launchFailed", attemptId: task.attemptId, error, refused });
     });
     this.scheduler = new SchedulerLoop(
-      new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks }),
+      new Scheduler(this.registry, this.tracker, newIncarnation(), { localityWaitMs: config.localityWaitMs, blocks: this.blocks, retained: new RetainedShuffles() }),
       {
         launch: (w, task) => launcher.launch(w, withReleases(withBroadcastHolders(task, this.broadcasts, this.registry), task.application ? this.releases.pending(w.id, task.application) : [])),
         kill: (w, attemptId) => {
@@ -138,6 +139,7 @@ export class MasterProcess {
         mapOutputAdded: (job, shuffle, mapId, status) => this.store.putMapOutput(job.id, shuffle, mapId, status),
         mapOutputLost: (job, shuffle, mapId) => this.store.dropMapOutput(job, shuffle, mapId),
         resolutionChanged: (job) => this.store.saveResolution(job.id, job.resolution),
+        shuffleFilesReleased: (jobs) => this.jobs.dropShuffleFiles(jobs),
         // Running attempts are served from the scheduler; the store keeps those that ended.
         attemptStarted: () => this.metrics.attemptsLaunched.inc(),
         attemptEnded: (job, stage, task, a) => {
@@ -159,6 +161,8 @@ export class MasterProcess {
     this.apps.onEnded((app) => this.jobs.applicationEnded(app.id, app.endReason!));
     // Its blocks are gone from the master's view at once; each worker drops them on hearing ended_apps.
     this.apps.onEnded((app) => this.blocks.removeApp(app.id));
+    // After its jobs were cancelled (above), so that none keeps shuffle output for it again.
+    this.apps.onEnded((app) => this.scheduler.post({ type: "applicationEnded", app: app.id }));
     this.broadcasts = new BroadcastRegistry(config.maxBroadcastBytes ?? DEFAULT_MAX_BROADCAST_BYTES);
     this.apps.onEnded((app) => this.broadcasts.removeApp(app.id, app.endReason!));
     this.jobs.useBroadcasts(this.broadcasts);

@@ -1,7 +1,7 @@
 // The closed set of events the scheduler decides on, and the commands it
 // decides: scheduler.ts turns (its state, an event, the time) into commands;
 // scheduler-loop.ts posts the events and carries the commands out. Types only.
-import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
+import type { AppId, AttemptId, JobId, WorkerId } from "../common/ids.js";
 import type { EvictedBlock, TaskReport } from "../cluster/protocol.js";
 import type { JobPlan } from "../plan/physical.js";
 import type { PlanResolution } from "../plan/resolution.js";
@@ -37,6 +37,8 @@ export type SchedulerEvent =
   | { type: "jobAborted"; jobId: JobId; error: string }
   /** An ended job is settled (its end stored, or settling it failed): drop its state. */
   | { type: "jobForgotten"; jobId: JobId }
+  /** An application ended: the shuffle output kept for its later jobs goes (after its jobs were cancelled). */
+  | { type: "applicationEnded"; app: AppId }
   /** The clock moved: stop attempts past their timeout, and retry launches held back. */
   | { type: "tick" };
 
@@ -57,5 +59,7 @@ export type SchedulerCommand =
   | { type: "mapOutputAdded"; job: JobRun; shuffle: number; mapId: number; status: MapStatus }
   | { type: "mapOutputLost"; jobId: JobId; shuffle: number; mapId: number }
   | { type: "resolutionChanged"; job: JobRun }
+  /** No retained shuffle output is in these jobs' shuffle directories any more: the workers may drop them. */
+  | { type: "shuffleFilesReleased"; jobs: JobId[] }
   | ({ type: "attemptStarted" } & AttemptRef)
   | ({ type: "attemptEnded" } & AttemptRef);

@@ -26,6 +26,8 @@ export interface SchedulerListener {
   mapOutputAdded?(job: JobRun, shuffle: number, mapId: number, status: MapStatus): void;
   mapOutputLost?(job: JobId, shuffle: number, mapId: number): void;
   resolutionChanged?(job: JobRun): void;
+  /** No retained shuffle output is in these jobs' shuffle directories any more. */
+  shuffleFilesReleased?(jobs: JobId[]): void;
   attemptStarted?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
   attemptEnded?(job: JobRun, stage: StageRun, task: TaskRun, attempt: Attempt): void;
 }
@@ -91,6 +93,8 @@ export class SchedulerLoop implements SchedulerQueries {
         return l.mapOutputLost?.(c.jobId, c.shuffle, c.mapId);
       case "resolutionChanged":
         return l.resolutionChanged?.(c.job);
+      case "shuffleFilesReleased":
+        return l.shuffleFilesReleased?.(c.jobs);
       case "attemptStarted":
         return l.attemptStarted?.(c.job, c.stage, c.task, c.attempt);
       case "attemptEnded":

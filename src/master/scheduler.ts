@@ -28,6 +28,7 @@ import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { PROTOCOL_VERSION } from "../common/version.js";
 import { BlockTracker, datasetAbout } from "./block-tracker.js";
 import { cachedReads } from "../plan/cached-reads.js";
+import { RetainedShuffles } from "./retained-shuffles.js";
 
 /** A task whose attempts keep dying with their workers is itself suspect past this many. */
 export const MAX_LOST_ATTEMPTS = 4;
@@ -48,6 +49,8 @@ export const DEFAULT_LOCALITY_WAIT_MS = 3000;
 export interface SchedulerOptions {
   /** Where the applications' cached blocks are (the master's, shared with its REST API). */
   blocks?: BlockTracker;
+  /** Shuffle output kept for the applications' later jobs. */
+  retained?: RetainedShuffles;
   localityWaitMs?: number;
 }
 
@@ -77,6 +80,7 @@ export class Scheduler implements SchedulerQueries {
   private readonly held = new Set<WorkerId>();
   private nextWorker = 0;
   readonly blocks: BlockTracker;
+  private readonly retained: RetainedShuffles;
   private readonly localityWaitMs: number;
   /**
    * Since when each running stage has waited for its cached partitions' holders:
@@ -95,6 +99,7 @@ export class Scheduler implements SchedulerQueries {
     options: SchedulerOptions = {},
   ) {
     this.blocks = options.blocks ?? new BlockTracker();
+    this.retained = options.retained ?? new RetainedShuffles();
     this.localityWaitMs = options.localityWaitMs ?? DEFAULT_LOCALITY_WAIT_MS;
   }
 
@@ -142,6 +147,9 @@ export class Scheduler implements SchedulerQueries {
         break;
       case "jobForgotten":
         this.forget(event.jobId);
+        break;
+      case "applicationEnded":
+        this.release(this.retained.dropApplication(event.app));
         break;
       case "tick":
         this.held.clear();
@@ -193,10 +201,60 @@ export class Scheduler implements SchedulerQueries {
       this.markDone(job.stages[plan.shuffles[r.shuffle]!.mapStage]!, r.mapId);
       job.accumulators.recovered(plan.shuffles[r.shuffle]!.mapStage, r.mapId);
     }
+    this.reuseShuffles(job);
     for (const stage of job.stages) {
       if (probeDone(plan, job.resolution, stage.stage)) for (let p = 0; p < stage.tasks.length; p++) this.markDone(stage, p);
     }
     this.refresh(job);
+  }
+
+  /**
+   * Shuffle output an earlier job of the application wrote with the same
+   * lineage is this job's: registered as if its map tasks had run, so the
+   * stages below it are not needed (stage-readiness.ts). Their accumulator
+   * adds counted in the job that ran them; a part a lost worker took is
+   * written again, and its adds count in this job, as a cached partition
+   * computed again does.
+   */
+  private reuseShuffles(job: JobRun): void {
+    const app = job.plan.application;
+    if (app === null) return;
+    for (const dep of job.plan.shuffles) {
+      const statuses = dep.lineage === null ? null : this.retained.take(app, dep.lineage);
+      if (!statuses || statuses.length !== mapCount(job, dep.id)) continue;
+      statuses.forEach((status, mapId) => {
+        if (!status || !this.registry.isAlive(status.workerId)) return;
+        this.tracker.register(job.id, dep.id, mapId, status);
+      });
+      job.reused.add(dep.id);
+    }
+  }
+
+  /** A completed job's whole shuffles are kept for its application's later jobs. */
+  private retain(job: JobRun): void {
+    const app = job.plan.application;
+    if (app === null || job.status !== "COMPLETED") return;
+    const released: JobId[] = [];
+    for (const dep of job.plan.shuffles) {
+      const statuses = dep.lineage === null ? null : this.tracker.complete(job.id, dep.id, mapCount(job, dep.id));
+      if (!statuses) continue;
+      const own = { job: job.id, shuffle: dep.id };
+      job.filesRetained ||= statuses.some((s) => !s.writtenBy);
+      released.push(
+        ...this.retained.keep(
+          app,
+          dep.lineage!,
+          statuses.map((s) => (s.writtenBy ? s : { ...s, writtenBy: own })),
+        ),
+      );
+    }
+    this.release(released);
+    if (job.filesRetained && !this.retained.holdsFilesOf(job.id)) job.filesRetained = false;
+  }
+
+  /** Shuffle directories no retained output is in any more: the workers drop them. */
+  private release(jobs: JobId[]): void {
+    if (jobs.length > 0) this.emit({ type: "shuffleFilesReleased", jobs });
   }
 
   private markDone(stage: StageRun, partition: number): void {
@@ -346,6 +404,7 @@ export class Scheduler implements SchedulerQueries {
     this.runningOn.delete(workerId);
     this.held.delete(workerId);
     this.blocks.removeWorker(workerId);
+    this.release(this.retained.removeWorker(workerId));
     const lost = this.tracker.removeWorker(workerId);
     for (const l of lost) this.emit({ type: "mapOutputLost", jobId: l.job, shuffle: l.shuffle, mapId: l.mapId });
     for (const jobId of new Set(lost.map((l) => l.job))) {
@@ -580,7 +639,9 @@ export class Scheduler implements SchedulerQueries {
   private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
     if (!this.inputMissing(job, stage, task, r.error)) return;
     const f = r.fetchFailure;
-    if (this.tracker.unregister(job.id, f.shuffleId, f.mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId: f.mapId });
+    // A reused output that cannot be had says its earlier job's files on that worker are gone: the worker's others are dropped with it, not found one fetch failure at a time.
+    const lost = this.tracker.reusedOn(job.id, f.shuffleId, f.mapId, f.workerId) ?? [f.mapId];
+    for (const mapId of lost) if (this.tracker.unregister(job.id, f.shuffleId, mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId });
     this.refresh(job);
   }
 
@@ -598,6 +659,7 @@ export class Scheduler implements SchedulerQueries {
         }
       }
     }
+    this.retain(job);
     this.emit({ type: "jobEnded", job });
   }
 }

@@ -1,5 +1,5 @@
-// Which stages of a job run, from the map output and the cached blocks that
-// exist: the part of the scheduler that works on stages rather than tasks
+// Which stages of a job run, from the map output, the cached blocks and the
+// shuffle output earlier jobs of the application kept that exist: the part of the scheduler that works on stages rather than tasks
 // (Spark's DAGScheduler side). Pure over a job run, the map output tracker and
 // a view of the cached blocks; called by scheduler.ts after any event that can
 // change them.
@@ -31,7 +31,7 @@ export function refreshStages(job: JobRun, tracker: MapOutputTracker, now: numbe
 /** One pass in id order (parents have lower ids); true if it reopened a stage. */
 function refreshOnce(job: JobRun, tracker: MapOutputTracker, now: number, cached: WhollyCached): boolean {
   const reads = job.stages.map((s) => shufflesReadPast(s.stage.rdd, cached));
-  const needed = neededStages(job, reads);
+  const needed = neededStages(job, tracker, reads);
   let reopened = false;
   for (const stage of job.stages) {
     if (stage.status === "FAILED" || stage.status === "CANCELLED") continue;
@@ -44,6 +44,8 @@ function refreshOnce(job: JobRun, tracker: MapOutputTracker, now: number, cached
     }
     if (stage.status === "SKIPPED") moveStage(stage, "WAITING", now);
     const output = stage.stage.output;
+    // A reused shuffle's stage runs only for the parts that are gone: the rest its tasks need not write.
+    if (output.type === "shuffle" && job.reused.has(output.shuffle)) adoptReused(job, tracker, stage, output.shuffle);
     if (allSucceeded(stage) && output.type === "shuffle") {
       const missing = tracker.missing(job.id, output.shuffle, stage.stage.numTasks);
       const read = job.stages.some((s) => needed[s.stage.id] && s.status !== "COMPLETED" && reads[s.stage.id]!.includes(output.shuffle));
@@ -54,7 +56,7 @@ function refreshOnce(job: JobRun, tracker: MapOutputTracker, now: number, cached
       }
     }
     if (stage.status === "COMPLETED") continue;
-    const ready = neededParents(job, stage, reads[id]!).every((p) => job.stages[p]!.status === "COMPLETED") && inputsPresent(job, tracker, reads[id]!);
+    const ready = neededParents(job, tracker, stage, reads[id]!).every((p) => job.stages[p]!.status === "COMPLETED") && inputsPresent(job, tracker, reads[id]!);
     if (ready && stage.status === "WAITING") moveStage(stage, "RUNNING", now);
     else if (!ready && stage.status !== "WAITING") moveStage(stage, "WAITING", now);
     // A stage can start complete: map outputs recovered after a master restart.
@@ -66,26 +68,34 @@ function refreshOnce(job: JobRun, tracker: MapOutputTracker, now: number, cached
 /**
  * Which stages the job needs, by id: the result stage, and every parent a
  * needed stage that has not completed still needs. A parent writing a shuffle
- * is needed only if the stage reads that shuffle past its cached RDDs; a probe
- * stage (a sort's sample, zipWithIndex's count) always is.
+ * is needed only if the stage reads that shuffle past its cached RDDs and the
+ * shuffle is not one an earlier job wrote whole; a probe stage (a sort's
+ * sample, zipWithIndex's count) always is.
  */
-function neededStages(job: JobRun, reads: ShuffleId[][]): boolean[] {
+function neededStages(job: JobRun, tracker: MapOutputTracker, reads: ShuffleId[][]): boolean[] {
   const needed = job.stages.map(() => false);
   needed[job.plan.resultStage] = true;
   // Children have higher ids than their parents.
   for (let id = job.stages.length - 1; id >= 0; id--) {
     const stage = job.stages[id]!;
     if (!needed[id] || stage.status === "COMPLETED") continue;
-    for (const p of neededParents(job, stage, reads[id]!)) needed[p] = true;
+    for (const p of neededParents(job, tracker, stage, reads[id]!)) needed[p] = true;
   }
   return needed;
 }
 
-function neededParents(job: JobRun, stage: StageRun, reads: ShuffleId[]): number[] {
+function neededParents(job: JobRun, tracker: MapOutputTracker, stage: StageRun, reads: ShuffleId[]): number[] {
   return stage.stage.parents.filter((p) => {
     const out = job.stages[p]!.stage.output;
-    return out.type !== "shuffle" || reads.includes(out.shuffle);
+    if (out.type !== "shuffle") return true;
+    const reusedWhole = job.reused.has(out.shuffle) && tracker.missing(job.id, out.shuffle, mapCount(job, out.shuffle)).length === 0;
+    return reads.includes(out.shuffle) && !reusedWhole;
   });
+}
+
+function adoptReused(job: JobRun, tracker: MapOutputTracker, stage: StageRun, shuffle: ShuffleId): void {
+  const missing = new Set(tracker.missing(job.id, shuffle, stage.stage.numTasks));
+  for (const task of stage.tasks) if (task.status === "PENDING" && !missing.has(task.partition)) moveTask(stage, task, "SUCCEEDED");
 }
 
 function inputsPresent(job: JobRun, tracker: MapOutputTracker, reads: ShuffleId[]): boolean {

@@ -157,6 +157,13 @@ export interface ShuffleDep {
   numPartitions: number;
   partitioner: Partitioner;
   combine: Combine | null;
+  /**
+   * What recognises this shuffle's output in a later job of the application,
+   * which reads it instead of writing it again (planner/dataset-id.ts). Null
+   * outside an application and for a range partitioner, whose bounds each job
+   * samples anew.
+   */
+  lineage: string | null;
 }
 
 export type ResultAction =

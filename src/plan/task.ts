@@ -13,6 +13,14 @@ export interface BlockLocation {
   workerId: WorkerId;
   address: string;
   bytes: number;
+  /** The job and shuffle whose files hold it, when an earlier job of the application wrote it (absent: the task's own job and shuffle). */
+  writtenBy?: ShuffleFiles;
+}
+
+/** Which shuffle files: a job's, and its shuffle's id in that job. */
+export interface ShuffleFiles {
+  job: JobId;
+  shuffle: number;
 }
 
 export interface TaskLaunch {

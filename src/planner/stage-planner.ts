@@ -27,7 +27,7 @@ import {
 } from "../plan/physical.js";
 import { DEFAULT_PLAN_LIMITS, PlanBudget, PlanLimitError, type PlanLimits } from "../plan/plan-limits.js";
 import type { DatasetId } from "../plan/storage-level.js";
-import { datasetId } from "./dataset-id.js";
+import { datasetId, nodeLineage, shuffleLineage } from "./dataset-id.js";
 
 export interface PlanContext {
   /** The splits of every file source node, by node id. */
@@ -73,7 +73,9 @@ export class Planner implements PlanBuilder {
    * several branches is one shuffle, as in Spark: its map side runs once and
    * every reader fetches the same blocks.
    */
-  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId>; dataset: DatasetId | null }>();
+  private readonly memo = new Map<string, { rdd: Rdd; parents: Set<StageId>; dataset: DatasetId | null; lineage: string | null }>();
+  /** The node whose rule is planning, with how many shuffles it wrote so far and its lineage (only in an application's job: no other reuses a shuffle). */
+  private current: { shuffles: number; lineage: string | null } | null = null;
   /** The nodes whose dataset id is needed: persisted ones and their ancestors (hashing a large inline source costs time, so no other is hashed). */
   private readonly identified: Set<string>;
   readonly budget: PlanBudget;
@@ -108,7 +110,9 @@ export class Planner implements PlanBuilder {
     // and the stages are numbered as the recursive walk would number them.
     for (const id of this.planningOrder()) this.input(id, new Set());
     const parents = new Set<StageId>();
-    const { rdd, result } = rule.plan(this, action, this.input(action.input, parents), parents);
+    const input = this.input(action.input, parents);
+    const lineage = this.lineageOf({ ...action, id: "", inputs: [action.input] });
+    const { rdd, result } = this.planning(lineage, () => rule.plan(this, action, input, parents));
     const resultStage = this.addStage(rdd, parents, { type: "result", action: result });
     return { stages: this.stages, shuffles: this.shuffles, resultStage, action, application: this.job.application };
   }
@@ -142,7 +146,9 @@ export class Planner implements PlanBuilder {
       const rule = opRule(node.op);
       if (!rule || rule.kind === "action") throw new Error(`planner has no rule for op "${node.op}"`);
       const own = new Set<StageId>();
-      const planned = rule.plan(this, node, own);
+      // The inputs are memoized by now (the planning order put them first), so the lineage can be had before the rule runs.
+      const lineage = this.lineageOf(node);
+      const planned = this.planning(lineage, () => rule.plan(this, node, own));
       this.budget.partitions(node.id, node.op, planned.numPartitions);
       // The inputs are memoized by now (the rule planned them), and identified if this node is.
       const dataset = this.identified.has(node.id)
@@ -153,11 +159,41 @@ export class Planner implements PlanBuilder {
           )
         : null;
       const rdd = node.persist === undefined ? planned : { ...planned, cache: { datasetId: dataset!, level: node.persist } };
-      memo = { rdd, parents: own, dataset };
+      memo = { rdd, parents: own, dataset, lineage };
       this.memo.set(nodeId, memo);
     }
     for (const s of memo.parents) parents.add(s);
     return memo.rdd;
+  }
+
+  /** Runs a node's rule, numbering the shuffles it writes under the node's lineage. */
+  private planning<T>(lineage: string | null, plan: () => T): T {
+    const outer = this.current;
+    this.current = { shuffles: 0, lineage };
+    try {
+      return plan();
+    } finally {
+      this.current = outer;
+    }
+  }
+
+  /** The node's lineage for shuffle reuse, or null outside an application. */
+  private lineageOf(node: NodeSpec): string | null {
+    if (this.job.application === null) return null;
+    const splits = Object.hasOwn(this.ctx.splits, node.id) ? this.ctx.splits[node.id]! : null;
+    return nodeLineage(
+      node,
+      node.inputs.map((i) => this.memo.get(i)!.lineage!),
+      splits,
+    );
+  }
+
+  /** The lineage of the next shuffle the current node writes: null outside an application and for a range partitioner. */
+  private nextShuffleLineage(n: number, partitioner: Partitioner, combine: Combine | null): string | null {
+    const current = this.current!;
+    const ordinal = current.shuffles++;
+    if (current.lineage === null || partitioner.type === "range") return null;
+    return shuffleLineage(current.lineage, ordinal, n, partitioner, combine);
   }
 
   wideInputs(node: NodeSpec): PlannedInput[] {
@@ -201,7 +237,7 @@ export class Planner implements PlanBuilder {
       mapParents.add(this.addStage(rdd, parents, { type: "sample", shuffle: id, perPartition }));
     }
     // Reserve the id before the map stage exists so that the stage can name it.
-    const dep: ShuffleDep = { id, mapStage: asStageId(-1), numPartitions: n, partitioner, combine };
+    const dep: ShuffleDep = { id, mapStage: asStageId(-1), numPartitions: n, partitioner, combine, lineage: this.nextShuffleLineage(n, partitioner, combine) };
     this.shuffles.push(dep);
     dep.mapStage = this.addStage(rdd, mapParents, { type: "shuffle", shuffle: id });
     return id;

@@ -3,13 +3,14 @@
 // main thread over HTTP (the thread blocks until they arrive: see
 // sync-bridge.ts), a batch per worker at a time so memory stays bounded. A block
 // that cannot be had raises FetchFailedError, which the master treats as lost map
-// output rather than as the task's fault.
-import type { WorkerId } from "../common/ids.js";
+// output rather than as the task's fault. A block an earlier job of the
+// application wrote (a reused shuffle) is read from that job's files.
+import type { JobId, WorkerId } from "../common/ids.js";
 import type { FetchFailure } from "../cluster/protocol.js";
 import type { BlockSource } from "./compute-context.js";
 import { mapOutputPath, readBlockChunks } from "./shuffle-files.js";
 import { MAX_BLOCKS_PER_FETCH } from "./block-frames.js";
-import type { BlockLocation } from "../plan/task.js";
+import type { BlockLocation, ShuffleFiles } from "../plan/task.js";
 
 export class FetchFailedError extends Error {
   constructor(readonly failure: FetchFailure) {
@@ -50,14 +51,17 @@ export class TaskBlockSource implements BlockSource {
   ) {}
 
   *blocks(shuffleId: number, reduceId: number, locations: BlockLocation[]): Iterable<Uint8Array> {
+    // One request names one worker and one job's shuffle.
     const remote = new Map<string, BlockLocation[]>();
     for (const loc of locations) {
       if (loc.workerId === this.self) {
         yield* this.local(shuffleId, reduceId, loc);
       } else {
-        const list = remote.get(loc.address);
+        const files = this.filesOf(shuffleId, loc);
+        const key = `${loc.address} ${files.job}/${files.shuffle}`;
+        const list = remote.get(key);
         if (list) list.push(loc);
-        else remote.set(loc.address, [loc]);
+        else remote.set(key, [loc]);
       }
     }
     for (const locs of remote.values()) {
@@ -67,7 +71,8 @@ export class TaskBlockSource implements BlockSource {
 
   /** A local block, a chunk at a time. */
   private *local(shuffleId: number, reduceId: number, loc: BlockLocation): Iterable<Uint8Array> {
-    const chunks = readBlockChunks(mapOutputPath(this.shuffleRoot, this.jobId, shuffleId, loc.mapId), reduceId);
+    const files = this.filesOf(shuffleId, loc);
+    const chunks = readBlockChunks(mapOutputPath(this.shuffleRoot, files.job, files.shuffle, loc.mapId), reduceId);
     try {
       for (;;) {
         let next: IteratorResult<Buffer>;
@@ -88,10 +93,11 @@ export class TaskBlockSource implements BlockSource {
 
   private *remote(shuffleId: number, reduceId: number, locs: BlockLocation[]): Iterable<Uint8Array> {
     const first = locs[0]!;
+    const files = this.filesOf(shuffleId, first);
     const reply = this.fetchRemote({
       address: first.address,
-      jobId: this.jobId,
-      shuffleId,
+      jobId: files.job,
+      shuffleId: files.shuffle,
       reduceId,
       mapIds: locs.map((l) => l.mapId),
       expectedBytes: locs.reduce((n, l) => n + l.bytes, 0),
@@ -107,6 +113,10 @@ export class TaskBlockSource implements BlockSource {
       this.current = locs[i] ?? first;
       yield new Uint8Array(reply.buffer, e.offset, e.length);
     }
+  }
+
+  private filesOf(shuffleId: number, loc: BlockLocation): ShuffleFiles {
+    return loc.writtenBy ?? { job: this.jobId as JobId, shuffle: shuffleId };
   }
 
   corrupt(shuffleId: number, message: string): Error {

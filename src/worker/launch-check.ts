@@ -1,6 +1,7 @@
 // What a worker accepts in POST /tasks, whoever sent it: every id that goes
 // into a path (job, attempt, shuffle and partition numbers, the shuffles its
-// RDD reads and writes) and the block locations it will fetch, checked before
+// RDD reads and writes, the earlier job's files a reused block is in) and the
+// block locations it will fetch, checked before
 // any task of the batch runs. The master plans these; the worker does not rely
 // on that. Pure; called by the worker's /tasks handler.
 import { MinisparkError } from "../common/errors.js";
@@ -40,6 +41,12 @@ export function checkTaskLaunch(task: unknown, i: number): TaskLaunch {
     if (!/^\d{1,9}\/\d{1,9}$/.test(key)) throw bad(i, `input key ${JSON.stringify(key.slice(0, 40))} must be <shuffle>/<reduce partition>`);
     if (!Array.isArray(locs) || !locs.every((l) => isObject(l) && isIndex(l.mapId) && typeof l.workerId === "string" && typeof l.address === "string" && isBytes(l.bytes))) {
       throw bad(i, `the locations of input ${key} must each name a mapId, workerId, address and bytes`);
+    }
+    for (const l of locs as Record<string, unknown>[]) {
+      const w = l.writtenBy;
+      if (w !== undefined && !(isObject(w) && isPathName(w.job) && isIndex(w.shuffle))) {
+        throw bad(i, `a location of input ${key} names writtenBy, which must be a job id (one path component) and a shuffle number`);
+      }
     }
   }
   // The cache keys blocks by it, on disk too.
