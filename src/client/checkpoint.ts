@@ -28,6 +28,9 @@ export function checkpointDirProblem(dir: unknown): string | null {
     : `"${dir.slice(0, 80)}" has the part "${bad.slice(0, 80)}"; each part must be letters, digits, "." and "-", starting with a letter or digit (a path inside the outputs directory)`;
 }
 
+/** Why a context cannot checkpoint: checked when a dataset is marked, and again when the mark is written. */
+export const NO_CHECKPOINT_DIRECTORY = "checkpoint(): this context has no application on a master (connect() to a cluster), so there is no directory of its own to write the dataset to";
+
 /** The save path of one checkpoint: one directory per application and checkpoint. */
 export function checkpointSavePath(dir: string, applicationId: string, checkpointId: string): string {
   return `${dir}/${applicationId}/${checkpointId}`;

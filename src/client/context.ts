@@ -8,7 +8,7 @@ import { configureTls } from "../common/http-client.js";
 import { jobSettingsFromEnv, type JobSettings } from "../common/job-settings.js";
 import { Dataset, type ActionRunner } from "./dataset.js";
 import { randomBytes } from "node:crypto";
-import { DEFAULT_CHECKPOINT_DIR, checkpointDirProblem, checkpointSavePath, type CheckpointMark } from "./checkpoint.js";
+import { DEFAULT_CHECKPOINT_DIR, checkpointDirProblem, checkpointSavePath, NO_CHECKPOINT_DIRECTORY, type CheckpointMark } from "./checkpoint.js";
 import { buildJob, topologicalOrder, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
@@ -327,7 +327,7 @@ export class Context implements ActionRunner {
   /** One save job; on success the mark holds its path (the cut), on failure it stays unwritten and the error reaches the action. */
   private async writeCheckpoint(node: LineageNode, mark: CheckpointMark): Promise<void> {
     const app = this.runner.applicationId;
-    if (app === undefined) throw new Error("checkpoint(): this context has no application on a master, so there is no directory of its own to write the dataset to");
+    if (app === undefined) throw new Error(NO_CHECKPOINT_DIRECTORY);
     const path = checkpointSavePath(this.checkpointDir, app, `rdd-${randomBytes(6).toString("hex")}`);
     const built = buildJob(`${this.appName}: checkpoint`, node, { op: "save", params: { path, format: "jsonl" }, env: null });
     const spec = { ...this.settings, ...built.spec };

@@ -11,7 +11,7 @@ import { shipFunction } from "./closure.js";
 import { shipAccumulators } from "./accumulator.js";
 import { shipBroadcasts } from "./broadcast.js";
 import { checkJson, type ActionRequest, type Json, type LineageNode } from "./job-builder.js";
-import { checkpointFilesPath } from "./checkpoint.js";
+import { checkpointFilesPath, NO_CHECKPOINT_DIRECTORY } from "./checkpoint.js";
 import { STORAGE_LEVELS, isStorageLevel, type StorageLevel } from "../plan/storage-level.js";
 
 /** The values a node's functions receive as their last argument. */
@@ -164,8 +164,7 @@ export class Dataset<T> {
    * application on a master has no directory for it: this throws.
    */
   checkpoint(): this {
-    if (this.context.applicationId === null)
-      throw new Error("checkpoint(): this context has no application on a master (connect() to a cluster), so there is no directory of its own to write the dataset to");
+    if (this.context.applicationId === null) throw new Error(NO_CHECKPOINT_DIRECTORY);
     this.lineage.checkpoint ??= { saved: null, writing: null };
     return this;
   }

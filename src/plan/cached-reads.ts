@@ -3,6 +3,7 @@
 // below it), each with the partition of it read (parent-partitions.ts's rule).
 // The executor routes a task to the thread holding them, and the scheduler
 // prefers the worker that does. Pure.
+import type { AppId } from "../common/ids.js";
 import { parentPartitions } from "./parent-partitions.js";
 import type { Rdd } from "./physical.js";
 import type { DatasetId, StorageLevel } from "./storage-level.js";
@@ -31,5 +32,16 @@ export function cachedReads(rdd: Rdd, partition: number): CachedRead[] {
 
 /** A block's key on a worker: blocks of one dataset in two applications are two blocks. */
 export function cachedBlockKey(application: string, datasetId: DatasetId, partition: number): string {
-  return `${application}/${datasetId}/${partition}`;
+  return `${datasetKeyPrefix(application, datasetId)}${partition}`;
+}
+
+/** What every key of a dataset's blocks in an application starts with. */
+export function datasetKeyPrefix(application: string, datasetId: string): string {
+  return `${application}/${datasetId}/`;
+}
+
+/** The parts of a cachedBlockKey (neither an application nor a dataset id holds a "/"). */
+export function parseCachedBlockKey(key: string): { application: AppId; datasetId: DatasetId; partition: number } {
+  const [application, datasetId, partition] = key.split("/") as [AppId, DatasetId, string];
+  return { application, datasetId, partition: Number(partition) };
 }

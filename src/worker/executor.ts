@@ -19,9 +19,9 @@ import type { TaskOutcome } from "./task-runner.js";
 import { MemoryPool, memoryLayout } from "./memory/memory-pool.js";
 import { removeSpillFiles, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch } from "../plan/task.js";
-import { cachedBlockKey, cachedReads } from "../plan/cached-reads.js";
+import { cachedBlockKey, cachedReads, datasetKeyPrefix, parseCachedBlockKey } from "../plan/cached-reads.js";
 import { applicationBlockDir, blockFilePath } from "./thread-block-store.js";
-import { DATASET_ID_PATTERN, type DatasetId } from "../plan/storage-level.js";
+import { DATASET_ID_PATTERN } from "../plan/storage-level.js";
 import type { AppId, BroadcastId } from "../common/ids.js";
 import type { BroadcastReply } from "./broadcast-store.js";
 
@@ -149,8 +149,7 @@ export class Executor {
   }
 
   private evicted(key: string): void {
-    const [application, datasetId, partition] = key.split("/") as [string, string, string];
-    const p = Number(partition);
+    const { application, datasetId, partition: p } = parseCachedBlockKey(key);
     const path = blockFilePath(this.opts.blockDir, application, datasetId, p);
     let diskBytes = 0;
     try {
@@ -159,7 +158,7 @@ export class Executor {
       // Not on disk: the block is gone from this worker.
     }
     if (this.evictions.length >= MAX_REPORTED_EVICTIONS) this.evictions.shift();
-    this.evictions.push({ application: application as AppId, datasetId: datasetId as DatasetId, partition: p, diskBytes });
+    this.evictions.push({ application, datasetId, partition: p, diskBytes });
   }
 
   /** The evictions since the last call, for a heartbeat; `putBack` returns them when the heartbeat failed. */
@@ -191,7 +190,7 @@ export class Executor {
    */
   dropApplications(applications: readonly string[]): void {
     const apps = new Set(applications);
-    for (const key of this.heldBy.keys()) if (apps.has(key.slice(0, key.indexOf("/")))) this.heldBy.delete(key);
+    for (const key of this.heldBy.keys()) if (apps.has(parseCachedBlockKey(key).application)) this.heldBy.delete(key);
     for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [...apps], datasets: [] } satisfies ThreadRequest);
     for (const app of apps) {
       const dir = applicationBlockDir(this.opts.blockDir, app);
@@ -201,7 +200,7 @@ export class Executor {
 
   /** Unpersisted datasets' blocks go, as an ended application's do. */
   dropDatasets(datasets: readonly { application: string; datasetId: string }[]): void {
-    const prefixes = datasets.map((d) => `${d.application}/${d.datasetId}/`);
+    const prefixes = datasets.map((d) => datasetKeyPrefix(d.application, d.datasetId));
     for (const key of this.heldBy.keys()) if (prefixes.some((p) => key.startsWith(p))) this.heldBy.delete(key);
     for (const s of this.slots) s.thread.postMessage({ type: "drop", applications: [], datasets: prefixes } satisfies ThreadRequest);
     for (const d of datasets) {
