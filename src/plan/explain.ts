@@ -41,6 +41,8 @@ function outputText(plan: JobPlan, out: StageOutput): string {
       return `count each partition of "${out.node}" for its indices`;
     case "rangeProbe":
       return "find min and max for the histogram's edges";
+    case "csvProbe":
+      return `infer the column types of csv source "${out.node}" over all its partitions`;
     case "result":
       return `result: ${actionText(out.action)}`;
   }
