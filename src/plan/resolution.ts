@@ -31,7 +31,7 @@ export interface PlanResolution {
 
 /** A job's resolution before any probe has run. */
 export function unresolved(): PlanResolution {
-  return { bounds: {}, offsets: {}, edges: null, csvTypes: {} };
+  return { bounds: {}, offsets: {}, edges: null };
 }
 
 /** The resolution once probe stage `stage` returned `results` (one per partition, in order); unchanged for any other stage. */
