@@ -85,10 +85,13 @@ export function makeCsvRecordMaker(opts: CsvOptions, names: string[] | null): (f
     );
   }
   if (names) return objects(names, names.map((_, k) => opts.types?.[k] ?? "string"), "the header", null);
+  const types = opts.types;
+  // Untyped fields are the record as they are.
+  if (types === null) return (fields, problem) => ({ record: problem ? [...fields, null] : fields, problem });
   return (fields, problem) => {
     let bad = problem;
     const record: unknown[] = fields.map((f, k) => {
-      const type = opts.types?.[k] ?? "string";
+      const type = types[k] ?? "string";
       const v = convertField(f, type);
       if (v !== undefined) return v;
       bad ??= notOfType(k, null, f!, type);

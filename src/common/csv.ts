@@ -56,11 +56,18 @@ export class CsvScanner {
   private esc = -1;
 
   constructor(
-    private readonly text: string,
+    private text: string,
     private readonly d: CsvDialect,
     /** A field equal to it, or an unquoted empty one, is null (Spark's nullValue); null: no field is null. */
     private readonly nullValue: string | null,
   ) {}
+
+  /** Scans `text` from now on (one scanner serves every line of a split). */
+  reset(text: string): this {
+    this.text = text;
+    this.nl = this.delim = this.quoteAt = this.esc = -1;
+    return this;
+  }
 
   /** The record starting at `pos`: up to an unquoted line break (a CRLF's CR dropped) or the end of the text. */
   record(pos: number): CsvTokens {
@@ -79,8 +86,8 @@ export class CsvScanner {
         i += d.delimiter.length;
         continue;
       }
-      const nl = this.nextOf("nl", "\n", i);
-      const stop = this.nextOf("delim", d.delimiter, i);
+      const nl = this.nextNl(i);
+      const stop = this.nextDelim(i);
       if (stop >= nl) {
         const cut = nl > i && text[nl - 1] === "\r" ? nl - 1 : nl;
         fields.push(this.nullOf(text.slice(i, cut), false));
@@ -93,7 +100,7 @@ export class CsvScanner {
 
   /** Just past the line break at or after `i` (or the text's end). */
   lineAfter(i: number): number {
-    const nl = this.nextOf("nl", "\n", i);
+    const nl = this.nextNl(i);
     return Math.min(nl + 1, this.text.length);
   }
 
@@ -111,15 +118,25 @@ export class CsvScanner {
     return -1;
   }
 
-  /** The next index of `s` at or after `i` (the text's length if none), remembered in slot `slot`. */
-  private nextOf(slot: "nl" | "delim" | "quoteAt" | "esc", s: string, i: number): number {
-    let at = this[slot];
-    if (at < i) {
-      const found = this.text.indexOf(s, i);
-      at = found < 0 ? this.text.length : found;
-      this[slot] = at;
-    }
-    return at;
+  // The next index of the delimiter, quote, escape or '\n' at or after `i` (the text's length if none), remembered.
+  private nextNl(i: number): number {
+    if (this.nl < i) this.nl = indexOrEnd(this.text, "\n", i);
+    return this.nl;
+  }
+
+  private nextDelim(i: number): number {
+    if (this.delim < i) this.delim = indexOrEnd(this.text, this.d.delimiter, i);
+    return this.delim;
+  }
+
+  private nextQuote(i: number): number {
+    if (this.quoteAt < i) this.quoteAt = indexOrEnd(this.text, this.d.quote, i);
+    return this.quoteAt;
+  }
+
+  private nextEscape(i: number): number {
+    if (this.esc < i) this.esc = indexOrEnd(this.text, this.d.escape, i);
+    return this.esc;
   }
 
   /**
@@ -133,8 +150,8 @@ export class CsvScanner {
     let value = "";
     let i = open + 1;
     for (;;) {
-      const q = this.nextOf("quoteAt", d.quote, i);
-      const e = escapes ? this.nextOf("esc", d.escape, i) : text.length;
+      const q = this.nextQuote(i);
+      const e = escapes ? this.nextEscape(i) : text.length;
       if (e < q) {
         const after = text[e + 1];
         if (after === d.quote || after === d.escape) {
@@ -153,6 +170,11 @@ export class CsvScanner {
       i = q + 2;
     }
   }
+}
+
+function indexOrEnd(text: string, s: string, i: number): number {
+  const at = text.indexOf(s, i);
+  return at < 0 ? text.length : at;
 }
 
 /**

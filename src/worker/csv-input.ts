@@ -121,6 +121,7 @@ function* cutLines(opts: CsvOptions, split: InputSplit, file: InputFile): Genera
   const linesBefore = () => (before ??= split.start === 0 ? 0 : 1 + countNewlines(file, split.start - 1));
   let index = 0;
   let skipHeader = opts.header && split.start === 0;
+  const scanner = csvScanner("", opts);
   for (const batch of readLineBatches(file, split.start, split.end)) {
     for (let line of batch) {
       const k = index++;
@@ -130,7 +131,7 @@ function* cutLines(opts: CsvOptions, split: InputSplit, file: InputFile): Genera
         skipHeader = false;
         continue;
       }
-      yield { tokens: csvScanner(line, opts).record(0), raw: line, line: () => linesBefore() + k + 1 };
+      yield { tokens: scanner.reset(line).record(0), raw: line, line: () => linesBefore() + k + 1 };
     }
   }
 }
