@@ -6,7 +6,7 @@
 // schema's, a value its column's type cannot hold. What then happens to a
 // malformed record is the mode's: the reader (worker/csv-input.ts) keeps it
 // (PERMISSIVE), drops it or fails. Pure.
-import { CsvScanner, type CsvDialect, CsvError } from "./csv.js";
+import { CsvScanner, type CsvDialect, CsvError, isBlank } from "./csv.js";
 import { type CsvColumn, type CsvType, convertField } from "./csv-types.js";
 
 export type CsvMode = "PERMISSIVE" | "DROPMALFORMED" | "FAILFAST";
@@ -38,7 +38,7 @@ export interface CsvParsed {
 
 /** Spark skips lines that are empty once trimmed (String.trim: every character up to U+0020) and comment lines. */
 export function isSkippedLine(line: string, comment: string): boolean {
-  return (comment !== "" && line.startsWith(comment)) || /^[\x00-\x20]*$/.test(line);
+  return (comment !== "" && line.startsWith(comment)) || isBlank(line);
 }
 
 /** The scanner of one line or file under these options. */
@@ -84,7 +84,13 @@ export function makeCsvRecordMaker(opts: CsvOptions, names: string[] | null): (f
       keepsCorrupt ? corrupt : null,
     );
   }
-  if (names) return objects(names, names.map((_, k) => opts.types?.[k] ?? "string"), "the header", null);
+  if (names)
+    return objects(
+      names,
+      names.map((_, k) => opts.types?.[k] ?? "string"),
+      "the header",
+      null,
+    );
   const types = opts.types;
   // Untyped fields are the record as they are.
   if (types === null) return (fields, problem) => ({ record: problem ? [...fields, null] : fields, problem });

@@ -172,6 +172,12 @@ export class CsvScanner {
   }
 }
 
+/** Whether every character is at most U+0020 (Scala's String.trim would leave nothing, so Spark skips the line). */
+export function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x20) return false;
+  return true;
+}
+
 function indexOrEnd(text: string, s: string, i: number): number {
   const at = text.indexOf(s, i);
   return at < 0 ? text.length : at;

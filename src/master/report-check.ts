@@ -42,7 +42,17 @@ const PART_FILE = /^part-(\d{1,12})(?:[.-][A-Za-z0-9._-]{0,100})?$/;
 export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, result: TaskResult): string | null {
   const out = stage.output;
   const expected: TaskResult["type"] =
-    out.type === "shuffle" ? "mapStatus" : out.type === "sample" ? "sample" : out.type === "countProbe" ? "count" : out.type === "rangeProbe" ? "stats" : out.type === "csvProbe" ? "csvTypes" : ACTION_RESULT[out.action.type];
+    out.type === "shuffle"
+      ? "mapStatus"
+      : out.type === "sample"
+        ? "sample"
+        : out.type === "countProbe"
+          ? "count"
+          : out.type === "rangeProbe"
+            ? "stats"
+            : out.type === "csvProbe"
+              ? "csvTypes"
+              : ACTION_RESULT[out.action.type];
   if (result.type !== expected) return `stage ${stage.id} (${out.type}) produces a "${expected}" result, the report has "${result.type}"`;
   switch (result.type) {
     case "mapStatus": {

@@ -30,6 +30,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { MinisparkError } from "../common/errors.js";
 import { UserCodeError } from "../functions/user-function.js";
+import { isBlank } from "../common/csv.js";
 import { checkOutputPath } from "../plan/paths.js";
 import type { ResultAction } from "../plan/physical.js";
 
@@ -366,7 +367,7 @@ export class PartFileWriter {
 function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
   const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
-  if (!/[",\r\n]/.test(s) && !/^[\x00-\x20]*$/.test(s)) return s;
+  if (!/[",\r\n]/.test(s) && !isBlank(s)) return s;
   return `"${s.replace(/\\(?=["\\]|$)/g, "\\\\").replace(/"/g, '""')}"`;
 }
 
