@@ -421,4 +421,3 @@ describe("listSplits", () => {
     }
   });
 });
-

@@ -76,6 +76,8 @@ describe("resolveProbe and the resolver", () => {
       assert.deepEqual(rdd.csv?.types, ["double", "string", "string", "boolean"], `partition ${p} reads the same types`);
     }
     assert.equal((resolveLaunch(plan, unresolved(), read, 0, nowhere).stage.rdd as Rdd & { kind: "file" }).csv?.types, null);
+    assert.match(explain(plan), /csv 2 splits \(column types from stage 0\)/);
+    assert.match(explain(plan, r), /csv 2 splits \(column types double, string, string, boolean\)/);
   });
 
   it("zipWithIndex's count probe resolves each partition's first index, which the task's RDD carries", () => {

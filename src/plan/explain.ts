@@ -56,8 +56,12 @@ function rddLines(rdd: Rdd, depth: number, plan: JobPlan, lines: string[]): void
 
 function rddText(rdd: Rdd, plan: JobPlan): string {
   switch (rdd.kind) {
-    case "file":
-      return `${rdd.format === "text" ? "textFile" : rdd.format} ${count(rdd.splits.length, "split")}`;
+    case "file": {
+      const read = `${rdd.format === "text" ? "textFile" : rdd.format} ${count(rdd.splits.length, "split")}`;
+      const csv = rdd.csv;
+      if (!csv?.inferSchema || csv.schema !== null) return read;
+      return `${read} (column types ${csv.types ? csv.types.join(", ") : `from stage ${probeStage(plan, (o) => o.type === "csvProbe" && o.node === rdd.node)}`})`;
+    }
     case "parallelize":
       return `parallelize ${count(rdd.dataLength, "element")}`;
     case "range":
