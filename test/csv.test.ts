@@ -146,15 +146,17 @@ describe("csv records", () => {
   });
 
   it("types columns by an explicit schema, with a corrupt record column holding a malformed line", () => {
-    const schema = parseCsvSchema("id INT, price DOUBLE, ok BOOLEAN, name STRING, _corrupt_record STRING");
+    const schema = parseCsvSchema("id INT, price DOUBLE, ok BOOLEAN, name STRING, _corrupt_record STRING, name2 STRING");
     assert.ok(Array.isArray(schema));
     const make = makeCsvRecordMaker(opts({ schema }), null);
-    assert.deepEqual(make(["007", "2.5", "false", "x"], null, "007,2.5,false,x"), {
-      record: { id: 7, price: 2.5, ok: false, name: "x", _corrupt_record: null },
+    assert.deepEqual(make(["007", "2.5", "false", "x", "x2"], null, "007,2.5,false,x,x2"), {
+      record: { id: 7, price: 2.5, ok: false, name: "x", _corrupt_record: null, name2: "x2" },
       problem: null,
     });
-    const bad = make(["1.5", "2", "yes", "y"], null, "1.5,2,yes,y");
-    assert.deepEqual(bad.record, { id: null, price: 2, ok: null, name: "y", _corrupt_record: "1.5,2,yes,y" });
+    const bad = make(["1.5", "2", "yes", "y", "z"], null, "1.5,2,yes,y,z");
+    assert.equal(make(["1", "2", "true", "y"], null, "").problem, "it has 4 fields, the schema has 5");
+    assert.deepEqual(bad.record, { id: null, price: 2, ok: null, name: "y", _corrupt_record: "1.5,2,yes,y,z", name2: "z" });
+    assert.deepEqual(Object.keys(bad.record as object), ["id", "price", "ok", "name", "_corrupt_record", "name2"], "the corrupt record column where the schema has it");
     assert.equal(bad.problem, 'field 1 ("id") is "1.5", not an integer');
   });
 });

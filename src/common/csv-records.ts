@@ -75,13 +75,11 @@ export function makeCsvRecordMaker(opts: CsvOptions, names: string[] | null): (f
   if (opts.inferSchema && opts.schema === null && opts.types === null) throw new CsvError("the csv source was read before its schema probe had run");
   if (opts.schema) {
     const corrupt = opts.columnNameOfCorruptRecord;
-    const columns = opts.schema.filter((c) => c.name !== corrupt);
-    const keepsCorrupt = columns.length < opts.schema.length;
     return objects(
-      columns.map((c) => c.name),
-      columns.map((c) => c.type),
+      opts.schema.map((c) => c.name),
+      opts.schema.map((c) => c.type),
       "the schema",
-      keepsCorrupt ? corrupt : null,
+      opts.schema.findIndex((c) => c.name === corrupt),
     );
   }
   if (names)
@@ -89,7 +87,7 @@ export function makeCsvRecordMaker(opts: CsvOptions, names: string[] | null): (f
       names,
       names.map((_, k) => opts.types?.[k] ?? "string"),
       "the header",
-      null,
+      -1,
     );
   const types = opts.types;
   // Untyped fields are the record as they are.
@@ -109,19 +107,23 @@ export function makeCsvRecordMaker(opts: CsvOptions, names: string[] | null): (f
   };
 }
 
-function objects(names: string[], types: CsvType[], widthFrom: string, corrupt: string | null) {
+/** Records keyed by `names`; the column at `corrupt` (-1: none) takes no field but a malformed record's text. */
+function objects(names: string[], types: CsvType[], widthFrom: string, corrupt: number) {
+  const width = corrupt < 0 ? names.length : names.length - 1;
   return (fields: (string | null)[], problem: string | null, raw: string): CsvParsed => {
-    let bad = problem ?? (fields.length !== names.length ? `it has ${fields.length} fields, ${widthFrom} has ${names.length}` : null);
-    const entries: [string, unknown][] = names.map((name, k) => {
-      if (k >= fields.length) return [name, null];
-      const v = convertField(fields[k]!, types[k]!);
-      if (v !== undefined) return [name, v];
-      bad ??= notOfType(k, name, fields[k]!, types[k]!);
-      return [name, null];
-    });
-    if (corrupt !== null) entries.push([corrupt, bad === null ? null : raw]);
+    let bad = problem ?? (fields.length !== width ? `it has ${fields.length} fields, ${widthFrom} has ${width}` : null);
+    const values: unknown[] = [];
+    for (let c = 0, k = 0; c < names.length; c++) {
+      if (c === corrupt) continue;
+      const field = k < fields.length ? fields[k]! : null;
+      const v = convertField(field, types[c]!);
+      values[c] = v === undefined ? null : v;
+      if (v === undefined) bad ??= notOfType(k, names[c]!, field!, types[c]!);
+      k++;
+    }
+    if (corrupt >= 0) values[corrupt] = bad === null ? null : raw;
     // fromEntries defines own properties, so a column named "__proto__" cannot reach the prototype.
-    return { record: Object.fromEntries(entries), problem: bad };
+    return { record: Object.fromEntries(names.map((name, c) => [name, values[c]])), problem: bad };
   };
 }
 

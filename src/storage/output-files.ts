@@ -259,7 +259,7 @@ export class PartFileWriter {
   private readonly attemptDir: string;
   private buf: string[] = [];
   private bufChars = 0;
-  private csvColumns: string[] | null = null;
+  private csvColumns: Set<string> | null = null;
   records = 0;
 
   constructor(
@@ -317,16 +317,16 @@ export class PartFileWriter {
     if (rec !== null && typeof rec === "object") {
       const o = rec as Record<string, unknown>;
       if (!this.csvColumns) {
-        this.csvColumns = Object.keys(o);
-        if (this.action.header) this.buf.push(this.csvColumns.map(csvField).join(","));
+        this.csvColumns = new Set(Object.keys(o));
+        if (this.action.header) this.buf.push([...this.csvColumns].map(csvField).join(","));
       }
       const columns = this.csvColumns;
       // A key the first record (which named the columns) lacks would be dropped without a word.
-      if (Object.keys(o).length > columns.length || !Object.keys(o).every((k) => columns.includes(k))) {
-        const extra = Object.keys(o).find((k) => !columns.includes(k));
-        throw new UserCodeError(`save as csv: record ${this.records} has the key ${JSON.stringify(extra)}, not a column of the first record of its partition (${columns.join(", ")})`);
+      for (const k of Object.keys(o)) {
+        if (!columns.has(k))
+          throw new UserCodeError(`save as csv: record ${this.records} has the key ${JSON.stringify(k)}, not a column of the first record of its partition (${[...columns].join(", ")})`);
       }
-      return columns.map((c) => csvField(o[c])).join(",");
+      return Array.from(columns, (c) => csvField(o[c])).join(",");
     }
     return csvField(rec);
   }

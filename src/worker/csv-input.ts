@@ -81,11 +81,9 @@ function openCsv(opts: CsvOptions, split: InputSplit, file: InputFile, where: Wh
     if (split.start !== 0) return null;
     const records = cutMultiLine(opts, readWholeFile(file));
     if (!opts.header) return { names: null, records };
-    const it = records[Symbol.iterator]();
-    const first = it.next();
+    const first = records.next();
     if (first.done) return null;
-    const rest = { [Symbol.iterator]: () => it };
-    return { names: needsHeaderNames(opts) ? namesOf(first.value, where, file) : null, records: rest };
+    return { names: needsHeaderNames(opts) ? namesOf(first.value, where, file) : null, records };
   }
   const names = needsHeaderNames(opts) ? fileHeader(opts, file, where) : null;
   if (needsHeaderNames(opts) && names === null) return null;
