@@ -15,6 +15,7 @@ import { probeCsvSplit, readCsvSplit } from "../src/worker/csv-input.js";
 import { closeInput, openInput } from "../src/storage/confined-open.js";
 import { listSplits } from "../src/storage/splits.js";
 import { UserCodeError } from "../src/functions/user-function.js";
+import { runInline } from "../src/inline/inline-runner.js";
 
 const DEFAULTS: CsvOptions = csvOptions({});
 const opts = (o: Partial<CsvOptions> = {}): CsvOptions => ({ ...DEFAULTS, ...o });
@@ -320,5 +321,29 @@ describe("csv splits read by the worker", () => {
 
   it("a malformed header fails in every mode, naming its line", () => {
     assert.throws(() => readAll("h.csv", '\n"a,b\n1,2\n', opts({ header: true })), /h\.csv: line 2: the header is malformed \(unterminated/);
+  });
+});
+
+describe("csv in-process (runInline)", () => {
+  it("runs the schema probe before the stages that read the source, so every partition has the same types", () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "minispark-csv-inline-"));
+    try {
+      const rows = Array.from({ length: 2000 }, (_, i) => `${i},${i === 1999 ? "1.5" : i},${i === 0 ? "zero" : i}`);
+      fs.writeFileSync(path.join(dataDir, "t.csv"), `a,b,c\n${rows.join("\n")}\n`);
+      const value = runInline(
+        {
+          nodes: [
+            { id: "c", op: "csv", path: "t.csv", header: true, inferSchema: true, maxPartitionBytes: 2048 },
+            { id: "k", op: "map", input: "c", fn: "r => [typeof r.a, typeof r.b, typeof r.c].join()" },
+            { id: "d", op: "distinct", input: "k" },
+          ],
+          action: { op: "collect", input: "d" },
+        },
+        { dataDir },
+      );
+      assert.deepEqual(value, ["number,number,string"]);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
