@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CsvError, CsvScanner, dialectProblem, parseCsvLine } from "../src/common/csv.js";
-import { type CsvOptions, headerNames, isSkippedLine, makeCsvRecordMaker } from "../src/common/csv-records.js";
+import { type CsvOptions, csvScanner, headerNames, isSkippedLine, makeCsvRecordMaker } from "../src/common/csv-records.js";
 import { convertField, type CsvSeen, finalType, mergeColumnTypes, parseCsvSchema, typeOfField } from "../src/common/csv-types.js";
 import { csvOptions, csvProblems } from "../src/ops/csv-options.js";
 import { probeCsvSplit, readCsvSplit } from "../src/worker/csv-input.js";
@@ -22,7 +22,7 @@ const opts = (o: Partial<CsvOptions> = {}): CsvOptions => ({ ...DEFAULTS, ...o }
 
 /** Every record of one text under the options (the multiLine way: the whole text, record after record). */
 function records(text: string, o: CsvOptions = DEFAULTS) {
-  const s = new CsvScanner(text, o, o.nullValue);
+  const s = csvScanner(text, o);
   const out = [];
   for (let pos = 0; pos < text.length; ) {
     const t = s.record(pos);
@@ -31,7 +31,7 @@ function records(text: string, o: CsvOptions = DEFAULTS) {
   }
   return out;
 }
-const line = (text: string, o: CsvOptions = DEFAULTS) => new CsvScanner(text, o, o.nullValue).record(0);
+const line = (text: string, o: CsvOptions = DEFAULTS) => csvScanner(text, o).record(0);
 
 describe("csv tokenizer", () => {
   it("cuts RFC 4180 fields, with doubled quotes still one quote", () => {
@@ -83,14 +83,24 @@ describe("csv tokenizer", () => {
     assert.match(eof[0]!.problem!, /unterminated/, "an escape at the end of the file inside quotes");
   });
 
-  it("reads a million columns and a 16 MiB field", () => {
-    const wide = line(Array.from({ length: 1_000_000 }, (_, i) => i).join(","));
+  it("reads a million columns when maxColumns allows, and a 16 MiB field", () => {
+    const million = Array.from({ length: 1_000_000 }, (_, i) => i).join(",");
+    const wide = line(million, opts({ maxColumns: 1_000_000 }));
+    assert.equal(wide.problem, null);
     assert.equal(wide.fields.length, 1_000_000);
+    assert.equal(line(million).fields.length, 20480, "by default the record is malformed and holds no more than 20480 fields");
     assert.equal(wide.fields[999_999], "999999");
     const huge = "x".repeat(16 << 20);
     const t = line(`1,"${huge}",2`);
     assert.equal(t.fields[1]!.length, 16 << 20);
     assert.equal(t.fields[2], "2");
+  });
+
+  it("makes a record with more than maxColumns fields malformed, keeping no more than that", () => {
+    const t = new CsvScanner("a,b,c,d", DEFAULTS, "", 3).record(0);
+    assert.deepEqual(t, { fields: ["a", "b", "c"], problem: "it has more than 3 fields (maxColumns)", next: 7 });
+    assert.equal(new CsvScanner("a,b,c", DEFAULTS, "", 3).record(0).problem, null);
+    assert.equal(DEFAULTS.maxColumns, 20480, "Spark's default");
   });
 
   it("cuts one long multiLine text with few delimiters in linear time", () => {

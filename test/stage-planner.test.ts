@@ -101,6 +101,7 @@ describe("planJob: file sources", () => {
             header: true,
             inferSchema: false,
             multiLine: false,
+            maxColumns: 20480,
             mode: "PERMISSIVE",
             schema: null,
             columnNameOfCorruptRecord: "_corrupt_record",

@@ -71,6 +71,8 @@ export interface CsvOptions {
   inferSchema?: boolean;
   /** Spark's DDL schema, e.g. "id INT, name STRING": names and types the columns (records are then objects); overrides inferSchema. */
   schema?: string;
+  /** A record with more fields is malformed (default 20480, as Spark). */
+  maxColumns?: number;
   /** A STRING column of `schema` by this name holds a malformed record's text (default "_corrupt_record"). */
   columnNameOfCorruptRecord?: string;
   /** Quoted fields may contain line breaks (each file is then read whole, by one task). */

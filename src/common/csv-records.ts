@@ -15,6 +15,8 @@ export type CsvMode = "PERMISSIVE" | "DROPMALFORMED" | "FAILFAST";
 export interface CsvOptions extends CsvDialect {
   header: boolean;
   inferSchema: boolean;
+  /** A record with more fields is malformed (Spark's maxColumns): bounds what one line can make a task hold. */
+  maxColumns: number;
   /** Quoted fields may span lines; each file is then read whole by one task. */
   multiLine: boolean;
   /** One character: a line starting with it is skipped; "" for none. */
@@ -43,7 +45,7 @@ export function isSkippedLine(line: string, comment: string): boolean {
 
 /** The scanner of one line or file under these options. */
 export function csvScanner(text: string, opts: CsvOptions): CsvScanner {
-  return new CsvScanner(text, opts, opts.nullValue);
+  return new CsvScanner(text, opts, opts.nullValue, opts.maxColumns);
 }
 
 /** Whether records are header-keyed objects whose names the file's header gives (no explicit schema). */

@@ -60,6 +60,8 @@ export class CsvScanner {
     private readonly d: CsvDialect,
     /** A field equal to it, or an unquoted empty one, is null (Spark's nullValue); null: no field is null. */
     private readonly nullValue: string | null,
+    /** A record with more fields is malformed, and its fields past these are not kept (Spark's maxColumns). */
+    private readonly maxColumns = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Scans `text` from now on (one scanner serves every line of a split). */
@@ -75,6 +77,7 @@ export class CsvScanner {
     const fields: (string | null)[] = [];
     let i = pos;
     for (;;) {
+      if (fields.length === this.maxColumns) return { fields, problem: `it has more than ${this.maxColumns} fields (maxColumns)`, next: this.lineAfter(i) };
       if (d.quote !== "" && text.startsWith(d.quote, i)) {
         const q = this.quoted(i);
         if (typeof q === "string") return { fields, problem: `${q} at character ${i - pos + 1} of the record`, next: this.lineAfter(i) };

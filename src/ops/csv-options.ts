@@ -21,7 +21,11 @@ export interface CsvParams {
   schema?: string;
   columnNameOfCorruptRecord?: string;
   multiLine?: boolean;
+  maxColumns?: number;
 }
+
+/** Spark's default maxColumns. */
+const MAX_COLUMNS = 20480;
 
 /** Spark's default name of the corrupt record column (spark.sql.columnNameOfCorruptRecord). */
 const CORRUPT_RECORD = "_corrupt_record";
@@ -57,6 +61,7 @@ export function csvOptions(p: CsvParams): CsvOptions {
     header: p.header ?? false,
     inferSchema: p.inferSchema ?? false,
     multiLine: p.multiLine ?? false,
+    maxColumns: p.maxColumns ?? MAX_COLUMNS,
     mode: p.mode ?? "PERMISSIVE",
     schema,
     columnNameOfCorruptRecord: p.columnNameOfCorruptRecord ?? CORRUPT_RECORD,

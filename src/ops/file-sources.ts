@@ -59,6 +59,7 @@ export const FILE_SOURCES: OpFamily = {
           schema: string().maybe(),
           columnNameOfCorruptRecord: string().maybe(),
           multiLine: boolean().maybe(),
+          maxColumns: positive().maybe(),
         },
         (p) => csvProblems(p),
       ),
