@@ -9,9 +9,8 @@ import { expandPaths, InputPathError } from "../src/storage/glob.js";
 import { checkRelativePath } from "../src/plan/paths.js";
 import { mulberry32 } from "../src/common/random.js";
 import { listSplits, type FileSplit } from "../src/storage/splits.js";
-import { readFirstLine, readLineBatches } from "../src/storage/line-reader.js";
+import { readLineBatches } from "../src/storage/line-reader.js";
 import { closeInput, openInput, type InputFile } from "../src/storage/confined-open.js";
-import { CsvError, inferValue, makeCsvRecordParser, parseCsvLine, splitStartsWithHeader, type CsvOptions } from "../src/common/csv.js";
 
 const MiB = 1 << 20;
 
@@ -157,14 +156,6 @@ describe("readLineBatches split boundaries", () => {
       gen.return(undefined);
       assert.deepEqual([...readLineBatches(file, 0, 1 << 30)].flat(), lines, "the same descriptor reads on");
     });
-  });
-
-  it("readFirstLine returns the header or null", () => {
-    writeFiles(dir, { "h1.csv": "id,name\r\n1,x\n", "h2.csv": "", "h3.csv": "only", "h4.csv": "\nx" });
-    assert.equal(opened(path.join(dir, "h1.csv"), readFirstLine), "id,name");
-    assert.equal(opened(path.join(dir, "h2.csv"), readFirstLine), null);
-    assert.equal(opened(path.join(dir, "h3.csv"), readFirstLine), "only");
-    assert.equal(opened(path.join(dir, "h4.csv"), readFirstLine), "");
   });
 });
 
@@ -425,131 +416,6 @@ describe("listSplits", () => {
         const got = listSplits(dir, "in", opts({ maxPartitionBytes })).flatMap((s) => readRange(path.join(dir, s.path), s.start, s.end, 4));
         assert.deepEqual(got, want, `maxPartitionBytes ${maxPartitionBytes}`);
       }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe("csv", () => {
-  const base: CsvOptions = { delimiter: ",", quote: '"', header: false, inferSchema: false };
-
-  it("parses RFC 4180 quoting within a line", () => {
-    assert.deepEqual(parseCsvLine("a,b,c", ",", '"'), ["a", "b", "c"]);
-    assert.deepEqual(parseCsvLine("", ",", '"'), [""]);
-    assert.deepEqual(parseCsvLine(",", ",", '"'), ["", ""]);
-    assert.deepEqual(parseCsvLine("a,,c,", ",", '"'), ["a", "", "c", ""]);
-    assert.deepEqual(parseCsvLine('"a,b",c', ",", '"'), ["a,b", "c"]);
-    assert.deepEqual(parseCsvLine('"say ""hi""",x', ",", '"'), ['say "hi"', "x"]);
-    assert.deepEqual(parseCsvLine('"",""""', ",", '"'), ["", '"']);
-    assert.deepEqual(parseCsvLine('x"y,z', ",", '"'), ['x"y', "z"], "a quote mid-field is literal");
-    assert.deepEqual(parseCsvLine("'a;b';c", ";", "'"), ["a;b", "c"]);
-    assert.deepEqual(parseCsvLine('a\tb\t"c\td"', "\t", '"'), ["a", "b", "c\td"]);
-    assert.deepEqual(parseCsvLine('a||b||"c||d"', "||", '"'), ["a", "b", "c||d"]);
-    assert.deepEqual(parseCsvLine('"a,b",c', ",", ""), ['"a', 'b"', "c"], "empty quote disables quoting");
-  });
-
-  it("throws CsvError on malformed quoting and bad options", () => {
-    assert.throws(
-      () => parseCsvLine('a,"bc', ",", '"'),
-      (err: unknown) => {
-        return err instanceof CsvError && /unterminated quoted field at column 3/.test(err.message);
-      },
-    );
-    assert.throws(() => parseCsvLine('"a"x,b', ",", '"'), /unexpected text after a closing quote/);
-    assert.throws(() => parseCsvLine("a", "", '"'), /delimiter must not be empty/);
-    assert.throws(() => parseCsvLine("a", ",", '""'), /quote must be one character/);
-  });
-
-  it("infers values like Spark inferSchema, keeping leading-zero ids as strings", () => {
-    const cases: Array<[string, unknown]> = [
-      ["", null],
-      ["0", 0],
-      ["42", 42],
-      ["-7", -7],
-      ["+3", 3],
-      ["3.25", 3.25],
-      ["0.5", 0.5],
-      ["-0.25", -0.25],
-      ["1e3", 1000],
-      ["2.5E-2", 0.025],
-      ["true", true],
-      ["FALSE", false],
-      ["007", "007"],
-      ["02134", "02134"],
-      ["00.5", "00.5"],
-      ["1e999", "1e999"],
-      ["12345678901234567890", "12345678901234567890"],
-      [" 12", " 12"],
-      ["1,000", "1,000"],
-      ["NaN", "NaN"],
-      ["abc", "abc"],
-      [".5", ".5"],
-    ];
-    for (const [field, want] of cases) assert.equal(inferValue(field), want, JSON.stringify(field));
-  });
-
-  it("makes arrays without a header", () => {
-    const raw = makeCsvRecordParser(base, null);
-    assert.deepEqual(raw('1,"a,b",'), ["1", "a,b", ""]);
-    assert.equal(raw(""), undefined, "blank lines are not records");
-    const typed = makeCsvRecordParser({ ...base, inferSchema: true }, null);
-    assert.deepEqual(typed("1,x,true,,2.5"), [1, "x", true, null, 2.5]);
-  });
-
-  it("makes header-keyed objects, filling missing fields with null", () => {
-    const opts = { ...base, header: true, inferSchema: true };
-    const parse = makeCsvRecordParser(opts, "\uFEFFid,name,score");
-    assert.deepEqual(parse('1,"Smith, J",9.5'), { id: 1, name: "Smith, J", score: 9.5 });
-    assert.deepEqual(parse("2,Lee"), { id: 2, name: "Lee", score: null });
-    assert.throws(() => parse("1,2,3,4"), /CSV line has 4 fields but the header has 3: "1,2,3,4"/);
-    const long = "x,".repeat(200);
-    assert.throws(
-      () => parse(long),
-      (err: unknown) => err instanceof CsvError && err.message.length < 200,
-    );
-    const strings = makeCsvRecordParser({ ...opts, inferSchema: false }, "id,name,score");
-    assert.deepEqual(strings("1,,x"), { id: "1", name: "", score: "x" });
-  });
-
-  it("makes duplicate and empty header names safe like Spark", () => {
-    const parse = makeCsvRecordParser({ ...base, header: true }, "id,x,id,,Id");
-    assert.deepEqual(parse("1,2,3,4,5"), { id0: "1", x: "2", id2: "3", _c3: "4", Id: "5" });
-  });
-
-  it("does not let a __proto__ column touch the prototype", () => {
-    const parse = makeCsvRecordParser({ ...base, header: true }, "__proto__,a");
-    const rec = parse("evil,1") as Record<string, unknown>;
-    assert.equal(Object.getPrototypeOf(rec), Object.prototype);
-    assert.equal(Object.getOwnPropertyDescriptor(rec, "__proto__")?.value, "evil");
-  });
-
-  it("requires a header line when header is on, and drops it only from the first split", () => {
-    assert.throws(() => makeCsvRecordParser({ ...base, header: true }, null), /header/);
-    assert.equal(splitStartsWithHeader({ ...base, header: true }, { start: 0 }), true);
-    assert.equal(splitStartsWithHeader({ ...base, header: true }, { start: 10 }), false);
-    assert.equal(splitStartsWithHeader(base, { start: 0 }), false);
-  });
-
-  it("parses a split CSV file end to end with the header dropped once", () => {
-    const dir = makeTempDir();
-    try {
-      const rows = Array.from({ length: 200 }, (_, i) => `${i},"name ${i}, é",${i % 2 === 0}`);
-      writeFiles(dir, { "people.csv": `id,name,even\r\n${rows.join("\r\n")}\r\n` });
-      const opts: CsvOptions = { ...base, header: true, inferSchema: true };
-      const abs = path.join(dir, "people.csv");
-      const parse = makeCsvRecordParser(opts, opened(abs, readFirstLine));
-      const records: unknown[] = [];
-      for (const split of listSplits(dir, "people.csv", { minPartitions: 1, maxPartitionBytes: 97, splittable: true })) {
-        let lines = readRange(abs, split.start, split.end);
-        if (splitStartsWithHeader(opts, split)) lines = lines.slice(1);
-        for (const line of lines) {
-          const rec = parse(line);
-          if (rec !== undefined) records.push(rec);
-        }
-      }
-      assert.equal(records.length, 200);
-      assert.deepEqual(records[7], { id: 7, name: "name 7, é", even: false });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -53,6 +53,33 @@ describe("resolveProbe and the resolver", () => {
     assert.deepEqual(resolveLaunch(plan, unresolved(), map, 1, nowhere).outputShuffle, plan.shuffles[0], "unresolved, the shuffle is the plan's");
   });
 
+  it("a csv schema probe merges every partition's column types into one per column, which the reading stage's launches carry", () => {
+    const split = (i: number) => ({ path: "a.csv", start: i * 10, end: i * 10 + 10, fileSize: 20 });
+    const plan = deepFreeze(
+      planJob(validateJobSpec({ nodes: [{ id: "a", op: "csv", path: "a.csv", inferSchema: true }], action: { op: "collect", input: "a" } }), {
+        splits: { a: [split(0), split(1)] },
+        defaultParallelism: 2,
+      }),
+    );
+    const [probe, read] = plan.stages as [Stage, Stage];
+    assert.equal(probe.output.type, "csvProbe");
+    assert.deepEqual(read.parents, [probe.id]);
+    assert.equal(probeDone(plan, unresolved(), probe), false);
+    const r = resolveProbe(plan, unresolved(), probe, [
+      { type: "csvTypes", types: ["integer", "integer", "null", "boolean"] },
+      { type: "csvTypes", types: ["double", "string", "null"] },
+    ]);
+    assert.deepEqual(r.csvTypes, { a: ["double", "string", "string", "boolean"] });
+    assert.equal(probeDone(plan, r, probe), true);
+    for (const p of [0, 1]) {
+      const rdd = resolveLaunch(plan, r, read, p, nowhere).stage.rdd as Rdd & { kind: "file" };
+      assert.deepEqual(rdd.csv?.types, ["double", "string", "string", "boolean"], `partition ${p} reads the same types`);
+    }
+    assert.equal((resolveLaunch(plan, unresolved(), read, 0, nowhere).stage.rdd as Rdd & { kind: "file" }).csv?.types, null);
+    assert.match(explain(plan), /csv 2 splits \(column types from stage 0\)/);
+    assert.match(explain(plan, r), /csv 2 splits \(column types double, string, string, boolean\)/);
+  });
+
   it("zipWithIndex's count probe resolves each partition's first index, which the task's RDD carries", () => {
     const plan = frozenPlan({ nodes: [nums("a", 2), { id: "z", op: "zipWithIndex", input: "a" }], action: { op: "collect", input: "z" } });
     const probe = plan.stages.find((s) => s.output.type === "countProbe")!;

@@ -89,11 +89,58 @@ describe("planJob: file sources", () => {
     assert.deepEqual(
       u.parents.map((r) => [r.kind, r.numPartitions, r.kind === "file" ? r.csv : "x"]),
       [
-        ["file", 2, { delimiter: ";", quote: '"', header: true, inferSchema: false, multiLine: false }],
+        [
+          "file",
+          2,
+          {
+            delimiter: ";",
+            quote: '"',
+            escape: "\\",
+            comment: "",
+            nullValue: "",
+            header: true,
+            inferSchema: false,
+            multiLine: false,
+            maxColumns: 20480,
+            mode: "PERMISSIVE",
+            schema: null,
+            columnNameOfCorruptRecord: "_corrupt_record",
+            types: null,
+          },
+        ],
         ["file", 1, null],
         ["file", 4, null],
       ],
     );
+  });
+
+  it("probes a csv source with inferSchema over all its splits before any stage reads it; a schema needs no probe", () => {
+    const spec = (extra: Record<string, unknown>) => ({
+      nodes: [
+        { id: "a", op: "csv", path: "a.csv", header: true, ...extra },
+        { id: "k", op: "keyBy", input: "a", fn: "r => r.id" },
+        { id: "g", op: "groupByKey", input: "k" },
+      ],
+      action: { op: "count", input: "g" },
+    });
+    const p = plan(spec({ inferSchema: true }), 8, { a: splitsOf(3, "a.csv") });
+    assert.deepEqual(
+      stages(p).map((s) => [s.name, s.numTasks, s.parents, s.output.type]),
+      [
+        ["a:csv → infer column types", 3, [], "csvProbe"],
+        ["a:csv → k:keyBy → shuffle write", 3, [0], "shuffle"],
+        ["g:groupByKey → result", 3, [1], "result"],
+      ],
+    );
+    const typed = plan(spec({ inferSchema: true, schema: "id INT, name STRING" }), 8, { a: splitsOf(3, "a.csv") });
+    assert.deepEqual(
+      stages(typed).map((s) => s.output.type),
+      ["shuffle", "result"],
+    );
+    assert.deepEqual((typed.stages[0]!.rdd as Rdd & { kind: "narrow" }).parent.kind === "file" && ((typed.stages[0]!.rdd as Rdd & { kind: "narrow" }).parent as Rdd & { kind: "file" }).csv?.schema, [
+      { name: "id", type: "integer" },
+      { name: "name", type: "string" },
+    ]);
   });
 
   it("lists every file source node in topological order", () => {

@@ -57,10 +57,24 @@ export interface CsvOptions {
   header?: boolean;
   /** The field separator (default ","). */
   delimiter?: string;
-  /** The quote character (default '"'). */
+  /** The quote character (default '"'; "" for none). */
   quote?: string;
-  /** Fields that look like numbers or booleans become numbers and booleans; empty fields become null. */
+  /** Before a quote inside a quoted field, a literal quote (default "\\", as Spark); a doubled quote is one too. */
+  escape?: string;
+  /** Lines starting with this character are skipped (default: none). */
+  comment?: string;
+  /** A field equal to it is null (default "": empty fields are null, as in Spark). */
+  nullValue?: string;
+  /** What a malformed record becomes: kept as far as it parses (PERMISSIVE, the default), dropped, or the job fails naming its file and line. */
+  mode?: "PERMISSIVE" | "DROPMALFORMED" | "FAILFAST";
+  /** Each column gets one type (integer, double, boolean or string) from all its values, by a probe over the whole input before the job reads it. */
   inferSchema?: boolean;
+  /** Spark's DDL schema, e.g. "id INT, name STRING": names and types the columns (records are then objects); overrides inferSchema. */
+  schema?: string;
+  /** A record with more fields is malformed (default 20480, as Spark). */
+  maxColumns?: number;
+  /** A STRING column of `schema` by this name holds a malformed record's text (default "_corrupt_record"). */
+  columnNameOfCorruptRecord?: string;
   /** Quoted fields may contain line breaks (each file is then read whole, by one task). */
   multiLine?: boolean;
   /** At least this many partitions. */
@@ -169,9 +183,9 @@ export class Context implements ActionRunner {
     return Dataset.source(this, "textFile", { path, ...opts });
   }
 
-  /** With `header: true` each record is an object keyed by column name; without, an array of fields. */
-  csv<R extends object = Record<string, CsvValue>>(path: string | string[], opts: CsvOptions & { header: true }): Dataset<R>;
-  csv(path: string | string[], opts?: CsvOptions & { header?: false }): Dataset<CsvValue[]>;
+  /** With `header: true` or a `schema` each record is an object keyed by column name; without, an array of fields. */
+  csv<R extends object = Record<string, CsvValue>>(path: string | string[], opts: CsvOptions & ({ header: true } | { schema: string })): Dataset<R>;
+  csv(path: string | string[], opts?: CsvOptions & { header?: false; schema?: undefined }): Dataset<CsvValue[]>;
   csv(path: string | string[], opts: CsvOptions): Dataset<Record<string, CsvValue> | CsvValue[]>;
   csv(path: string | string[], opts: CsvOptions = {}): Dataset<unknown> {
     return Dataset.source(this, "csv", { path, ...opts });

@@ -29,7 +29,7 @@ export type StageStatus = "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANC
  * what the planner probes first (a sort's key sample, zipWithIndex's partition
  * sizes, a histogram's range).
  */
-export type StageKind = "shuffleMap" | "result" | "sample" | "countProbe" | "rangeProbe";
+export type StageKind = "shuffleMap" | "result" | "sample" | "countProbe" | "rangeProbe" | "csvProbe";
 
 /** A task's state: PENDING until launched, RUNNING, SUCCEEDED, or FAILED after all its retries. */
 export type TaskStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED";

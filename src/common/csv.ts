@@ -1,16 +1,10 @@
-// Owns turning CSV text lines into records: RFC 4180 field parsing within a line,
-// Spark-like value inference, and header-keyed objects. Called by the worker's CSV
-// input stage on the lines storage/line-reader.ts yields for each split.
-//
-// Records never span lines: a quoted field containing a newline is not supported,
-// because splits are cut at newlines (Spark's default multiLine=false does the same).
-
-export interface CsvOptions {
-  delimiter: string;
-  quote: string;
-  header: boolean;
-  inferSchema: boolean;
-}
+// Owns cutting CSV text into the fields of one record: RFC 4180 quoting, Spark's
+// escape character inside quoted fields and its null rule. The text is one line
+// (the default: records never span lines, as Spark's multiLine=false) or a whole
+// file (multiLine: a quoted field may hold line breaks). Malformed input is not
+// thrown: a record says what is wrong with it, so that the reader's mode
+// (csv-records.ts) decides whether to keep, drop or fail on it. Pure; the
+// parse_csv built-in uses parseCsvLine.
 
 export class CsvError extends Error {
   constructor(message: string) {
@@ -19,142 +13,193 @@ export class CsvError extends Error {
   }
 }
 
+/** The characters a CSV text is cut with. */
+export interface CsvDialect {
+  /** One or more characters between fields. */
+  delimiter: string;
+  /** One character, or "" for no quoting. */
+  quote: string;
+  /** One character: before a quote inside a quoted field, a literal quote (Spark's `escape`). */
+  escape: string;
+}
+
 /**
- * Splits one line into fields. `quote` may be '' to disable quoting. Inside quotes the
- * delimiter is literal and a doubled quote is one quote character.
+ * One record's fields. `problem` says what made it malformed (the fields are
+ * then those read before it); `next` is where the following record starts.
+ */
+export interface CsvTokens {
+  fields: (string | null)[];
+  problem: string | null;
+  next: number;
+}
+
+/** What is wrong with a dialect, or null. */
+export function dialectProblem(d: CsvDialect): string | null {
+  if (d.delimiter === "") return "CSV delimiter must not be empty";
+  if (d.quote.length > 1) return `CSV quote must be one character or empty, got ${JSON.stringify(d.quote)}`;
+  if (d.escape.length !== 1) return `CSV escape must be one character, got ${JSON.stringify(d.escape)}`;
+  if (d.quote !== "" && d.delimiter.includes(d.quote)) return `CSV delimiter ${JSON.stringify(d.delimiter)} must not contain the quote character`;
+  if (d.delimiter.includes(d.escape)) return `CSV delimiter ${JSON.stringify(d.delimiter)} must not contain the escape character`;
+  return null;
+}
+
+/**
+ * Cuts records out of one text. Positions only grow, so the next delimiter,
+ * quote, escape and line break are each searched for once and remembered: a
+ * whole file with no delimiter (multiLine, one column) costs one scan, not one
+ * per record.
+ */
+export class CsvScanner {
+  private nl = -1;
+  private delim = -1;
+  private quoteAt = -1;
+  private esc = -1;
+
+  constructor(
+    private text: string,
+    private readonly d: CsvDialect,
+    /** A field equal to it, or an unquoted empty one, is null (Spark's nullValue); null: no field is null. */
+    private readonly nullValue: string | null,
+    /** A record with more fields is malformed, and its fields past these are not kept (Spark's maxColumns). */
+    private readonly maxColumns = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** Scans `text` from now on (one scanner serves every line of a split). */
+  reset(text: string): this {
+    this.text = text;
+    this.nl = this.delim = this.quoteAt = this.esc = -1;
+    return this;
+  }
+
+  /** The record starting at `pos`: up to an unquoted line break (a CRLF's CR dropped) or the end of the text. */
+  record(pos: number): CsvTokens {
+    const { text, d } = this;
+    const fields: (string | null)[] = [];
+    let i = pos;
+    for (;;) {
+      if (fields.length === this.maxColumns) return { fields, problem: `it has more than ${this.maxColumns} fields (maxColumns)`, next: this.lineAfter(i) };
+      if (d.quote !== "" && text.startsWith(d.quote, i)) {
+        const q = this.quoted(i);
+        if (typeof q === "string") return { fields, problem: `${q} at character ${i - pos + 1} of the record`, next: this.lineAfter(i) };
+        fields.push(this.nullOf(q.value, true));
+        i = q.next;
+        const end = this.recordEnd(i);
+        if (end >= 0) return { fields, problem: null, next: end };
+        if (!text.startsWith(d.delimiter, i)) return { fields, problem: `unexpected text after a closing quote at character ${i - pos + 1} of the record`, next: this.lineAfter(i) };
+        i += d.delimiter.length;
+        continue;
+      }
+      const nl = this.nextNl(i);
+      const stop = this.nextDelim(i);
+      if (stop >= nl) {
+        const cut = nl > i && text[nl - 1] === "\r" ? nl - 1 : nl;
+        fields.push(this.nullOf(text.slice(i, cut), false));
+        return { fields, problem: null, next: Math.min(nl + 1, text.length) };
+      }
+      fields.push(this.nullOf(text.slice(i, stop), false));
+      i = stop + d.delimiter.length;
+    }
+  }
+
+  /** Just past the line break at or after `i` (or the text's end). */
+  lineAfter(i: number): number {
+    const nl = this.nextNl(i);
+    return Math.min(nl + 1, this.text.length);
+  }
+
+  private nullOf(value: string, quoted: boolean): string | null {
+    if (this.nullValue === null) return value;
+    return value === this.nullValue || (!quoted && value === "") ? null : value;
+  }
+
+  /** Where the next record starts if the record ends at `i` (end of text, LF or CRLF), else -1. */
+  private recordEnd(i: number): number {
+    const { text } = this;
+    if (i === text.length) return i;
+    if (text[i] === "\n") return i + 1;
+    if (text[i] === "\r" && (i + 1 === text.length || text[i + 1] === "\n")) return Math.min(i + 2, text.length);
+    return -1;
+  }
+
+  // The next index of the delimiter, quote, escape or '\n' at or after `i` (the text's length if none), remembered.
+  private nextNl(i: number): number {
+    if (this.nl < i) this.nl = indexOrEnd(this.text, "\n", i);
+    return this.nl;
+  }
+
+  private nextDelim(i: number): number {
+    if (this.delim < i) this.delim = indexOrEnd(this.text, this.d.delimiter, i);
+    return this.delim;
+  }
+
+  private nextQuote(i: number): number {
+    if (this.quoteAt < i) this.quoteAt = indexOrEnd(this.text, this.d.quote, i);
+    return this.quoteAt;
+  }
+
+  private nextEscape(i: number): number {
+    if (this.esc < i) this.esc = indexOrEnd(this.text, this.d.escape, i);
+    return this.esc;
+  }
+
+  /**
+   * A quoted field from its opening quote: a doubled quote is one quote (RFC 4180);
+   * escape + quote is a quote and escape + escape one escape (so a field may end in
+   * it); an escape before anything else is itself. A string: what is wrong.
+   */
+  private quoted(open: number): { value: string; next: number } | string {
+    const { text, d } = this;
+    const escapes = d.escape !== d.quote;
+    let value = "";
+    let i = open + 1;
+    for (;;) {
+      const q = this.nextQuote(i);
+      const e = escapes ? this.nextEscape(i) : text.length;
+      if (e < q) {
+        const after = text[e + 1];
+        if (after === d.quote || after === d.escape) {
+          value += text.slice(i, e) + after;
+          i = e + 2;
+        } else {
+          value += text.slice(i, e + 1);
+          i = e + 1;
+        }
+        continue;
+      }
+      if (q === text.length) return "unterminated quoted field";
+      value += text.slice(i, q);
+      if (text[q + 1] !== d.quote) return { value, next: q + 1 };
+      value += d.quote;
+      i = q + 2;
+    }
+  }
+}
+
+/** Whether every character is at most U+0020 (Scala's String.trim would leave nothing, so Spark skips the line). */
+export function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x20) return false;
+  return true;
+}
+
+function indexOrEnd(text: string, s: string, i: number): number {
+  const at = text.indexOf(s, i);
+  return at < 0 ? text.length : at;
+}
+
+/**
+ * The fields of one line as the parse_csv built-in gives them: "," and RFC 4180
+ * quotes, nothing null, and a CsvError for malformed quoting.
  */
 export function parseCsvLine(line: string, delimiter: string, quote: string): string[] {
-  checkDelimiters(delimiter, quote);
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (quote !== "" && line.startsWith(quote, i)) {
-      const field = readQuoted(line, i, quote);
-      fields.push(field.value);
-      i = field.next;
-      if (i === line.length) return fields;
-      if (!line.startsWith(delimiter, i)) {
-        throw new CsvError(`unexpected text after a closing quote at column ${i + 1} in CSV line ${preview(line)}`);
-      }
-    } else {
-      const stop = line.indexOf(delimiter, i);
-      if (stop < 0) {
-        fields.push(line.slice(i));
-        return fields;
-      }
-      fields.push(line.slice(i, stop));
-      i = stop;
-    }
-    i += delimiter.length;
-  }
+  const d = { delimiter, quote, escape: quote === "" ? "\\" : quote };
+  const bad = dialectProblem(d);
+  if (bad) throw new CsvError(bad);
+  const tokens = new CsvScanner(line, d, null).record(0);
+  if (tokens.problem) throw new CsvError(`${tokens.problem} in CSV line ${previewCsv(line)}`);
+  return tokens.fields as string[];
 }
 
-function checkDelimiters(delimiter: string, quote: string): void {
-  if (delimiter === "") throw new CsvError("CSV delimiter must not be empty");
-  if (quote.length > 1) throw new CsvError(`CSV quote must be one character or empty, got ${JSON.stringify(quote)}`);
-  if (quote !== "" && delimiter.includes(quote)) {
-    throw new CsvError(`CSV delimiter ${JSON.stringify(delimiter)} must not contain the quote character`);
-  }
-}
-
-/** Reads a quoted field starting at the opening quote; `next` is the index just past the closing quote. */
-function readQuoted(line: string, open: number, quote: string): { value: string; next: number } {
-  let value = "";
-  let i = open + 1;
-  for (;;) {
-    const close = line.indexOf(quote, i);
-    if (close < 0) throw new CsvError(`unterminated quoted field at column ${open + 1} in CSV line ${preview(line)}`);
-    value += line.slice(i, close);
-    if (line[close + 1] !== quote) return { value, next: close + 1 };
-    value += quote;
-    i = close + 2;
-  }
-}
-
-/** Quoted, shortened line for error messages: enough to find it, not enough to flood a log. */
-function preview(line: string): string {
-  return JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line);
-}
-
-// Leading zeros are not numbers here: "007" or "02134" is almost always an id or zip
-// code, and turning it into 7 or 2134 silently loses data. "0", "0.5", "-0.25" are fine.
-const NUMBER = /^[-+]?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
-const INTEGER = /^[-+]?\d+$/;
-
-/** Spark inferSchema-like inference for one field: number, boolean, null (""), else the string. */
-export function inferValue(field: string): string | number | boolean | null {
-  if (field === "") return null;
-  const lower = field.toLowerCase();
-  if (lower === "true") return true;
-  if (lower === "false") return false;
-  if (!NUMBER.test(field)) return field;
-  const n = Number(field);
-  // Integers past 2^53 (long ids) and overflowing exponents would come back altered; keep the text.
-  if (!Number.isFinite(n) || (INTEGER.test(field) && !Number.isSafeInteger(n))) return field;
-  return n;
-}
-
-/** True when this split starts at byte 0 of its file, so its first line is the header to drop. */
-export function splitStartsWithHeader(opts: CsvOptions, split: { start: number }): boolean {
-  return opts.header && split.start === 0;
-}
-
-/**
- * Builds the per-line parser. With a header (pass the file's first line, e.g. from
- * readFirstLine) records are objects keyed by column name; without, arrays. Blank lines
- * yield `undefined`, meaning "no record" (Spark skips them too); callers drop those.
- */
-export function makeCsvRecordParser(opts: CsvOptions, headerLine: string | null): (line: string) => unknown {
-  checkDelimiters(opts.delimiter, opts.quote);
-  const convert: (field: string) => unknown = opts.inferSchema ? inferValue : (field) => field;
-  if (!opts.header) {
-    return (line) => (line === "" ? undefined : parseCsvLine(line, opts.delimiter, opts.quote).map(convert));
-  }
-  if (headerLine === null) throw new CsvError("CSV header requested but the file is empty");
-  // A UTF-8 byte order mark would otherwise become part of the first column name.
-  const names = safeColumnNames(parseCsvLine(headerLine.replace(/^\uFEFF/, ""), opts.delimiter, opts.quote));
-  return (line) => {
-    if (line === "") return undefined;
-    const fields = parseCsvLine(line, opts.delimiter, opts.quote);
-    if (fields.length > names.length) {
-      throw new CsvError(`CSV line has ${fields.length} fields but the header has ${names.length}: ${preview(line)}`);
-    }
-    // fromEntries defines own properties, so a column named "__proto__" cannot reach the prototype.
-    return Object.fromEntries(names.map((name, k) => [name, k < fields.length ? convert(fields[k]) : null]));
-  };
-}
-
-/**
- * Spark's makeSafeHeader: an empty name becomes `_c<index>`, and every occurrence of a
- * repeated name gets its column index appended (id,x,id → id0,x,id2) so no column is lost.
- * Comparison is case-sensitive because JavaScript object keys are.
- */
-function safeColumnNames(raw: string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const name of raw) counts.set(name, (counts.get(name) ?? 0) + 1);
-  return raw.map((name, k) => {
-    if (name === "") return `_c${k}`;
-    return (counts.get(name) ?? 0) > 1 ? `${name}${k}` : name;
-  });
-}
-
-/**
- * For multiLine sources: cuts a whole file's text into records at line breaks
- * outside quoted fields (a quoted field may hold newlines). A trailing \r of
- * each record is dropped, as the line reader does for lines.
- */
-export function splitCsvRecords(text: string, quote: string): string[] {
-  const records: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote !== "" && c === quote) quoted = !quoted;
-    else if (c === "\n" && !quoted) {
-      records.push(text.slice(start, text[i - 1] === "\r" ? i - 1 : i));
-      start = i + 1;
-    }
-  }
-  if (start < text.length) records.push(text.slice(start));
-  return records;
+/** Quoted, shortened text for error messages: enough to find it, not enough to flood a log. */
+export function previewCsv(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 }

@@ -1,6 +1,6 @@
 // Whether a task report fits the stage its attempt belongs to: the kind of
 // result each stage output produces (map output for a shuffle stage, a sample,
-// a count or min/max stats for the probes, the action's kind for the result
+// a count, min/max stats or csv column types for the probes, the action's kind for the result
 // stage) and the numbers that must agree with the plan (one size per reduce
 // partition, the part file of that partition, at most `num` records for a
 // take, the histogram's edges). worker-messages.ts checks a report's shape on
@@ -33,6 +33,8 @@ const ACTION_RESULT: Record<ResultAction["type"], TaskResult["type"]> = {
   collectPartition: "collect",
 };
 
+const CSV_SEEN: ReadonlySet<unknown> = new Set(["null", "integer", "double", "boolean", "string"]);
+
 /** A part file's name as the worker makes it: part-<partition, zero-padded>, maybe with a suffix; never a path. */
 const PART_FILE = /^part-(\d{1,12})(?:[.-][A-Za-z0-9._-]{0,100})?$/;
 
@@ -40,7 +42,17 @@ const PART_FILE = /^part-(\d{1,12})(?:[.-][A-Za-z0-9._-]{0,100})?$/;
 export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, result: TaskResult): string | null {
   const out = stage.output;
   const expected: TaskResult["type"] =
-    out.type === "shuffle" ? "mapStatus" : out.type === "sample" ? "sample" : out.type === "countProbe" ? "count" : out.type === "rangeProbe" ? "stats" : ACTION_RESULT[out.action.type];
+    out.type === "shuffle"
+      ? "mapStatus"
+      : out.type === "sample"
+        ? "sample"
+        : out.type === "countProbe"
+          ? "count"
+          : out.type === "rangeProbe"
+            ? "stats"
+            : out.type === "csvProbe"
+              ? "csvTypes"
+              : ACTION_RESULT[out.action.type];
   if (result.type !== expected) return `stage ${stage.id} (${out.type}) produces a "${expected}" result, the report has "${result.type}"`;
   switch (result.type) {
     case "mapStatus": {
@@ -103,6 +115,8 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
       if (!m || Number(m[1]) !== partition) return `partition ${partition} saves its own part file, not ${JSON.stringify(result.file.slice(0, 200))}`;
       return isWhole(result.records) ? null : "the saved record count must be a whole number";
     }
+    case "csvTypes":
+      return result.types.every((t) => CSV_SEEN.has(t)) ? null : `csv column types must each be one of ${[...CSV_SEEN].join(", ")}`;
   }
 }
 

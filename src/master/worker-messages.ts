@@ -115,6 +115,8 @@ const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
   // Bounded here; the precision, the length and the base64 itself are checked against the job (report-check.ts).
   hyperLogLog: (r) => isCount(r.p) && typeof r.registers === "string" && r.registers.length <= MAX_SKETCH_BASE64,
   sampled: (r) => isCount(r.count) && everyIs(r.entries, (e) => Array.isArray(e) && e.length === 2 && isNumber(e[0])),
+  // Each type's name is checked against the job's kinds in report-check.ts.
+  csvTypes: (r) => everyIs(r.types, (t) => typeof t === "string"),
 };
 
 /** One report of a batch; `i` names it in the message. */

@@ -5,7 +5,8 @@
 import type { NodeSpec } from "../plan/job-spec.js";
 import type { CsvOptions, Rdd } from "../plan/physical.js";
 import { defineOp, type OpFamily, type PlanBuilder } from "./op-rule.js";
-import { boolean, inputPath, params, positive, string } from "./params.js";
+import { boolean, inputPath, oneOf, params, positive, string } from "./params.js";
+import { CSV_MODES, csvOptions, csvProblems } from "./csv-options.js";
 
 /** Spark's default split size for file sources (its maxPartitionBytes is 128 MiB; ours suits 2-core machines). */
 const MAX_PARTITION_BYTES = 32 * 1024 * 1024;
@@ -44,23 +45,31 @@ export const FILE_SOURCES: OpFamily = {
     csv: defineOp({
       kind: "source",
       inputs: 0,
-      params: params({
-        ...common,
-        header: boolean().maybe(),
-        delimiter: string().alias("sep").maybe(),
-        quote: string().maybe(),
-        inferSchema: boolean().maybe(),
-        multiLine: boolean().maybe(),
-      }),
+      params: params(
+        {
+          ...common,
+          header: boolean().maybe(),
+          delimiter: string().alias("sep").maybe(),
+          quote: string().maybe(),
+          escape: string().maybe(),
+          comment: string().maybe(),
+          nullValue: string().maybe(),
+          mode: oneOf(CSV_MODES).maybe(),
+          inferSchema: boolean().maybe(),
+          schema: string().maybe(),
+          columnNameOfCorruptRecord: string().maybe(),
+          multiLine: boolean().maybe(),
+          maxColumns: positive().maybe(),
+        },
+        (p) => csvProblems(p),
+      ),
       aliases: ["read_csv"],
-      plan: (pl, p, node) =>
-        fileRdd(pl, node, "csv", {
-          delimiter: p.delimiter ?? ",",
-          quote: p.quote ?? '"',
-          header: p.header ?? false,
-          inferSchema: p.inferSchema ?? false,
-          multiLine: p.multiLine ?? false,
-        }),
+      plan: (pl, p, node, parents) => {
+        const rdd = fileRdd(pl, node, "csv", csvOptions(p));
+        // inferSchema without a schema: the types come from a probe of every split, before any stage reads the source.
+        if (p.inferSchema && p.schema === undefined) parents.add(pl.addStage(rdd, new Set(), { type: "csvProbe", node: node.id }));
+        return rdd;
+      },
       listing: (p, node, dp) => listing(p, node, dp, p.multiLine !== true),
     }),
     jsonl: defineOp({

@@ -41,6 +41,8 @@ function outputText(plan: JobPlan, out: StageOutput): string {
       return `count each partition of "${out.node}" for its indices`;
     case "rangeProbe":
       return "find min and max for the histogram's edges";
+    case "csvProbe":
+      return `infer the column types of csv source "${out.node}" over all its partitions`;
     case "result":
       return `result: ${actionText(out.action)}`;
   }
@@ -54,8 +56,12 @@ function rddLines(rdd: Rdd, depth: number, plan: JobPlan, lines: string[]): void
 
 function rddText(rdd: Rdd, plan: JobPlan): string {
   switch (rdd.kind) {
-    case "file":
-      return `${rdd.format === "text" ? "textFile" : rdd.format} ${count(rdd.splits.length, "split")}`;
+    case "file": {
+      const read = `${rdd.format === "text" ? "textFile" : rdd.format} ${count(rdd.splits.length, "split")}`;
+      const csv = rdd.csv;
+      if (!csv?.inferSchema || csv.schema !== null) return read;
+      return `${read} (column types ${csv.types ? csv.types.join(", ") : `from stage ${probeStage(plan, (o) => o.type === "csvProbe" && o.node === rdd.node)}`})`;
+    }
     case "parallelize":
       return `parallelize ${count(rdd.dataLength, "element")}`;
     case "range":

@@ -7,6 +7,9 @@ import type { AppId, ShuffleId, StageId } from "../common/ids.js";
 import type { ActionSpec } from "./job-spec.js";
 import type { Json } from "./keys.js";
 import type { CacheMarker } from "./storage-level.js";
+import type { CsvOptions } from "../common/csv-records.js";
+
+export type { CsvOptions };
 
 export type Env = Record<string, Json>;
 
@@ -25,15 +28,6 @@ export interface SplitSource {
   minPartitions: number;
   maxPartitionBytes: number;
   splittable: boolean;
-}
-
-export interface CsvOptions {
-  delimiter: string;
-  quote: string;
-  header: boolean;
-  inferSchema: boolean;
-  /** Quoted fields may span lines; each file is then read whole by one task. */
-  multiLine: boolean;
 }
 
 interface RddBase {
@@ -193,6 +187,8 @@ export type StageOutput =
   | { type: "countProbe"; node: string }
   /** Finds min and max, for a histogram with a bucket count. */
   | { type: "rangeProbe" }
+  /** The types the fields of csv source `node` suggest, column by column: its inferSchema (src/worker/csv-input.ts). */
+  | { type: "csvProbe"; node: string }
   | { type: "result"; action: ResultAction };
 
 export interface Stage {

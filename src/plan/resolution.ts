@@ -2,7 +2,8 @@
 // resolves stages: some steps need a fact about data before they can run, and
 // Spark gets it with a job of its own — range partitioning needs a key sample
 // (for bounds), zipWithIndex needs each partition's size (for offsets), a
-// histogram with a bucket count needs the min and max (for edges). The plan
+// histogram with a bucket count needs the min and max (for edges), a csv source
+// with inferSchema its columns' types over the whole input. The plan
 // leaves those fields unresolved (null) and is never changed after planning;
 // a probe stage's results become a new PlanResolution (plain JSON, stored with
 // the plan so that a resumed job does not probe again), and the one resolver
@@ -15,6 +16,7 @@ import { rangeBounds, type KeySample } from "./partitioner.js";
 import { childrenOf, withChildren, type JobPlan, type Rdd, type ShuffleDep, type Stage, type StageOutput } from "./physical.js";
 import { blockKey, shuffleBlocksRead, taskRdd } from "./task-rdd.js";
 import type { BlockLocation, TaskLaunch, TaskResult } from "./task.js";
+import { type CsvSeen, type CsvType, finalType, mergeColumnTypes } from "../common/csv-types.js";
 
 export interface PlanResolution {
   /** A range partitioner's bounds, by the id of the shuffle it partitions (from its sample stage). */
@@ -23,6 +25,8 @@ export interface PlanResolution {
   offsets: Record<string, number[]>;
   /** The histogram's edges, when planned with a bucket count (from its min/max probe). */
   edges: Json[] | null;
+  /** Each column's type, by csv source node with inferSchema (from its schema probe); absent in resolutions stored before there were any. */
+  csvTypes?: Record<string, CsvType[]>;
 }
 
 /** A job's resolution before any probe has run. */
@@ -59,6 +63,11 @@ export function resolveProbe(plan: JobPlan, resolution: PlanResolution, stage: S
       const max = stats.reduce((m, s) => Math.max(m, s.max), -Infinity);
       return { ...resolution, edges: evenEdges(min, max, action.buckets) };
     }
+    case "csvProbe": {
+      // One type per column over every partition: a column with one string anywhere is a string column everywhere.
+      const seen = results.reduce<CsvSeen[]>((acc, r) => mergeColumnTypes(acc, (r as { types: CsvSeen[] }).types), []);
+      return { ...resolution, csvTypes: { ...resolution.csvTypes, [out.node]: seen.map(finalType) } };
+    }
     default:
       return resolution;
   }
@@ -74,6 +83,8 @@ export function probeDone(plan: JobPlan, resolution: PlanResolution, stage: Stag
       return Object.hasOwn(resolution.offsets, out.node);
     case "rangeProbe":
       return histogramAction(plan) !== null && resolution.edges !== null;
+    case "csvProbe":
+      return csvTypesOf(resolution, out.node) !== undefined;
     default:
       return false;
   }
@@ -123,10 +134,21 @@ function resolvedShuffle(dep: ShuffleDep, resolution: PlanResolution): ShuffleDe
   return p.type === "range" && p.bounds === null && bounds !== undefined ? { ...dep, partitioner: { ...p, bounds } } : dep;
 }
 
+function csvTypesOf(resolution: PlanResolution, node: string): CsvType[] | undefined {
+  const all = resolution.csvTypes ?? {};
+  // Own entries only, as for offsets below.
+  return Object.hasOwn(all, node) ? all[node] : undefined;
+}
+
+/** The RDD tree with what the resolution knows filled in: zipWithIndex offsets and csv column types. */
 function withOffsets(rdd: Rdd, resolution: PlanResolution): Rdd {
   const children = childrenOf(rdd);
   const resolved = children.map((c) => withOffsets(c, resolution));
   const r = resolved.some((c, i) => c !== children[i]) ? withChildren(rdd, resolved) : rdd;
+  if (r.kind === "file" && r.csv?.inferSchema && r.csv.schema === null && r.csv.types === null) {
+    const types = csvTypesOf(resolution, r.node);
+    return types === undefined ? r : { ...r, csv: { ...r.csv, types } };
+  }
   if (r.kind !== "zipWithIndex" || r.offsets !== null) return r;
   // Own entries only: a node named "constructor" whose probe has not run has no offsets.
   const offsets = Object.hasOwn(resolution.offsets, r.node) ? resolution.offsets[r.node] : undefined;

@@ -6,6 +6,7 @@ import type { Json } from "../common/api-types.js";
 import type { KeySample } from "./partitioner.js";
 import type { ShuffleDep, Stage } from "./physical.js";
 import type { DatasetId, StorageLevel } from "./storage-level.js";
+import type { CsvSeen } from "../common/csv-types.js";
 
 /** Where one map task's output for one reduce partition lives. */
 export interface BlockLocation {
@@ -58,7 +59,9 @@ export type TaskResult =
   /** countApproxDistinct: a partition's HyperLogLog sketch, its 2^p one-byte registers in base64. */
   | { type: "hyperLogLog"; p: number; registers: string }
   /** takeSample: the partition's record count and its records of smallest seeded key, with their keys. */
-  | { type: "sampled"; count: number; entries: [number, Json][] };
+  | { type: "sampled"; count: number; entries: [number, Json][] }
+  /** A csv source's schema probe: the type each column's fields suggest in the partition, by position. */
+  | { type: "csvTypes"; types: CsvSeen[] };
 
 /** A cached block a task stored (its application is the job's), as its FINISHED report tells the master. */
 export interface StoredBlock {

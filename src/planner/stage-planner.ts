@@ -266,7 +266,7 @@ function stageName(rdd: Rdd, output: StageOutput): string {
     if (r.node) steps.push(`${r.node}:${opLabel(r)}`);
   };
   walk(rdd);
-  const tail = { shuffle: "shuffle write", sample: "sample keys", countProbe: "count partitions", rangeProbe: "min and max", result: "result" }[output.type];
+  const tail = { shuffle: "shuffle write", sample: "sample keys", countProbe: "count partitions", rangeProbe: "min and max", csvProbe: "infer column types", result: "result" }[output.type];
   return [...new Set(steps), tail].join(" → ");
 }
 

@@ -1,6 +1,6 @@
 // Owns reading the text lines of one byte-range split of a file, synchronously,
 // in batches. Called inside worker threads by the text and CSV input stages
-// (and by csv callers for headers via readFirstLine), and, as undecoded bytes,
+// (csv-input.ts also reads a file's header through it), and, as undecoded bytes,
 // by the word-count kernel.
 //
 // Ownership rule (Hadoop LineRecordReader): a line belongs to the split holding its
@@ -76,12 +76,6 @@ export function* readLineRegions(file: InputFile, start: number, end: number, op
     }
     len += n;
   }
-}
-
-/** First line of the file (for CSV headers), or null for an empty file. */
-export function readFirstLine(file: InputFile, opts: LineReadOptions = {}): string | null {
-  for (const batch of readLineBatches(file, 0, 1, { chunkBytes: 64 * 1024, ...opts })) return batch[0];
-  return null;
 }
 
 /**

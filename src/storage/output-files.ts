@@ -29,6 +29,8 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { MinisparkError } from "../common/errors.js";
+import { UserCodeError } from "../functions/user-function.js";
+import { isBlank } from "../common/csv.js";
 import { checkOutputPath } from "../plan/paths.js";
 import type { ResultAction } from "../plan/physical.js";
 
@@ -257,7 +259,7 @@ export class PartFileWriter {
   private readonly attemptDir: string;
   private buf: string[] = [];
   private bufChars = 0;
-  private csvColumns: string[] | null = null;
+  private csvColumns: Set<string> | null = null;
   records = 0;
 
   constructor(
@@ -313,12 +315,18 @@ export class PartFileWriter {
   private csvLine(rec: unknown): string {
     if (Array.isArray(rec)) return rec.map(csvField).join(",");
     if (rec !== null && typeof rec === "object") {
-      if (!this.csvColumns) {
-        this.csvColumns = Object.keys(rec);
-        if (this.action.header) this.buf.push(this.csvColumns.map(csvField).join(","));
-      }
       const o = rec as Record<string, unknown>;
-      return this.csvColumns.map((c) => csvField(o[c])).join(",");
+      if (!this.csvColumns) {
+        this.csvColumns = new Set(Object.keys(o));
+        if (this.action.header) this.buf.push([...this.csvColumns].map(csvField).join(","));
+      }
+      const columns = this.csvColumns;
+      // A key the first record (which named the columns) lacks would be dropped without a word.
+      for (const k of Object.keys(o)) {
+        if (!columns.has(k))
+          throw new UserCodeError(`save as csv: record ${this.records} has the key ${JSON.stringify(k)}, not a column of the first record of its partition (${[...columns].join(", ")})`);
+      }
+      return Array.from(columns, (c) => csvField(o[c])).join(",");
     }
     return csvField(rec);
   }
@@ -348,10 +356,19 @@ export class PartFileWriter {
   }
 }
 
+/**
+ * One field as the csv source reads it back with its defaults: null is an empty
+ * field; a field is quoted when it holds the delimiter, a quote or a line break,
+ * or is blank ("" or spaces, which would otherwise read as null or as a skipped
+ * line). Inside quotes a quote is doubled (RFC 4180) and the escape character
+ * doubled only where the reader would take it for one: before a quote, another
+ * escape or the closing quote, so other backslashes stay as any CSV reader expects.
+ */
 function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
   const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (!/[",\r\n]/.test(s) && !isBlank(s)) return s;
+  return `"${s.replace(/\\(?=["\\]|$)/g, "\\\\").replace(/"/g, '""')}"`;
 }
 
 export interface AuthorisedPart {

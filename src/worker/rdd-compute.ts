@@ -11,9 +11,10 @@ import { zipPartition } from "../ops/kernels/zip-partitions.js";
 import { stepRule } from "../ops/registry.js";
 import type { InputSplit, Rdd } from "../plan/physical.js";
 import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
-import { makeCsvRecordParser, splitCsvRecords, splitStartsWithHeader } from "../common/csv.js";
+import { probeCsvSplit, readCsvSplit } from "./csv-input.js";
+import type { CsvSeen } from "../common/csv-types.js";
 import { closeInput, openInput, type InputFile } from "../storage/confined-open.js";
-import { readFirstLine, readLineBatches, readWholeFile } from "../storage/line-reader.js";
+import { readLineBatches } from "../storage/line-reader.js";
 import type { ComputeContext } from "./compute-context.js";
 import { aggregateShuffle } from "./shuffle-reader.js";
 import { UserCodeError, compileFunction } from "../functions/user-function.js";
@@ -243,6 +244,18 @@ function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: Compute
   }
 }
 
+/** inferSchema's probe of a csv source's partition (the stage's RDD is the source itself). */
+export function probeCsv(rdd: Rdd, partition: number, ctx: ComputeContext): CsvSeen[] {
+  if (rdd.kind !== "file" || rdd.csv === null) throw new Error("a csv schema probe was sent an RDD that is no csv source");
+  const split = splitOf(rdd, partition);
+  const file = openSplit(split, ctx);
+  try {
+    return probeCsvSplit(rdd.csv, split, file, where(rdd.node, "csv"));
+  } finally {
+    closeInput(file);
+  }
+}
+
 function* readOpenSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, file: InputFile, ctx: ComputeContext): Batches {
   const lines = readLineBatches(file, split.start, split.end);
   if (rdd.format === "text") {
@@ -256,33 +269,7 @@ function* readOpenSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, file: In
     yield* parseJsonLines(lines, split, ctx);
     return;
   }
-  const csv = rdd.csv!;
-  const records: Iterable<string[]> = csv.multiLine ? [splitCsvRecords(readWholeFile(file), csv.quote)] : lines;
-  const parse = makeCsvRecordParser(csv, csv.header ? (csv.multiLine ? firstRecordOf(records) : readFirstLine(file)) : null);
-  let skipHeader = splitStartsWithHeader(csv, split);
-  for (const batch of records) {
-    const out: unknown[] = [];
-    for (let i = 0; i < batch.length; i++) {
-      if (skipHeader) {
-        skipHeader = false;
-        continue;
-      }
-      let rec: unknown;
-      try {
-        rec = parse(batch[i]!);
-      } catch (e) {
-        throw new UserCodeError(`${where(rdd.node, "csv")}: ${split.path}: ${(e as Error).message}`);
-      }
-      if (rec !== undefined) out.push(rec);
-    }
-    ctx.metrics.recordsIn += out.length;
-    if (out.length > 0) yield out;
-  }
-}
-
-function firstRecordOf(records: Iterable<string[]>): string | null {
-  for (const batch of records) return batch[0] ?? null;
-  return null;
+  yield* readCsvSplit(rdd.csv!, split, file, where(rdd.node, "csv"), ctx.metrics);
 }
 
 function* parseJsonLines(lines: Iterable<string[]>, split: InputSplit, ctx: ComputeContext): Batches {

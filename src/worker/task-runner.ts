@@ -1,6 +1,6 @@
 // Runs one task attempt to the end, synchronously, inside a task thread: computes
 // the stage's RDD for the task's partition and feeds it to the stage's output —
-// a shuffle write, a key sample, a probe's count or min and max, or the
+// a shuffle write, a key sample, a probe's count, min and max or csv column types, or the
 // action's per-partition result (its rule's, src/ops) — and
 // returns what the master needs to know plus the task's metrics. A map stage
 // that is a built-in word count runs as one kernel (word-count-kernel.ts).
@@ -10,7 +10,7 @@ import type { Json } from "../plan/keys.js";
 import type { Stage } from "../plan/physical.js";
 import { countAll, numberStats } from "../ops/kernels/batch-stats.js";
 import { TaskBlockSource, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
-import { computePartition, type Batches, type ComputeContext } from "./rdd-compute.js";
+import { computePartition, probeCsv, type Batches, type ComputeContext } from "./rdd-compute.js";
 import { mapOutputPath } from "./shuffle-files.js";
 import { ShuffleWriter } from "./shuffle-writer.js";
 import { enterTask } from "./task-context.js";
@@ -119,6 +119,8 @@ function consume(t: TaskLaunch, stage: Stage, batches: Batches, env: RunnerEnv, 
       return { type: "count", count: countAll(batches) };
     case "rangeProbe":
       return numberStats(batches, "histogram");
+    case "csvProbe":
+      return { type: "csvTypes", types: probeCsv(stage.rdd, t.partition, ctx) };
     case "result":
       return partitionResult(output.action, batches, { jobId: t.jobId, attemptId: t.attemptId, partition: t.partition, dataDir: env.dataDir, out });
   }
