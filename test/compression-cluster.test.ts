@@ -133,6 +133,15 @@ describe("reading compressed files", () => {
       assert.ok(peak < 320 << 20, `worker ${w.pid} peaked at ${Math.round(peak / (1 << 20))} MiB; it read 512 MiB`);
     }
   });
+
+  it("fails a decompression bomb that is one endless line at the 64 MiB line limit, naming the file", async () => {
+    put("bomb/zeros.gz", zlib.gzipSync(Buffer.alloc(80 << 20), { level: 9 }));
+    assert.ok(fs.statSync(join(t.dataDir, "bomb/zeros.gz")).size < 128 << 10);
+    await assert.rejects(t.run({ ...count("bomb/zeros.gz"), maxTaskRetries: 1 }), (e: JobFailedError) => {
+      assert.match(e.message, /input "bomb\/zeros\.gz": the line starting at byte 0 of its decompressed text is longer than 67108864 bytes/);
+      return true;
+    });
+  });
 });
 
 describe("saving compressed part files", () => {
@@ -154,7 +163,12 @@ describe("saving compressed part files", () => {
       const dir = join(t.dataDir, "outputs", `saved-${compression}`);
       assert.deepEqual(fs.readdirSync(dir).sort(), ["_SUCCESS", ...names]);
       assert.deepEqual(JSON.parse(fs.readFileSync(join(dir, "_SUCCESS"), "utf8")).files, names);
-      const decompressed = names.flatMap((n) => decompress(fs.readFileSync(join(dir, n))).toString("utf8").split("\n").slice(0, -1));
+      const decompressed = names.flatMap((n) =>
+        decompress(fs.readFileSync(join(dir, n)))
+          .toString("utf8")
+          .split("\n")
+          .slice(0, -1),
+      );
       assert.deepEqual(decompressed, records, "each part decompresses (with zlib, here) to its partition's records, in order");
       const back = await t.run<string[]>({ nodes: [{ id: "r", op: "textFile", path: `outputs/saved-${compression}` }], action: { op: "collect", input: "r" } });
       assert.deepEqual([...back].sort(), [...records].sort());
