@@ -17,7 +17,7 @@ import type { Compression } from "./compression.js";
 import { CompressionError, SyncCodec } from "./sync-codec.js";
 
 /** Compressed bytes read per system call. */
-export const COMPRESSED_CHUNK_BYTES = 64 * 1024;
+const COMPRESSED_CHUNK_BYTES = 64 * 1024;
 
 export class DecompressedInput {
   private readonly codec: SyncCodec;
@@ -28,8 +28,6 @@ export class DecompressedInput {
   private filePos = 0;
   private eof = false;
   private done = false;
-  /** Decompressed bytes handed out so far. */
-  position = 0;
 
   constructor(
     private readonly file: InputFile,
@@ -50,10 +48,7 @@ export class DecompressedInput {
       }
       const { consumed, produced } = this.codec.step(this.eof, this.input, this.inStart, this.inEnd - this.inStart, buf, off, len);
       this.inStart += consumed;
-      if (produced > 0) {
-        this.position += produced;
-        return produced;
-      }
+      if (produced > 0) return produced;
       if (consumed > 0) continue;
       if (this.inStart < this.inEnd) this.afterStreamEnd();
       else if (this.eof) this.done = true;

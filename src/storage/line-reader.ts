@@ -9,12 +9,13 @@
 // past `end`; adjacent splits therefore never lose or duplicate a line.
 //
 // Files come opened and confined (confined-open.ts); this module reads through
-// the descriptor and never closes it. A compressed file (compression.ts: by its
-// extension) is one split, read from its start through the decompressor
-// (decompressed-input.ts), whose output lands in the same bounded line buffer. No line may be longer than maxLineBytes:
+// the descriptor and never closes it. No line may be longer than maxLineBytes:
 // the buffer that holds one line grows up to that and no further, so a file
 // without newlines fails with an error naming it instead of growing one Buffer
-// (outside the heap limit) to the file's size.
+// (outside the heap limit) to the file's size. A compressed file (by its
+// extension, compression.ts) is one split, read from its start through the
+// decompressor (decompressed-input.ts), which writes only into that same
+// bounded buffer: a decompression bomb meets the same limit.
 import fs from "node:fs";
 import type { InputFile } from "./confined-open.js";
 import { compressionOf } from "./compression.js";

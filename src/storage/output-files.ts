@@ -434,8 +434,8 @@ export function publishParts(dataDir: string, path: string, jobId: string, parts
     const attemptStaged = staging && isRealDir(attemptDir, attemptId);
     // The attempt staged its part under the name its compression gives (the decision does not say which).
     const names = partFileNames(partition);
-    const name = (attemptStaged ? names.find((n) => lstatOrNull(join(attemptDir, n))?.isFile()) : undefined) ?? null;
-    if (name !== null) {
+    const name = attemptStaged ? names.find((n) => lstatOrNull(join(attemptDir, n))?.isFile()) : undefined;
+    if (name !== undefined) {
       try {
         fs.renameSync(join(attemptDir, name), join(dir, name));
         published++;

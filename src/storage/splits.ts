@@ -53,7 +53,7 @@ export function listSplits(dataDir: string, patterns: string | string[], opts: S
   const splitSize = chooseSplitSize(total, opts);
   let count = 0;
   for (const f of files) {
-    const n = compressionOf(f.path) !== null ? Math.min(1, f.size) : splitCount(f.size, splitSize);
+    const n = compressionOf(f.path) !== null ? wholeFile(f.path, f.size).length : splitCount(f.size, splitSize);
     if (n > MAX_SPLITS_PER_FILE) {
       throw new SplitLimitError(
         `"${f.path}" (${f.size} bytes) would be cut into ${n} splits of ${splitSize} bytes; at most ${MAX_SPLITS_PER_FILE} splits per file are allowed (raise maxPartitionBytes)`,
