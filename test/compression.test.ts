@@ -18,6 +18,7 @@ import { LineTooLongError, readFirstLine, readLineBatches, readWholeFile } from 
 import { PartFileWriter, finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
 import { listSplits } from "../src/storage/splits.js";
 import { zstdAvailable } from "../src/storage/sync-codec.js";
+import { ZstdFrameTracker } from "../src/storage/zstd-frames.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "minispark-compression-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -235,6 +236,57 @@ describe("reading compressed lines", () => {
     const data = z.zstdCompressSync!(Buffer.from(logText(2_000)));
     assert.throws(() => readAllLines(put("read/trunc.zst", data.subarray(0, data.length - 3))), /input "read\/trunc.zst": zstd stream is truncated/);
     assert.throws(() => readAllLines(put("read/bad.zst", "not zstd at all\n")), /input "read\/bad.zst": zstd stream is corrupt/);
+  });
+});
+
+describe("zstd frame tracking (a cut-short .zst on Node 22, whose zstd does not report it)", () => {
+  /** A frame of one raw block: single-segment descriptor, a 1-byte content size, the block, no checksum. */
+  const rawFrame = (text: string) => {
+    const body = Buffer.from(text);
+    const block = 1 | (0 << 1) | (body.length << 3);
+    return Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, body.length, block & 0xff, (block >> 8) & 0xff, block >> 16]), body]);
+  };
+  /** A frame with a window descriptor, an RLE block (one byte, repeated) then a raw last block, and a checksum. */
+  const rleFrame = () => {
+    const rle = 0 | (1 << 1) | (10 << 3);
+    const raw = 1 | (0 << 1) | (2 << 3);
+    return Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x00, rle & 0xff, rle >> 8, 0, 0x61, raw & 0xff, raw >> 8, 0, 0x62, 0x0a, 1, 2, 3, 4]);
+  };
+  const skippable = Buffer.from([0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 9, 9, 9]);
+
+  it("is at a frame end exactly at the frame boundaries, whether fed at once or byte by byte", () => {
+    const frames = [rawFrame("hello\n"), skippable, rleFrame(), rawFrame("")];
+    const all = Buffer.concat(frames);
+    const boundaries = new Set(frames.reduce<number[]>((ends, f) => [...ends, (ends.at(-1) ?? 0) + f.length], [0]));
+    for (let cut = 0; cut <= all.length; cut++) {
+      const whole = new ZstdFrameTracker();
+      whole.feed(all, 0, cut);
+      const bytewise = new ZstdFrameTracker();
+      for (let i = 0; i < cut; i++) bytewise.feed(all, i, i + 1);
+      assert.equal(whole.atFrameEnd(), boundaries.has(cut), `cut at ${cut}`);
+      assert.equal(bytewise.atFrameEnd(), boundaries.has(cut), `cut at ${cut}, byte by byte`);
+    }
+  });
+
+  it("leaves bytes that are not zstd to the decompressor", () => {
+    const t = new ZstdFrameTracker();
+    t.feed(Buffer.from("not zstd at all"), 0, 15);
+    assert.equal(t.atFrameEnd(), true);
+  });
+
+  it(zstdAvailable() ? "every cut of a real .zst fails as truncated, except at a frame boundary" : "(zstd cuts need Node 22.15 or later)", () => {
+    if (!zstdAvailable()) return;
+    const withChecksum = { params: { [(zlib.constants as Record<string, number>).ZSTD_c_checksumFlag!]: 1 } };
+    const zc = zlib as unknown as Record<string, (b: Buffer, o?: object) => Buffer>;
+    const first = zc.zstdCompressSync!(Buffer.from(logText(40, 1)), withChecksum);
+    const second = zc.zstdCompressSync!(Buffer.from(logText(30, 2)));
+    assert.deepEqual(readAllLines(put("zst/two.zst", Buffer.concat([first, second]))), linesOf(logText(40, 1) + logText(30, 2)));
+    const all = Buffer.concat([first, second]);
+    for (let cut = 1; cut < all.length; cut++) {
+      const rel = put("zst/cut.zst", all.subarray(0, cut));
+      if (cut === first.length) assert.deepEqual(readAllLines(rel), linesOf(logText(40, 1)), "a whole first frame");
+      else assert.throws(() => readAllLines(rel), /input "zst\/cut.zst": zstd stream is (truncated|corrupt)/, `cut at ${cut}`);
+    }
   });
 });
 

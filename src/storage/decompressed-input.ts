@@ -9,18 +9,22 @@
 // concatenated zlib streams are read one after another, as Hadoop's
 // DecompressorStream reads .deflate files; zstd frames follow one another by
 // the format itself. A stream cut short, or bytes zlib refuses, fail the read
-// with an error naming the file (sync-codec.ts). An empty file holds no
+// with an error naming the file (sync-codec.ts; for zstd on Node 22, whose
+// decompressor misses a cut, zstd-frames.ts). An empty file holds no
 // records, as an empty plain file does.
 import fs from "node:fs";
 import type { InputFile } from "./confined-open.js";
 import type { Compression } from "./compression.js";
 import { CompressionError, SyncCodec } from "./sync-codec.js";
+import { ZstdFrameTracker } from "./zstd-frames.js";
 
 /** Compressed bytes read per system call. */
 const COMPRESSED_CHUNK_BYTES = 64 * 1024;
 
 export class DecompressedInput {
   private readonly codec: SyncCodec;
+  /** zstd only: whether the file ends where a frame does, which Node 22's zstd does not check (zstd-frames.ts). */
+  private readonly frames: ZstdFrameTracker | null;
   private readonly input = Buffer.allocUnsafe(COMPRESSED_CHUNK_BYTES);
   private inStart = 0;
   private inEnd = 0;
@@ -34,6 +38,7 @@ export class DecompressedInput {
     codec: Compression,
   ) {
     this.codec = new SyncCodec(codec, false, `input "${file.path}"`);
+    this.frames = codec === "zstd" ? new ZstdFrameTracker() : null;
   }
 
   /** Reads up to `len` decompressed bytes into buf at `off`; 0 once the stream has ended. */
@@ -51,7 +56,7 @@ export class DecompressedInput {
       if (produced > 0) return produced;
       if (consumed > 0) continue;
       if (this.inStart < this.inEnd) this.afterStreamEnd();
-      else if (this.eof) this.done = true;
+      else if (this.eof) this.end();
     }
     return 0;
   }
@@ -60,8 +65,16 @@ export class DecompressedInput {
     this.codec.close();
   }
 
+  private end(): void {
+    if (this.frames !== null && !this.frames.atFrameEnd()) {
+      throw new CompressionError(`input "${this.file.path}": zstd stream is truncated (the file ends inside it)`);
+    }
+    this.done = true;
+  }
+
   private fill(): void {
     const n = fs.readSync(this.file.fd, this.input, 0, this.input.length, this.filePos);
+    this.frames?.feed(this.input, 0, n);
     this.filePos += n;
     this.inStart = 0;
     this.inEnd = n;
