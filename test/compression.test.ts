@@ -257,7 +257,9 @@ describe("zstd frame tracking (a cut-short .zst on Node 22, whose zstd does not 
   it("is at a frame end exactly at the frame boundaries, whether fed at once or byte by byte", () => {
     const frames = [rawFrame("hello\n"), skippable, rleFrame(), rawFrame("")];
     const all = Buffer.concat(frames);
-    const boundaries = new Set(frames.reduce<number[]>((ends, f) => [...ends, (ends.at(-1) ?? 0) + f.length], [0]));
+    const boundaries = new Set([0]);
+    let end = 0;
+    for (const f of frames) boundaries.add((end += f.length));
     for (let cut = 0; cut <= all.length; cut++) {
       const whole = new ZstdFrameTracker();
       whole.feed(all, 0, cut);
