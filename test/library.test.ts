@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import zlib from "node:zlib";
 import { runInline } from "../src/inline/inline-runner.js";
 import { connect, Context, type Dataset, JobFailedError, type CsvValue, type JobRunner, type JobSpec, type SaveResult } from "../src/index.js";
 
@@ -211,6 +212,7 @@ describe("the JobSpec a pipeline builds", () => {
     await pairs.lookup("3");
     await nums.save("out", { format: "csv", mode: "overwrite", header: true });
     await nums.saveAsTextFile("txt");
+    await nums.save("gz", { compression: "gzip" });
     for (const action of [
       nums.collect(),
       nums.count(),
@@ -243,6 +245,7 @@ describe("the JobSpec a pipeline builds", () => {
         { op: "lookup", key: "3" },
         { op: "save", path: "out", format: "csv", mode: "overwrite", header: true },
         { op: "save", path: "txt", format: "text" },
+        { op: "save", path: "gz", compression: "gzip" },
         ...["collect", "count", "first", "sum", "min", "mean", "stats", "countByValue", "isEmpty", "getNumPartitions", "countByKey", "collectAsMap"].map((op) => ({ op })),
       ],
     );
@@ -435,6 +438,14 @@ function pipelines(connectTo: (dataDir: string) => Promise<Context>) {
       lines.map((l) => JSON.parse(l)),
       [{ a: 1 }, { a: 2 }],
     );
+  });
+
+  it('saves gzipped part files with saveAsTextFile(path, "gzip") and reads them back with textFile', async () => {
+    const out = await sc.parallelize(["a", "b", "c"], 2).saveAsTextFile("gzipped", "gzip");
+    assert.deepEqual(out.files, ["part-00000.gz", "part-00001.gz"]);
+    const first = zlib.gunzipSync(fs.readFileSync(join(dataDir, "outputs", "gzipped", "part-00000.gz"))).toString();
+    assert.equal(first, "a\n");
+    assert.deepEqual((await sc.textFile("outputs/gzipped").collect()).sort(), ["a", "b", "c"]);
   });
 
   it("fails the action with the function's error", async () => {

@@ -18,7 +18,7 @@ const fresh = () => {
   fs.mkdirSync(d);
   return d;
 };
-const action = { type: "save", path: "out", format: "text" } as ResultAction & { type: "save" };
+const action = { type: "save", path: "out", format: "text", header: false, compression: null } as ResultAction & { type: "save" };
 const A = "job-000000001-aaaaaa";
 const B = "job-000000002-bbbbbb";
 const att = (job: string, p: number, k = 0) => `${job}.0.${p}.${k}`;

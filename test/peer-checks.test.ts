@@ -42,14 +42,14 @@ describe("a report is checked against its stage", () => {
     assert.equal(fits(mapStage, 0, { type: "mapStatus", sizes: [1, 2, 3], records: 3 }), null);
     assert.equal(fits(sampleStage, 0, { type: "sample", sample: { keys: [1, 2], total: 5 } }), null);
     assert.equal(fits(collect, 1, { type: "collect", records: [1] }), null);
-    const save = resultOf({ type: "save", path: "x", format: "text", header: false });
+    const save = resultOf({ type: "save", path: "x", format: "text", header: false, compression: null });
     assert.equal(fits(save, 7, { type: "saved", file: "part-00007", records: 4 }, plan(save)), null);
   });
 
   it("refuses another stage's kind, naming both", () => {
     assert.match(fits(mapStage, 0, { type: "collect", records: [] })!, /produces a "mapStatus" result, the report has "collect"/);
     assert.match(fits(sampleStage, 0, { type: "count", count: 1 })!, /"sample"/);
-    const save = resultOf({ type: "save", path: "x", format: "text", header: false });
+    const save = resultOf({ type: "save", path: "x", format: "text", header: false, compression: null });
     assert.match(fits(save, 0, { type: "count", count: 1 }, plan(save))!, /"saved"/);
   });
 
@@ -58,7 +58,7 @@ describe("a report is checked against its stage", () => {
     assert.match(fits(mapStage, 0, { type: "mapStatus", sizes: [1, -1, 2], records: 1 })!, /whole numbers/);
     assert.match(fits(mapStage, 0, { type: "mapStatus", sizes: [1, 1e300, 2], records: 1 })!, /whole numbers/);
     assert.match(fits(sampleStage, 0, { type: "sample", sample: { keys: new Array(21).fill(0), total: 30 } })!, /at most 20 keys/);
-    const save = resultOf({ type: "save", path: "x", format: "text", header: false });
+    const save = resultOf({ type: "save", path: "x", format: "text", header: false, compression: null });
     assert.match(fits(save, 0, { type: "saved", file: "part-00001", records: 1 }, plan(save))!, /its own part file/);
     assert.match(fits(save, 0, { type: "saved", file: "../../etc/passwd", records: 1 }, plan(save))!, /its own part file/);
     const take = resultOf({ type: "take", num: 2 });

@@ -46,7 +46,7 @@ describe("planJob: wordcount", () => {
         name: "counts:reduceByKey → result",
         numTasks: 4,
         parents: [0],
-        output: { type: "result", action: { type: "save", path: "wordcount", format: "text", header: false } },
+        output: { type: "result", action: { type: "save", path: "wordcount", format: "text", header: false, compression: null } },
       },
     ]);
     assert.deepEqual(shuffles(p), [{ id: 0, mapStage: 0, numPartitions: 4, partitioner: { type: "hash" }, combine: { type: "fn", fn: sum, env: {} } }]);
@@ -388,7 +388,15 @@ describe("planJob: actions", () => {
     assert.deepEqual(single({ op: "collect", input: "a" }), { type: "result", action: { type: "collect" } });
     assert.deepEqual(single({ op: "save", input: "a", path: "o", format: "csv", header: true }), {
       type: "result",
-      action: { type: "save", path: "o", format: "csv", header: true },
+      action: { type: "save", path: "o", format: "csv", header: true, compression: null },
+    });
+    assert.deepEqual(single({ op: "save", input: "a", path: "o", compression: "gzip" }), {
+      type: "result",
+      action: { type: "save", path: "o", format: "text", header: false, compression: "gzip" },
+    });
+    assert.deepEqual(single({ op: "save", input: "a", path: "o", compression: "none" }), {
+      type: "result",
+      action: { type: "save", path: "o", format: "text", header: false, compression: null },
     });
   });
 

@@ -41,6 +41,8 @@ export interface SaveOptions {
   mode?: "error" | "overwrite";
   /** csv only: write the keys of the first record as a header line. */
   header?: boolean;
+  /** Compress each part file, named with the codec's extension (`part-00000.gz`); `"none"` (the default) writes plain files. zstd needs Node.js 22.15 or later on the workers. */
+  compression?: "none" | "gzip" | "deflate" | "zstd";
 }
 
 /** What {@link Dataset.save} wrote. */
@@ -524,12 +526,12 @@ export class Dataset<T> {
 
   /** Writes one part file per partition under the outputs directory, then `_SUCCESS`. */
   save(path: string, opts: SaveOptions = {}): Promise<SaveResult> {
-    return this.run("save", { path, format: opts.format, mode: opts.mode, header: opts.header });
+    return this.run("save", { path, format: opts.format, mode: opts.mode, header: opts.header, compression: opts.compression });
   }
 
-  /** Spark's name for `save(path)` as text: one record per line. */
-  saveAsTextFile(path: string): Promise<SaveResult> {
-    return this.save(path, { format: "text" });
+  /** Spark's name for `save(path)` as text: one record per line, compressed if `compression` says so (Spark's compressionCodecClass). */
+  saveAsTextFile(path: string, compression?: SaveOptions["compression"]): Promise<SaveResult> {
+    return this.save(path, { format: "text", compression });
   }
 
   /** As {@link Dataset.aggregate}, merging the partitions' accumulators in a tree of `depth` levels (default 2) of shuffles, as Spark does. */

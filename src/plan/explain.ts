@@ -138,7 +138,7 @@ function actionText(a: ResultAction): string {
     case "histogram":
       return `histogram of ${count(a.buckets, "bucket")}${a.edges ? "" : " (edges from the min and max)"}`;
     case "save":
-      return `save "${a.path}" as ${a.format}`;
+      return `save "${a.path}" as ${a.format}${a.compression === null ? "" : `, ${a.compression}`}`;
     case "takeSample":
       return `a sample of ${a.num} (seed ${a.seed})`;
     case "collectPartition":

@@ -172,7 +172,8 @@ export type ResultAction =
   | { type: "histogram"; edges: Json[] | null; buckets: number }
   /** Runs nothing: the value is the number of partitions. */
   | { type: "numPartitions" }
-  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean }
+  /** `compression` null writes plain part files; otherwise each is compressed and named with its extension (storage/compression.ts). */
+  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean; compression: "gzip" | "deflate" | "zstd" | null }
   /** countApproxDistinct: each partition's HyperLogLog sketch of 2^precision registers. */
   | { type: "hyperLogLog"; relativeSD: number; precision: number }
   /** Each partition's count and its `num` records of smallest seeded key (src/ops/take-sample.ts). */

@@ -12,9 +12,14 @@
 // the descriptor and never closes it. No line may be longer than maxLineBytes:
 // the buffer that holds one line grows up to that and no further, so a file
 // without newlines fails with an error naming it instead of growing one Buffer
-// (outside the heap limit) to the file's size.
+// (outside the heap limit) to the file's size. A compressed file (by its
+// extension, compression.ts) is one split, read from its start through the
+// decompressor (decompressed-input.ts), which writes only into that same
+// bounded buffer: a decompression bomb meets the same limit.
 import fs from "node:fs";
 import type { InputFile } from "./confined-open.js";
+import { compressionOf, unreadCompression, type Compression } from "./compression.js";
+import { DecompressedInput } from "./decompressed-input.js";
 import { UserCodeError } from "../functions/user-function.js";
 
 const NEWLINE = 0x0a;
@@ -39,6 +44,9 @@ export function* readLineBatches(file: InputFile, start: number, end: number, op
   for (const region of readLineRegions(file, start, end, opts)) yield decodeLines(region);
 }
 
+/** Reads up to `len` bytes of the file into buf at `off`, from byte `pos` of its (decompressed) text. */
+type ReadAt = (buf: Buffer, off: number, len: number, pos: number) => number;
+
 /**
  * The split's lines as raw bytes, in regions of whole lines: each line ends
  * with '\n' except a file's last line, which may lack one. A region is a view
@@ -46,6 +54,22 @@ export function* readLineBatches(file: InputFile, start: number, end: number, op
  */
 export function* readLineRegions(file: InputFile, start: number, end: number, opts: LineReadOptions = {}): Generator<Buffer> {
   if (start >= end) return;
+  const codec = readableCompressionOf(file.path);
+  if (codec === null) {
+    yield* splitRegions(file, start, end, (buf, off, len, pos) => fs.readSync(file.fd, buf, off, len, pos), "", opts);
+    return;
+  }
+  if (start !== 0) throw new Error(`task was sent a split of "${file.path}" starting at byte ${start}; a compressed file is one split, read from its start`);
+  const input = new DecompressedInput(file, codec);
+  try {
+    // Decompressed reads are sequential, which is how the loop reads once it starts at 0.
+    yield* splitRegions(file, 0, Number.POSITIVE_INFINITY, (buf, off, len) => input.read(buf, off, len), " of its decompressed text", opts);
+  } finally {
+    input.close();
+  }
+}
+
+function* splitRegions(file: InputFile, start: number, end: number, read: ReadAt, ofText: string, opts: LineReadOptions): Generator<Buffer> {
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
   // A line and its '\n' fit in maxLine + 1 bytes; starting no bigger means every buffered line is checked.
   const cap = maxLine + 1;
@@ -65,10 +89,10 @@ export function* readLineRegions(file: InputFile, start: number, end: number, op
     }
     // No complete line buffered: read more, growing when one line outgrows the buffer, up to the cap.
     if (len === buf.length) {
-      if (len >= cap) throw new LineTooLongError(file, `the line starting at byte ${base}`, maxLine);
+      if (len >= cap) throw new LineTooLongError(file, `the line starting at byte ${base}${ofText}`, maxLine);
       buf = grow(buf, cap);
     }
-    const n = fs.readSync(file.fd, buf, len, buf.length - len, base + len);
+    const n = read(buf, len, buf.length - len, base + len);
     if (n === 0) {
       // A last line without a trailing '\n' is still a line.
       if (len > 0) yield buf.subarray(0, len);
@@ -80,19 +104,38 @@ export function* readLineRegions(file: InputFile, start: number, end: number, op
 
 /**
  * The whole file as text (CSV multiLine, whose records may span lines), read
- * through the descriptor and refused past `maxBytes`, however the file's size
- * changed since it was listed or opened.
+ * through the descriptor (and decompressed, for a compressed file) and refused
+ * past `maxBytes`, however the file's size changed since it was listed or opened.
  */
 export function readWholeFile(file: InputFile, maxBytes = MAX_LINE_BYTES): string {
-  const tooBig = () => new UserCodeError(`input "${file.path}" is larger than ${maxBytes} bytes, the most a multiLine CSV file may hold (it is read whole)`);
-  if (file.size > maxBytes) throw tooBig();
-  const buf = Buffer.allocUnsafe(Math.min(file.size, maxBytes) + 1);
+  const codec = readableCompressionOf(file.path);
+  const what = codec === null ? "larger" : "larger decompressed";
+  const tooBig = () => new UserCodeError(`input "${file.path}" is ${what} than ${maxBytes} bytes, the most a multiLine CSV file may hold (it is read whole)`);
+  if (codec === null) {
+    if (file.size > maxBytes) throw tooBig();
+    return readAll((buf, off, len) => fs.readSync(file.fd, buf, off, len, off), file.size, maxBytes, tooBig);
+  }
+  const input = new DecompressedInput(file, codec);
+  try {
+    return readAll((buf, off, len) => input.read(buf, off, len), file.size, maxBytes, tooBig);
+  } finally {
+    input.close();
+  }
+}
+
+/** Reads to the end into a buffer that starts at `sizeHint` and grows up to maxBytes + 1, which is refused. */
+function readAll(read: ReadAt, sizeHint: number, maxBytes: number, tooBig: () => Error): string {
+  const cap = maxBytes + 1;
+  let buf: Buffer = Buffer.allocUnsafe(Math.max(1, Math.min(sizeHint + 1, cap)));
   let len = 0;
   for (;;) {
-    const n = fs.readSync(file.fd, buf, len, buf.length - len, len);
+    if (len === buf.length) {
+      if (len >= cap) throw tooBig();
+      buf = grow(buf, cap);
+    }
+    const n = read(buf, len, buf.length - len, len);
     if (n === 0) return buf.toString("utf8", 0, len);
     len += n;
-    if (len === buf.length) throw tooBig();
   }
 }
 
@@ -145,4 +188,10 @@ function grow(buf: Buffer, cap: number): Buffer {
   const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, cap));
   buf.copy(bigger);
   return bigger;
+}
+
+function readableCompressionOf(path: string): Compression | null {
+  const unread = unreadCompression(path);
+  if (unread !== null) throw new UserCodeError(unread);
+  return compressionOf(path);
 }

@@ -33,6 +33,8 @@ import { UserCodeError } from "../functions/user-function.js";
 import { isBlank } from "../common/csv.js";
 import { checkOutputPath } from "../plan/paths.js";
 import type { ResultAction } from "../plan/physical.js";
+import { PART_EXTENSIONS, extensionOf } from "./compression.js";
+import { SyncCodec } from "./sync-codec.js";
 
 const MARKER = "_JOB";
 const TEMP = "_temporary";
@@ -50,8 +52,20 @@ export interface SuccessFile {
   partitions: number;
 }
 
-export function partFileName(partition: number): string {
-  return `part-${String(partition).padStart(5, "0")}`;
+/** `part-NNNNN`, with the compression's extension when the part is compressed (`part-00000.gz`). */
+export function partFileName(partition: number, extension = ""): string {
+  return `part-${String(partition).padStart(5, "0")}${extension}`;
+}
+
+/** Whether `name` is a part file: plain, or with a compression's extension. */
+function isPartFileName(name: string): boolean {
+  const m = /^part-\d{5,}(\.[a-z]+)?$/.exec(name);
+  return m !== null && (m[1] === undefined || PART_EXTENSIONS.includes(m[1]));
+}
+
+/** The names partition `partition`'s part may have, plain first: a publish finds whichever its attempt staged. */
+function partFileNames(partition: number): string[] {
+  return ["", ...PART_EXTENSIONS].map((ext) => partFileName(partition, ext));
 }
 
 /**
@@ -257,6 +271,10 @@ export class PartFileWriter {
   private readonly fd: number;
   private readonly file: string;
   private readonly attemptDir: string;
+  private readonly name: string;
+  /** The compressor of a compressed part, and the buffer its output goes through on the way to the file. */
+  private readonly codec: SyncCodec | null;
+  private readonly codecOut: Buffer;
   private buf: string[] = [];
   private bufChars = 0;
   private csvColumns: Set<string> | null = null;
@@ -267,7 +285,7 @@ export class PartFileWriter {
     path: string,
     jobId: string,
     attemptId: string,
-    private readonly partition: number,
+    partition: number,
     private readonly action: SaveAction,
   ) {
     checkIdSegment("job id", jobId);
@@ -288,9 +306,18 @@ export class PartFileWriter {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !isRealDir(this.attemptDir, attemptId)) throw e;
     }
-    this.file = join(this.attemptDir, partFileName(partition));
-    remove(this.file); // left by an earlier run of this very attempt (a resent launch)
-    this.fd = fs.openSync(this.file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    this.name = partFileName(partition, extensionOf(action.compression));
+    this.file = join(this.attemptDir, this.name);
+    // Left by an earlier run of this very attempt (a resent launch), under any name it may have used.
+    for (const name of partFileNames(partition)) remove(join(this.attemptDir, name));
+    this.codec = action.compression === null ? null : new SyncCodec(action.compression, true, `output "${path}/${this.name}"`);
+    this.codecOut = Buffer.allocUnsafe(this.codec === null ? 0 : 64 * 1024);
+    try {
+      this.fd = fs.openSync(this.file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    } catch (e) {
+      this.codec?.close();
+      throw e;
+    }
   }
 
   add(rec: unknown): void {
@@ -333,20 +360,40 @@ export class PartFileWriter {
 
   private flush(): void {
     if (this.buf.length === 0) return;
-    fs.writeSync(this.fd, this.buf.join("\n") + "\n");
+    const text = this.buf.join("\n") + "\n";
+    if (this.codec === null) fs.writeSync(this.fd, text);
+    else this.compress(Buffer.from(text), false);
     this.buf = [];
     this.bufChars = 0;
+  }
+
+  /** Runs `data` through the compressor to the file; `finish` ends the stream (trailer and all). */
+  private compress(data: Buffer, finish: boolean): void {
+    const out = this.codecOut;
+    let off = 0;
+    for (;;) {
+      const { consumed, produced } = this.codec!.step(finish, data, off, data.length - off, out, 0, out.length);
+      off += consumed;
+      for (let w = 0; w < produced; ) w += fs.writeSync(this.fd, out, w, produced - w);
+      // Room left in the output means the engine has nothing more to give for this input.
+      if (produced < out.length && off === data.length) return;
+    }
   }
 
   /** Makes the staged file durable; returns the part file name it will be published as. Publishes nothing. */
   finish(): string {
     this.flush();
+    if (this.codec !== null) {
+      this.compress(Buffer.alloc(0), true);
+      this.codec.close();
+    }
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
-    return partFileName(this.partition);
+    return this.name;
   }
 
   abort(): void {
+    this.codec?.close();
     try {
       fs.closeSync(this.fd);
     } catch {
@@ -400,13 +447,14 @@ export function publishParts(dataDir: string, path: string, jobId: string, parts
   let published = 0;
   for (const { partition, attemptId } of parts) {
     checkIdSegment("attempt id", attemptId);
-    const name = partFileName(partition);
     const attemptDir = join(root, attemptId);
-    const src = join(attemptDir, name);
-    const staged = staging && isRealDir(attemptDir, attemptId) ? lstatOrNull(src) : null;
-    if (staged?.isFile()) {
+    const attemptStaged = staging && isRealDir(attemptDir, attemptId);
+    // The attempt staged its part under the name its compression gives (the decision does not say which).
+    const names = partFileNames(partition);
+    const name = attemptStaged ? names.find((n) => lstatOrNull(join(attemptDir, n))?.isFile()) : undefined;
+    if (name !== undefined) {
       try {
-        fs.renameSync(src, join(dir, name));
+        fs.renameSync(join(attemptDir, name), join(dir, name));
         published++;
         continue;
       } catch (e) {
@@ -414,8 +462,8 @@ export function publishParts(dataDir: string, path: string, jobId: string, parts
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       }
     }
-    if (lstatOrNull(join(dir, name))?.isFile()) continue;
-    throw new MinisparkError("CONFLICT", `output "${path}": the staged ${name} of attempt ${attemptId} is not on this worker`);
+    if (names.some((n) => lstatOrNull(join(dir, n))?.isFile())) continue;
+    throw new MinisparkError("CONFLICT", `output "${path}": the staged ${partFileName(partition)} of attempt ${attemptId} is not on this worker`);
   }
   return { published };
 }
@@ -432,7 +480,7 @@ export function finalizeOutput(dataDir: string, path: string, jobId: string, par
   try {
     const files = fs
       .readdirSync(dir)
-      .filter((f) => /^part-\d{5,}$/.test(f) && lstatOrNull(join(dir, f))?.isFile())
+      .filter((f) => isPartFileName(f) && lstatOrNull(join(dir, f))?.isFile())
       .sort();
     if (!isRealDir(join(dir, TEMP), TEMP)) fs.mkdirSync(join(dir, TEMP));
     // A name of its own: a peer on a shared volume may be finalizing the same job right now.

@@ -4,9 +4,12 @@
 // thread, listing-thread.ts); line-reader.ts then reads each split so that no
 // line is lost or duplicated across split boundaries. Split counts are computed
 // before any split is made and refused past the caps, so `maxPartitionBytes: 1`
-// on a large file costs one division, not one object per byte.
+// on a large file costs one division, not one object per byte. A compressed
+// file (by its extension, compression.ts) cannot be read from the middle, so it
+// is one split whatever the sizes say, as Hadoop does for unsplittable codecs.
 import fs from "node:fs";
 import path from "node:path";
+import { compressionOf } from "./compression.js";
 import { expandPaths } from "./glob.js";
 
 /** Path is relative to dataDir; [start, end) is the byte range whose lines this split owns. */
@@ -50,7 +53,7 @@ export function listSplits(dataDir: string, patterns: string | string[], opts: S
   const splitSize = chooseSplitSize(total, opts);
   let count = 0;
   for (const f of files) {
-    const n = splitCount(f.size, splitSize);
+    const n = compressionOf(f.path) !== null ? wholeFile(f.path, f.size).length : splitCount(f.size, splitSize);
     if (n > MAX_SPLITS_PER_FILE) {
       throw new SplitLimitError(
         `"${f.path}" (${f.size} bytes) would be cut into ${n} splits of ${splitSize} bytes; at most ${MAX_SPLITS_PER_FILE} splits per file are allowed (raise maxPartitionBytes)`,
@@ -61,7 +64,7 @@ export function listSplits(dataDir: string, patterns: string | string[], opts: S
       throw new SplitLimitError(`the input would be cut into more than ${MAX_SPLITS_PER_LISTING} splits; at most ${MAX_SPLITS_PER_LISTING} are allowed (raise maxPartitionBytes)`);
     }
   }
-  const splits = files.flatMap((f) => cutFile(f.path, f.size, splitSize));
+  const splits = files.flatMap((f) => (compressionOf(f.path) !== null ? wholeFile(f.path, f.size) : cutFile(f.path, f.size, splitSize)));
   // expandPaths never returns an empty list, so files[0] exists; one empty partition beats zero.
   return splits.length > 0 ? splits : [{ path: files[0].path, start: 0, end: 0, fileSize: 0 }];
 }
@@ -84,6 +87,11 @@ export function splitCount(size: number, splitSize: number): number {
   while (full > 0 && (size - (full - 1) * splitSize) / splitSize <= SPLIT_SLOP) full--;
   while ((size - full * splitSize) / splitSize > SPLIT_SLOP) full++;
   return full + (full * splitSize < size ? 1 : 0);
+}
+
+/** A compressed file's one split; none for an empty file, as cutFile gives none for an empty plain file. */
+function wholeFile(filePath: string, size: number): FileSplit[] {
+  return size > 0 ? [{ path: filePath, start: 0, end: size, fileSize: size }] : [];
 }
 
 function cutFile(filePath: string, size: number, splitSize: number): FileSplit[] {
