@@ -13,7 +13,7 @@ import { endJobRun, newJobRun, type JobRun, type StageRun, type TaskRun } from "
 import { IllegalTransition, transition } from "../src/master/transitions.js";
 import { STAGE_TRANSITIONS, allSucceeded, endStageWithJob, moveStage, moveTask } from "../src/master/stage-lifecycle.js";
 import { endAttempt, holdsSlot, isFailure, reportedFailure, retryAvoidsWorker } from "../src/master/attempt-state.js";
-import { asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from "../src/common/ids.js";
+import { asAppId, asAttemptId, asJobId, asShuffleId, asWorkerId, type AttemptId } from "../src/common/ids.js";
 import { QUEUED_TASKS_PER_SLOT, type TaskReport } from "../src/cluster/protocol.js";
 import { planJob } from "../src/planner/stage-planner.js";
 import { validateJobSpec } from "../src/planner/validate.js";
@@ -37,6 +37,7 @@ class Harness {
   readonly launches: Launch[] = [];
   readonly kills: string[] = [];
   readonly ended: JobRun[] = [];
+  readonly released: string[] = [];
   readonly attemptEvents: string[] = [];
   readonly scheduler: SchedulerLoop;
   private readonly slots = new Map<string, number>();
@@ -59,6 +60,7 @@ class Harness {
       backend,
       {
         jobEnded: (job) => this.ended.push(job),
+        shuffleFilesReleased: (jobs) => this.released.push(...jobs),
         attemptStarted: (_j, _s, _t, a) => this.attemptEvents.push(`start ${a.id}`),
         attemptEnded: (_j, _s, _t, a) => this.attemptEvents.push(`end ${a.id} ${a.state}`),
       },
@@ -624,6 +626,7 @@ describe("Scheduler: lost map output", () => {
     // The other reducer was launched with the old location; its fetch failure finds the output already re-made.
     assert.equal(h.fetchFail(h.launch(1, 1), 1, "w2"), true);
     assert.deepEqual(h.take(), ["1.1@w1"], "no map task re-runs for an output that moved");
+    assert.equal(job.stages[1]!.fetchFailures, 1, "a reader that meets a loss already known does not count toward the bound again");
     assert.equal(h.launch(1, 1).task.inputs["0/1"]![1]!.workerId, "w1");
     assert.deepEqual(h.statuses(), ["COMPLETED", "RUNNING"]);
 
@@ -1450,5 +1453,70 @@ describe("Scheduler: accumulators merge each partition once per job", () => {
     h.report(h.launch(0, 0), { state: "FINISHED", result: { type: "collect", records: [] }, accumulators: { seen: [big, big] } });
     assert.equal(job.status, "FAILED");
     assert.match(job.error!, /accumulator "seen" holds over 16777216 bytes of JSON/);
+  });
+});
+
+describe("Scheduler: shuffle output kept for the application", () => {
+  const APP = "app-abcdefghi-a1b2c3";
+  const appJob = (maps: number, reduces: number) => ({ ...twoStages(maps, reduces), application: APP });
+  const runAll = (h: Harness, stage: number, n: number) => {
+    for (let p = 0; p < n; p++) h.finish(h.launch(stage, p));
+  };
+
+  it("a later job of the same lineage launches no map task and reads the earlier job's files; a lost worker's part is written again", () => {
+    const h = new Harness([
+      ["w1", 2],
+      ["w2", 2],
+    ]);
+    h.submit(appJob(2, 2), "job-1");
+    runAll(h, 0, 2);
+    runAll(h, 1, 2);
+    assert.equal(h.ended.at(-1)!.status, "COMPLETED");
+    assert.equal(h.ended.at(-1)!.filesRetained, true, "its shuffle directories stay");
+    h.take();
+
+    const second = h.submit(appJob(2, 2), "job-2");
+    assert.deepEqual(h.statuses("job-2"), ["SKIPPED", "RUNNING"]);
+    assert.deepEqual(h.take(), ["1.0@w1", "1.1@w2"], "only the reducers run");
+    const inputs = h.launches.at(-1)!.task.inputs["0/1"]!;
+    assert.deepEqual(
+      inputs.map((l) => l.writtenBy),
+      [
+        { job: "job-1", shuffle: 0 },
+        { job: "job-1", shuffle: 0 },
+      ],
+    );
+    runAll(h, 1, 2);
+    assert.equal(second.status, "COMPLETED");
+    assert.equal(second.filesRetained, false, "it wrote no shuffle files of its own that are kept");
+
+    // A job outside the application reuses nothing.
+    h.submit(twoStages(2, 2), "job-3");
+    assert.deepEqual(h.statuses("job-3"), ["RUNNING", "WAITING"]);
+    runAll(h, 0, 2);
+    runAll(h, 1, 2);
+
+    h.loseWorker("w2");
+    h.take();
+    const fourth = h.submit(appJob(2, 2), "job-4");
+    assert.deepEqual(h.take(), ["0.1@w1"], "only the map output the lost worker held is written again");
+    assert.equal(fourth.stages[0]!.tasks[0]!.status, "SUCCEEDED");
+    runAll(h, 0, 2);
+    h.finish(h.launch(0, 1));
+    assert.deepEqual(h.statuses("job-4"), ["COMPLETED", "RUNNING"]);
+    runAll(h, 1, 2);
+    assert.equal(fourth.status, "COMPLETED");
+  });
+
+  it("the application's end releases the kept files' jobs", () => {
+    const h = new Harness([["w1", 2]]);
+    h.submit(appJob(1, 1), "job-1");
+    runAll(h, 0, 1);
+    runAll(h, 1, 1);
+    assert.deepEqual(h.released, []);
+    h.post({ type: "applicationEnded", app: asAppId(APP) });
+    assert.deepEqual(h.released, ["job-1"]);
+    h.submit(appJob(1, 1), "job-2");
+    assert.deepEqual(h.statuses("job-2"), ["RUNNING", "WAITING"], "nothing is kept for an ended application");
   });
 });

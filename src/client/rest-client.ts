@@ -105,13 +105,17 @@ export class MinisparkClient {
     return this.call(`/api/v1/apps/${encodeURIComponent(app)}/broadcasts/${encodeURIComponent(id)}`, undefined, "DELETE");
   }
 
-  /** Polls until the job ends; `onUpdate` sees every state on the way. */
+  /**
+   * Waits until the job ends, learning of the end as it happens (the master
+   * holds GET /api/v1/jobs/{id}/wait until then); `onUpdate` sees the job's
+   * state every `pollMs` on the way, and as it ended.
+   */
   async wait(id: string, onUpdate?: (job: JobInfo) => void, pollMs = 250): Promise<JobInfo> {
+    const holdMs = onUpdate ? pollMs : 25_000;
     for (;;) {
-      const job = await this.job(id);
+      const job = await requestJson<JobInfo>(`${this.masterUrl}/api/v1/jobs/${encodeURIComponent(id)}/wait?timeoutMs=${holdMs}`, { token: this.token, timeoutMs: holdMs + 60_000 });
       onUpdate?.(job);
       if (hasEnded(job.status)) return job;
-      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 

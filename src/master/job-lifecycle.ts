@@ -60,7 +60,32 @@ export class JobLifecycle {
   /** Jobs that have not ended, by id; an ended job's status is its store row's. */
   private readonly live = new Map<JobId, { phase: LivePhase; outcome: JobEndStatus | null }>();
 
+  /** Who waits for each live job's end (GET /api/v1/jobs/{id}/wait). */
+  private readonly waiters = new Map<JobId, Set<() => void>>();
+
   constructor(private readonly store: StatusStore) {}
+
+  /**
+   * Resolves when the job has ended (at once if it is not live), or after
+   * `timeoutMs`, whichever comes first; the waiter is gone either way.
+   */
+  whenEnded(id: JobId, timeoutMs: number): Promise<void> {
+    if (!this.live.has(id) || timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let waiting = this.waiters.get(id);
+      if (!waiting) this.waiters.set(id, (waiting = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        if (waiting.size === 0 && this.waiters.get(id) === waiting) this.waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      // A held request does not keep a stopping master alive.
+      timer.unref();
+      waiting.add(done);
+    });
+  }
 
   /** The job's phase, given its row (which the caller has read anyway): live from here, ended from the row. */
   phase(row: JobRow): JobPhase {
@@ -131,6 +156,7 @@ export class JobLifecycle {
     this.check(id, status);
     this.store.endJob(id, status, now, error, result, view);
     this.live.delete(id);
+    for (const done of [...(this.waiters.get(id) ?? [])]) done();
   }
 
   private endedAs(id: JobId): JobEndStatus | null {

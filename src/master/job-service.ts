@@ -166,6 +166,13 @@ export class JobService {
     return id;
   }
 
+  /** The job's view once it has ended, or after `timeoutMs` (a long poll: a client learns of the end at once). */
+  async viewWhenEnded(id: JobId, timeoutMs: number): Promise<JobInfo> {
+    this.row(id);
+    await this.lifecycle.whenEnded(id, timeoutMs);
+    return this.view(id);
+  }
+
   view(id: JobId): JobInfo {
     const row = this.row(id);
     const view = jobView(row, this.lifecycle.status(row), this.scheduler.job(id), this.now());

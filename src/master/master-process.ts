@@ -222,6 +222,7 @@ export class MasterProcess {
     );
     r.add("GET", "/api/v1/jobs", (req): JobList => ({ jobs: this.jobs.list(limitParam(req.query.get("limit"))) }));
     r.add("GET", "/api/v1/jobs/:id", (req) => this.jobs.view(asJobId(req.params.id!)));
+    r.add("GET", "/api/v1/jobs/:id/wait", (req) => this.jobs.viewWhenEnded(asJobId(req.params.id!), waitParam(req.query.get("timeoutMs"))));
     r.add("GET", "/api/v1/jobs/:id/results", (req) => this.jobs.results(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/plan", (req) => this.jobs.planText(asJobId(req.params.id!)));
     r.add("GET", "/api/v1/jobs/:id/stages/:stage/tasks", (req) => {
@@ -355,6 +356,16 @@ function limitParam(s: string | null): number {
   if (s === null) return 100;
   const n = Number(s);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new MinisparkError("BAD_REQUEST", `limit must be an integer from 1 to 10000, got "${s}"`);
+  return n;
+}
+
+/** How long GET /api/v1/jobs/{id}/wait holds the request, at most (a client asks again after). */
+export const MAX_WAIT_MS = 30_000;
+
+function waitParam(s: string | null): number {
+  if (s === null) return MAX_WAIT_MS;
+  const n = /^\d{1,5}$/.test(s) ? Number(s) : Number.NaN;
+  if (!(n <= MAX_WAIT_MS)) throw new MinisparkError("BAD_REQUEST", `timeoutMs must be an integer from 0 to ${MAX_WAIT_MS}, got "${s.slice(0, 40)}"`);
   return n;
 }
 

@@ -628,20 +628,32 @@ export class Scheduler implements SchedulerQueries {
     refreshStages(job, this.tracker, this.now, app && this.blocks.hasBlocks(app) ? (rdd) => this.blocks.cachedPartitions(app, rdd.cache.datasetId) >= rdd.numPartitions : undefined);
   }
 
-  /** A task could not have its input (a fetch failed, or a cached block was gone): it waits again, not counted as failed; false once the stage has failed so too often, which fails the job. */
-  private inputMissing(job: JobRun, stage: StageRun, task: TaskRun, error: string): boolean {
+  /**
+   * A task could not have its input (a fetch failed, or a cached block was
+   * gone): it waits again, not counted as failed; false once the stage has
+   * lost input so too often, which fails the job. `news`: whether the report
+   * told of input not known to be gone yet; one that did not (another reader
+   * of the same lost map output) does not count toward that bound, so a loss
+   * many readers meet at once counts once.
+   */
+  private inputMissing(job: JobRun, stage: StageRun, task: TaskRun, error: string, news = true): boolean {
     moveTask(stage, task, "PENDING");
-    if (++stage.fetchFailures <= MAX_STAGE_FETCH_FAILURES) return true;
+    if (!news || ++stage.fetchFailures <= MAX_STAGE_FETCH_FAILURES) return true;
     this.end(job, "FAILED", `stage ${stage.stage.id} (${stage.stage.name}) could not fetch its input ${stage.fetchFailures} times; last: ${error}`);
     return false;
   }
 
   private fetchFailed(job: JobRun, stage: StageRun, task: TaskRun, r: TaskReport & { state: "FETCH_FAILED" }): void {
-    if (!this.inputMissing(job, stage, task, r.error)) return;
     const f = r.fetchFailure;
     // A reused output that cannot be had says its earlier job's files on that worker are gone: the worker's others are dropped with it, not found one fetch failure at a time.
     const lost = this.tracker.reusedOn(job.id, f.shuffleId, f.mapId, f.workerId) ?? [f.mapId];
-    for (const mapId of lost) if (this.tracker.unregister(job.id, f.shuffleId, mapId, f.workerId)) this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId });
+    let dropped = false;
+    for (const mapId of lost) {
+      if (!this.tracker.unregister(job.id, f.shuffleId, mapId, f.workerId)) continue;
+      dropped = true;
+      this.emit({ type: "mapOutputLost", jobId: job.id, shuffle: f.shuffleId, mapId });
+    }
+    if (!this.inputMissing(job, stage, task, r.error, dropped)) return;
     this.refresh(job);
   }
 
