@@ -4,8 +4,11 @@
 // uploads completed and aborted, DeleteObjects — and stop() leaves no daemon.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 import { S3RequestError, S3TestClient } from "./helpers/s3-client.js";
 import { type S3Server, startS3Server } from "./helpers/s3-server.js";
@@ -38,6 +41,33 @@ async function inParallel<T>(items: readonly T[], width: number, work: (item: T)
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: width }, lane));
+}
+
+/** Waits up to `ms` for no process to use `dir`, and returns those still there. */
+async function leftAfter(dir: string, ms: number): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  while (processesUsing(dir).length > 0 && Date.now() < deadline) await sleep(50);
+  return processesUsing(dir);
+}
+
+const HELPER = new URL("./helpers/s3-server.js", import.meta.url).href;
+
+/** A node process that starts a server, prints its dir, then does `then`; resolves with the dir once that process has ended. */
+function ownerThat(then: "exits" | "is killed"): Promise<string> {
+  const script = `import { startS3Server } from ${JSON.stringify(HELPER)};
+const server = await startS3Server();
+console.log(server.dir);
+${then === "exits" ? "process.exit(0);" : "setInterval(() => {}, 1000);"}`;
+  const owner = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    owner.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      if (out.endsWith("\n") && then === "is killed") owner.kill("SIGKILL");
+    });
+    owner.on("error", reject);
+    owner.on("exit", () => (out.trim() ? resolve(out.trim()) : reject(new Error("the owner process printed no directory"))));
+  });
 }
 
 describe("the S3 test server (radosgw on loopback)", { skip, timeout: 120_000 }, () => {
@@ -121,5 +151,49 @@ describe("the S3 test server (radosgw on loopback)", { skip, timeout: 120_000 },
     assert.deepEqual(processesUsing(second.dir), []);
     assert.equal(fs.existsSync(second.dir), false);
     await second.stop();
+  });
+
+  it("tries another port when radosgw cannot listen on its first", async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen({ host: "127.0.0.1", port: 0 }, resolve));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    try {
+      const moved = await startS3Server({ port: taken });
+      try {
+        assert.notEqual(moved.endpoint, `http://127.0.0.1:${taken}`);
+        const movedClient = new S3TestClient(moved);
+        await movedClient.createBucket("moved");
+        assert.deepEqual((await movedClient.listAllKeys("moved")).keys, []);
+      } finally {
+        await moved.stop();
+      }
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it("fails to start with the daemons' log tails, and leaves nothing behind", async () => {
+    // One byte of OSD storage: radosgw waits forever for pools that cannot be written.
+    const failure = await startS3Server({ deviceBytes: 1, stepTimeoutMs: 2500 }).then(
+      () => assert.fail("a server with one byte of storage started"),
+      (e: unknown) => e as Error,
+    );
+    assert.match(failure.message, /^radosgw on port \d+: not ready after 2500 ms\n--- \S+\/client\.rgw\.s3\.log:\n.*radosgw/s);
+    assert.match(failure.message, /osd\.0\.log:\n/);
+    const dir = /--- (\S+)\/client\.rgw\.s3\.log/.exec(failure.message)![1]!;
+    assert.deepEqual(processesUsing(dir), []);
+    assert.equal(fs.existsSync(dir), false);
+  });
+
+  it("takes its daemons down with a test process that exits without stop(), or is killed", async () => {
+    const [exited, killed] = await Promise.all([ownerThat("exits"), ownerThat("is killed")]);
+    try {
+      assert.deepEqual(await leftAfter(exited, 5000), []);
+      assert.equal(fs.existsSync(exited), false, "the exit hook removes the directory");
+      // SIGKILL leaves no time to remove the directory; the kernel's parent-death signal still ends the daemons.
+      assert.deepEqual(await leftAfter(killed, 5000), []);
+    } finally {
+      fs.rmSync(killed, { recursive: true, force: true });
+    }
   });
 });

@@ -24,6 +24,8 @@ export interface S3ServerOptions {
   deviceBytes?: number;
   /** How long each startup step may take before startup fails. Default 30 s. */
   stepTimeoutMs?: number;
+  /** The first port radosgw tries; another, chosen free, if it cannot listen there. Default: one chosen free. */
+  port?: number;
 }
 
 /** A running S3 server and the credentials of its one user. */
@@ -44,6 +46,8 @@ const RGW_NAME = "client.rgw.s3";
 /** The OSD binds its own ports from this range; no port of ours may fall in it. */
 const OSD_PORTS = { low: 6800, high: 7300 };
 const FRONTEND_ATTEMPTS = 4;
+/** radosgw's exit status when its frontend's port is taken (errno EADDRINUSE). */
+const EADDRINUSE_EXIT = 98;
 const STOP_GRACE_MS = 3000;
 const LOG_TAIL_LINES = 25;
 
@@ -141,6 +145,9 @@ function cephConf(dir: string, fsid: string, monPort: number, deviceBytes: numbe
     `mon data = ${dir}/mon`,
     `osd data = ${dir}/osd`,
     `rgw data = ${dir}/rgw`,
+    // The metadata cache watches RADOS objects; a radosgw killed after a failed bind leaves its watches for the OSD's
+    // 30 s watch timeout, and the next radosgw's first notify waits that long. Tests gain nothing from the cache.
+    "rgw cache enabled = false",
     "",
     "[osd]",
     "osd objectstore = memstore",
@@ -150,7 +157,7 @@ function cephConf(dir: string, fsid: string, monPort: number, deviceBytes: numbe
 }
 
 /** The last lines of `path` (from byte `from`), for an error message. */
-function logTail(path: string, from = 0): string {
+function logTail(path: string, from = 0, lines = LOG_TAIL_LINES): string {
   let text: string;
   try {
     const whole = fs.readFileSync(path);
@@ -158,10 +165,10 @@ function logTail(path: string, from = 0): string {
   } catch {
     return `(no log at ${path})`;
   }
-  return lastLines(text) || `(${path} is empty)`;
+  return lastLines(text, lines) || `(${path} is empty)`;
 }
 
-const lastLines = (text: string): string => text.trimEnd().split("\n").slice(-LOG_TAIL_LINES).join("\n");
+const lastLines = (text: string, lines = LOG_TAIL_LINES): string => text.trimEnd().split("\n").slice(-lines).join("\n");
 
 function fileSize(path: string): number {
   try {
@@ -197,8 +204,8 @@ class Cluster {
     return join(this.dir, `${name}.log`);
   }
 
-  private logQuote(name: string, from = 0): string {
-    return `\n--- ${this.log(name)}:\n${logTail(this.log(name), from)}`;
+  private logQuote(name: string, lines = LOG_TAIL_LINES): string {
+    return `\n--- ${this.log(name)}:\n${logTail(this.log(name), 0, lines)}`;
   }
 
   /** Runs a short-lived ceph tool to completion; a failure quotes its output and `logName`'s log. */
@@ -235,15 +242,19 @@ class Cluster {
   async waitFor(what: string, daemon: Daemon, ready: () => Promise<boolean>, failure: () => string | null = () => null): Promise<void> {
     const deadline = Date.now() + this.stepTimeoutMs;
     for (;;) {
+      const failed = failure();
+      if (failed !== null) throw new FrontendError(`${what}: ${failed}`);
       const dead = this.daemons.find((d) => exited(d.child));
       if (dead) {
         const code = dead.child.exitCode ?? dead.child.signalCode;
         throw new Error(`${what}: ${dead.logName} exited (${code})${dead.stderr.trim() ? `: ${lastLines(dead.stderr)}` : ""}${this.logQuote(dead.logName)}`);
       }
-      const failed = failure();
-      if (failed !== null) throw new FrontendError(`${what}: ${failed}`);
       if (await ready()) return;
-      if (Date.now() > deadline) throw new Error(`${what}: not ready after ${this.stepTimeoutMs} ms${this.logQuote(daemon.logName)}`);
+      if (Date.now() > deadline) {
+        // radosgw waiting is often the OSD's fault (full, or not up): quote every daemon's log, the one waited for first.
+        const others = this.daemons.filter((d) => d !== daemon).map((d) => this.logQuote(d.logName, LOG_TAIL_LINES / 5));
+        throw new Error(`${what}: not ready after ${this.stepTimeoutMs} ms${this.logQuote(daemon.logName)}${others.join("")}`);
+      }
       await sleep(25);
     }
   }
@@ -300,14 +311,14 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
   installExitHook();
   const cluster = new Cluster(makeDir(), opts.stepTimeoutMs ?? 30_000);
   try {
-    return await bringUp(cluster, opts.deviceBytes ?? 256 * 1024 * 1024);
+    return await bringUp(cluster, opts.deviceBytes ?? 256 * 1024 * 1024, opts.port);
   } catch (error) {
     await cluster.stopAll();
     throw error;
   }
 }
 
-async function bringUp(cluster: Cluster, deviceBytes: number): Promise<S3Server> {
+async function bringUp(cluster: Cluster, deviceBytes: number, firstPort: number | undefined): Promise<S3Server> {
   const { dir } = cluster;
   const monPort = await freePort(new Set());
   const fsid = randomUUID();
@@ -329,13 +340,15 @@ async function bringUp(cluster: Cluster, deviceBytes: number): Promise<S3Server>
   const taken = new Set([monPort]);
   let port = 0;
   for (let attempt = 1; ; attempt++) {
-    port = await freePort(taken);
+    port = attempt === 1 && firstPort !== undefined ? firstPort : await freePort(taken);
     taken.add(port);
     const log = cluster.log(RGW_NAME);
     const from = fileSize(log);
     const rgw = cluster.start("radosgw", ["-n", RGW_NAME, "--rgw-frontends", `beast endpoint=127.0.0.1:${port}`], RGW_NAME);
-    // A port taken meanwhile leaves radosgw alive with no listener: only its log says so.
-    const frontendFailed = () => (/failed initializing frontend|failed to bind/.test(logTail(log, from)) ? `radosgw could not listen on 127.0.0.1:${port}` : null);
+    // A port another listener holds makes radosgw exit with EADDRINUSE; one a mere outgoing socket holds leaves it
+    // alive with no listener, which only its log says.
+    const frontendFailed = () =>
+      rgw.child.exitCode === EADDRINUSE_EXIT || /failed initializing frontend|failed to bind/.test(logTail(log, from)) ? `radosgw could not listen on 127.0.0.1:${port}` : null;
     try {
       await cluster.waitFor(`radosgw on port ${port}`, rgw, async () => (await httpStatus(`http://127.0.0.1:${port}/`)) === 200, frontendFailed);
       break;
