@@ -1,8 +1,9 @@
 // AWS Signature Version 4 for the tests' own S3 requests (header-signed,
 // payload hash sent in x-amz-content-sha256), as
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
-// describes it. Enough for path-style requests to one test server; the S3
-// data source signs through its client library instead.
+// describes it. Enough for path-style requests to one test server, and kept
+// here rather than in src/: it buffers whole bodies (no streaming or chunked
+// signing), has no presigning, and no retries.
 import { createHash, createHmac } from "node:crypto";
 
 /** Who signs, and where the request goes. */
