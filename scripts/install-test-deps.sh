@@ -9,7 +9,10 @@
 # a browser of its own here); openssl makes the TLS test's certificates;
 # docker-compose validates deploy/docker-compose.yml (without Docker's engine,
 # which it only recommends); iproute2 makes the network-namespace test hosts,
-# and iptables drops packets for them where the kernel has no netem.
+# and iptables drops packets for them where the kernel has no netem; radosgw,
+# ceph-mon and ceph-osd make the S3 test server (test/helpers/s3-server.ts: a
+# one-node Ceph cluster without ceph-mgr, whose recommended packages would add
+# hundreds of MB).
 set -euo pipefail
 
 # program Debian-package
@@ -23,6 +26,9 @@ packages=(
 # Installed without their recommended packages.
 lean_packages=(
   "docker-compose docker-compose"
+  "radosgw radosgw"
+  "ceph-mon ceph-mon"
+  "ceph-osd ceph-osd"
 )
 
 missing_of() {

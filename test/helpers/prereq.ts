@@ -1,5 +1,6 @@
 // Test prerequisites that npm cannot install: programs from Debian packages
-// (chromium, strace, openssl, iproute2, iptables, docker-compose) and root.
+// (chromium, strace, openssl, iproute2, iptables, docker-compose, and radosgw,
+// ceph-mon and ceph-osd for the S3 test server) and root.
 // A test file that needs one asks `prerequisiteSkip` at load time and passes
 // the answer as its `skip` option: on a machine without it the file skips with
 // a line naming the Debian package and the command that installs it
@@ -36,6 +37,9 @@ export const PREREQUISITES = {
   ip: program("ip", "iproute2"),
   iptables: program("iptables"),
   dockerCompose: program("docker-compose"),
+  radosgw: program("radosgw"),
+  cephMon: program("ceph-mon"),
+  cephOsd: program("ceph-osd"),
   root: { kind: "root" } as Root,
 } as const;
 
