@@ -8,6 +8,7 @@ import { configureTls } from "../common/http-client.js";
 import { jobSettingsFromEnv, type JobSettings } from "../common/job-settings.js";
 import { Dataset, type ActionRunner } from "./dataset.js";
 import { randomBytes } from "node:crypto";
+import type { CsvParams } from "../ops/csv-options.js";
 import { DEFAULT_CHECKPOINT_DIR, checkpointDirProblem, checkpointSavePath, NO_CHECKPOINT_DIRECTORY, type CheckpointMark } from "./checkpoint.js";
 import { buildJob, topologicalOrder, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
@@ -52,36 +53,7 @@ export interface JobRunner {
 }
 
 /** Options of {@link Context.csv}, with PySpark's names. */
-export interface CsvOptions {
-  /** The first line names the columns; records are then objects instead of arrays. */
-  header?: boolean;
-  /** The field separator (default ","). */
-  delimiter?: string;
-  /** The quote character (default '"'; "" for none). */
-  quote?: string;
-  /** Before a quote inside a quoted field, a literal quote (default "\\", as Spark); a doubled quote is one too. */
-  escape?: string;
-  /** Lines starting with this character are skipped (default: none). */
-  comment?: string;
-  /** A field equal to it is null (default "": empty fields are null, as in Spark). */
-  nullValue?: string;
-  /** What a malformed record becomes: kept as far as it parses (PERMISSIVE, the default), dropped, or the job fails naming its file and line. */
-  mode?: "PERMISSIVE" | "DROPMALFORMED" | "FAILFAST";
-  /** Each column gets one type (integer, double, boolean or string) from all its values, by a probe over the whole input before the job reads it. */
-  inferSchema?: boolean;
-  /** Spark's DDL schema, e.g. "id INT, name STRING": names and types the columns (records are then objects); overrides inferSchema. */
-  schema?: string;
-  /** A record with more fields is malformed (default 20480, as Spark). */
-  maxColumns?: number;
-  /** A STRING column of `schema` by this name holds a malformed record's text (default "_corrupt_record"). */
-  columnNameOfCorruptRecord?: string;
-  /** Quoted fields may contain line breaks (each file is then read whole, by one task). */
-  multiLine?: boolean;
-  /** At least this many partitions. */
-  minPartitions?: number;
-  /** Largest split of a file read by one task (default 32 MiB). */
-  maxPartitionBytes?: number;
-}
+export interface CsvOptions extends CsvParams, FileOptions {}
 
 /** Options of {@link Context.textFile} and {@link Context.jsonl}. */
 export interface FileOptions {

@@ -8,19 +8,31 @@ import { parseCsvSchema } from "../common/csv-types.js";
 
 export const CSV_MODES = ["PERMISSIVE", "DROPMALFORMED", "FAILFAST"] as const satisfies readonly CsvMode[];
 
-/** The csv source's own parameters, as checked. */
+/** The csv source's own parameters, as checked (and, with the file options, the library's CsvOptions). */
 export interface CsvParams {
+  /** The first line names the columns; records are then objects instead of arrays. */
   header?: boolean;
+  /** The field separator (default ","). */
   delimiter?: string;
+  /** The quote character (default '"'; "" for none). */
   quote?: string;
+  /** Before a quote inside a quoted field, a literal quote (default "\\", as Spark); a doubled quote is one too. */
   escape?: string;
+  /** Lines starting with this character are skipped (default: none). */
   comment?: string;
+  /** A field equal to it is null (default "": empty fields are null, as in Spark). */
   nullValue?: string;
-  mode?: CsvMode;
+  /** What a malformed record becomes: kept as far as it parses (PERMISSIVE, the default), dropped, or the job fails naming its file and line. */
+  mode?: "PERMISSIVE" | "DROPMALFORMED" | "FAILFAST";
+  /** Each column gets one type (integer, double, boolean or string) from all its values, by a probe over the whole input before the job reads it. */
   inferSchema?: boolean;
+  /** Spark's DDL schema, e.g. "id INT, name STRING": names and types the columns (records are then objects); overrides inferSchema. */
   schema?: string;
+  /** A STRING column of `schema` by this name holds a malformed record's text (default "_corrupt_record"). */
   columnNameOfCorruptRecord?: string;
+  /** Quoted fields may contain line breaks (each file is then read whole, by one task). */
   multiLine?: boolean;
+  /** A record with more fields is malformed (default 20480, as Spark). */
   maxColumns?: number;
 }
 
