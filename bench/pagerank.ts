@@ -9,15 +9,13 @@
 //
 // How ranks travel between iterations: each iteration's job collects them to
 // the driver, and the next one starts from `sc.parallelize(ranks)`. So every
-// iteration is one job of the same shape whatever the engine skips: with
-// stage skipping for cached datasets (the lead's work in progress) the cached
-// variant reads `links` from its blocks and skips the groupByKey shuffle below
-// it; without it that shuffle runs again, but nothing else does. Keeping the
-// lineage instead (ranks_i = f(links, ranks_{i-1}), each cached) would make
-// iteration i's job hold i joins: correct, but without stage skipping every
-// job would recompute all the iterations before it (10 iterations ≈ 55
-// iterations' work), and the uncached variant always would — a measure of
-// lineage growth, not of caching. The cost of collecting: the ranks' JSON
+// iteration is one job of the same shape in both variants: the cached one
+// reads `links` from its blocks and skips the groupByKey shuffle below it
+// (SKIPPED stages); the uncached one reads the groupByKey's shuffle output the
+// first job kept (its map stage is SKIPPED too, as Spark skips a stage whose
+// shuffle files exist) and groups it again. Keeping the lineage instead
+// (ranks_i = f(links, ranks_{i-1})) would make iteration i's job hold i joins,
+// of which only the last would run (the others' shuffles are reused). The cost of collecting: the ranks' JSON
 // (~5 MB here) goes to the driver and back in the next JobSpec (a JobSpec may
 // hold 2,000,000 JSON values, so this way carries up to ~650,000 ranks; a
 // bigger graph would broadcast them). `--ranks broadcast` does that: the
