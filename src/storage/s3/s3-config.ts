@@ -135,7 +135,7 @@ export function resolveS3Config(overrides: S3ConfigOverrides = {}, sources: S3Co
   if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new S3ConfigError(`S3 region "${region.slice(0, 80)}" is not a region name (lower-case letters, digits and "-")`);
 
   const endpointText = nonEmpty(overrides.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL) ?? files.setting("endpoint_url");
-  const endpoint = endpointText === undefined ? null : parseEndpoint(endpointText);
+  const endpoint = endpointText === undefined ? null : parseEndpoint(endpointText, credentials);
   return { credentials, region, endpoint, pathStyle: endpoint !== null };
 }
 
@@ -149,16 +149,24 @@ function pairFrom(id: string | undefined, secret: string | undefined, token: str
   return new S3Credentials(id, secret, token === undefined || token === "" ? null : token, source);
 }
 
-function parseEndpoint(text: string): URL {
+/** The endpoint as errors may quote it: without anything that looks like user:password@, and without the secrets. */
+function shownEndpoint(text: string, credentials: S3Credentials): string {
+  let shown = text.replace(/\/\/.*@/, "//…@").slice(0, 200);
+  for (const s of credentials.secrets()) shown = shown.split(s).join("[redacted]");
+  return shown;
+}
+
+function parseEndpoint(text: string, credentials: S3Credentials): URL {
+  const shown = () => shownEndpoint(text, credentials);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new S3ConfigError(`S3 endpoint "${text.slice(0, 200)}" is not a URL (expected e.g. https://s3.example.com or http://127.0.0.1:9000)`);
+    throw new S3ConfigError(`S3 endpoint "${shown()}" is not a URL (expected e.g. https://s3.example.com or http://127.0.0.1:9000)`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new S3ConfigError(`S3 endpoint "${text.slice(0, 200)}" is not http or https`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new S3ConfigError(`S3 endpoint "${shown()}" is not http or https`);
   if (url.username !== "" || url.password !== "") throw new S3ConfigError("S3 endpoint has credentials in its URL; give them as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY instead");
-  if (url.search !== "" || url.hash !== "") throw new S3ConfigError(`S3 endpoint "${text.slice(0, 200)}" has a query or fragment`);
+  if (url.search !== "" || url.hash !== "") throw new S3ConfigError(`S3 endpoint "${shown()}" has a query or fragment`);
   return url;
 }
 
