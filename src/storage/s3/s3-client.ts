@@ -13,6 +13,7 @@
 // and XML reading for six responses. Not covered (use the environment or the
 // shared files for these): instance-metadata, SSO and web-identity credentials.
 import { createHash } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import type { S3Config } from "./s3-config.js";
 import { S3Error, scrub } from "./s3-error.js";
 import type { S3ObjectInfo, S3ObjectPage, S3OpenUpload, S3Operations, S3UploadedPart } from "./s3-operations.js";
@@ -228,8 +229,8 @@ export class S3Client implements S3Operations {
 
   private errorFor(call: Pick<Call, "operation" | "bucket" | "key">, answer: HttpAnswer, attempts: number): S3Error {
     const xml = answer.body.toString("utf8");
-    // A HEAD answer has no body: the status is all there is.
-    const code = xmlText(xml, "Code") || (answer.status === 404 ? "NotFound" : answer.status === 403 ? "Forbidden" : "UnknownError");
+    // A HEAD answer has no body: the status is all there is ("ServiceUnavailable", "NotFound", …).
+    const code = xmlText(xml, "Code") || (STATUS_CODES[answer.status] ?? "UnknownError").replace(/[^A-Za-z]/g, "");
     const message = (xmlText(xml, "Message") ?? "").slice(0, 300);
     return new S3Error(call.operation, call.bucket, call.key, answer.status, code, this.scrubbed(message), attempts);
   }

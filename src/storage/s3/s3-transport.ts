@@ -7,6 +7,9 @@
 import http from "node:http";
 import https from "node:https";
 
+/** An error answer's XML is a few hundred bytes; this bounds a hostile or broken server's. */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+
 /** An answer read in full. */
 export interface HttpAnswer {
   status: number;
@@ -40,15 +43,23 @@ export class Transport {
     const secure = origin.protocol === "https:";
     const send = secure ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const fail = (code: string, message: string) => reject(new TransportError(code, message));
-      const request = send({ hostname: origin.hostname.replace(/^\[(.*)\]$/, "$1"), port: origin.port === "" ? undefined : Number(origin.port), path, method, headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.idleTimeoutMs }, (response) => {
+      let settled = false;
+      const fail = (code: string, message: string) => {
+        if (!settled) reject(new TransportError(code, message));
+        settled = true;
+      };
+      const options = { hostname: origin.hostname.replace(/^\[(.*)\]$/, "$1"), port: origin.port === "" ? undefined : Number(origin.port), path, method, headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.idleTimeoutMs };
+      const request = send(options, (response) => {
+        const status = response.statusCode ?? 0;
+        // The cap is for what was asked (e.g. a range's length); an error's XML has its own.
+        const cap = status >= 200 && status < 300 ? maxBodyBytes : MAX_ERROR_BODY_BYTES;
         const chunks: Buffer[] = [];
         let size = 0;
         response.on("data", (chunk: Buffer) => {
           size += chunk.length;
-          if (size > maxBodyBytes) {
+          if (size > cap) {
+            fail("S3_TOO_LARGE", `the answer's body exceeds ${cap} bytes`);
             response.destroy();
-            fail("S3_TOO_LARGE", `the answer's body exceeds ${maxBodyBytes} bytes`);
             return;
           }
           chunks.push(chunk);
@@ -62,11 +73,12 @@ export class Transport {
             fail("S3_TRUNCATED", `the answer had ${body.length} of its ${declared} bytes`);
             return;
           }
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+          if (!settled) resolve({ status, headers: response.headers, body });
+          settled = true;
         });
       });
       request.on("timeout", () => request.destroy(new TransportError("S3_TIMEOUT", `no data for ${this.idleTimeoutMs} ms`)));
-      request.on("error", (e: NodeJS.ErrnoException) => (e instanceof TransportError ? reject(e) : fail(e.code ?? "ECONNRESET", e.message)));
+      request.on("error", (e: NodeJS.ErrnoException) => (e instanceof TransportError ? fail(e.code, e.message) : fail(e.code ?? "ECONNRESET", e.message)));
       request.end(body ?? undefined);
     });
   }
