@@ -121,8 +121,14 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
     assert.deepEqual(Buffer.from(await client.getRange(BUCKET, "ranges/blob.bin", 0, 0)), data.subarray(0, 1));
     assert.deepEqual(Buffer.from(await client.getRange(BUCKET, "ranges/blob.bin", MiB - 3, MiB + 100)), data.subarray(MiB - 3), "a range running past the end gives the tail");
     assert.deepEqual(Buffer.from(await client.getRange(BUCKET, "ranges/blob.bin", 0, MiB - 1)), data);
-    await assert.rejects(client.getRange(BUCKET, "ranges/blob.bin", MiB, MiB + 10), (e: unknown) => e instanceof S3Error && e.status === 416 && e.code === "InvalidRange" && e.attempts === 1 && e.message.includes(`s3://${BUCKET}/ranges/blob.bin`));
-    await assert.rejects(client.getRange(BUCKET, "ranges/missing", 0, 9), (e: unknown) => e instanceof S3Error && e.code === "NoSuchKey" && /^S3 GetObject s3:\/\/minispark-client\/ranges\/missing: 404 NoSuchKey/.test(e.message));
+    await assert.rejects(
+      client.getRange(BUCKET, "ranges/blob.bin", MiB, MiB + 10),
+      (e: unknown) => e instanceof S3Error && e.status === 416 && e.code === "InvalidRange" && e.attempts === 1 && e.message.includes(`s3://${BUCKET}/ranges/blob.bin`),
+    );
+    await assert.rejects(
+      client.getRange(BUCKET, "ranges/missing", 0, 9),
+      (e: unknown) => e instanceof S3Error && e.code === "NoSuchKey" && /^S3 GetObject s3:\/\/minispark-client\/ranges\/missing: 404 NoSuchKey/.test(e.message),
+    );
     const head = await client.headObject(BUCKET, "ranges/blob.bin");
     assert.equal(head?.size, MiB);
     assert.match(head?.etag ?? "", /^"[0-9a-f]{32}"$/);
@@ -180,10 +186,7 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
     const ids = await Promise.all(["job-1/part-0", "job-1/part-1", "job-1/sub/part-2"].map(async (key) => ({ key, uploadId: await client.createMultipartUpload(BUCKET, key) })));
     const other = await client.createMultipartUpload(BUCKET, "job-2/part-0");
     const open = await client.listMultipartUploads(BUCKET, "job-1/");
-    assert.deepEqual(
-      open.map((u) => [u.key, u.uploadId]).sort(),
-      ids.map((u) => [u.key, u.uploadId]).sort(),
-    );
+    assert.deepEqual(open.map((u) => [u.key, u.uploadId]).sort(), ids.map((u) => [u.key, u.uploadId]).sort());
     for (const u of open) assert.ok(!Number.isNaN(Date.parse(u.initiated)), `initiated time ${u.initiated}`);
     for (const u of open) assert.equal(await client.abortMultipartUpload(BUCKET, u.key, u.uploadId), true);
     assert.deepEqual(await client.listMultipartUploads(BUCKET, "job-1/"), []);
@@ -262,7 +265,10 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
     const proxy = await scriptedProxy(server.endpoint, Array<Behaviour>(10).fill("slowdown"));
     const through = clientFor({ ...overrides, endpoint: proxy.endpoint }, policy);
     try {
-      await assert.rejects(through.headObject(BUCKET, "ranges/blob.bin"), (e: unknown) => e instanceof S3Error && e.message === "S3 HeadObject s3://minispark-client/ranges/blob.bin: 503 ServiceUnavailable, after 5 attempts");
+      await assert.rejects(
+        through.headObject(BUCKET, "ranges/blob.bin"),
+        (e: unknown) => e instanceof S3Error && e.message === "S3 HeadObject s3://minispark-client/ranges/blob.bin: 503 ServiceUnavailable, after 5 attempts",
+      );
     } finally {
       through.close();
       await proxy.close();

@@ -32,10 +32,36 @@ describe("S3 configuration", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "s3-config-"));
     credentialsFile = path.join(dir, "credentials");
     configFile = path.join(dir, "config");
-    fs.writeFileSync(credentialsFile, ["# shared credentials", "[default]", "aws_access_key_id = AKIADEFAULT", `aws_secret_access_key = ${FILE_SECRET}`, "", "[dev]", "aws_access_key_id=AKIADEV", `aws_secret_access_key=${FILE_SECRET}`, `aws_session_token = ${TOKEN}`].join("\n"));
+    fs.writeFileSync(
+      credentialsFile,
+      [
+        "# shared credentials",
+        "[default]",
+        "aws_access_key_id = AKIADEFAULT",
+        `aws_secret_access_key = ${FILE_SECRET}`,
+        "",
+        "[dev]",
+        "aws_access_key_id=AKIADEV",
+        `aws_secret_access_key=${FILE_SECRET}`,
+        `aws_session_token = ${TOKEN}`,
+      ].join("\n"),
+    );
     fs.writeFileSync(
       configFile,
-      ["[default]", "region = eu-west-1", "", "[profile dev]", "region = ap-south-1", "endpoint_url = http://127.0.0.1:9000", "s3 =", "  addressing_style = virtual", "", "[profile only-config]", "aws_access_key_id = AKIACONFIG", `aws_secret_access_key = ${FILE_SECRET}`].join("\n"),
+      [
+        "[default]",
+        "region = eu-west-1",
+        "",
+        "[profile dev]",
+        "region = ap-south-1",
+        "endpoint_url = http://127.0.0.1:9000",
+        "s3 =",
+        "  addressing_style = virtual",
+        "",
+        "[profile only-config]",
+        "aws_access_key_id = AKIACONFIG",
+        `aws_secret_access_key = ${FILE_SECRET}`,
+      ].join("\n"),
     );
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +69,18 @@ describe("S3 configuration", () => {
   it("takes keys, token, region and endpoint from the environment; a custom endpoint means path-style", () => {
     const config = resolveS3Config(
       {},
-      sources({ AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN, AWS_REGION: "us-west-2", AWS_DEFAULT_REGION: "eu-central-1", AWS_ENDPOINT_URL_S3: "http://127.0.0.1:17480", AWS_ENDPOINT_URL: "http://other:1" }, dir),
+      sources(
+        {
+          AWS_ACCESS_KEY_ID: "AKIAENV",
+          AWS_SECRET_ACCESS_KEY: SECRET,
+          AWS_SESSION_TOKEN: TOKEN,
+          AWS_REGION: "us-west-2",
+          AWS_DEFAULT_REGION: "eu-central-1",
+          AWS_ENDPOINT_URL_S3: "http://127.0.0.1:17480",
+          AWS_ENDPOINT_URL: "http://other:1",
+        },
+        dir,
+      ),
     );
     assert.equal(config.credentials.accessKeyId, "AKIAENV");
     assert.equal(config.credentials.secretAccessKey, SECRET);
@@ -99,7 +136,10 @@ describe("S3 configuration", () => {
   });
 
   it("environment keys win over AWS_PROFILE's (the SDKs' order)", () => {
-    const config = resolveS3Config({}, sources({ AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: SECRET, AWS_PROFILE: "dev", AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: configFile }, dir));
+    const config = resolveS3Config(
+      {},
+      sources({ AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: SECRET, AWS_PROFILE: "dev", AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: configFile }, dir),
+    );
     assert.equal(config.credentials.accessKeyId, "AKIAENV");
     assert.equal(config.region, "ap-south-1");
   });
@@ -137,7 +177,14 @@ describe("S3 configuration", () => {
 
   it("shows no secret through JSON.stringify, util.inspect, toString or string interpolation", () => {
     const config = resolveS3Config({}, sources({ AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN, AWS_ENDPOINT_URL_S3: "http://127.0.0.1:17480" }, dir));
-    const shown = [JSON.stringify(config), inspect(config, { depth: 10, showHidden: true }), String(config.credentials), `${config.credentials}`, inspect(config.credentials, { showHidden: true }), JSON.stringify({ wrapped: [config] })];
+    const shown = [
+      JSON.stringify(config),
+      inspect(config, { depth: 10, showHidden: true }),
+      String(config.credentials),
+      `${config.credentials}`,
+      inspect(config.credentials, { showHidden: true }),
+      JSON.stringify({ wrapped: [config] }),
+    ];
     for (const text of shown) {
       assertNoSecret(text);
       assert.ok(text.includes("AKIAENV"), `the access key id, which is not secret, helps: ${text}`);

@@ -72,7 +72,13 @@ describe("s3:// globs", () => {
   });
 
   it("refuses a glob past the shape bounds with the glob's own phrase", () => {
-    assert.throws(() => parseS3Glob("s3://b0b/" + "{a,b}".repeat(11)), (e: unknown) => e instanceof S3LocationError && /brace alternatives/.test(e.message));
-    assert.throws(() => parseS3Glob("s3://b0b/**/**/**/**/**/x"), (e: unknown) => e instanceof S3LocationError && /"\*\*" segments/.test(e.message));
+    assert.throws(
+      () => parseS3Glob("s3://b0b/" + "{a,b}".repeat(11)),
+      (e: unknown) => e instanceof S3LocationError && /brace alternatives/.test(e.message),
+    );
+    assert.throws(
+      () => parseS3Glob("s3://b0b/**/**/**/**/**/x"),
+      (e: unknown) => e instanceof S3LocationError && /"\*\*" segments/.test(e.message),
+    );
   });
 });

@@ -14,7 +14,10 @@ const signatureOf = (header: string) => /Signature=([0-9a-f]{64})$/.exec(header)
 
 describe("SigV4 signer: AWS's published examples", () => {
   it("GET /test.txt with Range bytes=0-9 (the S3 reference's first example)", () => {
-    const header = authorization({ method: "GET", encodedPath: "/test.txt", query: [], headers: { host: HOST, range: "bytes=0-9", "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": DATE }, payloadHash: EMPTY_SHA256 }, EXAMPLE);
+    const header = authorization(
+      { method: "GET", encodedPath: "/test.txt", query: [], headers: { host: HOST, range: "bytes=0-9", "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": DATE }, payloadHash: EMPTY_SHA256 },
+      EXAMPLE,
+    );
     assert.equal(
       header,
       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
@@ -39,7 +42,10 @@ describe("SigV4 signer: AWS's published examples", () => {
   });
 
   it("GET ?lifecycle (a query parameter without a value)", () => {
-    const header = authorization({ method: "GET", encodedPath: "/", query: [["lifecycle", ""]], headers: { host: HOST, "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": DATE }, payloadHash: EMPTY_SHA256 }, EXAMPLE);
+    const header = authorization(
+      { method: "GET", encodedPath: "/", query: [["lifecycle", ""]], headers: { host: HOST, "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": DATE }, payloadHash: EMPTY_SHA256 },
+      EXAMPLE,
+    );
     assert.equal(signatureOf(header), "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
   });
 
@@ -65,7 +71,10 @@ describe("SigV4 signer: AWS's published examples", () => {
       { method: "GET", encodedPath: "/", query: [], headers: { host: "example.amazonaws.com", "x-amz-date": "20150830T123600Z" }, payloadHash: EMPTY_SHA256 },
       { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region: "us-east-1", service: "service" },
     );
-    assert.equal(header, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request,SignedHeaders=host;x-amz-date,Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    assert.equal(
+      header,
+      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request,SignedHeaders=host;x-amz-date,Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+    );
   });
 });
 

@@ -98,13 +98,15 @@ export class S3Client implements S3Operations {
   }
 
   async getRange(bucket: string, key: string, first: number, last: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 0 || last < first) throw new RangeError(`GetObject range ${first}..${last} of s3://${bucket}/${key} is not a byte range`);
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 0 || last < first)
+      throw new RangeError(`GetObject range ${first}..${last} of s3://${bucket}/${key} is not a byte range`);
     const call: Call = { operation: "GetObject", method: "GET", bucket, key, headers: { range: `bytes=${first}-${last}` }, maxBodyBytes: last - first + 1 };
     const answer = await this.send(call);
     // A 200 would be the whole object, not the range asked for.
     if (answer.status !== 206) throw this.malformed(call, `status ${answer.status} to a ranged GET, not 206 Partial Content`);
     const range = /^bytes (\d+)-(\d+)\//.exec(String(answer.headers["content-range"] ?? ""));
-    if (range === null || Number(range[1]) !== first || Number(range[2]) - first + 1 !== answer.body.length) throw this.malformed(call, `Content-Range "${answer.headers["content-range"] ?? ""}" for bytes=${first}-${last}`);
+    if (range === null || Number(range[1]) !== first || Number(range[2]) - first + 1 !== answer.body.length)
+      throw this.malformed(call, `Content-Range "${answer.headers["content-range"] ?? ""}" for bytes=${first}-${last}`);
     return answer.body;
   }
 
@@ -206,7 +208,14 @@ export class S3Client implements S3Operations {
     for (let attempt = 1; ; attempt++) {
       let answer: HttpAnswer;
       try {
-        answer = await this.transport.exchange(this.originOf(call.bucket), this.pathAndQuery(call), call.method, this.signedHeaders(call), call.body ?? null, call.maxBodyBytes ?? MAX_XML_ANSWER_BYTES);
+        answer = await this.transport.exchange(
+          this.originOf(call.bucket),
+          this.pathAndQuery(call),
+          call.method,
+          this.signedHeaders(call),
+          call.body ?? null,
+          call.maxBodyBytes ?? MAX_XML_ANSWER_BYTES,
+        );
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
         if (attempt < this.retry.maxAttempts && isRetryableSocketError(e.code)) {

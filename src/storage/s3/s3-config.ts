@@ -197,7 +197,14 @@ function sharedFiles(sources: S3ConfigSources, profile: string) {
         [fromConfig(), configFile],
       ] as const) {
         if (section === null) continue;
-        const found = pairFrom(section.get("aws_access_key_id"), section.get("aws_secret_access_key"), section.get("aws_session_token"), `profile "${profile}" in ${file}`, "aws_access_key_id", "aws_secret_access_key");
+        const found = pairFrom(
+          section.get("aws_access_key_id"),
+          section.get("aws_secret_access_key"),
+          section.get("aws_session_token"),
+          `profile "${profile}" in ${file}`,
+          "aws_access_key_id",
+          "aws_secret_access_key",
+        );
         if (found !== null) return found;
       }
       return null;

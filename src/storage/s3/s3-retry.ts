@@ -19,10 +19,34 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5000 };
 
 /** S3's (and S3-compatible servers') codes for "slow down", whatever the status. */
-const THROTTLING_CODES = new Set(["SlowDown", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestLimitExceeded", "TooManyRequests", "TooManyRequestsException", "RequestThrottledException"]);
+const THROTTLING_CODES = new Set([
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestThrottled",
+  "RequestLimitExceeded",
+  "TooManyRequests",
+  "TooManyRequestsException",
+  "RequestThrottledException",
+]);
 
 /** Socket errors after which the same request may well succeed. */
-const TRANSIENT_SOCKET_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ENOTFOUND", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "UND_ERR_SOCKET", "S3_TIMEOUT", "S3_TRUNCATED"]);
+const TRANSIENT_SOCKET_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "UND_ERR_SOCKET",
+  "S3_TIMEOUT",
+  "S3_TRUNCATED",
+]);
 
 /** Whether an answer with this status and S3 code is worth another try. */
 export function isRetryableAnswer(status: number, code: string): boolean {

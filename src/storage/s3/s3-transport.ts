@@ -48,7 +48,15 @@ export class Transport {
         if (!settled) reject(new TransportError(code, message));
         settled = true;
       };
-      const options = { hostname: origin.hostname.replace(/^\[(.*)\]$/, "$1"), port: origin.port === "" ? undefined : Number(origin.port), path, method, headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.idleTimeoutMs };
+      const options = {
+        hostname: origin.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: origin.port === "" ? undefined : Number(origin.port),
+        path,
+        method,
+        headers,
+        agent: secure ? this.httpsAgent : this.httpAgent,
+        timeout: this.idleTimeoutMs,
+      };
       const request = send(options, (response) => {
         const status = response.statusCode ?? 0;
         // The cap is for what was asked (e.g. a range's length); an error's XML has its own.
