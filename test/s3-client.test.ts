@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { S3Client } from "../src/storage/s3/s3-client.js";
+import { S3Client, type S3ClientOptions } from "../src/storage/s3/s3-client.js";
 import { type S3ConfigOverrides, resolveS3Config } from "../src/storage/s3/s3-config.js";
 import { S3Error } from "../src/storage/s3/s3-error.js";
 import { listMatching } from "../src/storage/s3/s3-listing.js";
@@ -25,9 +25,8 @@ const MiB = 1024 * 1024;
 const BUCKET = "minispark-client";
 
 /** Settings from `overrides` alone: nothing from this machine's environment or ~/.aws. */
-function clientFor(overrides: S3ConfigOverrides, retry?: RetryPolicy): S3Client {
-  const config = resolveS3Config(overrides, { env: {}, homeDir: "/nonexistent", readFile: () => null });
-  return new S3Client(config, retry === undefined ? {} : { retry });
+function clientFor(overrides: S3ConfigOverrides, options: S3ClientOptions = {}): S3Client {
+  return new S3Client(resolveS3Config(overrides, { env: {}, homeDir: "/nonexistent", readFile: () => null }), options);
 }
 
 /** Runs `work` over `items`, `width` at a time. */
@@ -39,7 +38,7 @@ async function inParallel<T>(items: readonly T[], width: number, work: (item: T)
   await Promise.all(Array.from({ length: width }, lane));
 }
 
-type Behaviour = "slowdown" | "internal-error" | "reset" | "bad-request" | "pass";
+type Behaviour = "slowdown" | "internal-error" | "reset" | "bad-request" | "hang" | "truncate" | "pass";
 
 /** An HTTP proxy to `target` that treats the nth request as `script[n]` ("pass" once the script runs out) and notes when each came. */
 async function scriptedProxy(target: string, script: Behaviour[]) {
@@ -56,6 +55,14 @@ async function scriptedProxy(target: string, script: Behaviour[]) {
     if (behaviour === "internal-error") return answer(500, "InternalError");
     if (behaviour === "bad-request") return answer(400, "InvalidArgument");
     if (behaviour === "reset") return req.socket.destroy();
+    if (behaviour === "hang") return req.resume();
+    if (behaviour === "truncate") {
+      req.resume();
+      // Half of the ten bytes asked for, then the connection ends.
+      res.writeHead(206, { "content-length": "10", "content-range": "bytes 0-9/1048576" });
+      res.write(Buffer.alloc(5));
+      return setTimeout(() => req.socket.destroy(), 20);
+    }
     // The Host header stays the proxy's: it is what the client signed.
     const forward = http.request({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
@@ -107,6 +114,9 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
     const first = await client.listObjectsPage(BUCKET, "logs/2024-", null);
     assert.equal(first.objects.length, 1000);
     assert.ok(first.nextContinuationToken !== null);
+
+    await assert.rejects(listMatching(client, url, glob, { pageSize: 100, maxKeysVisited: 500 }), /makes the listing look at more than 500 keys under "logs\/2024-"/);
+    await assert.rejects(listMatching(client, url, glob, { maxMatches: 1002 }), /matches more than 1002 objects; at most 1002 are allowed/);
 
     await client.deleteObjects(BUCKET, [...csv, ...others, "logs/never-existed"]);
     assert.deepEqual((await check.listAllKeys(BUCKET, "logs/2024-")).keys, []);
@@ -223,7 +233,7 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
   it("retries 503 SlowDown with growing, jittered waits, then succeeds through to the server", async () => {
     const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
     const proxy = await scriptedProxy(server.endpoint, ["slowdown", "slowdown"]);
-    const through = clientFor({ accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, region: server.region, endpoint: proxy.endpoint }, policy);
+    const through = clientFor({ accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, region: server.region, endpoint: proxy.endpoint }, { retry: policy });
     try {
       await through.putObject(BUCKET, "retried/ok.txt", Buffer.from("after two 503s"));
       assert.equal(proxy.arrivals.length, 3, "two refusals and the attempt that got through");
@@ -238,19 +248,22 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
     }
   });
 
-  it("retries a 500 and a reset connection, gives up after five throttled attempts, and never retries another 4xx", async () => {
-    const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 };
+  it("retries a 500, a reset, a truncated answer and a silent server; gives up after five attempts; never retries another 4xx", async () => {
+    // A short idle timeout, so that a silent server fails an attempt quickly.
+    const options = { retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 100 }, idleTimeoutMs: 300 };
     const overrides = { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, region: server.region };
     const where = "S3 GetObject s3://minispark-client/ranges/blob.bin:";
     const cases: { script: Behaviour[]; arrivals: number; error: string | null }[] = [
       { script: ["internal-error", "reset"], arrivals: 3, error: null },
+      { script: ["truncate", "hang"], arrivals: 3, error: null },
+      { script: Array<Behaviour>(10).fill("hang"), arrivals: 5, error: `${where} S3_TIMEOUT (no data for 300 ms), after 5 attempts` },
       { script: Array<Behaviour>(10).fill("slowdown"), arrivals: 5, error: `${where} 503 SlowDown (scripted SlowDown), after 5 attempts` },
       { script: Array<Behaviour>(10).fill("reset"), arrivals: 5, error: `${where} ECONNRESET (socket hang up), after 5 attempts` },
       { script: ["bad-request"], arrivals: 1, error: `${where} 400 InvalidArgument (scripted InvalidArgument)` },
     ];
     for (const { script, arrivals, error } of cases) {
       const proxy = await scriptedProxy(server.endpoint, script);
-      const through = clientFor({ ...overrides, endpoint: proxy.endpoint }, policy);
+      const through = clientFor({ ...overrides, endpoint: proxy.endpoint }, options);
       try {
         const read = through.getRange(BUCKET, "ranges/blob.bin", 0, 9);
         if (error === null) assert.equal((await read).length, 10);
@@ -263,7 +276,7 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
     }
     // A HEAD answer has no body to carry S3's code: the status names it.
     const proxy = await scriptedProxy(server.endpoint, Array<Behaviour>(10).fill("slowdown"));
-    const through = clientFor({ ...overrides, endpoint: proxy.endpoint }, policy);
+    const through = clientFor({ ...overrides, endpoint: proxy.endpoint }, options);
     try {
       await assert.rejects(
         through.headObject(BUCKET, "ranges/blob.bin"),

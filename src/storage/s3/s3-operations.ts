@@ -44,11 +44,14 @@ export interface S3Operations {
   getRange(bucket: string, key: string, first: number, last: number): Promise<Uint8Array>;
   /** Writes the whole object; returns its ETag. */
   putObject(bucket: string, key: string, body: Uint8Array, contentType?: string): Promise<string>;
-  /** Starts a multipart upload; returns its upload id. Nothing is visible at `key` until it completes. */
+  /** Starts a multipart upload; returns its upload id. Nothing is visible at `key` until it completes. A retry after a lost answer can leave an extra open upload: listMultipartUploads finds it. */
   createMultipartUpload(bucket: string, key: string, contentType?: string): Promise<string>;
   /** Uploads part `partNumber` (1–10,000; every part but the last at least 5 MiB). */
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<S3UploadedPart>;
-  /** Makes the object visible at `key` from `parts`. Returns nothing: some servers (Ceph 16) answer an empty ETag, so ask headObject. */
+  /**
+   * Makes the object visible at `key` from `parts`. Returns nothing: some servers (Ceph 16) answer an empty ETag, so ask headObject.
+   * Retried like every call: a retry after a lost answer can fail with NoSuchUpload although the first attempt completed it.
+   */
   completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: readonly S3UploadedPart[]): Promise<void>;
   /** Discards the upload and its parts; false when there was no such upload (already completed or aborted). */
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<boolean>;
