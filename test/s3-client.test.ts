@@ -43,10 +43,12 @@ type Behaviour = "slowdown" | "internal-error" | "reset" | "bad-request" | "hang
 /** An HTTP proxy to `target` that treats the nth request as `script[n]` ("pass" once the script runs out) and notes when each came. */
 async function scriptedProxy(target: string, script: Behaviour[]) {
   const arrivals: number[] = [];
+  const requests: http.IncomingHttpHeaders[] = [];
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     const behaviour = script[arrivals.length] ?? "pass";
     arrivals.push(performance.now());
+    requests.push(req.headers);
     const answer = (status: number, code: string) => {
       req.resume();
       res.writeHead(status, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>scripted ${code}</Message></Error>`);
@@ -75,6 +77,7 @@ async function scriptedProxy(target: string, script: Behaviour[]) {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrivals,
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -226,6 +229,28 @@ describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, (
       assert.equal(proxy.arrivals.length, 1, "a 403 is not retried");
     } finally {
       bad.close();
+      await proxy.close();
+    }
+  });
+
+  it("sends and signs a session token, and signs the payload's hash", async () => {
+    const proxy = await scriptedProxy(server.endpoint, ["bad-request"]);
+    const temporary = clientFor({ accessKeyId: "ASIATEMPORARY", secretAccessKey: server.secretAccessKey, sessionToken: "the-session-token", region: server.region, endpoint: proxy.endpoint });
+    try {
+      await assert.rejects(
+        temporary.putObject(BUCKET, "token/x", Buffer.from("abc")),
+        (e: unknown) => e instanceof S3Error && e.code === "InvalidArgument" && !e.message.includes("the-session-token"),
+      );
+      const [headers] = proxy.requests;
+      assert.equal(headers?.["x-amz-security-token"], "the-session-token");
+      assert.equal(headers?.["x-amz-content-sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+      assert.equal(headers?.["content-length"], "3");
+      assert.match(
+        String(headers?.authorization),
+        /^AWS4-HMAC-SHA256 Credential=ASIATEMPORARY\/\d{8}\/us-east-1\/s3\/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,Signature=[0-9a-f]{64}$/,
+      );
+    } finally {
+      temporary.close();
       await proxy.close();
     }
   });
