@@ -99,6 +99,7 @@ describe("the guarded test files on a machine without their programs", () => {
     ["tls.test.js", "openssl (Debian package openssl)"],
     ["deploy.test.js", "docker-compose (Debian package docker-compose)"],
     ["s3-server.test.js", "radosgw (Debian package radosgw), ceph-mon (Debian package ceph-mon), ceph-osd (Debian package ceph-osd)"],
+    ["s3-client.test.js", "radosgw (Debian package radosgw), ceph-mon (Debian package ceph-mon), ceph-osd (Debian package ceph-osd)"],
     ["netns.test.js", process.getuid?.() === 0 ? "ip (Debian package iproute2), iptables (Debian package iptables)" : "needs root"],
   ];
   for (const [file, names] of guarded) {
