@@ -234,6 +234,24 @@ const CASES: Case[] = [
   { op: "textFile", name: "an array of paths", spec: pipe([{ op: "textFile", path: ["text/b.txt", "crlf/c.txt"] }], collect), expected: ["second file", "one", "two"], compare: "unordered" },
   { op: "textFile", name: "CRLF line ends are stripped", spec: pipe([{ op: "textFile", path: "crlf/c.txt", minPartitions: 1 }], collect), expected: ["one", "two"] },
   {
+    op: "parquet",
+    name: "objects keyed by column name; a decimal as its exact string; null",
+    spec: pipe([{ op: "parquet", path: "parquet/t.parquet" }], collect),
+    expected: [
+      { id: 1, name: "ann", score: "30.5" },
+      { id: 2, name: "bob", score: null },
+    ],
+  },
+  {
+    op: "parquet",
+    name: "columns: only those, in that order",
+    spec: pipe([{ op: "parquet", path: "parquet/t.parquet", columns: ["name", "id"] }], collect),
+    expected: [
+      { name: "ann", id: 1 },
+      { name: "bob", id: 2 },
+    ],
+  },
+  {
     op: "csv",
     name: "header: objects of strings; quoted field with a comma",
     spec: pipe([{ op: "csv", path: "csv/people.csv", header: true }], collect),
@@ -2396,8 +2414,13 @@ function check(c: Case, actual: unknown, ctx: Ctx): void {
   else compare(actual, ctx);
 }
 
+/** Two rows (id INTEGER, name VARCHAR, score DECIMAL(3,1)) as DuckDB 1.5 writes them, uncompressed; parquet-cluster.test.ts covers the types. */
+const PARQUET_FILE = "UEFSMRUAFRwVHCwVBBUAFQYVBgAAAgAAAAQBAQAAAAIAAAAVABUoFSgsFQQVABUGFQYAAAIAAAAEAQMAAABhbm4DAAAAYm9iFQAVUhVSLBUEFQAVBhUGAAAhAAAAQQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAMQEAABUCGUw1ABgNZHVja2RiX3NjaGVtYRUGABUCJQIYAmlkJSIAFQwlAhgEbmFtZSUAABUCJQIYBXNjb3JlJQoVAhUGLFwVAhUGAAAAFgQZHBk8JgAcFQIZFQAZGAJpZBUAFgQWPhY+Jgg8GAQCAAAAGAQBAAAAFgAoBAIAAAAYBAEAAAAREQAAACYAHBUMGRUAGRgEbmFtZRUAFgQWShZKJkY8GANib2IYA2FubhYAKANib2IYA2FubhERAAAAJgAcFQIZFQAZGAVzY29yZRUAFgQWdBZ0JpABPBgEMQEAABgEMQEAABYCKAQxAQAAGAQxAQAAEREAAAAW/AEWBCYIFvwBACgoRHVja0RCIHZlcnNpb24gdjEuNS42IChidWlsZCAwNjljYzlmOWI1KRk8HAAAHAAAHAAAADgBAABQQVIx";
+
 function writeInputs(dataDir: string): void {
   for (const [rel, content] of Object.entries(FILES)) writeFile(dataDir, rel, content);
+  fs.mkdirSync(join(dataDir, "parquet"), { recursive: true });
+  fs.writeFileSync(join(dataDir, "parquet/t.parquet"), Buffer.from(PARQUET_FILE, "base64"));
 }
 
 const inlineDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-ops-table-"));
