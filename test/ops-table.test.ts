@@ -19,6 +19,7 @@ import { opNames } from "../src/ops/registry.js";
 import { canonicalJson } from "../src/plan/keys.js";
 import { readParts, startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 import { pipe as pipeAs, type Node, type Spec } from "./helpers/pipe.js";
+import { SAMPLE_PARQUET_BASE64, SAMPLE_PARQUET_ROWS } from "./helpers/parquet-sample.js";
 
 // ---- the table's shape and helpers ---------------------------------------------
 
@@ -237,10 +238,7 @@ const CASES: Case[] = [
     op: "parquet",
     name: "objects keyed by column name; a decimal as its exact string; null",
     spec: pipe([{ op: "parquet", path: "parquet/t.parquet" }], collect),
-    expected: [
-      { id: 1, name: "ann", score: "30.5" },
-      { id: 2, name: "bob", score: null },
-    ],
+    expected: SAMPLE_PARQUET_ROWS,
   },
   {
     op: "parquet",
@@ -2414,13 +2412,10 @@ function check(c: Case, actual: unknown, ctx: Ctx): void {
   else compare(actual, ctx);
 }
 
-/** Two rows (id INTEGER, name VARCHAR, score DECIMAL(3,1)) as DuckDB 1.5 writes them, uncompressed; parquet-cluster.test.ts covers the types. */
-const PARQUET_FILE = "UEFSMRUAFRwVHCwVBBUAFQYVBgAAAgAAAAQBAQAAAAIAAAAVABUoFSgsFQQVABUGFQYAAAIAAAAEAQMAAABhbm4DAAAAYm9iFQAVUhVSLBUEFQAVBhUGAAAhAAAAQQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAMQEAABUCGUw1ABgNZHVja2RiX3NjaGVtYRUGABUCJQIYAmlkJSIAFQwlAhgEbmFtZSUAABUCJQIYBXNjb3JlJQoVAhUGLFwVAhUGAAAAFgQZHBk8JgAcFQIZFQAZGAJpZBUAFgQWPhY+Jgg8GAQCAAAAGAQBAAAAFgAoBAIAAAAYBAEAAAAREQAAACYAHBUMGRUAGRgEbmFtZRUAFgQWShZKJkY8GANib2IYA2FubhYAKANib2IYA2FubhERAAAAJgAcFQIZFQAZGAVzY29yZRUAFgQWdBZ0JpABPBgEMQEAABgEMQEAABYCKAQxAQAAGAQxAQAAEREAAAAW/AEWBCYIFvwBACgoRHVja0RCIHZlcnNpb24gdjEuNS42IChidWlsZCAwNjljYzlmOWI1KRk8HAAAHAAAHAAAADgBAABQQVIx";
-
 function writeInputs(dataDir: string): void {
   for (const [rel, content] of Object.entries(FILES)) writeFile(dataDir, rel, content);
   fs.mkdirSync(join(dataDir, "parquet"), { recursive: true });
-  fs.writeFileSync(join(dataDir, "parquet/t.parquet"), Buffer.from(PARQUET_FILE, "base64"));
+  fs.writeFileSync(join(dataDir, "parquet/t.parquet"), Buffer.from(SAMPLE_PARQUET_BASE64, "base64"));
 }
 
 const inlineDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-ops-table-"));

@@ -156,7 +156,7 @@ describe("parquet on a cluster, against DuckDB", { skip: duckdbSkip }, () => {
     await bad(["id", "id"], /parameter "columns" names column "id" twice/);
   });
 
-  it("reads the codecs DuckDB writes: uncompressed, snappy, gzip, brotli, and zstd where Node has it", async () => {
+  it("reads the codecs DuckDB writes: uncompressed, snappy, gzip, brotli, and zstd where Node has it; LZ4 fails naming the codec", async () => {
     const select = `SELECT i AS id, 'v' || (i % 97) AS v, (i * 0.5)::DOUBLE AS f FROM range(3000) t(i)`;
     const expected = (await duck.rows(`SELECT i::INTEGER AS id, 'v' || (i % 97) AS v, (i * 0.5)::DOUBLE AS f FROM range(3000) t(i) ORDER BY id`)).map((r) => ({
       ...r,
@@ -175,6 +175,10 @@ describe("parquet on a cluster, against DuckDB", { skip: duckdbSkip }, () => {
       }
       assert.deepEqual(byId(await run), expected, codec);
     }
+    await writeParquet("codecs/lz4.parquet", select, "COMPRESSION lz4");
+    await assert.rejects(t.run({ nodes: [{ id: "p", op: "parquet", path: "codecs/lz4.parquet" }], action: { op: "count", input: "p" } }), (e: JobFailedError) =>
+      /input "codecs\/lz4\.parquet": column "id" of row group 0 cannot be decoded .*unsupported compression codec: LZ4_RAW/.test(e.message),
+    );
   });
 });
 
