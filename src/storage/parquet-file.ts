@@ -61,6 +61,8 @@ function schemaOf(file: InputFile, metadata: FileMetaData): SchemaTree {
 
 /** The top-level columns to read, in output order; a name the file lacks fails, naming the file's columns. */
 function selectColumns(file: InputFile, schema: SchemaTree, columns: readonly string[] | null): SchemaTree[] {
+  // Rows with no columns would come only from the declared row counts, which nothing checks: refused.
+  if (schema.children.length === 0) throw new ParquetFileError(file, "has no columns");
   if (columns === null) return schema.children;
   return columns.map((name) => {
     const child = schema.children.find((c) => c.element.name === name);
