@@ -81,7 +81,11 @@ function* groupRows(file: InputFile, metadata: FileMetaData, dataEnd: number, se
     const batch: ParquetRow[] = [];
     for (let r = i; r < Math.min(group.rows, i + BATCH); r++) {
       const row: ParquetRow = {};
-      for (let c = 0; c < names.length; c++) row[names[c]!] = values[c]![r] as Json;
+      for (let c = 0; c < names.length; c++) {
+        // A column a file names "__proto__" is a key like any other, not the row's prototype.
+        if (names[c] === "__proto__") Object.defineProperty(row, "__proto__", { value: values[c]![r], enumerable: true, writable: true, configurable: true });
+        else row[names[c]!] = values[c]![r] as Json;
+      }
       batch.push(row);
     }
     yield batch;
