@@ -146,7 +146,13 @@ describe("parquet on a cluster, against DuckDB", { skip: duckdbSkip }, () => {
 
   it("a column named __proto__ is a key of the row like any other", async () => {
     await writeParquet("proto/p.parquet", `SELECT i AS "__proto__", i * 2 AS x FROM range(3) t(i)`);
-    const rows = await t.run<Record<string, unknown>[]>({ nodes: [{ id: "p", op: "parquet", path: "proto/p.parquet" }, { id: "k", op: "map", input: "p", fn: "r => Object.keys(r).join(',') + '=' + JSON.stringify(r)" }], action: { op: "collect", input: "k" } });
+    const rows = await t.run<Record<string, unknown>[]>({
+      nodes: [
+        { id: "p", op: "parquet", path: "proto/p.parquet" },
+        { id: "k", op: "map", input: "p", fn: "r => Object.keys(r).join(',') + '=' + JSON.stringify(r)" },
+      ],
+      action: { op: "collect", input: "k" },
+    });
     assert.deepEqual(rows, ['__proto__,x={"__proto__":0,"x":0}', '__proto__,x={"__proto__":1,"x":2}', '__proto__,x={"__proto__":2,"x":4}']);
   });
 
