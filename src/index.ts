@@ -2,7 +2,7 @@
 // TypeScript library of DESIGN.md section 5 — connect() and the Context, typed
 // Datasets, the JobSpec types it builds — and the REST client for tools that
 // follow jobs themselves. Everything else in src/ is internal.
-export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, type FileOptions, type JobRunner } from "./client/context.js";
+export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, type FileOptions, type JobRunner, type ParquetOptions, type ParquetValue } from "./client/context.js";
 export { Dataset, type Env, type EnvOption, type NoEnv, type SaveOptions, type SaveResult, type StatCounter } from "./client/dataset.js";
 export { ClosureError } from "./client/closure.js";
 export type { JobSpec, JobSpecAction, JobSpecNode } from "./client/job-builder.js";

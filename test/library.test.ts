@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { runInline } from "../src/inline/inline-runner.js";
-import { connect, Context, type Dataset, JobFailedError, type CsvValue, type JobRunner, type JobSpec, type SaveResult } from "../src/index.js";
+import { connect, Context, type Dataset, JobFailedError, type CsvValue, type JobRunner, type ParquetValue, type JobSpec, type SaveResult } from "../src/index.js";
 
 // ---- helpers --------------------------------------------------------------
 
@@ -82,6 +82,12 @@ describe("the JobSpec a pipeline builds", () => {
       ],
       action: { op: "count", input: "map-2" },
     });
+  });
+
+  it("parquet(): the JobSpec's parquet source, with its columns", async () => {
+    const { sc, specs } = recording(0);
+    await sc.parquet<{ id: number; name: string }>("sales/*.parquet", { columns: ["id", "name"], maxPartitionBytes: 1 << 20 }).count();
+    assert.deepEqual(specs[0]!.nodes, [{ id: "parquet", op: "parquet", path: "sales/*.parquet", columns: ["id", "name"], maxPartitionBytes: 1 << 20 }]);
   });
 
   it("uses Spark's parameter names for multi-function and sampling ops", async () => {
@@ -296,6 +302,7 @@ describe("the JobSpec a pipeline builds", () => {
     expectType<Promise<SaveResult>>()(words.save("out"));
     expectType<Dataset<Record<string, string | number | boolean | null>>>()(sc.csv("x.csv", { header: true }));
     expectType<Dataset<(string | number | boolean | null)[]>>()(sc.csv("x.csv"));
+    expectType<Dataset<Record<string, ParquetValue>>>()(sc.parquet("x.parquet"));
     const header = Math.random() > 2;
     expectType<Dataset<Record<string, CsvValue> | CsvValue[]>>()(sc.csv("x.csv", { header }));
     expectType<Dataset<number>>()(

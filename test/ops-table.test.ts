@@ -19,6 +19,7 @@ import { opNames } from "../src/ops/registry.js";
 import { canonicalJson } from "../src/plan/keys.js";
 import { readParts, startTestCluster, writeFile, type TestCluster } from "./helpers/cluster.js";
 import { pipe as pipeAs, type Node, type Spec } from "./helpers/pipe.js";
+import { SAMPLE_PARQUET_BASE64, SAMPLE_PARQUET_ROWS } from "./helpers/parquet-sample.js";
 
 // ---- the table's shape and helpers ---------------------------------------------
 
@@ -233,6 +234,21 @@ const CASES: Case[] = [
   },
   { op: "textFile", name: "an array of paths", spec: pipe([{ op: "textFile", path: ["text/b.txt", "crlf/c.txt"] }], collect), expected: ["second file", "one", "two"], compare: "unordered" },
   { op: "textFile", name: "CRLF line ends are stripped", spec: pipe([{ op: "textFile", path: "crlf/c.txt", minPartitions: 1 }], collect), expected: ["one", "two"] },
+  {
+    op: "parquet",
+    name: "objects keyed by column name; a decimal as its exact string; null",
+    spec: pipe([{ op: "parquet", path: "parquet/t.parquet" }], collect),
+    expected: SAMPLE_PARQUET_ROWS,
+  },
+  {
+    op: "parquet",
+    name: "columns: only those, in that order",
+    spec: pipe([{ op: "parquet", path: "parquet/t.parquet", columns: ["name", "id"] }], collect),
+    expected: [
+      { name: "ann", id: 1 },
+      { name: "bob", id: 2 },
+    ],
+  },
   {
     op: "csv",
     name: "header: objects of strings; quoted field with a comma",
@@ -2398,6 +2414,8 @@ function check(c: Case, actual: unknown, ctx: Ctx): void {
 
 function writeInputs(dataDir: string): void {
   for (const [rel, content] of Object.entries(FILES)) writeFile(dataDir, rel, content);
+  fs.mkdirSync(join(dataDir, "parquet"), { recursive: true });
+  fs.writeFileSync(join(dataDir, "parquet/t.parquet"), Buffer.from(SAMPLE_PARQUET_BASE64, "base64"));
 }
 
 const inlineDir = fs.mkdtempSync(join(os.tmpdir(), "minispark-ops-table-"));

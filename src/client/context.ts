@@ -63,6 +63,19 @@ export interface FileOptions {
   maxPartitionBytes?: number;
 }
 
+/** Options of {@link Context.parquet}. */
+export interface ParquetOptions extends FileOptions {
+  /** Read only these top-level columns, in this order (default: every column, in the file's order). */
+  columns?: string[];
+}
+
+/**
+ * A Parquet value as README's "Parquet types" maps it: numbers (64-bit integers
+ * beyond ±(2^53 − 1) and decimals as strings), strings, booleans, null, and
+ * arrays and objects for LIST, MAP and STRUCT columns.
+ */
+export type ParquetValue = string | number | boolean | null | ParquetValue[] | { [key: string]: ParquetValue };
+
 /** A CSV field: a string, or with inferSchema a number, a boolean or null. */
 export type CsvValue = string | number | boolean | null;
 
@@ -161,6 +174,11 @@ export class Context implements ActionRunner {
   csv(path: string | string[], opts: CsvOptions): Dataset<Record<string, CsvValue> | CsvValue[]>;
   csv(path: string | string[], opts: CsvOptions = {}): Dataset<unknown> {
     return Dataset.source(this, "csv", { path, ...opts });
+  }
+
+  /** One record per row of the Parquet files, an object keyed by column name; say its type with `parquet<Order>(…)`. A row group is read by the task whose split holds its midpoint. */
+  parquet<R extends object = Record<string, ParquetValue>>(path: string | string[], opts: ParquetOptions = {}): Dataset<R> {
+    return Dataset.source(this, "parquet", { path, ...opts });
   }
 
   /** One JSON value per line; say its type with `jsonl<Order>(…)`. */

@@ -1,11 +1,14 @@
-// textFile, csv and jsonl: sources read from files under the data directory,
-// one partition per split a worker listed before planning (the rule says what
-// to list: Spark's defaults, and whole files for CSV whose quoted fields may
-// span lines). The readers are the worker's (rdd-compute.ts, input/).
+// textFile, csv, jsonl and parquet: sources read from files under the data
+// directory, one partition per split a worker listed before planning (the rule
+// says what to list: Spark's defaults, and whole files for CSV whose quoted
+// fields may span lines). A Parquet file is cut into byte ranges like any
+// splittable file, and each task reads the row groups whose midpoint falls in
+// its range (storage/parquet-footer.ts). The readers are the worker's
+// (rdd-compute.ts).
 import type { NodeSpec } from "../plan/job-spec.js";
 import type { CsvOptions, Rdd } from "../plan/physical.js";
 import { defineOp, type OpFamily, type PlanBuilder } from "./op-rule.js";
-import { boolean, inputPath, oneOf, params, positive, string } from "./params.js";
+import { array, boolean, inputPath, oneOf, params, positive, string } from "./params.js";
 import { CSV_MODES, csvOptions, csvProblems } from "./csv-options.js";
 
 /** Spark's default split size for file sources (its maxPartitionBytes is 128 MiB; ours suits 2-core machines). */
@@ -27,7 +30,7 @@ const listing = (p: Common, node: NodeSpec, defaultParallelism: number, splittab
   splittable,
 });
 
-const fileRdd = (pl: PlanBuilder, node: NodeSpec, format: "text" | "csv" | "jsonl", csv: CsvOptions | null): Rdd => {
+const fileRdd = (pl: PlanBuilder, node: NodeSpec, format: "text" | "csv" | "jsonl" | "parquet", csv: CsvOptions | null): Rdd & { kind: "file" } => {
   const splits = pl.splits(node);
   return { kind: "file", node: node.id, format, splits, firstSplit: 0, csv, numPartitions: splits.length };
 };
@@ -80,5 +83,27 @@ export const FILE_SOURCES: OpFamily = {
       plan: (pl, _p, node) => fileRdd(pl, node, "jsonl", null),
       listing: (p, node, dp) => listing(p, node, dp, true),
     }),
+    parquet: defineOp({
+      kind: "source",
+      inputs: 0,
+      params: params({ ...common, columns: array().maybe() }, (p) => columnsProblems(p.columns)),
+      aliases: ["read_parquet"],
+      plan: (pl, p, node) => {
+        const rdd = fileRdd(pl, node, "parquet", null);
+        return p.columns === undefined ? rdd : { ...rdd, columns: p.columns as string[] };
+      },
+      listing: (p, node, dp) => listing(p, node, dp, true),
+    }),
   },
 };
+
+/** `columns`, when given: a non-empty array of distinct column names. */
+function columnsProblems(columns: unknown[] | undefined): string[] {
+  if (columns === undefined) return [];
+  if (columns.length === 0) return ['parameter "columns" must name at least one column (leave it out to read every column)'];
+  const bad = columns.findIndex((c) => typeof c !== "string" || c === "");
+  if (bad >= 0) return [`parameter "columns" must be an array of column names (non-empty strings); item ${bad} is ${JSON.stringify(columns[bad])}`];
+  const seen = new Set<unknown>();
+  const twice = columns.find((c) => seen.size === seen.add(c).size);
+  return twice === undefined ? [] : [`parameter "columns" names column ${JSON.stringify(twice)} twice`];
+}

@@ -40,7 +40,15 @@ interface RddBase {
 
 export type Rdd =
   /** `splits` holds partitions firstSplit.. (a task is sent only its own split). */
-  | (RddBase & { kind: "file"; format: "text" | "csv" | "jsonl"; splits: InputSplit[]; firstSplit: number; csv: CsvOptions | null })
+  | (RddBase & {
+      kind: "file";
+      format: "text" | "csv" | "jsonl" | "parquet";
+      splits: InputSplit[];
+      firstSplit: number;
+      csv: CsvOptions | null;
+      /** parquet only: the top-level columns to read, in output order; absent reads every column. */
+      columns?: string[];
+    })
   /** `data` holds elements dataOffset.. of a collection of dataLength (a task is sent only its slice). */
   | (RddBase & { kind: "parallelize"; data: Json[]; dataOffset: number; dataLength: number })
   | (RddBase & { kind: "range"; start: number; end: number; step: number })

@@ -15,6 +15,7 @@ import { probeCsvSplit, readCsvSplit } from "./csv-input.js";
 import type { CsvSeen } from "../common/csv-types.js";
 import { closeInput, openInput, type InputFile } from "../storage/confined-open.js";
 import { readLineBatches } from "../storage/line-reader.js";
+import { readParquetRows } from "../storage/parquet-file.js";
 import type { ComputeContext } from "./compute-context.js";
 import { aggregateShuffle } from "./shuffle-reader.js";
 import { UserCodeError, compileFunction } from "../functions/user-function.js";
@@ -257,6 +258,13 @@ export function probeCsv(rdd: Rdd, partition: number, ctx: ComputeContext): CsvS
 }
 
 function* readOpenSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, file: InputFile, ctx: ComputeContext): Batches {
+  if (rdd.format === "parquet") {
+    for (const batch of readParquetRows(file, split.start, split.end, rdd.columns ?? null)) {
+      ctx.metrics.recordsIn += batch.length;
+      yield batch;
+    }
+    return;
+  }
   const lines = readLineBatches(file, split.start, split.end);
   if (rdd.format === "text") {
     for (const batch of lines) {
