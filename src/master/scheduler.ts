@@ -239,7 +239,6 @@ export class Scheduler implements SchedulerQueries {
       const statuses = dep.lineage === null ? null : this.tracker.complete(job.id, dep.id, mapCount(job, dep.id));
       if (!statuses) continue;
       const own = { job: job.id, shuffle: dep.id };
-      job.filesRetained ||= statuses.some((s) => !s.writtenBy);
       released.push(
         ...this.retained.keep(
           app,
@@ -249,7 +248,7 @@ export class Scheduler implements SchedulerQueries {
       );
     }
     this.release(released);
-    if (job.filesRetained && !this.retained.holdsFilesOf(job.id)) job.filesRetained = false;
+    job.filesRetained = this.retained.holdsFilesOf(job.id);
   }
 
   /** Shuffle directories no retained output is in any more: the workers drop them. */

@@ -1,8 +1,8 @@
 // Which stages of a job run, from the map output, the cached blocks and the
-// shuffle output earlier jobs of the application kept that exist: the part of the scheduler that works on stages rather than tasks
-// (Spark's DAGScheduler side). Pure over a job run, the map output tracker and
-// a view of the cached blocks; called by scheduler.ts after any event that can
-// change them.
+// shuffle output earlier jobs of the application kept that exist: the part of
+// the scheduler that works on stages rather than tasks (Spark's DAGScheduler
+// side). Pure over a job run, the map output tracker and a view of the cached
+// blocks; called by scheduler.ts after any event that can change them.
 import type { ShuffleId } from "../common/ids.js";
 import type { Rdd } from "../plan/physical.js";
 import type { CacheMarker } from "../plan/storage-level.js";

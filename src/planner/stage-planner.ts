@@ -146,11 +146,10 @@ export class Planner implements PlanBuilder {
       const rule = opRule(node.op);
       if (!rule || rule.kind === "action") throw new Error(`planner has no rule for op "${node.op}"`);
       const own = new Set<StageId>();
-      // The inputs are memoized by now (the planning order put them first), so the lineage can be had before the rule runs.
+      // The inputs are memoized by now (the planning order put them first, and identified if this node is), so its lineage can be had before the rule runs.
       const lineage = this.lineageOf(node);
       const planned = this.planning(lineage, () => rule.plan(this, node, own));
       this.budget.partitions(node.id, node.op, planned.numPartitions);
-      // The inputs are memoized by now (the rule planned them), and identified if this node is.
       const dataset = this.identified.has(node.id)
         ? datasetId(
             node,
