@@ -14,7 +14,7 @@ import { S3Client, type S3ClientOptions } from "../src/storage/s3/s3-client.js";
 import { type S3ConfigOverrides, resolveS3Config } from "../src/storage/s3/s3-config.js";
 import { S3Error } from "../src/storage/s3/s3-error.js";
 import { listMatching } from "../src/storage/s3/s3-listing.js";
-import { parseS3Glob } from "../src/storage/s3/s3-location.js";
+import { parseS3Glob } from "../src/plan/s3-location.js";
 import type { RetryPolicy } from "../src/storage/s3/s3-retry.js";
 import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 import { S3TestClient } from "./helpers/s3-client.js";
