@@ -4,7 +4,8 @@
 // boundaries give each line once; a glob over 1,100 keys lists past S3's page
 // of 1,000; a .gz object counts what `zcat | wc -l` counts; csv, jsonl and
 // Parquet objects read as their local copies do; word count and a join over S3
-// equal the computation in this process. Per-job S3 settings are used, and
+// equal the computation in this process; throttling, 5xx answers and dropped
+// connections from a proxy in front of the server cost retries only. Per-job S3 settings are used, and
 // their secret appears nowhere: not in the master's store or logs, the job's
 // view or its error.
 import assert from "node:assert/strict";
@@ -20,6 +21,7 @@ import { duckdbSkip, openDuckDb, sqlString } from "./helpers/duckdb.js";
 import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 import { S3TestClient } from "./helpers/s3-client.js";
 import { type S3Server, startS3Server } from "./helpers/s3-server.js";
+import { type Behaviour, scriptedProxy } from "./helpers/s3-proxy.js";
 import { wordCounts } from "./helpers/cluster.js";
 
 const skip = prerequisiteSkip(PREREQUISITES.radosgw, PREREQUISITES.cephMon, PREREQUISITES.cephOsd) || duckdbSkip;
@@ -166,6 +168,23 @@ describe("file sources over s3://", { skip }, () => {
       { id: 2, score: 3 },
       { id: 3, score: null },
     ]);
+  });
+
+  it("throttling, 5xx and dropped connections on one request in four cost retries, never records", async () => {
+    // Every fourth request misbehaves, in turn each way a server does; the job reaches S3 through the proxy by its own endpoint setting.
+    const faults: Behaviour[] = ["slowdown", "internal-error", "reset"];
+    const proxy = await scriptedProxy(server.endpoint, (n) => (n % 4 === 3 ? faults[Math.floor(n / 4) % faults.length]! : "pass"));
+    try {
+      const lines = await run<string[]>({
+        nodes: [{ id: "t", op: "textFile", path: [`s3://${BUCKET}/logs/big.txt`, `s3://${BUCKET}/gz/*.gz`], maxPartitionBytes: 3 * MiB }],
+        action: { op: "collect", input: "t" },
+        s3: { endpoint: proxy.endpoint },
+      });
+      assert.deepEqual(lines, [...big.slice(0, -1).split("\n"), ...small.slice(0, -1).split("\n")]);
+      assert.ok(proxy.arrivals.length >= 8, `${proxy.arrivals.length} requests went through the proxy`);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("a missing bucket or an unmatched glob fails the job at submit with the URL", async () => {
