@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { joinBench } from "./join.js";
 import { memoryBench } from "./memory.js";
 import { wordcountBench } from "./wordcount.js";
+import { storageBench } from "./storage.js";
 import { latencyBench, schedulerBench } from "./latency.js";
 import { recordsBench } from "./records.js";
 import { scalingBench } from "./scaling.js";
@@ -19,6 +20,10 @@ const BENCHES: Record<string, { about: string; run: (opts: BenchOptions) => Prom
   wordcount: {
     about: "word count, user functions and built-ins, against hand-written 1- and 2-thread Node programs (--size 1gb --runs 3)",
     run: wordcountBench,
+  },
+  storage: {
+    about: "word count read from local disk and from S3 (radosgw on loopback), plain and gzip, built-ins and user functions (--size 1gb --runs 3)",
+    run: storageBench,
   },
   "records-1m": {
     about: "1,000,000 CSV records through map → filter → reduceByKey: records per second (--records 1000000 --runs 3)",

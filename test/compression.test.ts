@@ -11,7 +11,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { after, describe, it } from "node:test";
 import type { ResultAction } from "../src/plan/physical.js";
-import { closeInput, openInput, type InputFile } from "../src/storage/confined-open.js";
+import { openInput, type InputFile } from "../src/storage/confined-open.js";
 import { compressionOf, extensionOf, unreadCompression, type Compression } from "../src/storage/compression.js";
 import { DecompressedInput } from "../src/storage/decompressed-input.js";
 import { LineTooLongError, readLineBatches, readWholeFile } from "../src/storage/line-reader.js";
@@ -47,7 +47,7 @@ function opened<T>(rel: string, f: (file: InputFile) => T): T {
   try {
     return f(file);
   } finally {
-    closeInput(file);
+    file.close();
   }
 }
 

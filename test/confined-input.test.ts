@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Rdd } from "../src/plan/physical.js";
-import { closeInput, openInput } from "../src/storage/confined-open.js";
+import { openInput } from "../src/storage/confined-open.js";
 import { LineTooLongError, readLineBatches, readWholeFile } from "../src/storage/line-reader.js";
 import { ListingRefused, ListingRunner } from "../src/storage/listing-runner.js";
 import { computePartition, type ComputeContext } from "../src/worker/rdd-compute.js";
@@ -43,7 +43,7 @@ function readAll(rel: string): string[] {
   try {
     return [...readLineBatches(file, 0, Number.MAX_SAFE_INTEGER)].flat();
   } finally {
-    closeInput(file);
+    file.close();
   }
 }
 
@@ -80,7 +80,7 @@ describe("maximum line length", () => {
       );
       assert.throws(() => [...readLineBatches(file, 10, 1000, { maxLineBytes: 50 })], /the line running through byte 10 is longer than 50 bytes/, "a split starting inside the long line");
     } finally {
-      closeInput(file);
+      file.close();
     }
   });
 
@@ -91,7 +91,7 @@ describe("maximum line length", () => {
       assert.equal(readWholeFile(file, 8), "a,b\n1,2\n");
       assert.throws(() => readWholeFile(file, 7), /input "whole\.csv" is larger than 7 bytes/);
     } finally {
-      closeInput(file);
+      file.close();
     }
   });
 });
@@ -118,22 +118,22 @@ describe("listing runner", () => {
   const source = { node: "t", path: "sub/*.txt", minPartitions: 1, maxPartitionBytes: 1 << 20, splittable: true };
 
   it("lists in a thread and answers the splits", async () => {
-    const splits = await new ListingRunner(data).list([source]);
+    const splits = await new ListingRunner(data).list([source], null);
     assert.deepEqual(splits, { t: [{ path: "sub/in.txt", start: 0, end: 7, fileSize: 7 }] });
   });
 
   it("refuses past its time limit, naming it, and lists again afterwards", async () => {
     const runner = new ListingRunner(data, 1);
-    await assert.rejects(runner.list([source]), (e: Error) => e instanceof ListingRefused && !e.busy && /took longer than 1 ms; at most 1 ms/.test(e.message));
+    await assert.rejects(runner.list([source], null), (e: Error) => e instanceof ListingRefused && !e.busy && /took longer than 1 ms; at most 1 ms/.test(e.message));
   });
 
   it("refuses malformed sources and listing errors, naming the node", async () => {
     const runner = new ListingRunner(data);
-    await assert.rejects(runner.list("nope"), /needs an array of sources/);
-    await assert.rejects(runner.list([{ ...source, maxPartitionBytes: 0 }]), /maxPartitionBytes must be an integer >= 1/);
-    await assert.rejects(runner.list([{ ...source, path: [] }]), /needs a path/);
-    await assert.rejects(runner.list([{ ...source, path: "escape.txt" }]), /node "t": input path "escape\.txt" leaves the data directory/);
-    await assert.rejects(runner.list([{ ...source, path: "{a,b}".repeat(30) }]), /node "t": .*brace alternatives/);
-    assert.equal(Object.keys(await runner.list([source])).length, 1);
+    await assert.rejects(runner.list("nope", null), /needs an array of sources/);
+    await assert.rejects(runner.list([{ ...source, maxPartitionBytes: 0 }], null), /maxPartitionBytes must be an integer >= 1/);
+    await assert.rejects(runner.list([{ ...source, path: [] }], null), /needs a path/);
+    await assert.rejects(runner.list([{ ...source, path: "escape.txt" }], null), /node "t": input path "escape\.txt" leaves the data directory/);
+    await assert.rejects(runner.list([{ ...source, path: "{a,b}".repeat(30) }], null), /node "t": .*brace alternatives/);
+    assert.equal(Object.keys(await runner.list([source], null)).length, 1);
   });
 });

@@ -12,7 +12,7 @@ import { type CsvOptions, csvScanner, headerNames, isSkippedLine, makeCsvRecordM
 import { convertField, type CsvSeen, finalType, mergeColumnTypes, parseCsvSchema, typeOfField } from "../src/common/csv-types.js";
 import { csvOptions, csvProblems } from "../src/ops/csv-options.js";
 import { probeCsvSplit, readCsvSplit } from "../src/worker/csv-input.js";
-import { closeInput, openInput } from "../src/storage/confined-open.js";
+import { openInput } from "../src/storage/confined-open.js";
 import { listSplits } from "../src/storage/splits.js";
 import { UserCodeError } from "../src/functions/user-function.js";
 import { runInline } from "../src/inline/inline-runner.js";
@@ -243,7 +243,7 @@ describe("csv splits read by the worker", () => {
       try {
         return f(file);
       } finally {
-        closeInput(file);
+        file.close();
       }
     };
     const types = splits.reduce<CsvSeen[]>(

@@ -1,6 +1,8 @@
 // A worker's executor with real task threads (src/worker/executor.ts, task-thread.ts): a task reading a cached
 // partition runs on the thread that holds it, DISK_ONLY blocks are read by any thread, and an ended application's
 // blocks go from the threads' heaps and the block directory (HeartbeatReply.ended_apps' effect).
+import { S3Service } from "../src/worker/s3-bridge.js";
+import { S3Clients } from "../src/worker/s3-clients.js";
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -28,6 +30,7 @@ const executor = new Executor({
   userCode: true,
   fetchRemote: async () => ({ ok: false, mapId: 0, message: "no remote blocks here" }),
   log: logger("test"),
+  s3: new S3Service(new S3Clients()),
 });
 after(async () => {
   await executor.close();

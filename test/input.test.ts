@@ -10,7 +10,7 @@ import { checkRelativePath } from "../src/plan/paths.js";
 import { mulberry32 } from "../src/common/random.js";
 import { listSplits, type FileSplit } from "../src/storage/splits.js";
 import { readLineBatches } from "../src/storage/line-reader.js";
-import { closeInput, openInput, type InputFile } from "../src/storage/confined-open.js";
+import { openInput, type InputFile } from "../src/storage/confined-open.js";
 
 const MiB = 1 << 20;
 
@@ -43,7 +43,7 @@ function opened<T>(abs: string, f: (file: InputFile) => T): T {
   try {
     return f(file);
   } finally {
-    closeInput(file);
+    file.close();
   }
 }
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { closeInput, openInput } from "../src/storage/confined-open.js";
+import { openInput } from "../src/storage/confined-open.js";
 import { readParquetRows, type ParquetRow } from "../src/storage/parquet-file.js";
 import { decimalString, integerJson } from "../src/storage/parquet-values.js";
 import { SAMPLE_PARQUET_BASE64, SAMPLE_PARQUET_ROWS } from "./helpers/parquet-sample.js";
@@ -22,7 +22,7 @@ function read(bytes: Buffer, start = 0, end = bytes.length, columns: string[] | 
   try {
     return [...readParquetRows(file, start, end, columns)].flat();
   } finally {
-    closeInput(file);
+    file.close();
   }
 }
 

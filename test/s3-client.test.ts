@@ -8,17 +8,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { S3Client, type S3ClientOptions } from "../src/storage/s3/s3-client.js";
 import { type S3ConfigOverrides, resolveS3Config } from "../src/storage/s3/s3-config.js";
 import { S3Error } from "../src/storage/s3/s3-error.js";
 import { listMatching } from "../src/storage/s3/s3-listing.js";
-import { parseS3Glob } from "../src/storage/s3/s3-location.js";
+import { parseS3Glob } from "../src/plan/s3-location.js";
 import type { RetryPolicy } from "../src/storage/s3/s3-retry.js";
 import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
 import { S3TestClient } from "./helpers/s3-client.js";
 import { type S3Server, startS3Server } from "./helpers/s3-server.js";
+import { type Behaviour, scriptedProxy } from "./helpers/s3-proxy.js";
 
 const skip = prerequisiteSkip(PREREQUISITES.radosgw, PREREQUISITES.cephMon, PREREQUISITES.cephOsd);
 const MiB = 1024 * 1024;
@@ -36,50 +35,6 @@ async function inParallel<T>(items: readonly T[], width: number, work: (item: T)
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: width }, lane));
-}
-
-type Behaviour = "slowdown" | "internal-error" | "reset" | "bad-request" | "hang" | "truncate" | "pass";
-
-/** An HTTP proxy to `target` that treats the nth request as `script[n]` ("pass" once the script runs out) and notes when each came. */
-async function scriptedProxy(target: string, script: Behaviour[]) {
-  const arrivals: number[] = [];
-  const requests: http.IncomingHttpHeaders[] = [];
-  const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
-    const behaviour = script[arrivals.length] ?? "pass";
-    arrivals.push(performance.now());
-    requests.push(req.headers);
-    const answer = (status: number, code: string) => {
-      req.resume();
-      res.writeHead(status, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>scripted ${code}</Message></Error>`);
-    };
-    if (behaviour === "slowdown") return answer(503, "SlowDown");
-    if (behaviour === "internal-error") return answer(500, "InternalError");
-    if (behaviour === "bad-request") return answer(400, "InvalidArgument");
-    if (behaviour === "reset") return req.socket.destroy();
-    if (behaviour === "hang") return req.resume();
-    if (behaviour === "truncate") {
-      req.resume();
-      // Half of the ten bytes asked for, then the connection ends.
-      res.writeHead(206, { "content-length": "10", "content-range": "bytes 0-9/1048576" });
-      res.write(Buffer.alloc(5));
-      return setTimeout(() => req.socket.destroy(), 20);
-    }
-    // The Host header stays the proxy's: it is what the client signed.
-    const forward = http.request({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 describe("the S3 client against a real S3 server", { skip, timeout: 180_000 }, () => {

@@ -3,7 +3,7 @@
 // the local glob's Hadoop rules (hidden names, "directories").
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { S3LocationError, parseS3Glob, parseS3Url } from "../src/storage/s3/s3-location.js";
+import { S3LocationError, parseS3Glob, parseS3Url } from "../src/plan/s3-location.js";
 
 const matching = (url: string, keys: string[]) => keys.filter((k) => parseS3Glob(url).matches(k));
 

@@ -11,6 +11,7 @@ import { TaskSpills } from "../src/worker/memory/spill-files.js";
 
 const ctx = (): ComputeContext => ({
   dataDir: "/nonexistent",
+  s3: null,
   blocks: { blocks: () => [] },
   inputs: {},
   metrics: { recordsIn: 0, bytesRead: 0 },

@@ -1,4 +1,5 @@
 // Unit tests for JobSpec validation (src/planner/validate.ts) and its helpers: function-source, dag, ops and paths.
+import { redactedSpecText } from "../src/plan/s3-settings.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_MAX_TASK_RETRIES } from "../src/plan/spec-limits.js";
@@ -50,6 +51,7 @@ describe("validateJobSpec: accepted specs", () => {
       maxTaskRetries: DEFAULT_MAX_TASK_RETRIES,
       taskTimeoutMs: null,
       application: null,
+      s3: null,
     });
     assert.equal(DEFAULT_MAX_TASK_RETRIES, 3);
   });
@@ -513,5 +515,43 @@ describe("validateJobSpec: application", () => {
         String(bad).slice(0, 40),
       );
     }
+  });
+});
+
+describe("validateJobSpec: a job's S3 settings", () => {
+  const spec = (s3: unknown) => ({ nodes: [{ id: "t", op: "textFile", path: "s3://bucket/x/*.txt" }], action: { op: "count", input: "t" }, s3 });
+  const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+  it("keeps the settings given", () => {
+    const s3 = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret, region: "eu-west-1", endpoint: "http://127.0.0.1:9000" };
+    assert.deepEqual(validateJobSpec(spec(s3)).s3, s3);
+  });
+
+  it("names the setting that is wrong and never quotes a value", () => {
+    const cases: [unknown, RegExp][] = [
+      ["text", /"s3" must be an object/],
+      [{ secretAccessKey: secret }, /accessKeyId and secretAccessKey together/],
+      [{ accessKeyId: "AKID", secretAccessKey: secret, sessionToken: 7 }, /"s3"."sessionToken" must be a non-empty string/],
+      [{ accessKeyId: "AKID", secretAccessKey: secret, password: secret }, /unknown setting "password"/],
+      [{ endpoint: `ftp://${secret}` }, /"s3"."endpoint" must be an http:\/\/ or https:\/\/ URL/],
+      [{ region: "x".repeat(9000) }, /at most 8192 characters/],
+    ];
+    for (const [s3, pattern] of cases) {
+      assert.throws(
+        () => validateJobSpec(spec(s3)),
+        (e: Error) => {
+          assert.match(e.message, pattern);
+          assert.ok(!e.message.includes(secret), e.message);
+          return true;
+        },
+      );
+    }
+  });
+
+  it("a stored spec holds a marker instead, which refuses to run with the reason", () => {
+    const stored = JSON.parse(redactedSpecText(spec({ accessKeyId: "AKID", secretAccessKey: secret })));
+    assert.ok(!JSON.stringify(stored).includes(secret));
+    assert.throws(() => validateJobSpec(stored), /held only in the memory of the master that accepted it .* submit it again/);
+    assert.equal(redactedSpecText({ nodes: [] }), JSON.stringify({ nodes: [] }), "a spec without settings is stored as it is");
   });
 });

@@ -237,7 +237,7 @@ describe("the kernel in a map stage", () => {
     for (const combine of [{ type: "fn", fn: "sum", env: {} }, { type: "sum" }] as Combine[]) {
       const memory = taskMemory(256 * KB);
       const spills = new TaskSpills(dir, spillPrefix("job", `kernel-${combine.type}`));
-      const ctx: ComputeContext = { dataDir: dir, blocks: { blocks: () => [] }, inputs: {}, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills, cache: null };
+      const ctx: ComputeContext = { dataDir: dir, s3: null, blocks: { blocks: () => [] }, inputs: {}, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills, cache: null };
       const kernel = new ShuffleWriter(dep(combine), "test", memory, spills);
       countWords(file("vocab.txt", start, end, text.length), 0, ctx, kernel);
       kernel.finish(join(dir, `kernel-${combine.type}.data`), "t");

@@ -2,6 +2,7 @@
 // PROTOCOL_VERSION (common/version.ts); a peer that speaks another version is
 // refused with a clear error rather than misread. Shared by master/ and worker/,
 // which never import each other.
+import type { S3JobSettings } from "../plan/job-spec.js";
 import type { AppId, AttemptId, BroadcastId, ShuffleId, WorkerId } from "../common/ids.js";
 import type { TaskMetrics, WorkerLoad } from "../common/api-types.js";
 import type { StoredBlock, TaskLaunch, TaskResult } from "../plan/task.js";
@@ -149,6 +150,8 @@ export interface BlockMissing {
 export interface SplitRequest {
   protocol: number;
   sources: SplitSource[];
+  /** The job's own S3 settings, for `s3://` inputs (secrets: never logged); absent when it has none. */
+  s3?: S3JobSettings;
 }
 
 export interface SplitReply {

@@ -15,6 +15,7 @@ import { resolveLaunch, resolveProbe, unresolved } from "../plan/resolution.js";
 import { planJob, splitSources } from "../planner/stage-planner.js";
 import { validateJobSpec } from "../planner/validate.js";
 import { listSplits } from "../storage/splits.js";
+import { isS3Url } from "../plan/s3-location.js";
 import { finalizeOutput, prepareOutput, publishParts } from "../storage/output-files.js";
 import { runTask } from "../worker/task-runner.js";
 import { MemoryPool, memoryLayout } from "../worker/memory/memory-pool.js";
@@ -35,7 +36,10 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   const job = validateJobSpec(spec);
   const dataDir = resolve(opts.dataDir);
   const defaultParallelism = opts.defaultParallelism ?? 2;
-  const splits = Object.fromEntries(splitSources(job, defaultParallelism).map((s) => [s.node, listSplits(dataDir, s.path, s)]));
+  const sources = splitSources(job, defaultParallelism);
+  const remote = sources.flatMap((s) => (Array.isArray(s.path) ? s.path : [s.path])).find(isS3Url);
+  if (remote !== undefined) throw new Error(`input "${remote}": S3 objects are read by a cluster's workers; this in-process runner reads local files only`);
+  const splits = Object.fromEntries(sources.map((s) => [s.node, listSplits(dataDir, s.path, s)]));
   const plan = planJob(job, { splits, defaultParallelism });
   const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));
   try {

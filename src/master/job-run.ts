@@ -13,6 +13,7 @@
 // finishing a stored commit shows RUNNING with no run at all). Stage and task
 // lifecycles are in stage-lifecycle.ts, attempts' in attempt-state.ts. Owned
 // and mutated only by the scheduler; read by the API views.
+import type { S3JobSettings } from "../plan/job-spec.js";
 import type { AttemptState, JobStatus, StageStatus, TaskMetrics, TaskStatus } from "../common/api-types.js";
 import type { AttemptId, JobId, ShuffleId, WorkerId } from "../common/ids.js";
 import { transition, type Transitions } from "./transitions.js";
@@ -102,10 +103,12 @@ export interface JobRun {
   reused: Set<ShuffleId>;
   /** Whether some of its own shuffle output was retained when it ended, so its shuffle directories stay. */
   filesRetained: boolean;
+  /** The job's own S3 settings, sent with its tasks (secrets: in memory only, never in a view or the store). */
+  s3: S3JobSettings | null;
 }
 
 /** `resolution`: what a resumed job's probes found before (nothing for a job starting afresh). */
-export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLimits, now: number, resolution: PlanResolution = unresolved()): JobRun {
+export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLimits, now: number, resolution: PlanResolution = unresolved(), s3: S3JobSettings | null = null): JobRun {
   return {
     id,
     name,
@@ -121,6 +124,7 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
     uncached: new Set(),
     reused: new Set(),
     filesRetained: false,
+    s3,
     stages: plan.stages.map((stage) => ({
       stage,
       status: "WAITING",

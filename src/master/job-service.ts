@@ -7,6 +7,7 @@
 // for the writer to end, and a commit runs from a decision stored first. Where
 // each job is (queued, running, finishing, ended) is job-lifecycle.ts's to say;
 // this service moves jobs through it.
+import { redactedSpecText } from "../plan/s3-settings.js";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type AppId, type JobId, type WorkerId } from "../common/ids.js";
 import type { Logger } from "../common/log.js";
@@ -148,7 +149,8 @@ export class JobService {
     }
     this.checkApplication(job);
     this.checkBroadcasts(job);
-    const text = JSON.stringify(spec);
+    // Stored without its S3 settings, which hold secrets (s3-settings.ts).
+    const text = redactedSpecText(spec);
     const weight = specWeight(text);
     const queued = this.queuedWeight();
     if (!admits(queued, weight, this.queueBudget)) {
@@ -336,7 +338,7 @@ export class JobService {
       const limits = { maxTaskRetries: job.maxTaskRetries, taskTimeoutMs: job.taskTimeoutMs ?? this.limits.taskTimeoutMs };
       // Posted is handed over: the loop has the event even when the post throws (a command it led to failed).
       handedOver = true;
-      this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, resolution: entry.resume?.resolution, limits, recovered: entry.resume?.outputs ?? [] });
+      this.scheduler.post({ type: "jobSubmitted", jobId: id, name: job.name, plan, resolution: entry.resume?.resolution, limits, recovered: entry.resume?.outputs ?? [], s3: job.s3 });
       this.store.planningEnded(id);
       return true;
     } catch (e) {
@@ -372,7 +374,7 @@ export class JobService {
     const sources = splitSources(job, defaultParallelism);
     const limits = this.limits.plan ?? DEFAULT_PLAN_LIMITS;
     // Outside the try: a made-up listing is that worker's fault, so the start is tried again, not the job refused.
-    const splits = sources.length > 0 ? checkSplitReply(workerAddress, await this.workers.listSplits(workerAddress, sources), sources, limits.maxPartitions) : {};
+    const splits = sources.length > 0 ? checkSplitReply(workerAddress, await this.workers.listSplits(workerAddress, sources, job.s3), sources, limits.maxPartitions) : {};
     this.store.planningBegan(id, this.now());
     try {
       return planJob(job, { splits, defaultParallelism, limits });

@@ -1,6 +1,7 @@
 // The closed set of events the scheduler decides on, and the commands it
 // decides: scheduler.ts turns (its state, an event, the time) into commands;
 // scheduler-loop.ts posts the events and carries the commands out. Types only.
+import type { S3JobSettings } from "../plan/job-spec.js";
 import type { AppId, AttemptId, JobId, WorkerId } from "../common/ids.js";
 import type { EvictedBlock, TaskReport } from "../cluster/protocol.js";
 import type { JobPlan } from "../plan/physical.js";
@@ -20,7 +21,7 @@ interface RecoveredOutput {
 export type SchedulerEvent =
   /** Run a planned job. A resumed job brings the map outputs its earlier run registered. */
   /** `resolution`: what a resumed job's probes found before its master restarted (absent: nothing yet). */
-  | { type: "jobSubmitted"; jobId: JobId; name: string; plan: JobPlan; resolution?: PlanResolution; limits: JobLimits; recovered: readonly RecoveredOutput[] }
+  | { type: "jobSubmitted"; jobId: JobId; name: string; plan: JobPlan; resolution?: PlanResolution; limits: JobLimits; recovered: readonly RecoveredOutput[]; s3?: S3JobSettings | null }
   /** A worker's report of how an attempt ended (stale ones change nothing). */
   | { type: "taskReported"; report: TaskReport }
   /** A launch did not reach its worker, or the worker would not take it; `refused`: it understood and refused the task itself. */

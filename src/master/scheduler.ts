@@ -192,8 +192,8 @@ export class Scheduler implements SchedulerQueries {
    * its earlier run registered: those still held by live workers count as done,
    * as do probe stages whose results its stored resolution already has.
    */
-  private submit({ jobId, name, plan, resolution, limits, recovered }: SchedulerEvent & { type: "jobSubmitted" }): void {
-    const job = newJobRun(jobId, name, plan, limits, this.now, resolution);
+  private submit({ jobId, name, plan, resolution, limits, recovered, s3 }: SchedulerEvent & { type: "jobSubmitted" }): void {
+    const job = newJobRun(jobId, name, plan, limits, this.now, resolution, s3 ?? null);
     this.jobs.set(jobId, job);
     for (const r of recovered) {
       if (!this.registry.isAlive(r.status.workerId)) continue;
@@ -531,6 +531,7 @@ export class Scheduler implements SchedulerQueries {
         attempt: n,
         // A shuffle of a skipped stage has no output: the task is told nothing of it, and reads the cached blocks above it.
         ...resolveLaunch(job.plan, job.resolution, stage.stage, partition, (s, reduce) => this.tracker.locations(job.id, s, mapCount(job, s), reduce)),
+        ...(job.s3 !== null && { s3: job.s3 }),
       },
     });
   }

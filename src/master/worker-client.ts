@@ -3,6 +3,7 @@
 // finished job's shuffle files. Every call has a timeout and a cap on the
 // reply it reads (a worker's reply is a peer's input); the master never reads
 // data itself.
+import type { S3JobSettings } from "../plan/job-spec.js";
 import { peerUrl, requestJson } from "../common/http-client.js";
 import type { JobId } from "../common/ids.js";
 import type { OutputAbort, OutputFinalize, OutputPrepare, OutputPublish } from "../common/output-messages.js";
@@ -31,9 +32,9 @@ export class WorkerClient {
   }
 
   /** The worker's reply as sent, unchecked (split-reply-check.ts checks it), read up to MAX_SPLIT_REPLY_BYTES. */
-  listSplits(address: string, sources: SplitRequest["sources"]): Promise<unknown> {
+  listSplits(address: string, sources: SplitRequest["sources"], s3: S3JobSettings | null): Promise<unknown> {
     return requestJson<unknown>(peerUrl(address, "/splits"), {
-      body: { protocol: PROTOCOL_VERSION, sources } satisfies SplitRequest,
+      body: { protocol: PROTOCOL_VERSION, sources, ...(s3 !== null && { s3 }) } satisfies SplitRequest,
       token: this.token,
       timeoutMs: 120_000,
       maxReplyBytes: MAX_SPLIT_REPLY_BYTES,

@@ -8,6 +8,7 @@
 // computes it through the registry (registry.ts), which lists every rule.
 // `defineOp` and `defineStep` hide a rule's parameter type so that rules of
 // different ops sit in one table.
+import type { ThreadS3 } from "../storage/s3/s3-sync.js";
 import type { AttemptId, JobId, ShuffleId, StageId } from "../common/ids.js";
 import type { ActionSpec, NodeSpec } from "../plan/job-spec.js";
 import type { Json } from "../plan/keys.js";
@@ -191,6 +192,8 @@ export interface ResultTask {
   attemptId: AttemptId;
   partition: number;
   dataDir: string;
+  /** S3 calls with the job's settings, for a save to `s3://`; null where no worker makes them (the inline runner). */
+  s3: ThreadS3 | null;
   out: { records: number };
 }
 

@@ -23,6 +23,7 @@ export interface RawJobSpec {
   maxTaskRetries?: unknown;
   taskTimeoutMs?: unknown;
   application?: unknown;
+  s3?: unknown;
   [other: string]: unknown;
 }
 
@@ -44,6 +45,20 @@ export interface ActionSpec {
   env: Record<string, Json>;
 }
 
+/**
+ * A job's own S3 settings (the JobSpec's "s3"), each over what every worker's
+ * environment and AWS files say. They hold secrets: kept in the master's memory
+ * for the job's run and sent to workers with its tasks, never stored, logged or shown.
+ */
+export interface S3JobSettings {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  region?: string;
+  endpoint?: string;
+  profile?: string;
+}
+
 export interface ValidJob {
   name: string;
   /** In topological order: every node comes after its inputs. */
@@ -55,4 +70,6 @@ export interface ValidJob {
   taskTimeoutMs: number | null;
   /** The application the job belongs to (its shape checked here, that it is ACTIVE at submit), or null. */
   application: AppId | null;
+  /** The job's own S3 settings, or null: the workers' own. */
+  s3: S3JobSettings | null;
 }

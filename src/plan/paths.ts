@@ -5,6 +5,7 @@
 // directory (storage/confined-open.ts).
 import { posix, win32 } from "node:path";
 import { MAX_PATTERN_LENGTH, globShapeProblem } from "./glob-pattern.js";
+import { S3LocationError, isS3Url, parseS3Glob } from "./s3-location.js";
 
 /** NAME_MAX of Linux's and macOS's file systems. */
 const MAX_NAME_BYTES = 255;
@@ -24,10 +25,21 @@ export function pathProblem(p: string): string | null {
   return long === undefined ? null : `has a component of ${Buffer.byteLength(long)} bytes; file names are at most ${MAX_NAME_BYTES}`;
 }
 
-/** An input path or glob: the textual rule, then the glob's shape limits. */
+/** An input path or glob: the textual rule, then the glob's shape limits; an `s3://` URL: S3's rules (s3-location.ts). */
 export function checkRelativePath(p: string): string | null {
+  if (isS3Url(p)) return s3UrlProblem(p);
   const problem = pathProblem(p) ?? globShapeProblem(p);
   return problem === null ? null : `"${shorten(p)}" ${problem}`;
+}
+
+function s3UrlProblem(url: string): string | null {
+  try {
+    parseS3Glob(url);
+    return null;
+  } catch (e) {
+    if (e instanceof S3LocationError) return e.message;
+    throw e;
+  }
 }
 
 /** A hostile path may be megabytes long; an error message quotes only its start. */

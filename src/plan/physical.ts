@@ -14,7 +14,7 @@ export type { CsvOptions };
 export type Env = Record<string, Json>;
 
 export interface InputSplit {
-  /** Relative to the worker's data directory. */
+  /** Relative to the worker's data directory, or an object's `s3://` URL. */
   path: string;
   start: number;
   end: number;

@@ -1,6 +1,7 @@
 // A task: what the master launches it with (its stage, partition and the blocks
 // it reads) and what it hands back, by the kind of stage it ran. Built by the
 // plan's resolver, computed by workers, merged by the ops' rules.
+import type { S3JobSettings } from "./job-spec.js";
 import type { AppId, AttemptId, JobId, StageId, WorkerId } from "../common/ids.js";
 import type { Json } from "../common/api-types.js";
 import type { KeySample } from "./partitioner.js";
@@ -42,6 +43,8 @@ export interface TaskLaunch {
   broadcasts?: Record<string, string[]>;
   /** Datasets of the application the master released that this worker was not yet told of: dropped before the task runs, so no task reads a block after its unpersist. */
   unpersisted?: DatasetId[];
+  /** The job's own S3 settings (secrets: never logged), absent when it has none. */
+  s3?: S3JobSettings;
 }
 
 /** What a finished task hands back, by the kind of stage it ran. */

@@ -5,6 +5,7 @@
 // (dangling inputs, cycles, arity with edges) or a parser (function source, path
 // rules) stays with validate.ts. schema/jobspec.schema.json is this, written by
 // test/jobspec-schema.test.ts; editors read it through a job file's "$schema".
+import { MAX_S3_SETTING_CHARS, S3_ENDPOINT_PATTERN, S3_SETTING_NAMES } from "../plan/s3-settings.js";
 import type { Op } from "../ops/op-rule.js";
 import type { JsonSchema as Schema } from "../ops/params.js";
 import { opNames, opRule, opSpellings } from "../ops/registry.js";
@@ -85,6 +86,13 @@ export function jobSpecSchema(): Schema {
       maxTaskRetries: { ...SAFE_INT, minimum: 1, maximum: MAX_TASK_RETRIES },
       taskTimeoutMs: { ...SAFE_INT, minimum: 1 },
       application: { type: "string", pattern: APP_ID_PATTERN.source, description: "the application the job belongs to, as POST /api/v1/apps returned its id; it must be ACTIVE" },
+      s3: {
+        type: "object",
+        additionalProperties: false,
+        description: "the job's own S3 settings, over each worker's AWS environment and files; held in the master's memory only, never stored or shown",
+        properties: Object.fromEntries(S3_SETTING_NAMES.map((name) => [name, { type: "string", maxLength: MAX_S3_SETTING_CHARS, pattern: name === "endpoint" ? S3_ENDPOINT_PATTERN.source : "\\S" }])),
+        dependentRequired: { accessKeyId: ["secretAccessKey"], secretAccessKey: ["accessKeyId"], sessionToken: ["accessKeyId"] },
+      },
     },
     $defs: {
       node: {

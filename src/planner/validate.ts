@@ -12,6 +12,7 @@ import { APP_ID_PATTERN, asAppId, type AppId } from "../common/ids.js";
 import { accumulatorProblems } from "./accumulator-check.js";
 import { isStorageLevel, STORAGE_LEVELS } from "../plan/storage-level.js";
 import { broadcastProblems } from "./broadcast-check.js";
+import { parseS3Settings } from "../plan/s3-settings.js";
 
 /** Limits that keep one job spec from swamping the master's planner and scheduler. */
 export const MAX_NODES = 10_000;
@@ -102,6 +103,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     if (n.persist !== undefined && application === null) problems.push(`node "${n.id}" (${n.op}): "persist" needs an "application": a cached dataset lives until its application ends`);
   }
   problems.push(...broadcastProblems(nodes, action, application));
+  const s3 = parseS3Settings(spec.s3, problems);
   if (problems.length > 0) throw new JobSpecError(problems);
 
   const sorted = topoSort(nodes);
@@ -118,6 +120,7 @@ export function validateJobSpec(raw: unknown, opts: ValidateOptions = {}): Valid
     maxTaskRetries: retries ?? DEFAULT_MAX_TASK_RETRIES,
     taskTimeoutMs,
     application,
+    s3,
   };
 }
 

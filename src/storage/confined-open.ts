@@ -19,12 +19,32 @@ import path from "node:path";
 import { pathProblem } from "../plan/paths.js";
 import { UserCodeError } from "../functions/user-function.js";
 
-/** An open input: read through `fd` only; `path` (relative to the data directory) is for messages. */
+/** An open input, a local file or an S3 object (s3/s3-input-file.ts): read through `read` only; `path` is for messages. */
 export interface InputFile {
-  readonly fd: number;
+  /** Relative to the data directory, or the object's `s3://` URL. */
   readonly path: string;
   /** Size at open time; readers still stop at end of file, which may come earlier or later. */
   readonly size: number;
+  /** Reads up to `len` bytes at byte `pos` into buf at `off`; fewer only at the end, 0 past it. */
+  read(buf: Uint8Array, off: number, len: number, pos: number): number;
+  close(): void;
+}
+
+/** A local file, read through its descriptor. */
+class LocalInputFile implements InputFile {
+  constructor(
+    private readonly fd: number,
+    readonly path: string,
+    readonly size: number,
+  ) {}
+
+  read(buf: Uint8Array, off: number, len: number, pos: number): number {
+    return fs.readSync(this.fd, buf, off, len, pos);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
 }
 
 /** The job's input cannot be opened as a confined regular file; fails the task with this message. */
@@ -38,7 +58,7 @@ export class InputAccessError extends UserCodeError {
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
 const OPEN_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0) | (O_NOCTTY ?? 0);
 
-/** Opens `rel` under `dataDir` for reading, confined as described above; the caller closes it (closeInput). */
+/** Opens `rel` under `dataDir` for reading, confined as described above; the caller closes it. */
 export function openInput(dataDir: string, rel: string): InputFile {
   const problem = pathProblem(rel);
   if (problem !== null) throw new InputAccessError(rel, problem);
@@ -57,15 +77,11 @@ export function openInput(dataDir: string, rel: string): InputFile {
     if (now.dev !== opened.dev || now.ino !== opened.ino) {
       throw new InputAccessError(rel, "changed while it was being opened (a path component was replaced); refusing to read it");
     }
-    return { fd, path: rel, size: opened.size };
+    return new LocalInputFile(fd, rel, opened.size);
   } catch (e) {
     fs.closeSync(fd);
     throw e;
   }
-}
-
-export function closeInput(file: InputFile): void {
-  fs.closeSync(file.fd);
 }
 
 /** The real path of `abs`, which must lie inside `root` (itself a real path). */

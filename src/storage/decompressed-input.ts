@@ -12,7 +12,6 @@
 // with an error naming the file (sync-codec.ts; for zstd on Node 22, whose
 // decompressor misses a cut, zstd-frames.ts). An empty file holds no
 // records, as an empty plain file does.
-import fs from "node:fs";
 import type { InputFile } from "./confined-open.js";
 import type { Compression } from "./compression.js";
 import { CompressionError, SyncCodec } from "./sync-codec.js";
@@ -73,7 +72,7 @@ export class DecompressedInput {
   }
 
   private fill(): void {
-    const n = fs.readSync(this.file.fd, this.input, 0, this.input.length, this.filePos);
+    const n = this.file.read(this.input, 0, this.input.length, this.filePos);
     this.frames?.feed(this.input, 0, n);
     this.filePos += n;
     this.inStart = 0;

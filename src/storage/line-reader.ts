@@ -16,7 +16,6 @@
 // extension, compression.ts) is one split, read from its start through the
 // decompressor (decompressed-input.ts), which writes only into that same
 // bounded buffer: a decompression bomb meets the same limit.
-import fs from "node:fs";
 import type { InputFile } from "./confined-open.js";
 import { compressionOf, unreadCompression, type Compression } from "./compression.js";
 import { DecompressedInput } from "./decompressed-input.js";
@@ -56,7 +55,7 @@ export function* readLineRegions(file: InputFile, start: number, end: number, op
   if (start >= end) return;
   const codec = readableCompressionOf(file.path);
   if (codec === null) {
-    yield* splitRegions(file, start, end, (buf, off, len, pos) => fs.readSync(file.fd, buf, off, len, pos), "", opts);
+    yield* splitRegions(file, start, end, (buf, off, len, pos) => file.read(buf, off, len, pos), "", opts);
     return;
   }
   if (start !== 0) throw new Error(`task was sent a split of "${file.path}" starting at byte ${start}; a compressed file is one split, read from its start`);
@@ -113,7 +112,7 @@ export function readWholeFile(file: InputFile, maxBytes = MAX_LINE_BYTES): strin
   const tooBig = () => new UserCodeError(`input "${file.path}" is ${what} than ${maxBytes} bytes, the most a multiLine CSV file may hold (it is read whole)`);
   if (codec === null) {
     if (file.size > maxBytes) throw tooBig();
-    return readAll((buf, off, len) => fs.readSync(file.fd, buf, off, len, off), file.size, maxBytes, tooBig);
+    return readAll((buf, off, len) => file.read(buf, off, len, off), file.size, maxBytes, tooBig);
   }
   const input = new DecompressedInput(file, codec);
   try {
@@ -147,7 +146,7 @@ function readAll(read: ReadAt, sizeHint: number, maxBytes: number, tooBig: () =>
 function skipToLineStart(file: InputFile, buf: Buffer, start: number, maxLine: number): { base: number; len: number } | null {
   let pos = start - 1;
   for (;;) {
-    const n = fs.readSync(file.fd, buf, 0, buf.length, pos);
+    const n = file.read(buf, 0, buf.length, pos);
     if (n === 0) return null;
     const nl = buf.subarray(0, n).indexOf(NEWLINE);
     // The line running through `start` began at start - 1 or before: past the limit, the split owning

@@ -1,5 +1,5 @@
-// Owns running a worker's input listings (the /splits endpoint) off its main
-// thread: one listing thread at a time, each under a time limit and a heap
+// Owns running a worker's input listings (the /splits endpoint, local globs and
+// `s3://` ones) off its main thread: one listing thread at a time, each under a time limit and a heap
 // limit, terminated past them. Every way a listing can fail -- a bad request,
 // a glob or split cap, a missing file, the time or memory limit -- comes back
 // as a refusal naming the problem, which the endpoint answers with 400 so that
@@ -8,6 +8,17 @@
 import { Worker } from "node:worker_threads";
 import type { InputSplit } from "../plan/physical.js";
 import type { SplitSource } from "../plan/physical.js";
+import type { S3JobSettings } from "../plan/job-spec.js";
+import { parseS3Settings } from "../plan/s3-settings.js";
+import { awsEnvironment } from "./s3/s3-config.js";
+
+/** What a listing thread is started with. */
+export interface ListingData {
+  dataDir: string;
+  sources: SplitSource[];
+  s3: S3JobSettings | null;
+  awsEnv: Record<string, string>;
+}
 
 /** Listing a large tree takes well under a second; past this the listing is hostile or the disk is unwell. */
 export const LISTING_TIME_LIMIT_MS = 20_000;
@@ -40,14 +51,17 @@ export class ListingRunner {
     private readonly timeLimitMs = LISTING_TIME_LIMIT_MS,
   ) {}
 
-  /** The splits of each source, or a ListingRefused naming the node and the problem. */
-  async list(rawSources: unknown): Promise<Record<string, InputSplit[]>> {
+  /** The splits of each source, or a ListingRefused naming the node and the problem; `rawS3`: the job's S3 settings. */
+  async list(rawSources: unknown, rawS3: unknown): Promise<Record<string, InputSplit[]>> {
     const sources = checkSources(rawSources);
+    const problems: string[] = [];
+    const settings = parseS3Settings(rawS3 ?? undefined, problems);
+    if (problems.length > 0) throw new ListingRefused(problems.join("; "));
     if (this.waiting >= MAX_QUEUED_LISTINGS) throw new ListingRefused(`${this.waiting} input listings are already waiting on this worker`, true);
     this.waiting++;
     const run = this.tail.then(() => {
       this.waiting--;
-      return this.runThread(sources);
+      return this.runThread(sources, settings);
     });
     this.tail = run.catch(() => undefined);
     const outcome = await run;
@@ -55,10 +69,11 @@ export class ListingRunner {
     return outcome.splits;
   }
 
-  private runThread(sources: SplitSource[]): Promise<ListingOutcome> {
+  private runThread(sources: SplitSource[], s3: S3JobSettings | null): Promise<ListingOutcome> {
     return new Promise((resolve) => {
       const thread = new Worker(THREAD_URL, {
-        workerData: { dataDir: this.dataDir, sources },
+        // The thread's environment is empty: it gets the AWS variables (and HOME, for the AWS files) it lists S3 with.
+        workerData: { dataDir: this.dataDir, sources, s3, awsEnv: awsEnvironment() } satisfies ListingData,
         resourceLimits: { maxOldGenerationSizeMb: LISTING_HEAP_MB },
         env: {},
       });

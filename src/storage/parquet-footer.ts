@@ -11,7 +11,6 @@
 // checked to lie inside the file, each row group has exactly one owner: every
 // row is read once whatever the split size. Each task reads the footer and
 // checks all row groups, so a corrupt layout fails every split, not just one.
-import fs from "node:fs";
 import { parquetMetadata, type FileMetaData, type RowGroup } from "hyparquet";
 import type { InputFile } from "./confined-open.js";
 import { UserCodeError } from "../functions/user-function.js";
@@ -122,7 +121,7 @@ export function readExactly(file: InputFile, pos: number, length: number, what: 
   const buf = Buffer.allocUnsafeSlow(length);
   let got = 0;
   while (got < length) {
-    const n = fs.readSync(file.fd, buf, got, length - got, pos + got);
+    const n = file.read(buf, got, length - got, pos + got);
     if (n === 0) throw new ParquetFileError(file, `is truncated: ${what} (bytes [${pos}, ${pos + length})) runs past the end of the file, now ${pos + got} bytes`);
     got += n;
   }

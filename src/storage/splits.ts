@@ -12,7 +12,7 @@ import path from "node:path";
 import { compressionOf } from "./compression.js";
 import { expandPaths } from "./glob.js";
 
-/** Path is relative to dataDir; [start, end) is the byte range whose lines this split owns. */
+/** Path is relative to dataDir, or an object's `s3://` URL; [start, end) is the byte range whose lines this split owns. */
 export interface FileSplit {
   path: string;
   start: number;
@@ -42,11 +42,21 @@ export class SplitLimitError extends Error {
   }
 }
 
+/** A listed input file: a path under the data directory, or an object's `s3://` URL. */
+export interface ListedFile {
+  path: string;
+  size: number;
+}
+
 export function listSplits(dataDir: string, patterns: string | string[], opts: SplitOptions): FileSplit[] {
-  const files = expandPaths(dataDir, patterns).map((p) => ({
-    path: p,
-    size: fs.statSync(path.join(dataDir, p)).size,
-  }));
+  return cutSplits(
+    expandPaths(dataDir, patterns).map((p) => ({ path: p, size: fs.statSync(path.join(dataDir, p)).size })),
+    opts,
+  );
+}
+
+/** The splits of `files` (at least one), in their order. */
+export function cutSplits(files: readonly ListedFile[], opts: SplitOptions): FileSplit[] {
   // Unsplittable inputs (e.g. whole-file reads) keep empty files: an empty file is still a record.
   if (!opts.splittable) return files.map((f) => ({ path: f.path, start: 0, end: f.size, fileSize: f.size }));
   const total = files.reduce((sum, f) => sum + f.size, 0);
@@ -65,8 +75,8 @@ export function listSplits(dataDir: string, patterns: string | string[], opts: S
     }
   }
   const splits = files.flatMap((f) => (compressionOf(f.path) !== null ? wholeFile(f.path, f.size) : cutFile(f.path, f.size, splitSize)));
-  // expandPaths never returns an empty list, so files[0] exists; one empty partition beats zero.
-  return splits.length > 0 ? splits : [{ path: files[0].path, start: 0, end: 0, fileSize: 0 }];
+  // A listing never yields no file, so files[0] exists; one empty partition beats zero.
+  return splits.length > 0 ? splits : [{ path: files[0]!.path, start: 0, end: 0, fileSize: 0 }];
 }
 
 /**

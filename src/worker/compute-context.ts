@@ -5,6 +5,7 @@
 import type { TaskMemory } from "./memory/memory-pool.js";
 import type { TaskSpills } from "./memory/spill-files.js";
 import type { BlockLocation } from "../plan/task.js";
+import type { ThreadS3 } from "../storage/s3/s3-sync.js";
 import type { TaskCache } from "./thread-block-store.js";
 
 export interface BlockSource {
@@ -20,6 +21,8 @@ export interface BlockSource {
 
 export interface ComputeContext {
   dataDir: string;
+  /** S3 calls with the job's settings, for `s3://` inputs; null where no worker makes them (the inline runner). */
+  s3: ThreadS3 | null;
   blocks: BlockSource;
   inputs: Record<string, BlockLocation[]>;
   metrics: { recordsIn: number; bytesRead: number };

@@ -5,7 +5,6 @@
 // the master merges over every split before any stage reads the source
 // (plan/resolution.ts), so that a column has one type in every partition.
 // Called by rdd-compute.ts (reading) and task-runner.ts (the probe).
-import fs from "node:fs";
 import { previewCsv, type CsvTokens } from "../common/csv.js";
 import { type CsvOptions, csvScanner, headerNames, isSkippedLine, makeCsvRecordMaker, needsHeaderNames } from "../common/csv-records.js";
 import { type CsvSeen, mergeTypes, typeOfField } from "../common/csv-types.js";
@@ -164,7 +163,7 @@ function countNewlines(file: InputFile, end: number): number {
   const buf = Buffer.allocUnsafe(1 << 20);
   let n = 0;
   for (let pos = 0; pos < end; ) {
-    const got = fs.readSync(file.fd, buf, 0, Math.min(buf.length, end - pos), pos);
+    const got = file.read(buf, 0, Math.min(buf.length, end - pos), pos);
     if (got === 0) break;
     for (let i = buf.indexOf(10, 0); i >= 0 && i < got; i = buf.indexOf(10, i + 1)) n++;
     pos += got;

@@ -9,6 +9,7 @@
 // (thread-block-store.ts) and says after each task which it holds: a task that
 // reads one runs on that thread, waiting for it if it is busy, since any other
 // thread would compute the partition again. Owned by worker-process.ts.
+import type { S3Request, S3Service } from "./s3-bridge.js";
 import fs from "node:fs";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { AttemptId, WorkerId } from "../common/ids.js";
@@ -64,6 +65,8 @@ export interface ExecutorOptions {
   log: Logger;
   /** A broadcast's bytes for a thread (broadcast-store.ts); absent: a task naming one fails. */
   broadcast?: (req: BroadcastRequest) => Promise<BroadcastReply>;
+  /** Makes the threads' S3 calls (s3-bridge.ts). */
+  s3: S3Service;
 }
 
 interface Queued {
@@ -270,7 +273,11 @@ export class Executor {
       this.finish(slot, { attemptId: slot.running?.attemptId as AttemptId, state: "FAILED", error: `task thread crashed: ${e.message}` });
     });
     thread.on("exit", () => this.replace(slot));
-    port1.on("message", (req: RemoteFetchRequest | BroadcastRequest) => void ("kind" in req ? this.answerBroadcast(slot, req) : this.answerFetch(slot, req)));
+    port1.on("message", (req: RemoteFetchRequest | BroadcastRequest | S3Request) => {
+      if (!("kind" in req)) void this.answerFetch(slot, req);
+      else if (req.kind === "broadcast") void this.answerBroadcast(slot, req);
+      else void this.answerS3(slot, req);
+    });
     return slot;
   }
 
@@ -289,6 +296,13 @@ export class Executor {
     Atomics.notify(slot.signal, 0);
   }
 
+  private async answerS3(slot: Slot, req: S3Request): Promise<void> {
+    const reply = await this.opts.s3.answer(slot.index, req);
+    slot.port.postMessage(reply);
+    Atomics.store(slot.signal, 0, 1);
+    Atomics.notify(slot.signal, 0);
+  }
+
   /** Destroyed broadcasts' or ended applications' parsed values go from every thread (after the task it runs). */
   dropBroadcasts(keys: readonly string[]): void {
     if (keys.length === 0) return;
@@ -300,6 +314,7 @@ export class Executor {
     const running = slot.running;
     if (!running) return;
     slot.running = null;
+    this.opts.s3.forget(slot.index);
     running.resolve(reply);
     this.startNext(slot);
   }
@@ -307,6 +322,7 @@ export class Executor {
   /** What a task's thread can no longer give back itself: its memory grant and spill files. */
   private releaseTask(slot: Slot): void {
     this.memory.resetSlot(slot.index);
+    this.opts.s3.forget(slot.index);
     this.setHeld(slot.index, []);
     if (slot.running) removeSpillFiles(this.opts.spillDir, spillPrefix(slot.running.jobId, slot.running.attemptId));
   }

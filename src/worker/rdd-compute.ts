@@ -13,7 +13,9 @@ import type { InputSplit, Rdd } from "../plan/physical.js";
 import { parentPartitions, sliceBounds, type ParentRead } from "../plan/parent-partitions.js";
 import { probeCsvSplit, readCsvSplit } from "./csv-input.js";
 import type { CsvSeen } from "../common/csv-types.js";
-import { closeInput, openInput, type InputFile } from "../storage/confined-open.js";
+import { openInput, type InputFile } from "../storage/confined-open.js";
+import { S3InputFile } from "../storage/s3/s3-input-file.js";
+import { isS3Url } from "../plan/s3-location.js";
 import { readLineBatches } from "../storage/line-reader.js";
 import { readParquetRows } from "../storage/parquet-file.js";
 import type { ComputeContext } from "./compute-context.js";
@@ -225,15 +227,20 @@ function* rangeBatches(start: number, end: number, step: number, p: number, n: n
   }
 }
 
-/** Opens a split's file confined to the data directory (confined-open.ts); its bytes count as read. The caller closes it. */
+/** Opens a split's file confined to the data directory (confined-open.ts), or its S3 object; its bytes count as read. The caller closes it. */
 export function openSplit(split: InputSplit, ctx: ComputeContext): InputFile {
   // A launch is a peer's message: a range the reader would misread (negative, fractional) is refused here.
   if (!(Number.isSafeInteger(split.start) && Number.isSafeInteger(split.end) && 0 <= split.start && split.start <= split.end)) {
     throw new Error(`task was sent an invalid byte range [${split.start}, ${split.end}) for "${split.path}"`);
   }
-  const file = openInput(ctx.dataDir, split.path);
+  const file = isS3Url(split.path) ? openS3Object(split, ctx) : openInput(ctx.dataDir, split.path);
   ctx.metrics.bytesRead += split.end - split.start;
   return file;
+}
+
+function openS3Object(split: InputSplit, ctx: ComputeContext): InputFile {
+  if (ctx.s3 === null) throw new UserCodeError(`input "${split.path}": S3 objects are read by a cluster's workers; this in-process runner reads local files only`);
+  return new S3InputFile(ctx.s3, split.path, split.fileSize);
 }
 
 function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: ComputeContext): Batches {
@@ -241,7 +248,7 @@ function* readSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, ctx: Compute
   try {
     yield* readOpenSplit(rdd, split, file, ctx);
   } finally {
-    closeInput(file);
+    file.close();
   }
 }
 
@@ -253,7 +260,7 @@ export function probeCsv(rdd: Rdd, partition: number, ctx: ComputeContext): CsvS
   try {
     return probeCsvSplit(rdd.csv, split, file, where(rdd.node, "csv"));
   } finally {
-    closeInput(file);
+    file.close();
   }
 }
 

@@ -23,6 +23,8 @@ import type { MemoryPool } from "./memory/memory-pool.js";
 import { TaskSpills, spillPrefix } from "./memory/spill-files.js";
 import type { TaskLaunch, TaskResult } from "../plan/task.js";
 import type { TaskMetrics } from "../common/api-types.js";
+import type { S3JobSettings } from "../plan/job-spec.js";
+import type { ThreadS3 } from "../storage/s3/s3-sync.js";
 import type { HeldBlock, ThreadBlockStore } from "./thread-block-store.js";
 
 export interface RunnerEnv {
@@ -34,6 +36,8 @@ export interface RunnerEnv {
   /** This thread's slot in the memory pool. */
   slot: number;
   fetchRemote: (req: RemoteFetchRequest) => RemoteFetchReply;
+  /** S3 calls with a job's settings, made for the thread by its worker; absent where there is no worker (the inline runner). */
+  s3?: (settings: S3JobSettings | null) => ThreadS3;
   /** The thread's cached blocks; absent where nothing is cached across jobs (the inline runner). */
   blocks?: ThreadBlockStore;
   /** A broadcast's value for the task (task-thread.ts keeps them); absent where there are no workers to hold one (the inline runner). */
@@ -61,7 +65,8 @@ export function runTask(launch: TaskLaunch, env: RunnerEnv): TaskOutcome {
   // A remote fetch is held whole until decoded, so it is cut to a fraction of what the task may hold.
   const fetchBatchBytes = Math.max(1 << 20, Math.floor(env.memory.shape.taskCapBytes / 4));
   const blocks = new TaskBlockSource(t.jobId, env.workerId, env.shuffleRoot, env.fetchRemote, fetchBatchBytes);
-  const ctx: ComputeContext = { dataDir: env.dataDir, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills, cache };
+  const s3 = env.s3?.(t.s3 ?? null) ?? null;
+  const ctx: ComputeContext = { dataDir: env.dataDir, s3, blocks, inputs: t.inputs, metrics: { recordsIn: 0, bytesRead: 0 }, memory, spills, cache };
   const out = { records: 0, shuffleBytes: 0 };
   let result: TaskResult;
   memory.reset();
@@ -122,7 +127,7 @@ function consume(t: TaskLaunch, stage: Stage, batches: Batches, env: RunnerEnv, 
     case "csvProbe":
       return { type: "csvTypes", types: probeCsv(stage.rdd, t.partition, ctx) };
     case "result":
-      return partitionResult(output.action, batches, { jobId: t.jobId, attemptId: t.attemptId, partition: t.partition, dataDir: env.dataDir, out });
+      return partitionResult(output.action, batches, { jobId: t.jobId, attemptId: t.attemptId, partition: t.partition, dataDir: env.dataDir, s3: ctx.s3, out });
   }
 }
 

@@ -1,8 +1,9 @@
 // The entry point of a task thread (one per slot). Runs one task at a time,
-// synchronously; when a task needs shuffle blocks held by another worker it asks
-// the worker's main thread over a MessagePort and sleeps on a shared flag until
-// the reply is there, so that the whole task is plain synchronous code (and a
-// mapPartitions function can be handed an ordinary iterable).
+// synchronously; when a task needs shuffle blocks held by another worker, a
+// broadcast's bytes or an S3 call (s3-bridge.ts), it asks the worker's main
+// thread over a MessagePort and sleeps on a shared flag until the reply is
+// there, so that the whole task is plain synchronous code (and a mapPartitions
+// function can be handed an ordinary iterable).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { FetchFailedError, type RemoteFetchReply, type RemoteFetchRequest } from "./block-fetch.js";
 import { runTask } from "./task-runner.js";
@@ -15,6 +16,10 @@ import { broadcastKey, type BroadcastReply } from "./broadcast-store.js";
 import type { BroadcastRequest } from "./executor.js";
 import type { BroadcastId, ShuffleId } from "../common/ids.js";
 import { ShuffleInputMissingError } from "./missing-input.js";
+import { type S3Reply, type S3Request, threadS3 } from "./s3-bridge.js";
+import type { S3JobSettings } from "../plan/job-spec.js";
+import { S3Error } from "../storage/s3/s3-error.js";
+import type { ThreadS3 } from "../storage/s3/s3-sync.js";
 
 interface ThreadData {
   dataDir: string;
@@ -36,18 +41,26 @@ const blocks = new ThreadBlockStore(memory.storage(data.slot), data.blockDir);
 setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
-function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
+/** Sends `req` to the worker's main thread and sleeps until its answer is on the port; null past the timeout or when none came. */
+function ask<R>(req: RemoteFetchRequest | BroadcastRequest | S3Request): R | null {
   Atomics.store(signal, 0, 0);
   data.fetchPort.postMessage(req);
   const deadline = Date.now() + FETCH_TIMEOUT_MS;
   while (Atomics.load(signal, 0) === 0) {
     const left = deadline - Date.now();
-    if (left <= 0) return { ok: false, mapId: req.mapIds[0]!, message: "timed out waiting for the block fetch" };
+    if (left <= 0) return null;
     Atomics.wait(signal, 0, 0, left);
   }
-  const msg = receiveMessageOnPort(data.fetchPort);
-  if (!msg) return { ok: false, mapId: req.mapIds[0]!, message: "block fetch reply went missing" };
-  return msg.message as RemoteFetchReply;
+  return (receiveMessageOnPort(data.fetchPort)?.message as R | undefined) ?? null;
+}
+
+function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
+  return ask<RemoteFetchReply>(req) ?? { ok: false, mapId: req.mapIds[0]!, message: "timed out waiting for the block fetch, or its reply went missing" };
+}
+
+/** A task's S3 calls, made by the worker's main thread. */
+function s3For(settings: S3JobSettings | null): ThreadS3 {
+  return threadS3(settings, (req) => ask<S3Reply>(req) ?? { ok: false, failure: { message: `S3 ${req.op}: timed out waiting for the worker's answer` } });
 }
 
 /** Broadcast values this thread parsed, by "<application>/<id>": kept for its later tasks until destroyed or their application ends. */
@@ -58,16 +71,8 @@ function broadcastValue(task: TaskLaunch, id: string): unknown {
   const key = broadcastKey(task.application ?? "", id);
   if (broadcastValues.has(key)) return broadcastValues.get(key);
   if (task.application === null) throw new UserCodeError(`broadcast ${id}: the job names no application`);
-  Atomics.store(signal, 0, 0);
-  data.fetchPort.postMessage({ kind: "broadcast", application: task.application, id: id as BroadcastId, holders: task.broadcasts?.[id] ?? [] } satisfies BroadcastRequest);
-  const deadline = Date.now() + FETCH_TIMEOUT_MS;
-  while (Atomics.load(signal, 0) === 0) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new UserCodeError(`broadcast ${id}: timed out waiting for the worker to fetch it`);
-    Atomics.wait(signal, 0, 0, left);
-  }
-  const reply = receiveMessageOnPort(data.fetchPort)?.message as BroadcastReply | undefined;
-  if (!reply) throw new UserCodeError(`broadcast ${id}: the worker's reply went missing`);
+  const reply = ask<BroadcastReply>({ kind: "broadcast", application: task.application, id: id as BroadcastId, holders: task.broadcasts?.[id] ?? [] } satisfies BroadcastRequest);
+  if (!reply) throw new UserCodeError(`broadcast ${id}: timed out waiting for the worker to fetch it, or its reply went missing`);
   if (!reply.ok) throw new UserCodeError(reply.message);
   const value: unknown = JSON.parse(Buffer.from(reply.buffer).toString("utf8"));
   broadcastValues.set(key, value);
@@ -93,6 +98,7 @@ parentPort!.on("message", (req: ThreadRequest) => {
       memory,
       slot: data.slot,
       fetchRemote,
+      s3: s3For,
       blocks,
       broadcast: broadcastValue,
     });
@@ -105,7 +111,7 @@ parentPort!.on("message", (req: ThreadRequest) => {
       reply = { attemptId: task.attemptId, state: "FAILED", error: `cached block ${e.block.partition} of dataset ${e.block.datasetId} is not on this worker: ${e.message}`, blockMissing };
     } else {
       // A user's error is reported as its message; anything else is ours, so keep the stack.
-      const error = e instanceof UserCodeError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+      const error = e instanceof UserCodeError || e instanceof S3Error ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
       reply = { attemptId: task.attemptId, state: "FAILED", error };
     }
   }

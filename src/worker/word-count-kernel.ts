@@ -12,7 +12,6 @@
 // the kernel needs only what the task already holds (its RDD chain and its
 // shuffle's combine). Called by task-runner.ts.
 import type { Combine, Rdd } from "../plan/physical.js";
-import { closeInput } from "../storage/confined-open.js";
 import { readLineRegions } from "../storage/line-reader.js";
 import { Reservation } from "./memory/memory-pool.js";
 import { openSplit, splitOf, type ComputeContext } from "./rdd-compute.js";
@@ -42,6 +41,6 @@ export function countWords(source: TextFile, partition: number, ctx: ComputeCont
     for (const region of readLineRegions(file, split.start, split.end)) ctx.metrics.recordsIn += counter.addLines(region);
     counter.flush();
   } finally {
-    closeInput(file);
+    file.close();
   }
 }

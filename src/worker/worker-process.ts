@@ -2,6 +2,8 @@
 // output prepare/commit, shuffle blocks, health, metrics), its task thread pool
 // and its lease with the master. Decides nothing about what runs where: it runs
 // what the master sends and reports back. Started by `minispark worker`.
+import { S3Service } from "./s3-bridge.js";
+import { S3Clients } from "./s3-clients.js";
 import fs from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
@@ -77,6 +79,8 @@ export class WorkerProcess {
   private readonly spillDir: string;
   private readonly dataDir: string;
   private readonly listings: ListingRunner;
+  /** The S3 clients of the worker's own settings and its jobs' (their tasks' reads and writes, and output commits). */
+  readonly s3 = new S3Clients();
   address = "";
   private completed = 0;
   private failed = 0;
@@ -131,6 +135,7 @@ export class WorkerProcess {
       fetchRemote: (req) => fetchBlocks(req, c.token, 120_000),
       log: logger("executor"),
       broadcast: (req) => this.broadcasts.need(req.application, req.id, req.holders),
+      s3: new S3Service(this.s3),
     });
     this.link = new MasterLink(
       {
@@ -197,6 +202,7 @@ export class WorkerProcess {
   async stop(): Promise<void> {
     this.link?.stop();
     await this.executor?.close();
+    this.s3.close();
     if (this.server) await closeServer(this.server);
     fs.rmSync(this.workDir, { recursive: true, force: true });
     fs.rmSync(this.spillDir, { recursive: true, force: true });
@@ -341,7 +347,7 @@ export class WorkerProcess {
     const body = (await req.json()) as SplitRequest;
     checkProtocol(body);
     try {
-      return { protocol: PROTOCOL_VERSION, splits: await this.listings.list(body.sources) };
+      return { protocol: PROTOCOL_VERSION, splits: await this.listings.list(body.sources, body.s3 ?? null) };
     } catch (e) {
       // A refusal is 4xx so the master fails the job rather than retrying it on every other worker.
       throw new MinisparkError(e instanceof ListingRefused && e.busy ? "BUSY" : "BAD_REQUEST", errorMessage(e));

@@ -114,6 +114,16 @@ export function processSources(): S3ConfigSources {
   };
 }
 
+/** The process's files, with `env` for its environment: a thread started with an empty environment is handed the AWS variables it needs. */
+export function sourcesWithEnv(env: Readonly<Record<string, string | undefined>>): S3ConfigSources {
+  return { ...processSources(), env };
+}
+
+/** The variables the resolution reads (AWS_*, and HOME for the shared files' place), to hand to a thread. */
+export function awsEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && (e[0].startsWith("AWS_") || e[0] === "HOME")));
+}
+
 /** Resolves a configuration from `overrides`, then the environment, then the shared files. */
 export function resolveS3Config(overrides: S3ConfigOverrides = {}, sources: S3ConfigSources = processSources()): S3Config {
   const { env } = sources;

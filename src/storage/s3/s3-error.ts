@@ -16,7 +16,8 @@ export class S3Error extends Error {
     readonly status: number | null,
     /** S3's error code (NoSuchKey, SlowDown, …) or the socket error's (ECONNRESET, …). */
     readonly code: string,
-    detail: string,
+    /** What S3 (or the socket) said beyond the code, scrubbed of secrets; may be "". */
+    readonly detail: string,
     readonly attempts: number,
   ) {
     const where = `s3://${bucket}${key === null ? "" : `/${key.length > 300 ? `${key.slice(0, 300)}…` : key}`}`;

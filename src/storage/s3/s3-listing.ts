@@ -4,7 +4,7 @@
 // (the local listing's bounds, storage/glob.ts), so a glob over a huge bucket
 // fails with a clear error rather than listing for hours.
 import { MAX_ENTRIES_VISITED, MAX_LISTED_FILES } from "../glob.js";
-import { S3LocationError, type S3Glob } from "./s3-location.js";
+import { S3LocationError, type S3Glob } from "../../plan/s3-location.js";
 import type { S3ObjectInfo, S3Operations } from "./s3-operations.js";
 
 /** Bounds of one listing; the defaults are the local listing's. */

@@ -9,3 +9,11 @@ import type { S3Operations } from "./s3-operations.js";
 export type SyncS3Operations = {
   [K in keyof S3Operations]: (...args: Parameters<S3Operations[K]>) => Awaited<ReturnType<S3Operations[K]>>;
 };
+
+/** Byte range `first`..`last` (inclusive) of an object: what a read asks for next. */
+export type RangeAhead = readonly [bucket: string, key: string, first: number, last: number];
+
+/** Synchronous S3 calls, with a ranged read that names the range to fetch ahead while the caller works on this one. */
+export interface ThreadS3 extends SyncS3Operations {
+  getRangeAhead(bucket: string, key: string, first: number, last: number, ahead: RangeAhead | null): Uint8Array;
+}

@@ -7,7 +7,7 @@
 // `.x`) unless the pattern's segment is itself hidden, and a match that is a
 // "directory" (a prefix followed by `/`) brings the non-hidden objects
 // directly inside it. Pure: no I/O.
-import { GlobShapeError, compileSegment, expandBraces, hasWildcard, type SegmentMatcher } from "../../plan/glob-pattern.js";
+import { GlobShapeError, compileSegment, expandBraces, hasWildcard, type SegmentMatcher } from "./glob-pattern.js";
 
 /** S3's bound on a key's length, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
@@ -40,6 +40,11 @@ export interface S3Glob {
 }
 
 const SCHEMES = ["s3://", "s3a://"];
+
+/** Whether `path` names S3 (`s3://` or `s3a://`) rather than a path under the data directory. */
+export function isS3Url(path: string): boolean {
+  return SCHEMES.some((s) => path.startsWith(s));
+}
 
 /** What is wrong with `bucket` under S3's naming rules, as a phrase, or null. */
 export function bucketNameProblem(bucket: string): string | null {
