@@ -23,18 +23,18 @@
 // removal goes through a symlink. Node has no openat(), so a swap of a checked
 // component by someone who can write the data directory in the instant between
 // check and use is not covered.
-// Used by task threads (staging parts), the worker's /outputs/* handlers and the
-// inline runner.
+// Used by task threads (staging parts: StagedPartFile is the local PartSink,
+// part-writer.ts puts the format and compression in front), the worker's
+// /outputs/* handlers and the inline runner.
 import fs from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { MinisparkError } from "../common/errors.js";
-import { UserCodeError } from "../functions/user-function.js";
-import { isBlank } from "../common/csv.js";
 import { checkOutputPath } from "../plan/paths.js";
-import type { ResultAction } from "../plan/physical.js";
 import { PART_EXTENSIONS, extensionOf } from "./compression.js";
-import { SyncCodec } from "./sync-codec.js";
+import type { SaveAction } from "./part-encoders.js";
+import type { PartSink } from "./part-sink.js";
+import { PartWriter } from "./part-writer.js";
 
 const MARKER = "_JOB";
 const TEMP = "_temporary";
@@ -260,34 +260,16 @@ function reserve(parent: string, name: string, path: string, jobId: string): voi
   }
 }
 
-type SaveAction = ResultAction & { type: "save" };
-
 /**
- * One attempt's part file, written under its job's staging root. Refused unless
- * the job owns the path here and its staging root exists: an attempt of a job
- * that ended or was overwritten cannot write.
+ * One attempt's staged part file, the local disk's PartSink: created under its
+ * job's staging root, refused unless the job owns the path here and its staging
+ * root exists, so an attempt of a job that ended or was overwritten cannot write.
  */
-export class PartFileWriter {
+class StagedPartFile implements PartSink {
   private readonly fd: number;
-  private readonly file: string;
   private readonly attemptDir: string;
-  private readonly name: string;
-  /** The compressor of a compressed part, and the buffer its output goes through on the way to the file. */
-  private readonly codec: SyncCodec | null;
-  private readonly codecOut: Buffer;
-  private buf: string[] = [];
-  private bufChars = 0;
-  private csvColumns: Set<string> | null = null;
-  records = 0;
 
-  constructor(
-    dataDir: string,
-    path: string,
-    jobId: string,
-    attemptId: string,
-    partition: number,
-    private readonly action: SaveAction,
-  ) {
+  constructor(dataDir: string, path: string, jobId: string, attemptId: string, partition: number, name: string) {
     checkIdSegment("job id", jobId);
     checkIdSegment("attempt id", attemptId);
     const dir = existingOutputDir(dataDir, path);
@@ -306,94 +288,21 @@ export class PartFileWriter {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !isRealDir(this.attemptDir, attemptId)) throw e;
     }
-    this.name = partFileName(partition, extensionOf(action.compression));
-    this.file = join(this.attemptDir, this.name);
     // Left by an earlier run of this very attempt (a resent launch), under any name it may have used.
-    for (const name of partFileNames(partition)) remove(join(this.attemptDir, name));
-    this.codec = action.compression === null ? null : new SyncCodec(action.compression, true, `output "${path}/${this.name}"`);
-    this.codecOut = Buffer.allocUnsafe(this.codec === null ? 0 : 64 * 1024);
-    try {
-      this.fd = fs.openSync(this.file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
-    } catch (e) {
-      this.codec?.close();
-      throw e;
-    }
+    for (const n of partFileNames(partition)) remove(join(this.attemptDir, n));
+    this.fd = fs.openSync(join(this.attemptDir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
   }
 
-  add(rec: unknown): void {
-    this.records++;
-    const line = this.format(rec);
-    this.buf.push(line);
-    this.bufChars += line.length;
-    if (this.bufChars > 1 << 20) this.flush();
+  write(bytes: Uint8Array): void {
+    for (let w = 0; w < bytes.length; ) w += fs.writeSync(this.fd, bytes, w, bytes.length - w);
   }
 
-  private format(rec: unknown): string {
-    switch (this.action.format) {
-      case "text":
-        return typeof rec === "string" ? rec : JSON.stringify(rec);
-      case "jsonl":
-        return JSON.stringify(rec);
-      case "csv":
-        return this.csvLine(rec);
-    }
-  }
-
-  private csvLine(rec: unknown): string {
-    if (Array.isArray(rec)) return rec.map(csvField).join(",");
-    if (rec !== null && typeof rec === "object") {
-      const o = rec as Record<string, unknown>;
-      if (!this.csvColumns) {
-        this.csvColumns = new Set(Object.keys(o));
-        if (this.action.header) this.buf.push([...this.csvColumns].map(csvField).join(","));
-      }
-      const columns = this.csvColumns;
-      // A key the first record (which named the columns) lacks would be dropped without a word.
-      for (const k of Object.keys(o)) {
-        if (!columns.has(k))
-          throw new UserCodeError(`save as csv: record ${this.records} has the key ${JSON.stringify(k)}, not a column of the first record of its partition (${[...columns].join(", ")})`);
-      }
-      return Array.from(columns, (c) => csvField(o[c])).join(",");
-    }
-    return csvField(rec);
-  }
-
-  private flush(): void {
-    if (this.buf.length === 0) return;
-    const text = this.buf.join("\n") + "\n";
-    if (this.codec === null) fs.writeSync(this.fd, text);
-    else this.compress(Buffer.from(text), false);
-    this.buf = [];
-    this.bufChars = 0;
-  }
-
-  /** Runs `data` through the compressor to the file; `finish` ends the stream (trailer and all). */
-  private compress(data: Buffer, finish: boolean): void {
-    const out = this.codecOut;
-    let off = 0;
-    for (;;) {
-      const { consumed, produced } = this.codec!.step(finish, data, off, data.length - off, out, 0, out.length);
-      off += consumed;
-      for (let w = 0; w < produced; ) w += fs.writeSync(this.fd, out, w, produced - w);
-      // Room left in the output means the engine has nothing more to give for this input.
-      if (produced < out.length && off === data.length) return;
-    }
-  }
-
-  /** Makes the staged file durable; returns the part file name it will be published as. Publishes nothing. */
-  finish(): string {
-    this.flush();
-    if (this.codec !== null) {
-      this.compress(Buffer.alloc(0), true);
-      this.codec.close();
-    }
+  finish(): void {
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
-    return this.name;
   }
 
   abort(): void {
-    this.codec?.close();
     try {
       fs.closeSync(this.fd);
     } catch {
@@ -403,19 +312,17 @@ export class PartFileWriter {
   }
 }
 
-/**
- * One field as the csv source reads it back with its defaults: null is an empty
- * field; a field is quoted when it holds the delimiter, a quote or a line break,
- * or is blank ("" or spaces, which would otherwise read as null or as a skipped
- * line). Inside quotes a quote is doubled (RFC 4180) and the escape character
- * doubled only where the reader would take it for one: before a quote, another
- * escape or the closing quote, so other backslashes stay as any CSV reader expects.
- */
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
-  if (!/[",\r\n]/.test(s) && !isBlank(s)) return s;
-  return `"${s.replace(/\\(?=["\\]|$)/g, "\\\\").replace(/"/g, '""')}"`;
+/** The name partition `partition`'s part gets under `action` (part-00003, part-00003.gz): a sink creates it, the commit publishes it. */
+export function partName(action: SaveAction, partition: number): string {
+  return partFileName(partition, extensionOf(action.compression));
+}
+
+/** A part writer whose bytes go to a staged local file (StagedPartFile). */
+export class PartFileWriter extends PartWriter {
+  constructor(dataDir: string, path: string, jobId: string, attemptId: string, partition: number, action: SaveAction) {
+    const name = partName(action, partition);
+    super(action, name, new StagedPartFile(dataDir, path, jobId, attemptId, partition, name));
+  }
 }
 
 export interface AuthorisedPart {

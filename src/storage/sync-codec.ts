@@ -2,7 +2,7 @@
 // decompressing) synchronously, one bounded step at a time: each step reads
 // what it can of an input range and writes at most the output range it is
 // given. Used by the decompressing reader (decompressed-input.ts) and by the
-// save action's compressed part files (output-files.ts).
+// save action's compressed part files (part-sink.ts).
 //
 // Why the engine's handle and not a documented call: task threads read input
 // as synchronous, pull-based generators, and node:zlib documents only

@@ -1,0 +1,47 @@
+// One attempt's part of a save: the format's encoder (part-encoders.ts) in
+// front of a byte sink (part-sink.ts), with the compression stage between them
+// when the part is compressed as a whole. Where the bytes go is the sink's
+// business (output-files.ts stages a local file); the save action (ops/save.ts)
+// feeds records and reports the part's name and count.
+import { partEncoder, type PartEncoder, type SaveAction } from "./part-encoders.js";
+import { CompressingSink, type PartSink } from "./part-sink.js";
+
+export class PartWriter {
+  private readonly encoder: PartEncoder;
+  private readonly sink: PartSink;
+  records = 0;
+
+  /** `sink` receives the part's bytes, compressed here when the action says so; `name` is the part's (output-files.ts's partName). */
+  constructor(
+    action: SaveAction,
+    readonly name: string,
+    sink: PartSink,
+  ) {
+    if (action.compression === null) this.sink = sink;
+    else {
+      try {
+        this.sink = new CompressingSink(sink, action.compression, `output "${action.path}/${name}"`);
+      } catch (e) {
+        sink.abort();
+        throw e;
+      }
+    }
+    this.encoder = partEncoder(action, this.sink);
+  }
+
+  add(rec: unknown): void {
+    this.records++;
+    this.encoder.add(rec, this.records);
+  }
+
+  /** Writes the rest and makes the part durable; returns its name. Publishes nothing. */
+  finish(): string {
+    this.encoder.end();
+    this.sink.finish();
+    return this.name;
+  }
+
+  abort(): void {
+    this.sink.abort();
+  }
+}
