@@ -287,7 +287,7 @@ describe("validateJobSpec: rejected specs", () => {
     assert.deepEqual(problemsOf({ nodes, action: { op: "collect", input: "b" } }), ['action (collect): input "b" is not a node of this job']);
     assert.deepEqual(problemsOf({ nodes, action: { op: "take", input: "a" } }), ['action (take): missing parameter "num"']);
     assert.deepEqual(problemsOf({ nodes, action: { op: "take", input: "a", num: -1 } }), ['action (take): parameter "num" must be an integer >= 0']);
-    assert.deepEqual(problemsOf({ nodes, action: { op: "save", input: "a", path: "o", format: "xml" } }), ['action (save): parameter "format" must be one of "text", "jsonl", "csv"']);
+    assert.deepEqual(problemsOf({ nodes, action: { op: "save", input: "a", path: "o", format: "xml" } }), ['action (save): parameter "format" must be one of "text", "jsonl", "csv", "parquet"']);
     assert.deepEqual(problemsOf({ nodes, action: { op: "reduce", input: "a", fn: "nope(" } }).length, 1);
   });
 

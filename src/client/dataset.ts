@@ -35,14 +35,19 @@ export interface ActionRunner {
 
 /** How {@link Dataset.save} writes its part files. */
 export interface SaveOptions {
-  /** One record per line as text (the default), as JSON, or as CSV rows. */
-  format?: "text" | "jsonl" | "csv";
+  /** One record per line as text (the default), as JSON, or as CSV rows; or Parquet files (`part-00000.parquet`), a row per record. */
+  format?: "text" | "jsonl" | "csv" | "parquet";
   /** `"error"` (the default) fails the job if the output exists; `"overwrite"` replaces it once the new output is complete. */
   mode?: "error" | "overwrite";
   /** csv only: write the keys of the first record as a header line. */
   header?: boolean;
-  /** Compress each part file, named with the codec's extension (`part-00000.gz`); `"none"` (the default) writes plain files. zstd needs Node.js 22.15 or later on the workers. */
-  compression?: "none" | "gzip" | "deflate" | "zstd";
+  /**
+   * Lines: compress each part file, named with the codec's extension (`part-00000.gz`); `"none"` (the default) writes plain files.
+   * Parquet: the pages' codec, `"snappy"` (the default), `"gzip"`, `"zstd"` or `"none"`. zstd needs Node.js 22.15 or later on the workers.
+   */
+  compression?: "none" | "gzip" | "deflate" | "zstd" | "snappy";
+  /** parquet only: the columns as Spark's DDL (`"id BIGINT, name STRING, price DOUBLE"`); without it each part's columns are inferred from its records. */
+  schema?: string;
 }
 
 /** What {@link Dataset.save} wrote. */
@@ -526,11 +531,11 @@ export class Dataset<T> {
 
   /** Writes one part file per partition under the outputs directory, then `_SUCCESS`. */
   save(path: string, opts: SaveOptions = {}): Promise<SaveResult> {
-    return this.run("save", { path, format: opts.format, mode: opts.mode, header: opts.header, compression: opts.compression });
+    return this.run("save", { path, format: opts.format, mode: opts.mode, header: opts.header, compression: opts.compression, schema: opts.schema });
   }
 
   /** Spark's name for `save(path)` as text: one record per line, compressed if `compression` says so (Spark's compressionCodecClass). */
-  saveAsTextFile(path: string, compression?: SaveOptions["compression"]): Promise<SaveResult> {
+  saveAsTextFile(path: string, compression?: "none" | "gzip" | "deflate" | "zstd"): Promise<SaveResult> {
     return this.save(path, { format: "text", compression });
   }
 

@@ -85,14 +85,23 @@ const COLUMN = /^\s*(?:`((?:[^`]|``)+)`|([A-Za-z_][A-Za-z0-9_]*))\s*:?\s+([A-Za-
 
 /** Parses Spark's DDL schema string ("id INT, name STRING"); a string says what is wrong. */
 export function parseCsvSchema(ddl: string): CsvColumn[] | string {
-  const columns: CsvColumn[] = [];
+  return parseDdlColumns(ddl, DDL_TYPES);
+}
+
+/**
+ * A DDL schema string's columns, each type name (case-insensitive) mapped by
+ * `types`, the types a reader or writer knows (the csv source's above, the
+ * Parquet save's); a string says what is wrong.
+ */
+export function parseDdlColumns<T>(ddl: string, types: Readonly<Record<string, T>>): { name: string; type: T }[] | string {
+  const columns: { name: string; type: T }[] = [];
   const seen = new Set<string>();
   for (const part of splitTopLevel(ddl)) {
     const m = COLUMN.exec(part);
     if (!m) return `column ${JSON.stringify(part.trim())} is not "<name> <type>" (a name with other characters goes in backquotes)`;
     const name = m[1] !== undefined ? m[1].replace(/``/g, "`") : m[2]!;
-    const type = Object.hasOwn(DDL_TYPES, m[3]!.toUpperCase()) ? DDL_TYPES[m[3]!.toUpperCase()] : undefined;
-    if (!type) return `column "${name}" has type ${m[3]}; the types are ${Object.keys(DDL_TYPES).join(", ")}`;
+    const type = Object.hasOwn(types, m[3]!.toUpperCase()) ? types[m[3]!.toUpperCase()] : undefined;
+    if (type === undefined) return `column "${name}" has type ${m[3]}; the types are ${Object.keys(types).join(", ")}`;
     if (seen.has(name)) return `column "${name}" is named twice`;
     seen.add(name);
     columns.push({ name, type });

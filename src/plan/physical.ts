@@ -168,6 +168,15 @@ export interface ShuffleDep {
   lineage: string | null;
 }
 
+/** A column a Parquet save writes: its name and type (parquet-writer-types.ts maps each to a Parquet physical and logical type). */
+export interface ParquetColumnSpec {
+  name: string;
+  type: ParquetColumnType;
+}
+
+/** The column types a Parquet save writes; "json" is nested values (arrays, objects) as JSON text. */
+export type ParquetColumnType = "boolean" | "int8" | "int16" | "int32" | "int64" | "float" | "double" | "string" | "json";
+
 export type ResultAction =
   | { type: "collect" }
   | { type: "count" }
@@ -182,6 +191,8 @@ export type ResultAction =
   | { type: "numPartitions" }
   /** `compression` null writes plain part files; otherwise each is compressed and named with its extension (storage/compression.ts). */
   | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean; compression: "gzip" | "deflate" | "zstd" | null }
+  /** Parquet parts (storage/parquet-writer.ts): `compression` is the pages' codec (null: uncompressed); `schema` null infers each part's columns from its records. */
+  | { type: "save"; path: string; format: "parquet"; compression: "snappy" | "gzip" | "zstd" | null; schema: ParquetColumnSpec[] | null }
   /** countApproxDistinct: each partition's HyperLogLog sketch of 2^precision registers. */
   | { type: "hyperLogLog"; relativeSD: number; precision: number }
   /** Each partition's count and its `num` records of smallest seeded key (src/ops/take-sample.ts). */

@@ -57,15 +57,21 @@ export function partFileName(partition: number, extension = ""): string {
   return `part-${String(partition).padStart(5, "0")}${extension}`;
 }
 
-/** Whether `name` is a part file: plain, or with a compression's extension. */
+/** A Parquet part's extension (its compression is inside the file), so that `*.parquet` globs find the parts. */
+const PARQUET_EXTENSION = ".parquet";
+
+/** Every extension a part file may have after its number. */
+const ALL_PART_EXTENSIONS = [...PART_EXTENSIONS, PARQUET_EXTENSION];
+
+/** Whether `name` is a part file: plain, or with a compression's or Parquet's extension. */
 function isPartFileName(name: string): boolean {
   const m = /^part-\d{5,}(\.[a-z]+)?$/.exec(name);
-  return m !== null && (m[1] === undefined || PART_EXTENSIONS.includes(m[1]));
+  return m !== null && (m[1] === undefined || ALL_PART_EXTENSIONS.includes(m[1]));
 }
 
 /** The names partition `partition`'s part may have, plain first: a publish finds whichever its attempt staged. */
 function partFileNames(partition: number): string[] {
-  return ["", ...PART_EXTENSIONS].map((ext) => partFileName(partition, ext));
+  return ["", ...ALL_PART_EXTENSIONS].map((ext) => partFileName(partition, ext));
 }
 
 /**
@@ -312,9 +318,9 @@ class StagedPartFile implements PartSink {
   }
 }
 
-/** The name partition `partition`'s part gets under `action` (part-00003, part-00003.gz): a sink creates it, the commit publishes it. */
+/** The name partition `partition`'s part gets under `action` (part-00003, part-00003.gz, part-00003.parquet): a sink creates it, the commit publishes it. */
 export function partName(action: SaveAction, partition: number): string {
-  return partFileName(partition, extensionOf(action.compression));
+  return partFileName(partition, action.format === "parquet" ? PARQUET_EXTENSION : extensionOf(action.compression));
 }
 
 /** A part writer whose bytes go to a staged local file (StagedPartFile). */

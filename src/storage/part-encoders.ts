@@ -1,10 +1,13 @@
 // The record side of one save part: an encoder per format turns the part's
 // records into bytes for a PartSink (part-sink.ts), knowing nothing of where
-// they go. text, jsonl and csv are lines. Used by part-writer.ts.
+// they go. text, jsonl and csv are lines; parquet is parquet-writer.ts.
+// Used by part-writer.ts.
 import { isBlank } from "../common/csv.js";
 import { UserCodeError } from "../functions/user-function.js";
 import type { ResultAction } from "../plan/physical.js";
+import type { Compression } from "./compression.js";
 import type { PartSink } from "./part-sink.js";
+import { ParquetEncoder } from "./parquet-writer.js";
 
 /** The save action as a task gets it. */
 export type SaveAction = Extract<ResultAction, { type: "save" }>;
@@ -17,9 +20,16 @@ export interface PartEncoder {
   end(): void;
 }
 
-/** The encoder of `action`'s format, writing to `sink`. */
-export function partEncoder(action: SaveAction, sink: PartSink): PartEncoder {
+/** The compression of the part as a whole, in front of its sink; null for none (Parquet compresses its pages inside). */
+export function streamCompression(action: SaveAction): Compression | null {
+  return action.format === "parquet" ? null : action.compression;
+}
+
+/** The encoder of `action`'s format, writing to `sink`; `what` names the part in errors. */
+export function partEncoder(action: SaveAction, sink: PartSink, what: string): PartEncoder {
   switch (action.format) {
+    case "parquet":
+      return new ParquetEncoder(action, sink, what);
     case "text":
       return new TextLinesEncoder(sink);
     case "jsonl":

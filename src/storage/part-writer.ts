@@ -3,7 +3,7 @@
 // when the part is compressed as a whole. Where the bytes go is the sink's
 // business (output-files.ts stages a local file); the save action (ops/save.ts)
 // feeds records and reports the part's name and count.
-import { partEncoder, type PartEncoder, type SaveAction } from "./part-encoders.js";
+import { partEncoder, streamCompression, type PartEncoder, type SaveAction } from "./part-encoders.js";
 import { CompressingSink, type PartSink } from "./part-sink.js";
 
 export class PartWriter {
@@ -17,16 +17,18 @@ export class PartWriter {
     readonly name: string,
     sink: PartSink,
   ) {
-    if (action.compression === null) this.sink = sink;
-    else {
-      try {
-        this.sink = new CompressingSink(sink, action.compression, `output "${action.path}/${name}"`);
-      } catch (e) {
-        sink.abort();
-        throw e;
-      }
+    const what = `output "${action.path}/${name}"`;
+    const compression = streamCompression(action);
+    let outer = sink;
+    try {
+      if (compression !== null) outer = new CompressingSink(sink, compression, what);
+      this.encoder = partEncoder(action, outer, what);
+    } catch (e) {
+      // The part is given up whole (a codec this Node lacks): the sink leaves nothing.
+      outer.abort();
+      throw e;
     }
-    this.encoder = partEncoder(action, this.sink);
+    this.sink = outer;
   }
 
   add(rec: unknown): void {
