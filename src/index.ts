@@ -5,7 +5,7 @@
 export { connect, Context, type ConnectOptions, type CsvOptions, type CsvValue, type FileOptions, type JobRunner, type ParquetOptions, type ParquetValue } from "./client/context.js";
 export { Dataset, type Env, type EnvOption, type NoEnv, type SaveOptions, type SaveResult, type StatCounter } from "./client/dataset.js";
 export { ClosureError } from "./client/closure.js";
-export type { JobSpec, JobSpecAction, JobSpecNode } from "./client/job-builder.js";
+export type { JobSpec, JobSpecAction, JobSpecNode, S3Settings } from "./client/job-builder.js";
 export { JobFailedError, MinisparkClient } from "./client/rest-client.js";
 // The JSON bodies of the REST API, as the client returns them.
 export type {

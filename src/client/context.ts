@@ -10,7 +10,7 @@ import { Dataset, type ActionRunner } from "./dataset.js";
 import { randomBytes } from "node:crypto";
 import type { CsvParams } from "../ops/csv-options.js";
 import { DEFAULT_CHECKPOINT_DIR, checkpointDirProblem, checkpointSavePath, NO_CHECKPOINT_DIRECTORY, type CheckpointMark } from "./checkpoint.js";
-import { buildJob, topologicalOrder, type ActionRequest, type JobSpec, type LineageNode } from "./job-builder.js";
+import { buildJob, topologicalOrder, type ActionRequest, type JobSpec, type LineageNode, type S3Settings } from "./job-builder.js";
 import { LocalCluster } from "./local-cluster.js";
 import { localWorkers } from "../common/local-master.js";
 import type { JobInfo } from "../common/api-types.js";
@@ -34,6 +34,8 @@ export interface ConnectOptions {
   onProgress?: (job: JobInfo) => void;
   /** How long the master keeps this context's application without a renewal, 1000 to 3600000 ms (default 30000); it is renewed every third of that. */
   leaseMs?: number;
+  /** S3 settings for every job of this context (its `s3://` inputs and outputs), over the workers' own. */
+  s3?: S3Settings;
 }
 
 /** Runs JobSpecs somewhere: a cluster, or anything else that returns an action's value (tests, an inline runner). */
@@ -150,17 +152,17 @@ function clusterRunner(client: MinisparkClient, onProgress: ConnectOptions["onPr
 /** A connection to a cluster (Spark's SparkContext): makes source Datasets, and runs their actions as jobs. Made by {@link connect}; close() it when done. */
 export class Context implements ActionRunner {
   private readonly appName: string;
-  private readonly settings: Omit<JobSettings, "name">;
+  private readonly settings: Omit<JobSettings, "name"> & { s3?: S3Settings };
   private closed = false;
 
   /** `settings`: every job's (from `minispark submit --conf` or the defaults file); its name is the default appName. */
   constructor(
     private readonly runner: JobRunner,
-    opts: { appName?: string; settings?: JobSettings } = {},
+    opts: { appName?: string; settings?: JobSettings; s3?: S3Settings } = {},
   ) {
     const { name, ...settings } = opts.settings ?? {};
     this.appName = opts.appName ?? name ?? "minispark";
-    this.settings = settings;
+    this.settings = opts.s3 === undefined ? settings : { ...settings, s3: opts.s3 };
   }
 
   /** One record per line. `path`: a file, a glob or an array of them, relative to the workers' data directory. */

@@ -62,6 +62,24 @@ export interface JobSpec {
   action: JobSpecAction;
   /** The application the job belongs to (an id POST /api/v1/apps returned; connect() sets it): it must be ACTIVE, and its end cancels the job. */
   application?: string;
+  /** The job's own S3 settings, over each worker's AWS environment and files (never stored or shown by the master). */
+  s3?: S3Settings;
+}
+
+/** S3 settings for a job's `s3://` inputs and outputs; each wins over what the workers' environment and AWS files say. */
+export interface S3Settings {
+  /** An access key id; with secretAccessKey, instead of the workers' AWS_ACCESS_KEY_ID. */
+  accessKeyId?: string;
+  /** The access key's secret; never stored, logged or shown by the master. */
+  secretAccessKey?: string;
+  /** The session token of temporary credentials. */
+  sessionToken?: string;
+  /** The region requests are signed for, e.g. `eu-west-1`. */
+  region?: string;
+  /** An S3-compatible server, e.g. `http://minio.internal:9000`; addressed path-style. */
+  endpoint?: string;
+  /** A profile of the workers' AWS files, instead of AWS_PROFILE. */
+  profile?: string;
 }
 
 export interface ActionRequest {
