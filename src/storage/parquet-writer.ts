@@ -75,6 +75,16 @@ function compressors(compression: ParquetSaveAction["compression"], what: string
   return {};
 }
 
+/**
+ * ParquetWriter's write and finish return a promise only when its Writer's
+ * flush or finish does (so that an asynchronous destination can apply back
+ * pressure); SinkWriter's are synchronous, so they return nothing, and a promise
+ * here would mean hyparquet-writer changed: fail rather than drop its outcome.
+ */
+function synchronously(result: void | Promise<void>): void {
+  if (result instanceof Promise) throw new Error("hyparquet-writer returned a promise from a synchronous writer; this minispark does not support its version");
+}
+
 /** A record's rough size in a row group, to bound the group's memory. */
 function estimate(fields: Record<string, unknown>): number {
   let n = 0;
@@ -118,7 +128,7 @@ export class ParquetEncoder implements PartEncoder {
   end(): void {
     if (this.group.length > 0) this.writeGroup();
     // A part without records still gets a file: its schema (none, when inferred from no records) and no row groups.
-    this.parquetWriter().finish();
+    synchronously(this.parquetWriter().finish());
   }
 
   private parquetWriter(): ParquetWriter {
@@ -158,7 +168,7 @@ export class ParquetEncoder implements PartEncoder {
     }
     const writer = this.parquetWriter();
     try {
-      writer.write({ columnData: columns.map((c, i) => ({ name: c.name, data: data[i]! })), rowGroupSize: records.length });
+      synchronously(writer.write({ columnData: columns.map((c, i) => ({ name: c.name, data: data[i]! })), rowGroupSize: records.length }));
     } catch (e) {
       if (e instanceof UserCodeError) throw e;
       throw new UserCodeError(`save as parquet: row group of records ${first} to ${first + records.length - 1} cannot be encoded: ${(e as Error).message}`);
