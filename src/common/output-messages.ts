@@ -6,34 +6,39 @@
 // (sending) and worker/worker-process.ts (receiving).
 import { MinisparkError } from "./errors.js";
 import type { AttemptId, JobId } from "./ids.js";
+import { type S3PartUpload, s3PartUploadProblem } from "./s3-part-upload.js";
 
-export interface OutputPrepare {
+/** What every output request carries: the job, its output, and for an s3:// one the job's S3 settings (secrets: never logged). */
+interface OutputRequest {
   protocol: number;
   jobId: JobId;
   path: string;
+  s3?: unknown;
+}
+
+export interface OutputPrepare extends OutputRequest {
   mode: "error" | "overwrite";
 }
 
-/** Publish these partitions' staged files, each the authorised attempt's. */
-export interface OutputPublish {
-  protocol: number;
-  jobId: JobId;
-  path: string;
-  parts: { partition: number; attemptId: AttemptId }[];
+/** One authorised part; for an s3:// output also its name and the upload that completing publishes it. */
+export interface PublishedPart {
+  partition: number;
+  attemptId: AttemptId;
+  file?: string;
+  upload?: S3PartUpload;
 }
 
-export interface OutputFinalize {
-  protocol: number;
-  jobId: JobId;
-  path: string;
+/** Publish these partitions' staged files, each the authorised attempt's. */
+export interface OutputPublish extends OutputRequest {
+  parts: PublishedPart[];
+}
+
+export interface OutputFinalize extends OutputRequest {
   /** The job's partition count, recorded in _SUCCESS. */
   partitions: number;
 }
 
-export interface OutputAbort {
-  protocol: number;
-  jobId: JobId;
-  path: string;
+export interface OutputAbort extends OutputRequest {
   /** The job committed on other workers: drop only an unused reservation here, never its output. */
   committed: boolean;
 }
@@ -46,6 +51,8 @@ const ATTEMPT_TAIL = /^\.\d{1,9}\.(\d{1,9})\.\d{1,9}(@[0-9a-f]{1,32})?$/;
 const MAX_PARTS = 1_000_000;
 /** Parts per publish request: about 300 KB of JSON, well inside a worker's default 1 MB body limit. */
 export const PUBLISH_BATCH = 4096;
+/** Upload part ETags per publish request to S3: about 600 KB of JSON. */
+export const PUBLISH_ETAGS = 10_000;
 
 function object(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw new MinisparkError("BAD_REQUEST", "an output request is a JSON object");
@@ -63,6 +70,11 @@ function path(b: Record<string, unknown>): string {
   return b.path;
 }
 
+/** The fields every request has; its S3 settings, if any, are the receiver's to check (they are a job's, and secret). */
+function request(b: Record<string, unknown>): OutputRequest {
+  return { protocol: b.protocol as number, jobId: jobId(b), path: path(b), ...(b.s3 !== undefined && { s3: b.s3 }) };
+}
+
 function count(v: unknown, what: string): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > MAX_PARTS) throw new MinisparkError("BAD_REQUEST", `${what} must be an integer from 0 to ${MAX_PARTS}`);
   return v as number;
@@ -71,7 +83,7 @@ function count(v: unknown, what: string): number {
 export function parsePrepare(body: unknown): OutputPrepare {
   const b = object(body);
   if (b.mode !== "error" && b.mode !== "overwrite") throw new MinisparkError("BAD_REQUEST", 'mode must be "error" or "overwrite"');
-  return { protocol: b.protocol as number, jobId: jobId(b), path: path(b), mode: b.mode };
+  return { ...request(b), mode: b.mode };
 }
 
 export function parsePublish(body: unknown): OutputPublish {
@@ -86,18 +98,24 @@ export function parsePublish(body: unknown): OutputPublish {
     if (!tail || Number(tail[1]) !== partition) {
       throw new MinisparkError("BAD_REQUEST", `attemptId ${JSON.stringify(a)?.slice(0, 80)} is not an attempt of partition ${partition} of job ${id}`);
     }
-    return { partition, attemptId: a as AttemptId };
+    if (o.upload === undefined) return { partition, attemptId: a as AttemptId };
+    const problem = s3PartUploadProblem(o.upload);
+    if (problem !== null) throw new MinisparkError("BAD_REQUEST", `partition ${partition}: ${problem}`);
+    if (typeof o.file !== "string" || o.file.length > 200) throw new MinisparkError("BAD_REQUEST", `partition ${partition}: an uploaded part needs its file name`);
+    return { partition, attemptId: a as AttemptId, file: o.file, upload: o.upload as S3PartUpload };
   });
-  return { protocol: b.protocol as number, jobId: id, path: path(b), parts };
+  const etags = parts.reduce((n, p) => n + (p.upload?.parts.length ?? 0), 0);
+  if (etags > PUBLISH_ETAGS) throw new MinisparkError("BAD_REQUEST", `a publish may carry at most ${PUBLISH_ETAGS} upload parts, this one has ${etags}`);
+  return { ...request(b), parts };
 }
 
 export function parseFinalize(body: unknown): OutputFinalize {
   const b = object(body);
-  return { protocol: b.protocol as number, jobId: jobId(b), path: path(b), partitions: count(b.partitions, "partitions") };
+  return { ...request(b), partitions: count(b.partitions, "partitions") };
 }
 
 export function parseAbort(body: unknown): OutputAbort {
   const b = object(body);
   if (typeof b.committed !== "boolean") throw new MinisparkError("BAD_REQUEST", "an abort says whether the job committed (committed: true or false)");
-  return { protocol: b.protocol as number, jobId: jobId(b), path: path(b), committed: b.committed };
+  return { ...request(b), committed: b.committed };
 }

@@ -37,8 +37,8 @@ export function runInline(spec: unknown, opts: InlineOptions): Json {
   const dataDir = resolve(opts.dataDir);
   const defaultParallelism = opts.defaultParallelism ?? 2;
   const sources = splitSources(job, defaultParallelism);
-  const remote = sources.flatMap((s) => (Array.isArray(s.path) ? s.path : [s.path])).find(isS3Url);
-  if (remote !== undefined) throw new Error(`input "${remote}": S3 objects are read by a cluster's workers; this in-process runner reads local files only`);
+  const remote = [...sources.flatMap((s) => (Array.isArray(s.path) ? s.path : [s.path])), saveTarget(job.action)?.path ?? ""].find(isS3Url);
+  if (remote !== undefined) throw new Error(`input "${remote}": S3 is read and written by a cluster's workers; this in-process runner uses local files only`);
   const splits = Object.fromEntries(sources.map((s) => [s.node, listSplits(dataDir, s.path, s)]));
   const plan = planJob(job, { splits, defaultParallelism });
   const shuffleRoot = fs.mkdtempSync(join(os.tmpdir(), "minispark-inline-"));

@@ -7,6 +7,8 @@
 // for the writer to end, and a commit runs from a decision stored first. Where
 // each job is (queued, running, finishing, ended) is job-lifecycle.ts's to say;
 // this service moves jobs through it.
+import { isS3Url } from "../plan/s3-location.js";
+import type { S3JobSettings } from "../plan/job-spec.js";
 import { redactedSpecText } from "../plan/s3-settings.js";
 import { MinisparkError, errorMessage } from "../common/errors.js";
 import { newJobId, type AppId, type JobId, type WorkerId } from "../common/ids.js";
@@ -32,7 +34,7 @@ import type { SchedulerLoop } from "./scheduler-loop.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerInfo, WorkerRegistry } from "./worker-registry.js";
 import { OutputCommitCoordinator, decideCommit, partsByWorker, type CommitDecision } from "./output-commit-coordinator.js";
-import { PUBLISH_BATCH } from "../common/output-messages.js";
+import { PUBLISH_BATCH, PUBLISH_ETAGS } from "../common/output-messages.js";
 import { checkSplitReply } from "./split-reply-check.js";
 import { admits, defaultQueueBudget, specWeight } from "./queue-budget.js";
 import { WaitingJobs } from "./waiting-jobs.js";
@@ -52,6 +54,9 @@ const MAX_START_TRIES = 5;
 const START_GIVE_UP_MS = 60_000;
 
 /** What the service asks of the scheduler: it posts jobs submitted, cancelled and forgotten once settled, and reads their runs. */
+
+/** Parts per publish request to an S3 output: each is a CompleteMultipartUpload call on the worker. */
+const S3_PUBLISH_BATCH = 256;
 export type JobScheduler = Pick<SchedulerLoop, "job" | "post">;
 
 /** The calls to workers the service makes: list a job's input splits, a save's output steps, drop a job's shuffle files. */
@@ -426,7 +431,7 @@ export class JobService {
         if (run.plan.action.op === "save") {
           const decision = this.store.saveCommitDecision(decideCommit(run.id, savePath(run.plan.action), resultStage.tasks));
           this.store.event(this.now(), run.id, "output commit decided", { path: decision.path, partitions: decision.partitions.length });
-          await this.commit(decision);
+          await this.commit(decision, run.s3);
         }
         result = { action: run.plan.action.op, value };
       } catch (e) {
@@ -434,7 +439,7 @@ export class JobService {
         error = e instanceof EmptyDatasetError || e instanceof ResultTooLargeError ? e.message : `finishing the job failed: ${errorMessage(e)}`;
       }
     }
-    if (run.plan.action.op === "save" && status !== "COMPLETED") await this.abortOutput(run.id, savePath(run.plan.action));
+    if (run.plan.action.op === "save" && status !== "COMPLETED") await this.abortOutput(run.id, savePath(run.plan.action), run.s3);
     const view = jobView(this.row(run.id), status, run, this.now());
     view.error = error;
     this.lifecycle.end(run.id, status, this.now(), error, result, view);
@@ -468,19 +473,21 @@ export class JobService {
     }
     const decided = this.store.commitDecision(id);
     if (decided) {
-      await this.finishStoredCommit(decided);
+      await this.finishStoredCommit(decided, job.s3);
       return false;
     }
-    const prepared = await Promise.allSettled(this.registry.alive().map((w) => this.workers.prepareOutput(w.address, id, path, mode)));
+    // S3 is one store every worker sees: one worker reserves it; a local output is reserved on every worker's disk.
+    const preparers = isS3Url(path) ? this.registry.alive().slice(0, 1) : this.registry.alive();
+    const prepared = await Promise.allSettled(preparers.map((w) => this.workers.prepareOutput(w.address, id, path, mode, job.s3)));
     const refusal = prepared.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (refusal) {
       // Some workers may have reserved the path already; a job that does not start leaves nothing.
-      await this.abortOutput(id, path);
+      await this.abortOutput(id, path, job.s3);
       throw refusal.reason;
     }
     if (!this.lifecycle.is(id, "QUEUED")) {
       // Cancelled while its output was being reserved.
-      await this.abortOutput(id, path);
+      await this.abortOutput(id, path, job.s3);
       this.releaseOutput(id);
     }
     return true;
@@ -507,7 +514,7 @@ export class JobService {
    * decision is carried out again (every step is idempotent on the workers),
    * or, if that fails, its output is removed and it fails. Never mixed output.
    */
-  private async finishStoredCommit(d: CommitDecision): Promise<void> {
+  private async finishStoredCommit(d: CommitDecision, s3: S3JobSettings | null): Promise<void> {
     this.log.info("finishing a commit an earlier master started", { jobId: d.job, path: d.path, partitions: d.partitions.length });
     this.lifecycle.finishing(d.job, "COMPLETED");
     // From here the job is no scheduler's and no longer queued: it ends here, whatever throws, as a settled run does (settleFailed).
@@ -516,11 +523,11 @@ export class JobService {
       let status: "COMPLETED" | "FAILED" = "COMPLETED";
       let error: string | null = null;
       try {
-        await this.commit(d);
+        await this.commit(d, s3);
       } catch (e) {
         status = "FAILED";
         error = `finishing the job's commit after a master restart failed: ${errorMessage(e)}`;
-        await this.abortOutput(d.job, d.path);
+        await this.abortOutput(d.job, d.path, s3);
       }
       this.lifecycle.end(d.job, status, this.now(), error, status === "COMPLETED" ? { action: "save", value: d.value } : null, null);
       this.store.event(this.now(), d.job, "job ended", { status, error });
@@ -542,7 +549,8 @@ export class JobService {
    * writes _SUCCESS (one after another: on a shared volume the later ones find
    * it written), and the other workers drop their unused reservation.
    */
-  private async commit(d: CommitDecision): Promise<void> {
+  private async commit(d: CommitDecision, s3: S3JobSettings | null): Promise<void> {
+    if (isS3Url(d.path)) return this.commitS3(d, s3);
     const publishers = new Map<WorkerId, WorkerInfo>();
     await Promise.all(
       [...partsByWorker(d)].map(async ([workerId, parts]) => {
@@ -566,8 +574,52 @@ export class JobService {
     await Promise.allSettled(others.map((w) => this.workers.abortOutput(w.address, d.job, d.path, true)));
   }
 
+  /**
+   * Carries out a stored decision for an s3:// output: any live worker can
+   * complete any upload (the uploads live in S3, not on the worker that
+   * staged them), so each batch goes to the first worker that takes it, and
+   * one worker then writes _SUCCESS. Every step is idempotent.
+   */
+  private async commitS3(d: CommitDecision, s3: S3JobSettings | null): Promise<void> {
+    const batches: CommitDecision["partitions"][] = [[]];
+    let etags = 0;
+    for (const p of d.partitions) {
+      const n = p.upload?.parts.length ?? 0;
+      if (batches.at(-1)!.length >= S3_PUBLISH_BATCH || etags + n > PUBLISH_ETAGS) {
+        batches.push([]);
+        etags = 0;
+      }
+      batches.at(-1)!.push(p);
+      etags += n;
+    }
+    for (const batch of batches) {
+      const parts = batch.map(({ partition, attemptId, file, upload }) => ({ partition, attemptId, file, upload }));
+      await this.onAnyWorker(`publishing the parts of ${d.path}`, (w) => this.workers.publishOutput(w.address, d.job, d.path, parts, s3));
+    }
+    await this.onAnyWorker(`finalizing ${d.path}`, (w) => this.workers.finalizeOutput(w.address, d.job, d.path, d.partitions.length, s3));
+  }
+
+  /** Runs `step` on the live workers in turn until one succeeds; throws the last error. */
+  private async onAnyWorker(what: string, step: (w: WorkerInfo) => Promise<void>): Promise<void> {
+    let lastError: unknown = new Error("no live worker");
+    for (const w of this.registry.alive()) {
+      try {
+        return await step(w);
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw new Error(`${what} failed: ${errorMessage(lastError)}`);
+  }
+
   /** A save that did not commit leaves nothing (best effort: a worker that cannot be reached keeps an uncommitted directory, without _SUCCESS). */
-  private async abortOutput(id: JobId, path: string): Promise<void> {
+  private async abortOutput(id: JobId, path: string, s3: S3JobSettings | null): Promise<void> {
+    if (isS3Url(path)) {
+      await this.onAnyWorker(`removing ${path}`, (w) => this.workers.abortOutput(w.address, id, path, false, s3)).catch((e) =>
+        this.log.warn("could not remove a failed save's S3 output", { jobId: id, path, error: errorMessage(e) }),
+      );
+      return;
+    }
     const results = await Promise.allSettled(this.registry.alive().map((w) => this.workers.abortOutput(w.address, id, path, false)));
     const failed = results.filter((r) => r.status === "rejected").length;
     if (failed > 0) this.log.warn("could not remove a failed save's output on every worker", { jobId: id, path, workers: failed });

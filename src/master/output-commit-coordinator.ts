@@ -9,6 +9,7 @@
 // the output, not to kill someone else's job; waiting gives "the last one to
 // finish wins", with each job's output whole while it stands. A later job in
 // mode "error" fails at once, naming the writer, as the path is not free.
+import type { S3PartUpload } from "../common/s3-part-upload.js";
 import type { AttemptId, JobId, WorkerId } from "../common/ids.js";
 import type { TaskRun } from "./job-run.js";
 
@@ -23,7 +24,8 @@ export interface SaveValue {
 export interface CommitDecision {
   job: JobId;
   path: string;
-  partitions: { partition: number; attemptId: AttemptId; workerId: WorkerId }[];
+  /** For an s3:// output each also names its part and its upload, which the commit completes. */
+  partitions: { partition: number; attemptId: AttemptId; workerId: WorkerId; file?: string; upload?: S3PartUpload }[];
   value: SaveValue;
 }
 
@@ -92,7 +94,8 @@ export function decideCommit(job: JobId, path: string, tasks: readonly TaskRun[]
     if (t.result?.type !== "saved" || !attempt || attempt.state !== "FINISHED") {
       throw new Error(`partition ${t.partition} has no finished attempt whose part can be committed`);
     }
-    partitions.push({ partition: t.partition, attemptId: attempt.id, workerId: attempt.workerId });
+    const upload = t.result.upload;
+    partitions.push({ partition: t.partition, attemptId: attempt.id, workerId: attempt.workerId, ...(upload !== undefined && { file: t.result.file, upload }) });
     files.push(t.result.file);
     records += t.result.records;
   }

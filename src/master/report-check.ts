@@ -13,6 +13,7 @@ import { HyperLogLog } from "../ops/kernels/hyperloglog.js";
 import { canonicalJson } from "../plan/keys.js";
 import { shufflesRead } from "../plan/task-rdd.js";
 import type { TaskResult } from "../plan/task.js";
+import { isS3Url } from "../plan/s3-location.js";
 import { cachedReads } from "../plan/cached-reads.js";
 
 /** Byte sizes and record counts: whole, ≥ 0 and exact in a double. */
@@ -113,6 +114,8 @@ export function resultMismatch(plan: JobPlan, stage: Stage, partition: number, r
     case "saved": {
       const m = PART_FILE.exec(result.file);
       if (!m || Number(m[1]) !== partition) return `partition ${partition} saves its own part file, not ${JSON.stringify(result.file.slice(0, 200))}`;
+      const toS3 = isS3Url((out as { action: ResultAction & { type: "save" } }).action.path);
+      if (toS3 !== (result.upload !== undefined)) return toS3 ? "a part saved to S3 must report its upload" : "a part saved to local files has no upload";
       return isWhole(result.records) ? null : "the saved record count must be a whole number";
     }
     case "csvTypes":

@@ -41,20 +41,21 @@ export class WorkerClient {
     });
   }
 
-  async prepareOutput(address: string, jobId: JobId, path: string, mode: "error" | "overwrite"): Promise<void> {
-    await this.outputStep(address, "prepare", { protocol: PROTOCOL_VERSION, jobId, path, mode } satisfies OutputPrepare, 60_000);
+  // `s3`: the job's own S3 settings, for an s3:// output (sent, never logged).
+  async prepareOutput(address: string, jobId: JobId, path: string, mode: "error" | "overwrite", s3: S3JobSettings | null = null): Promise<void> {
+    await this.outputStep(address, "prepare", { protocol: PROTOCOL_VERSION, jobId, path, mode, ...settings(s3) } satisfies OutputPrepare, 60_000);
   }
 
-  async publishOutput(address: string, jobId: JobId, path: string, parts: OutputPublish["parts"]): Promise<void> {
-    await this.outputStep(address, "publish", { protocol: PROTOCOL_VERSION, jobId, path, parts } satisfies OutputPublish, 60_000);
+  async publishOutput(address: string, jobId: JobId, path: string, parts: OutputPublish["parts"], s3: S3JobSettings | null = null): Promise<void> {
+    await this.outputStep(address, "publish", { protocol: PROTOCOL_VERSION, jobId, path, parts, ...settings(s3) } satisfies OutputPublish, 120_000);
   }
 
-  async finalizeOutput(address: string, jobId: JobId, path: string, partitions: number): Promise<void> {
-    await this.outputStep(address, "finalize", { protocol: PROTOCOL_VERSION, jobId, path, partitions } satisfies OutputFinalize, 60_000);
+  async finalizeOutput(address: string, jobId: JobId, path: string, partitions: number, s3: S3JobSettings | null = null): Promise<void> {
+    await this.outputStep(address, "finalize", { protocol: PROTOCOL_VERSION, jobId, path, partitions, ...settings(s3) } satisfies OutputFinalize, 120_000);
   }
 
-  async abortOutput(address: string, jobId: JobId, path: string, committed: boolean): Promise<void> {
-    await this.outputStep(address, "abort", { protocol: PROTOCOL_VERSION, jobId, path, committed } satisfies OutputAbort, 30_000);
+  async abortOutput(address: string, jobId: JobId, path: string, committed: boolean, s3: S3JobSettings | null = null): Promise<void> {
+    await this.outputStep(address, "abort", { protocol: PROTOCOL_VERSION, jobId, path, committed, ...settings(s3) } satisfies OutputAbort, 120_000);
   }
 
   private outputStep(address: string, step: "prepare" | "publish" | "finalize" | "abort", body: unknown, timeoutMs: number): Promise<unknown> {
@@ -65,3 +66,5 @@ export class WorkerClient {
     await requestJson(peerUrl(address, `/data/shuffle/${encodeURIComponent(jobId)}`), { method: "DELETE", token: this.token, timeoutMs: 30_000, maxReplyBytes: MAX_CONTROL_REPLY_BYTES });
   }
 }
+
+const settings = (s3: S3JobSettings | null): { s3?: S3JobSettings } => (s3 === null ? {} : { s3 });

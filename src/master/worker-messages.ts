@@ -3,6 +3,7 @@
 // refused with the name of the field instead of reaching the registry, the
 // scheduler, the API or the metrics. A heartbeat's address must be host:port:
 // the master connects to it. Pure.
+import { s3PartUploadProblem } from "../common/s3-part-upload.js";
 import { MinisparkError } from "../common/errors.js";
 import { MAX_REPORTED_EVICTIONS, type EvictedBlock, type Heartbeat, type TaskReport } from "../cluster/protocol.js";
 import { APP_ID_PATTERN, type AppId, type WorkerId } from "../common/ids.js";
@@ -107,7 +108,7 @@ const RESULTS: Record<string, (r: Record<string, unknown>) => boolean> = {
   sample: (r) => isObject(r.sample) && Array.isArray(r.sample.keys) && isCount(r.sample.total),
   collect: (r) => Array.isArray(r.records),
   count: (r) => isCount(r.count),
-  saved: (r) => typeof r.file === "string" && isCount(r.records),
+  saved: (r) => typeof r.file === "string" && isCount(r.records) && (r.upload === undefined || s3PartUploadProblem(r.upload) === null),
   keyed: (r) => everyIs(r.entries, (e) => Array.isArray(e) && e.length === 2),
   stats: (r) => isCount(r.count) && ["sum", "min", "max", "m2"].every((k) => r[k] === null || typeof r[k] === "number"),
   // Edges from a dataset holding ±Infinity or NaN arrive as null (JSON has no such numbers); given edges may be of any one kind (report-check.ts).

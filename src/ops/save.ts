@@ -1,8 +1,13 @@
-// save: one part file per partition under the outputs directory, staged per
-// attempt and published at job commit; as lines (text, jsonl, csv, compressed
+// save: one part file per partition under the outputs directory or an
+// s3:// prefix (storage/s3/s3-output.ts), staged per attempt and published at
+// job commit; as lines (text, jsonl, csv, compressed
 // whole or not) or as Parquet (its pages compressed inside, snappy by default).
 import type { ActionSpec } from "../plan/job-spec.js";
-import { PartFileWriter } from "../storage/output-files.js";
+import { PartFileWriter, partName } from "../storage/output-files.js";
+import { PartWriter } from "../storage/part-writer.js";
+import { S3PartSink } from "../storage/s3/s3-output.js";
+import { isS3Url } from "../plan/s3-location.js";
+import { UserCodeError } from "../functions/user-function.js";
 import type { ResultOfType } from "./collected.js";
 import { defineOp, type OpFamily } from "./op-rule.js";
 import { SAVE_COMPRESSIONS } from "../storage/compression.js";
@@ -71,16 +76,26 @@ export const SAVE: OpFamily = {
   },
   results: {
     save: (action, batches, task) => {
-      // Staged under the job's own area: the master publishes one authorised attempt's file per partition at job commit.
-      const writer = new PartFileWriter(task.dataDir, action.path, task.jobId, task.attemptId, task.partition, action);
+      // Staged (a file under the job's own area, or an S3 upload never completed here): the master publishes one authorised attempt's part per partition at job commit.
+      let s3: S3PartSink | null = null;
+      let writer: PartWriter;
+      if (isS3Url(action.path)) {
+        if (task.s3 === null) throw new UserCodeError(`output "${action.path}": S3 is written by a cluster's workers; this in-process runner writes local files only`);
+        const name = partName(action, task.partition);
+        s3 = new S3PartSink(task.s3, action.path, task.jobId, name);
+        writer = new PartWriter(action, name, s3);
+      } else {
+        writer = new PartFileWriter(task.dataDir, action.path, task.jobId, task.attemptId, task.partition, action);
+      }
       try {
         for (const batch of batches) for (const r of batch) writer.add(r);
+        task.out.records = writer.records;
+        const file = writer.finish();
+        return { type: "saved", file, records: writer.records, ...(s3 !== null && { upload: s3.upload }) };
       } catch (e) {
         writer.abort();
         throw e;
       }
-      task.out.records = writer.records;
-      return { type: "saved", file: writer.finish(), records: writer.records };
     },
   },
 };

@@ -4,8 +4,8 @@
 // applies it again (storage/glob.ts) and confines every open to the data
 // directory (storage/confined-open.ts).
 import { posix, win32 } from "node:path";
-import { MAX_PATTERN_LENGTH, globShapeProblem } from "./glob-pattern.js";
-import { S3LocationError, isS3Url, parseS3Glob } from "./s3-location.js";
+import { MAX_PATTERN_LENGTH, globShapeProblem, hasWildcard } from "./glob-pattern.js";
+import { S3LocationError, isS3Url, parseS3Glob, parseS3Url } from "./s3-location.js";
 
 /** NAME_MAX of Linux's and macOS's file systems. */
 const MAX_NAME_BYTES = 255;
@@ -42,6 +42,23 @@ function s3UrlProblem(url: string): string | null {
   }
 }
 
+/** An S3 output: one prefix (no wildcards) under a bucket, with the local rule for its key's segments. */
+function s3OutputProblem(url: string): string | null {
+  let key: string;
+  try {
+    key = parseS3Url(url).key;
+  } catch (e) {
+    if (e instanceof S3LocationError) return e.message;
+    throw e;
+  }
+  const parts = key.split("/").filter((s) => s !== "");
+  if (parts.length === 0) return `"${shorten(url)}" names a whole bucket; give a prefix to save under (s3://bucket/prefix)`;
+  if (hasWildcard(key)) return `"${shorten(url)}" has a wildcard; an output is one prefix`;
+  if (parts.some((s) => s === "." || s === "..")) return `"${shorten(url)}" has a "." or ".." segment, which S3 keeps as it is but paths would not`;
+  if (parts.some((s) => s.startsWith("_") || s.startsWith("."))) return `"${shorten(url)}" has a part starting with "_" or ".", which minispark keeps for itself`;
+  return null;
+}
+
 /** A hostile path may be megabytes long; an error message quotes only its start. */
 function shorten(p: string): string {
   return p.length > 200 ? `${p.slice(0, 200)}…` : p;
@@ -49,6 +66,7 @@ function shorten(p: string): string {
 
 /** Output paths also may not name the outputs directory itself or a hidden or underscored entry (_temporary, _SUCCESS). */
 export function checkOutputPath(p: string): string | null {
+  if (isS3Url(p)) return s3OutputProblem(p);
   const problem = pathProblem(p);
   if (problem) return `"${shorten(p)}" ${problem}`;
   const parts = p.split(/[\\/]/).filter((s) => s !== "" && s !== ".");

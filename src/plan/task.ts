@@ -2,6 +2,7 @@
 // it reads) and what it hands back, by the kind of stage it ran. Built by the
 // plan's resolver, computed by workers, merged by the ops' rules.
 import type { S3JobSettings } from "./job-spec.js";
+import type { S3PartUpload } from "../common/s3-part-upload.js";
 import type { AppId, AttemptId, JobId, StageId, WorkerId } from "../common/ids.js";
 import type { Json } from "../common/api-types.js";
 import type { KeySample } from "./partitioner.js";
@@ -53,7 +54,8 @@ export type TaskResult =
   | { type: "sample"; sample: KeySample }
   | { type: "collect"; records: Json[] }
   | { type: "count"; count: number }
-  | { type: "saved"; file: string; records: number }
+  /** `upload`: for an s3:// output, the part's multipart upload, completed only at job commit. */
+  | { type: "saved"; file: string; records: number; upload?: S3PartUpload }
   /** takeOrdered/top/min/max: the partition's best records with the keys they were ordered by. */
   | { type: "keyed"; entries: [Json, Json][] }
   /** Numbers: count, sum, min, max and m2 (the sum of squared deviations from the mean). */

@@ -31,6 +31,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { MinisparkError } from "../common/errors.js";
 import { checkOutputPath } from "../plan/paths.js";
+import { isS3Url } from "../plan/s3-location.js";
 import { PART_EXTENSIONS, extensionOf } from "./compression.js";
 import type { SaveAction } from "./part-encoders.js";
 import type { PartSink } from "./part-sink.js";
@@ -64,7 +65,7 @@ const PARQUET_EXTENSION = ".parquet";
 const ALL_PART_EXTENSIONS = [...PART_EXTENSIONS, PARQUET_EXTENSION];
 
 /** Whether `name` is a part file: plain, or with a compression's or Parquet's extension. */
-function isPartFileName(name: string): boolean {
+export function isPartFileName(name: string): boolean {
   const m = /^part-\d{5,}(\.[a-z]+)?$/.exec(name);
   return m !== null && (m[1] === undefined || ALL_PART_EXTENSIONS.includes(m[1]));
 }
@@ -87,6 +88,7 @@ export function checkIdSegment(what: string, id: unknown): string {
 }
 
 function pathParts(path: string): string[] {
+  if (isS3Url(path)) throw new MinisparkError("BAD_REQUEST", `output "${path}" is in S3, not under this worker's outputs directory`);
   const bad = checkOutputPath(path);
   if (bad) throw new MinisparkError("BAD_REQUEST", `output path ${bad}`);
   return path.split(/[\\/]/).filter((s) => s !== "" && s !== ".");

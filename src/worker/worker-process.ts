@@ -2,6 +2,9 @@
 // output prepare/commit, shuffle blocks, health, metrics), its task thread pool
 // and its lease with the master. Decides nothing about what runs where: it runs
 // what the master sends and reports back. Started by `minispark worker`.
+import { abortS3Output, finalizeS3Output, prepareS3Output, publishS3Parts } from "../storage/s3/s3-output.js";
+import { isS3Url } from "../plan/s3-location.js";
+import { parseS3Settings } from "../plan/s3-settings.js";
 import { S3Service } from "./s3-bridge.js";
 import { S3Clients } from "./s3-clients.js";
 import fs from "node:fs";
@@ -358,6 +361,8 @@ export class WorkerProcess {
   private async output(req: Request, what: "prepare" | "publish" | "finalize" | "abort"): Promise<unknown> {
     const body: unknown = await req.json();
     checkProtocol(body);
+    const path = (body as { path?: unknown }).path;
+    if (typeof path === "string" && isS3Url(path)) return this.s3Output(body, what);
     switch (what) {
       case "prepare": {
         const m = parsePrepare(body);
@@ -376,6 +381,41 @@ export class WorkerProcess {
       case "abort": {
         const m = parseAbort(body);
         abortOutput(this.dataDir, m.path, m.jobId, m.committed);
+        return { ok: true };
+      }
+    }
+  }
+
+  /** An s3:// output's steps (storage/s3/s3-output.ts), made with the job's S3 settings over the worker's. */
+  private async s3Output(body: unknown, what: "prepare" | "publish" | "finalize" | "abort"): Promise<unknown> {
+    const client = (s3: unknown) => {
+      const problems: string[] = [];
+      const settings = parseS3Settings(s3, problems);
+      if (problems.length > 0) throw new MinisparkError("BAD_REQUEST", problems.join("; "));
+      return this.s3.get(settings);
+    };
+    switch (what) {
+      case "prepare": {
+        const m = parsePrepare(body);
+        await prepareS3Output(client(m.s3), m.path, m.mode, m.jobId);
+        return { ok: true };
+      }
+      case "publish": {
+        const m = parsePublish(body);
+        const parts = m.parts.map((p) => {
+          if (p.upload === undefined || p.file === undefined) throw new MinisparkError("BAD_REQUEST", `partition ${p.partition} of an S3 output needs its upload`);
+          return { partition: p.partition, file: p.file, upload: p.upload };
+        });
+        return { ok: true, ...(await publishS3Parts(client(m.s3), m.path, m.jobId, parts)) };
+      }
+      case "finalize": {
+        const m = parseFinalize(body);
+        await finalizeS3Output(client(m.s3), m.path, m.jobId, m.partitions);
+        return { ok: true };
+      }
+      case "abort": {
+        const m = parseAbort(body);
+        await abortS3Output(client(m.s3), m.path, m.jobId, m.committed);
         return { ok: true };
       }
     }
