@@ -20,6 +20,8 @@ describe("output path ownership", () => {
     assert.ok(overlaps("a/b", "a//b/"));
     assert.ok(overlaps("a", "a/b/c"));
     assert.ok(overlaps("a/b/c", "a"));
+    assert.ok(overlaps("s3a://bucket/out", "s3://bucket/out/inner/"), "s3a:// and s3:// name one prefix");
+    assert.ok(!overlaps("s3://bucket/out", "s3://other/out"));
     assert.ok(!overlaps("a/b", "a/bc"));
     assert.ok(!overlaps("a/b", "a/c"));
   });

@@ -68,6 +68,12 @@ describe("save to s3://", { skip, timeout: 600_000 }, () => {
 
   const waitEnd = async (id: string): Promise<JobInfo> => cluster.client.wait(id);
 
+  /** The kinds of job `id`'s events so far ([] while the master is away). */
+  async function events(id: string): Promise<string[]> {
+    const res = await fetch(`${cluster.masterUrl}/api/v1/jobs/${id}`, { headers: { authorization: `Bearer ${cluster.token}` } }).catch(() => null);
+    return res?.status === 200 ? ((await res.json()) as { events: { kind: string }[] }).events.map((e) => e.kind) : [];
+  }
+
   async function keysUnder(prefix: string): Promise<string[]> {
     return (await s3.listAllKeys(BUCKET, `${prefix}/`)).keys.map((k) => k.slice(prefix.length + 1)).sort();
   }
@@ -193,5 +199,19 @@ describe("save to s3://", { skip, timeout: 600_000 }, () => {
     // The woken attempt finishes its write against an upload the commit aborted, or finds the marker gone.
     await sleep(3000);
     await assertOutputOf("frozen", id, "J", 4, 30_000);
+  });
+  it("the master SIGKILLed at the commit decision and restarted: the job's whole output, completed once", async () => {
+    // Killed right when the decision is stored, then a little later (inside the publish of 12 parts): wherever the kill lands.
+    for (const [n, delay] of [0, 150].entries()) {
+      await cluster.waitForWorkers(2);
+      const id = await cluster.client.submit(saveSpec(`K${n}`, `restarted-${n}`, 12, { per: 2000, pad: 100 }));
+      for (let i = 0; i < 3000 && !(await events(id)).includes("output commit decided"); i++) await sleep(2);
+      await sleep(delay);
+      await cluster.killMaster();
+      await cluster.restartMaster();
+      const job = await waitEnd(id);
+      assert.equal(job.status, "COMPLETED", job.error ?? "");
+      await assertOutputOf(`restarted-${n}`, id, `K${n}`, 12, 2000);
+    }
   });
 });

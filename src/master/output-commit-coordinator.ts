@@ -31,9 +31,11 @@ export interface CommitDecision {
 
 export type Claim = { kind: "granted" } | { kind: "wait"; holder: JobId } | { kind: "refused"; holder: JobId };
 
-/** "a//b/./c/" and "a/b/c" are one path: its components. */
+/** "a//b/./c/" and "a/b/c" are one path, as "s3a://b/k" and "s3://b/k" are one prefix: its components. */
 export function pathKey(path: string): string[] {
-  return path.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
+  const parts = path.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
+  if (parts[0] === "s3a:") parts[0] = "s3:";
+  return parts;
 }
 
 /** Whether writing one path could touch the other: the same directory, or one inside the other. */
