@@ -95,6 +95,21 @@ describe("the commit decision", () => {
     );
   });
 
+  it("leaves out parts without records when asked, keeping one when all are empty", () => {
+    const tasks = (counts: number[]) => counts.map((n, p) => task(p, [attempt(`j.0.${p}.0`, "w1", "FINISHED")], `j.0.${p}.0`, n));
+    const some = decideCommit(A, "out", tasks([0, 3, 0, 2]), true);
+    assert.deepEqual(
+      some.partitions.map((p) => p.partition),
+      [1, 3],
+    );
+    assert.deepEqual(some.value, { path: "out", files: ["part-00001", "part-00003"], records: 5 });
+    assert.deepEqual(
+      decideCommit(A, "out", tasks([0, 0, 0]), true).partitions.map((p) => p.partition),
+      [0],
+    );
+    assert.equal(decideCommit(A, "out", tasks([0, 3, 0]), false).partitions.length, 3, "kept unless asked");
+  });
+
   it("refuses a partition without an accepted, finished attempt", () => {
     assert.throws(() => decideCommit(A, "out", [task(0, [attempt("j.0.0.0", "w1", "LOST")], "j.0.0.0")]), /partition 0 has no finished attempt/);
     assert.throws(() => decideCommit(A, "out", [task(0, [attempt("j.0.0.0", "w1", "FINISHED")], undefined)]), /partition 0/);

@@ -247,6 +247,31 @@ describe("save as parquet on a cluster", { skip: duckdbSkip }, () => {
     );
   });
 
+  it("with an inferred schema, parts without records are not written (DuckDB reads the rest); all empty keeps one part", { skip: duckdbSkip }, async () => {
+    // 6 slices of 0..59, keeping 20..29: four of the six parts are empty.
+    const spec = (path: string, keep: string) => ({
+      nodes: [
+        { id: "n", op: "range", start: 0, end: 60, numSlices: 6 },
+        { id: "f", op: "filter", input: "n", fn: keep },
+        { id: "o", op: "map", input: "f", fn: "x => ({ x, s: 's' + x })" },
+      ],
+      action: { op: "save", input: "o", path, format: "parquet" },
+    });
+    const some = await t.run<{ files: string[]; records: number }>(spec("pq/sparse", "x => x >= 20 && x < 30"));
+    assert.deepEqual(some, { path: "pq/sparse", files: ["part-00002.parquet"], records: 10 });
+    const dir = join(t.dataDir, "outputs", "pq", "sparse");
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["_SUCCESS", "part-00002.parquet"]);
+    assert.deepEqual((JSON.parse(fs.readFileSync(join(dir, "_SUCCESS"), "utf8")) as { files: string[] }).files, ["part-00002.parquet"]);
+    const rows = await duck!.rows(`SELECT x::INTEGER AS x, s FROM read_parquet(${sqlString(join(dir, "*.parquet"))}) ORDER BY x`);
+    assert.deepEqual(
+      rows,
+      Array.from({ length: 10 }, (_, i) => ({ x: 20 + i, s: `s${20 + i}` })),
+    );
+    const none = await t.run<{ files: string[]; records: number }>(spec("pq/none", "x => x < 0"));
+    assert.deepEqual(none, { path: "pq/none", files: ["part-00000.parquet"], records: 0 });
+    assert.deepEqual(fs.readdirSync(join(t.dataDir, "outputs", "pq", "none")).sort(), ["_SUCCESS", "part-00000.parquet"]);
+  });
+
   it("takes a schema and a codec; refuses a codec or parameter parquet does not take, at submit", async () => {
     const value = await t.run<{ files: string[] }>(countsSpec({ path: "pq/gz", format: "parquet", compression: "gzip", schema: "word STRING, n INT, big BIGINT, share DOUBLE" }));
     const m = footerOf(fs.readFileSync(join(t.dataDir, "outputs", "pq", "gz", value.files[0]!)));

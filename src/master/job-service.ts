@@ -428,12 +428,15 @@ export class JobService {
         );
         // Measured as it will be stored: past the budget the job fails here, rather than the store or a resumed run failing the master.
         checkValueSize(run.plan.action.op, value, this.limits.maxResultBytes);
-        if (run.plan.action.op === "save") {
-          const decision = this.store.saveCommitDecision(decideCommit(run.id, savePath(run.plan.action), resultStage.tasks));
+        let committed: unknown = value;
+        const target = saveTarget(run.plan.action);
+        if (target !== null) {
+          const decision = this.store.saveCommitDecision(decideCommit(run.id, target.path, resultStage.tasks, target.dropEmptyParts));
           this.store.event(this.now(), run.id, "output commit decided", { path: decision.path, partitions: decision.partitions.length });
           await this.commit(decision, run.s3);
+          committed = decision.value;
         }
-        result = { action: run.plan.action.op, value };
+        result = { action: run.plan.action.op, value: committed };
       } catch (e) {
         status = "FAILED";
         error = e instanceof EmptyDatasetError || e instanceof ResultTooLargeError ? e.message : `finishing the job failed: ${errorMessage(e)}`;

@@ -85,17 +85,22 @@ export class OutputCommitCoordinator {
  * The commit decision of a save job whose result stage succeeded: per
  * partition, the attempt whose result the scheduler accepted (the first to
  * finish; a later duplicate, or an attempt declared lost that wakes up, is not
- * it). Throws if a partition has no accepted saved part.
+ * it). Throws if a partition has no accepted saved part. With
+ * `dropEmptyParts`, parts without records are left out, except one when all
+ * are empty; their staged files or uploads go with the job's staging area.
  */
-export function decideCommit(job: JobId, path: string, tasks: readonly TaskRun[]): CommitDecision {
+export function decideCommit(job: JobId, path: string, tasks: readonly TaskRun[], dropEmptyParts = false): CommitDecision {
   const partitions: CommitDecision["partitions"] = [];
   const files: string[] = [];
   let records = 0;
+  const anyRecords = tasks.some((t) => t.result?.type === "saved" && t.result.records > 0);
   for (const t of tasks) {
     const attempt = t.attempts.find((a) => a.id === t.resultAttempt);
     if (t.result?.type !== "saved" || !attempt || attempt.state !== "FINISHED") {
       throw new Error(`partition ${t.partition} has no finished attempt whose part can be committed`);
     }
+    // One part is kept when all are empty, so the output still has a part and a _SUCCESS.
+    if (dropEmptyParts && t.result.records === 0 && (anyRecords || partitions.length > 0)) continue;
     const upload = t.result.upload;
     partitions.push({ partition: t.partition, attemptId: attempt.id, workerId: attempt.workerId, ...(upload !== undefined && { file: t.result.file, upload }) });
     files.push(t.result.file);

@@ -43,11 +43,18 @@ const saveParams = params(
   },
 );
 
-/** Where a save action writes and whether it may replace an earlier output; null for any other action. */
-export function saveTarget(action: ActionSpec): { path: string; mode: "error" | "overwrite" } | null {
+/**
+ * Where a save action writes, whether it may replace an earlier output, and
+ * whether its empty parts are left out of the commit: Parquet whose schema is
+ * inferred from the records has no columns for a part without records, a file
+ * other readers refuse, so such parts are not published (as Spark writes no
+ * file for an empty partition), unless every part is empty. Null for any
+ * other action.
+ */
+export function saveTarget(action: ActionSpec): { path: string; mode: "error" | "overwrite"; dropEmptyParts: boolean } | null {
   if (action.op !== "save") return null;
   const p = saveParams.read(action.params);
-  return { path: p.path, mode: p.mode ?? "error" };
+  return { path: p.path, mode: p.mode ?? "error", dropEmptyParts: p.format === "parquet" && p.schema === undefined };
 }
 
 export const SAVE: OpFamily = {
