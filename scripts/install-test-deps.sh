@@ -12,7 +12,8 @@
 # and iptables drops packets for them where the kernel has no netem; radosgw,
 # ceph-mon and ceph-osd make the S3 test server (test/helpers/s3-server.ts: a
 # one-node Ceph cluster without ceph-mgr, whose recommended packages would add
-# hundreds of MB).
+# hundreds of MB); bzip2 is the independent implementation the bzip2 codec's
+# tests read and write against.
 set -euo pipefail
 
 # program Debian-package
@@ -22,6 +23,7 @@ packages=(
   "ip iproute2"
   "iptables iptables"
   "chromium chromium"
+  "bzip2 bzip2"
 )
 # Installed without their recommended packages.
 lean_packages=(

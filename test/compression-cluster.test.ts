@@ -11,7 +11,11 @@ import { join } from "node:path";
 import zlib from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import type { JobFailedError } from "../src/client/rest-client.js";
+import { bzip2Compress, bzip2Decompress } from "./helpers/bzip2-cli.js";
 import { sortedPairs, startTestCluster, type TestCluster } from "./helpers/cluster.js";
+import { PREREQUISITES, prerequisiteSkip } from "./helpers/prereq.js";
+
+const bzip2Skip = prerequisiteSkip(PREREQUISITES.bzip2);
 
 let t: TestCluster;
 let log = "";
@@ -65,6 +69,16 @@ describe("reading compressed files", () => {
     assert.equal(await t.run({ ...parts, nodes: [{ ...parts.nodes[0], minPartitions: 8 }] }), 1, "not split, whatever the sizes say");
   });
 
+  it("a filter over a bzip2 log (as the bzip2 program writes it) counts what bzcat | grep -c counts", { skip: bzip2Skip }, async () => {
+    put("logs/app.log.bz2", bzip2Compress(Buffer.from(log)));
+    const expected = bzip2Decompress(fs.readFileSync(join(t.dataDir, "logs/app.log.bz2")))
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l.includes("ERROR")).length;
+    assert.equal(await t.run(countMatching("logs/app.log.bz2", "ERROR")), expected);
+    assert.equal(await t.run(count("logs/app.log.bz2")), 60_000);
+  });
+
   it("reads concatenated gzip members (cat a.gz b.gz) whole", async () => {
     const a = "first member line 1\nfirst member line 2\n";
     put("cat/ab.gz", Buffer.concat([zlib.gzipSync(a), fs.readFileSync(join(t.dataDir, "logs/app.log.gz"))]));
@@ -90,7 +104,12 @@ describe("reading compressed files", () => {
     // A codec minispark does not read fails too, rather than count binary garbage as lines.
     put("bad/log.bz2", Buffer.from("BZh91AY&SY\x00\x01binary", "latin1"));
     await assert.rejects(t.run({ ...count("bad/log.bz2"), maxTaskRetries: 1 }), (e: JobFailedError) => {
-      assert.match(e.message, /input "bad\/log\.bz2" is bzip2-compressed, which minispark does not read/);
+      assert.match(e.message, /input "bad\/log\.bz2": bzip2 stream is (truncated|corrupt)/);
+      return true;
+    });
+    put("bad/log.lz4", Buffer.from("\x04\x22\x4d\x18binary", "latin1"));
+    await assert.rejects(t.run({ ...count("bad/log.lz4"), maxTaskRetries: 1 }), (e: JobFailedError) => {
+      assert.match(e.message, /input "bad\/log\.lz4" is LZ4-compressed, which minispark does not read/);
       return true;
     });
   });
@@ -157,11 +176,12 @@ describe("saving compressed part files", () => {
     action: { op: "save", input: "d", path, compression },
   });
 
-  for (const [compression, ext, decompress] of [
-    ["gzip", ".gz", zlib.gunzipSync],
-    ["deflate", ".deflate", zlib.inflateSync],
+  for (const [compression, ext, decompress, skip] of [
+    ["gzip", ".gz", zlib.gunzipSync, false],
+    ["deflate", ".deflate", zlib.inflateSync, false],
+    ["bzip2", ".bz2", bzip2Decompress, bzip2Skip],
   ] as const) {
-    it(`${compression}: part files are ${compression} streams of the records, and textFile reads the directory back`, async () => {
+    it(`${compression}: part files are ${compression} streams of the records, and textFile reads the directory back`, { skip }, async () => {
       const value = await t.run<{ files: string[]; records: number }>(spec(`saved-${compression}`, compression));
       const names = [0, 1, 2].map((p) => `part-0000${p}${ext}`);
       assert.deepEqual([...value.files].sort(), names);
@@ -175,7 +195,7 @@ describe("saving compressed part files", () => {
           .split("\n")
           .slice(0, -1),
       );
-      assert.deepEqual(decompressed, records, "each part decompresses (with zlib, here) to its partition's records, in order");
+      assert.deepEqual(decompressed, records, "each part decompresses (with zlib or the bzip2 program, here) to its partition's records, in order");
       const back = await t.run<string[]>({ nodes: [{ id: "r", op: "textFile", path: `outputs/saved-${compression}` }], action: { op: "collect", input: "r" } });
       assert.deepEqual([...back].sort(), [...records].sort());
     });

@@ -18,6 +18,8 @@ import { LineTooLongError, readLineBatches, readWholeFile } from "../src/storage
 import { PartFileWriter, finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
 import { listSplits } from "../src/storage/splits.js";
 import { zstdAvailable } from "../src/storage/sync-codec.js";
+import { Bzip2Input } from "../src/storage/bzip2-input.js";
+import { Bzip2Sink } from "../src/storage/bzip2-output.js";
 import { ZstdFrameTracker } from "../src/storage/zstd-frames.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "minispark-compression-"));
@@ -28,12 +30,35 @@ const COMPRESS: Record<string, (b: Buffer) => Buffer> = {
   ".gz": (b) => zlib.gzipSync(b),
   ".deflate": (b) => zlib.deflateSync(b),
   ...(zstdAvailable() ? { ".zst": (b: Buffer) => z.zstdCompressSync!(b) } : {}),
+  ".bz2": (b) => bzip2Sink(b),
 };
 const DECOMPRESS: Record<string, (b: Buffer) => Buffer> = {
   gzip: (b) => zlib.gunzipSync(b),
   deflate: (b) => zlib.inflateSync(b),
   zstd: (b) => z.zstdDecompressSync!(b),
+  bzip2: (b) => bzip2Read(b),
 };
+
+/** `data` through minispark's bzip2 writer (checked against the bzip2 program in bzip2.test.ts). */
+function bzip2Sink(data: Buffer): Buffer {
+  const out: Buffer[] = [];
+  const sink = new Bzip2Sink({ write: (b) => out.push(Buffer.from(b)), finish: () => {}, abort: () => {} });
+  sink.write(data);
+  sink.finish();
+  return Buffer.concat(out);
+}
+
+/** `data` through minispark's bzip2 reader. */
+function bzip2Read(data: Buffer): Buffer {
+  const rel = put(`bz2/${Math.random().toString(36).slice(2)}.bz2`, data);
+  return opened(rel, (file) => {
+    const input = new Bzip2Input(file);
+    const parts: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(65536);
+    for (let n = input.read(buf, 0, buf.length); n > 0; n = input.read(buf, 0, buf.length)) parts.push(Buffer.from(buf.subarray(0, n)));
+    return Buffer.concat(parts);
+  });
+}
 
 function put(rel: string, content: Buffer | string): string {
   const abs = path.join(root, rel);
@@ -70,19 +95,19 @@ const linesOf = (text: string) =>
     .map((l) => l.replace(/\r$/, ""));
 
 describe("compression by extension", () => {
-  it("names the codec of .gz, .deflate and .zst, and nothing else", () => {
+  it("names the codec of .gz, .deflate, .zst and .bz2, and nothing else", () => {
     assert.equal(compressionOf("logs/a.gz"), "gzip");
     assert.equal(compressionOf("a.deflate"), "deflate");
     assert.equal(compressionOf("x/y.zst"), "zstd");
-    for (const p of ["a.txt", "a.gzip", "a.gz.txt", "a.bz2", "a.tgz.bak", "gz"]) assert.equal(compressionOf(p), null, p);
+    assert.equal(compressionOf("x/y.bz2"), "bzip2");
+    for (const p of ["a.txt", "a.gzip", "a.gz.txt", "a.bz2.txt", "a.tgz.bak", "gz"]) assert.equal(compressionOf(p), null, p);
     for (const [p, codec] of [
-      ["logs/a.bz2", "bzip2"],
       ["a.lz4", "LZ4"],
       ["a.snappy", "Snappy"],
       ["a.lzo", "LZO"],
       ["a.xz", "xz"],
     ]) {
-      assert.equal(unreadCompression(p), `input "${p}" is ${codec}-compressed, which minispark does not read: decompress it, or recompress it as .gz or .zst`);
+      assert.equal(unreadCompression(p), `input "${p}" is ${codec}-compressed, which minispark does not read: decompress it, or recompress it as .gz, .zst or .bz2`);
     }
     for (const p of ["a.txt", "a.gz", "a.bz2.txt"]) assert.equal(unreadCompression(p), null, p);
     assert.equal(extensionOf("gzip"), ".gz");
@@ -304,7 +329,7 @@ describe("zstd frame tracking (a cut-short .zst on Node 22, whose zstd does not 
 
 describe("compressed part files", () => {
   const JOB = "job-000000001-aaaaaa";
-  const codecs: Compression[] = ["gzip", "deflate", ...(zstdAvailable() ? (["zstd"] as const) : [])];
+  const codecs: Compression[] = ["gzip", "deflate", "bzip2", ...(zstdAvailable() ? (["zstd"] as const) : [])];
   for (const compression of codecs) {
     it(`${compression}: staged, published and listed under the extension, and decompress to the records`, () => {
       const data = fs.mkdtempSync(path.join(root, "out-"));

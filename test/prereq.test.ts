@@ -97,6 +97,7 @@ describe("the guarded test files on a machine without their programs", () => {
     ["master-isolation.test.js", "strace (Debian package strace)"],
     ["kubernetes-run.test.js", "strace (Debian package strace)"],
     ["tls.test.js", "openssl (Debian package openssl)"],
+    ["bzip2.test.js", "bzip2 (Debian package bzip2)"],
     ["deploy.test.js", "docker-compose (Debian package docker-compose)"],
     ["s3-server.test.js", "radosgw (Debian package radosgw), ceph-mon (Debian package ceph-mon), ceph-osd (Debian package ceph-osd)"],
     ["s3-client.test.js", "radosgw (Debian package radosgw), ceph-mon (Debian package ceph-mon), ceph-osd (Debian package ceph-osd)"],

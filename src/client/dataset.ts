@@ -45,7 +45,7 @@ export interface SaveOptions {
    * Lines: compress each part file, named with the codec's extension (`part-00000.gz`); `"none"` (the default) writes plain files.
    * Parquet: the pages' codec, `"snappy"` (the default), `"gzip"`, `"zstd"` or `"none"`. zstd needs Node.js 22.15 or later on the workers.
    */
-  compression?: "none" | "gzip" | "deflate" | "zstd" | "snappy";
+  compression?: "none" | "gzip" | "deflate" | "zstd" | "bzip2" | "snappy";
   /** parquet only: the columns as Spark's DDL (`"id BIGINT, name STRING, price DOUBLE"`); without it each part's columns are inferred from its records. */
   schema?: string;
 }
@@ -535,7 +535,7 @@ export class Dataset<T> {
   }
 
   /** Spark's name for `save(path)` as text: one record per line, compressed if `compression` says so (Spark's compressionCodecClass). */
-  saveAsTextFile(path: string, compression?: "none" | "gzip" | "deflate" | "zstd"): Promise<SaveResult> {
+  saveAsTextFile(path: string, compression?: "none" | "gzip" | "deflate" | "zstd" | "bzip2"): Promise<SaveResult> {
     return this.save(path, { format: "text", compression });
   }
 

@@ -72,7 +72,7 @@ export const SAVE: OpFamily = {
           if (typeof schema === "string") throw new Error(`save schema was not checked: ${schema}`);
           return { rdd: input, result: { type: "save", path: p.path, format: "parquet", compression, schema } };
         }
-        const compression = p.compression === undefined || p.compression === "none" ? null : (p.compression as "gzip" | "deflate" | "zstd");
+        const compression = p.compression === undefined || p.compression === "none" ? null : (p.compression as "gzip" | "deflate" | "zstd" | "bzip2");
         return { rdd: input, result: { type: "save", path: p.path, format: p.format ?? "text", header: p.header ?? false, compression } };
       },
       value: (results, p) => {

@@ -190,7 +190,7 @@ export type ResultAction =
   /** Runs nothing: the value is the number of partitions. */
   | { type: "numPartitions" }
   /** `compression` null writes plain part files; otherwise each is compressed and named with its extension (storage/compression.ts). */
-  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean; compression: "gzip" | "deflate" | "zstd" | null }
+  | { type: "save"; path: string; format: "text" | "jsonl" | "csv"; header: boolean; compression: "gzip" | "deflate" | "zstd" | "bzip2" | null }
   /** Parquet parts (storage/parquet-writer.ts): `compression` is the pages' codec (null: uncompressed); `schema` null infers each part's columns from its records. */
   | { type: "save"; path: string; format: "parquet"; compression: "snappy" | "gzip" | "zstd" | null; schema: ParquetColumnSpec[] | null }
   /** countApproxDistinct: each partition's HyperLogLog sketch of 2^precision registers. */

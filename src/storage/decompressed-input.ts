@@ -13,14 +13,27 @@
 // decompressor misses a cut, zstd-frames.ts). An empty file holds no
 // records, as an empty plain file does.
 import type { InputFile } from "./confined-open.js";
-import type { Compression } from "./compression.js";
+import { Bzip2Input } from "./bzip2-input.js";
+import type { Compression, ZlibCompression } from "./compression.js";
 import { CompressionError, SyncCodec } from "./sync-codec.js";
 import { ZstdFrameTracker } from "./zstd-frames.js";
 
 /** Compressed bytes read per system call. */
 const COMPRESSED_CHUNK_BYTES = 64 * 1024;
 
-export class DecompressedInput {
+/** A compressed file's decompressed bytes, read in order. */
+export interface DecompressingReader {
+  /** Reads up to `len` decompressed bytes into buf at `off`; 0 once the stream has ended. */
+  read(buf: Uint8Array, off: number, len: number): number;
+  close(): void;
+}
+
+/** The reader of `file` compressed with `codec`. */
+export function openDecompressed(file: InputFile, codec: Compression): DecompressingReader {
+  return codec === "bzip2" ? new Bzip2Input(file) : new DecompressedInput(file, codec);
+}
+
+export class DecompressedInput implements DecompressingReader {
   private readonly codec: SyncCodec;
   /** zstd only: whether the file ends where a frame does, which Node 22's zstd does not check (zstd-frames.ts). */
   private readonly frames: ZstdFrameTracker | null;
@@ -34,7 +47,7 @@ export class DecompressedInput {
 
   constructor(
     private readonly file: InputFile,
-    codec: Compression,
+    codec: ZlibCompression,
   ) {
     this.codec = new SyncCodec(codec, false, `input "${file.path}"`);
     this.frames = codec === "zstd" ? new ZstdFrameTracker() : null;

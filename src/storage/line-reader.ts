@@ -18,7 +18,7 @@
 // bounded buffer: a decompression bomb meets the same limit.
 import type { InputFile } from "./confined-open.js";
 import { compressionOf, unreadCompression, type Compression } from "./compression.js";
-import { DecompressedInput } from "./decompressed-input.js";
+import { openDecompressed } from "./decompressed-input.js";
 import { UserCodeError } from "../functions/user-function.js";
 
 const NEWLINE = 0x0a;
@@ -59,7 +59,7 @@ export function* readLineRegions(file: InputFile, start: number, end: number, op
     return;
   }
   if (start !== 0) throw new Error(`task was sent a split of "${file.path}" starting at byte ${start}; a compressed file is one split, read from its start`);
-  const input = new DecompressedInput(file, codec);
+  const input = openDecompressed(file, codec);
   try {
     // Decompressed reads are sequential, which is how the loop reads once it starts at 0.
     yield* splitRegions(file, 0, Number.POSITIVE_INFINITY, (buf, off, len) => input.read(buf, off, len), " of its decompressed text", opts);
@@ -114,7 +114,7 @@ export function readWholeFile(file: InputFile, maxBytes = MAX_LINE_BYTES): strin
     if (file.size > maxBytes) throw tooBig();
     return readAll((buf, off, len) => file.read(buf, off, len, off), file.size, maxBytes, tooBig);
   }
-  const input = new DecompressedInput(file, codec);
+  const input = openDecompressed(file, codec);
   try {
     return readAll((buf, off, len) => input.read(buf, off, len), file.size, maxBytes, tooBig);
   } finally {

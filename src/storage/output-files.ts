@@ -66,7 +66,7 @@ const ALL_PART_EXTENSIONS = [...PART_EXTENSIONS, PARQUET_EXTENSION];
 
 /** Whether `name` is a part file: plain, or with a compression's or Parquet's extension. */
 export function isPartFileName(name: string): boolean {
-  const m = /^part-\d{5,}(\.[a-z]+)?$/.exec(name);
+  const m = /^part-\d{5,}(\.[a-z0-9]+)?$/.exec(name);
   return m !== null && (m[1] === undefined || ALL_PART_EXTENSIONS.includes(m[1]));
 }
 

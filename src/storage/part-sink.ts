@@ -3,7 +3,7 @@
 // can sit in front of any of them. Kept byte-oriented and small so that a new
 // destination implements three calls and gets every format and compression.
 // Used by part-writer.ts, which puts an encoder (part-encoders.ts) in front.
-import type { Compression } from "./compression.js";
+import type { ZlibCompression } from "./compression.js";
 import { SyncCodec } from "./sync-codec.js";
 
 /** Where one attempt's part goes, as bytes in order. Nothing is published by a sink: the job's commit does that. */
@@ -25,7 +25,7 @@ export class CompressingSink implements PartSink {
   /** `what` names the part in errors, e.g. `output "counts/part-00000.gz"`. */
   constructor(
     private readonly inner: PartSink,
-    compression: Compression,
+    compression: ZlibCompression,
     what: string,
   ) {
     this.codec = new SyncCodec(compression, true, what);

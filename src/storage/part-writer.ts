@@ -3,6 +3,7 @@
 // when the part is compressed as a whole. Where the bytes go is the sink's
 // business (output-files.ts stages a local file); the save action (ops/save.ts)
 // feeds records and reports the part's name and count.
+import { Bzip2Sink } from "./bzip2-output.js";
 import { partEncoder, streamCompression, type PartEncoder, type SaveAction } from "./part-encoders.js";
 import { CompressingSink, type PartSink } from "./part-sink.js";
 
@@ -21,7 +22,8 @@ export class PartWriter {
     const compression = streamCompression(action);
     let outer = sink;
     try {
-      if (compression !== null) outer = new CompressingSink(sink, compression, what);
+      if (compression === "bzip2") outer = new Bzip2Sink(sink);
+      else if (compression !== null) outer = new CompressingSink(sink, compression, what);
       this.encoder = partEncoder(action, outer, what);
     } catch (e) {
       // The part is given up whole (a codec this Node lacks): the sink leaves nothing.

@@ -18,7 +18,7 @@
 // the stream, whose 'error' event would then have no listener.
 import zlib from "node:zlib";
 import { UserCodeError } from "../functions/user-function.js";
-import type { Compression } from "./compression.js";
+import type { ZlibCompression } from "./compression.js";
 
 interface EngineHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
@@ -45,9 +45,9 @@ export function zstdAvailable(): boolean {
   return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === "function";
 }
 
-const NAMES: Record<Compression, string> = { gzip: "gzip", deflate: "deflate (zlib)", zstd: "zstd" };
+const NAMES: Record<ZlibCompression, string> = { gzip: "gzip", deflate: "deflate (zlib)", zstd: "zstd" };
 
-function makeEngine(codec: Compression, compress: boolean, what: string): Engine {
+function makeEngine(codec: ZlibCompression, compress: boolean, what: string): Engine {
   if (codec === "zstd" && !zstdAvailable()) {
     throw new CompressionError(`${what}: zstd needs Node.js 22.15 or later (its node:zlib has zstd); this worker runs Node.js ${process.versions.node}`);
   }
@@ -74,7 +74,7 @@ export class SyncCodec {
 
   /** `what` names the file in errors, e.g. `input "logs/a.gz"`. */
   constructor(
-    readonly codec: Compression,
+    readonly codec: ZlibCompression,
     readonly compress: boolean,
     private readonly what: string,
   ) {

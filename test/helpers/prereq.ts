@@ -1,5 +1,5 @@
 // Test prerequisites that npm cannot install: programs from Debian packages
-// (chromium, strace, openssl, iproute2, iptables, docker-compose, and radosgw,
+// (chromium, strace, openssl, iproute2, iptables, docker-compose, bzip2, and radosgw,
 // ceph-mon and ceph-osd for the S3 test server) and root.
 // A test file that needs one asks `prerequisiteSkip` at load time and passes
 // the answer as its `skip` option: on a machine without it the file skips with
@@ -38,6 +38,7 @@ export const PREREQUISITES = {
   iptables: program("iptables"),
   dockerCompose: program("docker-compose"),
   radosgw: program("radosgw"),
+  bzip2: program("bzip2"),
   cephMon: program("ceph-mon"),
   cephOsd: program("ceph-osd"),
   root: { kind: "root" } as Root,
