@@ -13,6 +13,7 @@
 // that does not match, or a malformed block fail the read naming the file.
 // Blocks in bzip2 0.9.0's "randomised" form (never written since 0.9.5, 1999)
 // are refused by name.
+import { CRC_START, crcByte } from "./bzip2-crc.js";
 import type { InputFile } from "./confined-open.js";
 import { CompressionError } from "./sync-codec.js";
 
@@ -25,17 +26,6 @@ const MAX_SELECTORS = 18_002;
 const GROUP_SIZE = 50;
 const BLOCK_MAGIC = [0x314159, 0x265359] as const;
 const END_MAGIC = [0x177245, 0x385090] as const;
-
-/** bzip2's CRC-32: the polynomial of IEEE 802.3, fed most significant bit first. */
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 24;
-    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
 
 /** One Huffman table's canonical decoding arrays, as bzip2 builds them. */
 interface HuffmanTable {
@@ -339,7 +329,7 @@ export class Bzip2Input {
     }
     this.tPos = tt[origPtr]! >>> 8;
     this.left = n;
-    this.blockCrc = 0xffffffff;
+    this.blockCrc = CRC_START;
     this.lastByte = -1;
     this.runLength = 0;
     this.repeats = 0;
@@ -355,7 +345,7 @@ export class Bzip2Input {
     while (n < len) {
       if (repeats > 0) {
         out[off + n++] = lastByte;
-        crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ lastByte) & 0xff]!;
+        crc = crcByte(crc, lastByte);
         repeats--;
         continue;
       }
@@ -375,7 +365,7 @@ export class Bzip2Input {
         runLength = 1;
       }
       out[off + n++] = b;
-      crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b) & 0xff]!;
+      crc = crcByte(crc, b);
     }
     Object.assign(this, { tPos, left, lastByte, runLength, repeats, blockCrc: crc });
     return n;

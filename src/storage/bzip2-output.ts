@@ -10,6 +10,7 @@
 // with zero runs written as RUNA/RUNB digits; then 2 to 6 Huffman tables chosen
 // per 50 symbols, refined four times as bzip2 does. bunzip2 and this project's
 // reader both read the output (tests compare them).
+import { CRC_START, crcByte } from "./bzip2-crc.js";
 import type { PartSink } from "./part-sink.js";
 
 const LEVEL = 9;
@@ -20,16 +21,6 @@ const MAX_CODE_LEN = 17;
 const REFINE_ITERATIONS = 4;
 /** Compressed bytes gathered before they go to the inner sink. */
 const OUT_CHUNK = 64 * 1024;
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 24;
-    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
 
 /** Packs bits most significant first, handing full chunks to `flush`. */
 class BitWriter {
@@ -78,7 +69,7 @@ export class Bzip2Sink implements PartSink {
   private n = 0;
   private runByte = -1;
   private runLength = 0;
-  private blockCrc = 0xffffffff;
+  private blockCrc = CRC_START;
   private streamCrc = 0;
   private started = false;
 
@@ -127,7 +118,7 @@ export class Bzip2Sink implements PartSink {
     const { runByte: b, runLength: len } = this;
     if (len === 0) return;
     let crc = this.blockCrc;
-    for (let i = 0; i < len; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b) & 0xff]!;
+    for (let i = 0; i < len; i++) crc = crcByte(crc, b);
     this.blockCrc = crc;
     const block = this.block;
     for (let i = 0; i < Math.min(len, 4); i++) block[this.n++] = b;
@@ -142,7 +133,7 @@ export class Bzip2Sink implements PartSink {
     this.streamCrc = (((this.streamCrc << 1) | (this.streamCrc >>> 31)) ^ crc) >>> 0;
     writeBlock(this.out, this.block.subarray(0, this.n), crc);
     this.n = 0;
-    this.blockCrc = 0xffffffff;
+    this.blockCrc = CRC_START;
   }
 }
 
