@@ -33,7 +33,7 @@ import { MinisparkError } from "../common/errors.js";
 import { checkOutputPath } from "../plan/paths.js";
 import { isS3Url } from "../plan/s3-location.js";
 import { PART_EXTENSIONS, extensionOf } from "./compression.js";
-import type { SaveAction } from "./part-encoders.js";
+import type { SaveAction } from "./part-encoder.js";
 import type { PartSink } from "./part-sink.js";
 import { PartWriter } from "./part-writer.js";
 

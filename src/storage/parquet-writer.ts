@@ -1,4 +1,4 @@
-// The Parquet encoder of a save part (a PartEncoder, part-encoders.ts): records
+// The Parquet encoder of a save part (a PartEncoder, part-encoder.ts): records
 // are buffered into a row group of at most `rows` records or about `bytes`
 // estimated bytes, then encoded by hyparquet-writer's ParquetWriter, whose
 // bytes go to the part's sink as they are produced (at most about a MiB held
@@ -12,7 +12,7 @@ import type { CompressionCodec } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { UserCodeError } from "../functions/user-function.js";
 import type { ParquetColumnSpec } from "../plan/physical.js";
-import type { PartEncoder, SaveAction } from "./part-encoders.js";
+import type { PartEncoder, SaveAction } from "./part-encoder.js";
 import type { PartSink } from "./part-sink.js";
 import { CompressionError, zstdAvailable } from "./sync-codec.js";
 import { columnConverter, inferColumns, ParquetRecordError, recordFields, schemaElements } from "./parquet-writer-types.js";

@@ -2,7 +2,7 @@
 // local file, output-files.ts; an S3 upload), and the compression stage that
 // can sit in front of any of them. Kept byte-oriented and small so that a new
 // destination implements three calls and gets every format and compression.
-// Used by part-writer.ts, which puts an encoder (part-encoders.ts) in front.
+// Used by part-writer.ts, which puts an encoder (line-encoders.ts, parquet-writer.ts) in front.
 import type { ZlibCompression } from "./compression.js";
 import { SyncCodec } from "./sync-codec.js";
 

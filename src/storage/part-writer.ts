@@ -1,10 +1,13 @@
-// One attempt's part of a save: the format's encoder (part-encoders.ts) in
+// One attempt's part of a save: the format's encoder (line-encoders.ts, parquet-writer.ts) in
 // front of a byte sink (part-sink.ts), with the compression stage between them
 // when the part is compressed as a whole. Where the bytes go is the sink's
 // business (output-files.ts stages a local file); the save action (ops/save.ts)
 // feeds records and reports the part's name and count.
 import { Bzip2Sink } from "./bzip2-output.js";
-import { partEncoder, streamCompression, type PartEncoder, type SaveAction } from "./part-encoders.js";
+import type { Compression } from "./compression.js";
+import { CsvEncoder, JsonLinesEncoder, TextLinesEncoder } from "./line-encoders.js";
+import { ParquetEncoder } from "./parquet-writer.js";
+import type { PartEncoder, SaveAction } from "./part-encoder.js";
 import { CompressingSink, type PartSink } from "./part-sink.js";
 
 export class PartWriter {
@@ -47,5 +50,24 @@ export class PartWriter {
 
   abort(): void {
     this.sink.abort();
+  }
+}
+
+/** The compression of the part as a whole, in front of its sink; null for none (Parquet compresses its pages inside). */
+function streamCompression(action: SaveAction): Compression | null {
+  return action.format === "parquet" ? null : action.compression;
+}
+
+/** The encoder of `action`'s format, writing to `sink`; `what` names the part in errors. */
+function partEncoder(action: SaveAction, sink: PartSink, what: string): PartEncoder {
+  switch (action.format) {
+    case "parquet":
+      return new ParquetEncoder(action, sink, what);
+    case "text":
+      return new TextLinesEncoder(sink);
+    case "jsonl":
+      return new JsonLinesEncoder(sink);
+    case "csv":
+      return new CsvEncoder(sink, action.header);
   }
 }

@@ -1,43 +1,10 @@
-// The record side of one save part: an encoder per format turns the part's
-// records into bytes for a PartSink (part-sink.ts), knowing nothing of where
-// they go. text, jsonl and csv are lines; parquet is parquet-writer.ts.
-// Used by part-writer.ts.
+// The line formats of save (text, jsonl, csv): encoders that turn a part's
+// records into UTF-8 lines for a PartSink (part-sink.ts), knowing nothing of
+// where they go. Parquet's encoder is parquet-writer.ts; part-writer.ts picks.
 import { isBlank } from "../common/csv.js";
 import { UserCodeError } from "../functions/user-function.js";
-import type { ResultAction } from "../plan/physical.js";
-import type { Compression } from "./compression.js";
+import type { PartEncoder } from "./part-encoder.js";
 import type { PartSink } from "./part-sink.js";
-import { ParquetEncoder } from "./parquet-writer.js";
-
-/** The save action as a task gets it. */
-export type SaveAction = Extract<ResultAction, { type: "save" }>;
-
-/** Turns records into bytes written to its sink, in order. */
-export interface PartEncoder {
-  /** Encodes one record; `number` (1 for the part's first record) is for messages. May write to the sink, or buffer. */
-  add(record: unknown, number: number): void;
-  /** Writes whatever is buffered (and any trailer the format has) to the sink. */
-  end(): void;
-}
-
-/** The compression of the part as a whole, in front of its sink; null for none (Parquet compresses its pages inside). */
-export function streamCompression(action: SaveAction): Compression | null {
-  return action.format === "parquet" ? null : action.compression;
-}
-
-/** The encoder of `action`'s format, writing to `sink`; `what` names the part in errors. */
-export function partEncoder(action: SaveAction, sink: PartSink, what: string): PartEncoder {
-  switch (action.format) {
-    case "parquet":
-      return new ParquetEncoder(action, sink, what);
-    case "text":
-      return new TextLinesEncoder(sink);
-    case "jsonl":
-      return new JsonLinesEncoder(sink);
-    case "csv":
-      return new CsvEncoder(sink, action.header);
-  }
-}
 
 /** Records as UTF-8 lines, each ended by "\n", buffered up to about a MiB before they go to the sink. */
 abstract class LinesEncoder implements PartEncoder {
@@ -73,13 +40,13 @@ abstract class LinesEncoder implements PartEncoder {
 }
 
 /** A string as it is, anything else as JSON. */
-class TextLinesEncoder extends LinesEncoder {
+export class TextLinesEncoder extends LinesEncoder {
   protected line(rec: unknown): string {
     return typeof rec === "string" ? rec : JSON.stringify(rec);
   }
 }
 
-class JsonLinesEncoder extends LinesEncoder {
+export class JsonLinesEncoder extends LinesEncoder {
   protected line(rec: unknown): string {
     return JSON.stringify(rec);
   }
@@ -90,7 +57,7 @@ class JsonLinesEncoder extends LinesEncoder {
  * partition's first object names (with a header line first when asked), any
  * other value a single field.
  */
-class CsvEncoder extends LinesEncoder {
+export class CsvEncoder extends LinesEncoder {
   private columns: Set<string> | null = null;
 
   constructor(
