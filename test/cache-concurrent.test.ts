@@ -32,12 +32,12 @@ const spec = (application: string, level: string, action: unknown) => ({
   application,
   nodes: [
     { id: "lines", op: "textFile", path: "conc/in-*.txt" },
-    // Slow enough (about 0.3 s per partition) that the two jobs' tasks overlap.
+    // Slow enough (about 0.9 s per partition) that the two jobs' tasks overlap even on a loaded machine (at 0.3 s, CI saw one end before the other began).
     {
       id: "parsed",
       op: "map",
       input: "lines",
-      fn: `l => { if (l.endsWith('00')) { const e = Date.now() + 20; while (Date.now() < e); } return [${JSON.stringify(level)}, Number(l)]; }`,
+      fn: `l => { if (l.endsWith('00')) { const e = Date.now() + 60; while (Date.now() < e); } return [${JSON.stringify(level)}, Number(l)]; }`,
       persist: level,
     },
   ],
