@@ -759,7 +759,7 @@ describe("Scheduler: cancel", () => {
     assert.deepEqual(h.kills, ["job-1.0.0.0@w1", "job-1.0.1.0@w2"]);
     assert.deepEqual(h.statuses(), ["CANCELLED", "CANCELLED"]);
     assert.deepEqual(
-      job.stages.map((s) => s.pending),
+      job.stages.map((s) => [...s.pending]),
       [[], []],
     );
     assert.deepEqual(
@@ -1185,15 +1185,15 @@ describe("Run lifecycles", () => {
     const stage = stageOf(3);
     const [t0, t1, t2] = stage.tasks as [TaskRun, TaskRun, TaskRun];
     moveTask(stage, t1, "SUCCEEDED"); // recovered: leaves the queue from its middle
-    assert.deepEqual([stage.succeeded, stage.pending], [1, [0, 2]]);
+    assert.deepEqual([stage.succeeded, [...stage.pending]], [1, [0, 2]]);
     moveTask(stage, t0, "RUNNING");
     moveTask(stage, t0, "PENDING");
-    assert.deepEqual(stage.pending, [2, 0], "a retry goes to the back of the line");
+    assert.deepEqual([...stage.pending], [2, 0], "a retry goes to the back of the line");
     moveTask(stage, t1, "PENDING");
-    assert.deepEqual([stage.succeeded, stage.pending], [0, [2, 0, 1]]);
+    assert.deepEqual([stage.succeeded, [...stage.pending]], [0, [2, 0, 1]]);
     for (const t of [t2, t0, t1]) moveTask(stage, t, "RUNNING");
     for (const t of [t2, t0, t1]) moveTask(stage, t, "SUCCEEDED");
-    assert.deepEqual([stage.succeeded, stage.pending, allSucceeded(stage)], [3, [], true]);
+    assert.deepEqual([stage.succeeded, [...stage.pending], allSucceeded(stage)], [3, [], true]);
   });
 
   it("stamps a stage: its first start kept, an end time that a reopening clears; a stage its job closes gets none", () => {
@@ -1206,7 +1206,7 @@ describe("Run lifecycles", () => {
     moveStage(stage, "WAITING", 9);
     assert.equal(stage.finishedAt, null);
     endStageWithJob(stage, "FAILED");
-    assert.deepEqual([stage.status, stage.finishedAt, stage.pending], ["CANCELLED", null, []]);
+    assert.deepEqual([stage.status, stage.finishedAt, [...stage.pending]], ["CANCELLED", null, []]);
   });
 });
 

@@ -23,6 +23,7 @@ import type { TaskResult } from "../plan/task.js";
 import type { DatasetId } from "../plan/storage-level.js";
 import { planAccumulators } from "../plan/accumulators.js";
 import { JobAccumulators } from "./job-accumulators.js";
+import { PendingQueue } from "./pending-queue.js";
 
 /** The states of a job the scheduler runs: the API's JobStatus but PENDING. */
 export type JobRunStatus = Exclude<JobStatus, "PENDING">;
@@ -64,7 +65,7 @@ export interface StageRun {
   /** How many tasks are SUCCEEDED (kept as a count, not counted per event: stages can have 100k tasks). */
   succeeded: number;
   /** Partitions waiting to be launched, in order. */
-  pending: number[];
+  pending: PendingQueue;
   startedAt: number | null;
   finishedAt: number | null;
   fetchFailures: number;
@@ -137,7 +138,7 @@ export function newJobRun(id: JobId, name: string, plan: JobPlan, limits: JobLim
         result: null,
       })),
       succeeded: 0,
-      pending: Array.from({ length: stage.numTasks }, (_, i) => i),
+      pending: new PendingQueue(stage.numTasks),
       startedAt: null,
       finishedAt: null,
       fetchFailures: 0,

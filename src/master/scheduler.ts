@@ -166,7 +166,7 @@ export class Scheduler implements SchedulerQueries {
 
   pendingTasks(): number {
     let n = 0;
-    for (const job of this.jobs.values()) for (const s of job.stages) if (s.status === "RUNNING") n += s.pending.length;
+    for (const job of this.jobs.values()) for (const s of job.stages) if (s.status === "RUNNING") n += s.pending.size;
     return n;
   }
 
@@ -423,18 +423,13 @@ export class Scheduler implements SchedulerQueries {
         const queued = queueAhead(stage);
         if (!this.localSince.has(stage)) this.localSince.set(stage, this.now);
         // Pending tasks waiting for a holder of their cached partition are passed over, in order.
-        let next = 0;
-        while (next < stage.pending.length) {
-          const partition = stage.pending[next]!;
+        for (const partition of stage.pending) {
           const holders = this.holdersOf(job, stage, partition, workers);
           let worker: WorkerInfo | null = null;
           if (holders.length > 0) {
             worker = this.pickWorker(holders, null, 1) ?? (queued > 0 ? this.pickWorker(holders, null, 1 + queued) : null);
             if (worker) this.localSince.set(stage, this.now);
-            else if (this.now - this.localSince.get(stage)! < this.localityWaitMs) {
-              next++;
-              continue;
-            }
+            else if (this.now - this.localSince.get(stage)! < this.localityWaitMs) continue;
           }
           const avoid = lastFailedOn(stage.tasks[partition]!);
           worker ??= this.pickWorker(workers, avoid, 1) ?? (queued > 0 ? this.pickWorker(workers, avoid, 1 + queued) : null);

@@ -62,7 +62,7 @@ export function endStageWithJob(stage: StageRun, jobStatus: "COMPLETED" | "FAILE
   if (stage.status === "WAITING" || stage.status === "RUNNING") {
     stage.status = transition(STAGE_TRANSITIONS, "stage", stage.status, jobStatus === "COMPLETED" ? "COMPLETED" : "CANCELLED");
   }
-  stage.pending = [];
+  stage.pending.clear();
 }
 
 /** Moves a task, keeping its stage's succeeded count and pending queue in step (a task that becomes PENDING joins the end of the queue). */
@@ -71,12 +71,8 @@ export function moveTask(stage: StageRun, task: TaskRun, to: TaskStatus): void {
   task.status = transition(TASK_TRANSITIONS, "task", from, to);
   if (from === "SUCCEEDED") stage.succeeded--;
   if (to === "SUCCEEDED") stage.succeeded++;
-  if (from === "PENDING") {
-    // Launches take the head of the queue; only a recovered task leaves from elsewhere.
-    if (stage.pending[0] === task.partition) stage.pending.shift();
-    else stage.pending = stage.pending.filter((p) => p !== task.partition);
-  }
-  if (to === "PENDING") stage.pending.push(task.partition);
+  if (from === "PENDING") stage.pending.delete(task.partition);
+  if (to === "PENDING") stage.pending.add(task.partition);
 }
 
 /** Whether every task of the stage has succeeded. */
