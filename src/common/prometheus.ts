@@ -15,7 +15,12 @@ function labelText(labels: Labels): string {
   return "{" + keys.map((k) => `${k}="${escapeValue(labels[k]!)}"`).join(",") + "}";
 }
 
+/** A series' identity: cheap for no label or one (every increment computes it), sorted entries beyond. */
 function key(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return "";
+  // A label name is [a-zA-Z_][a-zA-Z0-9_]*, so this cannot collide with the JSON form below.
+  if (names.length === 1) return `${names[0]}\u0000${labels[names[0]!]}`;
   return JSON.stringify(Object.entries(labels).sort());
 }
 

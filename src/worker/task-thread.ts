@@ -58,9 +58,13 @@ function fetchRemote(req: RemoteFetchRequest): RemoteFetchReply {
   return ask<RemoteFetchReply>(req) ?? { ok: false, mapId: req.mapIds[0]!, message: "timed out waiting for the block fetch, or its reply went missing" };
 }
 
+const askS3 = (req: S3Request): S3Reply => ask<S3Reply>(req) ?? { ok: false, failure: { message: `S3 ${req.op}: timed out waiting for the worker's answer` } };
+/** The S3 calls of tasks with the worker's own settings: built once, as most jobs name none. */
+const workerS3 = threadS3(null, askS3);
+
 /** A task's S3 calls, made by the worker's main thread. */
 function s3For(settings: S3JobSettings | null): ThreadS3 {
-  return threadS3(settings, (req) => ask<S3Reply>(req) ?? { ok: false, failure: { message: `S3 ${req.op}: timed out waiting for the worker's answer` } });
+  return settings === null ? workerS3 : threadS3(settings, askS3);
 }
 
 /** Broadcast values this thread parsed, by "<application>/<id>": kept for its later tasks until destroyed or their application ends. */
