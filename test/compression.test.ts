@@ -15,7 +15,8 @@ import { openInput, type InputFile } from "../src/storage/confined-open.js";
 import { compressionOf, extensionOf, unreadCompression, type Compression } from "../src/storage/compression.js";
 import { DecompressedInput } from "../src/storage/decompressed-input.js";
 import { LineTooLongError, readLineBatches, readWholeFile } from "../src/storage/line-reader.js";
-import { PartFileWriter, finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
+import { finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
+import { stagedPartWriter } from "../src/storage/part-writer.js";
 import { listSplits } from "../src/storage/splits.js";
 import { zstdAvailable } from "../src/storage/sync-codec.js";
 import { Bzip2Input } from "../src/storage/bzip2-input.js";
@@ -336,7 +337,7 @@ describe("compressed part files", () => {
       prepareOutput(data, "o", "error", JOB);
       const action = { type: "save", path: "o", format: "text", header: false, compression } satisfies ResultAction;
       const records = Array.from({ length: 50_000 }, (_, i) => `record ${i} ${"z".repeat(i % 40)}`);
-      const writer = new PartFileWriter(data, "o", JOB, `${JOB}.0.0.0`, 0, action);
+      const writer = stagedPartWriter(data, "o", JOB, `${JOB}.0.0.0`, 0, action);
       for (const r of records) writer.add(r);
       const name = writer.finish();
       assert.equal(name, `part-00000${extensionOf(compression)}`);
@@ -355,7 +356,7 @@ describe("compressed part files", () => {
   it("an empty partition is still a valid compressed stream", () => {
     const data = fs.mkdtempSync(path.join(root, "out-"));
     prepareOutput(data, "o", "error", JOB);
-    const writer = new PartFileWriter(data, "o", JOB, `${JOB}.0.0.0`, 0, { type: "save", path: "o", format: "jsonl", header: false, compression: "gzip" });
+    const writer = stagedPartWriter(data, "o", JOB, `${JOB}.0.0.0`, 0, { type: "save", path: "o", format: "jsonl", header: false, compression: "gzip" });
     writer.finish();
     const staged = path.join(data, "outputs", "o", "_temporary", JOB, `${JOB}.0.0.0`, "part-00000.gz");
     assert.equal(zlib.gunzipSync(fs.readFileSync(staged)).length, 0);

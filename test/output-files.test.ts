@@ -8,7 +8,8 @@ import os from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { ResultAction } from "../src/plan/physical.js";
-import { PartFileWriter, abortOutput, checkIdSegment, committedBy, finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
+import { abortOutput, checkIdSegment, committedBy, finalizeOutput, prepareOutput, publishParts } from "../src/storage/output-files.js";
+import { type PartWriter, stagedPartWriter } from "../src/storage/part-writer.js";
 
 const root = fs.mkdtempSync(join(os.tmpdir(), "minispark-output-files-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -23,8 +24,8 @@ const A = "job-000000001-aaaaaa";
 const B = "job-000000002-bbbbbb";
 const att = (job: string, p: number, k = 0) => `${job}.0.${p}.${k}`;
 
-function stage(data: string, job: string, p: number, k = 0, path = "out"): PartFileWriter {
-  const w = new PartFileWriter(data, path, job, att(job, p, k), p, { ...action, path });
+function stage(data: string, job: string, p: number, k = 0, path = "out"): PartWriter {
+  const w = stagedPartWriter(data, path, job, att(job, p, k), p, { ...action, path });
   w.add(`${job}:${p}:${k}`);
   return w;
 }
@@ -175,7 +176,7 @@ describe("confinement", () => {
     const data = fresh();
     assert.throws(() => prepareOutput(data, "out", "error", "../../evil"), /not a valid id/);
     assert.throws(() => prepareOutput(data, "../out", "error", A), /leaves the data directory/);
-    assert.throws(() => new PartFileWriter(data, "out", A, "../../x", 0, action), /not a valid id/);
+    assert.throws(() => stagedPartWriter(data, "out", A, "../../x", 0, action), /not a valid id/);
     assert.deepEqual(fs.readdirSync(data), []);
   });
 

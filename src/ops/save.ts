@@ -3,8 +3,8 @@
 // job commit; as lines (text, jsonl, csv, compressed
 // whole or not) or as Parquet (its pages compressed inside, snappy by default).
 import type { ActionSpec } from "../plan/job-spec.js";
-import { PartFileWriter, partName } from "../storage/output-files.js";
-import { PartWriter } from "../storage/part-writer.js";
+import { partName } from "../storage/output-files.js";
+import { PartWriter, stagedPartWriter } from "../storage/part-writer.js";
 import { S3PartSink } from "../storage/s3/s3-output.js";
 import { isS3Url } from "../plan/s3-location.js";
 import { UserCodeError } from "../functions/user-function.js";
@@ -92,7 +92,7 @@ export const SAVE: OpFamily = {
         s3 = new S3PartSink(task.s3, action.path, task.jobId, name);
         writer = new PartWriter(action, name, s3);
       } else {
-        writer = new PartFileWriter(task.dataDir, action.path, task.jobId, task.attemptId, task.partition, action);
+        writer = stagedPartWriter(task.dataDir, action.path, task.jobId, task.attemptId, task.partition, action);
       }
       try {
         for (const batch of batches) for (const r of batch) writer.add(r);

@@ -35,7 +35,6 @@ import { isS3Url } from "../plan/s3-location.js";
 import { PART_EXTENSIONS, extensionOf } from "./compression.js";
 import type { SaveAction } from "./part-encoder.js";
 import type { PartSink } from "./part-sink.js";
-import { PartWriter } from "./part-writer.js";
 
 const MARKER = "_JOB";
 const TEMP = "_temporary";
@@ -273,7 +272,7 @@ function reserve(parent: string, name: string, path: string, jobId: string): voi
  * job's staging root, refused unless the job owns the path here and its staging
  * root exists, so an attempt of a job that ended or was overwritten cannot write.
  */
-class StagedPartFile implements PartSink {
+export class StagedPartFile implements PartSink {
   private readonly fd: number;
   private readonly attemptDir: string;
 
@@ -323,14 +322,6 @@ class StagedPartFile implements PartSink {
 /** The name partition `partition`'s part gets under `action` (part-00003, part-00003.gz, part-00003.parquet): a sink creates it, the commit publishes it. */
 export function partName(action: SaveAction, partition: number): string {
   return partFileName(partition, action.format === "parquet" ? PARQUET_EXTENSION : extensionOf(action.compression));
-}
-
-/** A part writer whose bytes go to a staged local file (StagedPartFile). */
-export class PartFileWriter extends PartWriter {
-  constructor(dataDir: string, path: string, jobId: string, attemptId: string, partition: number, action: SaveAction) {
-    const name = partName(action, partition);
-    super(action, name, new StagedPartFile(dataDir, path, jobId, attemptId, partition, name));
-  }
 }
 
 export interface AuthorisedPart {

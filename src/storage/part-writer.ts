@@ -9,6 +9,7 @@ import { CsvEncoder, JsonLinesEncoder, TextLinesEncoder } from "./line-encoders.
 import { ParquetEncoder } from "./parquet-writer.js";
 import type { PartEncoder, SaveAction } from "./part-encoder.js";
 import { CompressingSink, type PartSink } from "./part-sink.js";
+import { StagedPartFile, partName } from "./output-files.js";
 
 export class PartWriter {
   private readonly encoder: PartEncoder;
@@ -51,6 +52,12 @@ export class PartWriter {
   abort(): void {
     this.sink.abort();
   }
+}
+
+/** Partition `partition`'s part written by attempt `attemptId` to its staged local file (output-files.ts's StagedPartFile). */
+export function stagedPartWriter(dataDir: string, path: string, jobId: string, attemptId: string, partition: number, action: SaveAction): PartWriter {
+  const name = partName(action, partition);
+  return new PartWriter(action, name, new StagedPartFile(dataDir, path, jobId, attemptId, partition, name));
 }
 
 /** The compression of the part as a whole, in front of its sink; null for none (Parquet compresses its pages inside). */
