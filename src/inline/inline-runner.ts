@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
+import "../storage/parquet-code-eager.js";
 import { asJobId, asWorkerId, attemptIdOf } from "../common/ids.js";
 import { actionValue } from "../master/action-value.js";
 import { saveTarget } from "../ops/save.js";

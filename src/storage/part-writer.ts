@@ -6,7 +6,7 @@
 import { Bzip2Sink } from "./bzip2-output.js";
 import type { Compression } from "./compression.js";
 import { CsvEncoder, JsonLinesEncoder, TextLinesEncoder } from "./line-encoders.js";
-import { ParquetEncoder } from "./parquet-writer.js";
+import { parquetWriter } from "./parquet-code.js";
 import type { PartEncoder, SaveAction } from "./part-encoder.js";
 import { CompressingSink, type PartSink } from "./part-sink.js";
 import { StagedPartFile, partName } from "./output-files.js";
@@ -69,7 +69,7 @@ function streamCompression(action: SaveAction): Compression | null {
 function partEncoder(action: SaveAction, sink: PartSink, what: string): PartEncoder {
   switch (action.format) {
     case "parquet":
-      return new ParquetEncoder(action, sink, what);
+      return new (parquetWriter().ParquetEncoder)(action, sink, what);
     case "text":
       return new TextLinesEncoder(sink);
     case "jsonl":

@@ -17,7 +17,7 @@ import { openInput, type InputFile } from "../storage/confined-open.js";
 import { S3InputFile } from "../storage/s3/s3-input-file.js";
 import { isS3Url } from "../plan/s3-location.js";
 import { readLineBatches } from "../storage/line-reader.js";
-import { readParquetRows } from "../storage/parquet-file.js";
+import { parquetReader } from "../storage/parquet-code.js";
 import type { ComputeContext } from "./compute-context.js";
 import { aggregateShuffle } from "./shuffle-reader.js";
 import { UserCodeError, compileFunction } from "../functions/user-function.js";
@@ -266,7 +266,7 @@ export function probeCsv(rdd: Rdd, partition: number, ctx: ComputeContext): CsvS
 
 function* readOpenSplit(rdd: Rdd & { kind: "file" }, split: InputSplit, file: InputFile, ctx: ComputeContext): Batches {
   if (rdd.format === "parquet") {
-    for (const batch of readParquetRows(file, split.start, split.end, rdd.columns ?? null)) {
+    for (const batch of parquetReader().readParquetRows(file, split.start, split.end, rdd.columns ?? null)) {
       ctx.metrics.recordsIn += batch.length;
       yield batch;
     }

@@ -14,12 +14,13 @@ import type { TaskLaunch } from "../plan/task.js";
 import { ThreadBlockStore } from "./thread-block-store.js";
 import { broadcastKey, type BroadcastReply } from "./broadcast-store.js";
 import type { BroadcastRequest } from "./executor.js";
-import type { BroadcastId, ShuffleId } from "../common/ids.js";
+import type { BroadcastId, ShuffleId, WorkerId } from "../common/ids.js";
 import { ShuffleInputMissingError } from "./missing-input.js";
 import { type S3Reply, type S3Request, threadS3 } from "./s3-bridge.js";
 import type { S3JobSettings } from "../plan/job-spec.js";
 import { S3Error } from "../storage/s3/s3-error.js";
 import type { ThreadS3 } from "../storage/s3/s3-sync.js";
+import { loadParquet, stageUsesParquet } from "../storage/parquet-code.js";
 
 interface ThreadData {
   dataDir: string;
@@ -91,11 +92,26 @@ parentPort!.on("message", (req: ThreadRequest) => {
     for (const key of broadcastValues.keys()) if (dropped.has(key) || apps.has(key.slice(0, key.indexOf("/")))) broadcastValues.delete(key);
     return;
   }
-  const task: TaskLaunch = req.task;
+  // The executor sends a thread its next task only after this one's reply, so a task waiting for Parquet's code holds its place.
+  if (stageUsesParquet(req.task.stage)) {
+    loadParquet().then(
+      () => run(req.task, req.workerId),
+      (e: unknown) =>
+        parentPort!.postMessage({
+          attemptId: req.task.attemptId,
+          state: "FAILED",
+          error: `loading Parquet's code: ${e instanceof Error ? e.message : String(e)}`,
+          held: blocks.held(),
+        } satisfies ThreadReply),
+    );
+  } else run(req.task, req.workerId);
+});
+
+function run(task: TaskLaunch, workerId: WorkerId): void {
   let reply: ThreadReply;
   try {
     const outcome = runTask(task, {
-      workerId: req.workerId,
+      workerId,
       dataDir: data.dataDir,
       shuffleRoot: data.shuffleRoot,
       spillDir: data.spillDir,
@@ -121,4 +137,4 @@ parentPort!.on("message", (req: ThreadRequest) => {
   }
   // Whatever the task's end, execution may have evicted blocks: the executor learns what the thread holds now.
   parentPort!.postMessage({ ...reply, held: blocks.held() } satisfies ThreadReply);
-});
+}
