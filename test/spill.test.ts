@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { compareKeys, canonicalJson } from "../src/plan/keys.js";
 import { ExternalSorter } from "../src/worker/memory/external-sorter.js";
-import { MemoryPool, Reservation, memoryLayout, type TaskMemory } from "../src/worker/memory/memory-pool.js";
+import { HEAP_SAMPLE_ASKS, HEAP_SPILL_FRACTION, MemoryPool, Reservation, memoryLayout, type TaskMemory } from "../src/worker/memory/memory-pool.js";
 import { estimateSize } from "../src/worker/memory/size-estimate.js";
 import { combineAdjacent, mergeSorted } from "../src/worker/memory/sorted-merge.js";
 import { TaskSpills, removeSpillFiles, spillPrefix } from "../src/worker/memory/spill-files.js";
@@ -82,6 +82,30 @@ describe("MemoryPool", () => {
     assert.equal(r.fits(5 * MB), false);
     r.release();
     assert.equal(pool.usedBytes(), 0);
+  });
+
+  it("says no, although the estimate fits, when the real heap is nearly full and the structure is worth a spill", () => {
+    let fullness = 0.1;
+    let reads = 0;
+    const layout = memoryLayout(64 * MB, 1, 0.5);
+    const memory = new MemoryPool(layout.pool, {
+      fullness: () => {
+        reads++;
+        return fullness;
+      },
+    }).task(0);
+    memory.reset();
+    const r = new Reservation(memory);
+    const asks = (bytes: number, n: number) => Array.from({ length: n }, () => r.fits(bytes));
+    assert.ok(asks(8 * MB, HEAP_SAMPLE_ASKS).every(Boolean));
+    assert.equal(reads, 1, "the heap is sampled, not read per ask");
+    fullness = HEAP_SPILL_FRACTION + 0.05;
+    const answers = asks(8 * MB, HEAP_SAMPLE_ASKS);
+    assert.deepEqual([answers.slice(0, -1).every(Boolean), answers.at(-1)], [true, false], "no from the sample that saw the heap full");
+    assert.equal(r.fits(layout.pool.minSpillBytes - 1), true, "too small to be worth a run: it grows on");
+    r.release();
+    assert.equal(r.fits(8 * MB), true, "a spill's memory is garbage until collected: the heap counts as full again only when sampled so");
+    assert.equal(new Reservation(new MemoryPool(layout.pool).task(0)).fits(8 * MB), true, "without a gauge only the estimates count");
   });
 });
 

@@ -10,6 +10,7 @@ import { runTask } from "./task-runner.js";
 import { UserCodeError, setUserCodeAllowed } from "../functions/user-function.js";
 import type { ThreadReply, ThreadRequest } from "./executor.js";
 import { MemoryPool, type MemoryPoolShape } from "./memory/memory-pool.js";
+import { v8Heap } from "./memory/v8-heap.js";
 import type { TaskLaunch } from "../plan/task.js";
 import { ThreadBlockStore } from "./thread-block-store.js";
 import { broadcastKey, type BroadcastReply } from "./broadcast-store.js";
@@ -37,7 +38,7 @@ interface ThreadData {
 
 const data = workerData as ThreadData;
 const signal = new Int32Array(data.fetchSignal);
-const memory = new MemoryPool(data.memory);
+const memory = new MemoryPool(data.memory, v8Heap);
 const blocks = new ThreadBlockStore(memory.storage(data.slot), data.blockDir);
 setUserCodeAllowed(data.userCode);
 const FETCH_TIMEOUT_MS = 10 * 60_000;

@@ -11,12 +11,31 @@
 // slot, in a second cell: Spark's unified rule per slot, storage may use what
 // execution does not hold, and execution asking for room evicts storage,
 // least recently used first, through the evictor the thread's store installs.
+// The grants count estimated bytes (size-estimate.ts), which V8's real use of
+// the heap can outrun (a line split from a region is a slice that keeps the
+// region alive; tables rehash into tables twice their size; a spill sorts and
+// encodes beside the full table), so a thread's real heap is a second signal:
+// past HEAP_SPILL_FRACTION of its limit, a structure holding at least
+// minSpillBytes spills however little its estimate says it holds.
 
 const KIB = 1024;
 const MB = 1024 * KIB;
 /** V8 needs this much heap in a thread to start and run a task at all. */
 const MIN_THREAD_HEAP_MB = 48;
 const CHUNK_BYTES = MB;
+/**
+ * The share of a thread's heap limit past which structures spill. The rest is
+ * the room a spill needs (its sorted keys and encoded frames beside the full
+ * table) and the garbage V8 has not collected yet.
+ */
+export const HEAP_SPILL_FRACTION = 0.5;
+/** The heap is read once per this many asks of a task's structures (a read costs about a microsecond; an ask is made per record). */
+export const HEAP_SAMPLE_ASKS = 256;
+
+/** A thread's real heap (v8-heap.ts in a task thread): how full it is, from 0 to 1 of its limit. */
+export interface HeapGauge {
+  fullness(): number;
+}
 
 export interface MemoryPoolShape {
   /** KiB per slot: execution grants in cells 0..slots-1, storage in cells slots..2*slots-1. */
@@ -68,7 +87,11 @@ export type StorageEvictor = (bytes: number) => number;
 export class MemoryPool {
   private readonly cells: Int32Array;
 
-  constructor(readonly shape: MemoryPoolShape) {
+  /** `heap`: the real heap of the thread whose tasks draw on this pool; null where only the estimates count (the executor reading grants from the main thread, the in-process runner). */
+  constructor(
+    readonly shape: MemoryPoolShape,
+    private readonly heap: HeapGauge | null = null,
+  ) {
     this.cells = new Int32Array(shape.buffer);
   }
 
@@ -94,7 +117,7 @@ export class MemoryPool {
 
   /** `evictor`: the slot's block store, when its thread keeps one. */
   task(slot: number, evictor: StorageEvictor | null = null): TaskMemory {
-    return new TaskMemory(this.shape, this.cells, slot, evictor);
+    return new TaskMemory(this.shape, this.cells, slot, evictor, this.heap);
   }
 
   /** The storage side of a slot, for its thread's block store. */
@@ -105,12 +128,28 @@ export class MemoryPool {
 
 /** One task's share; the task's spillable structures all draw on it. */
 export class TaskMemory {
+  private asks = 0;
+  private heapFull = false;
+
   constructor(
     private readonly shape: MemoryPoolShape,
     private readonly cells: Int32Array,
     private readonly slot: number,
     private readonly evictor: StorageEvictor | null = null,
+    private readonly heap: HeapGauge | null = null,
   ) {}
+
+  /** Whether the thread's heap is past HEAP_SPILL_FRACTION of its limit, as last sampled. */
+  heapPressed(): boolean {
+    if (this.heap === null) return false;
+    if (++this.asks % HEAP_SAMPLE_ASKS === 0) this.heapFull = this.heap.fullness() > HEAP_SPILL_FRACTION;
+    return this.heapFull;
+  }
+
+  /** A structure gave its memory back: that is garbage until V8 collects it, so the heap counts as full again only when a later sample says so. */
+  released(): void {
+    this.heapFull = false;
+  }
 
   /** Starts and ends a task: whatever a structure forgot to release is released. */
   reset(): void {
@@ -152,6 +191,7 @@ export class Reservation {
 
   /** Whether `bytes` may be held now; false means: spill, then release(). */
   fits(bytes: number): boolean {
+    if (bytes >= this.memory.minSpillBytes && this.memory.heapPressed()) return false;
     if (bytes <= this.reserved) return true;
     const step = Math.max(CHUNK_BYTES, this.reserved, bytes - this.reserved);
     if (this.memory.tryAcquire(step)) {
@@ -176,6 +216,7 @@ export class Reservation {
   release(): void {
     this.memory.release(this.reserved);
     this.reserved = 0;
+    this.memory.released();
   }
 }
 
