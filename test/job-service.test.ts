@@ -215,10 +215,10 @@ describe("the job service", () => {
     h.addWorker();
     const id = h.service.submit({ ...collect(), nodes: [...collect().nodes, { id: "s", op: "sortBy", input: "p", fn: "x => x", numPartitions: 2 }], action: { op: "collect", input: "s" } });
     await h.startPending();
-    assert.match(h.service.planText(id).plan, /range ascending, bounds from stage 0/);
+    assert.match(h.service.planText(id).plan, /range ascending, records as keys, bounds from stage 0/);
     const resolution = { bounds: { 0: [2] }, offsets: {}, edges: null };
     h.scheduler.job(id)!.resolution = resolution;
-    assert.match(h.service.planText(id).plan, /range ascending, 1 bound\)/);
+    assert.match(h.service.planText(id).plan, /range ascending, records as keys, 1 bound\)/);
   });
 
   it("queues a job until a worker is there, then hands its plan to the scheduler", async () => {

@@ -37,7 +37,7 @@ function rdds(r: Rdd): Rdd[] {
 
 describe("resolveProbe and the resolver", () => {
   it("a sort's key sample resolves its shuffle's range bounds, which the map stage's launches carry", () => {
-    const plan = frozenPlan({ nodes: [nums("a", 2), { id: "s", op: "sortBy", input: "a", fn: "x => x", numPartitions: 2 }], action: { op: "collect", input: "s" } });
+    const plan = frozenPlan({ nodes: [nums("a", 2), { id: "s", op: "sortBy", input: "a", fn: "x => -x", numPartitions: 2 }], action: { op: "collect", input: "s" } });
     const [sample, map] = plan.stages as [Stage, Stage];
     const before = JSON.stringify(plan);
     assert.equal(probeDone(plan, unresolved(), sample), false);
@@ -133,7 +133,7 @@ describe("resolveProbe and the resolver", () => {
   });
 
   it("a stage that probes nothing leaves the resolution as it is, and is never done by it", () => {
-    const plan = frozenPlan({ nodes: [nums("a", 2), { id: "s", op: "sortBy", input: "a", fn: "x => x", numPartitions: 2 }], action: { op: "count", input: "s" } });
+    const plan = frozenPlan({ nodes: [nums("a", 2), { id: "s", op: "sortBy", input: "a", fn: "x => -x", numPartitions: 2 }], action: { op: "count", input: "s" } });
     const r: PlanResolution = deepFreeze({ bounds: { 0: [3] }, offsets: {}, edges: null });
     for (const stage of plan.stages.slice(1)) {
       assert.equal(resolveProbe(plan, r, stage, []), r);
@@ -150,7 +150,7 @@ describe("resolveProbe and the resolver", () => {
 
   it("explain shows what the probes found when given the resolution", () => {
     const plan = frozenPlan({
-      nodes: [nums("a", 3), { id: "s", op: "sortBy", input: "a", fn: "x => x", numPartitions: 2 }, { id: "z", op: "zipWithIndex", input: "s" }],
+      nodes: [nums("a", 3), { id: "s", op: "sortBy", input: "a", fn: "x => -x", numPartitions: 2 }, { id: "z", op: "zipWithIndex", input: "s" }],
       action: { op: "take", input: "z", num: 2 },
     });
     const text = explain(plan, { bounds: { 0: [3] }, offsets: { z: [0, 3] }, edges: null });

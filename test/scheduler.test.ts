@@ -348,9 +348,9 @@ describe("Scheduler: stages and map outputs", () => {
     assert.deepEqual(h.take(), []);
     h.finish(h.launch(0, 1), { type: "sample", sample: { keys: [2, 6, 4], total: 3 } });
     assert.deepEqual(job.resolution.bounds, { 0: [3] });
-    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: null }, "the plan is not changed");
+    assert.deepEqual(job.plan.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: null, keyIsRecord: true }, "the plan is not changed");
     assert.deepEqual(h.take(), ["1.0@w1", "1.1@w1"]);
-    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3] });
+    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3], keyIsRecord: true });
     h.finish(h.launch(1, 0));
     h.finish(h.launch(1, 1));
     assert.deepEqual(h.take(), ["2.0@w1", "2.1@w1"]);
@@ -363,7 +363,7 @@ describe("Scheduler: stages and map outputs", () => {
     const resolution = { bounds: { 0: [3] }, offsets: {}, edges: null };
     h.post({ type: "jobSubmitted", jobId: asJobId("job-1"), name: job.name, plan, resolution, limits: { maxTaskRetries: 3, taskTimeoutMs: 0 }, recovered: [] });
     assert.deepEqual(h.take(), ["1.0@w1", "1.1@w1"]);
-    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3] });
+    assert.deepEqual(h.launch(1, 0).task.outputShuffle!.partitioner, { type: "range", ascending: true, bounds: [3], keyIsRecord: true });
     assert.equal(h.scheduler.job(asJobId("job-1"))!.resolution, resolution);
   });
 });

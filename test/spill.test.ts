@@ -380,13 +380,16 @@ describe("SpillableMap", () => {
   });
 });
 
+type Pair = [unknown, unknown];
+const byKey = (ascending: boolean) => (a: Pair, b: Pair) => (ascending ? 1 : -1) * compareKeys(a[0], b[0]);
+
 describe("ExternalSorter", () => {
   const records = Array.from({ length: 50_000 }, (_, i): [unknown, unknown] => [(i * 7919) % 997, i]);
 
   for (const ascending of [true, false]) {
     it(`sorts ${ascending ? "ascending" : "descending"} across spills, stably`, () => {
       const { memory, spills } = task(128 * KB);
-      const sorter = new ExternalSorter(new Reservation(memory), spills, ascending);
+      const sorter = new ExternalSorter<Pair>(new Reservation(memory), spills, byKey(ascending));
       for (const r of records) sorter.add(r);
       assert.ok(spills.count >= 3, `expected spills, got ${spills.count}`);
       const expected = [...records].sort((a, b) => (ascending ? 1 : -1) * compareKeys(a[0], b[0]));
@@ -397,7 +400,7 @@ describe("ExternalSorter", () => {
 
   it("sorts keys of every JSON type", () => {
     const { memory, spills } = task(16 * KB);
-    const sorter = new ExternalSorter(new Reservation(memory), spills, true);
+    const sorter = new ExternalSorter<Pair>(new Reservation(memory), spills, byKey(true));
     const shuffled = [...EVERY_TYPE, ...EVERY_TYPE].reverse();
     for (const [i, k] of shuffled.entries()) sorter.add([k, i]);
     assert.deepStrictEqual(
@@ -405,5 +408,31 @@ describe("ExternalSorter", () => {
       [...shuffled].sort(compareKeys),
     );
     spills.removeAll();
+  });
+
+  it("sorts records that are their own keys, spilling each once, not beside a copy as its key", () => {
+    const lines = Array.from({ length: 40_000 }, (_, i) => `line-${(i * 7919) % 40_000}-${"x".repeat(40)}`);
+    const spilled = (withKeys: boolean) => {
+      const { memory, spills } = task(256 * KB);
+      if (withKeys) {
+        const sorter = new ExternalSorter<Pair>(new Reservation(memory), spills, byKey(true));
+        for (const l of lines) sorter.add([l, l]);
+        assert.deepStrictEqual(
+          [...sorter.sorted()].map((p) => p[1]),
+          [...lines].sort(),
+        );
+      } else {
+        const sorter = new ExternalSorter<unknown>(new Reservation(memory), spills, compareKeys);
+        for (const l of lines) sorter.add(l);
+        assert.deepStrictEqual([...sorter.sorted()], [...lines].sort());
+      }
+      const bytes = spills.bytes;
+      spills.removeAll();
+      return bytes;
+    };
+    const input = lines.reduce((n, l) => n + l.length + 1, 0);
+    const alone = spilled(false);
+    assert.ok(alone > 0 && alone <= 1.2 * input, `records alone spilled ${alone} bytes for ${input} of input`);
+    assert.ok(spilled(true) > 1.8 * input, "as [key, record] pairs each line is spilled twice");
   });
 });

@@ -326,7 +326,8 @@ describe("planJob: sorts", () => {
   it("sortBy defaults to its parent partition count, ignoring parallelism", () => {
     const p = plan({ parallelism: 7, nodes: [nums("a", { numSlices: 5 }), { id: "s", op: "sortBy", input: "a", fn: "x => x" }], action: "collect" });
     assert.equal(p.shuffles[0]!.numPartitions, 5);
-    assert.deepEqual(p.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: null });
+    // The record is its own key: shipped alone, with no keyBy step before the shuffle.
+    assert.deepEqual(p.shuffles[0]!.partitioner, { type: "range", ascending: true, bounds: null, keyIsRecord: true });
     assert.deepEqual(
       stages(p).map((s) => [s.numTasks, s.parents, s.output.type]),
       [
@@ -335,7 +336,9 @@ describe("planJob: sorts", () => {
         [5, [1], "result"],
       ],
     );
-    assert.deepEqual(p.stages[0]!.output, { type: "sample", shuffle: 0, perPartition: 60 });
+    assert.deepEqual(p.stages[0]!.output, { type: "sample", shuffle: 0, perPartition: 60, keyIsRecord: true });
+    const keyed = plan({ nodes: [nums("a", { numSlices: 5 }), { id: "s", op: "sortBy", input: "a", fn: "x => -x" }], action: "collect" });
+    assert.deepEqual([keyed.shuffles[0]!.partitioner, keyed.stages[0]!.rdd.kind], [{ type: "range", ascending: true, bounds: null }, "narrow"], "any other key function ships [key, record]");
   });
 
   it("a sort into one partition needs no sample stage", () => {
@@ -549,17 +552,17 @@ stage 1: result: save "wordcount" as text, 4 tasks, after stage 0
 
   it("a sort then zipWithIndex: what the sample and count probes find is named with the stage that finds it", () => {
     const p = plan({
-      nodes: [nums("a", { numSlices: 3 }), { id: "s", op: "sortBy", input: "a", fn: "x => x", numPartitions: 2 }, { id: "z", op: "zipWithIndex", input: "s" }],
+      nodes: [nums("a", { numSlices: 3 }), { id: "s", op: "sortBy", input: "a", fn: "x => -x", numPartitions: 2 }, { id: "z", op: "zipWithIndex", input: "s" }],
       action: { op: "take", input: "z", num: 2 },
     });
     assert.equal(
       explain(p),
       `job: take of "z", 4 stages
 stage 0: sample 40 keys per task for shuffle 0's bounds, 3 tasks
-  (3) keyBy x => x
+  (3) keyBy x => -x
     (3) a: parallelize 6 elements
 stage 1: shuffle write → shuffle 0 (2 partitions, range ascending, bounds from stage 0), 3 tasks, after stage 0
-  (3) keyBy x => x
+  (3) keyBy x => -x
     (3) a: parallelize 6 elements
 stage 2: count each partition of "z" for its indices, 2 tasks, after stage 1
   (2) s: sortBy ← shuffle 0 (sort ascending)

@@ -26,10 +26,17 @@ export const sortKeyOfPair: RecordStep<null> = {
   },
 };
 
+/** A key function that returns its argument as it is ("x => x", "(line) => line"). */
+const IDENTITY = /^\s*\(?\s*([A-Za-z_$][\w$]*)\s*\)?\s*=>\s*\1\s*$/;
+
 function planSort(pl: PlanBuilder, node: NodeSpec, key: RecordStep<null>, fnSrc: string | null, ascending: boolean | undefined, explicit: number | undefined, parents: Set<StageId>): Rdd {
   const [one] = pl.wideInputs(node);
   const partitions = explicit ?? one!.rdd.numPartitions;
   const up = ascending ?? true;
+  // Sorting by the record itself: the record is shipped, sampled, sorted and spilled alone, not beside a copy of itself as its key.
+  if (key === KEY_BY && fnSrc !== null && IDENTITY.test(fnSrc)) {
+    return shuffleOnce(pl, node, one!, one!.rdd, partitions, { type: "range", ascending: up, bounds: null, keyIsRecord: true }, null, { type: "sort", ascending: up, keyIsRecord: true }, parents);
+  }
   return shuffleOnce(pl, node, one!, pl.narrow(one!.rdd, key, fnSrc, node.env, null), partitions, { type: "range", ascending: up, bounds: null }, null, { type: "sort", ascending: up }, parents);
 }
 

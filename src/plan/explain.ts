@@ -91,7 +91,7 @@ function readText(read: ShuffleRead): string {
     case "cogroup":
       return `cogroup, emit ${read.emit}`;
     case "sort":
-      return `sort ${read.ascending ? "ascending" : "descending"}`;
+      return `sort ${read.keyIsRecord ? "records " : ""}${read.ascending ? "ascending" : "descending"}`;
     case "sortValues":
       return `sort each partition's values ${read.ascending ? "ascending" : "descending"}`;
     case "groupByKey":
@@ -121,7 +121,7 @@ function partitionerText(plan: JobPlan, p: Partitioner, shuffle: number): string
     case "direct":
       return "by key as partition";
     case "range": {
-      const order = p.ascending ? "ascending" : "descending";
+      const order = `${p.ascending ? "ascending" : "descending"}${p.keyIsRecord ? ", records as keys" : ""}`;
       if (p.bounds) return `range ${order}, ${count(p.bounds.length, "bound")}`;
       const sampler = plan.stages.find((s) => s.output.type === "sample" && s.output.shuffle === shuffle);
       return sampler ? `range ${order}, bounds from stage ${sampler.id}` : `range ${order}`;

@@ -124,7 +124,8 @@ export type ShuffleRead =
   | { type: "passthrough" }
   /** Folds every value, from a copy of zero, with fn into one value: fold and aggregate. */
   | { type: "foldValues"; zero: Json; fn: string; env: Env }
-  | { type: "sort"; ascending: boolean }
+  /** Sorts [key, record] pairs by key and emits the records; with `keyIsRecord`, sorts the records themselves. */
+  | { type: "sort"; ascending: boolean; keyIsRecord?: true }
   /** Values are [sortKey, record]: emits the records sorted by sortKey (repartitionAndSortWithinPartitions). */
   | { type: "sortValues"; ascending: boolean }
   | { type: "sum" }
@@ -150,8 +151,11 @@ export type Partitioner =
   | { type: "hash" }
   /** The key is the reduce partition's number. */
   | { type: "direct" }
-  /** `bounds`: null in the plan, filled in a task's launch from the sample stage's resolution (resolution.ts). */
-  | { type: "range"; ascending: boolean; bounds: Json[] | null };
+  /**
+   * `bounds`: null in the plan, filled in a task's launch from the sample stage's resolution (resolution.ts).
+   * `keyIsRecord`: each record is its own sort key (sortBy with an identity function), shipped alone, not as [key, record].
+   */
+  | { type: "range"; ascending: boolean; bounds: Json[] | null; keyIsRecord?: true };
 
 export interface ShuffleDep {
   id: ShuffleId;
@@ -202,7 +206,8 @@ export type ResultAction =
 
 export type StageOutput =
   | { type: "shuffle"; shuffle: ShuffleId }
-  | { type: "sample"; shuffle: ShuffleId; perPartition: number }
+  /** `keyIsRecord`: the records are the keys (the range partitioner's). */
+  | { type: "sample"; shuffle: ShuffleId; perPartition: number; keyIsRecord?: true }
   /** Counts each partition's records, for the zipWithIndex node `node`. */
   | { type: "countProbe"; node: string }
   /** Finds min and max, for a histogram with a bucket count. */

@@ -233,7 +233,7 @@ export class Planner implements PlanBuilder {
     const mapParents = new Set(parents);
     if (partitioner.type === "range" && n > 1) {
       const perPartition = Math.ceil((3 * SAMPLE_KEYS_PER_OUTPUT_PARTITION * n) / rdd.numPartitions);
-      mapParents.add(this.addStage(rdd, parents, { type: "sample", shuffle: id, perPartition }));
+      mapParents.add(this.addStage(rdd, parents, { type: "sample", shuffle: id, perPartition, ...(partitioner.keyIsRecord && { keyIsRecord: true }) }));
     }
     // Reserve the id before the map stage exists so that the stage can name it.
     const dep: ShuffleDep = { id, mapStage: asStageId(-1), numPartitions: n, partitioner, combine, lineage: this.nextShuffleLineage(n, partitioner, combine) };

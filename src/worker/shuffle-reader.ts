@@ -5,7 +5,7 @@
 // the task's share of memory runs out (see memory/). Called by rdd-compute.ts
 // in a task thread.
 import { decodeFrames } from "../common/codec.js";
-import type { Json } from "../plan/keys.js";
+import { compareKeys, type Json } from "../plan/keys.js";
 import type { Rdd, ShuffleRead } from "../plan/physical.js";
 import { blockKey } from "../plan/task-rdd.js";
 import type { Batches } from "../ops/op-rule.js";
@@ -71,7 +71,7 @@ export function aggregateShuffle(rdd: Rdd & { kind: "shuffled" }, partition: num
     case "foldValues":
       return foldValues(input(), read.zero, mergeWith(compileFunction(read.fn, where), read.env, where));
     case "sort":
-      return sortByKey(input(), read.ascending, ctx);
+      return read.keyIsRecord ? sortRecords(input(), read.ascending, ctx) : sortByKey(input(), read.ascending, ctx);
     case "sortValues":
       return sortByKey(
         mapRecords(input(), (rec) => (rec as [unknown, unknown])[1]),
@@ -237,8 +237,26 @@ function emitGroup(k: unknown, groups: unknown[][], emit: Extract<ShuffleRead, {
   }
 }
 
+type Pair = [unknown, unknown];
+
 function* sortByKey(input: Iterable<unknown[]>, ascending: boolean, ctx: ComputeContext): Batches {
-  const sorter = new ExternalSorter(new Reservation(ctx.memory), ctx.spills, ascending);
-  for (const batch of input) for (const rec of batch) sorter.add(rec as [unknown, unknown]);
+  const cmp = ascending ? (a: Pair, b: Pair) => compareKeys(a[0], b[0]) : (a: Pair, b: Pair) => compareKeys(b[0], a[0]);
+  const sorter = new ExternalSorter<Pair>(new Reservation(ctx.memory), ctx.spills, cmp);
+  for (const batch of input) for (const rec of batch) sorter.add(rec as Pair);
   yield* emitEntries(sorter.sorted(), (_, v) => v);
+}
+
+/** sortBy by the record itself: records arrive alone, and are sorted and spilled alone. */
+function* sortRecords(input: Iterable<unknown[]>, ascending: boolean, ctx: ComputeContext): Batches {
+  const sorter = new ExternalSorter<unknown>(new Reservation(ctx.memory), ctx.spills, ascending ? compareKeys : (a, b) => compareKeys(b, a));
+  let out: unknown[] = [];
+  for (const batch of input) for (const rec of batch) sorter.add(rec);
+  for (const rec of sorter.sorted()) {
+    out.push(rec);
+    if (out.length >= BATCH) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
 }

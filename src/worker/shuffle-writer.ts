@@ -31,6 +31,8 @@ export class ShuffleWriter {
   private readonly combined: SpillableMap<unknown> | null;
   private readonly combine: Combiner | null;
   private readonly reservation: Reservation;
+  /** Each record is its own key (a sortBy by the record): written alone. */
+  private readonly keyIsRecord: boolean;
   /** Estimated bytes of the unencoded frames and encoded blocks held. */
   private bytes = 0;
   private spilled: string[] = [];
@@ -47,12 +49,17 @@ export class ShuffleWriter {
     this.bufferBytes = new Array<number>(dep.numPartitions).fill(0);
     this.blocks = Array.from({ length: dep.numPartitions }, () => []);
     this.reservation = new Reservation(memory);
+    this.keyIsRecord = dep.partitioner.type === "range" && dep.partitioner.keyIsRecord === true;
     this.combine = dep.combine ? combiner(dep.combine, where) : null;
     this.combined = this.combine ? new SpillableMap(new Reservation(memory), spills, this.combine.mergeCombiners) : null;
   }
 
   add(rec: unknown): void {
     this.records++;
+    if (this.keyIsRecord) {
+      this.route(rec, rec);
+      return;
+    }
     const [k, v] = asPair(rec, this.where);
     if (!this.combined) {
       this.route(k, rec);

@@ -119,7 +119,7 @@ function consume(t: TaskLaunch, stage: Stage, batches: Batches, env: RunnerEnv, 
       return { type: "mapStatus", sizes, records: writer.records };
     }
     case "sample":
-      return { type: "sample", sample: sampleKeys(batches, output.perPartition, t.stageId * 100_003 + t.partition) };
+      return { type: "sample", sample: sampleKeys(batches, output.perPartition, t.stageId * 100_003 + t.partition, output.keyIsRecord === true) };
     case "countProbe":
       return { type: "count", count: countAll(batches) };
     case "rangeProbe":
@@ -132,13 +132,13 @@ function consume(t: TaskLaunch, stage: Stage, batches: Batches, env: RunnerEnv, 
 }
 
 /** Reservoir sample of the keys ([key, record] pairs), seeded so a retry samples the same. */
-function sampleKeys(batches: Batches, size: number, seed: number): { keys: Json[]; total: number } {
+function sampleKeys(batches: Batches, size: number, seed: number, keyIsRecord: boolean): { keys: Json[]; total: number } {
   const rand = mulberry32(seed);
   const keys: Json[] = [];
   let total = 0;
   for (const batch of batches) {
     for (const rec of batch) {
-      const key = (rec as [Json, unknown])[0];
+      const key = keyIsRecord ? (rec as Json) : (rec as [Json, unknown])[0];
       if (keys.length < size) keys.push(key);
       else {
         const j = Math.floor(rand() * (total + 1));

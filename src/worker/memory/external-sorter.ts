@@ -2,36 +2,31 @@
 // until the task's share of memory is used, then sorted (stably) and written as
 // a run; at the end the runs and the in-memory rest are merged. Equal keys keep
 // their arrival order across runs because the merge breaks ties by run order.
-import { compareKeys } from "../../plan/keys.js";
+// Items are [key, record] pairs, or records that are their own keys.
 import type { Reservation } from "./memory-pool.js";
 import { estimateSize } from "./size-estimate.js";
 import { mergeSorted } from "./sorted-merge.js";
 import type { TaskSpills } from "./spill-files.js";
 
-type Pair = [unknown, unknown];
-
-export class ExternalSorter {
-  private buffer: Pair[] = [];
+export class ExternalSorter<T> {
+  private buffer: T[] = [];
   private bytes = 0;
   private runs: string[] = [];
-  private readonly cmp: (a: Pair, b: Pair) => number;
 
   constructor(
     private readonly reservation: Reservation,
     private readonly spills: TaskSpills,
-    ascending: boolean,
-  ) {
-    this.cmp = ascending ? (a, b) => compareKeys(a[0], b[0]) : (a, b) => compareKeys(b[0], a[0]);
-  }
+    private readonly cmp: (a: T, b: T) => number,
+  ) {}
 
-  add(rec: Pair): void {
-    this.buffer.push(rec);
-    this.bytes += 8 + estimateSize(rec);
+  add(item: T): void {
+    this.buffer.push(item);
+    this.bytes += 8 + estimateSize(item);
     if (!this.reservation.fits(this.bytes)) this.spill();
   }
 
-  /** Every record in key order. */
-  *sorted(): Generator<Pair> {
+  /** Every item in order. */
+  *sorted(): Generator<T> {
     this.reservation.shrinkTo(this.bytes);
     try {
       // Array.prototype.sort is stable, so equal keys keep their fetch order.
@@ -41,7 +36,7 @@ export class ExternalSorter {
         yield* rest;
         return;
       }
-      yield* this.spills.mergeRuns(this.runs, rest, (runs) => mergeSorted(runs, this.cmp));
+      yield* this.spills.mergeRuns(this.runs, rest, (runs) => mergeSorted(runs as Iterable<T>[], this.cmp));
     } finally {
       this.reservation.release();
     }
