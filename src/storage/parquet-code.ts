@@ -17,8 +17,12 @@ export function provideParquet(r: typeof ParquetReader, w: typeof ParquetWriter)
   writer = w;
 }
 
+export function parquetLoaded(): boolean {
+  return reader !== null && writer !== null;
+}
+
 export async function loadParquet(): Promise<void> {
-  if (reader && writer) return;
+  if (parquetLoaded()) return;
   const [r, w] = await Promise.all([import("./parquet-file.js"), import("./parquet-writer.js")]);
   provideParquet(r, w);
 }

@@ -108,10 +108,15 @@ function spillableMap<V>(ctx: ComputeContext, mergeCombined: (a: V, b: V) => V):
   return new SpillableMap<V>(new Reservation(ctx.memory), ctx.spills, mergeCombined);
 }
 
-function* emitEntries<V>(entries: Iterable<[unknown, V]>, toRecord: (k: unknown, v: V) => unknown): Batches {
+function emitEntries<V>(entries: Iterable<[unknown, V]>, toRecord: (k: unknown, v: V) => unknown): Batches {
+  return inBatches(entries, ([k, v]) => toRecord(k, v));
+}
+
+/** `items` as records in batches of BATCH. */
+function* inBatches<T>(items: Iterable<T>, toRecord: (item: T) => unknown): Batches {
   let out: unknown[] = [];
-  for (const [k, v] of entries) {
-    out.push(toRecord(k, v));
+  for (const item of items) {
+    out.push(toRecord(item));
     if (out.length >= BATCH) {
       yield out;
       out = [];
@@ -249,14 +254,6 @@ function* sortByKey(input: Iterable<unknown[]>, ascending: boolean, ctx: Compute
 /** sortBy by the record itself: records arrive alone, and are sorted and spilled alone. */
 function* sortRecords(input: Iterable<unknown[]>, ascending: boolean, ctx: ComputeContext): Batches {
   const sorter = new ExternalSorter<unknown>(new Reservation(ctx.memory), ctx.spills, ascending ? compareKeys : (a, b) => compareKeys(b, a));
-  let out: unknown[] = [];
   for (const batch of input) for (const rec of batch) sorter.add(rec);
-  for (const rec of sorter.sorted()) {
-    out.push(rec);
-    if (out.length >= BATCH) {
-      yield out;
-      out = [];
-    }
-  }
-  if (out.length > 0) yield out;
+  yield* inBatches(sorter.sorted(), same);
 }

@@ -21,7 +21,8 @@ import { type S3Reply, type S3Request, threadS3 } from "./s3-bridge.js";
 import type { S3JobSettings } from "../plan/job-spec.js";
 import { S3Error } from "../storage/s3/s3-error.js";
 import type { ThreadS3 } from "../storage/s3/s3-sync.js";
-import { loadParquet, stageUsesParquet } from "../storage/parquet-code.js";
+import { loadParquet, parquetLoaded, stageUsesParquet } from "../storage/parquet-code.js";
+import { errorMessage } from "../common/errors.js";
 
 interface ThreadData {
   dataDir: string;
@@ -94,14 +95,14 @@ parentPort!.on("message", (req: ThreadRequest) => {
     return;
   }
   // The executor sends a thread its next task only after this one's reply, so a task waiting for Parquet's code holds its place.
-  if (stageUsesParquet(req.task.stage)) {
+  if (!parquetLoaded() && stageUsesParquet(req.task.stage)) {
     loadParquet().then(
       () => run(req.task, req.workerId),
       (e: unknown) =>
         parentPort!.postMessage({
           attemptId: req.task.attemptId,
           state: "FAILED",
-          error: `loading Parquet's code: ${e instanceof Error ? e.message : String(e)}`,
+          error: `loading Parquet's code: ${errorMessage(e)}`,
           held: blocks.held(),
         } satisfies ThreadReply),
     );
