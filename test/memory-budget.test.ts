@@ -5,7 +5,9 @@
 // memory": the estimates fit, the heap did not. Now it spills and the answers
 // are exact. A worker's peak resident size is checked against idle + 2 ×
 // --memory: the issue's target of 1.5 × is not met yet (peaks reach 1.5–1.6 ×,
-// the thread's heap plus off-heap fetch and frame buffers).
+// the thread's heap plus off-heap fetch and frame buffers). Then groups: 7 of
+// them, one of every line (about twice the task's share) read twice from disk,
+// functions that would make it an array failing by name, and a join.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
@@ -79,6 +81,75 @@ describe(`spilling at --memory ${MEMORY_MIB}mb --slots 1 (the heap fills before 
     assert.ok(
       lines.every((l, i) => l === expected[i]),
       "the saved lines are the distinct keys in order",
+    );
+  });
+
+  it("groupByKey of 7 keys counts each group exactly, its workers' resident size bounded", { timeout: 300_000 }, async () => {
+    const counts = await t.run<[number, number][]>({
+      name: "group7-64mb",
+      nodes: [
+        { id: "lines", op: "textFile", path: "keys.txt" },
+        { id: "k", op: "map", input: "lines", fn: "l => [l.charCodeAt(0) % 7, l]" },
+        { id: "g", op: "groupByKey", input: "k" },
+        { id: "n", op: "mapValues", input: "g", fn: "vs => { let n = 0; for (const _ of vs) n++; return n; }" },
+      ],
+      action: { op: "collect", input: "n" },
+    });
+    const expected = new Map<number, number>();
+    for (const k of keys) expected.set(k.charCodeAt(0) % 7, (expected.get(k.charCodeAt(0) % 7) ?? 0) + 1);
+    assert.deepStrictEqual(new Map(counts), expected);
+    const peaks = peaksMiB();
+    for (const [i, peak] of peaks.entries()) assert.ok(peak <= idleMiB[i]! + RESIDENT_BOUND * MEMORY_MIB, `worker ${i}: peak ${peak.toFixed(0)} MiB, idle ${idleMiB[i]!.toFixed(0)} MiB`);
+  });
+
+  const oneGroup = (fn: string) => ({
+    name: "one-group-64mb",
+    nodes: [
+      { id: "lines", op: "textFile", path: "keys.txt" },
+      { id: "g", op: "groupBy", input: "lines", fn: "l => 'all'" },
+      { id: "f", op: "mapValues", input: "g", fn },
+    ],
+    action: { op: "collect", input: "f" },
+  });
+
+  it("one group of every line, twice memory, streams from disk to a function that reads it twice", { timeout: 300_000 }, async () => {
+    const fn = "vs => { let n = 0, m = 0; for (const _ of vs) n++; for (const v of vs) m += v.length; return [n, m, vs.length, vs.reduce((a, v) => a + v.length, 0)]; }";
+    const got = await t.run<[string, number[]][]>(oneGroup(fn));
+    const chars = keys.reduce((a, k) => a + k.length, 0);
+    assert.deepStrictEqual(got, [["all", [KEYS, chars, KEYS, chars]]]);
+  });
+
+  it("a function that makes the group an array fails naming the key, the size and reduceByKey, not of heap exhaustion", { timeout: 300_000 }, async () => {
+    const named = /the group of key "all" holds 1500000 values \(about [\d.]+ MiB\), more than its task's memory.*reduceByKey or aggregateByKey/;
+    await assert.rejects(t.run(oneGroup("vs => vs.map((v) => v.length)")), (e: Error) => {
+      assert.match(e.message, named);
+      assert.match(e.message, /made an array \(\.map\(\)\)/);
+      return true;
+    });
+    await assert.rejects(t.run(oneGroup("vs => [...vs].length")), (e: Error) => {
+      assert.match(e.message, named);
+      assert.match(e.message, /kept in memory while it is iterated/);
+      assert.doesNotMatch(e.message, /heap out of memory/);
+      return true;
+    });
+  });
+
+  it("join of every line with itself counts each pair", { timeout: 300_000 }, async () => {
+    const count = await t.run<number>({
+      name: "join-64mb",
+      nodes: [
+        { id: "lines", op: "textFile", path: "keys.txt" },
+        { id: "a", op: "map", input: "lines", fn: "l => [l, 1]" },
+        { id: "b", op: "map", input: "lines", fn: "l => [l, 2]" },
+        { id: "j", op: "join", inputs: ["a", "b"] },
+      ],
+      action: { op: "count", input: "j" },
+    });
+    const multiplicity = new Map<string, number>();
+    for (const k of keys) multiplicity.set(k, (multiplicity.get(k) ?? 0) + 1);
+    assert.equal(
+      count,
+      [...multiplicity.values()].reduce((a, m) => a + m * m, 0),
     );
   });
 });

@@ -1,6 +1,6 @@
 // The pieces of bounded-memory execution: the size estimate, how --memory is
 // divided, spill runs on disk, the k-way merge, and the spilling
-// aggregation table and sorter compared with plain in-memory answers.
+// aggregation table, group table and sorter compared with plain in-memory answers.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -12,7 +12,10 @@ import { HEAP_SAMPLE_ASKS, HEAP_SPILL_FRACTION, MemoryPool, Reservation, memoryL
 import { estimateSize } from "../src/worker/memory/size-estimate.js";
 import { combineAdjacent, mergeSorted } from "../src/worker/memory/sorted-merge.js";
 import { TaskSpills, removeSpillFiles, spillPrefix } from "../src/worker/memory/spill-files.js";
+import { SpillableGroups } from "../src/worker/memory/spillable-groups.js";
+import { GroupTooLargeError, SpilledGroup } from "../src/worker/memory/spilled-group.js";
 import { SpillableMap } from "../src/worker/memory/spillable-map.js";
+import { UserCodeError } from "../src/functions/user-function.js";
 import { decodeFrames } from "../src/common/codec.js";
 import { asShuffleId, asStageId } from "../src/common/ids.js";
 import type { Combine } from "../src/plan/physical.js";
@@ -340,43 +343,136 @@ describe("SpillableMap", () => {
     spills.removeAll();
   });
 
-  it("groups keys of every JSON type, with one huge group spread over the runs", () => {
+  it("an empty table yields nothing", () => {
     const { memory, spills } = task(256 * KB);
-    const map = new SpillableMap<unknown[]>(new Reservation(memory), spills, (a, b) => a.concat(b));
-    const expected = new Map<string, unknown[]>();
-    for (let i = 0; i < 200_000; i++) {
+    assert.deepStrictEqual([...new SpillableMap<number>(new Reservation(memory), spills, (a, b) => a + b).entries()], []);
+  });
+});
+
+/** A task whose thread's heap fills as the gauge is read: `fullness(n)` for the n-th reading. */
+function taskWithHeap(bytes: number, fullness: (n: number) => number): { memory: TaskMemory; spills: TaskSpills } {
+  let n = 0;
+  const pool = new MemoryPool(memoryLayout(bytes * 2, 1, 0.5).pool, { fullness: () => fullness(n++) });
+  const memory = pool.task(0);
+  memory.reset();
+  return { memory, spills: new TaskSpills(dir, spillPrefix("job", `t${taskN++}`)) };
+}
+
+describe("SpillableGroups", () => {
+  /** Keys of every type, one value in ten; "hot" gets the rest: a group far larger than the table's share. */
+  function fill(groups: SpillableGroups, n: number, side = 0): Map<string, number[]> {
+    const expected = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) {
       const k = i % 10 === 0 ? EVERY_TYPE[(i / 10) % EVERY_TYPE.length] : "hot";
       const id = canonicalJson(k);
       const e = expected.get(id);
       if (e) e.push(i);
       else expected.set(id, [i]);
-      const g = map.get(k);
-      if (g) {
-        g.push(i);
-        map.grew(16);
-      } else map.set(k, [i], 120);
+      groups.add(k, side, i);
     }
+    return expected;
+  }
+
+  it("keeps each key's values in arrival order over the runs, and streams the one that outgrows memory from disk, as often as it is read", () => {
+    const { memory, spills, pool } = task(256 * KB);
+    const groups = new SpillableGroups(1, memory, spills);
+    const expected = fill(groups, 200_000);
     assert.ok(spills.count >= 2);
-    const got = [...map.entries()];
-    assert.deepStrictEqual(
-      got.map((e) => canonicalJson(e[0])).sort(),
-      EVERY_TYPE.concat(["hot"])
-        .map((k) => canonicalJson(k))
-        .sort(),
-      "every key once",
+    const got = [...groups.batches()].flat();
+    assert.deepStrictEqual(got.map((e) => canonicalJson(e[0])).sort(), [...expected.keys()].sort(), "every key once");
+    for (const [k, [vs]] of got) {
+      if (k === "hot") continue;
+      assert.ok(Array.isArray(vs), "a small group is an array");
+      assert.deepStrictEqual(vs, expected.get(canonicalJson(k)));
+    }
+    const hot = got.find((e) => e[0] === "hot")![1][0]!;
+    assert.ok(hot instanceof SpilledGroup, "the hot group (1.4 MiB of 256 KiB) is on disk");
+    assert.equal(hot.length, 180_000);
+    assert.deepStrictEqual([...hot], expected.get('"hot"'));
+    assert.deepStrictEqual([...hot], expected.get('"hot"'), "a second read gives the same values");
+    assert.equal(
+      hot.reduce((a, v) => (a as number) + (v as number), 0),
+      expected.get('"hot"')!.reduce((a, v) => a + v, 0),
     );
-    for (const [k, vs] of got)
-      assert.deepStrictEqual(
-        [...vs].sort((a, b) => (a as number) - (b as number)),
-        expected.get(canonicalJson(k)),
-      );
-    assert.equal(got.find((e) => e[0] === "hot")![1].length, 180_000);
+    assert.equal(
+      hot.some((v) => v === 199_999),
+      true,
+    );
+    assert.equal(pool.usedBytes(), 0, "the table gives its memory back when drained");
     spills.removeAll();
   });
 
-  it("an empty table yields nothing", () => {
+  it("fails by name, with the key, the size and what to do instead, where the group would be made an array or encoded", () => {
     const { memory, spills } = task(256 * KB);
-    assert.deepStrictEqual([...new SpillableMap<number>(new Reservation(memory), spills, (a, b) => a + b).entries()], []);
+    const groups = new SpillableGroups(1, memory, spills);
+    fill(groups, 100_000);
+    const hot = [...groups.batches()].flat().find((e) => e[0] === "hot")![1][0] as SpilledGroup;
+    const named = /^GroupTooLargeError: the group of key "hot" holds 90000 values \(about [\d.]+ MiB\), more than its task's memory \([\d.]+ MiB\).*reduceByKey or aggregateByKey/;
+    const fails = (f: () => unknown, what: RegExp) =>
+      assert.throws(f, (e: Error) => {
+        assert.match(`${e.name}: ${e.message}`, named);
+        assert.match(e.message, what);
+        return e instanceof GroupTooLargeError && e instanceof UserCodeError;
+      });
+    fails(() => (hot as unknown as unknown[]).map((x) => x), /\.map\(\)/);
+    fails(() => (hot as unknown as unknown[]).sort(), /\.sort\(\)/);
+    fails(() => JSON.stringify(["hot", hot]), /encoded as one record/);
+    assert.equal(estimateSize(["hot", hot]), Number.POSITIVE_INFINITY, "no cache or buffer keeps it");
+    spills.removeAll();
+  });
+
+  it("fails by name when an iteration keeps the values, as the thread's heap shows", () => {
+    // The heap reads half full until the group's iteration starts, then fills.
+    let iterating = false;
+    let reads = 0;
+    const { memory, spills } = taskWithHeap(256 * KB, () => (iterating ? Math.min(0.95, 0.5 + 0.01 * reads++) : 0.1));
+    const groups = new SpillableGroups(1, memory, spills);
+    fill(groups, 100_000);
+    const hot = [...groups.batches()].flat().find((e) => e[0] === "hot")![1][0] as SpilledGroup;
+    iterating = true;
+    assert.throws(() => [...hot], /GroupTooLargeError: .*"hot".*kept in memory while it is iterated/);
+    reads = 0;
+    iterating = false;
+    assert.equal([...hot].length, 90_000, "a heap that does not grow while the group is read is not a failure");
+    spills.removeAll();
+  });
+
+  it("keeps a cogroup's sides apart, each on disk or in memory", () => {
+    const { memory, spills } = task(256 * KB);
+    const groups = new SpillableGroups(2, memory, spills);
+    for (let i = 0; i < 100_000; i++) groups.add(i % 100 === 0 ? `k${i % 7}` : "hot", i % 3 === 0 ? 1 : 0, i);
+    const got = new Map([...groups.batches()].flat().map(([k, sides]) => [k, sides.map((g) => [...g])]));
+    assert.deepStrictEqual([...got.keys()].sort(), ["hot", "k0", "k1", "k2", "k3", "k4", "k5", "k6"]);
+    const hot = got.get("hot")!;
+    assert.deepStrictEqual(
+      hot[0],
+      Array.from({ length: 100_000 }, (_, i) => i).filter((i) => i % 100 !== 0 && i % 3 !== 0),
+    );
+    assert.deepStrictEqual(
+      hot[1],
+      Array.from({ length: 100_000 }, (_, i) => i).filter((i) => i % 100 !== 0 && i % 3 === 0),
+    );
+    assert.deepStrictEqual(
+      got.get("k3")![1],
+      Array.from({ length: 100_000 }, (_, i) => i).filter((i) => i % 100 === 0 && i % 7 === 3 && i % 3 === 0),
+    );
+    spills.removeAll();
+  });
+
+  it("without a spill, hands on arrays in insertion order", () => {
+    const { memory, spills } = task(MB);
+    const groups = new SpillableGroups(1, memory, spills);
+    for (const [k, v] of [
+      ["b", 1],
+      ["a", 2],
+      ["b", 3],
+    ] as const)
+      groups.add(k, 0, v);
+    assert.deepStrictEqual([...groups.batches()].flat(), [
+      ["b", [[1, 3]]],
+      ["a", [[2]]],
+    ]);
+    assert.equal(spills.count, 0);
   });
 });
 

@@ -15,6 +15,7 @@ import { compileFunction, userError, type UserFn } from "../functions/user-funct
 import { ExternalSorter } from "./memory/external-sorter.js";
 import { Reservation } from "./memory/memory-pool.js";
 import { ENTRY_BYTES, estimateSize } from "./memory/size-estimate.js";
+import { type Group, SpillableGroups } from "./memory/spillable-groups.js";
 import { SpillableMap } from "./memory/spillable-map.js";
 import { ShuffleInputMissingError } from "./missing-input.js";
 
@@ -151,25 +152,15 @@ function* reduceValues(input: Iterable<unknown[]>, merge: (a: unknown, b: unknow
   if (seen) yield [acc];
 }
 
-/** Appends without spreading: a group can be longer than the call stack allows arguments. */
-function concatInto(a: unknown[], b: unknown[]): unknown[] {
-  for (let i = 0; i < b.length; i++) a.push(b[i]);
-  return a;
-}
-
 function* groupByKey(input: Iterable<unknown[]>, ctx: ComputeContext): Batches {
-  const map = spillableMap<unknown[]>(ctx, concatInto);
+  const groups = new SpillableGroups(1, ctx.memory, ctx.spills);
   for (const batch of input) {
     for (const rec of batch) {
       const [k, v] = rec as [unknown, unknown];
-      const group = map.get(k);
-      if (group) {
-        group.push(v);
-        map.grew(8 + estimateSize(v));
-      } else map.set(k, [v], ENTRY_BYTES + estimateSize(k) + 56 + estimateSize(v));
+      groups.add(k, 0, v);
     }
   }
-  yield* emitEntries(map.entries(), (k, vs) => [k, vs]);
+  for (const batch of groups.batches()) yield batch.map(([k, sides]) => [k, sides[0]]);
 }
 
 function* distinctKeys(input: Iterable<unknown[]>, ctx: ComputeContext): Batches {
@@ -188,56 +179,46 @@ function* distinctKeys(input: Iterable<unknown[]>, ctx: ComputeContext): Batches
  * the four joins, subtract/subtractByKey (keys only the first input has) and
  * intersection (keys every input has).
  */
-function* cogroup(inputs: Iterable<unknown[]>[], emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"], where: string, ctx: ComputeContext): Batches {
-  const map = spillableMap<unknown[][]>(ctx, (a, b) => a.map((g, i) => concatInto(g, b[i]!)));
-  const emptyGroups = ENTRY_BYTES + 48 + inputs.length * 56;
+function* cogroup(inputs: Iterable<unknown[]>[], emit: CogroupEmit, where: string, ctx: ComputeContext): Batches {
+  const groups = new SpillableGroups(inputs.length, ctx.memory, ctx.spills);
   inputs.forEach((input, side) => {
     for (const batch of input) {
       for (const rec of batch) {
         const [k, v] = asPair(rec, where);
-        const groups = map.get(k);
-        if (groups) {
-          groups[side]!.push(v);
-          map.grew(8 + estimateSize(v));
-        } else {
-          const fresh: unknown[][] = inputs.map(() => []);
-          fresh[side]!.push(v);
-          map.set(k, fresh, emptyGroups + estimateSize(k) + estimateSize(v));
-        }
+        groups.add(k, side, v);
       }
     }
   });
-  let out: unknown[] = [];
-  for (const [k, groups] of map.entries()) {
-    emitGroup(k, groups, emit, out);
-    if (out.length >= BATCH) {
-      yield out;
-      out = [];
-    }
-  }
-  if (out.length > 0) yield out;
+  yield* inBatches(emitted(groups.batches(), emit), same);
 }
 
-function emitGroup(k: unknown, groups: unknown[][], emit: Extract<ShuffleRead, { type: "cogroup" }>["emit"], out: unknown[]): void {
-  const [vs, ws] = groups as [unknown[], unknown[]];
-  switch (emit) {
-    case "cogroup":
-      out.push([k, groups]);
-      return;
-    case "subtract":
-      // Records were keyed [x, null]; each occurrence on the left survives.
-      if (ws.length === 0) for (let i = 0; i < vs.length; i++) out.push(k);
-      return;
-    case "subtractByKey":
-      if (ws.length === 0) for (const v of vs) out.push([k, v]);
-      return;
-    case "intersection":
-      if (vs.length > 0 && ws.length > 0) out.push(k);
-      return;
-    default: {
-      const left = vs.length === 0 && (emit === "right" || emit === "full") ? [null] : vs;
-      const right = ws.length === 0 && (emit === "left" || emit === "full") ? [null] : ws;
-      for (const v of left) for (const w of right) out.push([k, [v, w]]);
+type CogroupEmit = Extract<ShuffleRead, { type: "cogroup" }>["emit"];
+
+/** The records of each key's groups, one at a time: a group, and a join's product, may be larger than memory. */
+function* emitted(batches: Iterable<[unknown, Group[]][]>, emit: CogroupEmit): Generator<unknown> {
+  for (const batch of batches) {
+    for (const [k, groups] of batch) {
+      const [vs, ws] = groups as [Group, Group];
+      switch (emit) {
+        case "cogroup":
+          yield [k, groups];
+          break;
+        case "subtract":
+          // Records were keyed [x, null]; each occurrence on the left survives.
+          if (ws.length === 0) for (let i = 0; i < vs.length; i++) yield k;
+          break;
+        case "subtractByKey":
+          if (ws.length === 0) for (const v of vs) yield [k, v];
+          break;
+        case "intersection":
+          if (vs.length > 0 && ws.length > 0) yield k;
+          break;
+        default: {
+          const left = vs.length === 0 && (emit === "right" || emit === "full") ? [null] : vs;
+          const right = ws.length === 0 && (emit === "left" || emit === "full") ? [null] : ws;
+          for (const v of left) for (const w of right) yield [k, [v, w]];
+        }
+      }
     }
   }
 }

@@ -146,6 +146,16 @@ export class TaskMemory {
     return this.heapFull;
   }
 
+  /** How full the thread's heap is now, from 0 to 1 of its limit; null where only the estimates count. */
+  heapFullness(): number | null {
+    return this.heap === null ? null : this.heap.fullness();
+  }
+
+  /** The most this task's structures may hold together. */
+  get capBytes(): number {
+    return this.shape.taskCapBytes;
+  }
+
   /** A structure gave its memory back: that is garbage until V8 collects it, so the heap counts as full again only when a later sample says so. */
   released(): void {
     this.heapFull = false;

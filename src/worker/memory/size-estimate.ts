@@ -15,6 +15,13 @@ const OBJECT_HEADER = 32;
 const SAMPLE_ABOVE = 64;
 const SAMPLES = 32;
 
+/**
+ * Marks an object that stands for more than memory holds (a group whose values
+ * are on disk): it counts as infinitely large, so that no structure keeps it
+ * past its task, and whatever tries to hold it spills or encodes it instead.
+ */
+export const OUTGROWS_MEMORY: unique symbol = Symbol("outgrows memory");
+
 export function estimateSize(v: unknown): number {
   switch (typeof v) {
     case "string":
@@ -23,7 +30,8 @@ export function estimateSize(v: unknown): number {
       return Number.isInteger(v) ? 8 : 16;
     case "object":
       if (v === null) return 8;
-      return Array.isArray(v) ? arraySize(v) : objectSize(v as Record<string, unknown>);
+      if (Array.isArray(v)) return arraySize(v);
+      return OUTGROWS_MEMORY in v ? Number.POSITIVE_INFINITY : objectSize(v as Record<string, unknown>);
     default:
       return 8;
   }

@@ -63,41 +63,19 @@ export class TaskSpills {
 
   /** Writes the records, in order, as one run. */
   writeRun(records: Iterable<unknown>): string {
-    const path = this.nextPath();
-    const fd = fs.openSync(path, "w");
-    let total = 0;
+    const run = this.startRun();
     try {
-      let chunks: Buffer[] = [];
-      let pending = 0;
-      const flush = () => {
-        if (chunks.length === 0) return;
-        fs.writeSync(fd, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, pending));
-        total += pending;
-        chunks = [];
-        pending = 0;
-      };
-      let frame: unknown[] = [];
-      let frameBytes = 0;
-      const cut = () => {
-        const buf = encodeFrame(frame);
-        chunks.push(buf);
-        pending += buf.length;
-        frame = [];
-        frameBytes = 0;
-        if (pending >= WRITE_BYTES) flush();
-      };
-      for (const r of records) {
-        frame.push(r);
-        frameBytes += estimateSize(r);
-        if (frame.length >= FRAME_RECORDS || frameBytes >= FRAME_BYTES) cut();
-      }
-      if (frame.length > 0) cut();
-      flush();
-    } finally {
-      fs.closeSync(fd);
+      for (const r of records) run.add(r);
+    } catch (e) {
+      run.abort();
+      throw e;
     }
-    this.written(total);
-    return path;
+    return run.close();
+  }
+
+  /** A run written record by record, for a writer that cannot hand over an iterable. */
+  startRun(): RunWriter {
+    return new RunWriter(this.nextPath(), (bytes) => this.written(bytes));
   }
 
   /**
@@ -142,5 +120,69 @@ export class TaskSpills {
     this.open.clear();
     for (const f of this.files) fs.rmSync(f, { force: true });
     this.files = [];
+  }
+}
+
+/** One run being written: records are cut into frames and written a megabyte at a time. */
+export class RunWriter {
+  private readonly fd: number;
+  private chunks: Buffer[] = [];
+  private pending = 0;
+  private total = 0;
+  private frame: unknown[] = [];
+  private frameBytes = 0;
+  private closed = false;
+  count = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly onClosed: (bytes: number) => void,
+  ) {
+    this.fd = fs.openSync(path, "w");
+  }
+
+  add(record: unknown): void {
+    this.frame.push(record);
+    this.count++;
+    this.frameBytes += estimateSize(record);
+    if (this.frame.length >= FRAME_RECORDS || this.frameBytes >= FRAME_BYTES) this.cut();
+  }
+
+  /** Writes what is buffered and closes the file; returns its path. Idempotent. */
+  close(): string {
+    if (this.closed) return this.path;
+    this.closed = true;
+    try {
+      if (this.frame.length > 0) this.cut();
+      this.flush();
+    } finally {
+      fs.closeSync(this.fd);
+    }
+    this.onClosed(this.total);
+    return this.path;
+  }
+
+  /** Closes the file unfinished (after an error); the task's end deletes it. */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+
+  private cut(): void {
+    const buf = encodeFrame(this.frame);
+    this.chunks.push(buf);
+    this.pending += buf.length;
+    this.frame = [];
+    this.frameBytes = 0;
+    if (this.pending >= WRITE_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.chunks.length === 0) return;
+    fs.writeSync(this.fd, this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pending));
+    this.total += this.pending;
+    this.chunks = [];
+    this.pending = 0;
   }
 }

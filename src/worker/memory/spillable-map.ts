@@ -1,11 +1,11 @@
-// An aggregation table that spills: the reduce side of reduceByKey, groupByKey,
-// distinct and the cogroup family (joins, subtract, intersection) build one per
-// task. While the task's share of memory lasts it is a plain KeyMap; past it the
-// table is written out as a run sorted by key and emptied. At the end the runs
-// and what is left in memory are merged by key, and a key's partial values
-// (at most one per run) are combined. This is Spark's ExternalAppendOnlyMap;
-// joins take the same road (Spark's sort-merge join) rather than a grace hash,
-// because one merge serves every op and skew needs no recursive re-partitioning.
+// An aggregation table that spills: the reduce side of reduceByKey and its kin,
+// and of distinct, builds one per task (groups have their own table,
+// spillable-groups.ts, since a group may outgrow memory where a combined value
+// does not). While the task's share of memory lasts it is a plain KeyMap; past
+// it the table is written out as a run sorted by key and emptied. At the end
+// the runs and what is left in memory are merged by key, and a key's partial
+// values (at most one per run) are combined. This is Spark's
+// ExternalAppendOnlyMap.
 import { KeyMap } from "../../plan/key-map.js";
 import { compareKeys } from "../../plan/keys.js";
 import type { Reservation } from "./memory-pool.js";
@@ -20,7 +20,7 @@ type Entry<V> = [unknown, V];
  * equality, not the user-visible sort order, so strings compare natively (by
  * UTF-16 unit) instead of by code point; everything else as compareKeys does.
  */
-function runOrder(a: unknown, b: unknown): number {
+export function runOrder(a: unknown, b: unknown): number {
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
   return compareKeys(a, b);
 }
