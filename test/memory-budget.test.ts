@@ -38,6 +38,11 @@ function peaksMiB(): number[] {
   return t.cluster.workerProcesses.map((p) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/status`, "utf8"))![1]) / 1024);
 }
 
+/** Each worker's resident peak so far is within idle + RESIDENT_BOUND × --memory. */
+function assertPeaksBounded(): void {
+  for (const [i, peak] of peaksMiB().entries()) assert.ok(peak <= idleMiB[i]! + RESIDENT_BOUND * MEMORY_MIB, `worker ${i}: peak ${peak.toFixed(0)} MiB, idle ${idleMiB[i]!.toFixed(0)} MiB`);
+}
+
 describe(`spilling at --memory ${MEMORY_MIB}mb --slots 1 (the heap fills before the estimates do)`, () => {
   before(
     async () => {
@@ -61,8 +66,7 @@ describe(`spilling at --memory ${MEMORY_MIB}mb --slots 1 (the heap fills before 
       action: { op: "count", input: "d" },
     });
     assert.equal(count, new Set(keys).size);
-    const peaks = peaksMiB();
-    for (const [i, peak] of peaks.entries()) assert.ok(peak <= idleMiB[i]! + RESIDENT_BOUND * MEMORY_MIB, `worker ${i}: peak ${peak.toFixed(0)} MiB, idle ${idleMiB[i]!.toFixed(0)} MiB`);
+    assertPeaksBounded();
   });
 
   it("distinct → sortBy → save writes every line once, in order", { timeout: 300_000 }, async () => {
@@ -98,8 +102,7 @@ describe(`spilling at --memory ${MEMORY_MIB}mb --slots 1 (the heap fills before 
     const expected = new Map<number, number>();
     for (const k of keys) expected.set(k.charCodeAt(0) % 7, (expected.get(k.charCodeAt(0) % 7) ?? 0) + 1);
     assert.deepStrictEqual(new Map(counts), expected);
-    const peaks = peaksMiB();
-    for (const [i, peak] of peaks.entries()) assert.ok(peak <= idleMiB[i]! + RESIDENT_BOUND * MEMORY_MIB, `worker ${i}: peak ${peak.toFixed(0)} MiB, idle ${idleMiB[i]!.toFixed(0)} MiB`);
+    assertPeaksBounded();
   });
 
   const oneGroup = (fn: string) => ({

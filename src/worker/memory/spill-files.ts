@@ -133,6 +133,8 @@ export class RunWriter {
   private frameBytes = 0;
   private closed = false;
   count = 0;
+  /** The records' estimated size in memory (size-estimate.ts), which framing needs anyway. */
+  estimatedBytes = 0;
 
   constructor(
     readonly path: string,
@@ -144,7 +146,9 @@ export class RunWriter {
   add(record: unknown): void {
     this.frame.push(record);
     this.count++;
-    this.frameBytes += estimateSize(record);
+    const bytes = estimateSize(record);
+    this.estimatedBytes += bytes;
+    this.frameBytes += bytes;
     if (this.frame.length >= FRAME_RECORDS || this.frameBytes >= FRAME_BYTES) this.cut();
   }
 

@@ -159,16 +159,13 @@ class Assembly {
   /** Estimated bytes held in memory. */
   bytes = 0;
   private writers: RunWriter[] | null = null;
-  private readonly sideBytes: number[];
 
   constructor(
     readonly key: unknown,
     private values: Sides,
     private readonly spills: TaskSpills,
     private readonly memory: TaskMemory,
-  ) {
-    this.sideBytes = values.map(() => 0);
-  }
+  ) {}
 
   get onDisk(): boolean {
     return this.writers !== null;
@@ -177,7 +174,6 @@ class Assembly {
   add(pieces: Sides, bytes: number): void {
     pieces.forEach((p, side) => {
       if (p.length === 0) return;
-      this.sideBytes[side]! += pieces.length === 1 ? bytes : estimateSize(p);
       if (this.writers !== null) {
         const w = this.writers[side]!;
         for (let i = 0; i < p.length; i++) w.add(p[i]);
@@ -200,9 +196,9 @@ class Assembly {
 
   finish(): [unknown, Group[]] {
     if (this.writers === null) return [this.key, this.values];
-    const groups = this.writers.map((w, side): Group => {
+    const groups = this.writers.map((w): Group => {
       const path = w.close();
-      return w.count === 0 ? [] : new SpilledGroup(this.key, path, w.count, this.sideBytes[side]!, this.memory.capBytes, this.spills, this.memory);
+      return w.count === 0 ? [] : new SpilledGroup(this.key, path, w.count, w.estimatedBytes, this.spills, this.memory);
     });
     return [this.key, groups];
   }

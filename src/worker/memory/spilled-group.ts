@@ -69,10 +69,14 @@ export class SpilledGroup implements Iterable<unknown> {
     readonly length: number,
     /** Their estimated size in memory. */
     readonly bytes: number,
-    readonly capBytes: number,
     private readonly spills: TaskSpills,
     private readonly memory: TaskMemory,
   ) {}
+
+  /** The most its task's structures may hold. */
+  get capBytes(): number {
+    return this.memory.capBytes;
+  }
 
   *[Symbol.iterator](): Iterator<unknown> {
     const start = this.memory.heapFullness();
